@@ -1,0 +1,116 @@
+package launchpad
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// PlatformStream is the audit stream of events that belong to no single user (secret
+// rotation, plan changes made by operators).
+const PlatformStream = "platform"
+
+// Audit actions. The list grows with the product; an action is a dotted verb.
+const (
+	AuditSignIn          = "auth.sign_in"
+	AuditSignInFailed    = "auth.sign_in_failed" // a burst of failed attempts
+	AuditLockout         = "auth.lockout"
+	AuditNewDevice       = "auth.new_device"
+	AuditRefreshReuse    = "auth.refresh_reuse"
+	AuditLogout          = "auth.logout"
+	AuditMFAEnrolled     = "auth.mfa_enrolled"
+	AuditMFAConfirmed    = "auth.mfa_confirmed"
+	AuditMFARecoveryUsed = "auth.mfa_recovery_used"
+	AuditKeyMinted       = "key.minted"
+	AuditKeyRotated      = "key.rotated"
+	AuditKeyRevoked      = "key.revoked"
+	AuditKeyLimitChanged = "key.limit_changed"
+	AuditSpendExhausted  = "key.spend_exhausted"
+	AuditPlanChanged     = "plan.changed"
+	AuditPlanUnknown     = "plan.unknown_price"
+	AuditApplyStarted    = "apply.started"
+	AuditApplyFinished   = "apply.finished"
+	AuditApplyFailed     = "apply.failed"
+	AuditHourCapReached  = "usage.hour_cap_reached"
+	AuditCycleReset      = "usage.cycle_reset"
+	AuditOperatorExec    = "operator.exec"
+	AuditSecretRotated   = "platform.secret_rotated"
+	AuditTenantRebuilt   = "tenant.rebuild"
+)
+
+// AuditEvent is one entry of the append-only audit log. Events form one hash chain per
+// Stream (a user id, or PlatformStream): each carries the hash of the previous event of its
+// stream, so altering, removing or reordering a stored event breaks VerifyChain.
+//
+// Details must never hold a secret; they are shown to the user in the audit panel.
+type AuditEvent struct {
+	ID      string
+	Stream  string
+	Seq     int64 // 1-based position in the stream, assigned by the store
+	Time    time.Time
+	Actor   string // "user:{id}", "operator:{name}", "system", "stripe"
+	Action  string
+	Target  string // what was acted on: an app name, a key hash, a job id…
+	Details map[string]string
+
+	PrevHash string // Hash of event Seq-1 of the same stream; "" for Seq 1
+	Hash     string // AuditHash of this event
+}
+
+// AuditFilter selects audit events. With Stream set, AfterSeq pages through one stream in
+// order; without it, events of all streams are returned by time.
+type AuditFilter struct {
+	Stream   string
+	AfterSeq int64
+	Since    time.Time
+	Limit    int  // 0 means a store default (100); stores cap it at 1000
+	Newest   bool // newest first
+}
+
+// AuditHash is the SHA-256, hex, of a canonical encoding of every field of e but Hash. Time is
+// hashed in UTC at nanosecond precision truncated to microseconds, which every store keeps.
+func AuditHash(e *AuditEvent) string {
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	details := make([][2]string, 0, len(keys))
+	for _, k := range keys {
+		details = append(details, [2]string{k, e.Details[k]})
+	}
+	canonical, _ := json.Marshal([]any{
+		"launchpad-audit-v1", e.ID, e.Stream, e.Seq,
+		e.Time.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano),
+		e.Actor, e.Action, e.Target, details, e.PrevHash,
+	})
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
+}
+
+// VerifyChain checks consecutive events of one stream, in Seq order. The first event must be
+// Seq 1 with an empty PrevHash, unless prev (the event before events[0]) is given. It returns
+// an EINVALID error naming the first event that does not verify.
+func VerifyChain(prev *AuditEvent, events []*AuditEvent) error {
+	for i, e := range events {
+		wantSeq, wantPrev := int64(1), ""
+		if i > 0 {
+			wantSeq, wantPrev = events[i-1].Seq+1, events[i-1].Hash
+		} else if prev != nil {
+			wantSeq, wantPrev = prev.Seq+1, prev.Hash
+		}
+		switch {
+		case i > 0 && e.Stream != events[0].Stream:
+			return Errorf(EINVALID, "audit event %s belongs to stream %q, not %q", e.ID, e.Stream, events[0].Stream)
+		case e.Seq != wantSeq:
+			return Errorf(EINVALID, "audit stream %q: event %s has seq %d, expected %d (an event is missing or reordered)", e.Stream, e.ID, e.Seq, wantSeq)
+		case e.PrevHash != wantPrev:
+			return Errorf(EINVALID, "audit stream %q: event %s (seq %d) does not link to the previous event", e.Stream, e.ID, e.Seq)
+		case AuditHash(e) != e.Hash:
+			return Errorf(EINVALID, "audit stream %q: event %s (seq %d) was altered after it was written", e.Stream, e.ID, e.Seq)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package launchpad
+
+import (
+	"math"
+	"regexp"
+	"time"
+)
+
+// Plan is a launchpad_plan: what a paying user gets.
+type Plan struct {
+	Name                 string // slug, immutable
+	DisplayName          string
+	StripePriceID        string // unique across plans when set
+	MonthlySpendLimitUSD float64
+	MachineHoursPerCycle int
+	Guest                Guest
+	VolumeSizeGB         int
+	AllowPooledKey       bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// Guest is a Fly machine size.
+type Guest struct {
+	CPUKind  string // "shared" or "performance"
+	CPUs     int
+	MemoryMB int
+}
+
+var (
+	planNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	priceIDPattern  = regexp.MustCompile(`^price_[A-Za-z0-9]{1,64}$`)
+)
+
+// Validate checks p and returns the first problem, naming the field and what is valid.
+func (p *Plan) Validate() error {
+	switch {
+	case !planNamePattern.MatchString(p.Name):
+		return Errorf(EINVALID, "plan name %q is not a slug: use 1-40 lower-case letters, digits and dashes, starting with a letter (for example \"pro\")", truncate(p.Name, 60))
+	case p.StripePriceID != "" && !priceIDPattern.MatchString(p.StripePriceID):
+		return Errorf(EINVALID, "stripe_price_id %q is not a Stripe price id; it looks like price_1NxYz…", truncate(p.StripePriceID, 60))
+	case math.IsNaN(p.MonthlySpendLimitUSD) || p.MonthlySpendLimitUSD < 0 || p.MonthlySpendLimitUSD > 100000:
+		return Errorf(EINVALID, "monthly_spend_limit_usd must be between 0 and 100000 US dollars")
+	case p.MachineHoursPerCycle < 0 || p.MachineHoursPerCycle > 744:
+		return Errorf(EINVALID, "machine_hours_per_cycle must be between 0 and 744 (a 31-day month); 0 means no machine time")
+	case p.VolumeSizeGB < 1 || p.VolumeSizeGB > 500:
+		return Errorf(EINVALID, "volume_size_gb must be between 1 and 500")
+	}
+	return p.Guest.Validate()
+}
+
+// Validate checks a machine size against what Fly offers.
+func (g Guest) Validate() error {
+	switch g.CPUKind {
+	case "shared":
+		if !oneOf(g.CPUs, 1, 2, 4, 6, 8) {
+			return Errorf(EINVALID, "guest.cpus must be 1, 2, 4, 6 or 8 for cpu_kind \"shared\"")
+		}
+		if g.MemoryMB < 256 || g.MemoryMB > 2048*g.CPUs || g.MemoryMB%256 != 0 {
+			return Errorf(EINVALID, "guest.memory_mb must be a multiple of 256 between 256 and %d for %d shared cpu(s)", 2048*g.CPUs, g.CPUs)
+		}
+	case "performance":
+		if !oneOf(g.CPUs, 1, 2, 4, 8, 16) {
+			return Errorf(EINVALID, "guest.cpus must be 1, 2, 4, 8 or 16 for cpu_kind \"performance\"")
+		}
+		if g.MemoryMB < 2048*g.CPUs || g.MemoryMB > 8192*g.CPUs || g.MemoryMB%256 != 0 {
+			return Errorf(EINVALID, "guest.memory_mb must be a multiple of 256 between %d and %d for %d performance cpu(s)", 2048*g.CPUs, 8192*g.CPUs, g.CPUs)
+		}
+	default:
+		return Errorf(EINVALID, "guest.cpu_kind %q is not valid: use \"shared\" or \"performance\"", truncate(g.CPUKind, 40))
+	}
+	return nil
+}
+
+func oneOf(v int, allowed ...int) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+package launchpad
+
+import (
+	"context"
+	"time"
+)
+
+// Runtime is where tenants run: the Fly Machines API (internal/fly). Implementations retry
+// 429s (honouring Retry-After) and 5xx with backoff, make creation idempotent (after a timeout
+// they look before creating again, so a dropped response never leaves a duplicate), acquire
+// and release machine leases themselves, and never put a secret value in an error.
+//
+// Errors: ENOTFOUND for a missing app, volume, machine or IP; ECONFLICT for a taken app name
+// or a held lease; EINVALID for a request Fly refuses; EUNAUTHORIZED for a bad token;
+// ERATELIMITED or EUNAVAILABLE when retries ran out.
+type Runtime interface {
+	CreateApp(ctx context.Context, s AppSpec) (*App, error)
+	GetApp(ctx context.Context, name string) (*App, error)
+	ListApps(ctx context.Context, org string) ([]*App, error)
+	DeleteApp(ctx context.Context, name string) error
+
+	CreateVolume(ctx context.Context, app string, s VolumeSpec) (*Volume, error)
+	GetVolume(ctx context.Context, app, id string) (*Volume, error)
+	ListVolumes(ctx context.Context, app string) ([]*Volume, error)
+	// ExtendVolume grows a volume; it never shrinks one (EINVALID).
+	ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*Volume, error)
+	DeleteVolume(ctx context.Context, app, id string) error
+
+	AllocateIP(ctx context.Context, app string, s IPSpec) (*IPAddress, error)
+	ListIPs(ctx context.Context, app string) ([]*IPAddress, error)
+	ReleaseIP(ctx context.Context, app, address string) error
+
+	// SetSecret sets one app secret and returns its digest. The value goes only to Fly.
+	SetSecret(ctx context.Context, app, name, value string) (digest string, err error)
+	// ListSecrets returns names and digests, never values.
+	ListSecrets(ctx context.Context, app string) ([]*Secret, error)
+	DeleteSecret(ctx context.Context, app, name string) error
+
+	CreateMachine(ctx context.Context, app string, s MachineSpec) (*Machine, error)
+	GetMachine(ctx context.Context, app, id string) (*Machine, error)
+	ListMachines(ctx context.Context, app string) ([]*Machine, error)
+	// UpdateMachine replaces the machine's config (under a lease).
+	UpdateMachine(ctx context.Context, app, id string, s MachineSpec) (*Machine, error)
+	StartMachine(ctx context.Context, app, id string) error
+	StopMachine(ctx context.Context, app, id string) error
+	// DestroyMachine destroys a machine; kill stops a running one first.
+	DestroyMachine(ctx context.Context, app, id string, kill bool) error
+	// WaitMachine waits until the machine reaches state or timeout passes (EUNAVAILABLE).
+	WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error
+	// MachineEvents returns the machine's events (start, stop, exit…), oldest first.
+	MachineEvents(ctx context.Context, app, id string) ([]*MachineEvent, error)
+	// Exec runs a command in the machine (operator shell access; audit first).
+	Exec(ctx context.Context, app, id string, cmd []string, timeout time.Duration) (*ExecResult, error)
+}
+
+// AppSpec asks for an app on its own private network.
+type AppSpec struct {
+	Name    string
+	Org     string
+	Network string
+}
+
+// App is a Fly app.
+type App struct {
+	Name    string
+	Org     string
+	Network string
+	Status  string
+}
+
+// VolumeSpec asks for a volume. Encrypted is always true for tenants.
+type VolumeSpec struct {
+	Name      string
+	Region    string
+	SizeGB    int
+	Encrypted bool
+}
+
+// Volume is a Fly volume.
+type Volume struct {
+	ID                string
+	Name              string
+	Region            string
+	SizeGB            int
+	Encrypted         bool
+	State             string
+	AttachedMachineID string
+}
+
+// IP address types.
+const (
+	IPv4 = "v4"
+	IPv6 = "v6"
+)
+
+// IPSpec asks for an address: Type IPv4 or IPv6; Shared only for v4 (tenants never share).
+type IPSpec struct {
+	Type   string
+	Shared bool
+	Region string
+}
+
+// IPAddress is an IP assigned to an app.
+type IPAddress struct {
+	Address string
+	Type    string
+	Shared  bool
+	Region  string
+}
+
+// Secret is an app secret's name and digest.
+type Secret struct {
+	Name   string
+	Digest string
+}
+
+// MachineSpec is the config of a tenant machine.
+type MachineSpec struct {
+	Name     string
+	Region   string
+	Image    string
+	Guest    Guest
+	Env      map[string]string // never a secret: secrets travel as app secrets
+	Mounts   []Mount
+	Metadata map[string]string
+}
+
+// Mount attaches a volume.
+type Mount struct {
+	VolumeID string
+	Path     string
+}
+
+// Machine is a Fly machine.
+type Machine struct {
+	ID         string
+	Name       string
+	State      string // created, starting, started, stopping, stopped, destroying, destroyed…
+	Region     string
+	Image      string
+	InstanceID string
+	Guest      Guest
+	Env        map[string]string
+	Mounts     []Mount
+	Metadata   map[string]string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// MachineEvent is a machine lifecycle event.
+type MachineEvent struct {
+	Type   string // start, stop, exit, launch, update, destroy…
+	Status string
+	Source string // user, flyd
+	Time   time.Time
+}
+
+// ExecResult is what a command printed and returned.
+type ExecResult struct {
+	ExitCode int
+	Stdout   string
+	Stderr   string
+}

@@ -1,0 +1,185 @@
+package launchpad
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything Launchpad keeps. Two implementations pass one conformance suite
+// (internal/launchpad/storetest): internal/sqlite, the embedded default, and
+// internal/firestore, the production store. Several control-plane processes may share one
+// store: every method is atomic on its own, and the methods that coordinate processes
+// (RecordStripeEvent, ClaimJob, VerifySignInCode, RotateSession, AppendAudit, the Update*
+// methods) are transactions, never in-process locks.
+//
+// Errors: ENOTFOUND for a missing record, ECONFLICT for a duplicate or a lost race, EINVALID
+// for a record that cannot be stored (the message says why), EUNAVAILABLE when the backing
+// database cannot be reached. Returned records are copies the caller may modify.
+type Store interface {
+	UserStore
+	PlanStore
+	TenantStore
+	SubKeyStore
+	StripeEventStore
+	JobStore
+	SignInStore
+	SessionStore
+	AuditStore
+	StateStore
+
+	// Ping reports whether the store can be reached (the control plane's /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// UserStore keeps users (the seed's launchpad_users/{uid} documents).
+type UserStore interface {
+	// CreateUser stores a new user. ECONFLICT if the id, or a non-empty email, is taken.
+	// Zero CreatedAt/UpdatedAt are set to the current time.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id string) (*User, error)
+	// GetUserByEmail finds a user by normalised email.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// GetUserByStripeCustomer finds a user by Subscription.StripeCustomerID.
+	GetUserByStripeCustomer(ctx context.Context, customerID string) (*User, error)
+	// UpdateUser reads the user, calls fn, and writes the result, atomically: concurrent
+	// updates are serialised (fn may be called more than once; it must not have side
+	// effects). If fn returns an error nothing is written and that error is returned. fn may
+	// not change ID; changing Email to a taken one is ECONFLICT. UpdatedAt is set.
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
+	// ListUsers returns up to limit users with ID > afterID, ordered by ID.
+	ListUsers(ctx context.Context, afterID string, limit int) ([]*User, error)
+}
+
+// PlanStore keeps launchpad_plan records.
+type PlanStore interface {
+	// CreatePlan: ECONFLICT if the name, or a non-empty StripePriceID, is taken.
+	CreatePlan(ctx context.Context, p *Plan) error
+	GetPlan(ctx context.Context, name string) (*Plan, error)
+	GetPlanByStripePrice(ctx context.Context, priceID string) (*Plan, error)
+	// ListPlans returns every plan ordered by name.
+	ListPlans(ctx context.Context) ([]*Plan, error)
+	// UpdatePlan is atomic like UpdateUser; fn may not change Name; ECONFLICT if the new
+	// StripePriceID belongs to another plan.
+	UpdatePlan(ctx context.Context, name string, fn func(*Plan) error) (*Plan, error)
+	DeletePlan(ctx context.Context, name string) error
+}
+
+// TenantStore keeps tenant records, keyed by app name.
+type TenantStore interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	GetTenant(ctx context.Context, appName string) (*Tenant, error)
+	// ListTenants returns matching tenants ordered by app name.
+	ListTenants(ctx context.Context, f TenantFilter) ([]*Tenant, error)
+	UpdateTenant(ctx context.Context, appName string, fn func(*Tenant) error) (*Tenant, error)
+	DeleteTenant(ctx context.Context, appName string) error
+}
+
+// SubKeyStore keeps sub-key records (never the key), keyed by OpenRouter hash.
+type SubKeyStore interface {
+	CreateSubKey(ctx context.Context, k *SubKey) error
+	GetSubKey(ctx context.Context, hash string) (*SubKey, error)
+	// ListSubKeys returns matching sub-keys ordered by hash.
+	ListSubKeys(ctx context.Context, f SubKeyFilter) ([]*SubKey, error)
+	UpdateSubKey(ctx context.Context, hash string, fn func(*SubKey) error) (*SubKey, error)
+	DeleteSubKey(ctx context.Context, hash string) error
+}
+
+// StripeEventStore records verified webhook events exactly once.
+type StripeEventStore interface {
+	// RecordStripeEvent stores ev unless an event with its ID exists, and in the same
+	// transaction enqueues job (if not nil) as EnqueueJob would. It returns false, with
+	// nothing written, for a duplicate. Safe under any number of concurrent writers.
+	RecordStripeEvent(ctx context.Context, ev *StripeEvent, job *Job) (recorded bool, err error)
+	GetStripeEvent(ctx context.Context, id string) (*StripeEvent, error)
+	UpdateStripeEvent(ctx context.Context, id string, fn func(*StripeEvent) error) (*StripeEvent, error)
+	// ListStripeEvents returns up to limit events, newest received first.
+	ListStripeEvents(ctx context.Context, limit int) ([]*StripeEvent, error)
+}
+
+// JobStore is the work queue shared by control-plane replicas.
+type JobStore interface {
+	// EnqueueJob stores j as JobQueued (ID, CreatedAt and RunAfter are set when zero) and
+	// returns it. With j.Supersede, queued jobs of the same Kind and Key become
+	// JobSuperseded in the same transaction.
+	EnqueueJob(ctx context.Context, j *Job) (*Job, error)
+	// ClaimJob atomically takes the oldest runnable job of the given kinds: a queued job whose
+	// RunAfter has passed, or a running job whose lease expired (its worker died), provided no
+	// other job with the same Key holds a live lease. The job becomes JobRunning, leased to
+	// c.Worker until c.Now+c.Lease, with Attempts incremented. A job whose lease expired with
+	// no attempts left becomes JobFailed instead. ENOTFOUND when nothing is runnable. Exactly
+	// one of any number of concurrent claimers gets a given job.
+	ClaimJob(ctx context.Context, c JobClaim) (*Job, error)
+	// HeartbeatJob extends the lease of a job worker still holds to now+lease. ECONFLICT if
+	// the job is no longer running under worker (the lease was lost and reclaimed).
+	HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error
+	// FinishJob records the outcome of a job worker holds. A failed job with attempts left
+	// and a non-zero RetryAt goes back to JobQueued with RunAfter = RetryAt. ECONFLICT if the
+	// lease was lost.
+	FinishJob(ctx context.Context, id, worker string, r JobResult, now time.Time) (*Job, error)
+	GetJob(ctx context.Context, id string) (*Job, error)
+	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
+	// AppendJobLog adds output to a job's log; ReadJobLog returns the log from offset on.
+	// Stores may keep only the last LogLimit bytes.
+	AppendJobLog(ctx context.Context, id string, p []byte) error
+	ReadJobLog(ctx context.Context, id string, offset int64) ([]byte, error)
+}
+
+// JobLogLimit is the largest job log a store must keep (older output may be dropped).
+const JobLogLimit = 4 << 20
+
+// SignInStore keeps sign-in codes.
+type SignInStore interface {
+	// PutSignInCode stores c as the only code of c.Email, replacing any earlier one.
+	PutSignInCode(ctx context.Context, c *SignInCode) error
+	// VerifySignInCode checks a guess against email's current code in one transaction:
+	// ENOTFOUND if there is none; EINVALID if it is used or expired at now; otherwise Attempts
+	// is incremented and stored first, then ERATELIMITED if Attempts exceeds maxAttempts
+	// (even for a right guess), else match(c.HMAC) decides: true marks the code used and
+	// returns it, false is EINVALID. Parallel guesses can never compare more than maxAttempts.
+	VerifySignInCode(ctx context.Context, email string, now time.Time, maxAttempts int, match func(hmac []byte) bool) (*SignInCode, error)
+}
+
+// SessionStore keeps refresh-token sessions and known devices.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	GetSessionByTokenHash(ctx context.Context, tokenHash string) (*Session, error)
+	// RotateSession exchanges the session with oldTokenHash for next (same user and family)
+	// in one transaction. ENOTFOUND for an unknown token; EUNAUTHORIZED if it is revoked or
+	// expired at now. A token already rotated is reuse: every session of its family is
+	// revoked and the result has Reused set (err is nil).
+	RotateSession(ctx context.Context, oldTokenHash string, next *Session, now time.Time) (*RotateResult, error)
+	// RevokeSessionFamily revokes every session of a family (logout). Idempotent.
+	RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeUserSessions revokes every session of a user (sign out everywhere). Idempotent.
+	RevokeUserSessions(ctx context.Context, userID string, now time.Time) error
+	// ListSessions returns the user's sessions that are active at now, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	// TouchDevice records that the user signed in from d at now. It returns true when the
+	// device had not been seen for this user before (exactly one concurrent caller sees true).
+	TouchDevice(ctx context.Context, d *Device, now time.Time) (isNew bool, err error)
+	ListDevices(ctx context.Context, userID string) ([]*Device, error)
+}
+
+// AuditStore is the append-only, hash-chained audit log.
+type AuditStore interface {
+	// AppendAudit assigns e its Seq, PrevHash and Hash (AuditHash) within its stream (ID and
+	// Time too when empty; Time is kept at microsecond precision) and stores it, in one
+	// transaction, so concurrent appends to one stream still form one chain. e must have
+	// Stream and Action. It returns the stored event.
+	AppendAudit(ctx context.Context, e *AuditEvent) (*AuditEvent, error)
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+}
+
+// StateStore keeps Terraform state, one blob per workspace.
+type StateStore interface {
+	GetState(ctx context.Context, workspace string) (*StateBlob, error)
+	// PutState stores b.Data for b.Workspace and returns the new version. If b.Version is
+	// non-zero it must equal the stored version (ECONFLICT otherwise). EINVALID if the data is
+	// larger than MaxStateSize.
+	PutState(ctx context.Context, b *StateBlob) (int64, error)
+	DeleteState(ctx context.Context, workspace string) error
+}
+
+// MaxStateSize is the largest Terraform state a store must keep for one workspace.
+const MaxStateSize = 8 << 20

@@ -1,0 +1,132 @@
+package launchpad
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// TrialPlan is the plan name of a user who has not paid (yet).
+const TrialPlan = "trial"
+
+// User is one person who signs in, the seed's launchpad_users/{uid} document.
+//
+// Credentials are held only sealed (see internal/envelope): OpenRouterKey, BYOKKey and
+// MFA.SealedSecret are opaque strings produced by envelope.Keyring.Seal with the user id as
+// additional data, so a value copied to another user's record does not open.
+type User struct {
+	ID    string
+	Email string // normalised with NormalizeEmail; empty for users created by Terraform alone
+
+	// Plan is the name of the user's launchpad_plan, TrialPlan when unpaid.
+	Plan string
+
+	// OpenRouterKey is the sealed plaintext of the user's current OpenRouter sub-key and
+	// OpenRouterKeyHash its hash (the OpenRouter key id, safe to show).
+	OpenRouterKey     string
+	OpenRouterKeyHash string
+
+	// BYOKKey is the sealed bring-your-own model key, if the user stored one.
+	BYOKKey string
+
+	Subscription Subscription
+	Usage        Usage
+	MFA          MFA
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SealedFields returns pointers to every sealed credential of u that is set, so code that
+// re-seals (rotate-secret) or audits them handles all of them and only them.
+func (u *User) SealedFields() []*string {
+	var out []*string
+	for _, p := range []*string{&u.OpenRouterKey, &u.BYOKKey, &u.MFA.SealedSecret} {
+		if *p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Subscription mirrors the user's Stripe subscription. Stripe is the source of truth; the
+// store keeps the newest state it has seen, and never moves backwards (see
+// Subscription.Newer).
+type Subscription struct {
+	StripeCustomerID     string
+	StripeSubscriptionID string
+	Status               string // Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete…
+	PriceID              string
+	Plan                 string // the launchpad_plan whose stripe_price_id is PriceID
+	CurrentPeriodStart   time.Time
+	CurrentPeriodEnd     time.Time
+	CancelAtPeriodEnd    bool
+	CanceledAt           time.Time
+	PastDueSince         time.Time
+	// EventCreated is the `created` time of the Stripe event that last changed this record;
+	// an event older than it is ignored.
+	EventCreated time.Time
+	// Metadata carries per-customer overrides from checkout (product, region, image).
+	Metadata map[string]string
+}
+
+// Newer reports whether an event created at eventCreated may replace s: it must not be older
+// than the event that produced s. Equal times are accepted so that a replay of the same event
+// is harmless (it carries the same data).
+func (s Subscription) Newer(eventCreated time.Time) bool {
+	return !eventCreated.Before(s.EventCreated)
+}
+
+// Usage is metered per billing cycle (seed: usage.ts).
+type Usage struct {
+	CycleStart time.Time
+	CycleEnd   time.Time
+	// MachineSeconds is the tenant machines' running time in the cycle.
+	MachineSeconds float64
+	// MeteredUntil is the time up to which machine events have been counted; metering is
+	// idempotent because it only counts events after it.
+	MeteredUntil time.Time
+	// Running and RunningSince carry an open start event across metering passes.
+	Running      bool
+	RunningSince time.Time
+	// CappedAt is set when the hour cap stopped the machine in this cycle.
+	CappedAt time.Time
+	// SpendExhaustedAt is set when the sub-key was first seen exhausted in this cycle.
+	SpendExhaustedAt time.Time
+}
+
+// Hours returns the metered machine hours.
+func (u Usage) Hours() float64 { return u.MachineSeconds / 3600 }
+
+// MFA is the user's TOTP second factor.
+type MFA struct {
+	// SealedSecret is the TOTP secret, sealed; empty when no factor is enrolled.
+	SealedSecret string
+	Confirmed    bool
+	// LastStep is the last TOTP time step accepted; a code for it or an earlier step is a
+	// replay and is refused.
+	LastStep int64
+	// RecoveryCodes holds the hashes of single-use recovery codes; a used one is removed.
+	RecoveryCodes []string
+	EnrolledAt    time.Time
+}
+
+// Enabled reports whether sign-in must pass the second factor.
+func (m MFA) Enabled() bool { return m.SealedSecret != "" && m.Confirmed }
+
+// NormalizeEmail trims and lower-cases an address and checks that it is a plain address
+// (no display name, no header-breaking characters). The error says what a valid one is.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", Errorf(EINVALID, "email is empty; send an address like name@example.com")
+	}
+	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>,;\" ") {
+		return "", Errorf(EINVALID, "email %q is not a plain address; send one like name@example.com", truncate(s, 80))
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "", Errorf(EINVALID, "email %q is not a valid address; send one like name@example.com", truncate(s, 80))
+	}
+	return s, nil
+}

@@ -1,0 +1,128 @@
+// Command terraform-provider-launchpad is Launchpad's one binary.
+//
+// With no arguments (how Terraform and OpenTofu start it) it serves the Terraform provider
+// over protocol 6; -debug serves it for a debugger. Subcommands run the rest of Launchpad:
+//
+//	serve           the control plane (HTTP API, Stripe webhooks, apply queue)
+//	sandbox         local simulators of the Fly Machines and OpenRouter keys APIs
+//	rotate-secret   re-seal every stored credential under a new PLATFORM_SECRET
+//	audit           print, follow and verify the audit log
+//	version         print the version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/clawdrun/terraform-provider-launchpad/provider"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// providerAddress is the provider's source address; CLI configs name it in dev_overrides.
+const providerAddress = "registry.opentofu.org/clawdrun/launchpad"
+
+// command runs one subcommand and returns the process exit code.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":         {"run the control plane", notBuilt("serve", "the control plane")},
+		"sandbox":       {"run the Fly and OpenRouter API simulators on loopback", notBuilt("sandbox", "the simulators")},
+		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", notBuilt("rotate-secret", "secret rotation")},
+		"audit":         {"print, follow and verify the audit log", notBuilt("audit", "the audit log")},
+		"version":       {"print the version", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if c, ok := commands()[args[0]]; ok {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			usage(stdout)
+			return 0
+		}
+	}
+	return serveProvider(ctx, args, stderr)
+}
+
+// serveProvider serves the Terraform provider; this is what Terraform runs.
+func serveProvider(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("terraform-provider-launchpad", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	debugMode := fs.Bool("debug", false, "serve the provider for a debugger (prints TF_REATTACH_PROVIDERS)")
+	fs.Usage = func() { usage(stderr) }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unknown command %q\n\n", fs.Arg(0))
+		usage(stderr)
+		return 2
+	}
+	err := providerserver.Serve(ctx, provider.New(version), providerserver.ServeOpts{
+		Address:         providerAddress,
+		Debug:           *debugMode,
+		ProtocolVersion: 6,
+	})
+	if err != nil {
+		log.New(stderr, "", 0).Print(err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "terraform-provider-launchpad %s\n\n", version)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  terraform-provider-launchpad [-debug]      serve the Terraform provider (how Terraform starts it)")
+	cmds := commands()
+	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "version"} {
+		fmt.Fprintf(w, "  terraform-provider-launchpad %-13s %s\n", name, cmds[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun a subcommand with -h for its flags.")
+}
+
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+	rev := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = " " + s.Value[:12]
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "terraform-provider-launchpad %s%s %s %s/%s (protocol 6)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return 0
+}
+
+// notBuilt stands in for a subcommand whose issue has not landed yet.
+func notBuilt(name, what string) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
+		fmt.Fprintf(stderr, "terraform-provider-launchpad %s: %s is not built yet in this version\n", name, what)
+		return 1
+	}
+}
