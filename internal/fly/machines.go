@@ -1,0 +1,291 @@
+package fly
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	fly "github.com/superfly/fly-go"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// goneMachineStates are the states of a machine that no longer counts.
+var goneMachineStates = []string{"destroying", "destroyed"}
+
+// CreateMachine launches a machine with the spec's image, guest, env, mounts and metadata.
+// Before the launch it notes the ids of the app's machines; after an ambiguous failure, a
+// machine named s.Name that is not among them is the one this call launched.
+func (c *Client) CreateMachine(ctx context.Context, app string, s launchpad.MachineSpec) (*launchpad.Machine, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := validateMachineSpec(s); err != nil {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "creating machine for app %s: %s", app, launchpad.ErrorMessage(err))
+	}
+	op := fmt.Sprintf("creating machine %s for app %s", s.Name, app)
+	before, err := c.listMachines(ctx, app, op)
+	if err != nil {
+		return nil, err
+	}
+	existed := map[string]bool{}
+	for _, m := range before {
+		existed[m.ID] = true
+	}
+	input := launchInput(s)
+	var created *fly.Machine
+	err = c.call(ctx, op, callOptions{
+		afterAmbiguous: func(ctx context.Context) (bool, error) {
+			ms, err := c.listMachines(ctx, app, op)
+			if err != nil {
+				return false, err
+			}
+			for _, m := range ms {
+				if m.Name == s.Name && !existed[m.ID] && !slices.Contains(goneMachineStates, m.State) {
+					created = m
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+	}, func(ctx context.Context) error {
+		m, err := c.flaps.Launch(ctx, app, input)
+		if err == nil {
+			created = m
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toMachine(created), nil
+}
+
+// GetMachine returns one machine, or ENOTFOUND.
+func (c *Client) GetMachine(ctx context.Context, app, id string) (*launchpad.Machine, error) {
+	m, err := c.getMachine(ctx, app, id, fmt.Sprintf("reading machine %s of app %s", id, app))
+	if err != nil {
+		return nil, err
+	}
+	return toMachine(m), nil
+}
+
+func (c *Client) getMachine(ctx context.Context, app, id, op string) (*fly.Machine, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := required("machine id", id); err != nil {
+		return nil, err
+	}
+	var m *fly.Machine
+	err := c.get(ctx, op, func(ctx context.Context) error {
+		var err error
+		m, err = c.flaps.Get(ctx, app, id)
+		return err
+	})
+	return m, err
+}
+
+// ListMachines returns the app's machines (Fly leaves destroyed ones out).
+func (c *Client) ListMachines(ctx context.Context, app string) ([]*launchpad.Machine, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	ms, err := c.listMachines(ctx, app, "listing machines of app "+app)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*launchpad.Machine, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, toMachine(m))
+	}
+	return out, nil
+}
+
+func (c *Client) listMachines(ctx context.Context, app, op string) ([]*fly.Machine, error) {
+	var ms []*fly.Machine
+	err := c.get(ctx, op, func(ctx context.Context) error {
+		var err error
+		ms, err = c.flaps.List(ctx, app, "")
+		return err
+	})
+	return ms, err
+}
+
+// UpdateMachine replaces the machine's config, under its lease. Sending the same config
+// twice is harmless, so every failure is simply retried.
+func (c *Client) UpdateMachine(ctx context.Context, app, id string, s launchpad.MachineSpec) (*launchpad.Machine, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := required("machine id", id); err != nil {
+		return nil, err
+	}
+	if err := validateMachineSpec(s); err != nil {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "updating machine %s of app %s: %s", id, app, launchpad.ErrorMessage(err))
+	}
+	op := fmt.Sprintf("updating machine %s of app %s", id, app)
+	input := launchInput(s)
+	input.ID = id
+	var updated *fly.Machine
+	err := c.withLease(ctx, app, id, op, func(ctx context.Context, nonce string) error {
+		return c.call(ctx, op, callOptions{}, func(ctx context.Context) error {
+			m, err := c.flaps.Update(ctx, app, input, nonce)
+			if err == nil {
+				updated = m
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toMachine(updated), nil
+}
+
+// StartMachine starts a machine, under its lease. A machine already started (or starting)
+// counts as done.
+func (c *Client) StartMachine(ctx context.Context, app, id string) error {
+	op := fmt.Sprintf("starting machine %s of app %s", id, app)
+	return c.changeState(ctx, app, id, op, []string{"started", "starting"}, func(ctx context.Context, nonce string) error {
+		_, err := c.flaps.Start(ctx, app, id, nonce)
+		return err
+	})
+}
+
+// StopMachine stops a machine, under its lease. A machine already stopped (or stopping,
+// suspended) counts as done.
+func (c *Client) StopMachine(ctx context.Context, app, id string) error {
+	op := fmt.Sprintf("stopping machine %s of app %s", id, app)
+	return c.changeState(ctx, app, id, op, []string{"stopped", "stopping", "suspended"}, func(ctx context.Context, nonce string) error {
+		return c.flaps.Stop(ctx, app, fly.StopMachineInput{ID: id}, nonce)
+	})
+}
+
+// DestroyMachine destroys a machine, under its lease; kill stops a running one first. A
+// missing machine is ENOTFOUND (done).
+func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) error {
+	op := fmt.Sprintf("destroying machine %s of app %s", id, app)
+	return c.changeState(ctx, app, id, op, goneMachineStates, func(ctx context.Context, nonce string) error {
+		return c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: kill}, nonce)
+	})
+}
+
+// changeState runs a start, stop or destroy under the machine's lease. After an ambiguous
+// failure — or when Fly refuses because the machine is already there — it reads the machine:
+// a machine already in one of the target states means the change is done.
+func (c *Client) changeState(ctx context.Context, app, id, op string, target []string, fn func(ctx context.Context, nonce string) error) error {
+	if err := required("app name", app); err != nil {
+		return err
+	}
+	if err := required("machine id", id); err != nil {
+		return err
+	}
+	reached := func(ctx context.Context) (bool, error) {
+		m, err := c.getMachine(ctx, app, id, op)
+		if launchpad.IsNotFound(err) && slices.Contains(target, "destroyed") {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(target, m.State), nil
+	}
+	return c.withLease(ctx, app, id, op, func(ctx context.Context, nonce string) error {
+		err := c.call(ctx, op, callOptions{afterAmbiguous: reached}, func(ctx context.Context) error {
+			return fn(ctx, nonce)
+		})
+		if code := launchpad.ErrorCode(err); code == launchpad.ECONFLICT || code == launchpad.EINVALID {
+			if done, rerr := reached(ctx); rerr == nil && done {
+				return nil
+			}
+		}
+		return err
+	})
+}
+
+// MachineEvents returns the machine's events (the "events" of the machine), oldest first.
+func (c *Client) MachineEvents(ctx context.Context, app, id string) ([]*launchpad.MachineEvent, error) {
+	m, err := c.getMachine(ctx, app, id, fmt.Sprintf("reading events of machine %s of app %s", id, app))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*launchpad.MachineEvent, 0, len(m.Events))
+	for _, e := range m.Events {
+		if e == nil {
+			continue
+		}
+		out = append(out, &launchpad.MachineEvent{Type: e.Type, Status: e.Status, Source: e.Source, Time: time.UnixMilli(e.Timestamp).UTC()})
+	}
+	slices.SortStableFunc(out, func(a, b *launchpad.MachineEvent) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+func validateMachineSpec(s launchpad.MachineSpec) error {
+	switch {
+	case s.Name == "":
+		return launchpad.Errorf(launchpad.EINVALID, "the machine name is empty; every machine gets a name so a retried create can find it")
+	case s.Image == "":
+		return launchpad.Errorf(launchpad.EINVALID, "machine %s has no image; give an image reference such as registry.fly.io/app:tag", s.Name)
+	}
+	for _, m := range s.Mounts {
+		if m.VolumeID == "" || m.Path == "" {
+			return launchpad.Errorf(launchpad.EINVALID, "machine %s has a mount without a volume id or path; give both (for example path %s)", s.Name, launchpad.WorkspaceMount)
+		}
+	}
+	return nil
+}
+
+// launchInput turns a spec into the Machines API's create/update body.
+func launchInput(s launchpad.MachineSpec) fly.LaunchMachineInput {
+	cfg := &fly.MachineConfig{
+		Image:    s.Image,
+		Env:      maps.Clone(s.Env),
+		Metadata: maps.Clone(s.Metadata),
+	}
+	if s.Guest != (launchpad.Guest{}) {
+		cfg.Guest = &fly.MachineGuest{CPUKind: s.Guest.CPUKind, CPUs: s.Guest.CPUs, MemoryMB: s.Guest.MemoryMB}
+	}
+	for _, m := range s.Mounts {
+		cfg.Mounts = append(cfg.Mounts, fly.MachineMount{Volume: m.VolumeID, Path: m.Path})
+	}
+	return fly.LaunchMachineInput{Name: s.Name, Region: s.Region, Config: cfg}
+}
+
+func toMachine(m *fly.Machine) *launchpad.Machine {
+	out := &launchpad.Machine{
+		ID:         m.ID,
+		Name:       m.Name,
+		State:      m.State,
+		Region:     m.Region,
+		InstanceID: m.InstanceID,
+		CreatedAt:  parseTime(m.CreatedAt),
+		UpdatedAt:  parseTime(m.UpdatedAt),
+	}
+	if cfg := m.Config; cfg != nil {
+		out.Image = cfg.Image
+		out.Env = maps.Clone(cfg.Env)
+		out.Metadata = maps.Clone(cfg.Metadata)
+		if cfg.Guest != nil {
+			out.Guest = launchpad.Guest{CPUKind: cfg.Guest.CPUKind, CPUs: cfg.Guest.CPUs, MemoryMB: cfg.Guest.MemoryMB}
+		}
+		for _, mt := range cfg.Mounts {
+			out.Mounts = append(out.Mounts, launchpad.Mount{VolumeID: mt.Volume, Path: mt.Path})
+		}
+	}
+	if out.Image == "" && m.ImageRef.Repository != "" {
+		out.Image = m.FullImageRef()
+	}
+	return out
+}
+
+// parseTime reads an RFC 3339 time; an empty or unreadable one is the zero time.
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

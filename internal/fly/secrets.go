@@ -1,0 +1,85 @@
+package fly
+
+import (
+	"context"
+	"fmt"
+
+	fly "github.com/superfly/fly-go"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// SetSecret sets one app secret through Fly's app secrets API and returns Fly's digest of it.
+// Setting a value is repeatable, so every failure is simply retried. The value goes only into
+// the request body: never into an error or a log line (fly-go's request logger, which would
+// print the body, is never enabled).
+func (c *Client) SetSecret(ctx context.Context, app, name, value string) (string, error) {
+	if err := required("app name", app); err != nil {
+		return "", err
+	}
+	if err := required("secret name", name); err != nil {
+		return "", err
+	}
+	if value == "" {
+		return "", launchpad.Errorf(launchpad.EINVALID, "setting secret %s of app %s: the value is empty", name, app)
+	}
+	var digest string
+	err := c.call(ctx, fmt.Sprintf("setting secret %s of app %s", name, app), callOptions{secrets: []string{value}}, func(ctx context.Context) error {
+		res, err := c.flaps.SetAppSecret(ctx, app, name, value)
+		if err == nil {
+			digest = res.Digest
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if digest == "" {
+		// Older answers carry no digest; the list does.
+		secrets, err := c.ListSecrets(ctx, app)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range secrets {
+			if s.Name == name {
+				digest = s.Digest
+			}
+		}
+	}
+	return digest, nil
+}
+
+// ListSecrets returns the names and digests of the app's secrets, never their values.
+func (c *Client) ListSecrets(ctx context.Context, app string) ([]*launchpad.Secret, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	var secrets []fly.AppSecret
+	err := c.get(ctx, "listing secrets of app "+app, func(ctx context.Context) error {
+		var err error
+		secrets, err = c.flaps.ListAppSecrets(ctx, app, nil, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*launchpad.Secret, 0, len(secrets))
+	for _, s := range secrets {
+		out = append(out, &launchpad.Secret{Name: s.Name, Digest: s.Digest})
+	}
+	return out, nil
+}
+
+// DeleteSecret removes one app secret. A missing secret is ENOTFOUND (done).
+func (c *Client) DeleteSecret(ctx context.Context, app, name string) error {
+	if err := required("app name", app); err != nil {
+		return err
+	}
+	if err := required("secret name", name); err != nil {
+		return err
+	}
+	return c.call(ctx, fmt.Sprintf("deleting secret %s of app %s", name, app), callOptions{}, func(ctx context.Context) error {
+		_, err := c.flaps.DeleteAppSecret(ctx, app, name)
+		return err
+	})
+}
