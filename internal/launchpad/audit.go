@@ -37,7 +37,10 @@ const (
 	AuditCycleReset      = "usage.cycle_reset"
 	AuditOperatorExec    = "operator.exec"
 	AuditSecretRotated   = "platform.secret_rotated"
+	AuditTenantCreated   = "tenant.created"
+	AuditTenantUpdated   = "tenant.updated"
 	AuditTenantRebuilt   = "tenant.rebuild"
+	AuditTenantDestroyed = "tenant.destroyed"
 )
 
 // AuditEvent is one entry of the append-only audit log. Events form one hash chain per

@@ -27,6 +27,27 @@ type Error struct {
 	// RetryAfter, when non-zero, is how long the caller should wait before trying again
 	// (ERATELIMITED, sometimes EUNAVAILABLE).
 	RetryAfter time.Duration
+
+	// cause is the error this one wraps (see Wrapf), for errors.Is and errors.As.
+	cause error
+}
+
+// Unwrap returns the wrapped error, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Wrapf puts context in front of err's message and keeps its code and RetryAfter, so a
+// message reads "creating volume for lp-…: Fly answered 422: …" while callers still branch on
+// the code. It returns nil for nil.
+func Wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{
+		Code:       ErrorCode(err),
+		Message:    fmt.Sprintf(format, args...) + ": " + ErrorMessage(err),
+		RetryAfter: ErrorRetryAfter(err),
+		cause:      err,
+	}
 }
 
 func (e *Error) Error() string {

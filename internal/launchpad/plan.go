@@ -34,11 +34,15 @@ var (
 
 // Validate checks p and returns the first problem, naming the field and what is valid.
 func (p *Plan) Validate() error {
+	if err := ValidatePlanName(p.Name); err != nil {
+		return err
+	}
+	if p.StripePriceID != "" {
+		if err := ValidateStripePriceID(p.StripePriceID); err != nil {
+			return err
+		}
+	}
 	switch {
-	case !planNamePattern.MatchString(p.Name):
-		return Errorf(EINVALID, "plan name %q is not a slug: use 1-40 lower-case letters, digits and dashes, starting with a letter (for example \"pro\")", truncate(p.Name, 60))
-	case p.StripePriceID != "" && !priceIDPattern.MatchString(p.StripePriceID):
-		return Errorf(EINVALID, "stripe_price_id %q is not a Stripe price id; it looks like price_1NxYz…", truncate(p.StripePriceID, 60))
 	case math.IsNaN(p.MonthlySpendLimitUSD) || p.MonthlySpendLimitUSD < 0 || p.MonthlySpendLimitUSD > 100000:
 		return Errorf(EINVALID, "monthly_spend_limit_usd must be between 0 and 100000 US dollars")
 	case p.MachineHoursPerCycle < 0 || p.MachineHoursPerCycle > 744:
@@ -68,6 +72,22 @@ func (g Guest) Validate() error {
 		}
 	default:
 		return Errorf(EINVALID, "guest.cpu_kind %q is not valid: use \"shared\" or \"performance\"", truncate(g.CPUKind, 40))
+	}
+	return nil
+}
+
+// ValidatePlanName reports whether name is a plan slug.
+func ValidatePlanName(name string) error {
+	if !planNamePattern.MatchString(name) {
+		return Errorf(EINVALID, "plan name %q is not a slug: use 1-40 lower-case letters, digits and dashes, starting with a letter (for example \"pro\")", truncate(name, 60))
+	}
+	return nil
+}
+
+// ValidateStripePriceID reports whether id looks like a Stripe price id.
+func ValidateStripePriceID(id string) error {
+	if !priceIDPattern.MatchString(id) {
+		return Errorf(EINVALID, "stripe_price_id %q is not a Stripe price id; it looks like price_1NxYzAbC", truncate(id, 60))
 	}
 	return nil
 }

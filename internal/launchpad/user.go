@@ -2,6 +2,7 @@ package launchpad
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -129,4 +130,19 @@ func NormalizeEmail(s string) (string, error) {
 		return "", Errorf(EINVALID, "email %q is not a valid address; send one like name@example.com", truncate(s, 80))
 	}
 	return s, nil
+}
+
+var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+
+// ValidateUserID reports whether id can be a user id: 1-128 letters, digits, '_' and '-',
+// starting with a letter or digit. Ids reach app names, document paths and file names, so
+// nothing else is accepted.
+func ValidateUserID(id string) error {
+	if !userIDPattern.MatchString(id) {
+		return Errorf(EINVALID, "user id %q is not valid: use 1-128 letters, digits, '_' and '-', starting with a letter or digit", truncate(id, 60))
+	}
+	if _, err := UID8(id); err != nil {
+		return err
+	}
+	return nil
 }
