@@ -1,0 +1,203 @@
+package fly
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// ambiguousFaults are the ways a create can be applied by Fly while the client never learns
+// it: the connection dropped, a 5xx after the fact, no answer until the client's timeout.
+var ambiguousFaults = map[string]fault{
+	"dropped connection": {dropAfter: true},
+	"503 after applying": {failAfter: 503},
+	"timeout":            {hangAfter: true},
+}
+
+func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+	for name, flt := range ambiguousFaults {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeFly(t)
+			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			f.fail("POST /v1/apps", flt)
+			app, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
+			if err != nil {
+				t.Fatalf("CreateApp: %v", err)
+			}
+			if app.Name != "lp-a-u-1" || app.Network != "lp-a-u-1" || app.Org != "personal" {
+				t.Errorf("app = %+v, want name, network = name, org personal", app)
+			}
+			if n := f.count("POST /v1/apps"); n != 1 {
+				t.Errorf("creates sent = %d, want 1 (the lookup found the app)", n)
+			}
+			if n := len(f.apps); n != 1 {
+				t.Errorf("apps = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestCreateAppNameTakenIsConflict(t *testing.T) {
+	f := newFakeFly(t)
+	c, _ := f.client(t)
+	seedApp(t, c, "lp-a-u-1")
+	_, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
+	if !launchpad.IsConflict(err) {
+		t.Fatalf("second CreateApp: %v, want conflict", err)
+	}
+}
+
+func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+	for name, flt := range ambiguousFaults {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeFly(t)
+			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			ctx := context.Background()
+			seedApp(t, c, "lp-a-u-1")
+			// A volume of the same name that existed before is not mistaken for ours.
+			old, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.fail("POST /v1/apps/{app}/volumes", flt)
+			v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 3, Encrypted: true})
+			if err != nil {
+				t.Fatalf("CreateVolume: %v", err)
+			}
+			if v.ID == old.ID || v.SizeGB != 3 || !v.Encrypted {
+				t.Errorf("volume = %+v, want the new encrypted 3 GB one (old %s)", v, old.ID)
+			}
+			if n := f.count("POST /v1/apps/lp-a-u-1/volumes"); n != 2 {
+				t.Errorf("creates sent = %d, want 2 (one per CreateVolume)", n)
+			}
+			if n := len(f.apps["lp-a-u-1"].volumes); n != 2 {
+				t.Errorf("volumes = %d, want 2", n)
+			}
+		})
+	}
+}
+
+func TestCreateMachineAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+	for name, flt := range ambiguousFaults {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeFly(t)
+			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			seedApp(t, c, "lp-a-u-1")
+			f.fail("POST /v1/apps/{app}/machines", flt)
+			m, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Region: "ams", Image: "registry.fly.io/hermes:1"})
+			if err != nil {
+				t.Fatalf("CreateMachine: %v", err)
+			}
+			if m.Name != "agent" || m.ID == "" {
+				t.Errorf("machine = %+v", m)
+			}
+			if n := f.count("POST /v1/apps/lp-a-u-1/machines"); n != 1 {
+				t.Errorf("creates sent = %d, want 1", n)
+			}
+			if n := len(f.apps["lp-a-u-1"].machines); n != 1 {
+				t.Errorf("machines = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+	for name, flt := range ambiguousFaults {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeFly(t)
+			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			ctx := context.Background()
+			seedApp(t, c, "lp-a-u-1")
+			v6, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv6})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.fail("POST /v1/apps/{app}/ip_assignments", flt)
+			v4, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv4})
+			if err != nil {
+				t.Fatalf("AllocateIP v4: %v", err)
+			}
+			if v4.Type != launchpad.IPv4 || v4.Shared || v4.Address == v6.Address {
+				t.Errorf("v4 = %+v, want a new dedicated IPv4", v4)
+			}
+			if n := len(f.apps["lp-a-u-1"].ips); n != 2 {
+				t.Errorf("addresses = %d, want 2 (one v6, one v4)", n)
+			}
+		})
+	}
+}
+
+// When the create was not applied at all, the lookup finds nothing and the create is sent
+// again.
+func TestCreateIsResentWhenTheLookupFindsNothing(t *testing.T) {
+	f := newFakeFly(t)
+	c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+	seedApp(t, c, "lp-a-u-1")
+	f.fail("POST /v1/apps/{app}/volumes", fault{status: 502}, fault{hang: time.Second})
+	v, err := c.CreateVolume(context.Background(), "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
+	if err != nil {
+		t.Fatalf("CreateVolume: %v", err)
+	}
+	if n := f.count("POST /v1/apps/lp-a-u-1/volumes"); n != 3 {
+		t.Errorf("creates sent = %d, want 3", n)
+	}
+	if n := len(f.apps["lp-a-u-1"].volumes); n != 1 || f.apps["lp-a-u-1"].volumes[0].ID != v.ID {
+		t.Errorf("volumes = %d, want exactly the returned one", n)
+	}
+}
+
+// An ambiguous last attempt is still checked: if it was applied, the call succeeds.
+func TestLastAmbiguousAttemptIsChecked(t *testing.T) {
+	f := newFakeFly(t)
+	c, _ := f.client(t, func(c *Config) { c.Retry.MaxAttempts = 1 })
+	seedApp(t, c, "lp-a-u-1")
+	f.fail("POST /v1/apps/{app}/machines", fault{dropAfter: true})
+	if _, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"}); err != nil {
+		t.Fatalf("CreateMachine with one attempt that was applied: %v", err)
+	}
+}
+
+func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
+	f := newFakeFly(t)
+	c, _ := f.client(t)
+	ctx := context.Background()
+	seedApp(t, c, "lp-a-u-1")
+	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", SizeGB: 1, Encrypted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fail("PUT /v1/apps/{app}/volumes/{id}/extend", fault{dropAfter: true})
+	got, err := c.ExtendVolume(ctx, "lp-a-u-1", v.ID, 4)
+	if err != nil || got.SizeGB != 4 {
+		t.Fatalf("ExtendVolume: %+v, %v", got, err)
+	}
+	if n := f.count("PUT /v1/apps/lp-a-u-1/volumes/" + v.ID + "/extend"); n != 1 {
+		t.Errorf("extend requests = %d, want 1", n)
+	}
+}
+
+func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
+	f := newFakeFly(t)
+	c, _ := f.client(t)
+	ctx := context.Background()
+	seedApp(t, c, "lp-a-u-1")
+	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fail("POST /v1/apps/{app}/machines/{id}/exec", fault{dropAfter: true})
+	_, err = c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
+	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
+		t.Fatalf("Exec: %v, want unavailable", err)
+	}
+	if n := f.count("POST /v1/apps/lp-a-u-1/machines/" + m.ID + "/exec"); n != 1 {
+		t.Errorf("exec requests = %d, want 1: a command must not run twice", n)
+	}
+	// A 429 is a refusal before anything ran: that one is retried.
+	f.fail("POST /v1/apps/{app}/machines/{id}/exec", fault{status: 429})
+	if _, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"true"}, time.Second); err != nil {
+		t.Errorf("Exec after a 429: %v", err)
+	}
+}
