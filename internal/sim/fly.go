@@ -1,0 +1,250 @@
+package sim
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FlyOptions configure a Fly Machines API simulator. Every field is optional.
+type FlyOptions struct {
+	// Token is the API token clients must present ("Authorization: Bearer …" or
+	// "FlyV1 …"). Empty means a random one; read it back with Token.
+	Token string
+	// Clock drives timestamps, events, lease expiry, tombstones and rate limits. Nil means
+	// the wall clock.
+	Clock Clock
+	// Faults are injected into every API request from the start; see SetFaults.
+	Faults Faults
+	// RateLimits turns on Fly's published per-machine limits (see fly_ratelimit.go).
+	RateLimits bool
+	// StateFile, if set, is loaded at start and saved (atomically) by Save and Close.
+	StateFile string
+	// Logger receives one debug line per request (method, path, status; never headers or
+	// bodies). Nil means silence.
+	Logger *slog.Logger
+	// DefaultRegion is where machines go when neither the request nor a mounted volume
+	// says; empty means "iad".
+	DefaultRegion string
+	// DestroyedRetention is how long a destroyed machine can still be read (state
+	// "destroyed", events included) before it answers 404, as Fly does briefly after a
+	// destroy. Zero means 5 minutes; it runs on Clock.
+	DestroyedRetention time.Duration
+}
+
+// ExecFunc answers an exec request: what the command printed and its exit code.
+type ExecFunc func(app, machineID string, cmd []string) (stdout, stderr string, exit int)
+
+// Fly simulates the Fly Machines API (https://api.machines.dev) as fly-go v0.3.1's flaps
+// client speaks it: serve it with any http.Server. Safe for concurrent use.
+type Fly struct {
+	token      string
+	clock      Clock
+	log        *slog.Logger
+	faults     *faultInjector
+	limits     *flyRateLimits // nil unless FlyOptions.RateLimits
+	stateFile  string
+	region     string
+	retention  time.Duration
+	handler    http.Handler
+	routes     []string // implemented "METHOD /path" patterns, for /_sim/info
+	notBuilt   []string // spec endpoints answered 501
+	closeOnce  sync.Once
+	closeError error
+
+	mu       sync.Mutex
+	st       flyState
+	changed  chan struct{} // closed and replaced on every machine change; /wait listens
+	execHook ExecFunc
+}
+
+// NewFly returns a Fly simulator. It panics if FlyOptions.StateFile exists but cannot be
+// loaded or the faults are invalid; OpenFly returns those as errors instead.
+func NewFly(o FlyOptions) *Fly {
+	f, err := OpenFly(o)
+	if err != nil {
+		panic("sim: " + err.Error())
+	}
+	return f
+}
+
+// OpenFly is NewFly that reports a bad state file or bad faults as an error.
+func OpenFly(o FlyOptions) (*Fly, error) {
+	if err := o.Faults.Validate(); err != nil {
+		return nil, fmt.Errorf("fly simulator faults: %w", err)
+	}
+	f := &Fly{
+		token:     o.Token,
+		clock:     clockOrReal(o.Clock),
+		log:       o.Logger,
+		faults:    newFaultInjector(o.Faults),
+		stateFile: o.StateFile,
+		region:    o.DefaultRegion,
+		retention: o.DestroyedRetention,
+		st:        newFlyState(),
+		changed:   make(chan struct{}),
+	}
+	if f.token == "" {
+		f.token = "fo1_" + randomFrom(lowerAlnum, 43)
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.region == "" {
+		f.region = "iad"
+	}
+	if f.retention <= 0 {
+		f.retention = 5 * time.Minute
+	}
+	if o.RateLimits {
+		f.limits = newFlyRateLimits()
+	}
+	if f.stateFile != "" {
+		var st flyState
+		found, err := loadStateFile(f.stateFile, &st)
+		if err != nil {
+			return nil, fmt.Errorf("fly simulator: %w", err)
+		}
+		if found {
+			st.normalize()
+			f.st = st
+		}
+	}
+	f.handler = f.buildHandler()
+	return f, nil
+}
+
+// Token returns the API token the simulator accepts.
+func (f *Fly) Token() string { return f.token }
+
+// ServeHTTP serves the Fly Machines API under /v1 and the simulator's own test API under
+// /_sim/.
+func (f *Fly) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.handler.ServeHTTP(w, r) }
+
+// SetFaults replaces the injected faults (and restarts their deterministic sequence). It
+// panics on invalid faults; validate user input with Faults.Validate first.
+func (f *Fly) SetFaults(fs Faults) { f.faults.set(fs) }
+
+// Faults returns the current faults and what they have done since they were set.
+func (f *Fly) Faults() (Faults, FaultStats) { return f.faults.current() }
+
+// ExecHook sets the function that answers exec requests; nil restores the default (empty
+// output, exit code 0).
+func (f *Fly) ExecHook(h ExecFunc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.execHook = h
+}
+
+// Save writes the state file now, if one was configured.
+func (f *Fly) Save() error {
+	if f.stateFile == "" {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return saveStateFile(f.stateFile, &f.st)
+}
+
+// Close saves the state file (once); the simulator keeps answering afterwards.
+func (f *Fly) Close() error {
+	f.closeOnce.Do(func() { f.closeError = f.Save() })
+	return f.closeError
+}
+
+// buildHandler wires the API behind faults and auth, and /_sim/ beside it.
+func (f *Fly) buildHandler() http.Handler {
+	api := http.NewServeMux()
+	f.flyRoutes(api)
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeFlyError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (GET /_sim/info lists what the simulator implements)", r.Method, r.URL.Path))
+	})
+	top := http.NewServeMux()
+	f.simRoutes(top)
+	top.Handle("/", f.faults.wrap(f.authenticate(api), writeFlyError))
+	return logRequests(f.log, "fly", top)
+}
+
+// handle registers an implemented endpoint; action names its rate-limit bucket ("" = none).
+func (f *Fly) handle(mux *http.ServeMux, pattern, action string, h http.HandlerFunc) {
+	f.routes = append(f.routes, pattern)
+	if action != "" {
+		h = f.rateLimited(action, h)
+	}
+	mux.HandleFunc(pattern, h)
+}
+
+// unbuilt registers an endpoint of the real API that the simulator does not model: 501, so
+// a client can tell "not built" from "wrong URL".
+func (f *Fly) unbuilt(mux *http.ServeMux, pattern string) {
+	f.notBuilt = append(f.notBuilt, pattern)
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		writeFlyError(w, http.StatusNotImplemented, fmt.Sprintf("not implemented by the simulator: %s (GET /_sim/info lists what is)", pattern))
+	})
+}
+
+// Routes returns the implemented API endpoints as "METHOD /path" patterns.
+func (f *Fly) Routes() []string { return slices.Clone(f.routes) }
+
+// authenticate refuses requests without the simulator's token, as Fly does: 401
+// {"error":"unauthorized"}.
+func (f *Fly) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.authorized(r) {
+			writeFlyError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorized accepts "Bearer T" and "FlyV1 T", and a comma-separated token list as fly-go
+// sends it, when any token equals the simulator's.
+func (f *Fly) authorized(r *http.Request) bool {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, rest, ok := strings.Cut(h, " ")
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "FlyV1")) {
+		return false
+	}
+	for _, tok := range strings.Split(rest, ",") {
+		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(f.token)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// flyError is an error with the HTTP status the Machines API answers it with.
+type flyError struct {
+	status int
+	msg    string
+}
+
+func (e *flyError) Error() string { return e.msg }
+
+func flyErrorf(status int, format string, args ...any) *flyError {
+	return &flyError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// writeFlyErr answers err in Fly's error shape; an error without a status is a simulator
+// bug and answers 500.
+func writeFlyErr(w http.ResponseWriter, err error) {
+	var fe *flyError
+	if errors.As(err, &fe) {
+		writeFlyError(w, fe.status, fe.msg)
+		return
+	}
+	writeFlyError(w, http.StatusInternalServerError, "internal error: "+err.Error())
+}
+
+// writeFlyError writes Fly's error body: {"error": "…"}. fly-go's flaps client turns the
+// "error" string into its error message.
+func writeFlyError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

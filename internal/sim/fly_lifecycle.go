@@ -1,0 +1,197 @@
+package sim
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Transitions are immediate: each request moves the machine straight to its resting state
+// (started, stopped, destroyed) and records the events Fly records on the way, stamped with
+// the simulator's Clock. Nothing is ever left in starting, stopping or replacing.
+
+// startMachine: POST …/start → {"previous_state"}. Only a created or stopped machine
+// starts; anything else is refused with 412, Fly's "unable to start machine from current
+// state".
+func (f *Fly) startMachine(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.mutableMachineLocked(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	prev := m.State
+	if prev != stateCreated && prev != stateStopped {
+		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to start machine from current state: '%s'", prev))
+		return
+	}
+	m.State = stateStarted
+	f.eventLocked(m, "start", stateStarted, "user", f.clock.Now(), nil)
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, map[string]string{"previous_state": prev})
+}
+
+// stopMachine: POST …/stop [{"signal","timeout"}] → {"ok":true}: a stop event (stopping,
+// by the user) then an exit event (stopped, by flyd). Only a started machine stops; 412
+// otherwise.
+func (f *Fly) stopMachine(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Signal  string `json:"signal"`
+		Timeout any    `json:"timeout"`
+	}
+	if err := decodeBody(r, &req, true); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.mutableMachineLocked(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if m.State != stateStarted {
+		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to stop machine from current state: '%s'", m.State))
+		return
+	}
+	now := f.clock.Now()
+	f.eventLocked(m, "stop", "stopping", "user", now, nil)
+	f.exitLocked(m, now, signalNumber(req.Signal))
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// signalNumber maps the stop signal to its number for the exit event (SIGINT by default,
+// Fly's default stop signal).
+func signalNumber(s string) int {
+	switch s {
+	case "SIGKILL", "9":
+		return 9
+	case "SIGTERM", "15":
+		return 15
+	case "SIGQUIT", "3":
+		return 3
+	default:
+		return 2
+	}
+}
+
+// restartMachine: POST …/restart → {"ok":true}: stop, exit and start events; 412 unless
+// started.
+func (f *Fly) restartMachine(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.mutableMachineLocked(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if m.State != stateStarted {
+		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to restart machine from current state: '%s'", m.State))
+		return
+	}
+	now := f.clock.Now()
+	f.eventLocked(m, "stop", "stopping", "user", now, nil)
+	f.exitLocked(m, now, signalNumber(r.URL.Query().Get("signal")))
+	m.State = stateStarted
+	f.eventLocked(m, "start", stateStarted, "flyd", now, nil)
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// waitStates are the states /wait accepts.
+var waitStates = []string{stateStarted, stateStopped, "suspended", stateDestroyed}
+
+// Fly's bounds on the wait timeout: 60s is both the default and the maximum; a value
+// outside [1s, 60s] is refused (invalid_argument), not clamped.
+const (
+	minWaitTimeout = time.Second
+	maxWaitTimeout = 60 * time.Second
+)
+
+// waitMachine: GET …/wait?state=&timeout=&instance_id= blocks until the machine is in
+// state (and on instance_id, if given) → 200 {"ok":true}, or answers 408 when timeout (wall
+// clock: the client really waits) passes first. A destroyed machine satisfies
+// state=destroyed while its tombstone lasts.
+func (f *Fly) waitMachine(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" {
+		state = stateStarted
+	}
+	if !slices.Contains(waitStates, state) {
+		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("invalid_argument: state %q: wait for one of %v", state, waitStates))
+		return
+	}
+	timeout, err := parseWaitTimeout(q.Get("timeout"))
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	instance := q.Get("instance_id")
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		_, m, err := f.machineLocked(r, true)
+		changed := f.changed
+		var met bool
+		if err == nil {
+			if instance != "" && !slices.Contains(m.Instances, instance) {
+				err = flyErrorf(http.StatusBadRequest, "invalid_argument: machine %s never had instance_id %s", m.ID, instance)
+			}
+			met = m.State == state && (state == stateDestroyed || instance == "" || instance == m.InstanceID)
+		}
+		f.mu.Unlock()
+		switch {
+		case err != nil:
+			writeFlyErr(w, err)
+			return
+		case met:
+			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			writeFlyError(w, http.StatusRequestTimeout, fmt.Sprintf("deadline_exceeded: machine did not reach state %q within %s", state, timeout))
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// parseWaitTimeout reads timeout as whole seconds (what flaps sends) or a Go duration.
+func parseWaitTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return maxWaitTimeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	if n, aerr := strconv.Atoi(s); aerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil {
+		return 0, flyErrorf(http.StatusBadRequest, "invalid_argument: timeout %q: give seconds (e.g. 60) or a duration (e.g. 30s)", s)
+	}
+	if d < minWaitTimeout || d > maxWaitTimeout {
+		return 0, flyErrorf(http.StatusBadRequest, "invalid_argument: timeout %s is outside [1s, 1m0s]", d)
+	}
+	return d, nil
+}
+
+// machineEvents: GET …/events → the machine's events, newest first (readable while the
+// destroyed machine's tombstone lasts, so the last hours can still be metered).
+func (f *Fly) machineEvents(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.machineLocked(r, true)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m.eventsNewestFirst())
+}

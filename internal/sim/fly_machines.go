@@ -1,0 +1,394 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// machineJSON is a machine as the API answers it (the spec's Machine, as flaps decodes it).
+type machineJSON struct {
+	ID         string                     `json:"id"`
+	Name       string                     `json:"name"`
+	State      string                     `json:"state"`
+	Region     string                     `json:"region"`
+	ImageRef   imageRefJSON               `json:"image_ref"`
+	InstanceID string                     `json:"instance_id"`
+	PrivateIP  string                     `json:"private_ip"`
+	CreatedAt  string                     `json:"created_at"`
+	UpdatedAt  string                     `json:"updated_at"`
+	Config     map[string]json.RawMessage `json:"config"`
+	Events     []eventJSON                `json:"events"`
+	Checks     []any                      `json:"checks"`
+	HostStatus string                     `json:"host_status"`
+	// Nonce is only ever returned on create with lease_ttl (spec).
+	Nonce string `json:"nonce,omitempty"`
+}
+
+// eventJSON is a machine event; timestamp is Unix milliseconds.
+type eventJSON struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Status    string          `json:"status"`
+	Source    string          `json:"source"`
+	Timestamp int64           `json:"timestamp"`
+	Request   json.RawMessage `json:"request,omitempty"`
+}
+
+func (m *flyMachine) json() machineJSON {
+	var image string
+	_ = unmarshalField(m.Config, "image", &image)
+	return machineJSON{
+		ID: m.ID, Name: m.Name, State: m.State, Region: m.Region, ImageRef: parseImageRef(image),
+		InstanceID: m.InstanceID, PrivateIP: m.PrivateIP,
+		CreatedAt: rfc3339(m.CreatedAt), UpdatedAt: rfc3339(m.UpdatedAt),
+		Config: m.Config, Events: m.eventsNewestFirst(), Checks: []any{}, HostStatus: "ok",
+	}
+}
+
+// eventsNewestFirst lists events the way Fly does: the most recent first.
+func (m *flyMachine) eventsNewestFirst() []eventJSON {
+	out := make([]eventJSON, 0, len(m.Events))
+	for i := len(m.Events) - 1; i >= 0; i-- {
+		e := m.Events[i]
+		out = append(out, eventJSON{ID: e.ID, Type: e.Type, Status: e.Status, Source: e.Source, Timestamp: e.Timestamp, Request: e.Request})
+	}
+	return out
+}
+
+// machineRequest is the body of create and update (flaps' LaunchMachineInput).
+type machineRequest struct {
+	Config     json.RawMessage `json:"config"`
+	Region     string          `json:"region"`
+	Name       string          `json:"name"`
+	SkipLaunch bool            `json:"skip_launch"`
+	LeaseTTL   int             `json:"lease_ttl"`
+}
+
+// createMachine: POST /v1/apps/{app}/machines. The machine launches at once (launch event,
+// then start event, state "started") unless skip_launch, which leaves it "created". A
+// mounted volume must belong to the app, be in the machine's region and not be attached to
+// another machine (409). Names are unique within an app (409 already_exists).
+func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
+	var req machineRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	cfg, err := parseMachineConfig(req.Config)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if req.Region != "" && !regionPattern.MatchString(req.Region) {
+		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("invalid region %q: give a three-letter Fly region code such as \"iad\"", req.Region))
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	now := f.clock.Now()
+	id := randomHex(7)
+	region, vols, err := f.placeLocked(a, id, req.Region, cfg)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	name := req.Name
+	if name == "" {
+		name = machineName()
+	}
+	if err := f.checkNameLocked(a, name, id, now); err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	cfg.fillMounts(vols)
+	f.st.NextPrivateNum++
+	instance := ulid(now)
+	m := &flyMachine{
+		ID: id, Name: name, State: stateCreated, Region: region,
+		InstanceID: instance, Instances: []string{instance},
+		PrivateIP: canonicalIP(fmt.Sprintf("fdaa:0:%x:a7b:%x::2", f.networkNumLocked(a.Org, a.Network), f.st.NextPrivateNum)),
+		Config:    cfg.raw, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+	}
+	for _, v := range vols {
+		v.AttachedMachineID = m.ID
+	}
+	a.Machines[m.ID] = m
+	f.eventLocked(m, "launch", stateCreated, "user", now, nil)
+	if !req.SkipLaunch {
+		m.State = stateStarted
+		f.eventLocked(m, "start", stateStarted, "flyd", now, nil)
+	}
+	out := m.json()
+	if req.LeaseTTL > 0 {
+		m.Lease = f.newLeaseLocked(m, time.Duration(req.LeaseTTL)*time.Second, "", now)
+		out.Nonce = m.Lease.Nonce
+	}
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// placeLocked resolves the machine's region and the volumes it mounts: each must exist in
+// the app, sit in the machine's region, and be free or already this machine's.
+func (f *Fly) placeLocked(a *flyApp, machineID, region string, cfg *machineConfig) (string, []*flyVolume, error) {
+	var vols []*flyVolume
+	for _, mnt := range cfg.mounts {
+		v, ok := a.Volumes[mnt.Volume]
+		if !ok {
+			return "", nil, flyErrorf(http.StatusBadRequest, "invalid config.mounts: volume %s not found in app %s", mnt.Volume, a.Name)
+		}
+		if v.AttachedMachineID != "" && v.AttachedMachineID != machineID {
+			return "", nil, flyErrorf(http.StatusConflict, "volume %s is already attached to machine %s: a volume can be mounted by one machine only", v.ID, v.AttachedMachineID)
+		}
+		if region == "" {
+			region = v.Region
+		}
+		if v.Region != region {
+			return "", nil, flyErrorf(http.StatusBadRequest, "volume %s is in region %s but the machine is in %s: a machine must run where its volume is", v.ID, v.Region, region)
+		}
+		vols = append(vols, v)
+	}
+	if region == "" {
+		region = f.region
+	}
+	return region, vols, nil
+}
+
+// checkNameLocked refuses a name another live machine of the app already has.
+func (f *Fly) checkNameLocked(a *flyApp, name, selfID string, now time.Time) error {
+	for _, other := range a.Machines {
+		if other.ID != selfID && other.Name == name && !f.goneLocked(other, now) && other.State != stateDestroyed {
+			return flyErrorf(http.StatusConflict, "already_exists: machine ID %s already has the name %q in app %s", other.ID, name, a.Name)
+		}
+	}
+	return nil
+}
+
+// getMachine: GET /v1/apps/{app}/machines/{id}. A destroyed machine stays readable (state
+// "destroyed") for DestroyedRetention, then answers 404.
+func (f *Fly) getMachine(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, m, err := f.machineLocked(r, true)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m.json())
+}
+
+// listMachines: GET /v1/apps/{app}/machines[?include_deleted=true][&region=…] → [machine…],
+// oldest first. Destroyed machines are listed only with include_deleted.
+func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	includeDeleted := q.Get("include_deleted") == "true"
+	region := q.Get("region")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	now := f.clock.Now()
+	ms := []*flyMachine{}
+	for _, m := range a.Machines {
+		if f.goneLocked(m, now) {
+			delete(a.Machines, m.ID)
+			continue
+		}
+		if (m.State == stateDestroyed && !includeDeleted) || (region != "" && m.Region != region) {
+			continue
+		}
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(x, y *flyMachine) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	out := make([]machineJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.json())
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// updateMachine: POST /v1/apps/{app}/machines/{id} with a whole new config (under the lease,
+// if one is held). The machine gets a new instance_id; a started machine stays started on
+// the new version, a stopped or created one is left stopped, as Fly does ("machine was in a
+// non-started state prior to the update so leaving the new version stopped").
+func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
+	var req machineRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	cfg, err := parseMachineConfig(req.Config)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, m, err := f.mutableMachineLocked(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if req.Region != "" && req.Region != m.Region {
+		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("cannot move machine %s from %s to %s: create a new machine in that region instead", m.ID, m.Region, req.Region))
+		return
+	}
+	_, vols, err := f.placeLocked(a, m.ID, m.Region, cfg)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	now := f.clock.Now()
+	name := m.Name
+	if req.Name != "" {
+		name = req.Name
+	}
+	if err := f.checkNameLocked(a, name, m.ID, now); err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	cfg.fillMounts(vols)
+	for _, v := range a.Volumes { // detach what the new config no longer mounts
+		if v.AttachedMachineID == m.ID && !slices.Contains(vols, v) {
+			v.AttachedMachineID = ""
+		}
+	}
+	for _, v := range vols {
+		v.AttachedMachineID = m.ID
+	}
+	m.Name, m.Config, m.UpdatedAt = name, cfg.raw, now.UTC()
+	m.InstanceID = ulid(now)
+	m.Instances = append(m.Instances, m.InstanceID)
+	f.eventLocked(m, "update", m.State, "user", now, nil)
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, m.json())
+}
+
+// destroyMachine: DELETE /v1/apps/{app}/machines/{id}[?kill=true]. A started machine is
+// destroyed only with kill=true (or force=true); otherwise 412, as Fly refuses it.
+func (f *Fly) destroyMachine(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kill := q.Get("kill") == "true" || q.Get("force") == "true"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, m, err := f.mutableMachineLocked(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if m.State == stateStarted && !kill {
+		writeFlyError(w, http.StatusPreconditionFailed, "unable to destroy machine, not currently stopped: stop it first or pass kill=true")
+		return
+	}
+	f.destroyLocked(a, m, f.clock.Now())
+	f.notifyLocked()
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// destroyLocked stops (killing) a running machine, records the destroy, frees its volumes,
+// lease and name. The machine remains as a readable tombstone.
+func (f *Fly) destroyLocked(a *flyApp, m *flyMachine, now time.Time) {
+	if m.State == stateStarted {
+		f.exitLocked(m, now, 9)
+	}
+	m.State, m.DestroyedAt, m.UpdatedAt, m.Lease = stateDestroyed, now.UTC(), now.UTC(), nil
+	f.eventLocked(m, "destroy", stateDestroyed, "user", now, nil)
+	for _, v := range a.Volumes {
+		if v.AttachedMachineID == m.ID {
+			v.AttachedMachineID = ""
+		}
+	}
+}
+
+// exitLocked records a requested stop: the exit event Fly's flyd writes, with its exit_event.
+func (f *Fly) exitLocked(m *flyMachine, now time.Time, signal int) {
+	req := map[string]any{"exit_event": map[string]any{
+		"exit_code": 0, "requested_stop": true, "signal": signal, "exited_at": now.UTC().Format(time.RFC3339Nano),
+	}}
+	m.State = stateStopped
+	f.eventLocked(m, "exit", stateStopped, "flyd", now, mustJSON(req))
+}
+
+// machineLocked finds {app}/{id}; destroyed machines count only when readable is true, and
+// only within the retention.
+func (f *Fly) machineLocked(r *http.Request, readable bool) (*flyApp, *flyMachine, error) {
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		return nil, nil, err
+	}
+	m, ok := a.Machines[r.PathValue("id")]
+	if ok && f.goneLocked(m, f.clock.Now()) {
+		delete(a.Machines, m.ID)
+		ok = false
+	}
+	if !ok || (m.State == stateDestroyed && !readable) {
+		return nil, nil, flyErrorf(http.StatusNotFound, "machine not found")
+	}
+	return a, m, nil
+}
+
+// mutableMachineLocked finds a live machine and checks the caller holds its lease, if any.
+func (f *Fly) mutableMachineLocked(r *http.Request) (*flyApp, *flyMachine, error) {
+	a, m, err := f.machineLocked(r, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.checkLeaseLocked(m, r); err != nil {
+		return nil, nil, err
+	}
+	return a, m, nil
+}
+
+// goneLocked reports whether a destroyed machine's tombstone has expired.
+func (f *Fly) goneLocked(m *flyMachine, now time.Time) bool {
+	return m.State == stateDestroyed && now.Sub(m.DestroyedAt) > f.retention
+}
+
+// eventLocked appends an event stamped with the simulator's clock.
+func (f *Fly) eventLocked(m *flyMachine, typ, status, source string, now time.Time, request json.RawMessage) {
+	m.Events = append(m.Events, &flyEvent{ID: ulid(now), Type: typ, Status: status, Source: source, Timestamp: now.UnixMilli(), Request: request})
+	m.UpdatedAt = now.UTC()
+}
+
+// notifyLocked wakes every /wait.
+func (f *Fly) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// ulid returns a ULID-shaped id (26 Crockford base-32 characters, time-ordered), the shape
+// of Fly's instance and event ids.
+func ulid(t time.Time) string {
+	ms := uint64(t.UnixMilli())
+	var ts [10]byte
+	for i := 9; i >= 0; i-- {
+		ts[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	return string(ts[:]) + randomFrom(crockford, 16)
+}
+
+var nameAdjectives = []string{"ancient", "billowing", "crimson", "damp", "eager", "fragrant", "gentle", "hidden", "icy", "jolly", "lively", "misty", "noisy", "polished", "quiet", "rough"}
+var nameNouns = []string{"bird", "brook", "cloud", "dawn", "field", "fire", "frost", "grass", "lake", "leaf", "moon", "pond", "river", "sea", "snow", "wave"}
+
+// machineName makes a Fly-style name such as "misty-river-4821" (cosmetic, so math/rand).
+func machineName() string {
+	return fmt.Sprintf("%s-%s-%04d", nameAdjectives[rand.IntN(len(nameAdjectives))], nameNouns[rand.IntN(len(nameNouns))], rand.IntN(10000))
+}

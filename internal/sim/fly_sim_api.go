@@ -1,0 +1,32 @@
+package sim
+
+import (
+	"net/http"
+	"slices"
+)
+
+// simRoutes registers the Fly simulator's /_sim/ test API (see the package doc).
+func (f *Fly) simRoutes(mux *http.ServeMux) {
+	c := simControl{name: "fly", clock: f.clock, faults: f.faults, authorized: f.authorized, errorBody: writeFlyError, save: f.Save}
+	c.register(mux, f.info)
+	mux.HandleFunc("GET /_sim/snapshot", c.guard(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, f.Snapshot())
+	}))
+}
+
+// info is what GET /_sim/info answers: what is implemented and how the simulator runs.
+func (f *Fly) info() any {
+	_, manual := f.clock.(*ManualClock)
+	faults, _ := f.faults.current()
+	return map[string]any{
+		"simulator":       "fly-machines",
+		"base_path":       "/v1",
+		"implemented":     slices.Clone(f.routes),
+		"not_implemented": slices.Clone(f.notBuilt),
+		"test_api":        simRoutes,
+		"rate_limits":     f.limits != nil,
+		"manual_clock":    manual,
+		"faults":          faults,
+		"transitions":     "immediate: every state change completes within its request",
+	}
+}

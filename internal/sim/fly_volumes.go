@@ -1,0 +1,269 @@
+package sim
+
+import (
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// volumeNamePattern is Fly's rule for volume names: lower-case letters, digits and
+// underscores, at most 30 characters.
+var volumeNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,30}$`)
+
+// regionPattern accepts Fly-style three-letter region codes.
+var regionPattern = regexp.MustCompile(`^[a-z]{3}$`)
+
+// Fly's volume size bounds, in GB.
+const (
+	minVolumeGB = 1
+	maxVolumeGB = 500
+)
+
+// volumeJSON is a volume as the API answers it (the spec's Volume plus what flaps decodes).
+// attached_machine_id and attached_alloc_id are null when detached.
+type volumeJSON struct {
+	ID                string  `json:"id"`
+	Name              string  `json:"name"`
+	State             string  `json:"state"`
+	SizeGB            int     `json:"size_gb"`
+	Region            string  `json:"region"`
+	Zone              string  `json:"zone"`
+	Encrypted         bool    `json:"encrypted"`
+	AttachedMachineID *string `json:"attached_machine_id"`
+	AttachedAllocID   *string `json:"attached_alloc_id"`
+	CreatedAt         string  `json:"created_at"`
+	HostDedicationID  string  `json:"host_dedication_id"`
+	SnapshotRetention int     `json:"snapshot_retention"`
+	AutoBackupEnabled bool    `json:"auto_backup_enabled"`
+	FSType            string  `json:"fstype"`
+	BlockSize         int     `json:"block_size"`
+	Blocks            int     `json:"blocks"`
+	BlocksFree        int     `json:"blocks_free"`
+	BlocksAvail       int     `json:"blocks_avail"`
+	HostStatus        string  `json:"host_status"`
+}
+
+func (f *Fly) volumeJSON(a *flyApp, v *flyVolume, state string) volumeJSON {
+	blocks := v.SizeGB * (1 << 30) / 4096
+	out := volumeJSON{
+		ID: v.ID, Name: v.Name, State: state, SizeGB: v.SizeGB, Region: v.Region, Zone: v.Zone,
+		Encrypted: v.Encrypted, CreatedAt: rfc3339(v.CreatedAt), SnapshotRetention: v.SnapshotRetention,
+		AutoBackupEnabled: v.AutoBackup, FSType: v.FSType, BlockSize: 4096, Blocks: blocks,
+		BlocksFree: blocks, BlocksAvail: blocks, HostStatus: "ok",
+	}
+	if v.AttachedMachineID != "" {
+		id := v.AttachedMachineID
+		out.AttachedMachineID = &id
+		if m, ok := a.Machines[id]; ok {
+			alloc := m.InstanceID
+			out.AttachedAllocID = &alloc
+		}
+	}
+	return out
+}
+
+// createVolume: POST /v1/apps/{app}/volumes. name and region are required; size_gb
+// defaults to 1, encrypted to true (Fly's defaults). Forks and restores are not modelled.
+func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name              string  `json:"name"`
+		Region            string  `json:"region"`
+		SizeGB            *int    `json:"size_gb"`
+		Encrypted         *bool   `json:"encrypted"`
+		SnapshotRetention *int    `json:"snapshot_retention"`
+		AutoBackupEnabled *bool   `json:"auto_backup_enabled"`
+		FSType            *string `json:"fstype"`
+		SnapshotID        *string `json:"snapshot_id"`
+		SourceVolumeID    *string `json:"source_volume_id"`
+	}
+	if err := decodeBody(r, &req, false); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if (req.SnapshotID != nil && *req.SnapshotID != "") || (req.SourceVolumeID != nil && *req.SourceVolumeID != "") {
+		writeFlyError(w, http.StatusNotImplemented, "not implemented by the simulator: volumes from snapshots or forks")
+		return
+	}
+	size := 1
+	if req.SizeGB != nil {
+		size = *req.SizeGB
+	}
+	switch {
+	case !volumeNamePattern.MatchString(req.Name):
+		writeFlyError(w, http.StatusBadRequest, "invalid volume name "+strconv.Quote(req.Name)+": use 1-30 lower-case letters, digits and underscores")
+		return
+	case !regionPattern.MatchString(req.Region):
+		writeFlyError(w, http.StatusBadRequest, "invalid region "+strconv.Quote(req.Region)+": give a three-letter Fly region code such as \"iad\"")
+		return
+	case size < minVolumeGB || size > maxVolumeGB:
+		writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
+		return
+	}
+	fstype := "ext4"
+	if req.FSType != nil && *req.FSType != "" {
+		if *req.FSType != "ext4" && *req.FSType != "raw" {
+			writeFlyError(w, http.StatusBadRequest, "invalid fstype "+strconv.Quote(*req.FSType)+": use \"ext4\" or \"raw\"")
+			return
+		}
+		fstype = *req.FSType
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	v := &flyVolume{
+		ID:                "vol_" + randomFrom(lowerAlnum, 16),
+		Name:              req.Name,
+		Region:            req.Region,
+		Zone:              randomHex(2),
+		SizeGB:            size,
+		Encrypted:         req.Encrypted == nil || *req.Encrypted,
+		FSType:            fstype,
+		SnapshotRetention: 5,
+		AutoBackup:        req.AutoBackupEnabled == nil || *req.AutoBackupEnabled,
+		CreatedAt:         f.clock.Now().UTC(),
+	}
+	if req.SnapshotRetention != nil {
+		v.SnapshotRetention = *req.SnapshotRetention
+	}
+	a.Volumes[v.ID] = v
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+}
+
+// listVolumes: GET /v1/apps/{app}/volumes → [volume…], oldest first.
+func (f *Fly) listVolumes(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	vols := slices.Collect(maps.Values(a.Volumes))
+	slices.SortFunc(vols, func(x, y *flyVolume) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	out := make([]volumeJSON, 0, len(vols))
+	for _, v := range vols {
+		out = append(out, f.volumeJSON(a, v, "created"))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Fly) getVolume(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, v, err := f.volume(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+}
+
+// updateVolume: PUT (flaps) or POST (spec) /v1/apps/{app}/volumes/{id} with
+// snapshot_retention and/or auto_backup_enabled.
+func (f *Fly) updateVolume(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		SnapshotRetention *int  `json:"snapshot_retention"`
+		AutoBackupEnabled *bool `json:"auto_backup_enabled"`
+	}
+	if err := decodeBody(r, &req, false); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, v, err := f.volume(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if req.SnapshotRetention != nil {
+		if *req.SnapshotRetention < 1 || *req.SnapshotRetention > 60 {
+			writeFlyError(w, http.StatusBadRequest, "invalid snapshot_retention: use 1 to 60 days")
+			return
+		}
+		v.SnapshotRetention = *req.SnapshotRetention
+	}
+	if req.AutoBackupEnabled != nil {
+		v.AutoBackup = *req.AutoBackupEnabled
+	}
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+}
+
+// extendVolume: PUT /v1/apps/{app}/volumes/{id}/extend {"size_gb"} → {"volume",
+// "needs_restart"}. Volumes only grow: a size not larger than the current one is a 400.
+// needs_restart is true when the volume is mounted by a started machine.
+func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		SizeGB int `json:"size_gb"`
+	}
+	if err := decodeBody(r, &req, false); err != nil {
+		writeFlyError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, v, err := f.volume(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	switch {
+	case req.SizeGB <= v.SizeGB:
+		writeFlyError(w, http.StatusBadRequest, "size_gb must be greater than the volume's current size ("+strconv.Itoa(v.SizeGB)+" GB): volumes can be extended, never shrunk")
+		return
+	case req.SizeGB > maxVolumeGB:
+		writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are at most 500 GB")
+		return
+	}
+	v.SizeGB = req.SizeGB
+	needsRestart := false
+	if m, ok := a.Machines[v.AttachedMachineID]; ok && m.State == stateStarted {
+		needsRestart = true
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"volume": f.volumeJSON(a, v, "created"), "needs_restart": needsRestart})
+}
+
+// deleteVolume: DELETE /v1/apps/{app}/volumes/{id} → the volume in state
+// "scheduling_destroy"; afterwards it is gone (404). A volume still attached to a machine
+// that is not destroyed is refused with 409: destroy the machine first.
+func (f *Fly) deleteVolume(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, v, err := f.volume(r)
+	if err != nil {
+		writeFlyErr(w, err)
+		return
+	}
+	if v.AttachedMachineID != "" {
+		writeFlyError(w, http.StatusConflict, "volume "+v.ID+" is attached to machine "+v.AttachedMachineID+": destroy the machine (or update it without this mount) first")
+		return
+	}
+	out := f.volumeJSON(a, v, "scheduling_destroy")
+	delete(a.Volumes, v.ID)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// volume looks up {app} and {id} of the request.
+func (f *Fly) volume(r *http.Request) (*flyApp, *flyVolume, error) {
+	a, err := f.app(r.PathValue("app"))
+	if err != nil {
+		return nil, nil, err
+	}
+	v, ok := a.Volumes[r.PathValue("id")]
+	if !ok {
+		return nil, nil, flyErrorf(http.StatusNotFound, "volume not found")
+	}
+	return a, v, nil
+}

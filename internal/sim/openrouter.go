@@ -1,0 +1,255 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// OpenRouterBasePath is where the simulated API lives, as on https://openrouter.ai/api/v1:
+// a client configured with base URL "http://HOST:PORT/api/v1" calls ".../api/v1/keys".
+const OpenRouterBasePath = "/api/v1"
+
+// OpenRouterOptions configure an OpenRouter keys API simulator. Every field is optional.
+type OpenRouterOptions struct {
+	// ManagementKey is the management (provisioning) key that may manage keys. Empty means
+	// a random "sk-or-v1-…" key; read it back with ManagementKey.
+	ManagementKey string
+	// Clock drives timestamps, key expiry and the daily/weekly/monthly usage windows. Nil
+	// means the wall clock.
+	Clock Clock
+	// Faults are injected into every API request from the start; see SetFaults.
+	Faults Faults
+	// StateFile, if set, is loaded at start and saved (atomically) by Save and Close.
+	StateFile string
+	// Logger receives one debug line per request (method, path, status; never headers or
+	// bodies). Nil means silence.
+	Logger *slog.Logger
+	// KeyLimitStatus is what the gateway answers a key whose spend limit is reached. Zero
+	// means 403 {"error":{"code":403,"message":"Key limit exceeded (monthly limit). …"}},
+	// what the live gateway answers; OpenRouter's error documentation lists 402 for
+	// "insufficient credits", so 402 may be chosen instead.
+	KeyLimitStatus int
+	// CompletionCostUSD is what a chat completion costs when the request does not say (the
+	// X-Sim-Cost-USD header); zero means $0.001.
+	CompletionCostUSD float64
+}
+
+// OpenRouter simulates OpenRouter's key-management API (/keys, /keys/{hash}, /key) and a
+// minimal gateway (/chat/completions) that meters spend against keys: serve it with any
+// http.Server. Safe for concurrent use.
+type OpenRouter struct {
+	mgmtKey     string
+	mgmtHash    string
+	clock       Clock
+	log         *slog.Logger
+	faults      *faultInjector
+	stateFile   string
+	limitStatus int
+	cost        float64
+	handler     http.Handler
+	routes      []string
+	notBuilt    []string
+	closeOnce   sync.Once
+	closeError  error
+
+	mu sync.Mutex
+	st orState
+}
+
+// NewOpenRouter returns an OpenRouter simulator. It panics if the state file exists but
+// cannot be loaded or an option is invalid; OpenOpenRouter returns those as errors instead.
+func NewOpenRouter(o OpenRouterOptions) *OpenRouter {
+	or, err := OpenOpenRouter(o)
+	if err != nil {
+		panic("sim: " + err.Error())
+	}
+	return or
+}
+
+// OpenOpenRouter is NewOpenRouter that reports a bad state file or option as an error.
+func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
+	if err := o.Faults.Validate(); err != nil {
+		return nil, fmt.Errorf("openrouter simulator faults: %w", err)
+	}
+	if o.KeyLimitStatus != 0 && o.KeyLimitStatus != http.StatusPaymentRequired && o.KeyLimitStatus != http.StatusForbidden {
+		return nil, fmt.Errorf("openrouter simulator: KeyLimitStatus %d: use 403 (the live gateway) or 402", o.KeyLimitStatus)
+	}
+	if o.CompletionCostUSD < 0 {
+		return nil, fmt.Errorf("openrouter simulator: CompletionCostUSD %v is negative", o.CompletionCostUSD)
+	}
+	or := &OpenRouter{
+		mgmtKey:     o.ManagementKey,
+		clock:       clockOrReal(o.Clock),
+		log:         o.Logger,
+		faults:      newFaultInjector(o.Faults),
+		stateFile:   o.StateFile,
+		limitStatus: o.KeyLimitStatus,
+		cost:        o.CompletionCostUSD,
+		st:          orState{Keys: map[string]*orKey{}, WorkspaceID: newUUID()},
+	}
+	if or.mgmtKey == "" {
+		or.mgmtKey = newOpenRouterKey()
+	}
+	or.mgmtHash = keyHash(or.mgmtKey)
+	if or.log == nil {
+		or.log = slog.New(slog.DiscardHandler)
+	}
+	if or.limitStatus == 0 {
+		or.limitStatus = http.StatusForbidden
+	}
+	if or.cost == 0 {
+		or.cost = 0.001
+	}
+	if or.stateFile != "" {
+		var st orState
+		found, err := loadStateFile(or.stateFile, &st)
+		if err != nil {
+			return nil, fmt.Errorf("openrouter simulator: %w", err)
+		}
+		if found {
+			st.normalize()
+			if st.WorkspaceID == "" {
+				st.WorkspaceID = or.st.WorkspaceID
+			}
+			or.st = st
+		}
+	}
+	or.handler = or.buildHandler()
+	return or, nil
+}
+
+// ManagementKey returns the management key the simulator accepts.
+func (o *OpenRouter) ManagementKey() string { return o.mgmtKey }
+
+// ServeHTTP serves the API under /api/v1 and the test API under /_sim/.
+func (o *OpenRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.handler.ServeHTTP(w, r) }
+
+// SetFaults replaces the injected faults (and restarts their deterministic sequence). It
+// panics on invalid faults; validate user input with Faults.Validate first.
+func (o *OpenRouter) SetFaults(f Faults) { o.faults.set(f) }
+
+// Faults returns the current faults and what they have done since they were set.
+func (o *OpenRouter) Faults() (Faults, FaultStats) { return o.faults.current() }
+
+// Routes returns the implemented API endpoints as "METHOD /path" patterns.
+func (o *OpenRouter) Routes() []string { return slices.Clone(o.routes) }
+
+// Save writes the state file now, if one was configured.
+func (o *OpenRouter) Save() error {
+	if o.stateFile == "" {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return saveStateFile(o.stateFile, &o.st)
+}
+
+// Close saves the state file (once); the simulator keeps answering afterwards.
+func (o *OpenRouter) Close() error {
+	o.closeOnce.Do(func() { o.closeError = o.Save() })
+	return o.closeError
+}
+
+func (o *OpenRouter) buildHandler() http.Handler {
+	api := http.NewServeMux()
+	o.handle(api, "GET /api/v1/key", o.currentKey)
+	o.handle(api, "GET /api/v1/auth/key", o.currentKey) // the older path of the same endpoint
+	o.handle(api, "GET /api/v1/keys", o.management(o.listKeys))
+	o.handle(api, "POST /api/v1/keys", o.management(o.createKey))
+	o.handle(api, "GET /api/v1/keys/{hash}", o.management(o.getKey))
+	o.handle(api, "PATCH /api/v1/keys/{hash}", o.management(o.updateKey))
+	o.handle(api, "DELETE /api/v1/keys/{hash}", o.management(o.deleteKey))
+	o.handle(api, "POST /api/v1/chat/completions", o.chatCompletion)
+	for _, p := range []string{
+		"POST /api/v1/completions", "GET /api/v1/models", "GET /api/v1/credits",
+		"GET /api/v1/generation", "POST /api/v1/responses", "/api/v1/auth/keys",
+	} {
+		o.notBuilt = append(o.notBuilt, p)
+		api.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			writeORError(w, http.StatusNotImplemented, "Not implemented by the simulator: "+r.Method+" "+r.URL.Path+" (GET /_sim/info lists what is)")
+		})
+	}
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeORError(w, http.StatusNotFound, "Not Found: "+r.Method+" "+r.URL.Path+" (the API lives under "+OpenRouterBasePath+"; GET /_sim/info lists it)")
+	})
+	top := http.NewServeMux()
+	o.simRoutes(top)
+	top.Handle("/", o.faults.wrap(api, writeORError))
+	return logRequests(o.log, "openrouter", top)
+}
+
+func (o *OpenRouter) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	o.routes = append(o.routes, pattern)
+	mux.HandleFunc(pattern, h)
+}
+
+// bearer returns the token of "Authorization: Bearer …", or "" when there is none.
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// isManagement reports whether r carries the management key.
+func (o *OpenRouter) isManagement(r *http.Request) bool {
+	tok := bearer(r)
+	return tok != "" && subtle.ConstantTimeCompare([]byte(keyHash(tok)), []byte(o.mgmtHash)) == 1
+}
+
+// management puts a handler behind management-key auth: 401 with the spec's body when
+// the key is missing or unknown, 403 for an ordinary API key.
+func (o *OpenRouter) management(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		switch {
+		case tok == "":
+			writeORError(w, http.StatusUnauthorized, "Missing Authentication header")
+		case o.isManagement(r):
+			h(w, r)
+		case o.knownKey(tok):
+			writeORError(w, http.StatusForbidden, "Only management keys can perform this operation")
+		default:
+			writeORError(w, http.StatusUnauthorized, "User not found.")
+		}
+	}
+}
+
+// knownKey reports whether tok is a key the simulator minted (usable or not).
+func (o *OpenRouter) knownKey(tok string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.st.Keys[keyHash(tok)]
+	return ok
+}
+
+// writeORError writes OpenRouter's error body: {"error": {"code": status, "message": …}}.
+func writeORError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg}})
+}
+
+// keyHash is the key's hash identifier: hex SHA-256 of the key.
+func keyHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// newOpenRouterKey returns a key in OpenRouter's format: "sk-or-v1-" and 64 hex digits.
+func newOpenRouterKey() string { return "sk-or-v1-" + randomHex(32) }
+
+// keyLabel is how OpenRouter labels a key: its prefix, three digits, "...", four digits.
+func keyLabel(key string) string {
+	body := strings.TrimPrefix(key, "sk-or-v1-")
+	if len(body) < 8 {
+		return "sk-or-v1-..."
+	}
+	return "sk-or-v1-" + body[:3] + "..." + body[len(body)-4:]
+}

@@ -1,0 +1,110 @@
+// Package simtest starts the Fly and OpenRouter simulators of package sim in-process for a
+// test, on 127.0.0.1 with a random port, and tears them down when the test ends.
+//
+//	fly := simtest.StartFly(t, sim.FlyOptions{})
+//	client, _ := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+//		Tokens:    tokens.Parse(fly.Token),
+//		Transport: fly.Transport(), // flaps reads its base URL only from FLY_FLAPS_BASE_URL
+//	})
+//
+//	or := simtest.StartOpenRouter(t, sim.OpenRouterOptions{})
+//	// or.URL is the API base, e.g. http://127.0.0.1:PORT/api/v1; or.ManagementKey the key.
+package simtest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+)
+
+// FlyServer is a running Fly Machines API simulator.
+type FlyServer struct {
+	// URL is the base URL, what FLY_FLAPS_BASE_URL holds (flaps appends /v1).
+	URL string
+	// Token is the API token the simulator accepts.
+	Token string
+	// Sim is the simulator, for Snapshot, SetFaults, ExecHook….
+	Sim *sim.Fly
+}
+
+// StartFly starts a Fly simulator for the test; it is closed (and its state file saved,
+// if any) when the test ends. It fails the test if the state file cannot be loaded.
+func StartFly(t testing.TB, o sim.FlyOptions) *FlyServer {
+	t.Helper()
+	f, err := sim.OpenFly(o)
+	if err != nil {
+		t.Fatalf("simtest: start Fly simulator: %v", err)
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := f.Close(); err != nil {
+			t.Errorf("simtest: close Fly simulator: %v", err)
+		}
+	})
+	return &FlyServer{URL: srv.URL, Token: f.Token(), Sim: f}
+}
+
+// Transport returns a RoundTripper that sends every request to the simulator whatever
+// host it names, for clients (like flaps) whose base URL is not injectable.
+func (s *FlyServer) Transport() http.RoundTripper { return RewriteTransport(s.URL, nil) }
+
+// OpenRouterServer is a running OpenRouter keys API simulator.
+type OpenRouterServer struct {
+	// URL is the API base, e.g. http://127.0.0.1:PORT/api/v1 (what OPENROUTER_API_URL holds).
+	URL string
+	// Origin is the server's root, e.g. http://127.0.0.1:PORT (where /_sim/ lives).
+	Origin string
+	// ManagementKey is the management key the simulator accepts.
+	ManagementKey string
+	// Sim is the simulator, for Snapshot, Spend, SetFaults….
+	Sim *sim.OpenRouter
+}
+
+// StartOpenRouter starts an OpenRouter simulator for the test; it is closed (and its state
+// file saved, if any) when the test ends.
+func StartOpenRouter(t testing.TB, o sim.OpenRouterOptions) *OpenRouterServer {
+	t.Helper()
+	or, err := sim.OpenOpenRouter(o)
+	if err != nil {
+		t.Fatalf("simtest: start OpenRouter simulator: %v", err)
+	}
+	srv := httptest.NewServer(or)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := or.Close(); err != nil {
+			t.Errorf("simtest: close OpenRouter simulator: %v", err)
+		}
+	})
+	return &OpenRouterServer{URL: srv.URL + sim.OpenRouterBasePath, Origin: srv.URL, ManagementKey: or.ManagementKey(), Sim: or}
+}
+
+// RewriteTransport returns a RoundTripper that rewrites each request's scheme and host to
+// those of target and sends it with base (nil: http.DefaultTransport). The path and query
+// are kept.
+func RewriteTransport(target string, base http.RoundTripper) http.RoundTripper {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		panic("simtest: RewriteTransport needs an absolute URL, got " + target)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &rewriteTransport{target: u, base: base}
+}
+
+type rewriteTransport struct {
+	target *url.URL
+	base   http.RoundTripper
+}
+
+func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context()) // a RoundTripper must not change the caller's request
+	r2.URL.Scheme = t.target.Scheme
+	r2.URL.Host = t.target.Host
+	r2.Host = t.target.Host
+	return t.base.RoundTrip(r2)
+}
