@@ -1,0 +1,130 @@
+package envelope_test
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+)
+
+// The benchmarks put the envelope beside a bare AES-256-GCM cipher.AEAD built once (the floor
+// for any sealing) and beside that AEAD plus the unpadded base64url a printable value needs.
+// Compare ns/op within one size:
+//
+//	go test -run '^$' -bench . -benchmem -count 6 ./internal/envelope/
+
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"64B", 64}, {"4KiB", 4096}}
+
+func bareAEAD(b *testing.B) cipher.AEAD {
+	b.Helper()
+	block, err := aes.NewCipher(envelope.SealingKeyOf(secretA))
+	if err != nil {
+		b.Fatal(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return aead
+}
+
+func BenchmarkSeal(b *testing.B) {
+	for _, size := range benchSizes {
+		plaintext := make([]byte, size.n)
+		aad := []byte("v1.0123456789ab." + userID)
+		b.Run(size.name+"/envelope", func(b *testing.B) {
+			k := mustKeyring(b, secretA, "")
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := k.Seal(plaintext, userID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(size.name+"/bare-aead", func(b *testing.B) {
+			aead, nonce := bareAEAD(b), make([]byte, 12)
+			out := make([]byte, 0, size.n+aead.Overhead())
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				out = aead.Seal(out[:0], nonce, plaintext, aad)
+			}
+		})
+		b.Run(size.name+"/bare-aead+base64", func(b *testing.B) {
+			aead, nonce := bareAEAD(b), make([]byte, 12)
+			out := make([]byte, 0, size.n+aead.Overhead())
+			text := make([]byte, 0, base64.RawURLEncoding.EncodedLen(cap(out)))
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				out = aead.Seal(out[:0], nonce, plaintext, aad)
+				text = base64.RawURLEncoding.AppendEncode(text[:0], out)
+			}
+		})
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	for _, size := range benchSizes {
+		plaintext := make([]byte, size.n)
+		aad := []byte("v1.0123456789ab." + userID)
+		b.Run(size.name+"/envelope", func(b *testing.B) {
+			k := mustKeyring(b, secretA, "")
+			sealed := mustSeal(b, k, plaintext, userID)
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := k.Open(sealed, userID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(size.name+"/bare-aead", func(b *testing.B) {
+			aead, nonce := bareAEAD(b), make([]byte, 12)
+			ciphertext := aead.Seal(nil, nonce, plaintext, aad)
+			out := make([]byte, 0, size.n)
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if out, err = aead.Open(out[:0], nonce, ciphertext, aad); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(size.name+"/bare-aead+base64", func(b *testing.B) {
+			aead, nonce := bareAEAD(b), make([]byte, 12)
+			text := base64.RawURLEncoding.EncodeToString(aead.Seal(nil, nonce, plaintext, aad))
+			raw := make([]byte, 0, len(text))
+			out := make([]byte, 0, size.n)
+			b.SetBytes(int64(size.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if raw, err = base64.RawURLEncoding.AppendDecode(raw[:0], []byte(text)); err != nil {
+					b.Fatal(err)
+				}
+				if out, err = aead.Open(out[:0], nonce, raw, aad); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNewKeyring is the HKDF and AES key schedule cost NewKeyring pays once per keyring
+// (two secrets during a rotation), and Seal and Open never pay.
+func BenchmarkNewKeyring(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := envelope.NewKeyring(secretB, secretA); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

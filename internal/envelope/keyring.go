@@ -1,0 +1,174 @@
+package envelope
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+)
+
+// Keyring seals under the current platform secret and opens values sealed under the current
+// or the previous one. Build it once at start-up with NewKeyring; it is safe for concurrent
+// use.
+type Keyring struct {
+	current  *secretKey
+	previous *secretKey // nil when no previous secret is configured
+	nonces   io.Reader  // crypto/rand.Reader; only tests replace it
+}
+
+// NewKeyring derives the current key from secret and, if previous is non-empty, the previous
+// key (PLATFORM_SECRET_PREVIOUS) so values sealed under it still open. Secrets shorter than 32
+// bytes are refused with an error that says so (and never echoes the secret).
+func NewKeyring(secret, previous string) (*Keyring, error) {
+	return newKeyring(secret, previous, rand.Reader)
+}
+
+func newKeyring(secret, previous string, nonces io.Reader) (*Keyring, error) {
+	if len(secret) < MinSecretLength {
+		return nil, fail(ErrSecretTooShort, "PLATFORM_SECRET is shorter than %d bytes; set it to at least %d random bytes, for example the output of `openssl rand -base64 48`", MinSecretLength, MinSecretLength)
+	}
+	if previous != "" && len(previous) < MinSecretLength {
+		return nil, fail(ErrSecretTooShort, "PLATFORM_SECRET_PREVIOUS is shorter than %d bytes, so it cannot be a secret values were sealed under; set it to the exact previous PLATFORM_SECRET, or unset it", MinSecretLength)
+	}
+	current, err := newSecretKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{current: current, nonces: nonces}
+	if previous == "" {
+		return k, nil
+	}
+	if previous == secret {
+		return nil, fail(ErrSameKeyID, "PLATFORM_SECRET_PREVIOUS equals PLATFORM_SECRET: to rotate, set PLATFORM_SECRET to a new secret and PLATFORM_SECRET_PREVIOUS to the old one; otherwise unset PLATFORM_SECRET_PREVIOUS")
+	}
+	if k.previous, err = newSecretKey(previous); err != nil {
+		return nil, err
+	}
+	if k.previous.id == k.current.id {
+		return nil, fail(ErrSameKeyID, "PLATFORM_SECRET and PLATFORM_SECRET_PREVIOUS are different but share key id %s (a 1 in 2^48 chance); generate another PLATFORM_SECRET", k.current.id)
+	}
+	return k, nil
+}
+
+// CurrentKeyID is the key id Seal uses.
+func (k *Keyring) CurrentKeyID() string { return k.mustCurrent().id }
+
+// Seal encrypts plaintext for the user userID under the current key. The result is printable
+// ASCII, safe for SQLite TEXT and Firestore string fields.
+func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {
+	key := k.mustCurrent()
+	if userID == "" {
+		return "", fail(ErrMissingUserID, "cannot seal without the owner's user id: it is the additional data that keeps the value from opening for another user")
+	}
+	raw := make([]byte, nonceSize, nonceSize+len(plaintext)+tagSize)
+	if _, err := io.ReadFull(k.nonces, raw); err != nil {
+		return "", fmt.Errorf("envelope: reading a random nonce: %w", err)
+	}
+	raw = key.aead.Seal(raw, raw[:nonceSize], plaintext, additionalData(key.header, userID))
+	return encode(key.header, raw), nil
+}
+
+// Open decrypts a value sealed for userID under the current or the previous key.
+func (k *Keyring) Open(sealed, userID string) ([]byte, error) {
+	plaintext, _, err := k.open(sealed, userID)
+	return plaintext, err
+}
+
+func (k *Keyring) open(sealed, userID string) ([]byte, *secretKey, error) {
+	k.mustCurrent()
+	if userID == "" {
+		return nil, nil, fail(ErrMissingUserID, "cannot open a sealed value without its owner's user id")
+	}
+	id, payload, err := parse(sealed)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := decodePayload(payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := k.lookup(id)
+	if key == nil {
+		return nil, nil, fail(ErrUnknownKeyID, "the value was sealed under key id %s, which is neither the current key (%s) nor a configured previous one (%s); set PLATFORM_SECRET_PREVIOUS to the secret it was sealed under", id, k.current.id, k.previousID())
+	}
+	nonce, ciphertext := raw[:nonceSize], raw[nonceSize:]
+	plaintext, err := key.aead.Open(ciphertext[:0], nonce, ciphertext, additionalData(key.header, userID))
+	if err != nil {
+		return nil, nil, fail(ErrDecrypt, "the value sealed under key id %s does not open for this user: it was altered, copied from another user's record, or its header was edited", id)
+	}
+	return plaintext, key, nil
+}
+
+// NeedsReseal reports whether sealed is not under the current key id (including when it is not
+// a sealed value at all; Reseal then reports why).
+func (k *Keyring) NeedsReseal(sealed string) bool {
+	id, err := KeyID(sealed)
+	return err != nil || id != k.mustCurrent().id
+}
+
+// Reseal opens sealed (under the current or previous key) and seals it again under the
+// current key. A value already under the current key is returned unchanged, after it has been
+// opened, so a rotation run also finds values that no longer open. Resealing is idempotent:
+// running a rotation twice changes nothing the second time.
+func (k *Keyring) Reseal(sealed, userID string) (string, error) {
+	plaintext, key, err := k.open(sealed, userID)
+	if err != nil {
+		return "", err
+	}
+	defer clear(plaintext)
+	if key == k.current {
+		return sealed, nil
+	}
+	return k.Seal(plaintext, userID)
+}
+
+// Derive returns purpose-bound 32-byte keys (HKDF info includes the purpose) for other uses of
+// the platform secret — JWT signing ("session-signing"), sign-in code HMAC ("signin-code") —
+// current first, then the previous secret's if configured, each with its key id, so those can
+// rotate too. Each call runs HKDF-Expand and returns fresh slices: derive once at start-up.
+func (k *Keyring) Derive(purpose string) []DerivedKey {
+	cur := k.mustCurrent()
+	if purpose == "" {
+		panic("envelope: Derive needs a purpose, such as \"session-signing\"")
+	}
+	keys := []DerivedKey{cur.derive(purpose)}
+	if k.previous != nil {
+		keys = append(keys, k.previous.derive(purpose))
+	}
+	return keys
+}
+
+// String shows the key ids only, so a keyring that reaches a log line leaks no key.
+func (k *Keyring) String() string {
+	if k == nil || k.current == nil {
+		return "envelope.Keyring{}"
+	}
+	return "envelope.Keyring{current: " + k.current.id + ", previous: " + k.previousID() + "}"
+}
+
+// GoString does the same for %#v.
+func (k *Keyring) GoString() string { return k.String() }
+
+func (k *Keyring) lookup(id string) *secretKey {
+	switch {
+	case id == k.current.id:
+		return k.current
+	case k.previous != nil && id == k.previous.id:
+		return k.previous
+	}
+	return nil
+}
+
+func (k *Keyring) previousID() string {
+	if k.previous == nil {
+		return "none"
+	}
+	return k.previous.id
+}
+
+// mustCurrent fails loudly on a Keyring that did not come from NewKeyring.
+func (k *Keyring) mustCurrent() *secretKey {
+	if k == nil || k.current == nil {
+		panic("envelope: Keyring used without NewKeyring")
+	}
+	return k.current
+}
