@@ -1,0 +1,111 @@
+package launchpad_test
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+func validPlan() launchpad.Plan {
+	return launchpad.Plan{
+		Name:                 "pro",
+		DisplayName:          "Pro",
+		StripePriceID:        "price_1NxYzAbCdEfGh",
+		MonthlySpendLimitUSD: 50,
+		MachineHoursPerCycle: 200,
+		Guest:                launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 2048},
+		VolumeSizeGB:         10,
+	}
+}
+
+func TestPlanValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(p *launchpad.Plan)
+		wantErr string // a substring of the message; "" means valid
+	}{
+		{"valid", func(p *launchpad.Plan) {}, ""},
+		{"no price id", func(p *launchpad.Plan) { p.StripePriceID = "" }, ""},
+		{"name with digits and dashes", func(p *launchpad.Plan) { p.Name = "pro-2026-eu" }, ""},
+		{"name of 40", func(p *launchpad.Plan) { p.Name = "p" + strings.Repeat("x", 39) }, ""},
+		{"zero spend, hours", func(p *launchpad.Plan) { p.MonthlySpendLimitUSD, p.MachineHoursPerCycle = 0, 0 }, ""},
+		{"largest spend, hours, volume", func(p *launchpad.Plan) {
+			p.MonthlySpendLimitUSD, p.MachineHoursPerCycle, p.VolumeSizeGB = 100000, 744, 500
+		}, ""},
+		{"smallest volume", func(p *launchpad.Plan) { p.VolumeSizeGB = 1 }, ""},
+
+		{"empty name", func(p *launchpad.Plan) { p.Name = "" }, "plan name"},
+		{"upper-case name", func(p *launchpad.Plan) { p.Name = "Pro" }, "plan name"},
+		{"name leading digit", func(p *launchpad.Plan) { p.Name = "1pro" }, "plan name"},
+		{"name underscore", func(p *launchpad.Plan) { p.Name = "pro_eu" }, "plan name"},
+		{"name of 41", func(p *launchpad.Plan) { p.Name = "p" + strings.Repeat("x", 40) }, "plan name"},
+		{"product id as price id", func(p *launchpad.Plan) { p.StripePriceID = "prod_NxYz" }, "stripe_price_id"},
+		{"bare price prefix", func(p *launchpad.Plan) { p.StripePriceID = "price_" }, "stripe_price_id"},
+		{"price id with a dash", func(p *launchpad.Plan) { p.StripePriceID = "price_1Nx-Yz" }, "stripe_price_id"},
+		{"negative spend", func(p *launchpad.Plan) { p.MonthlySpendLimitUSD = -0.01 }, "monthly_spend_limit_usd"},
+		{"spend too high", func(p *launchpad.Plan) { p.MonthlySpendLimitUSD = 100000.01 }, "monthly_spend_limit_usd"},
+		{"spend NaN", func(p *launchpad.Plan) { p.MonthlySpendLimitUSD = math.NaN() }, "monthly_spend_limit_usd"},
+		{"spend infinite", func(p *launchpad.Plan) { p.MonthlySpendLimitUSD = math.Inf(1) }, "monthly_spend_limit_usd"},
+		{"negative hours", func(p *launchpad.Plan) { p.MachineHoursPerCycle = -1 }, "machine_hours_per_cycle"},
+		{"hours beyond a month", func(p *launchpad.Plan) { p.MachineHoursPerCycle = 745 }, "machine_hours_per_cycle"},
+		{"no volume", func(p *launchpad.Plan) { p.VolumeSizeGB = 0 }, "volume_size_gb"},
+		{"volume too big", func(p *launchpad.Plan) { p.VolumeSizeGB = 501 }, "volume_size_gb"},
+		{"bad guest", func(p *launchpad.Plan) { p.Guest.CPUs = 3 }, "guest.cpus"},
+		{"no guest", func(p *launchpad.Plan) { p.Guest = launchpad.Guest{} }, "guest.cpu_kind"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := validPlan()
+			tc.change(&p)
+			err := p.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			requireInvalid(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestGuestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		guest   launchpad.Guest
+		wantErr string // "" means valid
+	}{
+		{launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 256}, ""},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 2048}, ""},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 8, MemoryMB: 16384}, ""},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 6, MemoryMB: 1024}, ""},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 1, MemoryMB: 2048}, ""},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 1, MemoryMB: 8192}, ""},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 16, MemoryMB: 131072}, ""},
+
+		{launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 128}, "guest.memory_mb"},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 2304}, "guest.memory_mb"},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 300}, "multiple of 256"},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 3, MemoryMB: 1024}, "guest.cpus"},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 16, MemoryMB: 1024}, "guest.cpus"},
+		{launchpad.Guest{CPUKind: "shared", CPUs: 0, MemoryMB: 256}, "guest.cpus"},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 1, MemoryMB: 1792}, "guest.memory_mb"},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 2, MemoryMB: 16640}, "guest.memory_mb"},
+		{launchpad.Guest{CPUKind: "performance", CPUs: 6, MemoryMB: 12288}, "guest.cpus"},
+		{launchpad.Guest{CPUKind: "dedicated", CPUs: 1, MemoryMB: 256}, `"shared" or "performance"`},
+		{launchpad.Guest{CPUKind: "Shared", CPUs: 1, MemoryMB: 256}, "guest.cpu_kind"},
+		{launchpad.Guest{}, "guest.cpu_kind"},
+	} {
+		t.Run(fmt.Sprintf("%s %d cpu %d MB", tc.guest.CPUKind, tc.guest.CPUs, tc.guest.MemoryMB), func(t *testing.T) {
+			err := tc.guest.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate(%+v): %v", tc.guest, err)
+				}
+				return
+			}
+			requireInvalid(t, err, tc.wantErr)
+		})
+	}
+}
