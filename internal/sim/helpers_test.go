@@ -3,6 +3,7 @@ package sim_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -49,4 +50,12 @@ func rawRequest(t *testing.T, method, url, authorization, body string, header ht
 		t.Fatal(err)
 	}
 	return res.StatusCode, string(data)
+}
+
+// startHandler serves h on a loopback port for the test and returns its URL.
+func startHandler(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
