@@ -206,14 +206,17 @@ func (c *Client) changeState(ctx context.Context, app, id, op string, target []s
 	})
 }
 
-// MachineEvents returns the machine's events (the "events" of the machine), oldest first.
+// MachineEvents returns the machine's events (the "events" field of the machine, which
+// Fly lists newest first), oldest first.
 func (c *Client) MachineEvents(ctx context.Context, app, id string) ([]*launchpad.MachineEvent, error) {
 	m, err := c.getMachine(ctx, app, id, fmt.Sprintf("reading events of machine %s of app %s", id, app))
 	if err != nil {
 		return nil, err
 	}
+	// Fly lists events newest first, and several can share a millisecond: reversing keeps
+	// their order within a millisecond, the stable sort fixes any other disorder.
 	out := make([]*launchpad.MachineEvent, 0, len(m.Events))
-	for _, e := range m.Events {
+	for _, e := range slices.Backward(m.Events) {
 		if e == nil {
 			continue
 		}
