@@ -2,6 +2,7 @@ package sim
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,7 @@ type Fly struct {
 	notBuilt   []string // spec endpoints answered 501
 	closeOnce  sync.Once
 	closeError error
+	persist    func() error // replaces the state-file save (the sandbox saves both simulators in one file)
 
 	mu       sync.Mutex
 	st       flyState
@@ -144,6 +146,9 @@ func (f *Fly) ExecHook(h ExecFunc) {
 
 // Save writes the state file now, if one was configured.
 func (f *Fly) Save() error {
+	if f.persist != nil {
+		return f.persist()
+	}
 	if f.stateFile == "" {
 		return nil
 	}
@@ -156,6 +161,27 @@ func (f *Fly) Save() error {
 func (f *Fly) Close() error {
 	f.closeOnce.Do(func() { f.closeError = f.Save() })
 	return f.closeError
+}
+
+// stateJSON returns the simulator's state as it would be saved.
+func (f *Fly) stateJSON() (json.RawMessage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return json.Marshal(&f.st)
+}
+
+// restoreState replaces the simulator's state with a saved one.
+func (f *Fly) restoreState(raw json.RawMessage) error {
+	st := newFlyState()
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return fmt.Errorf("fly state: %w", err)
+	}
+	st.normalize()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = st
+	f.notifyLocked()
+	return nil
 }
 
 // buildHandler wires the API behind faults and auth, and /_sim/ beside it.

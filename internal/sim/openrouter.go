@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -58,6 +59,7 @@ type OpenRouter struct {
 	notBuilt    []string
 	closeOnce   sync.Once
 	closeError  error
+	persist     func() error // replaces the state-file save (the sandbox saves both simulators in one file)
 
 	mu sync.Mutex
 	st orState
@@ -143,6 +145,9 @@ func (o *OpenRouter) Routes() []string { return slices.Clone(o.routes) }
 
 // Save writes the state file now, if one was configured.
 func (o *OpenRouter) Save() error {
+	if o.persist != nil {
+		return o.persist()
+	}
 	if o.stateFile == "" {
 		return nil
 	}
@@ -155,6 +160,29 @@ func (o *OpenRouter) Save() error {
 func (o *OpenRouter) Close() error {
 	o.closeOnce.Do(func() { o.closeError = o.Save() })
 	return o.closeError
+}
+
+// stateJSON returns the simulator's state as it would be saved.
+func (o *OpenRouter) stateJSON() (json.RawMessage, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return json.Marshal(&o.st)
+}
+
+// restoreState replaces the simulator's state with a saved one.
+func (o *OpenRouter) restoreState(raw json.RawMessage) error {
+	var st orState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return fmt.Errorf("openrouter state: %w", err)
+	}
+	st.normalize()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if st.WorkspaceID == "" {
+		st.WorkspaceID = o.st.WorkspaceID
+	}
+	o.st = st
+	return nil
 }
 
 func (o *OpenRouter) buildHandler() http.Handler {
