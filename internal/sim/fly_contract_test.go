@@ -21,7 +21,7 @@ import (
 // newFlaps returns fly-go's own flaps client talking to the simulator. flaps reads its base
 // URL only from FLY_FLAPS_BASE_URL, so instead of touching the environment (which would
 // race with parallel tests) the client's transport sends every request to the simulator.
-func newFlaps(t *testing.T, srv *simtest.FlyServer, token string) *flaps.Client {
+func newFlaps(t testing.TB, srv *simtest.FlyServer, token string) *flaps.Client {
 	t.Helper()
 	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
 		Tokens:    tokens.Parse(token),

@@ -72,7 +72,8 @@ type machineRequest struct {
 // createMachine: POST /v1/apps/{app}/machines. The machine launches at once (launch event,
 // then start event, state "started") unless skip_launch, which leaves it "created". A
 // mounted volume must belong to the app, be in the machine's region and not be attached to
-// another machine (409). Names are unique within an app (409 already_exists).
+// another machine (409). Names are unique among an app's live machines (409
+// "already_exists: unique machine name violation, …").
 func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 	var req machineRequest
 	if err := decodeBody(r, &req, false); err != nil {
@@ -103,8 +104,8 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := req.Name
-	if name == "" {
-		name = machineName()
+	for name == "" || (req.Name == "" && f.checkNameLocked(a, name, id, now) != nil) {
+		name = machineName() // a generated name never collides
 	}
 	if err := f.checkNameLocked(a, name, id, now); err != nil {
 		writeFlyErr(w, err)
@@ -167,7 +168,7 @@ func (f *Fly) placeLocked(a *flyApp, machineID, region string, cfg *machineConfi
 func (f *Fly) checkNameLocked(a *flyApp, name, selfID string, now time.Time) error {
 	for _, other := range a.Machines {
 		if other.ID != selfID && other.Name == name && !f.goneLocked(other, now) && other.State != stateDestroyed {
-			return flyErrorf(http.StatusConflict, "already_exists: machine ID %s already has the name %q in app %s", other.ID, name, a.Name)
+			return flyErrorf(http.StatusConflict, "already_exists: unique machine name violation, machine ID %s already exists with name %q", other.ID, name)
 		}
 	}
 	return nil
