@@ -19,6 +19,7 @@ type failure struct {
 	retryAfter time.Duration
 	timeout    bool
 	detail     string // what went wrong on the wire when Fly did not answer (redacted)
+	unreadable bool   // a 2xx whose body could not be read or decoded
 	retryable  bool
 	ambiguous  bool // Fly may have applied the request
 }
@@ -49,7 +50,7 @@ func classify(err error, retryConflict bool) failure {
 		f.ambiguous = !te.dial // a connection never made carried no request
 	} else {
 		// A 2xx whose body could not be read or decoded: the request was applied.
-		f.detail = err.Error()
+		f.detail, f.unreadable = err.Error(), true
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -129,6 +130,8 @@ func (c *Client) failed(op string, f failure, attempts int, note string, secrets
 			e = launchpad.Errorf(code, "%s: Fly answered %d %s %s%s; it may be having trouble, try again later", op, f.status, http.StatusText(f.status), tries, says)
 		case f.timeout:
 			e = launchpad.Errorf(code, "%s: Fly did not answer in time %s (each request waits up to %s)", op, tries, c.timeout)
+		case f.unreadable:
+			e = launchpad.Errorf(code, "%s: Fly's answer could not be read %s (%s)", op, tries, f.detail)
 		default:
 			e = launchpad.Errorf(code, "%s: could not reach Fly %s (%s)", op, tries, f.detail)
 		}

@@ -18,6 +18,7 @@ type failure struct {
 	retryAfter time.Duration
 	timeout    bool
 	detail     string
+	unreadable bool // a 2xx whose body could not be read or decoded
 	retryable  bool
 	ambiguous  bool // OpenRouter may have applied the request
 }
@@ -41,6 +42,8 @@ func classify(err error) failure {
 	var te *transportError
 	if errors.As(err, &te) {
 		f.ambiguous = !te.dial
+	} else {
+		f.unreadable = true // a 2xx whose body could not be read or decoded: it was applied
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -106,6 +109,8 @@ func (c *Client) failed(op string, f failure, attempts int) error {
 			e = launchpad.Errorf(code, "%s: OpenRouter answered %d %s %s%s; it may be having trouble, try again later", op, f.status, http.StatusText(f.status), tries, says)
 		case f.timeout:
 			e = launchpad.Errorf(code, "%s: OpenRouter did not answer in time %s (each request waits up to %s)", op, tries, c.timeout)
+		case f.unreadable:
+			e = launchpad.Errorf(code, "%s: OpenRouter's answer could not be read %s (%s)", op, tries, f.detail)
 		default:
 			e = launchpad.Errorf(code, "%s: could not reach OpenRouter %s (%s)", op, tries, f.detail)
 		}

@@ -2,9 +2,12 @@ package openrouter
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // RetryPolicy bounds how the client retries 429 answers, 5xx answers and requests that got
@@ -88,6 +91,9 @@ func (c *Client) call(ctx context.Context, op string, o callOptions, fn func(ctx
 		}
 		if ctx.Err() != nil {
 			return c.cancelled(ctx, op)
+		}
+		if le := (*launchpad.Error)(nil); errors.As(err, &le) {
+			return err // already final (a nested call's error)
 		}
 		f := classify(err)
 		if f.ambiguous {
