@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -286,7 +287,10 @@ func TestBaseURLIsInjected(t *testing.T) {
 func TestShellJoinRoundTrips(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh on PATH to check quoting against")
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no sh on PATH to check shell quoting against; CI must provide one")
+		}
+		t.Skip("no sh on PATH to check shell quoting against")
 	}
 	args := []string{"printf", "%s\\n", "plain", "two words", "it's", `"double"`, "$HOME", "a;b|c&d", "back\\slash", "", "tab\there", "*"}
 	out, err := exec.Command(sh, "-c", "set -f; "+shellJoin(args)).Output()
