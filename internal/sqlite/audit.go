@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+const auditColumns = `stream, seq, id, time, actor, action, target, details, prev_hash, hash`
+
+// AppendAudit assigns e its Seq, PrevHash and Hash within its stream (ID and Time too when
+// empty) and stores it, in one write transaction: appends to one stream are serialised by the
+// write lock, so they form one chain. The table refuses UPDATE and DELETE (triggers).
+func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
+	switch {
+	case e.Stream == "":
+		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs a stream (a user id or %q)", launchpad.PlatformStream)
+	case e.Action == "":
+		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
+	}
+	if err := checkUTF8Map("audit details", e.Details); err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Details = maps.Clone(e.Details)
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	if c.Time.IsZero() {
+		c.Time = db.clock()
+	}
+	c.Time = c.Time.UTC().Truncate(time.Microsecond)
+	if c.Details == nil {
+		c.Details = map[string]string{}
+	}
+	details, err := json.Marshal(c.Details)
+	if err != nil {
+		return nil, err
+	}
+
+	var out *launchpad.AuditEvent
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var last launchpad.AuditEvent
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events WHERE stream = ? ORDER BY seq DESC LIMIT 1`, c.Stream).
+			Scan(&last.Seq, &last.Hash)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+		c.Seq, c.PrevHash = last.Seq+1, last.Hash
+		c.Hash = launchpad.AuditHash(&c)
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Stream, c.Seq, c.ID, c.Time.UnixMicro(), c.Actor, c.Action, c.Target, string(details), c.PrevHash, c.Hash)
+		if uniqueViolation(err) == "audit_events.id" {
+			return launchpad.Errorf(launchpad.ECONFLICT, "audit event %q already exists", c.ID)
+		} else if err != nil {
+			return err
+		}
+		out, err = scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE stream = ? AND seq = ?`, c.Stream, c.Seq))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListAudit returns the events f selects: with f.Stream, that stream in Seq order from
+// f.AfterSeq on; otherwise every stream by time. Since is inclusive; Limit 0 means 100 and at
+// most 1000 are returned.
+func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launchpad.AuditEvent, error) {
+	var since any // NULL: no lower bound
+	if !f.Since.IsZero() {
+		since = f.Since.UnixMicro()
+	}
+	query := auditQuery(f.Stream != "", f.Newest)
+	var events []*launchpad.AuditEvent
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, f.Stream, f.AfterSeq, since, listLimit(f.Limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanAudit(rows)
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		return rows.Err()
+	})
+	return events, err
+}
+
+// auditQuery returns the constant query for one form of ListAudit: one stream in seq order
+// (served by the primary key) or every stream in time order (served by audit_events_time).
+// Parameters: ?1 stream, ?2 after seq, ?3 since (NULL for none), ?4 limit.
+func auditQuery(byStream, newest bool) string {
+	const (
+		stream = `SELECT ` + auditColumns + ` FROM audit_events
+			WHERE stream = ?1 AND seq > ?2 AND (?3 IS NULL OR time >= ?3) ORDER BY seq`
+		all = `SELECT ` + auditColumns + ` FROM audit_events
+			WHERE ?1 = '' AND (?3 IS NULL OR time >= ?3) ORDER BY time`
+	)
+	switch {
+	case byStream && newest:
+		return stream + ` DESC LIMIT ?4`
+	case byStream:
+		return stream + ` LIMIT ?4`
+	case newest:
+		return all + ` DESC, stream DESC, seq DESC LIMIT ?4`
+	default:
+		return all + `, stream, seq LIMIT ?4`
+	}
+}
+
+func scanAudit(row scanner) (*launchpad.AuditEvent, error) {
+	var (
+		e       launchpad.AuditEvent
+		details string
+	)
+	if err := row.Scan(&e.Stream, &e.Seq, &e.ID, scanTime(&e.Time), &e.Actor, &e.Action, &e.Target, &details, &e.PrevHash, &e.Hash); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+		return nil, fmt.Errorf("decoding details of audit event %s: %w", e.ID, err)
+	}
+	return &e, nil
+}

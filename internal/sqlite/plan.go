@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+const planColumns = `name, display_name, stripe_price_id, monthly_spend_limit_usd,
+	machine_hours_per_cycle, guest_cpu_kind, guest_cpus, guest_memory_mb, volume_size_gb,
+	allow_pooled_key, created_at, updated_at`
+
+// CreatePlan stores a new plan. ECONFLICT if the name, or a non-empty StripePriceID, is taken.
+func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
+	now := db.clock()
+	c := *p
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = now
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, planArgs(&c)...)
+		return planConflict(err, &c)
+	})
+}
+
+// GetPlan returns the plan with name, or ENOTFOUND.
+func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error) {
+	var p *launchpad.Plan
+	err := db.read(ctx, func(tx *sql.Tx) (err error) {
+		p, err = findPlan(ctx, tx, `name = ?`, name)
+		return err
+	})
+	if isNoRows(err) {
+		return nil, notFound("plan", name)
+	}
+	return p, err
+}
+
+// GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
+func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
+	var p *launchpad.Plan
+	err := db.read(ctx, func(tx *sql.Tx) (err error) {
+		p, err = findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
+		return err
+	})
+	if isNoRows(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", priceID)
+	}
+	return p, err
+}
+
+// ListPlans returns every plan ordered by name.
+func (db *DB) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
+	var plans []*launchpad.Plan
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+` FROM plans ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPlan(rows)
+			if err != nil {
+				return err
+			}
+			plans = append(plans, p)
+		}
+		return rows.Err()
+	})
+	return plans, err
+}
+
+// UpdatePlan applies fn to the stored plan in one write transaction.
+func (db *DB) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
+	var out *launchpad.Plan
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		p, err := findPlan(ctx, tx, `name = ?`, name)
+		if isNoRows(err) {
+			return notFound("plan", name)
+		} else if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if p.Name != name {
+			return keyChanged("plan", "Name", name, p.Name)
+		}
+		p.UpdatedAt = db.clock()
+		_, err = tx.ExecContext(ctx, `UPDATE plans SET display_name = ?2, stripe_price_id = ?3,
+			monthly_spend_limit_usd = ?4, machine_hours_per_cycle = ?5, guest_cpu_kind = ?6,
+			guest_cpus = ?7, guest_memory_mb = ?8, volume_size_gb = ?9, allow_pooled_key = ?10,
+			created_at = ?11, updated_at = ?12 WHERE name = ?1`, planArgs(p)...)
+		if err := planConflict(err, p); err != nil {
+			return err
+		}
+		out, err = findPlan(ctx, tx, `name = ?`, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeletePlan removes the plan, or returns ENOTFOUND.
+func (db *DB) DeletePlan(ctx context.Context, name string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, `DELETE FROM plans WHERE name = ?`, name, "plan")
+	})
+}
+
+func findPlan(ctx context.Context, tx *sql.Tx, where string, arg any) (*launchpad.Plan, error) {
+	return scanPlan(tx.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE `+where, arg))
+}
+
+func scanPlan(row scanner) (*launchpad.Plan, error) {
+	var p launchpad.Plan
+	err := row.Scan(&p.Name, &p.DisplayName, &p.StripePriceID, &p.MonthlySpendLimitUSD,
+		&p.MachineHoursPerCycle, &p.Guest.CPUKind, &p.Guest.CPUs, &p.Guest.MemoryMB, &p.VolumeSizeGB,
+		&p.AllowPooledKey, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func planArgs(p *launchpad.Plan) []any {
+	return []any{p.Name, p.DisplayName, p.StripePriceID, p.MonthlySpendLimitUSD,
+		p.MachineHoursPerCycle, p.Guest.CPUKind, p.Guest.CPUs, p.Guest.MemoryMB, p.VolumeSizeGB,
+		p.AllowPooledKey, timeArg(p.CreatedAt), timeArg(p.UpdatedAt)}
+}
+
+// planConflict names what a UNIQUE violation on plans is about.
+func planConflict(err error, p *launchpad.Plan) error {
+	switch uniqueViolation(err) {
+	case "plans.name":
+		return launchpad.Errorf(launchpad.ECONFLICT, "plan %q already exists", p.Name)
+	case "plans.stripe_price_id":
+		return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", p.StripePriceID)
+	}
+	return err
+}
+
+// deleteOne runs a DELETE of one record by key and returns ENOTFOUND if there was none.
+func deleteOne(ctx context.Context, tx *sql.Tx, query, key, what string) error {
+	res, err := tx.ExecContext(ctx, query, key)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(what, key)
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+const sessionColumns = `id, user_id, family_id, token_hash, device_id, user_agent,
+	created_at, expires_at, rotated_at, revoked_at`
+
+// CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
+func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
+	now := db.clock()
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := insertSession(ctx, tx, s, now)
+		return err
+	})
+}
+
+// GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
+func (db *DB) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
+	var s *launchpad.Session
+	err := db.read(ctx, func(tx *sql.Tx) (err error) {
+		s, err = findSessionByTokenHash(ctx, tx, tokenHash)
+		return err
+	})
+	return s, err
+}
+
+// RotateSession exchanges the session of oldTokenHash for next in one write transaction. A
+// token presented after it was rotated revokes its whole family (Reused).
+func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *launchpad.Session, now time.Time) (*launchpad.RotateResult, error) {
+	now = db.orNow(now)
+	var res launchpad.RotateResult
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		old, err := findSessionByTokenHash(ctx, tx, oldTokenHash)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !old.RevokedAt.IsZero():
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
+		case !now.Before(old.ExpiresAt):
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
+		case !old.RotatedAt.IsZero():
+			// Presented twice: one of the two holders stole it. Sign the whole family out.
+			if err := revokeSessions(ctx, tx, `family_id = ?`, old.FamilyID, now); err != nil {
+				return err
+			}
+			res.Reused = true
+			res.Old, err = findSessionByTokenHash(ctx, tx, oldTokenHash)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET rotated_at = ? WHERE id = ?`, timeArg(now), old.ID); err != nil {
+			return err
+		}
+		n := *next
+		n.UserID, n.FamilyID = old.UserID, old.FamilyID
+		if res.New, err = insertSession(ctx, tx, &n, now); err != nil {
+			return err
+		}
+		res.Old, err = findSessionByTokenHash(ctx, tx, oldTokenHash)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RevokeSessionFamily revokes every session of a family that is not revoked yet.
+func (db *DB) RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		return revokeSessions(ctx, tx, `family_id = ?`, familyID, now)
+	})
+}
+
+// RevokeUserSessions revokes every session of a user that is not revoked yet.
+func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		return revokeSessions(ctx, tx, `user_id = ?`, userID, now)
+	})
+}
+
+// ListSessions returns the user's sessions that are active at now, newest first.
+func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
+	now = db.orNow(now)
+	var sessions []*launchpad.Session
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+			WHERE user_id = ? AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > ?
+			ORDER BY created_at DESC, id DESC`, userID, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			s, err := scanSession(rows)
+			if err != nil {
+				return err
+			}
+			sessions = append(sessions, s)
+		}
+		return rows.Err()
+	})
+	return sessions, err
+}
+
+// insertSession stores a copy of s (CreatedAt defaults to now, ID to a new id) and returns it.
+func insertSession(ctx context.Context, tx *sql.Tx, s *launchpad.Session, now time.Time) (*launchpad.Session, error) {
+	c := *s
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, c.FamilyID, c.TokenHash, c.DeviceID, c.UserAgent,
+		timeArg(c.CreatedAt), timeArg(c.ExpiresAt), timeArg(c.RotatedAt), timeArg(c.RevokedAt))
+	switch uniqueViolation(err) {
+	case "":
+	case "sessions.token_hash":
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "a session with this refresh token already exists")
+	default:
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "session %q already exists", c.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return findSessionByTokenHash(ctx, tx, c.TokenHash)
+}
+
+// revokeSessions sets revoked_at on the sessions matching where (a constant condition with one
+// parameter) that are not revoked yet, so revoking is idempotent and keeps the first time.
+func revokeSessions(ctx context.Context, tx *sql.Tx, where string, arg any, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND `+where, timeArg(now), arg)
+	return err
+}
+
+func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (*launchpad.Session, error) {
+	s, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, tokenHash))
+	if isNoRows(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
+	}
+	return s, err
+}
+
+func scanSession(row scanner) (*launchpad.Session, error) {
+	var s launchpad.Session
+	err := row.Scan(&s.ID, &s.UserID, &s.FamilyID, &s.TokenHash, &s.DeviceID, &s.UserAgent,
+		scanTime(&s.CreatedAt), scanTime(&s.ExpiresAt), scanTime(&s.RotatedAt), scanTime(&s.RevokedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// PutSignInCode stores c as the only code of c.Email, replacing any earlier one (and its
+// attempt count).
+func (db *DB) PutSignInCode(ctx context.Context, c *launchpad.SignInCode) error {
+	hmac := c.HMAC
+	if hmac == nil {
+		hmac = []byte{}
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_codes (email, hmac, created_at, expires_at, attempts, used)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+			ON CONFLICT (email) DO UPDATE SET hmac = ?2, created_at = ?3, expires_at = ?4, attempts = ?5, used = ?6`,
+			c.Email, hmac, timeArg(c.CreatedAt), timeArg(c.ExpiresAt), c.Attempts, c.Used)
+		return err
+	})
+}
+
+// VerifySignInCode checks a guess against email's current code in one write transaction, so
+// that guesses from any number of goroutines or processes are counted one by one: the attempt
+// is counted before match is called, and match is never called once the count passes
+// maxAttempts.
+func (db *DB) VerifySignInCode(ctx context.Context, email string, now time.Time, maxAttempts int, match func(hmac []byte) bool) (*launchpad.SignInCode, error) {
+	now = db.orNow(now)
+	var out *launchpad.SignInCode
+	var verdict error // returned after the transaction commits the attempt
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		c := launchpad.SignInCode{Email: email}
+		err := tx.QueryRowContext(ctx, `SELECT hmac, created_at, expires_at, attempts, used FROM sign_in_codes WHERE email = ?`, email).
+			Scan(&c.HMAC, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), &c.Attempts, &c.Used)
+		if isNoRows(err) {
+			return launchpad.Errorf(launchpad.ENOTFOUND, "there is no sign-in code for this email; request a new one")
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case c.Used:
+			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was already used; request a new one")
+		case !now.Before(c.ExpiresAt):
+			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code has expired; request a new one")
+		}
+		c.Attempts++
+		switch {
+		case c.Attempts > maxAttempts:
+			verdict = launchpad.Errorf(launchpad.ERATELIMITED, "too many attempts for this sign-in code; request a new one")
+		case match(c.HMAC):
+			c.Used = true
+			out = &c
+		default:
+			verdict = launchpad.Errorf(launchpad.EINVALID, "the sign-in code is wrong")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sign_in_codes SET attempts = ?, used = ? WHERE email = ?`, c.Attempts, c.Used, email)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if verdict != nil {
+		return nil, verdict
+	}
+	return out, nil
+}

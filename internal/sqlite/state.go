@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// GetState returns the workspace's Terraform state, or ENOTFOUND.
+func (db *DB) GetState(ctx context.Context, workspace string) (*launchpad.StateBlob, error) {
+	b := &launchpad.StateBlob{Workspace: workspace}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT data, version, updated_at FROM states WHERE workspace = ?`, workspace).
+			Scan(&b.Data, &b.Version, scanTime(&b.UpdatedAt))
+	})
+	if isNoRows(err) {
+		return nil, notFound("state of workspace", workspace)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// PutState stores b.Data for b.Workspace and returns the new version. A non-zero b.Version
+// must equal the stored version (ECONFLICT otherwise); data over MaxStateSize is EINVALID.
+func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
+	if len(b.Data) > launchpad.MaxStateSize {
+		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", b.Workspace, len(b.Data), launchpad.MaxStateSize)
+	}
+	data := b.Data
+	if data == nil {
+		data = []byte{} // the column is NOT NULL; an empty state is still a state
+	}
+	var next int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var stored int64
+		err := tx.QueryRowContext(ctx, `SELECT version FROM states WHERE workspace = ?`, b.Workspace).Scan(&stored)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+		if b.Version != 0 && b.Version != stored {
+			return launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q is at version %d, not %d: it changed since it was read; read it again", b.Workspace, stored, b.Version)
+		}
+		next = stored + 1
+		_, err = tx.ExecContext(ctx, `INSERT INTO states (workspace, data, version, updated_at) VALUES (?1, ?2, ?3, ?4)
+			ON CONFLICT (workspace) DO UPDATE SET data = ?2, version = ?3, updated_at = ?4`,
+			b.Workspace, data, next, timeArg(db.clock()))
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
+// DeleteState removes the workspace's state, or returns ENOTFOUND.
+func (db *DB) DeleteState(ctx context.Context, workspace string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, `DELETE FROM states WHERE workspace = ?`, workspace, "state of workspace")
+	})
+}
