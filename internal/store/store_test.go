@@ -1,0 +1,161 @@
+package store_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
+)
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want store.Target
+	}{
+		{"", store.Target{Backend: store.SQLite, Path: "./launchpad.db"}},
+		{"   ", store.Target{Backend: store.SQLite, Path: "./launchpad.db"}},
+		{"sqlite:///var/lib/launchpad/launchpad.db", store.Target{Backend: store.SQLite, Path: "/var/lib/launchpad/launchpad.db"}},
+		{"sqlite://./rel.db", store.Target{Backend: store.SQLite, Path: "./rel.db"}},
+		{"sqlite://data/launchpad.db", store.Target{Backend: store.SQLite, Path: "data/launchpad.db"}},
+		{"SQLite:///x.db", store.Target{Backend: store.SQLite, Path: "/x.db"}},
+		{"sqlite:///my%20dir/x.db", store.Target{Backend: store.SQLite, Path: "/my dir/x.db"}},
+		{"./launchpad.db", store.Target{Backend: store.SQLite, Path: "./launchpad.db"}},
+		{"/abs/launchpad.db", store.Target{Backend: store.SQLite, Path: "/abs/launchpad.db"}},
+		{"launchpad.db", store.Target{Backend: store.SQLite, Path: "launchpad.db"}},
+		{"dir with space/x.db", store.Target{Backend: store.SQLite, Path: "dir with space/x.db"}},
+		{"firestore://my-project-123", store.Target{Backend: store.Firestore, ProjectID: "my-project-123"}},
+		{"firestore://my-project-123/", store.Target{Backend: store.Firestore, ProjectID: "my-project-123"}},
+	} {
+		got, err := store.Parse(c.url)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", c.url, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("Parse(%q) = %+v, want %+v", c.url, got, c.want)
+		}
+	}
+}
+
+func TestParseRefusesBadURLs(t *testing.T) {
+	for _, c := range []struct{ url, says string }{
+		{"sqlite://", "path is missing"},
+		{"sqlite:./x.db", "followed by \"://\""},
+		{"firestore:my-project", "followed by \"://\""},
+		{"sqlite:///x.db?mode=ro", "query parameters"},
+		{"sqlite:///x.db#frag", "query parameters"},
+		{"sqlite:///x%zz.db", "%-escape"},
+		{"firestore://", "project id"},
+		{"firestore://My_Project", "project id"},
+		{"firestore://proj/extra/path", "project id"},
+		{"postgres://db.example.com/launchpad", "scheme postgres is not a store"},
+		{"https://example.com/x.db", "scheme https is not a store"},
+	} {
+		_, err := store.Parse(c.url)
+		if launchpad.ErrorCode(err) != launchpad.EINVALID {
+			t.Errorf("Parse(%q) = %v, want EINVALID", c.url, err)
+			continue
+		}
+		msg := launchpad.ErrorMessage(err)
+		for _, want := range []string{c.says, "sqlite:///absolute/path.db", "sqlite://./relative/path.db", "firestore://PROJECT_ID", "./launchpad.db"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("Parse(%q) message %q does not say %q", c.url, msg, want)
+			}
+		}
+	}
+}
+
+func TestTargetString(t *testing.T) {
+	for url, want := range map[string]string{
+		"":                      "sqlite://./launchpad.db",
+		"sqlite:///abs/x.db":    "sqlite:///abs/x.db",
+		"firestore://my-proj-1": "firestore://my-proj-1",
+		"/my dir/x%.db":         "sqlite:///my%20dir/x%25.db",
+	} {
+		got, err := store.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want {
+			t.Errorf("Parse(%q).String() = %q, want %q", url, got, want)
+		}
+		if again, err := store.Parse(got.String()); err != nil || again != got {
+			t.Errorf("the canonical URL %q does not parse back to %+v: %+v, %v", got, got, again, err)
+		}
+	}
+}
+
+func TestOpenSQLite(t *testing.T) {
+	dir := t.TempDir()
+	for _, url := range []string{
+		"sqlite://" + filepath.Join(dir, "a.db"),
+		filepath.Join(dir, "b.db"),
+	} {
+		s, err := store.Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", url, err)
+		}
+		if err := s.Ping(t.Context()); err != nil {
+			t.Errorf("Ping on %q: %v", url, err)
+		}
+		if err := s.CreateUser(t.Context(), &launchpad.User{ID: "u1"}); err != nil {
+			t.Errorf("CreateUser on %q: %v", url, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	for _, name := range []string{"a.db", "b.db"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("the store did not create %s: %v", name, err)
+		}
+	}
+}
+
+func TestOpenRelativeAndDefault(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, url := range []string{"", "sqlite://./rel.db"} {
+		s, err := store.Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", url, err)
+		}
+		s.Close()
+	}
+	for _, name := range []string{"launchpad.db", "rel.db"} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("%s was not created in the working directory: %v", name, err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	s, err := store.Open(t.Context(), "firestore://my-project-123")
+	if err == nil {
+		s.Close()
+		t.Fatal("Open(firestore://…) succeeded, but the Firestore store is not built in yet")
+	}
+	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "not built into this version yet") {
+		t.Fatalf("Open(firestore://…) = %v", err)
+	}
+	if s != nil {
+		t.Fatal("Open returned a non-nil store with an error")
+	}
+
+	s, err = store.Open(t.Context(), "mysql://x")
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || s != nil {
+		t.Fatalf("Open(mysql://x) = %v, %v; want a nil store and EINVALID", s, err)
+	}
+	// A file of another program: the error comes from the SQLite store, and the Store is nil
+	// (not a nil *sqlite.DB in a non-nil interface).
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 300)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = store.Open(t.Context(), path)
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || s != nil {
+		t.Fatalf("Open(a text file) = %v, %v; want a nil store and EINVALID", s, err)
+	}
+}
