@@ -26,7 +26,21 @@ func newSimClient(t *testing.T, s *simtest.FlyServer, retry fly.RetryPolicy) *fl
 }
 
 func TestContractTenantLifecycle(t *testing.T) {
-	s := simtest.StartFly(t, sim.FlyOptions{})
+	for _, limits := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rate_limits=%v", limits), func(t *testing.T) {
+			if limits && testing.Short() {
+				t.Skip("-short: the rate-limited run waits out real 1s Retry-Afters (about 8s)")
+			}
+			tenantLifecycle(t, limits)
+		})
+	}
+}
+
+// tenantLifecycle runs one tenant through its whole life. With Fly's per-machine rate
+// limits on (1 action a second, bursts of 3), the client must ride out the 429s by
+// honouring Retry-After.
+func tenantLifecycle(t *testing.T, rateLimits bool) {
+	s := simtest.StartFly(t, sim.FlyOptions{RateLimits: rateLimits})
 	var execs [][]string
 	s.Sim.ExecHook(func(app, id string, cmd []string) (string, string, int) {
 		execs = append(execs, cmd)
