@@ -57,6 +57,10 @@ const maxPages = 1000
 // CreateKey mints a key and returns its plaintext. It is idempotent by name (see the package
 // comment): after an ambiguous failure, keys named s.Name that did not exist before the call
 // are orphans whose plaintext was lost; they are deleted and a key is minted again.
+//
+// Telling orphans from older keys of the same name costs one listing of all keys before the
+// mint (a request per page of keys). That is the price of never deleting a key this call did
+// not make; CreateKey is rare (once per subscription), so it is paid there.
 func (c *Client) CreateKey(ctx context.Context, s launchpad.KeySpec) (*launchpad.IssuedKey, error) {
 	if err := validateSpec(s); err != nil {
 		return nil, err
