@@ -9,8 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// chain builds n linked events of one stream, as a store would.
-func chain(stream string, n int) []*launchpad.AuditEvent {
+// auditChain builds n linked events of one stream, as a store would.
+func auditChain(stream string, n int) []*launchpad.AuditEvent {
 	start := time.Date(2026, 11, 1, 9, 30, 0, 123456000, time.UTC)
 	var events []*launchpad.AuditEvent
 	prev := ""
@@ -33,8 +33,8 @@ func chain(stream string, n int) []*launchpad.AuditEvent {
 	return events
 }
 
-// clone deep-copies a chain so a case can alter it freely.
-func clone(events []*launchpad.AuditEvent) []*launchpad.AuditEvent {
+// cloneEvents deep-copies a chain so a case can alter it freely.
+func cloneEvents(events []*launchpad.AuditEvent) []*launchpad.AuditEvent {
 	out := make([]*launchpad.AuditEvent, len(events))
 	for i, e := range events {
 		c := *e
@@ -48,7 +48,7 @@ func clone(events []*launchpad.AuditEvent) []*launchpad.AuditEvent {
 }
 
 func TestVerifyChainAcceptsAnIntactChain(t *testing.T) {
-	events := chain("u1", 6)
+	events := auditChain("u1", 6)
 	if err := launchpad.VerifyChain(nil, events); err != nil {
 		t.Fatalf("VerifyChain: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestVerifyChainAcceptsAnIntactChain(t *testing.T) {
 }
 
 func TestVerifyChainMidChain(t *testing.T) {
-	events := chain("u1", 6)
+	events := auditChain("u1", 6)
 	for _, tc := range []struct {
 		name    string
 		prev    *launchpad.AuditEvent
@@ -74,7 +74,7 @@ func TestVerifyChainMidChain(t *testing.T) {
 		{"mid-chain without prev", nil, events[3:], true},
 		{"wrong prev, one too early", events[1], events[3:], true},
 		{"wrong prev, the page's own first event", events[3], events[3:], true},
-		{"prev from another stream", chain("u2", 3)[2], events[3:], true},
+		{"prev from another stream", auditChain("u2", 3)[2], events[3:], true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := launchpad.VerifyChain(tc.prev, tc.events)
@@ -92,7 +92,7 @@ func TestVerifyChainMidChain(t *testing.T) {
 // An event of another stream that links to prev by seq and hash is not a continuation of
 // prev's stream: the slice and prev must be one stream.
 func TestVerifyChainRefusesAStreamSwitchAtPrev(t *testing.T) {
-	prev := chain("u1", 3)[2]
+	prev := auditChain("u1", 3)[2]
 	other := &launchpad.AuditEvent{
 		ID: "evt-other-stream", Stream: "u2", Seq: prev.Seq + 1, Time: prev.Time.Add(time.Minute),
 		Actor: "system", Action: launchpad.AuditKeyMinted, PrevHash: prev.Hash,
@@ -123,7 +123,7 @@ func TestVerifyChainDetectsEveryAlteredField(t *testing.T) {
 	} {
 		for _, at := range []int{0, 2, 4} { // first, middle, last
 			t.Run(fmt.Sprintf("%s of event %d", tc.name, at+1), func(t *testing.T) {
-				events := clone(chain("u1", 5))
+				events := cloneEvents(auditChain("u1", 5))
 				tc.alter(events[at])
 				requireInvalid(t, launchpad.VerifyChain(nil, events), events[at].ID)
 			})
@@ -132,7 +132,7 @@ func TestVerifyChainDetectsEveryAlteredField(t *testing.T) {
 }
 
 func TestVerifyChainDetectsRemovedReorderedAndInsertedEvents(t *testing.T) {
-	base := chain("u1", 5)
+	base := auditChain("u1", 5)
 	forged := &launchpad.AuditEvent{ID: "evt-forged", Stream: "u1", Seq: 3, Time: base[1].Time, Actor: "system", Action: launchpad.AuditKeyMinted, PrevHash: base[1].Hash}
 	forged.Hash = launchpad.AuditHash(forged)
 	for _, tc := range []struct {
@@ -155,7 +155,7 @@ func TestVerifyChainDetectsRemovedReorderedAndInsertedEvents(t *testing.T) {
 }
 
 func TestAuditHash(t *testing.T) {
-	e := chain("u1", 1)[0]
+	e := auditChain("u1", 1)[0]
 	h := launchpad.AuditHash(e)
 	if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
 		t.Fatalf("AuditHash = %q, want 64 lower-case hex characters", h)
