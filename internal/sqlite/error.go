@@ -50,6 +50,9 @@ func formatError(ctx context.Context, err error) error {
 		if what := uniqueViolation(err); what != "" {
 			return launchpad.Errorf(launchpad.ECONFLICT, "%s is already taken", what)
 		}
+		// NOT NULL, CHECK, a value of the wrong type (NaN for a number): the record is wrong.
+		// SQLite's message names the column, never a value.
+		return launchpad.Errorf(launchpad.EINVALID, "the record cannot be stored: %s", strings.TrimPrefix(se.Error(), "constraint failed: "))
 	}
 	return fmt.Errorf("sqlite: %w", err)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -280,5 +281,24 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 				t.Errorf("error %q reveals a stored secret", err)
 			}
 		}
+	}
+}
+
+func TestUnstorableRecordsAreInvalid(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t, sqlite.Options{})
+	nan := &launchpad.Plan{Name: "pro", MonthlySpendLimitUSD: math.NaN()}
+	if err := db.CreatePlan(ctx, nan); launchpad.ErrorCode(err) != launchpad.EINVALID {
+		t.Errorf("CreatePlan with a NaN limit = %v, want EINVALID", err)
+	}
+	bad := &launchpad.User{ID: "u1", Subscription: launchpad.Subscription{Metadata: map[string]string{"product": "\xff\xfe"}}}
+	if err := db.CreateUser(ctx, bad); launchpad.ErrorCode(err) != launchpad.EINVALID {
+		t.Errorf("CreateUser with metadata that is not UTF-8 = %v, want EINVALID (JSON would alter it)", err)
+	}
+	if _, err := db.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u1", Action: "x", Details: map[string]string{"k": "\xff"}}); launchpad.ErrorCode(err) != launchpad.EINVALID {
+		t.Errorf("AppendAudit with details that are not UTF-8 = %v, want EINVALID", err)
+	}
+	if _, err := db.GetUser(ctx, "u1"); !launchpad.IsNotFound(err) {
+		t.Errorf("a refused user was stored: %v", err)
 	}
 }

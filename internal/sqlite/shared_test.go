@@ -224,7 +224,10 @@ func helperProcess(path string) int {
 	var events int
 	fmt.Sscan(os.Getenv(helperEventsEnv), &events)
 	name := os.Getenv(helperNameEnv)
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	// SQLite's lock is not fair: a process that writes in a tight loop can keep the other
+	// waiting for a long time on a loaded machine. This test is about exactly-once, not about
+	// latency, so the helpers wait longer than production would.
+	db, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: 2 * time.Minute})
 	if err != nil {
 		fmt.Println("error open:", err)
 		return 1

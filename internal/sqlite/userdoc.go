@@ -49,6 +49,9 @@ func encodeSubscription(s launchpad.Subscription) (string, error) {
 	if err := checkUTF8Map("subscription metadata", s.Metadata); err != nil {
 		return "", err
 	}
+	if err := checkUTF8("subscription", s.StripeCustomerID, s.StripeSubscriptionID, s.Status, s.PriceID, s.Plan); err != nil {
+		return "", err
+	}
 	return encodeDoc(subscriptionDoc{
 		StripeCustomerID:     s.StripeCustomerID,
 		StripeSubscriptionID: s.StripeSubscriptionID,
@@ -119,6 +122,9 @@ func decodeUsage(text string, u *launchpad.Usage) error {
 }
 
 func encodeMFA(m launchpad.MFA) (string, error) {
+	if err := checkUTF8("mfa recovery codes", m.RecoveryCodes...); err != nil {
+		return "", err
+	}
 	return encodeDoc(mfaDoc{
 		Confirmed:     m.Confirmed,
 		LastStep:      m.LastStep,
@@ -159,6 +165,16 @@ func checkUTF8Map(what string, m map[string]string) error {
 	for k, v := range m {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
 			return launchpad.Errorf(launchpad.EINVALID, "%s key %q holds bytes that are not UTF-8 text", what, k)
+		}
+	}
+	return nil
+}
+
+// checkUTF8 refuses strings that are not UTF-8, for the same reason.
+func checkUTF8(what string, values ...string) error {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return launchpad.Errorf(launchpad.EINVALID, "a %s field holds bytes that are not UTF-8 text", what)
 		}
 	}
 	return nil
