@@ -3,15 +3,25 @@
 // and internal/firestore both run it, so the two stores behave the same for every caller.
 //
 // Where store.go is silent the suite decides, and both stores follow:
+//   - Keys are data: any string (quotes, SQL, non-ASCII) is a valid id; stores do not
+//     validate record contents beyond what store.go says.
 //   - Deleting, heartbeating or finishing a record that does not exist is ENOTFOUND.
 //   - An Update* whose fn changes the record's key (ID, Name, AppName, Hash) is EINVALID and
 //     writes nothing.
 //   - Lookups by an empty email, Stripe customer or price id are ENOTFOUND (empty values are
 //     "not set", never a key).
-//   - ClaimJob takes the job with the oldest CreatedAt first. Jobs with an empty Key do not
-//     exclude each other; jobs with the same non-empty Key run one at a time.
-//   - A claimer that loses a race may see ECONFLICT instead of ENOTFOUND; nothing else.
-//   - AuditFilter.Since is inclusive.
+//   - RecordStripeEvent whose job cannot be stored (its ID is taken) fails and records
+//     nothing, so Stripe's retry is not dropped as a duplicate.
+//   - EnqueueJob stores Status queued whatever the caller set. ClaimJob takes the job with the
+//     oldest CreatedAt first; a job is due when RunAfter <= now. The Key excludes across
+//     kinds; jobs with an empty Key do not exclude each other. A claimer that loses a race may
+//     see ECONFLICT instead of ENOTFOUND; nothing else. FinishJob with a status other than
+//     succeeded or failed is EINVALID.
+//   - PutState with a non-zero Version for a workspace without state is ECONFLICT.
+//   - A sign-in code is expired at ExpiresAt; a replacement code starts with no attempts.
+//   - RotateSession checks revoked and expired before reuse, so once a reuse revoked the
+//     family, further presentations are EUNAUTHORIZED. Revoking keeps the first RevokedAt.
+//   - AppendAudit overrides a caller's Seq, PrevHash and Hash; AuditFilter.Since is inclusive.
 //
 // The suite uses explicit times (a fixed base far in the future) wherever the interface takes
 // a now, and never sleeps: lease expiry is tested by claiming with a later now.
