@@ -1,0 +1,228 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
+)
+
+// setting is one configuration value: a flag, else its environment variable, else a default.
+type setting struct {
+	env, flag, def, usage string
+	secret                bool // never shown as a flag default, never echoed
+	dst                   *string
+}
+
+// serveSettings are the raw values of `serve`'s configuration.
+type serveSettings struct {
+	addr, store, secret, secretPrevious, smtpURL, mailFrom string
+	adminToken, publicURL, trustedProxies, logFormat       string
+}
+
+func (v *serveSettings) table() []setting {
+	return []setting{
+		{"LAUNCHPAD_ADDR", "addr", DefaultAddr, "listen address host:port", false, &v.addr},
+		{"LAUNCHPAD_STORE", "store", "", "store URL: sqlite:///abs/path.db, sqlite://./rel.db or firestore://PROJECT_ID (default " + store.DefaultPath + ")", false, &v.store},
+		{"PLATFORM_SECRET", "platform-secret", "", "platform secret, at least 32 bytes (prefer the environment variable)", true, &v.secret},
+		{"PLATFORM_SECRET_PREVIOUS", "platform-secret-previous", "", "the previous platform secret, during a rotation", true, &v.secretPrevious},
+		{"LAUNCHPAD_SMTP_URL", "smtp-url", "", "mail server: smtp://host:port or smtps://user:pass@host:port; empty writes mail to the log (sandbox only)", true, &v.smtpURL},
+		{"LAUNCHPAD_MAIL_FROM", "mail-from", "", "sender address, e.g. \"Launchpad <launchpad@example.com>\" (required with LAUNCHPAD_SMTP_URL)", false, &v.mailFrom},
+		{"LAUNCHPAD_ADMIN_TOKEN", "admin-token", "", "bearer token of /api/admin/*, at least 32 characters; empty disables the admin API", true, &v.adminToken},
+		{"LAUNCHPAD_PUBLIC_URL", "public-url", "", "URL clients use to reach this server (default http://ADDR)", false, &v.publicURL},
+		{"LAUNCHPAD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted", false, &v.trustedProxies},
+		{"LAUNCHPAD_LOG_FORMAT", "log-format", "json", "log format: json or text", false, &v.logFormat},
+	}
+}
+
+// serveConfig is `serve`'s whole configuration, checked.
+type serveConfig struct {
+	Config
+	storeURL, secret, secretPrevious, smtpURL, mailFrom, logFormat string
+}
+
+// loadServeConfig reads flags, then environment variables, then defaults, and checks all of
+// it, returning one error that lists every problem. Secret values are never echoed.
+func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	var raw serveSettings
+	table := raw.table()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range table {
+		usage := s.usage + " (env " + s.env + ")"
+		if s.def != "" {
+			usage += " (default " + s.def + ")"
+		}
+		fs.StringVar(s.dst, s.flag, "", usage)
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad serve [flags]\n\nRuns the control plane. Every flag has an environment variable; a flag wins over its variable.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve takes no arguments, got %q; see serve -h", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, s := range table {
+		if !set[s.flag] {
+			*s.dst = getenv(s.env)
+		}
+		if *s.dst == "" {
+			*s.dst = s.def
+		}
+	}
+
+	var problems []string
+	c := &serveConfig{
+		Config:         Config{Addr: raw.addr, PublicURL: raw.publicURL, AdminToken: raw.adminToken},
+		storeURL:       raw.store,
+		secret:         raw.secret,
+		secretPrevious: raw.secretPrevious,
+		smtpURL:        raw.smtpURL,
+		mailFrom:       raw.mailFrom,
+		logFormat:      raw.logFormat,
+	}
+	var err error
+	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
+		problems = append(problems, err.Error())
+	}
+	c.Config = c.Config.withDefaults()
+	problems = append(problems, c.Config.problems()...)
+	problems = append(problems, secretProblems(c.secret, c.secretPrevious)...)
+	if _, err := store.Parse(c.storeURL); err != nil {
+		problems = append(problems, launchpad.ErrorMessage(err))
+	}
+	if c.smtpURL != "" {
+		if _, err := smtp.ParseURL(c.smtpURL); err != nil {
+			problems = append(problems, "LAUNCHPAD_SMTP_URL: "+launchpad.ErrorMessage(err))
+		}
+		if c.mailFrom == "" {
+			problems = append(problems, "LAUNCHPAD_MAIL_FROM is not set: with LAUNCHPAD_SMTP_URL, set the sender, e.g. \"Launchpad <launchpad@example.com>\"")
+		}
+	}
+	if c.mailFrom == "" {
+		c.mailFrom = "Launchpad <launchpad@localhost>"
+	}
+	if a, err := mail.ParseAddress(c.mailFrom); err != nil || a.Address == "" || strings.IndexFunc(c.mailFrom, unicode.IsControl) >= 0 {
+		problems = append(problems, fmt.Sprintf("LAUNCHPAD_MAIL_FROM %q is not an address like launchpad@example.com or \"Launchpad <launchpad@example.com>\"", strings.Map(printable, c.mailFrom)))
+	}
+	if c.logFormat != "json" && c.logFormat != "text" {
+		problems = append(problems, fmt.Sprintf("LAUNCHPAD_LOG_FORMAT %q is not json or text", c.logFormat))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("cannot start; fix these settings (flags or environment variables):\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return c, nil
+}
+
+// secretProblems checks PLATFORM_SECRET and PLATFORM_SECRET_PREVIOUS without echoing them.
+func secretProblems(secret, previous string) []string {
+	var out []string
+	switch {
+	case secret == "":
+		out = append(out, fmt.Sprintf("PLATFORM_SECRET is not set: set it to at least %d random bytes, for example `openssl rand -base64 48`", envelope.MinSecretLength))
+	case len(secret) < envelope.MinSecretLength:
+		out = append(out, fmt.Sprintf("PLATFORM_SECRET is %d bytes; it needs at least %d random bytes, for example `openssl rand -base64 48`", len(secret), envelope.MinSecretLength))
+	}
+	if previous != "" && len(previous) < envelope.MinSecretLength {
+		out = append(out, fmt.Sprintf("PLATFORM_SECRET_PREVIOUS is %d bytes, so it cannot be a previous PLATFORM_SECRET; set it to the exact old secret or unset it", len(previous)))
+	}
+	if len(out) == 0 {
+		if _, err := envelope.NewKeyring(secret, previous); err != nil {
+			out = append(out, launchpad.ErrorMessage(err))
+		}
+	}
+	return out
+}
+
+func printable(r rune) rune {
+	if unicode.IsControl(r) {
+		return -1
+	}
+	return r
+}
+
+// RunServe is `terraform-provider-launchpad serve`: it runs the control plane until ctx is
+// cancelled (SIGINT/SIGTERM in main), then shuts down gracefully. Configuration comes from
+// flags and environment variables; with any problem it exits 2 after naming all of them.
+func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runServe(ctx, args, os.Getenv, stdout, stderr)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) int {
+	cfg, err := loadServeConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "terraform-provider-launchpad serve: %v\n", err)
+		return 2
+	}
+	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if cfg.logFormat == "text" {
+		handler = slog.NewTextHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+	fail := func(msg string, err error) int {
+		log.Error(msg, "error", err.Error())
+		return 1
+	}
+
+	keyring, err := envelope.NewKeyring(cfg.secret, cfg.secretPrevious)
+	if err != nil {
+		return fail("platform secret refused", err)
+	}
+	st, err := store.Open(ctx, cfg.storeURL)
+	if err != nil {
+		return fail("cannot open the store (LAUNCHPAD_STORE)", err)
+	}
+	defer st.Close()
+
+	var mailer launchpad.Mailer
+	if cfg.smtpURL == "" {
+		log.Warn("LAUNCHPAD_SMTP_URL is not set: mail is written to this log instead of being sent, sign-in codes included; use this only for the sandbox and demos")
+		mailer = smtp.NewLogMailer(log.With("component", "log-mailer"))
+	} else if mailer, err = smtp.New(smtp.Config{URL: cfg.smtpURL, From: cfg.mailFrom}); err != nil {
+		return fail("mail settings refused", err)
+	}
+
+	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log})
+	if err != nil {
+		return fail("cannot build the server", err)
+	}
+	if err := srv.Open(); err != nil {
+		return fail("cannot listen", err)
+	}
+	log.Info("control plane listening", "addr", srv.Addr(), "public_url", cfg.PublicURL,
+		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "")
+	<-ctx.Done()
+	log.Info("shutting down: finishing in-flight requests and queued mail", "timeout", cfg.ShutdownTimeout.String())
+	if err := srv.Close(); err != nil {
+		return fail("shutdown was not clean", err)
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// storeTarget is the store URL in canonical form, for the start-up log line.
+func storeTarget(url string) string {
+	t, _ := store.Parse(url)
+	return t.String()
+}

@@ -1,0 +1,304 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+)
+
+// testSecret is the platform secret of test servers; tests check it never reaches the logs.
+const testSecret = "test-platform-secret-0123456789-abcdefghijklmnop"
+
+// fakeClock is the injected clock: tests move it to expire codes and tokens without sleeping.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	// 5 s into a 30 s TOTP step, so a test's TOTP code stays in its step until advanced.
+	return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testEnv is a real server on 127.0.0.1:0 with a SQLite store in a temp dir, a real SMTP
+// peer, a fake clock and captured logs.
+type testEnv struct {
+	t      *testing.T
+	clock  *fakeClock
+	dbPath string
+	store  *sqlite.DB
+	smtp   *smtptest.Server
+	srv    *Server
+	logs   *syncBuffer
+	cfg    Config
+
+	mu       sync.Mutex
+	mailSeen map[string]int // messages already consumed per recipient
+}
+
+// noLimits turns rate limits off for tests that are not about them.
+func noLimits() Limits {
+	off := RateLimit{Off: true}
+	return Limits{CodesPerEmail: off, CodesPerIP: off, VerifyPerIP: off, MFAPerUser: off}
+}
+
+func newTestEnv(t *testing.T, configure ...func(*Config)) *testEnv {
+	t.Helper()
+	clock := newFakeClock()
+	dbPath := filepath.Join(t.TempDir(), "launchpad.db")
+	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keyring, err := envelope.NewKeyring(testSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := smtptest.Start(t, smtptest.Options{})
+	mailer, err := smtp.New(smtp.Config{URL: peer.URL(), From: "Launchpad <launchpad@example.com>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Addr: "127.0.0.1:0", AdminToken: strings.Repeat("a", 40), Limits: noLimits()}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := New(cfg, Deps{Store: db, Keyring: keyring, Mailer: mailer, Logger: logger, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return &testEnv{t: t, clock: clock, dbPath: dbPath, store: db, smtp: peer, srv: srv, logs: logs, cfg: srv.cfg, mailSeen: map[string]int{}}
+}
+
+// client is one HTTP client (one browser: its own cookie jar and user agent).
+type client struct {
+	env *testEnv
+	hc  *http.Client
+	ua  string
+}
+
+func (e *testEnv) newClient(ua string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{env: e, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}, ua: ua}
+}
+
+// response is a finished HTTP exchange.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("response %d is not JSON: %v: %s", r.status, err, r.body)
+	}
+}
+
+// errorCode returns the code of a JSON error body, failing the test on any other body.
+func (r *response) errorCode(t *testing.T) string {
+	t.Helper()
+	var b ErrorBody
+	r.decode(t, &b)
+	if b.Error.Code == "" || b.Error.Message == "" {
+		t.Fatalf("status %d without a JSON error: %s", r.status, r.body)
+	}
+	return b.Error.Code
+}
+
+func (c *client) do(method, path, token string, body any) *response {
+	c.env.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			rd = strings.NewReader(s)
+		} else {
+			b, err := json.Marshal(body)
+			if err != nil {
+				c.env.t.Fatal(err)
+			}
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequest(method, c.env.srv.URL()+path, rd)
+	if err != nil {
+		c.env.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("User-Agent", c.ua)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		c.env.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.env.t.Fatal(err)
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (c *client) post(path string, body any) *response { return c.do(http.MethodPost, path, "", body) }
+
+func (c *client) get(path, token string) *response { return c.do(http.MethodGet, path, token, nil) }
+
+func mustStatus(t *testing.T, r *response, want int) {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status %d, want %d: %s", r.status, want, r.body)
+	}
+}
+
+var codeInMail = regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`)
+
+// nextMail waits for the next message to rcpt that this test has not consumed yet.
+func (e *testEnv) nextMail(rcpt string) *smtptest.Message {
+	e.t.Helper()
+	e.mu.Lock()
+	e.mailSeen[rcpt]++
+	n := e.mailSeen[rcpt]
+	e.mu.Unlock()
+	return e.smtp.WaitFor(e.t, rcpt, n, 10*time.Second)
+}
+
+// requestCode asks for a code for email and reads it from the mail the SMTP peer received.
+func (c *client) requestCode(email string) string {
+	t := c.env.t
+	t.Helper()
+	r := c.post("/api/auth/send-verification", map[string]string{"email": email})
+	mustStatus(t, r, http.StatusAccepted)
+	m := c.env.nextMail(email)
+	if m.Header.Get("Subject") != "Your Launchpad sign-in code" {
+		t.Fatalf("unexpected mail %q", m.Header.Get("Subject"))
+	}
+	match := codeInMail.FindStringSubmatch(m.Body)
+	if match == nil {
+		t.Fatalf("no code in mail body %q", m.Body)
+	}
+	return match[1]
+}
+
+// signIn runs the whole email-code sign-in and returns the tokens.
+func (c *client) signIn(email string) *TokenResponse {
+	c.env.t.Helper()
+	code := c.requestCode(email)
+	r := c.post("/api/auth/verify", map[string]string{"email": email, "code": code})
+	mustStatus(c.env.t, r, http.StatusOK)
+	var tok TokenResponse
+	r.decode(c.env.t, &tok)
+	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.ExpiresIn <= 0 {
+		c.env.t.Fatalf("incomplete tokens: %s", r.body)
+	}
+	return &tok
+}
+
+// me returns GET /api/me for token.
+func (c *client) me(token string) *MeResponse {
+	c.env.t.Helper()
+	r := c.get("/api/me", token)
+	mustStatus(c.env.t, r, http.StatusOK)
+	var me MeResponse
+	r.decode(c.env.t, &me)
+	return &me
+}
+
+// auditActions lists the actions of a stream, oldest first, read from the store.
+func (e *testEnv) auditActions(stream string) []string {
+	e.t.Helper()
+	events, err := e.store.ListAudit(context.Background(), launchpad.AuditFilter{Stream: stream, Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range events {
+		out = append(out, ev.Action)
+	}
+	return out
+}
+
+// assertLogsFree fails if any secret appears in the captured logs.
+func (e *testEnv) assertLogsFree(secrets ...string) {
+	e.t.Helper()
+	logs := e.logs.String()
+	if logs == "" {
+		e.t.Fatal("no logs captured; the check would prove nothing")
+	}
+	for _, s := range append(secrets, testSecret) {
+		if s != "" && strings.Contains(logs, s) {
+			e.t.Errorf("a secret (%d chars, starting %.4q) appears in the logs", len(s), s)
+		}
+	}
+}
+
+func count(list []string, item string) int {
+	n := 0
+	for _, s := range list {
+		if s == item {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,87 @@
+package controlplane
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// MeResponse is GET /api/me: who the caller is and what they have. Usage and spend fields
+// join it as metering lands.
+type MeResponse struct {
+	User         MeUser         `json:"user"`
+	Subscription MeSubscription `json:"subscription"`
+	MFAEnabled   bool           `json:"mfa_enabled"`
+	Tenants      []MeTenant     `json:"tenants"`
+}
+
+// MeUser is the caller's account.
+type MeUser struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Plan      string    `json:"plan"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// MeSubscription mirrors the Stripe subscription ("none" before checkout).
+type MeSubscription struct {
+	Status            string     `json:"status"`
+	Plan              string     `json:"plan,omitempty"`
+	CurrentPeriodEnd  *time.Time `json:"current_period_end,omitempty"`
+	CancelAtPeriodEnd bool       `json:"cancel_at_period_end"`
+}
+
+// MeTenant summarises one tenant; no credential or key is part of it.
+type MeTenant struct {
+	AppName      string    `json:"app_name"`
+	Product      string    `json:"product"`
+	Region       string    `json:"region"`
+	Plan         string    `json:"plan"`
+	MachineState string    `json:"machine_state,omitempty"`
+	IPv4         string    `json:"ipv4,omitempty"`
+	IPv6         string    `json:"ipv6,omitempty"`
+	KeySource    string    `json:"key_source,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, error) {
+	if _, err := queryParams(r); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	u, err := s.store.GetUser(ctx, principalFrom(ctx).UserID)
+	if launchpad.IsNotFound(err) {
+		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "this account no longer exists")
+	} else if err != nil {
+		return nil, err
+	}
+	tenants, err := s.store.ListTenants(ctx, launchpad.TenantFilter{UserID: u.ID})
+	if err != nil {
+		return nil, err
+	}
+	resp := &MeResponse{
+		User:       MeUser{ID: u.ID, Email: u.Email, Plan: u.Plan, CreatedAt: u.CreatedAt.UTC()},
+		MFAEnabled: u.MFA.Enabled(),
+		Subscription: MeSubscription{
+			Status:            u.Subscription.Status,
+			Plan:              u.Subscription.Plan,
+			CancelAtPeriodEnd: u.Subscription.CancelAtPeriodEnd,
+		},
+		Tenants: make([]MeTenant, 0, len(tenants)),
+	}
+	if resp.Subscription.Status == "" {
+		resp.Subscription.Status = "none"
+	}
+	if end := u.Subscription.CurrentPeriodEnd; !end.IsZero() {
+		end = end.UTC()
+		resp.Subscription.CurrentPeriodEnd = &end
+	}
+	for _, t := range tenants {
+		resp.Tenants = append(resp.Tenants, MeTenant{
+			AppName: t.AppName, Product: t.Product, Region: t.Region, Plan: t.Plan, MachineState: t.MachineState,
+			IPv4: t.IPv4, IPv6: t.IPv6, KeySource: string(t.KeySource), CreatedAt: t.CreatedAt.UTC(),
+		})
+	}
+	return resp, nil
+}

@@ -1,0 +1,72 @@
+package controlplane
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus series, on a registry of its own (never the global
+// one), so several servers can run in one test binary.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	signIns  *prometheus.CounterVec
+	mail     *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{
+		registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "launchpad_http_requests_total",
+			Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "launchpad_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method"}),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "launchpad_signin_total",
+			Help: "Sign-in steps by outcome: code_sent, code_rate_limited, success, mfa_required, wrong_code, locked_out, mfa_success, mfa_failed, refresh, refresh_reuse, logout.",
+		}, []string{"outcome"}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "launchpad_mail_total",
+			Help: "Outgoing mail by kind and result (sent, failed, dropped).",
+		}, []string{"kind", "result"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail)
+	return m
+}
+
+func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
+	method = metricMethod(method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+func (m *metrics) signIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
+
+// metricMethod bounds the method label: clients can send any token as a method.
+func metricMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return method
+	default:
+		return "OTHER"
+	}
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}

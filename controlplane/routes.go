@@ -1,0 +1,62 @@
+package controlplane
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// routes is every route of the API, in one place. Handlers are small functions adapted by
+// handleJSON / handleGet; authentication wraps them here, so a route's exposure is visible
+// at a glance.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	// Sign-in and sessions (anonymous: the body carries the proof).
+	mux.Handle("POST /api/auth/send-verification", handleJSON(s, http.StatusAccepted, s.handleSendVerification))
+	mux.Handle("POST /api/auth/verify", handleJSON(s, http.StatusOK, s.handleVerify))
+	mux.Handle("POST /api/auth/mfa/verify", handleJSON(s, http.StatusOK, s.handleVerifyMFA))
+	mux.Handle("POST /api/auth/refresh", handleJSON(s, http.StatusOK, s.handleRefresh))
+	mux.Handle("POST /api/auth/logout", handleJSON(s, http.StatusOK, s.handleLogout))
+
+	// The signed-in user.
+	mux.Handle("POST /api/auth/mfa/totp", s.requireUser(handleJSON(s, http.StatusOK, s.handleEnrolTOTP)))
+	mux.Handle("POST /api/auth/mfa/totp/confirm", s.requireUser(handleJSON(s, http.StatusOK, s.handleConfirmTOTP)))
+	mux.Handle("GET /api/me", s.requireUser(handleGet(s, s.handleMe)))
+	mux.Handle("GET /api/audit", s.requireUser(handleGet(s, s.handleAudit)))
+
+	// Operators (LAUNCHPAD_ADMIN_TOKEN).
+	mux.Handle("GET /api/admin/audit", s.requireAdmin(handleGet(s, s.handleAdminAudit)))
+
+	return mux
+}
+
+// HealthResponse answers /healthz and /readyz.
+type HealthResponse struct {
+	Status string `json:"status"`
+}
+
+// handleHealthz says the process serves HTTP; it checks nothing else, so an orchestrator
+// does not restart a healthy process because the store is briefly away.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, HealthResponse{Status: "ok"})
+}
+
+// handleReadyz says the store answers, so a load balancer can take the replica out of rotation.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger(ctx).Warn("store not reachable", "error", err.Error())
+		s.writeError(w, r, launchpad.Errorf(launchpad.EUNAVAILABLE, "the store is not reachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, HealthResponse{Status: "ready"})
+}

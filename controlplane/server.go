@@ -1,0 +1,168 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// Deps are the server's collaborators, built by the caller (RunServe, or a test).
+type Deps struct {
+	Store   launchpad.Store   // required; the caller closes it after Server.Close
+	Keyring *envelope.Keyring // required: seals TOTP secrets, derives token and code keys
+	Mailer  launchpad.Mailer  // required: internal/smtp.Mailer, or LogMailer for the sandbox
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for everything that expires (codes, tokens, TOTP steps, rate limits);
+	// nil means time.Now. Tests move it to expire things without sleeping.
+	Now func() time.Time
+	// Registry receives the metrics; nil means a new registry with Go and process metrics.
+	Registry *prometheus.Registry
+}
+
+// Server is the control plane's HTTP server.
+type Server struct {
+	cfg      Config
+	store    launchpad.Store
+	keyring  *envelope.Keyring
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	tokens   *tokenIssuer
+	codeKeys []envelope.DerivedKey
+	limits   limiters
+	failures *failureTracker
+	mail     *mailQueue
+	handler  http.Handler
+
+	http      *http.Server
+	ln        net.Listener
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// limiters are the per-replica rate limits of Config.Limits.
+type limiters struct {
+	codesPerEmail *keyedLimiter
+	codesPerIP    *keyedLimiter
+	verifyPerIP   *keyedLimiter
+	mfaPerUser    *keyedLimiter
+}
+
+// New checks cfg and deps and builds a server; nothing listens until Open. Errors are
+// EINVALID and list every problem found.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	problems := cfg.problems()
+	if deps.Store == nil {
+		problems = append(problems, "Deps.Store is nil")
+	}
+	if deps.Keyring == nil {
+		problems = append(problems, "Deps.Keyring is nil")
+	}
+	if deps.Mailer == nil {
+		problems = append(problems, "Deps.Mailer is nil")
+	}
+	if len(problems) > 0 {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start:\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    deps.Store,
+		keyring:  deps.Keyring,
+		log:      deps.Logger,
+		now:      deps.Now,
+		metrics:  newMetrics(deps.Registry),
+		codeKeys: deps.Keyring.Derive("signin-code"),
+		failures: newFailureTracker(),
+		limits: limiters{
+			codesPerEmail: newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
+			codesPerIP:    newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
+			verifyPerIP:   newKeyedLimiter("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
+			mfaPerUser:    newKeyedLimiter("second-factor attempts for this account", cfg.Limits.MFAPerUser),
+		},
+	}
+	s.tokens = &tokenIssuer{keys: deps.Keyring.Derive("session-signing"), issuer: cfg.PublicURL, now: deps.Now}
+	s.mail = newMailQueue(deps.Mailer, deps.Logger.With("component", "mail"), s.metrics, cfg.MailQueueSize)
+	s.handler = s.instrument(s.jsonFallback(s.routes()))
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(deps.Logger.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler is the whole API with its middleware, for in-process use (httptest, fuzzing).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens on Config.Addr and serves in the background. Listening happens here, not in
+// the background, so a busy port is an error from Open.
+func (s *Server) Open() error {
+	if s.ln != nil {
+		return launchpad.Errorf(launchpad.ECONFLICT, "the server is already open")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return launchpad.Errorf(launchpad.EUNAVAILABLE, "cannot listen on %s (LAUNCHPAD_ADDR): %v", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Addr is the address the server listens on (host:port, with the real port when Config.Addr
+// asked for port 0), or "" before Open.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is http://Addr, for tests and logs.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close stops taking connections, lets in-flight requests finish and queued mail go out
+// within Config.ShutdownTimeout, then closes what is left. It does not close Deps.Store.
+// Calling it again returns the first result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		if s.ln != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				s.closeErr = fmt.Errorf("in-flight requests did not finish within %s: %w", s.cfg.ShutdownTimeout, err)
+				_ = s.http.Close()
+			}
+			if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) && s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
+		s.mail.close(ctx)
+	})
+	return s.closeErr
+}
