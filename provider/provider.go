@@ -1,14 +1,17 @@
-// Package provider is the launchpad Terraform provider: schema and the mapping of resources to
-// the services in internal/. It makes no HTTP calls of its own.
+// Package provider is the launchpad Terraform provider: schema, plan logic and the mapping of
+// resources to the services in internal/. It makes no HTTP calls of its own: the Fly and
+// OpenRouter clients live in internal/fly and internal/openrouter, the store in internal/store.
 package provider
 
 import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 var _ provider.Provider = (*launchpadProvider)(nil)
@@ -22,18 +25,149 @@ func New(version string) func() provider.Provider {
 	return func() provider.Provider { return &launchpadProvider{version: version} }
 }
 
+// providerModel is the provider block.
+type providerModel struct {
+	Store                  types.String     `tfsdk:"store"`
+	PlatformSecret         types.String     `tfsdk:"platform_secret"`
+	PlatformSecretPrevious types.String     `tfsdk:"platform_secret_previous"`
+	Fly                    *flyModel        `tfsdk:"fly"`
+	OpenRouter             *openRouterModel `tfsdk:"openrouter"`
+}
+
+type flyModel struct {
+	APIToken types.String `tfsdk:"api_token"`
+	Org      types.String `tfsdk:"org"`
+	BaseURL  types.String `tfsdk:"base_url"`
+}
+
+type openRouterModel struct {
+	ManagementKey types.String `tfsdk:"management_key"`
+	BaseURL       types.String `tfsdk:"base_url"`
+	PooledKey     types.String `tfsdk:"pooled_key"`
+}
+
 func (p *launchpadProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "launchpad"
 	resp.Version = p.version
 }
 
 func (p *launchpadProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
-	resp.Schema = schema.Schema{Description: "Launchpad declares each paying user's isolated tenant as infrastructure."}
+	resp.Schema = schema.Schema{
+		Description: "Launchpad declares each paying user's isolated tenant — a Fly.io app on its own private " +
+			"network with dedicated IPs, an encrypted volume, and an OpenRouter key with a hard monthly spend cap — " +
+			"as infrastructure. Every attribute falls back to an environment variable; a missing value is reported " +
+			"only by the resources that need it.",
+		Attributes: map[string]schema.Attribute{
+			"store": schema.StringAttribute{
+				Optional: true,
+				Description: "Where Launchpad keeps plans, tenants, sealed keys and audit events: " +
+					"`sqlite:///path/launchpad.db` or `firestore://PROJECT_ID`. Defaults to `LAUNCHPAD_STORE`, " +
+					"else `./launchpad.db`. The control plane must use the same store.",
+			},
+			"platform_secret": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				Description: "The platform secret (at least 32 bytes) from which the key that seals stored credentials " +
+					"is derived. Defaults to `PLATFORM_SECRET`. Needed by `launchpad_subkey` and `launchpad_tenant`.",
+			},
+			"platform_secret_previous": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				Description: "The previous platform secret during a rotation, so credentials sealed under it still open. " +
+					"Defaults to `PLATFORM_SECRET_PREVIOUS`.",
+			},
+			"fly": schema.SingleNestedAttribute{
+				Optional:    true,
+				Description: "The Fly.io Machines API, where tenants run. Needed by `launchpad_tenant`.",
+				Attributes: map[string]schema.Attribute{
+					"api_token": schema.StringAttribute{
+						Optional: true, Sensitive: true,
+						Description: "Fly API token. Defaults to `FLY_API_TOKEN`.",
+					},
+					"org": schema.StringAttribute{
+						Optional:    true,
+						Description: "Fly organization slug the tenant apps are created in. Defaults to `FLY_ORG`.",
+					},
+					"base_url": schema.StringAttribute{
+						Optional: true,
+						Description: "Machines API base URL. Defaults to `FLY_FLAPS_BASE_URL`, else " +
+							"`https://api.machines.dev`; the sandbox prints its own.",
+					},
+				},
+			},
+			"openrouter": schema.SingleNestedAttribute{
+				Optional:    true,
+				Description: "OpenRouter's key-management API, which mints the per-tenant keys with hard spend caps.",
+				Attributes: map[string]schema.Attribute{
+					"management_key": schema.StringAttribute{
+						Optional: true, Sensitive: true,
+						Description: "OpenRouter management (provisioning) key. Defaults to `OPENROUTER_MANAGEMENT_KEY`. " +
+							"Needed by `launchpad_subkey`.",
+					},
+					"base_url": schema.StringAttribute{
+						Optional: true,
+						Description: "API base URL. Defaults to `OPENROUTER_API_URL`, else `https://openrouter.ai/api/v1`; " +
+							"the sandbox prints its own.",
+					},
+					"pooled_key": schema.StringAttribute{
+						Optional: true, Sensitive: true,
+						Description: "The pooled platform key, used only for trial tenants (or plans with " +
+							"`allow_pooled_key = true`) that have neither a BYOK key nor a sub-key. Defaults to " +
+							"`OPENROUTER_POOLED_KEY`.",
+					},
+				},
+			},
+		},
+	}
 }
 
-func (p *launchpadProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+// Configure resolves the provider settings (config first, then environment) but connects to
+// nothing: each resource opens what it needs, so a missing Fly token only troubles the
+// resources that use Fly.
+func (p *launchpadProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.Fly == nil {
+		cfg.Fly = &flyModel{}
+	}
+	if cfg.OpenRouter == nil {
+		cfg.OpenRouter = &openRouterModel{}
+	}
+
+	s := &settings{}
+	s.resolve(&resp.Diagnostics, cfg.Store, path.Root("store"), "LAUNCHPAD_STORE", "sqlite://./launchpad.db", &s.store)
+	s.resolve(&resp.Diagnostics, cfg.PlatformSecret, path.Root("platform_secret"), "PLATFORM_SECRET", "", &s.platformSecret)
+	s.resolve(&resp.Diagnostics, cfg.PlatformSecretPrevious, path.Root("platform_secret_previous"), "PLATFORM_SECRET_PREVIOUS", "", &s.platformSecretPrevious)
+	s.resolve(&resp.Diagnostics, cfg.Fly.APIToken, path.Root("fly").AtName("api_token"), "FLY_API_TOKEN", "", &s.flyToken)
+	s.resolve(&resp.Diagnostics, cfg.Fly.Org, path.Root("fly").AtName("org"), "FLY_ORG", "", &s.flyOrg)
+	s.resolve(&resp.Diagnostics, cfg.Fly.BaseURL, path.Root("fly").AtName("base_url"), "FLY_FLAPS_BASE_URL", "", &s.flyBaseURL)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), "OPENROUTER_MANAGEMENT_KEY", "", &s.openRouterKey)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), "OPENROUTER_API_URL", "", &s.openRouterBaseURL)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), "OPENROUTER_POOLED_KEY", "", &s.pooledKey)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := newProviderData(*s)
+	resp.ResourceData = data
+	resp.DataSourceData = data
 }
 
-func (p *launchpadProvider) Resources(context.Context) []func() resource.Resource { return nil }
+func (p *launchpadProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewPlanResource,
+		NewSubKeyResource,
+		NewTenantResource,
+	}
+}
 
-func (p *launchpadProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+func (p *launchpadProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewPlanDataSource,
+		NewTenantDataSource,
+		NewTenantsDataSource,
+	}
+}

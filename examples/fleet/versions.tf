@@ -1,0 +1,7 @@
+terraform {
+  required_providers {
+    launchpad = {
+      source = "clawdrun/launchpad"
+    }
+  }
+}

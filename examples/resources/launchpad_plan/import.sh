@@ -1,0 +1,2 @@
+# A plan is imported by its name.
+terraform import launchpad_plan.pro pro

@@ -1,0 +1,173 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+)
+
+// flyApp finds an app in the Fly simulator's snapshot.
+func (e *testEnv) flyApp(name string) (*sim.FlyAppSnapshot, error) {
+	for _, a := range e.fly.Sim.Snapshot().Apps {
+		if a.Name == name {
+			return &a, nil
+		}
+	}
+	return nil, fmt.Errorf("app %s is not in the Fly simulator", name)
+}
+
+// checkBoundary checks, in the simulator itself, that the tenant in state is the boundary
+// DESIGN.md promises: its own network, a dedicated IPv4 and an IPv6, one encrypted volume
+// mounted at /workspace by its one live machine of the given size, and the key as a secret
+// whose digest state records.
+func (e *testEnv) checkBoundary(addr string, guest launchpad.Guest, volumeGB int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		at := rs.Primary.Attributes
+		app, err := e.flyApp(at["app_name"])
+		if err != nil {
+			return err
+		}
+		if app.Network != app.Name || at["network"] != app.Name {
+			return fmt.Errorf("app %s is on network %q (state %q), want its own", app.Name, app.Network, at["network"])
+		}
+		var v4, v6 int
+		for _, ip := range app.IPs {
+			switch {
+			case ip.Type == "v4" && !ip.Shared && ip.Address == at["ipv4"]:
+				v4++
+			case ip.Type == "v6" && ip.Address == at["ipv6"]:
+				v6++
+			}
+		}
+		if v4 != 1 || v6 != 1 || len(app.IPs) != 2 {
+			return fmt.Errorf("app %s has IPs %+v, want exactly the dedicated v4 %s and v6 %s", app.Name, app.IPs, at["ipv4"], at["ipv6"])
+		}
+		if len(app.Volumes) != 1 {
+			return fmt.Errorf("app %s has %d volumes, want 1", app.Name, len(app.Volumes))
+		}
+		vol := app.Volumes[0]
+		if !vol.Encrypted || vol.SizeGB != volumeGB || vol.ID != at["volume_id"] {
+			return fmt.Errorf("volume %+v: want encrypted, %d GB, id %s", vol, volumeGB, at["volume_id"])
+		}
+		var live []sim.MachineSnapshot
+		for _, m := range app.Machines {
+			if m.State != "destroyed" {
+				live = append(live, m)
+			}
+		}
+		if len(live) != 1 {
+			return fmt.Errorf("app %s has %d live machines, want 1", app.Name, len(live))
+		}
+		m := live[0]
+		if m.ID != at["machine_id"] || m.State != "started" || vol.AttachedMachineID != m.ID {
+			return fmt.Errorf("machine %s (%s), volume attached to %q; state says machine %s", m.ID, m.State, vol.AttachedMachineID, at["machine_id"])
+		}
+		if m.Guest.CPUKind != guest.CPUKind || m.Guest.CPUs != guest.CPUs || m.Guest.MemoryMB != guest.MemoryMB {
+			return fmt.Errorf("machine guest %+v, want %+v", m.Guest, guest)
+		}
+		if len(m.Mounts) != 1 || m.Mounts[0].Volume != vol.ID || m.Mounts[0].Path != "/workspace" {
+			return fmt.Errorf("machine mounts %+v, want volume %s at /workspace", m.Mounts, vol.ID)
+		}
+		if _, ok := m.Env[launchpad.KeySecretName]; ok {
+			return fmt.Errorf("the model key is in the machine's plain env")
+		}
+		if len(app.Secrets) != 1 || app.Secrets[0].Name != launchpad.KeySecretName || app.Secrets[0].Digest != at["secret_digest"] {
+			return fmt.Errorf("secrets %+v, want only %s with digest %s", app.Secrets, launchpad.KeySecretName, at["secret_digest"])
+		}
+		return nil
+	}
+}
+
+// checkKeyLimit checks the key at OpenRouter has the limit OpenRouter enforces.
+func (e *testEnv) checkKeyLimit(addr string, limit float64) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		hash := s.RootModule().Resources[addr].Primary.ID
+		for _, k := range e.or.Sim.Snapshot().Keys {
+			if k.Hash != hash {
+				continue
+			}
+			if k.Limit == nil || *k.Limit != limit || k.LimitReset != "monthly" || k.IncludeBYOKInLimit {
+				return fmt.Errorf("key %s: limit %v reset %q byok %v, want %g monthly false", hash, k.Limit, k.LimitReset, k.IncludeBYOKInLimit, limit)
+			}
+			return nil
+		}
+		return fmt.Errorf("key %s is not at OpenRouter", hash)
+	}
+}
+
+// checkStoredTenant checks the store's record matches state, so the control plane sees what
+// Terraform made.
+func (e *testEnv) checkStoredTenant(addr string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		at := s.RootModule().Resources[addr].Primary.Attributes
+		rec, err := e.store.GetTenant(context.Background(), at["app_name"])
+		if err != nil {
+			return err
+		}
+		if rec.MachineID != at["machine_id"] || rec.VolumeID != at["volume_id"] || rec.IPv4 != at["ipv4"] ||
+			string(rec.KeySource) != at["key_source"] || rec.Plan != at["plan"] || rec.UserID != at["user_id"] {
+			return fmt.Errorf("store record %+v does not match state %v", rec, at)
+		}
+		return nil
+	}
+}
+
+// checkNothingLeft is every destroy's check: the simulators and the store hold nothing.
+func (e *testEnv) checkNothingLeft(*terraform.State) error {
+	ctx := context.Background()
+	if apps := e.fly.Sim.Snapshot().Apps; len(apps) > 0 {
+		return fmt.Errorf("%d apps left at Fly after destroy, first %s", len(apps), apps[0].Name)
+	}
+	if keys := e.or.Sim.Snapshot().Keys; len(keys) > 0 {
+		return fmt.Errorf("%d keys left at OpenRouter after destroy, first %s", len(keys), keys[0].Hash)
+	}
+	if ts, err := e.store.ListTenants(ctx, launchpad.TenantFilter{}); err != nil || len(ts) > 0 {
+		return fmt.Errorf("tenants left in the store: %d (%v)", len(ts), err)
+	}
+	if ks, err := e.store.ListSubKeys(ctx, launchpad.SubKeyFilter{}); err != nil || len(ks) > 0 {
+		return fmt.Errorf("sub-keys left in the store: %d (%v)", len(ks), err)
+	}
+	users, err := e.store.ListUsers(ctx, "", 1000)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.OpenRouterKey != "" {
+			return fmt.Errorf("user %s still holds a sealed sub-key", u.ID)
+		}
+	}
+	return e.checkNoPlans(nil)
+}
+
+// resizeOutOfBand changes the tenant machine's size behind Terraform's back.
+func (e *testEnv) resizeOutOfBand(app string, cpus, memoryMB int) {
+	e.t.Helper()
+	ctx := context.Background()
+	ms, err := e.runtime.ListMachines(ctx, app)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.State == "destroyed" {
+			continue
+		}
+		spec := launchpad.MachineSpec{
+			Name: m.Name, Region: m.Region, Image: m.Image, Env: m.Env, Mounts: m.Mounts, Metadata: m.Metadata,
+			Guest: launchpad.Guest{CPUKind: "shared", CPUs: cpus, MemoryMB: memoryMB},
+		}
+		if _, err := e.runtime.UpdateMachine(ctx, app, m.ID, spec); err != nil {
+			e.t.Fatalf("resize machine out of band: %v", err)
+		}
+		return
+	}
+	e.t.Fatalf("no live machine in %s", app)
+}

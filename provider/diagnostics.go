@@ -1,0 +1,44 @@
+package provider
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// addError turns an error from internal/ into a diagnostic. Coded errors carry a message a
+// user can act on; an uncoded one is shown as "Internal error." (its details could hold
+// anything) and the operator is pointed at TF_LOG for more.
+func addError(diags *diag.Diagnostics, summary string, err error) {
+	diags.AddError(summary, errorDetail(err))
+}
+
+// addAttributeError is addError for an error caused by one attribute's value.
+func addAttributeError(diags *diag.Diagnostics, p path.Path, summary string, err error) {
+	diags.AddAttributeError(p, summary, errorDetail(err))
+}
+
+func errorDetail(err error) string {
+	msg := launchpad.ErrorMessage(err)
+	switch launchpad.ErrorCode(err) {
+	case launchpad.EINTERNAL:
+		return msg + " Run with TF_LOG=DEBUG for details, and report it if it persists."
+	case launchpad.EUNAVAILABLE, launchpad.ERATELIMITED:
+		return msg + " This is usually temporary: run the command again."
+	case launchpad.EUNAUTHORIZED:
+		return msg + " Check the provider's credentials (fly.api_token / FLY_API_TOKEN, " +
+			"openrouter.management_key / OPENROUTER_MANAGEMENT_KEY)."
+	default:
+		return msg
+	}
+}
+
+// notFoundWarning is what Read reports when the object is gone and the resource is dropped
+// from state, so the next plan recreates it.
+func notFoundWarning(diags *diag.Diagnostics, kind, id string) {
+	diags.AddWarning(fmt.Sprintf("%s not found", kind),
+		fmt.Sprintf("%s %q no longer exists (deleted outside Terraform?); it was removed from state and will be created again on the next apply.", kind, id))
+}

@@ -1,0 +1,203 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
+)
+
+// settings are the provider's resolved configuration: the config value, else the environment
+// variable, else the default.
+type settings struct {
+	store                  string
+	platformSecret         string
+	platformSecretPrevious string
+	flyToken               string
+	flyOrg                 string
+	flyBaseURL             string
+	openRouterKey          string
+	openRouterBaseURL      string
+	pooledKey              string
+}
+
+// resolve fills into from v, or from the environment variable env, or dflt. An unknown value
+// (one that depends on a resource not yet created) cannot configure a provider: that is an
+// error on the attribute, naming the variable to use instead.
+func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt string, into *string) {
+	if v.IsUnknown() {
+		diags.AddAttributeError(p, "Unknown provider setting",
+			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
+				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		return
+	}
+	switch {
+	case !v.IsNull():
+		*into = v.ValueString()
+	case os.Getenv(env) != "":
+		*into = os.Getenv(env)
+	default:
+		*into = dflt
+	}
+}
+
+// providerData is handed to every resource and data source. It opens each dependency on first
+// use and keeps it for the life of the provider process, so that a plan of a thousand
+// resources opens the store once.
+type providerData struct {
+	settings settings
+	now      func() time.Time
+
+	storeOnce sync.Once
+	store     launchpad.Store
+	storeErr  error
+
+	keyringOnce sync.Once
+	keyring     *envelope.Keyring
+	keyringErr  diag.Diagnostics
+
+	runtimeOnce sync.Once
+	runtime     launchpad.Runtime
+	runtimeErr  diag.Diagnostics
+
+	issuerOnce sync.Once
+	issuer     launchpad.KeyIssuer
+	issuerErr  diag.Diagnostics
+}
+
+func newProviderData(s settings) *providerData {
+	return &providerData{settings: s, now: time.Now}
+}
+
+// Store opens LAUNCHPAD_STORE on first use.
+func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnostics) {
+	d.storeOnce.Do(func() {
+		// The store outlives this request: open it on a context that is never cancelled.
+		d.store, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
+	})
+	if d.storeErr != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Cannot open the Launchpad store",
+			fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
+				launchpad.ErrorMessage(d.storeErr)))
+		return nil, diags
+	}
+	return d.store, nil
+}
+
+// Keyring derives the sealing key from the platform secret on first use.
+func (d *providerData) Keyring(resourceType string) (*envelope.Keyring, diag.Diagnostics) {
+	d.keyringOnce.Do(func() {
+		if d.settings.platformSecret == "" {
+			d.keyringErr.AddError("Missing platform secret",
+				"Sealing and opening stored keys needs the provider attribute platform_secret or the environment "+
+					"variable PLATFORM_SECRET (at least 32 bytes; the control plane must use the same one).")
+			return
+		}
+		k, err := envelope.NewKeyring(d.settings.platformSecret, d.settings.platformSecretPrevious)
+		if err != nil {
+			d.keyringErr.AddError("Invalid platform secret",
+				fmt.Sprintf("The provider attribute platform_secret (PLATFORM_SECRET) or platform_secret_previous "+
+					"(PLATFORM_SECRET_PREVIOUS) cannot be used: %s", launchpad.ErrorMessage(err)))
+			return
+		}
+		d.keyring = k
+	})
+	return d.keyring, withContext(d.keyringErr, resourceType)
+}
+
+// Runtime connects the Fly Machines API client on first use.
+func (d *providerData) Runtime(ctx context.Context, resourceType string) (launchpad.Runtime, diag.Diagnostics) {
+	d.runtimeOnce.Do(func() {
+		if d.settings.flyToken == "" {
+			d.runtimeErr.AddError("Missing Fly API token",
+				"Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN.")
+		}
+		if d.settings.flyOrg == "" {
+			d.runtimeErr.AddError("Missing Fly organization",
+				"Creating tenants needs the provider attribute fly.org or the environment variable FLY_ORG "+
+					"(the organization slug the tenant apps belong to).")
+		}
+		if d.runtimeErr.HasError() {
+			return
+		}
+		c, err := fly.New(context.WithoutCancel(ctx), fly.Config{
+			BaseURL: d.settings.flyBaseURL,
+			Token:   d.settings.flyToken,
+			Org:     d.settings.flyOrg,
+			Logger:  slog.New(tflogHandler{}),
+		})
+		if err != nil {
+			d.runtimeErr.AddError("Invalid Fly settings",
+				fmt.Sprintf("The provider attributes fly.base_url (FLY_FLAPS_BASE_URL) or fly.api_token cannot be used: %s",
+					launchpad.ErrorMessage(err)))
+			return
+		}
+		d.runtime = c
+	})
+	return d.runtime, withContext(d.runtimeErr, resourceType)
+}
+
+// KeyIssuer connects the OpenRouter key-management client on first use.
+func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag.Diagnostics) {
+	d.issuerOnce.Do(func() {
+		if d.settings.openRouterKey == "" {
+			d.issuerErr.AddError("Missing OpenRouter management key",
+				"Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable "+
+					"OPENROUTER_MANAGEMENT_KEY.")
+			return
+		}
+		c, err := openrouter.New(openrouter.Config{
+			BaseURL:       d.settings.openRouterBaseURL,
+			ManagementKey: d.settings.openRouterKey,
+			Logger:        slog.New(tflogHandler{}),
+		})
+		if err != nil {
+			d.issuerErr.AddError("Invalid OpenRouter settings",
+				fmt.Sprintf("The provider attributes openrouter.base_url (OPENROUTER_API_URL) or "+
+					"openrouter.management_key cannot be used: %s", launchpad.ErrorMessage(err)))
+			return
+		}
+		d.issuer = c
+	})
+	return d.issuer, withContext(d.issuerErr, resourceType)
+}
+
+// withContext prefixes each diagnostic's detail with the resource that needed the setting.
+func withContext(in diag.Diagnostics, resourceType string) diag.Diagnostics {
+	if len(in) == 0 {
+		return nil
+	}
+	var out diag.Diagnostics
+	for _, d := range in {
+		out.AddError(d.Summary(), resourceType+": "+d.Detail())
+	}
+	return out
+}
+
+// providerDataFrom is the Configure step shared by every resource and data source: it checks
+// the type of what the provider handed over.
+func providerDataFrom(in any, diags *diag.Diagnostics) *providerData {
+	if in == nil {
+		return nil // the provider is not configured yet (validation runs before Configure)
+	}
+	d, ok := in.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *providerData, got %T. Please report this issue to the provider developers.", in))
+		return nil
+	}
+	return d
+}

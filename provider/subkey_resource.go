@@ -1,0 +1,550 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+var (
+	_ resource.Resource                = (*subKeyResource)(nil)
+	_ resource.ResourceWithConfigure   = (*subKeyResource)(nil)
+	_ resource.ResourceWithImportState = (*subKeyResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*subKeyResource)(nil)
+)
+
+// NewSubKeyResource is the launchpad_subkey resource.
+func NewSubKeyResource() resource.Resource { return &subKeyResource{} }
+
+type subKeyResource struct {
+	data *providerData
+}
+
+type subKeyResourceModel struct {
+	ID                 types.String   `tfsdk:"id"`
+	Hash               types.String   `tfsdk:"hash"`
+	UserID             types.String   `tfsdk:"user_id"`
+	Plan               types.String   `tfsdk:"plan"`
+	Name               types.String   `tfsdk:"name"`
+	RotationGeneration types.Int64    `tfsdk:"rotation_generation"`
+	LimitUSD           types.Float64  `tfsdk:"limit_usd"`
+	LimitReset         types.String   `tfsdk:"limit_reset"`
+	IncludeBYOKInLimit types.Bool     `tfsdk:"include_byok_in_limit"`
+	KeyID              types.String   `tfsdk:"key_id"`
+	Disabled           types.Bool     `tfsdk:"disabled"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+const subKeyType = "launchpad_subkey"
+
+func (r *subKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_subkey"
+}
+
+func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "A user's own OpenRouter key with a hard monthly spend cap: `limit` is the plan's " +
+			"`monthly_spend_limit_usd`, `limit_reset` is `monthly`, and BYOK usage does not count against it. " +
+			"The plaintext key is sealed (AES-256-GCM, the user id as additional data) into the user's record in the " +
+			"Launchpad store and never enters Terraform state: state keeps only the key's hash, limits and the id of " +
+			"the sealing key. A plan change updates the limit in place; bumping `rotation_generation` mints a new key, " +
+			"delivers it to the user's tenants, and only then revokes the old one.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:      true,
+				Description:   "The key's OpenRouter hash (same as `hash`).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"hash": schema.StringAttribute{
+				Computed:      true,
+				Description:   "OpenRouter's id for the key. Safe to show; it cannot be used to call models.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"user_id": schema.StringAttribute{
+				Required:      true,
+				Description:   "The user the key belongs to. A user has at most one sub-key. Changing it replaces the key.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{validUserID},
+			},
+			"plan": schema.StringAttribute{
+				Required:    true,
+				Description: "Name of the `launchpad_plan` whose `monthly_spend_limit_usd` is the key's limit. Changing it updates the limit in place.",
+				Validators:  []validator.String{validPlanName},
+			},
+			"name": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Description: "Name of the key at OpenRouter (unique per key; used to find it again after a lost response). " +
+					"Defaults to `launchpad-{user_id}`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Validators: []validator.String{stringvalidator.RegexMatches(keyNameRegexp,
+					"must be 1-100 letters, digits, spaces and ._:@()- starting with a letter or digit")},
+			},
+			"rotation_generation": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(0),
+				Description: "Bump to rotate: a new key is minted under the same limit and delivered to the user's " +
+					"tenants' app secret before the old key is revoked, so there is no moment without a working key.",
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"limit_usd": schema.Float64Attribute{
+				Computed:    true,
+				Description: "The key's hard spend limit in US dollars, as OpenRouter enforces it.",
+			},
+			"limit_reset": schema.StringAttribute{
+				Computed:      true,
+				Description:   "When OpenRouter resets the key's usage: always `monthly`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"include_byok_in_limit": schema.BoolAttribute{
+				Computed:      true,
+				Description:   "Whether BYOK usage counts against the limit: always false.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"key_id": schema.StringAttribute{
+				Computed:    true,
+				Description: "Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`.",
+			},
+			"disabled": schema.BoolAttribute{
+				Computed:    true,
+				Description: "Whether the key is disabled at OpenRouter (revoked by an operator).",
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *subKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan computes what the key will look like: its limit follows the plan (read from the
+// store, so a plan whose limit changed shows up as an update of its keys), and a rotation
+// gives the key a new hash.
+func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return // destroy, or validation before Configure
+	}
+	var plan, state subKeyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Name.IsUnknown() && !plan.UserID.IsUnknown() {
+		plan.Name = types.StringValue("launchpad-" + plan.UserID.ValueString())
+	}
+	if req.State.Raw.IsNull() {
+		plan.LimitUSD = types.Float64Unknown()
+		plan.LimitReset = types.StringValue(launchpad.LimitResetMonthly)
+		plan.IncludeBYOKInLimit = types.BoolValue(false)
+		plan.Disabled = types.BoolValue(false)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	changed := !plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name)
+	if !plan.Plan.IsUnknown() && !changed {
+		if st, diags := r.data.Store(ctx); !diags.HasError() {
+			if p, err := st.GetPlan(ctx, plan.Plan.ValueString()); err == nil && p.MonthlySpendLimitUSD != state.LimitUSD.ValueFloat64() {
+				changed = true // the plan's limit moved since the key was last updated
+			}
+		}
+	}
+	if changed {
+		// The limit is read from the plan at apply time: the plan may change in the same apply.
+		plan.LimitUSD = types.Float64Unknown()
+	}
+	if !plan.RotationGeneration.Equal(state.RotationGeneration) {
+		plan.ID = types.StringUnknown()
+		plan.Hash = types.StringUnknown()
+		plan.KeyID = types.StringUnknown()
+		plan.LimitUSD = types.Float64Unknown()
+		plan.Disabled = types.BoolUnknown()
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// subKeyDeps are what every sub-key operation needs.
+type subKeyDeps struct {
+	store   launchpad.Store
+	keyring *envelope.Keyring
+	issuer  launchpad.KeyIssuer
+}
+
+func (r *subKeyResource) deps(ctx context.Context, diags *diag.Diagnostics) *subKeyDeps {
+	st, d := r.data.Store(ctx)
+	diags.Append(d...)
+	kr, d := r.data.Keyring(subKeyType)
+	diags.Append(d...)
+	is, d := r.data.KeyIssuer(subKeyType)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil
+	}
+	return &subKeyDeps{store: st, keyring: kr, issuer: is}
+}
+
+func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m subKeyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
+	d := r.deps(ctx, &resp.Diagnostics)
+	if d == nil {
+		return
+	}
+	userID := m.UserID.ValueString()
+	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
+	if err != nil {
+		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
+		return
+	}
+	if u, err := d.store.GetUser(ctx, userID); err == nil && u.OpenRouterKeyHash != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
+			fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with "+
+				"terraform import launchpad_subkey.<name> %s, or destroy it first.", userID, u.OpenRouterKeyHash, u.OpenRouterKeyHash))
+		return
+	} else if err != nil && !launchpad.IsNotFound(err) {
+		addError(&resp.Diagnostics, "Reading user", err)
+		return
+	}
+
+	k, err := mintSubKey(ctx, d, userID, plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+	if err != nil {
+		addError(&resp.Diagnostics, "Minting sub-key", err)
+		return
+	}
+	recordAudit(ctx, d.store, &resp.Diagnostics, userID, launchpad.AuditKeyMinted, k.Hash,
+		map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "limit_reset": k.LimitReset})
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+}
+
+// mintSubKey mints a key at OpenRouter with the plan's limit, seals it into the user's record
+// and stores the sub-key record. If storing fails the fresh key is deleted again, so no key
+// exists that the store does not know.
+func mintSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launchpad.Plan, name string, generation int64) (*launchpad.SubKey, error) {
+	limit := plan.MonthlySpendLimitUSD
+	keyName := name
+	if generation > 0 {
+		keyName = name + " r" + strconv.FormatInt(generation, 10)
+	}
+	issued, err := d.issuer.CreateKey(ctx, launchpad.KeySpec{
+		Name:               keyName,
+		LimitUSD:           &limit,
+		LimitReset:         launchpad.LimitResetMonthly,
+		IncludeBYOKInLimit: false,
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, err := storeSubKey(ctx, d, userID, plan, name, generation, issued)
+	if err != nil {
+		if derr := d.issuer.DeleteKey(context.WithoutCancel(ctx), issued.Info.Hash); derr != nil && !launchpad.IsNotFound(derr) {
+			return nil, launchpad.Errorf(launchpad.ErrorCode(err), "%s (and the freshly minted key %s could not be deleted again: %s; delete it at OpenRouter)",
+				launchpad.ErrorMessage(err), issued.Info.Hash, launchpad.ErrorMessage(derr))
+		}
+		return nil, err
+	}
+	return k, nil
+}
+
+func storeSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launchpad.Plan, name string, generation int64, issued *launchpad.IssuedKey) (*launchpad.SubKey, error) {
+	sealed, err := d.keyring.Seal([]byte(issued.Key), userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureUser(ctx, d.store, userID); err != nil {
+		return nil, err
+	}
+	if _, err := d.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
+		u.OpenRouterKey = sealed
+		u.OpenRouterKeyHash = issued.Info.Hash
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	k := &launchpad.SubKey{
+		Hash:               issued.Info.Hash,
+		UserID:             userID,
+		Plan:               plan.Name,
+		Name:               name,
+		LimitUSD:           plan.MonthlySpendLimitUSD,
+		LimitReset:         launchpad.LimitResetMonthly,
+		IncludeBYOKInLimit: false,
+		KeyID:              d.keyring.CurrentKeyID(),
+		RotationGeneration: generation,
+	}
+	if issued.Info.LimitUSD != nil {
+		k.LimitUSD = *issued.Info.LimitUSD
+	}
+	if err := d.store.CreateSubKey(ctx, k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// ensureUser creates a bare user record (trial plan, no email) when Terraform manages keys for
+// a user who never signed in: the sealed key needs a record to live in.
+func ensureUser(ctx context.Context, st launchpad.Store, userID string) error {
+	if _, err := st.GetUser(ctx, userID); !launchpad.IsNotFound(err) {
+		return err
+	}
+	err := st.CreateUser(ctx, &launchpad.User{ID: userID, Plan: launchpad.TrialPlan})
+	if launchpad.IsConflict(err) {
+		return nil // created concurrently
+	}
+	return err
+}
+
+func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m subKeyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
+	st, diags := r.data.Store(ctx)
+	resp.Diagnostics.Append(diags...)
+	issuer, diags := r.data.KeyIssuer(subKeyType)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	hash := m.ID.ValueString()
+	k, err := st.GetSubKey(ctx, hash)
+	if launchpad.IsNotFound(err) {
+		notFoundWarning(&resp.Diagnostics, "Sub-key", hash)
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, "Reading sub-key", err)
+		return
+	}
+	info, err := issuer.GetKey(ctx, hash)
+	if launchpad.IsNotFound(err) {
+		notFoundWarning(&resp.Diagnostics, "OpenRouter key", hash)
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, "Reading sub-key from OpenRouter", err)
+		return
+	}
+	refreshSubKey(k, info)
+	if u, err := st.GetUser(ctx, k.UserID); err == nil && u.OpenRouterKeyHash == hash {
+		if id, err := envelope.KeyID(u.OpenRouterKey); err == nil {
+			k.KeyID = id
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+}
+
+// refreshSubKey overwrites the record's limits with what OpenRouter enforces: that is the
+// truth a drifted key must be compared with.
+func refreshSubKey(k *launchpad.SubKey, info *launchpad.KeyInfo) {
+	if info.LimitUSD != nil {
+		k.LimitUSD = *info.LimitUSD
+	}
+	k.LimitReset = info.LimitReset
+	k.IncludeBYOKInLimit = info.IncludeBYOKInLimit
+	k.Disabled = info.Disabled
+}
+
+func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m, state subKeyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
+	d := r.deps(ctx, &resp.Diagnostics)
+	if d == nil {
+		return
+	}
+	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
+	if err != nil {
+		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
+		return
+	}
+	var k *launchpad.SubKey
+	if m.RotationGeneration.ValueInt64() != state.RotationGeneration.ValueInt64() {
+		rt, _ := r.data.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
+		k, err = rotateSubKey(ctx, d, rt, state.ID.ValueString(), plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+		if err != nil {
+			addError(&resp.Diagnostics, "Rotating sub-key", err)
+			return
+		}
+		recordAudit(ctx, d.store, &resp.Diagnostics, k.UserID, launchpad.AuditKeyRotated, k.Hash,
+			map[string]string{"previous": state.ID.ValueString(), "generation": strconv.FormatInt(k.RotationGeneration, 10)})
+	} else {
+		k, err = updateSubKey(ctx, d, state.ID.ValueString(), plan, m.Name.ValueString())
+		if err != nil {
+			addError(&resp.Diagnostics, "Updating sub-key", err)
+			return
+		}
+		if state.LimitUSD.ValueFloat64() != k.LimitUSD {
+			recordAudit(ctx, d.store, &resp.Diagnostics, k.UserID, launchpad.AuditKeyLimitChanged, k.Hash,
+				map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "previous_limit_usd": formatUSD(state.LimitUSD.ValueFloat64())})
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+}
+
+// updateSubKey changes the limit (and name) of the existing key in place: a plan change never
+// re-mints, so the tenant keeps working throughout.
+func updateSubKey(ctx context.Context, d *subKeyDeps, hash string, plan *launchpad.Plan, name string) (*launchpad.SubKey, error) {
+	limit := plan.MonthlySpendLimitUSD
+	info, err := d.issuer.UpdateKey(ctx, hash, launchpad.KeyUpdate{Name: &name, LimitUSD: &limit})
+	if err != nil {
+		return nil, err
+	}
+	k, err := d.store.UpdateSubKey(ctx, hash, func(k *launchpad.SubKey) error {
+		k.Plan = plan.Name
+		k.Name = name
+		refreshSubKey(k, info)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if u, err := d.store.GetUser(ctx, k.UserID); err == nil && u.OpenRouterKeyHash == hash {
+		if id, err := envelope.KeyID(u.OpenRouterKey); err == nil {
+			k.KeyID = id
+		}
+	}
+	return k, nil
+}
+
+func (r *subKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m subKeyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
+	st, diags := r.data.Store(ctx)
+	resp.Diagnostics.Append(diags...)
+	issuer, diags := r.data.KeyIssuer(subKeyType)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	hash, userID := m.ID.ValueString(), m.UserID.ValueString()
+	if err := revokeSubKey(ctx, st, issuer, userID, hash); err != nil {
+		addError(&resp.Diagnostics, "Deleting sub-key", err)
+		return
+	}
+	recordAudit(ctx, st, &resp.Diagnostics, userID, launchpad.AuditKeyRevoked, hash, map[string]string{"reason": "destroyed"})
+}
+
+// revokeSubKey deletes the key at OpenRouter, then its sealed copy and record. Each step
+// treats "already gone" as done, so a half-finished delete can be run again.
+func revokeSubKey(ctx context.Context, st launchpad.Store, issuer launchpad.KeyIssuer, userID, hash string) error {
+	if err := issuer.DeleteKey(ctx, hash); err != nil && !launchpad.IsNotFound(err) {
+		return err
+	}
+	_, err := st.UpdateUser(ctx, userID, func(u *launchpad.User) error {
+		if u.OpenRouterKeyHash == hash {
+			u.OpenRouterKey, u.OpenRouterKeyHash = "", ""
+		}
+		return nil
+	})
+	if err != nil && !launchpad.IsNotFound(err) {
+		return err
+	}
+	if err := st.DeleteSubKey(ctx, hash); err != nil && !launchpad.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// ImportState imports a sub-key by its hash. Only keys minted by Launchpad can be imported:
+// the plaintext exists nowhere else, so a key minted elsewhere could never reach a tenant.
+func (r *subKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !keyHashRegexp.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("%q is not an OpenRouter key hash; import a sub-key by its hash, e.g. terraform import launchpad_subkey.alice 3f2a…", req.ID))
+		return
+	}
+	if r.data != nil {
+		if st, diags := r.data.Store(ctx); !diags.HasError() {
+			if _, err := st.GetSubKey(ctx, req.ID); launchpad.IsNotFound(err) {
+				resp.Diagnostics.AddError("Sub-key not in the Launchpad store",
+					fmt.Sprintf("Key %s is not a Launchpad sub-key: only keys minted by launchpad_subkey can be imported, "+
+						"because their sealed plaintext lives in the Launchpad store.", req.ID))
+				return
+			}
+		}
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("hash"), req.ID)...)
+}
+
+func subKeyToModel(k *launchpad.SubKey, t timeouts.Value) *subKeyResourceModel {
+	return &subKeyResourceModel{
+		ID:                 types.StringValue(k.Hash),
+		Hash:               types.StringValue(k.Hash),
+		UserID:             types.StringValue(k.UserID),
+		Plan:               types.StringValue(k.Plan),
+		Name:               types.StringValue(k.Name),
+		RotationGeneration: types.Int64Value(k.RotationGeneration),
+		LimitUSD:           types.Float64Value(k.LimitUSD),
+		LimitReset:         types.StringValue(k.LimitReset),
+		IncludeBYOKInLimit: types.BoolValue(k.IncludeBYOKInLimit),
+		KeyID:              types.StringValue(k.KeyID),
+		Disabled:           types.BoolValue(k.Disabled),
+		Timeouts:           t,
+	}
+}
+
+func planLookupError(err error, name string) error {
+	if launchpad.IsNotFound(err) {
+		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store. Create it with a "+
+			"launchpad_plan resource and reference it as launchpad_plan.<name>.name, so Terraform creates it first.", name)
+	}
+	return err
+}
+
+func formatUSD(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

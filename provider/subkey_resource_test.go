@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+)
+
+func TestAccSubKey_rotationDeliversBeforeRevoking(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	var oldHash, oldDigest string
+	rotated := strings.Replace(tenantConfig(e, "starter"), `plan    = launchpad_plan.starter.name
+}`, `plan    = launchpad_plan.starter.name
+  rotation_generation = 1
+}`, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config: tenantConfig(e, "starter"),
+				Check: func(s *terraform.State) error {
+					oldHash = s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID
+					oldDigest = s.RootModule().Resources["launchpad_tenant.alice"].Primary.Attributes["secret_digest"]
+					return e.checkTenantHoldsUserKey("alice01")(s)
+				},
+			},
+			{
+				Config: rotated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					func(s *terraform.State) error {
+						sk := s.RootModule().Resources["launchpad_subkey.alice"].Primary
+						tn := s.RootModule().Resources["launchpad_tenant.alice"].Primary
+						if sk.ID == oldHash {
+							return fmt.Errorf("rotation kept the hash %s", oldHash)
+						}
+						if tn.Attributes["subkey_hash"] != sk.ID || tn.Attributes["secret_digest"] == oldDigest {
+							return fmt.Errorf("tenant still on the old key: subkey_hash %s digest %s", tn.Attributes["subkey_hash"], tn.Attributes["secret_digest"])
+						}
+						for _, k := range e.or.Sim.Snapshot().Keys {
+							if k.Hash == oldHash {
+								return fmt.Errorf("the old key %s still exists at OpenRouter", oldHash)
+							}
+						}
+						return nil
+					},
+					e.checkTenantHoldsUserKey("alice01"),
+					e.checkKeyLimit("launchpad_subkey.alice", 10),
+				),
+			},
+		},
+	})
+}
+
+func TestAccSubKey_planLimitChangeReachesTheKey(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	raised := strings.Replace(tenantConfig(e, "starter"), "monthly_spend_limit_usd = 10", "monthly_spend_limit_usd = 15", 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{Config: tenantConfig(e, "starter"), Check: e.checkKeyLimit("launchpad_subkey.alice", 10)},
+			// The plan's limit changes in this apply; the key follows on the next plan.
+			{Config: raised, ExpectNonEmptyPlan: true},
+			{
+				Config: raised,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionUpdate),
+				}},
+				Check: e.checkKeyLimit("launchpad_subkey.alice", 15),
+			},
+		},
+	})
+}
+
+func TestAccSubKey_oneKeyPerUser(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{Config: tenantConfig(e, "starter")},
+			{
+				Config: tenantConfig(e, "starter", `
+resource "launchpad_subkey" "again" {
+  user_id = "alice01"
+  plan    = launchpad_plan.starter.name
+  name    = "second"
+}`),
+				ExpectError: attributeError("user_id", "already has the sub-key"),
+			},
+		},
+	})
+}
+
+// checkTenantHoldsUserKey checks that the Fly secret of the user's tenant is the user's
+// current sub-key (by digest) — the key that can actually spend.
+func (e *testEnv) checkTenantHoldsUserKey(userID string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		u, err := e.store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		plain, err := e.keyring.Open(u.OpenRouterKey, userID)
+		if err != nil {
+			return err
+		}
+		if err := e.or.Sim.Spend(string(plain), 0.01); err != nil {
+			return fmt.Errorf("the user's key cannot spend: %v", err)
+		}
+		tenants, err := e.store.ListTenants(ctx, launchpadTenantFilter(userID))
+		if err != nil || len(tenants) != 1 {
+			return fmt.Errorf("tenants of %s: %d (%v)", userID, len(tenants), err)
+		}
+		app, err := e.flyApp(tenants[0].AppName)
+		if err != nil {
+			return err
+		}
+		if len(app.Secrets) != 1 || app.Secrets[0].Digest != sim.SecretDigest(string(plain)) {
+			return fmt.Errorf("app %s secret %+v is not the user's current key", app.Name, app.Secrets)
+		}
+		return nil
+	}
+}

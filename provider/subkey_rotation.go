@@ -1,0 +1,113 @@
+package provider
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// rotateSubKey replaces a user's sub-key without a moment in which the tenant has no working
+// key: it mints the new key under the same plan limit, seals it into the user's record,
+// delivers it to every tenant of the user that runs on the sub-key, and only then revokes the
+// old key. A rotation interrupted after the mint is resumed by running it again: the new key
+// of this generation is found in the store and reused, not minted twice.
+func rotateSubKey(ctx context.Context, d *subKeyDeps, rt launchpad.Runtime, oldHash string, plan *launchpad.Plan, name string, generation int64) (*launchpad.SubKey, error) {
+	old, err := d.store.GetSubKey(ctx, oldHash)
+	if err != nil {
+		return nil, launchpad.Wrapf(err, "reading sub-key %s", oldHash)
+	}
+	tenants, err := subKeyTenants(ctx, d.store, old.UserID, oldHash)
+	if err != nil {
+		return nil, err
+	}
+	if len(tenants) > 0 && rt == nil {
+		names := make([]string, len(tenants))
+		for i, t := range tenants {
+			names[i] = t.AppName
+		}
+		return nil, launchpad.Errorf(launchpad.EINVALID, "rotating the sub-key must deliver the new key to %s, which needs the "+
+			"provider's fly settings (fly.api_token / FLY_API_TOKEN and fly.org / FLY_ORG)", strings.Join(names, ", "))
+	}
+
+	next, plaintext, err := resumeRotation(ctx, d, old.UserID, oldHash, generation)
+	if err != nil {
+		return nil, err
+	}
+	if next == nil {
+		limit := plan.MonthlySpendLimitUSD
+		issued, err := d.issuer.CreateKey(ctx, launchpad.KeySpec{
+			Name:       name + " r" + strconv.FormatInt(generation, 10),
+			LimitUSD:   &limit,
+			LimitReset: launchpad.LimitResetMonthly,
+		})
+		if err != nil {
+			return nil, launchpad.Wrapf(err, "minting the rotated key")
+		}
+		if next, err = storeSubKey(ctx, d, old.UserID, plan, name, generation, issued); err != nil {
+			return nil, launchpad.Wrapf(err, "storing the rotated key %s (the old key %s still works)", issued.Info.Hash, oldHash)
+		}
+		plaintext = issued.Key
+	}
+
+	for _, t := range tenants {
+		digest, err := deliverKey(ctx, rt, t, plaintext)
+		if err != nil {
+			return nil, launchpad.Wrapf(err, "delivering the rotated key (the old key %s still works; apply again to resume)", oldHash)
+		}
+		if _, err := d.store.UpdateTenant(ctx, t.AppName, func(rec *launchpad.Tenant) error {
+			rec.SubKeyHash, rec.SecretDigest, rec.MachineState = next.Hash, digest, t.MachineState
+			return nil
+		}); err != nil {
+			return nil, launchpad.Wrapf(err, "recording the rotated key of %s", t.AppName)
+		}
+	}
+
+	// Every tenant holds the new key: now the old one may go.
+	if err := d.issuer.DeleteKey(ctx, oldHash); err != nil && !launchpad.IsNotFound(err) {
+		return nil, launchpad.Wrapf(err, "revoking the old key %s after rotation (the new key %s is in place)", oldHash, next.Hash)
+	}
+	if err := d.store.DeleteSubKey(ctx, oldHash); err != nil && !launchpad.IsNotFound(err) {
+		return nil, err
+	}
+	return next, nil
+}
+
+// resumeRotation finds a key of this generation minted by an interrupted rotation, with its
+// plaintext opened from the user's record. It returns nil when there is none.
+func resumeRotation(ctx context.Context, d *subKeyDeps, userID, oldHash string, generation int64) (*launchpad.SubKey, string, error) {
+	keys, err := d.store.ListSubKeys(ctx, launchpad.SubKeyFilter{UserID: userID})
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := d.store.GetUser(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, k := range keys {
+		if k.Hash != oldHash && k.RotationGeneration == generation && u.OpenRouterKeyHash == k.Hash {
+			p, err := openSealed(d.keyring, u.OpenRouterKey, userID, "sub-key")
+			if err != nil {
+				return nil, "", err
+			}
+			return k, p, nil
+		}
+	}
+	return nil, "", nil
+}
+
+// subKeyTenants lists the user's tenants whose model key is the given sub-key.
+func subKeyTenants(ctx context.Context, st launchpad.Store, userID, hash string) ([]*launchpad.Tenant, error) {
+	all, err := st.ListTenants(ctx, launchpad.TenantFilter{UserID: userID})
+	if err != nil {
+		return nil, err
+	}
+	var out []*launchpad.Tenant
+	for _, t := range all {
+		if t.KeySource == launchpad.KeySourceSubKey && t.SubKeyHash == hash {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,169 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+var (
+	_ datasource.DataSource                     = (*tenantDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*tenantDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*tenantDataSource)(nil)
+)
+
+// NewTenantDataSource is the launchpad_tenant data source.
+func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
+
+type tenantDataSource struct {
+	data *providerData
+}
+
+// tenantSummaryModel is a tenant as the store records it, for data sources.
+type tenantSummaryModel struct {
+	AppName      types.String `tfsdk:"app_name"`
+	UserID       types.String `tfsdk:"user_id"`
+	Product      types.String `tfsdk:"product"`
+	Region       types.String `tfsdk:"region"`
+	Plan         types.String `tfsdk:"plan"`
+	Image        types.String `tfsdk:"image"`
+	Network      types.String `tfsdk:"network"`
+	MachineID    types.String `tfsdk:"machine_id"`
+	MachineState types.String `tfsdk:"machine_state"`
+	VolumeID     types.String `tfsdk:"volume_id"`
+	IPv4         types.String `tfsdk:"ipv4"`
+	IPv6         types.String `tfsdk:"ipv6"`
+	KeySource    types.String `tfsdk:"key_source"`
+	SubKeyHash   types.String `tfsdk:"subkey_hash"`
+}
+
+type tenantDataSourceModel struct {
+	ID types.String `tfsdk:"id"`
+	tenantSummaryModel
+}
+
+// tenantSummaryAttributes describes a tenant record; lookup names the attributes that select
+// it and are therefore optional inputs rather than computed.
+func tenantSummaryAttributes(lookup ...string) map[string]schema.Attribute {
+	desc := map[string]string{
+		"app_name":      "The tenant's Fly app.",
+		"user_id":       "The user the tenant belongs to.",
+		"product":       "The agent product.",
+		"region":        "Fly region.",
+		"plan":          "The tenant's plan.",
+		"image":         "The machine image.",
+		"network":       "The app's own private network.",
+		"machine_id":    "The tenant machine.",
+		"machine_state": "The machine's state when the tenant was last applied or metered.",
+		"volume_id":     "The encrypted workspace volume.",
+		"ipv4":          "Dedicated IPv4 address.",
+		"ipv6":          "IPv6 address.",
+		"key_source":    "`byok`, `subkey` or `pooled`.",
+		"subkey_hash":   "The sub-key in use, if the key source is `subkey`.",
+	}
+	attrs := make(map[string]schema.Attribute, len(desc))
+	for name, d := range desc {
+		attrs[name] = schema.StringAttribute{Computed: true, Description: d}
+	}
+	for _, name := range lookup {
+		a := attrs[name].(schema.StringAttribute)
+		a.Computed, a.Optional = true, true
+		switch name {
+		case "app_name":
+			a.Validators = []validator.String{validAppName}
+		case "user_id":
+			a.Validators = []validator.String{validUserID}
+		case "product":
+			a.Validators = []validator.String{validProduct}
+		}
+		attrs[name] = a
+	}
+	return attrs
+}
+
+func (d *tenantDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tenant"
+}
+
+func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := tenantSummaryAttributes("app_name", "user_id", "product")
+	attrs["id"] = schema.StringAttribute{Computed: true, Description: "The app name."}
+	resp.Schema = schema.Schema{
+		Description: "Reads one tenant from the Launchpad store, by `app_name` or by `user_id` and `product`.",
+		Attributes:  attrs,
+	}
+}
+
+func (d *tenantDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("app_name"), path.MatchRoot("user_id")),
+		datasourcevalidator.RequiredTogether(path.MatchRoot("user_id"), path.MatchRoot("product")),
+	}
+}
+
+func (d *tenantDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m tenantDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	st, diags := d.data.Store(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var t *launchpad.Tenant
+	var err error
+	if !m.AppName.IsNull() {
+		t, err = st.GetTenant(ctx, m.AppName.ValueString())
+		if launchpad.IsNotFound(err) {
+			resp.Diagnostics.AddAttributeError(path.Root("app_name"), "Tenant not found",
+				fmt.Sprintf("No tenant %q is in the Launchpad store.", m.AppName.ValueString()))
+			return
+		}
+	} else {
+		t, err = findTenant(ctx, st, m.UserID.ValueString(), m.Product.ValueString())
+		if err == nil && t == nil {
+			resp.Diagnostics.AddAttributeError(path.Root("user_id"), "Tenant not found",
+				fmt.Sprintf("User %s has no %s tenant in the Launchpad store.", m.UserID.ValueString(), m.Product.ValueString()))
+			return
+		}
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, "Reading tenant", err)
+		return
+	}
+	out := tenantDataSourceModel{ID: types.StringValue(t.AppName), tenantSummaryModel: tenantSummary(t)}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
+}
+
+func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
+	return tenantSummaryModel{
+		AppName:      types.StringValue(t.AppName),
+		UserID:       types.StringValue(t.UserID),
+		Product:      types.StringValue(t.Product),
+		Region:       types.StringValue(t.Region),
+		Plan:         types.StringValue(t.Plan),
+		Image:        types.StringValue(t.Image),
+		Network:      types.StringValue(t.Network),
+		MachineID:    types.StringValue(t.MachineID),
+		MachineState: types.StringValue(t.MachineState),
+		VolumeID:     types.StringValue(t.VolumeID),
+		IPv4:         types.StringValue(t.IPv4),
+		IPv6:         types.StringValue(t.IPv6),
+		KeySource:    types.StringValue(string(t.KeySource)),
+		SubKeyHash:   optionalString(t.SubKeyHash),
+	}
+}

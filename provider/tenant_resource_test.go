@@ -1,0 +1,272 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+)
+
+const testImage = "registry.fly.io/hermes-agent:1.4.2"
+
+// tenantConfig is two plans, a sub-key and a tenant for user alice01 on plan.
+func tenantConfig(e *testEnv, plan string, extra ...string) string {
+	return e.config(append([]string{
+		planBlock("starter", 10, 1, 1024, 5),
+		planBlock("pro", 50, 2, 4096, 20),
+		fmt.Sprintf(`
+resource "launchpad_subkey" "alice" {
+  user_id = "alice01"
+  plan    = launchpad_plan.%[1]s.name
+}
+
+resource "launchpad_tenant" "alice" {
+  user_id     = "alice01"
+  product     = "hermes"
+  region      = "iad"
+  plan        = launchpad_plan.%[1]s.name
+  image       = %[2]q
+  subkey_hash = launchpad_subkey.alice.hash
+}
+`, plan, testImage),
+	}, extra...)...)
+}
+
+func TestAccTenant_lifecycle(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	var appName, keyHash, firstMachine string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				// Create: the whole boundary, sized by the starter plan, keyed by the sub-key.
+				Config: tenantConfig(e, "starter"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("key_source"), knownvalue.StringExact("subkey")),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("machine_cpus"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("machine_memory_mb"), knownvalue.Int64Exact(1024)),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("volume_size_gb"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("machine_state"), knownvalue.StringExact("started")),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("byok_key_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("limit_usd"), knownvalue.Float64Exact(10)),
+					statecheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("limit_reset"), knownvalue.StringExact("monthly")),
+					statecheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("include_byok_in_limit"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("key_id"), knownvalue.StringExact(e.keyring.CurrentKeyID())),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr("launchpad_tenant.alice", "app_name", regexp.MustCompile(`^lp-hermes-alice01-[a-z0-9]+$`)),
+					func(s *terraform.State) error {
+						appName = s.RootModule().Resources["launchpad_tenant.alice"].Primary.Attributes["app_name"]
+						keyHash = s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID
+						firstMachine = s.RootModule().Resources["launchpad_tenant.alice"].Primary.Attributes["machine_id"]
+						return nil
+					},
+					e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 5),
+					e.checkKeyLimit("launchpad_subkey.alice", 10),
+					e.checkStoredTenant("launchpad_tenant.alice"),
+				),
+			},
+			{
+				// Plan change: in place, never a replacement; the key keeps its hash.
+				Config: tenantConfig(e, "pro"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("machine_cpus"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("volume_size_gb"), knownvalue.Int64Exact(20)),
+					statecheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("limit_usd"), knownvalue.Float64Exact(50)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("launchpad_subkey.alice", "hash", &keyHash),
+					resource.TestCheckResourceAttrPtr("launchpad_tenant.alice", "app_name", &appName),
+					resource.TestCheckResourceAttrPtr("launchpad_tenant.alice", "machine_id", &firstMachine),
+					e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096}, 20),
+					e.checkKeyLimit("launchpad_subkey.alice", 50),
+				),
+			},
+			{
+				// Back to the smaller plan: the machine shrinks, the volume never does.
+				Config: tenantConfig(e, "starter"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+				}},
+				Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 20),
+			},
+			{
+				// Drift: the machine is destroyed outside Terraform. The plan shows an update
+				// that builds a new machine on the same volume.
+				PreConfig: func() {
+					if err := e.runtime.DestroyMachine(context.Background(), appName, firstMachine, true); err != nil {
+						t.Fatalf("destroy machine out of band: %v", err)
+					}
+				},
+				Config: tenantConfig(e, "starter"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue("launchpad_tenant.alice", tfjsonpath.New("machine_id")),
+				}},
+				Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 20),
+			},
+			{
+				// Drift: the machine is resized outside Terraform; the plan puts it back.
+				PreConfig: func() { e.resizeOutOfBand(appName, 4, 8192) },
+				Config:    tenantConfig(e, "starter"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+				}},
+				Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 20),
+			},
+			{
+				// Rebuild: a new machine from a clean image, the same volume.
+				Config: strings.Replace(tenantConfig(e, "starter"), "subkey_hash = launchpad_subkey.alice.hash",
+					"subkey_hash = launchpad_subkey.alice.hash\n  rebuild_generation = 1", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue("launchpad_tenant.alice", tfjsonpath.New("machine_id")),
+					plancheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("volume_id"), knownvalue.NotNull()),
+				}},
+				Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 20),
+			},
+			{
+				ResourceName:      "launchpad_tenant.alice",
+				ImportState:       true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) { return appName, nil },
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:      "launchpad_subkey.alice",
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+		},
+	})
+}
+
+func TestAccTenant_appDeletedOutsideTerraformIsRecreated(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	var appName string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config: tenantConfig(e, "starter"),
+				Check: func(s *terraform.State) error {
+					appName = s.RootModule().Resources["launchpad_tenant.alice"].Primary.ID
+					return nil
+				},
+			},
+			{
+				PreConfig: func() {
+					tn := &launchpad.Tenant{AppName: appName}
+					if err := teardown(context.Background(), e.runtime, tn); err != nil {
+						t.Fatalf("delete app out of band: %v", err)
+					}
+				},
+				Config: tenantConfig(e, "starter"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionCreate),
+				}},
+				Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 5),
+			},
+		},
+	})
+}
+
+func TestAccTenant_secondTenantForSameUserAndProductIsRefused(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{Config: tenantConfig(e, "starter")},
+			{
+				Config: tenantConfig(e, "starter", fmt.Sprintf(`
+resource "launchpad_tenant" "again" {
+  user_id     = "alice01"
+  product     = "hermes"
+  region      = "iad"
+  plan        = launchpad_plan.starter.name
+  image       = %q
+  subkey_hash = launchpad_subkey.alice.hash
+}`, testImage)),
+				ExpectError: attributeError("product", "already has a hermes tenant"),
+			},
+		},
+	})
+}
+
+func TestAccTenant_paidPlanRefusesPooledKey(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	cfg := strings.Replace(e.providerBlock(), "base_url       =", "pooled_key = \"sk-pooled-test\"\n    base_url       =", 1) +
+		planBlock("pro", 50, 2, 4096, 20) + fmt.Sprintf(`
+resource "launchpad_tenant" "bob" {
+  user_id = "bob02"
+  product = "hermes"
+  region  = "iad"
+  plan    = launchpad_plan.pro.name
+  image   = %q
+}`, testImage)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)plan "pro" is paid.*allow_pooled_key`),
+		}},
+	})
+}
+
+func TestAccTenant_missingFlySettingsNameTheAttributeAndVariable(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	t.Setenv("FLY_API_TOKEN", "")
+	cfg := strings.Replace(tenantConfig(e, "starter"), fmt.Sprintf("api_token = %q", e.fly.Token), "", 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		Steps: []resource.TestStep{{
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)launchpad_tenant: .*fly.api_token.*FLY_API_TOKEN`),
+		}},
+	})
+}
+
+func TestAccTenant_rejectsBadInputNamingTheAttribute(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	tenant := func(user, product, region string) string {
+		return fmt.Sprintf(`
+resource "launchpad_tenant" "x" {
+  user_id = %q
+  product = %q
+  region  = %q
+  plan    = "starter"
+  image   = "img"
+}`, user, product, region)
+	}
+	cases := map[string]struct{ block, want string }{
+		"user_id": {tenant("../etc", "hermes", "iad"), "letters, digits"},
+		"product": {tenant("alice01", "Hermes-2", "iad"), "lower-case letters and digits"},
+		"region":  {tenant("alice01", "hermes", "us-east"), "three lower-case letters"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: providerFactories,
+				Steps:                    []resource.TestStep{{Config: e.config(c.block), ExpectError: attributeError(name, c.want)}},
+			})
+		})
+	}
+}
