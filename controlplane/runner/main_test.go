@@ -1,0 +1,200 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+)
+
+// tofuPath finds the OpenTofu binary the tests run: TF_ACC_TERRAFORM_PATH (what `make test`
+// sets) or LAUNCHPAD_TOFU. Without one the test fails when CI=true and is skipped, saying
+// why, otherwise.
+func tofuPath(t testing.TB) string {
+	t.Helper()
+	for _, env := range []string{"TF_ACC_TERRAFORM_PATH", "LAUNCHPAD_TOFU"} {
+		if p := os.Getenv(env); p != "" {
+			if _, err := exec.LookPath(p); err != nil {
+				t.Fatalf("%s=%s is not an executable: %v", env, p, err)
+			}
+			return p
+		}
+	}
+	msg := "OpenTofu not found: set TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU to the tofu binary (`make tools` builds bin/tofu; `make test` sets it)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip("SKIPPED: " + msg)
+	return ""
+}
+
+// newStore opens a fresh SQLite store in the test's temporary directory and returns it with
+// its path.
+func newStore(t *testing.T) (launchpad.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "launchpad.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open SQLite store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// fakeProvider is a file standing in for the provider binary in runs that use only built-in
+// resources (tofu never starts it).
+func fakeProvider(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bin", runner.ProviderBinaryName)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var (
+	buildOnce   sync.Once
+	builtBinary string
+	buildErr    error
+	buildDir    string
+)
+
+// TestMain removes the provider binary built for the end-to-end tests, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// providerBinary builds the repository's binary (the provider) once per test process, for
+// the end-to-end tests.
+func providerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		buildDir, buildErr = os.MkdirTemp("", "launchpad-runner-test-")
+		if buildErr != nil {
+			return
+		}
+		builtBinary = filepath.Join(buildDir, runner.ProviderBinaryName)
+		cmd := exec.Command("go", "build", "-o", builtBinary, ".")
+		cmd.Dir = root
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			buildErr = fmt.Errorf("go build of the provider: %v\n%s", err, out.String())
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBinary
+}
+
+// testLogger sends slog output to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// dataRender renders a desired state as built-in terraform_data resources, so runner tests
+// run before (and without) the provider: "tenant" holds the plan, "subkey" the user, and a
+// destroy is an empty configuration.
+func dataRender(d runner.Desired) ([]byte, error) {
+	if d.Destroy {
+		return []byte("{}\n"), nil
+	}
+	return json.Marshal(map[string]any{"resource": map[string]any{"terraform_data": map[string]any{
+		"tenant": map[string]any{"input": runner.Literal(d.Plan + "/" + d.Region + "/" + d.Image)},
+		"subkey": map[string]any{"input": runner.Literal(d.UserID)},
+	}}})
+}
+
+// applyJob enqueues a JobApply job for d and returns it as a worker would hold it.
+func applyJob(t *testing.T, s launchpad.Store, d runner.Desired) *launchpad.Job {
+	t.Helper()
+	// The previous job of this user, if the test left it running, is done now.
+	running, err := s.ListJobs(t.Context(), launchpad.JobFilter{Key: d.UserID, Status: launchpad.JobRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range running {
+		if _, err := s.FinishJob(t.Context(), r.ID, "test", launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
+			t.Fatalf("FinishJob: %v", err)
+		}
+	}
+	j, err := s.EnqueueJob(t.Context(), &launchpad.Job{Kind: launchpad.JobApply, Key: d.UserID, Payload: d.Payload(), Supersede: true})
+	if err != nil {
+		t.Fatalf("EnqueueJob: %v", err)
+	}
+	claimed, err := s.ClaimJob(t.Context(), launchpad.JobClaim{Worker: "test", Kinds: []string{launchpad.JobApply}, Lease: time.Hour, Now: time.Now()})
+	if err != nil || claimed.ID != j.ID {
+		t.Fatalf("ClaimJob: %v (claimed %+v, want %s)", err, claimed, j.ID)
+	}
+	return claimed
+}
+
+func jobLog(t *testing.T, s launchpad.Store, id string) string {
+	t.Helper()
+	b, err := s.ReadJobLog(context.Background(), id, 0)
+	if err != nil {
+		t.Fatalf("ReadJobLog: %v", err)
+	}
+	return string(b)
+}
+
+func auditActions(t *testing.T, s launchpad.Store, user string) []*launchpad.AuditEvent {
+	t.Helper()
+	evs, err := s.ListAudit(t.Context(), launchpad.AuditFilter{Stream: user, Limit: 1000})
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	return evs
+}
+
+// stateResources returns the resource addresses in the stored state of workspace.
+func stateResources(t *testing.T, s launchpad.Store, workspace string) []string {
+	t.Helper()
+	b, err := s.GetState(t.Context(), workspace)
+	if err != nil {
+		t.Fatalf("GetState(%s): %v", workspace, err)
+	}
+	var st struct {
+		Resources []struct {
+			Type, Name string
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(b.Data, &st); err != nil {
+		t.Fatalf("stored state is not JSON: %v", err)
+	}
+	var out []string
+	for _, r := range st.Resources {
+		out = append(out, r.Type+"."+r.Name)
+	}
+	return out
+}

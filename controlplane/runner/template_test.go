@@ -1,0 +1,214 @@
+package runner_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+func TestRenderFillsTheTemplate(t *testing.T) {
+	d := runner.Desired{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2"}
+	out, err := runner.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Terraform struct {
+			RequiredProviders map[string]struct{ Source string } `json:"required_providers"`
+		} `json:"terraform"`
+		Provider map[string]any                       `json:"provider"`
+		Resource map[string]map[string]map[string]any `json:"resource"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("rendered workspace is not JSON: %v\n%s", err, out)
+	}
+	if src := doc.Terraform.RequiredProviders["launchpad"].Source; src != "clawdrun/launchpad" {
+		t.Errorf("required provider source %q, want clawdrun/launchpad", src)
+	}
+	if _, ok := doc.Provider["launchpad"]; !ok {
+		t.Errorf("no provider \"launchpad\" block")
+	}
+	tenant := doc.Resource["launchpad_tenant"]["this"]
+	want := map[string]any{"user_id": "user_01-A", "product": "hermes", "region": "ams", "plan": "pro",
+		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}"}
+	for k, v := range want {
+		if tenant[k] != v {
+			t.Errorf("launchpad_tenant.this.%s = %v, want %v", k, tenant[k], v)
+		}
+	}
+	if len(tenant) != len(want) {
+		t.Errorf("launchpad_tenant.this has %d attributes, want %d: %v", len(tenant), len(want), tenant)
+	}
+	subkey := doc.Resource["launchpad_subkey"]["this"]
+	if subkey["user_id"] != "user_01-A" || subkey["plan"] != "pro" || len(subkey) != 2 {
+		t.Errorf("launchpad_subkey.this = %v", subkey)
+	}
+
+	destroy, err := runner.Render(runner.Desired{UserID: "user_01-A", Destroy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(destroy, []byte(`"resource"`)) || !bytes.Contains(destroy, []byte(`"clawdrun/launchpad"`)) {
+		t.Errorf("a destroy workspace must keep the provider and have no resources:\n%s", destroy)
+	}
+
+	if _, err := runner.Render(runner.Desired{UserID: "u1", Plan: "pro"}); launchpad.ErrorCode(err) != launchpad.EINVALID {
+		t.Errorf("Render without product/region/image: %v; want EINVALID naming the settings", err)
+	}
+}
+
+func TestRenderRefusesHostileValues(t *testing.T) {
+	base := runner.Desired{UserID: "u1", Plan: "pro", Product: "hermes", Region: "iad", Image: "registry.fly.io/hermes-agent:1.4.2"}
+	for name, mutate := range map[string]func(*runner.Desired){
+		"quote in user id":         func(d *runner.Desired) { d.UserID = `u1" } } resource "x" {` },
+		"interpolation in user id": func(d *runner.Desired) { d.UserID = `${file("/etc/passwd")}` },
+		"newline in user id":       func(d *runner.Desired) { d.UserID = "u1\nplan = \"free\"" },
+		"traversal in user id":     func(d *runner.Desired) { d.UserID = "../../root" },
+		"template in plan":         func(d *runner.Desired) { d.Plan = "%{if true}pro%{endif}" },
+		"interpolation in image":   func(d *runner.Desired) { d.Image = "registry.fly.io/x:${var.y}" },
+		"quote in image":           func(d *runner.Desired) { d.Image = `x","plan":"free` },
+		"uppercase region":         func(d *runner.Desired) { d.Region = "IAD" },
+		"product with dash":        func(d *runner.Desired) { d.Product = "her-mes" },
+	} {
+		d := base
+		mutate(&d)
+		if out, err := runner.Render(d); launchpad.ErrorCode(err) != launchpad.EINVALID {
+			t.Errorf("%s: Render returned %v\n%s\nwant EINVALID", name, err, out)
+		}
+	}
+}
+
+// TestLiteralSurvivesTofu shows that a value escaped with Literal reaches tofu as exactly
+// that string, whatever it holds: JSON syntax, HCL, interpolations, template directives.
+func TestLiteralSurvivesTofu(t *testing.T) {
+	tofu := tofuPath(t)
+	hostile := []string{
+		`${file("/etc/passwd")}`,
+		`$${already escaped}`,
+		`%{ if true }yes%{ endif }`,
+		`"}, "resource": {"terraform_data": {"evil": {}}}, "x": {"`,
+		"line one\nline two\r\n\ttab",
+		`back\slash \" and \\"`,
+		`../../etc/passwd`,
+		"unicode \u2028 \u0000 end",
+		`${`, `%{`, `$`, `%`,
+	}
+	resources := map[string]any{}
+	for i, h := range hostile {
+		resources["v"+string(rune('a'+i))] = map[string]any{"input": runner.Literal(h)}
+	}
+	config, err := json.Marshal(map[string]any{"resource": map[string]any{"terraform_data": resources}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.tf.json"), config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(dir, "empty.tfrc")
+	os.WriteFile(rc, nil, 0o600)
+	run := func(args ...string) []byte {
+		cmd := exec.Command(tofu, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("tofu %v: %v\n%s\n%s", args, err, out, stderr)
+		}
+		return out
+	}
+	run("validate", "-no-color")
+	run("plan", "-input=false", "-no-color", "-out=tfplan")
+	var plan tfjson.Plan
+	if err := json.Unmarshal(run("show", "-json", "tfplan"), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.ResourceChanges) != len(hostile) {
+		t.Fatalf("the plan has %d resources, want %d: a value added or removed one", len(plan.ResourceChanges), len(hostile))
+	}
+	for _, rc := range plan.ResourceChanges {
+		i := int(rc.Name[1] - 'a')
+		after, _ := rc.Change.After.(map[string]any)
+		if got := after["input"]; got != hostile[i] {
+			t.Errorf("value %q reached tofu as %q", hostile[i], got)
+		}
+	}
+}
+
+func TestSummarizeCountsLikeTofu(t *testing.T) {
+	change := func(actions ...tfjson.Action) *tfjson.ResourceChange {
+		return &tfjson.ResourceChange{Change: &tfjson.Change{Actions: actions}}
+	}
+	plan := &tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{
+		change(tfjson.ActionCreate),
+		change(tfjson.ActionUpdate),
+		change(tfjson.ActionUpdate),
+		change(tfjson.ActionDelete),
+		change(tfjson.ActionDelete, tfjson.ActionCreate),
+		change(tfjson.ActionCreate, tfjson.ActionDelete),
+		change(tfjson.ActionNoop),
+		change(tfjson.ActionRead),
+		{Change: nil},
+	}}
+	got := runner.Summarize(plan)
+	if want := (launchpad.PlanSummary{Add: 3, Change: 2, Destroy: 3}); got != want {
+		t.Fatalf("Summarize = %+v, want %+v", got, want)
+	}
+	if runner.Summarize(nil) != (launchpad.PlanSummary{}) {
+		t.Fatal("Summarize(nil) is not empty")
+	}
+}
+
+func TestParseDesired(t *testing.T) {
+	d, err := runner.ParseDesired([]byte(`{"user_id":"u1","plan":"pro","region":"ams","reason":"subscription"}`))
+	if err != nil || d != (runner.Desired{UserID: "u1", Plan: "pro", Region: "ams", Reason: "subscription"}) {
+		t.Fatalf("ParseDesired = %+v, %v", d, err)
+	}
+	if _, err := runner.ParseDesired([]byte(`{"user_id":"u1","destroy":true}`)); err != nil {
+		t.Fatalf("a destroy needs no plan: %v", err)
+	}
+	for _, bad := range []string{`{"user_id":"u1"}`, `{"user_id":"u1","plan":"pro"} {}`, `{"user_id":"u1","plan":"pro","reason":"Drop Table"}`, `[]`} {
+		if _, err := runner.ParseDesired([]byte(bad)); launchpad.ErrorCode(err) != launchpad.EINVALID {
+			t.Errorf("ParseDesired(%s) = %v; want EINVALID", bad, err)
+		}
+	}
+	if p := (runner.Desired{UserID: "u1", Plan: "pro"}).Payload(); !strings.Contains(string(p), `"user_id":"u1"`) || strings.Contains(string(p), "destroy") {
+		t.Errorf("Payload = %s", p)
+	}
+}
+
+func FuzzRender(f *testing.F) {
+	f.Add("u1", "pro", "hermes", "iad", "registry.fly.io/hermes-agent:1.4.2")
+	f.Add(`${x}`, "%{y}", "a", "b", `"}`)
+	f.Fuzz(func(t *testing.T, user, plan, product, region, image string) {
+		out, err := runner.Render(runner.Desired{UserID: user, Plan: plan, Product: product, Region: region, Image: image})
+		if err != nil {
+			if launchpad.ErrorCode(err) != launchpad.EINVALID {
+				t.Fatalf("Render error %v is not EINVALID", err)
+			}
+			return
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("Render produced invalid JSON: %v", err)
+		}
+		for _, s := range []string{user, plan, product, region, image} {
+			if strings.ContainsAny(s, "${}%\"\\\n") {
+				t.Fatalf("Render accepted a value with template or JSON syntax: %q", s)
+			}
+		}
+	})
+}
