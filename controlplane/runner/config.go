@@ -8,10 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
 // Defaults of the tenant settings a customer may override at checkout.
@@ -107,32 +107,19 @@ func ProviderEnvFromEnv(getenv func(string) string) map[string]string {
 }
 
 // absoluteStoreURL rewrites a SQLite store URL with a relative path (or the empty default,
-// ./launchpad.db) to an absolute one; other URLs are returned as they are.
+// ./launchpad.db) to an absolute one; other URLs, and ones store.Parse refuses (the server
+// reports those), are returned as they are.
 func absoluteStoreURL(u string) string {
-	path, ok := "", false
-	switch {
-	case u == "":
-		path, ok = "launchpad.db", true
-	case strings.HasPrefix(u, "sqlite://"):
-		path, ok = strings.TrimPrefix(u, "sqlite://"), true
-	case strings.HasPrefix(u, "sqlite:"):
-		path, ok = strings.TrimPrefix(u, "sqlite:"), true
-	}
-	if !ok || path == "" || filepath.IsAbs(path) {
+	t, err := store.Parse(u)
+	if err != nil || t.Backend != store.SQLite || filepath.IsAbs(t.Path) {
 		return u
 	}
-	if q := strings.IndexByte(path, '?'); q >= 0 { // keep any query as it is
-		abs, err := filepath.Abs(path[:q])
-		if err != nil {
-			return u
-		}
-		return "sqlite://" + abs + path[q:]
-	}
-	abs, err := filepath.Abs(path)
+	abs, err := filepath.Abs(t.Path)
 	if err != nil {
 		return u
 	}
-	return "sqlite://" + abs
+	t.Path = abs
+	return t.String()
 }
 
 // EnvConfig reads the runner's settings from the environment: LAUNCHPAD_TOFU,

@@ -212,3 +212,27 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func TestProviderEnvFromEnvMakesTheStoreAbsolute(t *testing.T) {
+	wd, _ := os.Getwd()
+	for in, want := range map[string]string{
+		"":                         "sqlite://" + filepath.Join(wd, "launchpad.db"),
+		"sqlite://./data/lp.db":    "sqlite://" + filepath.Join(wd, "data/lp.db"),
+		"data/lp.db":               "sqlite://" + filepath.Join(wd, "data/lp.db"),
+		"sqlite:///var/lib/lp.db":  "sqlite:///var/lib/lp.db",
+		"firestore://my-project-1": "firestore://my-project-1",
+	} {
+		env := runner.ProviderEnvFromEnv(func(k string) string {
+			if k == "LAUNCHPAD_STORE" {
+				return in
+			}
+			return ""
+		})
+		if env["LAUNCHPAD_STORE"] != want {
+			t.Errorf("LAUNCHPAD_STORE %q became %q, want %q (tofu runs the provider in another directory)", in, env["LAUNCHPAD_STORE"], want)
+		}
+		if len(env) != 1 {
+			t.Errorf("unset variables were passed: %v", env)
+		}
+	}
+}

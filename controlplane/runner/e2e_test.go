@@ -1,0 +1,214 @@
+package runner_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
+)
+
+const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
+
+// e2eWorld is the provider's world for one test: both simulators, a SQLite store shared
+// with the provider process, the plans, and a runner of the real template with the real
+// provider binary.
+type e2eWorld struct {
+	fly    *simtest.FlyServer
+	or     *simtest.OpenRouterServer
+	store  launchpad.Store
+	runner *runner.Runner
+	env    map[string]string
+	dir    string // a scratch workspace for tofu validate
+}
+
+func newE2EWorld(t *testing.T) *e2eWorld {
+	t.Helper()
+	tofu := tofuPath(t)
+	binary := providerBinary(t)
+	w := &e2eWorld{fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
+	var storePath string
+	w.store, storePath = newStore(t)
+	w.env = runner.ProviderEnvFromEnv(envMap{
+		"LAUNCHPAD_STORE":           "sqlite://" + storePath,
+		"PLATFORM_SECRET":           e2eSecret,
+		"FLY_API_TOKEN":             w.fly.Token,
+		"FLY_ORG":                   "acme",
+		"FLY_FLAPS_BASE_URL":        w.fly.URL,
+		"OPENROUTER_MANAGEMENT_KEY": w.or.ManagementKey,
+		"OPENROUTER_API_URL":        w.or.URL,
+	}.get)
+	for _, p := range []*launchpad.Plan{
+		{Name: "starter", StripePriceID: "price_Starter", MonthlySpendLimitUSD: 10, MachineHoursPerCycle: 100, VolumeSizeGB: 5,
+			Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}},
+		{Name: "pro", StripePriceID: "price_Pro", MonthlySpendLimitUSD: 50, MachineHoursPerCycle: 400, VolumeSizeGB: 20,
+			Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096}},
+	} {
+		if err := w.store.CreatePlan(t.Context(), p); err != nil {
+			t.Fatalf("CreatePlan(%s): %v", p.Name, err)
+		}
+	}
+	r, err := runner.New(runner.Config{
+		Store: w.store, Tofu: tofu, DataDir: t.TempDir(), ProviderBinary: binary, ProviderEnv: w.env,
+		Logger: testLogger(t), CancelGrace: 20 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.runner = r
+	return w
+}
+
+type envMap map[string]string
+
+func (m envMap) get(k string) string { return m[k] }
+
+// run applies d as a job and fails the test on error.
+func (w *e2eWorld) run(t *testing.T, d runner.Desired) (launchpad.PlanSummary, time.Duration) {
+	t.Helper()
+	job := applyJob(t, w.store, d)
+	start := time.Now()
+	sum, err := w.runner.Run(t.Context(), job)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("apply of %+v: %v\njob log:\n%s", d, err, jobLog(t, w.store, job.ID))
+	}
+	return sum, took
+}
+
+func TestRenderedWorkspaceValidatesWithTheProvider(t *testing.T) {
+	tofu := tofuPath(t)
+	binary := providerBinary(t)
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "dev.tfrc")
+	rcText := `provider_installation {
+  dev_overrides { "registry.opentofu.org/clawdrun/launchpad" = "` + filepath.Dir(binary) + `" }
+  direct {}
+}
+`
+	if err := os.WriteFile(rc, []byte(rcText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []runner.Desired{
+		{UserID: "user01", Plan: "pro", Product: "hermes", Region: "iad", Image: "registry.fly.io/hermes-agent:1.4.2"},
+		{UserID: "User_With-Dashes_0123456789", Plan: "team-large", Product: "openclaw", Region: "syd", Image: "ghcr.io/acme/agent@sha256:" + strings.Repeat("ab", 32)},
+		{UserID: "user01", Destroy: true},
+	} {
+		out, err := runner.Render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.tf.json"), out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(tofu, "validate", "-no-color")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc)
+		if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "The configuration is valid") {
+			t.Fatalf("tofu validate of the workspace for %+v: %v\n%s\n%s", d, err, b, out)
+		}
+	}
+}
+
+func TestApplyCreatesResizesAndDestroysATenantOnTheSimulators(t *testing.T) {
+	w := newE2EWorld(t)
+	const user = "alice01"
+
+	// 1. Create on the starter plan.
+	sum, took := w.run(t, runner.Desired{UserID: user, Plan: "starter", Reason: runner.ReasonSubscription})
+	t.Logf("MEASURED create (plan+apply of one tenant and its sub-key against the simulators): %s", took.Round(time.Millisecond))
+	if sum != (launchpad.PlanSummary{Add: 2}) {
+		t.Fatalf("create summary %+v, want 2 to add (tenant and sub-key)", sum)
+	}
+	app := w.onlyApp(t)
+	w.checkTenant(t, app, 1, 1024, 5)
+	w.checkKeyLimit(t, 10)
+
+	// 2. A no-op run (same desired state).
+	sum, took = w.run(t, runner.Desired{UserID: user, Plan: "starter"})
+	t.Logf("MEASURED no-op run (plan with refresh, nothing to apply): %s", took.Round(time.Millisecond))
+	if sum != (launchpad.PlanSummary{}) {
+		t.Fatalf("no-op summary %+v, want nothing", sum)
+	}
+
+	// 3. Upgrade: resized in place, key limit raised in place.
+	sum, took = w.run(t, runner.Desired{UserID: user, Plan: "pro", Reason: runner.ReasonSubscription})
+	t.Logf("MEASURED resize (plan+apply of a plan change): %s", took.Round(time.Millisecond))
+	if sum.Add != 0 || sum.Destroy != 0 || sum.Change == 0 {
+		t.Fatalf("upgrade summary %+v: want in-place changes only", sum)
+	}
+	if again := w.onlyApp(t); again.Name != app.Name {
+		t.Fatalf("the upgrade replaced the app %s with %s", app.Name, again.Name)
+	}
+	w.checkTenant(t, w.onlyApp(t), 2, 4096, 20)
+	w.checkKeyLimit(t, 50)
+
+	// 4. Destroy: nothing is left on either simulator.
+	sum, _ = w.run(t, runner.Desired{UserID: user, Destroy: true, Reason: runner.ReasonEnded})
+	if sum != (launchpad.PlanSummary{Destroy: 2}) {
+		t.Fatalf("destroy summary %+v, want 2 to destroy", sum)
+	}
+	if apps := w.fly.Sim.Snapshot().Apps; len(apps) != 0 {
+		t.Fatalf("after the destroy the Fly simulator still has %d apps", len(apps))
+	}
+	for _, k := range w.or.Sim.Snapshot().Keys {
+		if !k.Disabled {
+			t.Fatalf("after the destroy OpenRouter still has a live key %s (%s)", k.Hash, k.Name)
+		}
+	}
+	// No secret of the provider's environment reached the job logs or audit entries.
+	jobs, _ := w.store.ListJobs(context.Background(), launchpad.JobFilter{Key: user})
+	for _, j := range jobs {
+		log := jobLog(t, w.store, j.ID)
+		for _, k := range []string{"PLATFORM_SECRET", "FLY_API_TOKEN", "OPENROUTER_MANAGEMENT_KEY"} {
+			if strings.Contains(log, w.env[k]) {
+				t.Errorf("job %s log holds %s", j.ID, k)
+			}
+		}
+	}
+}
+
+func (w *e2eWorld) onlyApp(t *testing.T) sim.FlyAppSnapshot {
+	t.Helper()
+	apps := w.fly.Sim.Snapshot().Apps
+	if len(apps) != 1 {
+		t.Fatalf("the Fly simulator has %d apps, want 1", len(apps))
+	}
+	return apps[0]
+}
+
+func (w *e2eWorld) checkTenant(t *testing.T, app sim.FlyAppSnapshot, cpus, memory, volume int) {
+	t.Helper()
+	var live []sim.MachineSnapshot
+	for _, m := range app.Machines {
+		if m.State != "destroyed" {
+			live = append(live, m)
+		}
+	}
+	if len(live) != 1 || live[0].Guest.CPUs != cpus || live[0].Guest.MemoryMB != memory {
+		t.Fatalf("app %s machines %+v; want one with %d cpus and %d MB", app.Name, live, cpus, memory)
+	}
+	if len(app.Volumes) != 1 || app.Volumes[0].SizeGB != volume || !app.Volumes[0].Encrypted {
+		t.Fatalf("app %s volumes %+v; want one encrypted volume of %d GB", app.Name, app.Volumes, volume)
+	}
+}
+
+func (w *e2eWorld) checkKeyLimit(t *testing.T, limit float64) {
+	t.Helper()
+	var live []sim.KeySnapshot
+	for _, k := range w.or.Sim.Snapshot().Keys {
+		if !k.Disabled {
+			live = append(live, k)
+		}
+	}
+	if len(live) != 1 || live[0].Limit == nil || *live[0].Limit != limit {
+		t.Fatalf("OpenRouter keys %+v; want one live key with limit %g", live, limit)
+	}
+}
