@@ -105,6 +105,8 @@ func VerifyChain(prev *AuditEvent, events []*AuditEvent) error {
 			wantSeq, wantPrev = prev.Seq+1, prev.Hash
 		}
 		switch {
+		case i == 0 && prev != nil && e.Stream != prev.Stream:
+			return Errorf(EINVALID, "audit event %s belongs to stream %q, not %q (the stream of the previous event %s)", e.ID, e.Stream, prev.Stream, prev.ID)
 		case i > 0 && e.Stream != events[0].Stream:
 			return Errorf(EINVALID, "audit event %s belongs to stream %q, not %q", e.ID, e.Stream, events[0].Stream)
 		case e.Seq != wantSeq:

@@ -82,7 +82,7 @@ func ParseAppName(name string) (AppNameParts, error) {
 		return AppNameParts{}, Errorf(EINVALID, "app name %q does not follow the tenant rule %s", truncate(name, 80), AppNameRule)
 	}
 	secs, err := strconv.ParseInt(m[3], 36, 64)
-	if err != nil || secs <= 0 {
+	if err != nil || secs <= 0 || strconv.FormatInt(secs, 36) != m[3] {
 		return AppNameParts{}, Errorf(EINVALID, "app name %q ends in %q, which is not a base-36 timestamp (%s)", name, m[3], AppNameRule)
 	}
 	return AppNameParts{Product: m[1], UID8: m[2], Created: time.Unix(secs, 0).UTC()}, nil

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // TrialPlan is the plan name of a user who has not paid (yet).
@@ -122,7 +123,8 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", Errorf(EINVALID, "email is empty; send an address like name@example.com")
 	}
-	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>,;\" ") {
+	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>,;\" ") || strings.Contains(s, "=?") ||
+		strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return "", Errorf(EINVALID, "email %q is not a plain address; send one like name@example.com", truncate(s, 80))
 	}
 	a, err := mail.ParseAddress(s)
