@@ -44,6 +44,13 @@ func TestAccPlan_lifecycle(t *testing.T) {
 				ImportStateId:     "pro",
 				ImportStateVerify: true,
 			},
+			{
+				// The same through an import block: the plan imports with no change.
+				ResourceName:    "launchpad_plan.pro",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   "pro",
+			},
 		},
 	})
 }

@@ -152,6 +152,12 @@ func TestAccTenant_lifecycle(t *testing.T) {
 				ImportState:       true,
 				ImportStateVerify: true,
 			},
+			{
+				ResourceName:      "launchpad_tenant.alice",
+				ImportState:       true,
+				ImportStateKind:   resource.ImportBlockWithID,
+				ImportStateIdFunc: func(*terraform.State) (string, error) { return appName, nil },
+			},
 		},
 	})
 }

@@ -1,0 +1,4 @@
+import {
+  to = launchpad_plan.pro
+  id = "pro"
+}
