@@ -1,0 +1,115 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestFindReportsWhatIsMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "cloud_firestore_emulator")
+	_, err := Find(missing)
+	if !errors.Is(err, ErrNotInstalled) {
+		t.Fatalf("Find(%q) = %v, want ErrNotInstalled", missing, err)
+	}
+	for _, want := range []string{missing, "google-cloud-cli-firestore-emulator", "FIRESTORE_EMULATOR_BIN"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Find error %q does not mention %q", err, want)
+		}
+	}
+
+	notExec := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Find(notExec); !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "not an executable") {
+		t.Errorf("Find(non-executable) = %v, want ErrNotInstalled naming the problem", err)
+	}
+}
+
+// TestStartStopLeavesNothingRunning starts the real emulator, resets a project in it, stops it,
+// and checks that its whole process group — the script and the JVM it forks — is gone.
+func TestStartStopLeavesNothingRunning(t *testing.T) {
+	if os.Getenv(EnvHost) != "" {
+		t.Skipf("%s is set: this test starts its own emulator and is pointless against a shared one", EnvHost)
+	}
+	bin, err := Find(os.Getenv(EnvBinary))
+	if err != nil {
+		Missing(t, err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	e, err := Start(ctx, Config{Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("emulator answered on %s after %v", e.Host(), time.Since(start).Round(time.Millisecond))
+	pgid := e.cmd.Process.Pid
+	if !hasJava(t, pgid) {
+		t.Errorf("no java process in the emulator's process group %d", pgid)
+	}
+	if err := Reset(ctx, e.Host(), "reset-check"); err != nil {
+		t.Errorf("Reset: %v", err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(-pgid, 0); err == nil {
+		t.Fatalf("process group %d still has processes after Stop", pgid)
+	}
+	if err := Ping(ctx, e.Host()); err == nil {
+		t.Fatalf("emulator still answers on %s after Stop", e.Host())
+	}
+	if err := e.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+// TestWatchdogStopsEmulatorWhenParentDies closes the watchdog's pipe without calling Stop, as
+// happens when the test process dies, and checks that the emulator goes away by itself.
+func TestWatchdogStopsEmulatorWhenParentDies(t *testing.T) {
+	if os.Getenv(EnvHost) != "" {
+		t.Skipf("%s is set: this test starts its own emulator", EnvHost)
+	}
+	bin, err := Find(os.Getenv(EnvBinary))
+	if err != nil {
+		Missing(t, err)
+	}
+	e, err := Start(context.Background(), Config{Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop() })
+	pgid := e.cmd.Process.Pid
+	_ = e.stdin.Close() // what the kernel does to the pipe when this process exits
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process group %d still running 20s after its watchdog pipe closed", pgid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func hasJava(t *testing.T, pgid int) bool {
+	t.Helper()
+	out, err := exec.Command("ps", "-e", "-o", "pgid=,comm=").Output()
+	if err != nil {
+		t.Logf("ps: %v", err)
+		return true // cannot tell; the checks after Stop still run
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == strconv.Itoa(pgid) && f[1] == "java" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,420 @@
+package firestore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// jobDoc is a job of the work queue (launchpad_jobs/{id}).
+type jobDoc struct {
+	ID             string     `firestore:"id"`
+	Kind           string     `firestore:"kind"`
+	Key            string     `firestore:"key"`
+	Payload        []byte     `firestore:"payload"`
+	Supersede      bool       `firestore:"supersede"`
+	Status         string     `firestore:"status"`
+	Attempts       int64      `firestore:"attempts"`
+	MaxAttempts    int64      `firestore:"maxAttempts"`
+	RunAfter       *time.Time `firestore:"runAfter"`
+	LeaseOwner     string     `firestore:"leaseOwner"`
+	LeaseExpiresAt *time.Time `firestore:"leaseExpiresAt"`
+	CreatedAt      *time.Time `firestore:"createdAt"`
+	StartedAt      *time.Time `firestore:"startedAt"`
+	FinishedAt     *time.Time `firestore:"finishedAt"`
+	Error          string     `firestore:"error"`
+	Summary        summaryDoc `firestore:"summary"`
+	// PendingSince is CreatedAt while the job is queued or running and null once it is
+	// finished, so that ClaimJob walks only unfinished jobs, oldest first, with one query on
+	// one automatically indexed field.
+	PendingSince *time.Time `firestore:"pendingSince"`
+}
+
+type summaryDoc struct {
+	Add     int64 `firestore:"add"`
+	Change  int64 `firestore:"change"`
+	Destroy int64 `firestore:"destroy"`
+}
+
+// queueDoc is written by every enqueue of one (kind, key) (launchpad_job_queues/…), so that
+// enqueues of one key are serialised and a superseding enqueue sees every queued job.
+type queueDoc struct {
+	Kind      string     `firestore:"kind"`
+	Key       string     `firestore:"key"`
+	LastJobID string     `firestore:"lastJobId"`
+	UpdatedAt *time.Time `firestore:"updatedAt"`
+}
+
+// keyLockDoc is the lease of the one running job of a non-empty key (launchpad_job_keys/{key}).
+// Claims, heartbeats and finishes write it together with the job, so no two jobs of a key
+// hold live leases at once.
+type keyLockDoc struct {
+	Key       string     `firestore:"key"`
+	JobID     string     `firestore:"jobId"`
+	Worker    string     `firestore:"worker"`
+	ExpiresAt *time.Time `firestore:"expiresAt"`
+}
+
+var jobKind = recordKind[launchpad.Job, jobDoc]{
+	what: "job", keyName: "ID",
+	col: func(s *Store) string { return s.col.jobs },
+	key: func(j *launchpad.Job) string { return j.ID },
+	encode: func(j *launchpad.Job) *jobDoc {
+		d := &jobDoc{
+			ID: j.ID, Kind: j.Kind, Key: j.Key, Payload: clone(j.Payload), Supersede: j.Supersede,
+			Status: j.Status, Attempts: int64(j.Attempts), MaxAttempts: int64(j.MaxAttempts),
+			RunAfter: ts(j.RunAfter), LeaseOwner: j.LeaseOwner, LeaseExpiresAt: ts(j.LeaseExpiresAt),
+			CreatedAt: ts(j.CreatedAt), StartedAt: ts(j.StartedAt), FinishedAt: ts(j.FinishedAt),
+			Error:   j.Error,
+			Summary: summaryDoc{Add: int64(j.Summary.Add), Change: int64(j.Summary.Change), Destroy: int64(j.Summary.Destroy)},
+		}
+		if j.Status == launchpad.JobQueued || j.Status == launchpad.JobRunning {
+			d.PendingSince = d.CreatedAt
+		}
+		return d
+	},
+	decode: func(d *jobDoc) *launchpad.Job {
+		return &launchpad.Job{
+			ID: d.ID, Kind: d.Kind, Key: d.Key, Payload: clone(d.Payload), Supersede: d.Supersede,
+			Status: d.Status, Attempts: int(d.Attempts), MaxAttempts: int(d.MaxAttempts),
+			RunAfter: fromTS(d.RunAfter), LeaseOwner: d.LeaseOwner, LeaseExpiresAt: fromTS(d.LeaseExpiresAt),
+			CreatedAt: fromTS(d.CreatedAt), StartedAt: fromTS(d.StartedAt), FinishedAt: fromTS(d.FinishedAt),
+			Error:   d.Error,
+			Summary: launchpad.PlanSummary{Add: int(d.Summary.Add), Change: int(d.Summary.Change), Destroy: int(d.Summary.Destroy)},
+		}
+	},
+}
+
+func (s *Store) jobRef(id string) *firestore.DocumentRef { return jobKind.ref(s, id) }
+
+func (s *Store) keyLockRef(key string) *firestore.DocumentRef { return s.doc(s.col.jobKeys, key) }
+
+// EnqueueJob stores j as queued and returns it; with j.Supersede, queued jobs of the same Kind
+// and Key become superseded in the same commit.
+func (s *Store) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Job, error) {
+	var out *launchpad.Job
+	err := s.atomically(ctx, "enqueue job", func(b *batch) (err error) {
+		out, err = s.enqueue(ctx, b, j, s.clock())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// enqueue reads what enqueueing j depends on and adds its writes to b.
+func (s *Store) enqueue(ctx context.Context, b *batch, j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
+	c := *j
+	switch {
+	case c.Kind == "":
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
+	case c.MaxAttempts < 0:
+		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
+	case len(c.Payload) > maxBlobField:
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job payload of %d bytes is too large; the Firestore store keeps payloads up to %d bytes", len(c.Payload), maxBlobField)
+	}
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	c.CreatedAt = micro(c.CreatedAt)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	if c.RunAfter.IsZero() {
+		c.RunAfter = c.CreatedAt
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
+	}
+	c.Status, c.Attempts = launchpad.JobQueued, 0
+	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
+
+	queueRef := s.doc(s.col.jobQueues, compositeID(c.Kind, c.Key))
+	snaps, err := s.getAll(ctx, s.jobRef(c.ID), queueRef)
+	if err != nil {
+		return nil, err
+	}
+	jobSnap, queueSnap := snaps[0], snaps[1]
+	if jobSnap.Exists() {
+		return nil, taken("job", c.ID)
+	}
+	if c.Supersede {
+		// Every enqueue of this kind and key writes queueRef, so no queued job of it can appear
+		// between this query and the commit without failing the commit's precondition.
+		queued, err := s.client.Collection(s.col.jobs).Where("kind", "==", c.Kind).Where("key", "==", c.Key).
+			Where("status", "==", launchpad.JobQueued).Documents(ctx).GetAll()
+		if err != nil {
+			return nil, err
+		}
+		for _, snap := range queued {
+			old, err := jobKind.fromSnap(snap)
+			if err != nil {
+				return nil, err
+			}
+			old.Status, old.FinishedAt = launchpad.JobSuperseded, now
+			b.put(snap, jobKind.encode(old))
+		}
+	}
+	b.put(queueSnap, &queueDoc{Kind: c.Kind, Key: c.Key, LastJobID: c.ID, UpdatedAt: ts(now)})
+	doc := jobKind.encode(&c)
+	b.create(jobSnap.Ref, doc)
+	return jobKind.decode(doc), nil
+}
+
+// ClaimJob takes the oldest runnable job (by CreatedAt) of the given kinds for c.Worker. It
+// walks unfinished jobs oldest first and tries to claim each runnable one with a commit that
+// is conditional on the job and its key's lock being unchanged since read: of any number of
+// concurrent claimers, in any number of processes, exactly one gets a given job. Expired jobs
+// without attempts left are marked failed on the way.
+func (s *Store) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
+	if c.Worker == "" || c.Lease <= 0 {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job claim needs a worker name and a positive lease (got worker %q, lease %s)", c.Worker, c.Lease)
+	}
+	now := micro(c.Now)
+	if now.IsZero() {
+		now = s.clock()
+	}
+	it := s.client.Collection(s.col.jobs).Where("pendingSince", ">=", time.Time{}).
+		OrderBy("pendingSince", firestore.Asc).Documents(ctx)
+	defer it.Stop()
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no runnable job")
+		}
+		if err != nil {
+			return nil, storeError(err, "find a runnable job")
+		}
+		j, err := jobKind.fromSnap(snap)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.Kinds) > 0 && !slices.Contains(c.Kinds, j.Kind) || !runnable(j, now) {
+			continue
+		}
+		got, err := s.claim(ctx, snap.Ref, c, now)
+		if err != nil || got != nil {
+			return got, err
+		}
+	}
+}
+
+// runnable reports whether j may be claimed at now: queued and due, or running with an
+// expired lease (its worker died).
+func runnable(j *launchpad.Job, now time.Time) bool {
+	switch j.Status {
+	case launchpad.JobQueued:
+		return !j.RunAfter.After(now)
+	case launchpad.JobRunning:
+		return !now.Before(j.LeaseExpiresAt)
+	}
+	return false
+}
+
+// claim tries to take the job at ref; nil, nil when it is no longer claimable (another worker
+// took it, its key is busy, or it ran out of attempts and was marked failed).
+func (s *Store) claim(ctx context.Context, ref *firestore.DocumentRef, c launchpad.JobClaim, now time.Time) (*launchpad.Job, error) {
+	var out *launchpad.Job
+	err := s.atomically(ctx, "claim job", func(b *batch) error {
+		out = nil
+		jobSnap, err := s.get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if !jobSnap.Exists() {
+			return nil
+		}
+		j, err := jobKind.fromSnap(jobSnap)
+		if err != nil {
+			return err
+		}
+		if !runnable(j, now) {
+			return nil
+		}
+		var lockSnap *firestore.DocumentSnapshot
+		var lock keyLockDoc
+		if j.Key != "" {
+			if lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
+				return err
+			}
+			if lockSnap.Exists() {
+				if err := lockSnap.DataTo(&lock); err != nil {
+					return err
+				}
+			}
+		}
+		if j.Status == launchpad.JobRunning && j.Attempts >= j.MaxAttempts {
+			// Its worker died during the last attempt it had.
+			msg := fmt.Sprintf("the lease expired during attempt %d of %d (the worker stopped heartbeating)", j.Attempts, j.MaxAttempts)
+			if j.Error != "" {
+				msg += "; last error: " + j.Error
+			}
+			j.Status, j.FinishedAt, j.LeaseExpiresAt, j.Error = launchpad.JobFailed, now, time.Time{}, msg
+			b.put(jobSnap, jobKind.encode(j))
+			if lockSnap != nil && lock.JobID == j.ID {
+				b.remove(lockSnap)
+			}
+			return nil
+		}
+		if lockSnap != nil && lockSnap.Exists() && lock.JobID != j.ID && fromTS(lock.ExpiresAt).After(now) {
+			return nil // another job of this key holds a live lease
+		}
+		j.Status, j.LeaseOwner, j.LeaseExpiresAt = launchpad.JobRunning, c.Worker, now.Add(c.Lease)
+		j.Attempts++
+		j.StartedAt = now
+		doc := jobKind.encode(j)
+		b.put(jobSnap, doc)
+		if lockSnap != nil {
+			b.put(lockSnap, &keyLockDoc{Key: j.Key, JobID: j.ID, Worker: c.Worker, ExpiresAt: doc.LeaseExpiresAt})
+		}
+		out = jobKind.decode(doc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// heldJob reads job id and its key's lock, and checks that worker still holds the job:
+// ENOTFOUND if there is no such job, ECONFLICT if it is no longer running under worker.
+func (s *Store) heldJob(ctx context.Context, id, worker string) (*launchpad.Job, *firestore.DocumentSnapshot, *firestore.DocumentSnapshot, error) {
+	jobSnap, err := s.get(ctx, s.jobRef(id))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !jobSnap.Exists() {
+		return nil, nil, nil, notFound("job", id)
+	}
+	j, err := jobKind.fromSnap(jobSnap)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if j.Status != launchpad.JobRunning || j.LeaseOwner != worker {
+		return nil, nil, nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", truncate(id, 100), truncate(worker, 100), j.Status, truncate(j.LeaseOwner, 100))
+	}
+	var lockSnap *firestore.DocumentSnapshot
+	if j.Key != "" {
+		if lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return j, jobSnap, lockSnap, nil
+}
+
+func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
+	var lock keyLockDoc
+	if snap == nil || !snap.Exists() {
+		return lock, nil
+	}
+	err := snap.DataTo(&lock)
+	return lock, err
+}
+
+// HeartbeatJob extends the lease of a job worker still holds, and its key's lock, to
+// now+lease. ECONFLICT if the job is no longer running under worker, or another job of its
+// key took the key over after this lease had expired.
+func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
+	if lease <= 0 {
+		return launchpad.Errorf(launchpad.EINVALID, "a heartbeat needs a positive lease (got %s)", lease)
+	}
+	now = micro(now)
+	return s.atomically(ctx, "heartbeat job", func(b *batch) error {
+		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		if err != nil {
+			return err
+		}
+		lock, err := lockOf(lockSnap)
+		if err != nil {
+			return err
+		}
+		if lockSnap != nil && lockSnap.Exists() && lock.JobID != id && fromTS(lock.ExpiresAt).After(now) {
+			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", truncate(id, 100), truncate(lock.JobID, 100))
+		}
+		j.LeaseExpiresAt = now.Add(lease)
+		doc := jobKind.encode(j)
+		b.put(jobSnap, doc)
+		if lockSnap != nil {
+			b.put(lockSnap, &keyLockDoc{Key: j.Key, JobID: id, Worker: worker, ExpiresAt: doc.LeaseExpiresAt})
+		}
+		return nil
+	})
+}
+
+// FinishJob records the outcome of a job worker holds and releases its key. A failed job with
+// attempts left and a RetryAt goes back to the queue.
+func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
+	if r.Status != launchpad.JobSucceeded && r.Status != launchpad.JobFailed {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, truncate(r.Status, 40))
+	}
+	now = micro(now)
+	var out *launchpad.Job
+	err := s.atomically(ctx, "finish job", func(b *batch) error {
+		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		if err != nil {
+			return err
+		}
+		lock, err := lockOf(lockSnap)
+		if err != nil {
+			return err
+		}
+		j.Error, j.Summary, j.LeaseExpiresAt = r.Error, r.Summary, time.Time{}
+		if r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts {
+			j.Status, j.RunAfter, j.LeaseOwner = launchpad.JobQueued, micro(r.RetryAt), ""
+		} else {
+			j.Status, j.FinishedAt = r.Status, now
+		}
+		doc := jobKind.encode(j)
+		b.put(jobSnap, doc)
+		if lockSnap != nil && lock.JobID == id {
+			b.remove(lockSnap)
+		}
+		out = jobKind.decode(doc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetJob returns the job with id, or ENOTFOUND.
+func (s *Store) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
+	return getRecord(ctx, s, jobKind, id)
+}
+
+// ListJobs returns the jobs matching f, newest first (Limit 0 means 100; at most 1000). With
+// filters, Cloud Firestore needs the composite indexes in firestore.indexes.json (one per
+// filter field, merged by Firestore for combinations); the emulator needs none.
+func (s *Store) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
+	q := s.client.Collection(s.col.jobs).Query
+	if f.Kind != "" {
+		q = q.Where("kind", "==", f.Kind)
+	}
+	if f.Key != "" {
+		q = q.Where("key", "==", f.Key)
+	}
+	if f.Status != "" {
+		q = q.Where("status", "==", f.Status)
+	}
+	snaps, err := q.OrderBy("createdAt", firestore.Desc).Limit(listLimit(f.Limit)).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, storeError(err, "list jobs")
+	}
+	out := make([]*launchpad.Job, 0, len(snaps))
+	for _, snap := range snaps {
+		j, err := jobKind.fromSnap(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}

@@ -1,0 +1,217 @@
+package firestore
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// sessionDoc is one refresh-token session (launchpad_sessions/{tokenHash}); a reservation in
+// launchpad_session_ids keeps session ids unique too.
+type sessionDoc struct {
+	ID        string     `firestore:"id"`
+	UserID    string     `firestore:"userId"`
+	FamilyID  string     `firestore:"familyId"`
+	TokenHash string     `firestore:"tokenHash"`
+	DeviceID  string     `firestore:"deviceId"`
+	UserAgent string     `firestore:"userAgent"`
+	CreatedAt *time.Time `firestore:"createdAt"`
+	ExpiresAt *time.Time `firestore:"expiresAt"`
+	RotatedAt *time.Time `firestore:"rotatedAt"`
+	RevokedAt *time.Time `firestore:"revokedAt"`
+}
+
+type sessionIDDoc struct {
+	ID        string `firestore:"id"`
+	TokenHash string `firestore:"tokenHash"`
+}
+
+var sessionKind = recordKind[launchpad.Session, sessionDoc]{
+	what: "session", keyName: "TokenHash",
+	col: func(s *Store) string { return s.col.sessions },
+	key: func(x *launchpad.Session) string { return x.TokenHash },
+	encode: func(x *launchpad.Session) *sessionDoc {
+		return &sessionDoc{
+			ID: x.ID, UserID: x.UserID, FamilyID: x.FamilyID, TokenHash: x.TokenHash, DeviceID: x.DeviceID,
+			UserAgent: x.UserAgent, CreatedAt: ts(x.CreatedAt), ExpiresAt: ts(x.ExpiresAt),
+			RotatedAt: ts(x.RotatedAt), RevokedAt: ts(x.RevokedAt),
+		}
+	},
+	decode: func(d *sessionDoc) *launchpad.Session {
+		return &launchpad.Session{
+			ID: d.ID, UserID: d.UserID, FamilyID: d.FamilyID, TokenHash: d.TokenHash, DeviceID: d.DeviceID,
+			UserAgent: d.UserAgent, CreatedAt: fromTS(d.CreatedAt), ExpiresAt: fromTS(d.ExpiresAt),
+			RotatedAt: fromTS(d.RotatedAt), RevokedAt: fromTS(d.RevokedAt),
+		}
+	},
+}
+
+// CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
+func (s *Store) CreateSession(ctx context.Context, x *launchpad.Session) error {
+	c, err := s.newSession(x)
+	if err != nil {
+		return err
+	}
+	return s.atomically(ctx, "create session", func(b *batch) error {
+		return s.insertSession(ctx, b, c)
+	})
+}
+
+// newSession returns a copy of x with its defaults: a new ID when empty, CreatedAt now.
+func (s *Store) newSession(x *launchpad.Session) (*launchpad.Session, error) {
+	if x.TokenHash == "" {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a session needs a token hash")
+	}
+	c := *x
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	c.CreatedAt = s.orNow(c.CreatedAt)
+	return &c, nil
+}
+
+// insertSession reads what creating c depends on and adds its writes to b.
+func (s *Store) insertSession(ctx context.Context, b *batch, c *launchpad.Session) error {
+	snaps, err := s.getAll(ctx, sessionKind.ref(s, c.TokenHash), s.doc(s.col.sessionIDs, c.ID))
+	if err != nil {
+		return err
+	}
+	switch {
+	case snaps[0].Exists():
+		return launchpad.Errorf(launchpad.ECONFLICT, "a session with this refresh token already exists")
+	case snaps[1].Exists():
+		return taken("session", c.ID)
+	}
+	b.create(snaps[0].Ref, sessionKind.encode(c))
+	b.create(snaps[1].Ref, &sessionIDDoc{ID: c.ID, TokenHash: c.TokenHash})
+	return nil
+}
+
+// GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
+func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
+	x, err := getRecord(ctx, s, sessionKind, tokenHash)
+	if launchpad.IsNotFound(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
+	}
+	return x, err
+}
+
+// RotateSession exchanges the session of oldTokenHash for next in one commit, conditional on
+// the old session being unchanged: of concurrent rotations of one token exactly one gets a
+// new session. A token presented after it was rotated is reuse: its whole family is revoked.
+func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *launchpad.Session, now time.Time) (*launchpad.RotateResult, error) {
+	n, err := s.newSession(next)
+	if err != nil {
+		return nil, err
+	}
+	now = micro(now)
+	var res launchpad.RotateResult
+	err = s.atomically(ctx, "rotate session", func(b *batch) error {
+		res = launchpad.RotateResult{}
+		snap, err := s.get(ctx, sessionKind.ref(s, oldTokenHash))
+		if err != nil {
+			return err
+		}
+		if !snap.Exists() {
+			return launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
+		}
+		old, err := sessionKind.fromSnap(snap)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !old.RevokedAt.IsZero():
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
+		case !now.Before(old.ExpiresAt):
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
+		case !old.RotatedAt.IsZero():
+			// Presented twice: one of the two holders stole it. Sign the whole family out.
+			// Every session of a family but its first comes from rotating one of the family,
+			// which writes that one: a rotation racing with this revocation fails one of the
+			// two commits.
+			revoked, err := s.revokeWhere(ctx, b, "familyId", old.FamilyID, now)
+			if err != nil {
+				return err
+			}
+			res.Reused, res.Old = true, old
+			if r, ok := revoked[oldTokenHash]; ok {
+				res.Old = r
+			}
+			return nil
+		}
+		c := *n
+		c.UserID, c.FamilyID = old.UserID, old.FamilyID
+		if err := s.insertSession(ctx, b, &c); err != nil {
+			return err
+		}
+		old.RotatedAt = now
+		doc := sessionKind.encode(old)
+		b.put(snap, doc)
+		res.Old, res.New = sessionKind.decode(doc), sessionKind.decode(sessionKind.encode(&c))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// revokeWhere adds to b the revocation, at now, of every session whose field equals value
+// and that is not revoked yet (so revoking is idempotent and keeps the first time). It returns
+// the revoked sessions by token hash.
+func (s *Store) revokeWhere(ctx context.Context, b *batch, field, value string, now time.Time) (map[string]*launchpad.Session, error) {
+	snaps, err := s.client.Collection(s.col.sessions).Where(field, "==", value).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	revoked := map[string]*launchpad.Session{}
+	for _, snap := range snaps {
+		x, err := sessionKind.fromSnap(snap)
+		if err != nil {
+			return nil, err
+		}
+		if !x.RevokedAt.IsZero() {
+			continue
+		}
+		x.RevokedAt = now
+		doc := sessionKind.encode(x)
+		b.put(snap, doc)
+		revoked[x.TokenHash] = sessionKind.decode(doc)
+	}
+	return revoked, nil
+}
+
+// RevokeSessionFamily revokes every session of a family that is not revoked yet.
+func (s *Store) RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error {
+	return s.atomically(ctx, "revoke session family", func(b *batch) error {
+		_, err := s.revokeWhere(ctx, b, "familyId", familyID, micro(now))
+		return err
+	})
+}
+
+// RevokeUserSessions revokes every session of a user that is not revoked yet.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
+	return s.atomically(ctx, "revoke user sessions", func(b *batch) error {
+		_, err := s.revokeWhere(ctx, b, "userId", userID, micro(now))
+		return err
+	})
+}
+
+// ListSessions returns the user's sessions that are active at now, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
+	all, err := listRecords(ctx, s, sessionKind, s.client.Collection(s.col.sessions).Where("userId", "==", userID))
+	if err != nil {
+		return nil, err
+	}
+	active := slices.DeleteFunc(all, func(x *launchpad.Session) bool { return !x.Active(now) })
+	slices.SortFunc(active, func(a, b *launchpad.Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return active, nil
+}

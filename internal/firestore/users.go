@@ -1,0 +1,331 @@
+package firestore
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// userDoc is the seed's launchpad_users/{uid} document: openrouterKey (sealed), plan,
+// subscription and usage, plus the rest of launchpad.User, in camelCase. The id is a field too,
+// so that ListUsers can page by it whatever the document id.
+type userDoc struct {
+	ID                string          `firestore:"id"`
+	Email             string          `firestore:"email"`
+	Plan              string          `firestore:"plan"`
+	OpenRouterKey     string          `firestore:"openrouterKey"`
+	OpenRouterKeyHash string          `firestore:"openrouterKeyHash"`
+	BYOKKey           string          `firestore:"byokKey"`
+	Subscription      subscriptionDoc `firestore:"subscription"`
+	Usage             usageDoc        `firestore:"usage"`
+	MFA               mfaDoc          `firestore:"mfa"`
+	CreatedAt         *time.Time      `firestore:"createdAt"`
+	UpdatedAt         *time.Time      `firestore:"updatedAt"`
+}
+
+type subscriptionDoc struct {
+	StripeCustomerID     string            `firestore:"stripeCustomerId"`
+	StripeSubscriptionID string            `firestore:"stripeSubscriptionId"`
+	Status               string            `firestore:"status"`
+	PriceID              string            `firestore:"priceId"`
+	Plan                 string            `firestore:"plan"`
+	CurrentPeriodStart   *time.Time        `firestore:"currentPeriodStart"`
+	CurrentPeriodEnd     *time.Time        `firestore:"currentPeriodEnd"`
+	CancelAtPeriodEnd    bool              `firestore:"cancelAtPeriodEnd"`
+	CanceledAt           *time.Time        `firestore:"canceledAt"`
+	PastDueSince         *time.Time        `firestore:"pastDueSince"`
+	EventCreated         *time.Time        `firestore:"eventCreated"`
+	Metadata             map[string]string `firestore:"metadata"`
+}
+
+type usageDoc struct {
+	CycleStart       *time.Time `firestore:"cycleStart"`
+	CycleEnd         *time.Time `firestore:"cycleEnd"`
+	MachineSeconds   float64    `firestore:"machineSeconds"`
+	MeteredUntil     *time.Time `firestore:"meteredUntil"`
+	Running          bool       `firestore:"running"`
+	RunningSince     *time.Time `firestore:"runningSince"`
+	CappedAt         *time.Time `firestore:"cappedAt"`
+	SpendExhaustedAt *time.Time `firestore:"spendExhaustedAt"`
+}
+
+type mfaDoc struct {
+	SealedSecret  string     `firestore:"sealedSecret"`
+	Confirmed     bool       `firestore:"confirmed"`
+	LastStep      int64      `firestore:"lastStep"`
+	RecoveryCodes []string   `firestore:"recoveryCodes"`
+	EnrolledAt    *time.Time `firestore:"enrolledAt"`
+}
+
+// emailDoc reserves an email for one user (launchpad_user_emails/{email}).
+type emailDoc struct {
+	Email  string `firestore:"email"`
+	UserID string `firestore:"userId"`
+}
+
+func toUserDoc(u *launchpad.User) *userDoc {
+	s, g, m := u.Subscription, u.Usage, u.MFA
+	return &userDoc{
+		ID: u.ID, Email: u.Email, Plan: u.Plan,
+		OpenRouterKey: u.OpenRouterKey, OpenRouterKeyHash: u.OpenRouterKeyHash, BYOKKey: u.BYOKKey,
+		Subscription: subscriptionDoc{
+			StripeCustomerID: s.StripeCustomerID, StripeSubscriptionID: s.StripeSubscriptionID,
+			Status: s.Status, PriceID: s.PriceID, Plan: s.Plan,
+			CurrentPeriodStart: ts(s.CurrentPeriodStart), CurrentPeriodEnd: ts(s.CurrentPeriodEnd),
+			CancelAtPeriodEnd: s.CancelAtPeriodEnd, CanceledAt: ts(s.CanceledAt),
+			PastDueSince: ts(s.PastDueSince), EventCreated: ts(s.EventCreated),
+			Metadata: maps.Clone(s.Metadata),
+		},
+		Usage: usageDoc{
+			CycleStart: ts(g.CycleStart), CycleEnd: ts(g.CycleEnd), MachineSeconds: g.MachineSeconds,
+			MeteredUntil: ts(g.MeteredUntil), Running: g.Running, RunningSince: ts(g.RunningSince),
+			CappedAt: ts(g.CappedAt), SpendExhaustedAt: ts(g.SpendExhaustedAt),
+		},
+		MFA: mfaDoc{
+			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
+			RecoveryCodes: slices.Clone(m.RecoveryCodes), EnrolledAt: ts(m.EnrolledAt),
+		},
+		CreatedAt: ts(u.CreatedAt),
+		UpdatedAt: ts(u.UpdatedAt),
+	}
+}
+
+func (d *userDoc) user() *launchpad.User {
+	s, g, m := d.Subscription, d.Usage, d.MFA
+	return &launchpad.User{
+		ID: d.ID, Email: d.Email, Plan: d.Plan,
+		OpenRouterKey: d.OpenRouterKey, OpenRouterKeyHash: d.OpenRouterKeyHash, BYOKKey: d.BYOKKey,
+		Subscription: launchpad.Subscription{
+			StripeCustomerID: s.StripeCustomerID, StripeSubscriptionID: s.StripeSubscriptionID,
+			Status: s.Status, PriceID: s.PriceID, Plan: s.Plan,
+			CurrentPeriodStart: fromTS(s.CurrentPeriodStart), CurrentPeriodEnd: fromTS(s.CurrentPeriodEnd),
+			CancelAtPeriodEnd: s.CancelAtPeriodEnd, CanceledAt: fromTS(s.CanceledAt),
+			PastDueSince: fromTS(s.PastDueSince), EventCreated: fromTS(s.EventCreated),
+			Metadata: s.Metadata,
+		},
+		Usage: launchpad.Usage{
+			CycleStart: fromTS(g.CycleStart), CycleEnd: fromTS(g.CycleEnd), MachineSeconds: g.MachineSeconds,
+			MeteredUntil: fromTS(g.MeteredUntil), Running: g.Running, RunningSince: fromTS(g.RunningSince),
+			CappedAt: fromTS(g.CappedAt), SpendExhaustedAt: fromTS(g.SpendExhaustedAt),
+		},
+		MFA: launchpad.MFA{
+			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
+			RecoveryCodes: m.RecoveryCodes, EnrolledAt: fromTS(m.EnrolledAt),
+		},
+		CreatedAt: fromTS(d.CreatedAt),
+		UpdatedAt: fromTS(d.UpdatedAt),
+	}
+}
+
+// userFromSnap reads a user document. A seed document without an id field takes its id from
+// the document name.
+func userFromSnap(snap *firestore.DocumentSnapshot) (*launchpad.User, error) {
+	var d userDoc
+	if err := snap.DataTo(&d); err != nil {
+		return nil, err
+	}
+	if d.ID == "" {
+		d.ID = snap.Ref.ID
+	}
+	return d.user(), nil
+}
+
+func (s *Store) userRef(id string) *firestore.DocumentRef  { return s.doc(s.col.users, id) }
+func (s *Store) emailRef(em string) *firestore.DocumentRef { return s.doc(s.col.userEmails, em) }
+
+// CreateUser stores a new user and reserves its email, in one commit. ECONFLICT if the id or a
+// non-empty email is taken. Zero CreatedAt/UpdatedAt become the current time.
+func (s *Store) CreateUser(ctx context.Context, u *launchpad.User) error {
+	if u.ID == "" {
+		return launchpad.Errorf(launchpad.EINVALID, "a user needs an id")
+	}
+	d := toUserDoc(u)
+	now := s.clock()
+	if d.CreatedAt == nil {
+		d.CreatedAt = &now
+	}
+	if d.UpdatedAt == nil {
+		d.UpdatedAt = &now
+	}
+	return s.atomically(ctx, "create user", func(b *batch) error {
+		refs := []*firestore.DocumentRef{s.userRef(u.ID)}
+		if u.Email != "" {
+			refs = append(refs, s.emailRef(u.Email))
+		}
+		snaps, err := s.getAll(ctx, refs...)
+		if err != nil {
+			return err
+		}
+		if snaps[0].Exists() {
+			return taken("user", u.ID)
+		}
+		if u.Email != "" {
+			if snaps[1].Exists() {
+				return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", truncate(u.Email, 200))
+			}
+			b.create(snaps[1].Ref, &emailDoc{Email: u.Email, UserID: u.ID})
+		}
+		b.create(snaps[0].Ref, d)
+		return nil
+	})
+}
+
+// GetUser returns the user with id, or ENOTFOUND.
+func (s *Store) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
+	snap, err := s.get(ctx, s.userRef(id))
+	if err != nil {
+		return nil, storeError(err, "get user")
+	}
+	if !snap.Exists() {
+		return nil, notFound("user", id)
+	}
+	return s.decodeUser(snap)
+}
+
+func (s *Store) decodeUser(snap *firestore.DocumentSnapshot) (*launchpad.User, error) {
+	u, err := userFromSnap(snap)
+	if err != nil {
+		return nil, storeError(err, "decode user "+snap.Ref.ID)
+	}
+	return u, nil
+}
+
+// GetUserByEmail finds a user through the email reservation, or ENOTFOUND. The email is
+// compared as given (callers normalise it).
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
+	if email == "" {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has an empty email")
+	}
+	snap, err := s.get(ctx, s.emailRef(email))
+	if err != nil {
+		return nil, storeError(err, "find user by email")
+	}
+	var e emailDoc
+	if snap.Exists() {
+		if err := snap.DataTo(&e); err != nil {
+			return nil, storeError(err, "decode email reservation")
+		}
+		u, err := s.GetUser(ctx, e.UserID)
+		if err == nil && u.Email == email {
+			return u, nil
+		}
+		if err != nil && !launchpad.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", truncate(email, 200))
+}
+
+// GetUserByStripeCustomer finds the user whose subscription names customerID, or ENOTFOUND.
+// Customer ids are not unique in the contract; should two users name one, the one with the
+// lowest id is returned (as the SQLite store does).
+func (s *Store) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
+	if customerID == "" {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has an empty Stripe customer id")
+	}
+	snaps, err := s.client.Collection(s.col.users).Where("subscription.stripeCustomerId", "==", customerID).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, storeError(err, "find user by Stripe customer")
+	}
+	var found *launchpad.User
+	for _, snap := range snaps {
+		u, err := s.decodeUser(snap)
+		if err != nil {
+			return nil, err
+		}
+		if found == nil || u.ID < found.ID {
+			found = u
+		}
+	}
+	if found == nil {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", truncate(customerID, 200))
+	}
+	return found, nil
+}
+
+// UpdateUser applies fn to the stored user and writes the result with a precondition on the
+// version fn saw, moving the email reservation in the same commit. fn runs again when another
+// writer got there first.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User) error) (*launchpad.User, error) {
+	var out *launchpad.User
+	err := s.atomically(ctx, "update user", func(b *batch) error {
+		snap, err := s.get(ctx, s.userRef(id))
+		if err != nil {
+			return err
+		}
+		if !snap.Exists() {
+			return notFound("user", id)
+		}
+		u, err := s.decodeUser(snap)
+		if err != nil {
+			return err
+		}
+		oldEmail := u.Email
+		if err := fn(u); err != nil {
+			return err
+		}
+		if u.ID != id {
+			return keyChanged("user", id, "ID", u.ID)
+		}
+		u.UpdatedAt = s.clock()
+		if u.Email != oldEmail {
+			if u.Email != "" {
+				guard, err := s.get(ctx, s.emailRef(u.Email))
+				if err != nil {
+					return err
+				}
+				if guard.Exists() {
+					return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", truncate(u.Email, 200))
+				}
+				b.create(guard.Ref, &emailDoc{Email: u.Email, UserID: id})
+			}
+			if oldEmail != "" {
+				b.delete(s.emailRef(oldEmail))
+			}
+		}
+		d := toUserDoc(u)
+		b.put(snap, d)
+		out = d.user()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListUsers returns up to limit users (0 means 100; at most 1000) with ID > afterID, ordered by
+// ID. Ids never change, so paging is stable while users are updated: every user that exists
+// throughout a walk is listed exactly once.
+func (s *Store) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
+	snaps, err := s.client.Collection(s.col.users).Where("id", ">", afterID).OrderBy("id", firestore.Asc).
+		Limit(listLimit(limit)).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, storeError(err, "list users")
+	}
+	users := make([]*launchpad.User, 0, len(snaps))
+	for _, snap := range snaps {
+		u, err := s.decodeUser(snap)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// listLimit applies the contract's list limits: 0 means 100, at most 1000.
+func listLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
