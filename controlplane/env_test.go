@@ -302,3 +302,5 @@ func count(list []string, item string) int {
 	}
 	return n
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

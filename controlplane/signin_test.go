@@ -283,7 +283,7 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("per-email limit: %v %s", r.header, r.body)
 	}
 	mustStatus(t, send("b@example.com"), http.StatusAccepted) // third from this IP
-	r = send("c@example.com")                                  // fourth from this IP
+	r = send("c@example.com")                                 // fourth from this IP
 	mustStatus(t, r, http.StatusTooManyRequests)
 	if !strings.Contains(string(r.body), "network address") {
 		t.Fatalf("per-IP limit: %s", r.body)

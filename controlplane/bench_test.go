@@ -1,0 +1,57 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+)
+
+// BenchmarkSendVerification measures send-verification for addresses with and without an
+// account. The handler never looks the address up, so the two figures should agree within
+// noise; compare them with benchstat over several -count runs.
+func BenchmarkSendVerification(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	keyring, _ := envelope.NewKeyring(testSecret, "")
+	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), MailQueueSize: 1 << 16},
+		Deps{Store: db, Keyring: keyring, Mailer: smtp.NewLogMailer(discardLogger())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	const accounts = 64
+	for i := range accounts {
+		if err := db.CreateUser(ctx, &launchpad.User{ID: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("known%d@example.com", i), Plan: launchpad.TrialPlan}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, kind := range []string{"known", "unknown"} {
+		b.Run(kind, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				body := fmt.Sprintf(`{"email":"%s%d@example.com"}`, kind, i%accounts)
+				i++
+				req := httptest.NewRequest(http.MethodPost, "/api/auth/send-verification", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				srv.Handler().ServeHTTP(rec, req)
+				if rec.Code != http.StatusAccepted {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,190 @@
+package controlplane
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
+	env := newTestEnv(t)
+	c := env.newClient("test")
+	tok := c.signIn("ada@example.com")
+	userID := c.me(tok.AccessToken).User.ID
+
+	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp", "", nil), http.StatusUnauthorized)
+	r := c.do(http.MethodPost, "/api/auth/mfa/totp", tok.AccessToken, nil)
+	mustStatus(t, r, http.StatusOK)
+	var enrol EnrolTOTPResponse
+	r.decode(t, &enrol)
+	if enrol.Secret == "" || !strings.HasPrefix(enrol.OTPAuthURL, "otpauth://totp/Launchpad:ada@example.com?") || len(enrol.RecoveryCodes) != 10 {
+		t.Fatalf("enrolment = %+v", enrol)
+	}
+
+	// The secret is stored sealed, the recovery codes hashed.
+	u, err := env.store.GetUser(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(u.MFA.SealedSecret, enrol.Secret) || u.MFA.Confirmed || len(u.MFA.RecoveryCodes) != 10 {
+		t.Fatalf("stored MFA = %+v", u.MFA)
+	}
+	for i, h := range u.MFA.RecoveryCodes {
+		if strings.Contains(h, strings.ReplaceAll(enrol.RecoveryCodes[i], "-", "")) {
+			t.Fatal("recovery code stored in clear")
+		}
+	}
+	if c.me(tok.AccessToken).MFAEnabled {
+		t.Fatal("MFA on before confirmation")
+	}
+
+	confirm := func(code string) *response {
+		return c.do(http.MethodPost, "/api/auth/mfa/totp/confirm", tok.AccessToken, map[string]string{"code": code})
+	}
+	mustStatus(t, confirm(wrongCode(totpCode(t, enrol.Secret, env.clock.Now()))), http.StatusUnauthorized)
+	code := totpCode(t, enrol.Secret, env.clock.Now())
+	mustStatus(t, confirm(code), http.StatusOK)
+	if !c.me(tok.AccessToken).MFAEnabled {
+		t.Fatal("MFA off after confirmation")
+	}
+	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp", tok.AccessToken, nil), http.StatusConflict)
+
+	// Sign in again: the email code alone is not enough any more.
+	emailCode := c.requestCode("ada@example.com")
+	r = c.post("/api/auth/verify", map[string]string{"email": "ada@example.com", "code": emailCode})
+	mustStatus(t, r, http.StatusOK)
+	var step1 TokenResponse
+	r.decode(t, &step1)
+	if !step1.MFARequired || step1.MFAToken == "" || step1.AccessToken != "" || step1.RefreshToken != "" {
+		t.Fatalf("verify with MFA on = %s", r.body)
+	}
+	// The MFA token is no access token.
+	mustStatus(t, c.get("/api/me", step1.MFAToken), http.StatusUnauthorized)
+
+	verifyMFA := func(body map[string]string) *response {
+		body["mfa_token"] = step1.MFAToken
+		return c.post("/api/auth/mfa/verify", body)
+	}
+	// The code used for confirmation is a replay, even within its step.
+	mustStatus(t, verifyMFA(map[string]string{"code": code}), http.StatusUnauthorized)
+	env.clock.Advance(30 * time.Second)
+	next := totpCode(t, enrol.Secret, env.clock.Now())
+	r = verifyMFA(map[string]string{"code": next})
+	mustStatus(t, r, http.StatusOK)
+	var signedIn TokenResponse
+	r.decode(t, &signedIn)
+	if signedIn.AccessToken == "" || signedIn.RefreshToken == "" {
+		t.Fatalf("mfa verify = %s", r.body)
+	}
+	// The same code once more, within its step: refused.
+	mustStatus(t, verifyMFA(map[string]string{"code": next}), http.StatusUnauthorized)
+	// The previous step's code is within the skew but before the last accepted step: refused.
+	env.clock.Advance(30 * time.Second)
+	mustStatus(t, verifyMFA(map[string]string{"code": next}), http.StatusUnauthorized)
+	// A third failure in a row is a burst: audited once.
+	mustStatus(t, verifyMFA(map[string]string{"code": wrongCode(totpCode(t, enrol.Secret, env.clock.Now()))}), http.StatusUnauthorized)
+
+	// Recovery codes: each works once, typed loosely.
+	rc := strings.ToUpper(strings.ReplaceAll(enrol.RecoveryCodes[3], "-", " "))
+	mustStatus(t, verifyMFA(map[string]string{"recovery_code": rc}), http.StatusOK)
+	mustStatus(t, verifyMFA(map[string]string{"recovery_code": enrol.RecoveryCodes[3]}), http.StatusUnauthorized)
+	mustStatus(t, verifyMFA(map[string]string{"recovery_code": "0000-0000-0000-0000"}), http.StatusUnauthorized)
+	u, err = env.store.GetUser(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.MFA.RecoveryCodes) != 9 {
+		t.Fatalf("%d recovery codes left, want 9", len(u.MFA.RecoveryCodes))
+	}
+
+	// Exactly one factor per request; an expired MFA token is refused.
+	mustStatus(t, verifyMFA(map[string]string{}), http.StatusBadRequest)
+	mustStatus(t, verifyMFA(map[string]string{"code": "123456", "recovery_code": "x"}), http.StatusBadRequest)
+	env.clock.Advance(DefaultMFATokenTTL)
+	mustStatus(t, verifyMFA(map[string]string{"recovery_code": enrol.RecoveryCodes[4]}), http.StatusUnauthorized)
+
+	actions := env.auditActions(userID)
+	for _, want := range []string{launchpad.AuditMFAEnrolled, launchpad.AuditMFAConfirmed, launchpad.AuditMFARecoveryUsed} {
+		if count(actions, want) != 1 {
+			t.Errorf("want one %s in %v", want, actions)
+		}
+	}
+	if count(actions, launchpad.AuditSignInFailed) != 1 {
+		t.Errorf("want one burst of second-factor failures in %v", actions)
+	}
+	if count(actions, launchpad.AuditSignIn) != 3 {
+		t.Errorf("want three sign-ins in %v", actions)
+	}
+	env.assertLogsFree(append([]string{enrol.Secret, code, next, step1.MFAToken, signedIn.AccessToken, signedIn.RefreshToken, emailCode}, enrol.RecoveryCodes...)...)
+}
+
+func TestTOTPGuessesAreRateLimitedPerUser(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.Limits.MFAPerUser = RateLimit{Every: time.Minute, Burst: 2} })
+	c := env.newClient("test")
+	tok := c.signIn("ada@example.com")
+	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp", tok.AccessToken, nil), http.StatusOK)
+	for range 2 {
+		mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp/confirm", tok.AccessToken, map[string]string{"code": "000000"}), http.StatusUnauthorized)
+	}
+	r := c.do(http.MethodPost, "/api/auth/mfa/totp/confirm", tok.AccessToken, map[string]string{"code": "000000"})
+	mustStatus(t, r, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") != "60" {
+		t.Fatalf("Retry-After = %q", r.header.Get("Retry-After"))
+	}
+}
+
+func TestMatchTOTPAcceptsNeighbouringStepsOnlyAfterTheLastOne(t *testing.T) {
+	const secret = "JBSWY3DPEHPK3PXP"
+	now := time.Date(2026, 3, 2, 9, 0, 5, 0, time.UTC)
+	step := now.Unix() / 30
+	for _, tc := range []struct {
+		at       time.Time
+		lastStep int64
+		want     int64
+	}{
+		{now, 0, step},
+		{now.Add(-30 * time.Second), 0, step - 1},
+		{now.Add(30 * time.Second), 0, step + 1},
+		{now.Add(-60 * time.Second), 0, 0},
+		{now.Add(60 * time.Second), 0, 0},
+		{now, step, 0},
+		{now.Add(30 * time.Second), step, step + 1},
+	} {
+		code, err := totp.GenerateCode(secret, tc.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := matchTOTP(secret, code, now, tc.lastStep); got != tc.want {
+			t.Errorf("code at %s, last step %d: got step %d, want %d", tc.at.Format(time.TimeOnly), tc.lastStep, got, tc.want)
+		}
+	}
+}
+
+func TestRecoveryCodesAreUniformAndHashed(t *testing.T) {
+	codes, hashes := newRecoveryCodes("user1")
+	seen := map[string]bool{}
+	for i, c := range codes {
+		if len(c) != 19 || strings.Count(c, "-") != 3 || seen[c] {
+			t.Fatalf("bad code %q", c)
+		}
+		seen[c] = true
+		if hashRecoveryCode("user1", c) != hashes[i] || hashRecoveryCode("user2", c) == hashes[i] {
+			t.Fatal("hash is not bound to the user")
+		}
+	}
+}
+
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
