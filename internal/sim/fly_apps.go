@@ -31,7 +31,7 @@ type appOrgJSON struct {
 	Slug string `json:"slug"`
 }
 
-// appStatus is "deployed" once the app has a machine that is not destroyed, "pending" before.
+// status is "deployed" once the app has a machine that is not destroyed, "pending" before.
 func (a *flyApp) status() string {
 	for _, m := range a.Machines {
 		if m.State != stateDestroyed {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 )
 
 // secretNamePattern: app secrets become environment variables, so their names are
@@ -187,8 +186,8 @@ func (f *Fly) putSecretLocked(a *flyApp, name, value string) *flySecret {
 }
 
 func checkSecretName(name string) error {
-	if !secretNamePattern.MatchString(name) || strings.HasPrefix(strings.ToUpper(name), "FLY_") {
-		return flyErrorf(http.StatusBadRequest, "invalid secret name %q: use letters, digits and underscores, not starting with a digit or FLY_", name)
+	if !secretNamePattern.MatchString(name) {
+		return flyErrorf(http.StatusBadRequest, "invalid secret name %q: use letters, digits and underscores, not starting with a digit", name)
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ type keyJSON struct {
 	ExpiresAt          *string  `json:"expires_at"`
 }
 
-// jsonLocked renders k as of now (usage windows rolled to now).
+// keyJSONLocked renders k as of now (usage windows rolled to now).
 func (o *OpenRouter) keyJSONLocked(k *orKey) keyJSON {
 	k.roll(o.clock.Now())
 	updated := isoTime(k.UpdatedAt)
