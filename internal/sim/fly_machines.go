@@ -98,6 +98,9 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	now := f.clock.Now()
 	id := randomHex(7)
+	for a.Machines[id] != nil {
+		id = randomHex(7)
+	}
 	region, vols, err := f.placeLocked(a, id, req.Region, cfg)
 	if err != nil {
 		writeFlyErr(w, err)

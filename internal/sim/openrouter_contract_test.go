@@ -187,6 +187,7 @@ func TestOpenRouterContractKeys(t *testing.T) {
 		{"name": "x", "limit": -1},
 		{"name": "x", "limit": "ten"},
 		{"name": "x", "limit_reset": "yearly"},
+		{"name": "x", "limit_reset": ""},
 		{"name": "x", "expires_at": "2030-01-01T00:00:00+02:00"},
 		{"name": "x", "expires_at": "2020-01-01T00:00:00Z"},
 	} {

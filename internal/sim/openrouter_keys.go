@@ -299,7 +299,7 @@ func (k *keyFields) parse(f map[string]json.RawMessage, create bool, now time.Ti
 	if ok, err := get("limit_reset", &reset); err != nil {
 		return err
 	} else if ok {
-		if reset != "" && reset != "daily" && reset != "weekly" && reset != "monthly" {
+		if string(f["limit_reset"]) != "null" && reset != "daily" && reset != "weekly" && reset != "monthly" {
 			return fmt.Errorf("limit_reset must be \"daily\", \"weekly\", \"monthly\" or null, not %q", reset)
 		}
 		k.limitReset, k.setLimitReset = reset, true
