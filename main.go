@@ -24,6 +24,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/provider"
 )
 
@@ -42,7 +43,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":         {"run the control plane", notBuilt("serve", "the control plane")},
-		"sandbox":       {"run the Fly and OpenRouter API simulators on loopback", notBuilt("sandbox", "the simulators")},
+		"sandbox":       {"run the Fly and OpenRouter API simulators on loopback", sim.RunSandbox},
 		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", notBuilt("rotate-secret", "secret rotation")},
 		"audit":         {"print, follow and verify the audit log", notBuilt("audit", "the audit log")},
 		"version":       {"print the version", runVersion},

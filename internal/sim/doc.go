@@ -53,7 +53,7 @@
 //	POST /_sim/clock     {"advance":"36h"} or {"set":"2026-02-01T00:00:00Z"} (manual clock only)
 //	POST /_sim/save      write the state file now
 //	POST /_sim/spend     OpenRouter only: {"key": plaintext | "hash": …, "usd": 1.5,
-//	                      "byok": false} → {"data": key} or the gateway's 401/403/402
+//	                      "byok": false} → {"data": key} or the gateway's 401 or 402 (403 if so configured)
 //
 // For example, from a shell after eval'ing the sandbox's output:
 //

@@ -33,9 +33,10 @@ type OpenRouterOptions struct {
 	// bodies). Nil means silence.
 	Logger *slog.Logger
 	// KeyLimitStatus is what the gateway answers a key whose spend limit is reached. Zero
-	// means 403 {"error":{"code":403,"message":"Key limit exceeded (monthly limit). …"}},
-	// what the live gateway answers; OpenRouter's error documentation lists 402 for
-	// "insufficient credits", so 402 may be chosen instead.
+	// means 402, the status OpenRouter documents for a request that cannot be paid for and
+	// the one Launchpad's issues specify. Reports from 2025-26 show the live gateway answering
+	// 403 {"error":{"code":403,"message":"Key limit exceeded (monthly limit). …"}} for a key
+	// limit, so 403 may be chosen to test that clients handle both.
 	KeyLimitStatus int
 	// CompletionCostUSD is what a chat completion costs when the request does not say (the
 	// X-Sim-Cost-USD header); zero means $0.001.
@@ -104,7 +105,7 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 		or.log = slog.New(slog.DiscardHandler)
 	}
 	if or.limitStatus == 0 {
-		or.limitStatus = http.StatusForbidden
+		or.limitStatus = http.StatusPaymentRequired
 	}
 	if or.cost == 0 {
 		or.cost = 0.001

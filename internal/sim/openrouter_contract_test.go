@@ -309,10 +309,10 @@ func TestOpenRouterSpendingAndExhaustion(t *testing.T) {
 		t.Fatalf("spend within the limit: %v", err)
 	}
 	status, body := c.complete(key, 0.1)
-	checkError(t, "completion after the limit", status, body, http.StatusForbidden, "Key limit exceeded (total limit)")
+	checkError(t, "completion after the limit", status, body, http.StatusPaymentRequired, "Key limit exceeded (total limit)")
 	err := srv.Sim.Spend(key, 0.1)
 	var gerr *sim.GatewayError
-	if !errors.Is(err, sim.ErrKeyLimitExceeded) || !errors.As(err, &gerr) || gerr.Status != http.StatusForbidden {
+	if !errors.Is(err, sim.ErrKeyLimitExceeded) || !errors.As(err, &gerr) || gerr.Status != http.StatusPaymentRequired {
 		t.Fatalf("spend after the limit: %v", err)
 	}
 	if strings.Contains(err.Error(), key) {
@@ -345,9 +345,9 @@ func TestOpenRouterSpendingAndExhaustion(t *testing.T) {
 	checkError(t, "completion with the management key", status, body, http.StatusForbidden, "Management keys")
 }
 
-func TestOpenRouterKeyLimitStatus402(t *testing.T) {
+func TestOpenRouterKeyLimitStatus403(t *testing.T) {
 	t.Parallel()
-	srv := simtest.StartOpenRouter(t, sim.OpenRouterOptions{KeyLimitStatus: http.StatusPaymentRequired})
+	srv := simtest.StartOpenRouter(t, sim.OpenRouterOptions{KeyLimitStatus: http.StatusForbidden})
 	c := orClient{t, srv}
 	_, body := c.mgmt(http.MethodPost, "/keys", map[string]any{"name": "capped", "limit": 0.5, "limit_reset": "weekly"})
 	key := body["key"].(string)
@@ -355,7 +355,7 @@ func TestOpenRouterKeyLimitStatus402(t *testing.T) {
 		t.Fatalf("first completion: %d", status)
 	}
 	status, body := c.complete(key, 0.5)
-	checkError(t, "completion after the limit", status, body, http.StatusPaymentRequired, "Key limit exceeded (weekly limit)")
+	checkError(t, "completion after the limit", status, body, http.StatusForbidden, "Key limit exceeded (weekly limit)")
 	if _, err := sim.OpenOpenRouter(sim.OpenRouterOptions{KeyLimitStatus: 500}); err == nil {
 		t.Fatal("KeyLimitStatus 500 was accepted")
 	}
@@ -386,7 +386,7 @@ func TestOpenRouterLimitReset(t *testing.T) {
 			}
 			clock.Set(tc.boundary.Add(-time.Millisecond))
 			status, body := c.complete(key, 0.5)
-			checkError(t, "just before the boundary", status, body, http.StatusForbidden, "Key limit exceeded ("+tc.reset+" limit)")
+			checkError(t, "just before the boundary", status, body, http.StatusPaymentRequired, "Key limit exceeded ("+tc.reset+" limit)")
 			clock.Set(tc.boundary)
 			if status, body := c.complete(key, 0.5); status != http.StatusOK {
 				t.Fatalf("at the boundary: %d %v; want the limit reset", status, body)

@@ -16,8 +16,8 @@ import (
 var (
 	// ErrKeyUnauthorized: the key is unknown, deleted, disabled or expired (401).
 	ErrKeyUnauthorized = errors.New("key unauthorized")
-	// ErrKeyLimitExceeded: the key's spend limit is reached for its current period (403 by
-	// default, or 402; see OpenRouterOptions.KeyLimitStatus).
+	// ErrKeyLimitExceeded: the key's spend limit is reached for its current period
+	// (402 by default, or 403; see OpenRouterOptions.KeyLimitStatus).
 	ErrKeyLimitExceeded = errors.New("key limit exceeded")
 )
 
@@ -105,7 +105,7 @@ func (o *OpenRouter) limitErrorLocked(k *orKey) *GatewayError {
 // chatCompletion: POST /api/v1/chat/completions with "Authorization: Bearer <key>" and an
 // OpenAI-style body. Each call costs X-Sim-Cost-USD (default CompletionCostUSD), charged as
 // BYOK usage with "X-Sim-BYOK: true". Refusals: 401 without or with a bad key, 403 for the
-// management key, KeyLimitStatus (403 or 402) once the key's limit is reached.
+// management key, KeyLimitStatus (402 or 403) once the key's limit is reached.
 func (o *OpenRouter) chatCompletion(w http.ResponseWriter, r *http.Request) {
 	tok := bearer(r)
 	if tok == "" {

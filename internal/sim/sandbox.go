@@ -170,7 +170,7 @@ func parseSandboxFlags(args []string, stderr io.Writer) (*sandboxConfig, int) {
 	fs.BoolVar(&cfg.rateLimits, "rate-limits", false, "enforce Fly's per-machine rate limits (1 req/s per action, burst 3; Get Machine 5/s, burst 10)")
 	fs.StringVar(&cfg.clock, "clock", "wall", "`wall` or manual; a manual clock moves only through POST /_sim/clock")
 	fs.StringVar(&clockStart, "clock-start", "", "RFC 3339 `time` a manual clock starts at (default: now)")
-	fs.IntVar(&cfg.keyLimitStatus, "key-limit-status", http.StatusForbidden, "`status` of completions on an exhausted key: 403 (live gateway) or 402")
+	fs.IntVar(&cfg.keyLimitStatus, "key-limit-status", http.StatusPaymentRequired, "`status` of completions on an exhausted key: 402 (documented) or 403 (seen from the live gateway)")
 	fs.StringVar(&logLevel, "log-level", "info", "`level` of the log on stderr: debug (every request), info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad sandbox [flags]")
@@ -222,7 +222,7 @@ func parseSandboxFlags(args []string, stderr io.Writer) (*sandboxConfig, int) {
 		return bad("--clock %q: use wall or manual", cfg.clock)
 	}
 	if cfg.keyLimitStatus != http.StatusForbidden && cfg.keyLimitStatus != http.StatusPaymentRequired {
-		return bad("--key-limit-status %d: use 403 (what the live gateway answers) or 402", cfg.keyLimitStatus)
+		return bad("--key-limit-status %d: use 402 (documented) or 403 (seen from the live gateway)", cfg.keyLimitStatus)
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return bad("--log-level %q: use debug, info, warn or error", logLevel)
