@@ -1,0 +1,208 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// JobLapse is the kind of the timer job that destroys a lapsed subscription's tenant once the
+// volume retention has passed. Its key is the user id and its payload {"user_id"}; it runs at
+// the destroy time and re-checks the user then, so a customer who pays or resubscribes in
+// the meantime keeps their tenant. (A timer of its own kind, not a delayed apply job, because
+// an apply enqueued meanwhile — a plan change while past due — would supersede it.)
+const JobLapse = "subscription_lapse"
+
+type lapsePayload struct {
+	UserID string `json:"user_id"`
+}
+
+// Lapse returns when u's subscription lapsed or will lapse (zero if it is not lapsing) and
+// when its tenant is to be destroyed:
+//   - canceled or incomplete_expired: lapsed when it ended;
+//   - past_due or unpaid: lapses PastDueGrace after the first failed payment;
+//   - paused: lapsed when it was paused.
+//
+// The tenant, and its volume, are destroyed VolumeRetention after the lapse.
+func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
+	sub := u.Subscription
+	switch sub.Status {
+	case statusCanceled, statusIncompleteExpired:
+		lapse = sub.CanceledAt
+	case statusPastDue, statusUnpaid:
+		lapse = sub.PastDueSince
+		if lapse.IsZero() {
+			lapse = sub.EventCreated
+		}
+		lapse = lapse.Add(p.cfg.PastDueGrace)
+	case statusPaused:
+		lapse = sub.EventCreated
+	default:
+		return time.Time{}, time.Time{}
+	}
+	if lapse.IsZero() {
+		lapse = sub.EventCreated
+	}
+	return lapse, lapse.Add(p.cfg.VolumeRetention)
+}
+
+// DesiredFor returns the state u's tenant should be in at now, and whether there is one to
+// apply: a tenant on the subscription's plan while it runs (active, trialing, past due within
+// the grace period), a destroy once the retention after a lapse has passed, and nothing
+// otherwise (no subscription, an incomplete first payment, an unknown price, or a lapse
+// whose retention has not passed: the tenant is left as it is until then).
+func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (runner.Desired, bool) {
+	sub := u.Subscription
+	lapse, destroyAt := p.Lapse(u)
+	switch {
+	case !destroyAt.IsZero() && !now.Before(destroyAt):
+		reason := runner.ReasonEnded
+		if sub.Status == statusPastDue || sub.Status == statusUnpaid {
+			reason = runner.ReasonSuspended
+		}
+		return runner.Desired{UserID: u.ID, Destroy: true, Reason: reason}, true
+	case !lapse.IsZero() && !now.Before(lapse):
+		return runner.Desired{}, false // lapsed: kept as it is for the retention period
+	case running(sub.Status) && sub.Plan != "":
+		return runner.Desired{
+			UserID: u.ID, Plan: sub.Plan, Reason: runner.ReasonSubscription,
+			Product: sub.Metadata[MetaProduct], Region: sub.Metadata[MetaRegion], Image: sub.Metadata[MetaImage],
+		}, true
+	}
+	return runner.Desired{}, false
+}
+
+// ensureApply makes the queue hold what u needs: an apply job for its desired state unless
+// the newest apply job already carries that state, and a JobLapse timer when a destroy is
+// due later. It is idempotent, so a re-processed event enqueues nothing new.
+func (p *Processor) ensureApply(ctx context.Context, u *launchpad.User) error {
+	now := p.cfg.Now()
+	if _, destroyAt := p.Lapse(u); !destroyAt.IsZero() && now.Before(destroyAt) {
+		if err := p.ensureLapseTimer(ctx, u.ID, destroyAt); err != nil {
+			return err
+		}
+	}
+	d, ok := p.DesiredFor(u, now)
+	if !ok {
+		return nil
+	}
+	newest, err := p.newestApply(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if newest != nil && sameState(newest, d) {
+		return nil
+	}
+	if newest == nil && d.Destroy {
+		// Nothing was ever applied from here; destroy only if some state says there is a tenant.
+		if _, err := p.cfg.Store.GetState(ctx, u.ID); launchpad.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	_, err = p.enqueueApply(ctx, d)
+	return err
+}
+
+// newestApply returns the desired state of the user's newest apply job that was not
+// superseded, or nil.
+func (p *Processor) newestApply(ctx context.Context, userID string) (*runner.Desired, error) {
+	jobs, err := p.cfg.Store.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Key: userID, Limit: 20})
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		if j.Status == launchpad.JobSuperseded {
+			continue
+		}
+		d, err := runner.ParseDesired(j.Payload)
+		if err != nil {
+			return nil, nil // an unreadable job: enqueue afresh
+		}
+		return &d, nil
+	}
+	return nil, nil
+}
+
+// sameState reports whether two desired states ask for the same tenant (the reason aside).
+func sameState(a *runner.Desired, b runner.Desired) bool {
+	a2 := *a
+	a2.Reason, b.Reason = "", ""
+	return a2 == b
+}
+
+func (p *Processor) enqueueApply(ctx context.Context, d runner.Desired) (*launchpad.Job, error) {
+	j, err := p.cfg.Store.EnqueueJob(ctx, &launchpad.Job{
+		Kind: launchpad.JobApply, Key: d.UserID, Payload: d.Payload(), Supersede: true, MaxAttempts: p.cfg.ApplyMaxAttempts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.cfg.Logger.Info("apply enqueued", "user", d.UserID, "job", j.ID, "plan", d.Plan, "destroy", d.Destroy, "reason", d.Reason)
+	p.cfg.Wake()
+	return j, nil
+}
+
+// ensureLapseTimer enqueues the user's JobLapse timer for at, unless a queued one is already
+// set for then (a newer one supersedes an older, queued one).
+func (p *Processor) ensureLapseTimer(ctx context.Context, userID string, at time.Time) error {
+	queued, err := p.cfg.Store.ListJobs(ctx, launchpad.JobFilter{Kind: JobLapse, Key: userID, Status: launchpad.JobQueued, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(queued) > 0 && queued[0].RunAfter.Equal(at.UTC().Truncate(time.Microsecond)) {
+		return nil
+	}
+	payload, _ := json.Marshal(lapsePayload{UserID: userID})
+	j, err := p.cfg.Store.EnqueueJob(ctx, &launchpad.Job{Kind: JobLapse, Key: userID, Payload: payload, RunAfter: at, Supersede: true})
+	if err != nil {
+		return err
+	}
+	p.cfg.Logger.Info("tenant destroy scheduled", "user", userID, "job", j.ID, "destroy_at", at)
+	return nil
+}
+
+// HandleLapse runs a JobLapse timer: it re-reads the user and enqueues what is due now (the
+// destroy, if the subscription is still lapsed; nothing if it recovered).
+func (p *Processor) HandleLapse(ctx context.Context, job *launchpad.Job) (launchpad.PlanSummary, error) {
+	var pl lapsePayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil || launchpad.ValidateUserID(pl.UserID) != nil || pl.UserID != job.Key {
+		return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "%s job %s has no valid user id", JobLapse, job.ID))
+	}
+	u, err := p.cfg.Store.GetUser(ctx, pl.UserID)
+	if launchpad.IsNotFound(err) {
+		return launchpad.PlanSummary{}, nil // the user is gone; nothing to keep or destroy here
+	} else if err != nil {
+		return launchpad.PlanSummary{}, err
+	}
+	return launchpad.PlanSummary{}, p.ensureApply(ctx, u)
+}
+
+// EnqueueApply enqueues an apply of the user's current desired state whatever the queue
+// holds (POST /api/admin/tenants/{user_id}/apply). ENOTFOUND for an unknown user; EINVALID,
+// saying why, when the user has nothing to apply (no running subscription, or a lapsed one
+// still within its retention).
+func (p *Processor) EnqueueApply(ctx context.Context, userID string) (*launchpad.Job, error) {
+	if err := launchpad.ValidateUserID(userID); err != nil {
+		return nil, err
+	}
+	u, err := p.cfg.Store.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := p.DesiredFor(u, p.cfg.Now())
+	if !ok {
+		msg := "user %s has no subscription to apply (status %q, plan %q)"
+		if _, destroyAt := p.Lapse(u); !destroyAt.IsZero() {
+			return nil, launchpad.Errorf(launchpad.EINVALID, msg+"; its tenant is kept until %s, then destroyed", u.ID, u.Subscription.Status, u.Subscription.Plan, formatTime(destroyAt))
+		}
+		return nil, launchpad.Errorf(launchpad.EINVALID, msg, u.ID, u.Subscription.Status, u.Subscription.Plan)
+	}
+	d.Reason = runner.ReasonAdmin
+	return p.enqueueApply(ctx, d)
+}

@@ -1,0 +1,126 @@
+package billing
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the billing settings.
+const (
+	// DefaultTolerance is how old a webhook's signed timestamp may be (Stripe's own default).
+	DefaultTolerance = 5 * time.Minute
+	// DefaultMaxBody bounds a webhook body; Stripe's events are a few kilobytes.
+	DefaultMaxBody = 1 << 20
+	// DefaultPastDueGrace is how long a past-due subscription keeps its tenant before it
+	// lapses (LAUNCHPAD_PAST_DUE_GRACE).
+	DefaultPastDueGrace = 72 * time.Hour
+	// DefaultVolumeRetention is how long a lapsed subscription's tenant, and so its volume, is
+	// kept before it is destroyed (LAUNCHPAD_VOLUME_RETENTION).
+	DefaultVolumeRetention = 7 * 24 * time.Hour
+	// DefaultAPIBase is Stripe's API.
+	DefaultAPIBase = "https://api.stripe.com"
+)
+
+// Env is billing's configuration as read from the environment by LoadEnv.
+type Env struct {
+	// WebhookSecrets are the endpoint signing secrets (STRIPE_WEBHOOK_SECRET, comma-separated
+	// while a secret is rolled: an event signed with any of them is accepted).
+	WebhookSecrets []string
+	// APIKey (STRIPE_API_KEY), when set, makes the processor re-fetch each subscription from
+	// the Stripe API instead of trusting the event's copy.
+	APIKey string
+	// APIBase is the Stripe API's base URL (STRIPE_API_BASE; stripe-mock in tests).
+	APIBase string
+	// PastDueGrace and VolumeRetention: see the defaults.
+	PastDueGrace    time.Duration
+	VolumeRetention time.Duration
+}
+
+// LoadEnv reads STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY, STRIPE_API_BASE,
+// LAUNCHPAD_PAST_DUE_GRACE and LAUNCHPAD_VOLUME_RETENTION. Unset values get their defaults;
+// an unset STRIPE_WEBHOOK_SECRET is allowed (the webhook then answers 503 and says why). The
+// error lists every invalid setting without echoing a secret.
+func LoadEnv(getenv func(string) string) (Env, error) {
+	e := Env{APIKey: strings.TrimSpace(getenv("STRIPE_API_KEY")), APIBase: strings.TrimSpace(getenv("STRIPE_API_BASE"))}
+	var problems []error
+	var err error
+	if e.WebhookSecrets, err = ParseWebhookSecrets(getenv("STRIPE_WEBHOOK_SECRET")); err != nil {
+		problems = append(problems, err)
+	}
+	if e.APIBase == "" {
+		e.APIBase = DefaultAPIBase
+	} else if u, err := url.Parse(e.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		problems = append(problems, fmt.Errorf("STRIPE_API_BASE=%q is not an http(s) URL such as %s", truncate(e.APIBase, 80), DefaultAPIBase))
+	}
+	if e.APIKey != "" && strings.ContainsAny(e.APIKey, " \t\r\n,") {
+		problems = append(problems, errors.New("STRIPE_API_KEY holds whitespace or a comma; set it to one secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)"))
+	}
+	if e.PastDueGrace, err = durationSetting(getenv, "LAUNCHPAD_PAST_DUE_GRACE", DefaultPastDueGrace); err != nil {
+		problems = append(problems, err)
+	}
+	if e.VolumeRetention, err = durationSetting(getenv, "LAUNCHPAD_VOLUME_RETENTION", DefaultVolumeRetention); err != nil {
+		problems = append(problems, err)
+	}
+	return e, errors.Join(problems...)
+}
+
+// ParseWebhookSecrets splits a comma-separated STRIPE_WEBHOOK_SECRET into its secrets. Empty
+// input is no secrets; an empty element (",,") or whitespace inside a secret is an error.
+func ParseWebhookSecrets(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	for i, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" || strings.ContainsAny(s, " \t\r\n") {
+			return nil, fmt.Errorf("STRIPE_WEBHOOK_SECRET: secret #%d is empty or holds whitespace; set one or more endpoint secrets (whsec_…) separated by commas", i+1)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// durationSetting reads a duration such as 72h, 90m or 7d (days are allowed here).
+func durationSetting(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := parseDuration(v)
+	if err != nil || d < 0 || d > 366*24*time.Hour {
+		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 0 to 366d such as 72h or 7d (default %s)", name, truncate(v, 20), formatDuration(def))
+	}
+	return d, nil
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	return time.ParseDuration(v)
+}
+
+func formatDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 && d > 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
+}
+
+// truncate shortens s for an error message so hostile input cannot flood a log line.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,24 @@
+// Package billing is the control plane's Stripe side: the webhook that records verified
+// events before answering, and the processor that turns recorded events into each user's
+// subscription record, audit entries and apply jobs.
+//
+// Stripe is the source of truth and delivers at least once, in any order. So:
+//   - the webhook verifies the signature on the raw body (stripe-go's webhook package,
+//     several endpoint secrets so one can roll) and records the event together with its
+//     processing job in one store transaction, de-duplicated by event id, then answers 200;
+//   - the processor runs from the queue, one customer at a time, and never moves a record
+//     backwards: the subscription changes only for an event at least as new as the last one
+//     applied (Subscription.Newer), an ended subscription is never reopened, an event's
+//     billing period must not be older than the stored one, a past-due state is cleared only
+//     by a payment made after it began, and a usage cycle only moves forward. With
+//     STRIPE_API_KEY set it re-fetches each subscription from Stripe instead of trusting the
+//     event's copy;
+//   - what the tenant should look like is derived from the user record alone (DesiredFor),
+//     and an apply job is enqueued only when the newest one asks for something else, so a
+//     replayed or re-processed event enqueues nothing.
+//
+// Lapses: a past-due subscription keeps its tenant for PastDueGrace, then lapses; a canceled
+// one lapses when it ends. A lapsed tenant and its volume are kept for VolumeRetention, then a
+// JobLapse timer enqueues the destroy — unless the customer paid or came back meanwhile.
+// The provider has no "stopped" tenant state, so nothing is suspended in between.
+package billing

@@ -1,0 +1,263 @@
+package billing_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+)
+
+const (
+	secret    = "whsec_test_current_0123456789abcdef"
+	oldSecret = "whsec_test_previous_0123456789abcdef"
+)
+
+// newStore opens a fresh SQLite store in the test's temporary directory.
+func newStore(t *testing.T) (launchpad.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "launchpad.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open SQLite store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// logBuffer collects slog output for assertions and shows it in the test log.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	t   *testing.T
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newLogger(t *testing.T) (*slog.Logger, *logBuffer) {
+	lb := &logBuffer{t: t}
+	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug})), lb
+}
+
+// event builds a Stripe event of type typ, created at created, about object.
+func event(id, typ string, created time.Time, object map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{
+		"id": id, "object": "event", "api_version": stripe.APIVersion, "created": created.Unix(),
+		"type": typ, "livemode": false, "pending_webhooks": 1,
+		"data": map[string]any{"object": object},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func subscriptionObject(id, customer, status, price string, periodStart time.Time) map[string]any {
+	return map[string]any{
+		"id": id, "object": "subscription", "customer": customer, "status": status,
+		"current_period_start": periodStart.Unix(), "current_period_end": periodStart.AddDate(0, 1, 0).Unix(),
+		"cancel_at_period_end": false, "metadata": map[string]string{},
+		"items": map[string]any{"object": "list", "data": []any{map[string]any{
+			"id": "si_" + id, "object": "subscription_item", "price": map[string]any{"id": price, "object": "price"},
+		}}},
+	}
+}
+
+func checkoutObject(id, customer, userID, email, subscription string, metadata map[string]string) map[string]any {
+	o := map[string]any{
+		"id": id, "object": "checkout.session", "mode": "subscription", "customer": customer,
+		"subscription": subscription, "customer_details": map[string]any{"email": email}, "metadata": metadata,
+	}
+	if userID != "" {
+		o["client_reference_id"] = userID
+	}
+	return o
+}
+
+func invoiceObject(id, customer, subscription, reason string, periodStart time.Time) map[string]any {
+	return map[string]any{
+		"id": id, "object": "invoice", "customer": customer, "subscription": subscription, "billing_reason": reason,
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{
+			"id": "il_" + id, "object": "line_item", "type": "subscription", "proration": false,
+			"period": map[string]any{"start": periodStart.Unix(), "end": periodStart.AddDate(0, 1, 0).Unix()},
+		}}},
+	}
+}
+
+// sign returns the Stripe-Signature header of payload with secret at ts.
+func sign(payload []byte, secret string, ts time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: ts}).Header
+}
+
+// webhookServer serves the webhook handler on loopback.
+func webhookServer(t *testing.T, cfg billing.WebhookConfig) string {
+	t.Helper()
+	srv := httptest.NewServer(billing.NewWebhookHandler(cfg))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api/stripe/webhook"
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// post sends a webhook delivery.
+func post(t *testing.T, url string, payload []byte, sigHeader string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if sigHeader != "" {
+		req.Header.Set("Stripe-Signature", sigHeader)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	if err := json.Unmarshal(raw, &r.body); err != nil {
+		t.Fatalf("POST %s answered %d with a body that is not JSON: %q", url, res.StatusCode, raw)
+	}
+	return r
+}
+
+// deliver signs payload with secret now and posts it; it fails the test unless it gets 200.
+func deliver(t *testing.T, url string, payload []byte) response {
+	t.Helper()
+	r := post(t, url, payload, sign(payload, secret, time.Now()))
+	if r.status != http.StatusOK {
+		t.Fatalf("delivery answered %d: %s", r.status, r.raw)
+	}
+	return r
+}
+
+func errorOf(r response) (code, message string) {
+	e, _ := r.body["error"].(map[string]any)
+	code, _ = e["code"].(string)
+	message, _ = e["message"].(string)
+	return code, message
+}
+
+func jobs(t *testing.T, s launchpad.Store, f launchpad.JobFilter) []*launchpad.Job {
+	t.Helper()
+	js, err := s.ListJobs(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func events(t *testing.T, s launchpad.Store) []*launchpad.StripeEvent {
+	t.Helper()
+	evs, err := s.ListStripeEvents(t.Context(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func getUser(t *testing.T, s launchpad.Store, id string) *launchpad.User {
+	t.Helper()
+	u, err := s.GetUser(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetUser(%s): %v", id, err)
+	}
+	return u
+}
+
+func audit(t *testing.T, s launchpad.Store, stream string) []*launchpad.AuditEvent {
+	t.Helper()
+	evs, err := s.ListAudit(t.Context(), launchpad.AuditFilter{Stream: stream, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func auditActions(t *testing.T, s launchpad.Store, stream string) []string {
+	var out []string
+	for _, e := range audit(t, s, stream) {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// plans creates the starter and pro plans.
+func plans(t *testing.T, s launchpad.Store) {
+	t.Helper()
+	for _, p := range []*launchpad.Plan{
+		{Name: "starter", StripePriceID: "price_Starter", MonthlySpendLimitUSD: 10, MachineHoursPerCycle: 100, VolumeSizeGB: 5,
+			Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}},
+		{Name: "pro", StripePriceID: "price_Pro", MonthlySpendLimitUSD: 50, MachineHoursPerCycle: 400, VolumeSizeGB: 20,
+			Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096}},
+	} {
+		if err := s.CreatePlan(t.Context(), p); err != nil {
+			t.Fatalf("CreatePlan(%s): %v", p.Name, err)
+		}
+	}
+}
+
+// clock is a settable clock for the processor.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// withAPIVersion returns the event payload with another api_version.
+func withAPIVersion(payload []byte, v string) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		panic(err)
+	}
+	m["api_version"] = v
+	return []byte(mustJSON(m))
+}

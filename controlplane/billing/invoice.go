@@ -1,0 +1,108 @@
+package billing
+
+import (
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// invoiceFacts is what the processor reads of an invoice.
+type invoiceFacts struct {
+	ID           string
+	Customer     string
+	Subscription string
+	// CycleStart/End is the subscription period the invoice bills (its non-proration
+	// subscription line), zero for an invoice that opens no period (a proration).
+	CycleStart, CycleEnd time.Time
+	// Opens reports whether the invoice starts a billing period (the first one, or a renewal).
+	Opens bool
+}
+
+func invoiceFactsOf(inv *stripe.Invoice) invoiceFacts {
+	f := invoiceFacts{ID: inv.ID}
+	if inv.Customer != nil {
+		f.Customer = inv.Customer.ID
+	}
+	if inv.Subscription != nil {
+		f.Subscription = inv.Subscription.ID
+	}
+	if inv.Lines != nil {
+		for _, l := range inv.Lines.Data {
+			if l == nil || l.Proration || l.Period == nil || l.Type != stripe.InvoiceLineItemTypeSubscription {
+				continue
+			}
+			start, end := unix(l.Period.Start), unix(l.Period.End)
+			if start.After(f.CycleStart) {
+				f.CycleStart, f.CycleEnd = start, end
+			}
+		}
+	}
+	switch inv.BillingReason {
+	case stripe.InvoiceBillingReasonSubscriptionCreate, stripe.InvoiceBillingReasonSubscriptionCycle:
+		f.Opens = !f.CycleStart.IsZero()
+	}
+	return f
+}
+
+// invoiceChange is what applying an invoice event did.
+type invoiceChange struct {
+	applied    bool
+	cycleReset bool
+	skipped    string
+}
+
+// applyInvoicePaid records a paid invoice, using the invoice's own dates so that order of
+// delivery does not matter:
+//   - an invoice that opens a billing period later than the current cycle starts a new cycle:
+//     usage is reset and the subscription's period moves forward (never back);
+//   - a payment made after the subscription fell past due (event created at or after
+//     PastDueSince) ends the past-due state; an older payment, delivered late, does not.
+func applyInvoicePaid(u *launchpad.User, inv invoiceFacts, evCreated time.Time) invoiceChange {
+	var ch invoiceChange
+	sub := &u.Subscription
+	if inv.Opens && inv.CycleStart.After(u.Usage.CycleStart) {
+		u.Usage = launchpad.Usage{CycleStart: inv.CycleStart, CycleEnd: inv.CycleEnd}
+		if inv.CycleStart.After(sub.CurrentPeriodStart) {
+			sub.CurrentPeriodStart, sub.CurrentPeriodEnd = inv.CycleStart, inv.CycleEnd
+		}
+		ch.applied, ch.cycleReset = true, true
+	}
+	if !sub.PastDueSince.IsZero() && !evCreated.Before(sub.PastDueSince) {
+		sub.PastDueSince = time.Time{}
+		if sub.Status == statusPastDue || sub.Status == statusUnpaid {
+			sub.Status = statusActive
+		}
+		ch.applied = true
+	}
+	if !ch.applied {
+		ch.skipped = "it neither opens a newer billing period nor settles a later failed payment"
+	}
+	return ch
+}
+
+// applyPaymentFailed records a failed payment: the subscription is past due from the event's
+// time, unless the failure is for a billing period that has since been paid (a late delivery)
+// or the subscription has ended.
+func applyPaymentFailed(u *launchpad.User, inv invoiceFacts, evCreated time.Time) invoiceChange {
+	var ch invoiceChange
+	sub := &u.Subscription
+	switch {
+	case ended(sub.Status):
+		ch.skipped = "the subscription has ended"
+	case inv.Opens && !inv.CycleStart.After(u.Usage.CycleStart):
+		ch.skipped = "the billing period it is for has been paid since"
+	case !sub.PastDueSince.IsZero():
+		ch.skipped = "the subscription is already past due"
+	case !sub.Newer(evCreated):
+		ch.skipped = "older than the event that last changed the subscription"
+	default:
+		sub.PastDueSince = evCreated
+		if sub.Status != statusUnpaid {
+			sub.Status = statusPastDue
+		}
+		ch.applied = true
+	}
+	return ch
+}

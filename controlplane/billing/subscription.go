@@ -1,0 +1,164 @@
+package billing
+
+import (
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// subSnapshot is what the processor reads of a Stripe subscription object.
+type subSnapshot struct {
+	ID                string
+	Customer          string
+	Status            string
+	PriceID           string
+	PeriodStart       time.Time
+	PeriodEnd         time.Time
+	CancelAtPeriodEnd bool
+	EndedAt           time.Time // ended_at, or canceled_at, for an ended subscription
+	Metadata          map[string]string
+	Fetched           bool // read from the Stripe API just now, not from the event
+}
+
+func snapshotOf(s *stripe.Subscription, fetched bool) subSnapshot {
+	snap := subSnapshot{
+		ID:                s.ID,
+		Status:            string(s.Status),
+		PeriodStart:       unix(s.CurrentPeriodStart),
+		PeriodEnd:         unix(s.CurrentPeriodEnd),
+		CancelAtPeriodEnd: s.CancelAtPeriodEnd,
+		Metadata:          s.Metadata,
+		Fetched:           fetched,
+	}
+	if s.Customer != nil {
+		snap.Customer = s.Customer.ID
+	}
+	if s.Items != nil {
+		for _, it := range s.Items.Data {
+			if it != nil && it.Price != nil && it.Price.ID != "" {
+				snap.PriceID = it.Price.ID
+				break
+			}
+		}
+	}
+	if ended(snap.Status) {
+		snap.EndedAt = unix(s.EndedAt)
+		if snap.EndedAt.IsZero() {
+			snap.EndedAt = unix(s.CanceledAt)
+		}
+	}
+	return snap
+}
+
+func unix(sec int64) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// Stripe subscription statuses, as the processor groups them.
+const (
+	statusActive            = "active"
+	statusTrialing          = "trialing"
+	statusPastDue           = "past_due"
+	statusUnpaid            = "unpaid"
+	statusPaused            = "paused"
+	statusCanceled          = "canceled"
+	statusIncomplete        = "incomplete"
+	statusIncompleteExpired = "incomplete_expired"
+)
+
+// ended reports whether a subscription with this status is over for good: Stripe never
+// reopens a canceled or expired subscription (a customer who comes back gets a new one).
+func ended(status string) bool {
+	return status == statusCanceled || status == statusIncompleteExpired
+}
+
+// running reports whether the customer is entitled to a tenant on the plan.
+func running(status string) bool {
+	return status == statusActive || status == statusTrialing || status == statusPastDue
+}
+
+// subChange is what applying an event did to a user.
+type subChange struct {
+	applied  bool   // the event changed the record
+	skipped  string // why it did not, when it did not
+	fromPlan string // User.Plan before
+	toPlan   string // User.Plan after
+}
+
+// applySubscription applies a subscription snapshot from an event created at evCreated to u,
+// unless that would move the record backwards:
+//   - an event older than the one that last changed the subscription is ignored
+//     (Subscription.Newer);
+//   - an ended subscription is never reopened by an event about it;
+//   - an event's copy (not a fresh fetch) whose billing period starts before the stored one
+//     is older than what is stored;
+//   - an event that another, older subscription of the customer ended does not end the
+//     current one.
+//
+// plan is the launchpad_plan of snap.PriceID, nil when no plan has that price (the
+// subscription is recorded; the user's plan stays as it was). It must have no side effects:
+// it runs inside Store.UpdateUser, which may call it more than once.
+func applySubscription(u *launchpad.User, snap subSnapshot, plan *launchpad.Plan, evCreated time.Time) subChange {
+	sub := &u.Subscription
+	ch := subChange{fromPlan: u.Plan, toPlan: u.Plan}
+	switch {
+	case !sub.Newer(evCreated):
+		ch.skipped = "older than the event that last changed the subscription"
+		return ch
+	case sub.StripeSubscriptionID == snap.ID && ended(sub.Status) && !ended(snap.Status):
+		ch.skipped = "the subscription has ended; Stripe does not reopen it"
+		return ch
+	case sub.StripeSubscriptionID == snap.ID && !snap.Fetched && snap.PeriodStart.Before(sub.CurrentPeriodStart):
+		ch.skipped = "its billing period is older than the stored one"
+		return ch
+	case sub.StripeSubscriptionID != "" && sub.StripeSubscriptionID != snap.ID && ended(snap.Status) && !ended(sub.Status):
+		ch.skipped = "it ends an earlier subscription, not the current one (" + sub.StripeSubscriptionID + ")"
+		return ch
+	}
+	ch.applied = true
+	if sub.StripeCustomerID == "" {
+		sub.StripeCustomerID = snap.Customer
+	}
+	sub.StripeSubscriptionID = snap.ID
+	sub.Status = snap.Status
+	sub.PriceID = snap.PriceID
+	if plan != nil {
+		sub.Plan = plan.Name
+	}
+	sub.CurrentPeriodStart, sub.CurrentPeriodEnd = snap.PeriodStart, snap.PeriodEnd
+	sub.CancelAtPeriodEnd = snap.CancelAtPeriodEnd
+	sub.CanceledAt = time.Time{}
+	if ended(snap.Status) {
+		sub.CanceledAt = snap.EndedAt
+		if sub.CanceledAt.IsZero() {
+			sub.CanceledAt = evCreated
+		}
+	}
+	switch {
+	case snap.Status == statusPastDue || snap.Status == statusUnpaid:
+		if sub.PastDueSince.IsZero() {
+			sub.PastDueSince = evCreated
+		}
+	case !sub.PastDueSince.IsZero() && evCreated.Before(sub.PastDueSince):
+		// A payment failed after this snapshot was taken: it is still past due.
+		sub.Status = statusPastDue
+	default:
+		sub.PastDueSince = time.Time{}
+	}
+	sub.EventCreated = evCreated
+	mergeOverrides(sub, snap.Metadata)
+
+	switch {
+	case running(sub.Status) && plan != nil:
+		u.Plan = plan.Name
+	case ended(sub.Status):
+		u.Plan = launchpad.TrialPlan
+	}
+	ch.toPlan = u.Plan
+	return ch
+}

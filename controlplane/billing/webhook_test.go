@@ -1,0 +1,265 @@
+package billing_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+func subscriptionEvent(id string, created time.Time) []byte {
+	return event(id, billing.EventSubscriptionUpdated, created, subscriptionObject("sub_1", "cus_1", "active", "price_Pro", created))
+}
+
+func TestWebhookRecordsTheEventAndItsJobBeforeAnswering(t *testing.T) {
+	s, _ := newStore(t)
+	var woken atomic.Int32
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}, OnRecorded: func() { woken.Add(1) }})
+	payload := subscriptionEvent("evt_1", time.Now())
+
+	r := deliver(t, url, payload)
+	if r.body["received"] != true || r.body["duplicate"] != false {
+		t.Fatalf("answer %s, want received and not a duplicate", r.raw)
+	}
+	rec, err := s.GetStripeEvent(t.Context(), "evt_1")
+	if err != nil {
+		t.Fatalf("the answered event is not recorded: %v", err)
+	}
+	if rec.Type != billing.EventSubscriptionUpdated || !bytes.Equal(rec.Payload, payload) || !rec.ProcessedAt.IsZero() {
+		t.Fatalf("recorded event: type %q, payload kept %v, processed %v", rec.Type, bytes.Equal(rec.Payload, payload), rec.ProcessedAt)
+	}
+	js := jobs(t, s, launchpad.JobFilter{Kind: launchpad.JobStripeEvent})
+	if len(js) != 1 || js[0].Key != "stripe:cus_1" || string(js[0].Payload) != `{"event_id":"evt_1"}` {
+		t.Fatalf("jobs %s; want one stripe_event job keyed by the customer", mustJSON(js))
+	}
+	if woken.Load() != 1 {
+		t.Fatalf("OnRecorded called %d times, want 1", woken.Load())
+	}
+}
+
+func TestDuplicateDeliveriesRecordOneEventAndOneJob(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	payload := subscriptionEvent("evt_dup", time.Now())
+	deliver(t, url, payload)
+	// Stripe re-sends the same event, signed again, several times at once.
+	var wg sync.WaitGroup
+	var dups atomic.Int32
+	for range 8 {
+		wg.Go(func() {
+			r := post(t, url, payload, sign(payload, secret, time.Now()))
+			if r.status != http.StatusOK {
+				t.Errorf("duplicate delivery answered %d: %s", r.status, r.raw)
+			}
+			if r.body["duplicate"] == true {
+				dups.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if dups.Load() != 8 {
+		t.Errorf("%d of 8 re-deliveries were reported as duplicates", dups.Load())
+	}
+	if n := len(events(t, s)); n != 1 {
+		t.Fatalf("%d events recorded, want 1", n)
+	}
+	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 1 {
+		t.Fatalf("%d jobs enqueued, want 1", len(js))
+	}
+}
+
+func TestRefusedDeliveriesStoreNothing(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	good := subscriptionEvent("evt_bad", time.Now())
+	notJSON := []byte(`{"id": "evt_x", "type": `)
+	noID := event("", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"id": "sub_1"})
+	for _, tc := range []struct {
+		name, header, wantMessage string
+		payload                   []byte
+	}{
+		{"bad signature", sign(good, "whsec_someone_else", time.Now()), "no signature matches", good},
+		{"signature of another body", sign([]byte(`{"id":"evt_other"}`), secret, time.Now()), "no signature matches", good},
+		{"6-minute-old timestamp", sign(good, secret, time.Now().Add(-6*time.Minute)), "more than 5m0s old", good},
+		{"no signature header", "", "Stripe-Signature header is missing", good},
+		{"malformed header", "t=now,v1", "header is malformed", good},
+		{"signed body that is not JSON", sign(notJSON, secret, time.Now()), "not a Stripe event", notJSON},
+		{"signed event without an id", sign(noID, secret, time.Now()), "its id is missing", noID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(t, url, tc.payload, tc.header)
+			code, msg := errorOf(r)
+			if r.status != http.StatusBadRequest || code != launchpad.EINVALID || !strings.Contains(msg, tc.wantMessage) {
+				t.Fatalf("answered %d %s; want 400 invalid saying %q", r.status, r.raw, tc.wantMessage)
+			}
+			if strings.Contains(r.raw, secret) || (tc.header != "" && strings.Contains(r.raw, tc.header)) {
+				t.Fatalf("the error echoes the secret or the signature: %s", r.raw)
+			}
+		})
+	}
+	if n := len(events(t, s)); n != 0 {
+		t.Fatalf("refused deliveries recorded %d events", n)
+	}
+	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 0 {
+		t.Fatalf("refused deliveries enqueued %d jobs", len(js))
+	}
+}
+
+func TestRolledSecretsAreAccepted(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret, oldSecret}})
+	now := time.Now()
+	// While a secret rolls, Stripe signs with both: one header, two v1 signatures.
+	both := subscriptionEvent("evt_both", now)
+	header := fmt.Sprintf("t=%d,v1=%s,v1=%s", now.Unix(),
+		hex.EncodeToString(webhook.ComputeSignature(now, both, oldSecret)),
+		hex.EncodeToString(webhook.ComputeSignature(now, both, secret)))
+	for _, tc := range []struct {
+		name, header string
+		payload      []byte
+	}{
+		{"new secret only", "", subscriptionEvent("evt_new", now)},
+		{"old secret only", "", subscriptionEvent("evt_old", now)},
+		{"both signatures", header, both},
+	} {
+		if tc.header == "" {
+			sec := secret
+			if strings.Contains(tc.name, "old") {
+				sec = oldSecret
+			}
+			tc.header = sign(tc.payload, sec, now)
+		}
+		if r := post(t, url, tc.payload, tc.header); r.status != http.StatusOK {
+			t.Errorf("%s: answered %d %s, want 200", tc.name, r.status, r.raw)
+		}
+	}
+	if n := len(events(t, s)); n != 3 {
+		t.Fatalf("%d events recorded, want 3", n)
+	}
+	// A header with only the old secret's signature is refused once the old secret is gone.
+	url2 := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	p := subscriptionEvent("evt_retired", now)
+	if r := post(t, url2, p, sign(p, oldSecret, now)); r.status != http.StatusBadRequest {
+		t.Fatalf("a retired secret's signature answered %d, want 400", r.status)
+	}
+}
+
+func TestOversizedBodyIs413AndStoresNothing(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	huge := event("evt_huge", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"customer": "cus_1", "pad": strings.Repeat("x", 10<<20)})
+	r := post(t, url, huge, sign(huge, secret, time.Now()))
+	if code, _ := errorOf(r); r.status != http.StatusRequestEntityTooLarge || code != "too_large" {
+		t.Fatalf("a 10 MB body answered %d %s; want 413 too_large", r.status, r.raw)
+	}
+	if n := len(events(t, s)); n != 0 {
+		t.Fatalf("the oversized body recorded %d events", n)
+	}
+}
+
+// downStore is a store that cannot be reached.
+type downStore struct{ launchpad.Store }
+
+func (downStore) RecordStripeEvent(context.Context, *launchpad.StripeEvent, *launchpad.Job) (bool, error) {
+	return false, launchpad.Errorf(launchpad.EUNAVAILABLE, "database is locked")
+}
+
+func TestStoreDownIs503SoStripeRetries(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: downStore{s}, Secrets: []string{secret}})
+	p := subscriptionEvent("evt_down", time.Now())
+	r := post(t, url, p, sign(p, secret, time.Now()))
+	if code, _ := errorOf(r); r.status != http.StatusServiceUnavailable || code != launchpad.EUNAVAILABLE || r.header.Get("Retry-After") == "" {
+		t.Fatalf("store down: answered %d %s (Retry-After %q); want 503 unavailable with Retry-After", r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	// Stripe retries once the store is back: the event is recorded then.
+	url2 := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	deliver(t, url2, p)
+	if n := len(events(t, s)); n != 1 {
+		t.Fatalf("after the retry %d events are recorded, want 1", n)
+	}
+}
+
+func TestOtherAPIVersionIsAcceptedAndLoggedOnce(t *testing.T) {
+	s, _ := newStore(t)
+	log, buf := newLogger(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}, Logger: log})
+	for i := range 2 {
+		deliver(t, url, withAPIVersion(subscriptionEvent(fmt.Sprintf("evt_v%d", i), time.Now()), "2020-08-27"))
+	}
+	if n := strings.Count(buf.String(), "another API version"); n != 1 {
+		t.Fatalf("the version mismatch was logged %d times, want once:\n%s", n, buf.String())
+	}
+	if n := len(jobs(t, s, launchpad.JobFilter{})); n != 2 {
+		t.Fatalf("%d jobs for two events of another API version, want 2", n)
+	}
+}
+
+func TestUnhandledEventTypesAreRecordedAsProcessed(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	deliver(t, url, event("evt_cust", "customer.created", time.Now(), map[string]any{"id": "cus_9", "object": "customer"}))
+	rec, err := s.GetStripeEvent(t.Context(), "evt_cust")
+	if err != nil || rec.ProcessedAt.IsZero() {
+		t.Fatalf("unhandled event: %+v, %v; want recorded and marked processed", rec, err)
+	}
+	if n := len(jobs(t, s, launchpad.JobFilter{})); n != 0 {
+		t.Fatalf("an unhandled event enqueued %d jobs", n)
+	}
+}
+
+func TestWebhookWithoutSecretOrWithGETIsRefused(t *testing.T) {
+	s, _ := newStore(t)
+	url := webhookServer(t, billing.WebhookConfig{Store: s})
+	p := subscriptionEvent("evt_nosecret", time.Now())
+	if r := post(t, url, p, sign(p, secret, time.Now())); r.status != http.StatusServiceUnavailable || !strings.Contains(r.raw, "STRIPE_WEBHOOK_SECRET") {
+		t.Fatalf("no secret configured: answered %d %s; want 503 naming STRIPE_WEBHOOK_SECRET", r.status, r.raw)
+	}
+	url = webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+		t.Fatalf("GET answered %d (Allow %q), want 405 with Allow: POST", res.StatusCode, res.Header.Get("Allow"))
+	}
+}
+
+func TestLoadEnv(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	e, err := billing.LoadEnv(env(map[string]string{
+		"STRIPE_WEBHOOK_SECRET": "whsec_a, whsec_b", "STRIPE_API_KEY": "sk_test_123", "STRIPE_API_BASE": "http://127.0.0.1:12111",
+		"LAUNCHPAD_PAST_DUE_GRACE": "48h", "LAUNCHPAD_VOLUME_RETENTION": "14d",
+	}))
+	if err != nil || len(e.WebhookSecrets) != 2 || e.WebhookSecrets[1] != "whsec_b" || e.PastDueGrace != 48*time.Hour || e.VolumeRetention != 14*24*time.Hour || e.Fetcher() == nil {
+		t.Fatalf("LoadEnv = %+v, %v", e, err)
+	}
+	d, err := billing.LoadEnv(env(nil))
+	if err != nil || d.WebhookSecrets != nil || d.PastDueGrace != billing.DefaultPastDueGrace || d.VolumeRetention != billing.DefaultVolumeRetention || d.APIBase != billing.DefaultAPIBase || d.Fetcher() != nil {
+		t.Fatalf("defaults: %+v, %v", d, err)
+	}
+	_, err = billing.LoadEnv(env(map[string]string{
+		"STRIPE_WEBHOOK_SECRET": "whsec_a,,whsec_b", "STRIPE_API_BASE": "ftp://x", "LAUNCHPAD_PAST_DUE_GRACE": "soon", "LAUNCHPAD_VOLUME_RETENTION": "-1h",
+		"STRIPE_API_KEY": "sk_test_1 sk_test_2",
+	}))
+	for _, want := range []string{"STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "LAUNCHPAD_PAST_DUE_GRACE", "LAUNCHPAD_VOLUME_RETENTION", "STRIPE_API_KEY"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadEnv with a bad %s: %v; want it named", want, err)
+		}
+	}
+	if err != nil && (strings.Contains(err.Error(), "whsec_a") || strings.Contains(err.Error(), "sk_test_1")) {
+		t.Errorf("the error echoes a secret: %v", err)
+	}
+}
