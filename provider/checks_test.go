@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -31,7 +34,24 @@ func (e *testEnv) checkBoundary(addr string, guest launchpad.Guest, volumeGB int
 		if !ok {
 			return fmt.Errorf("%s not in state", addr)
 		}
-		at := rs.Primary.Attributes
+		return e.verifyBoundary(rs.Primary.Attributes, guest, volumeGB)
+	}
+}
+
+// boundaryCheck is checkBoundary as a state check, which (unlike the legacy flatmap state)
+// supports for_each addresses.
+func (e *testEnv) boundaryCheck(addr string, guest launchpad.Guest, volumeGB int) statecheck.StateCheck {
+	return jsonStateCheck(func(s *tfjson.State) error {
+		at, err := jsonAttributes(s, addr)
+		if err != nil {
+			return err
+		}
+		return e.verifyBoundary(at, guest, volumeGB)
+	})
+}
+
+func (e *testEnv) verifyBoundary(at map[string]string, guest launchpad.Guest, volumeGB int) error {
+	{
 		app, err := e.flyApp(at["app_name"])
 		if err != nil {
 			return err
@@ -90,7 +110,23 @@ func (e *testEnv) checkBoundary(addr string, guest launchpad.Guest, volumeGB int
 // checkKeyLimit checks the key at OpenRouter has the limit OpenRouter enforces.
 func (e *testEnv) checkKeyLimit(addr string, limit float64) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		hash := s.RootModule().Resources[addr].Primary.ID
+		return e.verifyKeyLimit(s.RootModule().Resources[addr].Primary.ID, limit)
+	}
+}
+
+// keyLimitCheck is checkKeyLimit as a state check.
+func (e *testEnv) keyLimitCheck(addr string, limit float64) statecheck.StateCheck {
+	return jsonStateCheck(func(s *tfjson.State) error {
+		at, err := jsonAttributes(s, addr)
+		if err != nil {
+			return err
+		}
+		return e.verifyKeyLimit(at["id"], limit)
+	})
+}
+
+func (e *testEnv) verifyKeyLimit(hash string, limit float64) error {
+	{
 		for _, k := range e.or.Sim.Snapshot().Keys {
 			if k.Hash != hash {
 				continue
@@ -170,4 +206,31 @@ func (e *testEnv) resizeOutOfBand(app string, cpus, memoryMB int) {
 		return
 	}
 	e.t.Fatalf("no live machine in %s", app)
+}
+
+// jsonStateCheck adapts a function of the JSON state to a statecheck.StateCheck.
+type jsonStateCheck func(*tfjson.State) error
+
+func (f jsonStateCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = f(req.State)
+}
+
+// jsonAttributes returns a resource's attributes from the JSON state, as strings.
+func jsonAttributes(s *tfjson.State, addr string) (map[string]string, error) {
+	if s == nil || s.Values == nil || s.Values.RootModule == nil {
+		return nil, fmt.Errorf("no state")
+	}
+	for _, r := range s.Values.RootModule.Resources {
+		if r.Address != addr {
+			continue
+		}
+		at := make(map[string]string, len(r.AttributeValues))
+		for k, v := range r.AttributeValues {
+			if v != nil {
+				at[k] = fmt.Sprint(v)
+			}
+		}
+		return at, nil
+	}
+	return nil, fmt.Errorf("%s not in state", addr)
 }

@@ -121,12 +121,14 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"key_id": schema.StringAttribute{
-				Computed:    true,
-				Description: "Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`.",
+				Computed:      true,
+				Description:   "Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"disabled": schema.BoolAttribute{
-				Computed:    true,
-				Description: "Whether the key is disabled at OpenRouter (revoked by an operator).",
+				Computed:      true,
+				Description:   "Whether the key is disabled at OpenRouter (revoked by an operator).",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -135,4 +136,23 @@ func attributeError(attr, msg string) *regexp.Regexp {
 
 func launchpadTenantFilter(userID string) launchpad.TenantFilter {
 	return launchpad.TenantFilter{UserID: userID}
+}
+
+// assertNoPlaintextIn fails the test if any plaintext key of the store appears anywhere in v
+// (a state or plan as tofu shows it).
+func (e *testEnv) assertNoPlaintextIn(t *testing.T, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := e.plaintextKeys()
+	if len(keys) == 0 {
+		t.Fatal("no key in the store: nothing to look for")
+	}
+	for _, k := range keys {
+		if strings.Contains(string(b), k) {
+			t.Fatalf("a plaintext key (%d bytes) is in the state", len(k))
+		}
+	}
 }
