@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -234,8 +235,10 @@ func TestAuditCLIUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())
 		}
 	}
-	var errOut bytes.Buffer
-	if code := runAudit(context.Background(), nil, func(string) string { return "mysql://x" }, &bytes.Buffer{}, &errOut); code != 1 || !strings.Contains(errOut.String(), "LAUNCHPAD_STORE") {
-		t.Errorf("bad store: exit %d, %s", code, errOut.String())
+	for _, url := range []string{"mysql://x", "sqlite://" + filepath.Join(t.TempDir(), "absent.db")} {
+		var errOut bytes.Buffer
+		if code := runAudit(context.Background(), nil, func(string) string { return url }, &bytes.Buffer{}, &errOut); code != 1 || !strings.Contains(errOut.String(), "LAUNCHPAD_STORE") {
+			t.Errorf("store %s: exit %d, %s", url, code, errOut.String())
+		}
 	}
 }

@@ -77,6 +77,14 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if o.storeURL == "" {
 		o.storeURL = getenv("LAUNCHPAD_STORE")
 	}
+	// Opening a SQLite path creates the file; reading the audit log of a store that does not
+	// exist is a mistake (wrong directory, unset variable), not an empty log.
+	if t, err := store.Parse(o.storeURL); err == nil && t.Backend == store.SQLite {
+		if _, err := os.Stat(t.Path); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "audit: there is no store at %s; set LAUNCHPAD_STORE (or --store) to the control plane's store\n", t.Path)
+			return 1
+		}
+	}
 	st, err := store.Open(ctx, o.storeURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "audit: cannot open the store (LAUNCHPAD_STORE): %s\n", launchpad.ErrorMessage(err))

@@ -21,8 +21,10 @@ type mailQueue struct {
 	closed bool
 	ch     chan outgoingMail
 	wg     sync.WaitGroup
-	ctx    context.Context // cancelled when Close gives up waiting
-	cancel context.CancelFunc
+	// retryDelay is the wait before the first retry; it grows fourfold per attempt.
+	retryDelay time.Duration
+	ctx        context.Context // cancelled when Close gives up waiting
+	cancel     context.CancelFunc
 }
 
 type outgoingMail struct {
@@ -39,7 +41,7 @@ const (
 
 func newMailQueue(mailer launchpad.Mailer, log *slog.Logger, m *metrics, size int) *mailQueue {
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &mailQueue{mailer: mailer, log: log, metrics: m, ch: make(chan outgoingMail, size), ctx: ctx, cancel: cancel}
+	q := &mailQueue{mailer: mailer, log: log, metrics: m, ch: make(chan outgoingMail, size), ctx: ctx, cancel: cancel, retryDelay: time.Second}
 	for range mailWorkers {
 		q.wg.Add(1)
 		go q.work()
@@ -74,7 +76,7 @@ func (q *mailQueue) work() {
 // and error are logged: the text may hold a sign-in code.
 func (q *mailQueue) deliver(o outgoingMail) {
 	log := q.log.With(slog.String("kind", o.kind), slog.String("to", o.msg.To), slog.String("request_id", o.requestID))
-	backoff := time.Second
+	backoff := q.retryDelay
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(q.ctx, mailSendTimeout)
 		err := q.mailer.Send(ctx, o.msg)

@@ -1,0 +1,62 @@
+// Package controlplane is Launchpad's control plane: the HTTP server (`serve`) and the audit
+// CLI (`audit`). The background subpackages (queue, runner, billing) plug into it.
+//
+// # Routes
+//
+//	GET  /healthz                       the process serves HTTP
+//	GET  /readyz                        the store answers (503 otherwise)
+//	GET  /metrics                       Prometheus: requests and latency by route pattern and
+//	                                    status, sign-in outcomes, mail results
+//	POST /api/auth/send-verification    {"email"} → 202 {"status":"sent"}
+//	POST /api/auth/verify               {"email","code"} → tokens, or {"mfa_required":true,"mfa_token"}
+//	POST /api/auth/mfa/verify           {"mfa_token","code"|"recovery_code"} → tokens
+//	POST /api/auth/refresh              {"refresh_token"} → a new pair; the old token is spent
+//	POST /api/auth/logout               {"refresh_token"} → its whole family is revoked
+//	POST /api/auth/mfa/totp             (signed in) enrol: secret, otpauth URL, 10 recovery codes
+//	POST /api/auth/mfa/totp/confirm     (signed in) {"code"} turns the factor on
+//	GET  /api/me                        (signed in) user, plan, subscription, MFA, tenants
+//	GET  /api/audit                     (signed in) the caller's own audit stream, newest first
+//	GET  /api/admin/audit               (admin token) any stream, or all streams
+//
+// Every error is {"error":{"code","message"}}, its HTTP status from one table (ErrorStatus);
+// rate_limited is 429 with Retry-After. JSON bodies are limited to Config.MaxBodyBytes,
+// must be Content-Type application/json, may not carry unknown fields or anything after the
+// object. Requiring application/json also keeps other sites' forms from posting to the API.
+//
+// # Sign-in
+//
+// A sign-in code is six digits from crypto/rand, valid 15 minutes, for one use; the store
+// keeps only an HMAC of it under a key derived from PLATFORM_SECRET, and a new code replaces
+// the previous one. The store counts each guess before comparing it, in one transaction, so
+// no more than five guesses per code are ever compared, across all replicas.
+//
+// send-verification answers every well-formed address the same way, and takes the same path
+// for all of them: no lookup of the address, a code stored and a mail queued whether or not
+// an account exists (an unknown address becomes an account at its first successful verify).
+// Mail is sent by a background queue, so neither the mail server's speed nor its errors show
+// in the answer. BenchmarkSendVerification measures both cases.
+//
+// Rate limits (Config.Limits: per address and per client IP for codes, per IP for guesses,
+// per user for second-factor guesses) are token buckets in each replica's memory: N replicas
+// allow up to N times as much. The five-guess cap is kept in the store and is global.
+//
+// The client IP is the TCP peer's address. X-Forwarded-For is read only when the peer is a
+// trusted proxy (LAUNCHPAD_TRUSTED_PROXIES), from the right, skipping trusted proxies;
+// otherwise it is ignored, since any client can write it.
+//
+// # Sessions
+//
+// Access tokens are JWTs (HS256, github.com/golang-jwt/jwt/v5) under a key derived from
+// PLATFORM_SECRET ("session-signing"), with kid, iss, aud, sub, iat and exp, valid 15 minutes;
+// any other algorithm is refused. Refresh tokens are 32 random bytes, stored as SHA-256,
+// rotated on every use; a spent token presented again revokes its whole family and is
+// audited (auth.refresh_reuse). With PLATFORM_SECRET_PREVIOUS set, tokens and codes issued
+// under the previous secret stay valid, so a rotation signs nobody out.
+//
+// # Audit
+//
+// Sign-ins, bursts of failed attempts (one event at the third), lock-outs, MFA changes,
+// refresh-token reuse, logouts and new devices are appended to the user's hash-chained
+// stream (failures against an address without an account go to the platform stream). An
+// action whose audit event cannot be written fails.
+package controlplane
