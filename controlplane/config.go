@@ -183,3 +183,16 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// String shows the configuration with the admin token redacted, so a Config that reaches a
+// log line or an error leaks nothing.
+func (c Config) String() string {
+	type plain Config // no String method: no recursion
+	if c.AdminToken != "" {
+		c.AdminToken = "[redacted]"
+	}
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -425,5 +426,14 @@ func TestErrorStatusTable(t *testing.T) {
 	env.srv.writeError(rec, httptest.NewRequest("GET", "/", nil), errors.New("pq: password=hunter2 rejected"))
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "hunter2") {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestConfigStringRedactsTheAdminToken(t *testing.T) {
+	c := Config{AdminToken: "very-secret-admin-token-0123456789-abcdef", Addr: "127.0.0.1:1"}
+	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), fmt.Sprint(&serveConfig{Config: c, secret: "platform-secret-value"})} {
+		if strings.Contains(s, "very-secret") || strings.Contains(s, "platform-secret-value") || !strings.Contains(s, "127.0.0.1:1") {
+			t.Errorf("leaks or loses fields: %s", s)
+		}
 	}
 }
