@@ -110,10 +110,7 @@ func (s *Store) atomically(ctx context.Context, what string, attempt func(b *bat
 	for i := 1; ; i++ {
 		retry, err := s.attemptOnce(ctx, attempt)
 		if !retry {
-			if _, fromFirestore := status.FromError(err); err != nil && fromFirestore {
-				return storeError(err, what)
-			}
-			return err // nil, coded, or the caller's own error (an update function's), unchanged
+			return s.outcome(err, what)
 		}
 		if i == maxAttempts {
 			return wrap(launchpad.Errorf(launchpad.ECONFLICT, "too many concurrent changes (%s); try again", what), err)
@@ -126,6 +123,15 @@ func (s *Store) atomically(ctx context.Context, what string, attempt func(b *bat
 		}
 		pause = min(2*pause, 100*time.Millisecond)
 	}
+}
+
+// outcome is the error atomically returns for err: Firestore's errors coded by storeError;
+// nil, coded errors and the caller's own (an update function's) unchanged.
+func (s *Store) outcome(err error, what string) error {
+	if _, fromFirestore := status.FromError(err); err != nil && fromFirestore {
+		return storeError(err, what)
+	}
+	return err
 }
 
 // attemptOnce runs attempt and commits its batch; retry reports a lost race or stale reads.

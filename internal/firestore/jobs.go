@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -98,9 +99,17 @@ func (s *Store) keyLockRef(key string) *firestore.DocumentRef { return s.doc(s.c
 // EnqueueJob stores j as queued and returns it; with j.Supersede, queued jobs of the same Kind
 // and Key become superseded in the same commit.
 func (s *Store) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Job, error) {
+	c, err := s.newJob(j, s.clock())
+	if err != nil {
+		return nil, err
+	}
 	var out *launchpad.Job
-	err := s.atomically(ctx, "enqueue job", func(b *batch) (err error) {
-		out, err = s.enqueue(ctx, b, j, s.clock())
+	err = s.atomically(ctx, "enqueue job", func(b *batch) error {
+		snaps, err := s.getAll(ctx, s.enqueueRefs(c)...)
+		if err != nil {
+			return err
+		}
+		out, err = s.enqueue(ctx, b, c, snaps[0], snaps[1])
 		return err
 	})
 	if err != nil {
@@ -109,8 +118,8 @@ func (s *Store) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Jo
 	return out, nil
 }
 
-// enqueue reads what enqueueing j depends on and adds its writes to b.
-func (s *Store) enqueue(ctx context.Context, b *batch, j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
+// newJob returns a copy of j as EnqueueJob stores it: queued, with its defaults.
+func (s *Store) newJob(j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
 	c := *j
 	switch {
 	case c.Kind == "":
@@ -135,19 +144,24 @@ func (s *Store) enqueue(ctx context.Context, b *batch, j *launchpad.Job, now tim
 	}
 	c.Status, c.Attempts = launchpad.JobQueued, 0
 	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
+	return &c, nil
+}
 
-	queueRef := s.doc(s.col.jobQueues, compositeID(c.Kind, c.Key))
-	snaps, err := s.getAll(ctx, s.jobRef(c.ID), queueRef)
-	if err != nil {
-		return nil, err
-	}
-	jobSnap, queueSnap := snaps[0], snaps[1]
+// enqueueRefs are the documents enqueueing c reads: the job's own (its id must be free) and
+// the queue document of its kind and key.
+func (s *Store) enqueueRefs(c *launchpad.Job) []*firestore.DocumentRef {
+	return []*firestore.DocumentRef{s.jobRef(c.ID), s.doc(s.col.jobQueues, compositeID(c.Kind, c.Key))}
+}
+
+// enqueue adds to b the writes that enqueue c (from newJob), given the enqueueRefs as read.
+func (s *Store) enqueue(ctx context.Context, b *batch, c *launchpad.Job, jobSnap, queueSnap *firestore.DocumentSnapshot) (*launchpad.Job, error) {
 	if jobSnap.Exists() {
 		return nil, taken("job", c.ID)
 	}
+	now := s.clock()
 	if c.Supersede {
-		// Every enqueue of this kind and key writes queueRef, so no queued job of it can appear
-		// between this query and the commit without failing the commit's precondition.
+		// Every enqueue of this kind and key writes the queue document, so no queued job of
+		// it can appear between this query and the commit without failing the commit.
 		queued, err := s.client.Collection(s.col.jobs).Where("kind", "==", c.Kind).Where("key", "==", c.Key).
 			Where("status", "==", launchpad.JobQueued).Documents(ctx).GetAll()
 		if err != nil {
@@ -163,15 +177,16 @@ func (s *Store) enqueue(ctx context.Context, b *batch, j *launchpad.Job, now tim
 		}
 	}
 	b.put(queueSnap, &queueDoc{Kind: c.Kind, Key: c.Key, LastJobID: c.ID, UpdatedAt: ts(now)})
-	doc := jobKind.encode(&c)
+	doc := jobKind.encode(c)
 	b.create(jobSnap.Ref, doc)
 	return jobKind.decode(doc), nil
 }
 
 // ClaimJob takes the oldest runnable job (by CreatedAt) of the given kinds for c.Worker. It
 // walks unfinished jobs oldest first and tries to claim each runnable one with a commit that
-// is conditional on the job and its key's lock being unchanged since read: of any number of
-// concurrent claimers, in any number of processes, exactly one gets a given job. Expired jobs
+// is conditional on the job (as the walk read it) and its key's lock being unchanged: of any
+// number of concurrent claimers, in any number of processes, exactly one gets a given job, and
+// a claimer that loses a job to another moves on to the next instead of waiting. Expired jobs
 // without attempts left are marked failed on the way.
 func (s *Store) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
 	if c.Worker == "" || c.Lease <= 0 {
@@ -184,6 +199,7 @@ func (s *Store) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.
 	it := s.client.Collection(s.col.jobs).Where("pendingSince", ">=", time.Time{}).
 		OrderBy("pendingSince", firestore.Asc).Documents(ctx)
 	defer it.Stop()
+	skip := 0 // after a lost race, runnable jobs to pass over so that the losers spread out
 	for {
 		snap, err := it.Next()
 		if err == iterator.Done {
@@ -199,9 +215,17 @@ func (s *Store) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.
 		if len(c.Kinds) > 0 && !slices.Contains(c.Kinds, j.Kind) || !runnable(j, now) {
 			continue
 		}
-		got, err := s.claim(ctx, snap.Ref, c, now)
+		if skip > 0 {
+			skip--
+			continue
+		}
+		got, lost, err := s.claim(ctx, snap, j, c, now)
 		if err != nil || got != nil {
 			return got, err
+		}
+		if lost {
+			// The claimers that lost this job would all try the next one together.
+			skip = rand.IntN(4)
 		}
 	}
 }
@@ -218,36 +242,21 @@ func runnable(j *launchpad.Job, now time.Time) bool {
 	return false
 }
 
-// claim tries to take the job at ref; nil, nil when it is no longer claimable (another worker
-// took it, its key is busy, or it ran out of attempts and was marked failed).
-func (s *Store) claim(ctx context.Context, ref *firestore.DocumentRef, c launchpad.JobClaim, now time.Time) (*launchpad.Job, error) {
+// claim tries once to take job j, read as jobSnap. No job and no error when it cannot be had:
+// another claimer changed it first (lost), its key is busy, or it ran out of attempts and was
+// marked failed.
+func (s *Store) claim(ctx context.Context, jobSnap *firestore.DocumentSnapshot, j *launchpad.Job, c launchpad.JobClaim, now time.Time) (claimed *launchpad.Job, lost bool, err error) {
 	var out *launchpad.Job
-	err := s.atomically(ctx, "claim job", func(b *batch) error {
-		out = nil
-		jobSnap, err := s.get(ctx, ref)
-		if err != nil {
-			return err
-		}
-		if !jobSnap.Exists() {
-			return nil
-		}
-		j, err := jobKind.fromSnap(jobSnap)
-		if err != nil {
-			return err
-		}
-		if !runnable(j, now) {
-			return nil
-		}
+	lost, err = s.attemptOnce(ctx, func(b *batch) error {
 		var lockSnap *firestore.DocumentSnapshot
 		var lock keyLockDoc
 		if j.Key != "" {
+			var err error
 			if lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
 				return err
 			}
-			if lockSnap.Exists() {
-				if err := lockSnap.DataTo(&lock); err != nil {
-					return err
-				}
+			if lock, err = lockOf(lockSnap); err != nil {
+				return err
 			}
 		}
 		if j.Status == launchpad.JobRunning && j.Attempts >= j.MaxAttempts {
@@ -277,10 +286,13 @@ func (s *Store) claim(ctx context.Context, ref *firestore.DocumentRef, c launchp
 		out = jobKind.decode(doc)
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	switch {
+	case lost:
+		return nil, true, nil // someone else changed the job or its key first
+	case err != nil:
+		return nil, false, s.outcome(err, "claim job")
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // heldJob reads job id and its key's lock, and checks that worker still holds the job:

@@ -20,7 +20,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("LAUNCHPAD_FIRESTORE_HELPER") != "" {
+	if os.Getenv(helperEnv) != "" {
 		// A worker process of the two-process test: its parent passes the emulator's address.
 		emulatorHost = os.Getenv(emulator.EnvHost)
 		os.Exit(m.Run())

@@ -54,23 +54,31 @@ func (s *Store) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent
 	if len(ev.Payload) > maxBlobField {
 		return false, launchpad.Errorf(launchpad.EINVALID, "Stripe event %s has a %d-byte payload; the Firestore store keeps payloads up to %d bytes", truncate(ev.ID, 100), len(ev.Payload), maxBlobField)
 	}
-	now := s.clock()
 	c := *ev
 	c.ReceivedAt = s.orNow(c.ReceivedAt)
 	doc := stripeEventKind.encode(&c)
+	var next *launchpad.Job
+	refs := []*firestore.DocumentRef{stripeEventKind.ref(s, c.ID)}
+	if job != nil {
+		var err error
+		if next, err = s.newJob(job, s.clock()); err != nil {
+			return false, err
+		}
+		refs = append(refs, s.enqueueRefs(next)...)
+	}
 	var recorded bool
 	err := s.atomically(ctx, "record Stripe event", func(b *batch) error {
 		recorded = false
-		snap, err := s.get(ctx, stripeEventKind.ref(s, c.ID))
+		snaps, err := s.getAll(ctx, refs...)
 		if err != nil {
 			return err
 		}
-		if snap.Exists() {
+		if snaps[0].Exists() {
 			return nil // a duplicate delivery: nothing written, nothing enqueued
 		}
-		b.create(snap.Ref, doc)
-		if job != nil {
-			if _, err := s.enqueue(ctx, b, job, now); err != nil {
+		b.create(snaps[0].Ref, doc)
+		if next != nil {
+			if _, err := s.enqueue(ctx, b, next, snaps[1], snaps[2]); err != nil {
 				return err
 			}
 		}

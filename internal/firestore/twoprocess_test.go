@@ -1,0 +1,303 @@
+package firestore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/firestore/emulator"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// The two-process test (issue 5 §4): this test binary runs itself twice more as worker
+// processes, each with its own Store (own client, own connections) on one emulator project.
+// Both receive all 200 Stripe events and race to record them and to process their jobs; then
+// both race to claim 50 apply jobs. Nothing is shared between them but Firestore.
+const (
+	helperEnv        = "LAUNCHPAD_FIRESTORE_HELPER" // the worker's name; set only in workers
+	helperProjectEnv = "LAUNCHPAD_FIRESTORE_HELPER_PROJECT"
+	helperStartEnv   = "LAUNCHPAD_FIRESTORE_HELPER_START" // Unix ms at which both start
+	resultPrefix     = "LPRESULT "
+
+	twoProcEvents = 200
+	twoProcJobs   = 50
+)
+
+// workerResult is one line a worker reports on stdout.
+type workerResult struct {
+	Worker string `json:"worker"`
+	Op     string `json:"op"` // recorded, claimed, finished, error, phase
+	ID     string `json:"id"` // event id or job id
+	Key    string `json:"key,omitempty"`
+	Err    string `json:"err,omitempty"`
+}
+
+func TestTwoProcessesShareOneFirestore(t *testing.T) {
+	project := newProject(t)
+	s := openStore(t, project, Options{})
+	ctx := t.Context()
+	start := time.Now()
+
+	// The 50 apply jobs both workers will race for, each with its own key.
+	applyJobs := map[string]bool{}
+	for i := range twoProcJobs {
+		j, err := s.EnqueueJob(ctx, &launchpad.Job{Kind: launchpad.JobApply, Key: fmt.Sprintf("user-%02d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		applyJobs[j.ID] = true
+	}
+
+	startAt := time.Now().Add(1500 * time.Millisecond).UnixMilli() // both processes are up by then
+	var wg sync.WaitGroup
+	outputs := make([][]byte, 2)
+	errs := make([]error, 2)
+	for i, name := range []string{"proc-a", "proc-b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+			cmd.Env = append(os.Environ(),
+				helperEnv+"="+name,
+				helperProjectEnv+"="+project,
+				helperStartEnv+"="+strconv.FormatInt(startAt, 10),
+				emulator.EnvHost+"="+emulatorHost)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			outputs[i], errs[i] = cmd.Output()
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("worker %s: %v\n%s\n%s", name, errs[i], outputs[i], stderr.Bytes())
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	recorded := map[string][]string{} // event id → workers that recorded it
+	claimed := map[string][]string{}  // job id → workers that claimed it
+	finished := map[string][]string{} // job id → workers that finished it
+	jobKey := map[string]string{}
+	for _, out := range outputs {
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			line, ok := strings.CutPrefix(sc.Text(), resultPrefix)
+			if !ok {
+				continue
+			}
+			var r workerResult
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("bad worker line %q: %v", line, err)
+			}
+			switch r.Op {
+			case "recorded":
+				recorded[r.ID] = append(recorded[r.ID], r.Worker)
+			case "claimed":
+				claimed[r.ID] = append(claimed[r.ID], r.Worker)
+				jobKey[r.ID] = r.Key
+			case "finished":
+				finished[r.ID] = append(finished[r.ID], r.Worker)
+			case "phase":
+				t.Logf("%s: %s after %s", r.Worker, r.ID, r.Key)
+			case "error":
+				t.Errorf("worker %s: %s: %s", r.Worker, r.ID, r.Err)
+			}
+		}
+	}
+
+	// Every event recorded exactly once, by one of the two processes.
+	byWorker := map[string]int{}
+	for i := range twoProcEvents {
+		id := eventID(i)
+		if len(recorded[id]) != 1 {
+			t.Errorf("event %s was recorded %d times (by %v), want exactly once", id, len(recorded[id]), recorded[id])
+		}
+		for _, w := range recorded[id] {
+			byWorker[w]++
+		}
+	}
+	// Exactly one job per event, claimed once and finished once; every apply job claimed once.
+	eventJobs, err := s.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobStripeEvent, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eventJobs) != twoProcEvents {
+		t.Errorf("%d stripe_event jobs stored, want one per event (%d)", len(eventJobs), twoProcEvents)
+	}
+	perEvent := map[string]int{}
+	for _, j := range eventJobs {
+		perEvent[j.Key]++
+		if j.Status != launchpad.JobSucceeded || j.Attempts != 1 {
+			t.Errorf("job %s of event %s is %s after %d attempts, want succeeded after 1", j.ID, j.Key, j.Status, j.Attempts)
+		}
+		if len(claimed[j.ID]) != 1 || len(finished[j.ID]) != 1 {
+			t.Errorf("job %s of event %s was claimed by %v and finished by %v, want exactly once each", j.ID, j.Key, claimed[j.ID], finished[j.ID])
+		}
+	}
+	for i := range twoProcEvents {
+		if perEvent[eventID(i)] != 1 {
+			t.Errorf("event %s has %d jobs, want 1", eventID(i), perEvent[eventID(i)])
+		}
+	}
+	claimsOf := map[string]int{}
+	for id := range applyJobs {
+		if len(claimed[id]) != 1 {
+			t.Errorf("apply job %s was claimed %d times (by %v), want exactly once", id, len(claimed[id]), claimed[id])
+		}
+		for _, w := range claimed[id] {
+			claimsOf[w]++
+		}
+	}
+	t.Logf("two processes, one emulator: %d events recorded (%v per process), %d event jobs and %d apply jobs (%v per process) each claimed once, in %s",
+		twoProcEvents, byWorker, len(eventJobs), twoProcJobs, claimsOf, time.Since(start).Round(time.Millisecond))
+}
+
+func eventID(i int) string { return fmt.Sprintf("evt_twoproc_%03d", i) }
+
+// TestHelperProcess is a worker of TestTwoProcessesShareOneFirestore; it does nothing unless
+// that test started it.
+func TestHelperProcess(t *testing.T) {
+	name := os.Getenv(helperEnv)
+	if name == "" {
+		t.Skip("a worker process of TestTwoProcessesShareOneFirestore, run only by it")
+	}
+	s := openStore(t, os.Getenv(helperProjectEnv), Options{})
+	ctx := t.Context()
+	var mu sync.Mutex
+	enc := json.NewEncoder(os.Stdout)
+	report := func(r workerResult) {
+		r.Worker = name
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprint(os.Stdout, resultPrefix)
+		_ = enc.Encode(r)
+	}
+
+	startAt, _ := strconv.ParseInt(os.Getenv(helperStartEnv), 10, 64)
+	time.Sleep(time.Until(time.UnixMilli(startAt)))
+
+	// Phase 1: both processes, started together, claim the apply jobs the parent enqueued until
+	// none is left.
+	var claimers sync.WaitGroup
+	for p := range 4 {
+		claimers.Add(1)
+		go func() {
+			defer claimers.Done()
+			worker := fmt.Sprintf("%s/apply-%d", name, p)
+			for {
+				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobApply}, Lease: 5 * time.Minute, Now: time.Now()})
+				switch launchpad.ErrorCode(err) {
+				case "":
+					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
+				case launchpad.ECONFLICT:
+				case launchpad.ENOTFOUND:
+					return
+				default:
+					report(workerResult{Op: "error", ID: "claim apply", Err: err.Error()})
+					return
+				}
+			}
+		}()
+	}
+	claimers.Wait()
+	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+	// Phase 2: deliver every event (8 concurrent deliveries) while 4 workers process jobs.
+	var delivered sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		delivered.Add(1)
+		go func() {
+			defer delivered.Done()
+			for i := range next {
+				id := eventID(i)
+				ev := &launchpad.StripeEvent{ID: id, Type: "customer.subscription.updated", Payload: []byte(`{"id":"` + id + `"}`)}
+				ok, err := s.RecordStripeEvent(ctx, ev, &launchpad.Job{Kind: launchpad.JobStripeEvent, Key: id, Payload: []byte(id)})
+				switch {
+				case err != nil:
+					report(workerResult{Op: "error", ID: id, Err: err.Error()})
+				case ok:
+					report(workerResult{Op: "recorded", ID: id})
+				}
+			}
+		}()
+	}
+	deliveriesDone := make(chan struct{})
+	go func() {
+		for i := range twoProcEvents {
+			next <- i
+		}
+		close(next)
+		delivered.Wait()
+		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+		close(deliveriesDone)
+	}()
+	var processors sync.WaitGroup
+	for p := range 4 {
+		processors.Add(1)
+		go func() {
+			defer processors.Done()
+			worker := fmt.Sprintf("%s/%d", name, p)
+			for {
+				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobStripeEvent}, Lease: 5 * time.Minute, Now: time.Now()})
+				switch launchpad.ErrorCode(err) {
+				case "":
+					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
+					if _, err := s.FinishJob(ctx, j.ID, worker, launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
+						report(workerResult{Op: "error", ID: j.ID, Err: err.Error()})
+					} else {
+						report(workerResult{Op: "finished", ID: j.ID, Key: j.Key})
+					}
+					continue
+				case launchpad.ECONFLICT:
+					continue
+				case launchpad.ENOTFOUND:
+				default:
+					report(workerResult{Op: "error", ID: "claim", Err: err.Error()})
+					return
+				}
+				// Nothing runnable now: done once this process delivered everything and no job
+				// of any process is left unfinished.
+				select {
+				case <-deliveriesDone:
+					if done, err := eventJobsDone(ctx, s); err != nil {
+						report(workerResult{Op: "error", ID: "check", Err: err.Error()})
+						return
+					} else if done {
+						return
+					}
+				default:
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+	}
+	processors.Wait()
+	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+
+}
+
+// eventJobsDone reports whether every event has its job and none is queued or running.
+func eventJobsDone(ctx context.Context, s *Store) (bool, error) {
+	all, err := s.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobStripeEvent, Limit: 1000})
+	if err != nil || len(all) < twoProcEvents {
+		return false, err
+	}
+	for _, j := range all {
+		if j.Status == launchpad.JobQueued || j.Status == launchpad.JobRunning {
+			return false, nil
+		}
+	}
+	return true, nil
+}
