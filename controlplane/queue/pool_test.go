@@ -299,11 +299,12 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	fin := newFinished()
 	release := make(chan struct{})
 	started := make(chan struct{})
+	var startOnce sync.Once
 	startPool(t, queue.Config{
-		Store: s, Lease: 300 * time.Millisecond, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
+		Store: s, Lease: time.Second, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
 		WorkerID: "a", OnFinished: fin.hook,
 		Handlers: map[string]queue.Handler{testKind: func(ctx context.Context, _ *launchpad.Job) (launchpad.PlanSummary, error) {
-			close(started)
+			startOnce.Do(func() { close(started) })
 			select {
 			case <-release:
 				return launchpad.PlanSummary{}, nil
@@ -317,17 +318,21 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	// A second pool polls the same store from now on; it must never get the job.
 	var stolen atomic.Int32
 	startPool(t, queue.Config{
-		Store: s, Lease: 300 * time.Millisecond, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
+		Store: s, Lease: time.Second, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
 		WorkerID: "b",
 		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
 			stolen.Add(1)
 			return launchpad.PlanSummary{}, nil
 		}},
 	})
-	// Run for several lease lengths.
-	time.Sleep(1200 * time.Millisecond)
+	// Run for several lease lengths (the lease is short, but ten heartbeats fit in it, so a
+	// loaded machine does not lose it).
+	time.Sleep(3500 * time.Millisecond)
 	close(release)
 	j := fin.wait(t, "the long job")
+	if j == nil {
+		t.Fatal("the long job's outcome could not be recorded: its lease was lost despite the heartbeats")
+	}
 	if j.ID != job.ID || j.Status != launchpad.JobSucceeded || j.Attempts != 1 || stolen.Load() != 0 {
 		t.Fatalf("long job: %s %q after %d attempts, %d runs by the other pool; want succeeded after 1 attempt, 0 stolen", j.ID, j.Status, j.Attempts, stolen.Load())
 	}
