@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/firestore"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
@@ -101,7 +102,12 @@ func Open(ctx context.Context, url string) (launchpad.Store, error) {
 	}
 	switch t.Backend {
 	case Firestore:
-		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "LAUNCHPAD_STORE %s: the Firestore store is not built into this version yet; use a sqlite:// store", t)
+		// Honours FIRESTORE_EMULATOR_HOST; otherwise Application Default Credentials.
+		fs, err := firestore.Open(ctx, t.ProjectID, firestore.Options{})
+		if err != nil {
+			return nil, err // not a nil *firestore.Store inside a non-nil Store
+		}
+		return fs, nil
 	default:
 		db, err := sqlite.Open(ctx, t.Path, sqlite.Options{})
 		if err != nil {

@@ -1,11 +1,14 @@
 package store_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/firestore"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
@@ -132,19 +135,7 @@ func TestOpenRelativeAndDefault(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	s, err := store.Open(t.Context(), "firestore://my-project-123")
-	if err == nil {
-		s.Close()
-		t.Fatal("Open(firestore://…) succeeded, but the Firestore store is not built in yet")
-	}
-	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "not built into this version yet") {
-		t.Fatalf("Open(firestore://…) = %v", err)
-	}
-	if s != nil {
-		t.Fatal("Open returned a non-nil store with an error")
-	}
-
-	s, err = store.Open(t.Context(), "mysql://x")
+	s, err := store.Open(t.Context(), "mysql://x")
 	if launchpad.ErrorCode(err) != launchpad.EINVALID || s != nil {
 		t.Fatalf("Open(mysql://x) = %v, %v; want a nil store and EINVALID", s, err)
 	}
@@ -157,5 +148,26 @@ func TestOpenErrors(t *testing.T) {
 	s, err = store.Open(t.Context(), path)
 	if launchpad.ErrorCode(err) != launchpad.EINVALID || s != nil {
 		t.Fatalf("Open(a text file) = %v, %v; want a nil store and EINVALID", s, err)
+	}
+}
+
+// TestOpenFirestore checks that firestore://PROJECT_ID opens the Firestore store and that it
+// honours FIRESTORE_EMULATOR_HOST: pointed at a port where nothing listens, the store opens
+// (connections are made lazily) and Ping reports EUNAVAILABLE. The store itself is tested
+// against the real emulator in internal/firestore.
+func TestOpenFirestore(t *testing.T) {
+	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
+	s, err := store.Open(t.Context(), "firestore://my-project-123")
+	if err != nil {
+		t.Fatalf("Open(firestore://my-project-123) = %v", err)
+	}
+	defer s.Close()
+	if _, ok := s.(*firestore.Store); !ok {
+		t.Fatalf("Open(firestore://…) returned a %T, want *firestore.Store", s)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
+		t.Fatalf("Ping of a Firestore emulator that is not there = %v, want %s", err, launchpad.EUNAVAILABLE)
 	}
 }
