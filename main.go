@@ -24,6 +24,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/provider"
 )
@@ -42,10 +43,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":         {"run the control plane", notBuilt("serve", "the control plane")},
+		"serve":         {"run the control plane", controlplane.RunServe},
 		"sandbox":       {"run the Fly and OpenRouter API simulators on loopback", sim.RunSandbox},
 		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", notBuilt("rotate-secret", "secret rotation")},
-		"audit":         {"print, follow and verify the audit log", notBuilt("audit", "the audit log")},
+		"audit":         {"print, follow and verify the audit log", controlplane.RunAudit},
 		"version":       {"print the version", runVersion},
 	}
 }
