@@ -128,7 +128,7 @@ func (r *Runner) apply(ctx context.Context, job *launchpad.Job, d Desired, jl *j
 	if err != nil {
 		return summary, err
 	}
-	return t.planAndApply(ctx, jl)
+	return t.planAndApply(ctx, jl, log)
 }
 
 // workDir returns DataDir/workspaces/<user id>, creating it. The id is checked first so that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,29 +28,43 @@ var systemEnvVars = []string{
 	"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
 }
 
-// tofuRun drives tofu in one work directory through terraform-exec.
+// tofuRun drives tofu in one work directory through terraform-exec: tf for the commands
+// whose output goes to the job log, quiet for `show -json` (a JSON plan holds sensitive
+// values in the clear, so it must not reach the log).
 type tofuRun struct {
-	tf  *tfexec.Terraform
-	out io.Writer
+	tf, quiet *tfexec.Terraform
 }
 
-// tofu returns a terraform-exec handle on dir whose output goes to out. On cancellation
-// terraform-exec sends tofu SIGINT (tofu stops its providers and writes its state) and kills
-// it if it is still running CancelGrace later.
+// tofu returns terraform-exec handles on dir. On cancellation terraform-exec sends tofu
+// SIGINT (tofu stops its providers and writes its state) and kills it if it is still running
+// CancelGrace later.
 func (r *Runner) tofu(dir string, out io.Writer) (*tofuRun, error) {
-	tf, err := tfexec.NewTerraform(dir, r.cfg.Tofu)
+	mk := func(out io.Writer) (*tfexec.Terraform, error) {
+		tf, err := tfexec.NewTerraform(dir, r.cfg.Tofu)
+		if err != nil {
+			return nil, err
+		}
+		if err := tf.SetEnv(r.env(dir)); err != nil {
+			return nil, err
+		}
+		if err := tf.SetWaitDelay(r.cfg.CancelGrace); err != nil {
+			return nil, err
+		}
+		if out != nil {
+			tf.SetStdout(out)
+			tf.SetStderr(out)
+		}
+		return tf, nil
+	}
+	tf, err := mk(out)
 	if err != nil {
 		return nil, err
 	}
-	if err := tf.SetEnv(r.env(dir)); err != nil {
+	quiet, err := mk(nil)
+	if err != nil {
 		return nil, err
 	}
-	if err := tf.SetWaitDelay(r.cfg.CancelGrace); err != nil {
-		return nil, err
-	}
-	tf.SetStdout(out)
-	tf.SetStderr(out)
-	return &tofuRun{tf: tf, out: out}, nil
+	return &tofuRun{tf: tf, quiet: quiet}, nil
 }
 
 // env is tofu's whole environment: the system variables, the provider's settings, and a CLI
@@ -69,33 +84,41 @@ func (r *Runner) env(dir string) map[string]string {
 	return env
 }
 
-// planAndApply runs `plan -out`, reads the plan's summary with `show -json`, and applies
-// that very plan when it changes anything. No `init` is needed: the launchpad provider comes
-// from dev_overrides and terraform_data is built in, so nothing is downloaded.
-func (t *tofuRun) planAndApply(ctx context.Context, jl *jobLog) (launchpad.PlanSummary, error) {
+// planAndApply runs `plan -out` and, when the plan changes anything, applies that very plan
+// while `show -json` of it (run at the same time: both only read the plan file) gives the
+// summary. No `init` is needed: the launchpad provider comes from dev_overrides and
+// terraform_data is built in, so nothing is downloaded.
+func (t *tofuRun) planAndApply(ctx context.Context, jl *jobLog, log *slog.Logger) (launchpad.PlanSummary, error) {
 	var summary launchpad.PlanSummary
 	jl.Printf("tofu plan -out=%s", planFile)
 	changes, err := t.tf.Plan(ctx, tfexec.Out(planFile))
 	if err != nil {
 		return summary, tofuError(ctx, "plan", err)
 	}
-	// The JSON plan holds sensitive values in the clear: it must not reach the job log.
-	t.tf.SetStdout(io.Discard)
-	t.tf.SetStderr(io.Discard)
-	plan, err := t.tf.ShowPlanFile(ctx, planFile)
-	t.tf.SetStdout(t.out)
-	t.tf.SetStderr(t.out)
-	if err != nil {
-		return summary, tofuError(ctx, "show", err)
-	}
-	summary = Summarize(plan)
 	if !changes {
 		jl.Printf("no changes; nothing to apply")
 		return summary, nil
 	}
+	type shown struct {
+		plan *tfjson.Plan
+		err  error
+	}
+	show := make(chan shown, 1)
+	go func() {
+		p, err := t.quiet.ShowPlanFile(ctx, planFile)
+		show <- shown{p, err}
+	}()
 	jl.Printf("tofu apply %s", planFile)
-	if err := t.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
-		return summary, tofuError(ctx, "apply", err)
+	applyErr := t.tf.Apply(ctx, tfexec.DirOrPlan(planFile))
+	if s := <-show; s.err != nil {
+		// The summary is a record, not a step of the apply: its loss is logged, not fatal.
+		log.Warn("reading the plan's summary (tofu show -json) failed", "error", s.err)
+		jl.Printf("the plan's summary could not be read (tofu show -json failed)")
+	} else {
+		summary = Summarize(s.plan)
+	}
+	if applyErr != nil {
+		return summary, tofuError(ctx, "apply", applyErr)
 	}
 	return summary, nil
 }
