@@ -82,6 +82,39 @@ func WorkersFromEnv(getenv func(string) string) (int, error) {
 	return n, nil
 }
 
+// EnvConfig reads the pool's settings from the environment: LAUNCHPAD_WORKERS (default 2),
+// LAUNCHPAD_JOB_LEASE (default 2m; how soon a dead replica's job is taken over) and
+// LAUNCHPAD_JOB_SHUTDOWN_GRACE (default 30s; how long running applies may finish on
+// shutdown before they are interrupted). Store, Handlers and the rest are left for the
+// caller. The error lists every invalid setting.
+func EnvConfig(getenv func(string) string) (Config, error) {
+	var c Config
+	var problems []error
+	var err error
+	if c.Workers, err = WorkersFromEnv(getenv); err != nil {
+		problems = append(problems, err)
+	}
+	if c.Lease, err = durationFromEnv(getenv, "LAUNCHPAD_JOB_LEASE", DefaultLease, 10*time.Second, time.Hour); err != nil {
+		problems = append(problems, err)
+	}
+	if c.ShutdownGrace, err = durationFromEnv(getenv, "LAUNCHPAD_JOB_SHUTDOWN_GRACE", DefaultShutdownGrace, time.Second, time.Hour); err != nil {
+		problems = append(problems, err)
+	}
+	return c, errors.Join(problems...)
+}
+
+func durationFromEnv(getenv func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s=%q is not valid: use a duration from %s to %s such as %s (default %s)", name, truncate(v, 20), lo, hi, def, def)
+	}
+	return d, nil
+}
+
 // withDefaults returns c with every zero field set, or an error naming what is wrong.
 func (c Config) withDefaults() (Config, error) {
 	var problems []error

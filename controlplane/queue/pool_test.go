@@ -513,6 +513,22 @@ func TestWorkersFromEnv(t *testing.T) {
 	}
 }
 
+func TestEnvConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := queue.EnvConfig(env(nil))
+	if err != nil || c.Workers != 2 || c.Lease != 2*time.Minute || c.ShutdownGrace != 30*time.Second {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	c, err = queue.EnvConfig(env(map[string]string{"LAUNCHPAD_WORKERS": "4", "LAUNCHPAD_JOB_LEASE": "30s", "LAUNCHPAD_JOB_SHUTDOWN_GRACE": "2m"}))
+	if err != nil || c.Workers != 4 || c.Lease != 30*time.Second || c.ShutdownGrace != 2*time.Minute {
+		t.Fatalf("set: %+v, %v", c, err)
+	}
+	_, err = queue.EnvConfig(env(map[string]string{"LAUNCHPAD_WORKERS": "x", "LAUNCHPAD_JOB_LEASE": "1s", "LAUNCHPAD_JOB_SHUTDOWN_GRACE": "soon"}))
+	if err == nil || !containsAll(err.Error(), "LAUNCHPAD_WORKERS", "LAUNCHPAD_JOB_LEASE", "LAUNCHPAD_JOB_SHUTDOWN_GRACE") {
+		t.Fatalf("bad settings: %v; want each named", err)
+	}
+}
+
 func TestNewRefusesABadConfig(t *testing.T) {
 	_, err := queue.New(queue.Config{Lease: time.Second, Heartbeat: 2 * time.Second})
 	if err == nil || !containsAll(err.Error(), "Store is nil", "Handlers is empty", "shorter than Lease") {
