@@ -2,13 +2,16 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -210,5 +213,106 @@ func (w *e2eWorld) checkKeyLimit(t *testing.T, limit float64) {
 	}
 	if len(live) != 1 || live[0].Limit == nil || *live[0].Limit != limit {
 		t.Fatalf("OpenRouter keys %+v; want one live key with limit %g", live, limit)
+	}
+}
+
+// cutOff is a job store that stops answering once cut, as for a worker whose process died:
+// its job is neither heartbeaten nor finished.
+type cutOff struct {
+	launchpad.JobStore
+	cut atomic.Bool
+}
+
+var errCut = errors.New("this worker's process is gone")
+
+func (c *cutOff) ClaimJob(ctx context.Context, cl launchpad.JobClaim) (*launchpad.Job, error) {
+	if c.cut.Load() {
+		return nil, errCut
+	}
+	return c.JobStore.ClaimJob(ctx, cl)
+}
+
+func (c *cutOff) HeartbeatJob(ctx context.Context, id, w string, l time.Duration, now time.Time) error {
+	if c.cut.Load() {
+		return errCut
+	}
+	return c.JobStore.HeartbeatJob(ctx, id, w, l, now)
+}
+
+func (c *cutOff) FinishJob(ctx context.Context, id, w string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
+	if c.cut.Load() {
+		return nil, errCut
+	}
+	return c.JobStore.FinishJob(ctx, id, w, r, now)
+}
+
+// TestAWorkerKilledMidApplyLosesNothing kills a worker while tofu is creating the tenant
+// (its job context is cancelled and it never reaches the store again), then shows another
+// worker reclaiming the job after the lease and converging the tenant, with the state of
+// the interrupted run saved and no duplicate left on the simulators.
+func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
+	w := newE2EWorld(t)
+	const user = "carol03"
+	// Slow Fly down so that the kill lands in the middle of the tenant's creation.
+	w.fly.Sim.SetFaults(sim.Faults{Latency: 150 * time.Millisecond})
+	job, err := w.store.EnqueueJob(t.Context(), &launchpad.Job{Kind: launchpad.JobApply, Key: user, Payload: runner.Desired{UserID: user, Plan: "starter"}.Payload()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dying := &cutOff{JobStore: w.store}
+	poolA, err := queue.New(queue.Config{Store: dying, Workers: 1, WorkerID: "a", Poll: 50 * time.Millisecond, ShutdownGrace: 10 * time.Millisecond,
+		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxA, killA := context.WithCancel(context.Background())
+	doneA := make(chan struct{})
+	go func() { defer close(doneA); poolA.Run(ctxA) }()
+
+	waitForLog(t, w.store, job.ID, "launchpad_tenant.this: Creating...")
+	dying.cut.Store(true)
+	killA()
+	<-doneA
+	j, _ := w.store.GetJob(t.Context(), job.ID)
+	if j.Status != launchpad.JobRunning || j.LeaseOwner != "a/1" {
+		t.Fatalf("after worker a died its job is %q leased to %q; want still running under a/1", j.Status, j.LeaseOwner)
+	}
+	if log := jobLog(t, w.store, job.ID); !strings.Contains(log, "Interrupt received") || !strings.Contains(log, "state saved") {
+		t.Fatalf("the interrupted run did not stop tofu gracefully and save the state:\n%s", log)
+	}
+	interrupted, err := w.store.GetState(t.Context(), user)
+	if err != nil {
+		t.Fatalf("no state was saved for the interrupted run: %v", err)
+	}
+	t.Logf("state saved by the interrupted run: version %d, %d bytes", interrupted.Version, len(interrupted.Data))
+
+	// Worker b, whose clock is past a's two-minute lease, takes the job over and converges.
+	w.fly.Sim.SetFaults(sim.Faults{})
+	done := make(chan *launchpad.Job, 1)
+	poolB, err := queue.New(queue.Config{Store: w.store, Workers: 1, WorkerID: "b", Poll: 50 * time.Millisecond,
+		Now:      func() time.Time { return time.Now().Add(3 * time.Minute) },
+		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: testLogger(t),
+		OnFinished: func(j *launchpad.Job, _ error) { done <- j },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxB, stopB := context.WithCancel(context.Background())
+	doneB := make(chan struct{})
+	go func() { defer close(doneB); poolB.Run(ctxB) }()
+	defer func() { stopB(); <-doneB }()
+	var fin *launchpad.Job
+	select {
+	case fin = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("worker b did not finish the reclaimed job")
+	}
+	if fin == nil || fin.ID != job.ID || fin.Status != launchpad.JobSucceeded || fin.Attempts != 2 || fin.LeaseOwner != "b/1" {
+		t.Fatalf("reclaimed job: %+v; want %s succeeded on attempt 2 by b/1\nlog:\n%s", fin, job.ID, jobLog(t, w.store, job.ID))
+	}
+	w.checkTenant(t, w.onlyApp(t), 1, 1024, 5)
+	w.checkKeyLimit(t, 10)
+	if got := stateResources(t, w.store, user); len(got) != 2 {
+		t.Fatalf("stored state after convergence holds %v", got)
 	}
 }
