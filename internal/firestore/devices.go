@@ -28,9 +28,6 @@ func (d *deviceDoc) device() *launchpad.Device {
 // TouchDevice records that the user signed in from d at now. The device document is created
 // on condition that it does not exist, so of concurrent first sign-ins exactly one sees isNew.
 func (s *Store) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Time) (bool, error) {
-	if d.UserID == "" || d.Fingerprint == "" {
-		return false, launchpad.Errorf(launchpad.EINVALID, "a device needs a user id and a fingerprint")
-	}
 	seen := ts(now)
 	var isNew bool
 	err := s.atomically(ctx, "touch device", func(b *batch) error {

@@ -140,9 +140,7 @@ func (s *Store) appendLog(ctx context.Context, id string, skip int64, data []byt
 // ReadJobLog returns the log of job id from offset on; output dropped for the size limit is
 // skipped. ENOTFOUND if there is no such job.
 func (s *Store) ReadJobLog(ctx context.Context, id string, offset int64) ([]byte, error) {
-	if offset < 0 {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job log offset cannot be negative (got %d)", offset)
-	}
+	offset = max(offset, 0)
 	// A concurrent append may drop a chunk between reading the head and the chunks: read again.
 	for range maxAttempts {
 		out, consistent, err := s.readLog(ctx, id, offset)

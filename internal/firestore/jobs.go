@@ -334,9 +334,6 @@ func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
 // now+lease. ECONFLICT if the job is no longer running under worker, or another job of its
 // key took the key over after this lease had expired.
 func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
-	if lease <= 0 {
-		return launchpad.Errorf(launchpad.EINVALID, "a heartbeat needs a positive lease (got %s)", lease)
-	}
 	now = micro(now)
 	return s.atomically(ctx, "heartbeat job", func(b *batch) error {
 		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)

@@ -71,9 +71,6 @@ func priceTaken(priceID string) error {
 // CreatePlan stores a new plan and reserves its Stripe price in one commit. ECONFLICT if the
 // name or a non-empty StripePriceID is taken.
 func (s *Store) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
-	if p.Name == "" {
-		return launchpad.Errorf(launchpad.EINVALID, "a plan needs a name")
-	}
 	c := *p
 	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
 	doc := planKind.encode(&c)

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // recordKind is how one kind of keyed record (tenant, sub-key, Stripe event…) maps to its
@@ -40,9 +38,6 @@ func (k recordKind[R, D]) fromSnap(snap *firestore.DocumentSnapshot) (*R, error)
 // CreatedAt/UpdatedAt must have been set by the caller.
 func createRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], r *R) error {
 	key := k.key(r)
-	if key == "" {
-		return launchpad.Errorf(launchpad.EINVALID, "a %s needs a %s", k.what, k.keyName)
-	}
 	doc := k.encode(r)
 	return s.atomically(ctx, "create "+k.what, func(b *batch) error {
 		snap, err := s.get(ctx, k.ref(s, key))

@@ -115,9 +115,6 @@ func (s *Store) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, er
 	if len(b.Data) > launchpad.MaxStateSize {
 		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", truncate(b.Workspace, 200), len(b.Data), launchpad.MaxStateSize)
 	}
-	if b.Workspace == "" {
-		return 0, launchpad.Errorf(launchpad.EINVALID, "Terraform state needs a workspace name")
-	}
 	ws, want := b.Workspace, b.Version
 	var chunks [][]byte
 	for rest := b.Data; len(rest) > 0; rest = rest[min(stateChunkSize, len(rest)):] {

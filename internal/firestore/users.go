@@ -129,7 +129,7 @@ func userFromSnap(snap *firestore.DocumentSnapshot) (*launchpad.User, error) {
 	if err := snap.DataTo(&d); err != nil {
 		return nil, err
 	}
-	if d.ID == "" {
+	if _, err := snap.DataAt("id"); err != nil {
 		d.ID = snap.Ref.ID
 	}
 	return d.user(), nil
@@ -141,9 +141,6 @@ func (s *Store) emailRef(em string) *firestore.DocumentRef { return s.doc(s.col.
 // CreateUser stores a new user and reserves its email, in one commit. ECONFLICT if the id or a
 // non-empty email is taken. Zero CreatedAt/UpdatedAt become the current time.
 func (s *Store) CreateUser(ctx context.Context, u *launchpad.User) error {
-	if u.ID == "" {
-		return launchpad.Errorf(launchpad.EINVALID, "a user needs an id")
-	}
 	d := toUserDoc(u)
 	now := s.clock()
 	if d.CreatedAt == nil {

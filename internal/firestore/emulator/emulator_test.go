@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +113,39 @@ func hasJava(t *testing.T, pgid int) bool {
 		}
 	}
 	return false
+}
+
+// recordingTB records what Missing asks of a test instead of ending it.
+type recordingTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordingTB) Helper()           {}
+func (r *recordingTB) Fatal(args ...any) { r.fatal = fmt.Sprint(args...) }
+func (r *recordingTB) Skip(args ...any)  { r.skip = fmt.Sprint(args...) }
+
+func TestMissingFailsInCIAndSkipsLoudlyElsewhere(t *testing.T) {
+	_, why := Find(filepath.Join(t.TempDir(), "absent"))
+
+	t.Setenv("CI", "true")
+	ci := &recordingTB{TB: t}
+	Missing(ci, why)
+	if ci.skip != "" || !strings.Contains(ci.fatal, "NOT TESTED") || !strings.Contains(ci.fatal, "google-cloud-cli-firestore-emulator") {
+		t.Errorf("with CI=true Missing skipped (%q) or failed without saying what is missing (%q)", ci.skip, ci.fatal)
+	}
+
+	t.Setenv("CI", "")
+	dev := &recordingTB{TB: t}
+	Missing(dev, why)
+	if dev.fatal != "" || !strings.Contains(dev.skip, "FIRESTORE EMULATOR UNAVAILABLE") || !strings.Contains(dev.skip, "google-cloud-cli-firestore-emulator") {
+		t.Errorf("without CI Missing failed (%q) or skipped without saying what is missing and how to install it (%q)", dev.fatal, dev.skip)
+	}
+}
+
+func TestForTestsRefusesADeadEmulatorHost(t *testing.T) {
+	t.Setenv(EnvHost, "127.0.0.1:1")
+	if _, _, err := ForTests(t.Context(), nil); err == nil || !strings.Contains(err.Error(), EnvHost) {
+		t.Fatalf("ForTests with %s pointing at nothing = %v, want an error naming the variable", EnvHost, err)
+	}
 }
