@@ -218,7 +218,12 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 	deleted["ended_at"] = ended.Unix()
 	deliver(t, url, event("evt_deleted", billing.EventSubscriptionDeleted, ended, deleted))
 	waitFor(t, "the tenant to be torn down after the retention", func() bool {
-		return len(fly.Sim.Snapshot().Apps) == 0 && keyLimit() == -1
+		done := succeededApplies()
+		if len(done) != 3 {
+			return false
+		}
+		d, _ := runner.ParseDesired(done[0].Payload)
+		return d.Destroy && len(fly.Sim.Snapshot().Apps) == 0 && keyLimit() == -1
 	})
 	if now := time.Now(); now.Before(ended.Add(retention)) {
 		t.Fatalf("the tenant was torn down at %s, before the retention ended at %s", now, ended.Add(retention))
