@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -98,6 +99,9 @@ func (p *Processor) HandleEvent(ctx context.Context, job *launchpad.Job) (launch
 	switch rec.Type {
 	case EventCheckoutCompleted:
 		err = p.checkoutCompleted(ctx, log, ev, created)
+		if err == nil {
+			p.replayWaiting(ctx, log, eventCustomer(ev.Data.Raw), job.ID)
+		}
 	case EventSubscriptionCreated, EventSubscriptionUpdated, EventSubscriptionDeleted, EventSubscriptionPaused, EventSubscriptionResumed:
 		err = p.subscriptionChanged(ctx, log, ev, created)
 	case EventInvoicePaid, EventInvoicePaymentFail:
@@ -165,7 +169,43 @@ func (p *Processor) userForCustomer(ctx context.Context, customer string, metada
 			return p.linkCustomer(ctx, u.ID, customer)
 		}
 	}
-	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user is linked to Stripe customer %s yet (waiting for its checkout.session.completed)", customer)
+	return nil, launchpad.Errorf(launchpad.ENOTFOUND, waitingForCheckout+" %s yet (waiting for its checkout.session.completed)", customer)
+}
+
+// waitingForCheckout starts the error of an event processed before its customer was linked;
+// replayWaiting looks for it.
+const waitingForCheckout = "no user is linked to Stripe customer"
+
+// replayWaiting re-enqueues, to run now, the customer's event jobs that failed, or wait for a
+// retry, because no user was linked to the customer yet: the checkout that links them has
+// just been processed (self), and Stripe may have delivered it last. Processing an event
+// twice is harmless, so the waiting originals are left as they are.
+func (p *Processor) replayWaiting(ctx context.Context, log *slog.Logger, customer, self string) {
+	if customer == "" {
+		return
+	}
+	key := StripeEventJob("", customer, 0).Key
+	js, err := p.cfg.Store.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobStripeEvent, Key: key, Limit: 100})
+	if err != nil {
+		log.Warn("listing the customer's waiting events failed; they run at their next retry", "error", err)
+		return
+	}
+	replayed := 0
+	for _, j := range js {
+		waiting := j.Status == launchpad.JobFailed || (j.Status == launchpad.JobQueued && j.Attempts > 0)
+		if j.ID == self || !waiting || !strings.Contains(j.Error, waitingForCheckout) {
+			continue
+		}
+		if _, err := p.cfg.Store.EnqueueJob(ctx, &launchpad.Job{Kind: j.Kind, Key: j.Key, Payload: j.Payload, MaxAttempts: j.MaxAttempts}); err != nil {
+			log.Warn("replaying a waiting event failed; it runs at its next retry", "job", j.ID, "error", err)
+			continue
+		}
+		replayed++
+	}
+	if replayed > 0 {
+		log.Info("replaying the customer's events that waited for this checkout", "customer", customer, "events", replayed)
+		p.cfg.Wake()
+	}
 }
 
 // linkCustomer sets the user's Stripe customer when it has none (or the same one).
