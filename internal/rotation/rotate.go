@@ -1,0 +1,398 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchSize = 500
+	DefaultWorkers   = 4
+	// MaxReportedFailures bounds Result.Failures; Result.Failed counts them all.
+	MaxReportedFailures = 1000
+)
+
+// Options tune a rotation. The zero value is usable.
+type Options struct {
+	// BatchSize is how many users one ListUsers page holds; 0 means DefaultBatchSize. Stores
+	// cap a page at 1000.
+	BatchSize int
+	// Workers is how many users of a page are re-sealed at once; 0 means DefaultWorkers. Each
+	// user is still one transaction; more workers help a remote store (Firestore), not SQLite,
+	// which has one writer.
+	Workers int
+	// Progress, if set, is told the running counts after every user (calls are serialised).
+	Progress func(Result)
+	// AfterUser, if set, is called after each user is handled with the number handled so far
+	// (calls are serialised). Tests cancel the run from it at a chosen point.
+	AfterUser func(handled int)
+	// Actor is the audit event's actor; default "system".
+	Actor string
+	// PreviousKeyID, if known, is recorded in the audit event.
+	PreviousKeyID string
+	// Logger receives one line per credential that does not open (never its value); nil
+	// discards.
+	Logger *slog.Logger
+	// Now is the clock for Result.Elapsed; default time.Now.
+	Now func() time.Time
+}
+
+// Result is what a rotation did. Counts are of credentials (sealed fields) unless named
+// otherwise.
+type Result struct {
+	// KeyID is the current key id, the one every credential is sealed under afterwards.
+	KeyID string
+	// UsersScanned counts users read; UsersUpdated those written.
+	UsersScanned int
+	UsersUpdated int
+	// Resealed counts credentials moved to the current key in this run.
+	Resealed int
+	// AlreadyCurrent counts credentials that were already under the current key (and open).
+	AlreadyCurrent int
+	// Failed counts credentials that open under neither secret; Failures lists the first
+	// MaxReportedFailures of them.
+	Failed   int
+	Failures []Failure
+	// SubKeysUpdated counts sub-key records whose KeyID was brought in line.
+	SubKeysUpdated int
+	// Complete is true when every user and sub-key record was visited.
+	Complete bool
+	Elapsed  time.Duration
+}
+
+// Failure is a credential that could not be re-sealed: whose, which field, and why. It never
+// holds the value.
+type Failure struct {
+	UserID string
+	Field  string
+	Reason string
+}
+
+// errNoChange aborts an UpdateUser whose function found nothing to write.
+var errNoChange = errors.New("rotation: nothing to write")
+
+// Rotate re-seals every credential of every user in st under kr's current key (see the
+// package documentation), then brings sub-key records' KeyID in line, then writes one
+// AuditSecretRotated event to the platform stream. kr must hold the previous secret for
+// values sealed under it to open.
+//
+// Credentials that do not open are counted and listed in the result and the run goes on. A
+// store error or a cancelled ctx stops the run and is returned with the counts so far;
+// running Rotate again resumes it.
+func Rotate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, opts Options) (Result, error) {
+	r := newRun(kr, opts)
+	err := r.users(ctx, st)
+	if err == nil {
+		err = r.subKeys(ctx, st)
+	}
+	res := r.result()
+	if err != nil {
+		return res, err
+	}
+	res.Complete = true
+	if err := audit(ctx, st, res, r.opts); err != nil {
+		return res, launchpad.Wrapf(err, "every credential was visited, but the platform.secret_rotated audit event could not be written")
+	}
+	return res, nil
+}
+
+// run is one rotation's state, shared by its workers.
+type run struct {
+	kr    *envelope.Keyring
+	opts  Options
+	start time.Time
+
+	mu      sync.Mutex
+	res     Result
+	handled int
+	// keyIDOf maps each user's current sub-key hash to the key id its plaintext is now
+	// sealed under, for the sub-key records.
+	keyIDOf map[string]string
+}
+
+func newRun(kr *envelope.Keyring, opts Options) *run {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
+	if opts.Actor == "" {
+		opts.Actor = "system"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &run{kr: kr, opts: opts, start: opts.Now(), res: Result{KeyID: kr.CurrentKeyID()}, keyIDOf: map[string]string{}}
+}
+
+func (r *run) result() Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := r.res
+	res.Failures = append([]Failure(nil), r.res.Failures...)
+	res.Elapsed = r.opts.Now().Sub(r.start)
+	return res
+}
+
+// users pages through every user, handing each page to the workers.
+func (r *run) users(ctx context.Context, st launchpad.Store) error {
+	after := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return interrupted(err)
+		}
+		page, err := st.ListUsers(ctx, after, r.opts.BatchSize)
+		if err != nil {
+			return launchpad.Wrapf(err, "listing users after %q", after)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := r.page(ctx, st, page); err != nil {
+			return err
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// page re-seals one page of users with up to Workers at once.
+func (r *run) page(ctx context.Context, st launchpad.Store, page []*launchpad.User) error {
+	return parallel(ctx, r.opts.Workers, page, func(ctx context.Context, u *launchpad.User) error {
+		return r.user(ctx, st, u)
+	})
+}
+
+// parallel calls fn for each item with up to workers calls at once. After the first error it
+// starts no more calls, cancels those running, and returns that error; if the parent context
+// ends first, it returns an interruption.
+func parallel[T any](parent context.Context, workers int, items []T, fn func(context.Context, T) error) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	next := make(chan T)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range min(workers, len(items)) {
+		wg.Go(func() {
+			for item := range next {
+				if err := fn(ctx, item); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, item := range items {
+		select {
+		case next <- item:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := parent.Err(); err != nil {
+		return interrupted(err)
+	}
+	return nil
+}
+
+// fieldOutcome is what happened to one sealed field.
+type fieldOutcome struct {
+	resealed bool
+	failure  *Failure
+}
+
+// user handles one user. A user whose fields are all under the current key is only checked
+// (every value must open); the others are re-sealed in one UpdateUser transaction, on the
+// record as it is at that moment.
+func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.User) error {
+	var outcomes []fieldOutcome
+	final := listed
+	if r.needsReseal(listed) {
+		u, err := st.UpdateUser(ctx, listed.ID, func(u *launchpad.User) error {
+			outcomes = r.reseal(u) // fn may run again on a conflict: only the last run counts
+			for _, o := range outcomes {
+				if o.resealed {
+					return nil
+				}
+			}
+			return errNoChange
+		})
+		switch {
+		case errors.Is(err, errNoChange):
+			// Another writer got there first, or nothing opens: nothing to write.
+		case launchpad.IsNotFound(err):
+			outcomes = nil // deleted since the page was read
+		case err != nil:
+			if ctx.Err() != nil {
+				return interrupted(ctx.Err())
+			}
+			return launchpad.Wrapf(err, "re-sealing the credentials of user %s", listed.ID)
+		default:
+			final = u
+		}
+	} else {
+		outcomes = r.reseal(listed) // all current: opening each one checks it
+	}
+	r.record(listed.ID, final, outcomes)
+	return nil
+}
+
+func (r *run) needsReseal(u *launchpad.User) bool {
+	for _, p := range u.SealedFields() {
+		if r.kr.NeedsReseal(*p) {
+			return true
+		}
+	}
+	return false
+}
+
+// reseal re-seals u's fields in place and says what happened to each. A value under the
+// current key is opened (Reseal returns it unchanged), so one that no longer opens is found.
+func (r *run) reseal(u *launchpad.User) []fieldOutcome {
+	fields := u.SealedFields()
+	out := make([]fieldOutcome, len(fields))
+	for i, p := range fields {
+		needed := r.kr.NeedsReseal(*p)
+		sealed, err := r.kr.Reseal(*p, u.ID)
+		if err != nil {
+			out[i].failure = &Failure{UserID: u.ID, Field: fieldName(u, p, i), Reason: launchpad.ErrorMessage(err)}
+			continue
+		}
+		*p, out[i].resealed = sealed, needed
+	}
+	return out
+}
+
+// record adds one user's outcomes to the counts and reports progress.
+func (r *run) record(listedID string, final *launchpad.User, outcomes []fieldOutcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.UsersScanned++
+	updated := false
+	for _, o := range outcomes {
+		switch {
+		case o.failure != nil:
+			r.res.Failed++
+			if len(r.res.Failures) < MaxReportedFailures {
+				r.res.Failures = append(r.res.Failures, *o.failure)
+			}
+			r.opts.Logger.Warn("credential does not open under the current or the previous secret; left as it is",
+				"user", o.failure.UserID, "field", o.failure.Field, "reason", o.failure.Reason)
+		case o.resealed:
+			r.res.Resealed++
+			updated = true
+		default:
+			r.res.AlreadyCurrent++
+		}
+	}
+	if updated {
+		r.res.UsersUpdated++
+	}
+	if final != nil && final.OpenRouterKeyHash != "" && final.OpenRouterKey != "" {
+		if id, err := envelope.KeyID(final.OpenRouterKey); err == nil {
+			r.keyIDOf[final.OpenRouterKeyHash] = id
+		}
+	}
+	r.handled++
+	if r.opts.Progress != nil {
+		r.opts.Progress(r.res)
+	}
+	if r.opts.AfterUser != nil {
+		r.opts.AfterUser(r.handled)
+	}
+}
+
+// subKeys sets each sub-key record's KeyID to the key id its user's sealed sub-key now has.
+// Records of keys no user holds any more (rotated away, revoked) are left as they are.
+func (r *run) subKeys(ctx context.Context, st launchpad.Store) error {
+	keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{})
+	if err != nil {
+		return launchpad.Wrapf(err, "listing sub-key records")
+	}
+	return parallel(ctx, r.opts.Workers, keys, func(ctx context.Context, k *launchpad.SubKey) error {
+		want, ok := r.keyIDOf[k.Hash] // read-only once the users are done
+		if !ok || k.KeyID == want {
+			return nil
+		}
+		_, err := st.UpdateSubKey(ctx, k.Hash, func(k *launchpad.SubKey) error {
+			if k.KeyID == want {
+				return errNoChange
+			}
+			k.KeyID = want
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNoChange), launchpad.IsNotFound(err):
+		case err != nil:
+			if ctx.Err() != nil {
+				return interrupted(ctx.Err())
+			}
+			return launchpad.Wrapf(err, "updating the key id of sub-key record %s", k.Hash)
+		default:
+			r.mu.Lock()
+			r.res.SubKeysUpdated++
+			r.mu.Unlock()
+		}
+		return nil
+	})
+}
+
+// audit writes the platform.secret_rotated event: counts and key ids, nothing secret.
+func audit(ctx context.Context, st launchpad.Store, res Result, opts Options) error {
+	details := map[string]string{
+		"key_id":           res.KeyID,
+		"users_scanned":    strconv.Itoa(res.UsersScanned),
+		"users_updated":    strconv.Itoa(res.UsersUpdated),
+		"resealed":         strconv.Itoa(res.Resealed),
+		"already_current":  strconv.Itoa(res.AlreadyCurrent),
+		"failed":           strconv.Itoa(res.Failed),
+		"sub_keys_updated": strconv.Itoa(res.SubKeysUpdated),
+	}
+	if opts.PreviousKeyID != "" {
+		details["previous_key_id"] = opts.PreviousKeyID
+	}
+	_, err := st.AppendAudit(ctx, &launchpad.AuditEvent{
+		Stream:  launchpad.PlatformStream,
+		Actor:   opts.Actor,
+		Action:  launchpad.AuditSecretRotated,
+		Target:  res.KeyID,
+		Details: details,
+	})
+	return err
+}
+
+// interrupted says how to finish after a cancellation. The error is EUNAVAILABLE for
+// launchpad.ErrorCode and still matches the context's error for errors.Is.
+func interrupted(cause error) error {
+	return &interruptedError{
+		coded: launchpad.Errorf(launchpad.EUNAVAILABLE, "rotation interrupted; run rotate-secret again to finish it (it skips what is already re-sealed)"),
+		cause: cause,
+	}
+}
+
+type interruptedError struct {
+	coded *launchpad.Error
+	cause error
+}
+
+func (e *interruptedError) Error() string   { return e.coded.Error() }
+func (e *interruptedError) Unwrap() []error { return []error{e.coded, e.cause} }
