@@ -23,12 +23,14 @@ import (
 // Why not the server SDK's read-write transactions: those take read locks. On the emulator,
 // sixteen of them incrementing one counter took 7 s with the client's built-in 1 s backoff and
 // four minutes (with "Transaction lock timeout" failures) with a short one; the optimistic form
-// does the same in about 0.3 s, and on Cloud Firestore it never waits on a lock either.
+// does the same in about 0.3 s, and on Cloud Firestore it holds no lock between its reads and
+// its commit either.
 //
-// A decision may depend only on documents the attempt also writes (or creates): that is what
-// makes the preconditions cover it. Queries feed decisions only through documents that are
-// then written (each with its own precondition), or through a head document every writer of
-// that set also writes (job queues, audit streams, log heads).
+// A decision to write may depend only on documents the attempt also writes (or creates): that
+// is what makes the preconditions cover it. Queries feed such decisions only through documents
+// that are then written (each with its own precondition), or through a head document every
+// writer of that set also writes (job queues, audit streams, log heads). An attempt that
+// decides to write nothing (a duplicate event, a busy job key) is a plain consistent read.
 
 // errStale, returned by an attempt, says that its reads do not fit together because another
 // writer committed between them: the attempt runs again, as after a lost race.
@@ -45,7 +47,7 @@ type batch struct {
 
 // create queues the creation of ref; the commit fails if it exists.
 func (b *batch) create(ref *firestore.DocumentRef, doc any) {
-	if b.check(ref, doc) {
+	if b.check(doc) {
 		b.writes = append(b.writes, func(tx *firestore.Transaction) error { return tx.Create(ref, doc) })
 	}
 }
@@ -58,7 +60,7 @@ func (b *batch) put(snap *firestore.DocumentSnapshot, doc any) {
 		b.create(snap.Ref, doc)
 		return
 	}
-	if b.check(snap.Ref, doc) {
+	if b.check(doc) {
 		ref, updates, at := snap.Ref, fieldUpdates(doc), snap.UpdateTime
 		b.writes = append(b.writes, func(tx *firestore.Transaction) error {
 			return tx.Update(ref, updates, firestore.LastUpdateTime(at))
@@ -68,7 +70,7 @@ func (b *batch) put(snap *firestore.DocumentSnapshot, doc any) {
 
 // set queues an unconditional replacement of ref.
 func (b *batch) set(ref *firestore.DocumentRef, doc any) {
-	if b.check(ref, doc) {
+	if b.check(doc) {
 		b.writes = append(b.writes, func(tx *firestore.Transaction) error { return tx.Set(ref, doc) })
 	}
 }
@@ -91,7 +93,7 @@ func (b *batch) delete(ref *firestore.DocumentRef) {
 }
 
 // check records the first document that cannot be stored.
-func (b *batch) check(ref *firestore.DocumentRef, doc any) bool {
+func (b *batch) check(doc any) bool {
 	if b.err != nil {
 		return false
 	}

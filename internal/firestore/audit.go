@@ -151,7 +151,7 @@ func (s *Store) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*laun
 		}
 		q = col.OrderBy("time", dir)
 		if !f.Since.IsZero() {
-			q = q.Where("time", ">=", micro(f.Since))
+			q = q.Where("time", ">=", ceilMicro(f.Since))
 		}
 		q = q.Limit(limit)
 	}
@@ -222,4 +222,14 @@ func (s *Store) scanAudit(ctx context.Context, q firestore.Query, fn func(*launc
 			return nil
 		}
 	}
+}
+
+// ceilMicro rounds t up to the microsecond: stored times have microseconds, so a stored time
+// is at or after t exactly when it is at or after ceilMicro(t).
+func ceilMicro(t time.Time) time.Time {
+	c := t.UTC().Truncate(time.Microsecond)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
 }

@@ -3,6 +3,7 @@ package firestore
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
@@ -12,13 +13,21 @@ import (
 // project of its own in the emulator, in parallel.
 func TestConformance(t *testing.T) {
 	requireEmulator(t)
-	var ran atomic.Int64
+	start := time.Now()
 	storetest.Run(t, func(t *testing.T) launchpad.Store {
-		ran.Add(1)
+		conformanceRan.Add(1)
 		return newTestStore(t)
 	})
-	t.Logf("conformance: %d of %d cases ran on firestore", ran.Load(), storetest.Count())
-	if int(ran.Load()) != storetest.Count() {
-		t.Errorf("only %d of the %d conformance cases got a store", ran.Load(), storetest.Count())
+	conformanceTook = time.Since(start)
+	t.Logf("firestore: %d conformance cases ran of %d, in %s", conformanceRan.Load(), storetest.Count(), conformanceTook.Round(time.Millisecond))
+	if int(conformanceRan.Load()) != storetest.Count() {
+		t.Errorf("only %d of the %d conformance cases got a store", conformanceRan.Load(), storetest.Count())
 	}
 }
+
+// What TestMain reports after the run, so that even a quiet `go test` shows how many
+// conformance cases ran on this store.
+var (
+	conformanceRan  atomic.Int64
+	conformanceTook time.Duration
+)

@@ -51,23 +51,22 @@ var sessionKind = recordKind[launchpad.Session, sessionDoc]{
 
 // CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
 func (s *Store) CreateSession(ctx context.Context, x *launchpad.Session) error {
-	c, err := s.newSession(x)
-	if err != nil {
-		return err
-	}
+	c := s.newSession(x, s.clock())
 	return s.atomically(ctx, "create session", func(b *batch) error {
 		return s.insertSession(ctx, b, c)
 	})
 }
 
 // newSession returns a copy of x with its defaults: a new ID when empty, CreatedAt now.
-func (s *Store) newSession(x *launchpad.Session) (*launchpad.Session, error) {
+func (s *Store) newSession(x *launchpad.Session, now time.Time) *launchpad.Session {
 	c := *x
 	if c.ID == "" {
 		c.ID = launchpad.NewID(20)
 	}
-	c.CreatedAt = s.orNow(c.CreatedAt)
-	return &c, nil
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	return &c
 }
 
 // insertSession reads what creating c depends on and adds its writes to b.
@@ -100,13 +99,10 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*l
 // the old session being unchanged: of concurrent rotations of one token exactly one gets a
 // new session. A token presented after it was rotated is reuse: its whole family is revoked.
 func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *launchpad.Session, now time.Time) (*launchpad.RotateResult, error) {
-	n, err := s.newSession(next)
-	if err != nil {
-		return nil, err
-	}
 	now = micro(now)
+	n := s.newSession(next, now)
 	var res launchpad.RotateResult
-	err = s.atomically(ctx, "rotate session", func(b *batch) error {
+	err := s.atomically(ctx, "rotate session", func(b *batch) error {
 		res = launchpad.RotateResult{}
 		snap, err := s.get(ctx, sessionKind.ref(s, oldTokenHash))
 		if err != nil {

@@ -122,9 +122,11 @@ func (s *Store) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, er
 	}
 	sum := sha256.Sum256(b.Data)
 
-	// Check the version before writing chunks, so a stale writer fails fast.
-	if _, err := s.stateHeadFor(ctx, ws, want); err != nil {
-		return 0, err
+	if want != 0 {
+		// Check the version before writing chunks, so a stale writer fails fast.
+		if _, err := s.stateHeadFor(ctx, ws, want); err != nil {
+			return 0, err
+		}
 	}
 	writeID := launchpad.NewID(16)
 	for start := 0; start < len(chunks); start += stateChunksPerCommit {
