@@ -136,25 +136,33 @@ func applyObserved(t *launchpad.Tenant, o *observed) {
 
 // boundary holds what building or repairing a tenant needs.
 type boundary struct {
-	rt      launchpad.Runtime
-	org     string
-	plan    *launchpad.Plan
-	tenant  *launchpad.Tenant
-	guest   launchpad.Guest // the machine's size as Fly last reported it
-	created []string        // what this run created, for the error message of a partial failure
+	rt        launchpad.Runtime
+	org       string
+	plan      *launchpad.Plan
+	tenant    *launchpad.Tenant
+	guest     launchpad.Guest // the machine's size as Fly last reported it
+	appExists bool            // the app exists at Fly (found or created)
+	created   []string        // what this run created, for the error message of a partial failure
 }
 
-// ensureApp creates the app on its own private network: network = app name, so no .internal
-// route reaches another tenant.
-func (b *boundary) ensureApp(ctx context.Context) error {
+// ensureApp creates the app on its own private network — network = app name, so no
+// .internal route reaches another tenant — unless it exists already (a resumed create). It
+// reports whether it created the app.
+func (b *boundary) ensureApp(ctx context.Context) (bool, error) {
 	t := b.tenant
-	_, err := b.rt.CreateApp(ctx, launchpad.AppSpec{Name: t.AppName, Org: b.org, Network: t.AppName})
-	if err != nil {
-		return launchpad.Wrapf(err, "creating app %s", t.AppName)
-	}
 	t.Network = t.AppName
+	if _, err := b.rt.GetApp(ctx, t.AppName); err == nil {
+		b.appExists = true
+		return false, nil
+	} else if !launchpad.IsNotFound(err) {
+		return false, launchpad.Wrapf(err, "reading app %s", t.AppName)
+	}
+	if _, err := b.rt.CreateApp(ctx, launchpad.AppSpec{Name: t.AppName, Org: b.org, Network: t.AppName}); err != nil {
+		return false, launchpad.Wrapf(err, "creating app %s", t.AppName)
+	}
+	b.appExists = true
 	b.created = append(b.created, "app "+t.AppName)
-	return nil
+	return true, nil
 }
 
 // ensureIPs gives the app a dedicated IPv4 and an IPv6 if it lacks either.
@@ -243,14 +251,23 @@ func (b *boundary) createMachine(ctx context.Context) error {
 	return b.waitStarted(ctx)
 }
 
-// updateMachine applies the plan's size and the image to the existing machine in place.
+// updateMachine applies the plan's size and the image to the existing machine in place. A
+// machine that was stopped (an hour cap, a suspension) stays stopped: Fly leaves it so, and
+// starting it is the control plane's decision, not the provider's.
 func (b *boundary) updateMachine(ctx context.Context) error {
 	t := b.tenant
+	before, err := b.rt.GetMachine(ctx, t.AppName, t.MachineID)
+	if err != nil {
+		return launchpad.Wrapf(err, "reading machine %s of %s", t.MachineID, t.AppName)
+	}
 	m, err := b.rt.UpdateMachine(ctx, t.AppName, t.MachineID, b.machineSpec())
 	if err != nil {
 		return launchpad.Wrapf(err, "updating machine %s of %s", t.MachineID, t.AppName)
 	}
-	b.guest = m.Guest
+	b.guest, t.MachineState = m.Guest, m.State
+	if before.State != machineStarted {
+		return nil
+	}
 	return b.waitStarted(ctx)
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -292,20 +291,6 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
 		return
 	}
-	if existing, err := liveTenant(ctx, d, userID, product); err != nil {
-		addError(&resp.Diagnostics, "Reading tenants", err)
-		return
-	} else if existing != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("product"), "Tenant already exists",
-			fmt.Sprintf("User %s already has a %s tenant, %s: a user has one tenant per product. Import it with "+
-				"terraform import launchpad_tenant.<name> %s", userID, product, existing.AppName, existing.AppName))
-		return
-	}
-	name, err := launchpad.AppName(product, userID, r.data.now())
-	if err != nil {
-		addError(&resp.Diagnostics, "Naming the tenant app", err)
-		return
-	}
 	if !byok.IsNull() && !byok.IsUnknown() {
 		if err := storeBYOK(ctx, d.store, d.keyring, userID, byok.ValueString()); err != nil {
 			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
@@ -318,13 +303,34 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 
-	t := &launchpad.Tenant{
+	name, err := launchpad.AppName(product, userID, r.data.now())
+	if err != nil {
+		addError(&resp.Diagnostics, "Naming the tenant app", err)
+		return
+	}
+	t, err := claimTenant(ctx, d, &launchpad.Tenant{
 		AppName: name, UserID: userID, Product: product, Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		Network: name, CreatedAt: r.data.now(),
+	})
+	if err != nil {
+		if launchpad.IsConflict(err) {
+			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
+			return
+		}
+		addError(&resp.Diagnostics, "Recording the new tenant", err)
+		return
 	}
 	b := &boundary{rt: d.rt, org: r.data.settings.flyOrg, plan: plan, tenant: t}
 	sizeGB, err := buildBoundary(ctx, b, key)
 	if err != nil {
+		if !b.appExists {
+			// Nothing exists at Fly under this name (it may be taken by another org): forget
+			// it, so the next apply starts afresh under a new one.
+			if derr := d.store.DeleteTenant(ctx, t.AppName); derr != nil && !launchpad.IsNotFound(derr) {
+				addError(&resp.Diagnostics, "Forgetting the failed tenant", derr)
+			}
+		}
 		if len(b.created) > 0 {
 			// Keep what exists in state, so the tainted resource is destroyed, not leaked.
 			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
@@ -332,8 +338,7 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		addError(&resp.Diagnostics, "Creating tenant", b.partialError(err))
 		return
 	}
-	t.CreatedAt = r.data.now()
-	if err := d.store.CreateTenant(ctx, t); err != nil {
+	if err := saveTenant(ctx, d.store, t); err != nil {
 		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
 		addError(&resp.Diagnostics, "Recording tenant in the store", err)
 		return
@@ -344,21 +349,77 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 }
 
 // buildBoundary creates a new tenant's app, IPs, volume, key secret and machine, in that
-// order: the secret exists before the machine first boots.
+// order: the secret exists before the machine first boots. When the app already exists — a
+// create that was interrupted (tofu killed, a lost answer) and is now resumed under the same
+// recorded name — what it made is found first and only the missing parts are created.
 func buildBoundary(ctx context.Context, b *boundary, key *keyChoice) (sizeGB int, err error) {
-	if err := b.ensureApp(ctx); err != nil {
+	created, err := b.ensureApp(ctx)
+	if err != nil {
 		return 0, err
+	}
+	if !created {
+		o, err := observe(ctx, b.rt, b.tenant)
+		if err != nil {
+			return 0, err
+		}
+		applyObserved(b.tenant, o)
+		if o.volume != nil {
+			sizeGB = o.volume.SizeGB
+		}
+		if o.machine != nil {
+			b.guest = o.machine.Guest
+		}
 	}
 	if err := b.ensureIPs(ctx); err != nil {
-		return 0, err
+		return sizeGB, err
 	}
-	if sizeGB, _, err = b.ensureVolume(ctx, 0); err != nil {
-		return 0, err
+	if sizeGB, _, err = b.ensureVolume(ctx, sizeGB); err != nil {
+		return sizeGB, err
 	}
 	if err := setKey(ctx, b, key); err != nil {
 		return sizeGB, err
 	}
-	return sizeGB, b.createMachine(ctx)
+	if b.tenant.MachineID == "" {
+		return sizeGB, b.createMachine(ctx)
+	}
+	if b.guest != b.plan.Guest {
+		return sizeGB, b.updateMachine(ctx)
+	}
+	return sizeGB, nil
+}
+
+// claimTenant records the intent to create a user's tenant of a product before anything
+// exists at Fly, so that a create interrupted half-way is resumed by the next apply under the
+// same app name instead of leaking an app with an older name. A record whose machine exists is
+// a tenant this configuration does not manage: it must be imported. A record whose app was
+// deleted outside Terraform is stale and is replaced.
+func claimTenant(ctx context.Context, d *tenantDeps, want *launchpad.Tenant) (*launchpad.Tenant, error) {
+	existing, err := findTenant(ctx, d.store, want.UserID, want.Product)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil && existing.MachineID == "" {
+		existing.Region, existing.Plan, existing.Image = want.Region, want.Plan, want.Image
+		existing.RebuildGeneration = want.RebuildGeneration
+		return existing, nil
+	}
+	if existing != nil {
+		_, err := d.rt.GetApp(ctx, existing.AppName)
+		switch {
+		case err == nil:
+			return nil, launchpad.Errorf(launchpad.ECONFLICT, "user %s already has a %s tenant, %s: a user has one tenant per product. "+
+				"Import it with terraform import launchpad_tenant.<name> %s", want.UserID, want.Product, existing.AppName, existing.AppName)
+		case !launchpad.IsNotFound(err):
+			return nil, err
+		}
+		if err := d.store.DeleteTenant(ctx, existing.AppName); err != nil && !launchpad.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	if err := d.store.CreateTenant(ctx, want); err != nil {
+		return nil, err
+	}
+	return want, nil
 }
 
 // setKey delivers the resolved key and records its source and digest on the tenant.
@@ -609,23 +670,6 @@ func (r *tenantResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("app_name"), req.ID)...)
-}
-
-// liveTenant returns the user's tenant of a product if its app still exists. A record whose
-// app was deleted outside Terraform is stale: it is dropped so the tenant can be created anew.
-func liveTenant(ctx context.Context, d *tenantDeps, userID, product string) (*launchpad.Tenant, error) {
-	t, err := findTenant(ctx, d.store, userID, product)
-	if t == nil || err != nil {
-		return t, err
-	}
-	_, err = d.rt.GetApp(ctx, t.AppName)
-	if !launchpad.IsNotFound(err) {
-		return t, err
-	}
-	if err := d.store.DeleteTenant(ctx, t.AppName); err != nil && !launchpad.IsNotFound(err) {
-		return nil, err
-	}
-	return nil, nil
 }
 
 // findTenant returns the user's tenant of a product, or nil.

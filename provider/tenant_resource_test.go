@@ -276,3 +276,51 @@ resource "launchpad_tenant" "x" {
 		})
 	}
 }
+
+// TestAccTenant_interruptedCreateIsResumed plays the aftermath of a create killed half-way —
+// the store holds the claimed name, Fly holds the app, an IP and the volume, Terraform's state
+// holds nothing — and expects the next apply to finish that tenant, not to start another.
+func TestAccTenant_interruptedCreateIsResumed(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	ctx := context.Background()
+	const app = "lp-hermes-alice01-t0abc1"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				// The plans and sub-key first, so the interrupted create can be staged.
+				Config: e.config(planBlock("starter", 10, 1, 1024, 5), planBlock("pro", 50, 2, 4096, 20), `
+resource "launchpad_subkey" "alice" {
+  user_id = "alice01"
+  plan    = launchpad_plan.starter.name
+}`),
+			},
+			{
+				PreConfig: func() {
+					rec := &launchpad.Tenant{AppName: app, UserID: "alice01", Product: "hermes", Region: "iad", Plan: "starter", Image: testImage, Network: app}
+					if err := e.store.CreateTenant(ctx, rec); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.runtime.CreateApp(ctx, launchpad.AppSpec{Name: app, Org: "acme", Network: app}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.runtime.AllocateIP(ctx, app, launchpad.IPSpec{Type: launchpad.IPv4}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.runtime.CreateVolume(ctx, app, launchpad.VolumeSpec{Name: "workspace", Region: "iad", SizeGB: 5, Encrypted: true}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: tenantConfig(e, "starter"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("app_name"), knownvalue.StringExact(app)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error { return e.checkOneOfEverything([]string{"alice01"}) },
+					e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 5),
+				),
+			},
+		},
+	})
+}
