@@ -1,0 +1,46 @@
+// Package metering enforces a tenant's two caps: machine hours per billing cycle, and the
+// spend limit of its OpenRouter sub-key. A Meter runs a pass over every tenant (RunOnce) on an
+// interval (Run); Summary is the read model GET /api/me and the dashboard show.
+//
+// # Hours
+//
+// A pass reads the tenant machine's events (start, stop, exit… from Runtime.MachineEvents) and
+// counts its running time into the user's Usage, in one Store.UpdateUser transaction. The
+// transaction is what makes several replicas safe: Usage.MeteredUntil is the cursor up to
+// which time is counted, a pass counts only from it to now, and an open run is carried in
+// Usage.Running/RunningSince; whichever replica commits first moves the cursor, and the other
+// re-reads it and counts only what is left. Nothing is ever counted twice.
+//
+// The cycle is Usage.CycleStart/CycleEnd: set from the Stripe subscription's current period
+// (or the calendar month, UTC, for a user without one), reset by the billing code when Stripe
+// starts a new period (invoice.paid). When CycleEnd passes first, the meter counts the old
+// cycle to its end and starts the next one itself (the subscription's period if Stripe has
+// moved it, else one month on from the anchor day), so an invoice.paid that arrives later for
+// the same period changes nothing.
+//
+// At the plan's MachineHoursPerCycle (checked once a pass, so a machine may run up to one
+// interval past it) the pass that sets Usage.CappedAt stops the machine, writes
+// usage.hour_cap_reached to the user's audit stream and emails the user — once: the
+// transaction that sets CappedAt is the claim. A capped machine found running again is
+// stopped again. A machine still stopped when a new cycle begins — only the cap leaves a
+// tenant's machine stopped — is started again (usage.cycle_reset); one whose cap was raised
+// above the hours used (a plan upgrade) too (usage.hour_cap_lifted). The restart is claimed in
+// the transaction the same way.
+//
+// A user has one tenant; a user with several is logged and skipped, because Usage carries
+// one machine's open run.
+//
+// # Spend
+//
+// The tenant's sub-key is read from OpenRouter (KeyIssuer.GetKey). When it is exhausted
+// (limit_remaining ≤ 0, or usage ≥ limit for a key whose limit never resets) — the gateway
+// then answers 402 — Usage.SpendExhaustedAt is set and key.spend_exhausted audited, once per
+// cycle; when it has spend left again (the plan's limit was raised with KeyIssuer.UpdateKey,
+// or OpenRouter's limit period reset) the next pass clears it and audits key.spend_restored.
+//
+// # Not modelled
+//
+// Machine events older than what Fly returns are not needed (the open run is carried), but a
+// stop that Fly reports only after a pass has counted past it is corrected at the cursor, so
+// clock skew between Fly and the control plane can add at most the skew to a cycle.
+package metering

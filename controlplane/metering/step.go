@@ -1,0 +1,156 @@
+package metering
+
+import (
+	"math"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// observation is what one pass saw of a tenant outside the store, before its transaction.
+type observation struct {
+	now time.Time
+	// events are the machine's events, oldest first; nil when the machine could not be read
+	// (hours are then left as they are this pass).
+	events []*launchpad.MachineEvent
+	// plan is the user's plan; nil when unknown (no hour cap applies).
+	plan *launchpad.Plan
+	// key is the tenant's sub-key; nil when there is none or it could not be read.
+	key *launchpad.KeyInfo
+}
+
+// decision is what the transaction decided, for the side effects that follow it. Each flag is
+// set only by the pass whose transaction changed the user record accordingly, so that among
+// any number of replicas exactly one acts on it.
+type decision struct {
+	// rolled: the cycle had ended and this pass started the next one.
+	rolled           bool
+	previous         cycle
+	previousSeconds  float64
+	previousCappedAt time.Time
+	capReached       bool // CappedAt set now: stop the machine, audit, mail
+	enforceStop      bool // capped earlier but running again: stop it (no audit)
+	capLifted        bool // the cap was raised above the hours used: CappedAt cleared
+	restart          bool // start the stopped machine (new cycle, or cap lifted)
+	spendExhausted   bool // SpendExhaustedAt set now
+	spendRestored    bool // SpendExhaustedAt cleared now
+	machineRunning   bool // after this pass's metering
+	capSeconds       float64
+}
+
+// step applies one observation to u's usage, in the store transaction. It must have no side
+// effects: UpdateUser may call it more than once.
+func step(u *launchpad.User, o observation) decision {
+	var d decision
+	usage := &u.Usage
+	d.capSeconds = math.Inf(1)
+	if o.plan != nil {
+		d.capSeconds = float64(o.plan.MachineHoursPerCycle) * 3600
+	}
+
+	if o.events != nil {
+		meterHours(u, o, &d)
+		applyHourCap(usage, o, &d)
+	}
+	if o.key != nil {
+		exhausted := spentOut(o.key)
+		switch {
+		case exhausted && usage.SpendExhaustedAt.IsZero():
+			usage.SpendExhaustedAt, d.spendExhausted = o.now.UTC(), true
+		case !exhausted && !usage.SpendExhaustedAt.IsZero():
+			usage.SpendExhaustedAt, d.spendRestored = time.Time{}, true
+		}
+	}
+	return d
+}
+
+// meterHours brings usage's cycle up to now and counts the machine's running time in it.
+func meterHours(u *launchpad.User, o observation, d *decision) {
+	usage := &u.Usage
+	if usage.CycleStart.IsZero() || !usage.CycleEnd.After(usage.CycleStart) {
+		c := firstCycle(u.Subscription, o.now)
+		*usage = launchpad.Usage{CycleStart: c.start, CycleEnd: c.end, SpendExhaustedAt: usage.SpendExhaustedAt}
+	}
+	c := clockOf(usage)
+	if !o.now.Before(usage.CycleEnd) {
+		// The cycle is over and no invoice.paid has reset it: count its last stretch, then
+		// start the next one with the machine's state carried over.
+		c.advance(o.events, usage.CycleEnd)
+		d.rolled = true
+		d.previous = cycle{usage.CycleStart, usage.CycleEnd}
+		d.previousSeconds = c.seconds
+		d.previousCappedAt = usage.CappedAt
+		next := nextCycle(u.Subscription, usage.CycleEnd, o.now)
+		*usage = launchpad.Usage{CycleStart: next.start, CycleEnd: next.end}
+		c = clock{cursor: next.start, running: c.running, since: next.start}
+	}
+	c.advance(o.events, o.now)
+	usage.MachineSeconds, usage.MeteredUntil = c.seconds, c.cursor.UTC()
+	usage.Running, usage.RunningSince = c.running, time.Time{}
+	if c.running {
+		usage.RunningSince = c.since.UTC()
+	}
+	d.machineRunning = c.running
+}
+
+// clockOf is the metering position stored in usage. A cycle not metered yet (just reset by
+// invoice.paid) starts at its beginning, with the machine's state there taken from its
+// events.
+func clockOf(usage *launchpad.Usage) clock {
+	if usage.MeteredUntil.Before(usage.CycleStart) {
+		return clock{cursor: usage.CycleStart, running: usage.Running, since: usage.CycleStart}
+	}
+	since := usage.RunningSince
+	if since.IsZero() {
+		since = usage.MeteredUntil
+	}
+	return clock{seconds: usage.MachineSeconds, cursor: usage.MeteredUntil, running: usage.Running, since: since}
+}
+
+// applyHourCap stops the machine at the cap, keeps it stopped, and starts it again when a new
+// cycle (or a raised cap) leaves room.
+func applyHourCap(usage *launchpad.Usage, o observation, d *decision) {
+	if o.plan == nil {
+		return // no plan, no cap: nothing is stopped, so nothing is restarted either
+	}
+	last := lastLifecycle(o.events, o.now)
+	stopped := last != nil && (last.Type == "stop" || last.Type == "exit")
+	switch {
+	case usage.MachineSeconds >= d.capSeconds && usage.CappedAt.IsZero():
+		usage.CappedAt, d.capReached = o.now.UTC(), true
+	case usage.MachineSeconds >= d.capSeconds:
+		d.enforceStop = d.machineRunning
+	case !usage.CappedAt.IsZero():
+		// The plan's cap was raised above what was used.
+		usage.CappedAt, d.capLifted = time.Time{}, true
+		d.restart = stopped && !d.machineRunning
+	default:
+		// A machine stopped before this cycle began was stopped by the cap of an earlier
+		// cycle (nothing else leaves a tenant's machine stopped): the new cycle starts it.
+		d.restart = stopped && !d.machineRunning && last.Time.Before(usage.CycleStart)
+	}
+	if d.restart {
+		// Claim the restart in this transaction, so one replica makes it: from now the
+		// machine counts as running. If the start never happens, the next pass sees the
+		// machine's last event is still a stop and corrects this at its cursor.
+		usage.Running, usage.RunningSince = true, o.now.UTC()
+		d.machineRunning = true
+	}
+}
+
+// spentOut reports whether the key has hit its spend cap: OpenRouter's limit_remaining at or
+// below zero, or — for a key whose limit never resets — usage at or above the limit.
+func spentOut(k *launchpad.KeyInfo) bool {
+	if k.Exhausted() {
+		return true
+	}
+	return k.LimitRemaining == nil && k.LimitReset == "" && k.LimitUSD != nil && k.UsageUSD >= *k.LimitUSD
+}
+
+// sameUsage reports whether two usage records are equal, times compared as instants.
+func sameUsage(a, b launchpad.Usage) bool {
+	return a.CycleStart.Equal(b.CycleStart) && a.CycleEnd.Equal(b.CycleEnd) &&
+		a.MachineSeconds == b.MachineSeconds && a.MeteredUntil.Equal(b.MeteredUntil) &&
+		a.Running == b.Running && a.RunningSince.Equal(b.RunningSince) &&
+		a.CappedAt.Equal(b.CappedAt) && a.SpendExhaustedAt.Equal(b.SpendExhaustedAt)
+}
