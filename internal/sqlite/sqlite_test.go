@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -26,9 +27,11 @@ func openTemp(t *testing.T, opts sqlite.Options) (*sqlite.DB, string) {
 }
 
 func TestConformance(t *testing.T) {
+	var ran atomic.Int64
 	storetest.Run(t, func(t *testing.T) launchpad.Store {
+		ran.Add(1)
 		db, _ := openTemp(t, sqlite.Options{})
 		return db
 	})
-	t.Logf("sqlite: %d conformance cases", storetest.Count())
+	t.Logf("conformance: %d of %d cases ran on sqlite", ran.Load(), storetest.Count())
 }
