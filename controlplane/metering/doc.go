@@ -25,7 +25,8 @@
 // stopped again. A machine still stopped when a new cycle begins — only the cap leaves a
 // tenant's machine stopped — is started again (usage.cycle_reset); one whose cap was raised
 // above the hours used (a plan upgrade) too (usage.hour_cap_lifted). The restart is claimed in
-// the transaction the same way.
+// the transaction the same way. A canceled or unpaid subscription's machine is not started
+// again.
 //
 // A user has one tenant; a user with several is logged and skipped, because Usage carries
 // one machine's open run.

@@ -461,3 +461,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A canceled subscription's capped machine stays stopped when the cycle ends: nobody pays
+// for the next one.
+func TestCanceledSubscriptionIsNotRestarted(t *testing.T) {
+	w := newWorld(t, jan1.Add(20*24*time.Hour))
+	tn := w.provision(1, &cycle{jan1, feb1})
+	m := w.meter(nil)
+	w.pass(m)
+	w.clock.Advance(11 * time.Hour)
+	w.pass(m)
+	if _, err := w.store.UpdateUser(context.Background(), tn.userID, func(u *launchpad.User) error {
+		u.Subscription.Status = "canceled"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Set(feb1.Add(time.Hour))
+	w.pass(m)
+	if state := w.machineState(tn); state != "stopped" {
+		t.Fatalf("a canceled user's capped machine is %s in the next cycle, want stopped", state)
+	}
+	if ev := lastEvent(w.audit(tn), launchpad.AuditCycleReset); ev == nil || ev.Details["machine_started"] != "false" {
+		t.Fatalf("cycle_reset %+v", ev)
+	}
+}

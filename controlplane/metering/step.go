@@ -50,7 +50,7 @@ func step(u *launchpad.User, o observation) decision {
 
 	if o.events != nil {
 		meterHours(u, o, &d)
-		applyHourCap(usage, o, &d)
+		applyHourCap(usage, u.Subscription, o, &d)
 	}
 	if o.key != nil {
 		exhausted := spentOut(o.key)
@@ -109,7 +109,7 @@ func clockOf(usage *launchpad.Usage) clock {
 
 // applyHourCap stops the machine at the cap, keeps it stopped, and starts it again when a new
 // cycle (or a raised cap) leaves room.
-func applyHourCap(usage *launchpad.Usage, o observation, d *decision) {
+func applyHourCap(usage *launchpad.Usage, sub launchpad.Subscription, o observation, d *decision) {
 	if o.plan == nil {
 		return // no plan, no cap: nothing is stopped, so nothing is restarted either
 	}
@@ -123,11 +123,11 @@ func applyHourCap(usage *launchpad.Usage, o observation, d *decision) {
 	case !usage.CappedAt.IsZero():
 		// The plan's cap was raised above what was used.
 		usage.CappedAt, d.capLifted = time.Time{}, true
-		d.restart = stopped && !d.machineRunning
+		d.restart = stopped && !d.machineRunning && entitled(sub)
 	default:
 		// A machine stopped before this cycle began was stopped by the cap of an earlier
 		// cycle (nothing else leaves a tenant's machine stopped): the new cycle starts it.
-		d.restart = stopped && !d.machineRunning && last.Time.Before(usage.CycleStart)
+		d.restart = stopped && !d.machineRunning && last.Time.Before(usage.CycleStart) && entitled(sub)
 	}
 	if d.restart {
 		// Claim the restart in this transaction, so one replica makes it: from now the
@@ -136,6 +136,18 @@ func applyHourCap(usage *launchpad.Usage, o observation, d *decision) {
 		usage.Running, usage.RunningSince = true, o.now.UTC()
 		d.machineRunning = true
 	}
+}
+
+// entitled reports whether the user's subscription pays for machine time: none at all (a
+// user provisioned without Stripe, metered by calendar month), or one that is active, in its
+// trial or in its past-due grace. A canceled or unpaid subscription's machine is not started
+// again: the billing code tears the tenant down after its retention.
+func entitled(sub launchpad.Subscription) bool {
+	switch sub.Status {
+	case "", "active", "trialing", "past_due":
+		return true
+	}
+	return false
 }
 
 // spentOut reports whether the key has hit its spend cap: OpenRouter's limit_remaining at or

@@ -225,10 +225,12 @@ type fieldOutcome struct {
 // record as it is at that moment.
 func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.User) error {
 	var outcomes []fieldOutcome
-	final := listed
+	subKey := subKeyOf(listed) // the user's sub-key as it is after this user is handled
 	if r.needsReseal(listed) {
-		u, err := st.UpdateUser(ctx, listed.ID, func(u *launchpad.User) error {
-			outcomes = r.reseal(u) // fn may run again on a conflict: only the last run counts
+		_, err := st.UpdateUser(ctx, listed.ID, func(u *launchpad.User) error {
+			// fn may run again on a conflict: only the last run counts.
+			outcomes = r.reseal(u)
+			subKey = subKeyOf(u)
 			for _, o := range outcomes {
 				if o.resealed {
 					return nil
@@ -237,23 +239,27 @@ func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.Us
 			return errNoChange
 		})
 		switch {
-		case errors.Is(err, errNoChange):
-			// Another writer got there first, or nothing opens: nothing to write.
+		case err == nil, errors.Is(err, errNoChange):
+			// errNoChange: another writer got there first, or nothing opens.
 		case launchpad.IsNotFound(err):
-			outcomes = nil // deleted since the page was read
-		case err != nil:
-			if ctx.Err() != nil {
-				return interrupted(ctx.Err())
-			}
-			return launchpad.Wrapf(err, "re-sealing the credentials of user %s", listed.ID)
+			outcomes, subKey = nil, sealedSubKey{} // deleted since the page was read
+		case ctx.Err() != nil:
+			return interrupted(ctx.Err())
 		default:
-			final = u
+			return launchpad.Wrapf(err, "re-sealing the credentials of user %s", listed.ID)
 		}
 	} else {
 		outcomes = r.reseal(listed) // all current: opening each one checks it
 	}
-	r.record(listed.ID, final, outcomes)
+	r.record(subKey, outcomes)
 	return nil
+}
+
+// sealedSubKey is a user's sub-key hash and sealed plaintext.
+type sealedSubKey struct{ hash, sealed string }
+
+func subKeyOf(u *launchpad.User) sealedSubKey {
+	return sealedSubKey{hash: u.OpenRouterKeyHash, sealed: u.OpenRouterKey}
 }
 
 func (r *run) needsReseal(u *launchpad.User) bool {
@@ -283,7 +289,7 @@ func (r *run) reseal(u *launchpad.User) []fieldOutcome {
 }
 
 // record adds one user's outcomes to the counts and reports progress.
-func (r *run) record(listedID string, final *launchpad.User, outcomes []fieldOutcome) {
+func (r *run) record(subKey sealedSubKey, outcomes []fieldOutcome) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.UsersScanned++
@@ -307,9 +313,9 @@ func (r *run) record(listedID string, final *launchpad.User, outcomes []fieldOut
 	if updated {
 		r.res.UsersUpdated++
 	}
-	if final != nil && final.OpenRouterKeyHash != "" && final.OpenRouterKey != "" {
-		if id, err := envelope.KeyID(final.OpenRouterKey); err == nil {
-			r.keyIDOf[final.OpenRouterKeyHash] = id
+	if subKey.hash != "" && subKey.sealed != "" {
+		if id, err := envelope.KeyID(subKey.sealed); err == nil {
+			r.keyIDOf[subKey.hash] = id
 		}
 	}
 	r.handled++
