@@ -9,10 +9,14 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"unicode"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
@@ -30,6 +34,12 @@ type setting struct {
 type serveSettings struct {
 	addr, store, secret, secretPrevious, smtpURL, mailFrom string
 	adminToken, publicURL, trustedProxies, logFormat       string
+
+	// The background half: read by billing.LoadEnv, queue.EnvConfig and runner.EnvConfig,
+	// which apply their own defaults.
+	webhookSecret, stripeAPIKey, stripeAPIBase, pastDueGrace, volumeRetention string
+	workers, jobLease, jobShutdownGrace, applyCancelGrace                     string
+	tofu, dataDir, product, region, image                                     string
 }
 
 func (v *serveSettings) table() []setting {
@@ -44,6 +54,21 @@ func (v *serveSettings) table() []setting {
 		{"LAUNCHPAD_PUBLIC_URL", "public-url", "", "URL clients use to reach this server (default http://ADDR)", false, &v.publicURL},
 		{"LAUNCHPAD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted", false, &v.trustedProxies},
 		{"LAUNCHPAD_LOG_FORMAT", "log-format", "json", "log format: json or text", false, &v.logFormat},
+
+		{"STRIPE_WEBHOOK_SECRET", "stripe-webhook-secret", "", "Stripe endpoint signing secrets (whsec_…), comma-separated while one is rolled; unset answers webhooks 503", true, &v.webhookSecret},
+		{"STRIPE_API_KEY", "stripe-api-key", "", "Stripe secret key; when set each subscription is re-fetched from Stripe instead of trusting the event's copy", true, &v.stripeAPIKey},
+		{"STRIPE_API_BASE", "stripe-api-base", "", "Stripe API base URL (default " + billing.DefaultAPIBase + "; stripe-mock in tests)", false, &v.stripeAPIBase},
+		{"LAUNCHPAD_PAST_DUE_GRACE", "past-due-grace", "", "how long a past-due subscription keeps its tenant, e.g. 72h or 3d (default 72h)", false, &v.pastDueGrace},
+		{"LAUNCHPAD_VOLUME_RETENTION", "volume-retention", "", "how long a lapsed tenant and its volume are kept before the destroy, e.g. 7d (default 7d)", false, &v.volumeRetention},
+		{"LAUNCHPAD_WORKERS", "workers", "", fmt.Sprintf("job workers in this process, 1-64 (default %d)", queue.DefaultWorkers), false, &v.workers},
+		{"LAUNCHPAD_JOB_LEASE", "job-lease", "", fmt.Sprintf("how long a job stays with a worker without a heartbeat, so how soon a dead replica's job is reclaimed (default %s)", queue.DefaultLease), false, &v.jobLease},
+		{"LAUNCHPAD_JOB_SHUTDOWN_GRACE", "job-shutdown-grace", "", fmt.Sprintf("on shutdown, how long running applies may finish before tofu is interrupted (default %s)", queue.DefaultShutdownGrace), false, &v.jobShutdownGrace},
+		{"LAUNCHPAD_APPLY_CANCEL_GRACE", "apply-cancel-grace", "", fmt.Sprintf("how long an interrupted tofu has to stop before it is killed (default %s)", runner.DefaultCancelGrace), false, &v.applyCancelGrace},
+		{"LAUNCHPAD_TOFU", "tofu", "", "the tofu (or terraform) executable (default tofu on PATH, else terraform)", false, &v.tofu},
+		{"LAUNCHPAD_DATA_DIR", "data-dir", "", "directory of the tenants' work directories (default " + runner.DefaultDataDir + ")", false, &v.dataDir},
+		{"LAUNCHPAD_PRODUCT", "product", "", "agent product of new tenants unless the checkout says otherwise (default " + runner.DefaultProduct + ")", false, &v.product},
+		{"LAUNCHPAD_REGION", "region", "", "Fly region of new tenants unless the checkout says otherwise (default " + runner.DefaultRegion + ")", false, &v.region},
+		{"LAUNCHPAD_IMAGE", "image", "", "agent image of tenants unless the checkout says otherwise (default " + runner.DefaultImage + ")", false, &v.image},
 	}
 }
 
@@ -51,6 +76,8 @@ func (v *serveSettings) table() []setting {
 type serveConfig struct {
 	Config
 	storeURL, secret, secretPrevious, smtpURL, mailFrom, logFormat string
+	billing                                                        billing.Env
+	workers                                                        Workers
 }
 
 // loadServeConfig reads flags, then environment variables, then defaults, and checks all of
@@ -68,8 +95,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		fs.StringVar(s.dst, s.flag, "", usage)
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad serve [flags]\n\nRuns the control plane. Every flag has an environment variable; a flag wins over its variable.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad serve [flags]\n\nRuns the control plane: the HTTP API, the Stripe webhook and the apply workers. Every flag has an\nenvironment variable; a flag wins over its variable.\n\nFlags:")
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nThe provider that tofu runs for each apply is configured from these variables, passed\nthrough to tofu only: %s.\n", strings.Join(runner.ProviderEnvVars, ", "))
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -79,6 +107,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	resolved := map[string]string{}
 	for _, s := range table {
 		if !set[s.flag] {
 			*s.dst = getenv(s.env)
@@ -86,6 +115,16 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		if *s.dst == "" {
 			*s.dst = s.def
 		}
+		resolved[s.env] = *s.dst
+	}
+	// The subpackages read their settings through a getenv of their own: give them the
+	// values the flags resolved, so that a flag reaches them (and the provider's
+	// environment, which carries LAUNCHPAD_STORE and PLATFORM_SECRET) like its variable.
+	settingOrEnv := func(k string) string {
+		if v, ok := resolved[k]; ok {
+			return v
+		}
+		return getenv(k)
 	}
 
 	var problems []string
@@ -125,6 +164,18 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if c.logFormat != "json" && c.logFormat != "text" {
 		problems = append(problems, fmt.Sprintf("LAUNCHPAD_LOG_FORMAT %q is not json or text", c.logFormat))
 	}
+	if c.billing, err = billing.LoadEnv(settingOrEnv); err != nil {
+		problems = append(problems, lines(err)...)
+	}
+	if c.workers.Queue, err = queue.EnvConfig(settingOrEnv); err != nil {
+		problems = append(problems, lines(err)...)
+	}
+	if c.workers.Runner, err = runner.EnvConfig(settingOrEnv); err != nil {
+		problems = append(problems, lines(err)...)
+	}
+	if p := tofuProblem(c.workers.Runner.Tofu); p != "" {
+		problems = append(problems, p)
+	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, fmt.Errorf("cannot start; fix these settings (flags or environment variables):\n  - %s", strings.Join(problems, "\n  - "))
@@ -147,6 +198,35 @@ func secretProblems(secret, previous string) []string {
 	if len(out) == 0 {
 		if _, err := envelope.NewKeyring(secret, previous); err != nil {
 			out = append(out, launchpad.ErrorMessage(err))
+		}
+	}
+	return out
+}
+
+// tofuProblem says why the tofu executable cannot be found, or "". It looks where the runner
+// will (LAUNCHPAD_TOFU, else tofu, else terraform on PATH), so that a missing tofu is listed
+// with every other problem instead of failing after the store is opened.
+func tofuProblem(name string) string {
+	if name == "" {
+		for _, n := range []string{"tofu", "terraform"} {
+			if _, err := exec.LookPath(n); err == nil {
+				return ""
+			}
+		}
+		return "OpenTofu not found: neither tofu nor terraform is on PATH; install OpenTofu (`make tools` builds bin/tofu) or set LAUNCHPAD_TOFU to its path"
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		return fmt.Sprintf("LAUNCHPAD_TOFU %q cannot be run (%v); set it to the path of the tofu (or terraform) executable", truncate(name, 200), err)
+	}
+	return ""
+}
+
+// lines splits an errors.Join of problems into one problem per line.
+func lines(err error) []string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
 		}
 	}
 	return out
@@ -175,6 +255,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, _,
 		fmt.Fprintf(stderr, "terraform-provider-launchpad serve: %v\n", err)
 		return 2
 	}
+	return serve(ctx, cfg, stderr, nil)
+}
+
+// serve runs the control plane of a checked configuration until ctx ends: the store, the
+// mailer, the HTTP server and the job workers. listening, if set, is called with the server
+// once it listens (tests use it to find the port).
+func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening func(*Server)) int {
 	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
 	if cfg.logFormat == "text" {
 		handler = slog.NewTextHandler(stderr, nil)
@@ -202,8 +289,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, _,
 	} else if mailer, err = smtp.New(smtp.Config{URL: cfg.smtpURL, From: cfg.mailFrom}); err != nil {
 		return fail("mail settings refused", err)
 	}
+	if len(cfg.billing.WebhookSecrets) == 0 {
+		log.Warn("STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks are answered 503 until it is")
+	}
+	if missing := missingProviderSettings(cfg.workers.Runner.ProviderEnv); len(missing) > 0 {
+		log.Warn("the provider's settings are incomplete, so applies will fail until they are set", "unset", missing)
+	}
 
-	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log})
+	workers := cfg.workers
+	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers})
 	if err != nil {
 		return fail("cannot build the server", err)
 	}
@@ -211,14 +305,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, _,
 		return fail("cannot listen", err)
 	}
 	log.Info("control plane listening", "addr", srv.Addr(), "public_url", cfg.PublicURL,
-		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "")
+		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "",
+		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
+		"stripe_api", cfg.billing.APIKey != "")
+	if listening != nil {
+		listening(srv)
+	}
 	<-ctx.Done()
-	log.Info("shutting down: finishing in-flight requests and queued mail", "timeout", cfg.ShutdownTimeout.String())
+	log.Info("shutting down: finishing in-flight requests, queued mail and running jobs",
+		"timeout", cfg.ShutdownTimeout.String(), "job_grace", workers.Queue.ShutdownGrace.String())
 	if err := srv.Close(); err != nil {
 		return fail("shutdown was not clean", err)
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// missingProviderSettings names the provider settings without which no tenant can be applied.
+func missingProviderSettings(env map[string]string) []string {
+	var out []string
+	for _, k := range []string{"FLY_API_TOKEN", "FLY_ORG", "OPENROUTER_MANAGEMENT_KEY"} {
+		if env[k] == "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // storeTarget is the store URL in canonical form, for the start-up log line.

@@ -14,6 +14,22 @@ type MeResponse struct {
 	Subscription MeSubscription `json:"subscription"`
 	MFAEnabled   bool           `json:"mfa_enabled"`
 	Tenants      []MeTenant     `json:"tenants"`
+	// Apply is the newest apply of the caller's tenant (nil before the first): whether the
+	// last plan change has reached the tenant yet.
+	Apply *MeApply `json:"apply,omitempty"`
+}
+
+// MeApply is the state of the caller's newest apply job. Its error text is for operators
+// (GET /api/admin/jobs) and is not shown here.
+type MeApply struct {
+	Status     string      `json:"status"` // queued, running, succeeded, failed, superseded
+	Plan       string      `json:"plan,omitempty"`
+	Destroy    bool        `json:"destroy"`
+	Attempts   int         `json:"attempts"`
+	CreatedAt  time.Time   `json:"created_at"`
+	StartedAt  *time.Time  `json:"started_at,omitempty"`
+	FinishedAt *time.Time  `json:"finished_at,omitempty"`
+	Summary    SummaryJSON `json:"summary"`
 }
 
 // MeUser is the caller's account.
@@ -77,6 +93,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, 
 		end = end.UTC()
 		resp.Subscription.CurrentPeriodEnd = &end
 	}
+	if resp.Apply, err = s.latestApply(r, u.ID); err != nil {
+		return nil, err
+	}
 	for _, t := range tenants {
 		resp.Tenants = append(resp.Tenants, MeTenant{
 			AppName: t.AppName, Product: t.Product, Region: t.Region, Plan: t.Plan, MachineState: t.MachineState,
@@ -84,4 +103,18 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, 
 		})
 	}
 	return resp, nil
+}
+
+// latestApply is the user's newest apply job, nil when there is none.
+func (s *Server) latestApply(r *http.Request, userID string) (*MeApply, error) {
+	jobs, err := s.store.ListJobs(r.Context(), launchpad.JobFilter{Kind: launchpad.JobApply, Key: userID, Limit: 1})
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	j := jobJSON(jobs[0])
+	a := &MeApply{Status: j.Status, Attempts: j.Attempts, CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Summary: j.Summary}
+	if j.Apply != nil {
+		a.Plan, a.Destroy = j.Apply.Plan, j.Apply.Destroy
+	}
+	return a, nil
 }

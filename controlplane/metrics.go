@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // metrics are the server's Prometheus series, on a registry of its own (never the global
@@ -18,6 +20,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	signIns  *prometheus.CounterVec
 	mail     *prometheus.CounterVec
+	jobs     *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -44,8 +47,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "launchpad_mail_total",
 			Help: "Outgoing mail by kind and result (sent, failed, dropped).",
 		}, []string{"kind", "result"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "launchpad_jobs_finished_total",
+			Help: "Job attempts run by this process's workers, by kind and the status recorded after them (succeeded, queued for a retry, failed, or unrecorded when the store could not be told).",
+		}, []string{"kind", "status"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail)
+	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail, m.jobs)
 	return m
 }
 
@@ -56,6 +63,16 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 }
 
 func (m *metrics) signIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
+
+// jobFinished counts one finished attempt; j is nil when its outcome could not be stored
+// (the job is then reclaimed after its lease).
+func (m *metrics) jobFinished(j *launchpad.Job) {
+	if j == nil {
+		m.jobs.WithLabelValues("unknown", "unrecorded").Inc()
+		return
+	}
+	m.jobs.WithLabelValues(j.Kind, j.Status).Inc()
+}
 
 // metricMethod bounds the method label: clients can send any token as a method.
 func metricMethod(method string) string {

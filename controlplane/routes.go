@@ -32,8 +32,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/me", s.requireUser(handleGet(s, s.handleMe)))
 	mux.Handle("GET /api/audit", s.requireUser(handleGet(s, s.handleAudit)))
 
+	// Stripe (the signature on the raw body is the proof; billing reads the body itself).
+	mux.Handle("POST /api/stripe/webhook", s.bg.webhook)
+
 	// Operators (LAUNCHPAD_ADMIN_TOKEN).
 	mux.Handle("GET /api/admin/audit", s.requireAdmin(handleGet(s, s.handleAdminAudit)))
+	mux.Handle("POST /api/admin/tenants/{user_id}/apply", s.requireAdmin(handleJSON(s, http.StatusAccepted, s.handleAdminApply)))
+	mux.Handle("GET /api/admin/jobs", s.requireAdmin(handleGet(s, s.handleAdminJobs)))
+	mux.Handle("GET /api/admin/jobs/{id}", s.requireAdmin(handleGet(s, s.handleAdminJob)))
+	mux.Handle("GET /api/admin/jobs/{id}/log", s.requireAdmin(http.HandlerFunc(s.handleAdminJobLog)))
 
 	return mux
 }

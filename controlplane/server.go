@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -30,6 +31,16 @@ type Deps struct {
 	Now func() time.Time
 	// Registry receives the metrics; nil means a new registry with Go and process metrics.
 	Registry *prometheus.Registry
+
+	// Billing is the Stripe side (billing.LoadEnv reads it from the environment): the
+	// webhook's signing secrets, the Stripe API the processor re-fetches subscriptions from,
+	// and the past-due grace and volume retention. With no webhook secret the webhook answers
+	// 503; zero durations get billing's defaults.
+	Billing billing.Env
+	// Workers, when set, runs the job queue in this process: Open starts the workers, Close
+	// drains them. Nil: events are recorded and jobs enqueued for other replicas to run.
+	// The background half keeps wall time; Now above does not reach it.
+	Workers *Workers
 }
 
 // Server is the control plane's HTTP server.
@@ -45,11 +56,13 @@ type Server struct {
 	limits   limiters
 	failures *failureTracker
 	mail     *mailQueue
+	bg       *background
 	handler  http.Handler
 
 	http      *http.Server
 	ln        net.Listener
 	serveErr  chan error
+	closing   chan struct{} // closed when Close starts: long-lived streams end
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -94,6 +107,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		metrics:  newMetrics(deps.Registry),
 		codeKeys: deps.Keyring.Derive("signin-code"),
 		failures: newFailureTracker(),
+		closing:  make(chan struct{}),
 		limits: limiters{
 			codesPerEmail: newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
 			codesPerIP:    newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
@@ -103,6 +117,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.tokens = &tokenIssuer{keys: deps.Keyring.Derive("session-signing"), issuer: cfg.PublicURL, now: deps.Now}
 	s.mail = newMailQueue(deps.Mailer, deps.Logger.With("component", "mail"), s.metrics, cfg.MailQueueSize)
+	bg, err := s.newBackground(deps)
+	if err != nil {
+		s.mail.close(context.Background())
+		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start: %v", err)
+	}
+	s.bg = bg
 	s.handler = s.instrument(s.jsonFallback(s.routes()))
 	s.http = &http.Server{
 		Handler:           s.handler,
@@ -118,8 +138,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Handler is the whole API with its middleware, for in-process use (httptest, fuzzing).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Open listens on Config.Addr and serves in the background. Listening happens here, not in
-// the background, so a busy port is an error from Open.
+// Open listens on Config.Addr and serves in the background, and starts the job workers
+// (Deps.Workers). Listening happens here, not in the background, so a busy port is an error
+// from Open.
 func (s *Server) Open() error {
 	if s.ln != nil {
 		return launchpad.Errorf(launchpad.ECONFLICT, "the server is already open")
@@ -131,6 +152,7 @@ func (s *Server) Open() error {
 	s.ln = ln
 	s.serveErr = make(chan error, 1)
 	go func() { s.serveErr <- s.http.Serve(ln) }()
+	s.bg.start(s.log)
 	return nil
 }
 
@@ -147,10 +169,16 @@ func (s *Server) Addr() string {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Close stops taking connections, lets in-flight requests finish and queued mail go out
-// within Config.ShutdownTimeout, then closes what is left. It does not close Deps.Store.
-// Calling it again returns the first result.
+// within Config.ShutdownTimeout, then closes what is left; log streams end at once. The job
+// workers stop claiming at the same time and Close waits for them to drain: running applies
+// get the queue's ShutdownGrace, then tofu gets SIGINT and, after the runner's CancelGrace,
+// is killed; every outcome is recorded. It does not close Deps.Store. Calling it again
+// returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.bg.beginDrain()
+		defer s.bg.wait()
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		defer cancel()
 		if s.ln != nil {

@@ -239,26 +239,43 @@ func TestServeRefusesToStartAndNamesEveryProblem(t *testing.T) {
 	}{
 		"nothing set": {
 			env:  map[string]string{},
-			want: []string{"PLATFORM_SECRET is not set"},
+			want: []string{"PLATFORM_SECRET is not set", "OpenTofu not found"},
 		},
 		"everything wrong": {
 			env: map[string]string{
-				"PLATFORM_SECRET":           "too-short-secret",
-				"PLATFORM_SECRET_PREVIOUS":  "also-short",
-				"LAUNCHPAD_ADDR":            "localhost",
-				"LAUNCHPAD_STORE":           "mysql://db",
-				"LAUNCHPAD_SMTP_URL":        "smtps://user:hunter2-password@mail.example.com:99999",
-				"LAUNCHPAD_ADMIN_TOKEN":     "tiny-admin-token",
-				"LAUNCHPAD_PUBLIC_URL":      "launchpad.example.com",
-				"LAUNCHPAD_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip",
-				"LAUNCHPAD_LOG_FORMAT":      "xml",
+				"PLATFORM_SECRET":              "too-short-secret",
+				"PLATFORM_SECRET_PREVIOUS":     "also-short",
+				"LAUNCHPAD_ADDR":               "localhost",
+				"LAUNCHPAD_STORE":              "mysql://db",
+				"LAUNCHPAD_SMTP_URL":           "smtps://user:hunter2-password@mail.example.com:99999",
+				"LAUNCHPAD_ADMIN_TOKEN":        "tiny-admin-token",
+				"LAUNCHPAD_PUBLIC_URL":         "launchpad.example.com",
+				"LAUNCHPAD_TRUSTED_PROXIES":    "10.0.0.0/8,not-an-ip",
+				"LAUNCHPAD_LOG_FORMAT":         "xml",
+				"STRIPE_WEBHOOK_SECRET":        "whsec_fine,,whsec_secret-value-123",
+				"STRIPE_API_KEY":               "sk_test_secret key",
+				"STRIPE_API_BASE":              "ftp://stripe",
+				"LAUNCHPAD_PAST_DUE_GRACE":     "soon",
+				"LAUNCHPAD_VOLUME_RETENTION":   "-1h",
+				"LAUNCHPAD_WORKERS":            "0",
+				"LAUNCHPAD_JOB_LEASE":          "1s",
+				"LAUNCHPAD_JOB_SHUTDOWN_GRACE": "forever",
+				"LAUNCHPAD_APPLY_CANCEL_GRACE": "2h",
+				"LAUNCHPAD_TOFU":               "/nonexistent/tofu",
+				"LAUNCHPAD_PRODUCT":            "Bad Product",
+				"LAUNCHPAD_REGION":             "../iad",
+				"LAUNCHPAD_IMAGE":              "image with spaces",
 			},
 			want: []string{"PLATFORM_SECRET is 16 bytes", "PLATFORM_SECRET_PREVIOUS", "LAUNCHPAD_ADDR", "LAUNCHPAD_STORE", "LAUNCHPAD_SMTP_URL", "LAUNCHPAD_MAIL_FROM is not set",
-				"LAUNCHPAD_ADMIN_TOKEN", "LAUNCHPAD_PUBLIC_URL", "not-an-ip", "LAUNCHPAD_LOG_FORMAT"},
-			never: []string{"too-short-secret", "also-short", "hunter2-password", "tiny-admin-token"},
+				"LAUNCHPAD_ADMIN_TOKEN", "LAUNCHPAD_PUBLIC_URL", "not-an-ip", "LAUNCHPAD_LOG_FORMAT",
+				"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "STRIPE_API_BASE", "LAUNCHPAD_PAST_DUE_GRACE", "LAUNCHPAD_VOLUME_RETENTION",
+				"LAUNCHPAD_WORKERS", "LAUNCHPAD_JOB_LEASE", "LAUNCHPAD_JOB_SHUTDOWN_GRACE", "LAUNCHPAD_APPLY_CANCEL_GRACE",
+				"LAUNCHPAD_TOFU \"/nonexistent/tofu\" cannot be run", "LAUNCHPAD_PRODUCT", "LAUNCHPAD_REGION", "LAUNCHPAD_IMAGE"},
+			never: []string{"too-short-secret", "also-short", "hunter2-password", "tiny-admin-token", "secret-value-123", "sk_test_secret"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Setenv("PATH", t.TempDir()) // no tofu or terraform to be found
 			var stderr bytes.Buffer
 			code := runServe(context.Background(), nil, func(k string) string { return tc.env[k] }, io.Discard, &stderr)
 			if code == 0 {
@@ -305,9 +322,11 @@ func TestServeRefusesToStartAndNamesEveryProblem(t *testing.T) {
 func TestServeRunsUntilCancelled(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{
-		"PLATFORM_SECRET": testSecret,
-		"LAUNCHPAD_ADDR":  "127.0.0.1:0",
-		"LAUNCHPAD_STORE": "sqlite://" + filepath.Join(dir, "lp.db"),
+		"PLATFORM_SECRET":    testSecret,
+		"LAUNCHPAD_ADDR":     "127.0.0.1:0",
+		"LAUNCHPAD_STORE":    "sqlite://" + filepath.Join(dir, "lp.db"),
+		"LAUNCHPAD_TOFU":     fakeTofu(t),
+		"LAUNCHPAD_DATA_DIR": filepath.Join(dir, "data"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -347,7 +366,7 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
 	logs := stderr.String()
-	for _, want := range []string{"LAUNCHPAD_SMTP_URL is not set", "mail not sent (log mailer)", `"stopped"`} {
+	for _, want := range []string{"LAUNCHPAD_SMTP_URL is not set", "STRIPE_WEBHOOK_SECRET is not set", "applies will fail", "job workers started", "job workers stopped", "mail not sent (log mailer)", `"stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
@@ -435,5 +454,26 @@ func TestConfigStringRedactsTheAdminToken(t *testing.T) {
 		if strings.Contains(s, "very-secret") || strings.Contains(s, "platform-secret-value") || !strings.Contains(s, "127.0.0.1:1") {
 			t.Errorf("leaks or loses fields: %s", s)
 		}
+	}
+}
+
+// A flag reaches the background half like its variable: the subpackages and the provider's
+// environment see the values the flags resolved.
+func TestServeFlagsReachTheWorkersAndTheProvider(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := loadServeConfig([]string{"-store", "sqlite://./rel.db", "-workers", "3", "-volume-retention", "5s", "-tofu", fakeTofu(t), "-data-dir", dir},
+		func(k string) string {
+			return map[string]string{"PLATFORM_SECRET": testSecret, "LAUNCHPAD_STORE": "sqlite:///elsewhere.db", "LAUNCHPAD_WORKERS": "9", "FLY_ORG": "acme"}[k]
+		}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs("rel.db")
+	env := cfg.workers.Runner.ProviderEnv
+	if env["LAUNCHPAD_STORE"] != "sqlite://"+abs || env["PLATFORM_SECRET"] != testSecret || env["FLY_ORG"] != "acme" {
+		t.Fatalf("the provider's environment: store %q, secret set %v, org %q; want the flag's store made absolute", env["LAUNCHPAD_STORE"], env["PLATFORM_SECRET"] == testSecret, env["FLY_ORG"])
+	}
+	if cfg.workers.Queue.Workers != 3 || cfg.billing.VolumeRetention != 5*time.Second || cfg.workers.Runner.DataDir != dir {
+		t.Fatalf("workers %d, retention %s, data dir %q; want the flags' values", cfg.workers.Queue.Workers, cfg.billing.VolumeRetention, cfg.workers.Runner.DataDir)
 	}
 }
