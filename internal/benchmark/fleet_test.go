@@ -1,0 +1,111 @@
+package benchmark
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tofuForTest is the tofu binary the acceptance tests use (make test sets
+// TF_ACC_TERRAFORM_PATH); without it the test skips, or fails under CI=true.
+func tofuForTest(t *testing.T) string {
+	t.Helper()
+	tofu := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tofu == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TF_ACC_TERRAFORM_PATH is not set: the fleet harness needs tofu (make test sets it)")
+		}
+		t.Skip("WARNING: skipping: needs TF_ACC_TERRAFORM_PATH (the tofu binary; make test sets it)")
+	}
+	return tofu
+}
+
+// TestFleetFiguresEndToEnd runs the fleet figure group on a fleet of 2 and then 3 tenants —
+// build, sandbox, create, timed plans, the rate-limited and parallelism variants — and checks
+// that every figure is measured against a floor and that the refresh made the expected calls.
+func TestFleetFiguresEndToEnd(t *testing.T) {
+	tofu := tofuForTest(t)
+	ctx := context.Background()
+	work := t.TempDir()
+	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider, err := BuildProvider(ctx, moduleDir, work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+	var got []Result
+	err = runFleet(ctx, env, FleetOptions{
+		Sizes: []int{2, 3}, Shape: FleetShapeModule, SetupParallelism: 10, Parallelism: 10,
+		RateLimitedAt: 2, MoreParallelism: 30, MoreParallelismAt: 3,
+	}, func(r Result) { got = append(got, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Name)
+		if r.Floor == nil || *r.Floor <= 0 || r.Ratio == nil || r.Value <= 0 {
+			t.Errorf("%s: value %v, floor %v, ratio %v: want a measured value against a measured floor", r.Name, r.Value, r.Floor, r.Ratio)
+		}
+		if !strings.HasPrefix(r.Line(), "BENCH "+r.Name+" ") {
+			t.Errorf("line %q", r.Line())
+		}
+	}
+	want := "fleet_plan_2 fleet_plan_2_rate_limited fleet_plan_3 fleet_plan_3_parallelism_30"
+	if strings.Join(names, " ") != want {
+		t.Fatalf("figures %v, want %s", names, want)
+	}
+	// Every refresh reaches both simulators for every tenant: the sandbox counted them.
+	for _, r := range got {
+		n := r.Details["tenants"].(int)
+		if fly := r.Details["fly_requests_per_plan"].(float64); fly < float64(n) {
+			t.Errorf("%s: %v Fly requests per plan for %d tenants", r.Name, fly, n)
+		}
+		if or := r.Details["openrouter_requests_per_plan"].(float64); or < 1 {
+			t.Errorf("%s: %v OpenRouter requests per plan", r.Name, or)
+		}
+	}
+	if _, ok := got[1].Details["answers_429"]; !ok {
+		t.Errorf("the rate-limited figure does not say how many 429s the sandbox answered: %v", got[1].Details)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestFleetFlatShapeEndToEnd checks the flat configuration (counted resources referencing
+// each other, as examples/fleet is written) plans with no change against its floor.
+func TestFleetFlatShapeEndToEnd(t *testing.T) {
+	tofu := tofuForTest(t)
+	ctx := context.Background()
+	work := t.TempDir()
+	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider, err := BuildProvider(ctx, moduleDir, work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+	var got []Result
+	if err := runFleet(ctx, env, FleetOptions{Sizes: []int{2}, Shape: FleetShapeFlat, SetupParallelism: 10, Parallelism: 10},
+		func(r Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "fleet_plan_2" || got[0].Details["shape"] != "flat" {
+		t.Fatalf("got %+v", got)
+	}
+}

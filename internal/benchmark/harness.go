@@ -1,0 +1,52 @@
+package benchmark
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+)
+
+// Env is what every figure may use. One Env serves one run of the harness.
+type Env struct {
+	// ModuleDir is the repository root: the provider is built there and Go benchmarks run
+	// there.
+	ModuleDir string
+	// Tofu is the absolute path of the tofu binary.
+	Tofu string
+	// Provider is the terraform-provider-launchpad binary built once for this run (it also
+	// serves `sandbox`, `serve` and the other subcommands).
+	Provider string
+	// WorkDir is this run's scratch directory.
+	WorkDir string
+	// Runs is how many timed runs make one figure (its median).
+	Runs int
+	Log  *slog.Logger
+}
+
+// Figure is a group of figures measured together (they share an expensive setup, such as a
+// fleet of 1,000 tenants). Run measures them and hands each Result to emit as soon as it is
+// known, so a long run prints as it goes and a failure keeps what was measured before it.
+//
+// A new figure is a function with this signature in a file of its own, added to the list the
+// command runs: webhook_ingest, for instance, starts Env.Provider with `serve` on a SQLite
+// store, sends signed events from 16 goroutines, and emits its events/s against the in-process
+// floor; convergence drives the same server with 20 upgrades and emits p50/p95 against a
+// direct `tofu plan -out` + `apply` of the same change in a Workspace.
+type Figure struct {
+	Name string
+	Run  func(ctx context.Context, env *Env, emit func(Result)) error
+}
+
+// BuildProvider builds the provider binary from moduleDir into dir, once, the way an
+// operator builds a provider to try it through dev_overrides.
+func BuildProvider(ctx context.Context, moduleDir, dir string) (string, error) {
+	out := filepath.Join(dir, "terraform-provider-launchpad")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	cmd.Dir = moduleDir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build the provider in %s: %w\n%s", moduleDir, err, b)
+	}
+	return out, nil
+}
