@@ -246,7 +246,7 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	recordAudit(ctx, d.store, &resp.Diagnostics, userID, launchpad.AuditKeyMinted, k.Hash,
 		map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "limit_reset": k.LimitReset})
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, d.store, k), m.Timeouts))...)
 }
 
 // mintSubKey mints a key at OpenRouter with the plan's limit, seals it into the user's record
@@ -301,7 +301,6 @@ func storeSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launch
 		LimitUSD:           plan.MonthlySpendLimitUSD,
 		LimitReset:         launchpad.LimitResetMonthly,
 		IncludeBYOKInLimit: false,
-		KeyID:              d.keyring.CurrentKeyID(),
 		RotationGeneration: generation,
 	}
 	if issued.Info.LimitUSD != nil {
@@ -366,12 +365,7 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	refreshSubKey(k, info)
-	if u, err := st.GetUser(ctx, k.UserID); err == nil && u.OpenRouterKeyHash == hash {
-		if id, err := envelope.KeyID(u.OpenRouterKey); err == nil {
-			k.KeyID = id
-		}
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, st, k), m.Timeouts))...)
 }
 
 // refreshSubKey overwrites the record's limits with what OpenRouter enforces: that is the
@@ -427,7 +421,7 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 				map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "previous_limit_usd": formatUSD(state.LimitUSD.ValueFloat64())})
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, m.Timeouts))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, d.store, k), m.Timeouts))...)
 }
 
 // updateSubKey changes the limit (and name) of the existing key in place: a plan change never
@@ -447,12 +441,19 @@ func updateSubKey(ctx context.Context, d *subKeyDeps, hash string, plan *launchp
 	if err != nil {
 		return nil, err
 	}
-	if u, err := d.store.GetUser(ctx, k.UserID); err == nil && u.OpenRouterKeyHash == hash {
-		if id, err := envelope.KeyID(u.OpenRouterKey); err == nil {
-			k.KeyID = id
-		}
-	}
 	return k, nil
+}
+
+// sealedKeyID is the id of the platform key the user's copy of k is sealed under, read from
+// the sealed value's header: it changes when rotate-secret re-seals it, and is "" when the
+// user no longer holds k.
+func sealedKeyID(ctx context.Context, st launchpad.Store, k *launchpad.SubKey) string {
+	u, err := st.GetUser(ctx, k.UserID)
+	if err != nil || u.OpenRouterKeyHash != k.Hash {
+		return ""
+	}
+	id, _ := envelope.KeyID(u.OpenRouterKey)
+	return id
 }
 
 func (r *subKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -524,7 +525,7 @@ func (r *subKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("hash"), req.ID)...)
 }
 
-func subKeyToModel(k *launchpad.SubKey, t timeouts.Value) *subKeyResourceModel {
+func subKeyToModel(k *launchpad.SubKey, keyID string, t timeouts.Value) *subKeyResourceModel {
 	return &subKeyResourceModel{
 		ID:                 types.StringValue(k.Hash),
 		Hash:               types.StringValue(k.Hash),
@@ -535,7 +536,7 @@ func subKeyToModel(k *launchpad.SubKey, t timeouts.Value) *subKeyResourceModel {
 		LimitUSD:           types.Float64Value(k.LimitUSD),
 		LimitReset:         types.StringValue(k.LimitReset),
 		IncludeBYOKInLimit: types.BoolValue(k.IncludeBYOKInLimit),
-		KeyID:              types.StringValue(k.KeyID),
+		KeyID:              types.StringValue(keyID),
 		Disabled:           types.BoolValue(k.Disabled),
 		Timeouts:           t,
 	}

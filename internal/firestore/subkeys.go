@@ -16,7 +16,6 @@ type subKeyDoc struct {
 	LimitUSD           float64    `firestore:"limitUsd"`
 	LimitReset         string     `firestore:"limitReset"`
 	IncludeBYOKInLimit bool       `firestore:"includeByokInLimit"`
-	KeyID              string     `firestore:"keyId"`
 	Disabled           bool       `firestore:"disabled"`
 	RotationGeneration int64      `firestore:"rotationGeneration"`
 	CreatedAt          *time.Time `firestore:"createdAt"`
@@ -30,7 +29,7 @@ var subKeyKind = recordKind[launchpad.SubKey, subKeyDoc]{
 	encode: func(k *launchpad.SubKey) *subKeyDoc {
 		return &subKeyDoc{
 			Hash: k.Hash, UserID: k.UserID, Plan: k.Plan, Name: k.Name, LimitUSD: k.LimitUSD,
-			LimitReset: k.LimitReset, IncludeBYOKInLimit: k.IncludeBYOKInLimit, KeyID: k.KeyID,
+			LimitReset: k.LimitReset, IncludeBYOKInLimit: k.IncludeBYOKInLimit,
 			Disabled: k.Disabled, RotationGeneration: k.RotationGeneration,
 			CreatedAt: ts(k.CreatedAt), UpdatedAt: ts(k.UpdatedAt),
 		}
@@ -38,7 +37,7 @@ var subKeyKind = recordKind[launchpad.SubKey, subKeyDoc]{
 	decode: func(d *subKeyDoc) *launchpad.SubKey {
 		return &launchpad.SubKey{
 			Hash: d.Hash, UserID: d.UserID, Plan: d.Plan, Name: d.Name, LimitUSD: d.LimitUSD,
-			LimitReset: d.LimitReset, IncludeBYOKInLimit: d.IncludeBYOKInLimit, KeyID: d.KeyID,
+			LimitReset: d.LimitReset, IncludeBYOKInLimit: d.IncludeBYOKInLimit,
 			Disabled: d.Disabled, RotationGeneration: d.RotationGeneration,
 			CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}

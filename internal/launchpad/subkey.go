@@ -10,7 +10,9 @@ const (
 )
 
 // SubKey is the record of a tenant's OpenRouter sub-key. The plaintext is never here: it is
-// sealed into the user's record (User.OpenRouterKey). Hash is OpenRouter's key id.
+// sealed into the user's record (User.OpenRouterKey), and the id of the key it is sealed under
+// is read from that sealed value's header (envelope.KeyID), not stored twice. Hash is
+// OpenRouter's key id.
 type SubKey struct {
 	Hash               string
 	UserID             string
@@ -19,8 +21,6 @@ type SubKey struct {
 	LimitUSD           float64
 	LimitReset         string
 	IncludeBYOKInLimit bool
-	// KeyID is the envelope key id the plaintext is sealed under.
-	KeyID              string
 	Disabled           bool
 	RotationGeneration int64
 	CreatedAt          time.Time

@@ -16,7 +16,7 @@ import (
 )
 
 // benchRecords is the size of rotate_10k: 10,000 user records, each with a sealed sub-key
-// and a sealed BYOK key (20,000 credentials), and 10,000 sub-key records.
+// and a sealed BYOK key (20,000 credentials).
 const benchRecords = 10_000
 
 // BenchmarkRotate10k measures rotate_10k against its floor in the same run, on copies of one
@@ -24,32 +24,25 @@ const benchRecords = 10_000
 // both alike:
 //
 //   - rotate: Rotate over the 10,000 user records (re-seal both credentials of each, one
-//     UpdateUser per user, then the 10,000 sub-key records' KeyID);
+//     UpdateUser per user);
 //   - floor: a plain read-and-write of the same user records with no crypto (ListUsers pages
-//     and one UpdateUser per user writing the record back), with the same workers;
-//   - floor+subkeys: the floor plus the same read-and-write of the 10,000 sub-key records,
-//     i.e. the same writes the rotation makes.
+//     and one UpdateUser per user writing the record back), with the same workers: the same
+//     writes the rotation makes.
 //
-// It reports records/s (user records per second) for each and the ratios, and prints a
-// BENCH line for `make bench`. Run:
+// It reports records/s (user records per second) for each and the ratio, and prints a BENCH
+// line for `make bench`. Run:
 //
 //	go test -run '^$' -bench Rotate10k -benchtime 3x ./internal/rotation/
 func BenchmarkRotate10k(b *testing.B) {
 	template := benchTemplate(b)
 	rotKR := mustKeyring(b, newSecret, oldSecret)
-	var rotate, floor, floorSubKeys time.Duration
+	var rotate, floor time.Duration
 	for i := 0; i < b.N; i++ {
 		floor += timeOn(b, template, func(st launchpad.Store) error { return readWriteUsers(st) })
-		floorSubKeys += timeOn(b, template, func(st launchpad.Store) error {
-			if err := readWriteUsers(st); err != nil {
-				return err
-			}
-			return readWriteSubKeys(st)
-		})
 		rotate += timeOn(b, template, func(st launchpad.Store) error {
 			res, err := Rotate(context.Background(), st, rotKR, Options{})
-			if err == nil && (res.Resealed != 2*benchRecords || res.SubKeysUpdated != benchRecords) {
-				err = fmt.Errorf("rotation re-sealed %d credentials and %d sub-key records, want %d and %d", res.Resealed, res.SubKeysUpdated, 2*benchRecords, benchRecords)
+			if err == nil && res.Resealed != 2*benchRecords {
+				err = fmt.Errorf("rotation re-sealed %d credentials, want %d", res.Resealed, 2*benchRecords)
 			}
 			return err
 		})
@@ -58,9 +51,7 @@ func BenchmarkRotate10k(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(perSecond(rotate), "rotate-records/s")
 	b.ReportMetric(perSecond(floor), "floor-records/s")
-	b.ReportMetric(perSecond(floorSubKeys), "floor+subkeys-records/s")
 	b.ReportMetric(rotate.Seconds()/floor.Seconds(), "ratio")
-	b.ReportMetric(rotate.Seconds()/floorSubKeys.Seconds(), "ratio-same-writes")
 	fmt.Printf("BENCH rotate_10k %.0f records/s floor=%.0f ratio=%.2f\n", perSecond(rotate), perSecond(floor), rotate.Seconds()/floor.Seconds())
 }
 
@@ -104,19 +95,6 @@ func readWriteUsers(st launchpad.Store) error {
 		}
 		after = page[len(page)-1].ID
 	}
-}
-
-// readWriteSubKeys reads every sub-key record and writes each back unchanged.
-func readWriteSubKeys(st launchpad.Store) error {
-	ctx := context.Background()
-	keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{})
-	if err != nil {
-		return err
-	}
-	return parallel(ctx, DefaultWorkers, keys, func(ctx context.Context, k *launchpad.SubKey) error {
-		_, err := st.UpdateSubKey(ctx, k.Hash, func(*launchpad.SubKey) error { return nil })
-		return err
-	})
 }
 
 // benchTemplate seeds one SQLite file per test process and returns its path.

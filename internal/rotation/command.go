@@ -218,7 +218,6 @@ func printCounts(w io.Writer, r Result) {
 	fmt.Fprintf(w, "credentials re-sealed:   %d\n", r.Resealed)
 	fmt.Fprintf(w, "already current:         %d\n", r.AlreadyCurrent)
 	fmt.Fprintf(w, "failed to open:          %d\n", r.Failed)
-	fmt.Fprintf(w, "sub-key records updated: %d\n", r.SubKeysUpdated)
 	fmt.Fprintf(w, "elapsed:                 %s\n", r.Elapsed.Round(time.Millisecond))
 }
 

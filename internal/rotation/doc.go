@@ -5,9 +5,9 @@
 // # What it touches
 //
 // Every sealed field of every user — exactly the fields launchpad.User.SealedFields returns
-// (the OpenRouter sub-key, the BYOK key, the TOTP secret) — and the KeyID of each sub-key
-// record (launchpad.SubKey), so that record keeps naming the key the user's sub-key is sealed
-// under. Nothing else is derived from stored data: session tokens and sign-in code HMACs are
+// (the OpenRouter sub-key, the BYOK key, the TOTP secret). A sub-key record does not store
+// the key id its plaintext is sealed under (it is read from the sealed value), so there is
+// nothing else to update. Nothing else is derived from stored data: session tokens and sign-in code HMACs are
 // keyed by envelope.Keyring.Derive, and the control plane verifies under the current and the
 // previous secret's keys, so nobody is signed out while both secrets are configured.
 //

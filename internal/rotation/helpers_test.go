@@ -103,7 +103,7 @@ func seedUser(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, id 
 	if err := st.CreateUser(ctx, u); err != nil {
 		return fmt.Errorf("CreateUser %s: %w", id, err)
 	}
-	if err := st.CreateSubKey(ctx, &launchpad.SubKey{Hash: subKeyHash(id), UserID: id, Plan: "pro", Name: "lp-" + id, KeyID: kr.CurrentKeyID()}); err != nil {
+	if err := st.CreateSubKey(ctx, &launchpad.SubKey{Hash: subKeyHash(id), UserID: id, Plan: "pro", Name: "lp-" + id}); err != nil {
 		return fmt.Errorf("CreateSubKey %s: %w", id, err)
 	}
 	return nil

@@ -61,9 +61,7 @@ type Result struct {
 	// MaxReportedFailures of them.
 	Failed   int
 	Failures []Failure
-	// SubKeysUpdated counts sub-key records whose KeyID was brought in line.
-	SubKeysUpdated int
-	// Complete is true when every user and sub-key record was visited.
+	// Complete is true when every user was visited.
 	Complete bool
 	Elapsed  time.Duration
 }
@@ -80,8 +78,7 @@ type Failure struct {
 var errNoChange = errors.New("rotation: nothing to write")
 
 // Rotate re-seals every credential of every user in st under kr's current key (see the
-// package documentation), then brings sub-key records' KeyID in line, then writes one
-// AuditSecretRotated event to the platform stream. kr must hold the previous secret for
+// package documentation), then writes one AuditSecretRotated event to the platform stream. kr must hold the previous secret for
 // values sealed under it to open.
 //
 // Credentials that do not open are counted and listed in the result and the run goes on. A
@@ -90,9 +87,6 @@ var errNoChange = errors.New("rotation: nothing to write")
 func Rotate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, opts Options) (Result, error) {
 	r := newRun(kr, opts)
 	err := r.users(ctx, st)
-	if err == nil {
-		err = r.subKeys(ctx, st)
-	}
 	res := r.result()
 	if err != nil {
 		return res, err
@@ -113,9 +107,6 @@ type run struct {
 	mu      sync.Mutex
 	res     Result
 	handled int
-	// keyIDOf maps each user's current sub-key hash to the key id its plaintext is now
-	// sealed under, for the sub-key records.
-	keyIDOf map[string]string
 }
 
 func newRun(kr *envelope.Keyring, opts Options) *run {
@@ -134,7 +125,7 @@ func newRun(kr *envelope.Keyring, opts Options) *run {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &run{kr: kr, opts: opts, start: opts.Now(), res: Result{KeyID: kr.CurrentKeyID()}, keyIDOf: map[string]string{}}
+	return &run{kr: kr, opts: opts, start: opts.Now(), res: Result{KeyID: kr.CurrentKeyID()}}
 }
 
 func (r *run) result() Result {
@@ -225,12 +216,10 @@ type fieldOutcome struct {
 // record as it is at that moment.
 func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.User) error {
 	var outcomes []fieldOutcome
-	subKey := subKeyOf(listed) // the user's sub-key as it is after this user is handled
 	if r.needsReseal(listed) {
 		_, err := st.UpdateUser(ctx, listed.ID, func(u *launchpad.User) error {
 			// fn may run again on a conflict: only the last run counts.
 			outcomes = r.reseal(u)
-			subKey = subKeyOf(u)
 			for _, o := range outcomes {
 				if o.resealed {
 					return nil
@@ -242,7 +231,7 @@ func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.Us
 		case err == nil, errors.Is(err, errNoChange):
 			// errNoChange: another writer got there first, or nothing opens.
 		case launchpad.IsNotFound(err):
-			outcomes, subKey = nil, sealedSubKey{} // deleted since the page was read
+			outcomes = nil // deleted since the page was read
 		case ctx.Err() != nil:
 			return interrupted(ctx.Err())
 		default:
@@ -251,15 +240,8 @@ func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.Us
 	} else {
 		outcomes = r.reseal(listed) // all current: opening each one checks it
 	}
-	r.record(subKey, outcomes)
+	r.record(outcomes)
 	return nil
-}
-
-// sealedSubKey is a user's sub-key hash and sealed plaintext.
-type sealedSubKey struct{ hash, sealed string }
-
-func subKeyOf(u *launchpad.User) sealedSubKey {
-	return sealedSubKey{hash: u.OpenRouterKeyHash, sealed: u.OpenRouterKey}
 }
 
 func (r *run) needsReseal(u *launchpad.User) bool {
@@ -289,7 +271,7 @@ func (r *run) reseal(u *launchpad.User) []fieldOutcome {
 }
 
 // record adds one user's outcomes to the counts and reports progress.
-func (r *run) record(subKey sealedSubKey, outcomes []fieldOutcome) {
+func (r *run) record(outcomes []fieldOutcome) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.UsersScanned++
@@ -313,11 +295,6 @@ func (r *run) record(subKey sealedSubKey, outcomes []fieldOutcome) {
 	if updated {
 		r.res.UsersUpdated++
 	}
-	if subKey.hash != "" && subKey.sealed != "" {
-		if id, err := envelope.KeyID(subKey.sealed); err == nil {
-			r.keyIDOf[subKey.hash] = id
-		}
-	}
 	r.handled++
 	if r.opts.Progress != nil {
 		r.opts.Progress(r.res)
@@ -327,51 +304,15 @@ func (r *run) record(subKey sealedSubKey, outcomes []fieldOutcome) {
 	}
 }
 
-// subKeys sets each sub-key record's KeyID to the key id its user's sealed sub-key now has.
-// Records of keys no user holds any more (rotated away, revoked) are left as they are.
-func (r *run) subKeys(ctx context.Context, st launchpad.Store) error {
-	keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{})
-	if err != nil {
-		return launchpad.Wrapf(err, "listing sub-key records")
-	}
-	return parallel(ctx, r.opts.Workers, keys, func(ctx context.Context, k *launchpad.SubKey) error {
-		want, ok := r.keyIDOf[k.Hash] // read-only once the users are done
-		if !ok || k.KeyID == want {
-			return nil
-		}
-		_, err := st.UpdateSubKey(ctx, k.Hash, func(k *launchpad.SubKey) error {
-			if k.KeyID == want {
-				return errNoChange
-			}
-			k.KeyID = want
-			return nil
-		})
-		switch {
-		case errors.Is(err, errNoChange), launchpad.IsNotFound(err):
-		case err != nil:
-			if ctx.Err() != nil {
-				return interrupted(ctx.Err())
-			}
-			return launchpad.Wrapf(err, "updating the key id of sub-key record %s", k.Hash)
-		default:
-			r.mu.Lock()
-			r.res.SubKeysUpdated++
-			r.mu.Unlock()
-		}
-		return nil
-	})
-}
-
 // audit writes the platform.secret_rotated event: counts and key ids, nothing secret.
 func audit(ctx context.Context, st launchpad.Store, res Result, opts Options) error {
 	details := map[string]string{
-		"key_id":           res.KeyID,
-		"users_scanned":    strconv.Itoa(res.UsersScanned),
-		"users_updated":    strconv.Itoa(res.UsersUpdated),
-		"resealed":         strconv.Itoa(res.Resealed),
-		"already_current":  strconv.Itoa(res.AlreadyCurrent),
-		"failed":           strconv.Itoa(res.Failed),
-		"sub_keys_updated": strconv.Itoa(res.SubKeysUpdated),
+		"key_id":          res.KeyID,
+		"users_scanned":   strconv.Itoa(res.UsersScanned),
+		"users_updated":   strconv.Itoa(res.UsersUpdated),
+		"resealed":        strconv.Itoa(res.Resealed),
+		"already_current": strconv.Itoa(res.AlreadyCurrent),
+		"failed":          strconv.Itoa(res.Failed),
 	}
 	if opts.PreviousKeyID != "" {
 		details["previous_key_id"] = opts.PreviousKeyID

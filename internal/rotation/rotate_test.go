@@ -70,16 +70,13 @@ func testKilledHalfwayAndResumed(t *testing.T, st launchpad.Store, n, workers in
 	if err != nil {
 		t.Fatalf("resumed run: %v", err)
 	}
-	t.Logf("resumed run: %s, %d sub-key records updated in %s", progressLine(second), second.SubKeysUpdated, second.Elapsed)
+	t.Logf("resumed run: %s in %s", progressLine(second), second.Elapsed)
 	if !second.Complete || second.UsersScanned != n || second.Failed != 0 {
 		t.Fatalf("resumed run: %+v; want complete over %d users with no failure", second, n)
 	}
 	if second.AlreadyCurrent != mid[newOnly.CurrentKeyID()] || second.Resealed != mid[oldKR.CurrentKeyID()] {
 		t.Fatalf("resumed run re-sealed %d and found %d current; after the kill %d were under the new key and %d under the old: each should be handled once",
 			second.Resealed, second.AlreadyCurrent, mid[newOnly.CurrentKeyID()], mid[oldKR.CurrentKeyID()])
-	}
-	if second.SubKeysUpdated != n {
-		t.Fatalf("resumed run updated %d sub-key records, want %d", second.SubKeysUpdated, n)
 	}
 
 	// Every credential opens under the new secret alone; none is under the old key id.
@@ -94,22 +91,13 @@ func testKilledHalfwayAndResumed(t *testing.T, st launchpad.Store, n, workers in
 	if _, err := oldKR.Open(users[0].BYOKKey, users[0].ID); err == nil {
 		t.Fatal("a re-sealed credential still opens under the old secret")
 	}
-	keys, err := st.ListSubKeys(context.Background(), launchpad.SubKeyFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if k.KeyID != newOnly.CurrentKeyID() {
-			t.Fatalf("sub-key record %s names key id %s, want %s", k.Hash, k.KeyID, newOnly.CurrentKeyID())
-		}
-	}
 
 	// Run 3: idempotent.
 	third, err := Rotate(context.Background(), st, rotKR, Options{Workers: workers})
 	if err != nil {
 		t.Fatalf("third run: %v", err)
 	}
-	if third.Resealed != 0 || third.UsersUpdated != 0 || third.SubKeysUpdated != 0 || third.AlreadyCurrent != 2*n {
+	if third.Resealed != 0 || third.UsersUpdated != 0 || third.AlreadyCurrent != 2*n {
 		t.Fatalf("third run changed something: %+v", third)
 	}
 

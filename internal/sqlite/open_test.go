@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,8 +77,8 @@ func TestOpenSetsUpTheFile(t *testing.T) {
 	if got := pragma(t, raw, "application_id"); got != "1280328004" {
 		t.Errorf("application_id = %s, want 1280328004 (LPAD)", got)
 	}
-	if got := pragma(t, raw, "user_version"); got != "1" {
-		t.Errorf("user_version = %s, want 1 (the number of migrations)", got)
+	if got, want := pragma(t, raw, "user_version"), schemaVersion(t); got != want {
+		t.Errorf("user_version = %s, want %s (the number of migrations)", got, want)
 	}
 }
 
@@ -102,8 +103,8 @@ func TestMigrationsAreIdempotentOnReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := pragma(t, rawDB(t, path), "user_version"); got != "1" {
-		t.Fatalf("user_version after three opens = %s, want 1", got)
+	if got, want := pragma(t, rawDB(t, path), "user_version"), schemaVersion(t); got != want {
+		t.Fatalf("user_version after three opens = %s, want %s", got, want)
 	}
 }
 
@@ -126,8 +127,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 			db.Close()
 		}
 	}
-	if got := pragma(t, rawDB(t, path), "user_version"); got != "1" {
-		t.Fatalf("user_version = %s, want 1", got)
+	if got, want := pragma(t, rawDB(t, path), "user_version"), schemaVersion(t); got != want {
+		t.Fatalf("user_version = %s, want %s", got, want)
 	}
 }
 
@@ -301,4 +302,15 @@ func TestUnstorableRecordsAreInvalid(t *testing.T) {
 	if _, err := db.GetUser(ctx, "u1"); !launchpad.IsNotFound(err) {
 		t.Errorf("a refused user was stored: %v", err)
 	}
+}
+
+// schemaVersion is the number of migrations in migrations/, which an up-to-date file's
+// user_version must equal.
+func schemaVersion(t *testing.T) string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no migrations found: %v", err)
+	}
+	return strconv.Itoa(len(names))
 }

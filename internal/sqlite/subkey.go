@@ -8,7 +8,7 @@ import (
 )
 
 const subKeyColumns = `hash, user_id, plan_name, name, limit_usd, limit_reset,
-	include_byok_in_limit, key_id, disabled, rotation_generation, created_at, updated_at`
+	include_byok_in_limit, disabled, rotation_generation, created_at, updated_at`
 
 // CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
 func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
@@ -22,7 +22,7 @@ func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sub_keys (`+subKeyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, subKeyArgs(&c)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, subKeyArgs(&c)...)
 		if uniqueViolation(err) == "sub_keys.hash" {
 			return launchpad.Errorf(launchpad.ECONFLICT, "sub-key %q already exists", c.Hash)
 		}
@@ -83,8 +83,8 @@ func (db *DB) UpdateSubKey(ctx context.Context, hash string, fn func(*launchpad.
 		}
 		k.UpdatedAt = db.clock()
 		if _, err := tx.ExecContext(ctx, `UPDATE sub_keys SET user_id = ?2, plan_name = ?3, name = ?4,
-			limit_usd = ?5, limit_reset = ?6, include_byok_in_limit = ?7, key_id = ?8, disabled = ?9,
-			rotation_generation = ?10, created_at = ?11, updated_at = ?12 WHERE hash = ?1`,
+			limit_usd = ?5, limit_reset = ?6, include_byok_in_limit = ?7, disabled = ?8,
+			rotation_generation = ?9, created_at = ?10, updated_at = ?11 WHERE hash = ?1`,
 			subKeyArgs(k)...); err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func findSubKey(ctx context.Context, tx *sql.Tx, hash string) (*launchpad.SubKey
 func scanSubKey(row scanner) (*launchpad.SubKey, error) {
 	var k launchpad.SubKey
 	err := row.Scan(&k.Hash, &k.UserID, &k.Plan, &k.Name, &k.LimitUSD, &k.LimitReset,
-		&k.IncludeBYOKInLimit, &k.KeyID, &k.Disabled, &k.RotationGeneration,
+		&k.IncludeBYOKInLimit, &k.Disabled, &k.RotationGeneration,
 		scanTime(&k.CreatedAt), scanTime(&k.UpdatedAt))
 	if err != nil {
 		return nil, err
@@ -121,6 +121,6 @@ func scanSubKey(row scanner) (*launchpad.SubKey, error) {
 
 func subKeyArgs(k *launchpad.SubKey) []any {
 	return []any{k.Hash, k.UserID, k.Plan, k.Name, k.LimitUSD, k.LimitReset,
-		k.IncludeBYOKInLimit, k.KeyID, k.Disabled, k.RotationGeneration,
+		k.IncludeBYOKInLimit, k.Disabled, k.RotationGeneration,
 		timeArg(k.CreatedAt), timeArg(k.UpdatedAt)}
 }

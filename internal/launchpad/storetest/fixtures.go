@@ -101,7 +101,6 @@ func newSubKey(hash, userID string) *launchpad.SubKey {
 		LimitUSD:           25.5,
 		LimitReset:         launchpad.LimitResetMonthly,
 		IncludeBYOKInLimit: true,
-		KeyID:              "k1",
 		Disabled:           true,
 		RotationGeneration: 2,
 		CreatedAt:          at(-time.Hour),

@@ -70,12 +70,12 @@ func testSubKeyUpdate(t *testing.T, s launchpad.Store) {
 	got, err := s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error {
 		k.LimitUSD = 50
 		k.Disabled = false
-		k.KeyID = "k2"
+		k.Plan = "max"
 		return nil
 	})
 	wantOK(t, err, "UpdateSubKey")
 	want := newSubKey("h1", "u1")
-	want.LimitUSD, want.Disabled, want.KeyID = 50, false, "k2"
+	want.LimitUSD, want.Disabled, want.Plan = 50, false, "max"
 	if got.UpdatedAt.IsZero() || got.UpdatedAt.Equal(want.UpdatedAt) {
 		t.Fatalf("UpdateSubKey did not set UpdatedAt (still %s)", got.UpdatedAt)
 	}
