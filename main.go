@@ -7,6 +7,7 @@
 //	sandbox         local simulators of the Fly Machines and OpenRouter keys APIs
 //	rotate-secret   re-seal every stored credential under a new PLATFORM_SECRET
 //	audit           print, follow and verify the audit log
+//	exec            run a command in a tenant's machine through the control plane, audited first
 //	version         print the version
 package main
 
@@ -25,6 +26,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/provider"
 )
@@ -45,7 +48,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":         {"run the control plane", controlplane.RunServe},
 		"sandbox":       {"run the Fly and OpenRouter API simulators on loopback", sim.RunSandbox},
-		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", notBuilt("rotate-secret", "secret rotation")},
+		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", rotation.RunRotateSecret},
+		"exec":          {"run a command in a tenant's machine through the control plane (audited first)", operator.RunExec},
 		"audit":         {"print, follow and verify the audit log", controlplane.RunAudit},
 		"version":       {"print the version", runVersion},
 	}
@@ -102,7 +106,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  terraform-provider-launchpad [-debug]      serve the Terraform provider (how Terraform starts it)")
 	cmds := commands()
-	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "version"} {
+	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "exec", "version"} {
 		fmt.Fprintf(w, "  terraform-provider-launchpad %-13s %s\n", name, cmds[name].summary)
 	}
 	fmt.Fprintln(w, "\nRun a subcommand with -h for its flags.")
@@ -119,12 +123,4 @@ func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "terraform-provider-launchpad %s%s %s %s/%s (protocol 6)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return 0
-}
-
-// notBuilt stands in for a subcommand whose issue has not landed yet.
-func notBuilt(name, what string) func(context.Context, []string, io.Writer, io.Writer) int {
-	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
-		fmt.Fprintf(stderr, "terraform-provider-launchpad %s: %s is not built yet in this version\n", name, what)
-		return 1
-	}
 }
