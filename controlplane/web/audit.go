@@ -1,0 +1,281 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// The audit panel shows the user's own stream, newest first, and follows it live: the page
+// opens an EventSource on /audit/events, which polls the store for events after the newest
+// one shown and sends each as a table row rendered by the same template as the page
+// (html/template escaping included), so the script only inserts it.
+
+const (
+	auditPageSize  = 50
+	auditBatch     = 100
+	keepAliveEvery = 15 * time.Second
+)
+
+// auditData is the audit page.
+type auditData struct {
+	Rows []auditRow
+	// Live is set on the first page, which follows new events; AfterSeq is its newest.
+	Live     bool
+	AfterSeq int64
+	// Older, when set, is the ?before= of the next (older) page.
+	Older int64
+}
+
+// auditRow is one event as a person reads it.
+type auditRow struct {
+	Seq     int64
+	Time    time.Time
+	Actor   string
+	Kind    string // user, operator, system, stripe: a class for the row
+	Action  string // in words
+	Code    string // the action's name, e.g. operator.exec
+	Target  string
+	Details []detail
+}
+
+type detail struct{ Key, Value string }
+
+// handleAudit shows a page of the stream: the newest, or the one before ?before=SEQ.
+func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	d := &auditData{Live: true}
+	f := launchpad.AuditFilter{Stream: s.user.ID, Newest: true, Limit: auditPageSize}
+	if b := r.URL.Query().Get("before"); b != "" {
+		before, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || before < 1 {
+			h.renderError(w, r, http.StatusBadRequest, "That page of the audit log does not exist; open the audit log from the menu.")
+			return
+		}
+		d.Live = false
+		from := max(1, before-auditPageSize)
+		f = launchpad.AuditFilter{Stream: s.user.ID, AfterSeq: from - 1, Limit: int(max(0, before-from))}
+	}
+	var events []*launchpad.AuditEvent
+	if f.Newest || f.Limit > 0 {
+		var err error
+		if events, err = h.store.ListAudit(ctx, f); err != nil {
+			h.failed(w, r, err)
+			return
+		}
+	}
+	if !f.Newest {
+		slices.Reverse(events)
+	}
+	for _, e := range events {
+		d.Rows = append(d.Rows, h.auditRow(s.user.ID, e))
+	}
+	if n := len(events); n > 0 {
+		if d.Live {
+			d.AfterSeq = events[0].Seq
+		}
+		if events[n-1].Seq > 1 {
+			d.Older = events[n-1].Seq
+		}
+	}
+	v := signedInView(s, "Audit log", "audit", d)
+	if d.Live {
+		v.Scripts = []string{"audit.js"}
+	}
+	h.render(w, r, http.StatusOK, "audit", v)
+}
+
+// handleAuditEvents streams new events of the user's stream as server-sent events, from
+// ?after=SEQ or the Last-Event-ID of a reconnecting EventSource. It ends when the client
+// goes, the server closes, or the session ends (it then sends "signed-out").
+func (h *Handler) handleAuditEvents(w http.ResponseWriter, r *http.Request, s *session) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	if id, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id > after {
+		after = id
+	}
+	after = max(0, after)
+
+	rc := http.NewResponseController(w)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hd.Set("X-Accel-Buffering", "no") // nginx: pass events through at once
+	w.WriteHeader(http.StatusOK)
+	// The browser reconnects 3 s after a dropped stream, resuming from Last-Event-ID.
+	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil || rc.Flush() != nil {
+		return
+	}
+
+	ctx := r.Context()
+	poll := time.NewTicker(h.cfg.AuditPoll)
+	defer poll.Stop()
+	lastWrite := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.closing:
+			return
+		case <-poll.C:
+		}
+		if _, err := h.auth.Session(ctx, s.token); err != nil {
+			if launchpad.ErrorCode(err) == launchpad.EUNAUTHORIZED {
+				_, _ = fmt.Fprint(w, "event: signed-out\ndata: /signin\n\n")
+				_ = rc.Flush()
+				return
+			}
+			continue // the store is away: try again at the next tick
+		}
+		var sent int
+		var err error
+		after, sent, err = h.sendNewEvents(ctx, w, s.user.ID, after)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			h.log.Warn("audit stream could not send new events", "user_id", s.user.ID, "error", err.Error())
+		}
+		if sent == 0 && time.Since(lastWrite) >= keepAliveEvery {
+			// A comment line keeps proxies from closing an idle stream.
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			sent = 1
+		}
+		if sent > 0 {
+			if err := rc.Flush(); err != nil {
+				return
+			}
+			lastWrite = time.Now()
+		}
+	}
+}
+
+// sendNewEvents writes the stream's events after seq `after`, oldest first, and returns the
+// newest seq written and how many were.
+func (h *Handler) sendNewEvents(ctx context.Context, w http.ResponseWriter, userID string, after int64) (int64, int, error) {
+	sent := 0
+	for {
+		events, err := h.store.ListAudit(ctx, launchpad.AuditFilter{Stream: userID, AfterSeq: after, Limit: auditBatch})
+		if err != nil {
+			return after, sent, err
+		}
+		for _, e := range events {
+			var row bytes.Buffer
+			if err := h.pages.byName["audit"].ExecuteTemplate(&row, "audit_row", h.auditRow(userID, e)); err != nil {
+				return after, sent, err
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: audit\n%s\n", e.Seq, sseData(row.String())); err != nil {
+				return after, sent, err
+			}
+			after = e.Seq
+			sent++
+		}
+		if len(events) < auditBatch {
+			return after, sent, nil
+		}
+	}
+}
+
+// sseData formats s as the data lines of one event: every line of s gets its own "data:".
+func sseData(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("data: ")
+		b.WriteString(strings.TrimRight(line, "\r"))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// auditRow puts an event into words for the user whose stream it is.
+func (h *Handler) auditRow(userID string, e *launchpad.AuditEvent) auditRow {
+	row := auditRow{Seq: e.Seq, Time: e.Time, Code: e.Action, Target: e.Target, Action: actionLabel(e.Action)}
+	switch {
+	case e.Actor == "user:"+userID:
+		row.Actor, row.Kind = "You", "user"
+	case strings.HasPrefix(e.Actor, "operator:"):
+		row.Actor, row.Kind = "Operator "+strings.TrimPrefix(e.Actor, "operator:"), "operator"
+	case e.Actor == "stripe":
+		row.Actor, row.Kind = "Stripe", "stripe"
+	case e.Actor == "" || e.Actor == "system":
+		row.Actor, row.Kind = "Launchpad", "system"
+	default:
+		row.Actor, row.Kind = e.Actor, "system"
+	}
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := e.Details[k]
+		if k == "command" {
+			v = commandLine(v)
+		}
+		row.Details = append(row.Details, detail{Key: strings.ReplaceAll(k, "_", " "), Value: v})
+	}
+	return row
+}
+
+// commandLine shows an operator command (a JSON array of arguments) as a shell would read
+// it; anything else is shown as it is.
+func commandLine(v string) string {
+	var args []string
+	if json.Unmarshal([]byte(v), &args) != nil {
+		return v
+	}
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>*?()[]{}#~") {
+			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(args, " ")
+}
+
+// actionLabels put the audit actions into words; an action missing here is shown by name.
+var actionLabels = map[string]string{
+	launchpad.AuditSignIn:          "Signed in",
+	launchpad.AuditSignInFailed:    "Wrong sign-in codes",
+	launchpad.AuditLockout:         "Sign-in locked after too many wrong codes",
+	launchpad.AuditNewDevice:       "Sign-in from a new device",
+	launchpad.AuditRefreshReuse:    "A copied session token was refused; that sign-in was ended",
+	launchpad.AuditLogout:          "Signed out",
+	launchpad.AuditMFAEnrolled:     "Two-factor enrolment started",
+	launchpad.AuditMFAConfirmed:    "Two-factor authentication turned on",
+	launchpad.AuditMFARecoveryUsed: "Recovery code used",
+	launchpad.AuditKeyMinted:       "Model key created",
+	launchpad.AuditKeyRotated:      "Model key rotated",
+	launchpad.AuditKeyRevoked:      "Model key revoked",
+	launchpad.AuditKeyLimitChanged: "Model spend limit changed",
+	launchpad.AuditSpendExhausted:  "Model spend limit reached",
+	launchpad.AuditSpendRestored:   "Model spend available again",
+	launchpad.AuditPlanChanged:     "Plan changed",
+	launchpad.AuditPlanUnknown:     "Payment for an unknown plan",
+	launchpad.AuditApplyStarted:    "Change to your agent started",
+	launchpad.AuditApplyFinished:   "Change to your agent finished",
+	launchpad.AuditApplyFailed:     "Change to your agent failed",
+	launchpad.AuditHourCapReached:  "Machine hours used up; machine stopped",
+	launchpad.AuditHourCapLifted:   "Machine hour cap raised; machine started",
+	launchpad.AuditCycleReset:      "New billing cycle; machine started",
+	launchpad.AuditOperatorExec:    "Operator command on your machine",
+	launchpad.AuditSecretRotated:   "Platform secret rotated",
+	launchpad.AuditTenantCreated:   "Agent created",
+	launchpad.AuditTenantUpdated:   "Agent updated",
+	launchpad.AuditTenantRebuilt:   "Agent rebuilt from a clean image",
+	launchpad.AuditTenantDestroyed: "Agent removed",
+}
+
+func actionLabel(action string) string {
+	if l, ok := actionLabels[action]; ok {
+		return l
+	}
+	return action
+}

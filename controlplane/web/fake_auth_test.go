@@ -1,0 +1,154 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// fakeAuth is an Auth for the tests of this package's own behaviour (headers, cookies,
+// forms, redirects): sessions in memory, users in the real store, one fixed code per
+// address. The browser tests use the control plane's real Auth.
+type fakeAuth struct {
+	store launchpad.Store
+	now   func() time.Time
+
+	mu       sync.Mutex
+	codes    map[string]string             // email → the code that works
+	sessions map[string]*launchpad.Session // refresh token → session
+	mfa      map[string]string             // MFA token → user id
+	sent     []string                      // addresses SendCode was called with
+}
+
+func newFakeAuth(st launchpad.Store, now func() time.Time) *fakeAuth {
+	return &fakeAuth{store: st, now: now, codes: map[string]string{}, sessions: map[string]*launchpad.Session{}, mfa: map[string]string{}}
+}
+
+var _ Auth = (*fakeAuth)(nil)
+
+func randomToken(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func (a *fakeAuth) SendCode(r *http.Request, email string) error {
+	email, err := launchpad.NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sent = append(a.sent, email)
+	a.codes[email] = "314159"
+	return nil
+}
+
+func (a *fakeAuth) VerifyCode(w http.ResponseWriter, r *http.Request, email, code string) (*SignIn, error) {
+	a.mu.Lock()
+	want := a.codes[email]
+	a.mu.Unlock()
+	if want == "" || strings.TrimSpace(code) != want {
+		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the code is wrong, expired or already used")
+	}
+	u, err := a.store.GetUserByEmail(r.Context(), email)
+	if launchpad.IsNotFound(err) {
+		u = &launchpad.User{ID: launchpad.NewID(20), Email: email, Plan: launchpad.TrialPlan}
+		err = a.store.CreateUser(r.Context(), u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.MFA.Enabled() {
+		tok := randomToken("mfa_")
+		a.mu.Lock()
+		a.mfa[tok] = u.ID
+		a.mu.Unlock()
+		return &SignIn{MFAToken: tok}, nil
+	}
+	return &SignIn{RefreshToken: a.open(u.ID, r.UserAgent())}, nil
+}
+
+func (a *fakeAuth) open(userID, ua string) string {
+	tok := randomToken("lprt_")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	a.sessions[tok] = &launchpad.Session{ID: launchpad.NewID(20), UserID: userID, FamilyID: launchpad.NewID(20), UserAgent: ua,
+		CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	return tok
+}
+
+func (a *fakeAuth) VerifySecondFactor(w http.ResponseWriter, r *http.Request, mfaToken, code, recoveryCode string) (*SignIn, error) {
+	a.mu.Lock()
+	userID := a.mfa[mfaToken]
+	a.mu.Unlock()
+	if userID == "" || code != "271828" {
+		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the authenticator code is wrong or was already used")
+	}
+	return &SignIn{RefreshToken: a.open(userID, r.UserAgent())}, nil
+}
+
+func (a *fakeAuth) Session(ctx context.Context, refreshToken string) (*launchpad.Session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[refreshToken]
+	if s == nil || !s.Active(a.now()) {
+		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the session has ended; sign in again")
+	}
+	c := *s
+	return &c, nil
+}
+
+func (a *fakeAuth) SignOut(r *http.Request, refreshToken string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.sessions[refreshToken]; s != nil {
+		s.RevokedAt = a.now()
+	}
+	return nil
+}
+
+func (a *fakeAuth) SignOutEverywhere(r *http.Request, userID string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.sessions {
+		if s.UserID == userID {
+			s.RevokedAt = a.now()
+		}
+	}
+	return nil
+}
+
+func (a *fakeAuth) EnrolTOTP(r *http.Request, userID string) (*TOTPEnrolment, error) {
+	return &TOTPEnrolment{OTPAuthURL: "otpauth://totp/Launchpad:x?secret=JBSWY3DPEHPK3PXP&issuer=Launchpad", RecoveryCodes: []string{"aaaa-bbbb-cccc-dddd"}}, nil
+}
+
+func (a *fakeAuth) ConfirmTOTP(r *http.Request, userID, code string) error {
+	return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the authenticator code is wrong or was already used; wait for the next one")
+}
+
+// activeSessions counts the sessions that are still active.
+func (a *fakeAuth) activeSessions() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, s := range a.sessions {
+		if s.Active(a.now()) {
+			n++
+		}
+	}
+	return n
+}
+
+func (a *fakeAuth) sentCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.sent)
+}

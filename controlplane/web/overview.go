@@ -1,0 +1,157 @@
+package web
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// keyReadTimeout bounds the read of the sub-key's spend, so a slow OpenRouter slows the
+// overview by at most this much (the page then shows the last metering pass's state).
+const keyReadTimeout = 5 * time.Second
+
+// overviewData is the overview page: the tenant, the plan and the two caps.
+type overviewData struct {
+	Plan         *launchpad.Plan // nil when the plan record is unknown
+	PlanName     string
+	Subscription launchpad.Subscription
+	Tenants      []tenantView
+	Usage        metering.UsageSummary
+	Hours        *bar // nil when the plan is unknown
+	Spend        *bar // nil without a limited key
+	// SpendUnread is set when the sub-key could not be read just now.
+	SpendUnread bool
+	// Apply is the newest plan change being applied (queued or running), if any.
+	Apply *launchpad.Job
+}
+
+// tenantView is one tenant as the overview shows it.
+type tenantView struct {
+	*launchpad.Tenant
+	State string // the machine state in words
+}
+
+// bar is a quantity against its cap, drawn as a <meter> with the numbers beside it.
+type bar struct {
+	Value, Max float64
+	Low, High  float64 // where the meter turns amber and red
+	Percent    int
+}
+
+func newBar(value, max float64) *bar {
+	b := &bar{Value: value, Max: max, Low: 0.75 * max, High: 0.9 * max}
+	if max > 0 {
+		b.Percent = int(math.Round(100 * value / max))
+	} else if value > 0 {
+		b.Percent = 100
+	}
+	return b
+}
+
+// handleOverview shows the signed-in user's tenant and caps.
+func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *session) {
+	d, err := h.overview(r.Context(), s.user)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "overview", signedInView(s, "Overview", "overview", d))
+}
+
+func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewData, error) {
+	tenants, err := h.store.ListTenants(ctx, launchpad.TenantFilter{UserID: u.ID})
+	if err != nil {
+		return nil, err
+	}
+	d := &overviewData{PlanName: u.Plan, Subscription: u.Subscription}
+	for _, t := range tenants {
+		d.Tenants = append(d.Tenants, tenantView{Tenant: t, State: machineStateLabel(t.MachineState)})
+	}
+
+	// The plan whose caps apply: the user's, else the one the tenant was applied with (as
+	// the meter does).
+	names := []string{u.Plan}
+	if len(tenants) > 0 {
+		names = append(names, tenants[0].Plan)
+	}
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		p, err := h.store.GetPlan(ctx, name)
+		if launchpad.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		d.Plan = p
+		break
+	}
+	if d.Plan != nil && d.Plan.DisplayName != "" {
+		d.PlanName = d.Plan.DisplayName
+	}
+
+	key := h.readKey(ctx, u, tenants, d)
+	d.Usage = metering.Summary(u, d.Plan, key)
+	if d.Usage.HoursCap != nil {
+		d.Hours = newBar(d.Usage.HoursUsed, float64(*d.Usage.HoursCap))
+	}
+	if d.Usage.SpendUSD != nil && d.Usage.SpendLimitUSD != nil {
+		d.Spend = newBar(*d.Usage.SpendUSD, *d.Usage.SpendLimitUSD)
+	}
+
+	jobs, err := h.store.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Key: u.ID, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) == 1 && (jobs[0].Status == launchpad.JobQueued || jobs[0].Status == launchpad.JobRunning) {
+		d.Apply = jobs[0]
+	}
+	return d, nil
+}
+
+// readKey reads the user's sub-key from OpenRouter for its live spend: the tenant's key, else
+// the user's. nil when there is none or it cannot be read now (then SpendUnread is set and
+// the summary falls back on the last metering pass).
+func (h *Handler) readKey(ctx context.Context, u *launchpad.User, tenants []*launchpad.Tenant, d *overviewData) *launchpad.KeyInfo {
+	hash := u.OpenRouterKeyHash
+	if len(tenants) > 0 && tenants[0].SubKeyHash != "" {
+		hash = tenants[0].SubKeyHash
+	}
+	if h.keys == nil || hash == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, keyReadTimeout)
+	defer cancel()
+	key, err := h.keys.GetKey(ctx, hash)
+	if err != nil {
+		h.log.Warn("sub-key could not be read for the overview", "user_id", u.ID, "key", hash, "error", err.Error())
+		d.SpendUnread = true
+		return nil
+	}
+	return key
+}
+
+// machineStateLabel puts a Fly machine state into words.
+func machineStateLabel(state string) string {
+	switch state {
+	case "started":
+		return "Running"
+	case "stopped", "suspended":
+		return "Stopped"
+	case "created":
+		return "Created, not started"
+	case "starting", "stopping", "replacing", "updating", "launching":
+		return "Changing (" + state + ")"
+	case "destroying", "destroyed":
+		return "Removed"
+	case "":
+		return "Not reported yet"
+	default:
+		return state
+	}
+}

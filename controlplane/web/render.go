@@ -1,0 +1,152 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageNames are the templates/*.html files that are whole pages; each is parsed with
+// layout.html (and the partials), which it fills by defining "content".
+var pageNames = []string{"signin", "code", "second_factor", "overview", "audit", "security", "enrol", "billing", "error"}
+
+// pages are the parsed templates, one set per page.
+type pages struct {
+	byName       map[string]*template.Template
+	assetVersion string
+}
+
+func loadPages(assetVersion string) (*pages, error) {
+	base, err := template.New("layout").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, launchpad.Errorf(launchpad.EINTERNAL, "dashboard templates: %v", err)
+	}
+	p := &pages{byName: map[string]*template.Template{}, assetVersion: assetVersion}
+	for _, name := range pageNames {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, launchpad.Errorf(launchpad.EINTERNAL, "dashboard template %s: %v", name, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// view is what every page template gets: the layout's fields and the page's own Data.
+type view struct {
+	Title    string
+	Nav      string // the current section, for aria-current
+	SignedIn bool
+	Email    string
+	CSRF     string
+	Flash    string // a fixed confirmation message, never request text
+	Error    string
+	// RequestID is shown on error pages, to quote when reporting a problem.
+	RequestID    string
+	AssetVersion string
+	Scripts      []string // files of /static/ the page loads (deferred, same origin)
+	Data         any
+}
+
+// signedInView is a view for a signed-in page.
+func signedInView(s *session, title, nav string, data any) *view {
+	return &view{Title: title, Nav: nav, SignedIn: true, Email: s.user.Email, CSRF: s.csrf, Data: data}
+}
+
+// render writes the page. It renders into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t, ok := h.pages.byName[name]
+	if !ok {
+		panic("web: no page template " + name)
+	}
+	v.AssetVersion = h.pages.assetVersion
+	if v.RequestID == "" {
+		v.RequestID = w.Header().Get("X-Request-Id")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		h.log.Error("dashboard page failed to render", "page", name, "error", err.Error())
+		http.Error(w, "Internal error; quote request id "+v.RequestID+" when reporting it.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderError shows msg on an error page with the request id.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	h.render(w, r, status, "error", &view{Title: http.StatusText(status), Error: msg})
+}
+
+// failed shows err: a coded error's message (written for users) with its status, anything
+// else as an internal error with the request id, its details only in the log.
+func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := h.errorStatus(w, r, err)
+	h.renderError(w, r, status, msg)
+}
+
+// errorStatus maps err to an HTTP status and the message a user may see.
+func (h *Handler) errorStatus(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	code := launchpad.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok || status >= 500 {
+		h.log.Error("dashboard request failed", "path", r.URL.Path, "code", code, "error", err.Error())
+		if code == launchpad.EUNAVAILABLE {
+			return http.StatusServiceUnavailable, "A service the dashboard needs is unavailable just now; try again in a minute."
+		}
+		return http.StatusInternalServerError, "Something went wrong on our side; quote request id " + w.Header().Get("X-Request-Id") + " when reporting it."
+	}
+	if ra := launchpad.ErrorRetryAfter(err); ra > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int(ra.Round(time.Second).Seconds())))
+	}
+	return status, upperFirst(launchpad.ErrorMessage(err))
+}
+
+var statusOf = map[string]int{
+	launchpad.EINVALID:      http.StatusBadRequest,
+	launchpad.EUNAUTHORIZED: http.StatusUnauthorized,
+	launchpad.ENOTFOUND:     http.StatusNotFound,
+	launchpad.ECONFLICT:     http.StatusConflict,
+	launchpad.ERATELIMITED:  http.StatusTooManyRequests,
+	launchpad.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// templateFuncs format values for people: times in UTC with the zone named, money in
+// dollars and cents, hours to one decimal.
+var templateFuncs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+	},
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2 Jan 2006")
+	},
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"usd": func(v float64) string { return fmt.Sprintf("$%.2f", v) },
+	"hours": func(v float64) string {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")
+	},
+}
