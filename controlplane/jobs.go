@@ -27,13 +27,14 @@ type JobJSON struct {
 	// never holds a credential.
 	Payload json.RawMessage `json:"payload,omitempty"`
 
-	CreatedAt      time.Time  `json:"created_at"`
-	RunAfter       *time.Time `json:"run_after,omitempty"`
-	StartedAt      *time.Time `json:"started_at,omitempty"`
-	FinishedAt     *time.Time `json:"finished_at,omitempty"`
-	DurationMS     *int64     `json:"duration_ms,omitempty"` // finished jobs: started to finished
-	LeaseOwner     string     `json:"lease_owner,omitempty"`
-	LeaseExpiresAt *time.Time `json:"lease_expires_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RunAfter   *time.Time `json:"run_after,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	DurationMS *int64     `json:"duration_ms,omitempty"` // finished jobs: started to finished
+	// Worker is the worker that holds the job, or last held it ("host-pid-random/N").
+	Worker         string     `json:"worker,omitempty"`
+	LeaseExpiresAt *time.Time `json:"lease_expires_at,omitempty"` // running jobs only
 
 	Error   string      `json:"error,omitempty"`
 	Summary SummaryJSON `json:"summary"`
@@ -66,14 +67,14 @@ func jobJSON(j *launchpad.Job) JobJSON {
 	out := JobJSON{
 		ID: j.ID, Kind: j.Kind, Key: j.Key, Status: j.Status, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
 		CreatedAt: j.CreatedAt.UTC(), RunAfter: timePtr(j.RunAfter), StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt),
-		Error:   j.Error,
+		Worker: j.LeaseOwner, Error: j.Error,
 		Summary: SummaryJSON{Add: j.Summary.Add, Change: j.Summary.Change, Destroy: j.Summary.Destroy},
 	}
 	if out.MaxAttempts <= 0 {
 		out.MaxAttempts = launchpad.DefaultJobMaxAttempts
 	}
 	if j.Status == launchpad.JobRunning {
-		out.LeaseOwner, out.LeaseExpiresAt = j.LeaseOwner, timePtr(j.LeaseExpiresAt)
+		out.LeaseExpiresAt = timePtr(j.LeaseExpiresAt)
 	}
 	if !j.StartedAt.IsZero() && !j.FinishedAt.IsZero() && !j.FinishedAt.Before(j.StartedAt) {
 		ms := j.FinishedAt.Sub(j.StartedAt).Milliseconds()

@@ -72,7 +72,7 @@ func TestAdminJobsAPI(t *testing.T) {
 	}
 	a := js[0]
 	if a.Status != launchpad.JobSucceeded || a.Attempts != 1 || a.MaxAttempts != launchpad.DefaultJobMaxAttempts || a.Summary != (SummaryJSON{Add: 2}) ||
-		a.StartedAt == nil || a.FinishedAt == nil || a.DurationMS == nil || *a.DurationMS != 1500 || a.LeaseOwner != "" ||
+		a.StartedAt == nil || a.FinishedAt == nil || a.DurationMS == nil || *a.DurationMS != 1500 || a.Worker != "w" || a.LeaseExpiresAt != nil ||
 		a.Apply == nil || a.Apply.Plan != "starter" || a.Apply.Destroy || a.Apply.Reason != runner.ReasonSubscription {
 		t.Fatalf("alice's apply job as listed: %+v", a)
 	}
