@@ -42,6 +42,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/admin/jobs/{id}", s.requireAdmin(handleGet(s, s.handleAdminJob)))
 	mux.Handle("GET /api/admin/jobs/{id}/log", s.requireAdmin(http.HandlerFunc(s.handleAdminJobLog)))
 
+	// The customer dashboard: its pages, forms, live audit feed and assets.
+	s.web.Mount(mux)
+
 	return mux
 }
 

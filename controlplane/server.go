@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -41,6 +42,13 @@ type Deps struct {
 	// drains them. Nil: events are recorded and jobs enqueued for other replicas to run.
 	// The background half keeps wall time; Now above does not reach it.
 	Workers *Workers
+
+	// Dashboard configures the customer dashboard (web.LoadEnv reads its billing links);
+	// its PublicURL is Config.PublicURL.
+	Dashboard web.Config
+	// Keys, when set, is read by the dashboard for the live spend of a user's sub-key;
+	// nil shows the spend state of the last metering pass.
+	Keys launchpad.KeyIssuer
 }
 
 // Server is the control plane's HTTP server.
@@ -57,6 +65,7 @@ type Server struct {
 	failures *failureTracker
 	mail     *mailQueue
 	bg       *background
+	web      *web.Handler
 	handler  http.Handler
 
 	http      *http.Server
@@ -123,6 +132,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start: %v", err)
 	}
 	s.bg = bg
+	dash := deps.Dashboard
+	dash.PublicURL = cfg.PublicURL
+	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
+		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
+	if err != nil {
+		s.mail.close(context.Background())
+		return nil, err
+	}
 	s.handler = s.instrument(s.jsonFallback(s.routes()))
 	s.http = &http.Server{
 		Handler:           s.handler,
