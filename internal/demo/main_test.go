@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	built     string
+	buildErr  error
+)
+
+// TestMain removes the binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds terraform-provider-launchpad once per test process, as `make build` does.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "launchpad-demo-test-"); buildErr != nil {
+			return
+		}
+		built = filepath.Join(buildDir, "terraform-provider-launchpad")
+		cmd := exec.Command("go", "build", "-o", built, ".")
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+// tofu finds OpenTofu as `make test` provides it; without it the test fails under CI and is
+// skipped, loudly, elsewhere.
+func tofu(t *testing.T) string {
+	t.Helper()
+	for _, env := range []string{"TF_ACC_TERRAFORM_PATH", "LAUNCHPAD_TOFU"} {
+		if p := os.Getenv(env); p != "" {
+			return p
+		}
+	}
+	msg := "OpenTofu not found: set TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU to the tofu binary (`make tools` builds bin/tofu; `make test` sets it)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip("SKIPPED: " + msg)
+	return ""
+}
+
+// syncBuffer is the demo's stdout, read while the demo writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var (
+	startedPID = regexp.MustCompile(`started (sandbox|serve), pid (\d+)`)
+	workDir    = regexp.MustCompile(`working directory (\S+)`)
+)
+
+// checkStopped fails the test if a process the demo started is still alive.
+func checkStopped(t *testing.T, out string) {
+	t.Helper()
+	ms := startedPID.FindAllStringSubmatch(out, -1)
+	if len(ms) == 0 {
+		t.Fatalf("the demo named no process it started:\n%s", out)
+	}
+	for _, m := range ms {
+		pid, _ := strconv.Atoi(m[2])
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("%s (pid %d) is still running after the demo returned (kill -0: %v)", m[1], pid, err)
+		}
+	}
+}
+
+// TestDemoRunsGreen runs `make demo`'s program as make does and checks that each step did
+// what it says, that its processes are gone and its working directory removed.
+func TestDemoRunsGreen(t *testing.T) {
+	tf, bin := tofu(t), binary(t)
+	var out, errOut syncBuffer
+	start := time.Now()
+	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"), "-retention", "3s"}, &out, &errOut)
+	t.Logf("MEASURED the whole demo: %s", time.Since(start).Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s\n%s", code, errOut.String(), out.String())
+	}
+	got := out.String()
+	t.Log("\n" + got)
+	for _, want := range []string{
+		"Apply complete! Resources: 2 added, 0 changed, 0 destroyed.", // the plans
+		"plan starter  price_StarterMonthly: 1 shared CPU, 1024 MB, 5 GB volume, key limit $10",
+		"customer.subscription.created", "2 to add, 0 to change, 0 to destroy",
+		"machine 1→2 CPU, 1024→4096 MB; volume 5→20 GB (same volume); key limit $10→$50 (same key)",
+		"0 to add, 2 to change, 0 to destroy",
+		"launchpad_tenant.this: Destroying...", "0 to add, 0 to change, 2 to destroy",
+		"0 apps, 0 live OpenRouter keys", "subscription canceled, 0 tenants",
+		"Done in", "stopped serve", "stopped sandbox",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the demo's output lacks %q", want)
+		}
+	}
+	checkStopped(t, got)
+	if m := workDir.FindStringSubmatch(got); m == nil {
+		t.Error("the demo did not say where it worked")
+	} else if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("the working directory %s is left behind (%v)", m[1], err)
+	}
+	if errOut.String() != "" {
+		t.Errorf("the demo wrote to stderr: %s", errOut.String())
+	}
+}
+
+// TestDemoCleansUpWhenInterrupted is Ctrl-C in the middle of the demo: it exits non-zero,
+// stops serve and the sandbox, and keeps its logs for a look.
+func TestDemoCleansUpWhenInterrupted(t *testing.T) {
+	tf, bin := tofu(t), binary(t)
+	var out, errOut syncBuffer
+	ctx, interrupt := context.WithCancel(t.Context())
+	defer interrupt()
+	go func() {
+		for ctx.Err() == nil && !strings.Contains(out.String(), "started serve") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		interrupt()
+	}()
+	code := cli(ctx, []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet")}, &out, &errOut)
+	got := out.String()
+	if m := workDir.FindStringSubmatch(got); m != nil {
+		t.Cleanup(func() { os.RemoveAll(m[1]) })
+	}
+	if code != 1 || !strings.Contains(errOut.String(), "demo FAILED") || !strings.Contains(got, "kept in") {
+		t.Fatalf("interrupted demo: exit %d, stderr %q\n%s", code, errOut.String(), got)
+	}
+	checkStopped(t, got)
+}
+
+func TestDemoRefusesWhatItCannotRun(t *testing.T) {
+	var out, errOut syncBuffer
+	if code := cli(t.Context(), []string{"-binary", filepath.Join(t.TempDir(), "terraform-provider-launchpad")}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "make build") {
+		t.Fatalf("a missing binary: exit %d, %q", code, errOut.String())
+	}
+	var errOut2 syncBuffer
+	if code := cli(t.Context(), []string{"extra"}, &out, &errOut2); code != 2 || !strings.Contains(errOut2.String(), "no arguments") {
+		t.Fatalf("an argument: exit %d, %q", code, errOut2.String())
+	}
+}
