@@ -17,6 +17,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
@@ -40,6 +41,9 @@ type serveSettings struct {
 	webhookSecret, stripeAPIKey, stripeAPIBase, pastDueGrace, volumeRetention string
 	workers, jobLease, jobShutdownGrace, applyCancelGrace                     string
 	tofu, dataDir, product, region, image                                     string
+
+	// The dashboard's links to Stripe, read by web.LoadEnv.
+	billingPortalURL, checkoutURL string
 }
 
 func (v *serveSettings) table() []setting {
@@ -69,6 +73,9 @@ func (v *serveSettings) table() []setting {
 		{"LAUNCHPAD_PRODUCT", "product", "", "agent product of new tenants unless the checkout says otherwise (default " + runner.DefaultProduct + ")", false, &v.product},
 		{"LAUNCHPAD_REGION", "region", "", "Fly region of new tenants unless the checkout says otherwise (default " + runner.DefaultRegion + ")", false, &v.region},
 		{"LAUNCHPAD_IMAGE", "image", "", "agent image of tenants unless the checkout says otherwise (default " + runner.DefaultImage + ")", false, &v.image},
+
+		{web.EnvBillingPortalURL, "billing-portal-url", "", "Stripe customer portal login link the dashboard's billing page offers; empty hides it", false, &v.billingPortalURL},
+		{web.EnvCheckoutURL, "billing-checkout-url", "", "Stripe payment link the dashboard offers users without a subscription (client_reference_id is added); empty hides it", false, &v.checkoutURL},
 	}
 }
 
@@ -78,6 +85,7 @@ type serveConfig struct {
 	storeURL, secret, secretPrevious, smtpURL, mailFrom, logFormat string
 	billing                                                        billing.Env
 	workers                                                        Workers
+	dashboard                                                      web.Config
 }
 
 // loadServeConfig reads flags, then environment variables, then defaults, and checks all of
@@ -163,6 +171,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if c.logFormat != "json" && c.logFormat != "text" {
 		problems = append(problems, fmt.Sprintf("LAUNCHPAD_LOG_FORMAT %q is not json or text", c.logFormat))
+	}
+	if c.dashboard, err = web.LoadEnv(settingOrEnv); err != nil {
+		problems = append(problems, lines(err)...)
 	}
 	if c.billing, err = billing.LoadEnv(settingOrEnv); err != nil {
 		problems = append(problems, lines(err)...)
@@ -297,7 +308,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 	}
 
 	workers := cfg.workers
-	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers})
+	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers, Dashboard: cfg.dashboard})
 	if err != nil {
 		return fail("cannot build the server", err)
 	}

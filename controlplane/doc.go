@@ -1,5 +1,7 @@
 // Package controlplane is Launchpad's control plane: the HTTP server (`serve`) and the audit
-// CLI (`audit`). The background subpackages (queue, runner, billing) plug into it.
+// CLI (`audit`). The background subpackages plug into it: billing (the Stripe webhook and the
+// event processor), runner (tofu applies of this provider) and queue (the workers that run
+// both).
 //
 // # Routes
 //
@@ -14,9 +16,25 @@
 //	POST /api/auth/logout               {"refresh_token"} → its whole family is revoked
 //	POST /api/auth/mfa/totp             (signed in) enrol: secret, otpauth URL, 10 recovery codes
 //	POST /api/auth/mfa/totp/confirm     (signed in) {"code"} turns the factor on
-//	GET  /api/me                        (signed in) user, plan, subscription, MFA, tenants
+//	GET  /api/me                        (signed in) user, plan, subscription, MFA, tenants,
+//	                                    the newest apply's status
 //	GET  /api/audit                     (signed in) the caller's own audit stream, newest first
 //	GET  /api/admin/audit               (admin token) any stream, or all streams
+//	GET  /, /audit, /security, /billing  the customer dashboard (package web): server-rendered
+//	     /signin…, /static/…            pages with their forms and the live audit feed, signed in
+//	                                    with a session cookie; see that package for its routes
+//	POST /api/stripe/webhook            Stripe events, signature checked on the raw body,
+//	                                    recorded once by event id before the 200
+//	POST /api/admin/tenants/{user_id}/apply
+//	                                    (admin token) enqueue an apply of the user's desired
+//	                                    state now: 202 with the job
+//	GET  /api/admin/jobs                (admin token) jobs newest first: ?user_id= ?kind=
+//	                                    ?status= ?limit=; status, attempts, timings, worker,
+//	                                    error and the plan summary (add/change/destroy)
+//	GET  /api/admin/jobs/{id}           (admin token) one job
+//	GET  /api/admin/jobs/{id}/log       (admin token) the job's log as server-sent events
+//	                                    (status, log, end) until the job is over, resumable
+//	                                    with Last-Event-ID; ?follow=false: text/plain
 //
 // Every error is {"error":{"code","message"}}, its HTTP status from one table (ErrorStatus);
 // rate_limited is 429 with Retry-After. JSON bodies are limited to Config.MaxBodyBytes,
@@ -59,4 +77,19 @@
 // refresh-token reuse, logouts and new devices are appended to the user's hash-chained
 // stream (failures against an address without an account go to the platform stream). An
 // action whose audit event cannot be written fails.
+//
+// # Background work
+//
+// With Deps.Workers (what serve does), Open starts a pool of workers that claim jobs through
+// the store under a lease with heartbeats: Stripe events, lapse timers and tofu applies. A
+// replica that dies loses nothing: its job is reclaimed by another once the lease runs out.
+// Close stops claiming, lets running applies go on for the queue's ShutdownGrace
+// (LAUNCHPAD_JOB_SHUTDOWN_GRACE), then interrupts tofu (SIGINT, then a kill after
+// LAUNCHPAD_APPLY_CANCEL_GRACE); the state is saved and the job goes back to the queue.
+// /readyz does not depend on the workers: it says whether the store answers.
+//
+// serve refuses to start, naming every problem at once, when a setting of any part (the
+// server, billing, the queue, the runner) is invalid or tofu cannot be found. Tests and other
+// packages start the same control plane in-process with New and a Deps carrying Billing and
+// Workers; see Workers.
 package controlplane
