@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -58,9 +59,14 @@ func (g *GoBench) Run(ctx context.Context, dir, pattern, benchtime string) (Samp
 	return samples, nil
 }
 
+// ownLines are the lines a benchmark prints itself (internal/rotation prints its BENCH line).
+// The testing package writes a benchmark's name before running it and its figures after, so
+// such a line lands inside the result line; taking it out joins the result line again.
+var ownLines = regexp.MustCompile(`BENCH [^\n]*\n`)
+
 func parseBenchmarks(out *bytes.Buffer) (Samples, error) {
 	samples := Samples{}
-	r := benchfmt.NewReader(out, "benchmark output")
+	r := benchfmt.NewReader(bytes.NewReader(ownLines.ReplaceAll(out.Bytes(), nil)), "benchmark output")
 	for r.Scan() {
 		switch rec := r.Result().(type) {
 		case *benchfmt.SyntaxError:
