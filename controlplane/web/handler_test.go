@@ -247,7 +247,6 @@ func TestSignedOutVisitorsAreSentToSignIn(t *testing.T) {
 		t.Fatalf("forged session cookie not cleared: %v", p.res.Cookies())
 	}
 	// After sign-in, ?next= brings the user back, and only to a dashboard page.
-	e.auth.codes["bob@example.com"] = ""
 	tok := b.get("/signin?next=/security").csrf(t)
 	b.post("/signin", url.Values{"csrf_token": {tok}, "email": {"bob@example.com"}, "next": {"/security"}}).mustRedirect(t, "/signin/code?next=%2Fsecurity")
 	tok = b.get("/signin/code?next=/security").csrf(t)
