@@ -327,9 +327,10 @@ func TestServeKilledMidApplyIsReclaimed(t *testing.T) {
 	if done.Attempts != 2 || !strings.Contains(done.LeaseOwner, fmt.Sprintf("-%d-", b.cmd.Process.Pid)) {
 		t.Fatalf("the reclaimed job %+v; want attempt 2 by the new serve (pid %d)", done, b.cmd.Process.Pid)
 	}
-	if done.StartedAt.Before(killed.Add(lease - 2*time.Second)) {
-		t.Fatalf("the job was restarted at %s, before the dead serve's lease ran out", done.StartedAt)
+	if done.StartedAt.Before(j.LeaseExpiresAt) {
+		t.Fatalf("the job was restarted at %s, before the dead serve's lease ran out at %s", done.StartedAt, j.LeaseExpiresAt)
 	}
+	t.Logf("the dead serve's lease ran out %s after the kill; the job restarted %s after it", j.LeaseExpiresAt.Sub(killed).Round(time.Millisecond), done.StartedAt.Sub(j.LeaseExpiresAt).Round(time.Millisecond))
 	log, _ := h.store.ReadJobLog(t.Context(), job.ID, 0)
 	if !bytes.Contains(log, []byte("(attempt 2)")) {
 		t.Fatalf("the job log does not show the second attempt:\n%s", log)
