@@ -51,6 +51,9 @@ type Store interface {
 	launchpad.StateStore
 	AppendJobLog(ctx context.Context, id string, p []byte) error
 	AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error)
+	// The user's records, to adopt what an interrupted run left out of the state.
+	ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error)
+	ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error)
 }
 
 // Config configures a Runner. Store is required; zero fields get their defaults.
@@ -88,6 +91,8 @@ var ProviderEnvVars = []string{
 	"LAUNCHPAD_STORE", "PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS",
 	"FLY_API_TOKEN", "FLY_ORG", "FLY_FLAPS_BASE_URL",
 	"OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_API_URL", "OPENROUTER_POOLED_KEY",
+	// How a firestore:// store is reached: an emulator, or Application Default Credentials.
+	"FIRESTORE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT",
 }
 
 // secretEnvVars are redacted from every output.

@@ -124,6 +124,18 @@ func (r *Runner) apply(ctx context.Context, job *launchpad.Job, d Desired, jl *j
 		}
 	}()
 
+	orphans, adopt, err := findOrphans(ctx, r.cfg.Store, d, restored.data)
+	if err != nil {
+		return summary, launchpad.Wrapf(err, "comparing the store's records of %s with the state", d.UserID)
+	}
+	if len(orphans) > 0 {
+		if err := r.adoptOrphans(ctx, dir, orphans, adopt, jl, log); err != nil {
+			return summary, err
+		}
+		if err := r.prepare(dir, config); err != nil {
+			return summary, err
+		}
+	}
 	t, err := r.tofu(dir, jl)
 	if err != nil {
 		return summary, err
