@@ -1,6 +1,8 @@
 package runner_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
@@ -18,8 +20,12 @@ func TestARunWhoseStateWasLostAdoptsWhatTheStoreRecords(t *testing.T) {
 	w.run(t, runner.Desired{UserID: user, Plan: "starter", Reason: runner.ReasonSubscription})
 	app := w.onlyApp(t)
 
+	// The state is gone from the store and from the work directory (a fresh replica).
 	loseState := func() {
 		if err := w.store.DeleteState(t.Context(), user); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(w.dataDir, "workspaces", user, "terraform.tfstate")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,12 +24,13 @@ const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
 // with the provider process, the plans, and a runner of the real template with the real
 // provider binary.
 type e2eWorld struct {
-	fly    *simtest.FlyServer
-	or     *simtest.OpenRouterServer
-	store  launchpad.Store
-	runner *runner.Runner
-	env    map[string]string
-	dir    string // a scratch workspace for tofu validate
+	fly     *simtest.FlyServer
+	or      *simtest.OpenRouterServer
+	store   launchpad.Store
+	runner  *runner.Runner
+	env     map[string]string
+	dir     string // a scratch workspace for tofu validate
+	dataDir string // the runner's LAUNCHPAD_DATA_DIR
 }
 
 func newE2EWorld(t *testing.T) *e2eWorld {
@@ -58,8 +59,9 @@ func newE2EWorld(t *testing.T) *e2eWorld {
 			t.Fatalf("CreatePlan(%s): %v", p.Name, err)
 		}
 	}
+	w.dataDir = t.TempDir()
 	r, err := runner.New(runner.Config{
-		Store: w.store, Tofu: tofu, DataDir: t.TempDir(), ProviderBinary: binary, ProviderEnv: w.env,
+		Store: w.store, Tofu: tofu, DataDir: w.dataDir, ProviderBinary: binary, ProviderEnv: w.env,
 		Logger: testLogger(t), CancelGrace: 20 * time.Second,
 	})
 	if err != nil {
