@@ -25,11 +25,11 @@ func TestResolveKey(t *testing.T) {
 		{"sub-key over pooled on trial", launchpad.KeyAvailability{HasSubKey: true, HasPooled: true, Plan: launchpad.TrialPlan}, launchpad.KeySourceSubKey, nil},
 		{"sub-key over pooled when pooled is allowed", launchpad.KeyAvailability{HasSubKey: true, HasPooled: true, Plan: paid, PlanAllowsPooled: true}, launchpad.KeySourceSubKey, nil},
 
-		// A revoked sub-key is skipped.
-		{"revoked sub-key falls back to pooled on trial", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, HasPooled: true, Plan: launchpad.TrialPlan}, launchpad.KeySourcePooled, nil},
-		{"revoked sub-key falls back to pooled when allowed", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, HasPooled: true, Plan: paid, PlanAllowsPooled: true}, launchpad.KeySourcePooled, nil},
-		{"revoked sub-key on a paid plan, pooled refused", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, HasPooled: true, Plan: paid}, "", []string{`"pro"`, "allow_pooled_key"}},
-		{"revoked sub-key and nothing else", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, Plan: launchpad.TrialPlan}, "", []string{"revoked", "BYOK"}},
+		// A revoked sub-key stays the tenant's key (it stops spending); it never falls back to
+		// the pooled key, which has no per-tenant cap.
+		{"revoked sub-key does not fall back to pooled on trial", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, HasPooled: true, Plan: launchpad.TrialPlan}, launchpad.KeySourceSubKey, nil},
+		{"revoked sub-key does not fall back to pooled when allowed", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, HasPooled: true, Plan: paid, PlanAllowsPooled: true}, launchpad.KeySourceSubKey, nil},
+		{"revoked sub-key and nothing else", launchpad.KeyAvailability{HasSubKey: true, SubKeyDisabled: true, Plan: launchpad.TrialPlan}, launchpad.KeySourceSubKey, nil},
 
 		// Pooled: trial only, unless the plan allows it.
 		{"pooled on trial", launchpad.KeyAvailability{HasPooled: true, Plan: launchpad.TrialPlan}, launchpad.KeySourcePooled, nil},
