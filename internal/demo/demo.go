@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
 )
 
 // options are the demo's flags.
@@ -34,21 +30,11 @@ type demo struct {
 	work    string
 	start   time.Time
 	secrets struct{ platform, admin, webhook string }
-	sandbox *sandbox
-	serve   *proc
-	api     *controlPlane
-	plans   map[string]plan // by stripe price id
+	sandbox *stack.Sandbox
+	serve   *stack.Serve
+	api     *stack.Client
+	plans   map[string]stack.Plan // by stripe price id
 	stripe  *stripeSim
-}
-
-// plan is a launchpad_plan as tofu's state has it.
-type plan struct {
-	Name, Price   string
-	LimitUSD      float64
-	VolumeGB      int
-	CPUKind       string
-	CPUs, Memory  int
-	HoursPerCycle int
 }
 
 // run is the whole demo. It returns the first failure; its processes are stopped either way.
@@ -84,7 +70,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 	}()
 	defer d.stopAll()
-	d.secrets.platform, d.secrets.admin, d.secrets.webhook = randomHex(32), randomHex(32), "whsec_"+randomHex(24)
+	d.secrets.platform, d.secrets.admin, d.secrets.webhook = stack.RandomHex(32), stack.RandomHex(32), "whsec_"+stack.RandomHex(24)
 
 	fmt.Fprintf(out, "Launchpad demo: a customer pays, upgrades and cancels; a tenant is created, resized and torn down.\n")
 	fmt.Fprintf(out, "Everything runs on loopback; working directory %s\n", d.work)
@@ -121,17 +107,21 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 // stopAll stops serve (which drains its workers) and then the sandbox, and says how each
 // went.
 func (d *demo) stopAll() {
+	var serve *stack.Proc
+	if d.serve != nil {
+		serve = d.serve.Proc
+	}
 	for _, p := range []struct {
-		p     *proc
+		p     *stack.Proc
 		grace time.Duration
-	}{{d.serve, 90 * time.Second}, {d.sandbox.procOrNil(), 10 * time.Second}} {
+	}{{serve, 90 * time.Second}, {d.sandbox.ProcOrNil(), 10 * time.Second}} {
 		if p.p == nil {
 			continue
 		}
-		if err := p.p.stop(p.grace); err != nil {
-			fmt.Fprintf(d.out, "stopped %s (pid %d): %v (log: %s)\n", p.p.name, p.p.cmd.Process.Pid, err, p.p.log)
+		if err := p.p.Stop(p.grace); err != nil {
+			fmt.Fprintf(d.out, "stopped %s (pid %d): %v (log: %s)\n", p.p.Name, p.p.Pid(), err, p.p.Log)
 		} else {
-			fmt.Fprintf(d.out, "stopped %s (pid %d)\n", p.p.name, p.p.cmd.Process.Pid)
+			fmt.Fprintf(d.out, "stopped %s (pid %d)\n", p.p.Name, p.p.Pid())
 		}
 	}
 }
@@ -140,52 +130,22 @@ func (d *demo) say(format string, args ...any) {
 	fmt.Fprintf(d.out, "   "+format+"\n", args...)
 }
 
-// baseEnv is what every child gets from the demo's own environment: nothing else leaks in.
-func baseEnv() map[string]string {
-	env := map[string]string{}
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
-
-func envList(m map[string]string) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-func (d *demo) startSandbox(ctx context.Context) error {
-	envFile := filepath.Join(d.work, "sandbox.env")
-	f, err := os.Create(envFile)
-	if err != nil {
+func (d *demo) startSandbox(ctx context.Context) (err error) {
+	if d.sandbox, err = stack.StartSandbox(ctx, d.o.binary, d.work, "sandbox", stack.BaseEnv()); err != nil {
 		return err
 	}
-	defer f.Close()
-	p, err := startProc("sandbox", d.o.binary, []string{"sandbox"}, envList(baseEnv()), filepath.Join(d.work, "sandbox.log"), f)
-	if err != nil {
-		return err
-	}
-	d.sandbox = &sandbox{proc: p, hc: &http.Client{Timeout: 30 * time.Second}}
-	if d.sandbox.env, err = readSandboxEnv(ctx, p, envFile); err != nil {
-		return err
-	}
-	d.say("started sandbox, pid %d", p.cmd.Process.Pid)
-	d.say("Fly Machines API     %s", d.sandbox.env["FLY_FLAPS_BASE_URL"])
-	d.say("OpenRouter keys API  %s", d.sandbox.env["OPENROUTER_API_URL"])
+	d.say("started sandbox, pid %d", d.sandbox.Pid())
+	d.say("Fly Machines API     %s", d.sandbox.Env["FLY_FLAPS_BASE_URL"])
+	d.say("OpenRouter keys API  %s", d.sandbox.Env["OPENROUTER_API_URL"])
 	return nil
 }
 
 // providerEnv is the provider's configuration: the store, the platform secret and the
 // simulators.
 func (d *demo) providerEnv() map[string]string {
-	env := baseEnv()
-	for _, k := range sandboxVars {
-		env[k] = d.sandbox.env[k]
+	env := stack.BaseEnv()
+	for _, k := range stack.SandboxVars {
+		env[k] = d.sandbox.Env[k]
 	}
 	env["FLY_ORG"] = "launchpad-demo"
 	env["LAUNCHPAD_STORE"] = "sqlite://" + filepath.Join(d.work, "launchpad.db")
@@ -197,89 +157,29 @@ func (d *demo) providerEnv() map[string]string {
 // launchpad_plan resources, with the provider resolved to the built binary (dev_overrides),
 // and reads the plans back from tofu's state.
 func (d *demo) applyPlans(ctx context.Context) error {
-	ws := filepath.Join(d.work, "plans")
-	if err := os.MkdirAll(ws, 0o700); err != nil {
-		return err
-	}
-	tfs, err := filepath.Glob(filepath.Join(d.o.fleet, "*.tf"))
-	if err != nil || len(tfs) == 0 {
-		return fmt.Errorf("no .tf files in %s (-fleet)", d.o.fleet)
-	}
-	for _, src := range tfs {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(ws, filepath.Base(src)), b, 0o600); err != nil {
-			return err
-		}
-	}
-	rc := filepath.Join(d.work, "tofurc")
-	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"registry.opentofu.org/clawdrun/launchpad\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(d.o.binary))
-	if err := os.WriteFile(rc, []byte(cfg), 0o600); err != nil {
-		return err
-	}
 	logPath := filepath.Join(d.work, "plans.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
-	tf, err := tfexec.NewTerraform(ws, d.o.tofu)
-	if err != nil {
-		return err
-	}
-	env := d.providerEnv()
-	env["TF_CLI_CONFIG_FILE"], env["CHECKPOINT_DISABLE"] = rc, "1"
-	if err := tf.SetEnv(env); err != nil {
-		return err
-	}
-	var output bytes.Buffer
-	tf.SetStdout(io.MultiWriter(logFile, &output))
-	tf.SetStderr(io.MultiWriter(logFile, &output))
 	d.say("tofu apply -target=launchpad_plan.starter -target=launchpad_plan.pro   (in a copy of %s)", relative(d.o.fleet))
-	if err := tf.Apply(ctx, tfexec.Target("launchpad_plan.starter"), tfexec.Target("launchpad_plan.pro")); err != nil {
-		return fmt.Errorf("tofu apply of the plans failed: %v (log: %s)", err, logPath)
-	}
-	if m := regexp.MustCompile(`Apply complete! Resources: .*`).Find(output.Bytes()); m != nil {
-		d.say("%s", m)
-	}
-	state, err := tf.Show(ctx)
+	t := stack.Tofu{Tofu: d.o.tofu, Binary: d.o.binary, Dir: filepath.Join(d.work, "plans"), Env: d.providerEnv(), Log: logFile}
+	plans, summary, err := stack.ApplyPlans(ctx, t, d.o.fleet)
 	if err != nil {
-		return fmt.Errorf("tofu show: %w", err)
+		return fmt.Errorf("%w (log: %s)", err, logPath)
 	}
-	d.plans = map[string]plan{}
-	if state.Values != nil && state.Values.RootModule != nil {
-		for _, r := range state.Values.RootModule.Resources {
-			if r.Type != "launchpad_plan" {
-				continue
-			}
-			b, _ := json.Marshal(r.AttributeValues)
-			var a struct {
-				Name   string  `json:"name"`
-				Price  string  `json:"stripe_price_id"`
-				Limit  float64 `json:"monthly_spend_limit_usd"`
-				Hours  int     `json:"machine_hours_per_cycle"`
-				Volume int     `json:"volume_size_gb"`
-				Guest  struct {
-					CPUKind string `json:"cpu_kind"`
-					CPUs    int    `json:"cpus"`
-					Memory  int    `json:"memory_mb"`
-				} `json:"guest"`
-			}
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("launchpad_plan.%s in tofu's state: %w", r.Name, err)
-			}
-			p := plan{Name: a.Name, Price: a.Price, LimitUSD: a.Limit, VolumeGB: a.Volume, CPUKind: a.Guest.CPUKind, CPUs: a.Guest.CPUs, Memory: a.Guest.Memory, HoursPerCycle: a.Hours}
-			d.plans[p.Price] = p
-			d.say("plan %-8s %s: %d %s CPU, %d MB, %d GB volume, key limit $%g a month, %d machine hours a cycle",
-				p.Name, p.Price, p.CPUs, p.CPUKind, p.Memory, p.VolumeGB, p.LimitUSD, p.HoursPerCycle)
-		}
+	if summary != "" {
+		d.say("%s", summary)
 	}
+	d.plans = plans
 	for _, price := range []string{priceStarter, pricePro} {
-		if _, ok := d.plans[price]; !ok {
+		p, ok := d.plans[price]
+		if !ok {
 			return fmt.Errorf("no launchpad_plan with stripe_price_id %s in %s; the demo sells that price", price, relative(d.o.fleet))
 		}
+		d.say("plan %-8s %s: %d %s CPU, %d MB, %d GB volume, key limit $%g a month, %d machine hours a cycle",
+			p.Name, p.Price, p.CPUs, p.CPUKind, p.Memory, p.VolumeGB, p.LimitUSD, p.HoursPerCycle)
 	}
 	return nil
 }
@@ -290,7 +190,7 @@ const (
 	pricePro     = "price_ProMonthly"
 )
 
-func (d *demo) startServe(ctx context.Context) error {
+func (d *demo) startServe(ctx context.Context) (err error) {
 	env := d.providerEnv()
 	for k, v := range map[string]string{
 		"LAUNCHPAD_ADDR":             "127.0.0.1:0",
@@ -303,65 +203,14 @@ func (d *demo) startServe(ctx context.Context) error {
 	} {
 		env[k] = v
 	}
-	p, err := startProc("serve", d.o.binary, []string{"serve"}, envList(env), filepath.Join(d.work, "serve.log"), nil)
-	if err != nil {
+	if d.serve, err = stack.StartServe(ctx, d.o.binary, env, filepath.Join(d.work, "serve.log")); err != nil {
 		return err
 	}
-	d.serve = p
-	var listening struct {
-		Addr    string `json:"addr"`
-		Workers int    `json:"workers"`
-	}
-	if err := d.waitLog(ctx, func(rec logRecord) bool {
-		if rec.Msg != "control plane listening" {
-			return false
-		}
-		return json.Unmarshal(rec.raw, &listening) == nil
-	}); err != nil {
-		return err
-	}
-	d.api = &controlPlane{url: "http://" + listening.Addr, adminToken: d.secrets.admin, hc: &http.Client{Timeout: 30 * time.Second}}
-	if err := d.api.waitReady(ctx); err != nil {
-		return err
-	}
-	d.say("started serve, pid %d: %s, %d apply workers, SQLite store, volume retention %s", p.cmd.Process.Pid, d.api.url, listening.Workers, d.o.retention)
+	d.api = &stack.Client{URL: d.serve.URL, AdminToken: d.secrets.admin, HC: &http.Client{Timeout: 30 * time.Second}}
+	d.say("started serve, pid %d: %s, %d apply workers, SQLite store, volume retention %s", d.serve.Pid(), d.api.URL, d.serve.Workers, d.o.retention)
 	d.say("generated for this run: PLATFORM_SECRET, LAUNCHPAD_ADMIN_TOKEN, STRIPE_WEBHOOK_SECRET")
-	d.stripe = newStripeSim(d.secrets.webhook, time.Now())
+	d.stripe = newStripeSim(time.Now())
 	return nil
-}
-
-// logRecord is one line of serve's JSON log.
-type logRecord struct {
-	Msg  string `json:"msg"`
-	To   string `json:"to"`
-	Text string `json:"text"`
-	raw  []byte
-}
-
-// waitLog waits for a line of serve's log that match accepts.
-func (d *demo) waitLog(ctx context.Context, match func(logRecord) bool) error {
-	for {
-		if f, err := os.Open(d.serve.log); err == nil {
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			for sc.Scan() {
-				rec := logRecord{raw: append([]byte(nil), sc.Bytes()...)}
-				if json.Unmarshal(rec.raw, &rec) == nil && match(rec) {
-					f.Close()
-					return nil
-				}
-			}
-			f.Close()
-		}
-		if done, err := d.serve.exited(); done {
-			return fmt.Errorf("serve exited (%v); its log %s says why", err, d.serve.log)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("serve's log (%s) never showed what the demo waits for: %w", d.serve.log, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // userSession is the signed-in customer.
@@ -374,11 +223,11 @@ var signInCode = regexp.MustCompile(`\b(\d{6})\b`)
 func (d *demo) signIn(ctx context.Context, email string) (userSession, error) {
 	u := userSession{email: email}
 	body, _ := json.Marshal(map[string]string{"email": email})
-	if err := d.api.call(ctx, http.MethodPost, "/api/auth/send-verification", "", nil, body, nil); err != nil {
+	if err := d.api.Call(ctx, http.MethodPost, "/api/auth/send-verification", "", nil, body, nil); err != nil {
 		return u, fmt.Errorf("send-verification: %w", err)
 	}
 	var code string
-	if err := d.waitLog(ctx, func(rec logRecord) bool {
+	if err := stack.WaitLog(ctx, d.serve.Proc, func(rec stack.LogRecord) bool {
 		if m := signInCode.FindStringSubmatch(rec.Text); rec.To == email && m != nil {
 			code = m[1]
 		}
@@ -390,12 +239,12 @@ func (d *demo) signIn(ctx context.Context, email string) (userSession, error) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := d.api.call(ctx, http.MethodPost, "/api/auth/verify", "", nil, body, &tok); err != nil {
+	if err := d.api.Call(ctx, http.MethodPost, "/api/auth/verify", "", nil, body, &tok); err != nil {
 		return u, fmt.Errorf("verify: %w", err)
 	}
 	u.token = tok.AccessToken
-	var m me
-	if err := d.api.call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
+	var m stack.Me
+	if err := d.api.Call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
 		return u, fmt.Errorf("/api/me: %w", err)
 	}
 	u.id = m.User.ID
@@ -405,9 +254,9 @@ func (d *demo) signIn(ctx context.Context, email string) (userSession, error) {
 }
 
 // send delivers Stripe events and says so.
-func (d *demo) send(ctx context.Context, evs ...event) error {
+func (d *demo) send(ctx context.Context, evs ...stack.Event) error {
 	for _, ev := range evs {
-		dup, err := d.api.deliver(ctx, ev)
+		dup, err := d.api.Deliver(ctx, ev, d.secrets.webhook)
 		if err != nil {
 			return err
 		}
@@ -421,13 +270,13 @@ func (d *demo) send(ctx context.Context, evs ...event) error {
 
 // awaitApply waits for the user's n-th apply job, follows its log as it runs (showing tofu's
 // resource lines) and returns it once it succeeded.
-func (d *demo) awaitApply(ctx context.Context, u userSession, n int, waiting string) (job, error) {
-	var newest job
+func (d *demo) awaitApply(ctx context.Context, u userSession, n int, waiting string) (stack.Job, error) {
+	var newest stack.Job
 	said := false
 	for {
-		js, err := d.api.applies(ctx, u.id)
+		js, err := d.api.Applies(ctx, u.id)
 		if err != nil {
-			return job{}, err
+			return stack.Job{}, err
 		}
 		if len(js) >= n {
 			newest = js[0]
@@ -439,18 +288,18 @@ func (d *demo) awaitApply(ctx context.Context, u userSession, n int, waiting str
 		}
 		select {
 		case <-ctx.Done():
-			return job{}, fmt.Errorf("apply job #%d of user %s never appeared: %w", n, u.id, ctx.Err())
+			return stack.Job{}, fmt.Errorf("apply job #%d of user %s never appeared: %w", n, u.id, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	d.say("apply job %s (%s) — GET /api/admin/jobs/%s/log, as it runs:", newest.ID, newest.what(), newest.ID)
-	done, err := d.api.follow(ctx, newest.ID, func(l string) {
+	d.say("apply job %s (%s) — GET /api/admin/jobs/%s/log, as it runs:", newest.ID, newest.What(), newest.ID)
+	done, err := d.api.Follow(ctx, newest.ID, func(l string) {
 		if interesting(l) {
 			d.say("  │ %s", l)
 		}
 	})
 	if err != nil {
-		return job{}, err
+		return stack.Job{}, err
 	}
 	took := ""
 	if done.DurationMS != nil {
@@ -537,7 +386,7 @@ func (d *demo) cancel(ctx context.Context, u userSession) error {
 	if j.Apply == nil || !j.Apply.Destroy || j.Summary.Destroy != 2 || j.Summary.Add != 0 {
 		return fmt.Errorf("the last apply %+v planned %+v; want the destroy of the tenant and its key", j.Apply, j.Summary)
 	}
-	w, err := d.sandbox.world(ctx)
+	w, err := readWorld(ctx, d.sandbox)
 	if err != nil {
 		return err
 	}
@@ -545,8 +394,8 @@ func (d *demo) cancel(ctx context.Context, u userSession) error {
 		return fmt.Errorf("after the destroy the simulators hold %d apps and %d live keys; want none", len(w.apps), len(w.keys))
 	}
 	d.say("simulators (/_sim/snapshot): 0 apps, 0 live OpenRouter keys: nothing left behind")
-	var m me
-	if err := d.api.call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
+	var m stack.Me
+	if err := d.api.Call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
 		return err
 	}
 	if len(m.Tenants) != 0 || m.Subscription.Status != "canceled" || m.Apply == nil || !m.Apply.Destroy || m.Apply.Status != "succeeded" {
@@ -557,8 +406,8 @@ func (d *demo) cancel(ctx context.Context, u userSession) error {
 }
 
 // tenantOn reads the simulators and checks that they hold one tenant sized as p says.
-func (d *demo) tenantOn(ctx context.Context, p plan) (tenant, error) {
-	w, err := d.sandbox.world(ctx)
+func (d *demo) tenantOn(ctx context.Context, p stack.Plan) (tenant, error) {
+	w, err := readWorld(ctx, d.sandbox)
 	if err != nil {
 		return tenant{}, err
 	}
@@ -595,8 +444,8 @@ func mountOf(t tenant) string {
 
 // checkMe checks what the customer sees in GET /api/me.
 func (d *demo) checkMe(ctx context.Context, u userSession, app, planName string) error {
-	var m me
-	if err := d.api.call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
+	var m stack.Me
+	if err := d.api.Call(ctx, http.MethodGet, "/api/me", u.token, nil, nil, &m); err != nil {
 		return err
 	}
 	if len(m.Tenants) != 1 || m.Tenants[0].AppName != app || m.Tenants[0].Plan != planName || m.User.Plan != planName || m.Apply == nil || m.Apply.Status != "succeeded" {
@@ -604,14 +453,6 @@ func (d *demo) checkMe(ctx context.Context, u userSession, app, planName string)
 	}
 	d.say("GET /api/me: plan %s, subscription %s, tenant %s at %s, last apply %s", m.User.Plan, m.Subscription.Status, m.Tenants[0].AppName, m.Tenants[0].IPv4, m.Apply.Status)
 	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error())
-	}
-	return hex.EncodeToString(b)
 }
 
 // relative shows a path relative to the working directory when it is under it.

@@ -1,85 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
 )
-
-// sandbox is the running `terraform-provider-launchpad sandbox` and the settings it printed.
-type sandbox struct {
-	*proc
-	env map[string]string // FLY_FLAPS_BASE_URL, OPENROUTER_API_URL, FLY_API_TOKEN, OPENROUTER_MANAGEMENT_KEY
-	hc  *http.Client
-}
-
-// procOrNil is the sandbox's process, nil before it started.
-func (s *sandbox) procOrNil() *proc {
-	if s == nil {
-		return nil
-	}
-	return s.proc
-}
-
-// sandboxVars are the lines the sandbox prints once both simulators listen.
-var sandboxVars = []string{"FLY_FLAPS_BASE_URL", "OPENROUTER_API_URL", "FLY_API_TOKEN", "OPENROUTER_MANAGEMENT_KEY"}
-
-// readSandboxEnv waits until the sandbox has printed its settings to envFile.
-func readSandboxEnv(ctx context.Context, p *proc, envFile string) (map[string]string, error) {
-	for {
-		env := map[string]string{}
-		if f, err := os.Open(envFile); err == nil {
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-					env[k] = v
-				}
-			}
-			f.Close()
-		}
-		complete := true
-		for _, k := range sandboxVars {
-			complete = complete && env[k] != ""
-		}
-		if complete {
-			return env, nil
-		}
-		if done, err := p.exited(); done {
-			return nil, fmt.Errorf("the sandbox exited (%v) before listening; see %s", err, p.log)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("the sandbox did not print its settings: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// snapshot reads a simulator's /_sim/snapshot (its test API, behind the simulator's own
-// credential).
-func (s *sandbox) snapshot(ctx context.Context, origin, credential string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, origin+"/_sim/snapshot", nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+credential)
-	res, err := s.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s/_sim/snapshot answered %d", origin, res.StatusCode)
-	}
-	return json.NewDecoder(res.Body).Decode(out)
-}
 
 // world is what both simulators hold: the apps (tenants) and the OpenRouter keys in use.
 type world struct {
@@ -87,14 +14,13 @@ type world struct {
 	keys []sim.KeySnapshot // not disabled
 }
 
-func (s *sandbox) world(ctx context.Context) (world, error) {
-	var fly sim.FlySnapshot
-	if err := s.snapshot(ctx, s.env["FLY_FLAPS_BASE_URL"], s.env["FLY_API_TOKEN"], &fly); err != nil {
+func readWorld(ctx context.Context, s *stack.Sandbox) (world, error) {
+	fly, err := s.Fly(ctx)
+	if err != nil {
 		return world{}, err
 	}
-	var or sim.OpenRouterSnapshot
-	origin := strings.TrimSuffix(s.env["OPENROUTER_API_URL"], sim.OpenRouterBasePath)
-	if err := s.snapshot(ctx, origin, s.env["OPENROUTER_MANAGEMENT_KEY"], &or); err != nil {
+	or, err := s.OpenRouter(ctx)
+	if err != nil {
 		return world{}, err
 	}
 	w := world{apps: fly.Apps}
