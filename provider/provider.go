@@ -44,6 +44,7 @@ type openRouterModel struct {
 	ManagementKey types.String `tfsdk:"management_key"`
 	BaseURL       types.String `tfsdk:"base_url"`
 	PooledKey     types.String `tfsdk:"pooled_key"`
+	BatchReads    types.Bool   `tfsdk:"batch_reads"`
 }
 
 func (p *launchpadProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -115,6 +116,15 @@ func (p *launchpadProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 							"`allow_pooled_key = true`) that have neither a BYOK key nor a sub-key. Defaults to " +
 							"`OPENROUTER_POOLED_KEY`.",
 					},
+					"batch_reads": schema.BoolAttribute{
+						Optional: true,
+						Description: "Refresh sub-keys from one listing of the account's keys (a request per page of keys, " +
+							"kept for 30 seconds and dropped by every write this provider makes) instead of one request per " +
+							"sub-key. A key missing from the listing is still looked up by itself before it leaves the state, " +
+							"so deleted keys are detected as before. Defaults to `OPENROUTER_BATCH_READS`, else `true`. Set " +
+							"`false` when the management key's account holds many more keys than this configuration manages: " +
+							"the listing reads all of them.",
+					},
 				},
 			},
 		},
@@ -147,6 +157,7 @@ func (p *launchpadProvider) Configure(ctx context.Context, req provider.Configur
 	s.resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), "OPENROUTER_MANAGEMENT_KEY", "", &s.openRouterKey)
 	s.resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), "OPENROUTER_API_URL", "", &s.openRouterBaseURL)
 	s.resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), "OPENROUTER_POOLED_KEY", "", &s.pooledKey)
+	s.resolveBool(&resp.Diagnostics, cfg.OpenRouter.BatchReads, path.Root("openrouter").AtName("batch_reads"), "OPENROUTER_BATCH_READS", true, &s.openRouterBatchReads)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ type settings struct {
 	openRouterKey          string
 	openRouterBaseURL      string
 	pooledKey              string
+	openRouterBatchReads   bool
 }
 
 // resolve fills into from v, or from the environment variable env, or dflt. An unknown value
@@ -48,6 +50,31 @@ func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path,
 		*into = v.ValueString()
 	case os.Getenv(env) != "":
 		*into = os.Getenv(env)
+	default:
+		*into = dflt
+	}
+}
+
+// resolveBool is resolve for a boolean setting: the environment variable takes true/false
+// (or 1/0); anything else is an error naming the variable.
+func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string, dflt bool, into *bool) {
+	if v.IsUnknown() {
+		diags.AddAttributeError(p, "Unknown provider setting",
+			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
+				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		return
+	}
+	switch raw := os.Getenv(env); {
+	case !v.IsNull():
+		*into = v.ValueBool()
+	case raw != "":
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			diags.AddAttributeError(p, "Invalid provider setting",
+				fmt.Sprintf("The environment variable %s is %q; set it to true or false (or leave it unset for %t).", env, raw, dflt))
+			return
+		}
+		*into = b
 	default:
 		*into = dflt
 	}
@@ -85,7 +112,11 @@ func newProviderData(s settings) *providerData {
 func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnostics) {
 	d.storeOnce.Do(func() {
 		// The store outlives this request: open it on a context that is never cancelled.
-		d.store, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
+		var st launchpad.Store
+		st, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
+		if d.storeErr == nil {
+			d.store = newCachedPlans(st, d.now)
+		}
 	})
 	if d.storeErr != nil {
 		var diags diag.Diagnostics
@@ -171,6 +202,9 @@ func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag
 			return
 		}
 		d.issuer = c
+		if d.settings.openRouterBatchReads {
+			d.issuer = newListedKeys(c, d.now, slog.New(tflogHandler{}))
+		}
 	})
 	return d.issuer, withContext(d.issuerErr, resourceType)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -36,20 +38,32 @@ type observed struct {
 // observe reads the tenant's app and everything in it. ENOTFOUND means the app itself is gone.
 // Known ids are looked up directly; an empty id (after import, or after the object vanished)
 // is searched for, so a tenant's parts are always found if they exist.
+//
+// The four reads run at once, so a refresh waits for one round trip to Fly, not four, and
+// there is no separate read of the app: listing its IPs proves it exists (Fly answers 404 for
+// the IPs of an app that does not), which is what tells a machine or volume deleted inside
+// the app (a part to create again) from the whole app deleted (the tenant leaves the state).
 func observe(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tenant) (*observed, error) {
-	if _, err := rt.GetApp(ctx, t.AppName); err != nil {
+	var (
+		o       observed
+		ips     []*launchpad.IPAddress
+		secrets []*launchpad.Secret
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		ips, err = rt.ListIPs(gctx, t.AppName) // ENOTFOUND: the app is gone
+		return launchpad.Wrapf(err, "listing IPs of %s", t.AppName)
+	})
+	g.Go(func() error {
+		var err error
+		secrets, err = rt.ListSecrets(gctx, t.AppName)
+		return launchpad.Wrapf(err, "listing secrets of %s", t.AppName)
+	})
+	g.Go(func() error { return observeMachine(gctx, rt, t, &o) })
+	g.Go(func() error { return observeVolume(gctx, rt, t, &o) })
+	if err := g.Wait(); err != nil {
 		return nil, err
-	}
-	var o observed
-	if err := observeMachine(ctx, rt, t, &o); err != nil {
-		return nil, err
-	}
-	if err := observeVolume(ctx, rt, t, &o); err != nil {
-		return nil, err
-	}
-	ips, err := rt.ListIPs(ctx, t.AppName)
-	if err != nil {
-		return nil, launchpad.Wrapf(err, "listing IPs of %s", t.AppName)
 	}
 	for _, ip := range ips {
 		switch {
@@ -58,10 +72,6 @@ func observe(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tenant) (*o
 		case ip.Type == launchpad.IPv6 && (o.ipv6 == "" || ip.Address == t.IPv6):
 			o.ipv6 = ip.Address
 		}
-	}
-	secrets, err := rt.ListSecrets(ctx, t.AppName)
-	if err != nil {
-		return nil, launchpad.Wrapf(err, "listing secrets of %s", t.AppName)
 	}
 	for _, s := range secrets {
 		if s.Name == launchpad.KeySecretName {
