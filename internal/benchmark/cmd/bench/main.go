@@ -165,7 +165,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.rateLimitedAt, "rate-limited-at", 100, "also time the fleet of this `size` with Fly's rate limits on (0: no)")
 	fs.IntVar(&cfg.moreParallelism, "more-parallelism", 30, "also time plans with this tofu -parallelism `n` (0: no)")
 	fs.IntVar(&cfg.moreParAt, "more-parallelism-at", 1000, "fleet `size` at which -more-parallelism is timed")
-	fs.DurationVar(&cfg.latency, "latency", 0, "also time plans with this `latency` added to every simulated API request (0: no)")
+	fs.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "also time plans with this `latency` added to every simulated API request, as an operator that far from Fly and OpenRouter sees them (0: no)")
 	fs.IntVar(&cfg.latencyAt, "latency-at", 100, "fleet `size` at which -latency is timed")
 	fs.IntVar(&cfg.envelopePasses, "envelope-passes", 5, "`passes` over the envelope benchmarks (each figure is their median)")
 	fs.StringVar(&cfg.envelopeBenchtime, "envelope-benchtime", "500ms", "-benchtime of each envelope benchmark `run`")
