@@ -30,6 +30,9 @@ type FleetOptions struct {
 	// simulated API request, at that N (0: not measured).
 	Latency   time.Duration
 	LatencyAt int
+	// Env is added to the environment of every timed tofu run, fleet and floor alike (e.g.
+	// OPENROUTER_BATCH_READS=false, GOGC=400), to measure a setting.
+	Env map[string]string
 }
 
 // Fleet is the fleet_plan figure group: `tofu plan` (refresh included) of N tenants against
@@ -68,6 +71,10 @@ func runFleet(ctx context.Context, env *Env, o FleetOptions, emit func(Result)) 
 		"PLATFORM_SECRET":    "bench-platform-secret-" + randomHex(16),
 		"FLY_ORG":            "bench",
 	}
+	floorEnv := map[string]string{"TF_CLI_CONFIG_FILE": cliConfig}
+	for k, v := range o.Env {
+		r.fixed[k], floorEnv[k] = v, v
+	}
 	if r.sandbox, err = StartSandbox(ctx, env.Provider, r.sbOpts); err != nil {
 		return err
 	}
@@ -79,7 +86,6 @@ func runFleet(ctx context.Context, env *Env, o FleetOptions, emit func(Result)) 
 	if r.fleet, err = NewWorkspace(ctx, filepath.Join(dir, "tofu-fleet"), env.Tofu, fleetFiles(o.Shape), r.sandbox.environ(r.fixed)); err != nil {
 		return err
 	}
-	floorEnv := map[string]string{"TF_CLI_CONFIG_FILE": cliConfig}
 	if r.floor, err = NewWorkspace(ctx, filepath.Join(dir, "tofu-floor"), env.Tofu, floorFiles(o.Shape), baseEnviron(floorEnv)); err != nil {
 		return err
 	}
@@ -208,6 +214,7 @@ func (r *fleetRun) measure(ctx context.Context, name string, n, parallelism int)
 		With("resources", 2*n+1).
 		With("parallelism", parallelism).
 		With("shape", string(r.o.Shape)).
+		With("env", r.o.Env).
 		With("fleet_wall_s", fleetWall).
 		With("floor_wall_s", floorWall).
 		With("fleet_cpu_s", Median(fleetCPU)).

@@ -55,6 +55,7 @@ type config struct {
 	envelopeBenchtime             string
 	rotationIterations            string
 	keep                          bool
+	env                           map[string]string
 }
 
 var allFigures = []string{"fleet", "envelope", "rotation"}
@@ -136,6 +137,7 @@ func figures(cfg *config) []benchmark.Figure {
 				MoreParallelismAt: cfg.moreParAt,
 				Latency:           cfg.latency,
 				LatencyAt:         cfg.latencyAt,
+				Env:               cfg.env,
 			}))
 		case "envelope":
 			out = append(out, benchmark.Envelope(cfg.envelopePasses, cfg.envelopeBenchtime))
@@ -167,6 +169,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.moreParAt, "more-parallelism-at", 1000, "fleet `size` at which -more-parallelism is timed")
 	fs.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "also time plans with this `latency` added to every simulated API request, as an operator that far from Fly and OpenRouter sees them (0: no)")
 	fs.IntVar(&cfg.latencyAt, "latency-at", 100, "fleet `size` at which -latency is timed")
+	cfg.env = map[string]string{}
+	fs.Func("env", "`KEY=VALUE` added to the environment of every timed tofu run, fleet and floor (repeatable), e.g. -env OPENROUTER_BATCH_READS=false", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q is not KEY=VALUE", s)
+		}
+		cfg.env[k] = v
+		return nil
+	})
 	fs.IntVar(&cfg.envelopePasses, "envelope-passes", 5, "`passes` over the envelope benchmarks (each figure is their median)")
 	fs.StringVar(&cfg.envelopeBenchtime, "envelope-benchtime", "500ms", "-benchtime of each envelope benchmark `run`")
 	fs.StringVar(&cfg.rotationIterations, "rotation-iterations", "3x", "-benchtime of BenchmarkRotate10k (`Nx`: N alternating rotations and floors)")
