@@ -23,6 +23,7 @@ type userDoc struct {
 	BYOKKey           string          `firestore:"byokKey"`
 	Subscription      subscriptionDoc `firestore:"subscription"`
 	Usage             usageDoc        `firestore:"usage"`
+	Control           controlDoc      `firestore:"control"`
 	MFA               mfaDoc          `firestore:"mfa"`
 	CreatedAt         *time.Time      `firestore:"createdAt"`
 	UpdatedAt         *time.Time      `firestore:"updatedAt"`
@@ -52,6 +53,14 @@ type usageDoc struct {
 	RunningSince     *time.Time `firestore:"runningSince"`
 	CappedAt         *time.Time `firestore:"cappedAt"`
 	SpendExhaustedAt *time.Time `firestore:"spendExhaustedAt"`
+}
+
+// controlDoc is launchpad.TenantControl; a seed document without it reads as zero (nothing
+// asked of the tenant yet).
+type controlDoc struct {
+	KeyRotationGeneration int64      `firestore:"keyRotationGeneration"`
+	RebuildGeneration     int64      `firestore:"rebuildGeneration"`
+	SuspendedAt           *time.Time `firestore:"suspendedAt"`
 }
 
 type mfaDoc struct {
@@ -86,6 +95,10 @@ func toUserDoc(u *launchpad.User) *userDoc {
 			MeteredUntil: ts(g.MeteredUntil), Running: g.Running, RunningSince: ts(g.RunningSince),
 			CappedAt: ts(g.CappedAt), SpendExhaustedAt: ts(g.SpendExhaustedAt),
 		},
+		Control: controlDoc{
+			KeyRotationGeneration: u.Control.KeyRotationGeneration, RebuildGeneration: u.Control.RebuildGeneration,
+			SuspendedAt: ts(u.Control.SuspendedAt),
+		},
 		MFA: mfaDoc{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
 			RecoveryCodes: slices.Clone(m.RecoveryCodes), EnrolledAt: ts(m.EnrolledAt),
@@ -112,6 +125,10 @@ func (d *userDoc) user() *launchpad.User {
 			CycleStart: fromTS(g.CycleStart), CycleEnd: fromTS(g.CycleEnd), MachineSeconds: g.MachineSeconds,
 			MeteredUntil: fromTS(g.MeteredUntil), Running: g.Running, RunningSince: fromTS(g.RunningSince),
 			CappedAt: fromTS(g.CappedAt), SpendExhaustedAt: fromTS(g.SpendExhaustedAt),
+		},
+		Control: launchpad.TenantControl{
+			KeyRotationGeneration: d.Control.KeyRotationGeneration, RebuildGeneration: d.Control.RebuildGeneration,
+			SuspendedAt: fromTS(d.Control.SuspendedAt),
 		},
 		MFA: launchpad.MFA{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,

@@ -33,7 +33,9 @@ type User struct {
 
 	Subscription Subscription
 	Usage        Usage
-	MFA          MFA
+	// Control is what the control plane has asked of the user's tenant beyond its plan.
+	Control TenantControl
+	MFA     MFA
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -99,6 +101,22 @@ type Usage struct {
 
 // Hours returns the metered machine hours.
 func (u Usage) Hours() float64 { return u.MachineSeconds / 3600 }
+
+// TenantControl is what operators, the user and the control plane have asked of the user's
+// tenant beyond its plan. The two generations only ever grow: the control plane renders them
+// into the tenant's workspace, and bumping one makes the next apply act on it.
+type TenantControl struct {
+	// KeyRotationGeneration is launchpad_subkey.rotation_generation: bumping it mints a new
+	// sub-key, delivers it to the tenant and only then revokes the old one.
+	KeyRotationGeneration int64
+	// RebuildGeneration is launchpad_tenant.rebuild_generation: bumping it replaces the
+	// machine with one from a clean image, on the same volume.
+	RebuildGeneration int64
+	// SuspendedAt is set while the tenant's machine is held stopped because the
+	// subscription is past due beyond the grace period; zero otherwise. Not reset by a new
+	// billing cycle: only a payment ends it.
+	SuspendedAt time.Time
+}
 
 // MFA is the user's TOTP second factor.
 type MFA struct {

@@ -9,7 +9,7 @@ import (
 )
 
 const userColumns = `id, email, plan_name, openrouter_key, openrouter_key_hash, byok_key,
-	subscription, usage_doc, mfa_sealed_secret, mfa, created_at, updated_at`
+	subscription, usage_doc, mfa_sealed_secret, mfa, created_at, updated_at, control_doc`
 
 // CreateUser stores a new user. ECONFLICT if the id, or a non-empty email, is taken.
 func (db *DB) CreateUser(ctx context.Context, u *launchpad.User) error {
@@ -127,10 +127,10 @@ func scanUser(row scanner) (*launchpad.User, error) {
 	var (
 		u                     launchpad.User
 		sub, usage, mfaSecret string
-		mfa                   string
+		mfa, control          string
 	)
 	if err := row.Scan(&u.ID, &u.Email, &u.Plan, &u.OpenRouterKey, &u.OpenRouterKeyHash, &u.BYOKKey,
-		&sub, &usage, &mfaSecret, &mfa, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt)); err != nil {
+		&sub, &usage, &mfaSecret, &mfa, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), &control); err != nil {
 		return nil, err
 	}
 	u.MFA.SealedSecret = mfaSecret
@@ -141,6 +141,9 @@ func scanUser(row scanner) (*launchpad.User, error) {
 		return nil, err
 	}
 	if err := decodeMFA(mfa, &u.MFA); err != nil {
+		return nil, err
+	}
+	if err := decodeControl(control, &u.Control); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -160,9 +163,13 @@ func userArgs(u *launchpad.User) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	control, err := encodeControl(u.Control)
+	if err != nil {
+		return nil, err
+	}
 	return []any{u.ID, u.Email, u.Plan, u.OpenRouterKey, u.OpenRouterKeyHash, u.BYOKKey,
 		sub, usage, u.MFA.SealedSecret, mfa, timeArg(u.CreatedAt), timeArg(u.UpdatedAt),
-		u.Subscription.StripeCustomerID}, nil
+		control, u.Subscription.StripeCustomerID}, nil
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
@@ -171,7 +178,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, stripe_customer_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	return userConflict(err, u)
 }
 
@@ -183,7 +190,7 @@ func updateUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
 	_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?2, plan_name = ?3, openrouter_key = ?4,
 		openrouter_key_hash = ?5, byok_key = ?6, subscription = ?7, usage_doc = ?8,
 		mfa_sealed_secret = ?9, mfa = ?10, created_at = ?11, updated_at = ?12,
-		stripe_customer_id = ?13 WHERE id = ?1`, args...)
+		control_doc = ?13, stripe_customer_id = ?14 WHERE id = ?1`, args...)
 	return userConflict(err, u)
 }
 

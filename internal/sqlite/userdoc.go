@@ -37,6 +37,12 @@ type usageDoc struct {
 	SpendExhaustedAt jsonTime `json:"spend_exhausted_at,omitempty"`
 }
 
+type controlDoc struct {
+	KeyRotationGeneration int64    `json:"key_rotation_generation,omitempty"`
+	RebuildGeneration     int64    `json:"rebuild_generation,omitempty"`
+	SuspendedAt           jsonTime `json:"suspended_at,omitempty"`
+}
+
 // mfaDoc leaves out MFA.SealedSecret, which has a column of its own like every sealed value.
 type mfaDoc struct {
 	Confirmed     bool     `json:"confirmed,omitempty"`
@@ -117,6 +123,27 @@ func decodeUsage(text string, u *launchpad.Usage) error {
 		RunningSince:     fromJSONTime(d.RunningSince),
 		CappedAt:         fromJSONTime(d.CappedAt),
 		SpendExhaustedAt: fromJSONTime(d.SpendExhaustedAt),
+	}
+	return nil
+}
+
+func encodeControl(c launchpad.TenantControl) (string, error) {
+	return encodeDoc(controlDoc{
+		KeyRotationGeneration: c.KeyRotationGeneration,
+		RebuildGeneration:     c.RebuildGeneration,
+		SuspendedAt:           toJSONTime(c.SuspendedAt),
+	})
+}
+
+func decodeControl(text string, c *launchpad.TenantControl) error {
+	var d controlDoc
+	if err := json.Unmarshal([]byte(text), &d); err != nil {
+		return fmt.Errorf("decoding tenant control: %w", err)
+	}
+	*c = launchpad.TenantControl{
+		KeyRotationGeneration: d.KeyRotationGeneration,
+		RebuildGeneration:     d.RebuildGeneration,
+		SuspendedAt:           fromJSONTime(d.SuspendedAt),
 	}
 	return nil
 }

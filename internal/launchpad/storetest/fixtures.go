@@ -42,6 +42,11 @@ func newUser(id string) *launchpad.User {
 			CappedAt:         at(3 * time.Hour),
 			SpendExhaustedAt: at(4 * time.Hour),
 		},
+		Control: launchpad.TenantControl{
+			KeyRotationGeneration: 3,
+			RebuildGeneration:     2,
+			SuspendedAt:           at(5 * time.Hour),
+		},
 		MFA: launchpad.MFA{
 			SealedSecret:  sealedLike(3, 60),
 			Confirmed:     true,

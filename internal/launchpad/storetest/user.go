@@ -30,6 +30,7 @@ func userCases() []testCase {
 		{"user/records_are_copies", testUserCopies},
 		{"user/sealed_credentials_byte_for_byte", testUserSealedRoundTrip},
 		{"user/times_utc_microsecond", testUserTimes},
+		{"user/tenant_control_roundtrip", testUserTenantControl},
 	}
 }
 
