@@ -23,7 +23,8 @@ type orphan struct {
 func findOrphans(ctx context.Context, st Store, d Desired, state []byte) ([]orphan, Desired, error) {
 	inState := stateAddresses(state)
 	var found []orphan
-	adopt := Desired{UserID: d.UserID, Plan: d.Plan, Product: d.Product, Region: d.Region, Image: d.Image}
+	adopt := Desired{UserID: d.UserID, Plan: d.Plan, Product: d.Product, Region: d.Region, Image: d.Image,
+		KeyRotation: d.KeyRotation, Rebuild: d.Rebuild}
 
 	if !inState["launchpad_subkey.this"] {
 		keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{UserID: d.UserID})

@@ -18,6 +18,11 @@ type Desired struct {
 	Product string `json:"product,omitempty"`
 	Region  string `json:"region,omitempty"`
 	Image   string `json:"image,omitempty"`
+	// KeyRotation is launchpad_subkey.this.rotation_generation and Rebuild
+	// launchpad_tenant.this.rebuild_generation (launchpad.TenantControl): a value above the
+	// applied one rotates the sub-key, or rebuilds the machine on the same volume.
+	KeyRotation int64 `json:"key_rotation,omitempty"`
+	Rebuild     int64 `json:"rebuild,omitempty"`
 	// Destroy asks for the tenant and its sub-key to be torn down (the subscription ended).
 	Destroy bool `json:"destroy,omitempty"`
 	// Reason says why the job exists (plan_changed, subscription_ended, …); shown in logs and
@@ -31,6 +36,9 @@ const (
 	ReasonEnded        = "subscription_ended" // destroy after the volume retention
 	ReasonSuspended    = "past_due"           // unpaid beyond the grace period
 	ReasonAdmin        = "admin"              // an operator asked for it
+	ReasonKeyRotation  = "key_rotation"       // a new sub-key was asked for
+	ReasonKeyRevoked   = "key_revoked"        // the sub-key was revoked: a BYOK key takes over
+	ReasonRebuild      = "rebuild"            // a machine from a clean image was asked for
 )
 
 // Payload returns d as the JSON stored in a job.
@@ -70,6 +78,9 @@ func (d Desired) Validate() error {
 		if err := ValidateImage(d.Image); err != nil {
 			return err
 		}
+	}
+	if d.KeyRotation < 0 || d.Rebuild < 0 {
+		return launchpad.Errorf(launchpad.EINVALID, "the desired state of user %s has a negative generation (key_rotation %d, rebuild %d); generations start at 0 and only grow", d.UserID, d.KeyRotation, d.Rebuild)
 	}
 	if len(d.Reason) > 64 || !reasonPattern.MatchString(d.Reason) {
 		return launchpad.Errorf(launchpad.EINVALID, "reason %q is not valid: use up to 64 lower-case letters, digits and '_'", truncate(d.Reason, 40))

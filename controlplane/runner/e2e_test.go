@@ -336,3 +336,83 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 		t.Fatalf("the tenant %s of the state is not on the simulator", ten[0].AppName)
 	}
 }
+
+// TestGenerationsRotateTheKeyAndRebuildTheMachine applies the rendered workspace with the
+// generations bumped: a key rotation gives the tenant a new sub-key (delivered as its app
+// secret) and revokes the old one; a rebuild gives it a new machine on the same volume.
+func TestGenerationsRotateTheKeyAndRebuildTheMachine(t *testing.T) {
+	w := newE2EWorld(t)
+	const user = "erin05"
+	base := runner.Desired{UserID: user, Plan: "starter", Reason: runner.ReasonSubscription}
+	w.run(t, base)
+	before := w.tenantRecord(t, user)
+	oldKey := before.SubKeyHash
+
+	// 1. Key rotation.
+	rotated := base
+	rotated.KeyRotation, rotated.Reason = 1, runner.ReasonKeyRotation
+	sum, took := w.run(t, rotated)
+	t.Logf("MEASURED key rotation (mint, deliver, restart, revoke) through tofu: %s", took.Round(time.Millisecond))
+	if sum.Add != 0 || sum.Destroy != 0 || sum.Change == 0 {
+		t.Fatalf("rotation summary %+v: want in-place changes only", sum)
+	}
+	after := w.tenantRecord(t, user)
+	if after.SubKeyHash == oldKey || after.SubKeyHash == "" || after.MachineID != before.MachineID {
+		t.Fatalf("after the rotation the tenant has key %s (was %s), machine %s (was %s)", after.SubKeyHash, oldKey, after.MachineID, before.MachineID)
+	}
+	for _, k := range w.or.Sim.Snapshot().Keys {
+		if k.Hash == oldKey && !k.Disabled {
+			t.Fatalf("the old key %s is still live after the rotation", oldKey)
+		}
+	}
+	if err := w.or.Sim.SpendByHash(oldKey, 0.01); err == nil {
+		t.Fatal("the old key still spends after the rotation")
+	}
+	if err := w.or.Sim.SpendByHash(after.SubKeyHash, 0.01); err != nil {
+		t.Fatalf("the new key does not spend: %v", err)
+	}
+	if got := w.secretDigest(t, after.AppName); got == "" || got != after.SecretDigest {
+		t.Fatalf("the app secret's digest %q is not the recorded one %q", got, after.SecretDigest)
+	}
+	if sum, _ := w.run(t, rotated); sum != (launchpad.PlanSummary{}) {
+		t.Fatalf("re-applying the same generation changed %+v", sum)
+	}
+
+	// 2. Rebuild.
+	rebuilt := rotated
+	rebuilt.Rebuild, rebuilt.Reason = 1, runner.ReasonRebuild
+	sum, took = w.run(t, rebuilt)
+	t.Logf("MEASURED rebuild (new machine, same volume) through tofu: %s", took.Round(time.Millisecond))
+	final := w.tenantRecord(t, user)
+	if final.MachineID == after.MachineID || final.VolumeID != after.VolumeID || final.AppName != after.AppName || final.SubKeyHash != after.SubKeyHash {
+		t.Fatalf("after the rebuild: machine %s (was %s), volume %s (was %s), app %s, key %s; want a new machine on the same volume, app and key",
+			final.MachineID, after.MachineID, final.VolumeID, after.VolumeID, final.AppName, final.SubKeyHash)
+	}
+	if sum.Destroy != 0 || sum.Add != 0 {
+		t.Fatalf("rebuild summary %+v: the tenant must be updated, not replaced", sum)
+	}
+	w.checkTenant(t, w.onlyApp(t), 1, 1024, 5)
+}
+
+// tenantRecord is the user's only tenant record in the store.
+func (w *e2eWorld) tenantRecord(t *testing.T, user string) *launchpad.Tenant {
+	t.Helper()
+	ts, err := w.store.ListTenants(t.Context(), launchpad.TenantFilter{UserID: user})
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("tenants of %s: %d, %v; want 1", user, len(ts), err)
+	}
+	return ts[0]
+}
+
+// secretDigest is the digest of the app's model-key secret on the Fly simulator.
+func (w *e2eWorld) secretDigest(t *testing.T, app string) string {
+	t.Helper()
+	for _, a := range w.fly.Sim.Snapshot().Apps {
+		for _, s := range a.Secrets {
+			if a.Name == app && s.Name == launchpad.KeySecretName {
+				return s.Digest
+			}
+		}
+	}
+	return ""
+}

@@ -184,6 +184,12 @@ func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job
 	if d.Reason != "" {
 		details["reason"] = d.Reason
 	}
+	if d.KeyRotation > 0 {
+		details["key_rotation_generation"] = strconv.FormatInt(d.KeyRotation, 10)
+	}
+	if d.Rebuild > 0 {
+		details["rebuild_generation"] = strconv.FormatInt(d.Rebuild, 10)
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, err := r.cfg.Store.AppendAudit(actx, &launchpad.AuditEvent{
@@ -217,7 +223,8 @@ func describe(d Desired) string {
 	if d.Destroy {
 		return "destroy the tenant (" + orDash(d.Reason) + ")"
 	}
-	return fmt.Sprintf("plan %s, product %s, region %s, image %s (%s)", d.Plan, d.Product, d.Region, d.Image, orDash(d.Reason))
+	return fmt.Sprintf("plan %s, product %s, region %s, image %s, key rotation %d, rebuild %d (%s)",
+		d.Plan, d.Product, d.Region, d.Image, d.KeyRotation, d.Rebuild, orDash(d.Reason))
 }
 
 func orDash(s string) string {

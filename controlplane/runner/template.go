@@ -29,21 +29,23 @@ type (
 		Tenant map[string]*tenantBlock `json:"launchpad_tenant"`
 	}
 	subKeyBlock struct {
-		UserID string `json:"user_id"`
-		Plan   string `json:"plan"`
+		UserID             string `json:"user_id"`
+		Plan               string `json:"plan"`
+		RotationGeneration int64  `json:"rotation_generation"`
 	}
 	tenantBlock struct {
-		UserID     string `json:"user_id"`
-		Product    string `json:"product"`
-		Region     string `json:"region"`
-		Plan       string `json:"plan"`
-		Image      string `json:"image"`
-		SubKeyHash string `json:"subkey_hash"`
+		UserID            string `json:"user_id"`
+		Product           string `json:"product"`
+		Region            string `json:"region"`
+		Plan              string `json:"plan"`
+		Image             string `json:"image"`
+		RebuildGeneration int64  `json:"rebuild_generation"`
+		SubKeyHash        string `json:"subkey_hash"`
 	}
 )
 
 // Render returns main.tf.json for d: a launchpad_subkey and a launchpad_tenant of d.UserID on
-// d.Plan, or, for a destroy, a configuration with the provider and no resources (so tofu
+// d.Plan, at d's key rotation and rebuild generations, or, for a destroy, a configuration with the provider and no resources (so tofu
 // destroys what the state holds). d must be complete: product, region and image set (see
 // Defaults.Apply). The document is built with encoding/json, and every value is also escaped
 // for the JSON syntax's string templates, so no value can add HCL, JSON or an interpolation.
@@ -67,8 +69,9 @@ func Render(d Desired) ([]byte, error) {
 		if sk == nil || tn == nil {
 			return nil, fmt.Errorf("runner: the embedded workspace template lacks launchpad_subkey.this or launchpad_tenant.this")
 		}
-		sk.UserID, sk.Plan = Literal(d.UserID), Literal(d.Plan)
+		sk.UserID, sk.Plan, sk.RotationGeneration = Literal(d.UserID), Literal(d.Plan), d.KeyRotation
 		tn.UserID, tn.Product, tn.Region, tn.Plan, tn.Image = Literal(d.UserID), Literal(d.Product), Literal(d.Region), Literal(d.Plan), Literal(d.Image)
+		tn.RebuildGeneration = d.Rebuild
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

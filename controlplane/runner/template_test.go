@@ -16,7 +16,8 @@ import (
 )
 
 func TestRenderFillsTheTemplate(t *testing.T) {
-	d := runner.Desired{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2"}
+	d := runner.Desired{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
+		KeyRotation: 3, Rebuild: 1 << 40}
 	out, err := runner.Render(d)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,8 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	}
 	tenant := doc.Resource["launchpad_tenant"]["this"]
 	want := map[string]any{"user_id": "user_01-A", "product": "hermes", "region": "ams", "plan": "pro",
-		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}"}
+		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}",
+		"rebuild_generation": float64(1 << 40)}
 	for k, v := range want {
 		if tenant[k] != v {
 			t.Errorf("launchpad_tenant.this.%s = %v, want %v", k, tenant[k], v)
@@ -49,7 +51,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 		t.Errorf("launchpad_tenant.this has %d attributes, want %d: %v", len(tenant), len(want), tenant)
 	}
 	subkey := doc.Resource["launchpad_subkey"]["this"]
-	if subkey["user_id"] != "user_01-A" || subkey["plan"] != "pro" || len(subkey) != 2 {
+	if subkey["user_id"] != "user_01-A" || subkey["plan"] != "pro" || subkey["rotation_generation"] != float64(3) || len(subkey) != 3 {
 		t.Errorf("launchpad_subkey.this = %v", subkey)
 	}
 
@@ -63,6 +65,16 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 
 	if _, err := runner.Render(runner.Desired{UserID: "u1", Plan: "pro"}); launchpad.ErrorCode(err) != launchpad.EINVALID {
 		t.Errorf("Render without product/region/image: %v; want EINVALID naming the settings", err)
+	}
+
+	// Generation zero is rendered as 0, the provider's default: a workspace applied before
+	// the generations existed plans no change.
+	zero, err := runner.Render(runner.Desired{UserID: "u1", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(zero, []byte(`"rotation_generation": 0`)) || !bytes.Contains(zero, []byte(`"rebuild_generation": 0`)) {
+		t.Errorf("generation zero is not rendered as 0:\n%s", zero)
 	}
 }
 
@@ -78,6 +90,8 @@ func TestRenderRefusesHostileValues(t *testing.T) {
 		"quote in image":           func(d *runner.Desired) { d.Image = `x","plan":"free` },
 		"uppercase region":         func(d *runner.Desired) { d.Region = "IAD" },
 		"product with dash":        func(d *runner.Desired) { d.Product = "her-mes" },
+		"negative key rotation":    func(d *runner.Desired) { d.KeyRotation = -1 },
+		"negative rebuild":         func(d *runner.Desired) { d.Rebuild = -5 },
 	} {
 		d := base
 		mutate(&d)
@@ -177,33 +191,56 @@ func TestParseDesired(t *testing.T) {
 	if err != nil || d != (runner.Desired{UserID: "u1", Plan: "pro", Region: "ams", Reason: "subscription"}) {
 		t.Fatalf("ParseDesired = %+v, %v", d, err)
 	}
+	// A payload with the generations round-trips; one written before they existed reads as 0.
+	gen := runner.Desired{UserID: "u1", Plan: "pro", KeyRotation: 2, Rebuild: 9, Reason: runner.ReasonKeyRotation}
+	if back, err := runner.ParseDesired(gen.Payload()); err != nil || back != gen {
+		t.Fatalf("ParseDesired(Payload(%+v)) = %+v, %v", gen, back, err)
+	}
 	if _, err := runner.ParseDesired([]byte(`{"user_id":"u1","destroy":true}`)); err != nil {
 		t.Fatalf("a destroy needs no plan: %v", err)
 	}
-	for _, bad := range []string{`{"user_id":"u1"}`, `{"user_id":"u1","plan":"pro"} {}`, `{"user_id":"u1","plan":"pro","reason":"Drop Table"}`, `[]`} {
+	for _, bad := range []string{`{"user_id":"u1"}`, `{"user_id":"u1","plan":"pro"} {}`, `{"user_id":"u1","plan":"pro","reason":"Drop Table"}`, `[]`,
+		`{"user_id":"u1","plan":"pro","key_rotation":-1}`, `{"user_id":"u1","plan":"pro","rebuild":"1"}`, `{"user_id":"u1","plan":"pro","rebuild":1.5}`} {
 		if _, err := runner.ParseDesired([]byte(bad)); launchpad.ErrorCode(err) != launchpad.EINVALID {
 			t.Errorf("ParseDesired(%s) = %v; want EINVALID", bad, err)
 		}
 	}
-	if p := (runner.Desired{UserID: "u1", Plan: "pro"}).Payload(); !strings.Contains(string(p), `"user_id":"u1"`) || strings.Contains(string(p), "destroy") {
+	if p := (runner.Desired{UserID: "u1", Plan: "pro"}).Payload(); !strings.Contains(string(p), `"user_id":"u1"`) || strings.Contains(string(p), "destroy") ||
+		strings.Contains(string(p), "key_rotation") || strings.Contains(string(p), "rebuild") {
 		t.Errorf("Payload = %s", p)
 	}
 }
 
 func FuzzRender(f *testing.F) {
-	f.Add("u1", "pro", "hermes", "iad", "registry.fly.io/hermes-agent:1.4.2")
-	f.Add(`${x}`, "%{y}", "a", "b", `"}`)
-	f.Fuzz(func(t *testing.T, user, plan, product, region, image string) {
-		out, err := runner.Render(runner.Desired{UserID: user, Plan: plan, Product: product, Region: region, Image: image})
+	f.Add("u1", "pro", "hermes", "iad", "registry.fly.io/hermes-agent:1.4.2", int64(0), int64(0))
+	f.Add(`${x}`, "%{y}", "a", "b", `"}`, int64(-1), int64(1<<62))
+	f.Fuzz(func(t *testing.T, user, plan, product, region, image string, rotation, rebuild int64) {
+		out, err := runner.Render(runner.Desired{UserID: user, Plan: plan, Product: product, Region: region, Image: image,
+			KeyRotation: rotation, Rebuild: rebuild})
 		if err != nil {
 			if launchpad.ErrorCode(err) != launchpad.EINVALID {
 				t.Fatalf("Render error %v is not EINVALID", err)
 			}
 			return
 		}
-		var doc map[string]any
+		var doc struct {
+			Resource struct {
+				SubKey map[string]struct {
+					RotationGeneration int64 `json:"rotation_generation"`
+				} `json:"launchpad_subkey"`
+				Tenant map[string]struct {
+					RebuildGeneration int64 `json:"rebuild_generation"`
+				} `json:"launchpad_tenant"`
+			} `json:"resource"`
+		}
 		if err := json.Unmarshal(out, &doc); err != nil {
 			t.Fatalf("Render produced invalid JSON: %v", err)
+		}
+		if rotation < 0 || rebuild < 0 {
+			t.Fatalf("Render accepted a negative generation (%d, %d)", rotation, rebuild)
+		}
+		if doc.Resource.SubKey["this"].RotationGeneration != rotation || doc.Resource.Tenant["this"].RebuildGeneration != rebuild {
+			t.Fatalf("generations %d, %d rendered as %+v", rotation, rebuild, doc.Resource)
 		}
 		for _, s := range []string{user, plan, product, region, image} {
 			if strings.ContainsAny(s, "${}%\"\\\n") {
