@@ -34,11 +34,7 @@ func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
 	case statusCanceled, statusIncompleteExpired:
 		lapse = sub.CanceledAt
 	case statusPastDue, statusUnpaid:
-		lapse = sub.PastDueSince
-		if lapse.IsZero() {
-			lapse = sub.EventCreated
-		}
-		lapse = lapse.Add(p.cfg.PastDueGrace)
+		lapse = OverdueAt(sub, p.cfg.PastDueGrace)
 	case statusPaused:
 		lapse = sub.EventCreated
 	default:
@@ -50,9 +46,27 @@ func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
 	return lapse, lapse.Add(p.cfg.VolumeRetention)
 }
 
+// OverdueAt returns when a past-due (or unpaid) subscription's grace runs out: PastDueSince
+// (or, unknown, the time of the event that made it so) plus grace. Zero for a subscription
+// that is not past due. The billing lapse and the metering loop's suspension both use it, so
+// they agree on the moment.
+func OverdueAt(sub launchpad.Subscription, grace time.Duration) time.Time {
+	if sub.Status != statusPastDue && sub.Status != statusUnpaid {
+		return time.Time{}
+	}
+	since := sub.PastDueSince
+	if since.IsZero() {
+		since = sub.EventCreated
+	}
+	if since.IsZero() {
+		return time.Time{}
+	}
+	return since.Add(grace)
+}
+
 // DesiredFor returns the state u's tenant should be in at now, and whether there is one to
 // apply: a tenant on the subscription's plan while it runs (active, trialing, past due within
-// the grace period), a destroy once the retention after a lapse has passed, and nothing
+// the grace period), at the generations of u.Control, a destroy once the retention after a lapse has passed, and nothing
 // otherwise (no subscription, an incomplete first payment, an unknown price, or a lapse
 // whose retention has not passed: the tenant is left as it is until then).
 func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (runner.Desired, bool) {
@@ -71,6 +85,7 @@ func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (runner.Desired
 		return runner.Desired{
 			UserID: u.ID, Plan: sub.Plan, Reason: runner.ReasonSubscription,
 			Product: sub.Metadata[MetaProduct], Region: sub.Metadata[MetaRegion], Image: sub.Metadata[MetaImage],
+			KeyRotation: u.Control.KeyRotationGeneration, Rebuild: u.Control.RebuildGeneration,
 		}, true
 	}
 	return runner.Desired{}, false
@@ -188,6 +203,13 @@ func (p *Processor) HandleLapse(ctx context.Context, job *launchpad.Job) (launch
 // saying why, when the user has nothing to apply (no running subscription, or a lapsed one
 // still within its retention).
 func (p *Processor) EnqueueApply(ctx context.Context, userID string) (*launchpad.Job, error) {
+	return p.ApplyNow(ctx, userID, runner.ReasonAdmin)
+}
+
+// ApplyNow is EnqueueApply with the reason the job records (runner.ReasonKeyRotation,
+// ReasonRebuild, …): the user is read afresh, so the job carries the generations just bumped.
+// The job supersedes the user's queued applies.
+func (p *Processor) ApplyNow(ctx context.Context, userID, reason string) (*launchpad.Job, error) {
 	if err := launchpad.ValidateUserID(userID); err != nil {
 		return nil, err
 	}
@@ -195,14 +217,28 @@ func (p *Processor) EnqueueApply(ctx context.Context, userID string) (*launchpad
 	if err != nil {
 		return nil, err
 	}
-	d, ok := p.DesiredFor(u, p.cfg.Now())
-	if !ok {
-		msg := "user %s has no subscription to apply (status %q, plan %q)"
-		if _, destroyAt := p.Lapse(u); !destroyAt.IsZero() {
-			return nil, launchpad.Errorf(launchpad.EINVALID, msg+"; its tenant is kept until %s, then destroyed", u.ID, u.Subscription.Status, u.Subscription.Plan, formatTime(destroyAt))
-		}
-		return nil, launchpad.Errorf(launchpad.EINVALID, msg, u.ID, u.Subscription.Status, u.Subscription.Plan)
+	d, err := p.DesiredNow(u)
+	if err != nil {
+		return nil, err
 	}
-	d.Reason = runner.ReasonAdmin
+	d.Reason = reason
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
 	return p.enqueueApply(ctx, d)
+}
+
+// DesiredNow is DesiredFor at the processor's current time, with an EINVALID error saying
+// why when u has nothing to apply (no running subscription, or a lapsed one still within its
+// retention, whose tenant is left as it is).
+func (p *Processor) DesiredNow(u *launchpad.User) (runner.Desired, error) {
+	d, ok := p.DesiredFor(u, p.cfg.Now())
+	if ok {
+		return d, nil
+	}
+	msg := "user %s has no subscription to apply (status %q, plan %q)"
+	if _, destroyAt := p.Lapse(u); !destroyAt.IsZero() {
+		return d, launchpad.Errorf(launchpad.EINVALID, msg+"; its tenant is kept as it is until %s, then destroyed", u.ID, u.Subscription.Status, u.Subscription.Plan, formatTime(destroyAt))
+	}
+	return d, launchpad.Errorf(launchpad.EINVALID, msg, u.ID, u.Subscription.Status, u.Subscription.Plan)
 }

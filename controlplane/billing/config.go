@@ -38,10 +38,14 @@ type Env struct {
 	// PastDueGrace and VolumeRetention: see the defaults.
 	PastDueGrace    time.Duration
 	VolumeRetention time.Duration
+	// RotateOnPlanChange (LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true) rotates the tenant's sub-key
+	// whenever its plan changes, as the seed did; by default a plan change only moves the
+	// key's limit in place.
+	RotateOnPlanChange bool
 }
 
 // LoadEnv reads STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY, STRIPE_API_BASE,
-// LAUNCHPAD_PAST_DUE_GRACE and LAUNCHPAD_VOLUME_RETENTION. Unset values get their defaults;
+// LAUNCHPAD_PAST_DUE_GRACE, LAUNCHPAD_VOLUME_RETENTION and LAUNCHPAD_ROTATE_ON_PLAN_CHANGE. Unset values get their defaults;
 // an unset STRIPE_WEBHOOK_SECRET is allowed (the webhook then answers 503 and says why). The
 // error lists every invalid setting without echoing a secret.
 func LoadEnv(getenv func(string) string) (Env, error) {
@@ -64,6 +68,11 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	}
 	if e.VolumeRetention, err = durationSetting(getenv, "LAUNCHPAD_VOLUME_RETENTION", DefaultVolumeRetention); err != nil {
 		problems = append(problems, err)
+	}
+	if v := strings.TrimSpace(getenv("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE")); v != "" {
+		if e.RotateOnPlanChange, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=%q is not true or false (default false)", truncate(v, 20)))
+		}
 	}
 	return e, errors.Join(problems...)
 }

@@ -13,12 +13,20 @@
 //     by a payment made after it began, and a usage cycle only moves forward. With
 //     STRIPE_API_KEY set it re-fetches each subscription from Stripe instead of trusting the
 //     event's copy;
-//   - what the tenant should look like is derived from the user record alone (DesiredFor),
-//     and an apply job is enqueued only when the newest one asks for something else, so a
-//     replayed or re-processed event enqueues nothing.
+//   - what the tenant should look like is derived from the user record alone (DesiredFor):
+//     the plan and overrides of the subscription, and the key rotation and rebuild
+//     generations of User.Control. An apply job is enqueued only when the newest one asks for
+//     something else, so a replayed or re-processed event enqueues nothing. ApplyNow enqueues
+//     one whatever the queue holds (an operator's re-trigger, a key rotation, a rebuild).
 //
-// Lapses: a past-due subscription keeps its tenant for PastDueGrace, then lapses; a canceled
-// one lapses when it ends. A lapsed tenant and its volume are kept for VolumeRetention, then a
-// JobLapse timer enqueues the destroy — unless the customer paid or came back meanwhile.
-// The provider has no "stopped" tenant state, so nothing is suspended in between.
+// With RotateOnPlanChange (LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true), a change from one paid plan
+// to another also bumps the key rotation generation, in the same transaction, so that apply
+// mints a new sub-key as the seed did; by default the key's limit moves in place.
+//
+// Lapses: a past-due subscription keeps its tenant for PastDueGrace (OverdueAt), then lapses;
+// a canceled one lapses when it ends. A lapsed tenant and its volume are kept for
+// VolumeRetention — nothing is applied to it meanwhile — then a JobLapse timer enqueues the
+// destroy, unless the customer paid or came back. The tenant is not stopped here: the
+// metering loop (package metering) suspends the machine of a subscription past OverdueAt and
+// starts it again once paid; see the controlplane package documentation.
 package billing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -104,6 +105,9 @@ func (p *Processor) applySnapshot(ctx context.Context, log *slog.Logger, userID 
 		if !sc.applied && !ic.applied {
 			return errNoChange
 		}
+		if sc.rotateKey = p.cfg.RotateOnPlanChange && rotatesKey(u, sc); sc.rotateKey {
+			u.Control.KeyRotationGeneration++
+		}
 		return nil
 	})
 	if errors.Is(err, errNoChange) {
@@ -123,9 +127,13 @@ func (p *Processor) applySnapshot(ctx context.Context, log *slog.Logger, userID 
 		})
 	}
 	if sc.applied && sc.fromPlan != sc.toPlan {
-		p.audit(ctx, u.ID, launchpad.AuditPlanChanged, snap.ID, map[string]string{
+		details := map[string]string{
 			"from": sc.fromPlan, "to": sc.toPlan, "subscription": snap.ID, "status": u.Subscription.Status, "event": eventID,
-		})
+		}
+		if sc.rotateKey {
+			details["key_rotation_generation"] = strconv.FormatInt(u.Control.KeyRotationGeneration, 10)
+		}
+		p.audit(ctx, u.ID, launchpad.AuditPlanChanged, snap.ID, details)
 	}
 	if ic.cycleReset {
 		p.audit(ctx, u.ID, launchpad.AuditCycleReset, inv.facts.ID, map[string]string{
@@ -136,6 +144,15 @@ func (p *Processor) applySnapshot(ctx context.Context, log *slog.Logger, userID 
 		return err
 	}
 	return unknown
+}
+
+// rotatesKey reports whether a subscription change moves u from one paid plan to another
+// while u has a sub-key: the change LAUNCHPAD_ROTATE_ON_PLAN_CHANGE rotates the key on. The
+// first plan (the key is minted then) and the end of a subscription (the key is destroyed
+// with the tenant) rotate nothing; a replayed event changes no plan, so rotates nothing.
+func rotatesKey(u *launchpad.User, sc subChange) bool {
+	return sc.applied && sc.fromPlan != sc.toPlan && sc.fromPlan != launchpad.TrialPlan && sc.toPlan != launchpad.TrialPlan &&
+		u.OpenRouterKeyHash != ""
 }
 
 // checkoutCompleted handles checkout.session.completed: it links the Stripe customer to the

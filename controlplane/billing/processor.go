@@ -27,6 +27,9 @@ type ProcessorConfig struct {
 	VolumeRetention time.Duration
 	// ApplyMaxAttempts of the apply jobs it enqueues (0: the store's default).
 	ApplyMaxAttempts int
+	// RotateOnPlanChange bumps the user's key rotation generation on every change from one
+	// paid plan to another, so the apply that follows mints a new sub-key (Env).
+	RotateOnPlanChange bool
 	// Wake, if set, is called after a job is enqueued (Pool.Wake).
 	Wake   func()
 	Now    func() time.Time

@@ -34,14 +34,24 @@ const (
 
 func newWorld(t *testing.T, fetcher billing.SubscriptionFetcher) *world {
 	t.Helper()
+	return newWorldWith(t, fetcher, nil)
+}
+
+// newWorldWith is newWorld with configure applied to the processor's configuration.
+func newWorldWith(t *testing.T, fetcher billing.SubscriptionFetcher, configure func(*billing.ProcessorConfig)) *world {
+	t.Helper()
 	s, _ := newStore(t)
 	plans(t, s)
 	log, buf := newLogger(t)
 	w := &world{store: s, clock: &clock{now: at(time.Minute)}, log: buf}
-	var err error
-	w.proc, err = billing.NewProcessor(billing.ProcessorConfig{
+	cfg := billing.ProcessorConfig{
 		Store: s, Stripe: fetcher, PastDueGrace: grace, VolumeRetention: retention, Now: w.clock.Now, Logger: log,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	var err error
+	w.proc, err = billing.NewProcessor(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

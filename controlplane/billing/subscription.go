@@ -88,6 +88,8 @@ type subChange struct {
 	skipped  string // why it did not, when it did not
 	fromPlan string // User.Plan before
 	toPlan   string // User.Plan after
+	// rotateKey: the change bumped the key rotation generation (RotateOnPlanChange).
+	rotateKey bool
 }
 
 // applySubscription applies a subscription snapshot from an event created at evCreated to u,
