@@ -54,14 +54,25 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 
 	// Machine.
 	stopped, started := false, false
-	if d.capReached && d.machineRunning {
+	switch {
+	case d.capReached && d.machineRunning:
 		stopped = m.stop(ctx, log, t, "hour cap reached")
+	case d.suspended && t.MachineID != "" && (d.machineRunning || obs.events == nil):
+		stopped = m.stop(ctx, log, t, "subscription past due beyond the grace")
 	}
 	if d.enforceStop {
 		m.enforceStop(ctx, log, t)
 	}
+	if d.holdSuspended {
+		m.holdSuspended(ctx, log, t)
+	}
 	if d.restart {
 		started = m.start(ctx, log, t)
+		if !started && d.resumed {
+			// The suspension is lifted only once the machine runs: put it back, so the next
+			// pass resumes again (and tries the start again).
+			m.keepSuspended(ctx, log, t, d.suspendedSince)
+		}
 	}
 
 	// Audit.
@@ -83,8 +94,24 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 	case d.capLifted:
 		audit(launchpad.AuditHourCapLifted, t.AppName, base(map[string]string{"machine_started": strconv.FormatBool(started)}))
 		log.Info("hour cap raised above the hours used; machine may run again", "started", started)
-	case d.restart && !d.rolled:
+	case d.restart && !d.rolled && !d.resumed:
 		audit(launchpad.AuditCycleReset, t.AppName, base(map[string]string{"reason": "new_cycle", "machine_started": strconv.FormatBool(started)}))
+	}
+	switch {
+	case d.suspended:
+		audit(launchpad.AuditTenantSuspended, t.AppName, base(suspensionDetails(u.Subscription, obs, map[string]string{
+			"machine_stopped": strconv.FormatBool(stopped || (!d.machineRunning && obs.events != nil)),
+		})))
+		log.Info("subscription past due beyond the grace: tenant suspended", "stopped", stopped)
+		m.mailSuspended(ctx, log, u, t, obs)
+	case d.resumed && (started || !d.restart):
+		audit(launchpad.AuditTenantResumed, t.AppName, base(map[string]string{
+			"status":           u.Subscription.Status,
+			"suspended_at":     formatTime(d.suspendedSince),
+			"machine_started":  strconv.FormatBool(started),
+			"held_by_hour_cap": strconv.FormatBool(!usage.CappedAt.IsZero()),
+		}))
+		log.Info("subscription paid again: tenant resumed", "started", started, "held_by_hour_cap", !usage.CappedAt.IsZero())
 	}
 	if d.spendExhausted || d.spendRestored {
 		action, what := launchpad.AuditSpendExhausted, "sub-key spend cap reached: model requests answer 402 until the limit is raised or resets"

@@ -1,6 +1,7 @@
 // Package metering enforces a tenant's two caps: machine hours per billing cycle, and the
 // spend limit of its OpenRouter sub-key. A Meter runs a pass over every tenant (RunOnce) on an
-// interval (Run); Summary is the read model GET /api/me and the dashboard show.
+// interval (Run); Summary is the read model GET /api/me and the dashboard show. It also holds
+// the machine of a subscription unpaid beyond its grace stopped (see Suspension).
 //
 // # Hours
 //
@@ -38,6 +39,20 @@
 // then answers 402 — Usage.SpendExhaustedAt is set and key.spend_exhausted audited, once per
 // cycle; when it has spend left again (the plan's limit was raised with KeyIssuer.UpdateKey,
 // or OpenRouter's limit period reset) the next pass clears it and audits key.spend_restored.
+//
+// # Suspension
+//
+// The meter is also the tenant's run-state reconciler for non-payment. When the subscription
+// is past due (or unpaid) beyond Deps.PastDueGrace — billing.OverdueAt, the very moment the
+// billing processor calls the subscription lapsed — the pass that sets Control.SuspendedAt
+// (the claim, as for the cap) stops the machine, writes tenant.suspended and emails the user,
+// once. While suspended the machine is kept stopped (started by hand, or re-created by an
+// apply, it is stopped again at the next pass) and a new cycle does not start it. When the
+// subscription is paid again (invoice.paid clears PastDueSince and makes it active) the pass
+// that clears Control.SuspendedAt starts the machine and writes tenant.resumed — unless the
+// hour cap holds it, which the event says; the next cycle then starts it. A start that fails
+// puts the suspension back, so the next pass resumes again. A subscription that is canceled
+// while suspended stays stopped; billing destroys the tenant after its retention.
 //
 // # Not modelled
 //

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -37,8 +38,12 @@ type Deps struct {
 	Logger *slog.Logger
 	// Workers bounds how many tenants are metered at once; 0 means DefaultWorkers.
 	Workers int
-	// DashboardURL, if set, is linked from the hour-cap email.
+	// DashboardURL, if set, is linked from the hour-cap and suspension emails.
 	DashboardURL string
+	// PastDueGrace is how long a past-due subscription keeps its machine running before the
+	// meter suspends it (LAUNCHPAD_PAST_DUE_GRACE, the billing processor's setting, so the
+	// two agree); 0 means billing.DefaultPastDueGrace.
+	PastDueGrace time.Duration
 }
 
 // Meter meters machine hours and watches spend caps (see the package documentation). It
@@ -64,6 +69,12 @@ func New(d Deps) (*Meter, error) {
 	}
 	if d.Workers <= 0 {
 		d.Workers = DefaultWorkers
+	}
+	switch {
+	case d.PastDueGrace < 0:
+		return nil, launchpad.Errorf(launchpad.EINVALID, "the past-due grace cannot be negative, got %s", d.PastDueGrace)
+	case d.PastDueGrace == 0:
+		d.PastDueGrace = billing.DefaultPastDueGrace
 	}
 	return &Meter{d: d}, nil
 }
@@ -171,7 +182,7 @@ var errNoChange = errors.New("metering: nothing changed")
 func (m *Meter) meterTenant(ctx context.Context, t *launchpad.Tenant, plans map[string]*launchpad.Plan) error {
 	log := m.d.Logger.With("user", t.UserID, "app", t.AppName)
 	// The time is read before the events, so every event up to it is in the list.
-	obs := observation{now: m.d.Clock.Now().UTC()}
+	obs := observation{now: m.d.Clock.Now().UTC(), grace: m.d.PastDueGrace}
 	if t.MachineID != "" {
 		events, err := m.d.Runtime.MachineEvents(ctx, t.AppName, t.MachineID)
 		switch {
@@ -198,9 +209,9 @@ func (m *Meter) meterTenant(ctx context.Context, t *launchpad.Tenant, plans map[
 	var d decision
 	u, err := m.d.Store.UpdateUser(ctx, t.UserID, func(u *launchpad.User) error {
 		obs.plan = planFor(u, t, plans)
-		before := u.Usage
+		before, suspendedBefore := u.Usage, u.Control.SuspendedAt
 		d = step(u, obs)
-		if sameUsage(before, u.Usage) {
+		if sameUsage(before, u.Usage) && suspendedBefore.Equal(u.Control.SuspendedAt) {
 			return errNoChange
 		}
 		return nil
@@ -209,6 +220,9 @@ func (m *Meter) meterTenant(ctx context.Context, t *launchpad.Tenant, plans map[
 	case errors.Is(err, errNoChange):
 		if d.enforceStop {
 			m.enforceStop(ctx, log, t)
+		}
+		if d.holdSuspended {
+			m.holdSuspended(ctx, log, t)
 		}
 		return nil
 	case launchpad.IsNotFound(err):

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -17,6 +18,8 @@ type observation struct {
 	plan *launchpad.Plan
 	// key is the tenant's sub-key; nil when there is none or it could not be read.
 	key *launchpad.KeyInfo
+	// grace is how long a past-due subscription keeps a running tenant (Deps.PastDueGrace).
+	grace time.Duration
 }
 
 // decision is what the transaction decided, for the side effects that follow it. Each flag is
@@ -28,13 +31,17 @@ type decision struct {
 	previous         cycle
 	previousSeconds  float64
 	previousCappedAt time.Time
-	capReached       bool // CappedAt set now: stop the machine, audit, mail
-	enforceStop      bool // capped earlier but running again: stop it (no audit)
-	capLifted        bool // the cap was raised above the hours used: CappedAt cleared
-	restart          bool // start the stopped machine (new cycle, or cap lifted)
-	spendExhausted   bool // SpendExhaustedAt set now
-	spendRestored    bool // SpendExhaustedAt cleared now
-	machineRunning   bool // after this pass's metering
+	capReached       bool      // CappedAt set now: stop the machine, audit, mail
+	enforceStop      bool      // capped earlier but running again: stop it (no audit)
+	capLifted        bool      // the cap was raised above the hours used: CappedAt cleared
+	restart          bool      // start the stopped machine (new cycle, or cap lifted)
+	spendExhausted   bool      // SpendExhaustedAt set now
+	spendRestored    bool      // SpendExhaustedAt cleared now
+	suspended        bool      // Control.SuspendedAt set now: stop the machine, audit, mail
+	holdSuspended    bool      // suspended earlier but running again: stop it (no audit)
+	resumed          bool      // Control.SuspendedAt cleared now (paid again): audit; restart says whether it starts
+	suspendedSince   time.Time // the SuspendedAt a resume cleared
+	machineRunning   bool      // after this pass's metering
 	capSeconds       float64
 }
 
@@ -50,7 +57,10 @@ func step(u *launchpad.User, o observation) decision {
 
 	if o.events != nil {
 		meterHours(u, o, &d)
-		applyHourCap(usage, u.Subscription, o, &d)
+	}
+	applySuspension(u, o, &d)
+	if o.events != nil {
+		applyHourCap(usage, entitled(u.Subscription) && u.Control.SuspendedAt.IsZero(), o, &d)
 	}
 	if o.key != nil {
 		exhausted := spentOut(o.key)
@@ -107,27 +117,55 @@ func clockOf(usage *launchpad.Usage) clock {
 	return clock{seconds: usage.MachineSeconds, cursor: usage.MeteredUntil, running: usage.Running, since: since}
 }
 
-// applyHourCap stops the machine at the cap, keeps it stopped, and starts it again when a new
-// cycle (or a raised cap) leaves room.
-func applyHourCap(usage *launchpad.Usage, sub launchpad.Subscription, o observation, d *decision) {
-	if o.plan == nil {
-		return // no plan, no cap: nothing is stopped, so nothing is restarted either
+// applySuspension holds the machine of a subscription past due beyond the grace stopped
+// (the first pass past billing.OverdueAt claims it by setting Control.SuspendedAt), and lets
+// it run again once the subscription is paid — entitled again and no longer overdue. A
+// suspended subscription that ends instead (canceled) stays stopped until billing destroys
+// its tenant.
+func applySuspension(u *launchpad.User, o observation, d *decision) {
+	at := billing.OverdueAt(u.Subscription, o.grace)
+	overdue := !at.IsZero() && !o.now.Before(at)
+	switch {
+	case overdue && u.Control.SuspendedAt.IsZero():
+		u.Control.SuspendedAt, d.suspended = o.now.UTC(), true
+	case !u.Control.SuspendedAt.IsZero() && !overdue && entitled(u.Subscription):
+		d.suspendedSince = u.Control.SuspendedAt
+		u.Control.SuspendedAt, d.resumed = time.Time{}, true
+	case !u.Control.SuspendedAt.IsZero():
+		d.holdSuspended = d.machineRunning
 	}
+}
+
+// applyHourCap stops the machine at the cap, keeps it stopped, and starts it again when a new
+// cycle (or a raised cap) leaves room, or a suspension ended — if mayRun: the subscription
+// pays for machine time and is not suspended.
+func applyHourCap(usage *launchpad.Usage, mayRun bool, o observation, d *decision) {
 	last := lastLifecycle(o.events, o.now)
 	stopped := last != nil && (last.Type == "stop" || last.Type == "exit")
-	switch {
-	case usage.MachineSeconds >= d.capSeconds && usage.CappedAt.IsZero():
-		usage.CappedAt, d.capReached = o.now.UTC(), true
-	case usage.MachineSeconds >= d.capSeconds:
-		d.enforceStop = d.machineRunning
-	case !usage.CappedAt.IsZero():
-		// The plan's cap was raised above what was used.
-		usage.CappedAt, d.capLifted = time.Time{}, true
-		d.restart = stopped && !d.machineRunning && entitled(sub)
-	default:
-		// A machine stopped before this cycle began was stopped by the cap of an earlier
-		// cycle (nothing else leaves a tenant's machine stopped): the new cycle starts it.
-		d.restart = stopped && !d.machineRunning && last.Time.Before(usage.CycleStart) && entitled(sub)
+	capped := false
+	if o.plan != nil { // no plan, no cap: nothing is stopped for hours, so nothing restarts for them
+		switch {
+		case usage.MachineSeconds >= d.capSeconds && usage.CappedAt.IsZero():
+			usage.CappedAt, d.capReached, capped = o.now.UTC(), true, true
+		case usage.MachineSeconds >= d.capSeconds:
+			d.enforceStop, capped = d.machineRunning, true
+		case !usage.CappedAt.IsZero():
+			// The plan's cap was raised above what was used.
+			usage.CappedAt, d.capLifted = time.Time{}, true
+			d.restart = stopped && !d.machineRunning && mayRun
+		default:
+			// A machine stopped before this cycle began was stopped by the cap of an earlier
+			// cycle or by a suspension since lifted (nothing else leaves a tenant's machine
+			// stopped): the new cycle starts it.
+			d.restart = stopped && !d.machineRunning && last.Time.Before(usage.CycleStart) && mayRun
+		}
+	}
+	if d.resumed && !capped {
+		// Paid again: the machine the suspension stopped runs again, unless the hour cap
+		// holds it (then the next cycle starts it, as for any capped machine).
+		// Its last event decides, not the carried state: the suspension's stop may be newer
+		// than the metering cursor.
+		d.restart = d.restart || (stopped && mayRun)
 	}
 	if d.restart {
 		// Claim the restart in this transaction, so one replica makes it: from now the
@@ -140,8 +178,9 @@ func applyHourCap(usage *launchpad.Usage, sub launchpad.Subscription, o observat
 
 // entitled reports whether the user's subscription pays for machine time: none at all (a
 // user provisioned without Stripe, metered by calendar month), or one that is active, in its
-// trial or in its past-due grace. A canceled or unpaid subscription's machine is not started
-// again: the billing code tears the tenant down after its retention.
+// trial or past due (within its grace: beyond it the tenant is suspended, see
+// applySuspension). A canceled or unpaid subscription's machine is not started again: the
+// billing code tears the tenant down after its retention.
 func entitled(sub launchpad.Subscription) bool {
 	switch sub.Status {
 	case "", "active", "trialing", "past_due":
