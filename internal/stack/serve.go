@@ -46,10 +46,11 @@ func StartServe(ctx context.Context, binary string, env map[string]string, logPa
 
 // LogRecord is one line of serve's JSON log: the fields this package reads, and the line.
 type LogRecord struct {
-	Msg  string `json:"msg"`
-	To   string `json:"to"`   // the log mailer's recipient
-	Text string `json:"text"` // the log mailer's message
-	Raw  []byte `json:"-"`
+	Msg     string `json:"msg"`
+	To      string `json:"to"`      // the log mailer's recipient
+	Subject string `json:"subject"` // the log mailer's subject
+	Text    string `json:"text"`    // the log mailer's message
+	Raw     []byte `json:"-"`
 }
 
 // WaitLog waits for a line of p's JSON log that match accepts, reading the log from the
