@@ -39,8 +39,8 @@ type Workers struct {
 }
 
 // background is the part of the server that is not request handling: the Stripe processor
-// (always: the admin re-trigger needs it), the webhook handler, and, with Deps.Workers, the
-// runner and the worker pool.
+// (always: the admin re-trigger needs it), the webhook handler, with Deps.Workers the runner
+// and the worker pool, and with Deps.Metering the metering loop.
 type background struct {
 	proc    *billing.Processor
 	webhook http.Handler
@@ -49,6 +49,8 @@ type background struct {
 
 	stop context.CancelFunc // stops the pool's claiming; nil until started
 	done chan struct{}      // closed when the pool has drained
+
+	meter *meterLoop // nil without Deps.Metering
 }
 
 // newBackground builds the processor, the webhook handler and, when deps.Workers is set, the
@@ -58,12 +60,18 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	proc, err := billing.NewProcessor(billing.ProcessorConfig{
 		Store: deps.Store, Stripe: deps.Billing.Fetcher(),
 		PastDueGrace: deps.Billing.PastDueGrace, VolumeRetention: deps.Billing.VolumeRetention,
-		Wake: b.wake, Logger: s.log.With("component", "billing"),
+		RotateOnPlanChange: deps.Billing.RotateOnPlanChange,
+		Wake:               b.wake, Logger: s.log.With("component", "billing"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	b.proc = proc
+	if meter, err := s.newMeter(deps); err != nil {
+		return nil, err
+	} else if meter != nil {
+		b.meter = &meterLoop{meter: meter, interval: deps.Metering.Interval}
+	}
 	b.webhook = billing.NewWebhookHandler(billing.WebhookConfig{
 		Store: deps.Store, Secrets: deps.Billing.WebhookSecrets, OnRecorded: b.wake,
 		Logger: s.log.With("component", "stripe"),
@@ -101,8 +109,9 @@ func (b *background) wake() {
 	}
 }
 
-// start runs the pool, if any, until drain.
+// start runs the metering loop and the pool, if any, until drain.
 func (b *background) start(log *slog.Logger) {
+	b.meter.start(log)
 	if b.pool == nil || b.stop != nil {
 		return
 	}
@@ -116,18 +125,21 @@ func (b *background) start(log *slog.Logger) {
 	}()
 }
 
-// beginDrain makes the workers stop claiming jobs; running jobs get the queue's
-// ShutdownGrace, then tofu gets SIGINT and, after the runner's CancelGrace, is killed.
+// beginDrain stops the metering loop and makes the workers stop claiming jobs; running jobs
+// get the queue's ShutdownGrace, then tofu gets SIGINT and, after the runner's CancelGrace,
+// is killed.
 func (b *background) beginDrain() {
+	b.meter.cancel()
 	if b.stop != nil {
 		b.stop()
 	}
 }
 
-// wait blocks until the pool has drained; at once when it never started. It needs no
-// timeout of its own: the pool cancels running jobs after its ShutdownGrace and the runner
-// kills tofu CancelGrace after that.
+// wait blocks until the metering loop has stopped and the pool has drained; at once when it never
+// started. It needs no timeout of its own: the pool cancels running jobs after its
+// ShutdownGrace and the runner kills tofu CancelGrace after that.
 func (b *background) wait() {
+	b.meter.wait()
 	if b.done != nil {
 		<-b.done
 	}

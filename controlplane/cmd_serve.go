@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
@@ -44,6 +45,9 @@ type serveSettings struct {
 
 	// The dashboard's links to Stripe, read by web.LoadEnv.
 	billingPortalURL, checkoutURL string
+
+	// The metering loop, and whether a plan change rotates the sub-key (billing.LoadEnv).
+	meterInterval, rotateOnPlanChange string
 }
 
 func (v *serveSettings) table() []setting {
@@ -76,6 +80,9 @@ func (v *serveSettings) table() []setting {
 
 		{web.EnvBillingPortalURL, "billing-portal-url", "", "Stripe customer portal login link the dashboard's billing page offers; empty hides it", false, &v.billingPortalURL},
 		{web.EnvCheckoutURL, "billing-checkout-url", "", "Stripe payment link the dashboard offers users without a subscription (client_reference_id is added); empty hides it", false, &v.checkoutURL},
+
+		{"LAUNCHPAD_METER_INTERVAL", "meter-interval", "", fmt.Sprintf("how often machine hours, spend caps and unpaid subscriptions are checked, %s to %s, or off in this process (default %s; needs FLY_API_TOKEN)", metering.MinInterval, metering.MaxInterval, metering.DefaultInterval), false, &v.meterInterval},
+		{"LAUNCHPAD_ROTATE_ON_PLAN_CHANGE", "rotate-on-plan-change", "", "true: every change from one paid plan to another also rotates the tenant's sub-key (default false: the limit moves in place)", false, &v.rotateOnPlanChange},
 	}
 }
 
@@ -86,6 +93,9 @@ type serveConfig struct {
 	billing                                                        billing.Env
 	workers                                                        Workers
 	dashboard                                                      web.Config
+	// metering is nil when LAUNCHPAD_METER_INTERVAL is off; serve also leaves it off without
+	// FLY_API_TOKEN. Tests set its Clock.
+	metering *Metering
 }
 
 // loadServeConfig reads flags, then environment variables, then defaults, and checks all of
@@ -186,6 +196,14 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if p := tofuProblem(c.workers.Runner.Tofu); p != "" {
 		problems = append(problems, p)
+	}
+	if interval, on, err := metering.ParseInterval(raw.meterInterval); err != nil {
+		problems = append(problems, launchpad.ErrorMessage(err))
+	} else if on {
+		c.metering = &Metering{Interval: interval}
+	}
+	if _, _, err := peerClients(context.Background(), c.workers.Runner.ProviderEnv, nil); err != nil {
+		problems = append(problems, lines(err)...)
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -307,8 +325,25 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		log.Warn("the provider's settings are incomplete, so applies will fail until they are set", "unset", missing)
 	}
 
+	runtime, keys, err := peerClients(ctx, cfg.workers.Runner.ProviderEnv, log)
+	if err != nil {
+		return fail("Fly or OpenRouter settings refused", err)
+	}
+	meter := cfg.metering
+	switch {
+	case runtime == nil:
+		log.Warn("FLY_API_TOKEN is not set: metering (hour caps, spend caps, suspension of unpaid subscriptions) and operator exec are off until it is")
+		meter = nil
+	case meter == nil:
+		log.Info("LAUNCHPAD_METER_INTERVAL is off: this process meters nothing (another replica must)")
+	}
+	if keys == nil {
+		log.Warn("OPENROUTER_MANAGEMENT_KEY is not set: spend caps are not watched, /api/me and the dashboard show no live spend, and revoke-key answers 503 until it is")
+	}
+
 	workers := cfg.workers
-	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers, Dashboard: cfg.dashboard})
+	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers, Dashboard: cfg.dashboard,
+		Runtime: runtime, Keys: keys, Metering: meter})
 	if err != nil {
 		return fail("cannot build the server", err)
 	}
@@ -318,7 +353,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 	log.Info("control plane listening", "addr", srv.Addr(), "public_url", cfg.PublicURL,
 		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "",
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
-		"stripe_api", cfg.billing.APIKey != "")
+		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
+		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange)
 	if listening != nil {
 		listening(srv)
 	}

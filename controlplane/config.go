@@ -57,6 +57,8 @@ type Limits struct {
 	CodesPerIP    RateLimit // POST /api/auth/send-verification, per client IP
 	VerifyPerIP   RateLimit // POST /api/auth/verify, per client IP
 	MFAPerUser    RateLimit // TOTP and recovery-code guesses, per user
+	// KeyRotationsPerUser: POST /api/me/rotate-key, per user (each is an apply and a new key).
+	KeyRotationsPerUser RateLimit
 }
 
 // RateLimit allows Burst requests at once and then one every Every.
@@ -70,13 +72,15 @@ type RateLimit struct {
 // DefaultLimits returns the limits used for zero fields of Config.Limits: three codes per
 // address at once and then one every two minutes; twenty per client IP and then one every
 // ten seconds; thirty code checks per client IP and then one every two seconds; five second-
-// factor guesses per user and then one a minute.
+// factor guesses per user and then one a minute; three key rotations a user asks for and then
+// one every ten minutes.
 func DefaultLimits() Limits {
 	return Limits{
-		CodesPerEmail: RateLimit{Every: 2 * time.Minute, Burst: 3},
-		CodesPerIP:    RateLimit{Every: 10 * time.Second, Burst: 20},
-		VerifyPerIP:   RateLimit{Every: 2 * time.Second, Burst: 30},
-		MFAPerUser:    RateLimit{Every: time.Minute, Burst: 5},
+		CodesPerEmail:       RateLimit{Every: 2 * time.Minute, Burst: 3},
+		CodesPerIP:          RateLimit{Every: 10 * time.Second, Burst: 20},
+		VerifyPerIP:         RateLimit{Every: 2 * time.Second, Burst: 30},
+		MFAPerUser:          RateLimit{Every: time.Minute, Burst: 5},
+		KeyRotationsPerUser: RateLimit{Every: 10 * time.Minute, Burst: 3},
 	}
 }
 
@@ -117,6 +121,7 @@ func (c Config) withDefaults() Config {
 	setLimit(&c.Limits.CodesPerIP, def.CodesPerIP)
 	setLimit(&c.Limits.VerifyPerIP, def.VerifyPerIP)
 	setLimit(&c.Limits.MFAPerUser, def.MFAPerUser)
+	setLimit(&c.Limits.KeyRotationsPerUser, def.KeyRotationsPerUser)
 	return c
 }
 

@@ -16,9 +16,13 @@
 //	POST /api/auth/logout               {"refresh_token"} → its whole family is revoked
 //	POST /api/auth/mfa/totp             (signed in) enrol: secret, otpauth URL, 10 recovery codes
 //	POST /api/auth/mfa/totp/confirm     (signed in) {"code"} turns the factor on
-//	GET  /api/me                        (signed in) user, plan, subscription, MFA, tenants,
-//	                                    the newest apply's status
+//	GET  /api/me                        (signed in) user, plan, subscription (past due since,
+//	                                    suspended at), MFA, tenants, the newest apply's status,
+//	                                    and usage: hours used against the cap, cycle, spend
+//	                                    against the limit, whether it is exhausted
 //	GET  /api/audit                     (signed in) the caller's own audit stream, newest first
+//	POST /api/me/rotate-key             (signed in) a new sub-key for the caller's own tenant:
+//	                                    202 with the apply (three, then one per ten minutes)
 //	GET  /api/admin/audit               (admin token) any stream, or all streams
 //	GET  /, /audit, /security, /billing  the customer dashboard (package web): server-rendered
 //	     /signin…, /static/…            pages with their forms and the live audit feed, signed in
@@ -28,6 +32,28 @@
 //	POST /api/admin/tenants/{user_id}/apply
 //	                                    (admin token) enqueue an apply of the user's desired
 //	                                    state now: 202 with the job
+//	POST /api/admin/tenants/{user_id}/exec
+//	                                    (admin token) {"command":[…]} run a command in the
+//	                                    tenant's machine through Fly's exec API; written to the
+//	                                    user's audit stream (operator, command) before it runs,
+//	                                    not run if that write fails (package operator); 503
+//	                                    without FLY_API_TOKEN
+//	POST /api/admin/tenants/{user_id}/rotate-key
+//	                                    (admin token) a new sub-key: bumps the user's key
+//	                                    rotation generation, audits key.rotated (requested) and
+//	                                    enqueues the apply — the provider mints the new key under
+//	                                    the same limit, delivers it to the app secret, restarts a
+//	                                    running machine, then revokes the old key: 202
+//	POST /api/admin/tenants/{user_id}/revoke-key
+//	                                    (admin token) disables the sub-key at OpenRouter at once
+//	                                    (it spends nothing from then on), audits key.revoked and
+//	                                    enqueues an apply so a stored BYOK key takes over; without
+//	                                    one the tenant stops spending until a rotate-key: 200;
+//	                                    503 without OPENROUTER_MANAGEMENT_KEY
+//	POST /api/admin/tenants/{user_id}/rebuild
+//	                                    (admin token) a machine from a clean image on the same
+//	                                    volume: bumps the rebuild generation, audits
+//	                                    tenant.rebuild (requested), enqueues the apply: 202
 //	GET  /api/admin/jobs                (admin token) jobs newest first: ?user_id= ?kind=
 //	                                    ?status= ?limit=; status, attempts, timings, worker,
 //	                                    error and the plan summary (add/change/destroy)
@@ -35,6 +61,9 @@
 //	GET  /api/admin/jobs/{id}/log       (admin token) the job's log as server-sent events
 //	                                    (status, log, end) until the job is over, resumable
 //	                                    with Last-Event-ID; ?follow=false: text/plain
+//
+// The admin tenant routes name the operator in the audit actor from the X-Launchpad-Operator
+// header (as the exec CLI sends it), else "operator:admin-token".
 //
 // Every error is {"error":{"code","message"}}, its HTTP status from one table (ErrorStatus);
 // rate_limited is 429 with Retry-After. JSON bodies are limited to Config.MaxBodyBytes,
@@ -88,8 +117,32 @@
 // LAUNCHPAD_APPLY_CANCEL_GRACE); the state is saved and the job goes back to the queue.
 // /readyz does not depend on the workers: it says whether the store answers.
 //
+// # Metering and suspension
+//
+// With Deps.Runtime and Deps.Metering (serve: FLY_API_TOKEN set and LAUNCHPAD_METER_INTERVAL
+// not off, default 1m), Open starts the metering loop (package metering) and Close stops it.
+// Every replica may run it. A pass counts each tenant machine's hours from its Fly events,
+// stops it at the plan's hour cap and starts it when a new cycle begins, watches the sub-key's
+// spend cap, and reconciles the machine's run state with the subscription:
+//
+//   - past due within LAUNCHPAD_PAST_DUE_GRACE (default 72h): nothing changes;
+//   - past due beyond it (billing.OverdueAt: the moment billing calls the subscription
+//     lapsed): the machine is stopped, tenant.suspended audited and the user emailed, once;
+//     it is kept stopped while unpaid (and a new cycle does not start it). Billing applies
+//     nothing to a lapsed tenant — no apply, rotate-key or rebuild is accepted — and keeps
+//     the tenant and its volume for LAUNCHPAD_VOLUME_RETENTION (default 7d) after the lapse;
+//   - paid again (invoice.paid: active, PastDueSince cleared): the next pass starts the
+//     machine and audits tenant.resumed — unless the hour cap holds it, in which case the next
+//     cycle starts it; billing's lapse timer, run later, finds nothing to destroy;
+//   - still unpaid at lapse + retention: billing's lapse timer enqueues the destroy.
+//
+// So the two never fight: billing decides what exists (and never applies to a lapsed tenant),
+// the meter only starts and stops the machine that exists. Without FLY_API_TOKEN nothing is
+// metered or suspended, and serve says so at start-up.
+//
 // serve refuses to start, naming every problem at once, when a setting of any part (the
-// server, billing, the queue, the runner) is invalid or tofu cannot be found. Tests and other
-// packages start the same control plane in-process with New and a Deps carrying Billing and
-// Workers; see Workers.
+// server, billing, the queue, the runner, the metering interval, the Fly and OpenRouter
+// endpoints) is invalid or tofu cannot be found. Tests and other packages start the same
+// control plane in-process with New and a Deps carrying Billing, Workers, Runtime, Keys and
+// Metering; see Workers.
 package controlplane

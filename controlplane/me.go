@@ -1,19 +1,27 @@
 package controlplane
 
 import (
+	"context"
 	"net/http"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// MeResponse is GET /api/me: who the caller is and what they have. Usage and spend fields
-// join it as metering lands.
+// MeResponse is GET /api/me: who the caller is and what they have.
 type MeResponse struct {
 	User         MeUser         `json:"user"`
 	Subscription MeSubscription `json:"subscription"`
 	MFAEnabled   bool           `json:"mfa_enabled"`
 	Tenants      []MeTenant     `json:"tenants"`
+	// Usage is the billing cycle's machine hours against the plan's cap and the sub-key's
+	// spend against its limit (metering.Summary).
+	Usage metering.UsageSummary `json:"usage"`
+	// SpendSource says where the spend comes from: "openrouter" (the key, read just now),
+	// "last_metering_pass" (OpenRouter did not answer in time, or is not configured: only
+	// whether the cap was hit, as the meter last saw it), or "none" (no sub-key).
+	SpendSource string `json:"spend_source"`
 	// Apply is the newest apply of the caller's tenant (nil before the first): whether the
 	// last plan change has reached the tenant yet.
 	Apply *MeApply `json:"apply,omitempty"`
@@ -46,7 +54,23 @@ type MeSubscription struct {
 	Plan              string     `json:"plan,omitempty"`
 	CurrentPeriodEnd  *time.Time `json:"current_period_end,omitempty"`
 	CancelAtPeriodEnd bool       `json:"cancel_at_period_end"`
+	// PastDueSince is when a payment failed, while it is unpaid.
+	PastDueSince *time.Time `json:"past_due_since,omitempty"`
+	// SuspendedAt is set while the tenant's machine is held stopped because the
+	// subscription stayed unpaid beyond the grace period; paying starts it again.
+	SuspendedAt *time.Time `json:"suspended_at,omitempty"`
 }
+
+// meKeyReadTimeout bounds the read of the sub-key's live spend: a slow OpenRouter makes
+// /api/me show what the store knows, never makes it fail or hang.
+const meKeyReadTimeout = 2 * time.Second
+
+// Spend sources of MeResponse.SpendSource.
+const (
+	spendFromOpenRouter = "openrouter"
+	spendFromLastPass   = "last_metering_pass"
+	spendFromNowhere    = "none"
+)
 
 // MeTenant summarises one tenant; no credential or key is part of it.
 type MeTenant struct {
@@ -89,10 +113,15 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, 
 	if resp.Subscription.Status == "" {
 		resp.Subscription.Status = "none"
 	}
-	if end := u.Subscription.CurrentPeriodEnd; !end.IsZero() {
-		end = end.UTC()
-		resp.Subscription.CurrentPeriodEnd = &end
+	resp.Subscription.CurrentPeriodEnd = timePtr(u.Subscription.CurrentPeriodEnd)
+	resp.Subscription.PastDueSince = timePtr(u.Subscription.PastDueSince)
+	resp.Subscription.SuspendedAt = timePtr(u.Control.SuspendedAt)
+	plan, err := s.capsPlan(r, u, tenants)
+	if err != nil {
+		return nil, err
 	}
+	key, source := s.readSpend(r, u, tenants)
+	resp.Usage, resp.SpendSource = metering.Summary(u, plan, key), source
 	if resp.Apply, err = s.latestApply(r, u.ID); err != nil {
 		return nil, err
 	}
@@ -117,4 +146,48 @@ func (s *Server) latestApply(r *http.Request, userID string) (*MeApply, error) {
 		a.Plan, a.Destroy = j.Apply.Plan, j.Apply.Destroy
 	}
 	return a, nil
+}
+
+// capsPlan is the plan whose caps apply to u: the user's plan, else the one the tenant was
+// applied with (as the meter decides); nil when neither is stored.
+func (s *Server) capsPlan(r *http.Request, u *launchpad.User, tenants []*launchpad.Tenant) (*launchpad.Plan, error) {
+	names := []string{u.Plan}
+	if len(tenants) > 0 {
+		names = append(names, tenants[0].Plan)
+	}
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		p, err := s.store.GetPlan(r.Context(), name)
+		if launchpad.IsNotFound(err) {
+			continue
+		}
+		return p, err
+	}
+	return nil, nil
+}
+
+// readSpend reads the user's sub-key (the tenant's, else the user's) from OpenRouter within
+// meKeyReadTimeout. On any failure it returns nil, so the summary shows the spend state of
+// the last metering pass, and logs why.
+func (s *Server) readSpend(r *http.Request, u *launchpad.User, tenants []*launchpad.Tenant) (*launchpad.KeyInfo, string) {
+	hash := u.OpenRouterKeyHash
+	if len(tenants) > 0 && tenants[0].SubKeyHash != "" {
+		hash = tenants[0].SubKeyHash
+	}
+	switch {
+	case hash == "":
+		return nil, spendFromNowhere
+	case s.keys == nil:
+		return nil, spendFromLastPass
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), meKeyReadTimeout)
+	defer cancel()
+	key, err := s.keys.GetKey(ctx, hash)
+	if err != nil {
+		s.logger(r.Context()).Warn("the sub-key's spend could not be read for /api/me; showing the last metering pass", "user", u.ID, "key", hash, "error", err.Error())
+		return nil, spendFromLastPass
+	}
+	return key, spendFromOpenRouter
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -46,9 +47,17 @@ type Deps struct {
 	// Dashboard configures the customer dashboard (web.LoadEnv reads its billing links);
 	// its PublicURL is Config.PublicURL.
 	Dashboard web.Config
-	// Keys, when set, is read by the dashboard for the live spend of a user's sub-key;
-	// nil shows the spend state of the last metering pass.
+	// Keys is OpenRouter's key-management API (internal/openrouter): the live spend of a
+	// user's sub-key in GET /api/me and the dashboard, the spend cap in the metering loop,
+	// and revoke-key. Nil shows the spend state of the last metering pass and answers
+	// revoke-key 503.
 	Keys launchpad.KeyIssuer
+	// Runtime is the Fly Machines API (internal/fly): operator exec and the metering loop.
+	// Nil answers exec 503 and meters nothing.
+	Runtime launchpad.Runtime
+	// Metering, when set, runs the metering loop in this process (it needs Runtime): hour
+	// caps, spend caps and suspension for non-payment. Open starts it, Close stops it.
+	Metering *Metering
 }
 
 // Server is the control plane's HTTP server.
@@ -68,6 +77,10 @@ type Server struct {
 	web      *web.Handler
 	handler  http.Handler
 
+	keys    launchpad.KeyIssuer // nil: OpenRouter is not configured
+	runtime launchpad.Runtime   // nil: Fly is not configured
+	exec    func(http.ResponseWriter, *http.Request, *operator.ExecRequest) (*operator.ExecResponse, error)
+
 	http      *http.Server
 	ln        net.Listener
 	serveErr  chan error
@@ -82,6 +95,8 @@ type limiters struct {
 	codesPerIP    *keyedLimiter
 	verifyPerIP   *keyedLimiter
 	mfaPerUser    *keyedLimiter
+	// rotationsPerUser bounds POST /api/me/rotate-key: each one is a tofu apply and a new key.
+	rotationsPerUser *keyedLimiter
 }
 
 // New checks cfg and deps and builds a server; nothing listens until Open. Errors are
@@ -97,6 +112,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Mailer == nil {
 		problems = append(problems, "Deps.Mailer is nil")
+	}
+	if deps.Metering != nil && deps.Runtime == nil {
+		problems = append(problems, "Deps.Metering is set without Deps.Runtime: metering reads the machines from Fly")
 	}
 	if len(problems) > 0 {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start:\n  - %s", strings.Join(problems, "\n  - "))
@@ -118,11 +136,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		failures: newFailureTracker(),
 		closing:  make(chan struct{}),
 		limits: limiters{
-			codesPerEmail: newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
-			codesPerIP:    newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
-			verifyPerIP:   newKeyedLimiter("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
-			mfaPerUser:    newKeyedLimiter("second-factor attempts for this account", cfg.Limits.MFAPerUser),
+			codesPerEmail:    newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
+			codesPerIP:       newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
+			verifyPerIP:      newKeyedLimiter("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
+			mfaPerUser:       newKeyedLimiter("second-factor attempts for this account", cfg.Limits.MFAPerUser),
+			rotationsPerUser: newKeyedLimiter("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
 		},
+		keys:    deps.Keys,
+		runtime: deps.Runtime,
+	}
+	if deps.Runtime != nil {
+		s.exec = operator.HandleExec(operator.Deps{Store: deps.Store, Runtime: deps.Runtime, Logger: deps.Logger.With("component", "operator")})
 	}
 	s.tokens = &tokenIssuer{keys: deps.Keyring.Derive("session-signing"), issuer: cfg.PublicURL, now: deps.Now}
 	s.mail = newMailQueue(deps.Mailer, deps.Logger.With("component", "mail"), s.metrics, cfg.MailQueueSize)
@@ -156,7 +180,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Open listens on Config.Addr and serves in the background, and starts the job workers
-// (Deps.Workers). Listening happens here, not in the background, so a busy port is an error
+// (Deps.Workers) and the metering loop (Deps.Metering). Listening happens here, not in the background, so a busy port is an error
 // from Open.
 func (s *Server) Open() error {
 	if s.ln != nil {
@@ -186,8 +210,10 @@ func (s *Server) Addr() string {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Close stops taking connections, lets in-flight requests finish and queued mail go out
-// within Config.ShutdownTimeout, then closes what is left; log streams end at once. The job
-// workers stop claiming at the same time and Close waits for them to drain: running applies
+// within Config.ShutdownTimeout, then closes what is left; log streams end at once. The
+// metering loop stops (a pass in flight is cancelled; passes are idempotent, so the next
+// start loses nothing). The job workers stop claiming at the same time and Close waits for
+// them to drain: running applies
 // get the queue's ShutdownGrace, then tofu gets SIGINT and, after the runner's CancelGrace,
 // is killed; every outcome is recorded. It does not close Deps.Store. Calling it again
 // returns the first result.
