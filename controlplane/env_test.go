@@ -90,6 +90,13 @@ func noLimits() Limits {
 
 func newTestEnv(t *testing.T, configure ...func(*Config)) *testEnv {
 	t.Helper()
+	return newTestEnvDeps(t, nil, configure...)
+}
+
+// newTestEnvDeps is newTestEnv with deps applied to the server's dependencies (a Runtime,
+// Keys, a wrapped Store) before New.
+func newTestEnvDeps(t *testing.T, deps func(*Deps), configure ...func(*Config)) *testEnv {
+	t.Helper()
 	clock := newFakeClock()
 	dbPath := filepath.Join(t.TempDir(), "launchpad.db")
 	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{Now: clock.Now})
@@ -112,7 +119,11 @@ func newTestEnv(t *testing.T, configure ...func(*Config)) *testEnv {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(cfg, Deps{Store: db, Keyring: keyring, Mailer: mailer, Logger: logger, Now: clock.Now})
+	d := Deps{Store: db, Keyring: keyring, Mailer: mailer, Logger: logger, Now: clock.Now}
+	if deps != nil {
+		deps(&d)
+	}
+	srv, err := New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
