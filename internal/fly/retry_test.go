@@ -78,7 +78,7 @@ func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
 
 func TestRetryPolicyDefaults(t *testing.T) {
 	got := RetryPolicy{}.withDefaults()
-	want := RetryPolicy{MaxAttempts: 6, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+	want := RetryPolicy{MaxAttempts: 12, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}
