@@ -30,6 +30,10 @@ type FleetOptions struct {
 	// simulated API request, at that N (0: not measured).
 	Latency   time.Duration
 	LatencyAt int
+	// BatchReadsOffToo: with the latency variant, also time the fleet with
+	// openrouter.batch_reads off (one OpenRouter read per sub-key), to show what the listing
+	// saves an operator that far from the API.
+	BatchReadsOffToo bool
 	// Env is added to the environment of every timed tofu run, fleet and floor alike (e.g.
 	// OPENROUTER_BATCH_READS=false, GOGC=400), to measure a setting.
 	Env map[string]string
@@ -129,12 +133,24 @@ func runFleet(ctx context.Context, env *Env, o FleetOptions, emit func(Result)) 
 		}
 		if n == o.LatencyAt && o.Latency > 0 {
 			if err := r.variant(ctx, func(so *SandboxOptions) { so.Latency = o.Latency }, func() error {
-				res, err := r.measure(ctx, fmt.Sprintf("%s_latency_%s", name, o.Latency), n, o.Parallelism)
+				latencyName := fmt.Sprintf("%s_latency_%s", name, o.Latency)
+				res, err := r.measure(ctx, latencyName, n, o.Parallelism)
 				if err != nil {
 					return err
 				}
 				emit(res.With("added_latency_ms", o.Latency.Milliseconds()))
-				return nil
+				if !o.BatchReadsOffToo {
+					return nil
+				}
+				if err := r.fleet.SetEnv(r.sandbox.environ(with(r.fixed, "OPENROUTER_BATCH_READS", "false"))); err != nil {
+					return err
+				}
+				res, err = r.measure(ctx, latencyName+"_batch_reads_off", n, o.Parallelism)
+				if err != nil {
+					return err
+				}
+				emit(res.With("added_latency_ms", o.Latency.Milliseconds()).With("openrouter_batch_reads", false))
+				return r.fleet.SetEnv(r.sandbox.environ(r.fixed))
 			}); err != nil {
 				return err
 			}
@@ -225,6 +241,16 @@ func (r *fleetRun) measure(ctx context.Context, name string, n, parallelism int)
 		res = res.With("cpu_ratio", Median(fleetCPU)/f)
 	}
 	return res, nil
+}
+
+// with returns a copy of env with k set to v.
+func with(env map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for key, val := range env {
+		out[key] = val
+	}
+	out[k] = v
+	return out
 }
 
 func randomHex(n int) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tofuForTest is the tofu binary the acceptance tests use (make test sets
@@ -44,6 +45,7 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 	err = runFleet(ctx, env, FleetOptions{
 		Sizes: []int{2, 3}, Shape: FleetShapeModule, SetupParallelism: 10, Parallelism: 10,
 		RateLimitedAt: 2, MoreParallelism: 30, MoreParallelismAt: 3,
+		Latency: 10 * time.Millisecond, LatencyAt: 3, BatchReadsOffToo: true,
 	}, func(r Result) { got = append(got, r) })
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +60,8 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 			t.Errorf("line %q", r.Line())
 		}
 	}
-	want := "fleet_plan_2 fleet_plan_2_rate_limited fleet_plan_3 fleet_plan_3_parallelism_30"
+	want := "fleet_plan_2 fleet_plan_2_rate_limited fleet_plan_3 fleet_plan_3_parallelism_30 " +
+		"fleet_plan_3_latency_10ms fleet_plan_3_latency_10ms_batch_reads_off"
 	if strings.Join(names, " ") != want {
 		t.Fatalf("figures %v, want %s", names, want)
 	}
@@ -71,6 +74,11 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 		if or := r.Details["openrouter_requests_per_plan"].(float64); or < 1 {
 			t.Errorf("%s: %v OpenRouter requests per plan", r.Name, or)
 		}
+	}
+	// The sub-keys are read through one listing, unless batch_reads is off.
+	batched, unbatched := got[4].Details["openrouter_requests_per_plan"].(float64), got[5].Details["openrouter_requests_per_plan"].(float64)
+	if unbatched < 3 || batched >= unbatched {
+		t.Errorf("OpenRouter requests per plan of 3 sub-keys: %v batched, %v with batch_reads off; want one read per key off, fewer on", batched, unbatched)
 	}
 	if _, ok := got[1].Details["answers_429"]; !ok {
 		t.Errorf("the rate-limited figure does not say how many 429s the sandbox answered: %v", got[1].Details)

@@ -137,6 +137,7 @@ func figures(cfg *config) []benchmark.Figure {
 				MoreParallelismAt: cfg.moreParAt,
 				Latency:           cfg.latency,
 				LatencyAt:         cfg.latencyAt,
+				BatchReadsOffToo:  true,
 				Env:               cfg.env,
 			}))
 		case "envelope":
