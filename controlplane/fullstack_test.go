@@ -42,13 +42,27 @@ type stack struct {
 // and apply nothing.
 func startStack(t *testing.T, realTofu bool, env map[string]string) *stack {
 	t.Helper()
+	return startStackWith(t, stackOptions{realTofu: realTofu, env: env})
+}
+
+// stackOptions are startStack's, and a clock shared by the Fly simulator and the metering
+// loop (nil: the wall clock), so a test can move machine time forward.
+type stackOptions struct {
+	realTofu bool
+	env      map[string]string
+	clock    sim.Clock
+}
+
+func startStackWith(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	realTofu, env := o.realTofu, o.env
 	tofu, provider := fakeTofu(t), ""
 	if realTofu {
 		tofu, provider = tofuPath(t), launchpadBinary(t)
 	}
 	s := &stack{
 		t:    t,
-		fly:  simtest.StartFly(t, sim.FlyOptions{}),
+		fly:  simtest.StartFly(t, sim.FlyOptions{Clock: o.clock}),
 		or:   simtest.StartOpenRouter(t, sim.OpenRouterOptions{}),
 		smtp: smtptest.Start(t, smtptest.Options{}),
 		logs: &syncBuffer{},
@@ -82,6 +96,9 @@ func startStack(t *testing.T, realTofu bool, env map[string]string) *stack {
 	// The runner's default provider is os.Executable, which in a test binary is the test.
 	cfg.workers.Runner.ProviderBinary = provider
 	cfg.workers.Queue.Poll = 100 * time.Millisecond // the default second only slows the test down
+	if cfg.metering != nil && o.clock != nil {
+		cfg.metering.Clock = o.clock
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan *Server, 1)
