@@ -412,3 +412,39 @@ func TestRebuildGivesANewMachineOnTheSameVolume(t *testing.T) {
 		t.Fatalf("the exec in the user's audit: %+v", ev)
 	}
 }
+
+// TestRotateOnPlanChangeThroughServe: with LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true an upgrade
+// gives the tenant a new sub-key at the new plan's limit, and the old key answers 401.
+func TestRotateOnPlanChangeThroughServe(t *testing.T) {
+	s := startStack(t, true, map[string]string{"LAUNCHPAD_ROTATE_ON_PLAN_CHANGE": "true"})
+	createPlans(t, s.store)
+	token, user, _ := s.provision("uma@example.com")
+	kr := s.keyring()
+	oldKey, oldHash := s.storedKey(kr, user)
+	s.deliver(stripeEvent("evt_upgrade_"+user, billing.EventSubscriptionUpdated, time.Now().Add(time.Second),
+		stripeSubscription("sub_"+user, "cus_"+user, "active", "price_ProMonthly", time.Now().Truncate(24*time.Hour))))
+	waitFor(t, "the upgrade's apply", 3*time.Minute, func() bool {
+		js := succeeded(s.applies(user))
+		return len(js) == 2 && js[0].Apply != nil && js[0].Apply.Plan == "pro"
+	})
+	newKey, newHash := s.storedKey(kr, user)
+	if newHash == oldHash || s.tenantOf(user).SubKeyHash != newHash {
+		t.Fatalf("after the upgrade the key is %s (was %s); want a new one", newHash, oldHash)
+	}
+	if s.spend(oldKey, 0.01) != http.StatusUnauthorized || s.spend(newKey, 0.01) != http.StatusOK {
+		t.Fatal("after a rotating upgrade the old key must answer 401 and the new one spend")
+	}
+	if k, err := s.store.GetSubKey(context.Background(), newHash); err != nil || k.LimitUSD != 50 || k.RotationGeneration != 1 {
+		t.Fatalf("the new key's record %+v, %v; want the pro limit at generation 1", k, err)
+	}
+	var ev *AuditEventJSON // billing's plan.changed (the provider writes one of its own)
+	for _, e := range s.auditOf(token) {
+		if e.Action == launchpad.AuditPlanChanged && e.Actor == "stripe" {
+			ev = &e
+			break
+		}
+	}
+	if ev == nil || ev.Details["to"] != "pro" || ev.Details["key_rotation_generation"] != "1" {
+		t.Fatalf("billing's plan.changed %+v", ev)
+	}
+}
