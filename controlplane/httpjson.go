@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -94,7 +95,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads r's body into dst: at most limit bytes, Content-Type application/json
-// (when there is a body), exactly one JSON value, no field dst does not have. An empty body
+// (when there is a body), valid UTF-8, exactly one JSON value, no field dst does not have. An empty body
 // decodes as {} so that the handler's own checks name the missing fields.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
 	if r.Body == nil {
@@ -113,6 +114,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 	}
 	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
 		return err
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, so a garbled address
+	// would be mailed and stored as if the client had meant it.
+	if !utf8.Valid(body) {
+		return launchpad.Errorf(launchpad.EINVALID, "the request body is not valid UTF-8; send JSON encoded as UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
