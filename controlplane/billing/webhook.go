@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
@@ -102,6 +103,14 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Stripe sends UTF-8 JSON. encoding/json would quietly turn other bytes into U+FFFD, so a
+	// body that is not UTF-8 (only someone holding the secret could sign one) would be
+	// recorded under an id and with values it does not have.
+	if !utf8.Valid(body) {
+		log.Warn("Stripe webhook refused", "reason", "body is not valid UTF-8", "remote", r.RemoteAddr)
+		writeError(w, http.StatusBadRequest, launchpad.EINVALID, "the request body is not valid UTF-8; a Stripe event is UTF-8 JSON", 0)
+		return
+	}
 	ev, err := h.verify(body, r.Header.Get("Stripe-Signature"))
 	if err != nil {
 		log.Warn("Stripe webhook refused", "reason", err.Error(), "remote", r.RemoteAddr)
