@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,9 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	report := &benchmark.Report{Started: time.Now().UTC(), Machine: benchmark.ThisMachine()}
-	if v, err := exec.CommandContext(ctx, cfg.tofu, "version").Output(); err == nil {
-		report.Machine.TofuVersion = strings.TrimSpace(strings.SplitN(string(v), "\n", 2)[0])
-	}
+	report.Machine.TofuVersion = tofuVersion(ctx, cfg.tofu, workDir)
 	log.Info("building the provider binary", "module", cfg.moduleDir)
 	provider, err := benchmark.BuildProvider(ctx, cfg.moduleDir, workDir)
 	if err != nil {
@@ -120,6 +119,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// tofuVersion asks tofu for its version with a CLI configuration of its own (an environment
+// may name one that does not exist, which makes tofu print a warning first); "" if it cannot.
+func tofuVersion(ctx context.Context, tofu, workDir string) string {
+	rc := filepath.Join(workDir, "version.tofurc")
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		return ""
+	}
+	cmd := exec.CommandContext(ctx, tofu, "version", "-json")
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if json.Unmarshal(out, &v) != nil {
+		return ""
+	}
+	return v.Version
 }
 
 func figures(cfg *config) []benchmark.Figure {
