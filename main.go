@@ -89,6 +89,14 @@ func serveProvider(ctx context.Context, args []string, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	// OpenTofu and Terraform throw the provider's log lines away unless TF_LOG or
+	// TF_LOG_PROVIDER is set: do not write them (see provider.QuietLogEnv).
+	for k, v := range provider.QuietLogEnv(os.Getenv) {
+		if err := os.Setenv(k, v); err != nil {
+			log.New(stderr, "", 0).Print(err)
+			return 1
+		}
+	}
 	err := providerserver.Serve(ctx, provider.New(version), providerserver.ServeOpts{
 		Address:         providerAddress,
 		Debug:           *debugMode,
