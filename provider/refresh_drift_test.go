@@ -40,6 +40,7 @@ func TestAccSubKey_driftOutsideTerraformIsDetected(t *testing.T) {
 			var hash string
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: providerFactories,
+				CheckDestroy:             e.checkNothingLeft,
 				Steps: []resource.TestStep{
 					{
 						Config: config,
@@ -64,18 +65,22 @@ func TestAccSubKey_driftOutsideTerraformIsDetected(t *testing.T) {
 						Check: e.checkKeyLimit("launchpad_subkey.alice", 10),
 					},
 					{
-						// The key is deleted at OpenRouter: it leaves the state, so the plan creates one.
+						// The key is deleted at OpenRouter: it leaves the state, the plan creates
+						// one, and the apply mints it and hands it to the tenant.
 						PreConfig: func() {
 							if err := e.issuer.DeleteKey(context.Background(), hash); err != nil {
 								t.Fatalf("delete the key out of band: %v", err)
 							}
 						},
-						Config:             config,
-						PlanOnly:           true,
-						ExpectNonEmptyPlan: true,
-						ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+						Config: config,
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionCreate),
+							plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
 						}},
+						Check: resource.ComposeAggregateTestCheckFunc(
+							e.checkTenantHoldsUserKey("alice01"),
+							e.checkKeyLimit("launchpad_subkey.alice", 10),
+						),
 					},
 				},
 			})

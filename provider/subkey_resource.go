@@ -229,13 +229,13 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
 		return
 	}
-	if u, err := d.store.GetUser(ctx, userID); err == nil && u.OpenRouterKeyHash != "" {
+	if held, err := heldSubKey(ctx, d, userID); err != nil {
+		addError(&resp.Diagnostics, "Reading the user's sub-key", err)
+		return
+	} else if held != "" {
 		resp.Diagnostics.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
 			fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with "+
-				"terraform import launchpad_subkey.<name> %s, or destroy it first.", userID, u.OpenRouterKeyHash, u.OpenRouterKeyHash))
-		return
-	} else if err != nil && !launchpad.IsNotFound(err) {
-		addError(&resp.Diagnostics, "Reading user", err)
+				"terraform import launchpad_subkey.<name> %s, or destroy it first.", userID, held, held))
 		return
 	}
 
@@ -247,6 +247,24 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	recordAudit(ctx, d.store, &resp.Diagnostics, userID, launchpad.AuditKeyMinted, k.Hash,
 		map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "limit_reset": k.LimitReset})
 	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, d.store, k), m.Timeouts))...)
+}
+
+// heldSubKey returns the hash of the sub-key the user holds, or "". A recorded key that no
+// longer exists at OpenRouter (deleted outside Terraform) is not held: its sealed copy and
+// record are dropped here, so the key can be minted again instead of the apply failing.
+func heldSubKey(ctx context.Context, d *subKeyDeps, userID string) (string, error) {
+	u, err := d.store.GetUser(ctx, userID)
+	if launchpad.IsNotFound(err) || (err == nil && u.OpenRouterKeyHash == "") {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	_, err = d.issuer.GetKey(ctx, u.OpenRouterKeyHash)
+	if !launchpad.IsNotFound(err) {
+		return u.OpenRouterKeyHash, err
+	}
+	return "", revokeSubKey(ctx, d.store, d.issuer, userID, u.OpenRouterKeyHash)
 }
 
 // mintSubKey mints a key at OpenRouter with the plan's limit, seals it into the user's record
