@@ -98,7 +98,7 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 	} {
 		env[k] = v
 	}
-	if cp.h, err = newHost(c.o.binary, cp.dir, env); err != nil {
+	if cp.h, err = newHost(c.o.binary, cp.dir, env, c.rand); err != nil {
 		return err
 	}
 	s, err := cp.h.start(ctx)
@@ -300,9 +300,15 @@ func (cp *controlPlaneRun) waitForApply(ctx context.Context, d time.Duration) st
 	}
 }
 
+// lastLine is the last line of a job log that says what tofu or the runner was doing.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return stack.Truncate(strings.TrimSpace(lines[len(lines)-1]), 90)
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); strings.Contains(l, "launchpad_") || strings.Contains(l, "launchpad: ") {
+			return stack.Truncate(l, 90)
+		}
+	}
+	return "starting"
 }
 
 // drain waits until no job is queued or running (three polls in a row), or -drain passes;

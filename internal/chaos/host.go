@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,19 +31,40 @@ type host struct {
 }
 
 // newHost picks a free loopback port for every run of serve.
-func newHost(binary, dir string, env map[string]string) (*host, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newHost(binary, dir string, env map[string]string, r *rand.Rand) (*host, error) {
+	addr, err := stablePort(r)
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	h := &host{binary: binary, dir: dir, env: map[string]string{}, url: "http://" + addr}
 	for k, v := range env {
 		h.env[k] = v
 	}
 	h.env["LAUNCHPAD_ADDR"] = addr
 	return h, nil
+}
+
+// stablePort finds a free loopback address whose port is outside the kernel's ephemeral
+// range. serve keeps its address across crashes; while it is down, a port from the
+// ephemeral range can be taken by anyone's `listen :0` or outgoing connection (on a shared
+// machine a test's simulator once answered serve's webhook deliveries), one below it cannot.
+func stablePort(r *rand.Rand) (string, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				low = n
+			}
+		}
+	}
+	for range 100 {
+		addr := "127.0.0.1:" + strconv.Itoa(10000+r.IntN(low-10000))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr, nil
+		}
+	}
+	return "", fmt.Errorf("no free loopback port between 10000 and %d", low)
 }
 
 // start runs serve and waits until it is ready.
