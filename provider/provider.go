@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -18,11 +19,18 @@ var _ provider.Provider = (*launchpadProvider)(nil)
 
 type launchpadProvider struct {
 	version string
+	now     func() time.Time // the clock tenant app names are stamped with
 }
 
 // New returns the provider factory Terraform's plugin server calls.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &launchpadProvider{version: version} }
+	return newWithClock(version, time.Now)
+}
+
+// newWithClock is New with an injected clock, for tests that need to know the names the
+// provider will choose.
+func newWithClock(version string, now func() time.Time) func() provider.Provider {
+	return func() provider.Provider { return &launchpadProvider{version: version, now: now} }
 }
 
 // providerModel is the provider block.
@@ -162,7 +170,7 @@ func (p *launchpadProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
-	data := newProviderData(*s)
+	data := newProviderData(*s, p.now)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

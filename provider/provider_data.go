@@ -104,8 +104,8 @@ type providerData struct {
 	issuerErr  diag.Diagnostics
 }
 
-func newProviderData(s settings) *providerData {
-	return &providerData{settings: s, now: time.Now}
+func newProviderData(s settings, now func() time.Time) *providerData {
+	return &providerData{settings: s, now: now}
 }
 
 // Store opens LAUNCHPAD_STORE on first use.

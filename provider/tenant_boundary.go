@@ -161,7 +161,10 @@ type boundary struct {
 func (b *boundary) ensureApp(ctx context.Context) (bool, error) {
 	t := b.tenant
 	t.Network = t.AppName
-	if _, err := b.rt.GetApp(ctx, t.AppName); err == nil {
+	if app, err := b.rt.GetApp(ctx, t.AppName); err == nil {
+		if app.Org != "" && b.org != "" && app.Org != b.org {
+			return false, launchpad.Errorf(launchpad.ECONFLICT, "app name %s is taken by another Fly organization", t.AppName)
+		}
 		b.appExists = true
 		return false, nil
 	} else if !launchpad.IsNotFound(err) {

@@ -15,14 +15,15 @@ type keyChoice struct {
 	plaintext  string
 }
 
-// resolveTenantKey applies launchpad.ResolveKey to what the store holds for the user: a
-// sealed BYOK key, the sealed sub-key named by subKeyHash, or the pooled key.
-func resolveTenantKey(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, pooledKey string, userID, subKeyHash string, plan *launchpad.Plan) (*keyChoice, error) {
+// resolveKeySource applies launchpad.ResolveKey to what the store holds for the user — a
+// sealed BYOK key, the sealed sub-key named by subKeyHash, or the pooled key — without opening
+// anything (plans compare the source; only applies need the plaintext).
+func resolveKeySource(ctx context.Context, st launchpad.Store, pooledKey string, userID, subKeyHash string, plan *launchpad.Plan) (launchpad.KeySource, *launchpad.User, error) {
 	u, err := st.GetUser(ctx, userID)
 	if launchpad.IsNotFound(err) {
 		u = &launchpad.User{ID: userID, Plan: launchpad.TrialPlan}
 	} else if err != nil {
-		return nil, launchpad.Wrapf(err, "reading user %s", userID)
+		return "", nil, launchpad.Wrapf(err, "reading user %s", userID)
 	}
 	avail := launchpad.KeyAvailability{
 		HasBYOK:          u.BYOKKey != "",
@@ -32,7 +33,7 @@ func resolveTenantKey(ctx context.Context, st launchpad.Store, kr *envelope.Keyr
 	}
 	if subKeyHash != "" {
 		if u.OpenRouterKeyHash != subKeyHash || u.OpenRouterKey == "" {
-			return nil, launchpad.Errorf(launchpad.EINVALID, "subkey_hash %s is not the sub-key of user %s (the user's is %q); "+
+			return "", nil, launchpad.Errorf(launchpad.EINVALID, "subkey_hash %s is not the sub-key of user %s (the user's is %q); "+
 				"set subkey_hash = launchpad_subkey.<name>.hash of that user's key", subKeyHash, userID, u.OpenRouterKeyHash)
 		}
 		avail.HasSubKey = true
@@ -41,6 +42,12 @@ func resolveTenantKey(ctx context.Context, st launchpad.Store, kr *envelope.Keyr
 		}
 	}
 	source, err := launchpad.ResolveKey(avail)
+	return source, u, err
+}
+
+// resolveTenantKey resolves the key source and opens the key it names.
+func resolveTenantKey(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, pooledKey string, userID, subKeyHash string, plan *launchpad.Plan) (*keyChoice, error) {
+	source, u, err := resolveKeySource(ctx, st, pooledKey, userID, subKeyHash, plan)
 	if err != nil {
 		return nil, err
 	}

@@ -184,10 +184,8 @@ func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 
 	d := tenantDrift(&plan, &state, desired)
 	if !d.secret && desired != nil && state.KeySource.ValueString() != "" && !plan.SubKeyHash.IsUnknown() {
-		if kr, diags := r.data.Keyring(tenantType); !diags.HasError() {
-			k, err := resolveTenantKey(ctx, st, kr, r.data.settings.pooledKey, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), desired)
-			d.secret = err != nil || string(k.source) != state.KeySource.ValueString()
-		}
+		source, _, err := resolveKeySource(ctx, st, r.data.settings.pooledKey, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), desired)
+		d.secret = err != nil || string(source) != state.KeySource.ValueString()
 	}
 
 	if d.machine {
@@ -303,39 +301,21 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 
-	name, err := launchpad.AppName(product, userID, r.data.now())
-	if err != nil {
-		addError(&resp.Diagnostics, "Naming the tenant app", err)
-		return
-	}
-	t, err := claimTenant(ctx, d, &launchpad.Tenant{
-		AppName: name, UserID: userID, Product: product, Region: m.Region.ValueString(),
+	want := &launchpad.Tenant{
+		UserID: userID, Product: product, Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
-		Network: name, CreatedAt: r.data.now(),
-	})
+	}
+	t, b, sizeGB, err := createTenant(ctx, d, r.data.settings.flyOrg, r.data.now(), want, plan, key)
 	if err != nil {
-		if launchpad.IsConflict(err) {
+		if launchpad.IsConflict(err) && b == nil {
 			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
 			return
 		}
-		addError(&resp.Diagnostics, "Recording the new tenant", err)
-		return
-	}
-	b := &boundary{rt: d.rt, org: r.data.settings.flyOrg, plan: plan, tenant: t}
-	sizeGB, err := buildBoundary(ctx, b, key)
-	if err != nil {
-		if !b.appExists {
-			// Nothing exists at Fly under this name (it may be taken by another org): forget
-			// it, so the next apply starts afresh under a new one.
-			if derr := d.store.DeleteTenant(ctx, t.AppName); derr != nil && !launchpad.IsNotFound(derr) {
-				addError(&resp.Diagnostics, "Forgetting the failed tenant", derr)
-			}
-		}
-		if len(b.created) > 0 {
+		if b != nil && len(b.created) > 0 {
 			// Keep what exists in state, so the tainted resource is destroyed, not leaked.
 			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
 		}
-		addError(&resp.Diagnostics, "Creating tenant", b.partialError(err))
+		addError(&resp.Diagnostics, "Creating tenant", err)
 		return
 	}
 	if err := saveTenant(ctx, d.store, t); err != nil {
@@ -386,6 +366,49 @@ func buildBoundary(ctx context.Context, b *boundary, key *keyChoice) (sizeGB int
 		return sizeGB, b.updateMachine(ctx)
 	}
 	return sizeGB, nil
+}
+
+// appNameAttempts is how many creation seconds a new tenant tries when its app name is taken
+// (at Fly, app names are global: another org, or a user whose id starts alike, created that
+// second).
+const appNameAttempts = 5
+
+// createTenant names, claims and builds a new tenant. When the app name is taken at Fly and
+// nothing was made under it, the claim is dropped and the next second's name is tried. It
+// returns the boundary of the last attempt (nil if none was built) for the caller's error
+// handling.
+func createTenant(ctx context.Context, d *tenantDeps, org string, now time.Time, want *launchpad.Tenant, plan *launchpad.Plan, key *keyChoice) (*launchpad.Tenant, *boundary, int, error) {
+	var err error
+	for attempt := 0; attempt < appNameAttempts; attempt++ {
+		created := now.Add(time.Duration(attempt) * time.Second)
+		candidate := *want
+		if candidate.AppName, err = launchpad.AppName(want.Product, want.UserID, created); err != nil {
+			return nil, nil, 0, err
+		}
+		candidate.Network, candidate.CreatedAt = candidate.AppName, now
+		t, err := claimTenant(ctx, d, &candidate)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		b := &boundary{rt: d.rt, org: org, plan: plan, tenant: t}
+		sizeGB, err := buildBoundary(ctx, b, key)
+		if err == nil {
+			return t, b, sizeGB, nil
+		}
+		if b.appExists {
+			return t, b, sizeGB, b.partialError(err)
+		}
+		// Nothing exists at Fly under this name: forget it, so that this loop (on a taken name)
+		// or the next apply starts afresh under a new one.
+		if derr := d.store.DeleteTenant(ctx, t.AppName); derr != nil && !launchpad.IsNotFound(derr) {
+			return t, b, sizeGB, derr
+		}
+		if !launchpad.IsConflict(err) || t.AppName != candidate.AppName {
+			return t, b, sizeGB, b.partialError(err)
+		}
+	}
+	return nil, nil, 0, launchpad.Errorf(launchpad.EUNAVAILABLE, "the app names of user %s for %d seconds in a row are all taken at Fly (%s); try again",
+		want.UserID, appNameAttempts, launchpad.ErrorMessage(err))
 }
 
 // claimTenant records the intent to create a user's tenant of a product before anything

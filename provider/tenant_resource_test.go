@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -322,5 +326,35 @@ resource "launchpad_subkey" "alice" {
 				),
 			},
 		},
+	})
+}
+
+// TestAccTenant_takenAppNameMovesToTheNextSecond: app names are global at Fly, so the name
+// of this second may belong to someone else (another org, or a user whose id starts alike).
+// The provider takes the next second's name instead of failing the apply.
+func TestAccTenant_takenAppNameMovesToTheNextSecond(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 2; i++ {
+		name, err := launchpad.AppName("hermes", "alice01", now.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.runtime.CreateApp(context.Background(), launchpad.AppSpec{Name: name, Org: "someone-else", Network: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _ := launchpad.AppName("hermes", "alice01", now.Add(2*time.Second))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"launchpad": providerserver.NewProtocol6WithError(newWithClock("test", func() time.Time { return now })()),
+		},
+		Steps: []resource.TestStep{{
+			Config: tenantConfig(e, "starter"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("app_name"), knownvalue.StringExact(want)),
+			},
+			Check: e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 5),
+		}},
 	})
 }
