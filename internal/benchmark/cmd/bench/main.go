@@ -57,9 +57,11 @@ type config struct {
 	rotationIterations            string
 	keep                          bool
 	env                           map[string]string
+	webhook                       benchmark.WebhookOptions
+	convergence                   benchmark.ConvergenceOptions
 }
 
-var allFigures = []string{"fleet", "envelope", "rotation"}
+var allFigures = []string{"fleet", "envelope", "rotation", "webhook", "convergence"}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, code := parseFlags(args, stderr)
@@ -165,6 +167,10 @@ func figures(cfg *config) []benchmark.Figure {
 			out = append(out, benchmark.Envelope(cfg.envelopePasses, cfg.envelopeBenchtime))
 		case "rotation":
 			out = append(out, benchmark.Rotation(cfg.rotationIterations))
+		case "webhook":
+			out = append(out, benchmark.WebhookIngest(cfg.webhook))
+		case "convergence":
+			out = append(out, benchmark.Convergence(cfg.convergence))
 		}
 	}
 	return out
@@ -203,6 +209,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.envelopePasses, "envelope-passes", 5, "`passes` over the envelope benchmarks (each figure is their median)")
 	fs.StringVar(&cfg.envelopeBenchtime, "envelope-benchtime", "500ms", "-benchtime of each envelope benchmark `run`")
 	fs.StringVar(&cfg.rotationIterations, "rotation-iterations", "3x", "-benchtime of BenchmarkRotate10k (`Nx`: N alternating rotations and floors)")
+	fs.IntVar(&cfg.webhook.Events, "webhook-events", 5000, "signed Stripe events per timed webhook_ingest `run` (each with an id of its own)")
+	fs.IntVar(&cfg.webhook.Senders, "webhook-senders", 16, "concurrent webhook `senders` on loopback")
+	fs.IntVar(&cfg.webhook.Runs, "webhook-runs", 3, "timed webhook_ingest `runs`, alternating with the floor (each figure is their median)")
+	fs.IntVar(&cfg.webhook.Warmup, "webhook-warmup", 500, "untimed `events` sent to serve and to the floor first")
+	fs.IntVar(&cfg.convergence.Upgrades, "convergence-upgrades", 20, "plan `changes` (starter<->pro) timed through the control plane, and as many direct applies")
+	fs.DurationVar(&cfg.convergence.Poll, "convergence-poll", 20*time.Millisecond, "how often the simulators are read while a plan change is awaited (`interval`)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./internal/benchmark/cmd/bench [flags]")
 		fmt.Fprintln(stderr, "\nMeasures Launchpad's figures against their floors; prints BENCH lines and writes JSON.")
@@ -241,6 +253,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	}
 	if cfg.runs < 1 || cfg.envelopePasses < 1 {
 		return bad("-runs and -envelope-passes must be at least 1")
+	}
+	if cfg.webhook.Events < 1 || cfg.webhook.Senders < 1 || cfg.webhook.Runs < 1 || cfg.webhook.Warmup < 0 {
+		return bad("-webhook-events, -webhook-senders and -webhook-runs must be at least 1, -webhook-warmup at least 0")
+	}
+	if cfg.convergence.Upgrades < 1 || cfg.convergence.Poll <= 0 {
+		return bad("-convergence-upgrades must be at least 1 and -convergence-poll positive (e.g. 20ms)")
 	}
 	if cfg.shape != string(benchmark.FleetShapeModule) && cfg.shape != string(benchmark.FleetShapeFlat) {
 		return bad("-shape %q: use module or flat", cfg.shape)
