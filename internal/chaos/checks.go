@@ -25,6 +25,28 @@ type (
 func (cp *controlPlaneRun) checkEvents(pms []*postman) invariants.Result {
 	r := invariants.Result{Name: "every event recorded once and processed"}
 	ctx := context.Background()
+	// The store holds the events delivered in the whole run, and nothing else.
+	all := map[string]bool{}
+	for _, p := range cp.postmen {
+		for id := range p.delivered() {
+			all[id] = true
+		}
+	}
+	if recs, err := cp.st.ListStripeEvents(ctx, 1000); err != nil {
+		r.Fail("listing the recorded events: %v", err)
+	} else if len(recs) < 1000 {
+		extra := 0
+		for _, rec := range recs {
+			if !all[rec.ID] {
+				extra++
+			}
+		}
+		if extra > 0 || len(recs) != len(all) {
+			r.Fail("the store holds %d events (%d never delivered); %d distinct events were delivered", len(recs), extra, len(all))
+		} else {
+			r.Pass()
+		}
+	}
 	for _, pm := range pms {
 		for id, ev := range pm.delivered() {
 			a := pm.answersOf(id)

@@ -263,7 +263,7 @@ func (cp *controlPlaneRun) killer(ctx context.Context, start time.Time) ([]kill,
 		if !sleepUntil(ctx, start.Add(a)) {
 			return kills, ctx.Err()
 		}
-		running := cp.waitForApply(ctx, 5*time.Second)
+		running := cp.waitForApply(ctx, 8*time.Second)
 		k := kill{at: time.Since(start), running: running}
 		pid, err := cp.h.kill()
 		if err != nil {
@@ -283,20 +283,27 @@ func (cp *controlPlaneRun) killer(ctx context.Context, start time.Time) ([]kill,
 	return kills, nil
 }
 
-// waitForApply waits up to d for an apply job to be running and says what it is doing.
+// waitForApply waits up to d for an apply job to be in `tofu apply` — creating, resizing or
+// destroying at the clouds, the moment a crash is most likely to leave something half done —
+// and says what it is doing. If none gets there in time, any running apply will do.
 func (cp *controlPlaneRun) waitForApply(ctx context.Context, d time.Duration) string {
 	deadline := time.Now().Add(d)
 	for {
-		js, err := cp.st.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Status: launchpad.JobRunning, Limit: 10})
-		if err == nil && len(js) > 0 {
-			j := js[0]
-			log, _ := cp.st.ReadJobLog(ctx, j.ID, 0)
-			return fmt.Sprintf("%d apply job(s) ran (job %s of %s, attempt %d: %q)", len(js), j.ID, j.Key, j.Attempts, lastLine(string(log)))
+		js, err := cp.st.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Status: launchpad.JobRunning, Limit: 20})
+		late := time.Now().After(deadline) || ctx.Err() != nil
+		if err == nil {
+			for _, j := range js {
+				log, _ := cp.st.ReadJobLog(ctx, j.ID, 0)
+				applying := strings.Contains(string(log), "launchpad: tofu apply") && !strings.Contains(string(log), "Apply complete")
+				if applying || late {
+					return fmt.Sprintf("%d apply job(s) ran (job %s of %s, attempt %d: %q)", len(js), j.ID, j.Key, j.Attempts, lastLine(string(log)))
+				}
+			}
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if late {
 			return "no apply was running"
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -171,10 +171,18 @@ func (c *chaos) report(runErr error) int {
 		fmt.Fprintf(c.out, "   %s %s\n", mark, r)
 	}
 	fmt.Fprintf(c.out, "\n== scenarios\n")
-	fmt.Fprintf(c.out, "   | %-58s | %-22s | %-36s | %-14s |\n", "scenario", "runs", "events / tenants", "lost")
-	fmt.Fprintf(c.out, "   |%s|%s|%s|%s|\n", strings.Repeat("-", 60), strings.Repeat("-", 24), strings.Repeat("-", 38), strings.Repeat("-", 16))
-	for _, r := range c.rows {
-		fmt.Fprintf(c.out, "   | %-58s | %-22s | %-36s | %-14s |\n", r.scenario, r.runs, r.subjects, r.lost)
+	rows := append([]scenarioRow{{"scenario", "runs", "events / tenants", "lost"}}, c.rows...)
+	w := [4]int{}
+	for _, r := range rows {
+		for i, cell := range []string{r.scenario, r.runs, r.subjects, r.lost} {
+			w[i] = max(w[i], len(cell))
+		}
+	}
+	for i, r := range rows {
+		fmt.Fprintf(c.out, "   | %-*s | %-*s | %-*s | %-*s |\n", w[0], r.scenario, w[1], r.runs, w[2], r.subjects, w[3], r.lost)
+		if i == 0 {
+			fmt.Fprintf(c.out, "   |%s|%s|%s|%s|\n", strings.Repeat("-", w[0]+2), strings.Repeat("-", w[1]+2), strings.Repeat("-", w[2]+2), strings.Repeat("-", w[3]+2))
+		}
 	}
 	verdict := "PASSED"
 	switch {
