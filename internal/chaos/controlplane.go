@@ -175,6 +175,8 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 
 	pm := newPostman(cp.h.url, c.secrets.webhook, nil)
 	cp.postmen = append(cp.postmen, pm)
+	sendCtx, stopSending := context.WithCancel(ctx) // a serve that cannot be started again ends the deliveries
+	defer stopSending()
 	start := time.Now()
 	feed := make(chan delivery)
 	var wg sync.WaitGroup
@@ -185,7 +187,7 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for d := range feed {
-				if err := pm.deliver(ctx, d.ev); err != nil {
+				if err := pm.deliver(sendCtx, d.ev); err != nil {
 					emu.Lock()
 					errs = append(errs, err.Error())
 					emu.Unlock()
@@ -196,7 +198,7 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 	go func() {
 		defer close(feed)
 		for _, d := range ds {
-			if !sleepUntil(ctx, start.Add(d.at)) {
+			if !sleepUntil(sendCtx, start.Add(d.at)) {
 				return
 			}
 			feed <- d
@@ -204,6 +206,9 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 	}()
 
 	kills, err := cp.killer(ctx, start)
+	if err != nil {
+		stopSending()
+	}
 	wg.Wait()
 	if err != nil {
 		return err
@@ -226,7 +231,7 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 
 	var ks []string
 	for _, k := range kills {
-		ks = append(ks, fmt.Sprintf("%s", k.at.Round(100*time.Millisecond)))
+		ks = append(ks, k.at.Round(100*time.Millisecond).String())
 	}
 	lost := "nothing"
 	if events.Failed()+plans.Failed() > 0 {
