@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -97,6 +98,9 @@ func serveProvider(ctx context.Context, args []string, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if !*debugMode {
+		go exitWhenOrphaned(ctx, stderr)
+	}
 	err := providerserver.Serve(ctx, provider.New(version), providerserver.ServeOpts{
 		Address:         providerAddress,
 		Debug:           *debugMode,
@@ -131,4 +135,25 @@ func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "terraform-provider-launchpad %s%s %s %s/%s (protocol 6)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return 0
+}
+
+// exitWhenOrphaned ends the provider process once the process that started it (tofu or
+// terraform) is gone. A host killed with SIGKILL cannot stop its plugins, and a provider that
+// writes no log lines never finds out through a broken pipe: it would wait forever. When the
+// parent dies the process is re-parented, so its parent pid changes.
+func exitWhenOrphaned(ctx context.Context, stderr io.Writer) {
+	parent := os.Getppid()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if os.Getppid() != parent {
+				fmt.Fprintf(stderr, "terraform-provider-launchpad: the process that started this provider (pid %d) is gone; exiting\n", parent)
+				os.Exit(1)
+			}
+		}
+	}
 }
