@@ -22,6 +22,9 @@ func TestRotateKilledHalfwayAndResumedSQLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the 10,000-credential rotation runs in the full test suite")
 	}
+	if raceDetector {
+		t.Skip("the 10,000-credential rotation runs without the race detector (make test's second pass): under it the crypto takes minutes")
+	}
 	db, _ := openSQLite(t)
 	testKilledHalfwayAndResumed(t, db, credentialsInCoreTest/2, DefaultWorkers)
 }
