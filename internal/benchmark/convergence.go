@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
@@ -58,6 +59,9 @@ type cpChange struct {
 	applied time.Time // the simulators showed the change
 	event   adminJob  // the stripe_event job of the webhook's event
 	apply   adminJob  // the apply job it enqueued
+	// cpu is serve's CPU time over the change, with its tofu runs and their providers; zero
+	// where /proc is missing.
+	cpu time.Duration
 }
 
 func runConvergence(ctx context.Context, env *Env, o ConvergenceOptions, emit func(Result)) (err error) {
@@ -234,6 +238,8 @@ func (r *convergenceRun) changeViaControlPlane(ctx context.Context, c *stripeCus
 	defer cancel()
 	ev := c.subscription("customer.subscription.updated", p.Price)
 	var out cpChange
+	pid := strconv.Itoa(r.cp.serve.Pid())
+	own0, children0, cpuErr := processTreeCPU(pid)
 	out.start = time.Now()
 	if dup, err := r.cp.api.Deliver(ctx, ev, r.cp.webhookSecret); err != nil || dup {
 		return out, fmt.Errorf("delivering %s: duplicate %v, %w", ev.ID, dup, err)
@@ -254,6 +260,9 @@ func (r *convergenceRun) changeViaControlPlane(ctx context.Context, c *stripeCus
 		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return out, fmt.Errorf("the apply job of %s never finished: %w", ev.ID, err)
 		}
+	}
+	if own1, children1, err := processTreeCPU(pid); err == nil && cpuErr == nil {
+		out.cpu = own1 - own0 + children1 - children0
 	}
 	if out.apply.Status != "succeeded" || out.apply.Apply == nil || out.apply.Apply.Plan != p.Name {
 		return out, fmt.Errorf("the apply job %s of %s is %s for %+v: %s", out.apply.ID, ev.ID, out.apply.Status, out.apply.Apply, out.apply.Error)
@@ -291,7 +300,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // convergenceResults makes the figures of the measured changes: p50 and p95 to the change
 // applied, p50 to the end, and the phases of the control plane's path as details.
 func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOptions, workers int) []Result {
-	var cpApplied, cpDone, dApplied, dReturned, dPlan []float64
+	var cpApplied, cpDone, dApplied, dReturned, dPlan, cpCPU, dCPU []float64
 	phases := map[string][]float64{}
 	phase := func(name string, from, to time.Time) {
 		phases[name] = append(phases[name], to.Sub(from).Seconds())
@@ -299,6 +308,7 @@ func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOpti
 	for _, c := range via {
 		cpApplied = append(cpApplied, c.applied.Sub(c.start).Seconds())
 		cpDone = append(cpDone, c.apply.FinishedAt.Sub(c.start).Seconds())
+		cpCPU = append(cpCPU, c.cpu.Seconds())
 		phase("1_webhook_to_event_recorded", c.start, c.event.CreatedAt)
 		phase("2_event_queued", c.event.CreatedAt, *c.event.StartedAt)
 		phase("3_event_processed_to_apply_enqueued", *c.event.StartedAt, c.apply.CreatedAt)
@@ -310,6 +320,7 @@ func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOpti
 		dApplied = append(dApplied, d.applied.Sub(d.start).Seconds())
 		dReturned = append(dReturned, d.returned.Sub(d.start).Seconds())
 		dPlan = append(dPlan, d.planned.Sub(d.start).Seconds())
+		dCPU = append(dCPU, d.cpu.Seconds())
 	}
 	medians := map[string]float64{}
 	names := make([]string, 0, len(phases))
@@ -327,8 +338,13 @@ func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOpti
 		With("control_plane_s", cpApplied).
 		With("direct_s", dApplied).
 		With("direct_plan_s_median", Median(dPlan)).
+		With("control_plane_cpu_s_median", Median(cpCPU)).
+		With("direct_cpu_s_median", Median(dCPU)).
 		With("control_plane_phases_median_ms", medians).
 		With("phase_order", names)
+	if f := Median(dCPU); f > 0 {
+		p50 = p50.With("cpu_ratio", Median(cpCPU)/f)
+	}
 	p95 := common(Duration("convergence_p95", Percentile(cpApplied, 95), "s", Percentile(dApplied, 95)))
 	done := common(Duration("convergence_done_p50", Percentile(cpDone, 50), "s", Percentile(dReturned, 50))).
 		With("control_plane_s", cpDone).

@@ -92,6 +92,9 @@ type directChange struct {
 	planned  time.Time // `tofu plan -out` returned
 	applied  time.Time // the simulators showed the change
 	returned time.Time // `tofu apply` returned
+	// cpu is the CPU time of tofu and its provider processes (zero where the platform
+	// cannot say).
+	cpu time.Duration
 }
 
 // change makes the tenant of userID move to plan p: main.tf.json is rewritten (not timed),
@@ -107,6 +110,7 @@ func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	var c directChange
+	cpu0, cpuOK := childrenCPU()
 	c.start = time.Now()
 	watched := make(chan error, 1)
 	go func() {
@@ -127,6 +131,9 @@ func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID 
 		stopWatch()
 		<-watched
 		return directChange{}, fmt.Errorf("the direct change to plan %s in %s: %w", p.Name, w.dir, err)
+	}
+	if cpu1, ok := childrenCPU(); ok && cpuOK {
+		c.cpu = cpu1 - cpu0
 	}
 	if err := <-watched; err != nil {
 		return directChange{}, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,11 @@ func TestConvergenceEndToEnd(t *testing.T) {
 	// The apply is the bulk of a change: the queue and the event's processing are not.
 	if apply := phases["5_apply_started_to_applied_ms"]; apply <= phases["2_event_queued_ms"] || apply <= phases["4_apply_queued_ms"] {
 		t.Errorf("phases %v: the apply should take longer than waiting in the queue", phases)
+	}
+	if runtime.GOOS == "linux" {
+		if cp, direct := p50.Details["control_plane_cpu_s_median"].(float64), p50.Details["direct_cpu_s_median"].(float64); cp <= 0 || direct <= 0 {
+			t.Errorf("CPU per change: control plane %v s, direct %v s; want both measured", cp, direct)
+		}
 	}
 	if done, applied := got[2].Value, p50.Value; done < applied-0.05 {
 		t.Errorf("the job finished (%v s) well before the change was seen applied (%v s)", done, applied)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
@@ -53,6 +54,28 @@ func WebhookIngest(o WebhookOptions) Figure {
 type ingestRun struct {
 	rate      float64   // events/s
 	latencies []float64 // seconds, one per event
+	// cpu is the CPU time of the process that did the work (serve, or this one for the
+	// floor) and senderCPU this process's while it sent to serve; zero where /proc is missing.
+	cpu, senderCPU time.Duration
+}
+
+// cpuDelta measures the CPU time processes use during fn: the same process ids as
+// processCPU takes ("self" for this one). A process whose CPU time cannot be read counts 0.
+func cpuDelta(pids []string, fn func() error) ([]time.Duration, error) {
+	before := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		before[i], _ = processCPU(pid)
+	}
+	if err := fn(); err != nil {
+		return nil, err
+	}
+	out := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		if after, err := processCPU(pid); err == nil && before[i] > 0 {
+			out[i] = after - before[i]
+		}
+	}
+	return out, nil
 }
 
 func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func(Result)) (err error) {
@@ -104,19 +127,30 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 	for i := range o.Runs {
 		timeServe := func() error {
 			evs := batches.next(fmt.Sprintf("r%d", i), o.Events, cp.webhookSecret)
-			run, err := sender.send(ctx, evs)
+			var run ingestRun
+			cpu, err := cpuDelta([]string{strconv.Itoa(cp.serve.Pid()), "self"}, func() (err error) {
+				run, err = sender.send(ctx, evs)
+				return err
+			})
 			if err != nil {
 				return err
 			}
+			run.cpu, run.senderCPU = cpu[0], cpu[1]
 			sent = append(sent, evs...)
 			serveRuns = append(serveRuns, run)
 			return nil
 		}
 		timeFloor := func() error {
-			run, err := floorIngest(ctx, floorStore, batches.next(fmt.Sprintf("f%d", i), o.Events, cp.webhookSecret), cp.webhookSecret, false)
+			evs := batches.next(fmt.Sprintf("f%d", i), o.Events, cp.webhookSecret)
+			var run ingestRun
+			cpu, err := cpuDelta([]string{"self"}, func() (err error) {
+				run, err = floorIngest(ctx, floorStore, evs, cp.webhookSecret, false)
+				return err
+			})
 			if err != nil {
 				return err
 			}
+			run.cpu = cpu[0]
 			floorRuns = append(floorRuns, run)
 			run, err = floorIngest(ctx, floorJobStore, batches.next(fmt.Sprintf("j%d", i), o.Events, cp.webhookSecret), cp.webhookSecret, true)
 			if err != nil {
@@ -168,7 +202,12 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 	}
 
 	var serveRates, floorRates, floorJobRates, p50s, p99s, floorP50s, floorP99s []float64
+	var serveCPU, senderCPU, floorCPU []float64 // µs per event
+	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(o.Events) }
 	for i := range serveRuns {
+		serveCPU = append(serveCPU, perEvent(serveRuns[i].cpu))
+		senderCPU = append(senderCPU, perEvent(serveRuns[i].senderCPU))
+		floorCPU = append(floorCPU, perEvent(floorRuns[i].cpu))
 		serveRates = append(serveRates, serveRuns[i].rate)
 		floorRates = append(floorRates, floorRuns[i].rate)
 		floorJobRates = append(floorJobRates, floorJobRuns[i].rate)
@@ -183,7 +222,14 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 			With("workers", workers).With("workers_state", "idle: "+ingestEventType+" is recorded without a processing job").
 			With("store", "sqlite").With("events_recorded", len(sent))
 	}
-	emit(common(Rate("webhook_ingest", Median(serveRates), "events/s", Median(floorRates))).
+	ingest := common(Rate("webhook_ingest", Median(serveRates), "events/s", Median(floorRates))).
+		With("serve_cpu_us_per_event", Median(serveCPU)).
+		With("sender_cpu_us_per_event", Median(senderCPU)).
+		With("floor_cpu_us_per_event", Median(floorCPU))
+	if f := Median(floorCPU); f > 0 {
+		ingest = ingest.With("cpu_ratio", Median(serveCPU)/f)
+	}
+	emit(ingest.
 		With("serve_events_per_s", serveRates).
 		With("floor_events_per_s", floorRates).
 		With("floor_with_job_events_per_s", floorJobRates).

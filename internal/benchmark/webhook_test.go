@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,9 @@ func TestWebhookIngestEndToEnd(t *testing.T) {
 	}
 	if n := ingest.Details["events_recorded"]; n != 2*200+20 {
 		t.Errorf("events found in serve's store: %v, want %d", n, 2*200+20)
+	}
+	if runtime.GOOS == "linux" && ingest.Details["serve_cpu_us_per_event"].(float64) <= 0 {
+		t.Errorf("serve's CPU per event %v: /proc/<pid>/stat was not read", ingest.Details["serve_cpu_us_per_event"])
 	}
 	if len(ingest.Details["serve_events_per_s"].([]float64)) != 2 {
 		t.Errorf("serve runs: %v", ingest.Details["serve_events_per_s"])
@@ -160,4 +164,33 @@ func TestParseVmHWM(t *testing.T) {
 			t.Errorf("parseVmHWM(%q) gave no error", bad)
 		}
 	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	// A command name with a space and a parenthesis: fields count from the last ')'.
+	stat := "4242 (serve (x) y) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 50 300 7 20 0 9 0 100 2000000 3000 18446744073709551615\n"
+	own, children, err := parseStatCPU(stat)
+	if err != nil || own != 2*time.Second || children != 3070*time.Millisecond {
+		t.Errorf("parseStatCPU = %v, %v, %v; want 2s (150+50 ticks) and 3.07s (300+7)", own, children, err)
+	}
+	for _, bad := range []string{"4242 serve S 1", "4242 (serve) S 1 2 3", "4242 (serve) S 1 2 3 4 5 6 7 8 9 10 x 50 0 0"} {
+		if _, _, err := parseStatCPU(bad); err == nil {
+			t.Errorf("parseStatCPU(%q) gave no error", bad)
+		}
+	}
+	// This process's own time grows as it works (in 10 ms ticks).
+	before, err := processCPU("self")
+	if err != nil {
+		t.Skipf("WARNING: no /proc here, so the figures go without CPU times: %v", err)
+	}
+	x := uint64(1)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		for range 1 << 20 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		if after, _ := processCPU("self"); after > before {
+			return
+		}
+	}
+	t.Errorf("this process's CPU time stayed at %v over 5 s of work (%d)", before, x)
 }
