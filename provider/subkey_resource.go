@@ -166,6 +166,10 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The cap's shape is not configurable: a reset period or BYOK counting changed at
+	// OpenRouter is drift, shown in the plan and put back by the apply.
+	plan.LimitReset = types.StringValue(launchpad.LimitResetMonthly)
+	plan.IncludeBYOKInLimit = types.BoolValue(false)
 	changed := !plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name)
 	if !plan.Plan.IsUnknown() && !changed {
 		if st, diags := r.data.Store(ctx); !diags.HasError() {
@@ -445,8 +449,10 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 // updateSubKey changes the limit (and name) of the existing key in place: a plan change never
 // re-mints, so the tenant keeps working throughout.
 func updateSubKey(ctx context.Context, d *subKeyDeps, hash string, plan *launchpad.Plan, name string) (*launchpad.SubKey, error) {
-	limit := plan.MonthlySpendLimitUSD
-	info, err := d.issuer.UpdateKey(ctx, hash, launchpad.KeyUpdate{Name: &name, LimitUSD: &limit})
+	limit, reset, byok := plan.MonthlySpendLimitUSD, launchpad.LimitResetMonthly, false
+	info, err := d.issuer.UpdateKey(ctx, hash, launchpad.KeyUpdate{
+		Name: &name, LimitUSD: &limit, LimitReset: &reset, IncludeBYOKInLimit: &byok,
+	})
 	if err != nil {
 		return nil, err
 	}

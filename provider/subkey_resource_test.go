@@ -7,9 +7,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
@@ -133,4 +136,39 @@ func (e *testEnv) checkTenantHoldsUserKey(userID string) resource.TestCheckFunc 
 		}
 		return nil
 	}
+}
+
+// TestAccSubKey_capShapeDriftIsPutBack: the limit is not the only part of the hard cap. A
+// reset period or BYOK counting changed at OpenRouter outside Terraform shows in the next plan
+// and the apply puts the monthly, BYOK-excluded cap back.
+func TestAccSubKey_capShapeDriftIsPutBack(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	var hash string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config: tenantConfig(e, "starter"),
+				Check: func(s *terraform.State) error {
+					hash = s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID
+					return nil
+				},
+			},
+			{
+				PreConfig: func() {
+					daily, byok := launchpad.LimitResetDaily, true
+					if _, err := e.issuer.UpdateKey(context.Background(), hash, launchpad.KeyUpdate{LimitReset: &daily, IncludeBYOKInLimit: &byok}); err != nil {
+						t.Fatalf("change the key out of band: %v", err)
+					}
+				},
+				Config: tenantConfig(e, "starter"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("limit_reset"), knownvalue.StringExact("monthly")),
+				}},
+				Check: e.checkKeyLimit("launchpad_subkey.alice", 10),
+			},
+		},
+	})
 }
