@@ -81,11 +81,11 @@ func runConvergence(ctx context.Context, env *Env, o ConvergenceOptions, emit fu
 	// Two customers pay for starter: one is changed through the control plane, the other's
 	// workspace becomes the floor's.
 	viaCP, direct := newStripeCustomer("cp", time.Now()), newStripeCustomer("direct", time.Now())
-	cpUser, err := r.subscribe(ctx, viaCP, "")
+	cpUser, lastApply, err := r.subscribe(ctx, viaCP, "")
 	if err != nil {
 		return err
 	}
-	directUser, err := r.subscribe(ctx, direct, cpUser)
+	directUser, _, err := r.subscribe(ctx, direct, cpUser)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,6 @@ func runConvergence(ctx context.Context, env *Env, o ConvergenceOptions, emit fu
 
 	var viaRuns []cpChange
 	var directRuns []directChange
-	lastApply := ""
 	for i := range o.Upgrades {
 		p := r.plans["pro"]
 		if i%2 == 1 {
@@ -202,11 +201,11 @@ func (r *convergenceRun) stop() error {
 
 // subscribe delivers c's checkout and subscription to starter, waits for the tenant's
 // creation to succeed and returns the user id the control plane gave the customer (the key of
-// the apply job that is not other's).
-func (r *convergenceRun) subscribe(ctx context.Context, c *stripeCustomer, other string) (string, error) {
+// the apply job that is not other's) and the id of that job.
+func (r *convergenceRun) subscribe(ctx context.Context, c *stripeCustomer, other string) (userID, jobID string, err error) {
 	for _, ev := range []stack.Event{c.checkout(), c.subscription("customer.subscription.created", priceStarter)} {
 		if _, err := r.cp.api.Deliver(ctx, ev, r.cp.webhookSecret); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -214,19 +213,19 @@ func (r *convergenceRun) subscribe(ctx context.Context, c *stripeCustomer, other
 	for {
 		js, err := r.cp.jobs(ctx, url.Values{"kind": {"apply"}})
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		for _, j := range js {
 			switch {
 			case j.Key == other || j.Status == "superseded":
 			case j.Status == "failed":
-				return "", fmt.Errorf("creating the tenant of %s: apply job %s failed: %s (serve's log: %s)", c.email, j.ID, j.Error, r.cp.serve.Log)
+				return "", "", fmt.Errorf("creating the tenant of %s: apply job %s failed: %s (serve's log: %s)", c.email, j.ID, j.Error, r.cp.serve.Log)
 			case j.Status == "succeeded":
-				return j.Key, nil
+				return j.Key, j.ID, nil
 			}
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return "", fmt.Errorf("the tenant of %s was not created: %w (serve's log: %s)", c.email, err, r.cp.serve.Log)
+			return "", "", fmt.Errorf("the tenant of %s was not created: %w (serve's log: %s)", c.email, err, r.cp.serve.Log)
 		}
 	}
 }
