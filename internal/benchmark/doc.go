@@ -16,6 +16,10 @@
 //     more -parallelism, added latency or an extra environment.
 //   - Envelope and Rotation: the Go benchmarks of internal/envelope and internal/rotation,
 //     compiled once (CompileGoBench) and read with golang.org/x/perf/benchfmt.
+//   - Webhook and Convergence: serve and sandbox of the built binary through internal/stack;
+//     signed Stripe events against stripe-go verification plus RecordStripeEvent in-process;
+//     plan changes through the queue against tofu plan -out + apply in a copy of the runner's
+//     workspace.
 //
 // It is a program, not a set of Go benchmarks, because its figures are wall times of other
 // processes (tofu, the provider, the sandbox) taken as the median of a few alternating runs,

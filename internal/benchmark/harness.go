@@ -30,10 +30,7 @@ type Env struct {
 // known, so a long run prints as it goes and a failure keeps what was measured before it.
 //
 // A new figure is a function with this signature in a file of its own, added to the list the
-// command runs: webhook_ingest, for instance, starts Env.Provider with `serve` on a SQLite
-// store, sends signed events from 16 goroutines, and emits its events/s against the in-process
-// floor; convergence drives the same server with 20 upgrades and emits p50/p95 against a
-// direct `tofu plan -out` + `apply` of the same change in a Workspace.
+// command runs (see WebhookIngest and Convergence).
 type Figure struct {
 	Name string
 	Run  func(ctx context.Context, env *Env, emit func(Result)) error
