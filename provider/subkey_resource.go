@@ -276,9 +276,9 @@ func heldSubKey(ctx context.Context, d *subKeyDeps, userID string) (string, erro
 // exists that the store does not know.
 func mintSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launchpad.Plan, name string, generation int64) (*launchpad.SubKey, error) {
 	limit := plan.MonthlySpendLimitUSD
-	keyName := name
-	if generation > 0 {
-		keyName = name + " r" + strconv.FormatInt(generation, 10)
+	keyName := openRouterKeyName(name, generation)
+	if err := dropLostKeys(ctx, d, keyName); err != nil {
+		return nil, err
 	}
 	issued, err := d.issuer.CreateKey(ctx, launchpad.KeySpec{
 		Name:               keyName,
@@ -332,6 +332,41 @@ func storeSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launch
 		return nil, err
 	}
 	return k, nil
+}
+
+// openRouterKeyName is the name of the key at OpenRouter: the resource's name, and the
+// rotation generation after the first key, so each generation's key is found again by name.
+func openRouterKeyName(name string, generation int64) string {
+	if generation == 0 {
+		return name
+	}
+	return name + " r" + strconv.FormatInt(generation, 10)
+}
+
+// dropLostKeys deletes keys named keyName that the store does not record. Such a key was
+// minted for a process that died before it sealed the plaintext (a killed control plane, a
+// killed tofu): nobody can use it or will ever find it again, so it goes before a new one is
+// minted under that name.
+func dropLostKeys(ctx context.Context, d *subKeyDeps, keyName string) error {
+	keys, err := d.issuer.ListKeys(ctx)
+	if err != nil {
+		return launchpad.Wrapf(err, "listing keys before minting %q", keyName)
+	}
+	for _, k := range keys {
+		if k.Name != keyName {
+			continue
+		}
+		if _, err := d.store.GetSubKey(ctx, k.Hash); !launchpad.IsNotFound(err) {
+			if err != nil {
+				return err
+			}
+			continue // a recorded key is not lost
+		}
+		if err := d.issuer.DeleteKey(ctx, k.Hash); err != nil && !launchpad.IsNotFound(err) {
+			return launchpad.Wrapf(err, "deleting the lost key %s", k.Hash)
+		}
+	}
+	return nil
 }
 
 // ensureUser creates a bare user record (trial plan, no email) when Terraform manages keys for

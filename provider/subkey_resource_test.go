@@ -172,3 +172,33 @@ func TestAccSubKey_capShapeDriftIsPutBack(t *testing.T) {
 		},
 	})
 }
+
+// TestAccSubKey_keyLostToACrashIsDeletedBeforeMinting plays a process killed between
+// OpenRouter's answer to a mint and the sealing of the key: OpenRouter holds a key named for
+// the user that the store does not record, whose plaintext nobody has. The next mint deletes
+// it, so exactly one key per user is left.
+func TestAccSubKey_keyLostToACrashIsDeletedBeforeMinting(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	limit := 10.0
+	lost, err := e.issuer.CreateKey(context.Background(), launchpad.KeySpec{Name: "launchpad-alice01", LimitUSD: &limit, LimitReset: launchpad.LimitResetMonthly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{{
+			Config: tenantConfig(e, "starter"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				func(*terraform.State) error { return e.checkOneOfEverything([]string{"alice01"}) },
+				func(s *terraform.State) error {
+					if s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID == lost.Info.Hash {
+						return fmt.Errorf("the lost key %s was adopted", lost.Info.Hash)
+					}
+					return nil
+				},
+				e.checkTenantHoldsUserKey("alice01"),
+			),
+		}},
+	})
+}

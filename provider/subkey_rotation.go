@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -37,8 +36,12 @@ func rotateSubKey(ctx context.Context, d *subKeyDeps, rt launchpad.Runtime, oldH
 	}
 	if next == nil {
 		limit := plan.MonthlySpendLimitUSD
+		keyName := openRouterKeyName(name, generation)
+		if err := dropLostKeys(ctx, d, keyName); err != nil {
+			return nil, err
+		}
 		issued, err := d.issuer.CreateKey(ctx, launchpad.KeySpec{
-			Name:       name + " r" + strconv.FormatInt(generation, 10),
+			Name:       keyName,
 			LimitUSD:   &limit,
 			LimitReset: launchpad.LimitResetMonthly,
 		})
