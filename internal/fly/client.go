@@ -11,7 +11,7 @@
 //     POST included, which could create an app or machine twice. The transport given to flaps
 //     therefore reports every non-2xx answer and every network failure as an error that is
 //     neither a 502/503 response nor a Temporary() error, so rehttp never retries, and the
-//     retry loop of this package (RetryPolicy) is the only one.
+//     retry loop (RetryPolicy, on internal/retry) is the only one.
 //   - Idempotent creation. After an ambiguous failure (timeout, dropped connection, 5xx) a
 //     create is not sent again blindly: the client first looks for what it may have created
 //     (an app by name; a volume or machine by name among those that did not exist before the
@@ -33,6 +33,7 @@ import (
 	"github.com/superfly/fly-go/tokens"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // DefaultBaseURL is the public Fly Machines API.
@@ -99,12 +100,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	}
 	cl := &Client{
 		org:     c.Org,
-		retry:   c.Retry.withDefaults(),
+		retry:   c.Retry.WithDefaults(),
 		timeout: c.Timeout,
 		log:     log,
 		redact:  newRedactor(c.Token),
 		now:     time.Now,
-		sleep:   sleepContext,
+		sleep:   retry.Sleep,
 	}
 	if cl.timeout <= 0 {
 		cl.timeout = DefaultTimeout
@@ -153,21 +154,6 @@ func (c *Client) orgOrDefault(org string) (string, error) {
 		return c.org, nil
 	}
 	return "", launchpad.Errorf(launchpad.EINVALID, "no Fly organization given: set FLY_ORG (or the provider's fly.org) to your organization slug, for example \"personal\"")
-}
-
-// sleepContext waits d, or less if ctx ends first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // required returns an EINVALID error when value is empty.

@@ -63,27 +63,6 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	}
 }
 
-func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
-	p := RetryPolicy{MaxAttempts: 10, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 400 * time.Millisecond}.withDefaults()
-	b := p.newBackOff()
-	limits := []time.Duration{100, 200, 400, 400, 400}
-	for i, base := range limits {
-		base *= time.Millisecond
-		d := p.wait(b, 0)
-		if d < base/2 || d > base*3/2 {
-			t.Errorf("wait %d = %s, want within ±50%% of %s", i+1, d, base)
-		}
-	}
-}
-
-func TestRetryPolicyDefaults(t *testing.T) {
-	got := RetryPolicy{}.withDefaults()
-	want := RetryPolicy{MaxAttempts: 12, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
-	if got != want {
-		t.Errorf("defaults = %+v, want %+v", got, want)
-	}
-}
-
 // fly-go wraps every transport in rehttp (3 retries of 502/503 and temporary errors). The
 // server must see exactly one request per attempt of our loop, or retries would multiply.
 func TestOnlyOneRetryLayer(t *testing.T) {

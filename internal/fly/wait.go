@@ -9,6 +9,7 @@ import (
 	fly "github.com/superfly/fly-go"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // maxWaitChunk is the longest single wait request: Fly (and flaps) cap one at 60 seconds.
@@ -47,7 +48,7 @@ func (c *Client) WaitMachine(ctx context.Context, app, id, state string, timeout
 		err = c.call(ctx, op, callOptions{attemptTimeout: chunk + c.timeout}, func(ctx context.Context) error {
 			notYet = false
 			err := c.flaps.Wait(ctx, app, &fly.Machine{ID: id, InstanceID: m.InstanceID}, state, chunk)
-			var se *statusError
+			var se *retry.StatusError
 			if errors.As(err, &se) && se.Status == 408 {
 				notYet = true
 				return nil

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // DefaultBaseURL is OpenRouter's API.
@@ -91,30 +92,15 @@ func New(c Config) (*Client, error) {
 		base:    strings.TrimSuffix(u.String(), "/"),
 		key:     c.ManagementKey,
 		http:    hc,
-		retry:   c.Retry.withDefaults(),
+		retry:   c.Retry.WithDefaults(),
 		timeout: c.Timeout,
 		log:     log,
 		redact:  newRedactor(c.ManagementKey),
 		now:     time.Now,
-		sleep:   sleepContext,
+		sleep:   retry.Sleep,
 	}
 	if cl.timeout <= 0 {
 		cl.timeout = DefaultTimeout
 	}
 	return cl, nil
-}
-
-// sleepContext waits d, or less if ctx ends first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
