@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -36,18 +35,6 @@ func (e *testEnv) checkBoundary(addr string, guest launchpad.Guest, volumeGB int
 		}
 		return e.verifyBoundary(rs.Primary.Attributes, guest, volumeGB)
 	}
-}
-
-// boundaryCheck is checkBoundary as a state check, which (unlike the legacy flatmap state)
-// supports for_each addresses.
-func (e *testEnv) boundaryCheck(addr string, guest launchpad.Guest, volumeGB int) statecheck.StateCheck {
-	return jsonStateCheck(func(s *tfjson.State) error {
-		at, err := jsonAttributes(s, addr)
-		if err != nil {
-			return err
-		}
-		return e.verifyBoundary(at, guest, volumeGB)
-	})
 }
 
 func (e *testEnv) verifyBoundary(at map[string]string, guest launchpad.Guest, volumeGB int) error {
@@ -112,17 +99,6 @@ func (e *testEnv) checkKeyLimit(addr string, limit float64) resource.TestCheckFu
 	return func(s *terraform.State) error {
 		return e.verifyKeyLimit(s.RootModule().Resources[addr].Primary.ID, limit)
 	}
-}
-
-// keyLimitCheck is checkKeyLimit as a state check.
-func (e *testEnv) keyLimitCheck(addr string, limit float64) statecheck.StateCheck {
-	return jsonStateCheck(func(s *tfjson.State) error {
-		at, err := jsonAttributes(s, addr)
-		if err != nil {
-			return err
-		}
-		return e.verifyKeyLimit(at["id"], limit)
-	})
 }
 
 func (e *testEnv) verifyKeyLimit(hash string, limit float64) error {
@@ -206,13 +182,6 @@ func (e *testEnv) resizeOutOfBand(app string, cpus, memoryMB int) {
 		return
 	}
 	e.t.Fatalf("no live machine in %s", app)
-}
-
-// jsonStateCheck adapts a function of the JSON state to a statecheck.StateCheck.
-type jsonStateCheck func(*tfjson.State) error
-
-func (f jsonStateCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	resp.Error = f(req.State)
 }
 
 // jsonAttributes returns a resource's attributes from the JSON state, as strings.

@@ -1,13 +1,14 @@
 package provider
 
 import (
+	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
@@ -53,31 +54,13 @@ resource "launchpad_tenant" %[1]q {
 	})
 }
 
-// checkOneOfEverything asserts the simulators hold exactly one app, volume, live machine,
-// IP pair and key per user, and nothing else.
+// checkOneOfEverything asserts, with the invariants make chaos checks too, that the
+// simulators hold exactly one app, volume, live machine, IP pair, key secret and key per user,
+// and nothing else.
 func (e *testEnv) checkOneOfEverything(users []string) error {
-	apps := e.fly.Sim.Snapshot().Apps
-	if len(apps) != len(users) {
-		return fmt.Errorf("%d apps at Fly, want %d", len(apps), len(users))
+	f, err := invariants.ReadFleet(context.Background(), e.store, e.fly.Sim.Snapshot(), e.or.Sim.Snapshot())
+	if err != nil {
+		return err
 	}
-	for _, a := range apps {
-		live := 0
-		for _, m := range a.Machines {
-			if m.State != "destroyed" {
-				live++
-			}
-		}
-		if len(a.Volumes) != 1 || live != 1 || len(a.IPs) != 2 || len(a.Secrets) != 1 {
-			return fmt.Errorf("app %s: %d volumes, %d live machines, %d IPs, %d secrets; want 1, 1, 2, 1", a.Name, len(a.Volumes), live, len(a.IPs), len(a.Secrets))
-		}
-	}
-	keys := e.or.Sim.Snapshot().Keys
-	if len(keys) != len(users) {
-		var names []string
-		for _, k := range keys {
-			names = append(names, k.Name)
-		}
-		return fmt.Errorf("%d keys at OpenRouter, want %d: %s", len(keys), len(users), strings.Join(names, ", "))
-	}
-	return nil
+	return f.OneEach(users).Err()
 }

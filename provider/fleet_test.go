@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -72,7 +73,11 @@ func TestAccFleetExample(t *testing.T) {
 	if err := e.checkOneOfEverything([]string{"alice01", "bob02", "carol03"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.checkFleetIsolated(nil); err != nil {
+	f, err := invariants.ReadFleet(ctx, e.store, e.fly.Sim.Snapshot(), e.or.Sim.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Isolated().Err(); err != nil {
 		t.Fatal(err)
 	}
 	state, err := tf.Show(ctx)
