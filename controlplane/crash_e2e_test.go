@@ -18,6 +18,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 // host is a machine that runs `terraform-provider-launchpad serve` as real processes, one
@@ -35,8 +36,8 @@ type host struct {
 
 func newHost(t *testing.T, extra map[string]string) *host {
 	t.Helper()
-	tofu := tofuPath(t)
-	h := &host{t: t, binary: launchpadBinary(t), fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
+	tofu := stacktest.Tofu(t)
+	h := &host{t: t, binary: launchpadBinary.Path(t), fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
 	dir := t.TempDir()
 	h.dataDir = filepath.Join(dir, "data")
 	dbPath := filepath.Join(dir, "launchpad.db")

@@ -14,6 +14,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 const (
@@ -58,7 +59,7 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 	realTofu, env := o.realTofu, o.env
 	tofu, provider := fakeTofu(t), ""
 	if realTofu {
-		tofu, provider = tofuPath(t), launchpadBinary(t)
+		tofu, provider = stacktest.Tofu(t), launchpadBinary.Path(t)
 	}
 	s := &stack{
 		t:    t,

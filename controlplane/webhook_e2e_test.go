@@ -1,59 +1,21 @@
 package controlplane
 
 import (
-	"bufio"
 	"net/http"
-	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
-
-// startStripeMock runs stripe-mock on a free loopback port for the test and returns its base
-// URL.
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command(stripeMockPath(t), "-http-addr", "127.0.0.1:", "-https-addr", "127.0.0.1:")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start stripe-mock: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Listening for HTTP at address: (\S+)`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatal("stripe-mock did not say where it listens within 30s")
-		return ""
-	}
-}
 
 // TestServeFetchesSubscriptionsFromTheStripeAPI sets STRIPE_API_KEY and STRIPE_API_BASE (to
 // stripe-mock) on serve: the checkout alone, whose payload carries no subscription, gets the
 // subscription from the API, maps its price to a plan and applies the tenant.
 func TestServeFetchesSubscriptionsFromTheStripeAPI(t *testing.T) {
-	base := startStripeMock(t)
+	base := stacktest.StartStripeMock(t)
 	// stripe-mock is stateless: it answers its fixture subscription for any id. Its price is
 	// what the plan must carry.
 	fixture, err := billing.NewStripeAPI("sk_test_launchpad", base, nil).GetSubscription(t.Context(), "sub_mocked")

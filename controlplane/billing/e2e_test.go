@@ -3,12 +3,7 @@ package billing_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,63 +13,14 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
-// tofuPath finds OpenTofu (TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU); see runner's tests.
-func tofuPath(t *testing.T) string {
-	t.Helper()
-	for _, env := range []string{"TF_ACC_TERRAFORM_PATH", "LAUNCHPAD_TOFU"} {
-		if p := os.Getenv(env); p != "" {
-			return p
-		}
-	}
-	msg := "OpenTofu not found: set TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU to the tofu binary (`make tools` builds bin/tofu; `make test` sets it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED: " + msg)
-	return ""
-}
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	built     string
-	buildErr  error
-)
+// launchpadBinary is the provider the end-to-end test's tofu runs, built on first use.
+var launchpadBinary stacktest.Binary
 
 // TestMain removes the provider binary built for the end-to-end test, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// providerBinary builds the repository's binary once per test process.
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		buildDir, buildErr = os.MkdirTemp("", "launchpad-billing-test-")
-		if buildErr != nil {
-			return
-		}
-		built = filepath.Join(buildDir, runner.ProviderBinaryName)
-		cmd := exec.Command("go", "build", "-o", built, ".")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build of the provider: %v\n%s", err, out.String())
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built
-}
+func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
 
 // waitFor polls cond until it holds or two minutes pass, and says how long it took.
 func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
@@ -94,8 +40,8 @@ func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
 // the queue's workers, the processor, and real tofu applies of the provider against the
 // simulators.
 func TestStripeEventsDriveTheTenant(t *testing.T) {
-	tofu := tofuPath(t)
-	binary := providerBinary(t)
+	tofu := stacktest.Tofu(t)
+	binary := launchpadBinary.Path(t)
 	fly := simtest.StartFly(t, sim.FlyOptions{})
 	or := simtest.StartOpenRouter(t, sim.OpenRouterOptions{})
 	s, storePath := newStore(t)

@@ -1,68 +1,17 @@
 package billing_test
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
-	"regexp"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
-// startStripeMock runs stripe-mock (STRIPE_MOCK_BIN, or stripe-mock on PATH) on a free
-// loopback port for the test and returns its base URL. Without it the test fails when
-// CI=true and is skipped, saying why, otherwise.
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("STRIPE_MOCK_BIN")
-	if bin == "" {
-		bin, _ = exec.LookPath("stripe-mock")
-	}
-	if bin == "" {
-		msg := "stripe-mock not found: set STRIPE_MOCK_BIN (`make tools` installs stripe-mock v0.183.0 into bin/; `make test` sets it)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPED: " + msg)
-	}
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:", "-https-addr", "127.0.0.1:")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start stripe-mock: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Listening for HTTP at address: (\S+)`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatal("stripe-mock did not say where it listens within 30s")
-		return ""
-	}
-}
-
 func TestWithAnAPIKeyTheSubscriptionIsFetchedNotTakenFromThePayload(t *testing.T) {
-	base := startStripeMock(t)
+	base := stacktest.StartStripeMock(t)
 	api := billing.NewStripeAPI("sk_test_launchpad", base, nil)
 	ctx := context.Background()
 

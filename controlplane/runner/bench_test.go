@@ -9,6 +9,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 // TestMeasureApply prints the wall times of the runner's plan+apply of one tenant, of a no-op
@@ -38,7 +39,7 @@ func TestMeasureApply(t *testing.T) {
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "dev.tfrc")
 	os.WriteFile(rc, []byte(`provider_installation {
-  dev_overrides { "registry.opentofu.org/clawdrun/launchpad" = "`+filepath.Dir(providerBinary(t))+`" }
+  dev_overrides { "registry.opentofu.org/clawdrun/launchpad" = "`+filepath.Dir(launchpadBinary.Path(t))+`" }
   direct {}
 }
 `), 0o600)
@@ -46,7 +47,7 @@ func TestMeasureApply(t *testing.T) {
 	for k, v := range w.env {
 		env = append(env, k+"="+v)
 	}
-	tofu := tofuPath(t)
+	tofu := stacktest.Tofu(t)
 	runTofu := func(args ...string) {
 		cmd := exec.Command(tofu, args...)
 		cmd.Dir, cmd.Env = dir, env

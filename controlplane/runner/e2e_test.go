@@ -16,6 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
@@ -35,8 +36,8 @@ type e2eWorld struct {
 
 func newE2EWorld(t *testing.T) *e2eWorld {
 	t.Helper()
-	tofu := tofuPath(t)
-	binary := providerBinary(t)
+	tofu := stacktest.Tofu(t)
+	binary := launchpadBinary.Path(t)
 	w := &e2eWorld{fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
 	var storePath string
 	w.store, storePath = newStore(t)
@@ -89,8 +90,8 @@ func (w *e2eWorld) run(t *testing.T, d runner.Desired) (launchpad.PlanSummary, t
 }
 
 func TestRenderedWorkspaceValidatesWithTheProvider(t *testing.T) {
-	tofu := tofuPath(t)
-	binary := providerBinary(t)
+	tofu := stacktest.Tofu(t)
+	binary := launchpadBinary.Path(t)
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "dev.tfrc")
 	rcText := `provider_installation {

@@ -1,45 +1,20 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
-
-// tofuPath finds the OpenTofu binary the tests run: TF_ACC_TERRAFORM_PATH (what `make test`
-// sets) or LAUNCHPAD_TOFU. Without one the test fails when CI=true and is skipped, saying
-// why, otherwise.
-func tofuPath(t testing.TB) string {
-	t.Helper()
-	for _, env := range []string{"TF_ACC_TERRAFORM_PATH", "LAUNCHPAD_TOFU"} {
-		if p := os.Getenv(env); p != "" {
-			if _, err := exec.LookPath(p); err != nil {
-				t.Fatalf("%s=%s is not an executable: %v", env, p, err)
-			}
-			return p
-		}
-	}
-	msg := "OpenTofu not found: set TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU to the tofu binary (`make tools` builds bin/tofu; `make test` sets it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED: " + msg)
-	return ""
-}
 
 // newStore opens a fresh SQLite store in the test's temporary directory and returns it with
 // its path.
@@ -68,47 +43,11 @@ func fakeProvider(t *testing.T) string {
 	return p
 }
 
-var (
-	buildOnce   sync.Once
-	builtBinary string
-	buildErr    error
-	buildDir    string
-)
+// launchpadBinary is the provider of the end-to-end tests, built on first use.
+var launchpadBinary stacktest.Binary
 
 // TestMain removes the provider binary built for the end-to-end tests, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// providerBinary builds the repository's binary (the provider) once per test process, for
-// the end-to-end tests.
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		buildDir, buildErr = os.MkdirTemp("", "launchpad-runner-test-")
-		if buildErr != nil {
-			return
-		}
-		builtBinary = filepath.Join(buildDir, runner.ProviderBinaryName)
-		cmd := exec.Command("go", "build", "-o", builtBinary, ".")
-		cmd.Dir = root
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build of the provider: %v\n%s", err, out.String())
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBinary
-}
+func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
 
 // testLogger sends slog output to the test log.
 func testLogger(t *testing.T) *slog.Logger {

@@ -14,12 +14,13 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 // newDataRunner returns a runner of terraform_data workspaces (render) on a fresh store.
 func newDataRunner(t *testing.T, render func(runner.Desired) ([]byte, error), mutate ...func(*runner.Config)) (*runner.Runner, launchpad.Store, string) {
 	t.Helper()
-	tofu := tofuPath(t)
+	tofu := stacktest.Tofu(t)
 	s, _ := newStore(t)
 	dataDir := t.TempDir()
 	cfg := runner.Config{
@@ -218,7 +219,7 @@ exec sleep 300
 	if err != nil {
 		t.Fatal(err)
 	}
-	tofuPath(t) // the same skip rule as every tofu test
+	stacktest.Tofu(t) // the same skip rule as every tofu test
 	r, s, _ := newDataRunner(t, dataRender, func(c *runner.Config) { c.Tofu = script; c.CancelGrace = 500 * time.Millisecond })
 	job := applyJob(t, s, runner.Desired{UserID: "user04", Plan: "starter"})
 	ctx, cancel := context.WithCancel(t.Context())
@@ -322,7 +323,7 @@ func (failingPuts) PutState(context.Context, *launchpad.StateBlob) (int64, error
 }
 
 func TestAFailedWriteBackIsRecoveredFromTheWorkDirectory(t *testing.T) {
-	tofu := tofuPath(t)
+	tofu := stacktest.Tofu(t)
 	s, _ := newStore(t)
 	dataDir := t.TempDir()
 	mk := func(st runner.Store) *runner.Runner {

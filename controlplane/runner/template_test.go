@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 func TestRenderFillsTheTemplate(t *testing.T) {
@@ -104,7 +105,7 @@ func TestRenderRefusesHostileValues(t *testing.T) {
 // TestLiteralSurvivesTofu shows that a value escaped with Literal reaches tofu as exactly
 // that string, whatever it holds: JSON syntax, HCL, interpolations, template directives.
 func TestLiteralSurvivesTofu(t *testing.T) {
-	tofu := tofuPath(t)
+	tofu := stacktest.Tofu(t)
 	hostile := []string{
 		`${file("/etc/passwd")}`,
 		`$${already escaped}`,

@@ -2,47 +2,19 @@ package benchmark
 
 import (
 	"context"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// tofuForTest is the tofu binary the acceptance tests use (make test sets
-// TF_ACC_TERRAFORM_PATH); without it the test skips, or fails under CI=true.
-func tofuForTest(t *testing.T) string {
-	t.Helper()
-	tofu := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tofu == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TF_ACC_TERRAFORM_PATH is not set: the fleet harness needs tofu (make test sets it)")
-		}
-		t.Skip("WARNING: skipping: needs TF_ACC_TERRAFORM_PATH (the tofu binary; make test sets it)")
-	}
-	return tofu
-}
-
 // TestFleetFiguresEndToEnd runs the fleet figure group on a fleet of 2 and then 3 tenants —
 // build, sandbox, create, timed plans, the rate-limited and parallelism variants — and checks
 // that every figure is measured against a floor and that the refresh made the expected calls.
 func TestFleetFiguresEndToEnd(t *testing.T) {
-	tofu := tofuForTest(t)
+	env := envForTest(t)
 	ctx := context.Background()
-	work := t.TempDir()
-	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	provider, err := BuildProvider(ctx, moduleDir, work)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
 	var got []Result
-	err = runFleet(ctx, env, FleetOptions{
+	err := runFleet(ctx, env, FleetOptions{
 		Sizes: []int{2, 3}, Shape: FleetShapeModule, SetupParallelism: 10, Parallelism: 10,
 		RateLimitedAt: 2, MoreParallelism: 30, MoreParallelismAt: 3,
 		Latency: 10 * time.Millisecond, LatencyAt: 3, BatchReadsOffToo: true,
@@ -85,29 +57,11 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 	}
 }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // TestFleetFlatShapeEndToEnd checks the flat configuration (counted resources referencing
 // each other, as examples/fleet is written) plans with no change against its floor.
 func TestFleetFlatShapeEndToEnd(t *testing.T) {
-	tofu := tofuForTest(t)
+	env := envForTest(t)
 	ctx := context.Background()
-	work := t.TempDir()
-	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	provider, err := BuildProvider(ctx, moduleDir, work)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
 	var got []Result
 	if err := runFleet(ctx, env, FleetOptions{Sizes: []int{2}, Shape: FleetShapeFlat, SetupParallelism: 10, Parallelism: 10},
 		func(r Result) { got = append(got, r) }); err != nil {

@@ -2,8 +2,6 @@ package benchmark
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -13,31 +11,6 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
-
-// envForTest builds the provider binary and returns an Env for one figure run, or skips (fails
-// under CI=true) without tofu: serve refuses to start without it, and convergence applies
-// with it.
-func envForTest(t *testing.T) *Env {
-	t.Helper()
-	tofu := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tofu == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TF_ACC_TERRAFORM_PATH is not set: webhook_ingest and convergence run serve and tofu (make test sets it to bin/tofu)")
-		}
-		t.Skip("WARNING: skipping: webhook_ingest and convergence need TF_ACC_TERRAFORM_PATH, the tofu binary (make test sets it to bin/tofu)")
-	}
-	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	provider, err := BuildProvider(context.Background(), moduleDir, work)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
-}
 
 // TestWebhookIngestEndToEnd runs webhook_ingest at a tiny size against serve of the built
 // binary and checks every figure: a rate against a floor, latencies, serve's peak memory, and

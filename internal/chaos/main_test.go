@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,60 +12,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	built     string
-	buildErr  error
-)
+// launchpadBinary is the binary the chaos run starts, built on first use.
+var launchpadBinary stacktest.Binary
 
 // TestMain removes the binary built for the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// binary builds terraform-provider-launchpad once per test process, as `make build` does.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "launchpad-chaos-test-"); buildErr != nil {
-			return
-		}
-		built = filepath.Join(buildDir, "terraform-provider-launchpad")
-		cmd := exec.Command("go", "build", "-o", built, ".")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built
-}
-
-// tofu finds OpenTofu as `make test` provides it; without it the test fails under CI and is
-// skipped, loudly, elsewhere.
-func tofu(t *testing.T) string {
-	t.Helper()
-	for _, env := range []string{"TF_ACC_TERRAFORM_PATH", "LAUNCHPAD_TOFU"} {
-		if p := os.Getenv(env); p != "" {
-			return p
-		}
-	}
-	msg := "OpenTofu not found: set TF_ACC_TERRAFORM_PATH or LAUNCHPAD_TOFU to the tofu binary (`make tools` builds bin/tofu; `make test` sets it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED: " + msg)
-	return ""
-}
+func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
 
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -93,7 +46,7 @@ var tally = regexp.MustCompile(`(?m)^   (ok  |FAIL) (\w+): (.+): (\d+) passed, (
 // for 8 seconds), every invariant checked, the run passing, its processes gone and its
 // working directory removed. `make chaos` is the long form.
 func TestShortChaosRunPasses(t *testing.T) {
-	tf, bin := tofu(t), binary(t)
+	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
 	var out, errOut syncBuffer
 	start := time.Now()
 	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"),
