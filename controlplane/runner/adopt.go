@@ -47,6 +47,12 @@ func findOrphans(ctx context.Context, st Store, d Desired, state []byte) ([]orph
 			if d.Product != "" && t.Product != d.Product {
 				continue
 			}
+			if t.MachineID == "" {
+				// Only a claim: the run was killed before the tenant's machine existed. The
+				// provider's create resumes a claim under its app name; an import would find
+				// nothing to read when the app was not made yet.
+				continue
+			}
 			found = append(found, orphan{address: "launchpad_tenant.this", id: t.AppName})
 			if adopt.Plan == "" {
 				adopt.Plan = t.Plan
