@@ -159,8 +159,8 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
-	c.Config = c.Config.withDefaults()
-	problems = append(problems, c.Config.problems()...)
+	c.Config = c.withDefaults()
+	problems = append(problems, c.problems()...)
 	problems = append(problems, secretProblems(c.secret, c.secretPrevious)...)
 	if _, err := store.Parse(c.storeURL); err != nil {
 		problems = append(problems, launchpad.ErrorMessage(err))

@@ -177,7 +177,9 @@ func TestTenantActionsOverHTTP(t *testing.T) {
 		t.Errorf("rotate-key of a user without a subscription: %d %s", r.status, r.body)
 	}
 	e.subscribed("nokey01")
-	e.store.UpdateUser(context.Background(), "nokey01", func(u *launchpad.User) error { u.OpenRouterKeyHash = ""; return nil })
+	if _, err := e.store.UpdateUser(context.Background(), "nokey01", func(u *launchpad.User) error { u.OpenRouterKeyHash = ""; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if r := c.adminAs(http.MethodPost, "/api/admin/tenants/nokey01/rotate-key", "", nil); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "no sub-key") {
 		t.Errorf("rotate-key of a user without a key: %d %s", r.status, r.body)
 	}

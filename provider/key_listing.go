@@ -94,7 +94,7 @@ func (l *listedKeys) listing(ctx context.Context) (map[string]*launchpad.KeyInfo
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyListingTimeout)
 		defer cancel()
 		started := l.now()
-		list, err := l.KeyIssuer.ListKeys(lctx)
+		list, err := l.ListKeys(lctx)
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func (f *readOnlyFly) ListSecrets(context.Context, string) ([]*launchpad.Secret,
 }
 
 func (f *readOnlyFly) GetMachine(_ context.Context, _, id string) (*launchpad.Machine, error) {
-	f.record("GetMachine") // Fly answers 404 for a machine of a missing app too
+	_ = f.record("GetMachine") // Fly answers 404 for a machine of a missing app too
 	if f.machine == nil || f.machine.ID != id || !f.appExists {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "machine %s not found", id)
 	}
@@ -53,7 +53,7 @@ func (f *readOnlyFly) GetMachine(_ context.Context, _, id string) (*launchpad.Ma
 }
 
 func (f *readOnlyFly) GetVolume(_ context.Context, _, id string) (*launchpad.Volume, error) {
-	f.record("GetVolume")
+	_ = f.record("GetVolume")
 	if f.volume == nil || f.volume.ID != id || !f.appExists {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "volume %s not found", id)
 	}

@@ -77,7 +77,7 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	poolDone := make(chan struct{})
-	go func() { defer close(poolDone); pool.Run(ctx) }()
+	go func() { defer close(poolDone); _ = pool.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-poolDone })
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}, OnRecorded: wake, Logger: log})
 

@@ -300,16 +300,16 @@ func runScenario(t *testing.T, replicas int) scenarioResult {
 	passAll()
 	for step := 1; step <= 20; step++ {
 		w.clock.Advance(30 * time.Minute)
-		switch {
-		case step == 2:
+		switch step {
+		case 2:
 			w.stopMachine(tenants[2]) // user03 after 1 h
-		case step == 3:
+		case 3:
 			w.stopMachine(tenants[1]) // user02 after 1.5 h
-		case step == 4:
+		case 4:
 			w.startMachine(tenants[2]) // user03 again after 1 h stopped
-		case step == 7:
+		case 7:
 			w.stopMachine(tenants[2]) // user03 after 1.5 h more
-		case step == 8:
+		case 8:
 			w.stopMachine(tenants[0]) // user01 after 4 h
 		}
 		passAll()

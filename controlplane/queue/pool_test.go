@@ -199,8 +199,8 @@ func TestPoolPanicIsAFailedAttempt(t *testing.T) {
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Handlers: map[string]queue.Handler{testKind: func(_ context.Context, j *launchpad.Job) (launchpad.PlanSummary, error) {
 			if j.Attempts == 1 {
-				var m map[string]int
-				m["boom"]++ // a nil-map panic, as a bug would cause
+				var attempts []int
+				_ = attempts[j.Attempts] // an index out of range, as a bug would cause
 			}
 			return launchpad.PlanSummary{}, nil
 		}},
@@ -283,7 +283,7 @@ func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); p.Run(ctx) }()
+	go func() { defer close(done); _ = p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	// The workers find the queue empty and go to sleep for an hour; give them time to.
 	time.Sleep(100 * time.Millisecond)

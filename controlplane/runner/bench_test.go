@@ -38,11 +38,13 @@ func TestMeasureApply(t *testing.T) {
 	// The floor: the same resize with tofu alone, in a workspace prepared like the runner's.
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "dev.tfrc")
-	os.WriteFile(rc, []byte(`provider_installation {
+	if err := os.WriteFile(rc, []byte(`provider_installation {
   dev_overrides { "registry.opentofu.org/clawdrun/launchpad" = "`+filepath.Dir(launchpadBinary.Path(t))+`" }
   direct {}
 }
-`), 0o600)
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
 	for k, v := range w.env {
 		env = append(env, k+"="+v)
@@ -60,7 +62,9 @@ func TestMeasureApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, "main.tf.json"), out, 0o600)
+		if err := os.WriteFile(filepath.Join(dir, "main.tf.json"), out, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	render("starter")
 	runTofu("apply", "-auto-approve", "-input=false", "-no-color")

@@ -30,7 +30,6 @@ type e2eWorld struct {
 	store   launchpad.Store
 	runner  *runner.Runner
 	env     map[string]string
-	dir     string // a scratch workspace for tofu validate
 	dataDir string // the runner's LAUNCHPAD_DATA_DIR
 }
 
@@ -270,7 +269,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	}
 	ctxA, killA := context.WithCancel(context.Background())
 	doneA := make(chan struct{})
-	go func() { defer close(doneA); poolA.Run(ctxA) }()
+	go func() { defer close(doneA); _ = poolA.Run(ctxA) }()
 
 	waitForLog(t, w.store, job.ID, "launchpad_tenant.this: Creating...")
 	dying.cut.Store(true)
@@ -302,7 +301,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	}
 	ctxB, stopB := context.WithCancel(context.Background())
 	doneB := make(chan struct{})
-	go func() { defer close(doneB); poolB.Run(ctxB) }()
+	go func() { defer close(doneB); _ = poolB.Run(ctxB) }()
 	defer func() { stopB(); <-doneB }()
 	var fin *launchpad.Job
 	select {

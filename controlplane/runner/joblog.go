@@ -63,7 +63,7 @@ func (l *jobLog) Write(p []byte) (int, error) {
 // Printf writes one line of the runner's own (never secret) narration.
 func (l *jobLog) Printf(format string, args ...any) {
 	line := time.Now().UTC().Format("15:04:05") + " launchpad: " + fmt.Sprintf(format, args...) + "\n"
-	l.Write([]byte(line))
+	_, _ = l.Write([]byte(line)) // never fails: it buffers
 }
 
 func (l *jobLog) flushLoop() {

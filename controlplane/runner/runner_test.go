@@ -231,7 +231,9 @@ exec sleep 300
 		t.Fatal(err)
 	}
 	var pid int
-	fmt.Sscan(string(b), &pid)
+	if _, err := fmt.Sscan(string(b), &pid); err != nil {
+		t.Fatalf("pid file %s holds %q: %v", pidFile, b, err)
+	}
 	cancel()
 	select {
 	case err = <-done:

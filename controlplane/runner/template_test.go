@@ -130,7 +130,9 @@ func TestLiteralSurvivesTofu(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := filepath.Join(dir, "empty.tfrc")
-	os.WriteFile(rc, nil, 0o600)
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run := func(args ...string) []byte {
 		cmd := exec.Command(tofu, args...)
 		cmd.Dir = dir

@@ -129,7 +129,7 @@ func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID 
 	}
 	if err != nil {
 		stopWatch()
-		<-watched
+		<-watched //nolint:errcheck // the watch was cancelled just above: its error says only that
 		return directChange{}, fmt.Errorf("the direct change to plan %s in %s: %w", p.Name, w.dir, err)
 	}
 	if cpu1, ok := childrenCPU(); ok && cpuOK {

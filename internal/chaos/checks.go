@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,9 +228,9 @@ func (cp *controlPlaneRun) checkAudit(ctx context.Context) invariants.Result {
 	case m == nil:
 		r.Fail("audit --verify said %q", bytes.TrimSpace(out))
 	default:
-		var events, streams int
-		fmt.Sscan(string(m[1]), &events)
-		fmt.Sscan(string(m[2]), &streams)
+		// Both are \d+ in the pattern: they parse.
+		events, _ := strconv.Atoi(string(m[1]))
+		streams, _ := strconv.Atoi(string(m[2]))
 		r.Passed = streams
 		cp.c.say("audit --verify: %d events in %d streams verified", events, streams)
 	}

@@ -168,8 +168,9 @@ func (cp *controlPlaneRun) apiClient(ctx context.Context, i int, r *rand.Rand, m
 		signIns.Add(1)
 		until := time.Now().Add(10*time.Second + time.Duration(r.Int64N(int64(10*time.Second))))
 		for time.Now().Before(until) && ctx.Err() == nil {
-			cp.timed(ctx, cl, "GET /api/me", http.MethodGet, "/api/me", token, nil)
-			cp.timed(ctx, cl, "GET /api/audit", http.MethodGet, "/api/audit", token, nil)
+			// timed records each answer, failures included, for the report.
+			_, _ = cp.timed(ctx, cl, "GET /api/me", http.MethodGet, "/api/me", token, nil)
+			_, _ = cp.timed(ctx, cl, "GET /api/audit", http.MethodGet, "/api/audit", token, nil)
 			sleepUntil(ctx, time.Now().Add(50*time.Millisecond+time.Duration(r.Int64N(int64(100*time.Millisecond)))))
 		}
 	}

@@ -27,7 +27,6 @@ type customer struct {
 	price string // of the newest subscription event written
 
 	// Filled in as the run goes.
-	userID string // the control plane's user, found by email after the checkout
 	next   time.Time
 	period time.Time
 	n      int

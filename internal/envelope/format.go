@@ -11,8 +11,6 @@ const (
 	version   = "v1"
 	nonceSize = 12
 	tagSize   = 16
-	// headerLen is len("v1.") + 12 hex characters + len(".").
-	headerLen = len(version) + 1 + 2*keyIDBytes + 1
 )
 
 // payloadEncoding is unpadded base64url. Strict rejects non-zero trailing bits, so each byte

@@ -306,7 +306,7 @@ func TestFormattingAKeyringShowsIDsOnly(t *testing.T) {
 		}
 		for _, secret := range []string{secretA, secretB} {
 			key := envelope.SealingKeyOf(secret)
-			if strings.Contains(out, secret) || strings.Contains(out, fmt.Sprintf("%x", key)) || strings.Contains(out, fmt.Sprint(key)) {
+			if strings.Contains(out, secret) || strings.Contains(out, fmt.Sprintf("%x", key)) || strings.Contains(out, fmt.Sprintf("%v", key)) {
 				t.Errorf("%s of a keyring leaks key material: %q", verb, out)
 			}
 		}
@@ -314,7 +314,7 @@ func TestFormattingAKeyringShowsIDsOnly(t *testing.T) {
 	for _, d := range k.Derive("session-signing") {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(verb, d)
-			if strings.Contains(out, fmt.Sprintf("%x", d.Key)) || strings.Contains(out, fmt.Sprint(d.Key)) || !strings.Contains(out, d.ID) {
+			if strings.Contains(out, fmt.Sprintf("%x", d.Key)) || strings.Contains(out, fmt.Sprintf("%v", d.Key)) || !strings.Contains(out, d.ID) {
 				t.Errorf("%s of a DerivedKey = %q: it must show the id and hide the key", verb, out)
 			}
 		}

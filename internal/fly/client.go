@@ -94,7 +94,7 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var inner http.RoundTripper = http.DefaultTransport
+	inner := http.DefaultTransport
 	if c.HTTPClient != nil && c.HTTPClient.Transport != nil {
 		inner = c.HTTPClient.Transport
 	}

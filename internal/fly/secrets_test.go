@@ -73,11 +73,11 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		}},
 		{"text 502", func(w http.ResponseWriter, echo string) {
 			w.WriteHeader(502)
-			io.WriteString(w, echo)
+			_, _ = io.WriteString(w, echo)
 		}},
 		{"2xx with garbage", func(w http.ResponseWriter, echo string) {
 			w.WriteHeader(200)
-			io.WriteString(w, "{"+echo)
+			_, _ = io.WriteString(w, "{"+echo)
 		}},
 		{"dropped", func(w http.ResponseWriter, _ string) {
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {

@@ -137,7 +137,7 @@ func (f *fakeOpenRouter) route(mux *http.ServeMux, pattern string, h func(r *htt
 			}
 			if flt.body != "" {
 				w.WriteHeader(flt.status)
-				io.WriteString(w, flt.body)
+				_, _ = io.WriteString(w, flt.body)
 				return
 			}
 			writeJSON(w, flt.status, map[string]any{"error": map[string]any{"code": flt.status, "message": http.StatusText(flt.status)}})

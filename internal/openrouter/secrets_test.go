@@ -63,7 +63,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		},
 		"500 plain text": func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(500)
-			io.WriteString(w, echo(r))
+			_, _ = io.WriteString(w, echo(r))
 		},
 		"2xx truncated after the key": func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(201)
@@ -76,7 +76,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 				return
 			}
 			w.WriteHeader(500)
-			io.WriteString(w, echo(r))
+			_, _ = io.WriteString(w, echo(r))
 		},
 		"dropped": func(w http.ResponseWriter, r *http.Request) {
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {

@@ -235,7 +235,7 @@ func (f *Fly) authenticate(next http.Handler) http.Handler {
 func (f *Fly) authorized(r *http.Request) bool {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	scheme, rest, ok := strings.Cut(h, " ")
-	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "FlyV1")) {
+	if !ok || (!strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "FlyV1")) {
 		return false
 	}
 	for _, tok := range strings.Split(rest, ",") {

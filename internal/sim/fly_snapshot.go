@@ -156,7 +156,7 @@ func (m *flyMachine) snapshot(lease *flyLease) MachineSnapshot {
 		s.Metadata = map[string]string{}
 	}
 	for _, mnt := range c.mounts {
-		s.Mounts = append(s.Mounts, MountSnapshot{Volume: mnt.Volume, Path: mnt.Path})
+		s.Mounts = append(s.Mounts, MountSnapshot(mnt))
 	}
 	for _, e := range m.Events {
 		s.Events = append(s.Events, EventSnapshot{Type: e.Type, Status: e.Status, Source: e.Source, Time: time.UnixMilli(e.Timestamp).UTC()})

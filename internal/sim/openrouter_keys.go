@@ -325,7 +325,7 @@ func (k *keyFields) parse(f map[string]json.RawMessage, create bool, now time.Ti
 		return err
 	} else if ok && expires != "" {
 		t, err := time.Parse(time.RFC3339Nano, expires)
-		if err != nil || !(strings.HasSuffix(expires, "Z") || strings.HasSuffix(expires, "+00:00")) {
+		if err != nil || (!strings.HasSuffix(expires, "Z") && !strings.HasSuffix(expires, "+00:00")) {
 			return fmt.Errorf("expires_at must be an ISO 8601 time in UTC, like \"2027-12-31T23:59:59Z\" (other time zones are rejected), not %q", expires)
 		}
 		if !t.After(now) {

@@ -92,7 +92,7 @@ func migrateOne(ctx context.Context, db *sql.DB, path string, scripts []string) 
 	if err != nil {
 		return false, openError(ctx, path, err)
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op; before, the error that ended the transaction is returned
 
 	var appID, version, objects int
 	if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {

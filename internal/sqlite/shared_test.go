@@ -222,7 +222,10 @@ func TestMain(m *testing.M) {
 func helperProcess(path string) int {
 	ctx := context.Background()
 	var events int
-	fmt.Sscan(os.Getenv(helperEventsEnv), &events)
+	if _, err := fmt.Sscan(os.Getenv(helperEventsEnv), &events); err != nil {
+		fmt.Printf("error %s=%q: %v\n", helperEventsEnv, os.Getenv(helperEventsEnv), err)
+		return 1
+	}
 	name := os.Getenv(helperNameEnv)
 	// SQLite's lock is not fair: a process that writes in a tight loop can keep the other
 	// waiting for a long time on a loaded machine. This test is about exactly-once, not about

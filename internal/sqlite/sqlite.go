@@ -152,7 +152,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return formatError(ctx, err)
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op; before, the error that ended the transaction is returned
 	if err := fn(tx); err != nil {
 		return formatError(ctx, err)
 	}
@@ -165,7 +165,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return formatError(ctx, err)
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op; before, the error that ended the transaction is returned
 	return formatError(ctx, fn(tx))
 }
 
