@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Keyring seals under the current platform secret and opens values sealed under the current
@@ -13,7 +14,17 @@ type Keyring struct {
 	current  *secretKey
 	previous *secretKey // nil when no previous secret is configured
 	nonces   io.Reader  // crypto/rand.Reader; only tests replace it
+
+	// scratch holds Seal's binary nonce ‖ ciphertext ‖ tag between calls (*[]byte). The
+	// sealed value is its base64 text, so the binary form is garbage once encoded; at a few
+	// KiB, allocating and collecting it anew for every record costs more than the AES-GCM.
+	// It holds ciphertext only, never plaintext.
+	scratch sync.Pool
 }
+
+// maxScratch is the largest buffer Seal keeps for the next call; a rare large value is not
+// worth holding on to.
+const maxScratch = 64 << 10
 
 // NewKeyring derives the current key from secret and, if previous is non-empty, the previous
 // key (PLATFORM_SECRET_PREVIOUS) so values sealed under it still open. Secrets shorter than 32
@@ -59,12 +70,22 @@ func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {
 	if userID == "" {
 		return "", fail(ErrMissingUserID, "cannot seal without the owner's user id: it is the additional data that keeps the value from opening for another user")
 	}
-	raw := make([]byte, nonceSize, nonceSize+len(plaintext)+tagSize)
+	buf, _ := k.scratch.Get().(*[]byte)
+	if buf == nil || cap(*buf) < nonceSize+len(plaintext)+tagSize {
+		b := make([]byte, 0, nonceSize+len(plaintext)+tagSize)
+		buf = &b
+	}
+	raw := (*buf)[:nonceSize]
 	if _, err := io.ReadFull(k.nonces, raw); err != nil {
 		return "", fmt.Errorf("envelope: reading a random nonce: %w", err)
 	}
 	raw = key.aead.Seal(raw, raw[:nonceSize], plaintext, additionalData(key.header, userID))
-	return encode(key.header, raw), nil
+	sealed := encode(key.header, raw)
+	if cap(raw) <= maxScratch {
+		*buf = raw
+		k.scratch.Put(buf)
+	}
+	return sealed, nil
 }
 
 // Open decrypts a value sealed for userID under the current or the previous key.
