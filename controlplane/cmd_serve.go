@@ -56,7 +56,7 @@ func (v *serveSettings) table() []setting {
 		{"LAUNCHPAD_STORE", "store", "", "store URL: sqlite:///abs/path.db, sqlite://./rel.db or firestore://PROJECT_ID (default " + store.DefaultPath + ")", false, &v.store},
 		{"PLATFORM_SECRET", "platform-secret", "", "platform secret, at least 32 bytes (prefer the environment variable)", true, &v.secret},
 		{"PLATFORM_SECRET_PREVIOUS", "platform-secret-previous", "", "the previous platform secret, during a rotation", true, &v.secretPrevious},
-		{"LAUNCHPAD_SMTP_URL", "smtp-url", "", "mail server: smtp://host:port or smtps://user:pass@host:port; empty writes mail to the log (sandbox only)", true, &v.smtpURL},
+		{"LAUNCHPAD_SMTP_URL", "smtp-url", "", "mail server: smtp://host:port or smtps://user:pass@host:port; log: writes mail to the log instead (sandbox only)", true, &v.smtpURL},
 		{"LAUNCHPAD_MAIL_FROM", "mail-from", "", "sender address, e.g. \"Launchpad <launchpad@example.com>\" (required with LAUNCHPAD_SMTP_URL)", false, &v.mailFrom},
 		{"LAUNCHPAD_ADMIN_TOKEN", "admin-token", "", "bearer token of /api/admin/*, at least 32 characters; empty disables the admin API", true, &v.adminToken},
 		{"LAUNCHPAD_PUBLIC_URL", "public-url", "", "URL clients use to reach this server (default http://ADDR)", false, &v.publicURL},
@@ -165,14 +165,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if _, err := store.Parse(c.storeURL); err != nil {
 		problems = append(problems, launchpad.ErrorMessage(err))
 	}
-	if c.smtpURL != "" {
-		if _, err := smtp.ParseURL(c.smtpURL); err != nil {
-			problems = append(problems, "LAUNCHPAD_SMTP_URL: "+launchpad.ErrorMessage(err))
-		}
-		if c.mailFrom == "" {
-			problems = append(problems, "LAUNCHPAD_MAIL_FROM is not set: with LAUNCHPAD_SMTP_URL, set the sender, e.g. \"Launchpad <launchpad@example.com>\"")
-		}
-	}
+	problems = append(problems, mailProblems(c.smtpURL, c.mailFrom)...)
 	if c.mailFrom == "" {
 		c.mailFrom = "Launchpad <launchpad@localhost>"
 	}
@@ -210,6 +203,26 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		return nil, fmt.Errorf("cannot start; fix these settings (flags or environment variables):\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	return c, nil
+}
+
+// mailProblems checks LAUNCHPAD_SMTP_URL and LAUNCHPAD_MAIL_FROM. Mail carries sign-in codes,
+// so it has no default: serve writes it to its log only when LAUNCHPAD_SMTP_URL says log:.
+func mailProblems(smtpURL, mailFrom string) []string {
+	switch smtpURL {
+	case "":
+		return []string{"LAUNCHPAD_SMTP_URL is not set: set the mail server, smtp://host:port or smtps://user:pass@host:port, " +
+			"or " + smtp.LogURL + " to write mail to the log instead (sign-in codes included: for the sandbox and demos only)"}
+	case smtp.LogURL:
+		return nil // the LogMailer: nothing to reach, and no sender needed
+	}
+	var problems []string
+	if _, err := smtp.ParseURL(smtpURL); err != nil {
+		problems = append(problems, "LAUNCHPAD_SMTP_URL: "+launchpad.ErrorMessage(err))
+	}
+	if mailFrom == "" {
+		problems = append(problems, "LAUNCHPAD_MAIL_FROM is not set: with LAUNCHPAD_SMTP_URL, set the sender, e.g. \"Launchpad <launchpad@example.com>\"")
+	}
+	return problems
 }
 
 // secretProblems checks PLATFORM_SECRET and PLATFORM_SECRET_PREVIOUS without echoing them.
@@ -312,8 +325,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 	defer st.Close()
 
 	var mailer launchpad.Mailer
-	if cfg.smtpURL == "" {
-		log.Warn("LAUNCHPAD_SMTP_URL is not set: mail is written to this log instead of being sent, sign-in codes included; use this only for the sandbox and demos")
+	if cfg.smtpURL == smtp.LogURL {
+		log.Warn("LAUNCHPAD_SMTP_URL=" + smtp.LogURL + ": mail is written to this log instead of being sent, sign-in codes included; use this only for the sandbox and demos")
 		mailer = smtp.NewLogMailer(log.With("component", "log-mailer"))
 	} else if mailer, err = smtp.New(smtp.Config{URL: cfg.smtpURL, From: cfg.mailFrom}); err != nil {
 		return fail("mail settings refused", err)

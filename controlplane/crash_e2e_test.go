@@ -17,6 +17,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
@@ -48,6 +49,7 @@ func newHost(t *testing.T, extra map[string]string) *host {
 		"LAUNCHPAD_STORE":           "sqlite://" + dbPath,
 		"LAUNCHPAD_ADMIN_TOKEN":     stackAdminToken,
 		"STRIPE_WEBHOOK_SECRET":     stackWebhookSecret,
+		"LAUNCHPAD_SMTP_URL":        smtp.LogURL,
 		"LAUNCHPAD_TOFU":            tofu,
 		"LAUNCHPAD_DATA_DIR":        h.dataDir,
 		"LAUNCHPAD_WORKERS":         "1",

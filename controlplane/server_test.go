@@ -239,7 +239,7 @@ func TestServeRefusesToStartAndNamesEveryProblem(t *testing.T) {
 	}{
 		"nothing set": {
 			env:  map[string]string{},
-			want: []string{"PLATFORM_SECRET is not set", "OpenTofu not found"},
+			want: []string{"PLATFORM_SECRET is not set", "OpenTofu not found", "LAUNCHPAD_SMTP_URL is not set", "log: to write mail to the log"},
 		},
 		"everything wrong": {
 			env: map[string]string{
@@ -335,6 +335,7 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		"LAUNCHPAD_STORE":    "sqlite://" + filepath.Join(dir, "lp.db"),
 		"LAUNCHPAD_TOFU":     fakeTofu(t),
 		"LAUNCHPAD_DATA_DIR": filepath.Join(dir, "data"),
+		"LAUNCHPAD_SMTP_URL": smtp.LogURL,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -374,7 +375,7 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
 	logs := stderr.String()
-	for _, want := range []string{"LAUNCHPAD_SMTP_URL is not set", "STRIPE_WEBHOOK_SECRET is not set", "applies will fail", "job workers started", "job workers stopped", "mail not sent (log mailer)", `"stopped"`} {
+	for _, want := range []string{"LAUNCHPAD_SMTP_URL=log:", "sign-in codes included", "STRIPE_WEBHOOK_SECRET is not set", "applies will fail", "job workers started", "job workers stopped", "mail not sent (log mailer)", `"stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
@@ -469,7 +470,7 @@ func TestConfigStringRedactsTheAdminToken(t *testing.T) {
 // environment see the values the flags resolved.
 func TestServeFlagsReachTheWorkersAndTheProvider(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := loadServeConfig([]string{"-store", "sqlite://./rel.db", "-workers", "3", "-volume-retention", "5s", "-tofu", fakeTofu(t), "-data-dir", dir},
+	cfg, err := loadServeConfig([]string{"-store", "sqlite://./rel.db", "-workers", "3", "-volume-retention", "5s", "-tofu", fakeTofu(t), "-data-dir", dir, "-smtp-url", smtp.LogURL},
 		func(k string) string {
 			return map[string]string{"PLATFORM_SECRET": testSecret, "LAUNCHPAD_STORE": "sqlite:///elsewhere.db", "LAUNCHPAD_WORKERS": "9", "FLY_ORG": "acme"}[k]
 		}, io.Discard)

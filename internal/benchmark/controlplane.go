@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
 )
 
@@ -45,6 +46,7 @@ func startControlPlane(ctx context.Context, env *Env, dir string, base, extra ma
 	for k, v := range map[string]string{
 		"LAUNCHPAD_ADDR":        "127.0.0.1:0",
 		"LAUNCHPAD_LOG_FORMAT":  "json",
+		"LAUNCHPAD_SMTP_URL":    smtp.LogURL,
 		"LAUNCHPAD_ADMIN_TOKEN": admin,
 		"STRIPE_WEBHOOK_SECRET": cp.webhookSecret,
 		"LAUNCHPAD_TOFU":        env.Tofu,

@@ -12,6 +12,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
@@ -88,6 +89,7 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 
 	for k, v := range map[string]string{
 		"LAUNCHPAD_LOG_FORMAT":       "json",
+		"LAUNCHPAD_SMTP_URL":         smtp.LogURL, // the load run reads sign-in codes from serve's log
 		"LAUNCHPAD_ADMIN_TOKEN":      c.secrets.admin,
 		"STRIPE_WEBHOOK_SECRET":      c.secrets.webhook,
 		"LAUNCHPAD_VOLUME_RETENTION": "5s",

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/stack"
 )
 
@@ -195,6 +196,7 @@ func (d *demo) startServe(ctx context.Context) (err error) {
 	for k, v := range map[string]string{
 		"LAUNCHPAD_ADDR":             "127.0.0.1:0",
 		"LAUNCHPAD_LOG_FORMAT":       "json",
+		"LAUNCHPAD_SMTP_URL":         smtp.LogURL, // the demo reads the sign-in code from serve's log
 		"LAUNCHPAD_ADMIN_TOKEN":      d.secrets.admin,
 		"STRIPE_WEBHOOK_SECRET":      d.secrets.webhook,
 		"LAUNCHPAD_VOLUME_RETENTION": d.o.retention.String(),

@@ -7,6 +7,10 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
+// LogURL is the LAUNCHPAD_SMTP_URL that selects the LogMailer. serve refuses to start without
+// a LAUNCHPAD_SMTP_URL, so sign-in codes reach a log only when someone asked for that.
+const LogURL = "log:"
+
 // LogMailer is a launchpad.Mailer for the sandbox and the demo: it sends nothing and writes
 // each message, text included, to its logger at INFO. Sign-in codes therefore appear in that
 // log by design; never use it where the log is read by anyone but the person signing in.
