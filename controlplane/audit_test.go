@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 func TestUserReadsOnlyTheirOwnAudit(t *testing.T) {
@@ -201,7 +202,7 @@ func TestAuditCLIFollow(t *testing.T) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			out := &syncBuffer{}
+			out := &stacktest.Output{}
 			done := make(chan int)
 			go func() { done <- runAudit(ctx, args, getenv, out, &bytes.Buffer{}) }()
 			for i := range 3 {

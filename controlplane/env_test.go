@@ -20,6 +20,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 // testSecret is the platform secret of test servers; tests check it never reaches the logs.
@@ -48,24 +49,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testEnv is a real server on 127.0.0.1:0 with a SQLite store in a temp dir, a real SMTP
 // peer, a fake clock and captured logs.
 type testEnv struct {
@@ -75,7 +58,7 @@ type testEnv struct {
 	store  *sqlite.DB
 	smtp   *smtptest.Server
 	srv    *Server
-	logs   *syncBuffer
+	logs   *stacktest.Output
 	cfg    Config
 
 	mu       sync.Mutex
@@ -117,7 +100,7 @@ func newTestEnvDeps(t *testing.T, deps func(*Deps), configure ...func(*Config)) 
 	for _, f := range configure {
 		f(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &stacktest.Output{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d := Deps{Store: db, Keyring: keyring, Mailer: mailer, Logger: logger, Now: clock.Now}
 	if deps != nil {

@@ -29,7 +29,7 @@ type stack struct {
 	t     *testing.T
 	srv   *Server
 	store launchpad.Store // the server's own store
-	logs  *syncBuffer
+	logs  *stacktest.Output
 	fly   *simtest.FlyServer
 	or    *simtest.OpenRouterServer
 	smtp  *smtptest.Server
@@ -66,7 +66,7 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 		fly:  simtest.StartFly(t, sim.FlyOptions{Clock: o.clock}),
 		or:   simtest.StartOpenRouter(t, sim.OpenRouterOptions{}),
 		smtp: smtptest.Start(t, smtptest.Options{}),
-		logs: &syncBuffer{},
+		logs: &stacktest.Output{},
 		hc:   &http.Client{Timeout: time.Minute},
 	}
 	dir := t.TempDir()

@@ -18,6 +18,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 func TestErrorsAreJSONEverywhere(t *testing.T) {
@@ -339,7 +340,7 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &syncBuffer{}
+	stderr := &stacktest.Output{}
 	done := make(chan int, 1)
 	go func() { done <- runServe(ctx, nil, func(k string) string { return env[k] }, io.Discard, stderr) }()
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
 )
 
 // Hours accumulate from the machine's events: running stretches count, stopped ones do not,
@@ -333,7 +334,7 @@ func runScenario(t *testing.T, replicas int) scenarioResult {
 func TestSpendExhaustedOncePerCycle(t *testing.T) {
 	w := newWorld(t, jan1.Add(24*time.Hour))
 	tn := w.provision(1, &cycle{jan1, feb1})
-	var logs syncBuffer
+	var logs stacktest.Output
 	m := w.meter(&logs)
 	w.pass(m)
 	defer func() {
@@ -442,24 +443,6 @@ func TestFailedPassLosesNothing(t *testing.T) {
 	if !approx(w.hours(a), 2) || !approx(w.hours(b), 2) {
 		t.Fatalf("after recovery: %v and %v hours, want 2 each", w.hours(a), w.hours(b))
 	}
-}
-
-// syncBuffer is a strings.Builder safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A canceled subscription's capped machine stays stopped when the cycle ends: nobody pays

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,23 +20,6 @@ var launchpadBinary stacktest.Binary
 // TestMain removes the binary built for the tests.
 func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var tally = regexp.MustCompile(`(?m)^   (ok  |FAIL) (\w+): (.+): (\d+) passed, (\d+) failed$`)
 
 // TestShortChaosRunPasses is `make chaos` in small: every scenario (a fleet of 6 under cloud
@@ -47,7 +28,7 @@ var tally = regexp.MustCompile(`(?m)^   (ok  |FAIL) (\w+): (.+): (\d+) passed, (
 // working directory removed. `make chaos` is the long form.
 func TestShortChaosRunPasses(t *testing.T) {
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
-	var out, errOut syncBuffer
+	var out, errOut stacktest.Output
 	start := time.Now()
 	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"),
 		"-seed", "5", "-tenants", "6", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1",
@@ -102,12 +83,12 @@ func TestShortChaosRunPasses(t *testing.T) {
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{{"extra"}, {"-scenarios", "faults,meteor"}, {"-lease", "2s"}, {"-clients", "300"}} {
-		var out, errOut syncBuffer
+		var out, errOut stacktest.Output
 		if code := cli(t.Context(), args, &out, &errOut); code != 2 || errOut.String() == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())
 		}
 	}
-	var out, errOut syncBuffer
+	var out, errOut stacktest.Output
 	if code := cli(t.Context(), []string{"-binary", filepath.Join(t.TempDir(), "terraform-provider-launchpad")}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "make build") {
 		t.Errorf("a missing binary: exit %d, %q", code, errOut.String())
 	}

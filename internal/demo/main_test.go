@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,24 +20,6 @@ var launchpadBinary stacktest.Binary
 
 // TestMain removes the binary built for the tests.
 func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
-
-// syncBuffer is the demo's stdout, read while the demo writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var (
 	startedPID = regexp.MustCompile(`started (sandbox|serve), pid (\d+)`)
@@ -65,7 +45,7 @@ func checkStopped(t *testing.T, out string) {
 // what it says, that its processes are gone and its working directory removed.
 func TestDemoRunsGreen(t *testing.T) {
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
-	var out, errOut syncBuffer
+	var out, errOut stacktest.Output
 	start := time.Now()
 	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"), "-retention", "3s"}, &out, &errOut)
 	t.Logf("MEASURED the whole demo: %s", time.Since(start).Round(time.Millisecond))
@@ -103,7 +83,7 @@ func TestDemoRunsGreen(t *testing.T) {
 // stops serve and the sandbox, and keeps its logs for a look.
 func TestDemoCleansUpWhenInterrupted(t *testing.T) {
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
-	var out, errOut syncBuffer
+	var out, errOut stacktest.Output
 	ctx, interrupt := context.WithCancel(t.Context())
 	defer interrupt()
 	go func() {
@@ -124,11 +104,11 @@ func TestDemoCleansUpWhenInterrupted(t *testing.T) {
 }
 
 func TestDemoRefusesWhatItCannotRun(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut stacktest.Output
 	if code := cli(t.Context(), []string{"-binary", filepath.Join(t.TempDir(), "terraform-provider-launchpad")}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "make build") {
 		t.Fatalf("a missing binary: exit %d, %q", code, errOut.String())
 	}
-	var errOut2 syncBuffer
+	var errOut2 stacktest.Output
 	if code := cli(t.Context(), []string{"extra"}, &out, &errOut2); code != 2 || !strings.Contains(errOut2.String(), "no arguments") {
 		t.Fatalf("an argument: exit %d, %q", code, errOut2.String())
 	}
