@@ -20,7 +20,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // testSecret is the platform secret of test servers; tests check it never reaches the logs.

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/chaos/invariants"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/chaos/invariants"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // launchpadBinary is the provider the end-to-end test's tofu runs, built on first use.

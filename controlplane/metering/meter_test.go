@@ -11,7 +11,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // Hours accumulate from the machine's events: running stretches count, stopped ones do not,

@@ -16,7 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"

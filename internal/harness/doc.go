@@ -1,0 +1,6 @@
+// Package harness holds, in its sub-packages, everything that only the tests, the benchmarks,
+// make chaos and make demo use: the stack of real processes they start (stack), the demo, the
+// chaos runs and their invariants, the benchmarks, the test report printer and the check of the
+// security guide's citations. The product (main.go, provider, controlplane and the other
+// internal packages) never imports anything under it.
+package harness
