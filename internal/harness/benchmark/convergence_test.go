@@ -71,7 +71,7 @@ func TestConvergenceEndToEnd(t *testing.T) {
 // own template (read as a file: the floor changes what the runner renders, and must fail
 // loudly if the template's shape moves).
 func TestWithPlanRewritesTheRunnersTemplate(t *testing.T) {
-	tmpl, err := os.ReadFile(filepath.Join("..", "..", "controlplane", "runner", "template", "main.tf.json"))
+	tmpl, err := os.ReadFile(filepath.Join("..", "..", "..", "controlplane", "runner", "template", "main.tf.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

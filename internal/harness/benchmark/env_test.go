@@ -17,7 +17,7 @@ import (
 func envForTest(t *testing.T) *Env {
 	t.Helper()
 	tofu := stacktest.Tofu(t)
-	moduleDir, err := filepath.Abs(filepath.Join("..", ".."))
+	moduleDir, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

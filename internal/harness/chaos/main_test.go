@@ -30,7 +30,7 @@ func TestShortChaosRunPasses(t *testing.T) {
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
 	var out, errOut stacktest.Output
 	start := time.Now()
-	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"),
+	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet"),
 		"-seed", "5", "-tenants", "6", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1",
 		"-load", "8s", "-clients", "8", "-senders", "3", "-drain", "3m"}, &out, &errOut)
 	t.Logf("MEASURED the short chaos run: %s", time.Since(start).Round(time.Millisecond))

@@ -1,39 +1,47 @@
 // Package citation checks that the documentation's claims still point at the code that
-// backs them. A claim cites `path:start-end#Symbol` — a file of this repository, a line range
-// and the one symbol (function, method, type, constant, variable, field, or in a non-Go file a
-// literal token) the claim is about. A citation is stale when the file is gone, the range runs
-// past the end of the file, or the range no longer declares the symbol, so moving or renaming
-// cited code without updating the guide fails the test that runs Check.
+// backs them. A claim cites `path#Symbol` — a file of this repository and the one symbol the
+// claim is about: in a Go file a function, a type, a constant or a variable (`Name`), a method
+// or a struct or interface field (`Type.Name`); in any other file a literal word. Symbols are
+// resolved with go/ast, so moving code within its file never breaks a citation, while renaming
+// or deleting the symbol, or the file, does. Locate gives the lines a citation resolves to
+// today, for readers who want them (make docs prints them).
 package citation
 
 import (
-	"bufio"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
-// MaxRange is the longest range a citation may cover: a citation of a whole file could never
-// go stale, so it would prove nothing.
-const MaxRange = 80
+var (
+	// pattern matches `path#Symbol` inside a code span; the path names a file with an
+	// extension, so that the words `path#Symbol` themselves are not a citation.
+	pattern = regexp.MustCompile("`([A-Za-z0-9_./-]+\\.[A-Za-z0-9]+)#([A-Za-z_][A-Za-z0-9_.]*)`")
+	// byLine matches the older `path:start-end#Symbol` form, which broke whenever code moved.
+	byLine = regexp.MustCompile("`([A-Za-z0-9_./-]+):([0-9]+)-([0-9]+)#([A-Za-z_][A-Za-z0-9_.]*)`")
+)
 
-// pattern matches `path:start-end#Symbol` inside a code span.
-var pattern = regexp.MustCompile("`([A-Za-z0-9_./-]+):([0-9]+)-([0-9]+)#([A-Za-z_][A-Za-z0-9_.]*)`")
-
-// Citation is one `path:start-end#Symbol` found in a document.
+// Citation is one `path#Symbol` found in a document.
 type Citation struct {
-	Path       string
-	Start, End int
-	Symbol     string
-	Line       int // where the citation appears in the document
+	Path   string
+	Symbol string
+	Line   int // where the citation appears in the document
 }
 
-func (c Citation) String() string {
-	return fmt.Sprintf("%s:%d-%d#%s", c.Path, c.Start, c.End, c.Symbol)
+func (c Citation) String() string { return c.Path + "#" + c.Symbol }
+
+// Location is where a citation resolves: its file and the lines of the declaration.
+type Location struct {
+	Citation
+	Start, End int
 }
+
+func (l Location) String() string { return fmt.Sprintf("%s:%d-%d", l.Path, l.Start, l.End) }
 
 // Problem is a citation that does not hold.
 type Problem struct {
@@ -45,87 +53,179 @@ func (p Problem) String() string {
 	return fmt.Sprintf("line %d: %s: %s", p.Citation.Line, p.Citation, p.Reason)
 }
 
-// Parse returns every citation in a document, in order.
-func Parse(doc string) []Citation {
-	var out []Citation
+// Parse returns every citation in a document, in order, and a problem for each citation in
+// the older line-number form.
+func Parse(doc string) (cites []Citation, problems []Problem) {
 	for i, line := range strings.Split(doc, "\n") {
 		for _, m := range pattern.FindAllStringSubmatch(line, -1) {
-			start, _ := strconv.Atoi(m[2])
-			end, _ := strconv.Atoi(m[3])
-			out = append(out, Citation{Path: m[1], Start: start, End: end, Symbol: m[4], Line: i + 1})
+			cites = append(cites, Citation{Path: m[1], Symbol: m[2], Line: i + 1})
 		}
-	}
-	return out
-}
-
-// Check verifies every citation of doc against the files under root.
-func Check(root, doc string) (cites []Citation, problems []Problem) {
-	cites = Parse(doc)
-	files := map[string][]string{}
-	for _, c := range cites {
-		if reason := check(root, c, files); reason != "" {
-			problems = append(problems, Problem{Citation: c, Reason: reason})
+		for _, m := range byLine.FindAllStringSubmatch(line, -1) {
+			c := Citation{Path: m[1], Symbol: m[4], Line: i + 1}
+			problems = append(problems, Problem{Citation: c, Reason: "cites line numbers; cite `" + c.String() + "` instead, so that moving code never breaks it"})
 		}
 	}
 	return cites, problems
 }
 
-func check(root string, c Citation, files map[string][]string) string {
-	clean := filepath.Clean(c.Path)
-	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
-		return "the path must be relative to the repository root"
-	}
-	lines, ok := files[clean]
-	if !ok {
-		var err error
-		if lines, err = readLines(filepath.Join(root, clean)); err != nil {
-			return "the file cannot be read: " + err.Error()
+// Check resolves every citation of doc against the files under root.
+func Check(root, doc string) (locs []Location, problems []Problem) {
+	cites, problems := Parse(doc)
+	r := resolver{root: root, files: map[string]*source{}}
+	for _, c := range cites {
+		loc, reason := r.locate(c)
+		if reason != "" {
+			problems = append(problems, Problem{Citation: c, Reason: reason})
+			continue
 		}
-		files[clean] = lines
+		locs = append(locs, loc)
 	}
-	switch {
-	case c.Start < 1 || c.End < c.Start:
-		return "the range is empty or starts before line 1"
-	case c.End-c.Start+1 > MaxRange:
-		return fmt.Sprintf("the range covers %d lines; cite at most %d, around the symbol itself", c.End-c.Start+1, MaxRange)
-	case c.End > len(lines):
-		return fmt.Sprintf("the range runs past the end of the file (%d lines)", len(lines))
+	return locs, problems
+}
+
+// resolver reads and parses each cited file once.
+type resolver struct {
+	root  string
+	files map[string]*source
+}
+
+type source struct {
+	lines []string
+	fset  *token.FileSet
+	file  *ast.File // nil for a non-Go file
+	err   error
+}
+
+func (r *resolver) read(path string) *source {
+	if s, ok := r.files[path]; ok {
+		return s
 	}
-	name := c.Symbol[strings.LastIndex(c.Symbol, ".")+1:]
-	decl := declaration(name, strings.HasSuffix(clean, ".go"))
-	for _, l := range lines[c.Start-1 : c.End] {
-		if decl.MatchString(l) {
+	s := &source{}
+	r.files[path] = s
+	b, err := os.ReadFile(filepath.Join(r.root, path))
+	if err != nil {
+		s.err = err
+		return s
+	}
+	s.lines = strings.Split(string(b), "\n")
+	if strings.HasSuffix(path, ".go") {
+		s.fset = token.NewFileSet()
+		s.file, s.err = parser.ParseFile(s.fset, path, b, parser.SkipObjectResolution)
+	}
+	return s
+}
+
+func (r *resolver) locate(c Citation) (Location, string) {
+	clean := filepath.ToSlash(filepath.Clean(c.Path))
+	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+		return Location{}, "the path must be relative to the repository root"
+	}
+	s := r.read(clean)
+	if s.err != nil {
+		return Location{}, "the file cannot be read: " + s.err.Error()
+	}
+	loc := Location{Citation: c}
+	if s.file == nil {
+		word := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(c.Symbol) + `([^A-Za-z0-9_]|$)`)
+		for i, l := range s.lines {
+			if word.MatchString(l) {
+				loc.Start, loc.End = i+1, i+1
+				return loc, ""
+			}
+		}
+		return Location{}, "the file no longer contains " + c.Symbol
+	}
+	nodes := declarations(s.file, c.Symbol)
+	switch len(nodes) {
+	case 0:
+		return Location{}, "the file no longer declares " + c.Symbol
+	case 1:
+		loc.Start, loc.End = s.fset.Position(nodes[0].Pos()).Line, s.fset.Position(nodes[0].End()).Line
+		return loc, ""
+	default:
+		return Location{}, fmt.Sprintf("%s is declared %d times in the file; cite it with its type (Type.Name)", c.Symbol, len(nodes))
+	}
+}
+
+// declarations finds what declares symbol in f: `Name` is a function, type, constant or
+// variable at the top level; `Type.Name` is a method of Type, or a field or interface method
+// of the type Type declares.
+func declarations(f *ast.File, symbol string) []ast.Node {
+	owner, name, qualified := strings.Cut(symbol, ".")
+	if !qualified {
+		name, owner = owner, ""
+	}
+	var out []ast.Node
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Name.Name == name && receiverName(d) == owner {
+				out = append(out, d)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					if !qualified && spec.Name.Name == name {
+						out = append(out, spec)
+					}
+					if qualified && spec.Name.Name == owner {
+						out = append(out, members(spec.Type, name)...)
+					}
+				case *ast.ValueSpec:
+					for _, n := range spec.Names {
+						if !qualified && n.Name == name {
+							out = append(out, spec)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// receiverName is the type a method is declared on ("" for a function): T for (t *T) or
+// (t T[K]).
+func receiverName(d *ast.FuncDecl) string {
+	if d.Recv == nil || len(d.Recv.List) == 0 {
+		return ""
+	}
+	t := d.Recv.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
 			return ""
 		}
 	}
-	return fmt.Sprintf("lines %d-%d no longer declare %s", c.Start, c.End, c.Symbol)
 }
 
-// declaration matches a line that declares name: in Go a func, method, type, const, var, a
-// name in a const/var block or a struct field; elsewhere the name as a whole word.
-func declaration(name string, goFile bool) *regexp.Regexp {
-	n := regexp.QuoteMeta(name)
-	if !goFile {
-		return regexp.MustCompile(`(^|[^A-Za-z0-9_])` + n + `([^A-Za-z0-9_]|$)`)
+// members finds the fields of a struct type, or the methods of an interface type, named name.
+func members(t ast.Expr, name string) []ast.Node {
+	var fields *ast.FieldList
+	switch x := t.(type) {
+	case *ast.StructType:
+		fields = x.Fields
+	case *ast.InterfaceType:
+		fields = x.Methods
+	default:
+		return nil
 	}
-	return regexp.MustCompile(`^\s*(func\s+(\([^)]*\)\s*)?` + n + `\s*[\[(]` +
-		`|type\s+` + n + `\b` +
-		`|(const|var)\s+` + n + `\b` +
-		`|` + n + `(\s+[^=\s][^=]*)?\s*=[^=]` + // name = value, or name Type = value, in a block
-		`|` + n + `\s+[*\[\]A-Za-z_.]+[A-Za-z0-9_.\]]*\s*(` + "`" + `|//|$))`) // struct field
-}
-
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	var out []ast.Node
+	for _, f := range fields.List {
+		for _, n := range f.Names {
+			if n.Name == name {
+				out = append(out, f)
+			}
+		}
 	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines, sc.Err()
+	return out
 }

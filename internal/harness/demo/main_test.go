@@ -47,7 +47,7 @@ func TestDemoRunsGreen(t *testing.T) {
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
 	var out, errOut stacktest.Output
 	start := time.Now()
-	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet"), "-retention", "3s"}, &out, &errOut)
+	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet"), "-retention", "3s"}, &out, &errOut)
 	t.Logf("MEASURED the whole demo: %s", time.Since(start).Round(time.Millisecond))
 	if code != 0 {
 		t.Fatalf("demo exited %d: %s\n%s", code, errOut.String(), out.String())
@@ -92,7 +92,7 @@ func TestDemoCleansUpWhenInterrupted(t *testing.T) {
 		}
 		interrupt()
 	}()
-	code := cli(ctx, []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "examples", "fleet")}, &out, &errOut)
+	code := cli(ctx, []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet")}, &out, &errOut)
 	got := out.String()
 	if m := workDir.FindStringSubmatch(got); m != nil {
 		t.Cleanup(func() { os.RemoveAll(m[1]) })
