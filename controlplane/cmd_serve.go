@@ -258,7 +258,7 @@ func tofuProblem(name string) string {
 		return "OpenTofu not found: neither tofu nor terraform is on PATH; install OpenTofu (`make tools` builds bin/tofu) or set LAUNCHPAD_TOFU to its path"
 	}
 	if _, err := exec.LookPath(name); err != nil {
-		return fmt.Sprintf("LAUNCHPAD_TOFU %q cannot be run (%v); set it to the path of the tofu (or terraform) executable", truncate(name, 200), err)
+		return fmt.Sprintf("LAUNCHPAD_TOFU %q cannot be run (%v); set it to the path of the tofu (or terraform) executable", launchpad.Clip(name, 200), err)
 	}
 	return ""
 }

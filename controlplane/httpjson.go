@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"mime"
@@ -223,9 +222,9 @@ func queryParams(r *http.Request, allowed ...string) (map[string]string, error) 
 		}
 		switch {
 		case !ok && len(allowed) == 0:
-			return nil, launchpad.Errorf(launchpad.EINVALID, "query parameter %q is not accepted here; this endpoint takes none", truncate(k, 40))
+			return nil, launchpad.Errorf(launchpad.EINVALID, "query parameter %q is not accepted here; this endpoint takes none", launchpad.Clip(k, 40))
 		case !ok:
-			return nil, launchpad.Errorf(launchpad.EINVALID, "query parameter %q is not accepted here; use %s", truncate(k, 40), strings.Join(allowed, ", "))
+			return nil, launchpad.Errorf(launchpad.EINVALID, "query parameter %q is not accepted here; use %s", launchpad.Clip(k, 40), strings.Join(allowed, ", "))
 		case len(vs) > 1:
 			return nil, launchpad.Errorf(launchpad.EINVALID, "query parameter %q is given %d times; give it once", k, len(vs))
 		}
@@ -237,15 +236,7 @@ func queryParams(r *http.Request, allowed ...string) (map[string]string, error) 
 func urlQuery(r *http.Request) (map[string][]string, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "the query string is malformed: %s", truncate(err.Error(), 80))
+		return nil, launchpad.Errorf(launchpad.EINVALID, "the query string is malformed: %s", launchpad.Clip(err.Error(), 80))
 	}
 	return q, nil
-}
-
-// truncate shortens client-supplied text before it is echoed in a message.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return fmt.Sprintf("%s…", s[:n])
 }

@@ -40,7 +40,7 @@ func (s *Server) handleAdminJobLog(w http.ResponseWriter, r *http.Request) {
 	follow := true
 	if v, ok := q["follow"]; ok {
 		if follow, err = strconv.ParseBool(v); err != nil {
-			s.writeError(w, r, launchpad.Errorf(launchpad.EINVALID, "follow %q is not true or false", truncate(v, 20)))
+			s.writeError(w, r, launchpad.Errorf(launchpad.EINVALID, "follow %q is not true or false", launchpad.Clip(v, 20)))
 			return
 		}
 	}
@@ -66,7 +66,7 @@ func (s *Server) handleAdminJobLog(w http.ResponseWriter, r *http.Request) {
 	var offset int64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
 		if offset, err = strconv.ParseInt(v, 10, 64); err != nil || offset < 0 {
-			s.writeError(w, r, launchpad.Errorf(launchpad.EINVALID, "Last-Event-ID %q is not a byte offset of this job's log", truncate(v, 20)))
+			s.writeError(w, r, launchpad.Errorf(launchpad.EINVALID, "Last-Event-ID %q is not a byte offset of this job's log", launchpad.Clip(v, 20)))
 			return
 		}
 	}

@@ -126,20 +126,20 @@ func (s *Server) handleAdminJobs(w http.ResponseWriter, r *http.Request) (*JobLi
 	}
 	if k, ok := q["kind"]; ok {
 		if !slices.Contains(jobKinds, k) {
-			return nil, launchpad.Errorf(launchpad.EINVALID, "kind %q is not a job kind; use one of %v", truncate(k, 40), jobKinds)
+			return nil, launchpad.Errorf(launchpad.EINVALID, "kind %q is not a job kind; use one of %v", launchpad.Clip(k, 40), jobKinds)
 		}
 		f.Kind = k
 	}
 	if st, ok := q["status"]; ok {
 		if !slices.Contains(jobStatuses, st) {
-			return nil, launchpad.Errorf(launchpad.EINVALID, "status %q is not a job status; use one of %v", truncate(st, 40), jobStatuses)
+			return nil, launchpad.Errorf(launchpad.EINVALID, "status %q is not a job status; use one of %v", launchpad.Clip(st, 40), jobStatuses)
 		}
 		f.Status = st
 	}
 	if l, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > maxJobPage {
-			return nil, launchpad.Errorf(launchpad.EINVALID, "limit %q is not a number from 1 to %d", truncate(l, 20), maxJobPage)
+			return nil, launchpad.Errorf(launchpad.EINVALID, "limit %q is not a number from 1 to %d", launchpad.Clip(l, 20), maxJobPage)
 		}
 		f.Limit = n
 	}
@@ -176,7 +176,7 @@ var jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func (s *Server) job(r *http.Request) (*launchpad.Job, error) {
 	id := r.PathValue("id")
 	if !jobIDPattern.MatchString(id) {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "job id %q is not valid: job ids are 1-64 letters, digits, '_' and '-'", truncate(id, 40))
+		return nil, launchpad.Errorf(launchpad.EINVALID, "job id %q is not valid: job ids are 1-64 letters, digits, '_' and '-'", launchpad.Clip(id, 40))
 	}
 	j, err := s.store.GetJob(r.Context(), id)
 	if launchpad.IsNotFound(err) {

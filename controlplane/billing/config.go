@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // Defaults of the billing settings.
@@ -58,7 +60,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	if e.APIBase == "" {
 		e.APIBase = DefaultAPIBase
 	} else if u, err := url.Parse(e.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		problems = append(problems, fmt.Errorf("STRIPE_API_BASE=%q is not an http(s) URL such as %s", truncate(e.APIBase, 80), DefaultAPIBase))
+		problems = append(problems, fmt.Errorf("STRIPE_API_BASE=%q is not an http(s) URL such as %s", launchpad.Clip(e.APIBase, 80), DefaultAPIBase))
 	}
 	if e.APIKey != "" && strings.ContainsAny(e.APIKey, " \t\r\n,") {
 		problems = append(problems, errors.New("STRIPE_API_KEY holds whitespace or a comma; set it to one secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)"))
@@ -71,7 +73,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	}
 	if v := strings.TrimSpace(getenv("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE")); v != "" {
 		if e.RotateOnPlanChange, err = strconv.ParseBool(v); err != nil {
-			problems = append(problems, fmt.Errorf("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=%q is not true or false (default false)", truncate(v, 20)))
+			problems = append(problems, fmt.Errorf("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=%q is not true or false (default false)", launchpad.Clip(v, 20)))
 		}
 	}
 	return e, errors.Join(problems...)
@@ -102,7 +104,7 @@ func durationSetting(getenv func(string) string, name string, def time.Duration)
 	}
 	d, err := parseDuration(v)
 	if err != nil || d < 0 || d > 366*24*time.Hour {
-		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 0 to 366d such as 72h or 7d (default %s)", name, truncate(v, 20), formatDuration(def))
+		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 0 to 366d such as 72h or 7d (default %s)", name, launchpad.Clip(v, 20), formatDuration(def))
 	}
 	return d, nil
 }
@@ -123,13 +125,4 @@ func formatDuration(d time.Duration) string {
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
 	}
 	return d.String()
-}
-
-// truncate shortens s for an error message so hostile input cannot flood a log line.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -66,7 +66,7 @@ func (a *StripeAPI) GetSubscription(ctx context.Context, id string) (*stripe.Sub
 		if se.HTTPStatusCode == http.StatusNotFound {
 			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "Stripe has no subscription %s", id)
 		}
-		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API answered %d (%s) for subscription %s: %s", se.HTTPStatusCode, se.Code, id, truncate(se.Msg, 200))
+		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API answered %d (%s) for subscription %s: %s", se.HTTPStatusCode, se.Code, id, launchpad.Clip(se.Msg, 200))
 	}
 	if ctx.Err() != nil {
 		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "fetching subscription %s from Stripe was cancelled", id)

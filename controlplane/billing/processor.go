@@ -128,7 +128,7 @@ func (p *Processor) markEvent(ctx context.Context, id string, procErr error) {
 	_, err := p.cfg.Store.UpdateStripeEvent(ctx, id, func(e *launchpad.StripeEvent) error {
 		e.Error = ""
 		if procErr != nil {
-			e.Error = truncate(errorText(procErr), 1000)
+			e.Error = launchpad.Clip(errorText(procErr), 1000)
 		}
 		if procErr == nil || queue.IsPermanent(procErr) {
 			e.ProcessedAt = now

@@ -27,15 +27,8 @@ func ParseInterval(v string) (interval time.Duration, enabled bool, err error) {
 	default:
 		d, err := time.ParseDuration(s)
 		if err != nil || d < MinInterval || d > MaxInterval {
-			return 0, false, launchpad.Errorf(launchpad.EINVALID, "LAUNCHPAD_METER_INTERVAL %q is not a duration between %s and %s (such as 30s or 5m), or off", truncate(s, 40), MinInterval, MaxInterval)
+			return 0, false, launchpad.Errorf(launchpad.EINVALID, "LAUNCHPAD_METER_INTERVAL %q is not a duration between %s and %s (such as 30s or 5m), or off", launchpad.Clip(s, 40), MinInterval, MaxInterval)
 		}
 		return d, true, nil
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

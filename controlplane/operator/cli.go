@@ -119,7 +119,7 @@ func parseExecArgs(args []string, getenv func(string) string, stderr io.Writer) 
 		a.baseURL = DefaultURL
 	}
 	if u, err := url.Parse(a.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("LAUNCHPAD_URL %q is not an http(s) URL like %s", truncate(a.baseURL, 80), DefaultURL)
+		return nil, fmt.Errorf("LAUNCHPAD_URL %q is not an http(s) URL like %s", launchpad.Clip(a.baseURL, 80), DefaultURL)
 	}
 	if !set["operator"] {
 		a.operator = getenv("USER")

@@ -15,7 +15,7 @@ var operatorPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // ValidateOperator reports whether name can be an operator's name.
 func ValidateOperator(name string) error {
 	if !operatorPattern.MatchString(name) {
-		return launchpad.Errorf(launchpad.EINVALID, "operator name %q is not valid: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit (for example your login)", truncate(name, 64))
+		return launchpad.Errorf(launchpad.EINVALID, "operator name %q is not valid: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit (for example your login)", launchpad.Clip(name, 64))
 	}
 	return nil
 }
@@ -80,11 +80,4 @@ func hasKey(arg string) bool {
 		}
 	}
 	return false
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -77,7 +77,7 @@ func WorkersFromEnv(getenv func(string) string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 64 {
-		return 0, fmt.Errorf("LAUNCHPAD_WORKERS=%q is not valid: use a whole number of workers from 1 to 64 (default %d)", truncate(v, 20), DefaultWorkers)
+		return 0, fmt.Errorf("LAUNCHPAD_WORKERS=%q is not valid: use a whole number of workers from 1 to 64 (default %d)", launchpad.Clip(v, 20), DefaultWorkers)
 	}
 	return n, nil
 }
@@ -110,7 +110,7 @@ func durationFromEnv(getenv func(string) string, name string, def, lo, hi time.D
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < lo || d > hi {
-		return 0, fmt.Errorf("%s=%q is not valid: use a duration from %s to %s such as %s (default %s)", name, truncate(v, 20), lo, hi, def, def)
+		return 0, fmt.Errorf("%s=%q is not valid: use a duration from %s to %s such as %s (default %s)", name, launchpad.Clip(v, 20), lo, hi, def, def)
 	}
 	return d, nil
 }
@@ -170,13 +170,4 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, errors.Join(problems...)
-}
-
-// truncate shortens s for an error message.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -145,5 +145,5 @@ func errorText(err error) string {
 	if launchpad.ErrorCode(err) != launchpad.EINTERNAL {
 		s = launchpad.ErrorCode(err) + ": " + launchpad.ErrorMessage(err)
 	}
-	return truncate(s, maxErrorLen)
+	return launchpad.Clip(s, maxErrorLen)
 }

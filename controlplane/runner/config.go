@@ -161,7 +161,7 @@ func EnvConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("LAUNCHPAD_APPLY_CANCEL_GRACE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Second || d > time.Hour {
-			problems = append(problems, fmt.Errorf("LAUNCHPAD_APPLY_CANCEL_GRACE=%q is not valid: use a duration from 1s to 1h such as 30s (default %s)", truncate(v, 20), DefaultCancelGrace))
+			problems = append(problems, fmt.Errorf("LAUNCHPAD_APPLY_CANCEL_GRACE=%q is not valid: use a duration from 1s to 1h such as 30s (default %s)", launchpad.Clip(v, 20), DefaultCancelGrace))
 		}
 		c.CancelGrace = d
 	}

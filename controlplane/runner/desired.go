@@ -83,7 +83,7 @@ func (d Desired) Validate() error {
 		return launchpad.Errorf(launchpad.EINVALID, "the desired state of user %s has a negative generation (key_rotation %d, rebuild %d); generations start at 0 and only grow", d.UserID, d.KeyRotation, d.Rebuild)
 	}
 	if len(d.Reason) > 64 || !reasonPattern.MatchString(d.Reason) {
-		return launchpad.Errorf(launchpad.EINVALID, "reason %q is not valid: use up to 64 lower-case letters, digits and '_'", truncate(d.Reason, 40))
+		return launchpad.Errorf(launchpad.EINVALID, "reason %q is not valid: use up to 64 lower-case letters, digits and '_'", launchpad.Clip(d.Reason, 40))
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ var (
 // ValidateRegion reports whether region is a Fly region code (three lower-case letters).
 func ValidateRegion(region string) error {
 	if !regionPattern.MatchString(region) {
-		return launchpad.Errorf(launchpad.EINVALID, "region %q is not a Fly region code: use three lower-case letters such as iad, ams or syd", truncate(region, 40))
+		return launchpad.Errorf(launchpad.EINVALID, "region %q is not a Fly region code: use three lower-case letters such as iad, ams or syd", launchpad.Clip(region, 40))
 	}
 	return nil
 }
@@ -123,16 +123,7 @@ func ValidateRegion(region string) error {
 // registry.fly.io/hermes-agent:1.4.2 (at most 512 characters).
 func ValidateImage(image string) error {
 	if len(image) > 512 || !utf8.ValidString(image) || !imagePattern.MatchString(image) {
-		return launchpad.Errorf(launchpad.EINVALID, "image %q is not a container image reference: use lower-case registry/path:tag, e.g. registry.fly.io/hermes-agent:1.4.2", truncate(image, 80))
+		return launchpad.Errorf(launchpad.EINVALID, "image %q is not a container image reference: use lower-case registry/path:tag, e.g. registry.fly.io/hermes-agent:1.4.2", launchpad.Clip(image, 80))
 	}
 	return nil
-}
-
-// truncate shortens s for an error message so hostile input cannot flood a log line.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -58,7 +58,7 @@ func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSum
 	}
 	if job.Key != d.UserID {
 		return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.EINVALID,
-			"apply job %s has key %q but applies user %q; the key must be the user id so one tenant runs one job at a time", job.ID, truncate(job.Key, 60), d.UserID))
+			"apply job %s has key %q but applies user %q; the key must be the user id so one tenant runs one job at a time", job.ID, launchpad.Clip(job.Key, 60), d.UserID))
 	}
 	d = r.cfg.Defaults.Apply(d)
 	log := r.cfg.Logger.With("job", job.ID, "user", d.UserID, "plan", d.Plan, "destroy", d.Destroy)
@@ -75,9 +75,9 @@ func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSum
 	details["took_ms"] = strconv.FormatInt(took.Milliseconds(), 10)
 	if err != nil {
 		err = r.redactErr(err)
-		details["error"] = truncate(launchpad.ErrorMessage(err), 500)
+		details["error"] = launchpad.Clip(launchpad.ErrorMessage(err), 500)
 		if launchpad.ErrorCode(err) == launchpad.EINTERNAL {
-			details["error"] = truncate(err.Error(), 500)
+			details["error"] = launchpad.Clip(err.Error(), 500)
 		}
 		jl.Printf("failed after %s: %s", took, details["error"])
 		r.audit(ctx, log, job, d, launchpad.AuditApplyFailed, details)
@@ -152,7 +152,7 @@ func (r *Runner) workDir(userID string) (string, error) {
 	root := filepath.Join(r.cfg.DataDir, "workspaces")
 	dir := filepath.Join(root, userID)
 	if filepath.Dir(dir) != root { // belt and braces: the id is one path element
-		return "", launchpad.Errorf(launchpad.EINVALID, "user id %q does not name a directory under %s", truncate(userID, 60), root)
+		return "", launchpad.Errorf(launchpad.EINVALID, "user id %q does not name a directory under %s", launchpad.Clip(userID, 60), root)
 	}
 	return dir, os.MkdirAll(dir, 0o700)
 }

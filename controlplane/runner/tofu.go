@@ -161,5 +161,5 @@ func tofuError(ctx context.Context, step string, err error) error {
 		return launchpad.Errorf(launchpad.EUNAVAILABLE, "tofu %s could not start: %v", step, err)
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	return launchpad.Errorf(launchpad.EUNAVAILABLE, "tofu %s failed: %s", step, truncate(msg, 1500))
+	return launchpad.Errorf(launchpad.EUNAVAILABLE, "tofu %s failed: %s", step, launchpad.Clip(msg, 1500))
 }

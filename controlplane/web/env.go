@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // Environment variables of the dashboard (LAUNCHPAD_PUBLIC_URL is the server's).
@@ -47,15 +49,8 @@ func (c Config) linkProblems() []string {
 		}
 		u, err := url.Parse(l.value)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
-			out = append(out, fmt.Sprintf("%s %q is not an absolute https URL like %s; set it to the link Stripe gives you, or leave it unset to hide the link", l.env, truncate(l.value, 100), l.example))
+			out = append(out, fmt.Sprintf("%s %q is not an absolute https URL like %s; set it to the link Stripe gives you, or leave it unset to hide the link", l.env, launchpad.Clip(l.value, 100), l.example))
 		}
 	}
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // Firestore's rules for a document id.
@@ -29,13 +31,13 @@ func TestDocIDIsAlwaysValidAndOneToOne(t *testing.T) {
 	for _, key := range keys {
 		id := docID(key)
 		if !validDocID(id) {
-			t.Errorf("docID(%q) = %q is not a valid Firestore document id", truncate(key, 40), truncate(id, 40))
+			t.Errorf("docID(%q) = %q is not a valid Firestore document id", launchpad.Clip(key, 40), launchpad.Clip(id, 40))
 		}
 		if strings.ContainsAny(id, ":;") {
-			t.Errorf("docID(%q) = %q contains a separator", truncate(key, 40), truncate(id, 40))
+			t.Errorf("docID(%q) = %q contains a separator", launchpad.Clip(key, 40), launchpad.Clip(id, 40))
 		}
 		if other, dup := seen[id]; dup {
-			t.Errorf("docID(%q) = docID(%q) = %q", truncate(key, 40), truncate(other, 40), truncate(id, 40))
+			t.Errorf("docID(%q) = docID(%q) = %q", launchpad.Clip(key, 40), launchpad.Clip(other, 40), launchpad.Clip(id, 40))
 		}
 		seen[id] = key
 	}
@@ -50,7 +52,7 @@ func TestDocIDKeepsPlainKeys(t *testing.T) {
 	}
 	for _, key := range unsafeKeys {
 		if got := docID(key); got == key {
-			t.Errorf("docID(%q) kept an unsafe key as it is", truncate(key, 40))
+			t.Errorf("docID(%q) kept an unsafe key as it is", launchpad.Clip(key, 40))
 		}
 	}
 }
@@ -84,11 +86,11 @@ func TestAuditEventIDsOfOneStreamFormOneRange(t *testing.T) {
 				continue
 			}
 			if id := auditEventID(b, 7); id >= lo && id < hi {
-				t.Errorf("event of stream %q falls in the range of stream %q", truncate(b, 30), truncate(a, 30))
+				t.Errorf("event of stream %q falls in the range of stream %q", launchpad.Clip(b, 30), launchpad.Clip(a, 30))
 			}
 		}
 		if auditEventID(a, 9) >= auditEventID(a, 10) || auditEventID(a, 10) >= auditEventID(a, 1<<40) {
-			t.Errorf("seqs of stream %q do not sort numerically", truncate(a, 30))
+			t.Errorf("seqs of stream %q do not sort numerically", launchpad.Clip(a, 30))
 		}
 	}
 }

@@ -55,15 +55,15 @@ func wrap(coded *launchpad.Error, cause error) error {
 
 // notFound is the ENOTFOUND error of a missing record.
 func notFound(what, key string) error {
-	return launchpad.Errorf(launchpad.ENOTFOUND, "%s %q not found", what, truncate(key, 200))
+	return launchpad.Errorf(launchpad.ENOTFOUND, "%s %q not found", what, launchpad.Clip(key, 200))
 }
 
 // taken is the ECONFLICT error of a key that is in use.
 func taken(what, key string) error {
-	return launchpad.Errorf(launchpad.ECONFLICT, "%s %q already exists", what, truncate(key, 200))
+	return launchpad.Errorf(launchpad.ECONFLICT, "%s %q already exists", what, launchpad.Clip(key, 200))
 }
 
 // keyChanged is the EINVALID error of an update function that changed the record's key.
 func keyChanged(what, from, field, to string) error {
-	return launchpad.Errorf(launchpad.EINVALID, "%s %q: an update may not change %s (to %q); create a new %s instead", what, truncate(from, 200), field, truncate(to, 200), what)
+	return launchpad.Errorf(launchpad.EINVALID, "%s %q: an update may not change %s (to %q); create a new %s instead", what, launchpad.Clip(from, 200), field, launchpad.Clip(to, 200), what)
 }

@@ -148,7 +148,7 @@ func (s *Store) ReadJobLog(ctx context.Context, id string, offset int64) ([]byte
 			return out, err
 		}
 	}
-	return nil, launchpad.Errorf(launchpad.ECONFLICT, "the log of job %s changed too often while it was read; try again", truncate(id, 100))
+	return nil, launchpad.Errorf(launchpad.ECONFLICT, "the log of job %s changed too often while it was read; try again", launchpad.Clip(id, 100))
 }
 
 func (s *Store) readLog(ctx context.Context, id string, offset int64) ([]byte, bool, error) {

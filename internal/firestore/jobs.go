@@ -310,7 +310,7 @@ func (s *Store) heldJob(ctx context.Context, id, worker string) (*launchpad.Job,
 		return nil, nil, nil, err
 	}
 	if j.Status != launchpad.JobRunning || j.LeaseOwner != worker {
-		return nil, nil, nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", truncate(id, 100), truncate(worker, 100), j.Status, truncate(j.LeaseOwner, 100))
+		return nil, nil, nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", launchpad.Clip(id, 100), launchpad.Clip(worker, 100), j.Status, launchpad.Clip(j.LeaseOwner, 100))
 	}
 	var lockSnap *firestore.DocumentSnapshot
 	if j.Key != "" {
@@ -345,7 +345,7 @@ func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.
 			return err
 		}
 		if lockSnap != nil && lockSnap.Exists() && lock.JobID != id && fromTS(lock.ExpiresAt).After(now) {
-			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", truncate(id, 100), truncate(lock.JobID, 100))
+			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", launchpad.Clip(id, 100), launchpad.Clip(lock.JobID, 100))
 		}
 		j.LeaseExpiresAt = now.Add(lease)
 		doc := jobKind.encode(j)
@@ -361,7 +361,7 @@ func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.
 // attempts left and a RetryAt goes back to the queue.
 func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
 	if r.Status != launchpad.JobSucceeded && r.Status != launchpad.JobFailed {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, truncate(r.Status, 40))
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, launchpad.Clip(r.Status, 40))
 	}
 	now = micro(now)
 	var out *launchpad.Job

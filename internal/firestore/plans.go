@@ -65,7 +65,7 @@ func (s *Store) priceRef(priceID string) *firestore.DocumentRef {
 }
 
 func priceTaken(priceID string) error {
-	return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", truncate(priceID, 200))
+	return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", launchpad.Clip(priceID, 200))
 }
 
 // CreatePlan stores a new plan and reserves its Stripe price in one commit. ECONFLICT if the
@@ -104,7 +104,7 @@ func (s *Store) GetPlan(ctx context.Context, name string) (*launchpad.Plan, erro
 
 // GetPlanByStripePrice returns the plan that reserved priceID, or ENOTFOUND.
 func (s *Store) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	missing := launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", truncate(priceID, 200))
+	missing := launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", launchpad.Clip(priceID, 200))
 	if priceID == "" {
 		return nil, missing
 	}

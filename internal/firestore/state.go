@@ -60,7 +60,7 @@ func (s *Store) GetState(ctx context.Context, workspace string) (*launchpad.Stat
 			return nil, storeError(err, "get Terraform state")
 		}
 		if !head.Exists() {
-			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "workspace %q has no Terraform state", truncate(workspace, 200))
+			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "workspace %q has no Terraform state", launchpad.Clip(workspace, 200))
 		}
 		var h stateHeadDoc
 		if err := head.DataTo(&h); err != nil {
@@ -83,7 +83,7 @@ func (s *Store) GetState(ctx context.Context, workspace string) (*launchpad.Stat
 		}
 		return &launchpad.StateBlob{Workspace: workspace, Data: data, Version: h.Version, UpdatedAt: fromTS(h.UpdatedAt)}, nil
 	}
-	return nil, launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q changed too often while it was read; try again", truncate(workspace, 200))
+	return nil, launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q changed too often while it was read; try again", launchpad.Clip(workspace, 200))
 }
 
 // readChunks returns the chunks' data in order; complete is false if one is missing.
@@ -113,7 +113,7 @@ func (s *Store) readChunks(ctx context.Context, refs []*firestore.DocumentRef) (
 // MaxStateSize.
 func (s *Store) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
 	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", truncate(b.Workspace, 200), len(b.Data), launchpad.MaxStateSize)
+		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", launchpad.Clip(b.Workspace, 200), len(b.Data), launchpad.MaxStateSize)
 	}
 	ws, want := b.Workspace, b.Version
 	var chunks [][]byte
@@ -188,7 +188,7 @@ func (s *Store) stateHeadFor(ctx context.Context, ws string, want int64) (*fires
 		}
 	}
 	if h.Version != want {
-		return nil, launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q is at version %d, not %d: it changed since it was read; read it again", truncate(ws, 200), h.Version, want)
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q is at version %d, not %d: it changed since it was read; read it again", launchpad.Clip(ws, 200), h.Version, want)
 	}
 	return head, nil
 }
@@ -215,7 +215,7 @@ func (s *Store) DeleteState(ctx context.Context, workspace string) error {
 			return err
 		}
 		if !head.Exists() {
-			return launchpad.Errorf(launchpad.ENOTFOUND, "workspace %q has no Terraform state", truncate(workspace, 200))
+			return launchpad.Errorf(launchpad.ENOTFOUND, "workspace %q has no Terraform state", launchpad.Clip(workspace, 200))
 		}
 		var h stateHeadDoc
 		if err := head.DataTo(&h); err != nil {

@@ -55,14 +55,14 @@ func Open(ctx context.Context, projectID string, opts Options) (*Store, error) {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the Firestore store needs a Google Cloud project id: set LAUNCHPAD_STORE=firestore://PROJECT_ID")
 	}
 	if !projectPattern.MatchString(projectID) {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "%q is not a Google Cloud project id (6-30 lower-case letters, digits and dashes, starting with a letter)", truncate(projectID, 80))
+		return nil, launchpad.Errorf(launchpad.EINVALID, "%q is not a Google Cloud project id (6-30 lower-case letters, digits and dashes, starting with a letter)", launchpad.Clip(projectID, 80))
 	}
 	prefix := opts.CollectionPrefix
 	if prefix == "" {
 		prefix = DefaultCollectionPrefix
 	}
 	if !prefixPattern.MatchString(prefix) || len(prefix) >= 2 && prefix[:2] == "__" {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "collection prefix %q is not usable: use up to 100 letters, digits, '_' or '-', not starting with \"__\"", truncate(prefix, 80))
+		return nil, launchpad.Errorf(launchpad.EINVALID, "collection prefix %q is not usable: use up to 100 letters, digits, '_' or '-', not starting with \"__\"", launchpad.Clip(prefix, 80))
 	}
 	now := opts.Now
 	if now == nil {
@@ -175,11 +175,4 @@ func newCollections(prefix string) collections {
 // doc returns the document of collection col for a key that may come from user input.
 func (s *Store) doc(col, key string) *firestore.DocumentRef {
 	return s.client.Collection(col).Doc(docID(key))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -107,7 +107,7 @@ func TestUnsafeKeysAreEncoded(t *testing.T) {
 	keys := []string{"../x", "a/b", "__name__", ".", "..", "", "/", "x/../../y", strings.Repeat("long/", 400)}
 	jobIDs := map[string]string{} // an empty job id means "make one"
 	for i, key := range keys {
-		name := fmt.Sprintf("key %d %q", i, truncate(key, 20))
+		name := fmt.Sprintf("key %d %q", i, launchpad.Clip(key, 20))
 		u := &launchpad.User{ID: key, Email: key + "@example.com", OpenRouterKey: "sealed-" + key}
 		if err := s.CreateUser(ctx, u); err != nil {
 			t.Fatalf("%s: CreateUser: %v", name, err)
@@ -149,9 +149,9 @@ func TestUnsafeKeysAreEncoded(t *testing.T) {
 		}
 	}
 	for i, key := range keys {
-		name := fmt.Sprintf("key %d %q", i, truncate(key, 20))
+		name := fmt.Sprintf("key %d %q", i, launchpad.Clip(key, 20))
 		if log, err := s.ReadJobLog(ctx, jobIDs[key], 0); err != nil || string(log) != "log of "+key {
-			t.Errorf("%s: ReadJobLog = %q, %v", name, truncate(string(log), 40), err)
+			t.Errorf("%s: ReadJobLog = %q, %v", name, launchpad.Clip(string(log), 40), err)
 		}
 		if st, err := s.GetState(ctx, key); err != nil || string(st.Data) != "state of "+key {
 			t.Errorf("%s: GetState = %v, %v", name, st, err)

@@ -52,7 +52,7 @@ func (s *Store) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent
 		return false, launchpad.Errorf(launchpad.EINVALID, "a Stripe event needs its id (evt_…)")
 	}
 	if len(ev.Payload) > maxBlobField {
-		return false, launchpad.Errorf(launchpad.EINVALID, "Stripe event %s has a %d-byte payload; the Firestore store keeps payloads up to %d bytes", truncate(ev.ID, 100), len(ev.Payload), maxBlobField)
+		return false, launchpad.Errorf(launchpad.EINVALID, "Stripe event %s has a %d-byte payload; the Firestore store keeps payloads up to %d bytes", launchpad.Clip(ev.ID, 100), len(ev.Payload), maxBlobField)
 	}
 	c := *ev
 	c.ReceivedAt = s.orNow(c.ReceivedAt)

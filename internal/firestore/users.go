@@ -180,7 +180,7 @@ func (s *Store) CreateUser(ctx context.Context, u *launchpad.User) error {
 		}
 		if u.Email != "" {
 			if snaps[1].Exists() {
-				return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", truncate(u.Email, 200))
+				return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
 			}
 			b.create(snaps[1].Ref, &emailDoc{Email: u.Email, UserID: u.ID})
 		}
@@ -232,7 +232,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*launchpad.Us
 			return nil, err
 		}
 	}
-	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", truncate(email, 200))
+	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", launchpad.Clip(email, 200))
 }
 
 // GetUserByStripeCustomer finds the user whose subscription names customerID, or ENOTFOUND.
@@ -257,7 +257,7 @@ func (s *Store) GetUserByStripeCustomer(ctx context.Context, customerID string) 
 		}
 	}
 	if found == nil {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", truncate(customerID, 200))
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", launchpad.Clip(customerID, 200))
 	}
 	return found, nil
 }
@@ -294,7 +294,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*launchpad.Us
 					return err
 				}
 				if guard.Exists() {
-					return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", truncate(u.Email, 200))
+					return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
 				}
 				b.create(guard.Ref, &emailDoc{Email: u.Email, UserID: id})
 			}

@@ -43,7 +43,7 @@ func UID8(userID string) (string, error) {
 		}
 	}
 	if b.Len() == 0 {
-		return "", Errorf(EINVALID, "user id %q has no letter or digit in its first 8 characters, so no app name can be made from it (%s)", truncate(userID, 40), AppNameRule)
+		return "", Errorf(EINVALID, "user id %q has no letter or digit in its first 8 characters, so no app name can be made from it (%s)", Clip(userID, 40), AppNameRule)
 	}
 	return b.String(), nil
 }
@@ -79,7 +79,7 @@ func ParseAppName(name string) (AppNameParts, error) {
 	}
 	m := appNamePattern.FindStringSubmatch(name)
 	if m == nil {
-		return AppNameParts{}, Errorf(EINVALID, "app name %q does not follow the tenant rule %s", truncate(name, 80), AppNameRule)
+		return AppNameParts{}, Errorf(EINVALID, "app name %q does not follow the tenant rule %s", Clip(name, 80), AppNameRule)
 	}
 	secs, err := strconv.ParseInt(m[3], 36, 64)
 	if err != nil || secs <= 0 || strconv.FormatInt(secs, 36) != m[3] {
@@ -96,20 +96,11 @@ func ValidateAppName(name string) error {
 	case name == "":
 		return Errorf(EINVALID, "app name is empty; expected %s", AppNameRule)
 	case len(name) > MaxAppNameLength:
-		return Errorf(EINVALID, "app name %q is %d characters; a Fly app name and DNS label has at most %d (%s)", truncate(name, 80), len(name), MaxAppNameLength, AppNameRule)
+		return Errorf(EINVALID, "app name %q is %d characters; a Fly app name and DNS label has at most %d (%s)", Clip(name, 80), len(name), MaxAppNameLength, AppNameRule)
 	case !dnsLabel.MatchString(name):
-		return Errorf(EINVALID, "app name %q is not a DNS label: use lower-case letters, digits and dashes, start with a letter and end with a letter or digit (%s)", truncate(name, 80), AppNameRule)
+		return Errorf(EINVALID, "app name %q is not a DNS label: use lower-case letters, digits and dashes, start with a letter and end with a letter or digit (%s)", Clip(name, 80), AppNameRule)
 	case !appNamePattern.MatchString(name):
-		return Errorf(EINVALID, "app name %q does not follow the tenant rule %s", truncate(name, 80), AppNameRule)
+		return Errorf(EINVALID, "app name %q does not follow the tenant rule %s", Clip(name, 80), AppNameRule)
 	}
 	return nil
-}
-
-// truncate shortens s for an error message so hostile input cannot flood a log line.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

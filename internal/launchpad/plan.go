@@ -71,7 +71,7 @@ func (g Guest) Validate() error {
 			return Errorf(EINVALID, "guest.memory_mb must be a multiple of 256 between %d and %d for %d performance cpu(s)", 2048*g.CPUs, 8192*g.CPUs, g.CPUs)
 		}
 	default:
-		return Errorf(EINVALID, "guest.cpu_kind %q is not valid: use \"shared\" or \"performance\"", truncate(g.CPUKind, 40))
+		return Errorf(EINVALID, "guest.cpu_kind %q is not valid: use \"shared\" or \"performance\"", Clip(g.CPUKind, 40))
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (g Guest) Validate() error {
 // ValidatePlanName reports whether name is a plan slug.
 func ValidatePlanName(name string) error {
 	if !planNamePattern.MatchString(name) {
-		return Errorf(EINVALID, "plan name %q is not a slug: use 1-40 lower-case letters, digits and dashes, starting with a letter (for example \"pro\")", truncate(name, 60))
+		return Errorf(EINVALID, "plan name %q is not a slug: use 1-40 lower-case letters, digits and dashes, starting with a letter (for example \"pro\")", Clip(name, 60))
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func ValidatePlanName(name string) error {
 // ValidateStripePriceID reports whether id looks like a Stripe price id.
 func ValidateStripePriceID(id string) error {
 	if !priceIDPattern.MatchString(id) {
-		return Errorf(EINVALID, "stripe_price_id %q is not a Stripe price id; it looks like price_1NxYzAbC", truncate(id, 60))
+		return Errorf(EINVALID, "stripe_price_id %q is not a Stripe price id; it looks like price_1NxYzAbC", Clip(id, 60))
 	}
 	return nil
 }

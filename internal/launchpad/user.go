@@ -143,11 +143,11 @@ func NormalizeEmail(s string) (string, error) {
 	}
 	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>,;\" ") || strings.Contains(s, "=?") ||
 		strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return "", Errorf(EINVALID, "email %q is not a plain address; send one like name@example.com", truncate(s, 80))
+		return "", Errorf(EINVALID, "email %q is not a plain address; send one like name@example.com", Clip(s, 80))
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "", Errorf(EINVALID, "email %q is not a valid address; send one like name@example.com", truncate(s, 80))
+		return "", Errorf(EINVALID, "email %q is not a valid address; send one like name@example.com", Clip(s, 80))
 	}
 	return s, nil
 }
@@ -159,7 +159,7 @@ var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 // nothing else is accepted.
 func ValidateUserID(id string) error {
 	if !userIDPattern.MatchString(id) {
-		return Errorf(EINVALID, "user id %q is not valid: use 1-128 letters, digits, '_' and '-', starting with a letter or digit", truncate(id, 60))
+		return Errorf(EINVALID, "user id %q is not valid: use 1-128 letters, digits, '_' and '-', starting with a letter or digit", Clip(id, 60))
 	}
 	if _, err := UID8(id); err != nil {
 		return err

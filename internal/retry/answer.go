@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // An attempt that fails is one of three things, and Classify tells them apart: a non-2xx
@@ -114,10 +116,4 @@ func JSONMessage(body []byte) (msg string, ok bool) {
 }
 
 // clip bounds an API message so a hostile or broken server cannot flood an error.
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > 300 {
-		return string(r[:300]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return launchpad.Clip(strings.TrimSpace(s), 300) }

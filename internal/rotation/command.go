@@ -158,9 +158,9 @@ func loadRotateConfig(args []string, getenv func(string) string, stderr io.Write
 	case cfg.workers < 1 || cfg.workers > 64:
 		return nil, fmt.Errorf("-workers %d is out of range: use 1 to 64", cfg.workers)
 	case cfg.progress != progressAuto && cfg.progress != progressBar && cfg.progress != progressLines && cfg.progress != progressNone:
-		return nil, fmt.Errorf("-progress %q is not auto, bar, lines or none", truncate(cfg.progress, 20))
+		return nil, fmt.Errorf("-progress %q is not auto, bar, lines or none", launchpad.Clip(cfg.progress, 20))
 	case !operatorPattern.MatchString(cfg.operator):
-		return nil, fmt.Errorf("-operator %q is not a name: use 1-64 letters, digits, '.', '_', '@' or '-'", truncate(cfg.operator, 64))
+		return nil, fmt.Errorf("-operator %q is not a name: use 1-64 letters, digits, '.', '_', '@' or '-'", launchpad.Clip(cfg.operator, 64))
 	}
 	if _, err := store.Parse(cfg.storeURL); err != nil {
 		return nil, errors.New(launchpad.ErrorMessage(err))
@@ -234,11 +234,4 @@ func describe(err error) string {
 func storeTarget(url string) string {
 	t, _ := store.Parse(url)
 	return t.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
