@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -84,7 +83,7 @@ func jobJSON(j *launchpad.Job) JobJSON {
 		out.Payload = json.RawMessage(j.Payload)
 	}
 	if j.Kind == launchpad.JobApply {
-		if d, err := runner.ParseDesired(j.Payload); err == nil {
+		if d, err := launchpad.ParseApplyRequest(j.Payload); err == nil {
 			out.Apply = &JobApplyJSON{UserID: d.UserID, Plan: d.Plan, Destroy: d.Destroy, Reason: d.Reason, Product: d.Product, Region: d.Region, Image: d.Image}
 		}
 	}

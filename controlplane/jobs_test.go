@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -41,11 +40,11 @@ func TestAdminJobsAPI(t *testing.T) {
 	env := newTestEnv(t)
 	c := env.newClient("ops")
 	ctx := context.Background()
-	applyA := env.enqueue(launchpad.JobApply, "alice01", runner.Desired{UserID: "alice01", Plan: "starter", Reason: runner.ReasonSubscription}.Payload())
+	applyA := env.enqueue(launchpad.JobApply, "alice01", launchpad.ApplyRequest{UserID: "alice01", Plan: "starter", Reason: launchpad.ReasonSubscription}.Payload())
 	env.clock.Advance(time.Second)
 	env.enqueue(launchpad.JobStripeEvent, "customer:cus_1", []byte(`{"event_id":"evt_1"}`))
 	env.clock.Advance(time.Second)
-	applyB := env.enqueue(launchpad.JobApply, "bob02", runner.Desired{UserID: "bob02", Destroy: true, Reason: runner.ReasonEnded}.Payload())
+	applyB := env.enqueue(launchpad.JobApply, "bob02", launchpad.ApplyRequest{UserID: "bob02", Destroy: true, Reason: launchpad.ReasonEnded}.Payload())
 	claimed := env.claim(launchpad.JobApply)
 	if claimed.ID != applyA.ID {
 		t.Fatalf("claimed %s, want the older apply %s", claimed.ID, applyA.ID)
@@ -73,7 +72,7 @@ func TestAdminJobsAPI(t *testing.T) {
 	a := js[0]
 	if a.Status != launchpad.JobSucceeded || a.Attempts != 1 || a.MaxAttempts != launchpad.DefaultJobMaxAttempts || a.Summary != (SummaryJSON{Add: 2}) ||
 		a.StartedAt == nil || a.FinishedAt == nil || a.DurationMS == nil || *a.DurationMS != 1500 || a.Worker != "w" || a.LeaseExpiresAt != nil ||
-		a.Apply == nil || a.Apply.Plan != "starter" || a.Apply.Destroy || a.Apply.Reason != runner.ReasonSubscription {
+		a.Apply == nil || a.Apply.Plan != "starter" || a.Apply.Destroy || a.Apply.Reason != launchpad.ReasonSubscription {
 		t.Fatalf("alice's apply job as listed: %+v", a)
 	}
 	if js := list("?status=queued&kind=apply"); len(js) != 1 || js[0].ID != applyB.ID || !js[0].Apply.Destroy || js[0].StartedAt != nil {
@@ -155,7 +154,7 @@ func TestAdminJobsAPI(t *testing.T) {
 	mustStatus(t, r, http.StatusAccepted)
 	var queued JobJSON
 	r.decode(t, &queued)
-	if queued.Status != launchpad.JobQueued || queued.Kind != launchpad.JobApply || queued.Key != "carol03" || queued.Apply == nil || queued.Apply.Plan != "pro" || queued.Apply.Reason != runner.ReasonAdmin {
+	if queued.Status != launchpad.JobQueued || queued.Kind != launchpad.JobApply || queued.Key != "carol03" || queued.Apply == nil || queued.Apply.Plan != "pro" || queued.Apply.Reason != launchpad.ReasonAdmin {
 		t.Fatalf("re-triggered job: %+v", queued)
 	}
 	if r := c.admin(http.MethodPost, "/api/admin/tenants/carol03/apply", `{"force":true}`); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "force") {
@@ -170,7 +169,7 @@ func TestAdminJobsAPI(t *testing.T) {
 func TestJobLogStreamsWhileTheJobRuns(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
-	job := env.enqueue(launchpad.JobApply, "alice01", runner.Desired{UserID: "alice01", Plan: "starter"}.Payload())
+	job := env.enqueue(launchpad.JobApply, "alice01", launchpad.ApplyRequest{UserID: "alice01", Plan: "starter"}.Payload())
 	open := func(id, lastEventID string) (<-chan sseEvent, func()) {
 		t.Helper()
 		sctx, cancel := context.WithCancel(ctx)
@@ -272,7 +271,7 @@ func TestJobLogStreamsWhileTheJobRuns(t *testing.T) {
 	}
 
 	// A stream following a job that nobody runs ends when the server closes.
-	waiting := env.enqueue(launchpad.JobApply, "bob02", runner.Desired{UserID: "bob02", Plan: "pro"}.Payload())
+	waiting := env.enqueue(launchpad.JobApply, "bob02", launchpad.ApplyRequest{UserID: "bob02", Plan: "pro"}.Payload())
 	stuck, stopStuck := open(waiting.ID, "")
 	defer stopStuck()
 	next(stuck) // status queued

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 func TestErrorsAreJSONEverywhere(t *testing.T) {

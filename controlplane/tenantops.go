@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -98,7 +97,7 @@ func (s *Server) handleAdminRebuild(w http.ResponseWriter, r *http.Request, _ *s
 	if err != nil {
 		return nil, notFoundAsNoUser(err, userID)
 	}
-	return s.requested(ctx, userID, actor, actionRebuild, gen, runner.ReasonRebuild, launchpad.AuditTenantRebuilt, tenants[0].AppName)
+	return s.requested(ctx, userID, actor, actionRebuild, gen, launchpad.ReasonRebuild, launchpad.AuditTenantRebuilt, tenants[0].AppName)
 }
 
 // handleAdminRevokeKey disables the user's sub-key at OpenRouter at once (the tenant stops
@@ -143,7 +142,7 @@ func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request, _ 
 	}
 	s.logger(ctx).Info("sub-key revoked by an operator", "user", userID, "key", hash, "actor", actor)
 	resp := &TenantActionResponse{UserID: userID, Action: actionKeyRevocation, KeyHash: hash, AuditEventID: ev.ID}
-	job, err := s.bg.proc.ApplyNow(ctx, userID, runner.ReasonKeyRevoked)
+	job, err := s.bg.proc.ApplyNow(ctx, userID, launchpad.ReasonKeyRevoked)
 	switch {
 	case launchpad.ErrorCode(err) == launchpad.EINVALID:
 		// Nothing to apply (a lapsed subscription): the revoked key is all there is to do.
@@ -175,7 +174,7 @@ func (s *Server) rotateKey(ctx context.Context, userID, actor string) (*TenantAc
 	if err != nil {
 		return nil, notFoundAsNoUser(err, userID)
 	}
-	return s.requested(ctx, userID, actor, actionKeyRotation, gen, runner.ReasonKeyRotation, launchpad.AuditKeyRotated, hash)
+	return s.requested(ctx, userID, actor, actionKeyRotation, gen, launchpad.ReasonKeyRotation, launchpad.AuditKeyRotated, hash)
 }
 
 // requested audits the request of a generation just bumped (phase "requested"; the provider

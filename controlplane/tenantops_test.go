@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -108,7 +107,7 @@ func TestTenantActionsOverHTTP(t *testing.T) {
 	if first.Action != "key_rotation" || first.Generation != 1 || second.Generation != 2 || first.Job == nil || second.Job == nil || first.AuditEventID == "" {
 		t.Fatalf("rotate-key answers %+v then %+v", first, second)
 	}
-	if second.Job.Apply == nil || second.Job.Apply.Plan != "starter" || second.Job.Apply.Reason != runner.ReasonKeyRotation {
+	if second.Job.Apply == nil || second.Job.Apply.Plan != "starter" || second.Job.Apply.Reason != launchpad.ReasonKeyRotation {
 		t.Fatalf("the rotation's apply job %+v", second.Job)
 	}
 	j, err := e.store.GetJob(context.Background(), first.Job.ID)
@@ -116,7 +115,7 @@ func TestTenantActionsOverHTTP(t *testing.T) {
 		t.Fatalf("the first rotation's queued apply is %q (%v); want superseded by the second", j.Status, err)
 	}
 	j, _ = e.store.GetJob(context.Background(), second.Job.ID)
-	if d, err := runner.ParseDesired(j.Payload); err != nil || d.KeyRotation != 2 || d.Rebuild != 0 {
+	if d, err := launchpad.ParseApplyRequest(j.Payload); err != nil || d.KeyRotation != 2 || d.Rebuild != 0 {
 		t.Fatalf("the second rotation's apply carries %+v (%v); want key rotation 2", d, err)
 	}
 	if r := c.adminAs(http.MethodPost, "/api/admin/tenants/"+user+"/rebuild", "ops-ben", nil); r.status != http.StatusNotFound || !strings.Contains(string(r.body), "no tenant") {
@@ -131,7 +130,7 @@ func TestTenantActionsOverHTTP(t *testing.T) {
 		t.Fatalf("rebuild answers %+v", rb)
 	}
 	j, _ = e.store.GetJob(context.Background(), rb.Job.ID)
-	if d, _ := runner.ParseDesired(j.Payload); d.KeyRotation != 2 || d.Rebuild != 1 || d.Reason != runner.ReasonRebuild {
+	if d, _ := launchpad.ParseApplyRequest(j.Payload); d.KeyRotation != 2 || d.Rebuild != 1 || d.Reason != launchpad.ReasonRebuild {
 		t.Fatalf("the rebuild's apply carries %+v; want both generations", d)
 	}
 	u, _ := e.store.GetUser(context.Background(), user)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // TestServeFetchesSubscriptionsFromTheStripeAPI sets STRIPE_API_KEY and STRIPE_API_BASE (to

@@ -100,7 +100,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Required:      true,
 				Description:   "Fly region of the volume and machine, e.g. `iad`. Changing it replaces the tenant (volumes do not move).",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.RegexMatches(regionRegexp, "must be a Fly region code: three lower-case letters such as iad, ams or syd")},
+				Validators:    []validator.String{validRegion},
 			},
 			"plan": schema.StringAttribute{
 				Required:    true,
@@ -110,7 +110,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"image": schema.StringAttribute{
 				Required:    true,
 				Description: "Container image of the agent machine. Changing it updates the machine in place.",
-				Validators:  []validator.String{stringvalidator.LengthBetween(1, 512)},
+				Validators:  []validator.String{validImage},
 			},
 			"subkey_hash": schema.StringAttribute{
 				Optional: true,

@@ -36,12 +36,12 @@ var (
 	validUserID   = domainRule{"1-128 letters, digits, '_' and '-', starting with a letter or digit", launchpad.ValidateUserID}
 	validProduct  = domainRule{"1-20 lower-case letters and digits, starting with a letter", launchpad.ValidateProduct}
 	validAppName  = domainRule{"a tenant app name: " + launchpad.AppNameRule, launchpad.ValidateAppName}
+	validRegion   = domainRule{"a Fly region code: three lower-case letters such as iad, ams or syd", launchpad.ValidateRegion}
+	validImage    = domainRule{"a container image reference such as registry.fly.io/hermes-agent:1.4.2", launchpad.ValidateImage}
 )
 
-// Fly region codes are three lower-case letters (iad, ams, syd…); OpenRouter key hashes and
-// names are checked loosely, since OpenRouter defines them.
+// OpenRouter key hashes and names are checked loosely, since OpenRouter defines them.
 var (
-	regionRegexp  = regexp.MustCompile(`^[a-z]{3}$`)
 	keyHashRegexp = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
 	keyNameRegexp = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._:@()-]{0,99}$`)
 )

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -31,11 +30,11 @@ type lapsePayload struct {
 func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
 	sub := u.Subscription
 	switch sub.Status {
-	case statusCanceled, statusIncompleteExpired:
+	case launchpad.StatusCanceled, launchpad.StatusIncompleteExpired:
 		lapse = sub.CanceledAt
-	case statusPastDue, statusUnpaid:
-		lapse = OverdueAt(sub, p.cfg.PastDueGrace)
-	case statusPaused:
+	case launchpad.StatusPastDue, launchpad.StatusUnpaid:
+		lapse = sub.OverdueAt(p.cfg.PastDueGrace)
+	case launchpad.StatusPaused:
 		lapse = sub.EventCreated
 	default:
 		return time.Time{}, time.Time{}
@@ -46,49 +45,31 @@ func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
 	return lapse, lapse.Add(p.cfg.VolumeRetention)
 }
 
-// OverdueAt returns when a past-due (or unpaid) subscription's grace runs out: PastDueSince
-// (or, unknown, the time of the event that made it so) plus grace. Zero for a subscription
-// that is not past due. The billing lapse and the metering loop's suspension both use it, so
-// they agree on the moment.
-func OverdueAt(sub launchpad.Subscription, grace time.Duration) time.Time {
-	if sub.Status != statusPastDue && sub.Status != statusUnpaid {
-		return time.Time{}
-	}
-	since := sub.PastDueSince
-	if since.IsZero() {
-		since = sub.EventCreated
-	}
-	if since.IsZero() {
-		return time.Time{}
-	}
-	return since.Add(grace)
-}
-
 // DesiredFor returns the state u's tenant should be in at now, and whether there is one to
 // apply: a tenant on the subscription's plan while it runs (active, trialing, past due within
 // the grace period), at the generations of u.Control, a destroy once the retention after a lapse has passed, and nothing
 // otherwise (no subscription, an incomplete first payment, an unknown price, or a lapse
 // whose retention has not passed: the tenant is left as it is until then).
-func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (runner.Desired, bool) {
+func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (launchpad.ApplyRequest, bool) {
 	sub := u.Subscription
 	lapse, destroyAt := p.Lapse(u)
 	switch {
 	case !destroyAt.IsZero() && !now.Before(destroyAt):
-		reason := runner.ReasonEnded
-		if sub.Status == statusPastDue || sub.Status == statusUnpaid {
-			reason = runner.ReasonSuspended
+		reason := launchpad.ReasonEnded
+		if sub.Status == launchpad.StatusPastDue || sub.Status == launchpad.StatusUnpaid {
+			reason = launchpad.ReasonSuspended
 		}
-		return runner.Desired{UserID: u.ID, Destroy: true, Reason: reason}, true
+		return launchpad.ApplyRequest{UserID: u.ID, Destroy: true, Reason: reason}, true
 	case !lapse.IsZero() && !now.Before(lapse):
-		return runner.Desired{}, false // lapsed: kept as it is for the retention period
-	case running(sub.Status) && sub.Plan != "":
-		return runner.Desired{
-			UserID: u.ID, Plan: sub.Plan, Reason: runner.ReasonSubscription,
+		return launchpad.ApplyRequest{}, false // lapsed: kept as it is for the retention period
+	case launchpad.SubscriptionRunning(sub.Status) && sub.Plan != "":
+		return launchpad.ApplyRequest{
+			UserID: u.ID, Plan: sub.Plan, Reason: launchpad.ReasonSubscription,
 			Product: sub.Metadata[MetaProduct], Region: sub.Metadata[MetaRegion], Image: sub.Metadata[MetaImage],
 			KeyRotation: u.Control.KeyRotationGeneration, Rebuild: u.Control.RebuildGeneration,
 		}, true
 	}
-	return runner.Desired{}, false
+	return launchpad.ApplyRequest{}, false
 }
 
 // ensureApply makes the queue hold what u needs: an apply job for its desired state unless
@@ -126,7 +107,7 @@ func (p *Processor) ensureApply(ctx context.Context, u *launchpad.User) error {
 
 // newestApply returns the desired state of the user's newest apply job that was not
 // superseded, or nil.
-func (p *Processor) newestApply(ctx context.Context, userID string) (*runner.Desired, error) {
+func (p *Processor) newestApply(ctx context.Context, userID string) (*launchpad.ApplyRequest, error) {
 	jobs, err := p.cfg.Store.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Key: userID, Limit: 20})
 	if err != nil {
 		return nil, err
@@ -135,7 +116,7 @@ func (p *Processor) newestApply(ctx context.Context, userID string) (*runner.Des
 		if j.Status == launchpad.JobSuperseded {
 			continue
 		}
-		d, err := runner.ParseDesired(j.Payload)
+		d, err := launchpad.ParseApplyRequest(j.Payload)
 		if err != nil {
 			return nil, nil // an unreadable job: enqueue afresh
 		}
@@ -145,13 +126,13 @@ func (p *Processor) newestApply(ctx context.Context, userID string) (*runner.Des
 }
 
 // sameState reports whether two desired states ask for the same tenant (the reason aside).
-func sameState(a *runner.Desired, b runner.Desired) bool {
+func sameState(a *launchpad.ApplyRequest, b launchpad.ApplyRequest) bool {
 	a2 := *a
 	a2.Reason, b.Reason = "", ""
 	return a2 == b
 }
 
-func (p *Processor) enqueueApply(ctx context.Context, d runner.Desired) (*launchpad.Job, error) {
+func (p *Processor) enqueueApply(ctx context.Context, d launchpad.ApplyRequest) (*launchpad.Job, error) {
 	j, err := p.cfg.Store.EnqueueJob(ctx, &launchpad.Job{
 		Kind: launchpad.JobApply, Key: d.UserID, Payload: d.Payload(), Supersede: true, MaxAttempts: p.cfg.ApplyMaxAttempts,
 	})
@@ -203,10 +184,10 @@ func (p *Processor) HandleLapse(ctx context.Context, job *launchpad.Job) (launch
 // saying why, when the user has nothing to apply (no running subscription, or a lapsed one
 // still within its retention).
 func (p *Processor) EnqueueApply(ctx context.Context, userID string) (*launchpad.Job, error) {
-	return p.ApplyNow(ctx, userID, runner.ReasonAdmin)
+	return p.ApplyNow(ctx, userID, launchpad.ReasonAdmin)
 }
 
-// ApplyNow is EnqueueApply with the reason the job records (runner.ReasonKeyRotation,
+// ApplyNow is EnqueueApply with the reason the job records (launchpad.ReasonKeyRotation,
 // ReasonRebuild, …): the user is read afresh, so the job carries the generations just bumped.
 // The job supersedes the user's queued applies.
 func (p *Processor) ApplyNow(ctx context.Context, userID, reason string) (*launchpad.Job, error) {
@@ -231,7 +212,7 @@ func (p *Processor) ApplyNow(ctx context.Context, userID, reason string) (*launc
 // DesiredNow is DesiredFor at the processor's current time, with an EINVALID error saying
 // why when u has nothing to apply (no running subscription, or a lapsed one still within its
 // retention, whose tenant is left as it is).
-func (p *Processor) DesiredNow(u *launchpad.User) (runner.Desired, error) {
+func (p *Processor) DesiredNow(u *launchpad.User) (launchpad.ApplyRequest, error) {
 	d, ok := p.DesiredFor(u, p.cfg.Now())
 	if ok {
 		return d, nil

@@ -17,9 +17,6 @@ const (
 	DefaultTolerance = 5 * time.Minute
 	// DefaultMaxBody bounds a webhook body; Stripe's events are a few kilobytes.
 	DefaultMaxBody = 1 << 20
-	// DefaultPastDueGrace is how long a past-due subscription keeps its tenant before it
-	// lapses (LAUNCHPAD_PAST_DUE_GRACE).
-	DefaultPastDueGrace = 72 * time.Hour
 	// DefaultVolumeRetention is how long a lapsed subscription's tenant, and so its volume, is
 	// kept before it is destroyed (LAUNCHPAD_VOLUME_RETENTION).
 	DefaultVolumeRetention = 7 * 24 * time.Hour
@@ -65,7 +62,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	if e.APIKey != "" && strings.ContainsAny(e.APIKey, " \t\r\n,") {
 		problems = append(problems, errors.New("STRIPE_API_KEY holds whitespace or a comma; set it to one secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)"))
 	}
-	if e.PastDueGrace, err = durationSetting(getenv, "LAUNCHPAD_PAST_DUE_GRACE", DefaultPastDueGrace); err != nil {
+	if e.PastDueGrace, err = durationSetting(getenv, "LAUNCHPAD_PAST_DUE_GRACE", launchpad.DefaultPastDueGrace); err != nil {
 		problems = append(problems, err)
 	}
 	if e.VolumeRetention, err = durationSetting(getenv, "LAUNCHPAD_VOLUME_RETENTION", DefaultVolumeRetention); err != nil {

@@ -10,10 +10,10 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // launchpadBinary is the provider the end-to-end test's tofu runs, built on first use.
@@ -168,14 +168,14 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 		if len(done) != 3 {
 			return false
 		}
-		d, _ := runner.ParseDesired(done[0].Payload)
+		d, _ := launchpad.ParseApplyRequest(done[0].Payload)
 		return d.Destroy && len(fly.Sim.Snapshot().Apps) == 0 && keyLimit() == -1
 	})
 	if now := time.Now(); now.Before(ended.Add(retention)) {
 		t.Fatalf("the tenant was torn down at %s, before the retention ended at %s", now, ended.Add(retention))
 	}
 	last := succeededApplies()[0]
-	if d, _ := runner.ParseDesired(last.Payload); !d.Destroy || last.Summary.Destroy != 2 {
+	if d, _ := launchpad.ParseApplyRequest(last.Payload); !d.Destroy || last.Summary.Destroy != 2 {
 		t.Fatalf("last apply %+v with summary %+v; want the destroy of 2 resources", d, last.Summary)
 	}
 	if st, err := s.GetState(t.Context(), user); err != nil || bytes.Contains(st.Data, []byte(`"launchpad_tenant"`)) {

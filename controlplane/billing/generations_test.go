@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -37,19 +36,19 @@ func TestGenerationsReachTheDesiredState(t *testing.T) {
 	if !ok || d.KeyRotation != 2 || d.Rebuild != 5 || d.Plan != "starter" {
 		t.Fatalf("DesiredFor after the bumps = %+v, %v", d, ok)
 	}
-	j, err := w.proc.ApplyNow(t.Context(), "u1", runner.ReasonRebuild)
+	j, err := w.proc.ApplyNow(t.Context(), "u1", launchpad.ReasonRebuild)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := runner.ParseDesired(j.Payload)
-	if err != nil || got.KeyRotation != 2 || got.Rebuild != 5 || got.Reason != runner.ReasonRebuild || !j.Supersede {
+	got, err := launchpad.ParseApplyRequest(j.Payload)
+	if err != nil || got.KeyRotation != 2 || got.Rebuild != 5 || got.Reason != launchpad.ReasonRebuild || !j.Supersede {
 		t.Fatalf("ApplyNow enqueued %+v (%v), supersede %v", got, err, j.Supersede)
 	}
 	if _, err := w.proc.ApplyNow(t.Context(), "u1", "Not A Reason"); launchpad.ErrorCode(err) != launchpad.EINVALID {
 		t.Fatalf("ApplyNow with a bad reason: %v; want EINVALID", err)
 	}
 	w.createUser(t, "trial1", "t@example.com")
-	if _, err := w.proc.ApplyNow(t.Context(), "trial1", runner.ReasonKeyRotation); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "no subscription") {
+	if _, err := w.proc.ApplyNow(t.Context(), "trial1", launchpad.ReasonKeyRotation); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "no subscription") {
 		t.Fatalf("ApplyNow for a user without a subscription: %v; want EINVALID saying so", err)
 	}
 }
@@ -107,12 +106,12 @@ func TestOverdueAtAgreesWithTheLapse(t *testing.T) {
 		{Status: "past_due", EventCreated: failed}, // no PastDueSince recorded: the event's time
 	} {
 		lapse, _ := w.proc.Lapse(&launchpad.User{ID: "u1", Subscription: sub})
-		if got := billing.OverdueAt(sub, grace); !got.Equal(failed.Add(grace)) || !got.Equal(lapse) {
+		if got := sub.OverdueAt(grace); !got.Equal(failed.Add(grace)) || !got.Equal(lapse) {
 			t.Errorf("%+v: OverdueAt = %s, Lapse = %s; want both %s", sub, got, lapse, failed.Add(grace))
 		}
 	}
 	for _, status := range []string{"active", "trialing", "canceled", "paused", ""} {
-		if got := billing.OverdueAt(launchpad.Subscription{Status: status, PastDueSince: failed, EventCreated: failed}, grace); !got.IsZero() {
+		if got := (launchpad.Subscription{Status: status, PastDueSince: failed, EventCreated: failed}).OverdueAt(grace); !got.IsZero() {
 			t.Errorf("a %q subscription is overdue at %s; want never", status, got)
 		}
 	}

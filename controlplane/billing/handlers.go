@@ -186,7 +186,7 @@ func (p *Processor) checkoutCompleted(ctx context.Context, log *slog.Logger, ev 
 	u, err = p.cfg.Store.UpdateUser(ctx, u.ID, func(u *launchpad.User) error {
 		sub := &u.Subscription
 		if customer != "" && sub.StripeCustomerID != customer {
-			if sub.StripeCustomerID != "" && (running(sub.Status) || sub.Status == statusUnpaid) {
+			if sub.StripeCustomerID != "" && (launchpad.SubscriptionRunning(sub.Status) || sub.Status == launchpad.StatusUnpaid) {
 				return queue.Permanent(launchpad.Errorf(launchpad.ECONFLICT, "user %s already has a live subscription under Stripe customer %s; checkout %s (customer %s) was not linked", u.ID, sub.StripeCustomerID, cs.ID, customer))
 			}
 			sub.StripeCustomerID = customer

@@ -71,8 +71,8 @@ func applyInvoicePaid(u *launchpad.User, inv invoiceFacts, evCreated time.Time) 
 	}
 	if !sub.PastDueSince.IsZero() && !evCreated.Before(sub.PastDueSince) {
 		sub.PastDueSince = time.Time{}
-		if sub.Status == statusPastDue || sub.Status == statusUnpaid {
-			sub.Status = statusActive
+		if sub.Status == launchpad.StatusPastDue || sub.Status == launchpad.StatusUnpaid {
+			sub.Status = launchpad.StatusActive
 		}
 		ch.applied = true
 	}
@@ -89,7 +89,7 @@ func applyPaymentFailed(u *launchpad.User, inv invoiceFacts, evCreated time.Time
 	var ch invoiceChange
 	sub := &u.Subscription
 	switch {
-	case ended(sub.Status):
+	case launchpad.SubscriptionEnded(sub.Status):
 		ch.skipped = "the subscription has ended"
 	case inv.Opens && !inv.CycleStart.After(u.Usage.CycleStart):
 		ch.skipped = "the billing period it is for has been paid since"
@@ -99,8 +99,8 @@ func applyPaymentFailed(u *launchpad.User, inv invoiceFacts, evCreated time.Time
 		ch.skipped = "older than the event that last changed the subscription"
 	default:
 		sub.PastDueSince = evCreated
-		if sub.Status != statusUnpaid {
-			sub.Status = statusPastDue
+		if sub.Status != launchpad.StatusUnpaid {
+			sub.Status = launchpad.StatusPastDue
 		}
 		ch.applied = true
 	}

@@ -3,7 +3,6 @@ package billing
 import (
 	"maps"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -19,8 +18,8 @@ const (
 // a payment link never reaches a workspace.
 var overrideKeys = map[string]func(string) error{
 	MetaProduct: launchpad.ValidateProduct,
-	MetaRegion:  runner.ValidateRegion,
-	MetaImage:   runner.ValidateImage,
+	MetaRegion:  launchpad.ValidateRegion,
+	MetaImage:   launchpad.ValidateImage,
 }
 
 // validOverrides returns the valid override keys of md and the names of the invalid ones.

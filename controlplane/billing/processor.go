@@ -51,7 +51,7 @@ func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
 		return nil, errors.New("billing: PastDueGrace and VolumeRetention cannot be negative")
 	}
 	if cfg.PastDueGrace == 0 {
-		cfg.PastDueGrace = DefaultPastDueGrace
+		cfg.PastDueGrace = launchpad.DefaultPastDueGrace
 	}
 	if cfg.VolumeRetention == 0 {
 		cfg.VolumeRetention = DefaultVolumeRetention
@@ -219,7 +219,7 @@ func (p *Processor) linkCustomer(ctx context.Context, userID, customer string) (
 			u.Subscription.StripeCustomerID = customer
 			return nil
 		}
-		if running(u.Subscription.Status) || u.Subscription.Status == statusUnpaid {
+		if launchpad.SubscriptionRunning(u.Subscription.Status) || u.Subscription.Status == launchpad.StatusUnpaid {
 			return queue.Permanent(launchpad.Errorf(launchpad.ECONFLICT, "user %s already has a live subscription under Stripe customer %s; not linking customer %s", u.ID, u.Subscription.StripeCustomerID, customer))
 		}
 		u.Subscription.StripeCustomerID = customer // a returning customer under a new Stripe customer

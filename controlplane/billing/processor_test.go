@@ -9,7 +9,6 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -110,15 +109,15 @@ func (w *world) deliver(t *testing.T, payload []byte) { deliver(t, w.url, payloa
 
 // applies returns the desired states of the user's apply jobs that were not superseded,
 // oldest first.
-func (w *world) applies(t *testing.T, user string) []runner.Desired {
+func (w *world) applies(t *testing.T, user string) []launchpad.ApplyRequest {
 	t.Helper()
-	var out []runner.Desired
+	var out []launchpad.ApplyRequest
 	js := jobs(t, w.store, launchpad.JobFilter{Kind: launchpad.JobApply, Key: user})
 	for i := len(js) - 1; i >= 0; i-- {
 		if js[i].Status == launchpad.JobSuperseded {
 			continue
 		}
-		d, err := runner.ParseDesired(js[i].Payload)
+		d, err := launchpad.ParseApplyRequest(js[i].Payload)
 		if err != nil {
 			t.Fatalf("apply job %s has a bad payload: %v", js[i].ID, err)
 		}
@@ -150,7 +149,7 @@ func TestCheckoutAndSubscriptionEnqueueOneApply(t *testing.T) {
 	if u.Plan != "starter" || u.Subscription.StripeCustomerID != "cus_1" || u.Subscription.Status != "active" || u.Subscription.Plan != "starter" || u.Subscription.Metadata["region"] != "ams" {
 		t.Fatalf("user after checkout: plan %q, subscription %+v", u.Plan, u.Subscription)
 	}
-	want := runner.Desired{UserID: "u1", Plan: "starter", Region: "ams", Reason: runner.ReasonSubscription}
+	want := launchpad.ApplyRequest{UserID: "u1", Plan: "starter", Region: "ams", Reason: launchpad.ReasonSubscription}
 	if got := w.applies(t, "u1"); len(got) != 1 || got[0] != want {
 		t.Fatalf("apply jobs %+v; want exactly %+v", got, want)
 	}
@@ -313,7 +312,7 @@ func TestCancellationDestroysTheTenantAfterTheRetention(t *testing.T) {
 	}
 	w.clock.Set(ended.Add(retention))
 	w.drainOK(t)
-	want := runner.Desired{UserID: "u1", Destroy: true, Reason: runner.ReasonEnded}
+	want := launchpad.ApplyRequest{UserID: "u1", Destroy: true, Reason: launchpad.ReasonEnded}
 	if got := w.applies(t, "u1"); len(got) != 1 || got[0] != want {
 		t.Fatalf("apply jobs %+v; want the destroy %+v (superseding the queued create)", got, want)
 	}
@@ -414,7 +413,7 @@ func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 	}
 	w.clock.Set(destroyAt)
 	w.drainOK(t)
-	want := runner.Desired{UserID: "u1", Destroy: true, Reason: runner.ReasonSuspended}
+	want := launchpad.ApplyRequest{UserID: "u1", Destroy: true, Reason: launchpad.ReasonSuspended}
 	if got := w.applies(t, "u1"); got[len(got)-1] != want {
 		t.Fatalf("apply jobs %+v; want the destroy %+v last", got, want)
 	}
@@ -485,8 +484,8 @@ func TestEnqueueApplyForAnOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := runner.ParseDesired(j.Payload)
-	if d.Plan != "starter" || d.Reason != runner.ReasonAdmin || j.Key != "u1" {
+	d, _ := launchpad.ParseApplyRequest(j.Payload)
+	if d.Plan != "starter" || d.Reason != launchpad.ReasonAdmin || j.Key != "u1" {
 		t.Fatalf("admin apply %+v (key %s)", d, j.Key)
 	}
 	if _, err := w.proc.EnqueueApply(t.Context(), "nobody"); !launchpad.IsNotFound(err) {

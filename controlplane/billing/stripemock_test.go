@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 func TestWithAnAPIKeyTheSubscriptionIsFetchedNotTakenFromThePayload(t *testing.T) {

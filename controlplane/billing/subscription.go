@@ -43,7 +43,7 @@ func snapshotOf(s *stripe.Subscription, fetched bool) subSnapshot {
 			}
 		}
 	}
-	if ended(snap.Status) {
+	if launchpad.SubscriptionEnded(snap.Status) {
 		snap.EndedAt = unix(s.EndedAt)
 		if snap.EndedAt.IsZero() {
 			snap.EndedAt = unix(s.CanceledAt)
@@ -57,29 +57,6 @@ func unix(sec int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(sec, 0).UTC()
-}
-
-// Stripe subscription statuses, as the processor groups them.
-const (
-	statusActive            = "active"
-	statusTrialing          = "trialing"
-	statusPastDue           = "past_due"
-	statusUnpaid            = "unpaid"
-	statusPaused            = "paused"
-	statusCanceled          = "canceled"
-	statusIncomplete        = "incomplete"
-	statusIncompleteExpired = "incomplete_expired"
-)
-
-// ended reports whether a subscription with this status is over for good: Stripe never
-// reopens a canceled or expired subscription (a customer who comes back gets a new one).
-func ended(status string) bool {
-	return status == statusCanceled || status == statusIncompleteExpired
-}
-
-// running reports whether the customer is entitled to a tenant on the plan.
-func running(status string) bool {
-	return status == statusActive || status == statusTrialing || status == statusPastDue
 }
 
 // subChange is what applying an event did to a user.
@@ -112,13 +89,13 @@ func applySubscription(u *launchpad.User, snap subSnapshot, plan *launchpad.Plan
 	case !sub.Newer(evCreated):
 		ch.skipped = "older than the event that last changed the subscription"
 		return ch
-	case sub.StripeSubscriptionID == snap.ID && ended(sub.Status) && !ended(snap.Status):
+	case sub.StripeSubscriptionID == snap.ID && launchpad.SubscriptionEnded(sub.Status) && !launchpad.SubscriptionEnded(snap.Status):
 		ch.skipped = "the subscription has ended; Stripe does not reopen it"
 		return ch
 	case sub.StripeSubscriptionID == snap.ID && !snap.Fetched && snap.PeriodStart.Before(sub.CurrentPeriodStart):
 		ch.skipped = "its billing period is older than the stored one"
 		return ch
-	case sub.StripeSubscriptionID != "" && sub.StripeSubscriptionID != snap.ID && ended(snap.Status) && !ended(sub.Status):
+	case sub.StripeSubscriptionID != "" && sub.StripeSubscriptionID != snap.ID && launchpad.SubscriptionEnded(snap.Status) && !launchpad.SubscriptionEnded(sub.Status):
 		ch.skipped = "it ends an earlier subscription, not the current one (" + sub.StripeSubscriptionID + ")"
 		return ch
 	}
@@ -135,20 +112,20 @@ func applySubscription(u *launchpad.User, snap subSnapshot, plan *launchpad.Plan
 	sub.CurrentPeriodStart, sub.CurrentPeriodEnd = snap.PeriodStart, snap.PeriodEnd
 	sub.CancelAtPeriodEnd = snap.CancelAtPeriodEnd
 	sub.CanceledAt = time.Time{}
-	if ended(snap.Status) {
+	if launchpad.SubscriptionEnded(snap.Status) {
 		sub.CanceledAt = snap.EndedAt
 		if sub.CanceledAt.IsZero() {
 			sub.CanceledAt = evCreated
 		}
 	}
 	switch {
-	case snap.Status == statusPastDue || snap.Status == statusUnpaid:
+	case snap.Status == launchpad.StatusPastDue || snap.Status == launchpad.StatusUnpaid:
 		if sub.PastDueSince.IsZero() {
 			sub.PastDueSince = evCreated
 		}
 	case !sub.PastDueSince.IsZero() && evCreated.Before(sub.PastDueSince):
 		// A payment failed after this snapshot was taken: it is still past due.
-		sub.Status = statusPastDue
+		sub.Status = launchpad.StatusPastDue
 	default:
 		sub.PastDueSince = time.Time{}
 	}
@@ -156,9 +133,9 @@ func applySubscription(u *launchpad.User, snap subSnapshot, plan *launchpad.Plan
 	mergeOverrides(sub, snap.Metadata)
 
 	switch {
-	case running(sub.Status) && plan != nil:
+	case launchpad.SubscriptionRunning(sub.Status) && plan != nil:
 		u.Plan = plan.Name
-	case ended(sub.Status):
+	case launchpad.SubscriptionEnded(sub.Status):
 		u.Plan = launchpad.TrialPlan
 	}
 	ch.toPlan = u.Plan

@@ -247,7 +247,7 @@ func TestLoadEnv(t *testing.T) {
 		t.Fatalf("LoadEnv = %+v, %v", e, err)
 	}
 	d, err := billing.LoadEnv(env(nil))
-	if err != nil || d.WebhookSecrets != nil || d.PastDueGrace != billing.DefaultPastDueGrace || d.VolumeRetention != billing.DefaultVolumeRetention || d.APIBase != billing.DefaultAPIBase || d.Fetcher() != nil {
+	if err != nil || d.WebhookSecrets != nil || d.PastDueGrace != launchpad.DefaultPastDueGrace || d.VolumeRetention != billing.DefaultVolumeRetention || d.APIBase != billing.DefaultAPIBase || d.Fetcher() != nil {
 		t.Fatalf("defaults: %+v, %v", d, err)
 	}
 	_, err = billing.LoadEnv(env(map[string]string{

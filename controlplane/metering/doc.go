@@ -43,7 +43,7 @@
 // # Suspension
 //
 // The meter is also the tenant's run-state reconciler for non-payment. When the subscription
-// is past due (or unpaid) beyond Deps.PastDueGrace — billing.OverdueAt, the very moment the
+// is past due (or unpaid) beyond Deps.PastDueGrace — Subscription.OverdueAt, the very moment the
 // billing processor calls the subscription lapsed — the pass that sets Control.SuspendedAt
 // (the claim, as for the cap) stops the machine, writes tenant.suspended and emails the user,
 // once. While suspended the machine is kept stopped (started by hand, or re-created by an

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -42,7 +41,7 @@ type Deps struct {
 	DashboardURL string
 	// PastDueGrace is how long a past-due subscription keeps its machine running before the
 	// meter suspends it (LAUNCHPAD_PAST_DUE_GRACE, the billing processor's setting, so the
-	// two agree); 0 means billing.DefaultPastDueGrace.
+	// two agree); 0 means launchpad.DefaultPastDueGrace.
 	PastDueGrace time.Duration
 }
 
@@ -74,7 +73,7 @@ func New(d Deps) (*Meter, error) {
 	case d.PastDueGrace < 0:
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the past-due grace cannot be negative, got %s", d.PastDueGrace)
 	case d.PastDueGrace == 0:
-		d.PastDueGrace = billing.DefaultPastDueGrace
+		d.PastDueGrace = launchpad.DefaultPastDueGrace
 	}
 	return &Meter{d: d}, nil
 }

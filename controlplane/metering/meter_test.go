@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // Hours accumulate from the machine's events: running stretches count, stopped ones do not,

@@ -4,7 +4,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -118,12 +117,12 @@ func clockOf(usage *launchpad.Usage) clock {
 }
 
 // applySuspension holds the machine of a subscription past due beyond the grace stopped
-// (the first pass past billing.OverdueAt claims it by setting Control.SuspendedAt), and lets
+// (the first pass past Subscription.OverdueAt claims it by setting Control.SuspendedAt), and lets
 // it run again once the subscription is paid — entitled again and no longer overdue. A
 // suspended subscription that ends instead (canceled) stays stopped until billing destroys
 // its tenant.
 func applySuspension(u *launchpad.User, o observation, d *decision) {
-	at := billing.OverdueAt(u.Subscription, o.grace)
+	at := u.Subscription.OverdueAt(o.grace)
 	overdue := !at.IsZero() && !o.now.Before(at)
 	switch {
 	case overdue && u.Control.SuspendedAt.IsZero():
@@ -182,11 +181,7 @@ func applyHourCap(usage *launchpad.Usage, mayRun bool, o observation, d *decisio
 // applySuspension). A canceled or unpaid subscription's machine is not started again: the
 // billing code tears the tenant down after its retention.
 func entitled(sub launchpad.Subscription) bool {
-	switch sub.Status {
-	case "", "active", "trialing", "past_due":
-		return true
-	}
-	return false
+	return sub.Status == "" || launchpad.SubscriptionRunning(sub.Status)
 }
 
 // spentOut reports whether the key has hit its spend cap: OpenRouter's limit_remaining at or

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -45,7 +44,7 @@ func suspensionDetails(sub launchpad.Subscription, obs observation, extra map[st
 		"status":         sub.Status,
 		"past_due_since": formatTime(since),
 		"grace":          obs.grace.String(),
-		"overdue_at":     formatTime(billing.OverdueAt(sub, obs.grace)),
+		"overdue_at":     formatTime(sub.OverdueAt(obs.grace)),
 	}
 	for k, v := range extra {
 		details[k] = v

@@ -20,10 +20,10 @@ type orphan struct {
 // findOrphans compares the store's records of the user with the restored state. It returns
 // the orphans to import and a desired state whose configuration declares them (the records'
 // own plan, product, region and image), for tofu import to read.
-func findOrphans(ctx context.Context, st Store, d Desired, state []byte) ([]orphan, Desired, error) {
+func findOrphans(ctx context.Context, st Store, d launchpad.ApplyRequest, state []byte) ([]orphan, launchpad.ApplyRequest, error) {
 	inState := stateAddresses(state)
 	var found []orphan
-	adopt := Desired{UserID: d.UserID, Plan: d.Plan, Product: d.Product, Region: d.Region, Image: d.Image,
+	adopt := launchpad.ApplyRequest{UserID: d.UserID, Plan: d.Plan, Product: d.Product, Region: d.Region, Image: d.Image,
 		KeyRotation: d.KeyRotation, Rebuild: d.Rebuild}
 
 	if !inState["launchpad_subkey.this"] {
@@ -89,7 +89,7 @@ func stateAddresses(state []byte) map[string]bool {
 // adoptOrphans imports every orphan into the state, under a configuration that declares it,
 // so the run that follows updates or destroys it instead of failing on "already exists" or
 // leaking it. The work directory's main.tf.json is rewritten by the caller afterwards.
-func (r *Runner) adoptOrphans(ctx context.Context, dir string, orphans []orphan, adopt Desired, jl *jobLog, log *slog.Logger) error {
+func (r *Runner) adoptOrphans(ctx context.Context, dir string, orphans []orphan, adopt launchpad.ApplyRequest, jl *jobLog, log *slog.Logger) error {
 	config, err := r.cfg.Render(r.cfg.Defaults.Apply(adopt))
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func TestFindOrphansLeavesClaimsToTheProviderAndImportsBuiltTenants(t *testing.T
 	if err := st.CreateTenant(t.Context(), claim); err != nil {
 		t.Fatal(err)
 	}
-	want := Desired{UserID: "carol03", Plan: "starter", Product: "hermes", Region: "iad"}
+	want := launchpad.ApplyRequest{UserID: "carol03", Plan: "starter", Product: "hermes", Region: "iad"}
 
 	orphans, _, err := findOrphans(t.Context(), st, want, []byte(`{"resources":[]}`))
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // TestMeasureApply prints the wall times of the runner's plan+apply of one tenant, of a no-op
@@ -21,14 +21,14 @@ func TestMeasureApply(t *testing.T) {
 	}
 	w := newE2EWorld(t)
 	const user, n = "bench01", 5
-	w.run(t, runner.Desired{UserID: user, Plan: "starter"})
+	w.run(t, launchpad.ApplyRequest{UserID: user, Plan: "starter"})
 
 	plans := []string{"pro", "starter"}
 	var resize, noop, direct time.Duration
 	for i := range n {
-		_, took := w.run(t, runner.Desired{UserID: user, Plan: plans[i%2]})
+		_, took := w.run(t, launchpad.ApplyRequest{UserID: user, Plan: plans[i%2]})
 		resize += took
-		sum, took := w.run(t, runner.Desired{UserID: user, Plan: plans[i%2]})
+		sum, took := w.run(t, launchpad.ApplyRequest{UserID: user, Plan: plans[i%2]})
 		if sum != (launchpad.PlanSummary{}) {
 			t.Fatalf("a repeated run changed %+v", sum)
 		}
@@ -58,7 +58,7 @@ func TestMeasureApply(t *testing.T) {
 		}
 	}
 	render := func(plan string) {
-		out, err := runner.Render(runner.Defaults{Product: "hermes", Region: "iad", Image: runner.DefaultImage}.Apply(runner.Desired{UserID: "direct01", Plan: plan}))
+		out, err := runner.Render(runner.Defaults{Product: "hermes", Region: "iad", Image: runner.DefaultImage}.Apply(launchpad.ApplyRequest{UserID: "direct01", Plan: plan}))
 		if err != nil {
 			t.Fatal(err)
 		}

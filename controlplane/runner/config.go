@@ -24,7 +24,7 @@ const (
 	DefaultCancelGrace = 30 * time.Second
 )
 
-// Defaults fill the fields of a Desired that the customer did not override.
+// Defaults fill the fields of a launchpad.ApplyRequest that the customer did not override.
 type Defaults struct {
 	Product string // LAUNCHPAD_PRODUCT, default hermes
 	Region  string // LAUNCHPAD_REGION, default iad
@@ -32,7 +32,7 @@ type Defaults struct {
 }
 
 // Apply returns d with its empty Product, Region and Image taken from def.
-func (def Defaults) Apply(d Desired) Desired {
+func (def Defaults) Apply(d launchpad.ApplyRequest) launchpad.ApplyRequest {
 	if d.Product == "" {
 		d.Product = def.Product
 	}
@@ -77,7 +77,7 @@ type Config struct {
 	Defaults Defaults
 	// Render turns a complete desired state into main.tf.json (default Render). Tests use it
 	// to run workspaces of built-in resources.
-	Render func(Desired) ([]byte, error)
+	Render func(launchpad.ApplyRequest) ([]byte, error)
 	// CancelGrace is how long tofu has to stop after SIGINT when a run is cancelled, before it
 	// is killed (default 30s).
 	CancelGrace time.Duration
@@ -149,12 +149,12 @@ func EnvConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.Defaults.Region != "" {
-		if err := ValidateRegion(c.Defaults.Region); err != nil {
+		if err := launchpad.ValidateRegion(c.Defaults.Region); err != nil {
 			problems = append(problems, fmt.Errorf("LAUNCHPAD_REGION: %s", launchpad.ErrorMessage(err)))
 		}
 	}
 	if c.Defaults.Image != "" {
-		if err := ValidateImage(c.Defaults.Image); err != nil {
+		if err := launchpad.ValidateImage(c.Defaults.Image); err != nil {
 			problems = append(problems, fmt.Errorf("LAUNCHPAD_IMAGE: %s", launchpad.ErrorMessage(err)))
 		}
 	}

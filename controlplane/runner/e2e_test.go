@@ -13,10 +13,10 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
@@ -76,7 +76,7 @@ type envMap map[string]string
 func (m envMap) get(k string) string { return m[k] }
 
 // run applies d as a job and fails the test on error.
-func (w *e2eWorld) run(t *testing.T, d runner.Desired) (launchpad.PlanSummary, time.Duration) {
+func (w *e2eWorld) run(t *testing.T, d launchpad.ApplyRequest) (launchpad.PlanSummary, time.Duration) {
 	t.Helper()
 	job := applyJob(t, w.store, d)
 	start := time.Now()
@@ -101,7 +101,7 @@ func TestRenderedWorkspaceValidatesWithTheProvider(t *testing.T) {
 	if err := os.WriteFile(rc, []byte(rcText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []runner.Desired{
+	for _, d := range []launchpad.ApplyRequest{
 		{UserID: "user01", Plan: "pro", Product: "hermes", Region: "iad", Image: "registry.fly.io/hermes-agent:1.4.2"},
 		{UserID: "User_With-Dashes_0123456789", Plan: "team-large", Product: "openclaw", Region: "syd", Image: "ghcr.io/acme/agent@sha256:" + strings.Repeat("ab", 32)},
 		{UserID: "user01", Destroy: true},
@@ -127,7 +127,7 @@ func TestApplyCreatesResizesAndDestroysATenantOnTheSimulators(t *testing.T) {
 	const user = "alice01"
 
 	// 1. Create on the starter plan.
-	sum, took := w.run(t, runner.Desired{UserID: user, Plan: "starter", Reason: runner.ReasonSubscription})
+	sum, took := w.run(t, launchpad.ApplyRequest{UserID: user, Plan: "starter", Reason: launchpad.ReasonSubscription})
 	t.Logf("MEASURED create (plan+apply of one tenant and its sub-key against the simulators): %s", took.Round(time.Millisecond))
 	if sum != (launchpad.PlanSummary{Add: 2}) {
 		t.Fatalf("create summary %+v, want 2 to add (tenant and sub-key)", sum)
@@ -137,14 +137,14 @@ func TestApplyCreatesResizesAndDestroysATenantOnTheSimulators(t *testing.T) {
 	w.checkKeyLimit(t, 10)
 
 	// 2. A no-op run (same desired state).
-	sum, took = w.run(t, runner.Desired{UserID: user, Plan: "starter"})
+	sum, took = w.run(t, launchpad.ApplyRequest{UserID: user, Plan: "starter"})
 	t.Logf("MEASURED no-op run (plan with refresh, nothing to apply): %s", took.Round(time.Millisecond))
 	if sum != (launchpad.PlanSummary{}) {
 		t.Fatalf("no-op summary %+v, want nothing", sum)
 	}
 
 	// 3. Upgrade: resized in place, key limit raised in place.
-	sum, took = w.run(t, runner.Desired{UserID: user, Plan: "pro", Reason: runner.ReasonSubscription})
+	sum, took = w.run(t, launchpad.ApplyRequest{UserID: user, Plan: "pro", Reason: launchpad.ReasonSubscription})
 	t.Logf("MEASURED resize (plan+apply of a plan change): %s", took.Round(time.Millisecond))
 	if sum.Add != 0 || sum.Destroy != 0 || sum.Change == 0 {
 		t.Fatalf("upgrade summary %+v: want in-place changes only", sum)
@@ -156,7 +156,7 @@ func TestApplyCreatesResizesAndDestroysATenantOnTheSimulators(t *testing.T) {
 	w.checkKeyLimit(t, 50)
 
 	// 4. Destroy: nothing is left on either simulator.
-	sum, _ = w.run(t, runner.Desired{UserID: user, Destroy: true, Reason: runner.ReasonEnded})
+	sum, _ = w.run(t, launchpad.ApplyRequest{UserID: user, Destroy: true, Reason: launchpad.ReasonEnded})
 	if sum != (launchpad.PlanSummary{Destroy: 2}) {
 		t.Fatalf("destroy summary %+v, want 2 to destroy", sum)
 	}
@@ -257,7 +257,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	const user = "carol03"
 	// Slow Fly down so that the kill lands in the middle of the tenant's creation.
 	w.fly.Sim.SetFaults(sim.Faults{Latency: 150 * time.Millisecond})
-	job, err := w.store.EnqueueJob(t.Context(), &launchpad.Job{Kind: launchpad.JobApply, Key: user, Payload: runner.Desired{UserID: user, Plan: "starter"}.Payload()})
+	job, err := w.store.EnqueueJob(t.Context(), &launchpad.Job{Kind: launchpad.JobApply, Key: user, Payload: launchpad.ApplyRequest{UserID: user, Plan: "starter"}.Payload()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,14 +343,14 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 func TestGenerationsRotateTheKeyAndRebuildTheMachine(t *testing.T) {
 	w := newE2EWorld(t)
 	const user = "erin05"
-	base := runner.Desired{UserID: user, Plan: "starter", Reason: runner.ReasonSubscription}
+	base := launchpad.ApplyRequest{UserID: user, Plan: "starter", Reason: launchpad.ReasonSubscription}
 	w.run(t, base)
 	before := w.tenantRecord(t, user)
 	oldKey := before.SubKeyHash
 
 	// 1. Key rotation.
 	rotated := base
-	rotated.KeyRotation, rotated.Reason = 1, runner.ReasonKeyRotation
+	rotated.KeyRotation, rotated.Reason = 1, launchpad.ReasonKeyRotation
 	sum, took := w.run(t, rotated)
 	t.Logf("MEASURED key rotation (mint, deliver, restart, revoke) through tofu: %s", took.Round(time.Millisecond))
 	if sum.Add != 0 || sum.Destroy != 0 || sum.Change == 0 {
@@ -380,7 +380,7 @@ func TestGenerationsRotateTheKeyAndRebuildTheMachine(t *testing.T) {
 
 	// 2. Rebuild.
 	rebuilt := rotated
-	rebuilt.Rebuild, rebuilt.Reason = 1, runner.ReasonRebuild
+	rebuilt.Rebuild, rebuilt.Reason = 1, launchpad.ReasonRebuild
 	sum, took = w.run(t, rebuilt)
 	t.Logf("MEASURED rebuild (new machine, same volume) through tofu: %s", took.Round(time.Millisecond))
 	final := w.tenantRecord(t, user)

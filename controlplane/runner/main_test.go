@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // newStore opens a fresh SQLite store in the test's temporary directory and returns it with
@@ -64,7 +64,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // dataRender renders a desired state as built-in terraform_data resources, so runner tests
 // run before (and without) the provider: "tenant" holds the plan, "subkey" the user, and a
 // destroy is an empty configuration.
-func dataRender(d runner.Desired) ([]byte, error) {
+func dataRender(d launchpad.ApplyRequest) ([]byte, error) {
 	if d.Destroy {
 		return []byte("{}\n"), nil
 	}
@@ -75,7 +75,7 @@ func dataRender(d runner.Desired) ([]byte, error) {
 }
 
 // applyJob enqueues a JobApply job for d and returns it as a worker would hold it.
-func applyJob(t *testing.T, s launchpad.Store, d runner.Desired) *launchpad.Job {
+func applyJob(t *testing.T, s launchpad.Store, d launchpad.ApplyRequest) *launchpad.Job {
 	t.Helper()
 	// The previous job of this user, if the test left it running, is done now.
 	running, err := s.ListJobs(t.Context(), launchpad.JobFilter{Key: d.UserID, Status: launchpad.JobRunning})

@@ -52,7 +52,7 @@ func (r *Runner) Handler() queue.Handler { return r.Run }
 // apply.failed with the plan summary. A payload that cannot be applied is a queue.Permanent
 // error; a failed tofu run is a plain error, retried by the queue.
 func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSummary, error) {
-	d, err := ParseDesired(job.Payload)
+	d, err := launchpad.ParseApplyRequest(job.Payload)
 	if err != nil {
 		return launchpad.PlanSummary{}, queue.Permanent(err)
 	}
@@ -91,7 +91,7 @@ func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSum
 }
 
 // apply does the work of Run in the tenant's work directory.
-func (r *Runner) apply(ctx context.Context, job *launchpad.Job, d Desired, jl *jobLog, log *slog.Logger) (summary launchpad.PlanSummary, err error) {
+func (r *Runner) apply(ctx context.Context, job *launchpad.Job, d launchpad.ApplyRequest, jl *jobLog, log *slog.Logger) (summary launchpad.PlanSummary, err error) {
 	config, err := r.cfg.Render(d)
 	if err != nil {
 		return summary, queue.Permanent(err)
@@ -171,7 +171,7 @@ func (r *Runner) prepare(dir string, config []byte) error {
 
 // audit appends one apply event to the user's audit stream. A failure is logged, not
 // returned: the apply itself is recorded in the job either way.
-func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job, d Desired, action string, details map[string]string) {
+func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job, d launchpad.ApplyRequest, action string, details map[string]string) {
 	if details == nil {
 		details = map[string]string{}
 	}
@@ -219,7 +219,7 @@ func (r *Runner) redactErr(err error) error {
 	return out
 }
 
-func describe(d Desired) string {
+func describe(d launchpad.ApplyRequest) string {
 	if d.Destroy {
 		return "destroy the tenant (" + orDash(d.Reason) + ")"
 	}

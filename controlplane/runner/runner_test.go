@@ -13,12 +13,12 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // newDataRunner returns a runner of terraform_data workspaces (render) on a fresh store.
-func newDataRunner(t *testing.T, render func(runner.Desired) ([]byte, error), mutate ...func(*runner.Config)) (*runner.Runner, launchpad.Store, string) {
+func newDataRunner(t *testing.T, render func(launchpad.ApplyRequest) ([]byte, error), mutate ...func(*runner.Config)) (*runner.Runner, launchpad.Store, string) {
 	t.Helper()
 	tofu := stacktest.Tofu(t)
 	s, _ := newStore(t)
@@ -44,7 +44,7 @@ func TestRunRestoresAndSavesStateAndCountsChanges(t *testing.T) {
 	user := "user01"
 
 	// 1. First apply: both resources are created, and the state is stored.
-	j1 := applyJob(t, s, runner.Desired{UserID: user, Plan: "starter"})
+	j1 := applyJob(t, s, launchpad.ApplyRequest{UserID: user, Plan: "starter"})
 	start := time.Now()
 	sum, err := r.Run(ctx, j1)
 	t.Logf("first apply (2 terraform_data created): %s", time.Since(start).Round(time.Millisecond))
@@ -69,7 +69,7 @@ func TestRunRestoresAndSavesStateAndCountsChanges(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dataDir, "workspaces", user)); err != nil {
 		t.Fatal(err)
 	}
-	j2 := applyJob(t, s, runner.Desired{UserID: user, Plan: "pro"})
+	j2 := applyJob(t, s, launchpad.ApplyRequest{UserID: user, Plan: "pro"})
 	sum, err = r.Run(ctx, j2)
 	if err != nil {
 		t.Fatalf("second run: %v\nlog:\n%s", err, jobLog(t, s, j2.ID))
@@ -79,7 +79,7 @@ func TestRunRestoresAndSavesStateAndCountsChanges(t *testing.T) {
 	}
 
 	// 3. The same desired state again: a no-op run.
-	j3 := applyJob(t, s, runner.Desired{UserID: user, Plan: "pro"})
+	j3 := applyJob(t, s, launchpad.ApplyRequest{UserID: user, Plan: "pro"})
 	start = time.Now()
 	sum, err = r.Run(ctx, j3)
 	t.Logf("no-op run: %s", time.Since(start).Round(time.Millisecond))
@@ -91,7 +91,7 @@ func TestRunRestoresAndSavesStateAndCountsChanges(t *testing.T) {
 	}
 
 	// 4. Destroy: everything goes, and the stored state is empty.
-	j4 := applyJob(t, s, runner.Desired{UserID: user, Destroy: true, Reason: runner.ReasonEnded})
+	j4 := applyJob(t, s, launchpad.ApplyRequest{UserID: user, Destroy: true, Reason: launchpad.ReasonEnded})
 	sum, err = r.Run(ctx, j4)
 	if err != nil || sum != (launchpad.PlanSummary{Destroy: 2}) {
 		t.Fatalf("destroy run: %+v, %v; want 2 to destroy", sum, err)
@@ -118,7 +118,7 @@ func TestRunRestoresAndSavesStateAndCountsChanges(t *testing.T) {
 
 // failingRender adds a resource whose creation fails (its provisioner exits 1) next to one
 // that succeeds.
-func failingRender(d runner.Desired) ([]byte, error) {
+func failingRender(d launchpad.ApplyRequest) ([]byte, error) {
 	return []byte(`{"resource":{"terraform_data":{
   "ok":  {"input": "fine"},
   "bad": {"depends_on": ["terraform_data.ok"], "input": "x",
@@ -127,7 +127,7 @@ func failingRender(d runner.Desired) ([]byte, error) {
 
 func TestFailedRunStillSavesState(t *testing.T) {
 	r, s, _ := newDataRunner(t, failingRender)
-	job := applyJob(t, s, runner.Desired{UserID: "user02", Plan: "starter"})
+	job := applyJob(t, s, launchpad.ApplyRequest{UserID: "user02", Plan: "starter"})
 	sum, err := r.Run(t.Context(), job)
 	if err == nil {
 		t.Fatal("a run whose apply fails returned no error")
@@ -154,7 +154,7 @@ func TestFailedRunStillSavesState(t *testing.T) {
 }
 
 // slowRender creates one resource quickly, then one whose provisioner sleeps a minute.
-func slowRender(d runner.Desired) ([]byte, error) {
+func slowRender(d launchpad.ApplyRequest) ([]byte, error) {
 	return []byte(`{"resource":{"terraform_data":{
   "first": {"input": "quick"},
   "slow":  {"depends_on": ["terraform_data.first"], "input": "x",
@@ -176,7 +176,7 @@ func waitForLog(t *testing.T, s launchpad.Store, id, want string) {
 
 func TestCancelInterruptsTofuAndSavesState(t *testing.T) {
 	r, s, _ := newDataRunner(t, slowRender, func(c *runner.Config) { c.CancelGrace = 20 * time.Second })
-	job := applyJob(t, s, runner.Desired{UserID: "user03", Plan: "starter"})
+	job := applyJob(t, s, launchpad.ApplyRequest{UserID: "user03", Plan: "starter"})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { _, err := r.Run(ctx, job); done <- err }()
@@ -221,7 +221,7 @@ exec sleep 300
 	}
 	stacktest.Tofu(t) // the same skip rule as every tofu test
 	r, s, _ := newDataRunner(t, dataRender, func(c *runner.Config) { c.Tofu = script; c.CancelGrace = 500 * time.Millisecond })
-	job := applyJob(t, s, runner.Desired{UserID: "user04", Plan: "starter"})
+	job := applyJob(t, s, launchpad.ApplyRequest{UserID: "user04", Plan: "starter"})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { _, err := r.Run(ctx, job); done <- err }()
@@ -288,12 +288,12 @@ func TestRunRefusesBadPayloadsWithoutTouchingTheDisk(t *testing.T) {
 func TestSecretsAreRedactedFromLogsAuditAndErrors(t *testing.T) {
 	const secret = "platform-secret-for-the-runner-tests"
 	// A configuration that prints the secret, as a misbehaving provider diagnostic might.
-	leaky := func(d runner.Desired) ([]byte, error) {
+	leaky := func(d launchpad.ApplyRequest) ([]byte, error) {
 		return []byte(`{"resource":{"terraform_data":{"leak":{"input":"` + secret + `",
   "provisioner":[{"local-exec":{"command":"echo leaking ` + secret + ` >&2; exit 1"}}]}}}}`), nil
 	}
 	r, s, _ := newDataRunner(t, leaky)
-	job := applyJob(t, s, runner.Desired{UserID: "user07", Plan: "starter"})
+	job := applyJob(t, s, launchpad.ApplyRequest{UserID: "user07", Plan: "starter"})
 	_, err := r.Run(t.Context(), job)
 	if err == nil {
 		t.Fatal("the leaky run should fail")
@@ -339,7 +339,7 @@ func TestAFailedWriteBackIsRecoveredFromTheWorkDirectory(t *testing.T) {
 
 	// The store is down when the first apply saves: the run fails (so it is retried), and
 	// the state stays in the work directory only.
-	j1 := applyJob(t, s, runner.Desired{UserID: "user08", Plan: "starter"})
+	j1 := applyJob(t, s, launchpad.ApplyRequest{UserID: "user08", Plan: "starter"})
 	_, err := broken.Run(t.Context(), j1)
 	if err == nil || !strings.Contains(err.Error(), "the database is down") {
 		t.Fatalf("a run whose state cannot be saved returned %v; want the store's error", err)
@@ -348,7 +348,7 @@ func TestAFailedWriteBackIsRecoveredFromTheWorkDirectory(t *testing.T) {
 		t.Fatalf("GetState after the failed write-back: %v; want not found", err)
 	}
 	// The retry, with the store back, must not create the resources a second time.
-	j2 := applyJob(t, s, runner.Desired{UserID: "user08", Plan: "starter"})
+	j2 := applyJob(t, s, launchpad.ApplyRequest{UserID: "user08", Plan: "starter"})
 	sum, err := healthy.Run(t.Context(), j2)
 	if err != nil || sum != (launchpad.PlanSummary{}) {
 		t.Fatalf("retry: %+v, %v; want no changes (the resources exist, per the kept local state)", sum, err)

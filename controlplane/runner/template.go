@@ -49,7 +49,7 @@ type (
 // destroys what the state holds). d must be complete: product, region and image set (see
 // Defaults.Apply). The document is built with encoding/json, and every value is also escaped
 // for the JSON syntax's string templates, so no value can add HCL, JSON or an interpolation.
-func Render(d Desired) ([]byte, error) {
+func Render(d launchpad.ApplyRequest) ([]byte, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}

@@ -12,12 +12,12 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 func TestRenderFillsTheTemplate(t *testing.T) {
-	d := runner.Desired{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
+	d := launchpad.ApplyRequest{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
 		KeyRotation: 3, Rebuild: 1 << 40}
 	out, err := runner.Render(d)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 		t.Errorf("launchpad_subkey.this = %v", subkey)
 	}
 
-	destroy, err := runner.Render(runner.Desired{UserID: "user_01-A", Destroy: true})
+	destroy, err := runner.Render(launchpad.ApplyRequest{UserID: "user_01-A", Destroy: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,13 +64,13 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 		t.Errorf("a destroy workspace must keep the provider and have no resources:\n%s", destroy)
 	}
 
-	if _, err := runner.Render(runner.Desired{UserID: "u1", Plan: "pro"}); launchpad.ErrorCode(err) != launchpad.EINVALID {
+	if _, err := runner.Render(launchpad.ApplyRequest{UserID: "u1", Plan: "pro"}); launchpad.ErrorCode(err) != launchpad.EINVALID {
 		t.Errorf("Render without product/region/image: %v; want EINVALID naming the settings", err)
 	}
 
 	// Generation zero is rendered as 0, the provider's default: a workspace applied before
 	// the generations existed plans no change.
-	zero, err := runner.Render(runner.Desired{UserID: "u1", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2"})
+	zero, err := runner.Render(launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,19 +80,19 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 }
 
 func TestRenderRefusesHostileValues(t *testing.T) {
-	base := runner.Desired{UserID: "u1", Plan: "pro", Product: "hermes", Region: "iad", Image: "registry.fly.io/hermes-agent:1.4.2"}
-	for name, mutate := range map[string]func(*runner.Desired){
-		"quote in user id":         func(d *runner.Desired) { d.UserID = `u1" } } resource "x" {` },
-		"interpolation in user id": func(d *runner.Desired) { d.UserID = `${file("/etc/passwd")}` },
-		"newline in user id":       func(d *runner.Desired) { d.UserID = "u1\nplan = \"free\"" },
-		"traversal in user id":     func(d *runner.Desired) { d.UserID = "../../root" },
-		"template in plan":         func(d *runner.Desired) { d.Plan = "%{if true}pro%{endif}" },
-		"interpolation in image":   func(d *runner.Desired) { d.Image = "registry.fly.io/x:${var.y}" },
-		"quote in image":           func(d *runner.Desired) { d.Image = `x","plan":"free` },
-		"uppercase region":         func(d *runner.Desired) { d.Region = "IAD" },
-		"product with dash":        func(d *runner.Desired) { d.Product = "her-mes" },
-		"negative key rotation":    func(d *runner.Desired) { d.KeyRotation = -1 },
-		"negative rebuild":         func(d *runner.Desired) { d.Rebuild = -5 },
+	base := launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Product: "hermes", Region: "iad", Image: "registry.fly.io/hermes-agent:1.4.2"}
+	for name, mutate := range map[string]func(*launchpad.ApplyRequest){
+		"quote in user id":         func(d *launchpad.ApplyRequest) { d.UserID = `u1" } } resource "x" {` },
+		"interpolation in user id": func(d *launchpad.ApplyRequest) { d.UserID = `${file("/etc/passwd")}` },
+		"newline in user id":       func(d *launchpad.ApplyRequest) { d.UserID = "u1\nplan = \"free\"" },
+		"traversal in user id":     func(d *launchpad.ApplyRequest) { d.UserID = "../../root" },
+		"template in plan":         func(d *launchpad.ApplyRequest) { d.Plan = "%{if true}pro%{endif}" },
+		"interpolation in image":   func(d *launchpad.ApplyRequest) { d.Image = "registry.fly.io/x:${var.y}" },
+		"quote in image":           func(d *launchpad.ApplyRequest) { d.Image = `x","plan":"free` },
+		"uppercase region":         func(d *launchpad.ApplyRequest) { d.Region = "IAD" },
+		"product with dash":        func(d *launchpad.ApplyRequest) { d.Product = "her-mes" },
+		"negative key rotation":    func(d *launchpad.ApplyRequest) { d.KeyRotation = -1 },
+		"negative rebuild":         func(d *launchpad.ApplyRequest) { d.Rebuild = -5 },
 	} {
 		d := base
 		mutate(&d)
@@ -189,36 +189,11 @@ func TestSummarizeCountsLikeTofu(t *testing.T) {
 	}
 }
 
-func TestParseDesired(t *testing.T) {
-	d, err := runner.ParseDesired([]byte(`{"user_id":"u1","plan":"pro","region":"ams","reason":"subscription"}`))
-	if err != nil || d != (runner.Desired{UserID: "u1", Plan: "pro", Region: "ams", Reason: "subscription"}) {
-		t.Fatalf("ParseDesired = %+v, %v", d, err)
-	}
-	// A payload with the generations round-trips; one written before they existed reads as 0.
-	gen := runner.Desired{UserID: "u1", Plan: "pro", KeyRotation: 2, Rebuild: 9, Reason: runner.ReasonKeyRotation}
-	if back, err := runner.ParseDesired(gen.Payload()); err != nil || back != gen {
-		t.Fatalf("ParseDesired(Payload(%+v)) = %+v, %v", gen, back, err)
-	}
-	if _, err := runner.ParseDesired([]byte(`{"user_id":"u1","destroy":true}`)); err != nil {
-		t.Fatalf("a destroy needs no plan: %v", err)
-	}
-	for _, bad := range []string{`{"user_id":"u1"}`, `{"user_id":"u1","plan":"pro"} {}`, `{"user_id":"u1","plan":"pro","reason":"Drop Table"}`, `[]`,
-		`{"user_id":"u1","plan":"pro","key_rotation":-1}`, `{"user_id":"u1","plan":"pro","rebuild":"1"}`, `{"user_id":"u1","plan":"pro","rebuild":1.5}`} {
-		if _, err := runner.ParseDesired([]byte(bad)); launchpad.ErrorCode(err) != launchpad.EINVALID {
-			t.Errorf("ParseDesired(%s) = %v; want EINVALID", bad, err)
-		}
-	}
-	if p := (runner.Desired{UserID: "u1", Plan: "pro"}).Payload(); !strings.Contains(string(p), `"user_id":"u1"`) || strings.Contains(string(p), "destroy") ||
-		strings.Contains(string(p), "key_rotation") || strings.Contains(string(p), "rebuild") {
-		t.Errorf("Payload = %s", p)
-	}
-}
-
 func FuzzRender(f *testing.F) {
 	f.Add("u1", "pro", "hermes", "iad", "registry.fly.io/hermes-agent:1.4.2", int64(0), int64(0))
 	f.Add(`${x}`, "%{y}", "a", "b", `"}`, int64(-1), int64(1<<62))
 	f.Fuzz(func(t *testing.T, user, plan, product, region, image string, rotation, rebuild int64) {
-		out, err := runner.Render(runner.Desired{UserID: user, Plan: plan, Product: product, Region: region, Image: image,
+		out, err := runner.Render(launchpad.ApplyRequest{UserID: user, Plan: plan, Product: product, Region: region, Image: image,
 			KeyRotation: rotation, Rebuild: rebuild})
 		if err != nil {
 			if launchpad.ErrorCode(err) != launchpad.EINVALID {

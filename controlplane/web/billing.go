@@ -22,10 +22,7 @@ type billingData struct {
 func (h *Handler) handleBilling(w http.ResponseWriter, r *http.Request, s *session) {
 	u := s.user
 	d := &billingData{PlanName: u.Plan, Subscription: u.Subscription}
-	switch u.Subscription.Status {
-	case "active", "trialing", "past_due":
-		d.Active = true
-	}
+	d.Active = launchpad.SubscriptionRunning(u.Subscription.Status)
 	p, err := h.store.GetPlan(r.Context(), u.Plan)
 	switch {
 	case err == nil:

@@ -15,11 +15,11 @@ func TestClip(t *testing.T) {
 		{"short", 10, "short"},
 		{"exactly", 7, "exactly"},
 		{"abcdef", 3, "abc…"},
-		{"héllo wörld", 4, "héll…"},           // two-byte runes are never split
-		{"日本語のテキスト", 3, "日本語…"},             // three-byte runes
-		{"a\xffb", 5, "a\uFFFDb"},              // invalid bytes become U+FFFD
-		{"😀😀😀", 1, "😀…"},                     // four-byte runes
-		{"anything", 0, "…"},                   // nothing kept, the cut still shown
+		{"héllo wörld", 4, "héll…"}, // two-byte runes are never split
+		{"日本語のテキスト", 3, "日本語…"},     // three-byte runes
+		{"a\xffb", 5, "a\uFFFDb"},   // invalid bytes become U+FFFD
+		{"😀😀😀", 1, "😀…"},            // four-byte runes
+		{"anything", 0, "…"},        // nothing kept, the cut still shown
 		{"", 3, ""},
 	}
 	for _, c := range cases {

@@ -53,34 +53,6 @@ func (u *User) SealedFields() []*string {
 	return out
 }
 
-// Subscription mirrors the user's Stripe subscription. Stripe is the source of truth; the
-// store keeps the newest state it has seen, and never moves backwards (see
-// Subscription.Newer).
-type Subscription struct {
-	StripeCustomerID     string
-	StripeSubscriptionID string
-	Status               string // Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete…
-	PriceID              string
-	Plan                 string // the launchpad_plan whose stripe_price_id is PriceID
-	CurrentPeriodStart   time.Time
-	CurrentPeriodEnd     time.Time
-	CancelAtPeriodEnd    bool
-	CanceledAt           time.Time
-	PastDueSince         time.Time
-	// EventCreated is the `created` time of the Stripe event that last changed this record;
-	// an event older than it is ignored.
-	EventCreated time.Time
-	// Metadata carries per-customer overrides from checkout (product, region, image).
-	Metadata map[string]string
-}
-
-// Newer reports whether an event created at eventCreated may replace s: it must not be older
-// than the event that produced s. Equal times are accepted so that a replay of the same event
-// is harmless (it carries the same data).
-func (s Subscription) Newer(eventCreated time.Time) bool {
-	return !eventCreated.Before(s.EventCreated)
-}
-
 // Usage is metered per billing cycle (seed: usage.ts).
 type Usage struct {
 	CycleStart time.Time
