@@ -52,7 +52,7 @@ func (s *Server) auditCodeFailure(ctx context.Context, email string, now time.Ti
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, stream, "system", launchpad.AuditSignInFailed, target, map[string]string{
+	return s.audit(ctx, stream, launchpad.ActorSystem, launchpad.AuditSignInFailed, target, map[string]string{
 		"failures": strconv.Itoa(n),
 		"ip":       requestInfoFrom(ctx).ClientIP,
 	})
@@ -67,7 +67,7 @@ func (s *Server) auditLockout(ctx context.Context, email string, now time.Time) 
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, stream, "system", launchpad.AuditLockout, target, map[string]string{
+	return s.audit(ctx, stream, launchpad.ActorSystem, launchpad.AuditLockout, target, map[string]string{
 		"max_attempts": strconv.Itoa(launchpad.SignInCodeMaxAttempts),
 		"ip":           requestInfoFrom(ctx).ClientIP,
 	})

@@ -25,11 +25,6 @@ func principalFrom(ctx context.Context) *principal {
 	return &principal{}
 }
 
-func userActor(id string) string { return "user:" + id }
-
-// adminActor is the actor of audit events caused through the admin token.
-const adminActor = "operator:admin-token"
-
 // bearer returns the token of an "Authorization: Bearer …" header, or "".
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")

@@ -85,7 +85,7 @@ func (s *Server) signOutEverywhere(ctx context.Context, userID string) error {
 		return err
 	}
 	s.metrics.signIn("logout")
-	return s.audit(ctx, userID, userActor(userID), launchpad.AuditLogout, "sessions:all", map[string]string{
+	return s.audit(ctx, userID, launchpad.UserActor(userID), launchpad.AuditLogout, "sessions:all", map[string]string{
 		"ip":    requestInfoFrom(ctx).ClientIP,
 		"scope": "everywhere",
 	})

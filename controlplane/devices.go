@@ -106,7 +106,7 @@ func (s *Server) checkDevice(ctx context.Context, u *launchpad.User, d device, n
 		return false, nil
 	}
 	ip := requestInfoFrom(ctx).ClientIP
-	if err := s.audit(ctx, u.ID, userActor(u.ID), launchpad.AuditNewDevice, "device:"+d.shortID(), map[string]string{
+	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditNewDevice, "device:"+d.shortID(), map[string]string{
 		"ip":         ip,
 		"user_agent": d.userAgent,
 	}); err != nil {

@@ -74,7 +74,7 @@ func (s *Server) handleEnrolTOTP(w http.ResponseWriter, r *http.Request, _ *stru
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, u.ID, userActor(u.ID), launchpad.AuditMFAEnrolled, "totp", map[string]string{"ip": requestInfoFrom(ctx).ClientIP}); err != nil {
+	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditMFAEnrolled, "totp", map[string]string{"ip": requestInfoFrom(ctx).ClientIP}); err != nil {
 		return nil, err
 	}
 	return &EnrolTOTPResponse{Secret: key.Secret(), OTPAuthURL: key.URL(), RecoveryCodes: codes}, nil
@@ -111,7 +111,7 @@ func (s *Server) handleConfirmTOTP(w http.ResponseWriter, r *http.Request, req *
 	if _, err := s.acceptTOTP(ctx, u, req.Code, now, func(m *launchpad.MFA) { m.Confirmed = true }); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, u.ID, userActor(u.ID), launchpad.AuditMFAConfirmed, "totp", map[string]string{"ip": requestInfoFrom(ctx).ClientIP}); err != nil {
+	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditMFAConfirmed, "totp", map[string]string{"ip": requestInfoFrom(ctx).ClientIP}); err != nil {
 		return nil, err
 	}
 	return &MFAStatusResponse{MFAEnabled: true}, nil
@@ -162,7 +162,7 @@ func (s *Server) handleVerifyMFA(w http.ResponseWriter, r *http.Request, req *Ve
 	if launchpad.ErrorCode(err) == launchpad.EUNAUTHORIZED {
 		s.metrics.signIn("mfa_failed")
 		if n := s.failures.fail("mfa:"+claims.Subject, now); n > 0 {
-			if aerr := s.audit(ctx, claims.Subject, "system", launchpad.AuditSignInFailed, "totp", map[string]string{
+			if aerr := s.audit(ctx, claims.Subject, launchpad.ActorSystem, launchpad.AuditSignInFailed, "totp", map[string]string{
 				"failures": strconv.Itoa(n), "ip": requestInfoFrom(ctx).ClientIP, "factor": "second",
 			}); aerr != nil {
 				return nil, aerr
@@ -238,7 +238,7 @@ func (s *Server) useRecoveryCode(ctx context.Context, u *launchpad.User, code st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, u.ID, userActor(u.ID), launchpad.AuditMFARecoveryUsed, "totp", map[string]string{
+	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditMFARecoveryUsed, "totp", map[string]string{
 		"remaining": strconv.Itoa(len(updated.MFA.RecoveryCodes)),
 		"ip":        requestInfoFrom(ctx).ClientIP,
 	}); err != nil {

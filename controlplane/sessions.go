@@ -85,7 +85,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, req *Refr
 	case res.Reused:
 		s.metrics.signIn("refresh_reuse")
 		s.logger(ctx).Warn("refresh token reused; session family revoked", "user_id", res.Old.UserID, "family", res.Old.FamilyID)
-		err := s.audit(ctx, res.Old.UserID, "system", launchpad.AuditRefreshReuse, "session:"+res.Old.FamilyID, map[string]string{
+		err := s.audit(ctx, res.Old.UserID, launchpad.ActorSystem, launchpad.AuditRefreshReuse, "session:"+res.Old.FamilyID, map[string]string{
 			"ip":     requestInfoFrom(ctx).ClientIP,
 			"device": shortFingerprint(res.Old.DeviceID),
 		})
@@ -121,7 +121,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, req *Refre
 		if err := s.store.RevokeSessionFamily(ctx, sess.FamilyID, s.now()); err != nil {
 			return nil, err
 		}
-		if err := s.audit(ctx, sess.UserID, userActor(sess.UserID), launchpad.AuditLogout, "session:"+sess.FamilyID, map[string]string{
+		if err := s.audit(ctx, sess.UserID, launchpad.UserActor(sess.UserID), launchpad.AuditLogout, "session:"+sess.FamilyID, map[string]string{
 			"ip": requestInfoFrom(ctx).ClientIP,
 		}); err != nil {
 			return nil, err

@@ -194,7 +194,7 @@ func (s *Server) completeSignIn(ctx context.Context, u *launchpad.User, d device
 	if m.created {
 		details["account_created"] = "true"
 	}
-	if err := s.audit(ctx, u.ID, userActor(u.ID), launchpad.AuditSignIn, "", details); err != nil {
+	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditSignIn, "", details); err != nil {
 		return nil, err
 	}
 	resp, err := s.startSession(ctx, u.ID, d, now)

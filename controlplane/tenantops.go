@@ -60,7 +60,7 @@ func (s *Server) handleMeRotateKey(w http.ResponseWriter, r *http.Request, _ *st
 	if err := s.limits.rotationsPerUser.take(userID, s.now()); err != nil {
 		return nil, err
 	}
-	resp, err := s.rotateKey(r.Context(), userID, userActor(userID))
+	resp, err := s.rotateKey(r.Context(), userID, launchpad.UserActor(userID))
 	if launchpad.IsNotFound(err) {
 		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "this account no longer exists")
 	}
@@ -209,12 +209,12 @@ func (s *Server) adminTarget(r *http.Request) (userID, actor string, err error) 
 	if err := launchpad.ValidateUserID(userID); err != nil {
 		return "", "", err
 	}
-	actor = adminActor
+	actor = launchpad.ActorAdminToken
 	if name := r.Header.Get(operator.OperatorHeader); name != "" {
-		if err := operator.ValidateOperator(name); err != nil {
+		if err := launchpad.ValidateOperatorName(name); err != nil {
 			return "", "", err
 		}
-		actor = "operator:" + name
+		actor = launchpad.OperatorActor(name)
 	}
 	return userID, actor, nil
 }

@@ -9,16 +9,13 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// auditActor is who the audit log names for changes made through Terraform.
-const auditActor = "terraform"
-
 // recordAudit appends an event to the user's audit stream. The change it records has already
 // happened at the cloud provider, so a failed write is a warning, not an error: failing the
 // apply would leave state behind reality.
 func recordAudit(ctx context.Context, st launchpad.Store, diags *diag.Diagnostics, userID, action, target string, details map[string]string) {
 	_, err := st.AppendAudit(ctx, &launchpad.AuditEvent{
 		Stream:  userID,
-		Actor:   auditActor,
+		Actor:   launchpad.ActorTerraform,
 		Action:  action,
 		Target:  target,
 		Details: details,

@@ -244,7 +244,7 @@ func (p *Processor) audit(ctx context.Context, userID, action, target string, de
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := p.cfg.Store.AppendAudit(ctx, &launchpad.AuditEvent{
-		Stream: userID, Actor: "stripe", Action: action, Target: target, Details: details, Time: p.cfg.Now(),
+		Stream: userID, Actor: launchpad.ActorStripe, Action: action, Target: target, Details: details, Time: p.cfg.Now(),
 	}); err != nil {
 		p.cfg.Logger.Error("writing an audit event failed", "action", action, "user", userID, "error", err)
 	}

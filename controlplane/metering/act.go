@@ -16,9 +16,6 @@ const (
 	machineStopped = "stopped"
 )
 
-// systemActor is the audit actor of everything the meter does.
-const systemActor = "system"
-
 // act carries out what one pass's transaction decided: machine first, then the audit events
 // (which say what happened to the machine), then the email. A failed stop or start is left
 // to the next pass, which sees the machine's state and tries again.
@@ -45,7 +42,7 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 	}
 	audit := func(action, target string, details map[string]string) {
 		if _, err := m.d.Store.AppendAudit(ctx, &launchpad.AuditEvent{
-			Stream: t.UserID, Actor: systemActor, Action: action, Target: target, Details: details,
+			Stream: t.UserID, Actor: launchpad.ActorSystem, Action: action, Target: target, Details: details,
 		}); err != nil {
 			log.Error("audit event not written", "action", action, "error", err.Error())
 			errs = append(errs, launchpad.Wrapf(err, "writing audit event %s", action))

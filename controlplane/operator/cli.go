@@ -127,7 +127,7 @@ func parseExecArgs(args []string, getenv func(string) string, stderr io.Writer) 
 	if a.operator == "" {
 		return nil, errors.New("name yourself with -operator NAME (or set USER): the name goes into the user's audit log")
 	}
-	if err := ValidateOperator(a.operator); err != nil {
+	if err := launchpad.ValidateOperatorName(a.operator); err != nil {
 		return nil, errors.New(launchpad.ErrorMessage(err))
 	}
 	if a.token = getenv("LAUNCHPAD_ADMIN_TOKEN"); a.token == "" {

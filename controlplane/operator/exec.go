@@ -35,7 +35,7 @@ type Request struct {
 	UserID string
 	// App names the tenant when the user has several; empty means the user's only one.
 	App      string
-	Operator string // the operator's name; the audit actor is "operator:" + Operator
+	Operator string // the operator's name; the audit actor is launchpad.OperatorActor(Operator)
 	Command  []string
 	Timeout  time.Duration // 0 means DefaultTimeout
 }
@@ -81,7 +81,7 @@ func Run(ctx context.Context, st launchpad.Store, rt launchpad.Runtime, req Requ
 	command, _ := json.Marshal(req.Command) // []string always marshals
 	requested, err := st.AppendAudit(ctx, &launchpad.AuditEvent{
 		Stream: req.UserID,
-		Actor:  actor(req.Operator),
+		Actor:  launchpad.OperatorActor(req.Operator),
 		Action: launchpad.AuditOperatorExec,
 		Target: t.AppName,
 		Details: map[string]string{
@@ -113,7 +113,7 @@ func Run(ctx context.Context, st launchpad.Store, rt launchpad.Runtime, req Requ
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultAuditTimeout)
 	defer cancel()
 	if _, err := st.AppendAudit(actx, &launchpad.AuditEvent{
-		Stream: req.UserID, Actor: actor(req.Operator), Action: launchpad.AuditOperatorExec, Target: t.AppName, Details: details,
+		Stream: req.UserID, Actor: launchpad.OperatorActor(req.Operator), Action: launchpad.AuditOperatorExec, Target: t.AppName, Details: details,
 	}); err != nil {
 		out.AuditWarning = "the command ran, but its result could not be written to the audit log: " + launchpad.ErrorMessage(err)
 	}
@@ -125,7 +125,6 @@ func Run(ctx context.Context, st launchpad.Store, rt launchpad.Runtime, req Requ
 }
 
 // actor is the audit actor of an operator.
-func actor(name string) string { return "operator:" + name }
 
 // tenantOf finds the tenant the command runs on: the user's only tenant, or the one named.
 func tenantOf(ctx context.Context, st launchpad.Store, userID, app string) (*launchpad.Tenant, error) {

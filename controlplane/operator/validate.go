@@ -1,24 +1,11 @@
 package operator
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
-
-// operatorPattern is an operator's name as it appears in the audit actor "operator:<name>":
-// a login or an email-like handle, nothing that could pass for another actor.
-var operatorPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
-
-// ValidateOperator reports whether name can be an operator's name.
-func ValidateOperator(name string) error {
-	if !operatorPattern.MatchString(name) {
-		return launchpad.Errorf(launchpad.EINVALID, "operator name %q is not valid: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit (for example your login)", launchpad.Clip(name, 64))
-	}
-	return nil
-}
 
 // keyPrefixes start API keys that must never be typed into a command: the command is written
 // to the user's audit log, which the user reads.
@@ -29,7 +16,7 @@ func validate(req *Request) error {
 	if err := launchpad.ValidateUserID(req.UserID); err != nil {
 		return err
 	}
-	if err := ValidateOperator(req.Operator); err != nil {
+	if err := launchpad.ValidateOperatorName(req.Operator); err != nil {
 		return err
 	}
 	if req.App != "" {

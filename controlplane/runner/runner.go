@@ -193,7 +193,7 @@ func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, err := r.cfg.Store.AppendAudit(actx, &launchpad.AuditEvent{
-		Stream: d.UserID, Actor: "system", Action: action, Target: job.ID, Details: details, Time: r.cfg.Now(),
+		Stream: d.UserID, Actor: launchpad.ActorSystem, Action: action, Target: job.ID, Details: details, Time: r.cfg.Now(),
 	})
 	if err != nil {
 		log.Error("writing the audit event failed", "action", action, "error", err)

@@ -198,14 +198,14 @@ func sseData(s string) string {
 // auditRow puts an event into words for the user whose stream it is.
 func (h *Handler) auditRow(userID string, e *launchpad.AuditEvent) auditRow {
 	row := auditRow{Seq: e.Seq, Time: e.Time, Code: e.Action, Target: e.Target, Action: actionLabel(e.Action)}
-	switch {
-	case e.Actor == "user:"+userID:
+	switch kind, name := launchpad.ParseActor(e.Actor); {
+	case kind == launchpad.ActorKindUser && name == userID:
 		row.Actor, row.Kind = "You", "user"
-	case strings.HasPrefix(e.Actor, "operator:"):
-		row.Actor, row.Kind = "Operator "+strings.TrimPrefix(e.Actor, "operator:"), "operator"
-	case e.Actor == "stripe":
+	case kind == launchpad.ActorKindOperator:
+		row.Actor, row.Kind = "Operator "+name, "operator"
+	case kind == launchpad.ActorKindStripe:
 		row.Actor, row.Kind = "Stripe", "stripe"
-	case e.Actor == "" || e.Actor == "system":
+	case e.Actor == "" || e.Actor == launchpad.ActorSystem:
 		row.Actor, row.Kind = "Launchpad", "system"
 	default:
 		row.Actor, row.Kind = e.Actor, "system"

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -41,7 +43,84 @@ const (
 	AuditTenantUpdated   = "tenant.updated"
 	AuditTenantRebuilt   = "tenant.rebuild"
 	AuditTenantDestroyed = "tenant.destroyed"
+	// AuditTenantSuspended: the subscription is past due beyond the grace period; the
+	// tenant's machine was stopped and is kept stopped until it is paid.
+	AuditTenantSuspended = "tenant.suspended"
+	// AuditTenantResumed: the subscription was paid again; the machine was started (unless
+	// the hour cap still holds it).
+	AuditTenantResumed = "tenant.resumed"
+	// AuditHourCapLifted: the plan's hour cap was raised above the hours used in this cycle;
+	// the machine the cap had stopped is started again.
+	AuditHourCapLifted = "usage.hour_cap_lifted"
+	// AuditSpendRestored: a sub-key seen exhausted in this cycle has spend left again (its
+	// limit was raised, or OpenRouter's limit period reset).
+	AuditSpendRestored = "key.spend_restored"
 )
+
+// Audit actors: who caused an event. Every writer of the log uses these, and the dashboard
+// reads them back with ParseActor, so an actor is never spelt two ways.
+const (
+	// ActorSystem is Launchpad itself: the apply runner, the meter, sign-in protections.
+	ActorSystem = "system"
+	// ActorStripe is a verified Stripe webhook event.
+	ActorStripe = "stripe"
+	// ActorTerraform is a change made through the provider by whoever runs terraform apply.
+	ActorTerraform = "terraform"
+	// ActorAdminToken is a request made with the control plane's admin token that named no
+	// operator.
+	ActorAdminToken = operatorPrefix + "admin-token"
+
+	userPrefix     = "user:"
+	operatorPrefix = "operator:"
+)
+
+// UserActor is the actor of what a signed-in user did themselves.
+func UserActor(userID string) string { return userPrefix + userID }
+
+// OperatorActor is the actor of what a named operator did (exec, an admin action, a secret
+// rotation); name must pass ValidateOperatorName.
+func OperatorActor(name string) string { return operatorPrefix + name }
+
+// ActorKind is what kind of party an actor string names.
+type ActorKind string
+
+// Actor kinds.
+const (
+	ActorKindUser      ActorKind = "user"
+	ActorKindOperator  ActorKind = "operator"
+	ActorKindStripe    ActorKind = "stripe"
+	ActorKindTerraform ActorKind = "terraform"
+	ActorKindSystem    ActorKind = "system"
+)
+
+// ParseActor splits an actor string into its kind and name (the user id or the operator's
+// name; empty for the others). An empty or unknown actor is the system's.
+func ParseActor(actor string) (ActorKind, string) {
+	switch {
+	case strings.HasPrefix(actor, userPrefix):
+		return ActorKindUser, strings.TrimPrefix(actor, userPrefix)
+	case strings.HasPrefix(actor, operatorPrefix):
+		return ActorKindOperator, strings.TrimPrefix(actor, operatorPrefix)
+	case actor == ActorStripe:
+		return ActorKindStripe, ""
+	case actor == ActorTerraform:
+		return ActorKindTerraform, ""
+	default:
+		return ActorKindSystem, ""
+	}
+}
+
+// operatorNamePattern is an operator's name as it appears in the actor "operator:<name>": a
+// login or an email-like handle, nothing that could pass for another actor.
+var operatorNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// ValidateOperatorName reports whether name can be an operator's name.
+func ValidateOperatorName(name string) error {
+	if !operatorNamePattern.MatchString(name) {
+		return Errorf(EINVALID, "operator name %q is not valid: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit (for example your login)", Clip(name, 64))
+	}
+	return nil
+}
 
 // AuditEvent is one entry of the append-only audit log. Events form one hash chain per
 // Stream (a user id, or PlatformStream): each carries the hash of the previous event of its
@@ -53,7 +132,7 @@ type AuditEvent struct {
 	Stream  string
 	Seq     int64 // 1-based position in the stream, assigned by the store
 	Time    time.Time
-	Actor   string // "user:{id}", "operator:{name}", "system", "stripe"
+	Actor   string // UserActor, OperatorActor, ActorSystem, ActorStripe or ActorTerraform
 	Action  string
 	Target  string // what was acted on: an app name, a key hash, a job id…
 	Details map[string]string

@@ -186,3 +186,37 @@ func TestAuditHash(t *testing.T) {
 		t.Fatal("two different events share a hash: the encoding is ambiguous")
 	}
 }
+
+func TestActorsRoundTrip(t *testing.T) {
+	cases := []struct {
+		actor string
+		kind  launchpad.ActorKind
+		name  string
+	}{
+		{launchpad.UserActor("u_1"), launchpad.ActorKindUser, "u_1"},
+		{launchpad.OperatorActor("alice@example.com"), launchpad.ActorKindOperator, "alice@example.com"},
+		{launchpad.ActorAdminToken, launchpad.ActorKindOperator, "admin-token"},
+		{launchpad.ActorStripe, launchpad.ActorKindStripe, ""},
+		{launchpad.ActorTerraform, launchpad.ActorKindTerraform, ""},
+		{launchpad.ActorSystem, launchpad.ActorKindSystem, ""},
+		{"", launchpad.ActorKindSystem, ""},
+	}
+	for _, c := range cases {
+		if kind, name := launchpad.ParseActor(c.actor); kind != c.kind || name != c.name {
+			t.Errorf("launchpad.ParseActor(%q) = %s, %q; want %s, %q", c.actor, kind, name, c.kind, c.name)
+		}
+	}
+}
+
+func TestValidateOperatorName(t *testing.T) {
+	for _, ok := range []string{"alice", "alice@example.com", "ops.bot-1", "a"} {
+		if err := launchpad.ValidateOperatorName(ok); err != nil {
+			t.Errorf("launchpad.ValidateOperatorName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "-alice", "alice bob", "user:x", "a\nb", strings.Repeat("a", 65)} {
+		if launchpad.ErrorCode(launchpad.ValidateOperatorName(bad)) != launchpad.EINVALID {
+			t.Errorf("launchpad.ValidateOperatorName(%q) accepted", bad)
+		}
+	}
+}

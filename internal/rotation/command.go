@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
@@ -25,9 +24,6 @@ const (
 
 // lineInterval is how often plain progress lines are printed.
 const lineInterval = 2 * time.Second
-
-// operatorPattern is what an operator name (the audit actor) may hold.
-var operatorPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // RunRotateSecret is `terraform-provider-launchpad rotate-secret`. It reads PLATFORM_SECRET
 // (the new secret) and PLATFORM_SECRET_PREVIOUS (the old one) from the environment only —
@@ -87,7 +83,7 @@ func runRotateSecret(ctx context.Context, args []string, getenv func(string) str
 		BatchSize:     cfg.batchSize,
 		Workers:       cfg.workers,
 		Progress:      rep.update,
-		Actor:         "operator:" + cfg.operator,
+		Actor:         launchpad.OperatorActor(cfg.operator),
 		PreviousKeyID: old.CurrentKeyID(),
 	})
 	rep.finish(res)
@@ -142,7 +138,7 @@ func loadRotateConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if !set["operator"] {
 		cfg.operator = getenv("USER")
-		if !operatorPattern.MatchString(cfg.operator) {
+		if launchpad.ValidateOperatorName(cfg.operator) != nil {
 			cfg.operator = "rotate-secret"
 		}
 	}
@@ -159,8 +155,8 @@ func loadRotateConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil, fmt.Errorf("-workers %d is out of range: use 1 to 64", cfg.workers)
 	case cfg.progress != progressAuto && cfg.progress != progressBar && cfg.progress != progressLines && cfg.progress != progressNone:
 		return nil, fmt.Errorf("-progress %q is not auto, bar, lines or none", launchpad.Clip(cfg.progress, 20))
-	case !operatorPattern.MatchString(cfg.operator):
-		return nil, fmt.Errorf("-operator %q is not a name: use 1-64 letters, digits, '.', '_', '@' or '-'", launchpad.Clip(cfg.operator, 64))
+	case launchpad.ValidateOperatorName(cfg.operator) != nil:
+		return nil, fmt.Errorf("-operator: %s", launchpad.ErrorMessage(launchpad.ValidateOperatorName(cfg.operator)))
 	}
 	if _, err := store.Parse(cfg.storeURL); err != nil {
 		return nil, errors.New(launchpad.ErrorMessage(err))

@@ -34,7 +34,7 @@ type Options struct {
 	// AfterUser, if set, is called after each user is handled with the number handled so far
 	// (calls are serialised). Tests cancel the run from it at a chosen point.
 	AfterUser func(handled int)
-	// Actor is the audit event's actor; default "system".
+	// Actor is the audit event's actor; default launchpad.ActorSystem.
 	Actor string
 	// PreviousKeyID, if known, is recorded in the audit event.
 	PreviousKeyID string
@@ -117,7 +117,7 @@ func newRun(kr *envelope.Keyring, opts Options) *run {
 		opts.Workers = DefaultWorkers
 	}
 	if opts.Actor == "" {
-		opts.Actor = "system"
+		opts.Actor = launchpad.ActorSystem
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
