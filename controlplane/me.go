@@ -127,7 +127,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, 
 	}
 	for _, t := range tenants {
 		resp.Tenants = append(resp.Tenants, MeTenant{
-			AppName: t.AppName, Product: t.Product, Region: t.Region, Plan: t.Plan, MachineState: t.MachineState,
+			AppName: t.AppName, Product: t.Product, Region: t.Region, Plan: t.Plan, MachineState: string(t.MachineState),
 			IPv4: t.IPv4, IPv6: t.IPv6, KeySource: string(t.KeySource), CreatedAt: t.CreatedAt.UTC(),
 		})
 	}

@@ -15,7 +15,6 @@ import (
 // find an object again after a lost response instead of creating a second one.
 const (
 	volumeName      = "workspace"
-	machineStarted  = "started"
 	machineWaitTime = 2 * time.Minute
 	metaUserID      = "launchpad_user_id"
 	metaPlan        = "launchpad_plan"
@@ -89,7 +88,7 @@ func observeMachine(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tena
 			return nil
 		case err != nil:
 			return launchpad.Wrapf(err, "reading machine %s of %s", t.MachineID, t.AppName)
-		case m.State != "destroyed" && m.State != "destroying":
+		case !m.State.Gone():
 			o.machine = m
 		}
 		return nil
@@ -99,7 +98,7 @@ func observeMachine(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tena
 		return launchpad.Wrapf(err, "listing machines of %s", t.AppName)
 	}
 	for _, m := range machines {
-		if m.State != "destroyed" && m.State != "destroying" {
+		if !m.State.Gone() {
 			o.machine = m
 		}
 	}
@@ -114,7 +113,7 @@ func observeVolume(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tenan
 			return nil
 		case err != nil:
 			return launchpad.Wrapf(err, "reading volume %s of %s", t.VolumeID, t.AppName)
-		case v.State != "destroyed" && v.State != "pending_destroy":
+		case !v.State.Gone():
 			o.volume = v
 		}
 		return nil
@@ -124,7 +123,7 @@ func observeVolume(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tenan
 		return launchpad.Wrapf(err, "listing volumes of %s", t.AppName)
 	}
 	for _, v := range volumes {
-		if v.Name == volumeName && v.State != "destroyed" && v.State != "pending_destroy" {
+		if v.Name == volumeName && !v.State.Gone() {
 			o.volume = v
 		}
 	}
@@ -278,7 +277,7 @@ func (b *boundary) updateMachine(ctx context.Context) error {
 		return launchpad.Wrapf(err, "updating machine %s of %s", t.MachineID, t.AppName)
 	}
 	b.guest, t.MachineState = m.Guest, m.State
-	if before.State != machineStarted {
+	if before.State != launchpad.MachineStarted {
 		return nil
 	}
 	return b.waitStarted(ctx)
@@ -286,10 +285,10 @@ func (b *boundary) updateMachine(ctx context.Context) error {
 
 func (b *boundary) waitStarted(ctx context.Context) error {
 	t := b.tenant
-	if err := b.rt.WaitMachine(ctx, t.AppName, t.MachineID, machineStarted, machineWaitTime); err != nil {
+	if err := b.rt.WaitMachine(ctx, t.AppName, t.MachineID, launchpad.MachineStarted, machineWaitTime); err != nil {
 		return launchpad.Wrapf(err, "waiting for machine %s of %s to start", t.MachineID, t.AppName)
 	}
-	t.MachineState = machineStarted
+	t.MachineState = launchpad.MachineStarted
 	return nil
 }
 

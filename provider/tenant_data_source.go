@@ -159,7 +159,7 @@ func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
 		Image:        types.StringValue(t.Image),
 		Network:      types.StringValue(t.Network),
 		MachineID:    types.StringValue(t.MachineID),
-		MachineState: types.StringValue(t.MachineState),
+		MachineState: types.StringValue(string(t.MachineState)),
 		VolumeID:     types.StringValue(t.VolumeID),
 		IPv4:         types.StringValue(t.IPv4),
 		IPv6:         types.StringValue(t.IPv6),

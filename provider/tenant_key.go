@@ -91,22 +91,22 @@ func deliverKey(ctx context.Context, rt launchpad.Runtime, t *launchpad.Tenant, 
 	if err != nil {
 		return "", launchpad.Wrapf(err, "reading machine %s of %s", t.MachineID, t.AppName)
 	}
-	if m.State != machineStarted {
+	if m.State != launchpad.MachineStarted {
 		return digest, nil
 	}
 	if err := rt.StopMachine(ctx, t.AppName, t.MachineID); err != nil {
 		return "", launchpad.Wrapf(err, "restarting machine %s of %s for its new key", t.MachineID, t.AppName)
 	}
-	if err := rt.WaitMachine(ctx, t.AppName, t.MachineID, "stopped", machineWaitTime); err != nil {
+	if err := rt.WaitMachine(ctx, t.AppName, t.MachineID, launchpad.MachineStopped, machineWaitTime); err != nil {
 		return "", launchpad.Wrapf(err, "waiting for machine %s of %s to stop", t.MachineID, t.AppName)
 	}
 	if err := rt.StartMachine(ctx, t.AppName, t.MachineID); err != nil {
 		return "", launchpad.Wrapf(err, "starting machine %s of %s with its new key", t.MachineID, t.AppName)
 	}
-	if err := rt.WaitMachine(ctx, t.AppName, t.MachineID, machineStarted, machineWaitTime); err != nil {
+	if err := rt.WaitMachine(ctx, t.AppName, t.MachineID, launchpad.MachineStarted, machineWaitTime); err != nil {
 		return "", launchpad.Wrapf(err, "waiting for machine %s of %s to start", t.MachineID, t.AppName)
 	}
-	t.MachineState = machineStarted
+	t.MachineState = launchpad.MachineStarted
 	return digest, nil
 }
 

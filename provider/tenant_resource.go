@@ -726,7 +726,7 @@ func tenantFromModel(m *tenantResourceModel) *launchpad.Tenant {
 		SubKeyHash:        m.SubKeyHash.ValueString(),
 		SecretDigest:      m.SecretDigest.ValueString(),
 		RebuildGeneration: m.RebuildGeneration.ValueInt64(),
-		MachineState:      m.MachineState.ValueString(),
+		MachineState:      launchpad.MachineState(m.MachineState.ValueString()),
 	}
 }
 
@@ -747,7 +747,7 @@ func tenantToModel(t *launchpad.Tenant, cfg *tenantResourceModel, subKeyHash typ
 		RebuildGeneration: types.Int64Value(t.RebuildGeneration),
 		Network:           types.StringValue(t.Network),
 		MachineID:         types.StringValue(t.MachineID),
-		MachineState:      types.StringValue(t.MachineState),
+		MachineState:      types.StringValue(string(t.MachineState)),
 		MachineCPUKind:    types.StringValue(guest.CPUKind),
 		MachineCPUs:       types.Int64Value(int64(guest.CPUs)),
 		MachineMemoryMB:   types.Int64Value(int64(guest.MemoryMB)),

@@ -10,12 +10,6 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Machine states the meter records on the tenant, as the provider does.
-const (
-	machineStarted = "started"
-	machineStopped = "stopped"
-)
-
 // act carries out what one pass's transaction decided: machine first, then the audit events
 // (which say what happened to the machine), then the email. A failed stop or start is left
 // to the next pass, which sees the machine's state and tries again.
@@ -127,7 +121,7 @@ func (m *Meter) stop(ctx context.Context, log *slog.Logger, t *launchpad.Tenant,
 		log.Error("could not stop the machine; the next pass tries again", "why", why, "machine", t.MachineID, "error", err.Error())
 		return false
 	}
-	m.recordState(ctx, log, t, machineStopped)
+	m.recordState(ctx, log, t, launchpad.MachineStopped)
 	return true
 }
 
@@ -145,12 +139,12 @@ func (m *Meter) start(ctx context.Context, log *slog.Logger, t *launchpad.Tenant
 		log.Error("could not start the machine; the next pass tries again", "machine", t.MachineID, "error", err.Error())
 		return false
 	}
-	m.recordState(ctx, log, t, machineStarted)
+	m.recordState(ctx, log, t, launchpad.MachineStarted)
 	return true
 }
 
 // recordState keeps the tenant's MachineState (shown by GET /api/me) in step.
-func (m *Meter) recordState(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, state string) {
+func (m *Meter) recordState(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, state launchpad.MachineState) {
 	_, err := m.d.Store.UpdateTenant(ctx, t.AppName, func(rec *launchpad.Tenant) error {
 		if rec.MachineID != t.MachineID || rec.MachineState == state {
 			return errNoChange

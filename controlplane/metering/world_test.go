@@ -134,7 +134,7 @@ func (w *world) provision(n int, period *cycle) *tenant {
 	}
 	if err := w.store.CreateTenant(ctx, &launchpad.Tenant{
 		AppName: tn.app, UserID: tn.userID, Product: "hermes", Region: "iad", Plan: planPro, Image: tenantsImg,
-		Network: tn.app, MachineID: tn.machine, KeySource: launchpad.KeySourceSubKey, SubKeyHash: tn.keyHash, MachineState: machineStarted,
+		Network: tn.app, MachineID: tn.machine, KeySource: launchpad.KeySourceSubKey, SubKeyHash: tn.keyHash, MachineState: launchpad.MachineStarted,
 	}); err != nil {
 		w.t.Fatal(err)
 	}

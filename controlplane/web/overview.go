@@ -137,21 +137,22 @@ func (h *Handler) readKey(ctx context.Context, u *launchpad.User, tenants []*lau
 }
 
 // machineStateLabel puts a Fly machine state into words.
-func machineStateLabel(state string) string {
-	switch state {
-	case "started":
+func machineStateLabel(state launchpad.MachineState) string {
+	switch {
+	case state == launchpad.MachineStarted:
 		return "Running"
-	case "stopped", "suspended":
+	case state.Down():
 		return "Stopped"
-	case "created":
+	case state == launchpad.MachineCreated:
 		return "Created, not started"
-	case "starting", "stopping", "replacing", "updating", "launching":
-		return "Changing (" + state + ")"
-	case "destroying", "destroyed":
+	case state.Gone():
 		return "Removed"
-	case "":
+	case state == "":
 		return "Not reported yet"
-	default:
-		return state
 	}
+	switch state {
+	case launchpad.MachineStarting, launchpad.MachineStopping, launchpad.MachineReplacing, launchpad.MachineUpdating, launchpad.MachineLaunching:
+		return "Changing (" + string(state) + ")"
+	}
+	return string(state)
 }

@@ -39,7 +39,7 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			Image: t.Image, Network: t.Network, MachineID: t.MachineID, VolumeID: t.VolumeID,
 			IPv4: t.IPv4, IPv6: t.IPv6, KeySource: string(t.KeySource), SubKeyHash: t.SubKeyHash,
 			SecretDigest: t.SecretDigest, RebuildGeneration: t.RebuildGeneration,
-			MachineState: t.MachineState, CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt),
+			MachineState: string(t.MachineState), CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt),
 		}
 	},
 	decode: func(d *tenantDoc) *launchpad.Tenant {
@@ -48,7 +48,7 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			Image: d.Image, Network: d.Network, MachineID: d.MachineID, VolumeID: d.VolumeID,
 			IPv4: d.IPv4, IPv6: d.IPv6, KeySource: launchpad.KeySource(d.KeySource), SubKeyHash: d.SubKeyHash,
 			SecretDigest: d.SecretDigest, RebuildGeneration: d.RebuildGeneration,
-			MachineState: d.MachineState, CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
+			MachineState: launchpad.MachineState(d.MachineState), CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
 	touch: func(t *launchpad.Tenant, now time.Time) { t.UpdatedAt = now },

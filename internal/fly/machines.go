@@ -12,8 +12,13 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// goneMachineStates are the states of a machine that no longer counts.
-var goneMachineStates = []string{"destroying", "destroyed"}
+// The states in which a machine has reached what a start, stop or destroy asked for (so a
+// retried request whose first answer was lost is done).
+var (
+	startedStates = []launchpad.MachineState{launchpad.MachineStarted, launchpad.MachineStarting}
+	stoppedStates = []launchpad.MachineState{launchpad.MachineStopped, launchpad.MachineStopping, launchpad.MachineSuspended}
+	goneStates    = []launchpad.MachineState{launchpad.MachineDestroying, launchpad.MachineDestroyed}
+)
 
 // CreateMachine launches a machine with the spec's image, guest, env, mounts and metadata.
 // Before the launch it notes the ids of the app's machines; after an ambiguous failure, a
@@ -43,7 +48,7 @@ func (c *Client) CreateMachine(ctx context.Context, app string, s launchpad.Mach
 				return false, err
 			}
 			for _, m := range ms {
-				if m.Name == s.Name && !existed[m.ID] && !slices.Contains(goneMachineStates, m.State) {
+				if m.Name == s.Name && !existed[m.ID] && !launchpad.MachineState(m.State).Gone() {
 					created = m
 					return true, nil
 				}
@@ -149,7 +154,7 @@ func (c *Client) UpdateMachine(ctx context.Context, app, id string, s launchpad.
 // counts as done.
 func (c *Client) StartMachine(ctx context.Context, app, id string) error {
 	op := fmt.Sprintf("starting machine %s of app %s", id, app)
-	return c.changeState(ctx, app, id, op, []string{"started", "starting"}, func(ctx context.Context, nonce string) error {
+	return c.changeState(ctx, app, id, op, startedStates, func(ctx context.Context, nonce string) error {
 		_, err := c.flaps.Start(ctx, app, id, nonce)
 		return err
 	})
@@ -159,7 +164,7 @@ func (c *Client) StartMachine(ctx context.Context, app, id string) error {
 // suspended) counts as done.
 func (c *Client) StopMachine(ctx context.Context, app, id string) error {
 	op := fmt.Sprintf("stopping machine %s of app %s", id, app)
-	return c.changeState(ctx, app, id, op, []string{"stopped", "stopping", "suspended"}, func(ctx context.Context, nonce string) error {
+	return c.changeState(ctx, app, id, op, stoppedStates, func(ctx context.Context, nonce string) error {
 		return c.flaps.Stop(ctx, app, fly.StopMachineInput{ID: id}, nonce)
 	})
 }
@@ -168,7 +173,7 @@ func (c *Client) StopMachine(ctx context.Context, app, id string) error {
 // missing machine is ENOTFOUND (done).
 func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) error {
 	op := fmt.Sprintf("destroying machine %s of app %s", id, app)
-	return c.changeState(ctx, app, id, op, goneMachineStates, func(ctx context.Context, nonce string) error {
+	return c.changeState(ctx, app, id, op, goneStates, func(ctx context.Context, nonce string) error {
 		return c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: kill}, nonce)
 	})
 }
@@ -176,7 +181,7 @@ func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) 
 // changeState runs a start, stop or destroy under the machine's lease. After an ambiguous
 // failure — or when Fly refuses because the machine is already there — it reads the machine:
 // a machine already in one of the target states means the change is done.
-func (c *Client) changeState(ctx context.Context, app, id, op string, target []string, fn func(ctx context.Context, nonce string) error) error {
+func (c *Client) changeState(ctx context.Context, app, id, op string, target []launchpad.MachineState, fn func(ctx context.Context, nonce string) error) error {
 	if err := required("app name", app); err != nil {
 		return err
 	}
@@ -185,13 +190,13 @@ func (c *Client) changeState(ctx context.Context, app, id, op string, target []s
 	}
 	reached := func(ctx context.Context) (bool, error) {
 		m, err := c.getMachine(ctx, app, id, op)
-		if launchpad.IsNotFound(err) && slices.Contains(target, "destroyed") {
+		if launchpad.IsNotFound(err) && slices.Contains(target, launchpad.MachineDestroyed) {
 			return true, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		return slices.Contains(target, m.State), nil
+		return slices.Contains(target, launchpad.MachineState(m.State)), nil
 	}
 	return c.withLease(ctx, app, id, op, func(ctx context.Context, nonce string) error {
 		err := c.call(ctx, op, callOptions{afterAmbiguous: reached}, func(ctx context.Context) error {
@@ -261,7 +266,7 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 	out := &launchpad.Machine{
 		ID:         m.ID,
 		Name:       m.Name,
-		State:      m.State,
+		State:      launchpad.MachineState(m.State),
 		Region:     m.Region,
 		InstanceID: m.InstanceID,
 		CreatedAt:  parseTime(m.CreatedAt),

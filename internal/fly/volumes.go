@@ -3,16 +3,11 @@ package fly
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	fly "github.com/superfly/fly-go"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
-
-// goneVolumeStates are the states of a volume on its way out; flaps.GetVolumes drops the
-// same ones.
-var goneVolumeStates = []string{"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying", "destroyed"}
 
 // CreateVolume creates a volume. Before the create it notes the ids of the volumes that exist;
 // after an ambiguous failure, a volume named s.Name that is not among them is the one this
@@ -47,7 +42,7 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 			}
 			for i := range vols {
 				v := &vols[i]
-				if v.Name == s.Name && !existed[v.ID] && !slices.Contains(goneVolumeStates, v.State) {
+				if v.Name == s.Name && !existed[v.ID] && !launchpad.VolumeState(v.State).Gone() {
 					created = v
 					return true, nil
 				}
@@ -103,7 +98,7 @@ func (c *Client) ListVolumes(ctx context.Context, app string) ([]*launchpad.Volu
 	}
 	out := make([]*launchpad.Volume, 0, len(vols))
 	for i := range vols {
-		if !slices.Contains(goneVolumeStates, vols[i].State) {
+		if !launchpad.VolumeState(vols[i].State).Gone() {
 			out = append(out, toVolume(&vols[i]))
 		}
 	}
@@ -188,7 +183,7 @@ func (c *Client) DeleteVolume(ctx context.Context, app, id string) error {
 }
 
 func toVolume(v *fly.Volume) *launchpad.Volume {
-	out := &launchpad.Volume{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGb, Encrypted: v.Encrypted, State: v.State}
+	out := &launchpad.Volume{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGb, Encrypted: v.Encrypted, State: launchpad.VolumeState(v.State)}
 	if v.AttachedMachine != nil {
 		out.AttachedMachineID = *v.AttachedMachine
 	}

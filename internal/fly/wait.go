@@ -19,8 +19,8 @@ const maxWaitChunk = 60 * time.Second
 // reads the machine first (already there: done; otherwise its instance id scopes the wait),
 // then asks Fly's wait endpoint in chunks of at most a minute; Fly's 408 ("not yet") just
 // starts the next chunk.
-func (c *Client) WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error {
-	if err := required("machine state", state); err != nil {
+func (c *Client) WaitMachine(ctx context.Context, app, id string, state launchpad.MachineState, timeout time.Duration) error {
+	if err := required("machine state", string(state)); err != nil {
 		return err
 	}
 	if timeout <= 0 {
@@ -30,13 +30,13 @@ func (c *Client) WaitMachine(ctx context.Context, app, id, state string, timeout
 	deadline := c.now().Add(timeout)
 	for {
 		m, err := c.getMachine(ctx, app, id, op)
-		if launchpad.IsNotFound(err) && state == "destroyed" {
+		if launchpad.IsNotFound(err) && state == launchpad.MachineDestroyed {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if m.State == state {
+		if launchpad.MachineState(m.State) == state {
 			return nil
 		}
 		remaining := deadline.Sub(c.now())
@@ -47,7 +47,7 @@ func (c *Client) WaitMachine(ctx context.Context, app, id, state string, timeout
 		var notYet bool
 		err = c.call(ctx, op, callOptions{attemptTimeout: chunk + c.timeout}, func(ctx context.Context) error {
 			notYet = false
-			err := c.flaps.Wait(ctx, app, &fly.Machine{ID: id, InstanceID: m.InstanceID}, state, chunk)
+			err := c.flaps.Wait(ctx, app, &fly.Machine{ID: id, InstanceID: m.InstanceID}, string(state), chunk)
 			var se *retry.StatusError
 			if errors.As(err, &se) && se.Status == 408 {
 				notYet = true

@@ -46,7 +46,7 @@ type Runtime interface {
 	// DestroyMachine destroys a machine; kill stops a running one first.
 	DestroyMachine(ctx context.Context, app, id string, kill bool) error
 	// WaitMachine waits until the machine reaches state or timeout passes (EUNAVAILABLE).
-	WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error
+	WaitMachine(ctx context.Context, app, id string, state MachineState, timeout time.Duration) error
 	// MachineEvents returns the machine's events (start, stop, exit…), oldest first.
 	MachineEvents(ctx context.Context, app, id string) ([]*MachineEvent, error)
 	// Exec runs a command in the machine (operator shell access; audit first).
@@ -83,7 +83,7 @@ type Volume struct {
 	Region            string
 	SizeGB            int
 	Encrypted         bool
-	State             string
+	State             VolumeState
 	AttachedMachineID string
 }
 
@@ -135,7 +135,7 @@ type Mount struct {
 type Machine struct {
 	ID         string
 	Name       string
-	State      string // created, starting, started, stopping, stopped, destroying, destroyed…
+	State      MachineState
 	Region     string
 	Image      string
 	InstanceID string

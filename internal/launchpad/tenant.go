@@ -24,7 +24,7 @@ type Tenant struct {
 	SecretDigest string // Fly's digest of the key secret; never the key
 
 	RebuildGeneration int64
-	MachineState      string
+	MachineState      MachineState
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
