@@ -148,24 +148,13 @@ func (s *Server) latestApply(r *http.Request, userID string) (*MeApply, error) {
 	return a, nil
 }
 
-// capsPlan is the plan whose caps apply to u: the user's plan, else the one the tenant was
-// applied with (as the meter decides); nil when neither is stored.
+// capsPlan is the plan whose caps apply to u (launchpad.CapsPlan); nil when none is stored.
 func (s *Server) capsPlan(r *http.Request, u *launchpad.User, tenants []*launchpad.Tenant) (*launchpad.Plan, error) {
-	names := []string{u.Plan}
+	var t *launchpad.Tenant
 	if len(tenants) > 0 {
-		names = append(names, tenants[0].Plan)
+		t = tenants[0]
 	}
-	for _, name := range names {
-		if name == "" {
-			continue
-		}
-		p, err := s.store.GetPlan(r.Context(), name)
-		if launchpad.IsNotFound(err) {
-			continue
-		}
-		return p, err
-	}
-	return nil, nil
+	return launchpad.CapsPlan(u, t, func(name string) (*launchpad.Plan, error) { return s.store.GetPlan(r.Context(), name) })
 }
 
 // readSpend reads the user's sub-key (the tenant's, else the user's) from OpenRouter within

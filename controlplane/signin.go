@@ -122,7 +122,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, req *Verif
 	}
 	s.failures.reset(email)
 
-	u, created, err := s.userForEmail(ctx, email)
+	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, email)
 	if err != nil {
 		return nil, err
 	}
@@ -136,25 +136,6 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, req *Verif
 		return &TokenResponse{MFARequired: true, MFAToken: tok}, nil
 	}
 	return s.completeSignIn(ctx, u, d, signInMethod{email: true, created: created})
-}
-
-// userForEmail returns the user with email, creating it on the trial plan at its first sign-in.
-func (s *Server) userForEmail(ctx context.Context, email string) (*launchpad.User, bool, error) {
-	u, err := s.store.GetUserByEmail(ctx, email)
-	if err == nil || !launchpad.IsNotFound(err) {
-		return u, false, err
-	}
-	u = &launchpad.User{ID: launchpad.NewID(20), Email: email, Plan: launchpad.TrialPlan}
-	switch err := s.store.CreateUser(ctx, u); {
-	case err == nil:
-		u, err = s.store.GetUser(ctx, u.ID)
-		return u, true, err
-	case launchpad.IsConflict(err): // a parallel first sign-in created it
-		u, err = s.store.GetUserByEmail(ctx, email)
-		return u, false, err
-	default:
-		return nil, false, err
-	}
 }
 
 // signInMethod says how a sign-in was proven, for the audit event.

@@ -305,7 +305,7 @@ func storeSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launch
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureUser(ctx, d.store, userID); err != nil {
+	if _, _, err := launchpad.EnsureUserByID(ctx, d.store, userID); err != nil {
 		return nil, err
 	}
 	if _, err := d.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
@@ -369,18 +369,6 @@ func dropLostKeys(ctx context.Context, d *subKeyDeps, keyName string) error {
 	return nil
 }
 
-// ensureUser creates a bare user record (trial plan, no email) when Terraform manages keys for
-// a user who never signed in: the sealed key needs a record to live in.
-func ensureUser(ctx context.Context, st launchpad.Store, userID string) error {
-	if _, err := st.GetUser(ctx, userID); !launchpad.IsNotFound(err) {
-		return err
-	}
-	err := st.CreateUser(ctx, &launchpad.User{ID: userID, Plan: launchpad.TrialPlan})
-	if launchpad.IsConflict(err) {
-		return nil // created concurrently
-	}
-	return err
-}
 
 func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m subKeyResourceModel

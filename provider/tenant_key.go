@@ -119,7 +119,7 @@ func storeBYOK(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, us
 			return err
 		}
 	}
-	if err := ensureUser(ctx, st, userID); err != nil {
+	if _, _, err := launchpad.EnsureUserByID(ctx, st, userID); err != nil {
 		return err
 	}
 	_, err := st.UpdateUser(ctx, userID, func(u *launchpad.User) error {

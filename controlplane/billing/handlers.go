@@ -259,21 +259,9 @@ func (p *Processor) checkoutUser(ctx context.Context, log *slog.Logger, cs *stri
 	if err != nil {
 		return nil, queue.Permanent(err)
 	}
-	for range 2 {
-		u, err := p.cfg.Store.GetUserByEmail(ctx, email)
-		if err == nil || !launchpad.IsNotFound(err) {
-			return u, err
-		}
-		nu := &launchpad.User{ID: launchpad.NewID(20), Email: email, Plan: launchpad.TrialPlan}
-		err = p.cfg.Store.CreateUser(ctx, nu)
-		if err == nil {
-			log.Info("user created from a checkout by someone who had not signed in", "user", nu.ID, "session", cs.ID)
-			return nu, nil
-		}
-		if !launchpad.IsConflict(err) {
-			return nil, err
-		}
-		// Someone created that email's user meanwhile (a sign-in, a parallel event): use it.
+	u, created, err := launchpad.EnsureUserByEmail(ctx, p.cfg.Store, email)
+	if created {
+		log.Info("user created from a checkout by someone who had not signed in", "user", u.ID, "session", cs.ID)
 	}
-	return nil, launchpad.Errorf(launchpad.ECONFLICT, "the user with email of checkout %s kept changing; retrying", cs.ID)
+	return u, err
 }

@@ -233,11 +233,13 @@ func (m *Meter) meterTenant(ctx context.Context, t *launchpad.Tenant, plans map[
 	return m.act(ctx, log, t, u, obs, d)
 }
 
-// planFor is the plan whose cap applies: the user's plan, else the one the tenant was
-// applied with.
+// planFor is the plan whose caps apply (launchpad.CapsPlan), from the plans read for this pass.
 func planFor(u *launchpad.User, t *launchpad.Tenant, plans map[string]*launchpad.Plan) *launchpad.Plan {
-	if p, ok := plans[u.Plan]; ok {
-		return p
-	}
-	return plans[t.Plan]
+	p, _ := launchpad.CapsPlan(u, t, func(name string) (*launchpad.Plan, error) {
+		if p, ok := plans[name]; ok {
+			return p, nil
+		}
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan %s", name)
+	})
+	return p
 }

@@ -72,25 +72,15 @@ func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewDat
 		d.Tenants = append(d.Tenants, tenantView{Tenant: t, State: machineStateLabel(t.MachineState)})
 	}
 
-	// The plan whose caps apply: the user's, else the one the tenant was applied with (as
-	// the meter does).
-	names := []string{u.Plan}
+	var first *launchpad.Tenant
 	if len(tenants) > 0 {
-		names = append(names, tenants[0].Plan)
+		first = tenants[0]
 	}
-	for _, name := range names {
-		if name == "" {
-			continue
-		}
-		p, err := h.store.GetPlan(ctx, name)
-		if launchpad.IsNotFound(err) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		d.Plan = p
-		break
+	p, err := launchpad.CapsPlan(u, first, func(name string) (*launchpad.Plan, error) { return h.store.GetPlan(ctx, name) })
+	if err != nil {
+		return nil, err
 	}
+	d.Plan = p
 	if d.Plan != nil && d.Plan.DisplayName != "" {
 		d.PlanName = d.Plan.DisplayName
 	}

@@ -100,3 +100,26 @@ func oneOf(v int, allowed ...int) bool {
 	}
 	return false
 }
+
+// CapsPlan is the plan whose caps (machine hours, model spend) apply to a user's tenant: the
+// user's plan, else the plan the tenant was last applied with (t may be nil), so a user whose
+// plan record is gone keeps the caps their machine runs under. find looks a plan up by name
+// and returns ENOTFOUND for one that does not exist; CapsPlan returns nil, nil when neither
+// exists.
+func CapsPlan(u *User, t *Tenant, find func(name string) (*Plan, error)) (*Plan, error) {
+	names := []string{u.Plan}
+	if t != nil {
+		names = append(names, t.Plan)
+	}
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		p, err := find(name)
+		if IsNotFound(err) {
+			continue
+		}
+		return p, err
+	}
+	return nil, nil
+}

@@ -109,3 +109,43 @@ func TestGuestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestCapsPlan(t *testing.T) {
+	plans := map[string]*launchpad.Plan{"pro": {Name: "pro"}, "starter": {Name: "starter"}}
+	find := func(name string) (*launchpad.Plan, error) {
+		if p, ok := plans[name]; ok {
+			return p, nil
+		}
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan %s", name)
+	}
+	cases := []struct {
+		user, tenant string
+		noTenant     bool
+		want         string
+	}{
+		{user: "pro", tenant: "starter", want: "pro"},      // the user's plan wins
+		{user: "gone", tenant: "starter", want: "starter"}, // a deleted plan: the tenant's caps
+		{user: "", tenant: "starter", want: "starter"},     // no plan: the tenant's
+		{user: "pro", noTenant: true, want: "pro"},         // no tenant yet
+		{user: "gone", tenant: "also-gone", want: ""},      // neither stored
+		{user: "", noTenant: true, want: ""},               // nothing at all
+	}
+	for _, c := range cases {
+		var tn *launchpad.Tenant
+		if !c.noTenant {
+			tn = &launchpad.Tenant{Plan: c.tenant}
+		}
+		p, err := launchpad.CapsPlan(&launchpad.User{Plan: c.user}, tn, find)
+		got := ""
+		if p != nil {
+			got = p.Name
+		}
+		if err != nil || got != c.want {
+			t.Errorf("CapsPlan(user %q, tenant %q) = %q, %v; want %q", c.user, c.tenant, got, err, c.want)
+		}
+	}
+	boom := launchpad.Errorf(launchpad.EUNAVAILABLE, "store down")
+	if _, err := launchpad.CapsPlan(&launchpad.User{Plan: "pro"}, nil, func(string) (*launchpad.Plan, error) { return nil, boom }); err != boom {
+		t.Errorf("a store failure is %v, want it returned", err)
+	}
+}

@@ -1,6 +1,7 @@
 package launchpad
 
 import (
+	"context"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -137,4 +138,37 @@ func ValidateUserID(id string) error {
 		return err
 	}
 	return nil
+}
+
+// EnsureUserByID returns the user with id, creating a bare trial user (no email) when there is
+// none: the record that a key sealed by Terraform for a user who never signed in lives in.
+func EnsureUserByID(ctx context.Context, st UserStore, id string) (u *User, created bool, err error) {
+	return ensureUser(ctx, st, func(ctx context.Context) (*User, error) { return st.GetUser(ctx, id) },
+		&User{ID: id, Plan: TrialPlan})
+}
+
+// EnsureUserByEmail returns the user with a normalised email, creating a trial user with a new
+// id when there is none (a first sign-in, or a checkout by someone who never signed in).
+func EnsureUserByEmail(ctx context.Context, st UserStore, email string) (u *User, created bool, err error) {
+	return ensureUser(ctx, st, func(ctx context.Context) (*User, error) { return st.GetUserByEmail(ctx, email) },
+		&User{ID: NewID(20), Email: email, Plan: TrialPlan})
+}
+
+// ensureUser finds a user or creates fresh; when a concurrent creator wins (ECONFLICT), the
+// user it created is found and returned, so every caller ends with the same record.
+func ensureUser(ctx context.Context, st UserStore, find func(context.Context) (*User, error), fresh *User) (*User, bool, error) {
+	for range 3 {
+		u, err := find(ctx)
+		if err == nil || !IsNotFound(err) {
+			return u, false, err
+		}
+		switch err := st.CreateUser(ctx, fresh); {
+		case err == nil:
+			u, err := st.GetUser(ctx, fresh.ID)
+			return u, err == nil, err
+		case !IsConflict(err):
+			return nil, false, err
+		}
+	}
+	return nil, false, Errorf(ECONFLICT, "user %s was being created and deleted concurrently; try again", Clip(fresh.ID+fresh.Email, 80))
 }

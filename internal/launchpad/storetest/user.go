@@ -19,6 +19,7 @@ func userCases() []testCase {
 		{"user/conflict_id", testUserConflictID},
 		{"user/conflict_email", testUserConflictEmail},
 		{"user/conflict_email_concurrent", testUserConflictEmailConcurrent},
+		{"user/ensure_concurrent_one_user", testEnsureUserConcurrent},
 		{"user/lookup_by_stripe_customer", testUserLookupByStripeCustomer},
 		{"user/update", testUserUpdate},
 		{"user/update_fn_error_writes_nothing", testUserUpdateFnError},
@@ -154,6 +155,59 @@ func testUserConflictEmailConcurrent(t *testing.T, s launchpad.Store) {
 	if len(users) != 1 {
 		t.Fatalf("%d users stored, want 1", len(users))
 	}
+}
+
+// testEnsureUserConcurrent: every concurrent first sign-in (or checkout) of one email ends
+// with the same user, created exactly once; likewise by id.
+func testEnsureUserConcurrent(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	ids := make([]string, concurrency)
+	created := make([]bool, concurrency)
+	raceN(concurrency, func(i int) {
+		var (
+			u   *launchpad.User
+			err error
+		)
+		if i%2 == 0 {
+			u, created[i], err = launchpad.EnsureUserByEmail(ctx, s, "first@example.com")
+		} else {
+			u, created[i], err = launchpad.EnsureUserByID(ctx, s, "terraform-user")
+		}
+		if err != nil {
+			t.Errorf("caller %d: %v", i, err)
+			return
+		}
+		ids[i] = u.ID
+	})
+	byEmail, byID := map[string]bool{}, map[string]bool{}
+	nEmail, nID := 0, 0
+	for i := range ids {
+		if i%2 == 0 {
+			byEmail[ids[i]] = true
+			nEmail += boolCount(created[i])
+		} else {
+			byID[ids[i]] = true
+			nID += boolCount(created[i])
+		}
+	}
+	if len(byEmail) != 1 || nEmail != 1 {
+		t.Errorf("EnsureUserByEmail: callers saw users %v, %d of them created one; want one user created once", byEmail, nEmail)
+	}
+	if len(byID) != 1 || !byID["terraform-user"] || nID != 1 {
+		t.Errorf("EnsureUserByID: callers saw users %v, %d of them created one; want terraform-user created once", byID, nID)
+	}
+	u, err := s.GetUserByEmail(ctx, "first@example.com")
+	wantOK(t, err, "GetUserByEmail")
+	if u.Plan != launchpad.TrialPlan {
+		t.Errorf("a user made on first sight is on plan %q, want %q", u.Plan, launchpad.TrialPlan)
+	}
+}
+
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func testUserLookupByStripeCustomer(t *testing.T, s launchpad.Store) {
