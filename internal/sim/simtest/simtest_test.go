@@ -63,3 +63,23 @@ func TestStartServers(t *testing.T) {
 	}
 	res.Body.Close()
 }
+
+func TestMatching(t *testing.T) {
+	reqs := []sim.RecordedRequest{
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease", Query: "ttl=30"},
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease"},
+		{Method: "GET", Path: "/v1/apps/a/machines/m/lease"},
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease/x"},
+	}
+	for target, want := range map[string]int{
+		"POST /v1/apps/a/machines/m/lease":        2,
+		"POST /v1/apps/a/machines/m/lease?ttl=30": 1,
+		"POST /v1/apps/a/machines/m/lease?ttl=60": 0,
+		"GET /v1/apps/a/machines/m/lease":         1,
+		"POST /v1/apps/a/machines/m":              0,
+	} {
+		if got := len(simtest.Matching(reqs, target)); got != want {
+			t.Errorf("Matching(%q) = %d requests, want %d", target, got, want)
+		}
+	}
+}
