@@ -1,10 +1,12 @@
 package simtest_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
@@ -81,5 +83,31 @@ func TestMatching(t *testing.T) {
 		if got := len(simtest.Matching(reqs, target)); got != want {
 			t.Errorf("Matching(%q) = %d requests, want %d", target, got, want)
 		}
+	}
+}
+
+func TestShorthandsAreValid(t *testing.T) {
+	for _, f := range []sim.ScriptedFault{
+		simtest.Respond(503), simtest.RateLimited("2"), simtest.FailAfter(500),
+		simtest.DropAfter(), simtest.HangAfter(), simtest.Delay(time.Second),
+	} {
+		if err := f.Validate(); err != nil {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+}
+
+func TestRecordSleeps(t *testing.T) {
+	sleep, waits := simtest.RecordSleeps()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sleep(ctx, 7*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := sleep(ctx, time.Second); err == nil {
+		t.Error("sleep on an ended context returned no error")
+	}
+	if len(*waits) != 2 || (*waits)[0] != 7*time.Second || (*waits)[1] != time.Second {
+		t.Errorf("waits = %v, want [7s 1s]", *waits)
 	}
 }
