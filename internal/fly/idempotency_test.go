@@ -7,14 +7,15 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // ambiguousFaults are the ways a create can be applied by Fly while the client never learns
 // it: the connection dropped, a 5xx after the fact, no answer until the client's timeout.
 var ambiguousFaults = map[string]sim.ScriptedFault{
-	"dropped connection": {Kind: sim.FaultDropAfter},
-	"503 after applying": {Kind: sim.FaultFailAfter, Status: 503},
-	"timeout":            {Kind: sim.FaultHangAfter},
+	"dropped connection": simtest.DropAfter(),
+	"503 after applying": simtest.FailAfter(503),
+	"timeout":            simtest.HangAfter(),
 }
 
 func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
@@ -137,8 +138,8 @@ func TestCreateIsResentWhenTheLookupFindsNothing(t *testing.T) {
 	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes",
-		respond(502),
-		delay(time.Minute)) // the client gives up first
+		simtest.Respond(502),
+		simtest.Delay(time.Minute)) // the client gives up first
 	v, err := c.CreateVolume(context.Background(), "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 	if err != nil {
 		t.Fatalf("CreateVolume: %v", err)
@@ -156,7 +157,7 @@ func TestLastAmbiguousAttemptIsChecked(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, _ := simClient(t, s, func(c *Config) { c.Retry.MaxAttempts = 1 })
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", sim.ScriptedFault{Kind: sim.FaultDropAfter})
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", simtest.DropAfter())
 	if _, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"}); err != nil {
 		t.Fatalf("CreateMachine with one attempt that was applied: %v", err)
 	}
@@ -171,7 +172,7 @@ func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Sim.ScriptFaults("PUT /v1/apps/{app}/volumes/{id}/extend", sim.ScriptedFault{Kind: sim.FaultDropAfter})
+	s.Sim.ScriptFaults("PUT /v1/apps/{app}/volumes/{id}/extend", simtest.DropAfter())
 	got, err := c.ExtendVolume(ctx, "lp-a-u-1", v.ID, 4)
 	if err != nil || got.SizeGB != 4 {
 		t.Fatalf("ExtendVolume: %+v, %v", got, err)
@@ -190,7 +191,7 @@ func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", sim.ScriptedFault{Kind: sim.FaultDropAfter})
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.DropAfter())
 	_, err = c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Fatalf("Exec: %v, want unavailable", err)
@@ -202,7 +203,7 @@ func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
 		t.Errorf("commands the machine ran = %d, want 1", len(execs))
 	}
 	// A 429 is a refusal before anything ran: that one is retried.
-	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", respond(429))
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.Respond(429))
 	if _, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"true"}, time.Second); err != nil {
 		t.Errorf("Exec after a 429: %v", err)
 	}

@@ -63,7 +63,7 @@ func TestLeaseAcquiredButAnswerLostIsAdopted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Sim.ScriptFaults(leaseRoute, sim.ScriptedFault{Kind: sim.FaultDropAfter})
+	s.Sim.ScriptFaults(leaseRoute, simtest.DropAfter())
 	if err := c.StopMachine(ctx, "lp-a-u-1", m.ID); err != nil {
 		t.Fatalf("StopMachine: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 func seedApp(t *testing.T, c *Client, name string) {
@@ -23,7 +24,7 @@ func TestRetryAfterSecondsIsHonoured(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, waits := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", rateLimited("7"), rateLimited("2"))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("7"), simtest.RateLimited("2"))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after two 429s: %v", err)
@@ -42,7 +43,7 @@ func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", rateLimited(now.Add(90*time.Second).Format(http.TimeFormat)))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited(now.Add(90*time.Second).Format(http.TimeFormat)))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp: %v", err)
@@ -56,7 +57,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, waits := simClient(t, s, func(c *Config) { c.Retry.MaxRetryAfter = 50 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", rateLimited("3600"))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("3600"))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp: %v", err)
 	}
@@ -71,7 +72,7 @@ func TestOnlyOneRetryLayer(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, waits := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", respond(503), respond(502), respond(500))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(502), simtest.Respond(500))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after 503, 502, 500: %v", err)
@@ -89,7 +90,7 @@ func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
 	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
 	for range 4 {
-		s.Sim.ScriptFaults("GET /v1/apps/{app}", rateLimited("11"))
+		s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("11"))
 	}
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.ERATELIMITED {
@@ -124,7 +125,7 @@ func TestTimeoutIsRetried(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 100 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", delay(5*time.Second))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after one hung request: %v", err)
 	}
@@ -134,7 +135,7 @@ func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", delay(5*time.Second), delay(5*time.Second))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second), simtest.Delay(5*time.Second))
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
 		t.Fatalf("code = %q (%v), want unavailable", code, err)
@@ -149,7 +150,7 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", respond(503), respond(503))
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(503))
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,14 +42,8 @@ func simClient(t *testing.T, s *simtest.FlyServer, mutate ...func(*Config)) (*Cl
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var mu sync.Mutex
-	waits := &[]time.Duration{}
-	c.sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		*waits = append(*waits, d)
-		mu.Unlock()
-		return ctx.Err()
-	}
+	sleep, waits := simtest.RecordSleeps()
+	c.sleep = sleep
 	return c, waits
 }
 
@@ -88,19 +81,4 @@ func app(t *testing.T, s *simtest.FlyServer, name string) sim.FlyAppSnapshot {
 		t.Fatalf("the simulator holds no app %s", name)
 	}
 	return a
-}
-
-// respond scripts an answer of status, the request not applied.
-func respond(status int) sim.ScriptedFault {
-	return sim.ScriptedFault{Kind: sim.FaultRespond, Status: status}
-}
-
-// rateLimited scripts a 429 with Retry-After, the request not applied.
-func rateLimited(retryAfter string) sim.ScriptedFault {
-	return sim.ScriptedFault{Kind: sim.FaultRespond, Status: 429, RetryAfter: retryAfter}
-}
-
-// delay scripts a wait of d before the request is served (or not, if the client gives up).
-func delay(d time.Duration) sim.ScriptedFault {
-	return sim.ScriptedFault{Kind: sim.FaultDelay, Delay: d}
 }

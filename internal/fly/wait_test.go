@@ -24,7 +24,7 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Fly answers 408 twice (not yet); the machine stops while the third wait is open.
-	s.Sim.ScriptFaults(waitRoute, respond(408), respond(408))
+	s.Sim.ScriptFaults(waitRoute, simtest.Respond(408), simtest.Respond(408))
 	waits := "GET /v1/apps/lp-a-u-1/machines/" + m.ID + "/wait"
 	done := make(chan error, 1)
 	go func() { done <- c.WaitMachine(ctx, "lp-a-u-1", m.ID, "stopped", time.Minute) }()
@@ -52,7 +52,7 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 
 	// Never reaches the state: a clock that jumps past the deadline ends the wait. (Fly
 	// would answer the 30s chunk's 408 after 30s; the script answers it at once.)
-	s.Sim.ScriptFaults(waitRoute, respond(408))
+	s.Sim.ScriptFaults(waitRoute, simtest.Respond(408))
 	start := time.Now()
 	calls := 0
 	c.now = func() time.Time { calls++; return start.Add(time.Duration(calls) * time.Minute) }
