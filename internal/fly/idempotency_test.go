@@ -187,12 +187,9 @@ func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
 	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := seedMachine(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.DropAfter())
-	_, err = c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
+	_, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Fatalf("Exec: %v, want unavailable", err)
 	}

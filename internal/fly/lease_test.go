@@ -22,12 +22,9 @@ func TestLeaseHeldElsewhereIsRetriedThenConflict(t *testing.T) {
 	c, waits := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := seedMachine(t, c, "lp-a-u-1")
 	held := holdLease(t, s, "lp-a-u-1", m.ID) // another operation (a deploy, say) holds it
-	err = c.StopMachine(ctx, "lp-a-u-1", m.ID)
+	err := c.StopMachine(ctx, "lp-a-u-1", m.ID)
 	if !launchpad.IsConflict(err) {
 		t.Fatalf("StopMachine under someone else's lease: %v, want conflict", err)
 	}
@@ -59,10 +56,7 @@ func TestLeaseAcquiredButAnswerLostIsAdopted(t *testing.T) {
 	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := seedMachine(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults(leaseRoute, simtest.DropAfter())
 	if err := c.StopMachine(ctx, "lp-a-u-1", m.ID); err != nil {
 		t.Fatalf("StopMachine: %v", err)

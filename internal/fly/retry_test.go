@@ -13,13 +13,6 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
-func seedApp(t *testing.T, c *Client, name string) {
-	t.Helper()
-	if _, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: name}); err != nil {
-		t.Fatalf("CreateApp(%s): %v", name, err)
-	}
-}
-
 func TestRetryAfterSecondsIsHonoured(t *testing.T) {
 	s := startSim(t, sim.FlyOptions{})
 	c, waits := simClient(t, s)

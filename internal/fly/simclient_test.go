@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
@@ -45,6 +46,24 @@ func simClient(t *testing.T, s *simtest.FlyServer, mutate ...func(*Config)) (*Cl
 	sleep, waits := simtest.RecordSleeps()
 	c.sleep = sleep
 	return c, waits
+}
+
+// seedApp creates an app through the client.
+func seedApp(t *testing.T, c *Client, name string) {
+	t.Helper()
+	if _, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: name}); err != nil {
+		t.Fatalf("CreateApp(%s): %v", name, err)
+	}
+}
+
+// seedMachine launches a started machine named agent in app through the client.
+func seedMachine(t *testing.T, c *Client, app string) *launchpad.Machine {
+	t.Helper()
+	m, err := c.CreateMachine(context.Background(), app, launchpad.MachineSpec{Name: "agent", Image: "img"})
+	if err != nil {
+		t.Fatalf("CreateMachine(%s): %v", app, err)
+	}
+	return m
 }
 
 // sent returns the requests the simulator received that are target ("METHOD /path" or

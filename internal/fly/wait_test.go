@@ -19,10 +19,7 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := seedMachine(t, c, "lp-a-u-1")
 	// Fly answers 408 twice (not yet); the machine stops while the third wait is open.
 	s.Sim.ScriptFaults(waitRoute, simtest.Respond(408), simtest.Respond(408))
 	waits := "GET /v1/apps/lp-a-u-1/machines/" + m.ID + "/wait"
@@ -56,7 +53,7 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 	start := time.Now()
 	calls := 0
 	c.now = func() time.Time { calls++; return start.Add(time.Duration(calls) * time.Minute) }
-	err = c.WaitMachine(ctx, "lp-a-u-1", m.ID, "started", 90*time.Second)
+	err := c.WaitMachine(ctx, "lp-a-u-1", m.ID, "started", 90*time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "still stopped after 1m30s") {
 		t.Errorf("WaitMachine that never gets there: %v", err)
 	}
