@@ -141,8 +141,7 @@ func (in *faultInjector) draw(route string) (Faults, faultKind, ScriptedFault) {
 		in.stats.Scripted++
 		return f, faultScripted, q[0]
 	}
-	kind := in.drawLocked()
-	return f, kind, ScriptedFault{}
+	return f, in.drawLocked(), ScriptedFault{}
 }
 
 // drawLocked draws one rate-based fault.
