@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 func TestErrorMapping(t *testing.T) {
@@ -27,10 +28,10 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantText, func(t *testing.T) {
-			f := newFakeFly(t)
-			c, _ := f.client(t)
+			s := startSim(t, sim.FlyOptions{})
+			c, _ := simClient(t, s)
 			seedApp(t, c, "lp-a-u-1")
-			f.fail("POST /v1/apps/{app}/volumes", fault{status: tt.status, body: tt.body})
+			s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes", sim.ScriptedFault{Kind: sim.FaultRespond, Status: tt.status, Body: tt.body})
 			_, err := c.CreateVolume(context.Background(), "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 			if code := launchpad.ErrorCode(err); code != tt.wantCode {
 				t.Fatalf("code = %q (%v), want %q", code, err, tt.wantCode)
@@ -38,7 +39,7 @@ func TestErrorMapping(t *testing.T) {
 			if msg := launchpad.ErrorMessage(err); !strings.Contains(msg, tt.wantText) {
 				t.Errorf("message = %q\nwant it to contain %q", msg, tt.wantText)
 			}
-			if got := f.count("POST /v1/apps/lp-a-u-1/volumes"); got != 1 {
+			if got := len(sent(s, "POST /v1/apps/lp-a-u-1/volumes")); got != 1 {
 				t.Errorf("POSTs = %d, want 1 (a refusal is not retried)", got)
 			}
 		})
@@ -46,8 +47,8 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestMissingObjectsAreNotFound(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
 	checks := map[string]error{
@@ -70,8 +71,8 @@ func TestMissingObjectsAreNotFound(t *testing.T) {
 }
 
 func TestExtendVolumeNeverShrinks(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
 	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 10, Encrypted: true})
@@ -85,7 +86,7 @@ func TestExtendVolumeNeverShrinks(t *testing.T) {
 	if want := "the volume is 10 GB and a volume can only grow"; !strings.Contains(launchpad.ErrorMessage(err), want) {
 		t.Errorf("message %q lacks %q", launchpad.ErrorMessage(err), want)
 	}
-	if n := f.count("PUT /v1/apps/lp-a-u-1/volumes/" + v.ID + "/extend"); n != 0 {
+	if n := len(sent(s, "PUT /v1/apps/lp-a-u-1/volumes/"+v.ID+"/extend")); n != 0 {
 		t.Errorf("extend requests = %d, want 0", n)
 	}
 	same, err := c.ExtendVolume(ctx, "lp-a-u-1", v.ID, 10)

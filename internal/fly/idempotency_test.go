@@ -6,22 +6,24 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // ambiguousFaults are the ways a create can be applied by Fly while the client never learns
 // it: the connection dropped, a 5xx after the fact, no answer until the client's timeout.
-var ambiguousFaults = map[string]fault{
-	"dropped connection": {dropAfter: true},
-	"503 after applying": {failAfter: 503},
-	"timeout":            {hangAfter: true},
+var ambiguousFaults = map[string]sim.ScriptedFault{
+	"dropped connection": simtest.DropAfter(),
+	"503 after applying": simtest.FailAfter(503),
+	"timeout":            simtest.HangAfter(),
 }
 
 func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeFly(t)
-			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			f.fail("POST /v1/apps", flt)
+			s := startSim(t, sim.FlyOptions{})
+			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			s.Sim.ScriptFaults("POST /v1/apps", flt)
 			app, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
 			if err != nil {
 				t.Fatalf("CreateApp: %v", err)
@@ -29,10 +31,10 @@ func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 			if app.Name != "lp-a-u-1" || app.Network != "lp-a-u-1" || app.Org != "personal" {
 				t.Errorf("app = %+v, want name, network = name, org personal", app)
 			}
-			if n := f.count("POST /v1/apps"); n != 1 {
+			if n := len(sent(s, "POST /v1/apps")); n != 1 {
 				t.Errorf("creates sent = %d, want 1 (the lookup found the app)", n)
 			}
-			if n := len(f.apps); n != 1 {
+			if n := len(s.Sim.Snapshot().Apps); n != 1 {
 				t.Errorf("apps = %d, want 1", n)
 			}
 		})
@@ -40,8 +42,8 @@ func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 }
 
 func TestCreateAppNameTakenIsConflict(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
 	_, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
 	if !launchpad.IsConflict(err) {
@@ -52,8 +54,8 @@ func TestCreateAppNameTakenIsConflict(t *testing.T) {
 func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeFly(t)
-			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			s := startSim(t, sim.FlyOptions{})
+			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			ctx := context.Background()
 			seedApp(t, c, "lp-a-u-1")
 			// A volume of the same name that existed before is not mistaken for ours.
@@ -61,7 +63,7 @@ func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.fail("POST /v1/apps/{app}/volumes", flt)
+			s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes", flt)
 			v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 3, Encrypted: true})
 			if err != nil {
 				t.Fatalf("CreateVolume: %v", err)
@@ -69,10 +71,10 @@ func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 			if v.ID == old.ID || v.SizeGB != 3 || !v.Encrypted {
 				t.Errorf("volume = %+v, want the new encrypted 3 GB one (old %s)", v, old.ID)
 			}
-			if n := f.count("POST /v1/apps/lp-a-u-1/volumes"); n != 2 {
+			if n := len(sent(s, "POST /v1/apps/lp-a-u-1/volumes")); n != 2 {
 				t.Errorf("creates sent = %d, want 2 (one per CreateVolume)", n)
 			}
-			if n := len(f.apps["lp-a-u-1"].volumes); n != 2 {
+			if n := len(app(t, s, "lp-a-u-1").Volumes); n != 2 {
 				t.Errorf("volumes = %d, want 2", n)
 			}
 		})
@@ -82,10 +84,10 @@ func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 func TestCreateMachineAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeFly(t)
-			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			s := startSim(t, sim.FlyOptions{})
+			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			seedApp(t, c, "lp-a-u-1")
-			f.fail("POST /v1/apps/{app}/machines", flt)
+			s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", flt)
 			m, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Region: "ams", Image: "registry.fly.io/hermes:1"})
 			if err != nil {
 				t.Fatalf("CreateMachine: %v", err)
@@ -93,10 +95,10 @@ func TestCreateMachineAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 			if m.Name != "agent" || m.ID == "" {
 				t.Errorf("machine = %+v", m)
 			}
-			if n := f.count("POST /v1/apps/lp-a-u-1/machines"); n != 1 {
+			if n := len(sent(s, "POST /v1/apps/lp-a-u-1/machines")); n != 1 {
 				t.Errorf("creates sent = %d, want 1", n)
 			}
-			if n := len(f.apps["lp-a-u-1"].machines); n != 1 {
+			if n := len(app(t, s, "lp-a-u-1").Machines); n != 1 {
 				t.Errorf("machines = %d, want 1", n)
 			}
 		})
@@ -106,15 +108,15 @@ func TestCreateMachineAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeFly(t)
-			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			s := startSim(t, sim.FlyOptions{})
+			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			ctx := context.Background()
 			seedApp(t, c, "lp-a-u-1")
 			v6, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv6})
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.fail("POST /v1/apps/{app}/ip_assignments", flt)
+			s.Sim.ScriptFaults("POST /v1/apps/{app}/ip_assignments", flt)
 			v4, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv4})
 			if err != nil {
 				t.Fatalf("AllocateIP v4: %v", err)
@@ -122,7 +124,7 @@ func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 			if v4.Type != launchpad.IPv4 || v4.Shared || v4.Address == v6.Address {
 				t.Errorf("v4 = %+v, want a new dedicated IPv4", v4)
 			}
-			if n := len(f.apps["lp-a-u-1"].ips); n != 2 {
+			if n := len(app(t, s, "lp-a-u-1").IPs); n != 2 {
 				t.Errorf("addresses = %d, want 2 (one v6, one v4)", n)
 			}
 		})
@@ -132,71 +134,73 @@ func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 // When the create was not applied at all, the lookup finds nothing and the create is sent
 // again.
 func TestCreateIsResentWhenTheLookupFindsNothing(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("POST /v1/apps/{app}/volumes", fault{status: 502}, fault{hang: time.Second})
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes",
+		simtest.Respond(502),
+		simtest.Delay(time.Minute)) // the client gives up first
 	v, err := c.CreateVolume(context.Background(), "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 	if err != nil {
 		t.Fatalf("CreateVolume: %v", err)
 	}
-	if n := f.count("POST /v1/apps/lp-a-u-1/volumes"); n != 3 {
+	if n := len(sent(s, "POST /v1/apps/lp-a-u-1/volumes")); n != 3 {
 		t.Errorf("creates sent = %d, want 3", n)
 	}
-	if n := len(f.apps["lp-a-u-1"].volumes); n != 1 || f.apps["lp-a-u-1"].volumes[0].ID != v.ID {
-		t.Errorf("volumes = %d, want exactly the returned one", n)
+	if vols := app(t, s, "lp-a-u-1").Volumes; len(vols) != 1 || vols[0].ID != v.ID {
+		t.Errorf("volumes = %d, want exactly the returned one", len(vols))
 	}
 }
 
 // An ambiguous last attempt is still checked: if it was applied, the call succeeds.
 func TestLastAmbiguousAttemptIsChecked(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t, func(c *Config) { c.Retry.MaxAttempts = 1 })
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, func(c *Config) { c.Retry.MaxAttempts = 1 })
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("POST /v1/apps/{app}/machines", fault{dropAfter: true})
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", simtest.DropAfter())
 	if _, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"}); err != nil {
 		t.Fatalf("CreateMachine with one attempt that was applied: %v", err)
 	}
 }
 
 func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", SizeGB: 1, Encrypted: true})
+	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.fail("PUT /v1/apps/{app}/volumes/{id}/extend", fault{dropAfter: true})
+	s.Sim.ScriptFaults("PUT /v1/apps/{app}/volumes/{id}/extend", simtest.DropAfter())
 	got, err := c.ExtendVolume(ctx, "lp-a-u-1", v.ID, 4)
 	if err != nil || got.SizeGB != 4 {
 		t.Fatalf("ExtendVolume: %+v, %v", got, err)
 	}
-	if n := f.count("PUT /v1/apps/lp-a-u-1/volumes/" + v.ID + "/extend"); n != 1 {
+	if n := len(sent(s, "PUT /v1/apps/lp-a-u-1/volumes/"+v.ID+"/extend")); n != 1 {
 		t.Errorf("extend requests = %d, want 1", n)
 	}
 }
 
 func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.fail("POST /v1/apps/{app}/machines/{id}/exec", fault{dropAfter: true})
-	_, err = c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
+	m := seedMachine(t, c, "lp-a-u-1")
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.DropAfter())
+	_, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Fatalf("Exec: %v, want unavailable", err)
 	}
-	if n := f.count("POST /v1/apps/lp-a-u-1/machines/" + m.ID + "/exec"); n != 1 {
+	if n := len(sent(s, "POST /v1/apps/lp-a-u-1/machines/"+m.ID+"/exec")); n != 1 {
 		t.Errorf("exec requests = %d, want 1: a command must not run twice", n)
 	}
+	if execs := app(t, s, "lp-a-u-1").Machines[0].Execs; len(execs) != 1 {
+		t.Errorf("commands the machine ran = %d, want 1", len(execs))
+	}
 	// A 429 is a refusal before anything ran: that one is retried.
-	f.fail("POST /v1/apps/{app}/machines/{id}/exec", fault{status: 429})
+	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.Respond(429))
 	if _, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"true"}, time.Second); err != nil {
 		t.Errorf("Exec after a 429: %v", err)
 	}

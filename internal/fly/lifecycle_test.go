@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +18,18 @@ import (
 	"github.com/superfly/fly-go/flaps"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
-func TestTenantLifecycleOnFake(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+// t0 is when the lifecycle test's simulator clock starts: machine events are stamped with
+// it, to the millisecond.
+var t0 = time.UnixMilli(1700000001000).UTC()
+
+func TestTenantLifecycleOnSim(t *testing.T) {
+	clock := sim.NewManualClock(t0)
+	s := startSim(t, sim.FlyOptions{Clock: clock})
+	s.Sim.ExecHook(func(_, _ string, _ []string) (string, string, int) { return "out", "err", 3 })
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	const app = "lp-hermes-u1-abc"
 
@@ -32,13 +40,15 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	if created.Network != app || created.Org != "acme" {
 		t.Errorf("app = %+v", created)
 	}
-	var sent flaps.CreateAppRequest
-	_ = json.Unmarshal([]byte(f.bodies[0]), &sent)
-	if sent != (flaps.CreateAppRequest{Name: app, Org: "acme", Network: app}) {
-		t.Errorf("create app body = %+v", sent)
+	create := lastSent(t, s, "POST /v1/apps")
+	var sentApp flaps.CreateAppRequest
+	_ = json.Unmarshal([]byte(create.Body), &sentApp)
+	if sentApp != (flaps.CreateAppRequest{Name: app, Org: "acme", Network: app}) {
+		t.Errorf("create app body = %+v", sentApp)
 	}
-	if got := f.headers[0].Get("Authorization"); got != "Bearer "+testToken {
-		t.Errorf("Authorization = %q, want the token as Bearer", got)
+	// The simulator takes only its token (testToken): a 201 means that token went along.
+	if create.AuthScheme != "Bearer" || create.Status != http.StatusCreated {
+		t.Errorf("Authorization scheme %q answered %d, want the token as Bearer, accepted", create.AuthScheme, create.Status)
 	}
 
 	vol, err := c.CreateVolume(ctx, app, launchpad.VolumeSpec{Name: "workspace", Region: "ams", SizeGB: 5, Encrypted: true})
@@ -48,16 +58,16 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	if !vol.Encrypted || vol.SizeGB != 5 || vol.Region != "ams" {
 		t.Errorf("volume = %+v", vol)
 	}
-	if !strings.Contains(f.bodies[len(f.bodies)-1], `"encrypted":true`) {
-		t.Errorf("create volume body = %s, want encrypted true", f.bodies[len(f.bodies)-1])
+	if body := lastSent(t, s, "POST /v1/apps/"+app+"/volumes").Body; !strings.Contains(body, `"encrypted":true`) {
+		t.Errorf("create volume body = %s, want encrypted true", body)
 	}
 
 	v4, err := c.AllocateIP(ctx, app, launchpad.IPSpec{Type: launchpad.IPv4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(f.bodies[len(f.bodies)-1], `"type":"v4"`) {
-		t.Errorf("assign body = %s, want a dedicated v4", f.bodies[len(f.bodies)-1])
+	if body := lastSent(t, s, "POST /v1/apps/"+app+"/ip_assignments").Body; !strings.Contains(body, `"type":"v4"`) {
+		t.Errorf("assign body = %s, want a dedicated v4", body)
 	}
 	v6, err := c.AllocateIP(ctx, app, launchpad.IPSpec{Type: launchpad.IPv6})
 	if err != nil {
@@ -69,8 +79,8 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	}
 
 	digest, err := c.SetSecret(ctx, app, launchpad.KeySecretName, secretValue)
-	if err != nil || digest != fmt.Sprintf("digest-%d", len(secretValue)) {
-		t.Errorf("SetSecret = %q, %v", digest, err)
+	if err != nil || digest != sim.SecretDigest(secretValue) {
+		t.Errorf("SetSecret = %q, %v; want the digest of the value sent", digest, err)
 	}
 	secrets, err := c.ListSecrets(ctx, app)
 	if err != nil || len(secrets) != 1 || secrets[0].Digest != digest {
@@ -94,7 +104,9 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 		t.Errorf("machine = %+v\nwant      %+v", *m, want)
 	}
 
-	// Update under a lease: the nonce goes with the update and the lease is released.
+	// Update under a lease: the nonce goes with the update (the simulator refuses a leased
+	// machine's update without it) and the lease is released.
+	clock.Advance(time.Second)
 	spec.Guest.MemoryMB = 4096
 	updated, err := c.UpdateMachine(ctx, app, m.ID, spec)
 	if err != nil {
@@ -103,13 +115,14 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	if updated.Guest.MemoryMB != 4096 || updated.InstanceID == m.InstanceID {
 		t.Errorf("updated = %+v", updated)
 	}
-	if n := f.count("DELETE /v1/apps/" + app + "/machines/" + m.ID + "/lease"); n != 1 {
+	if n := len(sent(s, "DELETE /v1/apps/"+app+"/machines/"+m.ID+"/lease")); n != 1 {
 		t.Errorf("lease releases = %d, want 1", n)
 	}
-	if len(f.apps[app].leases) != 0 {
-		t.Errorf("a lease is still held: %v", f.apps[app].leases)
+	if l := machine(t, s, m.ID).LeaseExpiresAt; !l.IsZero() {
+		t.Errorf("a lease is still held, until %s", l)
 	}
 
+	clock.Advance(time.Second)
 	if err := c.StopMachine(ctx, app, m.ID); err != nil {
 		t.Fatalf("StopMachine: %v", err)
 	}
@@ -119,31 +132,42 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	if err := c.WaitMachine(ctx, app, m.ID, "stopped", time.Second); err != nil {
 		t.Errorf("WaitMachine stopped: %v", err)
 	}
+	clock.Advance(time.Second)
 	if err := c.StartMachine(ctx, app, m.ID); err != nil {
 		t.Fatalf("StartMachine: %v", err)
 	}
 
 	events, err := c.MachineEvents(ctx, app, m.ID)
-	if err != nil || len(events) != 2 {
-		t.Fatalf("events = %v, %v", events, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if events[0].Type != "launch" || events[1].Type != "start" || !events[0].Time.Equal(time.UnixMilli(1700000001000)) {
-		t.Errorf("events not oldest first with times: %+v %+v", events[0], events[1])
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%s@%s", e.Type, e.Time.Sub(t0)))
+	}
+	// Oldest first, with the times Fly stamped (Unix milliseconds).
+	if wantEvents := []string{"launch@0s", "start@0s", "update@1s", "stop@2s", "exit@2s", "start@3s"}; !slices.Equal(got, wantEvents) {
+		t.Errorf("events = %v, want %v", got, wantEvents)
 	}
 
 	res, err := c.Exec(ctx, app, m.ID, []string{"sh", "-c", "echo 'hi there'"}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ExitCode != 3 || res.Stdout != `sh -c 'echo '"'"'hi there'"'"''` || res.Stderr != "err" {
+	if res.ExitCode != 3 || res.Stdout != "out" || res.Stderr != "err" {
 		t.Errorf("exec = %+v", res)
+	}
+	var execReq fly.MachineExecRequest
+	_ = json.Unmarshal([]byte(lastSent(t, s, "POST /v1/apps/"+app+"/machines/"+m.ID+"/exec").Body), &execReq)
+	if execReq.Cmd != `sh -c 'echo '"'"'hi there'"'"''` {
+		t.Errorf("exec sent cmd %q", execReq.Cmd)
 	}
 
 	if err := c.DestroyMachine(ctx, app, m.ID, true); err != nil {
 		t.Fatalf("DestroyMachine: %v", err)
 	}
-	if !strings.Contains(strings.Join(f.requests, "\n"), "DELETE /v1/apps/"+app+"/machines/"+m.ID+"?kill=true") {
-		t.Errorf("no destroy with kill=true in %v", f.requests)
+	if d := lastSent(t, s, "DELETE /v1/apps/"+app+"/machines/"+m.ID); !strings.Contains("&"+d.Query+"&", "&kill=true&") {
+		t.Errorf("destroy sent with query %q, want kill=true", d.Query)
 	}
 	for _, ip := range ips {
 		if err := c.ReleaseIP(ctx, app, ip.Address); err != nil {
@@ -159,102 +183,8 @@ func TestTenantLifecycleOnFake(t *testing.T) {
 	if err := c.DeleteApp(ctx, app); err != nil {
 		t.Error(err)
 	}
-	if len(f.apps) != 0 {
-		t.Errorf("apps left: %v", f.apps)
-	}
-}
-
-func TestLeaseHeldElsewhereIsRetriedThenConflict(t *testing.T) {
-	f := newFakeFly(t)
-	c, waits := f.client(t)
-	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.leaseHeldBy = "deploy@example.com"
-	err = c.StopMachine(ctx, "lp-a-u-1", m.ID)
-	if !launchpad.IsConflict(err) {
-		t.Fatalf("StopMachine under someone else's lease: %v, want conflict", err)
-	}
-	if msg := launchpad.ErrorMessage(err); !strings.Contains(msg, "lease currently held by deploy@example.com") || !strings.Contains(msg, "try again when it is done") {
-		t.Errorf("message = %q", msg)
-	}
-	if n := f.count("POST /v1/apps/lp-a-u-1/machines/" + m.ID + "/lease"); n != 4 || len(*waits) != 3 {
-		t.Errorf("lease attempts = %d, waits = %d; want 4 and 3", n, len(*waits))
-	}
-	if f.apps["lp-a-u-1"].machines[0].State != "started" {
-		t.Errorf("the machine was stopped without the lease")
-	}
-
-	// Released in time: the next try gets it.
-	f.leaseHeldBy = ""
-	f.fail("POST /v1/apps/{app}/machines/{id}/lease", fault{status: 409, body: `{"error":"lease currently held"}`})
-	if err := c.StopMachine(ctx, "lp-a-u-1", m.ID); err != nil {
-		t.Errorf("StopMachine after one 409: %v", err)
-	}
-}
-
-// An acquisition whose answer was lost is recognised by its description: the client uses
-// that lease instead of waiting for it to expire.
-func TestLeaseAcquiredButAnswerLostIsAdopted(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
-	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.fail("POST /v1/apps/{app}/machines/{id}/lease", fault{dropAfter: true})
-	if err := c.StopMachine(ctx, "lp-a-u-1", m.ID); err != nil {
-		t.Fatalf("StopMachine: %v", err)
-	}
-	if n := f.count("POST /v1/apps/lp-a-u-1/machines/" + m.ID + "/lease?ttl=30"); n != 1 {
-		t.Errorf("lease requests = %d, want 1", n)
-	}
-	if len(f.apps["lp-a-u-1"].leases) != 0 {
-		t.Error("the adopted lease was not released")
-	}
-}
-
-func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
-	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fly answers 408 twice (not yet), then the machine is stopped.
-	f.fail("GET /v1/apps/{app}/machines/{id}/wait", fault{status: 408}, fault{status: 408})
-	f.mu.Lock()
-	f.apps["lp-a-u-1"].machines[0].State = "stopping"
-	f.mu.Unlock()
-	go func() {
-		for f.count("GET /v1/apps/lp-a-u-1/machines/"+m.ID+"/wait") < 2 {
-			time.Sleep(time.Millisecond)
-		}
-		f.mu.Lock()
-		f.apps["lp-a-u-1"].machines[0].State = "stopped"
-		f.mu.Unlock()
-	}()
-	if err := c.WaitMachine(ctx, "lp-a-u-1", m.ID, "stopped", time.Minute); err != nil {
-		t.Fatalf("WaitMachine: %v", err)
-	}
-	if !strings.Contains(strings.Join(f.requests, "\n"), "instance_id="+m.InstanceID) {
-		t.Errorf("wait was not scoped to the instance id: %v", f.requests)
-	}
-
-	// Never reaches the state: a clock that jumps past the deadline ends the wait.
-	start := time.Now()
-	calls := 0
-	c.now = func() time.Time { calls++; return start.Add(time.Duration(calls) * time.Minute) }
-	err = c.WaitMachine(ctx, "lp-a-u-1", m.ID, "started", 90*time.Second)
-	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "still stopped after 1m30s") {
-		t.Errorf("WaitMachine that never gets there: %v", err)
+	if left := s.Sim.Snapshot().Apps; len(left) != 0 {
+		t.Errorf("apps left: %+v", left)
 	}
 }
 

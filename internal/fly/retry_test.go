@@ -3,30 +3,26 @@ package fly
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
-func seedApp(t *testing.T, c *Client, name string) {
-	t.Helper()
-	if _, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: name}); err != nil {
-		t.Fatalf("CreateApp(%s): %v", name, err)
-	}
-}
-
 func TestRetryAfterSecondsIsHonoured(t *testing.T) {
-	f := newFakeFly(t)
-	c, waits := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{status: 429, retryAfter: "7"}, fault{status: 429, retryAfter: "2"})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("7"), simtest.RateLimited("2"))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after two 429s: %v", err)
 	}
-	if got := f.count("GET /v1/apps/lp-a-u-1"); got != 3 {
+	if got := len(sent(s, "GET /v1/apps/lp-a-u-1")); got != 3 {
 		t.Errorf("requests = %d, want 3", got)
 	}
 	if len(*waits) != 2 || (*waits)[0] != 7*time.Second || (*waits)[1] != 2*time.Second {
@@ -35,12 +31,12 @@ func TestRetryAfterSecondsIsHonoured(t *testing.T) {
 }
 
 func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
-	f := newFakeFly(t)
-	c, waits := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{status: 429, retryAfter: now.Add(90 * time.Second).Format(http.TimeFormat)})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited(now.Add(90*time.Second).Format(http.TimeFormat)))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp: %v", err)
@@ -51,10 +47,10 @@ func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
 }
 
 func TestRetryAfterIsCapped(t *testing.T) {
-	f := newFakeFly(t)
-	c, waits := f.client(t, func(c *Config) { c.Retry.MaxRetryAfter = 50 * time.Millisecond })
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s, func(c *Config) { c.Retry.MaxRetryAfter = 50 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{status: 429, retryAfter: "3600"})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("3600"))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp: %v", err)
 	}
@@ -66,15 +62,15 @@ func TestRetryAfterIsCapped(t *testing.T) {
 // fly-go wraps every transport in rehttp (3 retries of 502/503 and temporary errors). The
 // server must see exactly one request per attempt of our loop, or retries would multiply.
 func TestOnlyOneRetryLayer(t *testing.T) {
-	f := newFakeFly(t)
-	c, waits := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{status: 503}, fault{status: 502}, fault{status: 500})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(502), simtest.Respond(500))
 
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after 503, 502, 500: %v", err)
 	}
-	if got := f.count("GET /v1/apps/lp-a-u-1"); got != 4 {
+	if got := len(sent(s, "GET /v1/apps/lp-a-u-1")); got != 4 {
 		t.Errorf("requests = %d, want 4 (3 failures + 1 success, nothing retried underneath)", got)
 	}
 	if len(*waits) != 3 {
@@ -83,11 +79,11 @@ func TestOnlyOneRetryLayer(t *testing.T) {
 }
 
 func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
 	for range 4 {
-		f.fail("GET /v1/apps/{app}", fault{status: 429, retryAfter: "11"})
+		s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("11"))
 	}
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.ERATELIMITED {
@@ -96,17 +92,17 @@ func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
 	if got := launchpad.ErrorRetryAfter(err); got != 11*time.Second {
 		t.Errorf("RetryAfter = %s, want 11s", got)
 	}
-	if got := f.count("GET /v1/apps/lp-a-u-1"); got != 4 {
+	if got := len(sent(s, "GET /v1/apps/lp-a-u-1")); got != 4 {
 		t.Errorf("requests = %d, want MaxAttempts = 4", got)
 	}
 }
 
 func TestExhausted5xxIsUnavailable(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
 	for range 4 {
-		f.fail("GET /v1/apps/{app}", fault{status: 503, body: `{"error":"flaps is overloaded"}`})
+		s.Sim.ScriptFaults("GET /v1/apps/{app}", sim.ScriptedFault{Kind: sim.FaultRespond, Status: 503, Body: `{"error":"flaps is overloaded"}`})
 	}
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
@@ -119,20 +115,20 @@ func TestExhausted5xxIsUnavailable(t *testing.T) {
 }
 
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 100 * time.Millisecond })
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{hang: 5 * time.Second})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after one hung request: %v", err)
 	}
 }
 
 func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{hang: 5 * time.Second}, fault{hang: 5 * time.Second})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second), simtest.Delay(5*time.Second))
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
 		t.Fatalf("code = %q (%v), want unavailable", code, err)
@@ -144,10 +140,10 @@ func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	f := newFakeFly(t)
-	c, _ := f.client(t)
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
 	seedApp(t, c, "lp-a-u-1")
-	f.fail("GET /v1/apps/{app}", fault{status: 503}, fault{status: 503})
+	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(503))
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 
@@ -158,16 +154,14 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
 		t.Errorf("code = %q, want unavailable", code)
 	}
-	if got := f.count("GET /v1/apps/lp-a-u-1"); got != 1 {
+	if got := len(sent(s, "GET /v1/apps/lp-a-u-1")); got != 1 {
 		t.Errorf("requests = %d, want 1", got)
 	}
 }
 
 func TestConnectionRefusedIsUnavailable(t *testing.T) {
-	f := newFakeFly(t)
-	url := f.srv.URL
-	f.srv.Close()
-	c, waits := f.client(t, func(c *Config) { c.BaseURL = url })
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s, func(c *Config) { c.BaseURL = closedURL(t) })
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
 		t.Fatalf("code = %q (%v), want unavailable", code, err)
@@ -175,4 +169,18 @@ func TestConnectionRefusedIsUnavailable(t *testing.T) {
 	if len(*waits) != 3 {
 		t.Errorf("waits = %d, want 3 (4 attempts)", len(*waits))
 	}
+}
+
+// closedURL is the URL of a loopback port nothing listens on any more.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return url
 }

@@ -2,21 +2,28 @@ package openrouter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 func TestKeyLifecycle(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, _ := f.client(t)
+	s := startSim(t)
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 
 	issued, err := c.CreateKey(ctx, launchpad.KeySpec{Name: "lp-sub-u1", LimitUSD: ptr(12.5), LimitReset: launchpad.LimitResetMonthly})
@@ -29,11 +36,11 @@ func TestKeyLifecycle(t *testing.T) {
 	if *issued.Info.LimitUSD != 12.5 || issued.Info.LimitReset != "monthly" || issued.Info.IncludeBYOKInLimit || issued.Info.CreatedAt.IsZero() {
 		t.Errorf("info = %+v", issued.Info)
 	}
-	var sent map[string]any
-	_ = json.Unmarshal([]byte(f.bodies[len(f.bodies)-1]), &sent)
+	var body map[string]any
+	_ = json.Unmarshal([]byte(lastBody(t, s, "POST /api/v1/keys")), &body)
 	want := map[string]any{"name": "lp-sub-u1", "limit": 12.5, "limit_reset": "monthly", "include_byok_in_limit": false}
-	if !jsonEqual(sent, want) {
-		t.Errorf("create body = %v, want %v", sent, want)
+	if !jsonEqual(body, want) {
+		t.Errorf("create body = %v, want %v", body, want)
 	}
 
 	got, err := c.GetKey(ctx, issued.Info.Hash)
@@ -46,10 +53,10 @@ func TestKeyLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent = nil
-	_ = json.Unmarshal([]byte(f.bodies[len(f.bodies)-1]), &sent)
-	if !jsonEqual(sent, map[string]any{"limit": 40.0}) {
-		t.Errorf("patch body = %v, want only the limit", sent)
+	body = nil
+	_ = json.Unmarshal([]byte(lastBody(t, s, "PATCH /api/v1/keys/"+issued.Info.Hash)), &body)
+	if !jsonEqual(body, map[string]any{"limit": 40.0}) {
+		t.Errorf("patch body = %v, want only the limit", body)
 	}
 	if *updated.LimitUSD != 40 || updated.LimitReset != "monthly" || updated.UpdatedAt.IsZero() {
 		t.Errorf("updated = %+v", updated)
@@ -59,8 +66,8 @@ func TestKeyLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := f.bodies[len(f.bodies)-1]; body != `{"disabled":true,"limit_reset":null}` {
-		t.Errorf("patch body = %s", body)
+	if raw := lastBody(t, s, "PATCH /api/v1/keys/"+issued.Info.Hash); raw != `{"disabled":true,"limit_reset":null}` {
+		t.Errorf("patch body = %s", raw)
 	}
 	if updated.LimitReset != "" || !updated.Disabled {
 		t.Errorf("updated = %+v", updated)
@@ -70,8 +77,8 @@ func TestKeyLifecycle(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].Hash != issued.Info.Hash {
 		t.Errorf("ListKeys = %v, %v", keys, err)
 	}
-	if !strings.Contains(strings.Join(f.requests, "\n"), "GET /api/v1/keys?include_disabled=true") {
-		t.Errorf("list did not ask for disabled keys: %v", f.requests)
+	if len(sent(s, "GET /api/v1/keys?include_disabled=true")) == 0 {
+		t.Errorf("list did not ask for disabled keys: %v", sent(s, "GET /api/v1/keys"))
 	}
 
 	if err := c.DeleteKey(ctx, issued.Info.Hash); err != nil {
@@ -86,13 +93,13 @@ func TestKeyLifecycle(t *testing.T) {
 }
 
 func TestCreateKeyWithoutLimitLeavesItOut(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, _ := f.client(t)
+	s := startSim(t)
+	c, _ := simClient(t, s)
 	k, err := c.CreateKey(context.Background(), launchpad.KeySpec{Name: "unlimited", IncludeBYOKInLimit: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := f.bodies[len(f.bodies)-1]; body != `{"name":"unlimited","include_byok_in_limit":true}` {
+	if body := lastBody(t, s, "POST /api/v1/keys"); body != `{"name":"unlimited","include_byok_in_limit":true}` {
 		t.Errorf("create body = %s", body)
 	}
 	if k.Info.LimitUSD != nil || k.Info.LimitReset != "" || !k.Info.IncludeBYOKInLimit {
@@ -100,30 +107,39 @@ func TestCreateKeyWithoutLimitLeavesItOut(t *testing.T) {
 	}
 }
 
+// OpenRouter pages its list by 100 keys: 201 keys take three pages and an empty fourth,
+// each asked for at the offset of the keys already read.
 func TestListKeysFollowsPages(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, _ := f.client(t)
+	s := startSim(t)
+	c, _ := simClient(t, s)
 	ctx := context.Background()
-	for _, n := range []string{"a", "b", "c", "d", "e"} {
-		if _, err := c.CreateKey(ctx, launchpad.KeySpec{Name: n}); err != nil {
+	const n = 201
+	for i := range n {
+		if _, err := c.CreateKey(ctx, launchpad.KeySpec{Name: fmt.Sprintf("k%03d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.pageSize = 2
+	before := len(s.Sim.Requests())
 	keys, err := c.ListKeys(ctx)
-	if err != nil || len(keys) != 5 {
-		t.Fatalf("ListKeys = %d keys, %v; want 5", len(keys), err)
+	if err != nil || len(keys) != n {
+		t.Fatalf("ListKeys = %d keys, %v; want %d", len(keys), err, n)
 	}
-	if n := f.count("GET /api/v1/keys"); n < 4 {
-		t.Errorf("list requests = %d, want pages of 2 (3 pages and an empty one)", n)
+	var offsets []string
+	for _, r := range simtest.Matching(s.Sim.Requests()[before:], "GET /api/v1/keys") {
+		q, _ := url.ParseQuery(r.Query)
+		offsets = append(offsets, q.Get("offset"))
+	}
+	if want := []string{"", "100", "200", "201"}; !slices.Equal(offsets, want) {
+		t.Errorf("list requests at offsets %q, want %q (pages of 100, then an empty one)", offsets, want)
 	}
 }
 
-var ambiguousFaults = map[string]fault{
-	"dropped connection":    {dropAfter: true},
-	"500 after minting":     {failAfter: 500},
-	"timeout":               {hangAfter: true},
-	"201 without plaintext": {noKey: true},
+var ambiguousFaults = map[string]sim.ScriptedFault{
+	"dropped connection": simtest.DropAfter(),
+	"500 after minting":  simtest.FailAfter(500),
+	"timeout":            simtest.HangAfter(),
+	// Minted, but the answer carries no plaintext (nor hash): the client cannot use it.
+	"201 without plaintext": {Kind: sim.FaultFailAfter, Status: 201, Body: `{"data":{"name":"lp-sub-u1"}}`},
 }
 
 // A mint whose answer was lost leaves a key nobody has the plaintext of. The client deletes
@@ -132,29 +148,28 @@ var ambiguousFaults = map[string]fault{
 func TestCreateKeyAfterAmbiguousFailureLeavesNoOrphan(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeOpenRouter(t)
-			c, _ := f.client(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			s := startSim(t)
+			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			ctx := context.Background()
 			older, err := c.CreateKey(ctx, launchpad.KeySpec{Name: "lp-sub-u1"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.fail("POST /api/v1/keys", flt)
+			s.Sim.ScriptFaults("POST /api/v1/keys", flt)
 			issued, err := c.CreateKey(ctx, launchpad.KeySpec{Name: "lp-sub-u1", LimitUSD: ptr(5.0)})
 			if err != nil {
 				t.Fatalf("CreateKey: %v", err)
 			}
-			f.mu.Lock()
-			plain := f.plain[issued.Info.Hash]
-			f.mu.Unlock()
-			if issued.Key == "" || issued.Key != plain {
+			// A key's hash is the SHA-256 of its plaintext: the plaintext returned is the
+			// returned key's, and that key is one the simulator holds (below).
+			if sum := sha256.Sum256([]byte(issued.Key)); issued.Key == "" || hex.EncodeToString(sum[:]) != issued.Info.Hash {
 				t.Errorf("the returned plaintext is not the live key's")
 			}
-			hashes := f.named("lp-sub-u1")
+			hashes := named(s, "lp-sub-u1")
 			if len(hashes) != 2 || hashes[0] != older.Info.Hash || hashes[1] != issued.Info.Hash {
 				t.Errorf("keys named lp-sub-u1 = %v, want the older one and the returned one", hashes)
 			}
-			if n := f.count("POST /api/v1/keys"); n != 3 {
+			if n := len(sent(s, "POST /api/v1/keys")); n != 3 {
 				t.Errorf("mints = %d, want 3 (older, lost, again)", n)
 			}
 		})
@@ -162,12 +177,12 @@ func TestCreateKeyAfterAmbiguousFailureLeavesNoOrphan(t *testing.T) {
 }
 
 func TestRetryAfterAndExhaustion(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, waits := f.client(t)
+	s := startSim(t)
+	c, waits := simClient(t, s)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
-	f.fail("GET /api/v1/keys", fault{status: 429, retryAfter: "3"}, fault{status: 429, retryAfter: now.Add(8 * time.Second).Format(http.TimeFormat)}, fault{status: 502})
+	s.Sim.ScriptFaults("GET /api/v1/keys", simtest.RateLimited("3"), simtest.RateLimited(now.Add(8*time.Second).Format(http.TimeFormat)), simtest.Respond(502))
 	if _, err := c.ListKeys(ctx); err != nil {
 		t.Fatalf("ListKeys: %v", err)
 	}
@@ -176,7 +191,7 @@ func TestRetryAfterAndExhaustion(t *testing.T) {
 	}
 
 	for range 4 {
-		f.fail("GET /api/v1/keys/{hash}", fault{status: 429, retryAfter: "3600"})
+		s.Sim.ScriptFaults("GET /api/v1/keys/{hash}", simtest.RateLimited("3600"))
 	}
 	_, err := c.GetKey(ctx, "abc")
 	if launchpad.ErrorCode(err) != launchpad.ERATELIMITED || launchpad.ErrorRetryAfter(err) != time.Hour {
@@ -187,7 +202,7 @@ func TestRetryAfterAndExhaustion(t *testing.T) {
 	}
 
 	for range 4 {
-		f.fail("GET /api/v1/keys/{hash}", fault{status: 503})
+		s.Sim.ScriptFaults("GET /api/v1/keys/{hash}", simtest.Respond(503))
 	}
 	if _, err = c.GetKey(ctx, "abc"); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Errorf("GetKey after 4 × 503: %v, want unavailable", err)
@@ -213,14 +228,14 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			f := newFakeOpenRouter(t)
-			c, _ := f.client(t)
-			f.fail("POST /api/v1/keys", fault{status: tt.status, body: bodies[tt.status]})
+			s := startSim(t)
+			c, _ := simClient(t, s)
+			s.Sim.ScriptFaults("POST /api/v1/keys", sim.ScriptedFault{Kind: sim.FaultRespond, Status: tt.status, Body: bodies[tt.status]})
 			_, err := c.CreateKey(context.Background(), launchpad.KeySpec{Name: "k"})
 			if launchpad.ErrorCode(err) != tt.code || !strings.Contains(launchpad.ErrorMessage(err), tt.text) {
 				t.Errorf("err = %v\nwant code %s containing %q", err, tt.code, tt.text)
 			}
-			if n := f.count("POST /api/v1/keys"); n != 1 {
+			if n := len(sent(s, "POST /api/v1/keys")); n != 1 {
 				t.Errorf("mints = %d, want 1", n)
 			}
 		})
@@ -228,8 +243,8 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, _ := f.client(t)
+	s := startSim(t)
+	c, _ := simClient(t, s)
 	ctx := context.Background()
 	for name, spec := range map[string]launchpad.KeySpec{
 		"no name":        {},
@@ -243,8 +258,8 @@ func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
 	if _, err := c.UpdateKey(ctx, "h", launchpad.KeyUpdate{LimitReset: ptr("hourly")}); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), `"monthly"`) {
 		t.Errorf("bad reset update: %v", err)
 	}
-	if len(f.requests) != 0 {
-		t.Errorf("requests = %v, want none", f.requests)
+	if reqs := s.Sim.Requests(); len(reqs) != 0 {
+		t.Errorf("requests = %v, want none", reqs)
 	}
 	if _, err := New(Config{}); launchpad.ErrorCode(err) != launchpad.EUNAUTHORIZED || !strings.Contains(err.Error(), "OPENROUTER_MANAGEMENT_KEY") {
 		t.Errorf("New without a key: %v", err)
@@ -255,11 +270,11 @@ func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	f := newFakeOpenRouter(t)
-	c, _ := f.client(t)
+	s := startSim(t)
+	c, _ := simClient(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
-	f.fail("GET /api/v1/keys", fault{status: 500})
+	s.Sim.ScriptFaults("GET /api/v1/keys", simtest.Respond(500))
 	_, err := c.ListKeys(ctx)
 	if !errors.Is(err, context.Canceled) || launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Errorf("err = %v", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // mintedKey is a key a hostile server "mints" and echoes; it must never surface either.
@@ -124,12 +125,12 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 
 // A successful mint logs nothing of the plaintext either.
 func TestMintedKeyNeverLogged(t *testing.T) {
-	f := newFakeOpenRouter(t)
+	s := startSim(t)
 	var logs lockedBuffer
-	c, _ := f.client(t, func(c *Config) {
+	c, _ := simClient(t, s, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	f.fail("POST /api/v1/keys", fault{dropAfter: true})
+	s.Sim.ScriptFaults("POST /api/v1/keys", simtest.DropAfter())
 	k, err := c.CreateKey(context.Background(), launchpad.KeySpec{Name: "lp-sub-u1"})
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,13 @@
 // API request, and can be switched at run time with SetFaults or over HTTP. Fly's
 // per-machine rate limits are a separate option (FlyOptions.RateLimits).
 //
+// A test that needs one particular failure at one particular request scripts it instead:
+// ScriptFaults queues, per route ("POST /v1/apps/{app}/machines"), faults that the next
+// matching requests take in order — answer a status without applying, apply then drop the
+// connection, apply then answer a status, apply then hang, or wait before answering. With
+// RecordRequests the simulator also keeps what clients sent (Requests, WaitRequests),
+// never a credential or a secret value.
+//
 // # The /_sim/ test API
 //
 // Each server also answers a small test API under /_sim/, apart from the simulated API
@@ -49,6 +56,12 @@
 //	GET  /_sim/faults    the current faults and what they have done
 //	PUT  /_sim/faults    {"error_rate":0.2,"rate_limit_rate":0,"retry_after":"1s",
 //	                      "latency":"50ms","drop_rate":0,"seed":1,"error_status":500}
+//	GET  /_sim/faults/script     the scripted faults not yet taken, by route
+//	POST /_sim/faults/script     {"route":"POST /v1/apps","faults":[{"kind":"respond",
+//	                              "status":503,"retry_after":"2","body":"…"},{"kind":"drop_after"},
+//	                              {"kind":"fail_after","status":500},{"kind":"hang_after"},
+//	                              {"kind":"delay","delay":"1s"}]}
+//	DELETE /_sim/faults/script   drop them all
 //	GET  /_sim/clock     {"now": …, "manual": bool}
 //	POST /_sim/clock     {"advance":"36h"} or {"set":"2026-02-01T00:00:00Z"} (manual clock only)
 //	POST /_sim/save      write the state file now

@@ -14,7 +14,8 @@ import (
 
 // Faults are the failures a simulator injects into its API routes (never into /_sim/).
 // The three rates are exclusive slices of one draw per request, so each fault happens at
-// its own configured rate and their sum must not exceed 1.
+// its own configured rate and their sum must not exceed 1. Scripted faults (ScriptFaults)
+// come first: a request that one takes is not drawn.
 type Faults struct {
 	// ErrorRate is the fraction of requests answered 5xx before anything is done.
 	ErrorRate float64
@@ -30,8 +31,8 @@ type Faults struct {
 	// dropped: the connection is closed without a byte written, so the client sees an error
 	// (EOF / connection reset) — the case that makes careless clients create duplicates.
 	DropRate float64
-	// Seed makes fault selection deterministic: the n-th API request to arrive gets the
-	// n-th draw of a PCG generator seeded with Seed.
+	// Seed makes fault selection deterministic: the n-th API request to arrive (not counting
+	// those a scripted fault took) gets the n-th draw of a PCG generator seeded with Seed.
 	Seed int64
 	// ErrorStatus is the status of injected errors; zero means 500. Note that fly-go's
 	// HTTP client retries 502 and 503 by itself (up to 3 times), so 500 is what reaches
@@ -71,6 +72,8 @@ type FaultStats struct {
 	Errors      int `json:"errors"`
 	RateLimited int `json:"rate_limited"`
 	Dropped     int `json:"dropped"`
+	// Scripted counts the requests a scripted fault took (they are not drawn).
+	Scripted int `json:"scripted"`
 }
 
 type faultKind int
@@ -80,18 +83,25 @@ const (
 	faultError
 	faultRateLimit
 	faultDrop
+	faultScripted
 )
 
-// faultInjector draws one fault decision per API request, deterministically from the seed.
+// faultInjector decides the fate of each API request: the next scripted fault queued for
+// its route, else one draw from the seeded generator.
 type faultInjector struct {
 	mu    sync.Mutex
 	f     Faults
 	rng   *rand.Rand
 	stats FaultStats
+	// routes are the patterns a script may name (the simulator's implemented endpoints).
+	routes []string
+	// script holds the queued scripted faults by route; set leaves it alone, so a test can
+	// switch the rates without losing its script.
+	script map[string][]ScriptedFault
 }
 
 func newFaultInjector(f Faults) *faultInjector {
-	in := &faultInjector{}
+	in := &faultInjector{script: map[string][]ScriptedFault{}}
 	in.set(f)
 	return in
 }
@@ -116,57 +126,72 @@ func (in *faultInjector) current() (Faults, FaultStats) {
 	return in.f, in.stats
 }
 
-// draw decides the fate of one request.
-func (in *faultInjector) draw() (Faults, faultKind) {
+// draw decides the fate of one request to route: the route's next scripted fault, if one
+// is queued, else a draw.
+func (in *faultInjector) draw(route string) (Faults, faultKind, ScriptedFault) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.stats.Requests++
 	f := in.f
+	if q := in.script[route]; len(q) > 0 {
+		in.script[route] = q[1:]
+		if len(q) == 1 {
+			delete(in.script, route)
+		}
+		in.stats.Scripted++
+		return f, faultScripted, q[0]
+	}
+	return f, in.drawLocked(), ScriptedFault{}
+}
+
+// drawLocked draws one rate-based fault.
+func (in *faultInjector) drawLocked() faultKind {
+	f := in.f
 	if f.ErrorRate == 0 && f.RateLimitRate == 0 && f.DropRate == 0 {
-		return f, faultNone
+		return faultNone
 	}
 	u := in.rng.Float64()
 	switch {
 	case u < f.ErrorRate:
 		in.stats.Errors++
-		return f, faultError
+		return faultError
 	case u < f.ErrorRate+f.RateLimitRate:
 		in.stats.RateLimited++
-		return f, faultRateLimit
+		return faultRateLimit
 	case u < f.ErrorRate+f.RateLimitRate+f.DropRate:
 		in.stats.Dropped++
-		return f, faultDrop
+		return faultDrop
 	}
-	return f, faultNone
+	return faultNone
 }
 
 // answerFunc writes an error in the simulated API's own error shape.
 type answerFunc func(w http.ResponseWriter, status int, message string)
 
-// wrap applies latency and faults in front of next.
-func (in *faultInjector) wrap(next http.Handler, answer answerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, kind := in.draw()
-		if f.Latency > 0 && !sleepCtx(r.Context(), f.Latency) {
-			return
+// serve applies latency and a fault to one request for route, in front of next.
+func (in *faultInjector) serve(w http.ResponseWriter, r *http.Request, route string, next http.Handler, answer answerFunc) {
+	f, kind, scripted := in.draw(route)
+	if f.Latency > 0 && !sleepCtx(r.Context(), f.Latency) {
+		return
+	}
+	switch kind {
+	case faultScripted:
+		serveScripted(scripted, w, r, next, answer)
+	case faultError:
+		status := f.ErrorStatus
+		if status == 0 {
+			status = http.StatusInternalServerError
 		}
-		switch kind {
-		case faultError:
-			status := f.ErrorStatus
-			if status == 0 {
-				status = http.StatusInternalServerError
-			}
-			answer(w, status, "injected fault: simulated server error")
-		case faultRateLimit:
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(f.RetryAfter)))
-			answer(w, http.StatusTooManyRequests, "rate limit exceeded")
-		case faultDrop:
-			next.ServeHTTP(discardWriter{header: http.Header{}}, r)
-			dropConnection(w)
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
+		answer(w, status, "injected fault: simulated server error")
+	case faultRateLimit:
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(f.RetryAfter)))
+		answer(w, http.StatusTooManyRequests, "rate limit exceeded")
+	case faultDrop:
+		next.ServeHTTP(discardWriter{header: http.Header{}}, r)
+		dropConnection(w)
+	default:
+		next.ServeHTTP(w, r)
+	}
 }
 
 // retryAfterSeconds rounds d up to whole seconds; zero means the default of 1s.

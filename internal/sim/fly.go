@@ -23,6 +23,9 @@ type FlyOptions struct {
 	Clock Clock
 	// Faults are injected into every API request from the start; see SetFaults.
 	Faults Faults
+	// RecordRequests keeps every API request (never a credential or a secret value) for
+	// Requests and WaitRequests: tests that check what a client sent turn it on.
+	RecordRequests bool
 	// RateLimits turns on Fly's published per-machine limits (see fly_ratelimit.go).
 	RateLimits bool
 	// StateFile, if set, is loaded at start and saved (atomically) by Save and Close.
@@ -45,10 +48,10 @@ type ExecFunc func(app, machineID string, cmd []string) (stdout, stderr string, 
 // Fly simulates the Fly Machines API (https://api.machines.dev) as fly-go v0.3.1's flaps
 // client speaks it: serve it with any http.Server. Safe for concurrent use.
 type Fly struct {
+	controls   // SetFaults, ScriptFaults, Requests…
 	token      string
 	clock      Clock
 	log        *slog.Logger
-	faults     *faultInjector
 	limits     *flyRateLimits // nil unless FlyOptions.RateLimits
 	stateFile  string
 	region     string
@@ -85,7 +88,7 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 		token:     o.Token,
 		clock:     clockOrReal(o.Clock),
 		log:       o.Logger,
-		faults:    newFaultInjector(o.Faults),
+		controls:  controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests, secretRoutes...)},
 		stateFile: o.StateFile,
 		region:    o.DefaultRegion,
 		retention: o.DestroyedRetention,
@@ -128,13 +131,6 @@ func (f *Fly) Token() string { return f.token }
 // ServeHTTP serves the Fly Machines API under /v1 and the simulator's own test API under
 // /_sim/.
 func (f *Fly) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.handler.ServeHTTP(w, r) }
-
-// SetFaults replaces the injected faults (and restarts their deterministic sequence). It
-// panics on invalid faults; validate user input with Faults.Validate first.
-func (f *Fly) SetFaults(fs Faults) { f.faults.set(fs) }
-
-// Faults returns the current faults and what they have done since they were set.
-func (f *Fly) Faults() (Faults, FaultStats) { return f.faults.current() }
 
 // ExecHook sets the function that answers exec requests; nil restores the default (empty
 // output, exit code 0).
@@ -193,7 +189,7 @@ func (f *Fly) buildHandler() http.Handler {
 	})
 	top := http.NewServeMux()
 	f.simRoutes(top)
-	top.Handle("/", f.faults.wrap(f.authenticate(api), writeFlyError))
+	top.Handle("/", f.front(api, f.routes, f.authenticate(api), writeFlyError))
 	return logRequests(f.log, "fly", top)
 }
 

@@ -403,7 +403,7 @@ func TestFlyLeases(t *testing.T) {
 func TestFlyWait(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := simtest.StartFly(t, sim.FlyOptions{})
+	srv := simtest.StartFly(t, sim.FlyOptions{RecordRequests: true})
 	c := newFlaps(t, srv, srv.Token)
 	mustCreateApp(t, c, "waiting")
 	m, err := c.Launch(ctx, "waiting", fly.LaunchMachineInput{SkipLaunch: true, Config: &fly.MachineConfig{Image: "nginx"}})
@@ -417,7 +417,14 @@ func TestFlyWait(t *testing.T) {
 	// A wait that is satisfied by a later request returns as soon as that request lands.
 	done := make(chan error, 1)
 	go func() { done <- c.Wait(ctx, "waiting", m, "started", 10*time.Second) }()
-	time.Sleep(50 * time.Millisecond)
+	waiting := func(rs []sim.RecordedRequest) bool {
+		return len(simtest.Matching(rs, "GET /v1/apps/waiting/machines/"+m.ID+"/wait")) == 1
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := srv.Sim.WaitRequests(wctx, waiting); err != nil {
+		t.Fatalf("the wait request never arrived: %v", err)
+	}
 	if _, err := c.Start(ctx, "waiting", m.ID, ""); err != nil {
 		t.Fatalf("start: %v", err)
 	}

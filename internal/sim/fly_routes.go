@@ -2,6 +2,9 @@ package sim
 
 import "net/http"
 
+// secretRoutes carry secret values in their bodies: the request log withholds them.
+var secretRoutes = []string{"POST /v1/apps/{app}/secrets", "POST /v1/apps/{app}/secrets/{name}"}
+
 // flyRoutes registers the Machines API. Paths follow the OpenAPI spec (servers: …/v1) and
 // fly-go v0.3.1's flaps client, which prefixes every path with /v1; where the two disagree
 // (app create body, lease envelope, volume update method, ip_assignments and secrets,

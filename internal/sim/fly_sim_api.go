@@ -27,6 +27,7 @@ func (f *Fly) info() any {
 		"rate_limits":     f.limits != nil,
 		"manual_clock":    manual,
 		"faults":          faults,
+		"scripted_faults": f.faults.pending(),
 		"transitions":     "immediate: every state change completes within its request",
 	}
 }

@@ -27,6 +27,9 @@ type OpenRouterOptions struct {
 	Clock Clock
 	// Faults are injected into every API request from the start; see SetFaults.
 	Faults Faults
+	// RecordRequests keeps every API request (never a credential) for Requests and
+	// WaitRequests: tests that check what a client sent turn it on.
+	RecordRequests bool
 	// StateFile, if set, is loaded at start and saved (atomically) by Save and Close.
 	StateFile string
 	// Logger receives one debug line per request (method, path, status; never headers or
@@ -47,11 +50,11 @@ type OpenRouterOptions struct {
 // minimal gateway (/chat/completions) that meters spend against keys: serve it with any
 // http.Server. Safe for concurrent use.
 type OpenRouter struct {
+	controls    // SetFaults, ScriptFaults, Requests…
 	mgmtKey     string
 	mgmtHash    string
 	clock       Clock
 	log         *slog.Logger
-	faults      *faultInjector
 	stateFile   string
 	limitStatus int
 	cost        float64
@@ -91,7 +94,7 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 		mgmtKey:     o.ManagementKey,
 		clock:       clockOrReal(o.Clock),
 		log:         o.Logger,
-		faults:      newFaultInjector(o.Faults),
+		controls:    controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests)},
 		stateFile:   o.StateFile,
 		limitStatus: o.KeyLimitStatus,
 		cost:        o.CompletionCostUSD,
@@ -133,13 +136,6 @@ func (o *OpenRouter) ManagementKey() string { return o.mgmtKey }
 
 // ServeHTTP serves the API under /api/v1 and the test API under /_sim/.
 func (o *OpenRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.handler.ServeHTTP(w, r) }
-
-// SetFaults replaces the injected faults (and restarts their deterministic sequence). It
-// panics on invalid faults; validate user input with Faults.Validate first.
-func (o *OpenRouter) SetFaults(f Faults) { o.faults.set(f) }
-
-// Faults returns the current faults and what they have done since they were set.
-func (o *OpenRouter) Faults() (Faults, FaultStats) { return o.faults.current() }
 
 // Routes returns the implemented API endpoints as "METHOD /path" patterns.
 func (o *OpenRouter) Routes() []string { return slices.Clone(o.routes) }
@@ -210,7 +206,7 @@ func (o *OpenRouter) buildHandler() http.Handler {
 	})
 	top := http.NewServeMux()
 	o.simRoutes(top)
-	top.Handle("/", o.faults.wrap(api, writeORError))
+	top.Handle("/", o.front(api, o.routes, api, writeORError))
 	return logRequests(o.log, "openrouter", top)
 }
 

@@ -178,6 +178,9 @@ func TestOpenRouterContractKeys(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, data["created_at"].(string)); err != nil {
 		t.Fatalf("created_at: %v", err)
 	}
+	if data["updated_at"] != nil {
+		t.Fatalf("updated_at of a new key = %v, want null (the spec's create answer)", data["updated_at"])
+	}
 
 	// Validation: 400 in the spec's error shape.
 	for _, bad := range []map[string]any{
@@ -241,6 +244,9 @@ func TestOpenRouterContractKeys(t *testing.T) {
 	status, body = c.mgmt(http.MethodPatch, "/keys/"+hash, map[string]any{"disabled": true, "name": "tenant-a2"})
 	if status != http.StatusOK || checkFields(t, "patched key", body["data"], keyFieldKinds)["disabled"] != true || body["data"].(map[string]any)["name"] != "tenant-a2" {
 		t.Fatalf("patch: %d %v", status, body)
+	}
+	if updated, _ := body["data"].(map[string]any)["updated_at"].(string); updated != t0.Format(time.RFC3339) {
+		t.Fatalf("updated_at after a patch = %q, want the clock's %s", updated, t0.Format(time.RFC3339))
 	}
 	if got := listNames(t, c, ""); slices.Contains(got, "tenant-a2") {
 		t.Fatalf("list without include_disabled = %v, has the disabled key", got)

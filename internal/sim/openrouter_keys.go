@@ -49,14 +49,17 @@ type keyJSON struct {
 // keyJSONLocked renders k as of now (usage windows rolled to now).
 func (o *OpenRouter) keyJSONLocked(k *orKey) keyJSON {
 	k.roll(o.clock.Now())
-	updated := isoTime(k.UpdatedAt)
 	out := keyJSON{
 		Hash: k.Hash, Name: k.Name, Label: k.Label, Disabled: k.Disabled,
 		Limit: k.Limit, LimitRemaining: k.remaining(), LimitReset: nullable(k.LimitReset),
 		IncludeBYOKInLimit: k.IncludeBYOK,
 		Usage:              k.Usage.Total, UsageDaily: k.Usage.Daily, UsageWeekly: k.Usage.Weekly, UsageMonthly: k.Usage.Monthly,
 		BYOKUsage: k.BYOKUsage.Total, BYOKUsageDaily: k.BYOKUsage.Daily, BYOKUsageWeekly: k.BYOKUsage.Weekly, BYOKUsageMonthly: k.BYOKUsage.Monthly,
-		CreatedAt: isoTime(k.CreatedAt), UpdatedAt: &updated, CreatorUserID: k.CreatorUserID, WorkspaceID: k.WorkspaceID,
+		CreatedAt: isoTime(k.CreatedAt), CreatorUserID: k.CreatorUserID, WorkspaceID: k.WorkspaceID,
+	}
+	if !k.UpdatedAt.IsZero() { // null until the first update, as the spec's create answer shows
+		updated := isoTime(k.UpdatedAt)
+		out.UpdatedAt = &updated
 	}
 	if k.ExpiresAt != nil {
 		s := isoTime(*k.ExpiresAt)
@@ -100,7 +103,7 @@ func (o *OpenRouter) createKey(w http.ResponseWriter, r *http.Request) {
 	o.st.NextSeq++
 	k := &orKey{
 		Hash: keyHash(plaintext), Seq: o.st.NextSeq, Name: *in.name, Label: keyLabel(plaintext),
-		WorkspaceID: o.st.WorkspaceID, CreatedAt: now, UpdatedAt: now,
+		WorkspaceID: o.st.WorkspaceID, CreatedAt: now,
 		CreatorUserID: in.creatorUserID, ExpiresAt: in.expiresAt,
 	}
 	if in.workspaceID != "" {

@@ -63,6 +63,7 @@ func (o *OpenRouter) info() any {
 		"test_api":         append(slices.Clone(simRoutes), "POST /_sim/spend"),
 		"manual_clock":     manual,
 		"faults":           faults,
+		"scripted_faults":  o.faults.pending(),
 		"key_limit_status": o.limitStatus,
 		"completion_cost":  o.cost,
 	}

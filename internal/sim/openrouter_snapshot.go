@@ -33,7 +33,7 @@ type KeySnapshot struct {
 	Exhausted          bool       `json:"exhausted"`
 	WorkspaceID        string     `json:"workspace_id"`
 	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
+	UpdatedAt          time.Time  `json:"updated_at"` // zero until the key is first updated
 	ExpiresAt          *time.Time `json:"expires_at,omitempty"`
 }
 

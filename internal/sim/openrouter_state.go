@@ -23,7 +23,7 @@ type orKey struct {
 	CreatorUserID *string    `json:"creator_user_id,omitempty"`
 	WorkspaceID   string     `json:"workspace_id"`
 	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	UpdatedAt     time.Time  `json:"updated_at,omitzero"` // zero until the first update
 	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 	Usage         usage      `json:"usage"`      // OpenRouter credits spent
 	BYOKUsage     usage      `json:"byok_usage"` // spent through the user's own provider keys

@@ -30,6 +30,9 @@ func (c simControl) register(mux *http.ServeMux, info func() any) {
 	})
 	mux.HandleFunc("GET /_sim/faults", c.guard(c.getFaults))
 	mux.HandleFunc("PUT /_sim/faults", c.guard(c.putFaults))
+	mux.HandleFunc("GET /_sim/faults/script", c.guard(c.getScript))
+	mux.HandleFunc("POST /_sim/faults/script", c.guard(c.postScript))
+	mux.HandleFunc("DELETE /_sim/faults/script", c.guard(c.deleteScript))
 	mux.HandleFunc("GET /_sim/clock", c.guard(c.getClock))
 	mux.HandleFunc("POST /_sim/clock", c.guard(c.moveClock))
 	mux.HandleFunc("POST /_sim/save", c.guard(func(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +50,7 @@ func (c simControl) register(mux *http.ServeMux, info func() any) {
 // simRoutes is the list /_sim/info shows.
 var simRoutes = []string{
 	"GET /_sim/health", "GET /_sim/info", "GET /_sim/snapshot", "GET /_sim/faults", "PUT /_sim/faults",
+	"GET /_sim/faults/script", "POST /_sim/faults/script", "DELETE /_sim/faults/script",
 	"GET /_sim/clock", "POST /_sim/clock", "POST /_sim/save",
 }
 
@@ -78,6 +82,32 @@ func (c simControl) putFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	c.faults.set(f)
 	writeJSON(w, http.StatusOK, map[string]any{"faults": f})
+}
+
+// getScript answers the scripted faults not yet taken: {"script": {route: [fault…]}}.
+func (c simControl) getScript(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"script": c.faults.pending()})
+}
+
+// postScript queues scripted faults for one route: POST /_sim/faults/script
+// {"route":"POST /v1/apps/{app}/machines","faults":[{"kind":"drop_after"}, …]}; all or none.
+func (c simControl) postScript(w http.ResponseWriter, r *http.Request) {
+	var req scriptRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		c.errorBody(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := c.faults.enqueue(req.Route, req.Faults); err != nil {
+		c.errorBody(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	c.getScript(w, r)
+}
+
+// deleteScript drops every scripted fault not yet taken.
+func (c simControl) deleteScript(w http.ResponseWriter, r *http.Request) {
+	c.faults.clearScript()
+	c.getScript(w, r)
 }
 
 func (c simControl) getClock(w http.ResponseWriter, _ *http.Request) {

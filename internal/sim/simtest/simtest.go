@@ -9,6 +9,13 @@
 //
 //	or := simtest.StartOpenRouter(t, sim.OpenRouterOptions{})
 //	// or.URL is the API base, e.g. http://127.0.0.1:PORT/api/v1; or.ManagementKey the key.
+//
+// A client's unit test scripts the failures it needs and checks what the client sent:
+//
+//	fly := simtest.StartFly(t, sim.FlyOptions{RecordRequests: true})
+//	fly.Sim.ScriptFaults("POST /v1/apps/{app}/machines", simtest.DropAfter())
+//	// … run the client …
+//	creates := simtest.Matching(fly.Sim.Requests(), "POST /v1/apps/lp-a/machines")
 package simtest
 
 import (

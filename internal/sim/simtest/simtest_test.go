@@ -1,10 +1,12 @@
 package simtest_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
@@ -62,4 +64,50 @@ func TestStartServers(t *testing.T) {
 		t.Fatalf("openrouter /key: %v %v", res, err)
 	}
 	res.Body.Close()
+}
+
+func TestMatching(t *testing.T) {
+	reqs := []sim.RecordedRequest{
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease", Query: "ttl=30"},
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease"},
+		{Method: "GET", Path: "/v1/apps/a/machines/m/lease"},
+		{Method: "POST", Path: "/v1/apps/a/machines/m/lease/x"},
+	}
+	for target, want := range map[string]int{
+		"POST /v1/apps/a/machines/m/lease":        2,
+		"POST /v1/apps/a/machines/m/lease?ttl=30": 1,
+		"POST /v1/apps/a/machines/m/lease?ttl=60": 0,
+		"GET /v1/apps/a/machines/m/lease":         1,
+		"POST /v1/apps/a/machines/m":              0,
+	} {
+		if got := len(simtest.Matching(reqs, target)); got != want {
+			t.Errorf("Matching(%q) = %d requests, want %d", target, got, want)
+		}
+	}
+}
+
+func TestShorthandsAreValid(t *testing.T) {
+	for _, f := range []sim.ScriptedFault{
+		simtest.Respond(503), simtest.RateLimited("2"), simtest.FailAfter(500),
+		simtest.DropAfter(), simtest.HangAfter(), simtest.Delay(time.Second),
+	} {
+		if err := f.Validate(); err != nil {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+}
+
+func TestRecordSleeps(t *testing.T) {
+	sleep, waits := simtest.RecordSleeps()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sleep(ctx, 7*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := sleep(ctx, time.Second); err == nil {
+		t.Error("sleep on an ended context returned no error")
+	}
+	if len(*waits) != 2 || (*waits)[0] != 7*time.Second || (*waits)[1] != time.Second {
+		t.Errorf("waits = %v, want [7s 1s]", *waits)
+	}
 }
