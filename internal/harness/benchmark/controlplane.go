@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 )
 
 // controlPlane is `terraform-provider-launchpad serve` of the built binary, started through

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // TestConvergenceEndToEnd runs convergence with two plan changes through serve and the

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // machineUserMetadata is the machine metadata key in which the provider records whose tenant

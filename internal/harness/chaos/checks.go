@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
 type (

@@ -9,11 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 

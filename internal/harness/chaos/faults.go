@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 

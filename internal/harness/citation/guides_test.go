@@ -141,7 +141,9 @@ func TestMovingACitedFunctionKeepsTheGuide(t *testing.T) {
 
 func renameWord(s, old, new string) string {
 	var b strings.Builder
-	isWord := func(r byte) bool { return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
+	isWord := func(r byte) bool {
+		return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], old) && (i == 0 || !isWord(s[i-1])) && (i+len(old) == len(s) || !isWord(s[i+len(old)])) {
 			b.WriteString(new)

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 )
 
 // options are the demo's flags.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // world is what both simulators hold: the apps (tenants) and the OpenRouter keys in use.
