@@ -17,6 +17,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -115,7 +116,7 @@ func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnos
 		var st launchpad.Store
 		st, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
 		if d.storeErr == nil {
-			d.store = newCachedPlans(st, d.now)
+			d.store = plancache.New(st, d.now)
 		}
 	})
 	if d.storeErr != nil {
