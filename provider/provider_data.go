@@ -19,6 +19,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
 
 // settings are the provider's resolved configuration: the config value, else the environment
@@ -204,7 +205,7 @@ func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag
 		}
 		d.issuer = c
 		if d.settings.openRouterBatchReads {
-			d.issuer = newListedKeys(c, d.now, slog.New(tflogHandler{}))
+			d.issuer = subkey.NewListedKeys(c, d.now, slog.New(tflogHandler{}))
 		}
 	})
 	return d.issuer, withContext(d.issuerErr, resourceType)
