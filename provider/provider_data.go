@@ -42,9 +42,7 @@ type settings struct {
 // error on the attribute, naming the variable to use instead.
 func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt string, into *string) {
 	if v.IsUnknown() {
-		diags.AddAttributeError(p, "Unknown provider setting",
-			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
-				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		unknownSetting(diags, p, env)
 		return
 	}
 	switch {
@@ -61,9 +59,7 @@ func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path,
 // (or 1/0); anything else is an error naming the variable.
 func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string, dflt bool, into *bool) {
 	if v.IsUnknown() {
-		diags.AddAttributeError(p, "Unknown provider setting",
-			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
-				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		unknownSetting(diags, p, env)
 		return
 	}
 	switch raw := os.Getenv(env); {
@@ -80,6 +76,14 @@ func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Pat
 	default:
 		*into = dflt
 	}
+}
+
+// unknownSetting reports a setting that depends on a resource not yet created, naming the
+// variable to use instead.
+func unknownSetting(diags *diag.Diagnostics, p path.Path, env string) {
+	diags.AddAttributeError(p, "Unknown provider setting",
+		fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
+			"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
 }
 
 // providerData is handed to every resource and data source. It opens each dependency on first
