@@ -2,11 +2,13 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
 
 // Tenant actions, as TenantActionResponse.Action names them.
@@ -121,17 +123,13 @@ func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request, _ 
 	if hash == "" {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "user %s has no sub-key to revoke", userID)
 	}
-	disabled := true
-	if _, err := s.keys.UpdateKey(ctx, hash, launchpad.KeyUpdate{Disabled: &disabled}); err != nil {
-		return nil, launchpad.Wrapf(err, "disabling sub-key %s at OpenRouter", hash)
-	}
-	// The key spends nothing from here on; the record follows, so that the provider and the
-	// dashboard see it revoked before the next refresh.
-	if _, err := s.store.UpdateSubKey(ctx, hash, func(k *launchpad.SubKey) error {
-		k.Disabled = true
-		return nil
-	}); err != nil && !launchpad.IsNotFound(err) {
-		s.logger(ctx).Warn("sub-key disabled at OpenRouter, but its record was not updated; the next apply refreshes it", "user", userID, "key", hash, "error", err.Error())
+	if err := subkey.NewService(subkey.Config{Store: s.store, Issuer: s.keys}).Disable(ctx, hash); err != nil {
+		var stale *subkey.StaleRecordError
+		if !errors.As(err, &stale) {
+			return nil, err
+		}
+		// The key spends nothing all the same.
+		s.logger(ctx).Warn("sub-key disabled at OpenRouter, but its record was not updated; the next apply refreshes it", "user", userID, "key", hash, "error", stale.Err.Error())
 	}
 	ev, err := s.appendAudit(ctx, userID, actor, launchpad.AuditKeyRevoked, hash, map[string]string{
 		"reason":        "revoked",

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -253,7 +252,7 @@ func (r *planResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		return
 	}
 	name := m.ID.ValueString()
-	users, err := planUsers(ctx, st, name)
+	users, err := launchpad.PlanUsers(ctx, st, name)
 	if err != nil {
 		addError(&resp.Diagnostics, "Deleting plan", err)
 		return
@@ -276,34 +275,6 @@ func (r *planResource) ImportState(ctx context.Context, req resource.ImportState
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-}
-
-// planUsers lists the tenants and sub-keys on a plan, for a helpful refusal.
-func planUsers(ctx context.Context, st launchpad.Store, plan string) ([]string, error) {
-	var users []string
-	tenants, err := st.ListTenants(ctx, launchpad.TenantFilter{})
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tenants {
-		if t.Plan == plan {
-			users = append(users, "tenant "+t.AppName)
-		}
-	}
-	keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{})
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if k.Plan == plan {
-			users = append(users, "sub-key "+k.Hash)
-		}
-	}
-	sort.Strings(users)
-	if len(users) > 5 {
-		users = append(users[:5], fmt.Sprintf("%d more", len(users)-5))
-	}
-	return users, nil
 }
 
 func planFromModel(m *planResourceModel) *launchpad.Plan {

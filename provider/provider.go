@@ -1,5 +1,7 @@
-// Package provider is the launchpad Terraform provider: schema, plan logic and the mapping of
-// resources to the services in internal/. It makes no HTTP calls of its own: the Fly and
+// Package provider is the launchpad Terraform provider: schema, plan modifiers, validators,
+// diagnostics, timeouts, configuration, and the mapping between Terraform values and the
+// domain types of internal/launchpad. What a resource does lives in the lifecycles it calls —
+// internal/tenant and internal/subkey — and it makes no HTTP calls of its own: the Fly and
 // OpenRouter clients live in internal/fly and internal/openrouter, the store in internal/store.
 package provider
 

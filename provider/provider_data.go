@@ -17,7 +17,9 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
 
 // settings are the provider's resolved configuration: the config value, else the environment
@@ -40,9 +42,7 @@ type settings struct {
 // error on the attribute, naming the variable to use instead.
 func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt string, into *string) {
 	if v.IsUnknown() {
-		diags.AddAttributeError(p, "Unknown provider setting",
-			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
-				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		unknownSetting(diags, p, env)
 		return
 	}
 	switch {
@@ -59,9 +59,7 @@ func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path,
 // (or 1/0); anything else is an error naming the variable.
 func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string, dflt bool, into *bool) {
 	if v.IsUnknown() {
-		diags.AddAttributeError(p, "Unknown provider setting",
-			fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
-				"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
+		unknownSetting(diags, p, env)
 		return
 	}
 	switch raw := os.Getenv(env); {
@@ -78,6 +76,14 @@ func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Pat
 	default:
 		*into = dflt
 	}
+}
+
+// unknownSetting reports a setting that depends on a resource not yet created, naming the
+// variable to use instead.
+func unknownSetting(diags *diag.Diagnostics, p path.Path, env string) {
+	diags.AddAttributeError(p, "Unknown provider setting",
+		fmt.Sprintf("The provider cannot be configured with a value that is only known after apply. "+
+			"Set %s to a known value, or leave it out and set the environment variable %s.", p, env))
 }
 
 // providerData is handed to every resource and data source. It opens each dependency on first
@@ -115,7 +121,7 @@ func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnos
 		var st launchpad.Store
 		st, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
 		if d.storeErr == nil {
-			d.store = newCachedPlans(st, d.now)
+			d.store = plancache.New(st, d.now)
 		}
 	})
 	if d.storeErr != nil {
@@ -203,7 +209,7 @@ func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag
 		}
 		d.issuer = c
 		if d.settings.openRouterBatchReads {
-			d.issuer = newListedKeys(c, d.now, slog.New(tflogHandler{}))
+			d.issuer = subkey.NewListedKeys(c, d.now, slog.New(tflogHandler{}))
 		}
 	})
 	return d.issuer, withContext(d.issuerErr, resourceType)

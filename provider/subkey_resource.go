@@ -3,13 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -20,8 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
 
 var (
@@ -192,26 +190,6 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// subKeyDeps are what every sub-key operation needs.
-type subKeyDeps struct {
-	store   launchpad.Store
-	keyring *envelope.Keyring
-	issuer  launchpad.KeyIssuer
-}
-
-func (r *subKeyResource) deps(ctx context.Context, diags *diag.Diagnostics) *subKeyDeps {
-	st, d := r.data.Store(ctx)
-	diags.Append(d...)
-	kr, d := r.data.Keyring(subKeyType)
-	diags.Append(d...)
-	is, d := r.data.KeyIssuer(subKeyType)
-	diags.Append(d...)
-	if diags.HasError() {
-		return nil
-	}
-	return &subKeyDeps{store: st, keyring: kr, issuer: is}
-}
-
 func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m subKeyResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
@@ -223,17 +201,16 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	defer cancel()
-	d := r.deps(ctx, &resp.Diagnostics)
-	if d == nil {
+	svc := r.data.subKeys(ctx, &resp.Diagnostics, true, nil)
+	if svc == nil {
+		return
+	}
+	plan := r.data.wantedPlan(ctx, m.Plan.ValueString(), &resp.Diagnostics)
+	if plan == nil {
 		return
 	}
 	userID := m.UserID.ValueString()
-	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
-		return
-	}
-	if held, err := heldSubKey(ctx, d, userID); err != nil {
+	if held, err := svc.Held(ctx, userID); err != nil {
 		addError(&resp.Diagnostics, "Reading the user's sub-key", err)
 		return
 	} else if held != "" {
@@ -243,132 +220,14 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 
-	k, err := mintSubKey(ctx, d, userID, plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+	k, err := svc.Mint(ctx, userID, plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
 	if err != nil {
 		addError(&resp.Diagnostics, "Minting sub-key", err)
 		return
 	}
-	recordAudit(ctx, d.store, &resp.Diagnostics, userID, launchpad.AuditKeyMinted, k.Hash,
-		map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "limit_reset": k.LimitReset})
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, d.store, k), m.Timeouts))...)
+	r.data.recordAudit(ctx, &resp.Diagnostics, subkey.MintedEvent(k))
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
 }
-
-// heldSubKey returns the hash of the sub-key the user holds, or "". A recorded key that no
-// longer exists at OpenRouter (deleted outside Terraform) is not held: its sealed copy and
-// record are dropped here, so the key can be minted again instead of the apply failing.
-func heldSubKey(ctx context.Context, d *subKeyDeps, userID string) (string, error) {
-	u, err := d.store.GetUser(ctx, userID)
-	if launchpad.IsNotFound(err) || (err == nil && u.OpenRouterKeyHash == "") {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	_, err = d.issuer.GetKey(ctx, u.OpenRouterKeyHash)
-	if !launchpad.IsNotFound(err) {
-		return u.OpenRouterKeyHash, err
-	}
-	return "", revokeSubKey(ctx, d.store, d.issuer, userID, u.OpenRouterKeyHash)
-}
-
-// mintSubKey mints a key at OpenRouter with the plan's limit, seals it into the user's record
-// and stores the sub-key record. If storing fails the fresh key is deleted again, so no key
-// exists that the store does not know.
-func mintSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launchpad.Plan, name string, generation int64) (*launchpad.SubKey, error) {
-	limit := plan.MonthlySpendLimitUSD
-	keyName := openRouterKeyName(name, generation)
-	if err := dropLostKeys(ctx, d, keyName); err != nil {
-		return nil, err
-	}
-	issued, err := d.issuer.CreateKey(ctx, launchpad.KeySpec{
-		Name:               keyName,
-		LimitUSD:           &limit,
-		LimitReset:         launchpad.LimitResetMonthly,
-		IncludeBYOKInLimit: false,
-	})
-	if err != nil {
-		return nil, err
-	}
-	k, err := storeSubKey(ctx, d, userID, plan, name, generation, issued)
-	if err != nil {
-		if derr := d.issuer.DeleteKey(context.WithoutCancel(ctx), issued.Info.Hash); derr != nil && !launchpad.IsNotFound(derr) {
-			return nil, launchpad.Errorf(launchpad.ErrorCode(err), "%s (and the freshly minted key %s could not be deleted again: %s; delete it at OpenRouter)",
-				launchpad.ErrorMessage(err), issued.Info.Hash, launchpad.ErrorMessage(derr))
-		}
-		return nil, err
-	}
-	return k, nil
-}
-
-func storeSubKey(ctx context.Context, d *subKeyDeps, userID string, plan *launchpad.Plan, name string, generation int64, issued *launchpad.IssuedKey) (*launchpad.SubKey, error) {
-	sealed, err := d.keyring.Seal([]byte(issued.Key), userID)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := launchpad.EnsureUserByID(ctx, d.store, userID); err != nil {
-		return nil, err
-	}
-	if _, err := d.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
-		u.OpenRouterKey = sealed
-		u.OpenRouterKeyHash = issued.Info.Hash
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	k := &launchpad.SubKey{
-		Hash:               issued.Info.Hash,
-		UserID:             userID,
-		Plan:               plan.Name,
-		Name:               name,
-		LimitUSD:           plan.MonthlySpendLimitUSD,
-		LimitReset:         launchpad.LimitResetMonthly,
-		IncludeBYOKInLimit: false,
-		RotationGeneration: generation,
-	}
-	if issued.Info.LimitUSD != nil {
-		k.LimitUSD = *issued.Info.LimitUSD
-	}
-	if err := d.store.CreateSubKey(ctx, k); err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
-// openRouterKeyName is the name of the key at OpenRouter: the resource's name, and the
-// rotation generation after the first key, so each generation's key is found again by name.
-func openRouterKeyName(name string, generation int64) string {
-	if generation == 0 {
-		return name
-	}
-	return name + " r" + strconv.FormatInt(generation, 10)
-}
-
-// dropLostKeys deletes keys named keyName that the store does not record. Such a key was
-// minted for a process that died before it sealed the plaintext (a killed control plane, a
-// killed tofu): nobody can use it or will ever find it again, so it goes before a new one is
-// minted under that name.
-func dropLostKeys(ctx context.Context, d *subKeyDeps, keyName string) error {
-	keys, err := d.issuer.ListKeys(ctx)
-	if err != nil {
-		return launchpad.Wrapf(err, "listing keys before minting %q", keyName)
-	}
-	for _, k := range keys {
-		if k.Name != keyName {
-			continue
-		}
-		if _, err := d.store.GetSubKey(ctx, k.Hash); !launchpad.IsNotFound(err) {
-			if err != nil {
-				return err
-			}
-			continue // a recorded key is not lost
-		}
-		if err := d.issuer.DeleteKey(ctx, k.Hash); err != nil && !launchpad.IsNotFound(err) {
-			return launchpad.Wrapf(err, "deleting the lost key %s", k.Hash)
-		}
-	}
-	return nil
-}
-
 
 func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m subKeyResourceModel
@@ -381,13 +240,11 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	defer cancel()
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	issuer, diags := r.data.KeyIssuer(subKeyType)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	svc := r.data.subKeys(ctx, &resp.Diagnostics, false, nil)
+	if svc == nil {
 		return
 	}
+	st, _ := r.data.Store(ctx)
 	hash := m.ID.ValueString()
 	k, err := st.GetSubKey(ctx, hash)
 	if launchpad.IsNotFound(err) {
@@ -399,7 +256,7 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addError(&resp.Diagnostics, "Reading sub-key", err)
 		return
 	}
-	info, err := issuer.GetKey(ctx, hash)
+	err = svc.Refresh(ctx, k)
 	if launchpad.IsNotFound(err) {
 		notFoundWarning(&resp.Diagnostics, "OpenRouter key", hash)
 		resp.State.RemoveResource(ctx)
@@ -409,19 +266,7 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addError(&resp.Diagnostics, "Reading sub-key from OpenRouter", err)
 		return
 	}
-	refreshSubKey(k, info)
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, st, k), m.Timeouts))...)
-}
-
-// refreshSubKey overwrites the record's limits with what OpenRouter enforces: that is the
-// truth a drifted key must be compared with.
-func refreshSubKey(k *launchpad.SubKey, info *launchpad.KeyInfo) {
-	if info.LimitUSD != nil {
-		k.LimitUSD = *info.LimitUSD
-	}
-	k.LimitReset = info.LimitReset
-	k.IncludeBYOKInLimit = info.IncludeBYOKInLimit
-	k.Disabled = info.Disabled
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
 }
 
 func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -436,71 +281,37 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	defer cancel()
-	d := r.deps(ctx, &resp.Diagnostics)
-	if d == nil {
+	rotating := m.RotationGeneration.ValueInt64() != state.RotationGeneration.ValueInt64()
+	var rt launchpad.Runtime
+	if rotating {
+		rt, _ = r.data.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
+	}
+	svc := r.data.subKeys(ctx, &resp.Diagnostics, true, rt)
+	if svc == nil {
 		return
 	}
-	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
+	plan := r.data.wantedPlan(ctx, m.Plan.ValueString(), &resp.Diagnostics)
+	if plan == nil {
 		return
 	}
 	var k *launchpad.SubKey
-	if m.RotationGeneration.ValueInt64() != state.RotationGeneration.ValueInt64() {
-		rt, _ := r.data.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
-		k, err = rotateSubKey(ctx, d, rt, state.ID.ValueString(), plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+	var err error
+	if rotating {
+		k, err = svc.Rotate(ctx, state.ID.ValueString(), plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
 		if err != nil {
 			addError(&resp.Diagnostics, "Rotating sub-key", err)
 			return
 		}
-		recordAudit(ctx, d.store, &resp.Diagnostics, k.UserID, launchpad.AuditKeyRotated, k.Hash,
-			map[string]string{"previous": state.ID.ValueString(), "generation": strconv.FormatInt(k.RotationGeneration, 10)})
+		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.RotatedEvent(k, state.ID.ValueString()))
 	} else {
-		k, err = updateSubKey(ctx, d, state.ID.ValueString(), plan, m.Name.ValueString())
+		k, err = svc.Update(ctx, state.ID.ValueString(), plan, m.Name.ValueString())
 		if err != nil {
 			addError(&resp.Diagnostics, "Updating sub-key", err)
 			return
 		}
-		if state.LimitUSD.ValueFloat64() != k.LimitUSD {
-			recordAudit(ctx, d.store, &resp.Diagnostics, k.UserID, launchpad.AuditKeyLimitChanged, k.Hash,
-				map[string]string{"plan": plan.Name, "limit_usd": formatUSD(k.LimitUSD), "previous_limit_usd": formatUSD(state.LimitUSD.ValueFloat64())})
-		}
+		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.LimitChangedEvent(k, state.LimitUSD.ValueFloat64()))
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, sealedKeyID(ctx, d.store, k), m.Timeouts))...)
-}
-
-// updateSubKey changes the limit (and name) of the existing key in place: a plan change never
-// re-mints, so the tenant keeps working throughout.
-func updateSubKey(ctx context.Context, d *subKeyDeps, hash string, plan *launchpad.Plan, name string) (*launchpad.SubKey, error) {
-	limit, reset, byok := plan.MonthlySpendLimitUSD, launchpad.LimitResetMonthly, false
-	info, err := d.issuer.UpdateKey(ctx, hash, launchpad.KeyUpdate{
-		Name: &name, LimitUSD: &limit, LimitReset: &reset, IncludeBYOKInLimit: &byok,
-	})
-	if err != nil {
-		return nil, err
-	}
-	k, err := d.store.UpdateSubKey(ctx, hash, func(k *launchpad.SubKey) error {
-		k.Plan = plan.Name
-		k.Name = name
-		refreshSubKey(k, info)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
-// sealedKeyID is the id of the platform key the user's copy of k is sealed under, read from
-// the sealed value's header: it changes when rotate-secret re-seals it, and is "" when the
-// user no longer holds k.
-func sealedKeyID(ctx context.Context, st launchpad.Store, k *launchpad.SubKey) string {
-	u, err := st.GetUser(ctx, k.UserID)
-	if err != nil || u.OpenRouterKeyHash != k.Hash {
-		return ""
-	}
-	id, _ := envelope.KeyID(u.OpenRouterKey)
-	return id
+	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
 }
 
 func (r *subKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -514,40 +325,16 @@ func (r *subKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	issuer, diags := r.data.KeyIssuer(subKeyType)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	svc := r.data.subKeys(ctx, &resp.Diagnostics, false, nil)
+	if svc == nil {
 		return
 	}
 	hash, userID := m.ID.ValueString(), m.UserID.ValueString()
-	if err := revokeSubKey(ctx, st, issuer, userID, hash); err != nil {
+	if err := svc.Revoke(ctx, userID, hash); err != nil {
 		addError(&resp.Diagnostics, "Deleting sub-key", err)
 		return
 	}
-	recordAudit(ctx, st, &resp.Diagnostics, userID, launchpad.AuditKeyRevoked, hash, map[string]string{"reason": "destroyed"})
-}
-
-// revokeSubKey deletes the key at OpenRouter, then its sealed copy and record. Each step
-// treats "already gone" as done, so a half-finished delete can be run again.
-func revokeSubKey(ctx context.Context, st launchpad.Store, issuer launchpad.KeyIssuer, userID, hash string) error {
-	if err := issuer.DeleteKey(ctx, hash); err != nil && !launchpad.IsNotFound(err) {
-		return err
-	}
-	_, err := st.UpdateUser(ctx, userID, func(u *launchpad.User) error {
-		if u.OpenRouterKeyHash == hash {
-			u.OpenRouterKey, u.OpenRouterKeyHash = "", ""
-		}
-		return nil
-	})
-	if err != nil && !launchpad.IsNotFound(err) {
-		return err
-	}
-	if err := st.DeleteSubKey(ctx, hash); err != nil && !launchpad.IsNotFound(err) {
-		return err
-	}
-	return nil
+	r.data.recordAudit(ctx, &resp.Diagnostics, subkey.DestroyedEvent(userID, hash))
 }
 
 // ImportState imports a sub-key by its hash. Only keys minted by Launchpad can be imported:
@@ -588,13 +375,3 @@ func subKeyToModel(k *launchpad.SubKey, keyID string, t timeouts.Value) *subKeyR
 		Timeouts:           t,
 	}
 }
-
-func planLookupError(err error, name string) error {
-	if launchpad.IsNotFound(err) {
-		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store. Create it with a "+
-			"launchpad_plan resource and reference it as launchpad_plan.<name>.name, so Terraform creates it first.", name)
-	}
-	return err
-}
-
-func formatUSD(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
 var (
@@ -134,7 +135,7 @@ func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			return
 		}
 	} else {
-		t, err = findTenant(ctx, st, m.UserID.ValueString(), m.Product.ValueString())
+		t, err = tenant.NewService(tenant.Config{Store: st}).Find(ctx, m.UserID.ValueString(), m.Product.ValueString())
 		if err == nil && t == nil {
 			resp.Diagnostics.AddAttributeError(path.Root("user_id"), "Tenant not found",
 				fmt.Sprintf("User %s has no %s tenant in the Launchpad store.", m.UserID.ValueString(), m.Product.ValueString()))

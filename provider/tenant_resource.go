@@ -2,13 +2,11 @@ package provider
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -19,8 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
 var (
@@ -181,32 +179,28 @@ func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if !diags.HasError() && !plan.Plan.IsUnknown() {
 		desired, _ = st.GetPlan(ctx, plan.Plan.ValueString()) // nil when created in this same apply
 	}
+	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
+	d := planner.Drift(ctx, boundaryFromModel(&state), settingsFromModel(&state), wantedFromModel(&plan), desired)
 
-	d := tenantDrift(&plan, &state, desired)
-	if !d.secret && desired != nil && state.KeySource.ValueString() != "" && !plan.SubKeyHash.IsUnknown() {
-		source, _, err := resolveKeySource(ctx, st, r.data.settings.pooledKey, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), desired)
-		d.secret = err != nil || string(source) != state.KeySource.ValueString()
-	}
-
-	if d.machine {
+	if d.Machine {
 		plan.MachineID = types.StringUnknown()
 	}
-	if d.volume {
+	if d.Volume {
 		plan.VolumeID = types.StringUnknown()
 	}
-	if d.volumeSize {
+	if d.VolumeSize {
 		plan.VolumeSizeGB = types.Int64Unknown()
 	}
-	if d.ipv4 {
+	if d.IPv4 {
 		plan.IPv4 = types.StringUnknown()
 	}
-	if d.ipv6 {
+	if d.IPv6 {
 		plan.IPv6 = types.StringUnknown()
 	}
-	if d.secret {
+	if d.Secret {
 		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
 	}
-	if d.any() {
+	if d.Any() {
 		plan.MachineState = types.StringUnknown()
 		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
 	} else {
@@ -214,56 +208,6 @@ func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = state.MachineCPUKind, state.MachineCPUs, state.MachineMemoryMB
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-// drift says which parts of a tenant an update must touch.
-type drift struct {
-	machine, guest, volume, volumeSize, ipv4, ipv6, secret bool
-}
-
-func (d drift) any() bool {
-	return d.machine || d.guest || d.volume || d.volumeSize || d.ipv4 || d.ipv6 || d.secret
-}
-
-// tenantDrift compares the refreshed state (what Fly has) with the plan (what is wanted).
-// desired is the plan's current record, nil if it does not exist yet.
-func tenantDrift(plan, state *tenantResourceModel, desired *launchpad.Plan) drift {
-	var d drift
-	d.volume = state.VolumeID.ValueString() == ""
-	d.machine = d.volume || state.MachineID.ValueString() == "" || !plan.RebuildGeneration.Equal(state.RebuildGeneration)
-	d.ipv4 = state.IPv4.ValueString() == ""
-	d.ipv6 = state.IPv6.ValueString() == ""
-	d.secret = state.SecretDigest.ValueString() == "" || !plan.SubKeyHash.Equal(state.SubKeyHash) ||
-		!plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
-	d.guest = d.machine || !plan.Image.Equal(state.Image) || !plan.Plan.Equal(state.Plan)
-	d.volumeSize = d.volume || !plan.Plan.Equal(state.Plan)
-	if desired != nil {
-		g := desired.Guest
-		d.guest = d.guest || g.CPUKind != state.MachineCPUKind.ValueString() ||
-			int64(g.CPUs) != state.MachineCPUs.ValueInt64() || int64(g.MemoryMB) != state.MachineMemoryMB.ValueInt64()
-		d.volumeSize = d.volumeSize || int64(desired.VolumeSizeGB) > state.VolumeSizeGB.ValueInt64()
-	}
-	return d
-}
-
-// tenantDeps are what every tenant operation needs.
-type tenantDeps struct {
-	store   launchpad.Store
-	keyring *envelope.Keyring
-	rt      launchpad.Runtime
-}
-
-func (r *tenantResource) deps(ctx context.Context, diags *diag.Diagnostics) *tenantDeps {
-	st, d := r.data.Store(ctx)
-	diags.Append(d...)
-	kr, d := r.data.Keyring(tenantType)
-	diags.Append(d...)
-	rt, d := r.data.Runtime(ctx, tenantType)
-	diags.Append(d...)
-	if diags.HasError() {
-		return nil
-	}
-	return &tenantDeps{store: st, keyring: kr, rt: rt}
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -279,180 +223,51 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	defer cancel()
-	d := r.deps(ctx, &resp.Diagnostics)
-	if d == nil {
+	svc := r.data.tenants(ctx, &resp.Diagnostics, true)
+	if svc == nil {
 		return
 	}
-	userID, product := m.UserID.ValueString(), m.Product.ValueString()
-	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
+	plan := r.data.wantedPlan(ctx, m.Plan.ValueString(), &resp.Diagnostics)
+	if plan == nil {
 		return
 	}
+	userID := m.UserID.ValueString()
 	if !byok.IsNull() && !byok.IsUnknown() {
-		if err := storeBYOK(ctx, d.store, d.keyring, userID, byok.ValueString()); err != nil {
+		if err := svc.StoreBYOK(ctx, userID, byok.ValueString()); err != nil {
 			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
 			return
 		}
 	}
-	key, err := resolveTenantKey(ctx, d.store, d.keyring, r.data.settings.pooledKey, userID, m.SubKeyHash.ValueString(), plan)
+	key, err := svc.ResolveKey(ctx, userID, m.SubKeyHash.ValueString(), plan)
 	if err != nil {
 		addAttributeError(&resp.Diagnostics, path.Root("subkey_hash"), "No model key for the tenant", err)
 		return
 	}
 
 	want := &launchpad.Tenant{
-		UserID: userID, Product: product, Region: m.Region.ValueString(),
+		UserID: userID, Product: m.Product.ValueString(), Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
 	}
-	t, b, sizeGB, err := createTenant(ctx, d, r.data.settings.flyOrg, r.data.now(), want, plan, key)
+	b, err := svc.Create(ctx, want, plan, key)
 	if err != nil {
 		if launchpad.IsConflict(err) && b == nil {
 			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
 			return
 		}
-		if b != nil && len(b.created) > 0 {
+		if b != nil && len(b.Created) > 0 {
 			// Keep what exists in state, so the tainted resource is destroyed, not leaked.
-			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
+			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 		}
 		addError(&resp.Diagnostics, "Creating tenant", err)
 		return
 	}
-	if err := saveTenant(ctx, d.store, t); err != nil {
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
+	if err := svc.Save(ctx, b.Tenant); err != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 		addError(&resp.Diagnostics, "Recording tenant in the store", err)
 		return
 	}
-	recordAudit(ctx, d.store, &resp.Diagnostics, userID, launchpad.AuditTenantCreated, t.AppName,
-		map[string]string{"plan": plan.Name, "region": t.Region, "key_source": string(t.KeySource)})
-	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
-}
-
-// buildBoundary creates a new tenant's app, IPs, volume, key secret and machine, in that
-// order: the secret exists before the machine first boots. When the app already exists — a
-// create that was interrupted (tofu killed, a lost answer) and is now resumed under the same
-// recorded name — what it made is found first and only the missing parts are created.
-func buildBoundary(ctx context.Context, b *boundary, key *keyChoice) (sizeGB int, err error) {
-	created, err := b.ensureApp(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if !created {
-		o, err := observe(ctx, b.rt, b.tenant)
-		if err != nil {
-			return 0, err
-		}
-		applyObserved(b.tenant, o)
-		if o.volume != nil {
-			sizeGB = o.volume.SizeGB
-		}
-		if o.machine != nil {
-			b.guest = o.machine.Guest
-		}
-	}
-	if err := b.ensureIPs(ctx); err != nil {
-		return sizeGB, err
-	}
-	if sizeGB, _, err = b.ensureVolume(ctx, sizeGB); err != nil {
-		return sizeGB, err
-	}
-	if err := setKey(ctx, b, key); err != nil {
-		return sizeGB, err
-	}
-	if b.tenant.MachineID == "" {
-		return sizeGB, b.createMachine(ctx)
-	}
-	if b.guest != b.plan.Guest {
-		return sizeGB, b.updateMachine(ctx)
-	}
-	return sizeGB, nil
-}
-
-// appNameAttempts is how many creation seconds a new tenant tries when its app name is taken
-// (at Fly, app names are global: another org, or a user whose id starts alike, created that
-// second).
-const appNameAttempts = 5
-
-// createTenant names, claims and builds a new tenant. When the app name is taken at Fly and
-// nothing was made under it, the claim is dropped and the next second's name is tried. It
-// returns the boundary of the last attempt (nil if none was built) for the caller's error
-// handling.
-func createTenant(ctx context.Context, d *tenantDeps, org string, now time.Time, want *launchpad.Tenant, plan *launchpad.Plan, key *keyChoice) (*launchpad.Tenant, *boundary, int, error) {
-	var err error
-	for attempt := 0; attempt < appNameAttempts; attempt++ {
-		created := now.Add(time.Duration(attempt) * time.Second)
-		candidate := *want
-		if candidate.AppName, err = launchpad.AppName(want.Product, want.UserID, created); err != nil {
-			return nil, nil, 0, err
-		}
-		candidate.Network, candidate.CreatedAt = candidate.AppName, now
-		t, err := claimTenant(ctx, d, &candidate)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		b := &boundary{rt: d.rt, org: org, plan: plan, tenant: t}
-		sizeGB, err := buildBoundary(ctx, b, key)
-		if err == nil {
-			return t, b, sizeGB, nil
-		}
-		if b.appExists {
-			return t, b, sizeGB, b.partialError(err)
-		}
-		// Nothing exists at Fly under this name: forget it, so that this loop (on a taken name)
-		// or the next apply starts afresh under a new one.
-		if derr := d.store.DeleteTenant(ctx, t.AppName); derr != nil && !launchpad.IsNotFound(derr) {
-			return t, b, sizeGB, derr
-		}
-		if !launchpad.IsConflict(err) || t.AppName != candidate.AppName {
-			return t, b, sizeGB, b.partialError(err)
-		}
-	}
-	return nil, nil, 0, launchpad.Errorf(launchpad.EUNAVAILABLE, "the app names of user %s for %d seconds in a row are all taken at Fly (%s); try again",
-		want.UserID, appNameAttempts, launchpad.ErrorMessage(err))
-}
-
-// claimTenant records the intent to create a user's tenant of a product before anything
-// exists at Fly, so that a create interrupted half-way is resumed by the next apply under the
-// same app name instead of leaking an app with an older name. A record whose machine exists is
-// a tenant this configuration does not manage: it must be imported. A record whose app was
-// deleted outside Terraform is stale and is replaced.
-func claimTenant(ctx context.Context, d *tenantDeps, want *launchpad.Tenant) (*launchpad.Tenant, error) {
-	existing, err := findTenant(ctx, d.store, want.UserID, want.Product)
-	if err != nil {
-		return nil, err
-	}
-	if existing != nil && existing.MachineID == "" {
-		existing.Region, existing.Plan, existing.Image = want.Region, want.Plan, want.Image
-		existing.RebuildGeneration = want.RebuildGeneration
-		return existing, nil
-	}
-	if existing != nil {
-		_, err := d.rt.GetApp(ctx, existing.AppName)
-		switch {
-		case err == nil:
-			return nil, launchpad.Errorf(launchpad.ECONFLICT, "user %s already has a %s tenant, %s: a user has one tenant per product. "+
-				"Import it with terraform import launchpad_tenant.<name> %s", want.UserID, want.Product, existing.AppName, existing.AppName)
-		case !launchpad.IsNotFound(err):
-			return nil, err
-		}
-		if err := d.store.DeleteTenant(ctx, existing.AppName); err != nil && !launchpad.IsNotFound(err) {
-			return nil, err
-		}
-	}
-	if err := d.store.CreateTenant(ctx, want); err != nil {
-		return nil, err
-	}
-	return want, nil
-}
-
-// setKey delivers the resolved key and records its source and digest on the tenant.
-func setKey(ctx context.Context, b *boundary, key *keyChoice) error {
-	digest, err := deliverKey(ctx, b.rt, b.tenant, key.plaintext)
-	if err != nil {
-		return err
-	}
-	b.tenant.KeySource, b.tenant.SubKeyHash, b.tenant.SecretDigest = key.source, key.subKeyHash, digest
-	return nil
+	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.CreatedEvent(b.Tenant))
+	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 }
 
 func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -466,24 +281,22 @@ func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	defer cancel()
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	rt, diags := r.data.Runtime(ctx, tenantType)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	svc := r.data.tenants(ctx, &resp.Diagnostics, false)
+	if svc == nil {
 		return
 	}
 	t := tenantFromModel(&m)
 	subKeyHash := m.SubKeyHash
 	importing := m.UserID.IsNull()
 	if importing {
-		if err := adoptRecord(ctx, st, t); err != nil {
+		var err error
+		if t, err = svc.Adopt(ctx, t.AppName); err != nil {
 			addError(&resp.Diagnostics, "Importing tenant", err)
 			return
 		}
 		subKeyHash = optionalString(t.SubKeyHash)
 	}
-	o, err := observe(ctx, rt, t)
+	b, err := svc.Observe(ctx, t)
 	if launchpad.IsNotFound(err) {
 		notFoundWarning(&resp.Diagnostics, "Tenant app", t.AppName)
 		resp.State.RemoveResource(ctx)
@@ -493,55 +306,10 @@ func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addError(&resp.Diagnostics, "Reading tenant", err)
 		return
 	}
-	applyObserved(t, o)
-	if importing && o.machine != nil {
-		adoptMachine(t, o.machine)
+	if importing {
+		b.AdoptMachine()
 	}
-	sizeGB := 0
-	if o.volume != nil {
-		sizeGB = o.volume.SizeGB
-	}
-	var guest launchpad.Guest
-	if o.machine != nil {
-		guest = o.machine.Guest
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, subKeyHash, sizeGB, guest))...)
-}
-
-// adoptRecord fills an imported tenant from its store record. A tenant created elsewhere
-// with no record is still importable: its app name and machine metadata say whose it is.
-func adoptRecord(ctx context.Context, st launchpad.Store, t *launchpad.Tenant) error {
-	rec, err := st.GetTenant(ctx, t.AppName)
-	if launchpad.IsNotFound(err) {
-		parts, err := launchpad.ParseAppName(t.AppName)
-		if err != nil {
-			return err
-		}
-		t.Product, t.Network = parts.Product, t.AppName
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	appName := t.AppName
-	*t = *rec
-	t.AppName = appName
-	return nil
-}
-
-// adoptMachine fills what an import without a store record still lacks from the machine.
-func adoptMachine(t *launchpad.Tenant, m *launchpad.Machine) {
-	if t.UserID == "" {
-		t.UserID = m.Metadata[metaUserID]
-		t.Plan = m.Metadata[metaPlan]
-		t.RebuildGeneration, _ = strconv.ParseInt(m.Metadata[metaGeneration], 10, 64)
-	}
-	if t.Region == "" {
-		t.Region = m.Region
-	}
-	if t.Image == "" {
-		t.Image = m.Image
-	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, subKeyHash))...)
 }
 
 func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -558,99 +326,38 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	defer cancel()
-	d := r.deps(ctx, &resp.Diagnostics)
-	if d == nil {
+	svc := r.data.tenants(ctx, &resp.Diagnostics, true)
+	if svc == nil {
 		return
 	}
-	plan, err := d.store.GetPlan(ctx, m.Plan.ValueString())
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("plan"), "Unknown plan", planLookupError(err, m.Plan.ValueString()))
+	plan := r.data.wantedPlan(ctx, m.Plan.ValueString(), &resp.Diagnostics)
+	if plan == nil {
 		return
 	}
-	if !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion) {
-		if err := storeBYOK(ctx, d.store, d.keyring, m.UserID.ValueString(), byok.ValueString()); err != nil {
+	byokChanged := !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
+	if byokChanged {
+		if err := svc.StoreBYOK(ctx, m.UserID.ValueString(), byok.ValueString()); err != nil {
 			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
 			return
 		}
 	}
-	t := tenantFromModel(&state)
-	t.Plan, t.Image, t.RebuildGeneration = plan.Name, m.Image.ValueString(), m.RebuildGeneration.ValueInt64()
-	b := &boundary{rt: d.rt, org: r.data.settings.flyOrg, plan: plan, tenant: t, guest: guestOf(&state)}
-	byokChanged := !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
-	sizeGB, err := reconcile(ctx, b, d, r.data.settings.pooledKey, &state, m.SubKeyHash.ValueString(), byokChanged)
+	current := boundaryFromModel(&state)
+	b, err := svc.Reconcile(ctx, current, tenant.Change{
+		Plan: plan, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: byokChanged,
+	})
 	if err != nil {
 		// Record what was done so far: the next plan compares it with the config again.
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &state, state.SubKeyHash, sizeGB, b.guest))...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &state, state.SubKeyHash))...)
 		addError(&resp.Diagnostics, "Updating tenant", err)
 		return
 	}
-	if err := saveTenant(ctx, d.store, t); err != nil {
+	if err := svc.Save(ctx, b.Tenant); err != nil {
 		addError(&resp.Diagnostics, "Recording tenant in the store", err)
 		return
 	}
-	details := map[string]string{"plan": plan.Name, "image": t.Image}
-	action := launchpad.AuditTenantUpdated
-	if state.Plan.ValueString() != plan.Name {
-		action, details["previous_plan"] = launchpad.AuditPlanChanged, state.Plan.ValueString()
-	}
-	if state.RebuildGeneration.ValueInt64() != t.RebuildGeneration {
-		action, details["generation"] = launchpad.AuditTenantRebuilt, strconv.FormatInt(t.RebuildGeneration, 10)
-	}
-	recordAudit(ctx, d.store, &resp.Diagnostics, t.UserID, action, t.AppName, details)
-	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(t, &m, m.SubKeyHash, sizeGB, b.guest))...)
-}
-
-// saveTenant writes the tenant record, creating it if the store lost it.
-func saveTenant(ctx context.Context, st launchpad.Store, t *launchpad.Tenant) error {
-	_, err := st.UpdateTenant(ctx, t.AppName, func(rec *launchpad.Tenant) error {
-		created := rec.CreatedAt
-		*rec = *t
-		rec.CreatedAt = created
-		return nil
-	})
-	if launchpad.IsNotFound(err) {
-		return st.CreateTenant(ctx, t)
-	}
-	return err
-}
-
-// reconcile brings an existing tenant to its desired shape: missing parts are recreated, the
-// volume extended, the machine rebuilt (new generation or new volume) or updated in place
-// (plan size, image), and the key re-resolved and delivered if it changed. The conditions
-// match tenantDrift, so every value the plan showed as known stays as planned.
-func reconcile(ctx context.Context, b *boundary, d *tenantDeps, pooledKey string, state *tenantResourceModel, subKeyHash string, byokChanged bool) (int, error) {
-	t := b.tenant
-	sizeGB, newVolume, err := b.ensureVolume(ctx, int(state.VolumeSizeGB.ValueInt64()))
-	if err != nil {
-		return int(state.VolumeSizeGB.ValueInt64()), err
-	}
-	if err := b.ensureIPs(ctx); err != nil {
-		return sizeGB, err
-	}
-	key, err := resolveTenantKey(ctx, d.store, d.keyring, pooledKey, t.UserID, subKeyHash, b.plan)
-	if err != nil {
-		return sizeGB, err
-	}
-	rebuild := newVolume || t.MachineID == "" || t.RebuildGeneration != state.RebuildGeneration.ValueInt64()
-	if rebuild {
-		if err := b.destroyMachine(ctx); err != nil {
-			return sizeGB, err
-		}
-	}
-	if byokChanged || t.SecretDigest == "" || key.source != t.KeySource || key.subKeyHash != t.SubKeyHash {
-		if err := setKey(ctx, b, key); err != nil {
-			return sizeGB, err
-		}
-	}
-	if rebuild {
-		return sizeGB, b.createMachine(ctx)
-	}
-	if b.plan.Guest != b.guest || t.Image != state.Image.ValueString() {
-		if err := b.updateMachine(ctx); err != nil {
-			return sizeGB, err
-		}
-	}
-	return sizeGB, nil
+	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.UpdatedEvent(current.Tenant, b.Tenant))
+	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 }
 
 func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -664,23 +371,20 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	rt, diags := r.data.Runtime(ctx, tenantType)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	svc := r.data.tenants(ctx, &resp.Diagnostics, false)
+	if svc == nil {
 		return
 	}
 	t := tenantFromModel(&m)
-	if err := teardown(ctx, rt, t); err != nil {
+	if err := svc.Teardown(ctx, t); err != nil {
 		addError(&resp.Diagnostics, "Deleting tenant", err)
 		return
 	}
-	if err := st.DeleteTenant(ctx, t.AppName); err != nil && !launchpad.IsNotFound(err) {
+	if err := svc.Forget(ctx, t.AppName); err != nil {
 		addError(&resp.Diagnostics, "Removing tenant from the store", err)
 		return
 	}
-	recordAudit(ctx, st, &resp.Diagnostics, t.UserID, launchpad.AuditTenantDestroyed, t.AppName, nil)
+	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.DestroyedEvent(t))
 }
 
 // ImportState imports a tenant by its app name; Read then finds its parts at Fly and its
@@ -693,20 +397,6 @@ func (r *tenantResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("app_name"), req.ID)...)
-}
-
-// findTenant returns the user's tenant of a product, or nil.
-func findTenant(ctx context.Context, st launchpad.Store, userID, product string) (*launchpad.Tenant, error) {
-	ts, err := st.ListTenants(ctx, launchpad.TenantFilter{UserID: userID})
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range ts {
-		if t.Product == product {
-			return t, nil
-		}
-	}
-	return nil, nil
 }
 
 func tenantFromModel(m *tenantResourceModel) *launchpad.Tenant {
@@ -730,9 +420,45 @@ func tenantFromModel(m *tenantResourceModel) *launchpad.Tenant {
 	}
 }
 
+// boundaryFromModel is the tenant as state records it, with the sizes Fly last reported.
+func boundaryFromModel(m *tenantResourceModel) *tenant.Boundary {
+	return &tenant.Boundary{
+		Tenant:       tenantFromModel(m),
+		VolumeSizeGB: int(m.VolumeSizeGB.ValueInt64()),
+		Guest:        launchpad.Guest{CPUKind: m.MachineCPUKind.ValueString(), CPUs: int(m.MachineCPUs.ValueInt64()), MemoryMB: int(m.MachineMemoryMB.ValueInt64())},
+	}
+}
+
+// settingsFromModel is what the configuration sets, as m holds it.
+func settingsFromModel(m *tenantResourceModel) tenant.Settings {
+	s := tenant.Settings{
+		Plan:              m.Plan.ValueString(),
+		Image:             m.Image.ValueString(),
+		SubKeyHash:        m.SubKeyHash.ValueString(),
+		RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+	}
+	if !m.BYOKKeyWOVersion.IsNull() && !m.BYOKKeyWOVersion.IsUnknown() {
+		v := m.BYOKKeyWOVersion.ValueInt64()
+		s.BYOKKeyVersion = &v
+	}
+	return s
+}
+
+// wantedFromModel is what a plan asks for, naming the values known only after apply.
+func wantedFromModel(m *tenantResourceModel) tenant.Wanted {
+	return tenant.Wanted{Settings: settingsFromModel(m), Pending: tenant.Pending{
+		Plan:              m.Plan.IsUnknown(),
+		Image:             m.Image.IsUnknown(),
+		SubKeyHash:        m.SubKeyHash.IsUnknown(),
+		BYOKKeyVersion:    m.BYOKKeyWOVersion.IsUnknown(),
+		RebuildGeneration: m.RebuildGeneration.IsUnknown(),
+	}}
+}
+
 // tenantToModel maps a tenant to state. Configuration-only attributes (byok_key_wo_version,
-// timeouts) are carried over from cfg; guest is the machine size Fly reports.
-func tenantToModel(t *launchpad.Tenant, cfg *tenantResourceModel, subKeyHash types.String, sizeGB int, guest launchpad.Guest) *tenantResourceModel {
+// timeouts) are carried over from cfg; the sizes are the ones Fly reports.
+func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash types.String) *tenantResourceModel {
+	t := b.Tenant
 	return &tenantResourceModel{
 		ID:                types.StringValue(t.AppName),
 		AppName:           types.StringValue(t.AppName),
@@ -748,20 +474,15 @@ func tenantToModel(t *launchpad.Tenant, cfg *tenantResourceModel, subKeyHash typ
 		Network:           types.StringValue(t.Network),
 		MachineID:         types.StringValue(t.MachineID),
 		MachineState:      types.StringValue(string(t.MachineState)),
-		MachineCPUKind:    types.StringValue(guest.CPUKind),
-		MachineCPUs:       types.Int64Value(int64(guest.CPUs)),
-		MachineMemoryMB:   types.Int64Value(int64(guest.MemoryMB)),
+		MachineCPUKind:    types.StringValue(b.Guest.CPUKind),
+		MachineCPUs:       types.Int64Value(int64(b.Guest.CPUs)),
+		MachineMemoryMB:   types.Int64Value(int64(b.Guest.MemoryMB)),
 		VolumeID:          types.StringValue(t.VolumeID),
-		VolumeSizeGB:      types.Int64Value(int64(sizeGB)),
+		VolumeSizeGB:      types.Int64Value(int64(b.VolumeSizeGB)),
 		IPv4:              types.StringValue(t.IPv4),
 		IPv6:              types.StringValue(t.IPv6),
 		KeySource:         types.StringValue(string(t.KeySource)),
 		SecretDigest:      types.StringValue(t.SecretDigest),
 		Timeouts:          cfg.Timeouts,
 	}
-}
-
-// guestOf is the machine size recorded in state.
-func guestOf(m *tenantResourceModel) launchpad.Guest {
-	return launchpad.Guest{CPUKind: m.MachineCPUKind.ValueString(), CPUs: int(m.MachineCPUs.ValueInt64()), MemoryMB: int(m.MachineMemoryMB.ValueInt64())}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
 const testImage = "registry.fly.io/hermes-agent:1.4.2"
@@ -183,7 +184,7 @@ func TestAccTenant_appDeletedOutsideTerraformIsRecreated(t *testing.T) {
 			{
 				PreConfig: func() {
 					tn := &launchpad.Tenant{AppName: appName}
-					if err := teardown(context.Background(), e.runtime, tn); err != nil {
+					if err := tenant.NewService(tenant.Config{Runtime: e.runtime}).Teardown(context.Background(), tn); err != nil {
 						t.Fatalf("delete app out of band: %v", err)
 					}
 				},

@@ -1,4 +1,4 @@
-package provider
+package plancache
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (c *countingPlans) GetPlan(ctx context.Context, name string) (*launchpad.Pl
 	return c.Store.GetPlan(ctx, name)
 }
 
-func newPlanCacheStore(t *testing.T) (*cachedPlans, *countingPlans, *fakeClock) {
+func newPlanCacheStore(t *testing.T) (*Store, *countingPlans, *sim.ManualClock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "launchpad.db"))
@@ -30,8 +31,8 @@ func newPlanCacheStore(t *testing.T) (*cachedPlans, *countingPlans, *fakeClock) 
 	}
 	t.Cleanup(func() { st.Close() })
 	counting := &countingPlans{Store: st}
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	return newCachedPlans(counting, clock.Now), counting, clock
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	return New(counting, clock.Now), counting, clock
 }
 
 func starterPlan() *launchpad.Plan {
@@ -55,7 +56,7 @@ func TestCachedPlansReadTheStoreOncePerTTL(t *testing.T) {
 	if counting.reads != 1 {
 		t.Errorf("1,000 reads within the TTL reached the store %d times, want 1", counting.reads)
 	}
-	clock.advance(planCacheTTL)
+	clock.Advance(TTL)
 	if p, _ := st.GetPlan(ctx, "starter"); p.MonthlySpendLimitUSD != 10 || counting.reads != 2 {
 		t.Errorf("after the TTL: limit %v and %d store reads, want 10 and 2", p.MonthlySpendLimitUSD, counting.reads)
 	}

@@ -1,4 +1,4 @@
-package provider
+package subkey
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Reading keys through one listing (openrouter.batch_reads).
+// Reading keys through one listing.
 const (
 	// keyListingTTL is how long one listing answers reads. A plan refreshes every sub-key
 	// within seconds of the first; a longer refresh lists again.
@@ -21,7 +21,9 @@ const (
 	keyListingTimeout = 2 * time.Minute
 )
 
-// listedKeys is a KeyIssuer whose GetKey is answered from one listing of every key (ListKeys:
+var _ launchpad.KeyIssuer = (*ListedKeys)(nil)
+
+// ListedKeys is a KeyIssuer whose GetKey is answered from one listing of every key (ListKeys:
 // one request per page of keys) instead of one request per key, so that refreshing a
 // thousand sub-keys costs a dozen requests instead of a thousand. Every other call goes to
 // the issuer unchanged.
@@ -30,10 +32,10 @@ const (
 // or minted after the listing was taken, or outside the listed workspace — is looked up
 // directly, so only OpenRouter's answer for that key can remove it from state; a failed
 // listing falls back to GetKey; and every write through this issuer (create, update, delete)
-// drops the listing, so this provider process never reads back a listing older than its own
-// write. What a listing can miss is a change made elsewhere in the few seconds since it was
+// drops the listing, so the process that holds it never reads back a listing older than its
+// own write. What a listing can miss is a change made elsewhere in the few seconds since it was
 // taken — the same as a GetKey a few seconds earlier.
-type listedKeys struct {
+type ListedKeys struct {
 	launchpad.KeyIssuer
 	ttl time.Duration
 	now func() time.Time
@@ -47,12 +49,14 @@ type listedKeys struct {
 	epoch    uint64 // bumped by every write; a listing begun in an older epoch is not kept
 }
 
-func newListedKeys(issuer launchpad.KeyIssuer, now func() time.Time, log *slog.Logger) *listedKeys {
-	return &listedKeys{KeyIssuer: issuer, ttl: keyListingTTL, now: now, log: log}
+// NewListedKeys wraps issuer; now is the clock of the listing's age, log where a failed
+// listing is reported.
+func NewListedKeys(issuer launchpad.KeyIssuer, now func() time.Time, log *slog.Logger) *ListedKeys {
+	return &ListedKeys{KeyIssuer: issuer, ttl: keyListingTTL, now: now, log: log}
 }
 
 // GetKey answers from the current listing, taking one if there is none.
-func (l *listedKeys) GetKey(ctx context.Context, hash string) (*launchpad.KeyInfo, error) {
+func (l *ListedKeys) GetKey(ctx context.Context, hash string) (*launchpad.KeyInfo, error) {
 	keys, err := l.listing(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -69,7 +73,7 @@ func (l *listedKeys) GetKey(ctx context.Context, hash string) (*launchpad.KeyInf
 }
 
 // current returns the listing if it is young enough, else nil.
-func (l *listedKeys) current() map[string]*launchpad.KeyInfo {
+func (l *ListedKeys) current() map[string]*launchpad.KeyInfo {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.keys != nil && l.now().Sub(l.listedAt) < l.ttl {
@@ -78,7 +82,7 @@ func (l *listedKeys) current() map[string]*launchpad.KeyInfo {
 	return nil
 }
 
-func (l *listedKeys) listing(ctx context.Context) (map[string]*launchpad.KeyInfo, error) {
+func (l *ListedKeys) listing(ctx context.Context) (map[string]*launchpad.KeyInfo, error) {
 	if keys := l.current(); keys != nil {
 		return keys, nil
 	}
@@ -121,24 +125,24 @@ func (l *listedKeys) listing(ctx context.Context) (map[string]*launchpad.KeyInfo
 }
 
 // drop forgets the listing after a write.
-func (l *listedKeys) drop() {
+func (l *ListedKeys) drop() {
 	l.mu.Lock()
 	l.epoch++
 	l.keys = nil
 	l.mu.Unlock()
 }
 
-func (l *listedKeys) CreateKey(ctx context.Context, s launchpad.KeySpec) (*launchpad.IssuedKey, error) {
+func (l *ListedKeys) CreateKey(ctx context.Context, s launchpad.KeySpec) (*launchpad.IssuedKey, error) {
 	defer l.drop()
 	return l.KeyIssuer.CreateKey(ctx, s)
 }
 
-func (l *listedKeys) UpdateKey(ctx context.Context, hash string, u launchpad.KeyUpdate) (*launchpad.KeyInfo, error) {
+func (l *ListedKeys) UpdateKey(ctx context.Context, hash string, u launchpad.KeyUpdate) (*launchpad.KeyInfo, error) {
 	defer l.drop()
 	return l.KeyIssuer.UpdateKey(ctx, hash, u)
 }
 
-func (l *listedKeys) DeleteKey(ctx context.Context, hash string) error {
+func (l *ListedKeys) DeleteKey(ctx context.Context, hash string) error {
 	defer l.drop()
 	return l.KeyIssuer.DeleteKey(ctx, hash)
 }

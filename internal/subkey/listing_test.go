@@ -1,4 +1,4 @@
-package provider
+package subkey
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // countingIssuer is an in-memory KeyIssuer that counts the calls the listing must save.
@@ -95,23 +96,6 @@ func (c *countingIssuer) changeOutside(hash string, limit float64) {
 	c.keys[hash].LimitUSD = &limit
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
-
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestListedKeysReadsAThousandKeysWithOneListing(t *testing.T) {
@@ -120,8 +104,8 @@ func TestListedKeysReadsAThousandKeysWithOneListing(t *testing.T) {
 		hashes[i] = "hash" + string(rune('a'+i%26)) + time.Duration(i).String()
 	}
 	inner := newCountingIssuer(hashes...)
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	l := newListedKeys(inner, clock.Now, quietLogger())
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	l := NewListedKeys(inner, clock.Now, quietLogger())
 	var wg sync.WaitGroup
 	for _, h := range hashes {
 		wg.Go(func() {
@@ -139,8 +123,8 @@ func TestListedKeysReadsAThousandKeysWithOneListing(t *testing.T) {
 
 func TestListedKeysNeverTakesAKeyMissingFromTheListingForDeleted(t *testing.T) {
 	inner := newCountingIssuer("old")
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	l := newListedKeys(inner, clock.Now, quietLogger())
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	l := NewListedKeys(inner, clock.Now, quietLogger())
 	ctx := context.Background()
 	if _, err := l.GetKey(ctx, "old"); err != nil {
 		t.Fatal(err)
@@ -163,13 +147,13 @@ func TestListedKeysNeverTakesAKeyMissingFromTheListingForDeleted(t *testing.T) {
 
 func TestListedKeysWritesAndAgeDropTheListing(t *testing.T) {
 	inner := newCountingIssuer("a", "b")
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	l := newListedKeys(inner, clock.Now, quietLogger())
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	l := NewListedKeys(inner, clock.Now, quietLogger())
 	ctx := context.Background()
 	if _, err := l.GetKey(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	// A write through the provider: the next read sees it.
+	// A write through the listing: the next read sees it.
 	limit := 50.0
 	if _, err := l.UpdateKey(ctx, "a", launchpad.KeyUpdate{LimitUSD: &limit}); err != nil {
 		t.Fatal(err)
@@ -188,7 +172,7 @@ func TestListedKeysWritesAndAgeDropTheListing(t *testing.T) {
 	if k, _ := l.GetKey(ctx, "a"); *k.LimitUSD != 50 {
 		t.Errorf("within the TTL the listing answers: limit %v, want 50", *k.LimitUSD)
 	}
-	clock.advance(keyListingTTL)
+	clock.Advance(keyListingTTL)
 	if k, _ := l.GetKey(ctx, "a"); *k.LimitUSD != 70 {
 		t.Errorf("after the TTL: limit %v, want 70 (the change made elsewhere)", *k.LimitUSD)
 	}
@@ -200,8 +184,8 @@ func TestListedKeysWritesAndAgeDropTheListing(t *testing.T) {
 func TestListedKeysDropsAListingTakenDuringAWrite(t *testing.T) {
 	inner := newCountingIssuer("a")
 	inner.listGate = make(chan struct{})
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	l := newListedKeys(inner, clock.Now, quietLogger())
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	l := NewListedKeys(inner, clock.Now, quietLogger())
 	ctx := context.Background()
 	read := make(chan *launchpad.KeyInfo)
 	go func() {
@@ -225,8 +209,8 @@ func TestListedKeysDropsAListingTakenDuringAWrite(t *testing.T) {
 func TestListedKeysFallsBackWhenTheListingFails(t *testing.T) {
 	inner := newCountingIssuer("a")
 	inner.listErr = errors.New("429 after every retry")
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	l := newListedKeys(inner, clock.Now, quietLogger())
+	clock := sim.NewManualClock(time.Unix(1e9, 0))
+	l := NewListedKeys(inner, clock.Now, quietLogger())
 	if k, err := l.GetKey(context.Background(), "a"); err != nil || k.Hash != "a" {
 		t.Errorf("with the listing failing: %+v, %v; want the key read by itself", k, err)
 	}
@@ -236,7 +220,7 @@ func TestListedKeysHonoursTheReadersContext(t *testing.T) {
 	inner := newCountingIssuer("a")
 	inner.listGate = make(chan struct{})
 	defer close(inner.listGate)
-	l := newListedKeys(inner, time.Now, quietLogger())
+	l := NewListedKeys(inner, time.Now, quietLogger())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := l.GetKey(ctx, "a"); !errors.Is(err, context.DeadlineExceeded) {

@@ -1,0 +1,206 @@
+package subkey_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
+)
+
+func TestMintCapsTheKeyAndSealsIt(t *testing.T) {
+	w, k := minted(t)
+
+	at := w.key(k.Hash)
+	if at == nil || at.Name != "launchpad-alice01" || at.Limit == nil || *at.Limit != 10 || at.LimitReset != "monthly" || at.IncludeBYOKInLimit {
+		t.Fatalf("at OpenRouter: %+v, want launchpad-alice01 capped at 10 USD a month, BYOK not counted", at)
+	}
+	if k.UserID != "alice01" || k.Plan != "starter" || k.LimitUSD != 10 || k.LimitReset != "monthly" || k.RotationGeneration != 0 {
+		t.Errorf("record %+v", k)
+	}
+	hash, plaintext := w.held(t, "alice01")
+	if hash != k.Hash || w.or.Sim.Spend(plaintext, 0.01) != nil {
+		t.Errorf("the user holds %s, want %s, opening to a key that spends", hash, k.Hash)
+	}
+	if rec, err := w.Store.GetSubKey(context.Background(), k.Hash); err != nil || rec.LimitUSD != 10 {
+		t.Errorf("stored record %+v, %v", rec, err)
+	}
+	if id := w.subKeys().SealedKeyID(context.Background(), k); id != w.Keyring.CurrentKeyID() {
+		t.Errorf("sealed under %q, want the current key %q", id, w.Keyring.CurrentKeyID())
+	}
+	ev := subkey.MintedEvent(k)
+	if ev.Stream != "alice01" || ev.Action != launchpad.AuditKeyMinted || ev.Target != k.Hash ||
+		!maps.Equal(ev.Details, map[string]string{"plan": "starter", "limit_usd": "10.00", "limit_reset": "monthly"}) {
+		t.Errorf("minted event %+v", ev)
+	}
+}
+
+// A process killed between OpenRouter's answer to a mint and the sealing of the key leaves a
+// key that nobody can use: the next mint under that name deletes it first.
+func TestMintDeletesAKeyLostToACrash(t *testing.T) {
+	w := newWorld(t)
+	limit := 10.0
+	lost, err := w.issuer.CreateKey(context.Background(), launchpad.KeySpec{Name: "launchpad-alice01", LimitUSD: &limit, LimitReset: launchpad.LimitResetMonthly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := w.mint(t)
+	if w.key(lost.Info.Hash) != nil || k.Hash == lost.Info.Hash || len(w.or.Sim.Snapshot().Keys) != 1 {
+		t.Errorf("keys at OpenRouter %+v, want only the new %s", w.or.Sim.Snapshot().Keys, k.Hash)
+	}
+}
+
+// No key may exist that the store does not know: a mint whose record cannot be stored
+// deletes the fresh key again.
+func TestMintDeletesTheFreshKeyWhenItCannotBeStored(t *testing.T) {
+	w := newWorld(t)
+	st := &failingStore{Store: w.Store, createSubKey: launchpad.Errorf(launchpad.EUNAVAILABLE, "the store is down")}
+	svc := subkey.NewService(subkey.Config{Store: st, Issuer: w.issuer, Keyring: w.Keyring})
+	_, err := svc.Mint(context.Background(), "alice01", w.Starter, "launchpad-alice01", 0)
+	mustCode(t, err, launchpad.EUNAVAILABLE)
+	if keys := w.or.Sim.Snapshot().Keys; len(keys) != 0 {
+		t.Errorf("keys left at OpenRouter: %+v", keys)
+	}
+}
+
+func TestHeldForgetsAKeyDeletedOutside(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc := w.subKeys()
+	if held, err := svc.Held(ctx, "alice01"); held != "" || err != nil {
+		t.Fatalf("before any key: %q, %v", held, err)
+	}
+	k := w.mint(t)
+	if held, err := svc.Held(ctx, "alice01"); held != k.Hash || err != nil {
+		t.Fatalf("after the mint: %q, %v; want %s", held, err, k.Hash)
+	}
+	if err := w.issuer.DeleteKey(ctx, k.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := svc.Held(ctx, "alice01"); held != "" || err != nil {
+		t.Fatalf("after the key was deleted at OpenRouter: %q, %v; want none", held, err)
+	}
+	if hash, _ := w.held(t, "alice01"); hash != "" {
+		t.Errorf("the user still holds %s", hash)
+	}
+	w.noRecord(t, k.Hash)
+}
+
+// A plan change updates the key in place, and a cap changed at OpenRouter is seen by Refresh
+// and put back by Update.
+func TestUpdateChangesTheCapInPlaceAndPutsItBack(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc := w.subKeys()
+	k := w.mint(t)
+	daily, byok := launchpad.LimitResetDaily, true
+	if _, err := w.issuer.UpdateKey(ctx, k.Hash, launchpad.KeyUpdate{LimitReset: &daily, IncludeBYOKInLimit: &byok}); err != nil {
+		t.Fatal(err)
+	}
+	seen := *k
+	if err := svc.Refresh(ctx, &seen); err != nil || seen.LimitReset != "daily" || !seen.IncludeBYOKInLimit {
+		t.Fatalf("refresh after the change at OpenRouter: %+v, %v", seen, err)
+	}
+
+	got, err := svc.Update(ctx, k.Hash, w.Pro, "launchpad-alice01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := w.key(k.Hash)
+	if got.Hash != k.Hash || got.Plan != "pro" || got.LimitUSD != 50 || got.LimitReset != "monthly" || got.IncludeBYOKInLimit ||
+		*at.Limit != 50 || at.LimitReset != "monthly" || at.IncludeBYOKInLimit {
+		t.Errorf("after the update: record %+v, at OpenRouter %+v; want the same key capped at 50 USD a month", got, at)
+	}
+	if ev := subkey.LimitChangedEvent(got, 10); ev == nil || ev.Details["previous_limit_usd"] != "10.00" || ev.Details["limit_usd"] != "50.00" {
+		t.Errorf("limit change event %+v", ev)
+	}
+	if ev := subkey.LimitChangedEvent(got, 50); ev != nil {
+		t.Errorf("an unchanged limit is recorded: %+v", ev)
+	}
+}
+
+func TestRefreshOfAKeyDeletedOutsideIsNotFound(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	if err := w.issuer.DeleteKey(ctx, k.Hash); err != nil {
+		t.Fatal(err)
+	}
+	mustCode(t, w.subKeys().Refresh(ctx, k), launchpad.ENOTFOUND)
+}
+
+func TestRevokeIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc := w.subKeys()
+	k := w.mint(t)
+	for i := range 2 {
+		if err := svc.Revoke(ctx, "alice01", k.Hash); err != nil {
+			t.Fatalf("revoke %d: %v", i+1, err)
+		}
+	}
+	if w.key(k.Hash) != nil {
+		t.Error("the key is still at OpenRouter")
+	}
+	if hash, plaintext := w.held(t, "alice01"); hash != "" || plaintext != "" {
+		t.Errorf("the user still holds %s", hash)
+	}
+	w.noRecord(t, k.Hash)
+	if ev := subkey.DestroyedEvent("alice01", k.Hash); ev.Action != launchpad.AuditKeyRevoked || ev.Details["reason"] != "destroyed" {
+		t.Errorf("event %+v", ev)
+	}
+}
+
+// An operator's revocation stops the key spending at once and keeps it as the user's key: a
+// revoked key is still preferred to the pooled key.
+func TestDisableStopsSpendingAndMarksTheRecord(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	_, plaintext := w.held(t, "alice01")
+	if err := w.subKeys().Disable(ctx, k.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.or.Sim.Spend(plaintext, 0.01); !errors.Is(err, sim.ErrKeyUnauthorized) {
+		t.Errorf("spending with the revoked key: %v, want 401", err)
+	}
+	if rec, err := w.Store.GetSubKey(ctx, k.Hash); err != nil || !rec.Disabled {
+		t.Errorf("record %+v, %v; want it disabled", rec, err)
+	}
+	if hash, _ := w.held(t, "alice01"); hash != k.Hash {
+		t.Errorf("the user holds %q, want the revoked key still", hash)
+	}
+}
+
+func TestDisableOfAnUnknownKeyIsNotFound(t *testing.T) {
+	w := newWorld(t)
+	err := w.subKeys().Disable(context.Background(), "0123456789abcdef")
+	mustCode(t, err, launchpad.ENOTFOUND)
+	if got := launchpad.ErrorMessage(err); !strings.HasPrefix(got, "disabling sub-key 0123456789abcdef at OpenRouter") {
+		t.Errorf("message %q", got)
+	}
+}
+
+// The key spends nothing once OpenRouter disabled it: a record that could not follow is
+// reported apart, and a missing record is no error at all.
+func TestDisableWhoseRecordCannotFollow(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	st := &failingStore{Store: w.Store, updateSubKey: launchpad.Errorf(launchpad.EUNAVAILABLE, "the store is down")}
+	err := subkey.NewService(subkey.Config{Store: st, Issuer: w.issuer}).Disable(ctx, k.Hash)
+	var stale *subkey.StaleRecordError
+	if !errors.As(err, &stale) || stale.Hash != k.Hash || launchpad.ErrorCode(stale.Err) != launchpad.EUNAVAILABLE {
+		t.Fatalf("err = %v, want a *StaleRecordError carrying the store's error", err)
+	}
+	if !w.key(k.Hash).Disabled {
+		t.Error("the key is not disabled at OpenRouter")
+	}
+	if err := w.Store.DeleteSubKey(ctx, k.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.subKeys().Disable(ctx, k.Hash); err != nil {
+		t.Errorf("disabling a key without a record: %v", err)
+	}
+}

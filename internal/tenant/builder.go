@@ -1,0 +1,210 @@
+package tenant
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// The fixed parts of every tenant's boundary. Names are deterministic so that the clients can
+// find an object again after a lost response instead of creating a second one.
+const (
+	volumeName      = "workspace"
+	machineWaitTime = 2 * time.Minute
+	metaUserID      = "launchpad_user_id"
+	metaPlan        = "launchpad_plan"
+	metaGeneration  = "launchpad_rebuild_generation"
+)
+
+// machineName is per rebuild generation: a rebuilt machine is a new machine.
+func machineName(generation int64) string {
+	return "agent-g" + strconv.FormatInt(generation, 10)
+}
+
+// builder creates or repairs one tenant's parts at Fly, keeping in its Boundary what exists
+// and what it made.
+type builder struct {
+	*Boundary
+	rt        launchpad.Runtime
+	org       string
+	plan      *launchpad.Plan
+	appExists bool // the app exists at Fly (found or created)
+}
+
+func (s *Service) builder(b *Boundary, plan *launchpad.Plan) *builder {
+	return &builder{Boundary: b, rt: s.runtime, org: s.org, plan: plan}
+}
+
+// ensureApp creates the app on its own private network — network = app name, so no
+// .internal route reaches another tenant — unless it exists already (a resumed create). It
+// reports whether it created the app.
+func (b *builder) ensureApp(ctx context.Context) (bool, error) {
+	t := b.Tenant
+	t.Network = t.AppName
+	if app, err := b.rt.GetApp(ctx, t.AppName); err == nil {
+		if app.Org != "" && b.org != "" && app.Org != b.org {
+			return false, launchpad.Errorf(launchpad.ECONFLICT, "app name %s is taken by another Fly organization", t.AppName)
+		}
+		b.appExists = true
+		return false, nil
+	} else if !launchpad.IsNotFound(err) {
+		return false, launchpad.Wrapf(err, "reading app %s", t.AppName)
+	}
+	if _, err := b.rt.CreateApp(ctx, launchpad.AppSpec{Name: t.AppName, Org: b.org, Network: t.AppName}); err != nil {
+		return false, launchpad.Wrapf(err, "creating app %s", t.AppName)
+	}
+	b.appExists = true
+	b.Created = append(b.Created, "app "+t.AppName)
+	return true, nil
+}
+
+// ensureIPs gives the app a dedicated IPv4 and an IPv6 if it lacks either.
+func (b *builder) ensureIPs(ctx context.Context) error {
+	t := b.Tenant
+	if t.IPv4 == "" {
+		ip, err := b.rt.AllocateIP(ctx, t.AppName, launchpad.IPSpec{Type: launchpad.IPv4, Shared: false})
+		if err != nil {
+			return launchpad.Wrapf(err, "allocating a dedicated IPv4 for %s", t.AppName)
+		}
+		t.IPv4 = ip.Address
+		b.Created = append(b.Created, "IPv4 "+ip.Address)
+	}
+	if t.IPv6 == "" {
+		ip, err := b.rt.AllocateIP(ctx, t.AppName, launchpad.IPSpec{Type: launchpad.IPv6})
+		if err != nil {
+			return launchpad.Wrapf(err, "allocating an IPv6 for %s", t.AppName)
+		}
+		t.IPv6 = ip.Address
+		b.Created = append(b.Created, "IPv6 "+ip.Address)
+	}
+	return nil
+}
+
+// ensureVolume creates the encrypted workspace volume if missing, or extends it to the plan's
+// size; it never shrinks a volume (a smaller plan keeps the data and the size). It returns the
+// volume's size and whether the volume is new (so the machine must be rebuilt to mount it).
+func (b *builder) ensureVolume(ctx context.Context, currentSizeGB int) (sizeGB int, created bool, err error) {
+	t := b.Tenant
+	if t.VolumeID == "" {
+		v, err := b.rt.CreateVolume(ctx, t.AppName, launchpad.VolumeSpec{
+			Name: volumeName, Region: t.Region, SizeGB: b.plan.VolumeSizeGB, Encrypted: true,
+		})
+		if err != nil {
+			return 0, false, launchpad.Wrapf(err, "creating the encrypted volume of %s", t.AppName)
+		}
+		if !v.Encrypted {
+			return 0, false, launchpad.Errorf(launchpad.EINTERNAL, "Fly created volume %s of %s unencrypted; refusing to use it", v.ID, t.AppName)
+		}
+		t.VolumeID = v.ID
+		b.Created = append(b.Created, "volume "+v.ID)
+		return v.SizeGB, true, nil
+	}
+	if b.plan.VolumeSizeGB > currentSizeGB {
+		v, err := b.rt.ExtendVolume(ctx, t.AppName, t.VolumeID, b.plan.VolumeSizeGB)
+		if err != nil {
+			return 0, false, launchpad.Wrapf(err, "extending volume %s of %s to %d GB", t.VolumeID, t.AppName, b.plan.VolumeSizeGB)
+		}
+		return v.SizeGB, false, nil
+	}
+	return currentSizeGB, false, nil
+}
+
+// machineSpec is the tenant machine: the plan's size, the workspace volume at /workspace,
+// and no secret in its environment (the model key is an app secret).
+func (b *builder) machineSpec() launchpad.MachineSpec {
+	t := b.Tenant
+	return launchpad.MachineSpec{
+		Name:   machineName(t.RebuildGeneration),
+		Region: t.Region,
+		Image:  t.Image,
+		Guest:  b.plan.Guest,
+		Env: map[string]string{
+			"LAUNCHPAD_APP":     t.AppName,
+			"LAUNCHPAD_PRODUCT": t.Product,
+			"HERMES_HOME":       launchpad.WorkspaceMount + "/.hermes",
+		},
+		Mounts: []launchpad.Mount{{VolumeID: t.VolumeID, Path: launchpad.WorkspaceMount}},
+		Metadata: map[string]string{
+			metaUserID:     t.UserID,
+			metaPlan:       b.plan.Name,
+			metaGeneration: strconv.FormatInt(t.RebuildGeneration, 10),
+		},
+	}
+}
+
+// createMachine launches the machine and waits for it to start.
+func (b *builder) createMachine(ctx context.Context) error {
+	t := b.Tenant
+	m, err := b.rt.CreateMachine(ctx, t.AppName, b.machineSpec())
+	if err != nil {
+		return launchpad.Wrapf(err, "creating the machine of %s", t.AppName)
+	}
+	t.MachineID, t.MachineState, b.Guest = m.ID, m.State, m.Guest
+	b.Created = append(b.Created, "machine "+m.ID)
+	return b.waitStarted(ctx)
+}
+
+// updateMachine applies the plan's size and the image to the existing machine in place. A
+// machine that was stopped (an hour cap, a suspension) stays stopped: Fly leaves it so, and
+// starting it is the control plane's decision, not the provider's.
+func (b *builder) updateMachine(ctx context.Context) error {
+	t := b.Tenant
+	before, err := b.rt.GetMachine(ctx, t.AppName, t.MachineID)
+	if err != nil {
+		return launchpad.Wrapf(err, "reading machine %s of %s", t.MachineID, t.AppName)
+	}
+	m, err := b.rt.UpdateMachine(ctx, t.AppName, t.MachineID, b.machineSpec())
+	if err != nil {
+		return launchpad.Wrapf(err, "updating machine %s of %s", t.MachineID, t.AppName)
+	}
+	b.Guest, t.MachineState = m.Guest, m.State
+	if before.State != launchpad.MachineStarted {
+		return nil
+	}
+	return b.waitStarted(ctx)
+}
+
+func (b *builder) waitStarted(ctx context.Context) error {
+	t := b.Tenant
+	if err := b.rt.WaitMachine(ctx, t.AppName, t.MachineID, launchpad.MachineStarted, machineWaitTime); err != nil {
+		return launchpad.Wrapf(err, "waiting for machine %s of %s to start", t.MachineID, t.AppName)
+	}
+	t.MachineState = launchpad.MachineStarted
+	return nil
+}
+
+// destroyMachine removes the machine (killing it if it runs); a missing one is fine.
+func (b *builder) destroyMachine(ctx context.Context) error {
+	t := b.Tenant
+	if t.MachineID == "" {
+		return nil
+	}
+	if err := b.rt.DestroyMachine(ctx, t.AppName, t.MachineID, true); err != nil && !launchpad.IsNotFound(err) {
+		return launchpad.Wrapf(err, "destroying machine %s of %s", t.MachineID, t.AppName)
+	}
+	t.MachineID, t.MachineState = "", ""
+	return nil
+}
+
+// setKey delivers the resolved key and records its source and digest on the tenant.
+func (b *builder) setKey(ctx context.Context, key *Key) error {
+	digest, err := DeliverKey(ctx, b.rt, b.Tenant, key.plaintext)
+	if err != nil {
+		return err
+	}
+	b.Tenant.KeySource, b.Tenant.SubKeyHash, b.Tenant.SecretDigest = key.Source, key.SubKeyHash, digest
+	return nil
+}
+
+// partialError explains a failed create, listing what exists so the operator knows what the
+// tainted resource holds (the next apply destroys and recreates it).
+func (b *builder) partialError(err error) error {
+	if len(b.Created) == 0 {
+		return err
+	}
+	return launchpad.Errorf(launchpad.ErrorCode(err), "%s (created before the failure: %s; the resource is marked tainted and the next apply replaces it)",
+		launchpad.ErrorMessage(err), strings.Join(b.Created, ", "))
+}

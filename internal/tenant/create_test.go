@@ -1,0 +1,202 @@
+package tenant_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant/tenanttest"
+)
+
+func TestCreateBuildsTheWholeBoundaryOnItsOwnNetwork(t *testing.T) {
+	w := tenanttest.New(t)
+	b, hash := start(t, w, w.Tenants(), "alice01")
+
+	want, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now())
+	tn := b.Tenant
+	if tn.AppName != want || tn.Network != want {
+		t.Fatalf("app %s on network %s, want %s on its own network", tn.AppName, tn.Network, want)
+	}
+	app := w.App(tn.AppName)
+	if app == nil || app.Org != tenanttest.Org || app.Network != tn.AppName {
+		t.Fatalf("at Fly: %+v", app)
+	}
+	var v4, v6 int
+	for _, ip := range app.IPs {
+		switch {
+		case ip.Type == "v4" && !ip.Shared && ip.Address == tn.IPv4:
+			v4++
+		case ip.Type == "v6" && ip.Address == tn.IPv6:
+			v6++
+		}
+	}
+	if v4 != 1 || v6 != 1 || len(app.IPs) != 2 {
+		t.Errorf("IPs %+v, want one dedicated IPv4 and one IPv6", app.IPs)
+	}
+	if len(app.Volumes) != 1 || !app.Volumes[0].Encrypted || app.Volumes[0].SizeGB != 5 || app.Volumes[0].ID != tn.VolumeID ||
+		app.Volumes[0].AttachedMachineID != tn.MachineID || b.VolumeSizeGB != 5 {
+		t.Errorf("volumes %+v (size %d), want one encrypted 5 GB volume mounted by the machine", app.Volumes, b.VolumeSizeGB)
+	}
+	if len(app.Machines) != 1 {
+		t.Fatalf("machines %+v, want one", app.Machines)
+	}
+	m := app.Machines[0]
+	if m.ID != tn.MachineID || m.State != "started" || tn.MachineState != launchpad.MachineStarted || m.Name != "agent-g0" {
+		t.Errorf("machine %s %s %s, want the tenant's, started", m.ID, m.Name, m.State)
+	}
+	if g := (launchpad.Guest{CPUKind: m.Guest.CPUKind, CPUs: m.Guest.CPUs, MemoryMB: m.Guest.MemoryMB}); g != w.Starter.Guest || b.Guest != g {
+		t.Errorf("machine size %+v (reported %+v), want the plan's %+v", g, b.Guest, w.Starter.Guest)
+	}
+	if len(m.Mounts) != 1 || m.Mounts[0].Volume != tn.VolumeID || m.Mounts[0].Path != launchpad.WorkspaceMount {
+		t.Errorf("mounts %+v, want the volume at %s", m.Mounts, launchpad.WorkspaceMount)
+	}
+	for k, v := range m.Env {
+		if strings.Contains(v, subKeyOf("alice01")) {
+			t.Errorf("the model key is in the machine's environment (%s)", k)
+		}
+	}
+	if m.Metadata["launchpad_user_id"] != "alice01" || m.Metadata["launchpad_plan"] != "starter" {
+		t.Errorf("metadata %v, want the owner and plan", m.Metadata)
+	}
+	digest := sim.SecretDigest(subKeyOf("alice01"))
+	if len(app.Secrets) != 1 || app.Secrets[0].Name != launchpad.KeySecretName || app.Secrets[0].Digest != digest || tn.SecretDigest != digest {
+		t.Errorf("secrets %+v (recorded digest %s), want the sub-key as %s", app.Secrets, tn.SecretDigest, launchpad.KeySecretName)
+	}
+	if tn.KeySource != launchpad.KeySourceSubKey || tn.SubKeyHash != hash {
+		t.Errorf("key source %s %s, want the sub-key %s", tn.KeySource, tn.SubKeyHash, hash)
+	}
+	rec, err := w.Store.GetTenant(context.Background(), tn.AppName)
+	if err != nil || rec.MachineID != tn.MachineID || rec.SecretDigest != digest {
+		t.Errorf("saved record %+v, %v", rec, err)
+	}
+}
+
+// App names are global at Fly, so this second's name may belong to someone else (another
+// org, or a user whose id starts alike): the next second's name is taken instead, and the
+// claims of the taken names are not left behind.
+func TestCreateTakesTheNextSecondWhenTheAppNameIsTaken(t *testing.T) {
+	w := tenanttest.New(t)
+	ctx := context.Background()
+	for i := range 2 {
+		name, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now().Add(time.Duration(i)*time.Second))
+		if _, err := w.Runtime.CreateApp(ctx, launchpad.AppSpec{Name: name, Org: "someone-else", Network: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := start(t, w, w.Tenants(), "alice01")
+	want, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now().Add(2*time.Second))
+	if b.Tenant.AppName != want {
+		t.Fatalf("app %s, want the name of two seconds later, %s", b.Tenant.AppName, want)
+	}
+	if recs, _ := w.Store.ListTenants(ctx, launchpad.TenantFilter{UserID: "alice01"}); len(recs) != 1 {
+		t.Errorf("%d tenant records, want 1 (the taken names' claims dropped)", len(recs))
+	}
+}
+
+// claimAnHourAgo records the claim of alice01's tenant that a create an hour ago made
+// before it was killed, and returns the claimed name.
+func claimAnHourAgo(t *testing.T, w *tenanttest.World) string {
+	t.Helper()
+	claimed, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now().Add(-time.Hour))
+	if err := w.Store.CreateTenant(context.Background(), &launchpad.Tenant{AppName: claimed, UserID: "alice01", Product: "hermes",
+		Region: "iad", Plan: "starter", Image: tenanttest.Image, Network: claimed}); err != nil {
+		t.Fatal(err)
+	}
+	return claimed
+}
+
+// A create killed between its claim and its first call to Fly leaves a record and no app:
+// the next create builds the tenant under the claimed name, not under a new one.
+func TestCreateResumesAClaimWithNoAppAtFly(t *testing.T) {
+	w := tenanttest.New(t)
+	claimed := claimAnHourAgo(t, w)
+	b, _ := start(t, w, w.Tenants(), "alice01")
+	if b.Tenant.AppName != claimed || w.App(claimed) == nil || len(w.Fly.Sim.Snapshot().Apps) != 1 {
+		t.Fatalf("app %s, want the claimed %s and nothing else at Fly", b.Tenant.AppName, claimed)
+	}
+}
+
+// A create killed half-way leaves the claim, the app, an IPv4 and the volume: the next create
+// finds them and makes only what is missing.
+func TestCreateResumesAHalfBuiltTenant(t *testing.T) {
+	w := tenanttest.New(t)
+	ctx := context.Background()
+	claimed := claimAnHourAgo(t, w)
+	if _, err := w.Runtime.CreateApp(ctx, launchpad.AppSpec{Name: claimed, Org: tenanttest.Org, Network: claimed}); err != nil {
+		t.Fatal(err)
+	}
+	ip, err := w.Runtime.AllocateIP(ctx, claimed, launchpad.IPSpec{Type: launchpad.IPv4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := w.Runtime.CreateVolume(ctx, claimed, launchpad.VolumeSpec{Name: "workspace", Region: "iad", SizeGB: 5, Encrypted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := start(t, w, w.Tenants(), "alice01")
+	tn := b.Tenant
+	if tn.AppName != claimed || tn.IPv4 != ip.Address || tn.VolumeID != vol.ID || tn.MachineID == "" {
+		t.Fatalf("resumed tenant %+v, want %s with IPv4 %s and volume %s kept", tn, claimed, ip.Address, vol.ID)
+	}
+	if got := strings.Join(b.Created, ", "); !strings.HasPrefix(got, "IPv6 ") || !strings.Contains(got, "machine ") || strings.Contains(got, "volume") {
+		t.Errorf("created %q, want only the IPv6 and the machine", got)
+	}
+	if app := w.App(claimed); len(app.Volumes) != 1 || len(app.IPs) != 2 {
+		t.Errorf("at Fly: %d volumes and %d IPs, want 1 and 2", len(app.Volumes), len(app.IPs))
+	}
+}
+
+func TestCreateRefusesASecondTenantOfTheSameProduct(t *testing.T) {
+	w, svc, first, hash := alice(t)
+	w.Clock.Advance(time.Minute)
+	key, err := svc.ResolveKey(context.Background(), "alice01", hash, w.Starter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.Create(context.Background(), w.Want("alice01"), w.Starter, key)
+	mustCode(t, err, launchpad.ECONFLICT)
+	if b != nil || !strings.Contains(err.Error(), "terraform import launchpad_tenant.<name> "+first.Tenant.AppName) {
+		t.Errorf("boundary %v, error %q: want nothing built and the import command", b, err)
+	}
+}
+
+// A record whose app was deleted outside Launchpad is stale: a new tenant replaces it.
+func TestCreateReplacesARecordWhoseAppIsGone(t *testing.T) {
+	w, svc, old, _ := alice(t)
+	if err := svc.Teardown(context.Background(), old.Tenant); err != nil {
+		t.Fatal(err)
+	}
+	w.Clock.Advance(time.Minute)
+	key, err := svc.ResolveKey(context.Background(), "alice01", old.Tenant.SubKeyHash, w.Starter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.Create(context.Background(), w.Want("alice01"), w.Starter, key)
+	if err != nil || b.Tenant.AppName == old.Tenant.AppName {
+		t.Fatalf("create after the app was deleted: %v, %v", b, err)
+	}
+	if _, err := w.Store.GetTenant(context.Background(), old.Tenant.AppName); !launchpad.IsNotFound(err) {
+		t.Errorf("the stale record of %s: err = %v, want it gone", old.Tenant.AppName, err)
+	}
+}
+
+func TestCreateWithoutAnyModelKeyIsRefusedBeforeFly(t *testing.T) {
+	w := tenanttest.New(t)
+	_, err := w.Tenants().ResolveKey(context.Background(), "bob01", "", w.Starter)
+	mustCode(t, err, launchpad.EINVALID)
+	pooled := tenant.NewService(tenant.Config{Store: w.Store, PooledKey: "sk-or-v1-pooled"})
+	if _, err := pooled.ResolveKey(context.Background(), "bob01", "", w.Starter); !strings.Contains(launchpad.ErrorMessage(err), "is paid") {
+		t.Errorf("a paid plan on the pooled key: %v, want it refused", err)
+	}
+	trial := &launchpad.Plan{Name: launchpad.TrialPlan}
+	if key, err := pooled.ResolveKey(context.Background(), "bob01", "", trial); err != nil || key.Source != launchpad.KeySourcePooled {
+		t.Errorf("a trial tenant: %+v, %v; want the pooled key", key, err)
+	}
+	if len(w.Fly.Sim.Snapshot().Apps) != 0 {
+		t.Error("something was made at Fly")
+	}
+}

@@ -1,0 +1,66 @@
+package tenant
+
+import (
+	"context"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// Change is what an update asks of an existing tenant.
+type Change struct {
+	Plan              *launchpad.Plan
+	Image             string
+	RebuildGeneration int64
+	SubKeyHash        string // the sub-key to run on when the user has no BYOK key
+	// BYOKKeyChanged says a BYOK key was just stored or removed (StoreBYOK): the key is
+	// delivered again even if its source did not move.
+	BYOKKeyChanged bool
+}
+
+// Reconcile brings an existing tenant, as last recorded in current, to its desired shape:
+// missing parts are recreated, the volume extended, the machine rebuilt (new generation or new
+// volume) or updated in place (plan size, image), and the key re-resolved and delivered if it
+// changed. The conditions match Drift, so every value a plan showed as known stays as planned.
+//
+// It returns the tenant as it now stands, also on failure, so that what was done so far is
+// recorded: the next plan compares it with what is wanted again. It does not save the record:
+// Save does. Needs the store, the runtime and the keyring.
+func (s *Service) Reconcile(ctx context.Context, current *Boundary, c Change) (*Boundary, error) {
+	before := current.Tenant
+	t := *before
+	t.Plan, t.Image, t.RebuildGeneration = c.Plan.Name, c.Image, c.RebuildGeneration
+	b := s.builder(&Boundary{Tenant: &t, VolumeSizeGB: current.VolumeSizeGB, Guest: current.Guest}, c.Plan)
+
+	sizeGB, newVolume, err := b.ensureVolume(ctx, current.VolumeSizeGB)
+	if err != nil {
+		return b.Boundary, err
+	}
+	b.VolumeSizeGB = sizeGB
+	if err := b.ensureIPs(ctx); err != nil {
+		return b.Boundary, err
+	}
+	key, err := s.ResolveKey(ctx, t.UserID, c.SubKeyHash, c.Plan)
+	if err != nil {
+		return b.Boundary, err
+	}
+	rebuild := newVolume || t.MachineID == "" || t.RebuildGeneration != before.RebuildGeneration
+	if rebuild {
+		if err := b.destroyMachine(ctx); err != nil {
+			return b.Boundary, err
+		}
+	}
+	if c.BYOKKeyChanged || t.SecretDigest == "" || key.Source != t.KeySource || key.SubKeyHash != t.SubKeyHash {
+		if err := b.setKey(ctx, key); err != nil {
+			return b.Boundary, err
+		}
+	}
+	if rebuild {
+		return b.Boundary, b.createMachine(ctx)
+	}
+	if c.Plan.Guest != b.Guest || t.Image != before.Image {
+		if err := b.updateMachine(ctx); err != nil {
+			return b.Boundary, err
+		}
+	}
+	return b.Boundary, nil
+}
