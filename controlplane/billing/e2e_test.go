@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
@@ -118,7 +119,7 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 
 	// 1. Checkout: the tenant and its sub-key appear with the starter plan's size and limit.
 	created := subscriptionEvent2("evt_created", billing.EventSubscriptionCreated, base, "active", "price_Starter")
-	deliver(t, url, event("evt_checkout", billing.EventCheckoutCompleted, base, checkoutObject("cs_1", "cus_1", user, "alice@example.com", "sub_1", nil)))
+	deliver(t, url, billingtest.CheckoutCompleted("evt_checkout", base, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: "alice@example.com", Subscription: "sub_1"}))
 	deliver(t, url, created)
 	took := waitFor(t, "the starter tenant", func() bool {
 		m := liveMachine()
@@ -160,9 +161,7 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 
 	// 5. Cancellation: kept for the retention, then torn down.
 	ended := base.Add(3 * time.Second)
-	deleted := subscriptionObject("sub_1", "cus_1", "canceled", "price_Pro", base)
-	deleted["ended_at"] = ended.Unix()
-	deliver(t, url, event("evt_deleted", billing.EventSubscriptionDeleted, ended, deleted))
+	deliver(t, url, billingtest.SubscriptionDeleted("evt_deleted", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Price: "price_Pro", PeriodStart: base}))
 	waitFor(t, "the tenant to be torn down after the retention", func() bool {
 		done := succeededApplies()
 		if len(done) != 3 {
@@ -183,6 +182,8 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 	}
 }
 
-func subscriptionEvent2(id, typ string, created time.Time, status, price string) []byte {
-	return event(id, typ, created, subscriptionObject("sub_1", "cus_1", status, price, created.Truncate(24*time.Hour)))
+// subscriptionEvent2 is an event of type typ about sub_1 of cus_1, in the period of the day
+// it was created.
+func subscriptionEvent2(id, typ string, created time.Time, status, price string) billingtest.Event {
+	return billingtest.NewEvent(id, typ, created, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: status, Price: price, PeriodStart: created.Truncate(24 * time.Hour)}.Object())
 }

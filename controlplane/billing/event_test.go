@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -28,7 +29,7 @@ func TestEveryRecordedTypeHasAProcessor(t *testing.T) {
 	for i, typ := range append(slices.Clone(handled), unhandled...) {
 		t.Run(typ, func(t *testing.T) {
 			id := fmt.Sprintf("evt_type_%02d", i)
-			w.deliver(t, event(id, typ, at(0), map[string]any{"id": "obj_1", "object": "unknown", "customer": "cus_nobody"}))
+			w.deliver(t, billingtest.NewEvent(id, typ, at(0), map[string]any{"id": "obj_1", "object": "unknown", "customer": "cus_nobody"}))
 			queued := 0
 			for _, j := range jobs(t, w.store, launchpad.JobFilter{Kind: launchpad.JobStripeEvent}) {
 				if string(j.Payload) == `{"event_id":"`+id+`"}` {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -105,7 +106,7 @@ func (w *world) drainOK(t *testing.T) {
 	}
 }
 
-func (w *world) deliver(t *testing.T, payload []byte) { deliver(t, w.url, payload) }
+func (w *world) deliver(t *testing.T, ev billingtest.Event) { deliver(t, w.url, ev) }
 
 // applies returns the desired states of the user's apply jobs that were not superseded,
 // oldest first.
@@ -137,8 +138,8 @@ func (w *world) createUser(t *testing.T, id, email string) {
 func (w *world) subscribe(t *testing.T) {
 	t.Helper()
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", map[string]string{"region": "ams"})))
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1", Metadata: map[string]string{"region": "ams"}}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	w.drainOK(t)
 }
 
@@ -161,8 +162,8 @@ func TestCheckoutAndSubscriptionEnqueueOneApply(t *testing.T) {
 	}
 
 	// Stripe delivers both again, and an operator re-enqueues one by hand: nothing new.
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", map[string]string{"region": "ams"})))
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1", Metadata: map[string]string{"region": "ams"}}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	if _, err := w.store.EnqueueJob(t.Context(), billing.StripeEventJob("evt_created", "cus_1", 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +184,14 @@ func TestCheckoutAndSubscriptionEnqueueOneApply(t *testing.T) {
 func TestSubscriptionBeforeItsCheckoutIsRetried(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	out := w.drain(t)
 	if len(out) != 1 || out[0].err == nil || queue.IsPermanent(out[0].err) || !strings.Contains(out[0].err.Error(), "no user is linked to Stripe customer cus_1") {
 		t.Fatalf("a subscription event before its checkout: %+v; want a retryable error saying no user is linked yet", out)
 	}
 	// The checkout links the customer and replays the waiting event at once, without
 	// waiting for its retry (an hour away here).
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", nil)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1"}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Plan != "starter" {
 		t.Fatalf("after the checkout the user is on %q, want starter", u.Plan)
@@ -206,10 +207,10 @@ func TestSubscriptionBeforeItsCheckoutIsRetried(t *testing.T) {
 func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	w.deliver(t, event("evt_upgrade", billing.EventSubscriptionUpdated, at(20*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_upgrade", at(20*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0}))
 	w.drainOK(t)
 	// The downgrade happened before the upgrade but arrives after it.
-	w.deliver(t, event("evt_downgrade", billing.EventSubscriptionUpdated, at(10*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_downgrade", at(10*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if u.Plan != "pro" || u.Subscription.PriceID != "price_Pro" || !u.Subscription.EventCreated.Equal(at(20*time.Second)) {
@@ -225,7 +226,7 @@ func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 	}
 
 	// Same second, but the object itself is older (an earlier billing period): ignored too.
-	w.deliver(t, event("evt_same_second", billing.EventSubscriptionUpdated, at(20*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0.AddDate(0, -1, 0))))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_same_second", at(20*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0.AddDate(0, -1, 0)}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Plan != "pro" {
 		t.Fatalf("an update of the same second with an older billing period moved the user to %q", u.Plan)
@@ -235,8 +236,8 @@ func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 func TestUnknownPriceIsAnAuditedErrorNotACrash(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", nil)))
-	w.deliver(t, event("evt_gold", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Gold", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1"}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_gold", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Gold", PeriodStart: t0}))
 	out := w.drain(t)
 	var failed *outcome
 	for i := range out {
@@ -282,9 +283,7 @@ func TestCancellationDestroysTheTenantAfterTheRetention(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	ended := at(time.Hour)
-	sub := subscriptionObject("sub_1", "cus_1", "canceled", "price_Starter", t0)
-	sub["ended_at"], sub["canceled_at"] = ended.Unix(), ended.Unix()
-	w.deliver(t, event("evt_deleted", billing.EventSubscriptionDeleted, ended, sub))
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Price: "price_Starter", PeriodStart: t0}))
 	w.clock.Set(ended.Add(time.Minute))
 	w.drainOK(t)
 
@@ -300,7 +299,7 @@ func TestCancellationDestroysTheTenantAfterTheRetention(t *testing.T) {
 		t.Fatalf("lapse timers %s; want one at the end plus the retention (%s)", mustJSON(timers), ended.Add(retention))
 	}
 	// A late update of the ended subscription does not reopen it.
-	w.deliver(t, event("evt_late_active", billing.EventSubscriptionUpdated, ended, subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_late_active", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Subscription.Status != "canceled" {
 		t.Fatalf("an event about the ended subscription reopened it: %+v", u.Subscription)
@@ -322,15 +321,14 @@ func TestResubscribingWithinTheRetentionKeepsTheTenant(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	ended := at(time.Hour)
-	sub := subscriptionObject("sub_1", "cus_1", "canceled", "price_Starter", t0)
-	sub["ended_at"] = ended.Unix()
-	w.deliver(t, event("evt_deleted", billing.EventSubscriptionDeleted, ended, sub))
+	sub := billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "canceled", Price: "price_Starter", PeriodStart: t0, EndedAt: ended}
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted", ended, sub))
 	w.drainOK(t)
 	// The customer comes back a day later with a new subscription, on pro.
 	back := ended.Add(24 * time.Hour)
-	w.deliver(t, event("evt_new_sub", billing.EventSubscriptionCreated, back, subscriptionObject("sub_2", "cus_1", "active", "price_Pro", back)))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_new_sub", back, billingtest.Subscription{ID: "sub_2", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: back}))
 	// The old subscription's deletion is delivered again, late: it must not end the new one.
-	w.deliver(t, event("evt_deleted_again", billing.EventSubscriptionDeleted, back.Add(time.Second), sub))
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted_again", back.Add(time.Second), sub))
 	w.clock.Set(back.Add(time.Minute))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -353,12 +351,12 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
 	w.drainOK(t)
 	if _, err := w.store.UpdateUser(t.Context(), "u1", func(u *launchpad.User) error { u.Usage.MachineSeconds = 3600; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	w.deliver(t, event("evt_paid_2", billing.EventInvoicePaid, p2.Add(time.Minute), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", p2.Add(time.Minute), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 0 || !u.Subscription.CurrentPeriodStart.Equal(p2) {
@@ -368,8 +366,8 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first invoice's event again, and a proration invoice: neither resets anything.
-	w.deliver(t, event("evt_paid_1_late", billing.EventInvoicePaid, p2.Add(time.Hour), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
-	w.deliver(t, event("evt_proration", billing.EventInvoicePaid, p2.Add(2*time.Hour), invoiceObject("in_3", "cus_1", "sub_1", "subscription_update", p2.Add(time.Hour))))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1_late", p2.Add(time.Hour), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
+	w.deliver(t, billingtest.InvoicePaid("evt_proration", p2.Add(2*time.Hour), billingtest.Invoice{ID: "in_3", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_update", PeriodStart: p2.Add(time.Hour)}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 60 {
 		t.Fatalf("a late or proration invoice changed the cycle: %+v", u.Usage)
@@ -392,9 +390,9 @@ func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
 	failedAt := p2.Add(time.Hour)
-	w.deliver(t, event("evt_failed", billing.EventInvoicePaymentFail, failedAt, invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
 	w.clock.Set(failedAt.Add(time.Minute))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -423,12 +421,12 @@ func TestAPaymentAfterAFailureEndsThePastDueState(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
 	failedAt := p2.Add(time.Hour)
-	w.deliver(t, event("evt_failed", billing.EventInvoicePaymentFail, failedAt, invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
-	w.deliver(t, event("evt_paid_2", billing.EventInvoicePaid, failedAt.Add(24*time.Hour), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", failedAt.Add(24*time.Hour), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
 	// Stripe's retry of the failure notice arrives after the payment: ignored.
-	w.deliver(t, event("evt_failed_late", billing.EventInvoicePaymentFail, failedAt.Add(time.Minute), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed_late", failedAt.Add(time.Minute), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
 	w.clock.Set(failedAt.Add(25 * time.Hour))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -448,10 +446,9 @@ func TestCheckoutFindsOrCreatesTheUser(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "bob", "bob@example.com")
 	// No client_reference_id (a payment link): matched by email.
-	w.deliver(t, event("evt_c1", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_bob", "", "Bob@Example.com", "sub_b", nil)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c1", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_bob", Email: "Bob@Example.com", Subscription: "sub_b"}))
 	// A reference that is not a user id: ignored, matched by email, which nobody has: created.
-	w.deliver(t, event("evt_c2", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_2", "cus_new", "../../etc/passwd", "new@example.com", "sub_n",
-		map[string]string{"product": "openclaw", "region": "IAD; rm -rf", "image": `x"${file("/etc/passwd")}`})))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c2", at(0), billingtest.Checkout{ID: "cs_2", Customer: "cus_new", UserID: "../../etc/passwd", Email: "new@example.com", Subscription: "sub_n", Metadata: map[string]string{"product": "openclaw", "region": "IAD; rm -rf", "image": `x"${file("/etc/passwd")}`}}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "bob"); u.Subscription.StripeCustomerID != "cus_bob" {
 		t.Fatalf("bob was not linked by email: %+v", u.Subscription)
@@ -470,7 +467,7 @@ func TestCheckoutFindsOrCreatesTheUser(t *testing.T) {
 		t.Errorf("dropped overrides are not logged")
 	}
 	// A checkout that names nobody and no email fails visibly.
-	w.deliver(t, event("evt_c3", billing.EventCheckoutCompleted, at(0), map[string]any{"id": "cs_3", "object": "checkout.session", "customer": "cus_x"}))
+	w.deliver(t, billingtest.NewEvent("evt_c3", billing.EventCheckoutCompleted, at(0), map[string]any{"id": "cs_3", "object": "checkout.session", "customer": "cus_x"}))
 	out := w.drain(t)
 	if len(out) != 1 || !queue.IsPermanent(out[0].err) {
 		t.Fatalf("an anonymous checkout: %+v; want a permanent failure", out)
