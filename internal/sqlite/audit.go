@@ -96,24 +96,8 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 		since = f.Since.UnixMicro()
 	}
 	query := auditQuery(f.Stream != "", f.Newest)
-	var events []*launchpad.AuditEvent
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, sql.Named("stream", f.Stream), sql.Named("after_seq", f.AfterSeq),
-			sql.Named("since", since), sql.Named("limit", listLimit(f.Limit)))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanAudit(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
-		return rows.Err()
-	})
-	return events, err
+	return list(ctx, db, scanAudit, query, sql.Named("stream", f.Stream), sql.Named("after_seq", f.AfterSeq),
+		sql.Named("since", since), sql.Named("limit", listLimit(f.Limit)))
 }
 
 // auditQuery returns the constant query for one form of ListAudit: one stream in seq order

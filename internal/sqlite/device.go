@@ -54,21 +54,13 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 
 // ListDevices returns the user's known devices, most recently seen first.
 func (db *DB) ListDevices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
-	var devices []*launchpad.Device
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectDevices+` WHERE user_id = ? ORDER BY last_seen DESC, fingerprint`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d launchpad.Device
-			if err := rows.Scan(deviceColumns(&d).dests()...); err != nil {
-				return err
-			}
-			devices = append(devices, &d)
-		}
-		return rows.Err()
-	})
-	return devices, err
+	return list(ctx, db, scanDevice, selectDevices+` WHERE user_id = ? ORDER BY last_seen DESC, fingerprint`, userID)
+}
+
+func scanDevice(row scanner) (*launchpad.Device, error) {
+	var d launchpad.Device
+	if err := row.Scan(deviceColumns(&d).dests()...); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }

@@ -230,36 +230,17 @@ func findHeldJob(ctx context.Context, tx *sql.Tx, id, worker string) (*launchpad
 
 // GetJob returns the job with id, or ENOTFOUND.
 func (db *DB) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
-	var j *launchpad.Job
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		j, err = findJob(ctx, tx, id)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.Job, error) {
+		return findJob(ctx, tx, id)
 	})
-	return j, err
 }
 
 // ListJobs returns the jobs matching f, newest first.
 func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
-	var jobs []*launchpad.Job
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectJobs+`
+	return list(ctx, db, scanJob, selectJobs+`
 			WHERE (:kind = '' OR kind = :kind) AND (:key = '' OR job_key = :key) AND (:status = '' OR status = :status)
 			ORDER BY created_at DESC, id DESC LIMIT :limit`,
-			sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", listLimit(f.Limit)))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, j)
-		}
-		return rows.Err()
-	})
-	return jobs, err
+		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", listLimit(f.Limit)))
 }
 
 // findJob returns job id, or ENOTFOUND.

@@ -46,10 +46,8 @@ func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
 
 // GetPlan returns the plan with name, or ENOTFOUND.
 func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error) {
-	var p *launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		p, err = findPlan(ctx, tx, `name = ?`, name)
-		return err
+	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
+		return findPlan(ctx, tx, `name = ?`, name)
 	})
 	if isNoRows(err) {
 		return nil, notFound("plan", name)
@@ -59,10 +57,8 @@ func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error)
 
 // GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
 func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	var p *launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		p, err = findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
-		return err
+	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
+		return findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", priceID)
@@ -72,23 +68,7 @@ func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launch
 
 // ListPlans returns every plan ordered by name.
 func (db *DB) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
-	var plans []*launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectPlans+` ORDER BY name`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanPlan(rows)
-			if err != nil {
-				return err
-			}
-			plans = append(plans, p)
-		}
-		return rows.Err()
-	})
-	return plans, err
+	return list(ctx, db, scanPlan, selectPlans+` ORDER BY name`)
 }
 
 // UpdatePlan applies fn to the stored plan in one write transaction.

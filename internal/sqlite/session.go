@@ -37,12 +37,9 @@ func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
 
 // GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
 func (db *DB) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
-	var s *launchpad.Session
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		s, err = findSessionByTokenHash(ctx, tx, tokenHash)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.Session, error) {
+		return findSessionByTokenHash(ctx, tx, tokenHash)
 	})
-	return s, err
 }
 
 // RotateSession exchanges the session of oldTokenHash for next in one write transaction. A
@@ -105,25 +102,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 // ListSessions returns the user's sessions that are active at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
 	now = db.orNow(now)
-	var sessions []*launchpad.Session
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectSessions+`
+	return list(ctx, db, scanSession, selectSessions+`
 			WHERE user_id = ? AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > ?
 			ORDER BY created_at DESC, id DESC`, userID, now.UnixMicro())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := scanSession(rows)
-			if err != nil {
-				return err
-			}
-			sessions = append(sessions, s)
-		}
-		return rows.Err()
-	})
-	return sessions, err
 }
 
 // insertSession stores a copy of s (CreatedAt defaults to now, ID to a new id) and returns it.

@@ -64,12 +64,9 @@ func (db *DB) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent, 
 
 // GetStripeEvent returns the recorded event with id, or ENOTFOUND.
 func (db *DB) GetStripeEvent(ctx context.Context, id string) (*launchpad.StripeEvent, error) {
-	var ev *launchpad.StripeEvent
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		ev, err = findStripeEvent(ctx, tx, id)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.StripeEvent, error) {
+		return findStripeEvent(ctx, tx, id)
 	})
-	return ev, err
 }
 
 // UpdateStripeEvent applies fn to the recorded event in one write transaction.
@@ -105,24 +102,8 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 // ListStripeEvents returns up to limit events, newest received first (limit 0 means 100; at
 // most 1000).
 func (db *DB) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
-	var events []*launchpad.StripeEvent
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectStripeEvents+`
+	return list(ctx, db, scanStripeEvent, selectStripeEvents+`
 			ORDER BY received_at DESC, id DESC LIMIT ?`, listLimit(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			ev, err := scanStripeEvent(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return rows.Err()
-	})
-	return events, err
 }
 
 func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.StripeEvent, error) {

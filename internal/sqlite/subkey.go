@@ -48,10 +48,8 @@ func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
 
 // GetSubKey returns the sub-key record with hash, or ENOTFOUND.
 func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, error) {
-	var k *launchpad.SubKey
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		k, err = findSubKey(ctx, tx, hash)
-		return err
+	k, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.SubKey, error) {
+		return findSubKey(ctx, tx, hash)
 	})
 	if isNoRows(err) {
 		return nil, notFound("sub-key", hash)
@@ -61,24 +59,8 @@ func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, er
 
 // ListSubKeys returns the sub-key records matching f, ordered by hash.
 func (db *DB) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
-	var keys []*launchpad.SubKey
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectSubKeys+`
+	return list(ctx, db, scanSubKey, selectSubKeys+`
 			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY hash`, sql.Named("user_id", f.UserID))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, err := scanSubKey(rows)
-			if err != nil {
-				return err
-			}
-			keys = append(keys, k)
-		}
-		return rows.Err()
-	})
-	return keys, err
 }
 
 // UpdateSubKey applies fn to the stored record in one write transaction.

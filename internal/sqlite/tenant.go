@@ -55,10 +55,8 @@ func (db *DB) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
 
 // GetTenant returns the tenant with appName, or ENOTFOUND.
 func (db *DB) GetTenant(ctx context.Context, appName string) (*launchpad.Tenant, error) {
-	var t *launchpad.Tenant
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		t, err = findTenant(ctx, tx, appName)
-		return err
+	t, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Tenant, error) {
+		return findTenant(ctx, tx, appName)
 	})
 	if isNoRows(err) {
 		return nil, notFound("tenant", appName)
@@ -68,24 +66,8 @@ func (db *DB) GetTenant(ctx context.Context, appName string) (*launchpad.Tenant,
 
 // ListTenants returns the tenants matching f, ordered by app name.
 func (db *DB) ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
-	var tenants []*launchpad.Tenant
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectTenants+`
+	return list(ctx, db, scanTenant, selectTenants+`
 			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY app_name`, sql.Named("user_id", f.UserID))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTenant(rows)
-			if err != nil {
-				return err
-			}
-			tenants = append(tenants, t)
-		}
-		return rows.Err()
-	})
-	return tenants, err
 }
 
 // UpdateTenant applies fn to the stored tenant in one write transaction.

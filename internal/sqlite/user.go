@@ -54,10 +54,8 @@ func (db *DB) CreateUser(ctx context.Context, u *launchpad.User) error {
 
 // GetUser returns the user with id, or ENOTFOUND.
 func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `id = ?`, id)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `id = ?`, id)
 	})
 	if isNoRows(err) {
 		return nil, notFound("user", id)
@@ -67,10 +65,8 @@ func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
 
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `email = ? AND email <> ''`, email)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `email = ? AND email <> ''`, email)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", email)
@@ -81,10 +77,8 @@ func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", customerID)
@@ -124,23 +118,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	var users []*launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, selectUsers+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		return rows.Err()
-	})
-	return users, err
+	return list(ctx, db, scanUser, selectUsers+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
 }
 
 // findUser returns the first user matching where (a constant condition with one parameter);
