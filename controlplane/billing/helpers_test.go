@@ -118,6 +118,18 @@ func errorOf(r response) (code, message string) {
 	return code, message
 }
 
+// holds fails the test unless the store holds nEvents Stripe events and nJobs jobs after
+// what happened.
+func holds(t *testing.T, s launchpad.Store, after string, nEvents, nJobs int) {
+	t.Helper()
+	if n := len(events(t, s)); n != nEvents {
+		t.Fatalf("after %s the store holds %d events, want %d", after, n, nEvents)
+	}
+	if n := len(jobs(t, s, launchpad.JobFilter{})); n != nJobs {
+		t.Fatalf("after %s the store holds %d jobs, want %d", after, n, nJobs)
+	}
+}
+
 func jobs(t *testing.T, s launchpad.Store, f launchpad.JobFilter) []*launchpad.Job {
 	t.Helper()
 	js, err := s.ListJobs(t.Context(), f)
@@ -175,24 +187,6 @@ func plans(t *testing.T, s launchpad.Store) {
 			t.Fatalf("CreatePlan(%s): %v", p.Name, err)
 		}
 	}
-}
-
-// clock is a settable clock for the processor.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
 }
 
 func mustJSON(v any) string {

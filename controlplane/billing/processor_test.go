@@ -11,6 +11,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // t0 is the test's Stripe time: events are created at t0+n seconds.
@@ -23,7 +24,7 @@ type world struct {
 	store launchpad.Store
 	url   string
 	proc  *billing.Processor
-	clock *clock
+	clock *sim.ManualClock
 	log   *logBuffer
 }
 
@@ -43,7 +44,7 @@ func newWorldWith(t *testing.T, fetcher billing.SubscriptionFetcher, configure f
 	s, _ := newStore(t)
 	plans(t, s)
 	log, buf := newLogger(t)
-	w := &world{store: s, clock: &clock{now: at(time.Minute)}, log: buf}
+	w := &world{store: s, clock: sim.NewManualClock(at(time.Minute)), log: buf}
 	cfg := billing.ProcessorConfig{
 		Store: s, Stripe: fetcher, PastDueGrace: grace, VolumeRetention: retention, Now: w.clock.Now, Logger: log,
 	}
@@ -125,6 +126,24 @@ func (w *world) applies(t *testing.T, user string) []launchpad.ApplyRequest {
 		out = append(out, d)
 	}
 	return out
+}
+
+// invoice is an invoice of the test customer's subscription (cus_1, sub_1) for the month
+// from period.
+func invoice(id, reason string, period time.Time) billingtest.Invoice {
+	return billingtest.Invoice{ID: id, Customer: "cus_1", Subscription: "sub_1", BillingReason: reason, PeriodStart: period}
+}
+
+// renewalFails delivers the paid first invoice of the subscription (its period from t0) and
+// the failed payment of its renewal a month later, an hour into the new period; it returns
+// the renewal's period and when its payment failed.
+func (w *world) renewalFails(t *testing.T) (renewal, failedAt time.Time) {
+	t.Helper()
+	renewal = t0.AddDate(0, 1, 0)
+	failedAt = renewal.Add(time.Hour)
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), invoice("in_1", "subscription_create", t0)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, invoice("in_2", "subscription_cycle", renewal)))
+	return renewal, failedAt
 }
 
 func (w *world) createUser(t *testing.T, id, email string) {
@@ -351,12 +370,12 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), invoice("in_1", "subscription_create", p1)))
 	w.drainOK(t)
 	if _, err := w.store.UpdateUser(t.Context(), "u1", func(u *launchpad.User) error { u.Usage.MachineSeconds = 3600; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", p2.Add(time.Minute), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", p2.Add(time.Minute), invoice("in_2", "subscription_cycle", p2)))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 0 || !u.Subscription.CurrentPeriodStart.Equal(p2) {
@@ -366,8 +385,8 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first invoice's event again, and a proration invoice: neither resets anything.
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_1_late", p2.Add(time.Hour), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
-	w.deliver(t, billingtest.InvoicePaid("evt_proration", p2.Add(2*time.Hour), billingtest.Invoice{ID: "in_3", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_update", PeriodStart: p2.Add(time.Hour)}))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1_late", p2.Add(time.Hour), invoice("in_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_proration", p2.Add(2*time.Hour), invoice("in_3", "subscription_update", p2.Add(time.Hour))))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 60 {
 		t.Fatalf("a late or proration invoice changed the cycle: %+v", u.Usage)
@@ -389,10 +408,7 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
-	failedAt := p2.Add(time.Hour)
-	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
+	_, failedAt := w.renewalFails(t)
 	w.clock.Set(failedAt.Add(time.Minute))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -420,13 +436,10 @@ func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 func TestAPaymentAfterAFailureEndsThePastDueState(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: p1}))
-	failedAt := p2.Add(time.Hour)
-	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
-	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", failedAt.Add(24*time.Hour), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
+	p2, failedAt := w.renewalFails(t)
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", failedAt.Add(24*time.Hour), invoice("in_2", "subscription_cycle", p2)))
 	// Stripe's retry of the failure notice arrives after the payment: ignored.
-	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed_late", failedAt.Add(time.Minute), billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: p2}))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed_late", failedAt.Add(time.Minute), invoice("in_2", "subscription_cycle", p2)))
 	w.clock.Set(failedAt.Add(25 * time.Hour))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")

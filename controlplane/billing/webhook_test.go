@@ -72,12 +72,7 @@ func TestDuplicateDeliveriesRecordOneEventAndOneJob(t *testing.T) {
 	if dups.Load() != 8 {
 		t.Errorf("%d of 8 re-deliveries were reported as duplicates", dups.Load())
 	}
-	if n := len(events(t, s)); n != 1 {
-		t.Fatalf("%d events recorded, want 1", n)
-	}
-	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 1 {
-		t.Fatalf("%d jobs enqueued, want 1", len(js))
-	}
+	holds(t, s, "nine deliveries of one event", 1, 1)
 }
 
 func TestRefusedDeliveriesStoreNothing(t *testing.T) {
@@ -109,12 +104,7 @@ func TestRefusedDeliveriesStoreNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := len(events(t, s)); n != 0 {
-		t.Fatalf("refused deliveries recorded %d events", n)
-	}
-	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 0 {
-		t.Fatalf("refused deliveries enqueued %d jobs", len(js))
-	}
+	holds(t, s, "refused deliveries", 0, 0)
 }
 
 func TestRolledSecretsAreAccepted(t *testing.T) {
@@ -164,9 +154,7 @@ func TestOversizedBodyIs413AndStoresNothing(t *testing.T) {
 	if code, _ := errorOf(r); r.status != http.StatusRequestEntityTooLarge || code != "too_large" {
 		t.Fatalf("a 10 MB body answered %d %s; want 413 too_large", r.status, r.raw)
 	}
-	if n := len(events(t, s)); n != 0 {
-		t.Fatalf("the oversized body recorded %d events", n)
-	}
+	holds(t, s, "the oversized body", 0, 0)
 }
 
 // downStore is a store that cannot be reached.
