@@ -141,6 +141,21 @@ func (w *world) provision(n int, period *cycle) *tenant {
 	return tn
 }
 
+// cappedTenant provisions tenant 1 on pro in January's cycle, meters it, lets its machine run
+// 11 hours — past pro's 10-hour cap — and meters again: the cap has stopped it.
+func (w *world) cappedTenant() (*tenant, *Meter) {
+	w.t.Helper()
+	tn := w.provision(1, &cycle{jan1, feb1})
+	m := w.meter(nil)
+	w.pass(m)
+	w.clock.Advance(11 * time.Hour)
+	w.pass(m)
+	if w.machineState(tn) != "stopped" || w.user(tn).Usage.CappedAt.IsZero() {
+		w.t.Fatal("not capped after 11 running hours")
+	}
+	return tn, m
+}
+
 func (w *world) user(tn *tenant) *launchpad.User {
 	w.t.Helper()
 	u, err := w.store.GetUser(context.Background(), tn.userID)
