@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
@@ -31,7 +32,7 @@ func TestTwoHandlesUpdateOneUser(t *testing.T) {
 	if err := a.CreateUser(ctx, &launchpad.User{ID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		if _, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error { u.MFA.LastStep++; return nil }); err != nil {
 			t.Errorf("UpdateUser through handle %d: %v", i%2, err)
@@ -52,7 +53,7 @@ func TestTwoHandlesRecordOneEvent(t *testing.T) {
 	b := openPath(t, path)
 	var mu sync.Mutex
 	recorded := 0
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		ok, err := s.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: "evt_1", Payload: []byte("{}")},
 			&launchpad.Job{Kind: launchpad.JobStripeEvent, Key: "evt_1"})
@@ -93,7 +94,7 @@ func TestTwoHandlesClaimJobs(t *testing.T) {
 	}
 	var mu sync.Mutex
 	claims := map[string]int{}
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		for {
 			j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: base.Add(2 * time.Hour)})
@@ -299,20 +300,4 @@ func openPath(t *testing.T, path string) *sqlite.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// race runs fn(i) for i in [0, n) on n goroutines that start together.
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
 }
