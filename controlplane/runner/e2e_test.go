@@ -27,7 +27,7 @@ const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
 type e2eWorld struct {
 	fly     *simtest.FlyServer
 	or      *simtest.OpenRouterServer
-	store   launchpad.Store
+	store   *logWatch
 	runner  *runner.Runner
 	env     map[string]string
 	dataDir string // the runner's LAUNCHPAD_DATA_DIR

@@ -16,9 +16,9 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
-// newStore opens a fresh SQLite store in the test's temporary directory and returns it with
-// its path.
-func newStore(t *testing.T) (launchpad.Store, string) {
+// newStore opens a fresh SQLite store in the test's temporary directory and returns it, with
+// its job logs watched, and its path.
+func newStore(t *testing.T) (*logWatch, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "launchpad.db")
 	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
@@ -26,7 +26,36 @@ func newStore(t *testing.T) (launchpad.Store, string) {
 		t.Fatalf("open SQLite store: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, path
+	return &logWatch{Store: s, appended: make(chan struct{}, 1)}, path
+}
+
+// logWatch is a store that signals each append to a job's log, so that a test waits for a
+// line to show (waitForLog) instead of polling for it.
+type logWatch struct {
+	launchpad.Store
+	appended chan struct{}
+}
+
+func (s *logWatch) AppendJobLog(ctx context.Context, id string, p []byte) error {
+	err := s.Store.AppendJobLog(ctx, id, p)
+	select {
+	case s.appended <- struct{}{}:
+	default: // one pending signal is enough: the waiter reads the whole log again
+	}
+	return err
+}
+
+// waitForLog waits until the job's log contains want, reading it again after each append.
+func waitForLog(t *testing.T, s *logWatch, id, want string) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for !strings.Contains(jobLog(t, s, id), want) {
+		select {
+		case <-s.appended:
+		case <-deadline:
+			t.Fatalf("the job log never showed %q:\n%s", want, jobLog(t, s, id))
+		}
+	}
 }
 
 // fakeProvider is a file standing in for the provider binary in runs that use only built-in
