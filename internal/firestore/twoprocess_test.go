@@ -6,9 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,8 +25,10 @@ import (
 const (
 	helperEnv        = "LAUNCHPAD_FIRESTORE_HELPER" // the worker's name; set only in workers
 	helperProjectEnv = "LAUNCHPAD_FIRESTORE_HELPER_PROJECT"
-	helperStartEnv   = "LAUNCHPAD_FIRESTORE_HELPER_START" // Unix ms at which both start
 	resultPrefix     = "LPRESULT "
+	// readyLine is what a worker prints once its store is open; it then waits for a line on
+	// stdin, which the parent writes to both once both are ready, so that they start together.
+	readyLine = "LPREADY"
 
 	twoProcEvents = 200
 	twoProcJobs   = 50
@@ -57,27 +59,55 @@ func TestTwoProcessesShareOneFirestore(t *testing.T) {
 		applyJobs[j.ID] = true
 	}
 
-	startAt := time.Now().Add(1500 * time.Millisecond).UnixMilli() // both processes are up by then
 	var wg sync.WaitGroup
 	outputs := make([][]byte, 2)
 	errs := make([]error, 2)
+	ready := make(chan struct{}, 2)
+	starts := make([]io.WriteCloser, 2)
 	for i, name := range []string{"proc-a", "proc-b"} {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(),
+			helperEnv+"="+name,
+			helperProjectEnv+"="+project,
+			emulator.EnvHost+"="+emulatorHost)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if starts[i], err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting worker %s: %v", name, err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-			cmd.Env = append(os.Environ(),
-				helperEnv+"="+name,
-				helperProjectEnv+"="+project,
-				helperStartEnv+"="+strconv.FormatInt(startAt, 10),
-				emulator.EnvHost+"="+emulatorHost)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			outputs[i], errs[i] = cmd.Output()
-			if errs[i] != nil {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				outputs[i] = append(append(outputs[i], sc.Bytes()...), '\n')
+				if sc.Text() == readyLine {
+					ready <- struct{}{}
+				}
+			}
+			if errs[i] = cmd.Wait(); errs[i] != nil {
 				errs[i] = fmt.Errorf("worker %s: %v\n%s\n%s", name, errs[i], outputs[i], stderr.Bytes())
 			}
 		}()
+	}
+	// Both workers have opened their stores: let them go together.
+	for range 2 {
+		select {
+		case <-ready:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the workers did not both get ready within a minute")
+		}
+	}
+	for _, w := range starts {
+		_, _ = io.WriteString(w, "go\n")
+		_ = w.Close()
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -185,8 +215,12 @@ func TestHelperProcess(t *testing.T) {
 		_ = enc.Encode(r)
 	}
 
-	startAt, _ := strconv.ParseInt(os.Getenv(helperStartEnv), 10, 64)
-	time.Sleep(time.Until(time.UnixMilli(startAt)))
+	// Ready: wait for the parent's word, which both workers get at once.
+	fmt.Println(readyLine)
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		t.Fatalf("waiting for the word to start: %v", err)
+	}
+	begun := time.Now()
 
 	// Phase 1: both processes, started together, claim the apply jobs the parent enqueued until
 	// none is left.
@@ -212,7 +246,7 @@ func TestHelperProcess(t *testing.T) {
 		}()
 	}
 	claimers.Wait()
-	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(begun).Round(time.Millisecond).String()})
 	// Phase 2: deliver every event (8 concurrent deliveries) while 4 workers process jobs.
 	var delivered sync.WaitGroup
 	next := make(chan int)
@@ -240,7 +274,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		close(next)
 		delivered.Wait()
-		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(begun).Round(time.Millisecond).String()})
 		close(deliveriesDone)
 	}()
 	var processors sync.WaitGroup
@@ -284,7 +318,7 @@ func TestHelperProcess(t *testing.T) {
 		}()
 	}
 	processors.Wait()
-	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(begun).Round(time.Millisecond).String()})
 
 }
 
