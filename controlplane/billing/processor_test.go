@@ -10,6 +10,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -25,7 +26,7 @@ type world struct {
 	url   string
 	proc  *billing.Processor
 	clock *sim.ManualClock
-	log   *logBuffer
+	log   *stacktest.Output
 }
 
 const (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
@@ -96,7 +96,7 @@ func always(time.Time) bool { return true }
 func startPool(t *testing.T, cfg queue.Config) (stop func()) {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		cfg.Logger = stacktest.Logger(t)
 	}
 	p, err := queue.New(cfg)
 	if err != nil {
@@ -123,14 +123,6 @@ func startPool(t *testing.T, cfg queue.Config) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 func enqueue(t *testing.T, s launchpad.JobStore, key string, maxAttempts int) *launchpad.Job {

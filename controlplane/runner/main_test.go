@@ -3,7 +3,6 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,18 +76,6 @@ var launchpadBinary stacktest.Binary
 
 // TestMain removes the provider binary built for the end-to-end tests, if any.
 func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
-
-// testLogger sends slog output to the test log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // dataRender renders a desired state as built-in terraform_data resources, so runner tests
 // run before (and without) the provider: "tenant" holds the plan, "subkey" the user, and a

@@ -26,7 +26,7 @@ func newDataRunner(t *testing.T, render func(launchpad.ApplyRequest) ([]byte, er
 	cfg := runner.Config{
 		Store: s, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: render,
 		ProviderEnv: map[string]string{"PLATFORM_SECRET": "platform-secret-for-the-runner-tests"},
-		Logger:      testLogger(t),
+		Logger:      stacktest.Logger(t),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -316,7 +316,7 @@ func TestAFailedWriteBackIsRecoveredFromTheWorkDirectory(t *testing.T) {
 	s, _ := newStore(t)
 	dataDir := t.TempDir()
 	mk := func(st runner.Store) *runner.Runner {
-		r, err := runner.New(runner.Config{Store: st, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: dataRender, Logger: testLogger(t)})
+		r, err := runner.New(runner.Config{Store: st, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: dataRender, Logger: stacktest.Logger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
