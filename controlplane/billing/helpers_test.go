@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 const (
@@ -25,16 +25,7 @@ const (
 )
 
 // newStore opens a fresh SQLite store in the test's temporary directory.
-func newStore(t *testing.T) (launchpad.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "launchpad.db")
-	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open SQLite store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
-}
+func newStore(t *testing.T) (launchpad.Store, string) { return sqlitetest.Open(t, sqlite.Options{}) }
 
 // newLogger returns a logger that writes to the test's log and to the output it returns, for
 // assertions on what was logged.

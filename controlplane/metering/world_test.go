@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // The start of the tests' time: the manual clock drives the simulators' machine events, the
@@ -63,10 +63,7 @@ func newWorld(t *testing.T, start time.Time) *world {
 	if w.keys, err = openrouter.New(openrouter.Config{BaseURL: w.or.URL, ManagementKey: w.or.ManagementKey, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if w.store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "launchpad.db"), sqlite.Options{Now: w.clock.Now}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.store.Close() })
+	w.store, _ = sqlitetest.Open(t, sqlite.Options{Now: w.clock.Now})
 	w.smtp = smtptest.Start(t, smtptest.Options{})
 	if w.mailer, err = smtp.New(smtp.Config{URL: w.smtp.URL(), From: "Launchpad <launchpad@example.com>", Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)

@@ -13,18 +13,14 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // newStore opens a fresh SQLite store in the test's temporary directory and returns it, with
 // its job logs watched, and its path.
 func newStore(t *testing.T) (*logWatch, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "launchpad.db")
-	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open SQLite store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, path := sqlitetest.Open(t, sqlite.Options{})
 	return &logWatch{Store: s, appended: make(chan struct{}, 1)}, path
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // The provider and the control plane open one file from two processes. Two *DB handles on one
@@ -27,8 +28,8 @@ var base = time.Date(2041, time.March, 14, 15, 9, 26, 0, time.UTC)
 
 func TestTwoHandlesUpdateOneUser(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	if err := a.CreateUser(ctx, &launchpad.User{ID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +50,8 @@ func TestTwoHandlesUpdateOneUser(t *testing.T) {
 
 func TestTwoHandlesRecordOneEvent(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	var mu sync.Mutex
 	recorded := 0
 	storetest.Race(16, func(i int) {
@@ -80,8 +81,8 @@ func TestTwoHandlesRecordOneEvent(t *testing.T) {
 
 func TestTwoHandlesClaimJobs(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	const n = 40
 	for i := range n {
 		if _, err := a.EnqueueJob(ctx, &launchpad.Job{Kind: launchpad.JobApply, Key: fmt.Sprintf("u%02d", i), CreatedAt: base.Add(time.Duration(i) * time.Millisecond)}); err != nil {
@@ -126,7 +127,7 @@ func TestTwoHandlesClaimJobs(t *testing.T) {
 func TestTwoProcessesShareOneFile(t *testing.T) {
 	const events = 200
 	path := filepath.Join(t.TempDir(), "launchpad.db")
-	openPath(t, path) // create and migrate the file before the race
+	sqlitetest.OpenPath(t, path, sqlite.Options{}) // create and migrate the file before the race
 
 	type child struct {
 		cmd   *exec.Cmd
@@ -289,15 +290,4 @@ func count(lines []string, prefix string) int {
 		}
 	}
 	return n
-}
-
-// openPath opens a second handle on an existing file, closed when t ends.
-func openPath(t *testing.T, path string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
