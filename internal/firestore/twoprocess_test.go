@@ -222,30 +222,38 @@ func TestHelperProcess(t *testing.T) {
 	}
 	begun := time.Now()
 
+	// work runs four workers of this process (name/prefixN) that claim jobs of kind, report
+	// each claim and hand the job to handle, until a claim finds nothing runnable and idle,
+	// asked then, says to stop.
+	work := func(kind, prefix string, handle func(worker string, j *launchpad.Job), idle func() (stop bool)) {
+		var workers sync.WaitGroup
+		for p := range 4 {
+			workers.Go(func() {
+				worker := fmt.Sprintf("%s/%s%d", name, prefix, p)
+				for {
+					j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{kind}, Lease: 5 * time.Minute, Now: time.Now()})
+					switch launchpad.ErrorCode(err) {
+					case "":
+						report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
+						handle(worker, j)
+					case launchpad.ECONFLICT:
+					case launchpad.ENOTFOUND:
+						if idle() {
+							return
+						}
+					default:
+						report(workerResult{Op: "error", ID: "claim " + kind, Err: err.Error()})
+						return
+					}
+				}
+			})
+		}
+		workers.Wait()
+	}
+
 	// Phase 1: both processes, started together, claim the apply jobs the parent enqueued until
 	// none is left.
-	var claimers sync.WaitGroup
-	for p := range 4 {
-		claimers.Add(1)
-		go func() {
-			defer claimers.Done()
-			worker := fmt.Sprintf("%s/apply-%d", name, p)
-			for {
-				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobApply}, Lease: 5 * time.Minute, Now: time.Now()})
-				switch launchpad.ErrorCode(err) {
-				case "":
-					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
-				case launchpad.ECONFLICT:
-				case launchpad.ENOTFOUND:
-					return
-				default:
-					report(workerResult{Op: "error", ID: "claim apply", Err: err.Error()})
-					return
-				}
-			}
-		}()
-	}
-	claimers.Wait()
+	work(launchpad.JobApply, "apply-", func(string, *launchpad.Job) {}, func() bool { return true })
 	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(begun).Round(time.Millisecond).String()})
 	// Phase 2: deliver every event (8 concurrent deliveries) while 4 workers process jobs.
 	var delivered sync.WaitGroup
@@ -277,47 +285,29 @@ func TestHelperProcess(t *testing.T) {
 		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(begun).Round(time.Millisecond).String()})
 		close(deliveriesDone)
 	}()
-	var processors sync.WaitGroup
-	for p := range 4 {
-		processors.Add(1)
-		go func() {
-			defer processors.Done()
-			worker := fmt.Sprintf("%s/%d", name, p)
-			for {
-				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobStripeEvent}, Lease: 5 * time.Minute, Now: time.Now()})
-				switch launchpad.ErrorCode(err) {
-				case "":
-					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
-					if _, err := s.FinishJob(ctx, j.ID, worker, launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
-						report(workerResult{Op: "error", ID: j.ID, Err: err.Error()})
-					} else {
-						report(workerResult{Op: "finished", ID: j.ID, Key: j.Key})
-					}
-					continue
-				case launchpad.ECONFLICT:
-					continue
-				case launchpad.ENOTFOUND:
-				default:
-					report(workerResult{Op: "error", ID: "claim", Err: err.Error()})
-					return
-				}
-				// Nothing runnable now: done once this process delivered everything and no job
-				// of any process is left unfinished.
-				select {
-				case <-deliveriesDone:
-					if done, err := eventJobsDone(ctx, s); err != nil {
-						report(workerResult{Op: "error", ID: "check", Err: err.Error()})
-						return
-					} else if done {
-						return
-					}
-				default:
-				}
-				time.Sleep(100 * time.Millisecond)
+	work(launchpad.JobStripeEvent, "", func(worker string, j *launchpad.Job) {
+		if _, err := s.FinishJob(ctx, j.ID, worker, launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
+			report(workerResult{Op: "error", ID: j.ID, Err: err.Error()})
+		} else {
+			report(workerResult{Op: "finished", ID: j.ID, Key: j.Key})
+		}
+	}, func() bool {
+		// Done once this process delivered everything and no job of either process is left
+		// unfinished; until then, poll: the other process's jobs show only in Firestore, which
+		// is all the two share.
+		select {
+		case <-deliveriesDone:
+			if done, err := eventJobsDone(ctx, s); err != nil {
+				report(workerResult{Op: "error", ID: "check", Err: err.Error()})
+				return true
+			} else if done {
+				return true
 			}
-		}()
-	}
-	processors.Wait()
+		default:
+		}
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
 	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(begun).Round(time.Millisecond).String()})
 
 }
