@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -35,14 +35,13 @@ func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 	}
 	base := time.Now().Truncate(time.Second)
 	period := base.Truncate(24 * time.Hour)
-	created := stripeEvent("evt_created", billing.EventSubscriptionCreated, base,
-		stripeSubscription("sub_1", "cus_1", "active", "price_StarterMonthly", period))
+	created := billingtest.SubscriptionCreated("evt_created", base, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: period}).Body
 
 	// 1. Checkout: the tenant and its sub-key appear with the starter plan's size and limit,
 	//    and the admin API streams the apply's log while it runs (the Fly simulator is
 	//    slowed down so that the stream opens before the apply ends).
 	s.fly.Sim.SetFaults(sim.Faults{Latency: 100 * time.Millisecond})
-	if s.deliver(stripeEvent("evt_checkout", billing.EventCheckoutCompleted, base, stripeCheckout("cs_1", "cus_1", user, email, "sub_1"))) {
+	if s.deliver(billingtest.CheckoutCompleted("evt_checkout", base, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: email, Subscription: "sub_1"}).Body) {
 		t.Fatal("a first delivery was called a duplicate")
 	}
 	if s.deliver(created) {
@@ -96,8 +95,7 @@ func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 	}
 
 	// 3. Upgrade: the machine is resized and the key limit raised, both in place.
-	s.deliver(stripeEvent("evt_upgrade", billing.EventSubscriptionUpdated, base.Add(2*time.Second),
-		stripeSubscription("sub_1", "cus_1", "active", "price_ProMonthly", period)))
+	s.deliver(billingtest.SubscriptionUpdated("evt_upgrade", base.Add(2*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_ProMonthly", PeriodStart: period}).Body)
 	took = waitFor(t, "the pro tenant", 3*time.Minute, func() bool {
 		_, ok := tenantIs(s.fly, s.or, 2, 4096, 50)
 		return ok && len(succeeded(s.applies(user))) == 2
@@ -111,8 +109,7 @@ func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 	}
 
 	// 4. An update older than the upgrade, delivered after it: no downgrade, nothing applied.
-	s.deliver(stripeEvent("evt_older", billing.EventSubscriptionUpdated, base.Add(time.Second),
-		stripeSubscription("sub_1", "cus_1", "active", "price_StarterMonthly", period)))
+	s.deliver(billingtest.SubscriptionUpdated("evt_older", base.Add(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: period}).Body)
 	waitFor(t, "the late event to be processed", time.Minute, func() bool {
 		e, err := s.store.GetStripeEvent(t.Context(), "evt_older")
 		return err == nil && !e.ProcessedAt.IsZero()
@@ -144,9 +141,7 @@ func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 
 	// 6. Cancellation: the tenant is kept for the retention, then torn down.
 	ended := time.Now().Truncate(time.Second)
-	deleted := stripeSubscription("sub_1", "cus_1", "canceled", "price_ProMonthly", period)
-	deleted["ended_at"] = ended.Unix()
-	s.deliver(stripeEvent("evt_deleted", billing.EventSubscriptionDeleted, ended, deleted))
+	s.deliver(billingtest.SubscriptionDeleted("evt_deleted", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Price: "price_ProMonthly", PeriodStart: period}).Body)
 	took = waitFor(t, "the tenant to be torn down after the retention", 3*time.Minute, func() bool {
 		done := succeeded(s.applies(user))
 		return len(done) == 4 && done[0].Apply != nil && done[0].Apply.Destroy && len(liveMachines(s.fly)) == 0 && len(liveKeyLimits(s.or)) == 0

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -138,7 +138,7 @@ func (h *host) deliver(p *serveProc, payload []byte) {
 	h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, p.url+"/api/stripe/webhook", bytes.NewReader(payload))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Stripe-Signature", stripeSignature(payload, stackWebhookSecret, time.Now()))
+	req.Header.Set("Stripe-Signature", billingtest.Sign(payload, stackWebhookSecret, time.Now()))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
@@ -160,8 +160,8 @@ func (h *host) checkout(p *serveProc, user string, slow bool) *launchpad.Job {
 		h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	}
 	now := time.Now()
-	h.deliver(p, stripeEvent("evt_checkout", billing.EventCheckoutCompleted, now, stripeCheckout("cs_1", "cus_1", user, user+"@example.com", "sub_1")))
-	h.deliver(p, stripeEvent("evt_created", billing.EventSubscriptionCreated, now, stripeSubscription("sub_1", "cus_1", "active", "price_StarterMonthly", now.Truncate(24*time.Hour))))
+	h.deliver(p, billingtest.CheckoutCompleted("evt_checkout", now, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: user + "@example.com", Subscription: "sub_1"}).Body)
+	h.deliver(p, billingtest.SubscriptionCreated("evt_created", now, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: now.Truncate(24 * time.Hour)}).Body)
 	return h.applyLogging(user, 1, "launchpad_tenant.this: Creating...")
 }
 
@@ -303,7 +303,7 @@ func TestServeKilledMidApplyIsReclaimed(t *testing.T) {
 	})
 	h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	later := time.Now().Add(time.Second)
-	h.deliver(a, stripeEvent("evt_upgrade", billing.EventSubscriptionUpdated, later, stripeSubscription("sub_1", "cus_1", "active", "price_ProMonthly", later.Truncate(24*time.Hour))))
+	h.deliver(a, billingtest.SubscriptionUpdated("evt_upgrade", later, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_ProMonthly", PeriodStart: later.Truncate(24 * time.Hour)}).Body)
 	job := h.applyLogging(user, 2, "launchpad_tenant.this: Modifying...")
 
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -173,7 +174,7 @@ func (s *stack) webhook(payload []byte, signature string) *response {
 // unless Stripe would count it delivered. It reports whether it was a duplicate.
 func (s *stack) deliver(payload []byte) (duplicate bool) {
 	s.t.Helper()
-	r := s.webhook(payload, stripeSignature(payload, stackWebhookSecret, time.Now()))
+	r := s.webhook(payload, billingtest.Sign(payload, stackWebhookSecret, time.Now()))
 	mustStatus(s.t, r, http.StatusOK)
 	var body struct{ Received, Duplicate bool }
 	r.decode(s.t, &body)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -104,7 +104,7 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	mailsBefore := s.smtp.Count(email)
 
 	failedAt := time.Now().Truncate(time.Second)
-	s.deliver(stripeEvent("evt_failed", billing.EventInvoicePaymentFail, failedAt, stripeInvoice("in_1", "cus_"+user, "sub_"+user, "manual")))
+	s.deliver(billingtest.InvoicePaymentFailed("evt_failed", failedAt, billingtest.Invoice{ID: "in_1", Customer: "cus_" + user, Subscription: "sub_" + user, BillingReason: "manual"}).Body)
 	waitFor(t, "the failed payment to be recorded", time.Minute, func() bool {
 		return s.me(token).Subscription.PastDueSince != nil
 	})
@@ -139,7 +139,7 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	}
 
 	// Paid: the machine runs again.
-	s.deliver(stripeEvent("evt_paid", billing.EventInvoicePaid, time.Now(), stripeInvoice("in_1", "cus_"+user, "sub_"+user, "manual")))
+	s.deliver(billingtest.InvoicePaid("evt_paid", time.Now(), billingtest.Invoice{ID: "in_1", Customer: "cus_" + user, Subscription: "sub_" + user, BillingReason: "manual"}).Body)
 	took = waitFor(t, "the machine to be resumed", time.Minute, func() bool {
 		return s.machine(tn.AppName, tn.MachineID).State == "started"
 	})
@@ -183,13 +183,6 @@ func TestServeWithoutFlyOrOpenRouter(t *testing.T) {
 }
 
 // stripeInvoice is an invoice of the subscription; reason "manual" opens no billing period.
-func stripeInvoice(id, customer, subscription, reason string) map[string]any {
-	return map[string]any{
-		"id": id, "object": "invoice", "customer": customer, "subscription": subscription, "billing_reason": reason,
-		"lines": map[string]any{"object": "list", "data": []any{}},
-	}
-}
-
 func countEvents(events []AuditEventJSON, action string) int {
 	n := 0
 	for _, e := range events {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -26,9 +26,8 @@ func (s *stack) provision(email string) (string, string, *launchpad.Tenant) {
 	user := s.me(token).User.ID
 	base := time.Now().Truncate(time.Second)
 	customer, sub := "cus_"+user, "sub_"+user
-	s.deliver(stripeEvent("evt_checkout_"+user, billing.EventCheckoutCompleted, base, stripeCheckout("cs_"+user, customer, user, email, sub)))
-	s.deliver(stripeEvent("evt_created_"+user, billing.EventSubscriptionCreated, base,
-		stripeSubscription(sub, customer, "active", "price_StarterMonthly", base.Truncate(24*time.Hour))))
+	s.deliver(billingtest.CheckoutCompleted("evt_checkout_"+user, base, billingtest.Checkout{ID: "cs_" + user, Customer: customer, UserID: user, Email: email, Subscription: sub}).Body)
+	s.deliver(billingtest.SubscriptionCreated("evt_created_"+user, base, billingtest.Subscription{ID: sub, Customer: customer, Status: "active", Price: "price_StarterMonthly", PeriodStart: base.Truncate(24 * time.Hour)}).Body)
 	var tn *launchpad.Tenant
 	took := waitFor(s.t, "the tenant of "+user, 3*time.Minute, func() bool {
 		tn = s.tenantOf(user)
@@ -421,8 +420,7 @@ func TestRotateOnPlanChangeThroughServe(t *testing.T) {
 	token, user, _ := s.provision("uma@example.com")
 	kr := s.keyring()
 	oldKey, oldHash := s.storedKey(kr, user)
-	s.deliver(stripeEvent("evt_upgrade_"+user, billing.EventSubscriptionUpdated, time.Now().Add(time.Second),
-		stripeSubscription("sub_"+user, "cus_"+user, "active", "price_ProMonthly", time.Now().Truncate(24*time.Hour))))
+	s.deliver(billingtest.SubscriptionUpdated("evt_upgrade_"+user, time.Now().Add(time.Second), billingtest.Subscription{ID: "sub_" + user, Customer: "cus_" + user, Status: "active", Price: "price_ProMonthly", PeriodStart: time.Now().Truncate(24 * time.Hour)}).Body)
 	waitFor(t, "the upgrade's apply", 3*time.Minute, func() bool {
 		js := succeeded(s.applies(user))
 		return len(js) == 2 && js[0].Apply != nil && js[0].Apply.Plan == "pro"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -33,7 +34,7 @@ func TestServeFetchesSubscriptionsFromTheStripeAPI(t *testing.T) {
 	if err := s.store.CreateUser(t.Context(), &launchpad.User{ID: user, Email: "grace@example.com", Plan: launchpad.TrialPlan}); err != nil {
 		t.Fatal(err)
 	}
-	s.deliver(stripeEvent("evt_checkout", billing.EventCheckoutCompleted, time.Now(), stripeCheckout("cs_1", "cus_1", user, "grace@example.com", "sub_mocked")))
+	s.deliver(billingtest.CheckoutCompleted("evt_checkout", time.Now(), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: "grace@example.com", Subscription: "sub_mocked"}).Body)
 	took := waitFor(t, "the tenant on stripe-mock's plan", 3*time.Minute, func() bool {
 		_, ok := tenantIs(s.fly, s.or, 2, 2048, 20)
 		return ok && len(succeeded(s.applies(user))) == 1
@@ -52,19 +53,19 @@ func TestServeFetchesSubscriptionsFromTheStripeAPI(t *testing.T) {
 // signed, is then accepted, so the refusals are about the signatures.
 func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 	s := startStack(t, false, map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_old_0123456789abcdef," + stackWebhookSecret})
-	payload := stripeEvent("evt_1", billing.EventSubscriptionCreated, time.Now(), stripeSubscription("sub_1", "cus_1", "active", "price_StarterMonthly", time.Now()))
+	payload := billingtest.SubscriptionCreated("evt_1", time.Now(), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: time.Now()}).Body
 	now := time.Now()
 	for _, tc := range []struct {
 		name, signature, mentions string
 		body                      []byte
 	}{
-		{"another secret", stripeSignature(payload, "whsec_someone_else_0123456789", now), "signing secret", payload},
-		{"six minutes old", stripeSignature(payload, stackWebhookSecret, now.Add(-6*time.Minute)), "more than 5m0s old", payload},
+		{"another secret", billingtest.Sign(payload, "whsec_someone_else_0123456789", now), "signing secret", payload},
+		{"six minutes old", billingtest.Sign(payload, stackWebhookSecret, now.Add(-6*time.Minute)), "more than 5m0s old", payload},
 		{"no header", "", "missing", payload},
 		{"malformed header", "t=abc,v1=zz", "malformed", payload},
-		{"body changed after signing", stripeSignature(payload, stackWebhookSecret, now), "signing secret", append([]byte(" "), payload...)},
-		{"signed non-event", stripeSignature([]byte(`{"hello":"world"}`), stackWebhookSecret, now), "not a Stripe event", []byte(`{"hello":"world"}`)},
-		{"signed non-JSON", stripeSignature([]byte("hello"), stackWebhookSecret, now), "invalid JSON", []byte("hello")},
+		{"body changed after signing", billingtest.Sign(payload, stackWebhookSecret, now), "signing secret", append([]byte(" "), payload...)},
+		{"signed non-event", billingtest.Sign([]byte(`{"hello":"world"}`), stackWebhookSecret, now), "not a Stripe event", []byte(`{"hello":"world"}`)},
+		{"signed non-JSON", billingtest.Sign([]byte("hello"), stackWebhookSecret, now), "invalid JSON", []byte("hello")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.webhook(tc.body, tc.signature)
@@ -84,7 +85,7 @@ func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 	if s.deliver(payload) {
 		t.Fatal("the first good delivery was called a duplicate")
 	}
-	r := s.webhook(payload, stripeSignature(payload, "whsec_old_0123456789abcdef", time.Now()))
+	r := s.webhook(payload, billingtest.Sign(payload, "whsec_old_0123456789abcdef", time.Now()))
 	mustStatus(t, r, http.StatusOK)
 	if !strings.Contains(string(r.body), `"duplicate":true`) {
 		t.Fatalf("the same event signed with the previous secret: %s", r.body)

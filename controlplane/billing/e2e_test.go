@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
@@ -22,18 +23,31 @@ var launchpadBinary stacktest.Binary
 // TestMain removes the provider binary built for the end-to-end test, if any.
 func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
 
-// waitFor polls cond until it holds or two minutes pass, and says how long it took.
-func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
+// jobEnds is signalled (without blocking) each time a pool finishes a job.
+type jobEnds chan struct{}
+
+func (e jobEnds) hook(*launchpad.Job, error) {
+	select {
+	case e <- struct{}{}:
+	default: // one pending signal is enough: the waiter checks again anyway
+	}
+}
+
+// waitFor checks cond now and again each time a job ends — what the end-to-end test waits
+// for changes only when a job ends — until it holds or two minutes pass, and says how long
+// it took.
+func (e jobEnds) waitFor(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for time.Since(start) < 2*time.Minute {
-		if cond() {
-			return time.Since(start)
+	deadline := time.After(2 * time.Minute)
+	for !cond() {
+		select {
+		case <-e:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
-	return 0
+	return time.Since(start)
 }
 
 // TestStripeEventsDriveTheTenant runs the whole loop on loopback: signed webhooks over HTTP,
@@ -70,8 +84,9 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 	}
 	handlers := proc.Handlers()
 	handlers[launchpad.JobApply] = run.Run
+	ends := make(jobEnds, 1)
 	pool, err = queue.New(queue.Config{Store: s, Handlers: handlers, Workers: 2, Poll: 100 * time.Millisecond, Logger: log,
-		Backoff: func(int) time.Duration { return 500 * time.Millisecond }})
+		Backoff: func(int) time.Duration { return 500 * time.Millisecond }, OnFinished: ends.hook})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,25 +133,34 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 
 	// 1. Checkout: the tenant and its sub-key appear with the starter plan's size and limit.
 	created := subscriptionEvent2("evt_created", billing.EventSubscriptionCreated, base, "active", "price_Starter")
-	deliver(t, url, event("evt_checkout", billing.EventCheckoutCompleted, base, checkoutObject("cs_1", "cus_1", user, "alice@example.com", "sub_1", nil)))
+	deliver(t, url, billingtest.CheckoutCompleted("evt_checkout", base, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: "alice@example.com", Subscription: "sub_1"}))
 	deliver(t, url, created)
-	took := waitFor(t, "the starter tenant", func() bool {
+	took := ends.waitFor(t, "the starter tenant", func() bool {
 		m := liveMachine()
 		return m != nil && m.Guest.CPUs == 1 && m.Guest.MemoryMB == 1024 && keyLimit() == 10 && len(succeededApplies()) == 1
 	})
 	t.Logf("MEASURED checkout webhook to tenant running on the simulators: %s", took.Round(time.Millisecond))
 	app := fly.Sim.Snapshot().Apps[0].Name
 
-	// 2. The same event again: nothing new is applied.
-	deliver(t, url, created)
-	time.Sleep(500 * time.Millisecond)
+	// 2. The same event again: a duplicate, so nothing is queued and nothing new applied.
+	if r := deliver(t, url, created); r.body["duplicate"] != true {
+		t.Fatalf("the same event again answered %s; want a duplicate", r.raw)
+	}
+	ends.waitFor(t, "the queue to be idle", func() bool {
+		for _, j := range jobs(t, s, launchpad.JobFilter{}) {
+			if j.Status == launchpad.JobQueued || j.Status == launchpad.JobRunning {
+				return false
+			}
+		}
+		return true
+	})
 	if n := len(jobs(t, s, launchpad.JobFilter{Kind: launchpad.JobApply, Key: user})); n != 1 {
 		t.Fatalf("a duplicate delivery led to %d apply jobs, want 1", n)
 	}
 
 	// 3. Upgrade: resized in place, key limit raised in place.
 	deliver(t, url, subscriptionEvent2("evt_upgrade", billing.EventSubscriptionUpdated, base.Add(2*time.Second), "active", "price_Pro"))
-	took = waitFor(t, "the pro tenant", func() bool {
+	took = ends.waitFor(t, "the pro tenant", func() bool {
 		m := liveMachine()
 		return m != nil && m.Guest.CPUs == 2 && m.Guest.MemoryMB == 4096 && keyLimit() == 50 && len(succeededApplies()) == 2
 	})
@@ -150,7 +174,7 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 
 	// 4. An older update delivered late: no downgrade.
 	deliver(t, url, subscriptionEvent2("evt_older", billing.EventSubscriptionUpdated, base.Add(time.Second), "active", "price_Starter"))
-	waitFor(t, "the late event to be processed", func() bool {
+	ends.waitFor(t, "the late event to be processed", func() bool {
 		e, err := s.GetStripeEvent(t.Context(), "evt_older")
 		return err == nil && !e.ProcessedAt.IsZero()
 	})
@@ -160,10 +184,8 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 
 	// 5. Cancellation: kept for the retention, then torn down.
 	ended := base.Add(3 * time.Second)
-	deleted := subscriptionObject("sub_1", "cus_1", "canceled", "price_Pro", base)
-	deleted["ended_at"] = ended.Unix()
-	deliver(t, url, event("evt_deleted", billing.EventSubscriptionDeleted, ended, deleted))
-	waitFor(t, "the tenant to be torn down after the retention", func() bool {
+	deliver(t, url, billingtest.SubscriptionDeleted("evt_deleted", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Price: "price_Pro", PeriodStart: base}))
+	ends.waitFor(t, "the tenant to be torn down after the retention", func() bool {
 		done := succeededApplies()
 		if len(done) != 3 {
 			return false
@@ -183,6 +205,8 @@ func TestStripeEventsDriveTheTenant(t *testing.T) {
 	}
 }
 
-func subscriptionEvent2(id, typ string, created time.Time, status, price string) []byte {
-	return event(id, typ, created, subscriptionObject("sub_1", "cus_1", status, price, created.Truncate(24*time.Hour)))
+// subscriptionEvent2 is an event of type typ about sub_1 of cus_1, in the period of the day
+// it was created.
+func subscriptionEvent2(id, typ string, created time.Time, status, price string) billingtest.Event {
+	return billingtest.NewEvent(id, typ, created, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: status, Price: price, PeriodStart: created.Truncate(24 * time.Hour)}.Object())
 }

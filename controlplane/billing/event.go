@@ -1,32 +1,66 @@
 package billing
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Stripe event types the processor acts on. Every other verified event is recorded (so a
-// replay is still recognised) and marked processed at once.
+// Stripe event types the processor acts on, as stripe-go names them.
 const (
-	EventCheckoutCompleted   = "checkout.session.completed"
-	EventSubscriptionCreated = "customer.subscription.created"
-	EventSubscriptionUpdated = "customer.subscription.updated"
-	EventSubscriptionDeleted = "customer.subscription.deleted"
-	EventSubscriptionPaused  = "customer.subscription.paused"
-	EventSubscriptionResumed = "customer.subscription.resumed"
-	EventInvoicePaid         = "invoice.paid"
-	EventInvoicePaymentFail  = "invoice.payment_failed"
+	EventCheckoutCompleted   = string(stripe.EventTypeCheckoutSessionCompleted)
+	EventSubscriptionCreated = string(stripe.EventTypeCustomerSubscriptionCreated)
+	EventSubscriptionUpdated = string(stripe.EventTypeCustomerSubscriptionUpdated)
+	EventSubscriptionDeleted = string(stripe.EventTypeCustomerSubscriptionDeleted)
+	EventSubscriptionPaused  = string(stripe.EventTypeCustomerSubscriptionPaused)
+	EventSubscriptionResumed = string(stripe.EventTypeCustomerSubscriptionResumed)
+	EventInvoicePaid         = string(stripe.EventTypeInvoicePaid)
+	EventInvoicePaymentFail  = string(stripe.EventTypeInvoicePaymentFailed)
 )
 
-// Handled reports whether the processor acts on events of type t.
+// eventKinds is the one table of the Stripe event types the control plane acts on, read by
+// both halves: the webhook records an event of one of these types together with its
+// processing job (Handled), and HandleEvent processes it with the handler given here. So a
+// type is enqueued exactly when it has a handler. Every other verified event is recorded (so
+// a replay is still recognised) and marked processed at once.
+var eventKinds = map[string]eventKind{
+	EventCheckoutCompleted:   {handle: (*Processor).checkoutCompleted, linksCustomer: true},
+	EventSubscriptionCreated: {handle: (*Processor).subscriptionChanged},
+	EventSubscriptionUpdated: {handle: (*Processor).subscriptionChanged},
+	EventSubscriptionDeleted: {handle: (*Processor).subscriptionChanged},
+	EventSubscriptionPaused:  {handle: (*Processor).subscriptionChanged},
+	EventSubscriptionResumed: {handle: (*Processor).subscriptionChanged},
+	EventInvoicePaid:         {handle: (*Processor).invoiceEvent},
+	EventInvoicePaymentFail:  {handle: (*Processor).invoiceEvent},
+}
+
+// eventKind is how the processor handles one event type.
+type eventKind struct {
+	// handle applies the event (created: when Stripe created it) to the user it is about.
+	handle func(p *Processor, ctx context.Context, log *slog.Logger, ev stripe.Event, created time.Time) error
+	// linksCustomer: once handled, the event has linked its Stripe customer to a user, so the
+	// customer's events that waited for that link are replayed (replayWaiting).
+	linksCustomer bool
+}
+
+// Handled reports whether the processor acts on events of type t (whether the webhook
+// enqueues a processing job for them).
 func Handled(t string) bool {
-	switch t {
-	case EventCheckoutCompleted, EventSubscriptionCreated, EventSubscriptionUpdated, EventSubscriptionDeleted,
-		EventSubscriptionPaused, EventSubscriptionResumed, EventInvoicePaid, EventInvoicePaymentFail:
-		return true
-	}
-	return false
+	_, ok := eventKinds[t]
+	return ok
+}
+
+// HandledTypes returns the event types the processor acts on, sorted: the ones a Stripe
+// webhook endpoint needs to send.
+func HandledTypes() []string {
+	return slices.Sorted(maps.Keys(eventKinds))
 }
 
 // eventJobPayload is the payload of a launchpad.JobStripeEvent job: the recorded event.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -45,7 +46,7 @@ func (m *memEvents) ListStripeEvents(context.Context, int) ([]*launchpad.StripeE
 // 200 (an event), 400 (not one) or 413, never panics or 5xx, and records only what it
 // answered 200 for.
 func FuzzWebhookBody(f *testing.F) {
-	f.Add(event("evt_1", billing.EventSubscriptionUpdated, time.Now(), subscriptionObject("sub_1", "cus_1", "active", "price_Pro", time.Now())))
+	f.Add(billingtest.SubscriptionUpdated("evt_1", time.Now(), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: time.Now()}).Body)
 	f.Add([]byte(`{"id":"evt_2","type":"x","created":1,"data":{"object":{"customer":{"id":"cus_2"}}}}`))
 	f.Add([]byte(`{"id":"evt\n3","type":"invoice.paid","created":1,"data":{"object":null}}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]`))
@@ -54,7 +55,7 @@ func FuzzWebhookBody(f *testing.F) {
 		store := &memEvents{events: map[string]*launchpad.StripeEvent{}}
 		h := billing.NewWebhookHandler(billing.WebhookConfig{Store: store, Secrets: []string{secret}, MaxBody: 64 << 10})
 		req := httptest.NewRequest(http.MethodPost, "/api/stripe/webhook", bytes.NewReader(body))
-		req.Header.Set("Stripe-Signature", sign(body, secret, time.Now()))
+		req.Header.Set("Stripe-Signature", billingtest.Sign(body, secret, time.Now()))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		switch rec.Code {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -64,11 +65,11 @@ func TestRotateOnPlanChange(t *testing.T) {
 			t.Fatalf("on=%v: the first plan bumped the key rotation generation to %d", on, g)
 		}
 		giveKey(t, w.store, "u1")
-		upgrade := event("evt_upgrade", billing.EventSubscriptionUpdated, at(time.Minute), subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0))
+		upgrade := billingtest.SubscriptionUpdated("evt_upgrade", at(time.Minute), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0})
 		w.deliver(t, upgrade)
 		w.drainOK(t)
 		w.deliver(t, withAPIVersion(upgrade, "2023-10-16")) // the same event again: a duplicate id
-		w.deliver(t, event("evt_upgrade_replay", billing.EventSubscriptionUpdated, at(time.Minute), subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0)))
+		w.deliver(t, billingtest.SubscriptionUpdated("evt_upgrade_replay", at(time.Minute), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0}))
 		w.drainOK(t)
 
 		want := int64(0)

@@ -64,7 +64,7 @@ func (p *Processor) invoiceEvent(ctx context.Context, log *slog.Logger, ev strip
 		}
 		snap.Customer = facts.Customer
 	}
-	return p.applySnapshot(ctx, log, u.ID, snap, &invoiceEventFacts{facts: facts, paid: ev.Type == EventInvoicePaid}, created, ev.ID)
+	return p.applySnapshot(ctx, log, u.ID, snap, &invoiceEventFacts{facts: facts, paid: string(ev.Type) == EventInvoicePaid}, created, ev.ID)
 }
 
 // invoiceEventFacts is an invoice event to apply after the subscription snapshot.

@@ -8,18 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/stripe/stripe-go/v76"
-	"github.com/stripe/stripe-go/v76/webhook"
-
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 const (
@@ -28,90 +25,13 @@ const (
 )
 
 // newStore opens a fresh SQLite store in the test's temporary directory.
-func newStore(t *testing.T) (launchpad.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "launchpad.db")
-	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open SQLite store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
-}
+func newStore(t *testing.T) (launchpad.Store, string) { return sqlitetest.Open(t, sqlite.Options{}) }
 
-// logBuffer collects slog output for assertions and shows it in the test log.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	t   *testing.T
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.t.Log(strings.TrimRight(string(p), "\n"))
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newLogger(t *testing.T) (*slog.Logger, *logBuffer) {
-	lb := &logBuffer{t: t}
-	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug})), lb
-}
-
-// event builds a Stripe event of type typ, created at created, about object.
-func event(id, typ string, created time.Time, object map[string]any) []byte {
-	b, err := json.Marshal(map[string]any{
-		"id": id, "object": "event", "api_version": stripe.APIVersion, "created": created.Unix(),
-		"type": typ, "livemode": false, "pending_webhooks": 1,
-		"data": map[string]any{"object": object},
-	})
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func subscriptionObject(id, customer, status, price string, periodStart time.Time) map[string]any {
-	return map[string]any{
-		"id": id, "object": "subscription", "customer": customer, "status": status,
-		"current_period_start": periodStart.Unix(), "current_period_end": periodStart.AddDate(0, 1, 0).Unix(),
-		"cancel_at_period_end": false, "metadata": map[string]string{},
-		"items": map[string]any{"object": "list", "data": []any{map[string]any{
-			"id": "si_" + id, "object": "subscription_item", "price": map[string]any{"id": price, "object": "price"},
-		}}},
-	}
-}
-
-func checkoutObject(id, customer, userID, email, subscription string, metadata map[string]string) map[string]any {
-	o := map[string]any{
-		"id": id, "object": "checkout.session", "mode": "subscription", "customer": customer,
-		"subscription": subscription, "customer_details": map[string]any{"email": email}, "metadata": metadata,
-	}
-	if userID != "" {
-		o["client_reference_id"] = userID
-	}
-	return o
-}
-
-func invoiceObject(id, customer, subscription, reason string, periodStart time.Time) map[string]any {
-	return map[string]any{
-		"id": id, "object": "invoice", "customer": customer, "subscription": subscription, "billing_reason": reason,
-		"lines": map[string]any{"object": "list", "data": []any{map[string]any{
-			"id": "il_" + id, "object": "line_item", "type": "subscription", "proration": false,
-			"period": map[string]any{"start": periodStart.Unix(), "end": periodStart.AddDate(0, 1, 0).Unix()},
-		}}},
-	}
-}
-
-// sign returns the Stripe-Signature header of payload with secret at ts.
-func sign(payload []byte, secret string, ts time.Time) string {
-	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: ts}).Header
+// newLogger returns a logger that writes to the test's log and to the output it returns, for
+// assertions on what was logged.
+func newLogger(t *testing.T) (*slog.Logger, *stacktest.Output) {
+	out := &stacktest.Output{}
+	return stacktest.Logger(t, out), out
 }
 
 // webhookServer serves the webhook handler on loopback.
@@ -153,10 +73,10 @@ func post(t *testing.T, url string, payload []byte, sigHeader string) response {
 	return r
 }
 
-// deliver signs payload with secret now and posts it; it fails the test unless it gets 200.
-func deliver(t *testing.T, url string, payload []byte) response {
+// deliver signs ev with secret now and posts it; it fails the test unless it gets 200.
+func deliver(t *testing.T, url string, ev billingtest.Event) response {
 	t.Helper()
-	r := post(t, url, payload, sign(payload, secret, time.Now()))
+	r := post(t, url, ev.Body, ev.Signature(secret, time.Now()))
 	if r.status != http.StatusOK {
 		t.Fatalf("delivery answered %d: %s", r.status, r.raw)
 	}
@@ -168,6 +88,18 @@ func errorOf(r response) (code, message string) {
 	code, _ = e["code"].(string)
 	message, _ = e["message"].(string)
 	return code, message
+}
+
+// holds fails the test unless the store holds nEvents Stripe events and nJobs jobs after
+// what happened.
+func holds(t *testing.T, s launchpad.Store, after string, nEvents, nJobs int) {
+	t.Helper()
+	if n := len(events(t, s)); n != nEvents {
+		t.Fatalf("after %s the store holds %d events, want %d", after, n, nEvents)
+	}
+	if n := len(jobs(t, s, launchpad.JobFilter{})); n != nJobs {
+		t.Fatalf("after %s the store holds %d jobs, want %d", after, n, nJobs)
+	}
 }
 
 func jobs(t *testing.T, s launchpad.Store, f launchpad.JobFilter) []*launchpad.Job {
@@ -229,35 +161,18 @@ func plans(t *testing.T, s launchpad.Store) {
 	}
 }
 
-// clock is a settable clock for the processor.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-// withAPIVersion returns the event payload with another api_version.
-func withAPIVersion(payload []byte, v string) []byte {
+// withAPIVersion returns the event with another api_version.
+func withAPIVersion(ev billingtest.Event, v string) billingtest.Event {
 	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil {
+	if err := json.Unmarshal(ev.Body, &m); err != nil {
 		panic(err)
 	}
 	m["api_version"] = v
-	return []byte(mustJSON(m))
+	ev.Body = []byte(mustJSON(m))
+	return ev
 }

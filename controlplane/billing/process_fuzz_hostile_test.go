@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
-var fuzzEventTypes = []string{
-	billing.EventCheckoutCompleted, billing.EventSubscriptionCreated, billing.EventSubscriptionUpdated,
-	billing.EventSubscriptionDeleted, billing.EventInvoicePaid, billing.EventInvoicePaymentFail, "customer.updated",
-}
+// fuzzEventTypes are the types the processor acts on, and one it does not.
+var fuzzEventTypes = append(billing.HandledTypes(), "customer.updated")
 
 // FuzzProcessEvent is webhook parsing past the signature: a recorded event of every handled
 // type with an arbitrary data.object goes through the processor, against a store with plans
@@ -46,12 +45,12 @@ func FuzzProcessEvent(f *testing.F) {
 		f.Fatal(err)
 	}
 	seeds := map[int]map[string]any{
-		0: checkoutObject("cs_1", "cus_1", "fuzzuser01", "fuzz@example.com", "sub_1", map[string]string{"product": "hermes", "region": "iad"}),
-		1: subscriptionObject("sub_1", "cus_1", "active", "price_StarterMonthly", t0),
-		2: subscriptionObject("sub_1", "cus_1", "past_due", "price_ProMonthly", t0),
-		3: subscriptionObject("sub_1", "cus_1", "canceled", "price_ProMonthly", t0),
-		4: invoiceObject("in_1", "cus_1", "sub_1", "subscription_cycle", t0),
-		5: invoiceObject("in_2", "cus_1", "sub_1", "subscription_create", t0),
+		0: billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "fuzzuser01", Email: "fuzz@example.com", Subscription: "sub_1", Metadata: map[string]string{"product": "hermes", "region": "iad"}}.Object(),
+		1: billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: t0}.Object(),
+		2: billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "past_due", Price: "price_ProMonthly", PeriodStart: t0}.Object(),
+		3: billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "canceled", Price: "price_ProMonthly", PeriodStart: t0}.Object(),
+		4: billingtest.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_cycle", PeriodStart: t0}.Object(),
+		5: billingtest.Invoice{ID: "in_2", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_create", PeriodStart: t0}.Object(),
 		6: {"id": "cus_1", "object": "customer"},
 	}
 	for i, obj := range seeds {

@@ -98,18 +98,12 @@ func (p *Processor) HandleEvent(ctx context.Context, job *launchpad.Job) (launch
 		return launchpad.PlanSummary{}, err
 	}
 	log := p.cfg.Logger.With("event", rec.ID, "type", rec.Type, "job", job.ID, "attempt", job.Attempts)
-	created := rec.Created
-	switch rec.Type {
-	case EventCheckoutCompleted:
-		err = p.checkoutCompleted(ctx, log, ev, created)
-		if err == nil {
+	if kind, ok := eventKinds[rec.Type]; ok {
+		err = kind.handle(p, ctx, log, ev, rec.Created)
+		if err == nil && kind.linksCustomer {
 			p.replayWaiting(ctx, log, eventCustomer(ev.Data.Raw), job.ID)
 		}
-	case EventSubscriptionCreated, EventSubscriptionUpdated, EventSubscriptionDeleted, EventSubscriptionPaused, EventSubscriptionResumed:
-		err = p.subscriptionChanged(ctx, log, ev, created)
-	case EventInvoicePaid, EventInvoicePaymentFail:
-		err = p.invoiceEvent(ctx, log, ev, created)
-	default:
+	} else {
 		log.Info("Stripe event type not handled; nothing to do")
 	}
 	p.markEvent(ctx, rec.ID, err)

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // t0 is the test's Stripe time: events are created at t0+n seconds.
@@ -22,8 +25,8 @@ type world struct {
 	store launchpad.Store
 	url   string
 	proc  *billing.Processor
-	clock *clock
-	log   *logBuffer
+	clock *sim.ManualClock
+	log   *stacktest.Output
 }
 
 const (
@@ -42,7 +45,7 @@ func newWorldWith(t *testing.T, fetcher billing.SubscriptionFetcher, configure f
 	s, _ := newStore(t)
 	plans(t, s)
 	log, buf := newLogger(t)
-	w := &world{store: s, clock: &clock{now: at(time.Minute)}, log: buf}
+	w := &world{store: s, clock: sim.NewManualClock(at(time.Minute)), log: buf}
 	cfg := billing.ProcessorConfig{
 		Store: s, Stripe: fetcher, PastDueGrace: grace, VolumeRetention: retention, Now: w.clock.Now, Logger: log,
 	}
@@ -105,7 +108,7 @@ func (w *world) drainOK(t *testing.T) {
 	}
 }
 
-func (w *world) deliver(t *testing.T, payload []byte) { deliver(t, w.url, payload) }
+func (w *world) deliver(t *testing.T, ev billingtest.Event) { deliver(t, w.url, ev) }
 
 // applies returns the desired states of the user's apply jobs that were not superseded,
 // oldest first.
@@ -126,6 +129,24 @@ func (w *world) applies(t *testing.T, user string) []launchpad.ApplyRequest {
 	return out
 }
 
+// invoice is an invoice of the test customer's subscription (cus_1, sub_1) for the month
+// from period.
+func invoice(id, reason string, period time.Time) billingtest.Invoice {
+	return billingtest.Invoice{ID: id, Customer: "cus_1", Subscription: "sub_1", BillingReason: reason, PeriodStart: period}
+}
+
+// renewalFails delivers the paid first invoice of the subscription (its period from t0) and
+// the failed payment of its renewal a month later, an hour into the new period; it returns
+// the renewal's period and when its payment failed.
+func (w *world) renewalFails(t *testing.T) (renewal, failedAt time.Time) {
+	t.Helper()
+	renewal = t0.AddDate(0, 1, 0)
+	failedAt = renewal.Add(time.Hour)
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), invoice("in_1", "subscription_create", t0)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed", failedAt, invoice("in_2", "subscription_cycle", renewal)))
+	return renewal, failedAt
+}
+
 func (w *world) createUser(t *testing.T, id, email string) {
 	t.Helper()
 	if err := w.store.CreateUser(t.Context(), &launchpad.User{ID: id, Email: email, Plan: launchpad.TrialPlan}); err != nil {
@@ -137,8 +158,8 @@ func (w *world) createUser(t *testing.T, id, email string) {
 func (w *world) subscribe(t *testing.T) {
 	t.Helper()
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", map[string]string{"region": "ams"})))
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1", Metadata: map[string]string{"region": "ams"}}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	w.drainOK(t)
 }
 
@@ -161,8 +182,8 @@ func TestCheckoutAndSubscriptionEnqueueOneApply(t *testing.T) {
 	}
 
 	// Stripe delivers both again, and an operator re-enqueues one by hand: nothing new.
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", map[string]string{"region": "ams"})))
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1", Metadata: map[string]string{"region": "ams"}}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	if _, err := w.store.EnqueueJob(t.Context(), billing.StripeEventJob("evt_created", "cus_1", 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +204,14 @@ func TestCheckoutAndSubscriptionEnqueueOneApply(t *testing.T) {
 func TestSubscriptionBeforeItsCheckoutIsRetried(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_created", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_created", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	out := w.drain(t)
 	if len(out) != 1 || out[0].err == nil || queue.IsPermanent(out[0].err) || !strings.Contains(out[0].err.Error(), "no user is linked to Stripe customer cus_1") {
 		t.Fatalf("a subscription event before its checkout: %+v; want a retryable error saying no user is linked yet", out)
 	}
 	// The checkout links the customer and replays the waiting event at once, without
 	// waiting for its retry (an hour away here).
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", nil)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1"}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Plan != "starter" {
 		t.Fatalf("after the checkout the user is on %q, want starter", u.Plan)
@@ -206,10 +227,10 @@ func TestSubscriptionBeforeItsCheckoutIsRetried(t *testing.T) {
 func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	w.deliver(t, event("evt_upgrade", billing.EventSubscriptionUpdated, at(20*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_upgrade", at(20*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0}))
 	w.drainOK(t)
 	// The downgrade happened before the upgrade but arrives after it.
-	w.deliver(t, event("evt_downgrade", billing.EventSubscriptionUpdated, at(10*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_downgrade", at(10*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0}))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if u.Plan != "pro" || u.Subscription.PriceID != "price_Pro" || !u.Subscription.EventCreated.Equal(at(20*time.Second)) {
@@ -225,7 +246,7 @@ func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 	}
 
 	// Same second, but the object itself is older (an earlier billing period): ignored too.
-	w.deliver(t, event("evt_same_second", billing.EventSubscriptionUpdated, at(20*time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Starter", t0.AddDate(0, -1, 0))))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_same_second", at(20*time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Starter", PeriodStart: t0.AddDate(0, -1, 0)}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Plan != "pro" {
 		t.Fatalf("an update of the same second with an older billing period moved the user to %q", u.Plan)
@@ -235,8 +256,8 @@ func TestAnOlderUpdateDeliveredLateDoesNotDowngrade(t *testing.T) {
 func TestUnknownPriceIsAnAuditedErrorNotACrash(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "u1", "alice@example.com")
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_1", nil)))
-	w.deliver(t, event("evt_gold", billing.EventSubscriptionCreated, at(time.Second), subscriptionObject("sub_1", "cus_1", "active", "price_Gold", t0)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_1"}))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_gold", at(time.Second), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Gold", PeriodStart: t0}))
 	out := w.drain(t)
 	var failed *outcome
 	for i := range out {
@@ -282,9 +303,7 @@ func TestCancellationDestroysTheTenantAfterTheRetention(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	ended := at(time.Hour)
-	sub := subscriptionObject("sub_1", "cus_1", "canceled", "price_Starter", t0)
-	sub["ended_at"], sub["canceled_at"] = ended.Unix(), ended.Unix()
-	w.deliver(t, event("evt_deleted", billing.EventSubscriptionDeleted, ended, sub))
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Price: "price_Starter", PeriodStart: t0}))
 	w.clock.Set(ended.Add(time.Minute))
 	w.drainOK(t)
 
@@ -300,7 +319,7 @@ func TestCancellationDestroysTheTenantAfterTheRetention(t *testing.T) {
 		t.Fatalf("lapse timers %s; want one at the end plus the retention (%s)", mustJSON(timers), ended.Add(retention))
 	}
 	// A late update of the ended subscription does not reopen it.
-	w.deliver(t, event("evt_late_active", billing.EventSubscriptionUpdated, ended, subscriptionObject("sub_1", "cus_1", "active", "price_Pro", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_late_active", ended, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: t0}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); u.Subscription.Status != "canceled" {
 		t.Fatalf("an event about the ended subscription reopened it: %+v", u.Subscription)
@@ -322,15 +341,14 @@ func TestResubscribingWithinTheRetentionKeepsTheTenant(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	ended := at(time.Hour)
-	sub := subscriptionObject("sub_1", "cus_1", "canceled", "price_Starter", t0)
-	sub["ended_at"] = ended.Unix()
-	w.deliver(t, event("evt_deleted", billing.EventSubscriptionDeleted, ended, sub))
+	sub := billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "canceled", Price: "price_Starter", PeriodStart: t0, EndedAt: ended}
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted", ended, sub))
 	w.drainOK(t)
 	// The customer comes back a day later with a new subscription, on pro.
 	back := ended.Add(24 * time.Hour)
-	w.deliver(t, event("evt_new_sub", billing.EventSubscriptionCreated, back, subscriptionObject("sub_2", "cus_1", "active", "price_Pro", back)))
+	w.deliver(t, billingtest.SubscriptionCreated("evt_new_sub", back, billingtest.Subscription{ID: "sub_2", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: back}))
 	// The old subscription's deletion is delivered again, late: it must not end the new one.
-	w.deliver(t, event("evt_deleted_again", billing.EventSubscriptionDeleted, back.Add(time.Second), sub))
+	w.deliver(t, billingtest.SubscriptionDeleted("evt_deleted_again", back.Add(time.Second), sub))
 	w.clock.Set(back.Add(time.Minute))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -353,12 +371,12 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
 	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1", at(time.Minute), invoice("in_1", "subscription_create", p1)))
 	w.drainOK(t)
 	if _, err := w.store.UpdateUser(t.Context(), "u1", func(u *launchpad.User) error { u.Usage.MachineSeconds = 3600; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	w.deliver(t, event("evt_paid_2", billing.EventInvoicePaid, p2.Add(time.Minute), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", p2.Add(time.Minute), invoice("in_2", "subscription_cycle", p2)))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 0 || !u.Subscription.CurrentPeriodStart.Equal(p2) {
@@ -368,8 +386,8 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first invoice's event again, and a proration invoice: neither resets anything.
-	w.deliver(t, event("evt_paid_1_late", billing.EventInvoicePaid, p2.Add(time.Hour), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
-	w.deliver(t, event("evt_proration", billing.EventInvoicePaid, p2.Add(2*time.Hour), invoiceObject("in_3", "cus_1", "sub_1", "subscription_update", p2.Add(time.Hour))))
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_1_late", p2.Add(time.Hour), invoice("in_1", "subscription_create", p1)))
+	w.deliver(t, billingtest.InvoicePaid("evt_proration", p2.Add(2*time.Hour), invoice("in_3", "subscription_update", p2.Add(time.Hour))))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "u1"); !u.Usage.CycleStart.Equal(p2) || u.Usage.MachineSeconds != 60 {
 		t.Fatalf("a late or proration invoice changed the cycle: %+v", u.Usage)
@@ -391,10 +409,7 @@ func TestInvoicesMoveTheUsageCycleForwardOnly(t *testing.T) {
 func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
-	failedAt := p2.Add(time.Hour)
-	w.deliver(t, event("evt_failed", billing.EventInvoicePaymentFail, failedAt, invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	_, failedAt := w.renewalFails(t)
 	w.clock.Set(failedAt.Add(time.Minute))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -422,13 +437,10 @@ func TestPastDueKeepsTheTenantForTheGraceThenLapses(t *testing.T) {
 func TestAPaymentAfterAFailureEndsThePastDueState(t *testing.T) {
 	w := newWorld(t, nil)
 	w.subscribe(t)
-	p1, p2 := t0, t0.AddDate(0, 1, 0)
-	w.deliver(t, event("evt_paid_1", billing.EventInvoicePaid, at(time.Minute), invoiceObject("in_1", "cus_1", "sub_1", "subscription_create", p1)))
-	failedAt := p2.Add(time.Hour)
-	w.deliver(t, event("evt_failed", billing.EventInvoicePaymentFail, failedAt, invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
-	w.deliver(t, event("evt_paid_2", billing.EventInvoicePaid, failedAt.Add(24*time.Hour), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	p2, failedAt := w.renewalFails(t)
+	w.deliver(t, billingtest.InvoicePaid("evt_paid_2", failedAt.Add(24*time.Hour), invoice("in_2", "subscription_cycle", p2)))
 	// Stripe's retry of the failure notice arrives after the payment: ignored.
-	w.deliver(t, event("evt_failed_late", billing.EventInvoicePaymentFail, failedAt.Add(time.Minute), invoiceObject("in_2", "cus_1", "sub_1", "subscription_cycle", p2)))
+	w.deliver(t, billingtest.InvoicePaymentFailed("evt_failed_late", failedAt.Add(time.Minute), invoice("in_2", "subscription_cycle", p2)))
 	w.clock.Set(failedAt.Add(25 * time.Hour))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
@@ -448,10 +460,9 @@ func TestCheckoutFindsOrCreatesTheUser(t *testing.T) {
 	w := newWorld(t, nil)
 	w.createUser(t, "bob", "bob@example.com")
 	// No client_reference_id (a payment link): matched by email.
-	w.deliver(t, event("evt_c1", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_bob", "", "Bob@Example.com", "sub_b", nil)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c1", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_bob", Email: "Bob@Example.com", Subscription: "sub_b"}))
 	// A reference that is not a user id: ignored, matched by email, which nobody has: created.
-	w.deliver(t, event("evt_c2", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_2", "cus_new", "../../etc/passwd", "new@example.com", "sub_n",
-		map[string]string{"product": "openclaw", "region": "IAD; rm -rf", "image": `x"${file("/etc/passwd")}`})))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c2", at(0), billingtest.Checkout{ID: "cs_2", Customer: "cus_new", UserID: "../../etc/passwd", Email: "new@example.com", Subscription: "sub_n", Metadata: map[string]string{"product": "openclaw", "region": "IAD; rm -rf", "image": `x"${file("/etc/passwd")}`}}))
 	w.drainOK(t)
 	if u := getUser(t, w.store, "bob"); u.Subscription.StripeCustomerID != "cus_bob" {
 		t.Fatalf("bob was not linked by email: %+v", u.Subscription)
@@ -470,7 +481,7 @@ func TestCheckoutFindsOrCreatesTheUser(t *testing.T) {
 		t.Errorf("dropped overrides are not logged")
 	}
 	// A checkout that names nobody and no email fails visibly.
-	w.deliver(t, event("evt_c3", billing.EventCheckoutCompleted, at(0), map[string]any{"id": "cs_3", "object": "checkout.session", "customer": "cus_x"}))
+	w.deliver(t, billingtest.NewEvent("evt_c3", billing.EventCheckoutCompleted, at(0), map[string]any{"id": "cs_3", "object": "checkout.session", "customer": "cus_x"}))
 	out := w.drain(t)
 	if len(out) != 1 || !queue.IsPermanent(out[0].err) {
 		t.Fatalf("an anonymous checkout: %+v; want a permanent failure", out)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -33,7 +34,7 @@ func TestWithAnAPIKeyTheSubscriptionIsFetchedNotTakenFromThePayload(t *testing.T
 	w.createUser(t, "u1", "alice@example.com")
 
 	// The checkout alone is enough: the processor fetches the subscription it names.
-	w.deliver(t, event("evt_checkout", billing.EventCheckoutCompleted, at(0), checkoutObject("cs_1", "cus_1", "u1", "alice@example.com", "sub_mocked", nil)))
+	w.deliver(t, billingtest.CheckoutCompleted("evt_checkout", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: "u1", Email: "alice@example.com", Subscription: "sub_mocked"}))
 	w.drainOK(t)
 	u := getUser(t, w.store, "u1")
 	if u.Plan != "mocked" || u.Subscription.Status != string(fixture.Status) || u.Subscription.PriceID != price {
@@ -41,7 +42,7 @@ func TestWithAnAPIKeyTheSubscriptionIsFetchedNotTakenFromThePayload(t *testing.T
 	}
 
 	// An event whose copy says canceled on another price: Stripe says otherwise, and wins.
-	w.deliver(t, event("evt_updated", billing.EventSubscriptionUpdated, at(time.Minute), subscriptionObject("sub_mocked", "cus_1", "canceled", "price_Starter", t0)))
+	w.deliver(t, billingtest.SubscriptionUpdated("evt_updated", at(time.Minute), billingtest.Subscription{ID: "sub_mocked", Customer: "cus_1", Status: "canceled", Price: "price_Starter", PeriodStart: t0}))
 	w.drainOK(t)
 	u = getUser(t, w.store, "u1")
 	if u.Plan != "mocked" || u.Subscription.Status != string(fixture.Status) {

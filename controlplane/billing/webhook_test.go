@@ -15,20 +15,21 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-func subscriptionEvent(id string, created time.Time) []byte {
-	return event(id, billing.EventSubscriptionUpdated, created, subscriptionObject("sub_1", "cus_1", "active", "price_Pro", created))
+func subscriptionEvent(id string, created time.Time) billingtest.Event {
+	return billingtest.SubscriptionUpdated(id, created, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: created})
 }
 
 func TestWebhookRecordsTheEventAndItsJobBeforeAnswering(t *testing.T) {
 	s, _ := newStore(t)
 	var woken atomic.Int32
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}, OnRecorded: func() { woken.Add(1) }})
-	payload := subscriptionEvent("evt_1", time.Now())
+	ev := subscriptionEvent("evt_1", time.Now())
 
-	r := deliver(t, url, payload)
+	r := deliver(t, url, ev)
 	if r.body["received"] != true || r.body["duplicate"] != false {
 		t.Fatalf("answer %s, want received and not a duplicate", r.raw)
 	}
@@ -36,8 +37,8 @@ func TestWebhookRecordsTheEventAndItsJobBeforeAnswering(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the answered event is not recorded: %v", err)
 	}
-	if rec.Type != billing.EventSubscriptionUpdated || !bytes.Equal(rec.Payload, payload) || !rec.ProcessedAt.IsZero() {
-		t.Fatalf("recorded event: type %q, payload kept %v, processed %v", rec.Type, bytes.Equal(rec.Payload, payload), rec.ProcessedAt)
+	if rec.Type != billing.EventSubscriptionUpdated || !bytes.Equal(rec.Payload, ev.Body) || !rec.ProcessedAt.IsZero() {
+		t.Fatalf("recorded event: type %q, payload kept %v, processed %v", rec.Type, bytes.Equal(rec.Payload, ev.Body), rec.ProcessedAt)
 	}
 	js := jobs(t, s, launchpad.JobFilter{Kind: launchpad.JobStripeEvent})
 	if len(js) != 1 || js[0].Key != "stripe:cus_1" || string(js[0].Payload) != `{"event_id":"evt_1"}` {
@@ -51,14 +52,14 @@ func TestWebhookRecordsTheEventAndItsJobBeforeAnswering(t *testing.T) {
 func TestDuplicateDeliveriesRecordOneEventAndOneJob(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
-	payload := subscriptionEvent("evt_dup", time.Now())
-	deliver(t, url, payload)
+	ev := subscriptionEvent("evt_dup", time.Now())
+	deliver(t, url, ev)
 	// Stripe re-sends the same event, signed again, several times at once.
 	var wg sync.WaitGroup
 	var dups atomic.Int32
 	for range 8 {
 		wg.Go(func() {
-			r := post(t, url, payload, sign(payload, secret, time.Now()))
+			r := post(t, url, ev.Body, ev.Signature(secret, time.Now()))
 			if r.status != http.StatusOK {
 				t.Errorf("duplicate delivery answered %d: %s", r.status, r.raw)
 			}
@@ -71,31 +72,26 @@ func TestDuplicateDeliveriesRecordOneEventAndOneJob(t *testing.T) {
 	if dups.Load() != 8 {
 		t.Errorf("%d of 8 re-deliveries were reported as duplicates", dups.Load())
 	}
-	if n := len(events(t, s)); n != 1 {
-		t.Fatalf("%d events recorded, want 1", n)
-	}
-	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 1 {
-		t.Fatalf("%d jobs enqueued, want 1", len(js))
-	}
+	holds(t, s, "nine deliveries of one event", 1, 1)
 }
 
 func TestRefusedDeliveriesStoreNothing(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
-	good := subscriptionEvent("evt_bad", time.Now())
+	good := subscriptionEvent("evt_bad", time.Now()).Body
 	notJSON := []byte(`{"id": "evt_x", "type": `)
-	noID := event("", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"id": "sub_1"})
+	noID := billingtest.NewEvent("", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"id": "sub_1"}).Body
 	for _, tc := range []struct {
 		name, header, wantMessage string
 		payload                   []byte
 	}{
-		{"bad signature", sign(good, "whsec_someone_else", time.Now()), "no signature matches", good},
-		{"signature of another body", sign([]byte(`{"id":"evt_other"}`), secret, time.Now()), "no signature matches", good},
-		{"6-minute-old timestamp", sign(good, secret, time.Now().Add(-6*time.Minute)), "more than 5m0s old", good},
+		{"bad signature", billingtest.Sign(good, "whsec_someone_else", time.Now()), "no signature matches", good},
+		{"signature of another body", billingtest.Sign([]byte(`{"id":"evt_other"}`), secret, time.Now()), "no signature matches", good},
+		{"6-minute-old timestamp", billingtest.Sign(good, secret, time.Now().Add(-6*time.Minute)), "more than 5m0s old", good},
 		{"no signature header", "", "Stripe-Signature header is missing", good},
 		{"malformed header", "t=now,v1", "header is malformed", good},
-		{"signed body that is not JSON", sign(notJSON, secret, time.Now()), "not a Stripe event", notJSON},
-		{"signed event without an id", sign(noID, secret, time.Now()), "its id is missing", noID},
+		{"signed body that is not JSON", billingtest.Sign(notJSON, secret, time.Now()), "not a Stripe event", notJSON},
+		{"signed event without an id", billingtest.Sign(noID, secret, time.Now()), "its id is missing", noID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := post(t, url, tc.payload, tc.header)
@@ -108,12 +104,7 @@ func TestRefusedDeliveriesStoreNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := len(events(t, s)); n != 0 {
-		t.Fatalf("refused deliveries recorded %d events", n)
-	}
-	if js := jobs(t, s, launchpad.JobFilter{}); len(js) != 0 {
-		t.Fatalf("refused deliveries enqueued %d jobs", len(js))
-	}
+	holds(t, s, "refused deliveries", 0, 0)
 }
 
 func TestRolledSecretsAreAccepted(t *testing.T) {
@@ -121,7 +112,7 @@ func TestRolledSecretsAreAccepted(t *testing.T) {
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret, oldSecret}})
 	now := time.Now()
 	// While a secret rolls, Stripe signs with both: one header, two v1 signatures.
-	both := subscriptionEvent("evt_both", now)
+	both := subscriptionEvent("evt_both", now).Body
 	header := fmt.Sprintf("t=%d,v1=%s,v1=%s", now.Unix(),
 		hex.EncodeToString(webhook.ComputeSignature(now, both, oldSecret)),
 		hex.EncodeToString(webhook.ComputeSignature(now, both, secret)))
@@ -129,8 +120,8 @@ func TestRolledSecretsAreAccepted(t *testing.T) {
 		name, header string
 		payload      []byte
 	}{
-		{"new secret only", "", subscriptionEvent("evt_new", now)},
-		{"old secret only", "", subscriptionEvent("evt_old", now)},
+		{"new secret only", "", subscriptionEvent("evt_new", now).Body},
+		{"old secret only", "", subscriptionEvent("evt_old", now).Body},
 		{"both signatures", header, both},
 	} {
 		if tc.header == "" {
@@ -138,7 +129,7 @@ func TestRolledSecretsAreAccepted(t *testing.T) {
 			if strings.Contains(tc.name, "old") {
 				sec = oldSecret
 			}
-			tc.header = sign(tc.payload, sec, now)
+			tc.header = billingtest.Sign(tc.payload, sec, now)
 		}
 		if r := post(t, url, tc.payload, tc.header); r.status != http.StatusOK {
 			t.Errorf("%s: answered %d %s, want 200", tc.name, r.status, r.raw)
@@ -150,7 +141,7 @@ func TestRolledSecretsAreAccepted(t *testing.T) {
 	// A header with only the old secret's signature is refused once the old secret is gone.
 	url2 := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
 	p := subscriptionEvent("evt_retired", now)
-	if r := post(t, url2, p, sign(p, oldSecret, now)); r.status != http.StatusBadRequest {
+	if r := post(t, url2, p.Body, p.Signature(oldSecret, now)); r.status != http.StatusBadRequest {
 		t.Fatalf("a retired secret's signature answered %d, want 400", r.status)
 	}
 }
@@ -158,14 +149,12 @@ func TestRolledSecretsAreAccepted(t *testing.T) {
 func TestOversizedBodyIs413AndStoresNothing(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
-	huge := event("evt_huge", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"customer": "cus_1", "pad": strings.Repeat("x", 10<<20)})
-	r := post(t, url, huge, sign(huge, secret, time.Now()))
+	huge := billingtest.NewEvent("evt_huge", billing.EventSubscriptionUpdated, time.Now(), map[string]any{"customer": "cus_1", "pad": strings.Repeat("x", 10<<20)})
+	r := post(t, url, huge.Body, huge.Signature(secret, time.Now()))
 	if code, _ := errorOf(r); r.status != http.StatusRequestEntityTooLarge || code != "too_large" {
 		t.Fatalf("a 10 MB body answered %d %s; want 413 too_large", r.status, r.raw)
 	}
-	if n := len(events(t, s)); n != 0 {
-		t.Fatalf("the oversized body recorded %d events", n)
-	}
+	holds(t, s, "the oversized body", 0, 0)
 }
 
 // downStore is a store that cannot be reached.
@@ -179,7 +168,7 @@ func TestStoreDownIs503SoStripeRetries(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: downStore{s}, Secrets: []string{secret}})
 	p := subscriptionEvent("evt_down", time.Now())
-	r := post(t, url, p, sign(p, secret, time.Now()))
+	r := post(t, url, p.Body, p.Signature(secret, time.Now()))
 	if code, _ := errorOf(r); r.status != http.StatusServiceUnavailable || code != launchpad.EUNAVAILABLE || r.header.Get("Retry-After") == "" {
 		t.Fatalf("store down: answered %d %s (Retry-After %q); want 503 unavailable with Retry-After", r.status, r.raw, r.header.Get("Retry-After"))
 	}
@@ -209,7 +198,7 @@ func TestOtherAPIVersionIsAcceptedAndLoggedOnce(t *testing.T) {
 func TestUnhandledEventTypesAreRecordedAsProcessed(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})
-	deliver(t, url, event("evt_cust", "customer.created", time.Now(), map[string]any{"id": "cus_9", "object": "customer"}))
+	deliver(t, url, billingtest.NewEvent("evt_cust", "customer.created", time.Now(), map[string]any{"id": "cus_9", "object": "customer"}))
 	rec, err := s.GetStripeEvent(t.Context(), "evt_cust")
 	if err != nil || rec.ProcessedAt.IsZero() {
 		t.Fatalf("unhandled event: %+v, %v; want recorded and marked processed", rec, err)
@@ -223,7 +212,7 @@ func TestWebhookWithoutSecretOrWithGETIsRefused(t *testing.T) {
 	s, _ := newStore(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s})
 	p := subscriptionEvent("evt_nosecret", time.Now())
-	if r := post(t, url, p, sign(p, secret, time.Now())); r.status != http.StatusServiceUnavailable || !strings.Contains(r.raw, "STRIPE_WEBHOOK_SECRET") {
+	if r := post(t, url, p.Body, p.Signature(secret, time.Now())); r.status != http.StatusServiceUnavailable || !strings.Contains(r.raw, "STRIPE_WEBHOOK_SECRET") {
 		t.Fatalf("no secret configured: answered %d %s; want 503 naming STRIPE_WEBHOOK_SECRET", r.status, r.raw)
 	}
 	url = webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}})

@@ -116,14 +116,7 @@ func TestCapStopsTheMachineOnce(t *testing.T) {
 // again and counts the new cycle from its start.
 func TestInvoicePaidResetStartsTheCappedMachine(t *testing.T) {
 	w := newWorld(t, jan1.Add(20*24*time.Hour))
-	tn := w.provision(1, &cycle{jan1, feb1})
-	m := w.meter(nil)
-	w.pass(m)
-	w.clock.Advance(11 * time.Hour)
-	w.pass(m)
-	if w.machineState(tn) != "stopped" {
-		t.Fatal("not capped")
-	}
+	tn, m := w.cappedTenant()
 
 	// Stripe renews: invoice.paid for [feb1, mar1), processed 20 minutes into the period, the
 	// way controlplane/billing applies it (a fresh Usage with the new cycle).
@@ -223,14 +216,7 @@ func TestRunSplitAtTheCycleEnd(t *testing.T) {
 // Raising the plan's hours above what was used lifts the cap: the machine starts again.
 func TestRaisedCapStartsTheMachine(t *testing.T) {
 	w := newWorld(t, jan1.Add(24*time.Hour))
-	tn := w.provision(1, &cycle{jan1, feb1})
-	m := w.meter(nil)
-	w.pass(m)
-	w.clock.Advance(11 * time.Hour)
-	w.pass(m)
-	if w.machineState(tn) != "stopped" {
-		t.Fatal("not capped")
-	}
+	tn, m := w.cappedTenant()
 	if _, err := w.store.UpdatePlan(context.Background(), planPro, func(p *launchpad.Plan) error { p.MachineHoursPerCycle = 20; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -449,11 +435,7 @@ func TestFailedPassLosesNothing(t *testing.T) {
 // for the next one.
 func TestCanceledSubscriptionIsNotRestarted(t *testing.T) {
 	w := newWorld(t, jan1.Add(20*24*time.Hour))
-	tn := w.provision(1, &cycle{jan1, feb1})
-	m := w.meter(nil)
-	w.pass(m)
-	w.clock.Advance(11 * time.Hour)
-	w.pass(m)
+	tn, m := w.cappedTenant()
 	if _, err := w.store.UpdateUser(context.Background(), tn.userID, func(u *launchpad.User) error {
 		u.Subscription.Status = "canceled"
 		return nil

@@ -150,14 +150,7 @@ func TestPastDueBeyondTheGraceSuspendsAndPaymentResumes(t *testing.T) {
 // start of a cycle keeps the machine stopped: a new cycle does not start a suspended machine.
 func TestSuspensionAndTheHourCap(t *testing.T) {
 	w := newWorld(t, jan1.Add(20*24*time.Hour))
-	tn := w.provision(1, &cycle{jan1, feb1})
-	m := w.meter(nil)
-	w.pass(m)
-	w.clock.Advance(11 * time.Hour) // past the 10-hour cap
-	w.pass(m)
-	if w.machineState(tn) != "stopped" || w.user(tn).Usage.CappedAt.IsZero() {
-		t.Fatal("not capped")
-	}
+	tn, m := w.cappedTenant()
 	w.pastDue(tn)
 	w.clock.Advance(testGrace)
 	w.pass(m)

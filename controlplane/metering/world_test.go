@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // The start of the tests' time: the manual clock drives the simulators' machine events, the
@@ -63,10 +63,7 @@ func newWorld(t *testing.T, start time.Time) *world {
 	if w.keys, err = openrouter.New(openrouter.Config{BaseURL: w.or.URL, ManagementKey: w.or.ManagementKey, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if w.store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "launchpad.db"), sqlite.Options{Now: w.clock.Now}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.store.Close() })
+	w.store, _ = sqlitetest.Open(t, sqlite.Options{Now: w.clock.Now})
 	w.smtp = smtptest.Start(t, smtptest.Options{})
 	if w.mailer, err = smtp.New(smtp.Config{URL: w.smtp.URL(), From: "Launchpad <launchpad@example.com>", Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
@@ -139,6 +136,21 @@ func (w *world) provision(n int, period *cycle) *tenant {
 		w.t.Fatal(err)
 	}
 	return tn
+}
+
+// cappedTenant provisions tenant 1 on pro in January's cycle, meters it, lets its machine run
+// 11 hours — past pro's 10-hour cap — and meters again: the cap has stopped it.
+func (w *world) cappedTenant() (*tenant, *Meter) {
+	w.t.Helper()
+	tn := w.provision(1, &cycle{jan1, feb1})
+	m := w.meter(nil)
+	w.pass(m)
+	w.clock.Advance(11 * time.Hour)
+	w.pass(m)
+	if w.machineState(tn) != "stopped" || w.user(tn).Usage.CappedAt.IsZero() {
+		w.t.Fatal("not capped after 11 running hours")
+	}
+	return tn, m
 }
 
 func (w *world) user(tn *tenant) *launchpad.User {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,20 +11,17 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 const testKind = "test"
 
 // newStore opens a fresh SQLite store in the test's temporary directory.
 func newStore(t *testing.T) launchpad.Store {
-	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "launchpad.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open SQLite store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, _ := sqlitetest.Open(t, sqlite.Options{})
 	return s
 }
 
@@ -51,12 +46,52 @@ func (f *finished) wait(t *testing.T, what string) *launchpad.Job {
 	}
 }
 
+// idleClaims wraps a job store and reports the time (JobClaim.Now) of each claim that found
+// nothing to run, so a test can wait until a pool has looked for work and gone idle.
+type idleClaims struct {
+	launchpad.JobStore
+	idle chan time.Time
+}
+
+func newIdleClaims(s launchpad.JobStore) *idleClaims {
+	return &idleClaims{JobStore: s, idle: make(chan time.Time, 64)}
+}
+
+func (s *idleClaims) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
+	j, err := s.JobStore.ClaimJob(ctx, c)
+	if launchpad.IsNotFound(err) {
+		select {
+		case s.idle <- c.Now:
+		default: // the test is not listening; a later claim will tell it
+		}
+	}
+	return j, err
+}
+
+// wait returns once a claim whose time satisfies ok has found nothing to run.
+func (s *idleClaims) wait(t *testing.T, what string, ok func(time.Time) bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case at := <-s.idle:
+			if ok(at) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func always(time.Time) bool { return true }
+
 // startPool runs a pool until the test ends (or the returned stop is called) and returns
 // stop, which cancels Run and waits for it to return.
 func startPool(t *testing.T, cfg queue.Config) (stop func()) {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		cfg.Logger = stacktest.Logger(t)
 	}
 	p, err := queue.New(cfg)
 	if err != nil {
@@ -83,14 +118,6 @@ func startPool(t *testing.T, cfg queue.Config) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 func enqueue(t *testing.T, s launchpad.JobStore, key string, maxAttempts int) *launchpad.Job {
@@ -142,12 +169,13 @@ func TestPoolRunsJobsAndRecordsSummary(t *testing.T) {
 
 func TestPoolRetriesWithBackoffThenLeavesJobFailed(t *testing.T) {
 	s := newStore(t)
+	claims := newIdleClaims(s)
 	fin := newFinished()
 	var backoffs []int
 	var mu sync.Mutex
 	var calls atomic.Int32
 	startPool(t, queue.Config{
-		Store: s, Poll: 10 * time.Millisecond, OnFinished: fin.hook,
+		Store: claims, Poll: 10 * time.Millisecond, OnFinished: fin.hook,
 		Backoff: func(attempt int) time.Duration {
 			mu.Lock()
 			backoffs = append(backoffs, attempt)
@@ -175,11 +203,13 @@ func TestPoolRetriesWithBackoffThenLeavesJobFailed(t *testing.T) {
 		t.Errorf("backoff was asked for attempts %v, want [1 2] (none after the last attempt)", backoffs)
 	}
 	mu.Unlock()
-	// A failed job stays failed: it is not claimed again.
+	// A failed job stays failed: the pool looks for work again and finds none.
+	failed := time.Now()
+	claims.wait(t, "the pool to look for work after the last attempt", func(at time.Time) bool { return at.After(failed) })
 	select {
 	case j := <-fin.ch:
 		t.Fatalf("a job finished after the last attempt: %+v", j)
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	if got := getJob(t, s, job.ID); got.Status != launchpad.JobFailed || calls.Load() != 3 {
 		t.Fatalf("job is %q after %d handler calls; want failed after 3", got.Status, calls.Load())
@@ -239,19 +269,36 @@ func TestPoolRunsOneJobPerKeyAtATime(t *testing.T) {
 	var mu sync.Mutex
 	running := map[string]int{}
 	maxPerKey, maxTotal, total := 0, 0, 0
+	// Each job of u0 runs until one of u1 runs beside it, and meets it here: so jobs of two
+	// keys do run at once, while the four workers would run two of one key together if the
+	// store let them.
+	meet := make(chan struct{})
 	startPool(t, queue.Config{
 		Store: s, Workers: 4, Poll: 5 * time.Millisecond, OnFinished: fin.hook,
-		Handlers: map[string]queue.Handler{testKind: func(_ context.Context, j *launchpad.Job) (launchpad.PlanSummary, error) {
+		Handlers: map[string]queue.Handler{testKind: func(ctx context.Context, j *launchpad.Job) (launchpad.PlanSummary, error) {
 			mu.Lock()
 			running[j.Key]++
 			total++
 			maxPerKey, maxTotal = max(maxPerKey, running[j.Key]), max(maxTotal, total)
 			mu.Unlock()
-			time.Sleep(30 * time.Millisecond)
-			mu.Lock()
-			running[j.Key]--
-			total--
-			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				running[j.Key]--
+				total--
+				mu.Unlock()
+			}()
+			send, receive := meet, (<-chan struct{})(nil)
+			if j.Key == "u1" {
+				send, receive = nil, meet
+			}
+			select {
+			case send <- struct{}{}:
+			case <-receive:
+			case <-ctx.Done():
+				return launchpad.PlanSummary{}, ctx.Err()
+			case <-time.After(30 * time.Second):
+				return launchpad.PlanSummary{}, fmt.Errorf("no job of the other key ran beside job %s of %s", j.ID, j.Key)
+			}
 			return launchpad.PlanSummary{}, nil
 		}},
 	})
@@ -259,7 +306,9 @@ func TestPoolRunsOneJobPerKeyAtATime(t *testing.T) {
 		enqueue(t, s, fmt.Sprintf("u%d", i%2), 0)
 	}
 	for range 12 {
-		fin.wait(t, "12 jobs")
+		if j := fin.wait(t, "12 jobs"); j == nil || j.Status != launchpad.JobSucceeded {
+			t.Fatalf("finished %+v; want every job to meet one of the other key and succeed", j)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -271,9 +320,10 @@ func TestPoolRunsOneJobPerKeyAtATime(t *testing.T) {
 
 func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	s := newStore(t)
+	claims := newIdleClaims(s)
 	fin := newFinished()
 	p, err := queue.New(queue.Config{
-		Store: s, Poll: time.Hour, OnFinished: fin.hook,
+		Store: claims, Poll: time.Hour, OnFinished: fin.hook,
 		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
 			return launchpad.PlanSummary{}, nil
 		}},
@@ -285,8 +335,10 @@ func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	// The workers find the queue empty and go to sleep for an hour; give them time to.
-	time.Sleep(100 * time.Millisecond)
+	// Every worker finds the queue empty and goes to sleep for an hour.
+	for range queue.DefaultWorkers {
+		claims.wait(t, "the workers to find the queue empty", always)
+	}
 	job := enqueue(t, s, "u1", 0)
 	p.Wake()
 	if j := fin.wait(t, "the job after Wake (the poll interval is an hour)"); j.ID != job.ID || j.Status != launchpad.JobSucceeded {
@@ -315,19 +367,24 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	})
 	job := enqueue(t, s, "u1", 0)
 	<-started
+	begun := time.Now()
 	// A second pool polls the same store from now on; it must never get the job.
 	var stolen atomic.Int32
+	other := newIdleClaims(s)
 	startPool(t, queue.Config{
-		Store: s, Lease: time.Second, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
+		Store: other, Lease: time.Second, Heartbeat: 100 * time.Millisecond, Poll: 10 * time.Millisecond,
 		WorkerID: "b",
 		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
 			stolen.Add(1)
 			return launchpad.PlanSummary{}, nil
 		}},
 	})
-	// Run for several lease lengths (the lease is short, but ten heartbeats fit in it, so a
+	// Run until the other pool has looked for work, and found none, three and a half lease
+	// lengths after the job began (the lease is short, but ten heartbeats fit in it, so a
 	// loaded machine does not lose it).
-	time.Sleep(3500 * time.Millisecond)
+	other.wait(t, "the other pool to poll for several lease lengths", func(at time.Time) bool {
+		return at.Sub(begun) >= 3500*time.Millisecond
+	})
 	close(release)
 	j := fin.wait(t, "the long job")
 	if j == nil {

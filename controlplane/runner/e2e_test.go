@@ -27,7 +27,7 @@ const e2eSecret = "runner-e2e-platform-secret-0123456789abcdef"
 type e2eWorld struct {
 	fly     *simtest.FlyServer
 	or      *simtest.OpenRouterServer
-	store   launchpad.Store
+	store   *logWatch
 	runner  *runner.Runner
 	env     map[string]string
 	dataDir string // the runner's LAUNCHPAD_DATA_DIR
@@ -62,7 +62,7 @@ func newE2EWorld(t *testing.T) *e2eWorld {
 	w.dataDir = t.TempDir()
 	r, err := runner.New(runner.Config{
 		Store: w.store, Tofu: tofu, DataDir: w.dataDir, ProviderBinary: binary, ProviderEnv: w.env,
-		Logger: testLogger(t), CancelGrace: 20 * time.Second,
+		Logger: stacktest.Logger(t), CancelGrace: 20 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	}
 	dying := &cutOff{JobStore: w.store}
 	poolA, err := queue.New(queue.Config{Store: dying, Workers: 1, WorkerID: "a", Poll: 50 * time.Millisecond, ShutdownGrace: 10 * time.Millisecond,
-		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: testLogger(t)})
+		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: stacktest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	done := make(chan *launchpad.Job, 1)
 	poolB, err := queue.New(queue.Config{Store: w.store, Workers: 1, WorkerID: "b", Poll: 50 * time.Millisecond,
 		Now:      func() time.Time { return time.Now().Add(3 * time.Minute) },
-		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: testLogger(t),
+		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: stacktest.Logger(t),
 		OnFinished: func(j *launchpad.Job, _ error) { done <- j },
 	})
 	if err != nil {

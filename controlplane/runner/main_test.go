@@ -3,7 +3,6 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,19 +13,44 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
-// newStore opens a fresh SQLite store in the test's temporary directory and returns it with
-// its path.
-func newStore(t *testing.T) (launchpad.Store, string) {
+// newStore opens a fresh SQLite store in the test's temporary directory and returns it, with
+// its job logs watched, and its path.
+func newStore(t *testing.T) (*logWatch, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "launchpad.db")
-	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open SQLite store: %v", err)
+	s, path := sqlitetest.Open(t, sqlite.Options{})
+	return &logWatch{Store: s, appended: make(chan struct{}, 1)}, path
+}
+
+// logWatch is a store that signals each append to a job's log, so that a test waits for a
+// line to show (waitForLog) instead of polling for it.
+type logWatch struct {
+	launchpad.Store
+	appended chan struct{}
+}
+
+func (s *logWatch) AppendJobLog(ctx context.Context, id string, p []byte) error {
+	err := s.Store.AppendJobLog(ctx, id, p)
+	select {
+	case s.appended <- struct{}{}:
+	default: // one pending signal is enough: the waiter reads the whole log again
 	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
+	return err
+}
+
+// waitForLog waits until the job's log contains want, reading it again after each append.
+func waitForLog(t *testing.T, s *logWatch, id, want string) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for !strings.Contains(jobLog(t, s, id), want) {
+		select {
+		case <-s.appended:
+		case <-deadline:
+			t.Fatalf("the job log never showed %q:\n%s", want, jobLog(t, s, id))
+		}
+	}
 }
 
 // fakeProvider is a file standing in for the provider binary in runs that use only built-in
@@ -48,18 +72,6 @@ var launchpadBinary stacktest.Binary
 
 // TestMain removes the provider binary built for the end-to-end tests, if any.
 func TestMain(m *testing.M) { os.Exit(launchpadBinary.RunAndRemove(m)) }
-
-// testLogger sends slog output to the test log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // dataRender renders a desired state as built-in terraform_data resources, so runner tests
 // run before (and without) the provider: "tenant" holds the plan, "subkey" the user, and a

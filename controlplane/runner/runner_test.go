@@ -18,7 +18,7 @@ import (
 )
 
 // newDataRunner returns a runner of terraform_data workspaces (render) on a fresh store.
-func newDataRunner(t *testing.T, render func(launchpad.ApplyRequest) ([]byte, error), mutate ...func(*runner.Config)) (*runner.Runner, launchpad.Store, string) {
+func newDataRunner(t *testing.T, render func(launchpad.ApplyRequest) ([]byte, error), mutate ...func(*runner.Config)) (*runner.Runner, *logWatch, string) {
 	t.Helper()
 	tofu := stacktest.Tofu(t)
 	s, _ := newStore(t)
@@ -26,7 +26,7 @@ func newDataRunner(t *testing.T, render func(launchpad.ApplyRequest) ([]byte, er
 	cfg := runner.Config{
 		Store: s, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: render,
 		ProviderEnv: map[string]string{"PLATFORM_SECRET": "platform-secret-for-the-runner-tests"},
-		Logger:      testLogger(t),
+		Logger:      stacktest.Logger(t),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -159,19 +159,6 @@ func slowRender(d launchpad.ApplyRequest) ([]byte, error) {
   "first": {"input": "quick"},
   "slow":  {"depends_on": ["terraform_data.first"], "input": "x",
             "provisioner": [{"local-exec": {"command": "exec sleep 60"}}]}}}}`), nil
-}
-
-// waitForLog polls the job's log until it contains want.
-func waitForLog(t *testing.T, s launchpad.Store, id, want string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(jobLog(t, s, id), want) {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the job log never showed %q:\n%s", want, jobLog(t, s, id))
 }
 
 func TestCancelInterruptsTofuAndSavesState(t *testing.T) {
@@ -329,7 +316,7 @@ func TestAFailedWriteBackIsRecoveredFromTheWorkDirectory(t *testing.T) {
 	s, _ := newStore(t)
 	dataDir := t.TempDir()
 	mk := func(st runner.Store) *runner.Runner {
-		r, err := runner.New(runner.Config{Store: st, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: dataRender, Logger: testLogger(t)})
+		r, err := runner.New(runner.Config{Store: st, Tofu: tofu, DataDir: dataDir, ProviderBinary: fakeProvider(t), Render: dataRender, Logger: stacktest.Logger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}

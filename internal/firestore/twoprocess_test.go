@@ -6,9 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,8 +25,10 @@ import (
 const (
 	helperEnv        = "LAUNCHPAD_FIRESTORE_HELPER" // the worker's name; set only in workers
 	helperProjectEnv = "LAUNCHPAD_FIRESTORE_HELPER_PROJECT"
-	helperStartEnv   = "LAUNCHPAD_FIRESTORE_HELPER_START" // Unix ms at which both start
 	resultPrefix     = "LPRESULT "
+	// readyLine is what a worker prints once its store is open; it then waits for a line on
+	// stdin, which the parent writes to both once both are ready, so that they start together.
+	readyLine = "LPREADY"
 
 	twoProcEvents = 200
 	twoProcJobs   = 50
@@ -57,27 +59,55 @@ func TestTwoProcessesShareOneFirestore(t *testing.T) {
 		applyJobs[j.ID] = true
 	}
 
-	startAt := time.Now().Add(1500 * time.Millisecond).UnixMilli() // both processes are up by then
 	var wg sync.WaitGroup
 	outputs := make([][]byte, 2)
 	errs := make([]error, 2)
+	ready := make(chan struct{}, 2)
+	starts := make([]io.WriteCloser, 2)
 	for i, name := range []string{"proc-a", "proc-b"} {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(),
+			helperEnv+"="+name,
+			helperProjectEnv+"="+project,
+			emulator.EnvHost+"="+emulatorHost)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if starts[i], err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting worker %s: %v", name, err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-			cmd.Env = append(os.Environ(),
-				helperEnv+"="+name,
-				helperProjectEnv+"="+project,
-				helperStartEnv+"="+strconv.FormatInt(startAt, 10),
-				emulator.EnvHost+"="+emulatorHost)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			outputs[i], errs[i] = cmd.Output()
-			if errs[i] != nil {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				outputs[i] = append(append(outputs[i], sc.Bytes()...), '\n')
+				if sc.Text() == readyLine {
+					ready <- struct{}{}
+				}
+			}
+			if errs[i] = cmd.Wait(); errs[i] != nil {
 				errs[i] = fmt.Errorf("worker %s: %v\n%s\n%s", name, errs[i], outputs[i], stderr.Bytes())
 			}
 		}()
+	}
+	// Both workers have opened their stores: let them go together.
+	for range 2 {
+		select {
+		case <-ready:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the workers did not both get ready within a minute")
+		}
+	}
+	for _, w := range starts {
+		_, _ = io.WriteString(w, "go\n")
+		_ = w.Close()
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -185,34 +215,46 @@ func TestHelperProcess(t *testing.T) {
 		_ = enc.Encode(r)
 	}
 
-	startAt, _ := strconv.ParseInt(os.Getenv(helperStartEnv), 10, 64)
-	time.Sleep(time.Until(time.UnixMilli(startAt)))
+	// Ready: wait for the parent's word, which both workers get at once.
+	fmt.Println(readyLine)
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		t.Fatalf("waiting for the word to start: %v", err)
+	}
+	begun := time.Now()
+
+	// work runs four workers of this process (name/prefixN) that claim jobs of kind, report
+	// each claim and hand the job to handle, until a claim finds nothing runnable and idle,
+	// asked then, says to stop.
+	work := func(kind, prefix string, handle func(worker string, j *launchpad.Job), idle func() (stop bool)) {
+		var workers sync.WaitGroup
+		for p := range 4 {
+			workers.Go(func() {
+				worker := fmt.Sprintf("%s/%s%d", name, prefix, p)
+				for {
+					j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{kind}, Lease: 5 * time.Minute, Now: time.Now()})
+					switch launchpad.ErrorCode(err) {
+					case "":
+						report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
+						handle(worker, j)
+					case launchpad.ECONFLICT:
+					case launchpad.ENOTFOUND:
+						if idle() {
+							return
+						}
+					default:
+						report(workerResult{Op: "error", ID: "claim " + kind, Err: err.Error()})
+						return
+					}
+				}
+			})
+		}
+		workers.Wait()
+	}
 
 	// Phase 1: both processes, started together, claim the apply jobs the parent enqueued until
 	// none is left.
-	var claimers sync.WaitGroup
-	for p := range 4 {
-		claimers.Add(1)
-		go func() {
-			defer claimers.Done()
-			worker := fmt.Sprintf("%s/apply-%d", name, p)
-			for {
-				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobApply}, Lease: 5 * time.Minute, Now: time.Now()})
-				switch launchpad.ErrorCode(err) {
-				case "":
-					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
-				case launchpad.ECONFLICT:
-				case launchpad.ENOTFOUND:
-					return
-				default:
-					report(workerResult{Op: "error", ID: "claim apply", Err: err.Error()})
-					return
-				}
-			}
-		}()
-	}
-	claimers.Wait()
-	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+	work(launchpad.JobApply, "apply-", func(string, *launchpad.Job) {}, func() bool { return true })
+	report(workerResult{Op: "phase", ID: "apply jobs claimed", Key: time.Since(begun).Round(time.Millisecond).String()})
 	// Phase 2: deliver every event (8 concurrent deliveries) while 4 workers process jobs.
 	var delivered sync.WaitGroup
 	next := make(chan int)
@@ -240,51 +282,33 @@ func TestHelperProcess(t *testing.T) {
 		}
 		close(next)
 		delivered.Wait()
-		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+		report(workerResult{Op: "phase", ID: "events delivered", Key: time.Since(begun).Round(time.Millisecond).String()})
 		close(deliveriesDone)
 	}()
-	var processors sync.WaitGroup
-	for p := range 4 {
-		processors.Add(1)
-		go func() {
-			defer processors.Done()
-			worker := fmt.Sprintf("%s/%d", name, p)
-			for {
-				j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: worker, Kinds: []string{launchpad.JobStripeEvent}, Lease: 5 * time.Minute, Now: time.Now()})
-				switch launchpad.ErrorCode(err) {
-				case "":
-					report(workerResult{Op: "claimed", ID: j.ID, Key: j.Key})
-					if _, err := s.FinishJob(ctx, j.ID, worker, launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
-						report(workerResult{Op: "error", ID: j.ID, Err: err.Error()})
-					} else {
-						report(workerResult{Op: "finished", ID: j.ID, Key: j.Key})
-					}
-					continue
-				case launchpad.ECONFLICT:
-					continue
-				case launchpad.ENOTFOUND:
-				default:
-					report(workerResult{Op: "error", ID: "claim", Err: err.Error()})
-					return
-				}
-				// Nothing runnable now: done once this process delivered everything and no job
-				// of any process is left unfinished.
-				select {
-				case <-deliveriesDone:
-					if done, err := eventJobsDone(ctx, s); err != nil {
-						report(workerResult{Op: "error", ID: "check", Err: err.Error()})
-						return
-					} else if done {
-						return
-					}
-				default:
-				}
-				time.Sleep(100 * time.Millisecond)
+	work(launchpad.JobStripeEvent, "", func(worker string, j *launchpad.Job) {
+		if _, err := s.FinishJob(ctx, j.ID, worker, launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
+			report(workerResult{Op: "error", ID: j.ID, Err: err.Error()})
+		} else {
+			report(workerResult{Op: "finished", ID: j.ID, Key: j.Key})
+		}
+	}, func() bool {
+		// Done once this process delivered everything and no job of either process is left
+		// unfinished; until then, poll: the other process's jobs show only in Firestore, which
+		// is all the two share.
+		select {
+		case <-deliveriesDone:
+			if done, err := eventJobsDone(ctx, s); err != nil {
+				report(workerResult{Op: "error", ID: "check", Err: err.Error()})
+				return true
+			} else if done {
+				return true
 			}
-		}()
-	}
-	processors.Wait()
-	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(time.UnixMilli(startAt)).Round(time.Millisecond).String()})
+		default:
+		}
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	report(workerResult{Op: "phase", ID: "event jobs done", Key: time.Since(begun).Round(time.Millisecond).String()})
 
 }
 

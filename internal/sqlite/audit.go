@@ -11,7 +11,24 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const auditColumns = `stream, seq, id, time, actor, action, target, details, prev_hash, hash`
+// auditColumns lists the audit_events table's columns for e, whose Details are the JSON
+// document details.
+func auditColumns(e *launchpad.AuditEvent, details *string) columns {
+	return columns{
+		{"stream", e.Stream, &e.Stream},
+		{"seq", e.Seq, &e.Seq},
+		{"id", e.ID, &e.ID},
+		{"time", timeArg(e.Time), scanTime(&e.Time)},
+		{"actor", e.Actor, &e.Actor},
+		{"action", e.Action, &e.Action},
+		{"target", e.Target, &e.Target},
+		{"details", *details, details},
+		{"prev_hash", e.PrevHash, &e.PrevHash},
+		{"hash", e.Hash, &e.Hash},
+	}
+}
+
+var selectAudit = auditColumns(&launchpad.AuditEvent{}, new(string)).selectFrom("audit_events")
 
 // AppendAudit assigns e its Seq, PrevHash and Hash within its stream (ID and Time too when
 // empty) and stores it, in one write transaction: appends to one stream are serialised by the
@@ -38,10 +55,11 @@ func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launch
 	if c.Details == nil {
 		c.Details = map[string]string{}
 	}
-	details, err := json.Marshal(c.Details)
+	encoded, err := json.Marshal(c.Details)
 	if err != nil {
 		return nil, err
 	}
+	details := string(encoded)
 
 	var out *launchpad.AuditEvent
 	err = db.write(ctx, func(tx *sql.Tx) error {
@@ -53,14 +71,14 @@ func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launch
 		}
 		c.Seq, c.PrevHash = last.Seq+1, last.Hash
 		c.Hash = launchpad.AuditHash(&c)
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Stream, c.Seq, c.ID, c.Time.UnixMicro(), c.Actor, c.Action, c.Target, string(details), c.PrevHash, c.Hash)
+		query, args := auditColumns(&c, &details).insert("audit_events")
+		_, err = tx.ExecContext(ctx, query, args...)
 		if uniqueViolation(err) == "audit_events.id" {
 			return launchpad.Errorf(launchpad.ECONFLICT, "audit event %q already exists", c.ID)
 		} else if err != nil {
 			return err
 		}
-		out, err = scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE stream = ? AND seq = ?`, c.Stream, c.Seq))
+		out, err = scanAudit(tx.QueryRowContext(ctx, selectAudit+` WHERE stream = ? AND seq = ?`, c.Stream, c.Seq))
 		return err
 	})
 	if err != nil {
@@ -78,44 +96,27 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 		since = f.Since.UnixMicro()
 	}
 	query := auditQuery(f.Stream != "", f.Newest)
-	var events []*launchpad.AuditEvent
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, f.Stream, f.AfterSeq, since, listLimit(f.Limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanAudit(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
-		return rows.Err()
-	})
-	return events, err
+	return list(ctx, db, scanAudit, query, sql.Named("stream", f.Stream), sql.Named("after_seq", f.AfterSeq),
+		sql.Named("since", since), sql.Named("limit", listLimit(f.Limit)))
 }
 
 // auditQuery returns the constant query for one form of ListAudit: one stream in seq order
 // (served by the primary key) or every stream in time order (served by audit_events_time).
-// Parameters: ?1 stream, ?2 after seq, ?3 since (NULL for none), ?4 limit.
+// Parameters: :stream, :after_seq, :since (NULL for none), :limit.
 func auditQuery(byStream, newest bool) string {
-	const (
-		stream = `SELECT ` + auditColumns + ` FROM audit_events
-			WHERE stream = ?1 AND seq > ?2 AND (?3 IS NULL OR time >= ?3) ORDER BY seq`
-		all = `SELECT ` + auditColumns + ` FROM audit_events
-			WHERE ?1 = '' AND (?3 IS NULL OR time >= ?3) ORDER BY time`
-	)
+	stream := selectAudit + `
+			WHERE stream = :stream AND seq > :after_seq AND (:since IS NULL OR time >= :since) ORDER BY seq`
+	all := selectAudit + `
+			WHERE :stream = '' AND (:since IS NULL OR time >= :since) ORDER BY time`
 	switch {
 	case byStream && newest:
-		return stream + ` DESC LIMIT ?4`
+		return stream + ` DESC LIMIT :limit`
 	case byStream:
-		return stream + ` LIMIT ?4`
+		return stream + ` LIMIT :limit`
 	case newest:
-		return all + ` DESC, stream DESC, seq DESC LIMIT ?4`
+		return all + ` DESC, stream DESC, seq DESC LIMIT :limit`
 	default:
-		return all + `, stream, seq LIMIT ?4`
+		return all + `, stream, seq LIMIT :limit`
 	}
 }
 
@@ -124,7 +125,7 @@ func scanAudit(row scanner) (*launchpad.AuditEvent, error) {
 		e       launchpad.AuditEvent
 		details string
 	)
-	if err := row.Scan(&e.Stream, &e.Seq, &e.ID, scanTime(&e.Time), &e.Actor, &e.Action, &e.Target, &details, &e.PrevHash, &e.Hash); err != nil {
+	if err := row.Scan(auditColumns(&e, &details).dests()...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {

@@ -7,13 +7,14 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // The benchmarks measure the write paths the control plane runs most, each one transaction
 // on a real file (WAL, synchronous=NORMAL). They print figures; nothing asserts on time.
 
 func BenchmarkUpdateUser(b *testing.B) {
-	db, _ := openTempB(b)
+	db, _ := sqlitetest.Open(b, sqlite.Options{})
 	ctx := b.Context()
 	if err := db.CreateUser(ctx, &launchpad.User{ID: "u1", Email: "a@example.com"}); err != nil {
 		b.Fatal(err)
@@ -27,7 +28,7 @@ func BenchmarkUpdateUser(b *testing.B) {
 }
 
 func BenchmarkRecordStripeEvent(b *testing.B) {
-	db, _ := openTempB(b)
+	db, _ := sqlitetest.Open(b, sqlite.Options{})
 	ctx := b.Context()
 	payload := make([]byte, 4096)
 	i := 0
@@ -43,7 +44,7 @@ func BenchmarkRecordStripeEvent(b *testing.B) {
 
 // BenchmarkClaimFinishJob is one job's life in the queue: enqueue, claim, finish.
 func BenchmarkClaimFinishJob(b *testing.B) {
-	db, _ := openTempB(b)
+	db, _ := sqlitetest.Open(b, sqlite.Options{})
 	ctx := b.Context()
 	now := time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC)
 	for b.Loop() {
@@ -61,7 +62,7 @@ func BenchmarkClaimFinishJob(b *testing.B) {
 }
 
 func BenchmarkAppendAudit(b *testing.B) {
-	db, _ := openTempB(b)
+	db, _ := sqlitetest.Open(b, sqlite.Options{})
 	ctx := b.Context()
 	for b.Loop() {
 		if _, err := db.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u1", Action: launchpad.AuditApplyStarted, Details: map[string]string{"plan": "pro"}}); err != nil {
@@ -71,7 +72,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 }
 
 func BenchmarkGetUser(b *testing.B) {
-	db, _ := openTempB(b)
+	db, _ := sqlitetest.Open(b, sqlite.Options{})
 	ctx := b.Context()
 	if err := db.CreateUser(ctx, &launchpad.User{ID: "u1", Email: "a@example.com"}); err != nil {
 		b.Fatal(err)
@@ -84,15 +85,4 @@ func BenchmarkGetUser(b *testing.B) {
 			}
 		}
 	})
-}
-
-func openTempB(b *testing.B) (*sqlite.DB, string) {
-	b.Helper()
-	path := b.TempDir() + "/launchpad.db"
-	db, err := sqlite.Open(b.Context(), path, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db, path
 }

@@ -8,15 +8,29 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
+// deviceColumns lists the devices table's columns for d.
+func deviceColumns(d *launchpad.Device) columns {
+	return columns{
+		{"user_id", d.UserID, &d.UserID},
+		{"fingerprint", d.Fingerprint, &d.Fingerprint},
+		{"user_agent", d.UserAgent, &d.UserAgent},
+		{"first_seen", timeArg(d.FirstSeen), scanTime(&d.FirstSeen)},
+		{"last_seen", timeArg(d.LastSeen), scanTime(&d.LastSeen)},
+	}
+}
+
+var selectDevices = deviceColumns(&launchpad.Device{}).selectFrom("devices")
+
 // TouchDevice records a sign-in from d at now and reports whether the device is new for the
 // user. The write lock makes exactly one of concurrent first sign-ins see it as new.
 func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Time) (bool, error) {
 	now = db.orNow(now)
+	seen := *d
+	seen.FirstSeen, seen.LastSeen = now, now
 	isNew := false
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO devices (user_id, fingerprint, user_agent, first_seen, last_seen)
-			VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (user_id, fingerprint) DO NOTHING`,
-			d.UserID, d.Fingerprint, d.UserAgent, timeArg(now))
+		query, args := deviceColumns(&seen).insert("devices")
+		res, err := tx.ExecContext(ctx, query+` ON CONFLICT (user_id, fingerprint) DO NOTHING`, args...)
 		if err != nil {
 			return err
 		}
@@ -29,9 +43,10 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 			return nil
 		}
 		// last_seen never moves backwards when sign-ins are recorded out of order.
-		_, err = tx.ExecContext(ctx, `UPDATE devices SET user_agent = ?1,
-			last_seen = CASE WHEN last_seen IS NULL OR last_seen < ?2 THEN ?2 ELSE last_seen END
-			WHERE user_id = ?3 AND fingerprint = ?4`, d.UserAgent, timeArg(now), d.UserID, d.Fingerprint)
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET user_agent = :user_agent,
+			last_seen = CASE WHEN last_seen IS NULL OR last_seen < :now THEN :now ELSE last_seen END
+			WHERE user_id = :user_id AND fingerprint = :fingerprint`,
+			sql.Named("user_agent", d.UserAgent), sql.Named("now", timeArg(now)), sql.Named("user_id", d.UserID), sql.Named("fingerprint", d.Fingerprint))
 		return err
 	})
 	return isNew, err
@@ -39,22 +54,13 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 
 // ListDevices returns the user's known devices, most recently seen first.
 func (db *DB) ListDevices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
-	var devices []*launchpad.Device
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT user_id, fingerprint, user_agent, first_seen, last_seen
-			FROM devices WHERE user_id = ? ORDER BY last_seen DESC, fingerprint`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d launchpad.Device
-			if err := rows.Scan(&d.UserID, &d.Fingerprint, &d.UserAgent, scanTime(&d.FirstSeen), scanTime(&d.LastSeen)); err != nil {
-				return err
-			}
-			devices = append(devices, &d)
-		}
-		return rows.Err()
-	})
-	return devices, err
+	return list(ctx, db, scanDevice, selectDevices+` WHERE user_id = ? ORDER BY last_seen DESC, fingerprint`, userID)
+}
+
+func scanDevice(row scanner) (*launchpad.Device, error) {
+	var d launchpad.Device
+	if err := row.Scan(deviceColumns(&d).dests()...); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }

@@ -10,9 +10,34 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const jobColumns = `id, kind, job_key, payload, supersede, status, attempts, max_attempts,
-	run_after, lease_owner, lease_expires_at, created_at, started_at, finished_at, error,
-	summary_add, summary_change, summary_destroy`
+// jobColumns lists the jobs table's columns for j.
+func jobColumns(j *launchpad.Job) columns {
+	return columns{
+		{"id", j.ID, &j.ID},
+		{"kind", j.Kind, &j.Kind},
+		{"job_key", j.Key, &j.Key},
+		{"payload", j.Payload, &j.Payload},
+		{"supersede", j.Supersede, &j.Supersede},
+		{"status", j.Status, &j.Status},
+		{"attempts", j.Attempts, &j.Attempts},
+		{"max_attempts", j.MaxAttempts, &j.MaxAttempts},
+		{"run_after", timeArg(j.RunAfter), scanTime(&j.RunAfter)},
+		{"lease_owner", j.LeaseOwner, &j.LeaseOwner},
+		{"lease_expires_at", timeArg(j.LeaseExpiresAt), scanTime(&j.LeaseExpiresAt)},
+		{"created_at", timeArg(j.CreatedAt), scanTime(&j.CreatedAt)},
+		{"started_at", timeArg(j.StartedAt), scanTime(&j.StartedAt)},
+		{"finished_at", timeArg(j.FinishedAt), scanTime(&j.FinishedAt)},
+		{"error", j.Error, &j.Error},
+		{"summary_add", j.Summary.Add, &j.Summary.Add},
+		{"summary_change", j.Summary.Change, &j.Summary.Change},
+		{"summary_destroy", j.Summary.Destroy, &j.Summary.Destroy},
+	}
+}
+
+var (
+	selectJobs  = jobColumns(&launchpad.Job{}).selectFrom("jobs")
+	selectJobsJ = jobColumns(&launchpad.Job{}).selectFrom("jobs AS j") // for queries that compare jobs with others
+)
 
 // EnqueueJob stores j as queued and returns it; with j.Supersede, queued jobs of the same
 // Kind and Key become superseded in the same transaction.
@@ -61,12 +86,8 @@ func enqueueJob(ctx context.Context, tx *sql.Tx, j *launchpad.Job, now time.Time
 			return nil, err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Kind, c.Key, c.Payload, c.Supersede, c.Status, c.Attempts, c.MaxAttempts,
-		timeArg(c.RunAfter), c.LeaseOwner, timeArg(c.LeaseExpiresAt), timeArg(c.CreatedAt),
-		timeArg(c.StartedAt), timeArg(c.FinishedAt), c.Error,
-		c.Summary.Add, c.Summary.Change, c.Summary.Destroy)
+	query, args := jobColumns(&c).insert("jobs")
+	_, err := tx.ExecContext(ctx, query, args...)
 	if uniqueViolation(err) == "jobs.id" {
 		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %q already exists", c.ID)
 	} else if err != nil {
@@ -129,15 +150,15 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 // lease, of one of kinds (a JSON array; nKinds = 0 means any kind), unless another job with
 // the same non-empty key holds a live lease.
 func findRunnableJob(ctx context.Context, tx *sql.Tx, kinds string, nKinds int, now time.Time) (*launchpad.Job, error) {
-	return scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs AS j
+	return scanJob(tx.QueryRowContext(ctx, selectJobsJ+`
 		WHERE j.status IN ('queued', 'running')
-		  AND ((j.status = 'queued' AND j.run_after <= ?3) OR (j.status = 'running' AND j.lease_expires_at <= ?3))
-		  AND (?2 = 0 OR j.kind IN (SELECT value FROM json_each(?1)))
+		  AND ((j.status = 'queued' AND j.run_after <= :now) OR (j.status = 'running' AND j.lease_expires_at <= :now))
+		  AND (:n_kinds = 0 OR j.kind IN (SELECT value FROM json_each(:kinds)))
 		  AND (j.job_key = '' OR NOT EXISTS (
 		        SELECT 1 FROM jobs AS o
-		        WHERE o.job_key = j.job_key AND o.id <> j.id AND o.status = 'running' AND o.lease_expires_at > ?3))
+		        WHERE o.job_key = j.job_key AND o.id <> j.id AND o.status = 'running' AND o.lease_expires_at > :now))
 		ORDER BY j.created_at, j.id
-		LIMIT 1`, kinds, nKinds, now.UnixMicro()))
+		LIMIT 1`, sql.Named("kinds", kinds), sql.Named("n_kinds", nKinds), sql.Named("now", now.UnixMicro())))
 }
 
 // HeartbeatJob extends the lease of a job worker still holds to now+lease.
@@ -167,17 +188,22 @@ func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobR
 		if err != nil {
 			return err
 		}
-		retry := r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts
-		if retry {
-			_, err = tx.ExecContext(ctx, `UPDATE jobs SET status = 'queued', run_after = ?, lease_owner = '',
-				lease_expires_at = NULL, error = ?, summary_add = ?, summary_change = ?, summary_destroy = ?
-				WHERE id = ?`, timeArg(r.RetryAt), r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy, id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE jobs SET status = ?, finished_at = ?, lease_expires_at = NULL,
-				error = ?, summary_add = ?, summary_change = ?, summary_destroy = ?
-				WHERE id = ?`, r.Status, timeArg(now), r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy, id)
+		set := columns{
+			{name: "id", arg: id},
+			{name: "lease_expires_at", arg: nil},
+			{name: "error", arg: r.Error},
+			{name: "summary_add", arg: r.Summary.Add},
+			{name: "summary_change", arg: r.Summary.Change},
+			{name: "summary_destroy", arg: r.Summary.Destroy},
 		}
-		if err != nil {
+		if retry := r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts; retry {
+			set = append(set, column{name: "status", arg: launchpad.JobQueued}, column{name: "run_after", arg: timeArg(r.RetryAt)},
+				column{name: "lease_owner", arg: ""})
+		} else {
+			set = append(set, column{name: "status", arg: r.Status}, column{name: "finished_at", arg: timeArg(now)})
+		}
+		query, args := set.update("jobs", "id")
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		out, err = findJob(ctx, tx, id)
@@ -204,40 +230,22 @@ func findHeldJob(ctx context.Context, tx *sql.Tx, id, worker string) (*launchpad
 
 // GetJob returns the job with id, or ENOTFOUND.
 func (db *DB) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
-	var j *launchpad.Job
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		j, err = findJob(ctx, tx, id)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.Job, error) {
+		return findJob(ctx, tx, id)
 	})
-	return j, err
 }
 
 // ListJobs returns the jobs matching f, newest first.
 func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
-	var jobs []*launchpad.Job
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
-			WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR job_key = ?2) AND (?3 = '' OR status = ?3)
-			ORDER BY created_at DESC, id DESC LIMIT ?4`, f.Kind, f.Key, f.Status, listLimit(f.Limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, j)
-		}
-		return rows.Err()
-	})
-	return jobs, err
+	return list(ctx, db, scanJob, selectJobs+`
+			WHERE (:kind = '' OR kind = :kind) AND (:key = '' OR job_key = :key) AND (:status = '' OR status = :status)
+			ORDER BY created_at DESC, id DESC LIMIT :limit`,
+		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", listLimit(f.Limit)))
 }
 
 // findJob returns job id, or ENOTFOUND.
 func findJob(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Job, error) {
-	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+	j, err := scanJob(tx.QueryRowContext(ctx, selectJobs+` WHERE id = ?`, id))
 	if isNoRows(err) {
 		return nil, notFound("job", id)
 	}
@@ -246,11 +254,7 @@ func findJob(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Job, error)
 
 func scanJob(row scanner) (*launchpad.Job, error) {
 	var j launchpad.Job
-	err := row.Scan(&j.ID, &j.Kind, &j.Key, &j.Payload, &j.Supersede, &j.Status, &j.Attempts,
-		&j.MaxAttempts, scanTime(&j.RunAfter), &j.LeaseOwner, scanTime(&j.LeaseExpiresAt),
-		scanTime(&j.CreatedAt), scanTime(&j.StartedAt), scanTime(&j.FinishedAt), &j.Error,
-		&j.Summary.Add, &j.Summary.Change, &j.Summary.Destroy)
-	if err != nil {
+	if err := row.Scan(jobColumns(&j).dests()...); err != nil {
 		return nil, err
 	}
 	return &j, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // rawDB opens path with the driver directly, bypassing the store, to inspect or prepare files.
@@ -192,7 +193,7 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 
 func TestLockHeldTooLongIsUnavailable(t *testing.T) {
 	ctx := t.Context()
-	db, path := openTemp(t, sqlite.Options{BusyTimeout: 100 * time.Millisecond})
+	db, path := sqlitetest.Open(t, sqlite.Options{BusyTimeout: 100 * time.Millisecond})
 	if err := db.CreateUser(ctx, &launchpad.User{ID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestLockHeldTooLongIsUnavailable(t *testing.T) {
 }
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
-	db, path := openTemp(t, sqlite.Options{})
+	db, path := sqlitetest.Open(t, sqlite.Options{})
 	if _, err := db.AppendAudit(t.Context(), &launchpad.AuditEvent{Stream: "u1", Action: launchpad.AuditSignIn}); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 
 func TestErrorsHoldNoSecrets(t *testing.T) {
 	ctx := t.Context()
-	db, _ := openTemp(t, sqlite.Options{})
+	db, _ := sqlitetest.Open(t, sqlite.Options{})
 	const sealed, byok, totp = "v1.k1.SEALED-OPENROUTER-KEY", "v1.k1.SEALED-BYOK", "v1.k1.SEALED-TOTP"
 	u := &launchpad.User{ID: "u1", Email: "a@example.com", OpenRouterKey: sealed, BYOKKey: byok, MFA: launchpad.MFA{SealedSecret: totp}}
 	if err := db.CreateUser(ctx, u); err != nil {
@@ -287,7 +288,7 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 
 func TestUnstorableRecordsAreInvalid(t *testing.T) {
 	ctx := t.Context()
-	db, _ := openTemp(t, sqlite.Options{})
+	db, _ := sqlitetest.Open(t, sqlite.Options{})
 	nan := &launchpad.Plan{Name: "pro", MonthlySpendLimitUSD: math.NaN()}
 	if err := db.CreatePlan(ctx, nan); launchpad.ErrorCode(err) != launchpad.EINVALID {
 		t.Errorf("CreatePlan with a NaN limit = %v, want EINVALID", err)

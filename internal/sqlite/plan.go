@@ -7,9 +7,25 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const planColumns = `name, display_name, stripe_price_id, monthly_spend_limit_usd,
-	machine_hours_per_cycle, guest_cpu_kind, guest_cpus, guest_memory_mb, volume_size_gb,
-	allow_pooled_key, created_at, updated_at`
+// planColumns lists the plans table's columns for p.
+func planColumns(p *launchpad.Plan) columns {
+	return columns{
+		{"name", p.Name, &p.Name},
+		{"display_name", p.DisplayName, &p.DisplayName},
+		{"stripe_price_id", p.StripePriceID, &p.StripePriceID},
+		{"monthly_spend_limit_usd", p.MonthlySpendLimitUSD, &p.MonthlySpendLimitUSD},
+		{"machine_hours_per_cycle", p.MachineHoursPerCycle, &p.MachineHoursPerCycle},
+		{"guest_cpu_kind", p.Guest.CPUKind, &p.Guest.CPUKind},
+		{"guest_cpus", p.Guest.CPUs, &p.Guest.CPUs},
+		{"guest_memory_mb", p.Guest.MemoryMB, &p.Guest.MemoryMB},
+		{"volume_size_gb", p.VolumeSizeGB, &p.VolumeSizeGB},
+		{"allow_pooled_key", p.AllowPooledKey, &p.AllowPooledKey},
+		{"created_at", timeArg(p.CreatedAt), scanTime(&p.CreatedAt)},
+		{"updated_at", timeArg(p.UpdatedAt), scanTime(&p.UpdatedAt)},
+	}
+}
+
+var selectPlans = planColumns(&launchpad.Plan{}).selectFrom("plans")
 
 // CreatePlan stores a new plan. ECONFLICT if the name, or a non-empty StripePriceID, is taken.
 func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
@@ -22,18 +38,16 @@ func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
 		c.UpdatedAt = now
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, planArgs(&c)...)
+		query, args := planColumns(&c).insert("plans")
+		_, err := tx.ExecContext(ctx, query, args...)
 		return planConflict(err, &c)
 	})
 }
 
 // GetPlan returns the plan with name, or ENOTFOUND.
 func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error) {
-	var p *launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		p, err = findPlan(ctx, tx, `name = ?`, name)
-		return err
+	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
+		return findPlan(ctx, tx, `name = ?`, name)
 	})
 	if isNoRows(err) {
 		return nil, notFound("plan", name)
@@ -43,10 +57,8 @@ func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error)
 
 // GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
 func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	var p *launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		p, err = findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
-		return err
+	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
+		return findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", priceID)
@@ -56,23 +68,7 @@ func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launch
 
 // ListPlans returns every plan ordered by name.
 func (db *DB) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
-	var plans []*launchpad.Plan
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+` FROM plans ORDER BY name`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanPlan(rows)
-			if err != nil {
-				return err
-			}
-			plans = append(plans, p)
-		}
-		return rows.Err()
-	})
-	return plans, err
+	return list(ctx, db, scanPlan, selectPlans+` ORDER BY name`)
 }
 
 // UpdatePlan applies fn to the stored plan in one write transaction.
@@ -92,10 +88,8 @@ func (db *DB) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Pl
 			return keyChanged("plan", "Name", name, p.Name)
 		}
 		p.UpdatedAt = db.clock()
-		_, err = tx.ExecContext(ctx, `UPDATE plans SET display_name = ?2, stripe_price_id = ?3,
-			monthly_spend_limit_usd = ?4, machine_hours_per_cycle = ?5, guest_cpu_kind = ?6,
-			guest_cpus = ?7, guest_memory_mb = ?8, volume_size_gb = ?9, allow_pooled_key = ?10,
-			created_at = ?11, updated_at = ?12 WHERE name = ?1`, planArgs(p)...)
+		query, args := planColumns(p).update("plans", "name")
+		_, err = tx.ExecContext(ctx, query, args...)
 		if err := planConflict(err, p); err != nil {
 			return err
 		}
@@ -116,24 +110,15 @@ func (db *DB) DeletePlan(ctx context.Context, name string) error {
 }
 
 func findPlan(ctx context.Context, tx *sql.Tx, where string, arg any) (*launchpad.Plan, error) {
-	return scanPlan(tx.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE `+where, arg))
+	return scanPlan(tx.QueryRowContext(ctx, selectPlans+` WHERE `+where, arg))
 }
 
 func scanPlan(row scanner) (*launchpad.Plan, error) {
 	var p launchpad.Plan
-	err := row.Scan(&p.Name, &p.DisplayName, &p.StripePriceID, &p.MonthlySpendLimitUSD,
-		&p.MachineHoursPerCycle, &p.Guest.CPUKind, &p.Guest.CPUs, &p.Guest.MemoryMB, &p.VolumeSizeGB,
-		&p.AllowPooledKey, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
-	if err != nil {
+	if err := row.Scan(planColumns(&p).dests()...); err != nil {
 		return nil, err
 	}
 	return &p, nil
-}
-
-func planArgs(p *launchpad.Plan) []any {
-	return []any{p.Name, p.DisplayName, p.StripePriceID, p.MonthlySpendLimitUSD,
-		p.MachineHoursPerCycle, p.Guest.CPUKind, p.Guest.CPUs, p.Guest.MemoryMB, p.VolumeSizeGB,
-		p.AllowPooledKey, timeArg(p.CreatedAt), timeArg(p.UpdatedAt)}
 }
 
 // planConflict names what a UNIQUE violation on plans is about.

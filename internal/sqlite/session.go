@@ -8,8 +8,23 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const sessionColumns = `id, user_id, family_id, token_hash, device_id, user_agent,
-	created_at, expires_at, rotated_at, revoked_at`
+// sessionColumns lists the sessions table's columns for s.
+func sessionColumns(s *launchpad.Session) columns {
+	return columns{
+		{"id", s.ID, &s.ID},
+		{"user_id", s.UserID, &s.UserID},
+		{"family_id", s.FamilyID, &s.FamilyID},
+		{"token_hash", s.TokenHash, &s.TokenHash},
+		{"device_id", s.DeviceID, &s.DeviceID},
+		{"user_agent", s.UserAgent, &s.UserAgent},
+		{"created_at", timeArg(s.CreatedAt), scanTime(&s.CreatedAt)},
+		{"expires_at", timeArg(s.ExpiresAt), scanTime(&s.ExpiresAt)},
+		{"rotated_at", timeArg(s.RotatedAt), scanTime(&s.RotatedAt)},
+		{"revoked_at", timeArg(s.RevokedAt), scanTime(&s.RevokedAt)},
+	}
+}
+
+var selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")
 
 // CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
@@ -22,12 +37,9 @@ func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
 
 // GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
 func (db *DB) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
-	var s *launchpad.Session
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		s, err = findSessionByTokenHash(ctx, tx, tokenHash)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.Session, error) {
+		return findSessionByTokenHash(ctx, tx, tokenHash)
 	})
-	return s, err
 }
 
 // RotateSession exchanges the session of oldTokenHash for next in one write transaction. A
@@ -90,25 +102,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 // ListSessions returns the user's sessions that are active at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
 	now = db.orNow(now)
-	var sessions []*launchpad.Session
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return list(ctx, db, scanSession, selectSessions+`
 			WHERE user_id = ? AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > ?
 			ORDER BY created_at DESC, id DESC`, userID, now.UnixMicro())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := scanSession(rows)
-			if err != nil {
-				return err
-			}
-			sessions = append(sessions, s)
-		}
-		return rows.Err()
-	})
-	return sessions, err
 }
 
 // insertSession stores a copy of s (CreatedAt defaults to now, ID to a new id) and returns it.
@@ -120,9 +116,8 @@ func insertSession(ctx context.Context, tx *sql.Tx, s *launchpad.Session, now ti
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.UserID, c.FamilyID, c.TokenHash, c.DeviceID, c.UserAgent,
-		timeArg(c.CreatedAt), timeArg(c.ExpiresAt), timeArg(c.RotatedAt), timeArg(c.RevokedAt))
+	query, args := sessionColumns(&c).insert("sessions")
+	_, err := tx.ExecContext(ctx, query, args...)
 	switch uniqueViolation(err) {
 	case "":
 	case "sessions.token_hash":
@@ -144,7 +139,7 @@ func revokeSessions(ctx context.Context, tx *sql.Tx, where string, arg any, now 
 }
 
 func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (*launchpad.Session, error) {
-	s, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, tokenHash))
+	s, err := scanSession(tx.QueryRowContext(ctx, selectSessions+` WHERE token_hash = ?`, tokenHash))
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
 	}
@@ -153,9 +148,7 @@ func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (
 
 func scanSession(row scanner) (*launchpad.Session, error) {
 	var s launchpad.Session
-	err := row.Scan(&s.ID, &s.UserID, &s.FamilyID, &s.TokenHash, &s.DeviceID, &s.UserAgent,
-		scanTime(&s.CreatedAt), scanTime(&s.ExpiresAt), scanTime(&s.RotatedAt), scanTime(&s.RevokedAt))
-	if err != nil {
+	if err := row.Scan(sessionColumns(&s).dests()...); err != nil {
 		return nil, err
 	}
 	return &s, nil

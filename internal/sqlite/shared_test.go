@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // The provider and the control plane open one file from two processes. Two *DB handles on one
@@ -26,12 +28,12 @@ var base = time.Date(2041, time.March, 14, 15, 9, 26, 0, time.UTC)
 
 func TestTwoHandlesUpdateOneUser(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	if err := a.CreateUser(ctx, &launchpad.User{ID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		if _, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error { u.MFA.LastStep++; return nil }); err != nil {
 			t.Errorf("UpdateUser through handle %d: %v", i%2, err)
@@ -48,11 +50,11 @@ func TestTwoHandlesUpdateOneUser(t *testing.T) {
 
 func TestTwoHandlesRecordOneEvent(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	var mu sync.Mutex
 	recorded := 0
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		ok, err := s.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: "evt_1", Payload: []byte("{}")},
 			&launchpad.Job{Kind: launchpad.JobStripeEvent, Key: "evt_1"})
@@ -79,8 +81,8 @@ func TestTwoHandlesRecordOneEvent(t *testing.T) {
 
 func TestTwoHandlesClaimJobs(t *testing.T) {
 	ctx := t.Context()
-	a, path := openTemp(t, sqlite.Options{})
-	b := openPath(t, path)
+	a, path := sqlitetest.Open(t, sqlite.Options{})
+	b := sqlitetest.OpenPath(t, path, sqlite.Options{})
 	const n = 40
 	for i := range n {
 		if _, err := a.EnqueueJob(ctx, &launchpad.Job{Kind: launchpad.JobApply, Key: fmt.Sprintf("u%02d", i), CreatedAt: base.Add(time.Duration(i) * time.Millisecond)}); err != nil {
@@ -93,7 +95,7 @@ func TestTwoHandlesClaimJobs(t *testing.T) {
 	}
 	var mu sync.Mutex
 	claims := map[string]int{}
-	race(16, func(i int) {
+	storetest.Race(16, func(i int) {
 		s := []*sqlite.DB{a, b}[i%2]
 		for {
 			j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: base.Add(2 * time.Hour)})
@@ -125,7 +127,7 @@ func TestTwoHandlesClaimJobs(t *testing.T) {
 func TestTwoProcessesShareOneFile(t *testing.T) {
 	const events = 200
 	path := filepath.Join(t.TempDir(), "launchpad.db")
-	openPath(t, path) // create and migrate the file before the race
+	sqlitetest.OpenPath(t, path, sqlite.Options{}) // create and migrate the file before the race
 
 	type child struct {
 		cmd   *exec.Cmd
@@ -288,31 +290,4 @@ func count(lines []string, prefix string) int {
 		}
 	}
 	return n
-}
-
-// openPath opens a second handle on an existing file, closed when t ends.
-func openPath(t *testing.T, path string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// race runs fn(i) for i in [0, n) on n goroutines that start together.
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
 }

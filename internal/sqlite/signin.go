@@ -8,18 +8,30 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
+// signInCodeColumns lists the sign_in_codes table's columns for c.
+func signInCodeColumns(c *launchpad.SignInCode) columns {
+	return columns{
+		{"email", c.Email, &c.Email},
+		{"hmac", c.HMAC, &c.HMAC},
+		{"created_at", timeArg(c.CreatedAt), scanTime(&c.CreatedAt)},
+		{"expires_at", timeArg(c.ExpiresAt), scanTime(&c.ExpiresAt)},
+		{"attempts", c.Attempts, &c.Attempts},
+		{"used", c.Used, &c.Used},
+	}
+}
+
+var selectSignInCodes = signInCodeColumns(&launchpad.SignInCode{}).selectFrom("sign_in_codes")
+
 // PutSignInCode stores c as the only code of c.Email, replacing any earlier one (and its
 // attempt count).
 func (db *DB) PutSignInCode(ctx context.Context, c *launchpad.SignInCode) error {
-	hmac := c.HMAC
-	if hmac == nil {
-		hmac = []byte{}
+	stored := *c
+	if stored.HMAC == nil {
+		stored.HMAC = []byte{}
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_codes (email, hmac, created_at, expires_at, attempts, used)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-			ON CONFLICT (email) DO UPDATE SET hmac = ?2, created_at = ?3, expires_at = ?4, attempts = ?5, used = ?6`,
-			c.Email, hmac, timeArg(c.CreatedAt), timeArg(c.ExpiresAt), c.Attempts, c.Used)
+		query, args := signInCodeColumns(&stored).upsert("sign_in_codes", "email")
+		_, err := tx.ExecContext(ctx, query, args...)
 		return err
 	})
 }
@@ -33,9 +45,8 @@ func (db *DB) VerifySignInCode(ctx context.Context, email string, now time.Time,
 	var out *launchpad.SignInCode
 	var verdict error // returned after the transaction commits the attempt
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		c := launchpad.SignInCode{Email: email}
-		err := tx.QueryRowContext(ctx, `SELECT hmac, created_at, expires_at, attempts, used FROM sign_in_codes WHERE email = ?`, email).
-			Scan(&c.HMAC, scanTime(&c.CreatedAt), scanTime(&c.ExpiresAt), &c.Attempts, &c.Used)
+		var c launchpad.SignInCode
+		err := tx.QueryRowContext(ctx, selectSignInCodes+` WHERE email = ?`, email).Scan(signInCodeColumns(&c).dests()...)
 		if isNoRows(err) {
 			return launchpad.Errorf(launchpad.ENOTFOUND, "there is no sign-in code for this email; request a new one")
 		} else if err != nil {

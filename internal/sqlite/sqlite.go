@@ -169,6 +169,37 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return formatError(ctx, fn(tx))
 }
 
+// get runs find in one read transaction and returns the record it found.
+func get[T any](ctx context.Context, db *DB, find func(tx *sql.Tx) (*T, error)) (*T, error) {
+	var out *T
+	err := db.read(ctx, func(tx *sql.Tx) (err error) {
+		out, err = find(tx)
+		return err
+	})
+	return out, err
+}
+
+// list runs a query in one read transaction and returns its rows, each read by scan.
+func list[T any](ctx context.Context, db *DB, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	var out []*T
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // clock returns the store's current time as it is stored: UTC, whole microseconds.
 func (db *DB) clock() time.Time {
 	return db.now().UTC().Truncate(time.Microsecond)

@@ -44,9 +44,13 @@ func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, erro
 			return launchpad.Errorf(launchpad.ECONFLICT, "the Terraform state of workspace %q is at version %d, not %d: it changed since it was read; read it again", b.Workspace, stored, b.Version)
 		}
 		next = stored + 1
-		_, err = tx.ExecContext(ctx, `INSERT INTO states (workspace, data, version, updated_at) VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT (workspace) DO UPDATE SET data = ?2, version = ?3, updated_at = ?4`,
-			b.Workspace, data, next, timeArg(db.clock()))
+		query, args := columns{
+			{name: "workspace", arg: b.Workspace},
+			{name: "data", arg: data},
+			{name: "version", arg: next},
+			{name: "updated_at", arg: timeArg(db.clock())},
+		}.upsert("states", "workspace")
+		_, err = tx.ExecContext(ctx, query, args...)
 		return err
 	})
 	if err != nil {

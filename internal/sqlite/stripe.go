@@ -7,7 +7,21 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const stripeEventColumns = `id, type, created, api_version, payload, received_at, processed_at, error`
+// stripeEventColumns lists the stripe_events table's columns for ev.
+func stripeEventColumns(ev *launchpad.StripeEvent) columns {
+	return columns{
+		{"id", ev.ID, &ev.ID},
+		{"type", ev.Type, &ev.Type},
+		{"created", timeArg(ev.Created), scanTime(&ev.Created)},
+		{"api_version", ev.APIVersion, &ev.APIVersion},
+		{"payload", ev.Payload, &ev.Payload},
+		{"received_at", timeArg(ev.ReceivedAt), scanTime(&ev.ReceivedAt)},
+		{"processed_at", timeArg(ev.ProcessedAt), scanTime(&ev.ProcessedAt)},
+		{"error", ev.Error, &ev.Error},
+	}
+}
+
+var selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")
 
 // RecordStripeEvent stores ev unless an event with its ID exists and, in the same
 // transaction, enqueues job. It returns false, with nothing written, for a duplicate.
@@ -25,8 +39,8 @@ func (db *DB) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent, 
 	}
 	recorded := false
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO stripe_events (`+stripeEventColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, stripeEventArgs(&c)...)
+		query, args := stripeEventColumns(&c).insert("stripe_events")
+		res, err := tx.ExecContext(ctx, query+` ON CONFLICT (id) DO NOTHING`, args...)
 		if err != nil {
 			return err
 		}
@@ -50,12 +64,9 @@ func (db *DB) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent, 
 
 // GetStripeEvent returns the recorded event with id, or ENOTFOUND.
 func (db *DB) GetStripeEvent(ctx context.Context, id string) (*launchpad.StripeEvent, error) {
-	var ev *launchpad.StripeEvent
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		ev, err = findStripeEvent(ctx, tx, id)
-		return err
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.StripeEvent, error) {
+		return findStripeEvent(ctx, tx, id)
 	})
-	return ev, err
 }
 
 // UpdateStripeEvent applies fn to the recorded event in one write transaction.
@@ -75,9 +86,8 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 		if ev.Payload == nil {
 			ev.Payload = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE stripe_events SET type = ?2, created = ?3,
-			api_version = ?4, payload = ?5, received_at = ?6, processed_at = ?7, error = ?8
-			WHERE id = ?1`, stripeEventArgs(ev)...); err != nil {
+		query, args := stripeEventColumns(ev).update("stripe_events", "id")
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		out, err = findStripeEvent(ctx, tx, id)
@@ -92,28 +102,12 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 // ListStripeEvents returns up to limit events, newest received first (limit 0 means 100; at
 // most 1000).
 func (db *DB) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
-	var events []*launchpad.StripeEvent
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+stripeEventColumns+` FROM stripe_events
+	return list(ctx, db, scanStripeEvent, selectStripeEvents+`
 			ORDER BY received_at DESC, id DESC LIMIT ?`, listLimit(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			ev, err := scanStripeEvent(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return rows.Err()
-	})
-	return events, err
 }
 
 func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.StripeEvent, error) {
-	ev, err := scanStripeEvent(tx.QueryRowContext(ctx, `SELECT `+stripeEventColumns+` FROM stripe_events WHERE id = ?`, id))
+	ev, err := scanStripeEvent(tx.QueryRowContext(ctx, selectStripeEvents+` WHERE id = ?`, id))
 	if isNoRows(err) {
 		return nil, notFound("Stripe event", id)
 	}
@@ -122,15 +116,8 @@ func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Str
 
 func scanStripeEvent(row scanner) (*launchpad.StripeEvent, error) {
 	var ev launchpad.StripeEvent
-	err := row.Scan(&ev.ID, &ev.Type, scanTime(&ev.Created), &ev.APIVersion, &ev.Payload,
-		scanTime(&ev.ReceivedAt), scanTime(&ev.ProcessedAt), &ev.Error)
-	if err != nil {
+	if err := row.Scan(stripeEventColumns(&ev).dests()...); err != nil {
 		return nil, err
 	}
 	return &ev, nil
-}
-
-func stripeEventArgs(ev *launchpad.StripeEvent) []any {
-	return []any{ev.ID, ev.Type, timeArg(ev.Created), ev.APIVersion, ev.Payload,
-		timeArg(ev.ReceivedAt), timeArg(ev.ProcessedAt), ev.Error}
 }

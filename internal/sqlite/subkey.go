@@ -7,8 +7,24 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const subKeyColumns = `hash, user_id, plan_name, name, limit_usd, limit_reset,
-	include_byok_in_limit, disabled, rotation_generation, created_at, updated_at`
+// subKeyColumns lists the sub_keys table's columns for k.
+func subKeyColumns(k *launchpad.SubKey) columns {
+	return columns{
+		{"hash", k.Hash, &k.Hash},
+		{"user_id", k.UserID, &k.UserID},
+		{"plan_name", k.Plan, &k.Plan},
+		{"name", k.Name, &k.Name},
+		{"limit_usd", k.LimitUSD, &k.LimitUSD},
+		{"limit_reset", k.LimitReset, &k.LimitReset},
+		{"include_byok_in_limit", k.IncludeBYOKInLimit, &k.IncludeBYOKInLimit},
+		{"disabled", k.Disabled, &k.Disabled},
+		{"rotation_generation", k.RotationGeneration, &k.RotationGeneration},
+		{"created_at", timeArg(k.CreatedAt), scanTime(&k.CreatedAt)},
+		{"updated_at", timeArg(k.UpdatedAt), scanTime(&k.UpdatedAt)},
+	}
+}
+
+var selectSubKeys = subKeyColumns(&launchpad.SubKey{}).selectFrom("sub_keys")
 
 // CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
 func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
@@ -21,8 +37,8 @@ func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
 		c.UpdatedAt = now
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sub_keys (`+subKeyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, subKeyArgs(&c)...)
+		query, args := subKeyColumns(&c).insert("sub_keys")
+		_, err := tx.ExecContext(ctx, query, args...)
 		if uniqueViolation(err) == "sub_keys.hash" {
 			return launchpad.Errorf(launchpad.ECONFLICT, "sub-key %q already exists", c.Hash)
 		}
@@ -32,10 +48,8 @@ func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
 
 // GetSubKey returns the sub-key record with hash, or ENOTFOUND.
 func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, error) {
-	var k *launchpad.SubKey
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		k, err = findSubKey(ctx, tx, hash)
-		return err
+	k, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.SubKey, error) {
+		return findSubKey(ctx, tx, hash)
 	})
 	if isNoRows(err) {
 		return nil, notFound("sub-key", hash)
@@ -45,24 +59,8 @@ func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, er
 
 // ListSubKeys returns the sub-key records matching f, ordered by hash.
 func (db *DB) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
-	var keys []*launchpad.SubKey
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+subKeyColumns+` FROM sub_keys
-			WHERE (?1 = '' OR user_id = ?1) ORDER BY hash`, f.UserID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, err := scanSubKey(rows)
-			if err != nil {
-				return err
-			}
-			keys = append(keys, k)
-		}
-		return rows.Err()
-	})
-	return keys, err
+	return list(ctx, db, scanSubKey, selectSubKeys+`
+			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY hash`, sql.Named("user_id", f.UserID))
 }
 
 // UpdateSubKey applies fn to the stored record in one write transaction.
@@ -82,10 +80,8 @@ func (db *DB) UpdateSubKey(ctx context.Context, hash string, fn func(*launchpad.
 			return keyChanged("sub-key", "Hash", hash, k.Hash)
 		}
 		k.UpdatedAt = db.clock()
-		if _, err := tx.ExecContext(ctx, `UPDATE sub_keys SET user_id = ?2, plan_name = ?3, name = ?4,
-			limit_usd = ?5, limit_reset = ?6, include_byok_in_limit = ?7, disabled = ?8,
-			rotation_generation = ?9, created_at = ?10, updated_at = ?11 WHERE hash = ?1`,
-			subKeyArgs(k)...); err != nil {
+		query, args := subKeyColumns(k).update("sub_keys", "hash")
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		out, err = findSubKey(ctx, tx, hash)
@@ -105,22 +101,13 @@ func (db *DB) DeleteSubKey(ctx context.Context, hash string) error {
 }
 
 func findSubKey(ctx context.Context, tx *sql.Tx, hash string) (*launchpad.SubKey, error) {
-	return scanSubKey(tx.QueryRowContext(ctx, `SELECT `+subKeyColumns+` FROM sub_keys WHERE hash = ?`, hash))
+	return scanSubKey(tx.QueryRowContext(ctx, selectSubKeys+` WHERE hash = ?`, hash))
 }
 
 func scanSubKey(row scanner) (*launchpad.SubKey, error) {
 	var k launchpad.SubKey
-	err := row.Scan(&k.Hash, &k.UserID, &k.Plan, &k.Name, &k.LimitUSD, &k.LimitReset,
-		&k.IncludeBYOKInLimit, &k.Disabled, &k.RotationGeneration,
-		scanTime(&k.CreatedAt), scanTime(&k.UpdatedAt))
-	if err != nil {
+	if err := row.Scan(subKeyColumns(&k).dests()...); err != nil {
 		return nil, err
 	}
 	return &k, nil
-}
-
-func subKeyArgs(k *launchpad.SubKey) []any {
-	return []any{k.Hash, k.UserID, k.Plan, k.Name, k.LimitUSD, k.LimitReset,
-		k.IncludeBYOKInLimit, k.Disabled, k.RotationGeneration,
-		timeArg(k.CreatedAt), timeArg(k.UpdatedAt)}
 }

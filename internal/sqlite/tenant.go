@@ -7,9 +7,31 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const tenantColumns = `app_name, user_id, product, region, plan_name, image, network,
-	machine_id, volume_id, ipv4, ipv6, key_source, subkey_hash, secret_digest,
-	rebuild_generation, machine_state, created_at, updated_at`
+// tenantColumns lists the tenants table's columns for t.
+func tenantColumns(t *launchpad.Tenant) columns {
+	return columns{
+		{"app_name", t.AppName, &t.AppName},
+		{"user_id", t.UserID, &t.UserID},
+		{"product", t.Product, &t.Product},
+		{"region", t.Region, &t.Region},
+		{"plan_name", t.Plan, &t.Plan},
+		{"image", t.Image, &t.Image},
+		{"network", t.Network, &t.Network},
+		{"machine_id", t.MachineID, &t.MachineID},
+		{"volume_id", t.VolumeID, &t.VolumeID},
+		{"ipv4", t.IPv4, &t.IPv4},
+		{"ipv6", t.IPv6, &t.IPv6},
+		{"key_source", string(t.KeySource), &t.KeySource},
+		{"subkey_hash", t.SubKeyHash, &t.SubKeyHash},
+		{"secret_digest", t.SecretDigest, &t.SecretDigest},
+		{"rebuild_generation", t.RebuildGeneration, &t.RebuildGeneration},
+		{"machine_state", t.MachineState, &t.MachineState},
+		{"created_at", timeArg(t.CreatedAt), scanTime(&t.CreatedAt)},
+		{"updated_at", timeArg(t.UpdatedAt), scanTime(&t.UpdatedAt)},
+	}
+}
+
+var selectTenants = tenantColumns(&launchpad.Tenant{}).selectFrom("tenants")
 
 // CreateTenant stores a new tenant. ECONFLICT if the app name is taken.
 func (db *DB) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
@@ -22,8 +44,8 @@ func (db *DB) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
 		c.UpdatedAt = now
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantArgs(&c)...)
+		query, args := tenantColumns(&c).insert("tenants")
+		_, err := tx.ExecContext(ctx, query, args...)
 		if uniqueViolation(err) == "tenants.app_name" {
 			return launchpad.Errorf(launchpad.ECONFLICT, "tenant %q already exists", c.AppName)
 		}
@@ -33,10 +55,8 @@ func (db *DB) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
 
 // GetTenant returns the tenant with appName, or ENOTFOUND.
 func (db *DB) GetTenant(ctx context.Context, appName string) (*launchpad.Tenant, error) {
-	var t *launchpad.Tenant
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		t, err = findTenant(ctx, tx, appName)
-		return err
+	t, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Tenant, error) {
+		return findTenant(ctx, tx, appName)
 	})
 	if isNoRows(err) {
 		return nil, notFound("tenant", appName)
@@ -46,24 +66,8 @@ func (db *DB) GetTenant(ctx context.Context, appName string) (*launchpad.Tenant,
 
 // ListTenants returns the tenants matching f, ordered by app name.
 func (db *DB) ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
-	var tenants []*launchpad.Tenant
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants
-			WHERE (?1 = '' OR user_id = ?1) ORDER BY app_name`, f.UserID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTenant(rows)
-			if err != nil {
-				return err
-			}
-			tenants = append(tenants, t)
-		}
-		return rows.Err()
-	})
-	return tenants, err
+	return list(ctx, db, scanTenant, selectTenants+`
+			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY app_name`, sql.Named("user_id", f.UserID))
 }
 
 // UpdateTenant applies fn to the stored tenant in one write transaction.
@@ -83,11 +87,8 @@ func (db *DB) UpdateTenant(ctx context.Context, appName string, fn func(*launchp
 			return keyChanged("tenant", "AppName", appName, t.AppName)
 		}
 		t.UpdatedAt = db.clock()
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET user_id = ?2, product = ?3, region = ?4,
-			plan_name = ?5, image = ?6, network = ?7, machine_id = ?8, volume_id = ?9, ipv4 = ?10,
-			ipv6 = ?11, key_source = ?12, subkey_hash = ?13, secret_digest = ?14,
-			rebuild_generation = ?15, machine_state = ?16, created_at = ?17, updated_at = ?18
-			WHERE app_name = ?1`, tenantArgs(t)...); err != nil {
+		query, args := tenantColumns(t).update("tenants", "app_name")
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		out, err = findTenant(ctx, tx, appName)
@@ -107,22 +108,13 @@ func (db *DB) DeleteTenant(ctx context.Context, appName string) error {
 }
 
 func findTenant(ctx context.Context, tx *sql.Tx, appName string) (*launchpad.Tenant, error) {
-	return scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE app_name = ?`, appName))
+	return scanTenant(tx.QueryRowContext(ctx, selectTenants+` WHERE app_name = ?`, appName))
 }
 
 func scanTenant(row scanner) (*launchpad.Tenant, error) {
 	var t launchpad.Tenant
-	err := row.Scan(&t.AppName, &t.UserID, &t.Product, &t.Region, &t.Plan, &t.Image, &t.Network,
-		&t.MachineID, &t.VolumeID, &t.IPv4, &t.IPv6, &t.KeySource, &t.SubKeyHash, &t.SecretDigest,
-		&t.RebuildGeneration, &t.MachineState, scanTime(&t.CreatedAt), scanTime(&t.UpdatedAt))
-	if err != nil {
+	if err := row.Scan(tenantColumns(&t).dests()...); err != nil {
 		return nil, err
 	}
 	return &t, nil
-}
-
-func tenantArgs(t *launchpad.Tenant) []any {
-	return []any{t.AppName, t.UserID, t.Product, t.Region, t.Plan, t.Image, t.Network,
-		t.MachineID, t.VolumeID, t.IPv4, t.IPv6, string(t.KeySource), t.SubKeyHash, t.SecretDigest,
-		t.RebuildGeneration, t.MachineState, timeArg(t.CreatedAt), timeArg(t.UpdatedAt)}
 }

@@ -8,8 +8,34 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-const userColumns = `id, email, plan_name, openrouter_key, openrouter_key_hash, byok_key,
-	subscription, usage_doc, mfa_sealed_secret, mfa, created_at, updated_at, control_doc`
+// userColumns lists the users table's columns for u, whose nested records are the JSON
+// documents in docs. stripe_customer_id is written from the subscription, for lookups by
+// customer, and read back with the subscription document.
+func userColumns(u *launchpad.User, docs *userDocs) columns {
+	return columns{
+		{"id", u.ID, &u.ID},
+		{"email", u.Email, &u.Email},
+		{"plan_name", u.Plan, &u.Plan},
+		{"openrouter_key", u.OpenRouterKey, &u.OpenRouterKey},
+		{"openrouter_key_hash", u.OpenRouterKeyHash, &u.OpenRouterKeyHash},
+		{"byok_key", u.BYOKKey, &u.BYOKKey},
+		{"subscription", docs.subscription, &docs.subscription},
+		{"usage_doc", docs.usage, &docs.usage},
+		{"mfa_sealed_secret", u.MFA.SealedSecret, &u.MFA.SealedSecret},
+		{"mfa", docs.mfa, &docs.mfa},
+		{"created_at", timeArg(u.CreatedAt), scanTime(&u.CreatedAt)},
+		{"updated_at", timeArg(u.UpdatedAt), scanTime(&u.UpdatedAt)},
+		{"control_doc", docs.control, &docs.control},
+		{"stripe_customer_id", u.Subscription.StripeCustomerID, nil},
+	}
+}
+
+// userDocs are a user's nested records as they are stored: JSON documents.
+type userDocs struct {
+	subscription, usage, mfa, control string
+}
+
+var selectUsers = userColumns(&launchpad.User{}, &userDocs{}).selectFrom("users")
 
 // CreateUser stores a new user. ECONFLICT if the id, or a non-empty email, is taken.
 func (db *DB) CreateUser(ctx context.Context, u *launchpad.User) error {
@@ -28,10 +54,8 @@ func (db *DB) CreateUser(ctx context.Context, u *launchpad.User) error {
 
 // GetUser returns the user with id, or ENOTFOUND.
 func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `id = ?`, id)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `id = ?`, id)
 	})
 	if isNoRows(err) {
 		return nil, notFound("user", id)
@@ -41,10 +65,8 @@ func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
 
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `email = ? AND email <> ''`, email)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `email = ? AND email <> ''`, email)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", email)
@@ -55,10 +77,8 @@ func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
-	var u *launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID)
-		return err
+	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
+		return findUser(ctx, tx, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID)
 	})
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", customerID)
@@ -98,99 +118,76 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	var users []*launchpad.User
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		return rows.Err()
-	})
-	return users, err
+	return list(ctx, db, scanUser, selectUsers+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
 }
 
 // findUser returns the first user matching where (a constant condition with one parameter);
 // sql.ErrNoRows when there is none.
 func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*launchpad.User, error) {
-	return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	return scanUser(tx.QueryRowContext(ctx, selectUsers+` WHERE `+where, arg))
 }
 
 func scanUser(row scanner) (*launchpad.User, error) {
 	var (
-		u                     launchpad.User
-		sub, usage, mfaSecret string
-		mfa, control          string
+		u    launchpad.User
+		docs userDocs
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Plan, &u.OpenRouterKey, &u.OpenRouterKeyHash, &u.BYOKKey,
-		&sub, &usage, &mfaSecret, &mfa, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), &control); err != nil {
+	if err := row.Scan(userColumns(&u, &docs).dests()...); err != nil {
 		return nil, err
 	}
-	u.MFA.SealedSecret = mfaSecret
-	if err := decodeSubscription(sub, &u.Subscription); err != nil {
+	if err := decodeSubscription(docs.subscription, &u.Subscription); err != nil {
 		return nil, err
 	}
-	if err := decodeUsage(usage, &u.Usage); err != nil {
+	if err := decodeUsage(docs.usage, &u.Usage); err != nil {
 		return nil, err
 	}
-	if err := decodeMFA(mfa, &u.MFA); err != nil {
+	if err := decodeMFA(docs.mfa, &u.MFA); err != nil {
 		return nil, err
 	}
-	if err := decodeControl(control, &u.Control); err != nil {
+	if err := decodeControl(docs.control, &u.Control); err != nil {
 		return nil, err
 	}
 	return &u, nil
 }
 
-// userArgs returns u's column values in userColumns order.
-func userArgs(u *launchpad.User) ([]any, error) {
-	sub, err := encodeSubscription(u.Subscription)
-	if err != nil {
+// encodeUserDocs returns u's nested records as they are stored.
+func encodeUserDocs(u *launchpad.User) (*userDocs, error) {
+	var (
+		d   userDocs
+		err error
+	)
+	if d.subscription, err = encodeSubscription(u.Subscription); err != nil {
 		return nil, err
 	}
-	usage, err := encodeUsage(u.Usage)
-	if err != nil {
+	if d.usage, err = encodeUsage(u.Usage); err != nil {
 		return nil, err
 	}
-	mfa, err := encodeMFA(u.MFA)
-	if err != nil {
+	if d.mfa, err = encodeMFA(u.MFA); err != nil {
 		return nil, err
 	}
-	control, err := encodeControl(u.Control)
-	if err != nil {
+	if d.control, err = encodeControl(u.Control); err != nil {
 		return nil, err
 	}
-	return []any{u.ID, u.Email, u.Plan, u.OpenRouterKey, u.OpenRouterKeyHash, u.BYOKKey,
-		sub, usage, u.MFA.SealedSecret, mfa, timeArg(u.CreatedAt), timeArg(u.UpdatedAt),
-		control, u.Subscription.StripeCustomerID}, nil
+	return &d, nil
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
-	args, err := userArgs(u)
+	docs, err := encodeUserDocs(u)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, stripe_customer_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	query, args := userColumns(u, docs).insert("users")
+	_, err = tx.ExecContext(ctx, query, args...)
 	return userConflict(err, u)
 }
 
 func updateUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
-	args, err := userArgs(u)
+	docs, err := encodeUserDocs(u)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?2, plan_name = ?3, openrouter_key = ?4,
-		openrouter_key_hash = ?5, byok_key = ?6, subscription = ?7, usage_doc = ?8,
-		mfa_sealed_secret = ?9, mfa = ?10, created_at = ?11, updated_at = ?12,
-		control_doc = ?13, stripe_customer_id = ?14 WHERE id = ?1`, args...)
+	query, args := userColumns(u, docs).update("users", "id")
+	_, err = tx.ExecContext(ctx, query, args...)
 	return userConflict(err, u)
 }
 

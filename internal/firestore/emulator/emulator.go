@@ -148,19 +148,24 @@ func (e *Emulator) stop() error {
 	// a JVM given SIGTERM takes seconds to exit.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	<-e.done
-	deadline := time.Now().Add(10 * time.Second)
-	for groupAlive(pgid) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("emulator: processes of group %d are still running after SIGKILL", pgid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !groupGone(pgid, 10*time.Second) {
+		return fmt.Errorf("emulator: processes of group %d are still running after SIGKILL", pgid)
 	}
 	return nil
 }
 
-// groupAlive reports whether any process of the group still exists.
-func groupAlive(pgid int) bool {
-	return syscall.Kill(-pgid, 0) == nil
+// groupGone waits until no process of the group is left, and reports whether that happened
+// within timeout. The JVM is not this process's child, so only asking again tells when the
+// system has reaped it.
+func groupGone(pgid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
 
 func (e *Emulator) waitReady(ctx context.Context, timeout time.Duration) error {

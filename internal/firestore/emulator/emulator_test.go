@@ -38,19 +38,9 @@ func TestFindReportsWhatIsMissing(t *testing.T) {
 // TestStartStopLeavesNothingRunning starts the real emulator, resets a project in it, stops it,
 // and checks that its whole process group — the script and the JVM it forks — is gone.
 func TestStartStopLeavesNothingRunning(t *testing.T) {
-	if os.Getenv(EnvHost) != "" {
-		t.Skipf("%s is set: this test starts its own emulator and is pointless against a shared one", EnvHost)
-	}
-	bin, err := Find(os.Getenv(EnvBinary))
-	if err != nil {
-		Missing(t, err)
-	}
 	ctx := context.Background()
 	start := time.Now()
-	e, err := Start(ctx, Config{Binary: bin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := startOwn(t)
 	t.Logf("emulator answered on %s after %v", e.Host(), time.Since(start).Round(time.Millisecond))
 	pgid := e.cmd.Process.Pid
 	if !hasJava(t, pgid) {
@@ -76,8 +66,25 @@ func TestStartStopLeavesNothingRunning(t *testing.T) {
 // TestWatchdogStopsEmulatorWhenParentDies closes the watchdog's pipe without calling Stop, as
 // happens when the test process dies, and checks that the emulator goes away by itself.
 func TestWatchdogStopsEmulatorWhenParentDies(t *testing.T) {
+	e := startOwn(t)
+	pgid := e.cmd.Process.Pid
+	_ = e.stdin.Close() // what the kernel does to the pipe when this process exits
+	select {
+	case <-e.done: // the watchdog exits only by killing its whole group
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the watchdog of process group %d still runs 20s after its pipe closed", pgid)
+	}
+	if !groupGone(pgid, 10*time.Second) {
+		t.Fatalf("process group %d still has processes after its watchdog killed it", pgid)
+	}
+}
+
+// startOwn starts an emulator of the test's own, stopped when the test ends. It skips when a
+// shared emulator is configured (EnvHost): these tests are pointless against one.
+func startOwn(t *testing.T) *Emulator {
+	t.Helper()
 	if os.Getenv(EnvHost) != "" {
-		t.Skipf("%s is set: this test starts its own emulator", EnvHost)
+		t.Skipf("%s is set: this test starts its own emulator and is pointless against a shared one", EnvHost)
 	}
 	bin, err := Find(os.Getenv(EnvBinary))
 	if err != nil {
@@ -88,15 +95,7 @@ func TestWatchdogStopsEmulatorWhenParentDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Stop() })
-	pgid := e.cmd.Process.Pid
-	_ = e.stdin.Close() // what the kernel does to the pipe when this process exits
-	deadline := time.Now().Add(20 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("process group %d still running 20s after its watchdog pipe closed", pgid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return e
 }
 
 func hasJava(t *testing.T, pgid int) bool {

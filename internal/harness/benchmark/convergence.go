@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
@@ -203,7 +204,7 @@ func (r *convergenceRun) stop() error {
 // creation to succeed and returns the user id the control plane gave the customer (the key of
 // the apply job that is not other's) and the id of that job.
 func (r *convergenceRun) subscribe(ctx context.Context, c *stripeCustomer, other string) (userID, jobID string, err error) {
-	for _, ev := range []stack.Event{c.checkout(), c.subscription("customer.subscription.created", priceStarter)} {
+	for _, ev := range []billingtest.Event{c.checkout(), c.subscription(billingtest.SubscriptionCreated, priceStarter)} {
 		if _, err := r.cp.api.Deliver(ctx, ev, r.cp.webhookSecret); err != nil {
 			return "", "", err
 		}
@@ -235,7 +236,7 @@ func (r *convergenceRun) subscribe(ctx context.Context, c *stripeCustomer, other
 func (r *convergenceRun) changeViaControlPlane(ctx context.Context, c *stripeCustomer, userID string, p stack.Plan, lastApply string) (cpChange, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	ev := c.subscription("customer.subscription.updated", p.Price)
+	ev := c.subscription(billingtest.SubscriptionUpdated, p.Price)
 	var out cpChange
 	pid := strconv.Itoa(r.cp.serve.Pid())
 	own0, children0, cpuErr := processTreeCPU(pid)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 )
 
 // The Stripe prices of examples/fleet's two plans, which the customers buy.
@@ -33,20 +33,24 @@ func newStripeCustomer(tag string, now time.Time) *stripeCustomer {
 	}
 }
 
-func (c *stripeCustomer) event(typ string, object map[string]any) stack.Event {
+// nextEvent returns the id and the created time of the customer's next event.
+func (c *stripeCustomer) nextEvent() (id string, created time.Time) {
 	c.n++
-	created := c.next
+	created = c.next
 	c.next = c.next.Add(time.Second)
-	return stack.NewEvent(fmt.Sprintf("evt_%s_%03d", c.sub[4:], c.n), typ, created, object)
+	return fmt.Sprintf("evt_%s_%03d", c.sub[4:], c.n), created
 }
 
 // checkout is checkout.session.completed by someone who had not signed in: the control plane
 // creates the user from the email.
-func (c *stripeCustomer) checkout() stack.Event {
-	return c.event("checkout.session.completed", stack.CheckoutObject("cs_"+c.sub[4:], c.customer, c.sub, "", c.email))
+func (c *stripeCustomer) checkout() billingtest.Event {
+	id, created := c.nextEvent()
+	return billingtest.CheckoutCompleted(id, created, billingtest.Checkout{ID: "cs_" + c.sub[4:], Customer: c.customer, Subscription: c.sub, Email: c.email})
 }
 
-// subscription is customer.subscription.created or .updated, active on price.
-func (c *stripeCustomer) subscription(typ, price string) stack.Event {
-	return c.event(typ, stack.SubscriptionObject(c.sub, c.customer, "active", price, c.period, c.next))
+// subscription is the event build makes (billingtest.SubscriptionCreated or …Updated),
+// active on price.
+func (c *stripeCustomer) subscription(build func(string, time.Time, billingtest.Subscription) billingtest.Event, price string) billingtest.Event {
+	id, created := c.nextEvent()
+	return build(id, created, billingtest.Subscription{ID: c.sub, Customer: c.customer, Status: "active", Price: price, PeriodStart: c.period})
 }

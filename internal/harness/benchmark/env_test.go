@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
@@ -27,13 +26,5 @@ func envForTest(t *testing.T) *Env {
 		t.Fatal(err)
 	}
 	return &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
-}
-
-// testWriter sends the harness's log to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+		Log: slog.New(slog.NewTextHandler(stacktest.LogWriter(t), nil))}
 }

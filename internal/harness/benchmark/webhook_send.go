@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
@@ -39,8 +40,9 @@ func (b *eventBatches) next(tag string, n int, secret string) []ingestEvent {
 	for i := range out {
 		customer := fmt.Sprintf("cus_bench%03d", i%100)
 		id := fmt.Sprintf("evt_bench_%s_%06d", tag, i)
-		invoice := stack.InvoiceObject("in_"+id[4:], customer, "sub_"+customer[4:], "subscription_cycle", false, b.created)
-		ev := stack.NewEvent(id, ingestEventType, b.created, invoice)
+		invoice := billingtest.Invoice{ID: "in_" + id[4:], Customer: customer, Subscription: "sub_" + customer[4:], BillingReason: "subscription_cycle", PeriodStart: b.created}.Object()
+		invoice["status"], invoice["paid"] = "open", false // finalized, not paid yet
+		ev := billingtest.NewEvent(id, ingestEventType, b.created, invoice)
 		out[i] = ingestEvent{id: id, customer: customer, body: ev.Body, signature: ev.Signature(secret, now)}
 	}
 	b.created = b.created.Add(time.Second)

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/chaos/invariants"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
@@ -112,7 +113,7 @@ func (cp *controlPlaneRun) load(ctx context.Context) error {
 // to four seconds, sometimes two sent newest first, sometimes an earlier event sent again;
 // cancel ends the subscription when the load ends.
 func (cp *controlPlaneRun) sender(ctx, loadCtx context.Context, pm *postman, cu *customer, r *rand.Rand, cancel bool) {
-	send := func(evs ...stack.Event) {
+	send := func(evs ...billingtest.Event) {
 		for _, ev := range evs {
 			dctx, done := context.WithTimeout(ctx, time.Minute)
 			_ = pm.deliver(dctx, ev) // a failure shows in the checks: never answered 2xx
@@ -123,19 +124,19 @@ func (cp *controlPlaneRun) sender(ctx, loadCtx context.Context, pm *postman, cu 
 	if r.IntN(2) == 0 {
 		price = pricePro
 	}
-	send(cu.checkout(), cu.subscription("customer.subscription.created", "active", price), cu.invoice("subscription_create"))
+	send(cu.checkout(), cu.subscription(billingtest.SubscriptionCreated, "active", price), cu.invoice("subscription_create"))
 	for {
 		select {
 		case <-loadCtx.Done():
 			if cancel {
-				send(cu.subscription("customer.subscription.deleted", "canceled", cu.price))
+				send(cu.subscription(billingtest.SubscriptionDeleted, "canceled", cu.price))
 			}
 			return
 		case <-time.After(2*time.Second + time.Duration(r.Int64N(int64(2*time.Second)))):
 		}
-		ev := cu.subscription("customer.subscription.updated", "active", other(cu.price))
+		ev := cu.subscription(billingtest.SubscriptionUpdated, "active", other(cu.price))
 		if r.IntN(5) == 0 {
-			newer := cu.subscription("customer.subscription.updated", "active", other(cu.price))
+			newer := cu.subscription(billingtest.SubscriptionUpdated, "active", other(cu.price))
 			send(newer, ev)
 		} else {
 			send(ev)

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 )
 
 // The Stripe prices the chaos customers buy: examples/fleet's plans carry them.
@@ -20,7 +20,7 @@ type customer struct {
 	email    string
 	customer string // cus_…
 	sub      string // sub_…
-	events   []stack.Event
+	events   []billingtest.Event
 	// subs is what each subscription event says, by event id: the newest one delivered
 	// decides what the tenant must end up as.
 	subs  map[string]subState
@@ -63,38 +63,52 @@ func (c *customer) expected(delivered func(id string) bool) (s subState, ok bool
 	return s, ok
 }
 
-// add writes the customer's next event, created a second or more after the one before, and
-// keeps what the tenant must end up as: the newest subscription event decides.
-func (c *customer) add(typ string, object map[string]any, gap time.Duration) stack.Event {
+// nextEvent returns the id and the created time of the customer's next event, a second after
+// the one before.
+func (c *customer) nextEvent() (id string, created time.Time) {
 	c.n++
-	created := c.next
-	c.next = c.next.Add(gap)
-	ev := stack.NewEvent(fmt.Sprintf("evt_%s_%02d", c.sub[4:], c.n), typ, created, object)
+	created = c.next
+	c.next = c.next.Add(time.Second)
+	return fmt.Sprintf("evt_%s_%02d", c.sub[4:], c.n), created
+}
+
+// keep adds ev to the customer's events.
+func (c *customer) keep(ev billingtest.Event) billingtest.Event {
 	c.events = append(c.events, ev)
 	return ev
 }
 
-func (c *customer) checkout() stack.Event {
-	return c.add("checkout.session.completed", stack.CheckoutObject("cs_"+c.sub[4:], c.customer, c.sub, "", c.email), time.Second)
+func (c *customer) checkout() billingtest.Event {
+	id, created := c.nextEvent()
+	return c.keep(billingtest.CheckoutCompleted(id, created, billingtest.Checkout{
+		ID: "cs_" + c.sub[4:], Customer: c.customer, Subscription: c.sub, Email: c.email,
+	}))
 }
 
-func (c *customer) subscription(typ, status, price string) stack.Event {
-	created := c.next
+// subscription writes the subscription event build makes (billingtest.SubscriptionCreated,
+// …Updated, …Deleted) and keeps what the tenant must end up as: the newest subscription
+// event decides.
+func (c *customer) subscription(build func(string, time.Time, billingtest.Subscription) billingtest.Event, status, price string) billingtest.Event {
+	id, created := c.nextEvent()
 	c.price = price
-	ev := c.add(typ, stack.SubscriptionObject(c.sub, c.customer, status, price, c.period, created), time.Second)
+	ev := c.keep(build(id, created, billingtest.Subscription{ID: c.sub, Customer: c.customer, Status: status, Price: price, PeriodStart: c.period}))
 	c.subs[ev.ID] = subState{created: created, price: price, canceled: status == "canceled"}
 	return ev
 }
 
-func (c *customer) invoice(reason string) stack.Event {
-	return c.add("invoice.paid", stack.InvoiceObject(fmt.Sprintf("in_%s_%02d", c.sub[4:], c.n+1), c.customer, c.sub, reason, true, c.period), time.Second)
+func (c *customer) invoice(reason string) billingtest.Event {
+	invoice := fmt.Sprintf("in_%s_%02d", c.sub[4:], c.n+1)
+	id, created := c.nextEvent()
+	return c.keep(billingtest.InvoicePaid(id, created, billingtest.Invoice{
+		ID: invoice, Customer: c.customer, Subscription: c.sub, BillingReason: reason, PeriodStart: c.period,
+	}))
 }
 
 // renewal is a new billing period: its invoice, then the subscription's own update, as
 // Stripe sends them.
-func (c *customer) renewal() []stack.Event {
+func (c *customer) renewal() []billingtest.Event {
 	c.period = c.period.AddDate(0, 1, 0)
-	return []stack.Event{c.invoice("subscription_cycle"), c.subscription("customer.subscription.updated", "active", c.price)}
+	return []billingtest.Event{c.invoice("subscription_cycle"), c.subscription(billingtest.SubscriptionUpdated, "active", c.price)}
 }
 
 func other(price string) string {
@@ -112,7 +126,7 @@ func (c *customer) story(r *rand.Rand, changes int, cancel bool) {
 		price = pricePro
 	}
 	c.checkout()
-	c.subscription("customer.subscription.created", "active", price)
+	c.subscription(billingtest.SubscriptionCreated, "active", price)
 	c.invoice("subscription_create")
 	renewAt := -1
 	if changes > 1 && r.IntN(3) == 0 {
@@ -122,17 +136,17 @@ func (c *customer) story(r *rand.Rand, changes int, cancel bool) {
 		if i == renewAt {
 			c.renewal()
 		}
-		c.subscription("customer.subscription.updated", "active", other(c.price))
+		c.subscription(billingtest.SubscriptionUpdated, "active", other(c.price))
 	}
 	if cancel {
-		c.subscription("customer.subscription.deleted", "canceled", c.price)
+		c.subscription(billingtest.SubscriptionDeleted, "canceled", c.price)
 	}
 }
 
 // delivery is one POST of an event to the webhook, due at an offset from the start.
 type delivery struct {
 	at   time.Duration
-	ev   stack.Event
+	ev   billingtest.Event
 	user *customer
 	dup  bool // a second delivery of the same event
 }

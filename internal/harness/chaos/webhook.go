@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
@@ -21,7 +22,7 @@ type postman struct {
 
 	mu      sync.Mutex
 	answers map[string]*answers // by event id
-	events  map[string]stack.Event
+	events  map[string]billingtest.Event
 	retried int // attempts that got no 2xx (serve down, restarting)
 }
 
@@ -34,12 +35,12 @@ func newPostman(url, secret string, lat *latencies) *postman {
 	return &postman{
 		api:    &stack.Client{URL: url, HC: &http.Client{Timeout: 15 * time.Second}},
 		secret: secret, lat: lat,
-		answers: map[string]*answers{}, events: map[string]stack.Event{},
+		answers: map[string]*answers{}, events: map[string]billingtest.Event{},
 	}
 }
 
 // deliver posts ev until it is accepted, the endpoint refuses it (4xx), or ctx ends.
-func (p *postman) deliver(ctx context.Context, ev stack.Event) error {
+func (p *postman) deliver(ctx context.Context, ev billingtest.Event) error {
 	p.mu.Lock()
 	a := p.answers[ev.ID]
 	if a == nil {
@@ -86,10 +87,10 @@ func (p *postman) deliver(ctx context.Context, ev stack.Event) error {
 }
 
 // delivered is every event posted, by id.
-func (p *postman) delivered() map[string]stack.Event {
+func (p *postman) delivered() map[string]billingtest.Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]stack.Event, len(p.events))
+	out := make(map[string]billingtest.Event, len(p.events))
 	for k, v := range p.events {
 		out[k] = v
 	}

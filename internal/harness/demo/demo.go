@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 )
@@ -256,7 +257,7 @@ func (d *demo) signIn(ctx context.Context, email string) (userSession, error) {
 }
 
 // send delivers Stripe events and says so.
-func (d *demo) send(ctx context.Context, evs ...stack.Event) error {
+func (d *demo) send(ctx context.Context, evs ...billingtest.Event) error {
 	for _, ev := range evs {
 		dup, err := d.api.Deliver(ctx, ev, d.secrets.webhook)
 		if err != nil {
@@ -328,7 +329,7 @@ func interesting(l string) bool {
 
 func (d *demo) checkout(ctx context.Context, u userSession) error {
 	starter := d.plans[priceStarter]
-	if err := d.send(ctx, d.stripe.checkout(u.id, u.email), d.stripe.subscription("customer.subscription.created", "active", starter.Price)); err != nil {
+	if err := d.send(ctx, d.stripe.checkout(u.id, u.email), d.stripe.subscription(billingtest.SubscriptionCreated, "active", starter.Price)); err != nil {
 		return err
 	}
 	j, err := d.awaitApply(ctx, u, 1, "")
@@ -352,7 +353,7 @@ func (d *demo) upgrade(ctx context.Context, u userSession) error {
 		return err
 	}
 	pro := d.plans[pricePro]
-	if err := d.send(ctx, d.stripe.subscription("customer.subscription.updated", "active", pro.Price)); err != nil {
+	if err := d.send(ctx, d.stripe.subscription(billingtest.SubscriptionUpdated, "active", pro.Price)); err != nil {
 		return err
 	}
 	j, err := d.awaitApply(ctx, u, 2, "")
@@ -376,7 +377,7 @@ func (d *demo) upgrade(ctx context.Context, u userSession) error {
 }
 
 func (d *demo) cancel(ctx context.Context, u userSession) error {
-	ev := d.stripe.subscription("customer.subscription.deleted", "canceled", d.plans[pricePro].Price)
+	ev := d.stripe.subscription(billingtest.SubscriptionDeleted, "canceled", d.plans[pricePro].Price)
 	if err := d.send(ctx, ev); err != nil {
 		return err
 	}

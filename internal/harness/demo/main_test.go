@@ -87,9 +87,7 @@ func TestDemoCleansUpWhenInterrupted(t *testing.T) {
 	ctx, interrupt := context.WithCancel(t.Context())
 	defer interrupt()
 	go func() {
-		for ctx.Err() == nil && !strings.Contains(out.String(), "started serve") {
-			time.Sleep(20 * time.Millisecond)
-		}
+		out.WaitFor(ctx, "started serve")
 		interrupt()
 	}()
 	code := cli(ctx, []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet")}, &out, &errOut)

@@ -3,11 +3,11 @@ package main
 import (
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 )
 
 // stripeSim plays Stripe for one customer: it writes the events Stripe would send for one
-// subscription (internal/harness/stack signs each delivery with the endpoint's secret).
+// subscription (the stack's client signs each delivery with the endpoint's secret).
 type stripeSim struct {
 	customer string
 	sub      string
@@ -30,19 +30,19 @@ func (s *stripeSim) created() time.Time {
 	return t
 }
 
-func (s *stripeSim) event(typ string, created time.Time, object map[string]any) stack.Event {
+// id returns the next event's id: evt_demo_a, evt_demo_b, …
+func (s *stripeSim) id() string {
 	s.n++
-	return stack.NewEvent("evt_demo_"+string(rune('a'+s.n-1)), typ, created, object)
+	return "evt_demo_" + string(rune('a'+s.n-1))
 }
 
 // checkout is checkout.session.completed for userID, paying for the subscription.
-func (s *stripeSim) checkout(userID, email string) stack.Event {
-	return s.event("checkout.session.completed", s.created(), stack.CheckoutObject("cs_demo", s.customer, s.sub, userID, email))
+func (s *stripeSim) checkout(userID, email string) billingtest.Event {
+	return billingtest.CheckoutCompleted(s.id(), s.created(), billingtest.Checkout{ID: "cs_demo", Customer: s.customer, Subscription: s.sub, UserID: userID, Email: email})
 }
 
-// subscription is customer.subscription.created, .updated or .deleted with the given status
-// and price.
-func (s *stripeSim) subscription(typ, status, price string) stack.Event {
-	created := s.created()
-	return s.event(typ, created, stack.SubscriptionObject(s.sub, s.customer, status, price, s.period, created))
+// subscription is the event build makes (billingtest.SubscriptionCreated, …Updated or
+// …Deleted) with the given status and price.
+func (s *stripeSim) subscription(build func(string, time.Time, billingtest.Subscription) billingtest.Event, status, price string) billingtest.Event {
+	return build(s.id(), s.created(), billingtest.Subscription{ID: s.sub, Customer: s.customer, Status: status, Price: price, PeriodStart: s.period})
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 )
 
 // Client is a client of the control plane's HTTP API, written against the API as documented
@@ -93,7 +95,7 @@ func (c *Client) Admin(ctx context.Context, path string, out any) error {
 
 // Deliver signs a Stripe event with the endpoint's secret now, as Stripe does at each
 // delivery, posts it to the webhook, and returns whether the control plane had it already.
-func (c *Client) Deliver(ctx context.Context, ev Event, secret string) (duplicate bool, err error) {
+func (c *Client) Deliver(ctx context.Context, ev billingtest.Event, secret string) (duplicate bool, err error) {
 	var out struct{ Received, Duplicate bool }
 	header := map[string]string{"Stripe-Signature": ev.Signature(secret, time.Now())}
 	if err := c.Call(ctx, http.MethodPost, "/api/stripe/webhook", "", header, ev.Body, &out); err != nil {

@@ -5,32 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/stripe/stripe-go/v76/webhook"
 )
-
-// TestEventsVerifyAsStripeWould signs an event as a delivery does and verifies it with
-// stripe-go, as the control plane's webhook does; another secret or an old signature fails.
-func TestEventsVerifyAsStripeWould(t *testing.T) {
-	now := time.Now()
-	ev := NewEvent("evt_1", "customer.subscription.updated", now.Add(-time.Hour),
-		SubscriptionObject("sub_1", "cus_1", "canceled", "price_Pro", now.Truncate(24*time.Hour), now.Add(-time.Hour)))
-	got, err := webhook.ConstructEvent(ev.Body, ev.Signature("whsec_a", now), "whsec_a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != "evt_1" || string(got.Type) != "customer.subscription.updated" || got.Created != now.Add(-time.Hour).Unix() ||
-		!strings.Contains(string(got.Data.Raw), `"ended_at"`) {
-		t.Fatalf("verified event %+v", got)
-	}
-	if _, err := webhook.ConstructEvent(ev.Body, ev.Signature("whsec_b", now), "whsec_a"); err == nil {
-		t.Fatal("another secret's signature verified")
-	}
-	if _, err := webhook.ConstructEvent(ev.Body, ev.Signature("whsec_a", now.Add(-10*time.Minute)), "whsec_a"); err == nil {
-		t.Fatal("a ten-minute-old signature verified")
-	}
-}
 
 func TestLastSummary(t *testing.T) {
 	out := "Plan: 2 to add\nApply complete! Resources: 2 added, 0 changed, 0 destroyed.\n\nDestroy complete! Resources: 2 destroyed.\n"

@@ -124,7 +124,7 @@ func testAuditInvalid(t *testing.T, s launchpad.Store) {
 
 func testAuditConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		e := newAuditEvent("u1", launchpad.AuditApplyFinished)
 		e.Target = fmt.Sprintf("writer-%02d", i)
 		if _, err := s.AppendAudit(ctx, e); err != nil {
@@ -155,7 +155,7 @@ func testAuditConcurrent(t *testing.T, s launchpad.Store) {
 func testAuditStreams(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	streams := []string{"u1", "u2", launchpad.PlatformStream}
-	raceN(len(streams)*6, func(i int) {
+	Race(len(streams)*6, func(i int) {
 		if _, err := s.AppendAudit(ctx, newAuditEvent(streams[i%len(streams)], launchpad.AuditPlanChanged)); err != nil {
 			t.Errorf("AppendAudit %d: %v", i, err)
 		}

@@ -73,10 +73,10 @@ func wantMicro(t *testing.T, what string, got, in time.Time) {
 	}
 }
 
-// raceN runs fn(i) for i in [0, n) on n goroutines that start together, and waits for all.
+// Race runs fn(i) for i in [0, n) on n goroutines that start together, and waits for all.
 // fn reports problems with t.Errorf (never t.Fatal, which must not be called off the test
-// goroutine).
-func raceN(n int, fn func(i int)) {
+// goroutine). The conformance suite races writers with it; a store's own tests may too.
+func Race(n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {

@@ -60,7 +60,7 @@ func testDeviceTouch(t *testing.T, s launchpad.Store) {
 func testDeviceTouchConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	fresh := make([]bool, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		isNew, err := s.TouchDevice(ctx, newDevice("u1", "fp-a"), at(time.Duration(i)*time.Second))
 		if err != nil {
 			t.Errorf("TouchDevice %d: %v", i, err)

@@ -199,7 +199,7 @@ func testJobClaimOneWinner(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	id := enqueue(t, s, newJob(launchpad.JobApply, "u1", at(0))).ID
 	got := make([]*launchpad.Job, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
 		switch launchpad.ErrorCode(err) {
 		case "":
@@ -236,7 +236,7 @@ func testJobClaimManyWorkers(t *testing.T, s launchpad.Store) {
 		want[enqueue(t, s, newJob(launchpad.JobApply, fmt.Sprintf("u%02d", i), at(time.Duration(i)*time.Millisecond))).ID] = true
 	}
 	claimed := make([][]string, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		for tries := 0; tries < 10*jobs; tries++ {
 			j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
 			switch launchpad.ErrorCode(err) {
@@ -293,7 +293,7 @@ func testJobOnePerKeyConcurrent(t *testing.T, s launchpad.Store) {
 		enqueue(t, s, newJob(launchpad.JobApply, "u1", at(time.Duration(i)*time.Millisecond)))
 	}
 	won := make([]bool, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		_, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
 		switch launchpad.ErrorCode(err) {
 		case "":

@@ -71,7 +71,7 @@ func testJobLogConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	id := enqueue(t, s, newJob(launchpad.JobApply, "u1", at(0))).ID
 	const lines = 4
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		for j := range lines {
 			if err := s.AppendJobLog(ctx, id, []byte(fmt.Sprintf("writer %02d line %d\n", i, j))); err != nil {
 				t.Errorf("AppendJobLog: %v", err)

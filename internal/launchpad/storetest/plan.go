@@ -86,7 +86,7 @@ func testPlanConflictPriceOnCreate(t *testing.T, s launchpad.Store) {
 func testPlanConflictPriceConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	errs := make([]error, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		errs[i] = s.CreatePlan(ctx, newPlan(fmt.Sprintf("plan-%02d", i), "price_same"))
 	})
 	ok := 0

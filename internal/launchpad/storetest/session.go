@@ -133,7 +133,7 @@ func testSessionRotateConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	createSession(t, s, newSession("s0", "u1", "f1", "tok0", at(0)))
 	results := make([]*launchpad.RotateResult, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		res, err := s.RotateSession(ctx, "tok0", newSession(fmt.Sprintf("s%02d", i+1), "u1", "f1", fmt.Sprintf("tok%02d", i+1), at(time.Minute)), at(time.Minute))
 		switch launchpad.ErrorCode(err) {
 		case "":

@@ -142,7 +142,7 @@ func testSignInParallel(t *testing.T, s launchpad.Store) {
 	hmac := randomBytes(1, 32)
 	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
 	var calls atomic.Int64
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		_, err := s.VerifySignInCode(ctx, "a@example.com", at(time.Minute), launchpad.SignInCodeMaxAttempts, matches(nil, &calls))
 		switch launchpad.ErrorCode(err) {
 		case launchpad.EINVALID, launchpad.ERATELIMITED:

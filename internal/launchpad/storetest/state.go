@@ -88,7 +88,7 @@ func testStateConflictConcurrent(t *testing.T, s launchpad.Store) {
 	_, err := s.PutState(ctx, &launchpad.StateBlob{Workspace: "ws1", Data: []byte("base")})
 	wantOK(t, err, "PutState")
 	errs := make([]error, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		_, errs[i] = s.PutState(ctx, &launchpad.StateBlob{Workspace: "ws1", Data: []byte{byte(i)}, Version: 1})
 	})
 	winner := -1

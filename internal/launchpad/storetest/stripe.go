@@ -103,7 +103,7 @@ func testStripeRecordJobAtomic(t *testing.T, s launchpad.Store) {
 func testStripeDedupConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	recorded := make([]bool, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		ev := newStripeEvent("evt_same", at(time.Duration(i)*time.Millisecond))
 		job := &launchpad.Job{Kind: launchpad.JobStripeEvent, Key: "evt_same", Payload: []byte(fmt.Sprint(i))}
 		ok, err := s.RecordStripeEvent(ctx, ev, job)
@@ -139,7 +139,7 @@ func testStripeDedupConcurrent(t *testing.T, s launchpad.Store) {
 func testStripeDistinctConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	const perWriter = 4
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		for j := range perWriter {
 			id := fmt.Sprintf("evt_%02d_%d", i, j)
 			ok, err := s.RecordStripeEvent(ctx, newStripeEvent(id, at(time.Duration(i*perWriter+j)*time.Second)),

@@ -108,7 +108,7 @@ func testSubKeyUpdateConcurrent(t *testing.T, s launchpad.Store) {
 	k := newSubKey("h1", "u1")
 	k.RotationGeneration = 0
 	wantOK(t, s.CreateSubKey(ctx, k), "CreateSubKey")
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		if _, err := s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error { k.RotationGeneration++; return nil }); err != nil {
 			t.Errorf("UpdateSubKey #%d: %v", i, err)
 		}

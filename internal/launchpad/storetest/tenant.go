@@ -108,7 +108,7 @@ func testTenantUpdateConcurrent(t *testing.T, s launchpad.Store) {
 	tn := newTenant("lp-a", "u1")
 	tn.RebuildGeneration = 0
 	wantOK(t, s.CreateTenant(ctx, tn), "CreateTenant")
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		if _, err := s.UpdateTenant(ctx, "lp-a", func(tn *launchpad.Tenant) error { tn.RebuildGeneration++; return nil }); err != nil {
 			t.Errorf("UpdateTenant #%d: %v", i, err)
 		}

@@ -132,7 +132,7 @@ func testUserConflictEmail(t *testing.T, s launchpad.Store) {
 func testUserConflictEmailConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	errs := make([]error, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		u := newUser(fmt.Sprintf("u%02d", i))
 		u.Email = "same@example.com"
 		errs[i] = s.CreateUser(ctx, u)
@@ -163,7 +163,7 @@ func testEnsureUserConcurrent(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	ids := make([]string, concurrency)
 	created := make([]bool, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		var (
 			u   *launchpad.User
 			err error
@@ -354,7 +354,7 @@ func testUserUpdateConcurrent(t *testing.T, s launchpad.Store) {
 	u.MFA.LastStep = 0
 	wantOK(t, s.CreateUser(ctx, u), "CreateUser")
 	seen := make([]int64, concurrency)
-	raceN(concurrency, func(i int) {
+	Race(concurrency, func(i int) {
 		got, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
 			u.MFA.LastStep++
 			return nil

@@ -1,11 +1,13 @@
 package stacktest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 )
 
 // recordingTB records what a helper asks of a test instead of ending it.
@@ -50,4 +52,31 @@ func TestAPathThatIsNoExecutableFails(t *testing.T) {
 	if r.skip != "" || !strings.Contains(r.fatal, "TF_ACC_TERRAFORM_PATH="+notExec+" is not an executable") {
 		t.Errorf("a tofu that cannot run: fatal %q, skip %q; want a failure naming the variable", r.fatal, r.skip)
 	}
+}
+
+// TestOutputWaitFor: WaitFor returns once the text is written, even across writes, and not
+// before; it gives up when its context ends.
+func TestOutputWaitFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var o Output
+		found := make(chan bool, 1)
+		go func() { found <- o.WaitFor(t.Context(), "ready") }()
+		fmt.Fprint(&o, "starting, ")
+		synctest.Wait() // the waiter has looked again and waits for the next write
+		select {
+		case <-found:
+			t.Fatal("WaitFor returned before the text was written")
+		default:
+		}
+		fmt.Fprint(&o, "rea")
+		fmt.Fprint(&o, "dy\n")
+		if !<-found {
+			t.Fatal("WaitFor did not find text written in two pieces")
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if o.WaitFor(ctx, "never written") {
+			t.Fatal("WaitFor found text that was never written")
+		}
+	})
 }
