@@ -1,0 +1,311 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// jobColumns lists the columns of jobs with the fields of j they hold (log_size, the store's
+// own, is not a field).
+func jobColumns(j *launchpad.Job) columns {
+	return columns{
+		{"id", &j.ID},
+		{"kind", &j.Kind},
+		{"job_key", &j.Key},
+		{"payload", &j.Payload},
+		{"supersede", &j.Supersede},
+		{"status", &j.Status},
+		{"attempts", &j.Attempts},
+		{"max_attempts", &j.MaxAttempts},
+		{"run_after", ts(&j.RunAfter)},
+		{"lease_owner", &j.LeaseOwner},
+		{"lease_expires_at", ts(&j.LeaseExpiresAt)},
+		{"created_at", ts(&j.CreatedAt)},
+		{"started_at", ts(&j.StartedAt)},
+		{"finished_at", ts(&j.FinishedAt)},
+		{"error", &j.Error},
+		{"summary_add", &j.Summary.Add},
+		{"summary_change", &j.Summary.Change},
+		{"summary_destroy", &j.Summary.Destroy},
+	}
+}
+
+// jobTable is the jobs table (its reads; the queue's writes are below).
+var jobTable = table[launchpad.Job]{
+	name: "jobs", what: "job", keyField: "ID",
+	key:  func(j *launchpad.Job) string { return j.ID },
+	cols: jobColumns,
+}
+
+// jobNames is the column list of jobs.
+var jobNames = jobColumns(&launchpad.Job{}).names()
+
+// EnqueueJob stores j as queued and returns it; with j.Supersede, queued jobs of the same
+// Kind and Key become superseded in the same transaction (READ COMMITTED: a job another
+// transaction claims meanwhile is running, no longer queued, and stays so). Idle workers of
+// every replica are notified when the transaction commits.
+func (db *DB) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Job, error) {
+	var out *launchpad.Job
+	err := db.write(ctx, func(tx pgx.Tx) (err error) {
+		out, err = db.enqueueJob(ctx, tx, j, db.clock())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// enqueueJob stores a copy of j as a new queued job within tx and notifies the job's kind on
+// the queue's channel (PostgreSQL delivers it only if tx commits).
+func (db *DB) enqueueJob(ctx context.Context, tx pgx.Tx, j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
+	c := *j
+	switch {
+	case c.Kind == "":
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
+	case c.MaxAttempts < 0:
+		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
+	}
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	c.CreatedAt = db.orNowIf(c.CreatedAt, now)
+	c.RunAfter = db.orNowIf(c.RunAfter, c.CreatedAt)
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
+	}
+	if c.Payload == nil {
+		c.Payload = []byte{}
+	}
+	c.Status, c.Attempts, c.Summary = launchpad.JobQueued, 0, launchpad.PlanSummary{}
+	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
+
+	if c.Supersede && c.Key != "" {
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'superseded', finished_at = $1
+			WHERE kind = $2 AND job_key = $3 AND status = 'queued'`, now, c.Kind, c.Key); err != nil {
+			return nil, err
+		}
+	}
+	q, args := jobColumns(&c).insert("jobs")
+	out := &launchpad.Job{}
+	err := tx.QueryRow(ctx, q+` RETURNING `+jobNames, args...).Scan(jobColumns(out).refs()...)
+	if violated(err) == "jobs_pkey" {
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %q already exists", launchpad.Clip(c.ID, 200))
+	} else if err != nil {
+		return nil, err
+	}
+	// Every replica's idle workers of this kind wake when tx commits (and only if it does).
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, db.conn.channel, c.Kind); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// orNowIf returns t as it is stored, or def for a zero t.
+func (db *DB) orNowIf(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return db.orNow(t)
+}
+
+// ClaimJob takes the oldest runnable job of the given kinds for c.Worker.
+//
+// It runs at READ COMMITTED, in four statements:
+//  1. jobs of these kinds whose lease expired on their last attempt are marked failed (their
+//     worker died with no attempt left);
+//  2. the oldest runnable job — queued and due, or running with an expired lease and
+//     attempts left — whose key no other job holds with a live lease, is locked FOR UPDATE
+//     SKIP LOCKED: concurrent claimers each lock a different candidate instead of queueing
+//     on one, which is what lets many workers share the queue;
+//  3. other jobs of its key that still say running but whose lease expired (their worker
+//     died) go back to the queue, or fail without attempts left;
+//  4. it becomes running, leased to the worker.
+//
+// Two claimers may pick two jobs of one key from the same snapshot; the partial unique index
+// jobs_one_running_per_key lets only one of them become running, and the other's claim fails
+// with ECONFLICT (the interface allows a claimer that lost a race to see it; the queue then
+// tries again at once).
+func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
+	if c.Worker == "" || c.Lease <= 0 {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job claim needs a worker name and a positive lease (got worker %q, lease %s)", c.Worker, c.Lease)
+	}
+	kinds := c.Kinds
+	if kinds == nil {
+		kinds = []string{}
+	}
+	now := db.orNow(c.Now)
+	var out *launchpad.Job
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		out = nil
+		if err := failExhaustedJobs(ctx, tx, kinds, now); err != nil {
+			return err
+		}
+		var id, key string
+		err := tx.QueryRow(ctx, `SELECT j.id, j.job_key FROM jobs AS j
+			WHERE j.status IN ('queued', 'running')
+			  AND ((j.status = 'queued' AND j.run_after <= $1)
+			    OR (j.status = 'running' AND j.lease_expires_at <= $1 AND j.attempts < j.max_attempts))
+			  AND (cardinality($2::text[]) = 0 OR j.kind = ANY ($2))
+			  AND (j.job_key = '' OR NOT EXISTS (
+			        SELECT 1 FROM jobs AS o
+			        WHERE o.job_key = j.job_key AND o.id <> j.id AND o.status = 'running' AND o.lease_expires_at > $1))
+			ORDER BY j.created_at, j.id
+			LIMIT 1
+			FOR UPDATE SKIP LOCKED`, now, kinds).Scan(&id, &key)
+		if isNoRows(err) {
+			return nil // commit the jobs marked failed on the way
+		} else if err != nil {
+			return err
+		}
+		if key != "" {
+			if err := requeueAbandoned(ctx, tx, key, id, now); err != nil {
+				return err
+			}
+		}
+		out = &launchpad.Job{}
+		err = tx.QueryRow(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2, lease_expires_at = $3,
+			attempts = attempts + 1, started_at = $4 WHERE id = $1 RETURNING `+jobNames,
+			id, c.Worker, now.Add(c.Lease), now).Scan(jobColumns(out).refs()...)
+		if violated(err) == "jobs_one_running_per_key" {
+			return launchpad.Errorf(launchpad.ECONFLICT, "another worker claimed a job with key %q at the same moment; claim again", launchpad.Clip(key, 200))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no runnable job")
+	}
+	return out, nil
+}
+
+// exhaustedMessage is the error of a job whose worker died during its last attempt, with the
+// error of the attempt before, if any.
+const exhaustedMessage = `'the lease expired during attempt ' || attempts || ' of ' || max_attempts ||
+	' (the worker stopped heartbeating)' || CASE WHEN error <> '' THEN '; last error: ' || error ELSE '' END`
+
+// failExhaustedJobs marks failed the running jobs of kinds whose lease expired with no attempt
+// left. Rows another claimer has locked are skipped; it marks them itself.
+func failExhaustedJobs(ctx context.Context, tx pgx.Tx, kinds []string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE jobs SET status = 'failed', finished_at = $1, lease_expires_at = NULL,
+		error = `+exhaustedMessage+`
+		WHERE id IN (SELECT id FROM jobs
+			WHERE status = 'running' AND lease_expires_at <= $1 AND attempts >= max_attempts
+			  AND (cardinality($2::text[]) = 0 OR kind = ANY ($2))
+			FOR UPDATE SKIP LOCKED)`, now, kinds)
+	return err
+}
+
+// requeueAbandoned puts back in the queue the other jobs of key that still say running under
+// an expired lease (so that the job being claimed may run), and fails those without attempts
+// left. A live lease re-checked after waiting for a concurrent claimer is left alone.
+func requeueAbandoned(ctx context.Context, tx pgx.Tx, key, except string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE jobs SET
+			status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+			finished_at = CASE WHEN attempts >= max_attempts THEN $3 END,
+			error = CASE WHEN attempts >= max_attempts THEN `+exhaustedMessage+` ELSE error END,
+			lease_owner = '', lease_expires_at = NULL
+		WHERE job_key = $1 AND id <> $2 AND status = 'running' AND lease_expires_at <= $3`, key, except, now)
+	return err
+}
+
+// HeartbeatJob extends the lease of a job worker still holds to now+lease: one UPDATE that
+// checks the holder, so a lease another worker took over is never extended.
+func (db *DB) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
+	if lease <= 0 {
+		return launchpad.Errorf(launchpad.EINVALID, "a heartbeat needs a positive lease, not %s", lease)
+	}
+	now = db.orNow(now)
+	return db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET lease_expires_at = $3
+			WHERE id = $1 AND status = 'running' AND lease_owner = $2`, id, worker, now.Add(lease))
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		return lostLease(ctx, tx, id, worker)
+	})
+}
+
+// FinishJob records the outcome of a job worker holds: READ COMMITTED with the job locked
+// first, so a finish and a reclaim of the same job are serialised and only the holder's
+// counts. When the job frees its key for a queued job, idle workers are notified.
+func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
+	if r.Status != launchpad.JobSucceeded && r.Status != launchpad.JobFailed {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, r.Status)
+	}
+	now = db.orNow(now)
+	var out *launchpad.Job
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		j, err := findHeldJob(ctx, tx, id, worker)
+		if err != nil {
+			return err
+		}
+		out = &launchpad.Job{}
+		if r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts {
+			err = tx.QueryRow(ctx, `UPDATE jobs SET status = 'queued', run_after = $2, lease_owner = '',
+				lease_expires_at = NULL, error = $3, summary_add = $4, summary_change = $5, summary_destroy = $6
+				WHERE id = $1 RETURNING `+jobNames, id, db.orNow(r.RetryAt), r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
+				Scan(jobColumns(out).refs()...)
+		} else {
+			err = tx.QueryRow(ctx, `UPDATE jobs SET status = $2, finished_at = $3, lease_expires_at = NULL,
+				error = $4, summary_add = $5, summary_change = $6, summary_destroy = $7
+				WHERE id = $1 RETURNING `+jobNames, id, r.Status, now, r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
+				Scan(jobColumns(out).refs()...)
+		}
+		if err != nil || j.Key == "" {
+			return err
+		}
+		// A queued job of the same key may run now: wake the idle workers.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '') WHERE EXISTS (SELECT 1 FROM jobs WHERE job_key = $2 AND status = 'queued')`,
+			db.conn.channel, j.Key)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// findHeldJob returns job id, locked, if it is running under worker, and otherwise why not
+// (lostLease).
+func findHeldJob(ctx context.Context, tx pgx.Tx, id, worker string) (*launchpad.Job, error) {
+	j := &launchpad.Job{}
+	err := tx.QueryRow(ctx, `SELECT `+jobNames+` FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
+		id, worker).Scan(jobColumns(j).refs()...)
+	if isNoRows(err) {
+		return nil, lostLease(ctx, tx, id, worker)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// lostLease says why worker does not hold job id: ENOTFOUND if there is no such job,
+// ECONFLICT if it finished or another worker took it over.
+func lostLease(ctx context.Context, tx pgx.Tx, id, worker string) error {
+	var status, owner string
+	if err := tx.QueryRow(ctx, `SELECT status, lease_owner FROM jobs WHERE id = $1`, id).Scan(&status, &owner); isNoRows(err) {
+		return notFound("job", id)
+	} else if err != nil {
+		return err
+	}
+	return launchpad.Errorf(launchpad.ECONFLICT, "worker %q no longer holds job %s (it is %s, leased to %q): the lease was lost; stop working on it", worker, id, status, owner)
+}
+
+// GetJob returns the job with id, or ENOTFOUND.
+func (db *DB) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
+	return jobTable.get(ctx, db, id)
+}
+
+// ListJobs returns the jobs matching f, newest first.
+func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
+	return jobTable.list(ctx, db, `WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR job_key = $2) AND ($3 = '' OR status = $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Kind, f.Key, f.Status, listLimit(f.Limit))
+}

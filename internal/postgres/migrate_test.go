@@ -1,0 +1,137 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	neturl "net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
+)
+
+// exec runs statements on the schema url names, outside any store.
+func exec(t *testing.T, url string, sql string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// versions reads schema_versions.
+func versions(t *testing.T, url string) []string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), `SELECT version || ':' || name || ':' || oldest_compatible FROM schema_versions ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestReplicasStartingTogetherMigrateOnce opens 8 stores on one new schema at once, as
+// replicas started by one deploy do: the advisory lock lets one apply each migration, and the
+// others find it applied.
+func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
+	url := freshURL(t)
+	const replicas = 8
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	for i := range replicas {
+		wg.Go(func() {
+			db, err := postgres.Open(context.Background(), url, postgres.Options{})
+			if err == nil {
+				errs[i] = db.CreateUser(context.Background(), &launchpad.User{ID: fmt.Sprintf("u%d", i)})
+				db.Close()
+			} else {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+	got := versions(t, url)
+	if len(got) != 1 || got[0] != "1:init:1" {
+		t.Fatalf("schema_versions = %v, want each migration once: [1:init:1]", got)
+	}
+}
+
+// TestNewerSchema: during a deploy the new binary migrates first; a replica of the old one
+// (re)started then still opens the schema after an expanding migration, and refuses it after a
+// contracting one, naming the version it needs.
+func TestNewerSchema(t *testing.T) {
+	url := freshURL(t)
+	openStore(t, url, postgres.Options{}).Close()
+	exec(t, url, `ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT ''`)
+	exec(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (2, 'user_nickname', 1, now())`)
+	db := openStore(t, url, postgres.Options{})
+	if err := db.CreateUser(t.Context(), &launchpad.User{ID: "old-binary", Email: "old@example.com"}); err != nil {
+		t.Fatalf("the old binary cannot write to the expanded schema: %v", err)
+	}
+	if _, err := db.UpdateUser(t.Context(), "old-binary", func(u *launchpad.User) error { u.Plan = "pro"; return nil }); err != nil {
+		t.Fatalf("the old binary cannot update on the expanded schema: %v", err)
+	}
+
+	exec(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (3, 'drop_something', 3, now())`)
+	_, err := postgres.Open(t.Context(), url, postgres.Options{})
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "version 3") {
+		t.Fatalf("Open on a contracted schema = %v, want EINVALID naming version 3", err)
+	}
+}
+
+// TestForeignSchemaRefused: a schema that holds another program's tables is left untouched.
+func TestForeignSchemaRefused(t *testing.T) {
+	url := freshURL(t)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	exec(t, url, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize())
+	exec(t, url, `CREATE TABLE users (id int PRIMARY KEY, name text)`)
+	_, err = postgres.Open(t.Context(), url, postgres.Options{})
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "users") {
+		t.Fatalf("Open on a schema with another program's users table = %v, want EINVALID naming it", err)
+	}
+	exec(t, url, `INSERT INTO users VALUES (1, 'still here')`)
+}
+
+// TestAuditIsAppendOnly: not even the store's own role can change or remove an event.
+func TestAuditIsAppendOnly(t *testing.T) {
+	url := freshURL(t)
+	db := openStore(t, url, postgres.Options{})
+	if _, err := db.AppendAudit(t.Context(), &launchpad.AuditEvent{Stream: "u1", Action: launchpad.AuditSignIn}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, sql := range []string{`UPDATE audit_events SET actor = 'forged'`, `DELETE FROM audit_events`, `TRUNCATE audit_events`} {
+		if _, err := conn.Exec(t.Context(), sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", sql, err)
+		}
+	}
+}

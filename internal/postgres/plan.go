@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// planColumns lists the columns of plans with the fields of p they hold.
+func planColumns(p *launchpad.Plan) columns {
+	return columns{
+		{"name", &p.Name},
+		{"display_name", &p.DisplayName},
+		{"stripe_price_id", &p.StripePriceID},
+		{"monthly_spend_limit_usd", &p.MonthlySpendLimitUSD},
+		{"machine_hours_per_cycle", &p.MachineHoursPerCycle},
+		{"guest_cpu_kind", &p.Guest.CPUKind},
+		{"guest_cpus", &p.Guest.CPUs},
+		{"guest_memory_mb", &p.Guest.MemoryMB},
+		{"volume_size_gb", &p.VolumeSizeGB},
+		{"allow_pooled_key", &p.AllowPooledKey},
+		{"created_at", ts(&p.CreatedAt)},
+		{"updated_at", ts(&p.UpdatedAt)},
+	}
+}
+
+// planTable is the plans table.
+var planTable = table[launchpad.Plan]{
+	name: "plans", what: "plan", keyField: "Name",
+	key:  func(p *launchpad.Plan) string { return p.Name },
+	cols: planColumns,
+	stamp: func(p *launchpad.Plan, now time.Time, create bool) {
+		stampTimes(&p.CreatedAt, &p.UpdatedAt, now, create)
+	},
+	conflict: func(err error, p *launchpad.Plan) error {
+		if violated(err) == "plans_stripe_price" {
+			return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", p.StripePriceID)
+		}
+		return err
+	},
+}
+
+// CreatePlan stores a new plan. ECONFLICT if the name, or a non-empty StripePriceID, is taken.
+func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
+	return planTable.create(ctx, db, p)
+}
+
+// GetPlan returns the plan with name, or ENOTFOUND.
+func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error) {
+	return planTable.get(ctx, db, name)
+}
+
+// GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
+func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
+	plans, err := planTable.list(ctx, db, `WHERE stripe_price_id = $1 AND stripe_price_id <> ''`, priceID)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(plans) == 0:
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", launchpad.Clip(priceID, 200))
+	}
+	return plans[0], nil
+}
+
+// ListPlans returns every plan ordered by name.
+func (db *DB) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
+	return planTable.list(ctx, db, `ORDER BY name`)
+}
+
+// UpdatePlan applies fn to the stored plan (table.update: READ COMMITTED, the row locked
+// first). ECONFLICT if the new StripePriceID belongs to another plan.
+func (db *DB) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
+	return planTable.update(ctx, db, name, fn)
+}
+
+// DeletePlan removes the plan, or returns ENOTFOUND.
+func (db *DB) DeletePlan(ctx context.Context, name string) error {
+	return planTable.remove(ctx, db, name)
+}

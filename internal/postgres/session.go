@@ -1,0 +1,168 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// sessionColumns lists the columns of sessions with the fields of s they hold.
+func sessionColumns(s *launchpad.Session) columns {
+	return columns{
+		{"id", &s.ID},
+		{"user_id", &s.UserID},
+		{"family_id", &s.FamilyID},
+		{"token_hash", &s.TokenHash},
+		{"device_id", &s.DeviceID},
+		{"user_agent", &s.UserAgent},
+		{"created_at", ts(&s.CreatedAt)},
+		{"expires_at", ts(&s.ExpiresAt)},
+		{"rotated_at", ts(&s.RotatedAt)},
+		{"revoked_at", ts(&s.RevokedAt)},
+	}
+}
+
+// sessionNames is the column list of sessions.
+var sessionNames = sessionColumns(&launchpad.Session{}).names()
+
+// CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
+func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
+	now := db.clock()
+	return db.write(ctx, func(tx pgx.Tx) error {
+		_, err := insertSession(ctx, tx, s, now)
+		return err
+	})
+}
+
+// GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
+func (db *DB) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
+	var s *launchpad.Session
+	err := db.read(ctx, func(tx pgx.Tx) (err error) {
+		s, err = findSession(ctx, tx, tokenHash, "")
+		return err
+	})
+	return s, err
+}
+
+// RotateSession exchanges the session of oldTokenHash for next. READ COMMITTED with the old
+// session's row locked (FOR UPDATE) before it is read: of concurrent presentations of one
+// token, the first rotates it and every later one, reading it after that commit, sees it
+// rotated — a reuse, which revokes the whole family (the new session included, committed by
+// then).
+func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *launchpad.Session, now time.Time) (*launchpad.RotateResult, error) {
+	now = db.orNow(now)
+	var res launchpad.RotateResult
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		res = launchpad.RotateResult{}
+		old, err := findSession(ctx, tx, oldTokenHash, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		switch {
+		case !old.RevokedAt.IsZero():
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
+		case !now.Before(old.ExpiresAt):
+			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
+		case !old.RotatedAt.IsZero():
+			// Presented twice: one of the two holders stole it. Sign the whole family out.
+			if err := revokeSessions(ctx, tx, "family_id", old.FamilyID, now); err != nil {
+				return err
+			}
+			res.Reused = true
+			res.Old, err = findSession(ctx, tx, oldTokenHash, "")
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET rotated_at = $2 WHERE id = $1`, old.ID, now); err != nil {
+			return err
+		}
+		n := *next
+		n.UserID, n.FamilyID = old.UserID, old.FamilyID
+		if res.New, err = insertSession(ctx, tx, &n, now); err != nil {
+			return err
+		}
+		res.Old, err = findSession(ctx, tx, oldTokenHash, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RevokeSessionFamily revokes every session of a family that is not revoked yet.
+func (db *DB) RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx pgx.Tx) error {
+		return revokeSessions(ctx, tx, "family_id", familyID, now)
+	})
+}
+
+// RevokeUserSessions revokes every session of a user that is not revoked yet.
+func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx pgx.Tx) error {
+		return revokeSessions(ctx, tx, "user_id", userID, now)
+	})
+}
+
+// ListSessions returns the user's sessions that are active at now, newest first.
+func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
+	now = db.orNow(now)
+	var out []*launchpad.Session
+	err := db.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+sessionNames+` FROM sessions
+			WHERE user_id = $1 AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > $2
+			ORDER BY created_at DESC, id DESC`, userID, now)
+		if err != nil {
+			return err
+		}
+		out, err = collect(rows, sessionColumns)
+		return err
+	})
+	return out, err
+}
+
+// insertSession stores a copy of s (CreatedAt defaults to now, ID to a new id) and returns it.
+func insertSession(ctx context.Context, tx pgx.Tx, s *launchpad.Session, now time.Time) (*launchpad.Session, error) {
+	c := *s
+	if c.ID == "" {
+		c.ID = launchpad.NewID(20)
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	q, args := sessionColumns(&c).insert("sessions")
+	out := &launchpad.Session{}
+	err := tx.QueryRow(ctx, q+` RETURNING `+sessionNames, args...).Scan(sessionColumns(out).refs()...)
+	switch violated(err) {
+	case "":
+		return out, err
+	case "sessions_token_hash_key":
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "a session with this refresh token already exists")
+	default:
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "session %q already exists", launchpad.Clip(c.ID, 200))
+	}
+}
+
+// revokeSessions sets revoked_at on the sessions whose column (family_id or user_id) is value
+// and that are not revoked yet, so revoking is idempotent and keeps the first time.
+func revokeSessions(ctx context.Context, tx pgx.Tx, column, value string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND `+column+` = $1`, value, now)
+	return err
+}
+
+// findSession returns the session of tokenHash, locked as lock says; ENOTFOUND if none.
+func findSession(ctx context.Context, tx pgx.Tx, tokenHash, lock string) (*launchpad.Session, error) {
+	var s launchpad.Session
+	err := tx.QueryRow(ctx, `SELECT `+sessionNames+` FROM sessions WHERE token_hash = $1 `+lock, tokenHash).Scan(sessionColumns(&s).refs()...)
+	if isNoRows(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

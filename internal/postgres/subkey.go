@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// subKeyColumns lists the columns of sub_keys with the fields of k they hold.
+func subKeyColumns(k *launchpad.SubKey) columns {
+	return columns{
+		{"hash", &k.Hash},
+		{"user_id", &k.UserID},
+		{"plan_name", &k.Plan},
+		{"name", &k.Name},
+		{"limit_usd", &k.LimitUSD},
+		{"limit_reset", &k.LimitReset},
+		{"include_byok_in_limit", &k.IncludeBYOKInLimit},
+		{"disabled", &k.Disabled},
+		{"rotation_generation", &k.RotationGeneration},
+		{"created_at", ts(&k.CreatedAt)},
+		{"updated_at", ts(&k.UpdatedAt)},
+	}
+}
+
+// subKeyTable is the sub_keys table.
+var subKeyTable = table[launchpad.SubKey]{
+	name: "sub_keys", what: "sub-key", keyField: "Hash",
+	key:  func(k *launchpad.SubKey) string { return k.Hash },
+	cols: subKeyColumns,
+	stamp: func(k *launchpad.SubKey, now time.Time, create bool) {
+		stampTimes(&k.CreatedAt, &k.UpdatedAt, now, create)
+	},
+}
+
+// CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
+func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
+	return subKeyTable.create(ctx, db, k)
+}
+
+// GetSubKey returns the sub-key record with hash, or ENOTFOUND.
+func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, error) {
+	return subKeyTable.get(ctx, db, hash)
+}
+
+// ListSubKeys returns the sub-key records matching f, ordered by hash.
+func (db *DB) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
+	return subKeyTable.list(ctx, db, `WHERE ($1 = '' OR user_id = $1) ORDER BY hash`, f.UserID)
+}
+
+// UpdateSubKey applies fn to the stored record (table.update: READ COMMITTED, the row locked
+// first).
+func (db *DB) UpdateSubKey(ctx context.Context, hash string, fn func(*launchpad.SubKey) error) (*launchpad.SubKey, error) {
+	return subKeyTable.update(ctx, db, hash, fn)
+}
+
+// DeleteSubKey removes the record, or returns ENOTFOUND.
+func (db *DB) DeleteSubKey(ctx context.Context, hash string) error {
+	return subKeyTable.remove(ctx, db, hash)
+}
