@@ -37,6 +37,13 @@ type connConfig struct {
 	channel string
 }
 
+// CheckDSN reports whether dsn is a connection string Open can use, without connecting: the
+// EINVALID error Open would return, or nil.
+func CheckDSN(dsn string) error {
+	_, err := parseDSN(dsn)
+	return err
+}
+
 // parseDSN parses a libpq connection string — a postgres:// or postgresql:// URL or a
 // keyword/value string, completed from the PG* environment variables, the password file and
 // the service file — and applies Launchpad's defaults: search_path launchpad,

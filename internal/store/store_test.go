@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/firestore"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres/pgtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -54,7 +57,9 @@ func TestParseRefusesBadURLs(t *testing.T) {
 		{"firestore://", "project id"},
 		{"firestore://My_Project", "project id"},
 		{"firestore://proj/extra/path", "project id"},
-		{"postgres://db.example.com/launchpad", "scheme postgres is not a store"},
+		{"mysql://db.example.com/launchpad", "scheme mysql is not a store"},
+		{"postgres://lp:pw@db:notaport/launchpad", "not a usable PostgreSQL connection string"},
+		{"host=db sslmode=sometimes", "not a usable PostgreSQL connection string"},
 		{"https://example.com/x.db", "scheme https is not a store"},
 	} {
 		_, err := store.Parse(c.url)
@@ -63,7 +68,11 @@ func TestParseRefusesBadURLs(t *testing.T) {
 			continue
 		}
 		msg := launchpad.ErrorMessage(err)
-		for _, want := range []string{c.says, "sqlite:///absolute/path.db", "sqlite://./relative/path.db", "firestore://PROJECT_ID", "./launchpad.db"} {
+		wants := []string{c.says}
+		if !strings.Contains(c.says, "PostgreSQL") {
+			wants = append(wants, "sqlite:///absolute/path.db", "sqlite://./relative/path.db", "firestore://PROJECT_ID", "./launchpad.db", "postgres://USER:PASSWORD@HOST")
+		}
+		for _, want := range wants {
 			if !strings.Contains(msg, want) {
 				t.Errorf("Parse(%q) message %q does not say %q", c.url, msg, want)
 			}
@@ -169,5 +178,86 @@ func TestOpenFirestore(t *testing.T) {
 	defer cancel()
 	if err := s.Ping(ctx); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Fatalf("Ping of a Firestore emulator that is not there = %v, want %s", err, launchpad.EUNAVAILABLE)
+	}
+}
+
+// TestParsePostgres: every libpq form selects the PostgreSQL store, kept as given (the store
+// reads it with libpq's rules), and shown everywhere with its password redacted.
+func TestParsePostgres(t *testing.T) {
+	const secret = "S3cret-not-shown"
+	for raw, shown := range map[string]string{
+		"postgres://lp:" + secret + "@db.internal:5432/launchpad?sslmode=verify-full&sslsni=1":        "postgres://lp:xxxxx@db.internal:5432/launchpad?sslmode=verify-full&sslsni=1",
+		"postgresql://lp@db.internal/launchpad?password=" + secret:                                    "postgresql://lp@db.internal/launchpad?password=xxxxx",
+		"postgres:///launchpad?host=/var/run/postgresql":                                              "postgres:///launchpad?host=%2Fvar%2Frun%2Fpostgresql",
+		"host=db.internal port=5432 dbname=launchpad user=lp password=" + secret + " sslmode=require": "host=db.internal port=5432 dbname=launchpad user=lp password=xxxxx sslmode=require",
+		"host=/var/run/postgresql dbname=launchpad":                                                   "host=/var/run/postgresql dbname=launchpad",
+	} {
+		got, err := store.Parse(raw)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", raw, err)
+			continue
+		}
+		if got.Backend != store.Postgres || got.DSN != raw {
+			t.Errorf("Parse(%q) = %+v, want the postgres backend with the string as given", raw, got)
+		}
+		if got.String() != shown {
+			t.Errorf("Parse(%q).String() = %q, want %q", raw, got.String(), shown)
+		}
+	}
+	if got, err := store.Parse("PostgreSQL://db/launchpad"); err != nil || got.DSN != "postgresql://db/launchpad" {
+		t.Errorf("Parse of an upper-case scheme = %+v, %v; want it lower-cased, as libpq reads it", got, err)
+	}
+	for _, raw := range []string{"postgres://lp:" + secret + "@db:notaport/x", "host=db password=" + secret + " sslmode=sometimes", "mysql://lp:" + secret + "@db/x"} {
+		_, err := store.Parse(raw)
+		if launchpad.ErrorCode(err) != launchpad.EINVALID {
+			t.Errorf("Parse(%q) = %v, want EINVALID", raw, err)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("Parse(%q)'s error shows the password: %v", raw, err)
+		}
+	}
+}
+
+// TestOpenPostgres opens a real server (started by the test, see internal/postgres/pgtest)
+// through store.Open, in both connection string forms.
+func TestOpenPostgres(t *testing.T) {
+	base := pgtest.ForTest(t)
+	url := pgtest.Schema(t, base)
+	s, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatalf("Open(postgres://…): %v", err)
+	}
+	if _, ok := s.(*postgres.DB); !ok {
+		t.Fatalf("Open(postgres://…) returned a %T, want *postgres.DB", s)
+	}
+	if err := s.CreateUser(t.Context(), &launchpad.User{ID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	keywords := "host=" + u.Hostname() + " port=" + u.Port() + " dbname=postgres sslmode=disable user=" + u.User.Username() +
+		" password=" + pw + " search_path=" + u.Query().Get("search_path")
+	s, err = store.Open(t.Context(), keywords)
+	if err != nil {
+		t.Fatalf("Open(keywords): %v", err)
+	}
+	defer s.Close()
+	if _, err := s.GetUser(t.Context(), "u1"); err != nil {
+		t.Fatalf("the user stored through the URL form is not found through the keyword form: %v", err)
+	}
+
+	// The wrong password: EINVALID, a nil Store, and the password in no message.
+	wrong := strings.Replace(url, ":"+pw+"@", ":Not-The-Password@", 1)
+	s2, err := store.Open(t.Context(), wrong)
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || s2 != nil {
+		t.Fatalf("Open with a wrong password = %v, %v; want a nil store and EINVALID", s2, err)
+	}
+	if strings.Contains(err.Error(), "Not-The-Password") || strings.Contains(err.Error(), pw) {
+		t.Fatalf("the error shows a password: %v", err)
 	}
 }
