@@ -59,6 +59,16 @@ func (p *Pool) wakeChan() <-chan struct{} {
 	return p.wake
 }
 
+// Notifier is what a job store offers when it can tell this process that another process
+// enqueued a job (internal/postgres: LISTEN/NOTIFY). Run then watches it for the pool's kinds
+// and wakes idle workers as Wake does, so that a job enqueued by any replica starts at once;
+// the poll remains the fallback (jobs due later, expired leases, a lost connection).
+type Notifier interface {
+	// NotifyJobs calls wake, which does not block, whenever a job of one of kinds may have
+	// become runnable, until ctx is done; then it returns nil.
+	NotifyJobs(ctx context.Context, kinds []string, wake func()) error
+}
+
 // Run starts the workers and blocks until ctx is cancelled and every worker has stopped. On
 // cancellation the workers stop claiming at once; jobs already running get ShutdownGrace to
 // finish, then their contexts are cancelled, and their outcome is still recorded. Run returns
@@ -70,6 +80,13 @@ func (p *Pool) Run(ctx context.Context) error {
 	defer cancelJobs(nil)
 
 	var wg sync.WaitGroup
+	if n, ok := p.cfg.Store.(Notifier); ok {
+		wg.Go(func() {
+			if err := n.NotifyJobs(ctx, p.kinds, p.Wake); err != nil {
+				p.cfg.Logger.Warn("job notifications stopped; idle workers poll", "error", err)
+			}
+		})
+	}
 	for i := range p.cfg.Workers {
 		w := &worker{pool: p, id: fmt.Sprintf("%s/%d", p.cfg.WorkerID, i+1)}
 		wg.Go(func() { w.loop(ctx, jobBase) })

@@ -346,6 +346,45 @@ func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	}
 }
 
+// notifyingStore is a store that tells the pool when another process enqueued a job, as
+// internal/postgres does with LISTEN/NOTIFY.
+type notifyingStore struct {
+	launchpad.Store
+	kinds chan []string
+	wake  chan func()
+}
+
+func (n *notifyingStore) NotifyJobs(ctx context.Context, kinds []string, wake func()) error {
+	n.kinds <- kinds
+	n.wake <- wake
+	<-ctx.Done()
+	return nil
+}
+
+// TestPoolWakesOnTheStoresNotification: with a store that notifies, a job another process
+// enqueued starts at once although the poll interval is an hour, and the pool watched for its
+// own kinds only.
+func TestPoolWakesOnTheStoresNotification(t *testing.T) {
+	s := &notifyingStore{Store: newStore(t), kinds: make(chan []string, 1), wake: make(chan func(), 1)}
+	fin := newFinished()
+	startPool(t, queue.Config{
+		Store: s, Poll: time.Hour, OnFinished: fin.hook,
+		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
+			return launchpad.PlanSummary{}, nil
+		}},
+	})
+	if kinds := <-s.kinds; len(kinds) != 1 || kinds[0] != testKind {
+		t.Fatalf("the pool watched for kinds %v, want [%s]", kinds, testKind)
+	}
+	wake := <-s.wake
+	time.Sleep(100 * time.Millisecond) // the workers find the queue empty and sleep for an hour
+	job := enqueue(t, s, "u1", 0)      // as another replica would: no Wake in this process
+	wake()
+	if j := fin.wait(t, "the job after the store's notification (the poll interval is an hour)"); j.ID != job.ID {
+		t.Fatalf("finished %+v, want %s", j, job.ID)
+	}
+}
+
 func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	s := newStore(t)
 	fin := newFinished()
