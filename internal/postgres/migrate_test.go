@@ -14,8 +14,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
 )
 
-// exec runs statements on the schema url names, outside any store.
-func exec(t *testing.T, url string, sql string, args ...any) {
+// execSQL runs statements on the schema url names, outside any store.
+func execSQL(t *testing.T, url string, sql string, args ...any) {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
@@ -83,8 +83,8 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 func TestNewerSchema(t *testing.T) {
 	url := freshURL(t)
 	openStore(t, url, postgres.Options{}).Close()
-	exec(t, url, `ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT ''`)
-	exec(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (2, 'user_nickname', 1, now())`)
+	execSQL(t, url, `ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT ''`)
+	execSQL(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (2, 'user_nickname', 1, now())`)
 	db := openStore(t, url, postgres.Options{})
 	if err := db.CreateUser(t.Context(), &launchpad.User{ID: "old-binary", Email: "old@example.com"}); err != nil {
 		t.Fatalf("the old binary cannot write to the expanded schema: %v", err)
@@ -93,7 +93,7 @@ func TestNewerSchema(t *testing.T) {
 		t.Fatalf("the old binary cannot update on the expanded schema: %v", err)
 	}
 
-	exec(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (3, 'drop_something', 3, now())`)
+	execSQL(t, url, `INSERT INTO schema_versions (version, name, oldest_compatible, applied_at) VALUES (3, 'drop_something', 3, now())`)
 	_, err := postgres.Open(t.Context(), url, postgres.Options{})
 	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "version 3") {
 		t.Fatalf("Open on a contracted schema = %v, want EINVALID naming version 3", err)
@@ -108,13 +108,13 @@ func TestForeignSchemaRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	schema := u.Query().Get("search_path")
-	exec(t, url, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize())
-	exec(t, url, `CREATE TABLE users (id int PRIMARY KEY, name text)`)
+	execSQL(t, url, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize())
+	execSQL(t, url, `CREATE TABLE users (id int PRIMARY KEY, name text)`)
 	_, err = postgres.Open(t.Context(), url, postgres.Options{})
 	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "users") {
 		t.Fatalf("Open on a schema with another program's users table = %v, want EINVALID naming it", err)
 	}
-	exec(t, url, `INSERT INTO users VALUES (1, 'still here')`)
+	execSQL(t, url, `INSERT INTO users VALUES (1, 'still here')`)
 }
 
 // TestAuditIsAppendOnly: not even the store's own role can change or remove an event.

@@ -118,7 +118,7 @@ func TestNotifyJobsSurvivesALostConnection(t *testing.T) {
 	url := freshURL(t)
 	db := openStore(t, url, postgres.Options{})
 	w := watch(t, db)
-	exec(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	execSQL(t, url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE query LIKE 'LISTEN %' || current_schema() || '%' AND pid <> pg_backend_pid()`)
 	w.wait(t, "the wake-up after the connection was lost")
 	w.wait(t, "the wake-up after it listens again")
