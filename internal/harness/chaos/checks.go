@@ -48,11 +48,20 @@ func (cp *controlPlaneRun) checkEvents(pms []*postman) invariants.Result {
 			r.Pass()
 		}
 	}
+	// Across replicas too, at most one delivery of an event may be taken for new.
+	fresh := map[string]int{}
+	for _, pm := range pms {
+		for id := range pm.delivered() {
+			fresh[id] += pm.answersOf(id).fresh
+		}
+	}
 	for _, pm := range pms {
 		for id, ev := range pm.delivered() {
 			a := pm.answersOf(id)
 			rec, err := cp.st.GetStripeEvent(ctx, id)
 			switch {
+			case fresh[id] > 1:
+				r.Fail("%s (%s): answered as new %d times across %d replicas", id, ev.Type, fresh[id], len(pms))
 			case len(a.refused) > 0:
 				r.Fail("%s (%s): refused %v", id, ev.Type, a.refused)
 			case a.fresh+a.duplicate == 0:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +18,9 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
-// controlPlaneRun is the crash and load scenarios' world: one sandbox, one SQLite store, one
-// data directory, and serve run on them again and again (host).
+// controlPlaneRun is the crash and load scenarios' world: one sandbox, one store, and serve
+// run on them again and again (host). With -store postgres a second replica, b, with a data
+// directory of its own (as on another machine), shares the store with the first, h.
 type controlPlaneRun struct {
 	c       *chaos
 	dir     string
@@ -27,6 +29,7 @@ type controlPlaneRun struct {
 	keyring *envelope.Keyring
 	plans   map[string]stack.Plan
 	h       *host
+	b       *host // nil with one replica
 
 	postmen   []*postman
 	customers []*customer
@@ -57,7 +60,10 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 	c.onStop(func() { _ = cp.sb.Stop(10 * time.Second) })
 	c.say("sandbox (pid %d): %s latency on every simulated API request", cp.sb.Pid(), c.o.latency)
 
-	storeURL := "sqlite://" + filepath.Join(cp.dir, "launchpad.db")
+	storeURL, err := c.storeURL(ctx, cp.dir, "controlplane")
+	if err != nil {
+		return err
+	}
 	env := stack.BaseEnv()
 	for _, k := range stack.SandboxVars {
 		env[k] = cp.sb.Env[k]
@@ -100,15 +106,16 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 	} {
 		env[k] = v
 	}
-	if cp.h, err = newHost(c.o.binary, cp.dir, env, c.rand); err != nil {
+	if cp.h, err = cp.startReplica(ctx, "", env); err != nil {
 		return err
 	}
-	s, err := cp.h.start(ctx)
-	if err != nil {
-		return err
+	if c.o.store == storePostgres {
+		envB := maps.Clone(env)
+		envB["LAUNCHPAD_DATA_DIR"] = filepath.Join(cp.dir, "replica-b", "data")
+		if cp.b, err = cp.startReplica(ctx, "replica-b", envB); err != nil {
+			return err
+		}
 	}
-	c.onStop(func() { _ = cp.h.stop() })
-	c.say("serve (pid %d) at %s: %d workers, LAUNCHPAD_JOB_LEASE=%s, LAUNCHPAD_VOLUME_RETENTION=5s, SQLite store", s.Pid(), cp.h.url, s.Workers, c.o.lease)
 
 	// Sub-keys come and go (a cancelled tenant's is revoked): keep every plaintext seen, to
 	// look for all of them at the end.
@@ -127,6 +134,38 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 	}()
 	c.onStop(func() { cancel(); <-cp.watchDone })
 	return nil
+}
+
+// startReplica starts serve on a host of its own, logging into dir/sub.
+func (cp *controlPlaneRun) startReplica(ctx context.Context, sub string, env map[string]string) (*host, error) {
+	c := cp.c
+	dir := filepath.Join(cp.dir, sub)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	h, err := newHost(c.o.binary, dir, env, c.rand)
+	if err != nil {
+		return nil, err
+	}
+	s, err := h.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.onStop(func() { _ = h.stop() })
+	name := "serve"
+	if sub != "" {
+		name = "serve " + sub
+	}
+	c.say("%s (pid %d) at %s: %d workers, LAUNCHPAD_JOB_LEASE=%s, LAUNCHPAD_VOLUME_RETENTION=5s, %s store", name, s.Pid(), h.url, s.Workers, c.o.lease, c.storeName())
+	return h, nil
+}
+
+// replicas are the hosts running serve: h, and b with -store postgres.
+func (cp *controlPlaneRun) replicas() []*host {
+	if cp.b == nil {
+		return []*host{cp.h}
+	}
+	return []*host{cp.h, cp.b}
 }
 
 // collectSecrets opens every sealed credential in the store now.
@@ -175,35 +214,48 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 	c.say("%d customers, %d deliveries over %s: %d distinct events, %d duplicates, %d delivered older than one before them, %d cancellations",
 		len(customers), len(ds), c.o.window, len(ds)-dups, dups, outOfOrder(ds), cancels)
 
-	pm := newPostman(cp.h.url, c.secrets.webhook, nil)
-	cp.postmen = append(cp.postmen, pm)
+	// One postman per replica: with two, every delivery goes to both (as when Stripe's
+	// endpoint is behind a load balancer that retries on the other replica, or two endpoints
+	// are registered), and both must record it once between them.
+	var pms []*postman
+	for _, h := range cp.replicas() {
+		pms = append(pms, newPostman(h.url, c.secrets.webhook, nil))
+	}
+	cp.postmen = append(cp.postmen, pms...)
 	sendCtx, stopSending := context.WithCancel(ctx) // a serve that cannot be started again ends the deliveries
 	defer stopSending()
 	start := time.Now()
-	feed := make(chan delivery)
 	var wg sync.WaitGroup
 	var emu sync.Mutex
 	var errs []string
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range feed {
-				if err := pm.deliver(sendCtx, d.ev); err != nil {
-					emu.Lock()
-					errs = append(errs, err.Error())
-					emu.Unlock()
+	feeds := make([]chan delivery, len(pms))
+	for i, pm := range pms {
+		feeds[i] = make(chan delivery)
+		for range 4 {
+			wg.Go(func() {
+				for d := range feeds[i] {
+					if err := pm.deliver(sendCtx, d.ev); err != nil {
+						emu.Lock()
+						errs = append(errs, err.Error())
+						emu.Unlock()
+					}
 				}
-			}
-		}()
+			})
+		}
 	}
 	go func() {
-		defer close(feed)
+		defer func() {
+			for _, f := range feeds {
+				close(f)
+			}
+		}()
 		for _, d := range ds {
 			if !sleepUntil(sendCtx, start.Add(d.at)) {
 				return
 			}
-			feed <- d
+			for _, f := range feeds {
+				f <- d
+			}
 		}
 	}()
 
@@ -218,12 +270,17 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%d deliveries failed for good, first: %s", len(errs), errs[0])
 	}
-	c.say("all %d deliveries answered 2xx after %s; %d attempts got no 2xx (serve down or restarting) and were retried", len(ds), time.Since(start).Round(100*time.Millisecond), pm.retried)
+	retried := 0
+	for _, pm := range pms {
+		retried += pm.retried
+	}
+	c.say("all %d deliveries answered 2xx by each of %d replica(s) after %s; %d attempts got no 2xx (serve down or restarting) and were retried",
+		len(ds), len(pms), time.Since(start).Round(100*time.Millisecond), retried)
 
 	took := cp.drain(ctx)
 	c.say("queue drained %s after the last delivery", took.Round(100*time.Millisecond))
-	events := cp.checkEvents([]*postman{pm})
-	plans := cp.checkPlans(ctx, customers, []*postman{pm})
+	events := cp.checkEvents(pms)
+	plans := cp.checkPlans(ctx, customers, pms)
 	c.add("crash", events, plans, cp.checkJobs(ctx), cp.checkAudit(ctx))
 	fleet, err := cp.fleet(ctx)
 	if err != nil {
@@ -239,9 +296,13 @@ func (cp *controlPlaneRun) crash(ctx context.Context) error {
 	if events.Failed()+plans.Failed() > 0 {
 		lost = fmt.Sprintf("%d events, %d tenants", events.Failed(), plans.Failed())
 	}
+	scenario := fmt.Sprintf("crash: SIGKILL serve at %s (lease %s)", strings.Join(ks, ", "), c.o.lease)
+	if cp.b != nil {
+		scenario = fmt.Sprintf("crash: 2 replicas on %s, each given every delivery; SIGKILL one at %s (lease %s)", c.storeName(), strings.Join(ks, ", "), c.o.lease)
+	}
 	c.row(scenarioRow{
-		scenario: fmt.Sprintf("crash: SIGKILL serve at %s (lease %s)", strings.Join(ks, ", "), c.o.lease),
-		runs:     fmt.Sprintf("%d kills, %d serves", len(kills), len(cp.h.logFiles())),
+		scenario: scenario,
+		runs:     fmt.Sprintf("%d kills, %d serves", len(kills), len(cp.h.logFiles())+len(cp.replicas())-1),
 		subjects: fmt.Sprintf("%d deliveries (%d events), %d tenants", len(ds), len(ds)-dups, len(customers)),
 		lost:     lost,
 	})

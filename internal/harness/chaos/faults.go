@@ -101,7 +101,10 @@ func (c *chaos) faultsScenario(ctx context.Context) error {
 	for i := 1; i <= c.o.tenants; i++ {
 		users = append(users, fmt.Sprintf("fleet%03d", i))
 	}
-	storeURL := "sqlite://" + filepath.Join(dir, "launchpad.db")
+	storeURL, err := c.storeURL(ctx, dir, "faults")
+	if err != nil {
+		return err
+	}
 	env := stack.BaseEnv()
 	for _, k := range stack.SandboxVars {
 		env[k] = sb.Env[k]
@@ -241,6 +244,9 @@ func (c *chaos) platformSecrets(sandboxes ...*stack.Sandbox) []invariants.Secret
 		{What: "the platform secret", Value: c.secrets.platform},
 		{What: "the admin token", Value: c.secrets.admin},
 		{What: "the Stripe webhook secret", Value: c.secrets.webhook},
+	}
+	if c.pgPassword != "" {
+		out = append(out, invariants.Secret{What: "the PostgreSQL password (in LAUNCHPAD_STORE)", Value: c.pgPassword})
 	}
 	for _, sb := range sandboxes {
 		out = append(out,

@@ -24,10 +24,14 @@ func (cp *controlPlaneRun) final(ctx context.Context) error {
 	// serve drains and exits 0 on SIGTERM; its logs are complete after that.
 	stopped := invariants.Result{Name: "serve stops cleanly on SIGTERM"}
 	began := time.Now()
-	if err := cp.h.stop(); err != nil {
-		stopped.Fail("serve: %v", err)
-	} else {
-		stopped.Pass()
+	var files []string
+	for i, h := range cp.replicas() {
+		if err := h.stop(); err != nil {
+			stopped.Fail("serve (replica %d): %v", i+1, err)
+		} else {
+			stopped.Pass()
+		}
+		files = append(files, h.logFiles()...)
 	}
 	c.say("serve stopped on SIGTERM in %s", time.Since(began).Round(100*time.Millisecond))
 
@@ -43,7 +47,7 @@ func (cp *controlPlaneRun) final(ctx context.Context) error {
 	keys := len(secrets)
 	secrets = append(secrets, c.platformSecrets(cp.sb)...)
 
-	files := append(cp.h.logFiles(), cp.sb.Log, filepath.Join(cp.dir, "plans.log"))
+	files = append(files, cp.sb.Log, filepath.Join(cp.dir, "plans.log"))
 	hay, err := invariants.FileHaystacks(files...)
 	if err != nil {
 		return err

@@ -39,8 +39,12 @@ func (cp *controlPlaneRun) load(ctx context.Context) error {
 
 	loadCtx, stop := context.WithTimeout(ctx, c.o.load)
 	defer stop()
-	pm := newPostman(cp.h.url, c.secrets.webhook, cp.lat)
-	cp.postmen = append(cp.postmen, pm)
+	// The senders spread over the replicas (one each when there are two).
+	var pms []*postman
+	for _, h := range cp.replicas() {
+		pms = append(pms, newPostman(h.url, c.secrets.webhook, cp.lat))
+	}
+	cp.postmen = append(cp.postmen, pms...)
 	var customers []*customer
 	var wg sync.WaitGroup
 	var signIns, codesMissing atomic.Int64
@@ -52,7 +56,7 @@ func (cp *controlPlaneRun) load(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cp.sender(ctx, loadCtx, pm, cu, r, i%5 == 4)
+			cp.sender(ctx, loadCtx, pms[i%len(pms)], cu, r, i%5 == 4)
 		}()
 	}
 	for i := range c.o.clients {
@@ -92,8 +96,8 @@ func (cp *controlPlaneRun) load(ctx context.Context) error {
 	if n := codesMissing.Load(); n > 0 {
 		codes.Fail("%d codes did not reach the (log) mailer within 30s", n)
 	}
-	events := cp.checkEvents([]*postman{pm})
-	plans := cp.checkPlans(ctx, customers, []*postman{pm})
+	events := cp.checkEvents(pms)
+	plans := cp.checkPlans(ctx, customers, pms)
 	c.add("load", noServerErrors, codes, events, plans)
 
 	lost := "nothing"
@@ -103,7 +107,7 @@ func (cp *controlPlaneRun) load(ctx context.Context) error {
 	c.row(scenarioRow{
 		scenario: fmt.Sprintf("load: %d clients, %d webhook senders, %d workers", c.o.clients, c.o.senders, c.o.workers),
 		runs:     fmt.Sprintf("%s held", c.o.load),
-		subjects: fmt.Sprintf("%d requests, %d events, %d tenants", noServerErrors.Passed+noServerErrors.Failed(), len(pm.delivered()), len(customers)),
+		subjects: fmt.Sprintf("%d requests, %d events, %d tenants", noServerErrors.Passed+noServerErrors.Failed(), delivered(pms), len(customers)),
 		lost:     lost,
 	})
 	return nil
@@ -251,4 +255,13 @@ func peakRSS(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+// delivered counts the events the postmen posted.
+func delivered(pms []*postman) int {
+	n := 0
+	for _, pm := range pms {
+		n += len(pm.delivered())
+	}
+	return n
 }

@@ -1,8 +1,9 @@
 // Command chaos is `make chaos`: Launchpad on a bad day, end to end, and the figures.
 //
 // It runs the built binary as an operator would — `sandbox` and `serve` as real processes on
-// loopback, SQLite stores, OpenTofu — through three scenarios, then checks every promise and
-// prints "N passed, N failed" per invariant:
+// loopback, SQLite stores (or, with -store postgres, schemas on a PostgreSQL server it starts),
+// OpenTofu — through three scenarios, then checks every promise and prints "N passed, N
+// failed" per invariant:
 //
 //  1. faults: a fleet of -tenants tenants applied with one `tofu apply` while both
 //     simulators answer 20% of requests 500, 5% 429 with Retry-After, drop 5% of answers
@@ -15,7 +16,9 @@
 //     started again each time, with a short LAUNCHPAD_JOB_LEASE so a dead worker's job is
 //     reclaimed in seconds. When the queue has drained: every event recorded once and
 //     processed, every tenant at the plan of its customer's newest event (nothing left of a
-//     cancelled one), no job stuck, the audit chain verifying (`audit --verify`).
+//     cancelled one), no job stuck, the audit chain verifying (`audit --verify`). With
+//     -store postgres, two serve replicas share the store, each receives every delivery, and
+//     the kills land on one of them while the other keeps running.
 //  3. load: for -load, -clients clients (each from its own loopback address) signing in
 //     with the codes serve's log mailer writes, reading /api/me and /api/audit, while
 //     -senders webhook senders change their customers' plans and the apply workers run —
@@ -56,6 +59,7 @@ type options struct {
 	binary, tofu, fleet string
 	seed                int64
 	scenarios           string
+	store, postgresURL  string
 
 	tenants int
 
@@ -79,6 +83,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.fleet, "fleet", "examples/fleet", "the `directory` of the fleet configuration whose plans the customers buy")
 	fs.Int64Var(&o.seed, "seed", 0, "seed of every random choice (default: from the clock; printed)")
 	fs.StringVar(&o.scenarios, "scenarios", "faults,crash,load", "which scenarios to run, comma-separated")
+	fs.StringVar(&o.store, "store", storeSQLite, "the control plane's store: sqlite, or postgres (two serve replicas share it in the crash and load scenarios)")
+	fs.StringVar(&o.postgresURL, "postgres-url", "", "with -store postgres: a running server (a `URL` of a role that may create schemas) instead of one the run starts")
 	fs.IntVar(&o.tenants, "tenants", 50, "faults: tenants in the fleet")
 	fs.IntVar(&o.users, "users", 20, "crash: customers")
 	fs.IntVar(&o.deliveries, "deliveries", 200, "crash: webhook deliveries (every customer's events, plus duplicates)")
@@ -133,6 +139,12 @@ func (o options) check() error {
 	}
 	if o.tenants < 1 || o.users < 1 || o.deliveries < 1 || o.kills < 0 || o.workers < 1 || o.clients < 0 || o.senders < 0 {
 		bad = append(bad, "-tenants, -users, -deliveries and -workers must be at least 1; -kills, -clients and -senders at least 0")
+	}
+	if o.store != storeSQLite && o.store != storePostgres {
+		bad = append(bad, fmt.Sprintf("-store: %q is not sqlite or postgres", o.store))
+	}
+	if o.postgresURL != "" && o.store != storePostgres {
+		bad = append(bad, "-postgres-url goes with -store postgres")
 	}
 	if o.clients > 250 {
 		bad = append(bad, "-clients: at most 250 (each has a loopback address of its own, 127.0.1.1-250)")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres/pgtest"
 )
 
 // launchpadBinary is the binary the chaos run starts, built on first use.
@@ -81,8 +82,52 @@ func TestShortChaosRunPasses(t *testing.T) {
 	}
 }
 
+// TestShortChaosRunOnPostgres is the crash scenario in small on PostgreSQL (a server the run
+// starts): two serve replicas on one store, each receiving every one of 40 Stripe deliveries,
+// one of them SIGKILLed halfway — every paying customer ends with exactly one tenant at the
+// plan of their newest event, every event is recorded once, no job is stuck and the audit log
+// verifies.
+func TestShortChaosRunOnPostgres(t *testing.T) {
+	if _, err := pgtest.Find(os.Getenv(pgtest.EnvBin)); err != nil {
+		pgtest.Missing(t, err)
+	}
+	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
+	var out, errOut stacktest.Output
+	start := time.Now()
+	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet"),
+		"-store", "postgres", "-scenarios", "crash", "-seed", "5", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1", "-drain", "3m"}, &out, &errOut)
+	t.Logf("MEASURED the short chaos run on PostgreSQL (two replicas, one SIGKILLed): %s", time.Since(start).Round(time.Millisecond))
+	got := out.String()
+	if code != 0 {
+		t.Fatalf("chaos exited %d: %s\n%s", code, errOut.String(), got)
+	}
+	seen := map[string]bool{}
+	for _, m := range tally.FindAllStringSubmatch(got, -1) {
+		if m[1] != "ok  " || m[5] != "0" || m[4] == "0" {
+			t.Errorf("invariant %s: %s: %s passed, %s failed", m[2], m[3], m[4], m[5])
+		}
+		seen[m[2]+": "+m[3]] = true
+	}
+	for _, want := range []string{
+		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
+		"crash: audit chain verifies (audit --verify)", "crash: one of everything per tenant", "final: no secret in state, logs, audit or answers",
+	} {
+		if !seen[want] {
+			t.Errorf("the run did not check %q", want)
+		}
+	}
+	for _, want := range []string{"PostgreSQL store", "serve replica-b", "answered 2xx by each of 2 replica(s)", "2 replicas on PostgreSQL, each given every delivery; SIGKILL one at", "chaos PASSED"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log("\n" + got)
+	}
+}
+
 func TestBadFlagsExit2(t *testing.T) {
-	for _, args := range [][]string{{"extra"}, {"-scenarios", "faults,meteor"}, {"-lease", "2s"}, {"-clients", "300"}} {
+	for _, args := range [][]string{{"extra"}, {"-scenarios", "faults,meteor"}, {"-lease", "2s"}, {"-clients", "300"}, {"-store", "mysql"}, {"-postgres-url", "postgres://x/y"}} {
 		var out, errOut stacktest.Output
 		if code := cli(t.Context(), args, &out, &errOut); code != 2 || errOut.String() == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())

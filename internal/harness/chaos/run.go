@@ -25,6 +25,9 @@ type chaos struct {
 	rand  *rand.Rand
 
 	secrets struct{ platform, admin, webhook string }
+	// pgURL is the run's PostgreSQL server (-store postgres), pgPassword its password when the
+	// run started it (a secret the checks look for everywhere).
+	pgURL, pgPassword string
 
 	mu      sync.Mutex
 	results []invariants.Result
