@@ -16,20 +16,22 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres/pgtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
 // host is a machine that runs `terraform-provider-launchpad serve` as real processes, one
-// after the other, on one SQLite file and one data directory, against the simulators.
+// after the other, on one store (a SQLite file, or a PostgreSQL schema) and one data
+// directory, against the simulators.
 type host struct {
 	t       *testing.T
 	binary  string
 	env     []string
 	dataDir string
-	store   *sqlite.DB // the test's own handle on the shared file
+	store   launchpad.Store // the test's own handle on the shared store
 	fly     *simtest.FlyServer
 	or      *simtest.OpenRouterServer
 	runs    int
@@ -37,16 +39,24 @@ type host struct {
 
 func newHost(t *testing.T, extra map[string]string) *host {
 	t.Helper()
+	return newHostOn(t, "", extra)
+}
+
+// newHostOn is newHost on the store storeURL names ("": a SQLite file of its own).
+func newHostOn(t *testing.T, storeURL string, extra map[string]string) *host {
+	t.Helper()
 	tofu := stacktest.Tofu(t)
 	h := &host{t: t, binary: launchpadBinary.Path(t), fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
 	dir := t.TempDir()
 	h.dataDir = filepath.Join(dir, "data")
-	dbPath := filepath.Join(dir, "launchpad.db")
+	if storeURL == "" {
+		storeURL = "sqlite://" + filepath.Join(dir, "launchpad.db")
+	}
 	env := map[string]string{
 		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"),
 		"PLATFORM_SECRET":           testSecret,
 		"LAUNCHPAD_ADDR":            "127.0.0.1:0",
-		"LAUNCHPAD_STORE":           "sqlite://" + dbPath,
+		"LAUNCHPAD_STORE":           storeURL,
 		"LAUNCHPAD_ADMIN_TOKEN":     stackAdminToken,
 		"STRIPE_WEBHOOK_SECRET":     stackWebhookSecret,
 		"LAUNCHPAD_SMTP_URL":        smtp.LogURL,
@@ -66,7 +76,7 @@ func newHost(t *testing.T, extra map[string]string) *host {
 		h.env = append(h.env, k+"="+v)
 	}
 	var err error
-	if h.store, err = sqlite.Open(t.Context(), dbPath, sqlite.Options{}); err != nil {
+	if h.store, err = store.Open(t.Context(), storeURL); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.store.Close() })
@@ -291,9 +301,17 @@ func TestServeDrainsRunningAppliesOnSIGTERM(t *testing.T) {
 // provider recorded the sub-key but before tofu wrote its state does not converge today (the
 // provider refuses to create a second sub-key and asks for an import); that is the
 // provider's to fix, and reported.
-func TestServeKilledMidApplyIsReclaimed(t *testing.T) {
+func TestServeKilledMidApplyIsReclaimed(t *testing.T) { testServeKilledMidApply(t, "") }
+
+// TestServeKilledMidApplyIsReclaimedPostgres is the same crash on the PostgreSQL store, on a
+// server the test starts (internal/postgres/pgtest).
+func TestServeKilledMidApplyIsReclaimedPostgres(t *testing.T) {
+	testServeKilledMidApply(t, pgtest.Schema(t, pgtest.ForTest(t)))
+}
+
+func testServeKilledMidApply(t *testing.T, storeURL string) {
 	const lease = 10 * time.Second
-	h := newHost(t, map[string]string{"LAUNCHPAD_JOB_LEASE": lease.String()})
+	h := newHostOn(t, storeURL, map[string]string{"LAUNCHPAD_JOB_LEASE": lease.String()})
 	const user = "eve01"
 	a := h.start()
 	created := h.checkout(a, user, false)
