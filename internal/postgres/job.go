@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,6 +106,15 @@ func (db *DB) enqueueJob(ctx context.Context, tx pgx.Tx, j *launchpad.Job, now t
 	return out, nil
 }
 
+// qualified prefixes each column of a list with its table: "t.a, t.b".
+func qualified(table, names string) string {
+	cols := strings.Split(names, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // orNowIf returns t as it is stored, or def for a zero t.
 func (db *DB) orNowIf(t, def time.Time) time.Time {
 	if t.IsZero() {
@@ -115,16 +125,15 @@ func (db *DB) orNowIf(t, def time.Time) time.Time {
 
 // ClaimJob takes the oldest runnable job of the given kinds for c.Worker.
 //
-// It runs at READ COMMITTED, in four statements:
-//  1. jobs of these kinds whose lease expired on their last attempt are marked failed (their
-//     worker died with no attempt left);
-//  2. the oldest runnable job — queued and due, or running with an expired lease and
-//     attempts left — whose key no other job holds with a live lease, is locked FOR UPDATE
-//     SKIP LOCKED: concurrent claimers each lock a different candidate instead of queueing
-//     on one, which is what lets many workers share the queue;
-//  3. other jobs of its key that still say running but whose lease expired (their worker
-//     died) go back to the queue, or fail without attempts left;
-//  4. it becomes running, leased to the worker.
+// It runs at READ COMMITTED, in two statements:
+//  1. rescue: every running job whose lease expired (its worker died) goes back to the queue
+//     with its attempts counted, or fails when it had no attempt left — rows another
+//     transaction holds are skipped (SKIP LOCKED), since that one is finishing or rescuing
+//     them itself;
+//  2. in one UPDATE, the oldest queued, due job of these kinds whose key no other job holds
+//     with a live lease — locked FOR UPDATE SKIP LOCKED, so concurrent claimers each take a
+//     different candidate instead of queueing on one, which is what lets many workers share
+//     the queue — becomes running, leased to the worker.
 //
 // Two claimers may pick two jobs of one key from the same snapshot; the partial unique index
 // jobs_one_running_per_key lets only one of them become running, and the other's claim fails
@@ -142,37 +151,29 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 	var out *launchpad.Job
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		out = nil
-		if err := failExhaustedJobs(ctx, tx, kinds, now); err != nil {
+		if err := rescueExpired(ctx, tx, now); err != nil {
 			return err
-		}
-		var id, key string
-		err := tx.QueryRow(ctx, `SELECT j.id, j.job_key FROM jobs AS j
-			WHERE j.status IN ('queued', 'running')
-			  AND ((j.status = 'queued' AND j.run_after <= $1)
-			    OR (j.status = 'running' AND j.lease_expires_at <= $1 AND j.attempts < j.max_attempts))
-			  AND (cardinality($2::text[]) = 0 OR j.kind = ANY ($2))
-			  AND (j.job_key = '' OR NOT EXISTS (
-			        SELECT 1 FROM jobs AS o
-			        WHERE o.job_key = j.job_key AND o.id <> j.id AND o.status = 'running' AND o.lease_expires_at > $1))
-			ORDER BY j.created_at, j.id
-			LIMIT 1
-			FOR UPDATE SKIP LOCKED`, now, kinds).Scan(&id, &key)
-		if isNoRows(err) {
-			return nil // commit the jobs marked failed on the way
-		} else if err != nil {
-			return err
-		}
-		if key != "" {
-			if err := requeueAbandoned(ctx, tx, key, id, now); err != nil {
-				return err
-			}
 		}
 		out = &launchpad.Job{}
-		err = tx.QueryRow(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2, lease_expires_at = $3,
-			attempts = attempts + 1, started_at = $4 WHERE id = $1 RETURNING `+jobNames,
-			id, c.Worker, now.Add(c.Lease), now).Scan(jobColumns(out).refs()...)
-		if violated(err) == "jobs_one_running_per_key" {
-			return launchpad.Errorf(launchpad.ECONFLICT, "another worker claimed a job with key %q at the same moment; claim again", launchpad.Clip(key, 200))
+		err := tx.QueryRow(ctx, `WITH next AS (
+				SELECT j.id FROM jobs AS j
+				WHERE j.status = 'queued' AND j.run_after <= $1
+				  AND (cardinality($2::text[]) = 0 OR j.kind = ANY ($2))
+				  AND (j.job_key = '' OR NOT EXISTS (
+				        SELECT 1 FROM jobs AS o
+				        WHERE o.job_key = j.job_key AND o.status = 'running' AND o.lease_expires_at > $1))
+				ORDER BY j.created_at, j.id
+				LIMIT 1
+				FOR UPDATE SKIP LOCKED)
+			UPDATE jobs SET status = 'running', lease_owner = $3, lease_expires_at = $4, attempts = attempts + 1, started_at = $1
+			FROM next WHERE jobs.id = next.id
+			RETURNING `+qualified("jobs", jobNames), now, kinds, c.Worker, now.Add(c.Lease)).Scan(jobColumns(out).refs()...)
+		switch {
+		case isNoRows(err):
+			out = nil
+			return nil // commit what was rescued
+		case violated(err) == "jobs_one_running_per_key":
+			return launchpad.Errorf(launchpad.ECONFLICT, "another worker claimed a job of the same key at the same moment; claim again")
 		}
 		return err
 	})
@@ -185,33 +186,17 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 	return out, nil
 }
 
-// exhaustedMessage is the error of a job whose worker died during its last attempt, with the
-// error of the attempt before, if any.
-const exhaustedMessage = `'the lease expired during attempt ' || attempts || ' of ' || max_attempts ||
-	' (the worker stopped heartbeating)' || CASE WHEN error <> '' THEN '; last error: ' || error ELSE '' END`
-
-// failExhaustedJobs marks failed the running jobs of kinds whose lease expired with no attempt
-// left. Rows another claimer has locked are skipped; it marks them itself.
-func failExhaustedJobs(ctx context.Context, tx pgx.Tx, kinds []string, now time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE jobs SET status = 'failed', finished_at = $1, lease_expires_at = NULL,
-		error = `+exhaustedMessage+`
-		WHERE id IN (SELECT id FROM jobs
-			WHERE status = 'running' AND lease_expires_at <= $1 AND attempts >= max_attempts
-			  AND (cardinality($2::text[]) = 0 OR kind = ANY ($2))
-			FOR UPDATE SKIP LOCKED)`, now, kinds)
-	return err
-}
-
-// requeueAbandoned puts back in the queue the other jobs of key that still say running under
-// an expired lease (so that the job being claimed may run), and fails those without attempts
-// left. A live lease re-checked after waiting for a concurrent claimer is left alone.
-func requeueAbandoned(ctx context.Context, tx pgx.Tx, key, except string, now time.Time) error {
+// rescueExpired puts back in the queue the running jobs whose lease expired at now — their
+// worker died — with their attempts and last error kept, and fails those that had no attempt
+// left. The index jobs_leases finds them without reading the queue.
+func rescueExpired(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE jobs SET
 			status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-			finished_at = CASE WHEN attempts >= max_attempts THEN $3 END,
-			error = CASE WHEN attempts >= max_attempts THEN `+exhaustedMessage+` ELSE error END,
+			finished_at = CASE WHEN attempts >= max_attempts THEN $1 END,
+			error = CASE WHEN attempts >= max_attempts THEN 'the lease expired during attempt ' || attempts || ' of ' || max_attempts ||
+				' (the worker stopped heartbeating)' || CASE WHEN error <> '' THEN '; last error: ' || error ELSE '' END ELSE error END,
 			lease_owner = '', lease_expires_at = NULL
-		WHERE job_key = $1 AND id <> $2 AND status = 'running' AND lease_expires_at <= $3`, key, except, now)
+		WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= $1 FOR UPDATE SKIP LOCKED)`, now)
 	return err
 }
 

@@ -122,9 +122,10 @@ CREATE TABLE stripe_events (
 );
 CREATE INDEX stripe_events_received ON stripe_events (received_at DESC, id DESC);
 
--- The work queue. A job is runnable when queued with run_after <= now, or running with
--- lease_expires_at <= now (its worker died). At most one job per non-empty job_key runs: the
--- partial unique index holds that even between claimers that read the same snapshot.
+-- The work queue. A job is runnable when queued with run_after <= now; a running job whose
+-- lease_expires_at has passed (its worker died) is put back in the queue by the next claim.
+-- At most one job per non-empty job_key runs: the partial unique index holds that even between
+-- claimers that read the same snapshot.
 -- log_size is the length of the job's whole output so far: appending to the log updates it,
 -- which both serialises concurrent appends and gives each its offset.
 CREATE TABLE jobs (
@@ -148,10 +149,15 @@ CREATE TABLE jobs (
 	summary_destroy  bigint NOT NULL,
 	log_size         bigint NOT NULL DEFAULT 0
 );
-CREATE INDEX jobs_runnable ON jobs (created_at, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_queued ON jobs (created_at, id) WHERE status = 'queued'; -- the claim order
+CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'running'; -- expired leases, found without the queue
 CREATE UNIQUE INDEX jobs_one_running_per_key ON jobs (job_key) WHERE status = 'running' AND job_key <> '';
-CREATE INDEX jobs_key ON jobs (job_key, status);
+CREATE INDEX jobs_key ON jobs (job_key, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+-- Every claim and finish leaves a dead row version behind: vacuum and analyze the queue far more
+-- often than the defaults (20% and 10% of the table) would, so that dead versions do not pile
+-- up in the claim's index and the planner knows how long the queue is.
+ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
 
 -- A job's output in appended pieces; start is the offset of data in the whole output, so
 -- offsets stay valid when the oldest pieces are dropped (JobLogLimit).
