@@ -20,6 +20,13 @@
 //     signed Stripe events against stripe-go verification plus RecordStripeEvent in-process;
 //     plan changes through the queue against tofu plan -out + apply in a copy of the runner's
 //     workspace.
+//   - JobClaim: workers of several store handles (as several replicas) claiming and finishing
+//     a queue of jobs, every job claimed exactly once.
+//
+// Webhook ingest and job claims run on each store asked for (Stores: a SQLite file, a schema
+// on a PostgreSQL server, a project in the Firestore emulator), one after the other in one
+// run, so the stores' figures compare; a store other than SQLite names its figures
+// ("webhook_ingest_postgres", "job_claim_firestore").
 //
 // It is a program, not a set of Go benchmarks, because its figures are wall times of other
 // processes (tofu, the provider, the sandbox) taken as the median of a few alternating runs,

@@ -23,6 +23,26 @@ type Env struct {
 	// Runs is how many timed runs make one figure (its median).
 	Runs int
 	Log  *slog.Logger
+	// Stores provides the stores of the store figures (webhook_ingest and job_claim on each
+	// store asked for); nil means a SQLite file in the figure's directory.
+	Stores *Stores
+}
+
+// stores returns env.Stores, or Stores of SQLite files in dir (closed by the caller).
+func (env *Env) stores(dir string) *Stores {
+	if env.Stores != nil {
+		return env.Stores
+	}
+	return &Stores{Dir: dir, Log: env.Log}
+}
+
+// storeSuffix is what a figure's name carries for a store: nothing for SQLite, the figures'
+// first store, "_postgres" or "_firestore" for the others.
+func storeSuffix(kind string) string {
+	if kind == "" || kind == StoreSQLite {
+		return ""
+	}
+	return "_" + kind
 }
 
 // Figure is a group of figures measured together (they share an expensive setup, such as a

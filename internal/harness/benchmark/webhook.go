@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
 // WebhookOptions say how webhook_ingest is measured.
@@ -25,6 +25,9 @@ type WebhookOptions struct {
 	Runs int
 	// Warmup events go to the server and to the floor before the timed runs, untimed.
 	Warmup int
+	// Store is the store serve and the floor use (StoreSQLite when empty); the figures of
+	// another store carry its name ("webhook_ingest_postgres").
+	Store string
 }
 
 // ingestEventType is the type of the events posted. The control plane verifies and records
@@ -38,14 +41,14 @@ type WebhookOptions struct {
 const ingestEventType = "invoice.finalized"
 
 // WebhookIngest is the webhook_ingest figure group: events per second through POST
-// /api/stripe/webhook of a real `serve` (the built binary, SQLite store) from Senders
+// /api/stripe/webhook of a real `serve` (the built binary, on o.Store) from Senders
 // concurrent senders on loopback, against the floor of the same events verified with stripe-go
 // (webhook.ConstructEventWithOptions) and recorded (Store.RecordStripeEvent) one after the
-// other in this process, on a SQLite file of the same kind. Every event the server answered
+// other in this process, on a store of the same kind. Every event the server answered
 // for is then looked up in its store; one missing fails the figure. It also emits the
 // latency percentiles under that load and serve's peak resident memory.
 func WebhookIngest(o WebhookOptions) Figure {
-	return Figure{Name: "webhook", Run: func(ctx context.Context, env *Env, emit func(Result)) error {
+	return Figure{Name: "webhook" + storeSuffix(o.Store), Run: func(ctx context.Context, env *Env, emit func(Result)) error {
 		return runWebhookIngest(ctx, env, o, emit)
 	}}
 }
@@ -82,9 +85,21 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 	if o.Events < 1 || o.Senders < 1 || o.Runs < 1 || o.Warmup < 0 {
 		return fmt.Errorf("webhook_ingest: events, senders and runs must be at least 1 (got %d, %d, %d)", o.Events, o.Senders, o.Runs)
 	}
-	dir := filepath.Join(env.WorkDir, "webhook")
+	if o.Store == "" {
+		o.Store = StoreSQLite
+	}
+	suffix := storeSuffix(o.Store)
+	dir := filepath.Join(env.WorkDir, "webhook"+suffix)
+	stores := env.stores(dir)
+	if env.Stores == nil {
+		defer stores.Close()
+	}
 	base := stack.BaseEnv()
-	base["LAUNCHPAD_STORE"] = "sqlite://" + filepath.Join(dir, "launchpad.db")
+	storeEnv, err := stores.ServeEnv(ctx, o.Store, "webhook")
+	if err != nil {
+		return err
+	}
+	maps.Copy(base, storeEnv)
 	base["PLATFORM_SECRET"] = "bench-platform-secret-" + randomHex(16)
 	// No Fly or OpenRouter settings: nothing is applied, and serve then leaves metering off.
 	cp, err := startControlPlane(ctx, env, dir, base, nil)
@@ -96,12 +111,12 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 			err = errors.Join(err, cp.stop())
 		}
 	}()
-	floorStore, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "floor.db"))
+	floorStore, err := stores.Open(ctx, o.Store, "webhook_floor")
 	if err != nil {
 		return err
 	}
 	defer floorStore.Close()
-	floorJobStore, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "floor-with-job.db"))
+	floorJobStore, err := stores.Open(ctx, o.Store, "webhook_floor_job")
 	if err != nil {
 		return err
 	}
@@ -192,7 +207,7 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 		return fmt.Errorf("stop serve: %w", stopErr)
 	}
 	// Nothing lost: every event answered 200 is in serve's store, with the body it was sent.
-	served, err := store.Open(ctx, base["LAUNCHPAD_STORE"])
+	served, err := stores.Open(ctx, o.Store, "webhook")
 	if err != nil {
 		return err
 	}
@@ -220,9 +235,9 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 		return r.With("events_per_run", o.Events).With("runs", o.Runs).With("senders", o.Senders).
 			With("event_type", ingestEventType).With("body_bytes", len(sent[len(sent)-1].body)).
 			With("workers", workers).With("workers_state", "idle: "+ingestEventType+" is recorded without a processing job").
-			With("store", "sqlite").With("events_recorded", len(sent))
+			With("store", o.Store).With("store_is", stores.Describe(o.Store)).With("events_recorded", len(sent))
 	}
-	ingest := common(Rate("webhook_ingest", Median(serveRates), "events/s", Median(floorRates))).
+	ingest := common(Rate("webhook_ingest"+suffix, Median(serveRates), "events/s", Median(floorRates))).
 		With("serve_cpu_us_per_event", Median(serveCPU)).
 		With("sender_cpu_us_per_event", Median(senderCPU)).
 		With("floor_cpu_us_per_event", Median(floorCPU))
@@ -237,12 +252,12 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 	// Latency under 16 concurrent senders is mostly waiting for the other 15 (Little's law:
 	// about senders / rate), so it has no floor of its own; the floor's latency of one
 	// operation alone is kept beside it.
-	emit(common(Result{Name: "webhook_ingest_p50", Value: Median(p50s), Unit: "ms"}).
+	emit(common(Result{Name: "webhook_ingest" + suffix + "_p50", Value: Median(p50s), Unit: "ms"}).
 		With("per_run_ms", p50s).With("floor_op_p50_ms", Median(floorP50s)))
-	emit(common(Result{Name: "webhook_ingest_p99", Value: Median(p99s), Unit: "ms"}).
+	emit(common(Result{Name: "webhook_ingest" + suffix + "_p99", Value: Median(p99s), Unit: "ms"}).
 		With("per_run_ms", p99s).With("floor_op_p99_ms", Median(floorP99s)))
 	if peakErr == nil {
-		emit(common(Result{Name: "webhook_ingest_serve_peak_rss", Value: float64(peak) / (1 << 20), Unit: "MiB"}).
+		emit(common(Result{Name: "webhook_ingest" + suffix + "_serve_peak_rss", Value: float64(peak) / (1 << 20), Unit: "MiB"}).
 			With("source", fmt.Sprintf("VmHWM of /proc/%d/status after every run", pid)))
 	}
 	return nil

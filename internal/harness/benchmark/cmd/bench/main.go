@@ -59,9 +59,13 @@ type config struct {
 	env                           map[string]string
 	webhook                       benchmark.WebhookOptions
 	convergence                   benchmark.ConvergenceOptions
+	claim                         benchmark.ClaimOptions
+	stores                        []string
+	postgresURL                   string
+	postgresSettings              map[string]string
 }
 
-var allFigures = []string{"fleet", "envelope", "rotation", "webhook", "convergence"}
+var allFigures = []string{"fleet", "envelope", "rotation", "webhook", "claim", "convergence"}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, code := parseFlags(args, stderr)
@@ -88,7 +92,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	env := &benchmark.Env{ModuleDir: cfg.moduleDir, Tofu: cfg.tofu, Provider: provider, WorkDir: workDir, Runs: cfg.runs, Log: log}
+	stores := &benchmark.Stores{Dir: filepath.Join(workDir, "stores"), Log: log, PostgresURL: cfg.postgresURL, PostgresSettings: cfg.postgresSettings}
+	defer func() {
+		if err := stores.Close(); err != nil {
+			log.Error("stopping the stores' servers", "err", err)
+		}
+	}()
+	if err := os.MkdirAll(stores.Dir, 0o700); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	env := &benchmark.Env{ModuleDir: cfg.moduleDir, Tofu: cfg.tofu, Provider: provider, WorkDir: workDir, Runs: cfg.runs, Log: log, Stores: stores}
 
 	for _, fig := range figures(cfg) {
 		if ctx.Err() != nil {
@@ -168,7 +182,17 @@ func figures(cfg *config) []benchmark.Figure {
 		case "rotation":
 			out = append(out, benchmark.Rotation(cfg.rotationIterations))
 		case "webhook":
-			out = append(out, benchmark.WebhookIngest(cfg.webhook))
+			for _, st := range cfg.stores {
+				o := cfg.webhook
+				o.Store = st
+				out = append(out, benchmark.WebhookIngest(o))
+			}
+		case "claim":
+			for _, st := range cfg.stores {
+				o := cfg.claim
+				o.Store = st
+				out = append(out, benchmark.JobClaim(o))
+			}
 		case "convergence":
 			out = append(out, benchmark.Convergence(cfg.convergence))
 		}
@@ -181,7 +205,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
-	var figureList, sizeList string
+	var figureList, sizeList, storeList string
 	fs.StringVar(&cfg.tofu, "tofu", "bin/tofu", "`path` of the tofu binary (make tools builds it)")
 	fs.StringVar(&cfg.out, "out", "bench/results.json", "JSON `file` the figures are written to")
 	fs.StringVar(&cfg.moduleDir, "module", ".", "`directory` of the repository (where go.mod is)")
@@ -213,6 +237,22 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.webhook.Senders, "webhook-senders", 16, "concurrent webhook `senders` on loopback")
 	fs.IntVar(&cfg.webhook.Runs, "webhook-runs", 3, "timed webhook_ingest `runs`, alternating with the floor (each figure is their median)")
 	fs.IntVar(&cfg.webhook.Warmup, "webhook-warmup", 500, "untimed `events` sent to serve and to the floor first")
+	fs.StringVar(&storeList, "stores", benchmark.StoreSQLite, "comma-separated `stores` the webhook and claim figures run on, one after the other in this run: "+strings.Join(benchmark.AllStores, ", ")+
+		" (postgres: a server started with initdb, PostgreSQL's durable defaults; firestore: the emulator, or FIRESTORE_EMULATOR_HOST's)")
+	fs.StringVar(&cfg.postgresURL, "postgres-url", "", "a running PostgreSQL server (a `URL` of a role that may create schemas) for -stores postgres, instead of one the run starts")
+	cfg.postgresSettings = map[string]string{}
+	fs.Func("postgres-setting", "`name=value` of the server the run starts (repeatable), e.g. -postgres-setting synchronous_commit=off", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q is not name=value", s)
+		}
+		cfg.postgresSettings[k] = v
+		return nil
+	})
+	fs.IntVar(&cfg.claim.Jobs, "claim-jobs", 1000, "`jobs` each timed job_claim run claims and finishes")
+	fs.IntVar(&cfg.claim.Replicas, "claim-replicas", 2, "store handles (as separate control-plane `replicas`) claiming at once")
+	fs.IntVar(&cfg.claim.Workers, "claim-workers", 4, "claiming `workers` per replica")
+	fs.IntVar(&cfg.claim.Runs, "claim-runs", 3, "timed job_claim `runs` (the figure is their median)")
 	fs.IntVar(&cfg.convergence.Upgrades, "convergence-upgrades", 20, "plan `changes` (starter<->pro) timed through the control plane, and as many direct applies")
 	fs.DurationVar(&cfg.convergence.Poll, "convergence-poll", 20*time.Millisecond, "`interval` at which the simulators are read while a plan change is awaited (the resolution of convergence)")
 	fs.Usage = func() {
@@ -256,6 +296,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	}
 	if cfg.webhook.Events < 1 || cfg.webhook.Senders < 1 || cfg.webhook.Runs < 1 || cfg.webhook.Warmup < 0 {
 		return bad("-webhook-events, -webhook-senders and -webhook-runs must be at least 1, -webhook-warmup at least 0")
+	}
+	for _, st := range strings.Split(storeList, ",") {
+		st = strings.TrimSpace(st)
+		if !slices.Contains(benchmark.AllStores, st) {
+			return bad("-stores: unknown store %q; the stores are %s", st, strings.Join(benchmark.AllStores, ", "))
+		}
+		cfg.stores = append(cfg.stores, st)
+	}
+	if cfg.claim.Jobs < 1 || cfg.claim.Replicas < 1 || cfg.claim.Workers < 1 || cfg.claim.Runs < 1 {
+		return bad("-claim-jobs, -claim-replicas, -claim-workers and -claim-runs must be at least 1")
 	}
 	if cfg.convergence.Upgrades < 1 || cfg.convergence.Poll <= 0 {
 		return bad("-convergence-upgrades must be at least 1 and -convergence-poll positive (e.g. 20ms)")
