@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -87,16 +88,17 @@ type Config struct {
 
 // ProviderEnvVars are the settings the provider reads from its environment; the runner
 // passes them from the control plane's environment to every tofu run.
-var ProviderEnvVars = []string{
+var ProviderEnvVars = append([]string{
 	"LAUNCHPAD_STORE", "PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS",
 	"FLY_API_TOKEN", "FLY_ORG", "FLY_FLAPS_BASE_URL",
 	"OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_API_URL", "OPENROUTER_POOLED_KEY",
 	// How a firestore:// store is reached: an emulator, or Application Default Credentials.
 	"FIRESTORE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT",
-}
+	// How a PostgreSQL store is reached when LAUNCHPAD_STORE leaves it out (PG*, as libpq).
+}, postgres.EnvVars...)
 
 // secretEnvVars are redacted from every output.
-var secretEnvVars = []string{"PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS", "FLY_API_TOKEN", "OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_POOLED_KEY"}
+var secretEnvVars = append([]string{"PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS", "FLY_API_TOKEN", "OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_POOLED_KEY"}, postgres.SecretEnvVars...)
 
 // ProviderEnvFromEnv collects ProviderEnvVars that are set. A relative SQLite store path is
 // made absolute here, because tofu runs the provider in the tenant's work directory.

@@ -37,6 +37,19 @@ type connConfig struct {
 	channel string
 }
 
+// EnvVars are the libpq environment variables the store reads for what a connection string
+// leaves out (as pgx reads them). A process that opens the store on another's behalf — the
+// runner starting tofu, whose provider opens LAUNCHPAD_STORE — passes them on.
+var EnvVars = []string{
+	"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGAPPNAME",
+	"PGCONNECT_TIMEOUT", "PGSSLMODE", "PGSSLKEY", "PGSSLCERT", "PGSSLCERTMODE", "PGSSLSNI",
+	"PGSSLROOTCERT", "PGSSLPASSWORD", "PGSSLNEGOTIATION", "PGTARGETSESSIONATTRS", "PGSERVICE",
+	"PGSERVICEFILE", "PGTZ", "PGOPTIONS", "PGCHANNELBINDING", "PGREQUIREAUTH",
+}
+
+// SecretEnvVars are those of EnvVars whose values are secret.
+var SecretEnvVars = []string{"PGPASSWORD", "PGSSLPASSWORD"}
+
 // CheckDSN reports whether dsn is a connection string Open can use, without connecting: the
 // EINVALID error Open would return, or nil.
 func CheckDSN(dsn string) error {
