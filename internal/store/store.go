@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -138,13 +139,26 @@ func redactUserinfo(raw string) string {
 // connection string (internal/postgres). Bad URLs get an EINVALID error that shows the
 // accepted forms. The caller closes the store.
 func Open(ctx context.Context, url string) (launchpad.Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// Options tune OpenWith; the zero value is Open's.
+type Options struct {
+	// Logger receives what a store does on its own — a PostgreSQL store's migrations, a
+	// schema newer than this binary, its LISTEN connection lost and regained; nil discards
+	// it. Long-running processes (serve) should pass theirs.
+	Logger *slog.Logger
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (launchpad.Store, error) {
 	t, err := Parse(url)
 	if err != nil {
 		return nil, err
 	}
 	switch t.Backend {
 	case Postgres:
-		db, err := postgres.Open(ctx, t.DSN, postgres.Options{})
+		db, err := postgres.Open(ctx, t.DSN, postgres.Options{Logger: opts.Logger})
 		if err != nil {
 			return nil, err // not a nil *postgres.DB inside a non-nil Store
 		}

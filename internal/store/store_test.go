@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -249,6 +251,18 @@ func TestOpenPostgres(t *testing.T) {
 	defer s.Close()
 	if _, err := s.GetUser(t.Context(), "u1"); err != nil {
 		t.Fatalf("the user stored through the URL form is not found through the keyword form: %v", err)
+	}
+
+	// OpenWith hands its logger to the store: a new schema's migrations are logged, the
+	// password is not.
+	var logs bytes.Buffer
+	s3, err := store.OpenWith(t.Context(), pgtest.Schema(t, base), store.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("OpenWith: %v", err)
+	}
+	s3.Close()
+	if !strings.Contains(logs.String(), "applied a schema migration") || strings.Contains(logs.String(), pw) {
+		t.Errorf("OpenWith's logger got %q; want the migrations, without the password", logs.String())
 	}
 
 	// The wrong password: EINVALID, a nil Store, and the password in no message.
