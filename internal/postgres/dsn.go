@@ -78,10 +78,11 @@ func parseDSN(dsn string) (*connConfig, error) {
 	if rt["application_name"] == "" {
 		rt["application_name"] = "launchpad"
 	}
-	if strings.TrimSpace(rt["search_path"]) == "" {
-		rt["search_path"] = DefaultSchema
+	searchPath := searchPathOf(rt)
+	if searchPath == "" {
+		searchPath, rt["search_path"] = DefaultSchema, DefaultSchema
 	}
-	if cc.schema, err = firstSchema(rt["search_path"]); err != nil {
+	if cc.schema, err = firstSchema(searchPath); err != nil {
 		return nil, err
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
@@ -118,6 +119,27 @@ func parseProblem(err error) string {
 		}
 	}
 	return "it is not a connection string libpq accepts"
+}
+
+// searchPathOf is the search_path a connection string sets: as a parameter of its own (pgx's
+// form, ?search_path=x), or in libpq's options (options=-csearch_path=x, which psql and pg_dump
+// accept too). "" when it sets none.
+func searchPathOf(rt map[string]string) string {
+	if sp := strings.TrimSpace(rt["search_path"]); sp != "" {
+		return sp
+	}
+	opts := strings.Fields(rt["options"])
+	for i, o := range opts {
+		if o == "-c" && i+1 < len(opts) {
+			o = "-c" + opts[i+1]
+		}
+		for _, prefix := range []string{"-csearch_path=", "--search_path=", "--search-path="} {
+			if v, ok := strings.CutPrefix(o, prefix); ok {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // firstSchema returns the first schema of a search_path, which is where the store creates

@@ -142,3 +142,29 @@ func TestOpenHonoursLibpqEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSearchPathInLibpqOptions: a connection string that also serves psql and pg_dump names the
+// schema in libpq's options (they refuse a search_path parameter); the store reads it there.
+func TestSearchPathInLibpqOptions(t *testing.T) {
+	requireServer(t)
+	u, err := url.Parse(freshURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	schema := q.Get("search_path")
+	q.Del("search_path")
+	q.Set("options", "-csearch_path="+schema)
+	u.RawQuery = q.Encode()
+	db := openStore(t, u.String(), postgres.Options{})
+	if err := db.CreateUser(t.Context(), &launchpad.User{ID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	// The same schema, named the pgx way, holds the user.
+	q.Del("options")
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	if _, err := openStore(t, u.String(), postgres.Options{}).GetUser(t.Context(), "u1"); err != nil {
+		t.Fatalf("the user stored through options=-csearch_path=%s is not in schema %s: %v", schema, schema, err)
+	}
+}

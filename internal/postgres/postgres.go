@@ -22,8 +22,8 @@
 // a few times, before the error (EUNAVAILABLE) is returned; the functions the Update* methods
 // take may therefore be called more than once, as the Store interface allows.
 //
-// The tables live in one schema, "launchpad" unless the connection string's search_path names
-// another, created on first use. Times are timestamptz (microseconds, returned in UTC; NULL for
+// The tables live in one schema, "launchpad" unless the connection string's search_path (or
+// libpq's options=-csearch_path=…) names another, created on first use. Times are timestamptz (microseconds, returned in UTC; NULL for
 // the zero time). Keys and ordered text columns use the "C" collation, so lists come back in
 // byte order whatever the database's locale, as the other stores return them.
 //
