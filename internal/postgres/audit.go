@@ -103,8 +103,8 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 		q += ` ORDER BY time` + dir + `, stream` + dir + `, seq` + dir + ` LIMIT $2`
 	}
 	var out []*launchpad.AuditEvent
-	err := db.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, q, args...)
+	err := db.alone(ctx, func(qr querier) error {
+		rows, err := qr.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -28,9 +26,9 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 	c := *d
 	c.FirstSeen, c.LastSeen = db.orNow(now), db.orNow(now)
 	isNew := false
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		q, args := deviceColumns(&c).insert("devices")
-		return tx.QueryRow(ctx, q+` ON CONFLICT (user_id, fingerprint) DO UPDATE SET user_agent = excluded.user_agent,
+	err := db.alone(ctx, func(q querier) error {
+		sql, args := deviceColumns(&c).insert("devices")
+		return q.QueryRow(ctx, sql+` ON CONFLICT (user_id, fingerprint) DO UPDATE SET user_agent = excluded.user_agent,
 			last_seen = greatest(devices.last_seen, excluded.last_seen)
 			RETURNING xmax = 0`, args...).Scan(&isNew)
 	})
@@ -40,8 +38,8 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 // ListDevices returns the user's known devices, most recently seen first.
 func (db *DB) ListDevices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
 	var out []*launchpad.Device
-	err := db.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+deviceColumns(&launchpad.Device{}).names()+`
+	err := db.alone(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+deviceColumns(&launchpad.Device{}).names()+`
 			FROM devices WHERE user_id = $1 ORDER BY last_seen DESC, fingerprint`, userID)
 		if err != nil {
 			return err

@@ -125,15 +125,16 @@ func (db *DB) orNowIf(t, def time.Time) time.Time {
 
 // ClaimJob takes the oldest runnable job of the given kinds for c.Worker.
 //
-// It runs at READ COMMITTED, in two statements:
+// It is two statements, each atomic on its own at READ COMMITTED (the second needs no
+// transaction around it, and the first none around both):
 //  1. rescue: every running job whose lease expired (its worker died) goes back to the queue
 //     with its attempts counted, or fails when it had no attempt left — rows another
 //     transaction holds are skipped (SKIP LOCKED), since that one is finishing or rescuing
 //     them itself;
-//  2. in one UPDATE, the oldest queued, due job of these kinds whose key no other job holds
-//     with a live lease — locked FOR UPDATE SKIP LOCKED, so concurrent claimers each take a
-//     different candidate instead of queueing on one, which is what lets many workers share
-//     the queue — becomes running, leased to the worker.
+//  2. claim: in one UPDATE, the oldest queued, due job of these kinds whose key no other job
+//     holds with a live lease — locked FOR UPDATE SKIP LOCKED, so concurrent claimers each
+//     take a different candidate instead of queueing on one, which is what lets many workers
+//     share the queue — becomes running, leased to the worker.
 //
 // Two claimers may pick two jobs of one key from the same snapshot; the partial unique index
 // jobs_one_running_per_key lets only one of them become running, and the other's claim fails
@@ -148,14 +149,13 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 		kinds = []string{}
 	}
 	now := db.orNow(c.Now)
+	if err := db.alone(ctx, func(q querier) error { return rescueExpired(ctx, q, now) }); err != nil {
+		return nil, err
+	}
 	var out *launchpad.Job
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		out = nil
-		if err := rescueExpired(ctx, tx, now); err != nil {
-			return err
-		}
+	err := db.alone(ctx, func(q querier) error {
 		out = &launchpad.Job{}
-		err := tx.QueryRow(ctx, `WITH next AS (
+		err := q.QueryRow(ctx, `WITH next AS (
 				SELECT j.id FROM jobs AS j
 				WHERE j.status = 'queued' AND j.run_after <= $1
 				  AND (cardinality($2::text[]) = 0 OR j.kind = ANY ($2))
@@ -171,7 +171,7 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 		switch {
 		case isNoRows(err):
 			out = nil
-			return nil // commit what was rescued
+			return nil
 		case violated(err) == "jobs_one_running_per_key":
 			return launchpad.Errorf(launchpad.ECONFLICT, "another worker claimed a job of the same key at the same moment; claim again")
 		}
@@ -189,8 +189,8 @@ func (db *DB) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Jo
 // rescueExpired puts back in the queue the running jobs whose lease expired at now — their
 // worker died — with their attempts and last error kept, and fails those that had no attempt
 // left. The index jobs_leases finds them without reading the queue.
-func rescueExpired(ctx context.Context, tx pgx.Tx, now time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE jobs SET
+func rescueExpired(ctx context.Context, q querier, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE jobs SET
 			status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
 			finished_at = CASE WHEN attempts >= max_attempts THEN $1 END,
 			error = CASE WHEN attempts >= max_attempts THEN 'the lease expired during attempt ' || attempts || ' of ' || max_attempts ||
@@ -207,76 +207,64 @@ func (db *DB) HeartbeatJob(ctx context.Context, id, worker string, lease time.Du
 		return launchpad.Errorf(launchpad.EINVALID, "a heartbeat needs a positive lease, not %s", lease)
 	}
 	now = db.orNow(now)
-	return db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET lease_expires_at = $3
+	return db.alone(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `UPDATE jobs SET lease_expires_at = $3
 			WHERE id = $1 AND status = 'running' AND lease_owner = $2`, id, worker, now.Add(lease))
 		if err != nil || tag.RowsAffected() == 1 {
 			return err
 		}
-		return lostLease(ctx, tx, id, worker)
+		return lostLease(ctx, q, id, worker)
 	})
 }
 
-// FinishJob records the outcome of a job worker holds: READ COMMITTED with the job locked
-// first, so a finish and a reclaim of the same job are serialised and only the holder's
-// counts. When the job frees its key for a queued job, idle workers are notified.
+// FinishJob records the outcome of a job worker holds, in one UPDATE that checks the holder
+// (a finish and a reclaim of the same job queue on its row; only the holder's counts). A failed
+// job with attempts left and a RetryAt goes back to the queue. When the job frees its key for a
+// queued job, idle workers are notified once it is recorded.
 func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
 	if r.Status != launchpad.JobSucceeded && r.Status != launchpad.JobFailed {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, r.Status)
 	}
 	now = db.orNow(now)
+	retry := r.Status == launchpad.JobFailed && !r.RetryAt.IsZero()
+	retryAt := db.orNowIf(r.RetryAt, time.Time{})
 	var out *launchpad.Job
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		j, err := findHeldJob(ctx, tx, id, worker)
-		if err != nil {
-			return err
-		}
+	err := db.alone(ctx, func(q querier) error {
 		out = &launchpad.Job{}
-		if r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts {
-			err = tx.QueryRow(ctx, `UPDATE jobs SET status = 'queued', run_after = $2, lease_owner = '',
-				lease_expires_at = NULL, error = $3, summary_add = $4, summary_change = $5, summary_destroy = $6
-				WHERE id = $1 RETURNING `+jobNames, id, db.orNow(r.RetryAt), r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
-				Scan(jobColumns(out).refs()...)
-		} else {
-			err = tx.QueryRow(ctx, `UPDATE jobs SET status = $2, finished_at = $3, lease_expires_at = NULL,
-				error = $4, summary_add = $5, summary_change = $6, summary_destroy = $7
-				WHERE id = $1 RETURNING `+jobNames, id, r.Status, now, r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
-				Scan(jobColumns(out).refs()...)
+		err := q.QueryRow(ctx, `UPDATE jobs SET
+				status = CASE WHEN $3 AND attempts < max_attempts THEN 'queued' ELSE $4 END,
+				run_after = CASE WHEN $3 AND attempts < max_attempts THEN $5 ELSE run_after END,
+				lease_owner = CASE WHEN $3 AND attempts < max_attempts THEN '' ELSE lease_owner END,
+				finished_at = CASE WHEN $3 AND attempts < max_attempts THEN finished_at ELSE $6 END,
+				lease_expires_at = NULL, error = $7, summary_add = $8, summary_change = $9, summary_destroy = $10
+			WHERE id = $1 AND status = 'running' AND lease_owner = $2
+			RETURNING `+jobNames,
+			id, worker, retry, r.Status, ts(&retryAt), now, r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
+			Scan(jobColumns(out).refs()...)
+		if isNoRows(err) {
+			return lostLease(ctx, q, id, worker)
 		}
-		if err != nil || j.Key == "" {
-			return err
-		}
-		// A queued job of the same key may run now: wake the idle workers.
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '') WHERE EXISTS (SELECT 1 FROM jobs WHERE job_key = $2 AND status = 'queued')`,
-			db.conn.channel, j.Key)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-// findHeldJob returns job id, locked, if it is running under worker, and otherwise why not
-// (lostLease).
-func findHeldJob(ctx context.Context, tx pgx.Tx, id, worker string) (*launchpad.Job, error) {
-	j := &launchpad.Job{}
-	err := tx.QueryRow(ctx, `SELECT `+jobNames+` FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
-		id, worker).Scan(jobColumns(j).refs()...)
-	if isNoRows(err) {
-		return nil, lostLease(ctx, tx, id, worker)
+	if out.Key != "" {
+		// A queued job of the same key may run now: wake the idle workers.
+		err = db.alone(ctx, func(q querier) error {
+			_, err := q.Exec(ctx, `SELECT pg_notify($1, '') WHERE EXISTS (SELECT 1 FROM jobs WHERE job_key = $2 AND status = 'queued')`,
+				db.conn.channel, out.Key)
+			return err
+		})
 	}
-	if err != nil {
-		return nil, err
-	}
-	return j, nil
+	return out, err
 }
 
 // lostLease says why worker does not hold job id: ENOTFOUND if there is no such job,
 // ECONFLICT if it finished or another worker took it over.
-func lostLease(ctx context.Context, tx pgx.Tx, id, worker string) error {
+func lostLease(ctx context.Context, q querier, id, worker string) error {
 	var status, owner string
-	if err := tx.QueryRow(ctx, `SELECT status, lease_owner FROM jobs WHERE id = $1`, id).Scan(&status, &owner); isNoRows(err) {
+	if err := q.QueryRow(ctx, `SELECT status, lease_owner FROM jobs WHERE id = $1`, id).Scan(&status, &owner); isNoRows(err) {
 		return notFound("job", id)
 	} else if err != nil {
 		return err

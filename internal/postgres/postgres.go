@@ -2,21 +2,24 @@
 // github.com/jackc/pgx/v5: the store for self-hosters who run several control-plane replicas
 // on the database they already operate.
 //
-// Every public method is one transaction, and hands the transaction to lowercase helpers. The
-// methods that coordinate replicas say in their comments which isolation level they run at and
-// why it suffices; in short:
+// Every public method is one transaction — BEGIN … COMMIT when its work takes several
+// statements, and otherwise the transaction PostgreSQL gives a statement of its own, which is
+// as atomic and spares two round trips — and hands its statements to lowercase helpers. The
+// methods that coordinate replicas say in their comments how, and at which isolation level
+// (READ COMMITTED throughout, with explicit row locks where a method reads what it writes):
 //
-//   - Read-modify-write of one record (the Update* methods, FinishJob, VerifySignInCode,
-//     RotateSession): READ COMMITTED, with the record locked by SELECT … FOR UPDATE first, so
-//     concurrent writers queue on the row and each reads what the previous one committed.
-//   - Claiming a job: READ COMMITTED with FOR UPDATE SKIP LOCKED, so claimers never wait for
-//     each other's candidates; a partial unique index (one running job per key) makes the
-//     exclusion of a key hold even between claimers that read the same snapshot.
-//   - De-duplicated and conditional inserts (RecordStripeEvent, TouchDevice, PutState):
-//     one INSERT … ON CONFLICT or UPDATE … WHERE statement, atomic at READ COMMITTED.
-//   - Appending to a hash chain (AppendAudit): READ COMMITTED under a transaction-scoped
+//   - Read-modify-write of one record (the Update* methods, VerifySignInCode, RotateSession):
+//     a transaction with the record locked by SELECT … FOR UPDATE first, so concurrent writers
+//     queue on the row and each reads what the previous one committed.
+//   - Claiming a job: one UPDATE of the oldest due job, picked FOR UPDATE SKIP LOCKED, so
+//     claimers never wait for each other's candidates; a partial unique index (one running job
+//     per key) makes the exclusion of a key hold even between claimers that read the same
+//     snapshot. Heartbeats and finishes are one UPDATE each that checks the lease's holder.
+//   - De-duplicated and conditional writes (RecordStripeEvent, TouchDevice, PutState,
+//     AppendJobLog): one INSERT … ON CONFLICT or UPDATE … WHERE statement.
+//   - Appending to a hash chain (AppendAudit): a transaction under a transaction-scoped
 //     advisory lock on the stream, taken before the previous event is read.
-//   - Reads: REPEATABLE READ, READ ONLY, so the queries of one read see one snapshot.
+//   - Reads: one SELECT each, so one snapshot (ReadJobLog joins the job with its log).
 //
 // A transaction that PostgreSQL aborts as a deadlock or a serialization failure is run again,
 // a few times, before the error (EUNAVAILABLE) is returned; the functions the Update* methods
@@ -120,25 +123,44 @@ var (
 	// readCommitted: every statement sees what was committed before it began; rows are
 	// locked explicitly (FOR UPDATE) where a method reads what it is about to write.
 	readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	// snapshotRead: one snapshot for every query of a read; a read-only REPEATABLE READ
-	// transaction never fails to serialize.
-	snapshotRead = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 )
 
 // maxTxAttempts bounds how often a transaction aborted by a deadlock or serialization failure
 // is run again.
 const maxTxAttempts = 5
 
+// querier runs statements: a transaction, or the pool for a statement of its own.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // inTx runs fn in one transaction with opts and commits it if fn returns nil. An error from fn
 // is returned as it is (after rollback); driver errors become coded errors. A deadlock or
 // serialization failure runs fn again in a new transaction, after a short random pause.
 func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := db.once(ctx, opts, fn)
-		if !retryable(err) || attempt == maxTxAttempts || ctx.Err() != nil {
+	return db.retry(ctx, func() error { return db.once(ctx, opts, fn) })
+}
+
+// alone runs fn's statements on the pool, each in the transaction PostgreSQL gives every
+// statement of its own (READ COMMITTED: one snapshot per statement). A method whose work is one
+// statement — an INSERT … ON CONFLICT, an UPDATE … WHERE … RETURNING, a SELECT — is as atomic
+// that way as between BEGIN and COMMIT, without their two round trips; fn may add a second
+// statement only to explain an outcome (why an UPDATE matched nothing). Retried like inTx.
+func (db *DB) alone(ctx context.Context, fn func(q querier) error) error {
+	return db.retry(ctx, func() error { return fn(db.pool) })
+}
+
+// retry runs attempt until it succeeds, fails for good, or has failed maxTxAttempts times with
+// a deadlock or serialization failure.
+func (db *DB) retry(ctx context.Context, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
+		if !retryable(err) || n == maxTxAttempts || ctx.Err() != nil {
 			return db.formatError(ctx, err)
 		}
-		pause := time.Duration(attempt) * time.Duration(1+rand.Int64N(int64(5*time.Millisecond)))
+		pause := time.Duration(n) * time.Duration(1+rand.Int64N(int64(5*time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			return db.formatError(ctx, ctx.Err())
@@ -159,13 +181,9 @@ func (db *DB) once(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) erro
 	return tx.Commit(ctx)
 }
 
-// write runs fn at READ COMMITTED; read runs it in a read-only snapshot.
+// write runs fn in a transaction at READ COMMITTED.
 func (db *DB) write(ctx context.Context, fn func(pgx.Tx) error) error {
 	return db.inTx(ctx, readCommitted, fn)
-}
-
-func (db *DB) read(ctx context.Context, fn func(pgx.Tx) error) error {
-	return db.inTx(ctx, snapshotRead, fn)
 }
 
 // retryable reports whether PostgreSQL aborted the transaction so that running it again may

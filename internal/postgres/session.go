@@ -31,8 +31,8 @@ var sessionNames = sessionColumns(&launchpad.Session{}).names()
 // CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
 	now := db.clock()
-	return db.write(ctx, func(tx pgx.Tx) error {
-		_, err := insertSession(ctx, tx, s, now)
+	return db.alone(ctx, func(q querier) error {
+		_, err := insertSession(ctx, q, s, now)
 		return err
 	})
 }
@@ -40,8 +40,8 @@ func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
 // GetSessionByTokenHash returns the session of a refresh token, or ENOTFOUND.
 func (db *DB) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*launchpad.Session, error) {
 	var s *launchpad.Session
-	err := db.read(ctx, func(tx pgx.Tx) (err error) {
-		s, err = findSession(ctx, tx, tokenHash, "")
+	err := db.alone(ctx, func(q querier) (err error) {
+		s, err = findSession(ctx, q, tokenHash, "")
 		return err
 	})
 	return s, err
@@ -95,16 +95,16 @@ func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *laun
 // RevokeSessionFamily revokes every session of a family that is not revoked yet.
 func (db *DB) RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error {
 	now = db.orNow(now)
-	return db.write(ctx, func(tx pgx.Tx) error {
-		return revokeSessions(ctx, tx, "family_id", familyID, now)
+	return db.alone(ctx, func(q querier) error {
+		return revokeSessions(ctx, q, "family_id", familyID, now)
 	})
 }
 
 // RevokeUserSessions revokes every session of a user that is not revoked yet.
 func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
 	now = db.orNow(now)
-	return db.write(ctx, func(tx pgx.Tx) error {
-		return revokeSessions(ctx, tx, "user_id", userID, now)
+	return db.alone(ctx, func(q querier) error {
+		return revokeSessions(ctx, q, "user_id", userID, now)
 	})
 }
 
@@ -112,8 +112,8 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
 	now = db.orNow(now)
 	var out []*launchpad.Session
-	err := db.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+sessionNames+` FROM sessions
+	err := db.alone(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+sessionNames+` FROM sessions
 			WHERE user_id = $1 AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > $2
 			ORDER BY created_at DESC, id DESC`, userID, now)
 		if err != nil {
@@ -126,7 +126,7 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 }
 
 // insertSession stores a copy of s (CreatedAt defaults to now, ID to a new id) and returns it.
-func insertSession(ctx context.Context, tx pgx.Tx, s *launchpad.Session, now time.Time) (*launchpad.Session, error) {
+func insertSession(ctx context.Context, tx querier, s *launchpad.Session, now time.Time) (*launchpad.Session, error) {
 	c := *s
 	if c.ID == "" {
 		c.ID = launchpad.NewID(20)
@@ -149,13 +149,13 @@ func insertSession(ctx context.Context, tx pgx.Tx, s *launchpad.Session, now tim
 
 // revokeSessions sets revoked_at on the sessions whose column (family_id or user_id) is value
 // and that are not revoked yet, so revoking is idempotent and keeps the first time.
-func revokeSessions(ctx context.Context, tx pgx.Tx, column, value string, now time.Time) error {
+func revokeSessions(ctx context.Context, tx querier, column, value string, now time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND `+column+` = $1`, value, now)
 	return err
 }
 
 // findSession returns the session of tokenHash, locked as lock says; ENOTFOUND if none.
-func findSession(ctx context.Context, tx pgx.Tx, tokenHash, lock string) (*launchpad.Session, error) {
+func findSession(ctx context.Context, tx querier, tokenHash, lock string) (*launchpad.Session, error) {
 	var s launchpad.Session
 	err := tx.QueryRow(ctx, `SELECT `+sessionNames+` FROM sessions WHERE token_hash = $1 `+lock, tokenHash).Scan(sessionColumns(&s).refs()...)
 	if isNoRows(err) {

@@ -28,9 +28,9 @@ func (db *DB) PutSignInCode(ctx context.Context, c *launchpad.SignInCode) error 
 	if code.HMAC == nil {
 		code.HMAC = []byte{}
 	}
-	return db.write(ctx, func(tx pgx.Tx) error {
-		q, args := signInColumns(&code).insert("sign_in_codes")
-		_, err := tx.Exec(ctx, q+` ON CONFLICT (email) DO UPDATE SET hmac = excluded.hmac, created_at = excluded.created_at,
+	return db.alone(ctx, func(q querier) error {
+		sql, args := signInColumns(&code).insert("sign_in_codes")
+		_, err := q.Exec(ctx, sql+` ON CONFLICT (email) DO UPDATE SET hmac = excluded.hmac, created_at = excluded.created_at,
 			expires_at = excluded.expires_at, attempts = excluded.attempts, used = excluded.used`, args...)
 		return err
 	})

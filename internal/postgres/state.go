@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -49,7 +47,7 @@ func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, erro
 	}
 	now := db.clock()
 	var next int64
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := db.alone(ctx, func(tx querier) error {
 		if b.Version == 0 {
 			return tx.QueryRow(ctx, `INSERT INTO states (workspace, data, version, updated_at) VALUES ($1, $2, 1, $3)
 				ON CONFLICT (workspace) DO UPDATE SET data = excluded.data, version = states.version + 1, updated_at = excluded.updated_at

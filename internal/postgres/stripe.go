@@ -57,10 +57,10 @@ func (db *DB) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent, 
 	now := db.clock()
 	stripeEventTable.stamp(c, now, true)
 	recorded := false
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		q, args := stripeEventColumns(c).insert("stripe_events")
+	record := func(q querier) error {
+		sql, args := stripeEventColumns(c).insert("stripe_events")
 		var id string
-		switch err := tx.QueryRow(ctx, q+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...).Scan(&id); {
+		switch err := q.QueryRow(ctx, sql+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...).Scan(&id); {
 		case isNoRows(err):
 			recorded = false // a duplicate: nothing written, nothing enqueued
 			return nil
@@ -68,12 +68,21 @@ func (db *DB) RecordStripeEvent(ctx context.Context, ev *launchpad.StripeEvent, 
 			return err
 		}
 		recorded = true
-		if job == nil {
-			return nil
-		}
-		_, err := db.enqueueJob(ctx, tx, job, now)
-		return err
-	})
+		return nil
+	}
+	var err error
+	if job == nil {
+		// One statement: no transaction of its own is needed.
+		err = db.alone(ctx, record)
+	} else {
+		err = db.write(ctx, func(tx pgx.Tx) error {
+			if err := record(tx); err != nil || !recorded {
+				return err
+			}
+			_, err := db.enqueueJob(ctx, tx, job, now)
+			return err
+		})
+	}
 	if err != nil {
 		return false, err
 	}

@@ -58,19 +58,19 @@ func (t table[T]) create(ctx context.Context, db *DB, r *T) error {
 		return err
 	}
 	t.stamp(c, db.clock(), true)
-	return db.write(ctx, func(tx pgx.Tx) error {
-		q, args := t.cols(c).insert(t.name)
-		_, err := tx.Exec(ctx, q, args...)
+	return db.alone(ctx, func(q querier) error {
+		sql, args := t.cols(c).insert(t.name)
+		_, err := q.Exec(ctx, sql, args...)
 		return t.named(err, c)
 	})
 }
 
-// find reads the record with key in tx, locked as lock says ("" or "FOR UPDATE"); ENOTFOUND
-// when there is none.
-func (t table[T]) find(ctx context.Context, tx pgx.Tx, key, lock string) (*T, error) {
+// find reads the record with key, locked as lock says ("" or "FOR UPDATE", in a transaction);
+// ENOTFOUND when there is none.
+func (t table[T]) find(ctx context.Context, q querier, key, lock string) (*T, error) {
 	r := new(T)
 	cs := t.cols(r)
-	err := tx.QueryRow(ctx, `SELECT `+cs.names()+` FROM `+t.name+` WHERE `+cs[0].name+` = $1 `+lock, key).Scan(cs.refs()...)
+	err := q.QueryRow(ctx, `SELECT `+cs.names()+` FROM `+t.name+` WHERE `+cs[0].name+` = $1 `+lock, key).Scan(cs.refs()...)
 	if isNoRows(err) {
 		return nil, notFound(t.what, key)
 	}
@@ -80,22 +80,22 @@ func (t table[T]) find(ctx context.Context, tx pgx.Tx, key, lock string) (*T, er
 	return r, nil
 }
 
-// get reads the record with key in a snapshot.
+// get reads the record with key (one SELECT).
 func (t table[T]) get(ctx context.Context, db *DB, key string) (*T, error) {
 	var r *T
-	err := db.read(ctx, func(tx pgx.Tx) (err error) {
-		r, err = t.find(ctx, tx, key, "")
+	err := db.alone(ctx, func(q querier) (err error) {
+		r, err = t.find(ctx, q, key, "")
 		return err
 	})
 	return r, err
 }
 
-// list reads the records a query selects (rest: what follows FROM table, with its arguments)
-// in a snapshot.
+// list reads the records a query selects (rest: what follows FROM table, with its arguments),
+// in one SELECT.
 func (t table[T]) list(ctx context.Context, db *DB, rest string, args ...any) ([]*T, error) {
 	var out []*T
-	err := db.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+t.cols(new(T)).names()+` FROM `+t.name+` `+rest, args...)
+	err := db.alone(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+t.cols(new(T)).names()+` FROM `+t.name+` `+rest, args...)
 		if err != nil {
 			return err
 		}
@@ -139,8 +139,8 @@ func (t table[T]) update(ctx context.Context, db *DB, key string, fn func(*T) er
 
 // remove deletes the record with key; ENOTFOUND when there is none.
 func (t table[T]) remove(ctx context.Context, db *DB, key string) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM `+t.name+` WHERE `+t.cols(new(T))[0].name+` = $1`, key)
+	return db.alone(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM `+t.name+` WHERE `+t.cols(new(T))[0].name+` = $1`, key)
 		if err != nil {
 			return err
 		}
