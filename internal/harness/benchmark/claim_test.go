@@ -16,7 +16,7 @@ func TestJobClaimOnEachStore(t *testing.T) {
 	stores := &Stores{Dir: t.TempDir(), Log: stacktest.Logger(t), PostgresURL: pgtest.ForTest(t)}
 	defer stores.Close()
 	env := &Env{WorkDir: t.TempDir(), Log: stores.Log, Stores: stores}
-	for _, store := range []string{StoreSQLite, StorePostgres} {
+	for _, store := range []string{StoreSQLite, StorePostgres, StorePostgresAsync} {
 		var got []Result
 		err := JobClaim(ClaimOptions{Store: store, Jobs: 60, Replicas: 2, Workers: 3, Runs: 2}).Run(context.Background(), env, func(r Result) { got = append(got, r) })
 		if err != nil {

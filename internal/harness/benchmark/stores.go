@@ -21,13 +21,18 @@ import (
 
 // The stores the store figures compare (-stores).
 const (
-	StoreSQLite    = "sqlite"
-	StorePostgres  = "postgres"
-	StoreFirestore = "firestore"
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+	// StorePostgresAsync is the same PostgreSQL server with synchronous_commit=off in the
+	// connection string: a commit returns before its WAL reaches the disk, as SQLite's
+	// synchronous=NORMAL does (a crash of the server may lose the last fraction of a second of
+	// commits; nothing is corrupted).
+	StorePostgresAsync = "postgres_async"
+	StoreFirestore     = "firestore"
 )
 
 // AllStores are the stores in the order the figures print them.
-var AllStores = []string{StoreSQLite, StorePostgres, StoreFirestore}
+var AllStores = []string{StoreSQLite, StorePostgres, StorePostgresAsync, StoreFirestore}
 
 // Stores provides the stores the figures run on, each a fresh one per name: a SQLite file in
 // the run's directory; a schema on a PostgreSQL server (the one PostgresURL names, else one
@@ -57,6 +62,8 @@ func (s *Stores) Describe(kind string) string {
 	switch kind {
 	case StorePostgres:
 		return s.pgAbout
+	case StorePostgresAsync:
+		return s.pgAbout + ", with synchronous_commit=off in the connection string"
 	case StoreFirestore:
 		return "the Cloud Firestore emulator (a JVM on this machine, data in memory)"
 	}
@@ -69,12 +76,15 @@ func (s *Stores) ServeEnv(ctx context.Context, kind, name string) (map[string]st
 	switch kind {
 	case StoreSQLite:
 		return map[string]string{"LAUNCHPAD_STORE": "sqlite://" + filepath.Join(s.Dir, name+".db")}, nil
-	case StorePostgres:
+	case StorePostgres, StorePostgresAsync:
 		base, err := s.postgres(ctx)
 		if err != nil {
 			return nil, err
 		}
-		u, err := pgtest.WithSchema(base, "bench_"+name)
+		u, err := pgtest.WithSchema(base, "bench_"+kind+"_"+name)
+		if kind == StorePostgresAsync {
+			u += "&synchronous_commit=off"
+		}
 		return map[string]string{"LAUNCHPAD_STORE": u}, err
 	case StoreFirestore:
 		host, err := s.firestore(ctx)
@@ -93,7 +103,7 @@ func (s *Stores) Open(ctx context.Context, kind, name string) (launchpad.Store, 
 		return nil, err
 	}
 	switch kind {
-	case StorePostgres:
+	case StorePostgres, StorePostgresAsync:
 		return postgres.Open(ctx, env["LAUNCHPAD_STORE"], postgres.Options{})
 	case StoreFirestore:
 		return firestore.Open(ctx, firestoreProject(name), firestore.Options{EmulatorHost: env[emulator.EnvHost]})

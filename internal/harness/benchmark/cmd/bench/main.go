@@ -238,7 +238,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.webhook.Runs, "webhook-runs", 3, "timed webhook_ingest `runs`, alternating with the floor (each figure is their median)")
 	fs.IntVar(&cfg.webhook.Warmup, "webhook-warmup", 500, "untimed `events` sent to serve and to the floor first")
 	fs.StringVar(&storeList, "stores", benchmark.StoreSQLite, "comma-separated `stores` the webhook and claim figures run on, one after the other in this run: "+strings.Join(benchmark.AllStores, ", ")+
-		" (postgres: a server started with initdb, PostgreSQL's durable defaults; firestore: the emulator, or FIRESTORE_EMULATOR_HOST's)")
+		" (postgres: a server started with initdb, PostgreSQL's durable defaults; postgres_async: the same with synchronous_commit=off in the connection string; firestore: the emulator, or FIRESTORE_EMULATOR_HOST's)")
 	fs.StringVar(&cfg.postgresURL, "postgres-url", "", "a running PostgreSQL server (a `URL` of a role that may create schemas) for -stores postgres, instead of one the run starts")
 	cfg.postgresSettings = map[string]string{}
 	fs.Func("postgres-setting", "`name=value` of the server the run starts (repeatable), e.g. -postgres-setting synchronous_commit=off", func(s string) error {
