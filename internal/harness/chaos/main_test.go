@@ -39,24 +39,12 @@ func TestShortChaosRunPasses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("chaos exited %d: %s\n%s", code, errOut.String(), got)
 	}
-	seen := map[string]bool{}
-	for _, m := range tally.FindAllStringSubmatch(got, -1) {
-		if m[1] != "ok  " || m[5] != "0" || m[4] == "0" {
-			t.Errorf("invariant %s: %s: %s passed, %s failed", m[2], m[3], m[4], m[5])
-		}
-		seen[m[2]+": "+m[3]] = true
-	}
-	for _, want := range []string{
+	checkTallies(t, got,
 		"faults: a fleet of 6 tenants converges in one tofu apply", "faults: one of everything per tenant", "faults: isolation between tenants",
 		"faults: no secret in state, logs, audit or answers", "faults: nothing left",
 		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
 		"crash: audit chain verifies (audit --verify)", "load: no 5xx and every request answered", "load: every event recorded once and processed",
-		"final: one of everything per tenant", "final: isolation between tenants", "final: no secret in state, logs, audit or answers",
-	} {
-		if !seen[want] {
-			t.Errorf("the run did not check %q", want)
-		}
-	}
+		"final: one of everything per tenant", "final: isolation between tenants", "final: no secret in state, logs, audit or answers")
 	for _, want := range []string{"kill #1 at", "peak RSS (VmHWM)", "p50", "chaos PASSED"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the output lacks %q", want)
@@ -101,21 +89,9 @@ func TestShortChaosRunOnPostgres(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("chaos exited %d: %s\n%s", code, errOut.String(), got)
 	}
-	seen := map[string]bool{}
-	for _, m := range tally.FindAllStringSubmatch(got, -1) {
-		if m[1] != "ok  " || m[5] != "0" || m[4] == "0" {
-			t.Errorf("invariant %s: %s: %s passed, %s failed", m[2], m[3], m[4], m[5])
-		}
-		seen[m[2]+": "+m[3]] = true
-	}
-	for _, want := range []string{
+	checkTallies(t, got,
 		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
-		"crash: audit chain verifies (audit --verify)", "crash: one of everything per tenant", "final: no secret in state, logs, audit or answers",
-	} {
-		if !seen[want] {
-			t.Errorf("the run did not check %q", want)
-		}
-	}
+		"crash: audit chain verifies (audit --verify)", "crash: one of everything per tenant", "final: no secret in state, logs, audit or answers")
 	for _, want := range []string{"PostgreSQL store", "serve replica-b", "answered 2xx by each of 2 replica(s)", "2 replicas on PostgreSQL, each given every delivery; SIGKILL one at", "chaos PASSED"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the output lacks %q", want)
@@ -123,6 +99,24 @@ func TestShortChaosRunOnPostgres(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log("\n" + got)
+	}
+}
+
+// checkTallies fails t unless every invariant the run printed passed with at least one
+// subject, and each of wants was checked.
+func checkTallies(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, m := range tally.FindAllStringSubmatch(out, -1) {
+		if m[1] != "ok  " || m[5] != "0" || m[4] == "0" {
+			t.Errorf("invariant %s: %s: %s passed, %s failed", m[2], m[3], m[4], m[5])
+		}
+		seen[m[2]+": "+m[3]] = true
+	}
+	for _, want := range wants {
+		if !seen[want] {
+			t.Errorf("the run did not check %q", want)
+		}
 	}
 }
 

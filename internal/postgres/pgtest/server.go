@@ -12,7 +12,6 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -35,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // MinVersion is the oldest PostgreSQL major version Launchpad supports.
@@ -154,7 +155,7 @@ type Server struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	done  chan struct{}
-	log   *lockedBuffer
+	log   *stacktest.Output
 
 	stopOnce sync.Once
 	stopErr  error
@@ -182,7 +183,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	s := &Server{bin: cfg.Binaries, dir: dir, password: randomHex(24), log: &lockedBuffer{}}
+	s := &Server{bin: cfg.Binaries, dir: dir, password: randomHex(24)}
 	if err := s.initdb(ctx, cred, owner); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -272,7 +273,7 @@ func (s *Server) start(ctx context.Context, cfg Config, cred *syscall.Credential
 		args = append(args, "-c", k+"="+settings[k])
 	}
 
-	s.log.Reset()
+	s.log = &stacktest.Output{} // this attempt's log
 	var out io.Writer = s.log
 	if cfg.Output != nil {
 		out = io.MultiWriter(s.log, cfg.Output)
@@ -394,28 +395,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects the server's output, written from exec's copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }

@@ -3,7 +3,6 @@ package pgtest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,34 +94,6 @@ func TestWatchdogStopsServerWhenParentDies(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.SocketDir(), "data")); !os.IsNotExist(err) {
 		t.Fatalf("the watchdog left the data directory behind (%v)", err)
-	}
-}
-
-// recordingTB records what Missing asks of a test instead of ending it.
-type recordingTB struct {
-	testing.TB
-	fatal, skip string
-}
-
-func (r *recordingTB) Helper()           {}
-func (r *recordingTB) Fatal(args ...any) { r.fatal = fmt.Sprint(args...) }
-func (r *recordingTB) Skip(args ...any)  { r.skip = fmt.Sprint(args...) }
-
-func TestMissingFailsInCIAndSkipsLoudlyElsewhere(t *testing.T) {
-	_, why := Find(t.TempDir())
-
-	t.Setenv("CI", "true")
-	ci := &recordingTB{TB: t}
-	Missing(ci, why)
-	if ci.skip != "" || !strings.Contains(ci.fatal, "NOT TESTED") || !strings.Contains(ci.fatal, "postgresql") {
-		t.Errorf("with CI=true Missing skipped (%q) or failed without saying what is missing (%q)", ci.skip, ci.fatal)
-	}
-
-	t.Setenv("CI", "")
-	dev := &recordingTB{TB: t}
-	Missing(dev, why)
-	if dev.fatal != "" || !strings.Contains(dev.skip, "POSTGRESQL UNAVAILABLE") || !strings.Contains(dev.skip, "apt-get install postgresql") {
-		t.Errorf("without CI Missing failed (%q) or skipped without saying what is missing and how to install it (%q)", dev.fatal, dev.skip)
 	}
 }
 

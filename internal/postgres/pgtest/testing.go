@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 )
 
 // Environment variables the helpers read.
@@ -66,16 +68,12 @@ func ForTest(tb testing.TB) string {
 	return base
 }
 
-// Missing reports that PostgreSQL cannot be used: the test fails when CI=true (a CI run must
-// not pass without the PostgreSQL tests) and is skipped, loudly, everywhere else.
+// Missing reports that PostgreSQL cannot be used, by the repository's one rule for a missing
+// peer (stacktest.Missing): the test fails when CI=true (a CI run must not pass without the
+// PostgreSQL tests) and is skipped, loudly, everywhere else.
 func Missing(tb testing.TB, err error) {
 	tb.Helper()
-	msg := fmt.Sprintf("POSTGRESQL UNAVAILABLE, PostgreSQL store NOT TESTED: %v", err)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg + " (CI=true: this is a failure)")
-		return
-	}
-	tb.Skip(msg)
+	stacktest.Missing(tb, fmt.Sprintf("POSTGRESQL UNAVAILABLE, PostgreSQL store NOT TESTED: %v", err))
 }
 
 // Schema returns base with search_path set to a new schema name, so that a store opened on it
