@@ -217,10 +217,10 @@ func (db *DB) HeartbeatJob(ctx context.Context, id, worker string, lease time.Du
 	})
 }
 
-// FinishJob records the outcome of a job worker holds, in one UPDATE that checks the holder
-// (a finish and a reclaim of the same job queue on its row; only the holder's counts). A failed
-// job with attempts left and a RetryAt goes back to the queue. When the job frees its key for a
-// queued job, idle workers are notified once it is recorded.
+// FinishJob records the outcome of a job worker holds, in one statement: an UPDATE that checks
+// the holder (a finish and a reclaim of the same job queue on its row; only the holder's
+// counts) and, when the job frees its key for a queued job, a NOTIFY delivered as it commits. A
+// failed job with attempts left and a RetryAt goes back to the queue.
 func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
 	if r.Status != launchpad.JobSucceeded && r.Status != launchpad.JobFailed {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "a job finishes as %q or %q, not %q", launchpad.JobSucceeded, launchpad.JobFailed, r.Status)
@@ -231,16 +231,23 @@ func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobR
 	var out *launchpad.Job
 	err := db.alone(ctx, func(q querier) error {
 		out = &launchpad.Job{}
-		err := q.QueryRow(ctx, `UPDATE jobs SET
-				status = CASE WHEN $3 AND attempts < max_attempts THEN 'queued' ELSE $4 END,
-				run_after = CASE WHEN $3 AND attempts < max_attempts THEN $5 ELSE run_after END,
-				lease_owner = CASE WHEN $3 AND attempts < max_attempts THEN '' ELSE lease_owner END,
-				finished_at = CASE WHEN $3 AND attempts < max_attempts THEN finished_at ELSE $6 END,
-				lease_expires_at = NULL, error = $7, summary_add = $8, summary_change = $9, summary_destroy = $10
-			WHERE id = $1 AND status = 'running' AND lease_owner = $2
-			RETURNING `+jobNames,
-			id, worker, retry, r.Status, ts(&retryAt), now, r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy).
-			Scan(jobColumns(out).refs()...)
+		var woke int64
+		err := q.QueryRow(ctx, `WITH done AS (
+				UPDATE jobs SET
+					status = CASE WHEN $3 AND attempts < max_attempts THEN 'queued' ELSE $4 END,
+					run_after = CASE WHEN $3 AND attempts < max_attempts THEN $5 ELSE run_after END,
+					lease_owner = CASE WHEN $3 AND attempts < max_attempts THEN '' ELSE lease_owner END,
+					finished_at = CASE WHEN $3 AND attempts < max_attempts THEN finished_at ELSE $6 END,
+					lease_expires_at = NULL, error = $7, summary_add = $8, summary_change = $9, summary_destroy = $10
+				WHERE id = $1 AND status = 'running' AND lease_owner = $2
+				RETURNING jobs.*)
+			SELECT `+jobNames+`,
+				-- A queued job of the same key may run now: wake the idle workers.
+				(SELECT count(*) FROM (SELECT pg_notify($11, '') WHERE job_key <> ''
+					AND EXISTS (SELECT 1 FROM jobs AS q WHERE q.job_key = done.job_key AND q.status = 'queued')) AS n)
+			FROM done`,
+			id, worker, retry, r.Status, ts(&retryAt), now, r.Error, r.Summary.Add, r.Summary.Change, r.Summary.Destroy, db.conn.channel).
+			Scan(append(jobColumns(out).refs(), &woke)...)
 		if isNoRows(err) {
 			return lostLease(ctx, q, id, worker)
 		}
@@ -249,15 +256,7 @@ func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobR
 	if err != nil {
 		return nil, err
 	}
-	if out.Key != "" {
-		// A queued job of the same key may run now: wake the idle workers.
-		err = db.alone(ctx, func(q querier) error {
-			_, err := q.Exec(ctx, `SELECT pg_notify($1, '') WHERE EXISTS (SELECT 1 FROM jobs WHERE job_key = $2 AND status = 'queued')`,
-				db.conn.channel, out.Key)
-			return err
-		})
-	}
-	return out, err
+	return out, nil
 }
 
 // lostLease says why worker does not hold job id: ENOTFOUND if there is no such job,
