@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
@@ -22,11 +25,12 @@ import (
 // NOTIFY when the other process enqueues one. The processes report nothing but through the
 // store: each claim and each recording is appended to an audit stream, so the parent checks the
 // outcome — and that two processes appending to one stream still form one hash chain — by
-// reading the store alone.
+// reading the store alone. They start together through the database too: each, once its store
+// is open, waits for a shared advisory lock that the parent holds until both wait for it.
 const (
-	helperURLEnv   = "LAUNCHPAD_POSTGRES_HELPER_URL"   // the schema's URL; set only in workers
-	helperNameEnv  = "LAUNCHPAD_POSTGRES_HELPER_NAME"  // the worker's name
-	helperStartEnv = "LAUNCHPAD_POSTGRES_HELPER_START" // Unix ms at which both start
+	helperURLEnv     = "LAUNCHPAD_POSTGRES_HELPER_URL"     // the schema's URL; set only in workers
+	helperNameEnv    = "LAUNCHPAD_POSTGRES_HELPER_NAME"    // the worker's name
+	helperBarrierEnv = "LAUNCHPAD_POSTGRES_HELPER_BARRIER" // the advisory lock the workers wait on
 
 	twoProcEvents = 200
 	twoProcJobs   = 50
@@ -39,7 +43,6 @@ func TestTwoProcessesShareOnePostgreSQL(t *testing.T) {
 	url := freshURL(t)
 	s := openStore(t, url, postgres.Options{})
 	ctx := t.Context()
-	start := time.Now()
 	applyJobs := map[string]bool{}
 	for i := range twoProcJobs {
 		j, err := s.EnqueueJob(ctx, &launchpad.Job{Kind: launchpad.JobApply, Key: fmt.Sprintf("user-%02d", i)})
@@ -49,13 +52,22 @@ func TestTwoProcessesShareOnePostgreSQL(t *testing.T) {
 		applyJobs[j.ID] = true
 	}
 
-	startAt := time.Now().Add(2 * time.Second).UnixMilli() // both processes are up by then
+	// The barrier: an advisory lock held here until both workers wait for it.
+	barrier := rand.Int64N(1 << 31)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, barrier); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, name := range []string{"proc-a", "proc-b"} {
 		wg.Go(func() {
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1", "-test.v")
-			cmd.Env = append(os.Environ(), helperURLEnv+"="+url, helperNameEnv+"="+name, helperStartEnv+"="+strconv.FormatInt(startAt, 10))
+			cmd.Env = append(os.Environ(), helperURLEnv+"="+url, helperNameEnv+"="+name, helperBarrierEnv+"="+strconv.FormatInt(barrier, 10))
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Run(); err != nil {
@@ -64,6 +76,21 @@ func TestTwoProcessesShareOnePostgreSQL(t *testing.T) {
 				t.Logf("worker %s:\n%s", name, out.Bytes())
 			}
 		})
+	}
+	deadline := time.Now().Add(time.Minute)
+	for waiting := 0; waiting < 2; {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND objsubid = 1 AND classid = 0 AND objid::bigint = $1 AND NOT granted`, barrier).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the 2 workers reached the start barrier within a minute", waiting)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	started := time.Now()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, barrier); err != nil {
+		t.Fatal(err)
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -121,7 +148,7 @@ func TestTwoProcessesShareOnePostgreSQL(t *testing.T) {
 		}
 	}
 	t.Logf("MEASURED two processes on one PostgreSQL: %d events recorded once each, %d event jobs and %d apply jobs claimed once each, %d audit events in two chains, in %s (%v)",
-		twoProcEvents, len(eventJobs), twoProcJobs, len(claims)+len(recordings), time.Since(start).Round(time.Millisecond), perProcess)
+		twoProcEvents, len(eventJobs), twoProcJobs, len(claims)+len(recordings), time.Since(started).Round(time.Millisecond), perProcess)
 }
 
 func twoProcEventID(i int) string { return fmt.Sprintf("evt_twoproc_%03d", i) }
@@ -161,8 +188,17 @@ func TestHelperProcess(t *testing.T) {
 			t.Errorf("AppendAudit(%s, %s): %v", stream, target, err)
 		}
 	}
-	startAt, _ := strconv.ParseInt(os.Getenv(helperStartEnv), 10, 64)
-	time.Sleep(time.Until(time.UnixMilli(startAt)))
+	// Wait at the barrier until the parent lets both workers go.
+	barrier, _ := strconv.ParseInt(os.Getenv(helperBarrierEnv), 10, 64)
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock_shared($1)`, barrier); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(context.Background())
+	startAt := time.Now()
 
 	// Phase 1: 4 claimers per process take the apply jobs until none is left.
 	var claimers sync.WaitGroup
@@ -185,7 +221,7 @@ func TestHelperProcess(t *testing.T) {
 		})
 	}
 	claimers.Wait()
-	t.Logf("%s: apply jobs claimed after %s", name, time.Since(time.UnixMilli(startAt)).Round(time.Millisecond))
+	t.Logf("%s: apply jobs claimed after %s", name, time.Since(startAt).Round(time.Millisecond))
 
 	// Phase 2: deliver every event (8 at a time) while 4 workers process the events' jobs,
 	// sleeping when there is none until NOTIFY (or a 2-second fallback) wakes them.
@@ -265,7 +301,7 @@ func TestHelperProcess(t *testing.T) {
 	deliveries.Wait()
 	workers.Wait()
 	t.Logf("%s: event jobs done after %s; idle workers woken by NOTIFY %d times, by the 2s fallback %d times",
-		name, time.Since(time.UnixMilli(startAt)).Round(time.Millisecond), woken, polled)
+		name, time.Since(startAt).Round(time.Millisecond), woken, polled)
 }
 
 // allEventJobsDone reports whether every event has its job and none is queued or running.
