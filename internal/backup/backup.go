@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -18,9 +19,11 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
-// Run is `terraform-provider-launchpad backup [--store URL] FILE`. Exit codes: 0 the copy is
-// written and passed SQLite's integrity check, 1 it could not be made, 2 bad usage or a store
-// this command does not copy.
+// Run is `terraform-provider-launchpad backup [--store URL] FILE`. FILE "-" writes the copy to
+// stdout (through a temporary file, which VACUUM INTO needs), for a container with no shell:
+// `kubectl exec POD -- terraform-provider-launchpad backup - > launchpad.db`. Exit codes: 0 the
+// copy is written and passed SQLite's integrity check, 1 it could not be made, 2 bad usage or a
+// store this command does not copy.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, os.Getenv, stdout, stderr)
 }
@@ -31,7 +34,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	storeURL := fs.String("store", "", "store URL (env LAUNCHPAD_STORE) (default "+store.DefaultPath+")")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad backup [--store URL] FILE\n\n"+
-			"Writes a consistent copy of the SQLite store to FILE (which must not exist) while serve keeps\n"+
+			"Writes a consistent copy of the SQLite store to FILE (which must not exist; - is stdout) while\nserve keeps "+
 			"running. To restore, stop serve and point LAUNCHPAD_STORE at the copy (or copy it over the\n"+
 			"store); `audit --verify` checks its audit log.\n\nFlags:")
 		fs.PrintDefaults()
@@ -60,12 +63,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	start := time.Now()
-	info, err := sqlite.Backup(ctx, t.Path, fs.Arg(0))
+	dst, report := fs.Arg(0), stdout
+	if dst == "-" {
+		tmp, err := os.MkdirTemp("", "launchpad-backup-")
+		if err != nil {
+			fmt.Fprintf(stderr, "backup: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		dst, report = filepath.Join(tmp, "launchpad.db"), stderr
+	}
+	info, err := sqlite.Backup(ctx, t.Path, dst)
 	if err != nil {
 		fmt.Fprintf(stderr, "backup: %s\n", launchpad.ErrorMessage(err))
 		return 1
 	}
-	fmt.Fprintf(stdout, "backup: copied %s to %s in %s: %d bytes, schema version %d, %d audit events; integrity check ok\n",
+	if fs.Arg(0) == "-" {
+		f, err := os.Open(info.Path)
+		if err == nil {
+			_, err = io.Copy(stdout, f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "backup: writing the copy to stdout: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "backup: wrote a copy of %s to stdout in %s: %d bytes, schema version %d, %d audit events; integrity check ok\n",
+			t, time.Since(start).Round(time.Millisecond), info.Bytes, info.SchemaVersion, info.AuditEvents)
+		return 0
+	}
+	fmt.Fprintf(report, "backup: copied %s to %s in %s: %d bytes, schema version %d, %d audit events; integrity check ok\n",
 		t, info.Path, time.Since(start).Round(time.Millisecond), info.Bytes, info.SchemaVersion, info.AuditEvents)
 	fmt.Fprintf(stdout, "backup: to restore, stop serve and set LAUNCHPAD_STORE=sqlite://%s\n", info.Path)
 	return 0

@@ -171,3 +171,38 @@ func fakeTofu(t *testing.T) string {
 	}
 	return p
 }
+
+// TestBackupToStdout: FILE "-" streams the copy, for containers without a shell.
+func TestBackupToStdout(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "launchpad.db")
+	db, err := sqlite.Open(ctx, src, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u1", Actor: launchpad.ActorSystem, Action: launchpad.AuditApplyStarted}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"--store", "sqlite://" + src, "-"}, func(string) string { return "" }, &out, &errb); code != 0 {
+		t.Fatalf("backup -: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "1 audit events") || out.Len() == 0 {
+		t.Fatalf("backup - said %q and wrote %d bytes", errb.String(), out.Len())
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if err := os.WriteFile(copyPath, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := sqlite.Open(ctx, copyPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	events, err := restored.ListAudit(ctx, launchpad.AuditFilter{Stream: "u1", Limit: 10})
+	if err != nil || len(events) != 1 || launchpad.VerifyChain(nil, events) != nil {
+		t.Fatalf("the streamed copy holds %d events: %v", len(events), err)
+	}
+}
