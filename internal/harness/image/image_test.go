@@ -127,7 +127,7 @@ func TestImageRunsServeAsItsUser(t *testing.T) {
 	t.Logf("the image's tofu: %s", strings.SplitN(out, "\n", 2)[0])
 
 	addr := freeAddr(t)
-	env := append(append([]string(nil), cfg.Config.Env...),
+	env := withEnv(cfg.Config.Env,
 		"PLATFORM_SECRET="+stack.RandomHex(32), "LAUNCHPAD_SMTP_URL=log:", "LAUNCHPAD_METER_INTERVAL=off",
 		"LAUNCHPAD_ADDR="+addr) // the host's network: loopback instead of the image's 0.0.0.0:8080
 	serve, err := Command(rootfs, cfg.Config.WorkingDir, uid, gid, env, cfg.Config.Entrypoint...)
@@ -180,10 +180,29 @@ func TestImageRunsServeAsItsUser(t *testing.T) {
 		t.Fatalf("the store %s: %v, %+v", store, err, st)
 	}
 
-	out, err = run(append(append([]string(nil), cfg.Config.Env...), "LAUNCHPAD_ADDR="+addr), Healthcheck(cfg)...)
+	out, err = run(withEnv(cfg.Config.Env, "LAUNCHPAD_ADDR="+addr), Healthcheck(cfg)...)
 	if err != nil || !strings.Contains(out, "200 OK") {
 		t.Fatalf("the image's health check %v: %v\n%s", Healthcheck(cfg), err, out)
 	}
+}
+
+// withEnv is env with the KEY=value settings of set replacing those of the same keys, as
+// `docker run -e` does: a process sees the first of two equal keys.
+func withEnv(env []string, set ...string) []string {
+	out := append([]string(nil), set...)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for _, s := range set {
+			if strings.HasPrefix(s, k+"=") {
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // freeAddr is a loopback address with a port nothing listens on right now.
