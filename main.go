@@ -8,6 +8,8 @@
 //	rotate-secret   re-seal every stored credential under a new PLATFORM_SECRET
 //	audit           print, follow and verify the audit log
 //	exec            run a command in a tenant's machine through the control plane, audited first
+//	backup          write a consistent copy of the SQLite store while serve runs
+//	healthcheck     ask the control plane on this host for /healthz (the image's health check)
 //	version         print the version
 package main
 
@@ -28,6 +30,8 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/backup"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/healthcheck"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/provider"
@@ -53,6 +57,8 @@ func commands() map[string]command {
 		"exec":          {"run a command in a tenant's machine through the control plane (audited first)", operator.RunExec},
 		"audit":         {"print, follow and verify the audit log", controlplane.RunAudit},
 		"version":       {"print the version", runVersion},
+		"backup":        {"write a consistent copy of the SQLite store while serve runs", backup.Run},
+		"healthcheck":   {"ask the control plane on this host for /healthz (the image's health check)", healthcheck.Run},
 	}
 }
 
@@ -118,7 +124,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  terraform-provider-launchpad [-debug]      serve the Terraform provider (how Terraform starts it)")
 	cmds := commands()
-	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "exec", "version"} {
+	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "exec", "version", "backup", "healthcheck"} {
 		fmt.Fprintf(w, "  terraform-provider-launchpad %-13s %s\n", name, cmds[name].summary)
 	}
 	fmt.Fprintln(w, "\nRun a subcommand with -h for its flags.")
