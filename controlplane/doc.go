@@ -65,7 +65,8 @@
 // The admin tenant routes name the operator in the audit actor from the X-Launchpad-Operator
 // header (as the exec CLI sends it), else "operator:admin-token".
 //
-// Every error is {"error":{"code","message"}}, its HTTP status from one table (ErrorStatus);
+// Every error is {"error":{"code","message"}}, its HTTP status from one table, with one
+// Retry-After rule (package httpjson, which the Stripe webhook and the dashboard use too);
 // rate_limited is 429 with Retry-After. JSON bodies are limited to Config.MaxBodyBytes,
 // must be Content-Type application/json, may not carry unknown fields or anything after the
 // object. Requiring application/json also keeps other sites' forms from posting to the API.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -150,7 +151,7 @@ func (r *response) decode(t *testing.T, v any) {
 // errorCode returns the code of a JSON error body, failing the test on any other body.
 func (r *response) errorCode(t *testing.T) string {
 	t.Helper()
-	var b ErrorBody
+	var b httpjson.ErrorBody
 	r.decode(t, &b)
 	if b.Error.Code == "" || b.Error.Message == "" {
 		t.Fatalf("status %d without a JSON error: %s", r.status, r.body)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -77,7 +78,7 @@ func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 		t.Fatalf("%s answered %d with non-JSON: %q", what, rec.Code, rec.Body.String())
 	}
 	if rec.Code >= 400 {
-		var e ErrorBody
+		var e httpjson.ErrorBody
 		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
 			t.Fatalf("%s answered %d without a coded error: %s", what, rec.Code, rec.Body.String())
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
@@ -106,7 +107,7 @@ func (ft *fuzzTarget) check(t *testing.T, path, token string, body []byte) {
 		t.Fatalf("%s answered non-JSON for %q: %q", path, body, rec.Body.String())
 	}
 	if rec.Code >= 400 {
-		var e ErrorBody
+		var e httpjson.ErrorBody
 		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
 			t.Fatalf("%s answered %d without a coded error: %s", path, rec.Code, rec.Body.String())
 		}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -431,7 +432,7 @@ func TestPanicsBecomeJSON500(t *testing.T) {
 	h := env.srv.instrument(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
-	var body ErrorBody
+	var body httpjson.ErrorBody
 	if rec.Code != 500 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Error.Code != "internal" || !strings.Contains(body.Error.Message, rec.Header().Get("X-Request-Id")) {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}
@@ -445,7 +446,7 @@ func TestErrorStatusTable(t *testing.T) {
 		launchpad.EINVALID: 400, launchpad.EUNAUTHORIZED: 401, launchpad.ENOTFOUND: 404, launchpad.ECONFLICT: 409,
 		launchpad.ERATELIMITED: 429, launchpad.EUNAVAILABLE: 503, launchpad.EINTERNAL: 500, "made_up": 500,
 	} {
-		if got := ErrorStatus(code); got != want {
+		if got := httpjson.Status(code); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)
 		}
 	}
