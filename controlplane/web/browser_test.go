@@ -216,7 +216,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	)
 	js[bool](t, ctx, `window.__notReloaded = true`)
 	mustContain(t, "audit page", textOf(t, ctx, "#audit-rows"), "Signed in", "auth.sign_in")
-	if _, err := operator.Exec(context.Background(), w.store, w.rt, tn.userID, "alice", []string{"cat", "/workspace/notes.txt"}, 10*time.Second); err != nil {
+	if _, err := operator.Run(context.Background(), w.store, w.rt, operator.Request{UserID: tn.userID, Operator: "alice", Command: []string{"cat", "/workspace/notes.txt"}, Timeout: 10 * time.Second}); err != nil {
 		t.Fatalf("operator exec: %v", err)
 	}
 	run(t, ctx, visible(`#audit-rows tr.actor-operator`))
