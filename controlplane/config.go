@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 )
 
 // Config is what the server needs besides its dependencies (Deps). RunServe fills it from
@@ -61,13 +63,8 @@ type Limits struct {
 	KeyRotationsPerUser RateLimit
 }
 
-// RateLimit allows Burst requests at once and then one every Every.
-type RateLimit struct {
-	Every time.Duration
-	Burst int
-	// Off disables the limit (tests and fuzzing only).
-	Off bool
-}
+// RateLimit allows Burst requests at once and then one every Every (package ratelimit).
+type RateLimit = ratelimit.Limit
 
 // DefaultLimits returns the limits used for zero fields of Config.Limits: three codes per
 // address at once and then one every two minutes; twenty per client IP and then one every

@@ -95,7 +95,7 @@ func (s *Server) handleConfirmTOTP(w http.ResponseWriter, r *http.Request, req *
 	ctx := r.Context()
 	userID := principalFrom(ctx).UserID
 	now := s.now()
-	if err := s.limits.mfaPerUser.take(userID, now); err != nil {
+	if err := s.limits.mfaPerUser.Take(userID, now); err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, userID)
@@ -139,7 +139,7 @@ func (s *Server) handleVerifyMFA(w http.ResponseWriter, r *http.Request, req *Ve
 		return nil, err
 	}
 	now := s.now()
-	if err := s.limits.mfaPerUser.take(claims.Subject, now); err != nil {
+	if err := s.limits.mfaPerUser.Take(claims.Subject, now); err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, claims.Subject)

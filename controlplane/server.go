@@ -16,6 +16,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -91,12 +92,12 @@ type Server struct {
 
 // limiters are the per-replica rate limits of Config.Limits.
 type limiters struct {
-	codesPerEmail *keyedLimiter
-	codesPerIP    *keyedLimiter
-	verifyPerIP   *keyedLimiter
-	mfaPerUser    *keyedLimiter
+	codesPerEmail *ratelimit.Keyed
+	codesPerIP    *ratelimit.Keyed
+	verifyPerIP   *ratelimit.Keyed
+	mfaPerUser    *ratelimit.Keyed
 	// rotationsPerUser bounds POST /api/me/rotate-key: each one is a tofu apply and a new key.
-	rotationsPerUser *keyedLimiter
+	rotationsPerUser *ratelimit.Keyed
 }
 
 // New checks cfg and deps and builds a server; nothing listens until Open. Errors are
@@ -136,11 +137,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		failures: newFailureTracker(),
 		closing:  make(chan struct{}),
 		limits: limiters{
-			codesPerEmail:    newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
-			codesPerIP:       newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
-			verifyPerIP:      newKeyedLimiter("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
-			mfaPerUser:       newKeyedLimiter("second-factor attempts for this account", cfg.Limits.MFAPerUser),
-			rotationsPerUser: newKeyedLimiter("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
+			codesPerEmail:    ratelimit.New("sign-in codes for this address", cfg.Limits.CodesPerEmail),
+			codesPerIP:       ratelimit.New("sign-in codes from this network address", cfg.Limits.CodesPerIP),
+			verifyPerIP:      ratelimit.New("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
+			mfaPerUser:       ratelimit.New("second-factor attempts for this account", cfg.Limits.MFAPerUser),
+			rotationsPerUser: ratelimit.New("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
 		},
 		keys:    deps.Keys,
 		runtime: deps.Runtime,

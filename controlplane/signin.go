@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) handleSendVerification(w http.ResponseWriter, r *http.Request, 
 		return nil, err
 	}
 	now := s.now()
-	if err := takeAll(now, limitKey{s.limits.codesPerIP, requestInfoFrom(ctx).ClientIP}, limitKey{s.limits.codesPerEmail, email}); err != nil {
+	if err := ratelimit.TakeAll(now, ratelimit.Key{Limiter: s.limits.codesPerIP, Key: requestInfoFrom(ctx).ClientIP}, ratelimit.Key{Limiter: s.limits.codesPerEmail, Key: email}); err != nil {
 		s.metrics.signIn("code_rate_limited")
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, req *Verif
 		return nil, err
 	}
 	now := s.now()
-	if err := s.limits.verifyPerIP.take(requestInfoFrom(ctx).ClientIP, now); err != nil {
+	if err := s.limits.verifyPerIP.Take(requestInfoFrom(ctx).ClientIP, now); err != nil {
 		return nil, err
 	}
 	_, err = s.store.VerifySignInCode(ctx, email, now, launchpad.SignInCodeMaxAttempts, s.codeMatcher(email, code))
@@ -115,7 +116,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, req *Verif
 		return nil, &launchpad.Error{
 			Code:       launchpad.ERATELIMITED,
 			Message:    "too many wrong codes for this address; request a new code",
-			RetryAfter: max(time.Second, s.limits.codesPerEmail.wait(email, now)),
+			RetryAfter: max(time.Second, s.limits.codesPerEmail.Wait(email, now)),
 		}
 	default:
 		return nil, err
