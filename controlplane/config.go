@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 )
 
@@ -158,6 +159,19 @@ func (c Config) problems() []string {
 		out = append(out, fmt.Sprintf("LAUNCHPAD_ADMIN_TOKEN is %d characters; it needs at least %d (for example `openssl rand -hex 32`), or leave it unset to disable the admin API", len(c.AdminToken), MinAdminTokenLength))
 	}
 	return out
+}
+
+// authConfig is the part of c the auth service takes.
+func (c Config) authConfig() auth.Config {
+	return auth.Config{
+		PublicURL:      c.PublicURL,
+		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, MFATokenTTL: c.MFATokenTTL,
+		Limits: auth.Limits{
+			CodesPerEmail: c.Limits.CodesPerEmail, CodesPerIP: c.Limits.CodesPerIP,
+			VerifyPerIP: c.Limits.VerifyPerIP, MFAPerUser: c.Limits.MFAPerUser,
+		},
+		MailQueueSize: c.MailQueueSize,
+	}
 }
 
 // isHTTPS reports whether the public URL is https, which makes cookies Secure.

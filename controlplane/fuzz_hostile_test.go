@@ -17,7 +17,6 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
@@ -52,8 +51,9 @@ func liveFuzzServer(f *testing.F) (*Server, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	mailer := newCodeMailer()
 	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: liveFuzzAdmin},
-		Deps{Store: db, Keyring: keyring, Mailer: smtp.NewLogMailer(discardLogger()), Now: clock.Now, Runtime: rt, Keys: keys})
+		Deps{Store: db, Keyring: keyring, Mailer: mailer, Now: clock.Now, Runtime: rt, Keys: keys})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -61,11 +61,7 @@ func liveFuzzServer(f *testing.F) (*Server, string) {
 	if err := db.CreateUser(ctx, &launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan}); err != nil {
 		f.Fatal(err)
 	}
-	pair, err := srv.startSession(ctx, "fuzzuser", device{fingerprint: "f", userAgent: "fuzz"}, clock.Now())
-	if err != nil {
-		f.Fatal(err)
-	}
-	return srv, pair.AccessToken
+	return srv, signInThrough(f, srv, mailer, "fuzz@example.com").AccessToken
 }
 
 // checkAnswer fails on a 5xx, an answer that is not JSON, or an error without its code.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
@@ -63,20 +64,16 @@ type Deps struct {
 
 // Server is the control plane's HTTP server.
 type Server struct {
-	cfg      Config
-	store    launchpad.Store
-	keyring  *envelope.Keyring
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	tokens   *tokenIssuer
-	codeKeys []envelope.DerivedKey
-	limits   limiters
-	failures *failureTracker
-	mail     *mailQueue
-	bg       *background
-	web      *web.Handler
-	handler  http.Handler
+	cfg     Config
+	store   launchpad.Store
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	auth    *auth.Service // sign-in and sessions, for the API and the dashboard alike
+	limits  limiters
+	bg      *background
+	web     *web.Handler
+	handler http.Handler
 
 	keys    launchpad.KeyIssuer // nil: OpenRouter is not configured
 	runtime launchpad.Runtime   // nil: Fly is not configured
@@ -90,12 +87,9 @@ type Server struct {
 	closeErr  error
 }
 
-// limiters are the per-replica rate limits of Config.Limits.
+// limiters are the per-replica rate limits of Config.Limits that are the server's own (the
+// sign-in ones are the auth service's).
 type limiters struct {
-	codesPerEmail *ratelimit.Keyed
-	codesPerIP    *ratelimit.Keyed
-	verifyPerIP   *ratelimit.Keyed
-	mfaPerUser    *ratelimit.Keyed
 	// rotationsPerUser bounds POST /api/me/rotate-key: each one is a tofu apply and a new key.
 	rotationsPerUser *ratelimit.Keyed
 }
@@ -127,20 +121,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    deps.Store,
-		keyring:  deps.Keyring,
-		log:      deps.Logger,
-		now:      deps.Now,
-		metrics:  newMetrics(deps.Registry),
-		codeKeys: deps.Keyring.Derive("signin-code"),
-		failures: newFailureTracker(),
-		closing:  make(chan struct{}),
+		cfg:     cfg,
+		store:   deps.Store,
+		log:     deps.Logger,
+		now:     deps.Now,
+		metrics: newMetrics(deps.Registry),
+		closing: make(chan struct{}),
 		limits: limiters{
-			codesPerEmail:    ratelimit.New("sign-in codes for this address", cfg.Limits.CodesPerEmail),
-			codesPerIP:       ratelimit.New("sign-in codes from this network address", cfg.Limits.CodesPerIP),
-			verifyPerIP:      ratelimit.New("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
-			mfaPerUser:       ratelimit.New("second-factor attempts for this account", cfg.Limits.MFAPerUser),
 			rotationsPerUser: ratelimit.New("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
 		},
 		keys:    deps.Keys,
@@ -149,11 +136,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Runtime != nil {
 		s.exec = operator.HandleExec(operator.Deps{Store: deps.Store, Runtime: deps.Runtime, Logger: deps.Logger.With("component", "operator")})
 	}
-	s.tokens = &tokenIssuer{keys: deps.Keyring.Derive("session-signing"), issuer: cfg.PublicURL, now: deps.Now}
-	s.mail = newMailQueue(deps.Mailer, deps.Logger.With("component", "mail"), s.metrics, cfg.MailQueueSize)
+	var err error
+	s.auth, err = auth.New(cfg.authConfig(), auth.Deps{Store: deps.Store, Keyring: deps.Keyring, Mailer: deps.Mailer, Metrics: s.metrics,
+		Logger: deps.Logger, Now: deps.Now})
+	if err != nil {
+		return nil, err
+	}
 	bg, err := s.newBackground(deps)
 	if err != nil {
-		s.mail.close(context.Background())
+		s.auth.Close(context.Background())
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start: %v", err)
 	}
 	s.bg = bg
@@ -162,7 +153,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
 	if err != nil {
-		s.mail.close(context.Background())
+		s.auth.Close(context.Background())
 		return nil, err
 	}
 	s.handler = s.instrument(s.jsonFallback(s.routes()))
@@ -234,7 +225,7 @@ func (s *Server) Close() error {
 				s.closeErr = err
 			}
 		}
-		s.mail.close(ctx)
+		s.auth.Close(ctx)
 	})
 	return s.closeErr
 }
