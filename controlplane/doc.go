@@ -89,6 +89,13 @@
 // sign-in step that succeeds; the service stores only a hash of it with the user agent.
 // Signed-in routes take the access token as Authorization: Bearer.
 //
+// # Account overview
+//
+// GET /api/me and the dashboard's overview render one read model (package account): the
+// user, the subscription, the plan whose caps apply, the tenants, the cycle's hours and
+// spend (the sub-key's live spend when OpenRouter answers in time, else the state of the
+// last metering pass) and the newest apply.
+//
 // # Background work
 //
 // With Deps.Workers (what serve does), Open starts a pool of workers that claim jobs through

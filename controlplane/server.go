@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
@@ -70,10 +71,12 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	auth    *auth.Service // sign-in and sessions, for the API and the dashboard alike
-	limits  limiters
-	bg      *background
-	web     *web.Handler
-	handler http.Handler
+	// accounts reads what GET /api/me answers; the dashboard's overview reads the same.
+	accounts *account.Reader
+	limits   limiters
+	bg       *background
+	web      *web.Handler
+	handler  http.Handler
 
 	keys    launchpad.KeyIssuer // nil: OpenRouter is not configured
 	runtime launchpad.Runtime   // nil: Fly is not configured
@@ -142,6 +145,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.accounts = &account.Reader{Store: deps.Store, Keys: deps.Keys, KeyReadTimeout: meKeyReadTimeout, Logger: deps.Logger}
 	bg, err := s.newBackground(deps)
 	if err != nil {
 		s.auth.Close(context.Background())
