@@ -272,8 +272,9 @@ func TestPoolRunsOneJobPerKeyAtATime(t *testing.T) {
 func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	s := newStore(t)
 	fin := newFinished()
+	idle := emptyClaims{JobStore: s, empty: make(chan struct{}, 2*queue.DefaultWorkers)}
 	p, err := queue.New(queue.Config{
-		Store: s, Poll: time.Hour, OnFinished: fin.hook,
+		Store: idle, Poll: time.Hour, OnFinished: fin.hook,
 		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
 			return launchpad.PlanSummary{}, nil
 		}},
@@ -285,13 +286,36 @@ func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	// The workers find the queue empty and go to sleep for an hour; give them time to.
-	time.Sleep(100 * time.Millisecond)
+	// Every worker finds the queue empty and goes to sleep for an hour.
+	for range queue.DefaultWorkers {
+		select {
+		case <-idle.empty:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the workers did not look for work")
+		}
+	}
 	job := enqueue(t, s, "u1", 0)
 	p.Wake()
 	if j := fin.wait(t, "the job after Wake (the poll interval is an hour)"); j.ID != job.ID || j.Status != launchpad.JobSucceeded {
 		t.Fatalf("finished %+v, want %s succeeded", j, job.ID)
 	}
+}
+
+// emptyClaims is a store that reports every claim that found no job.
+type emptyClaims struct {
+	launchpad.JobStore
+	empty chan struct{}
+}
+
+func (s emptyClaims) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
+	j, err := s.JobStore.ClaimJob(ctx, c)
+	if launchpad.IsNotFound(err) {
+		select {
+		case s.empty <- struct{}{}:
+		default:
+		}
+	}
+	return j, err
 }
 
 func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
@@ -315,6 +339,7 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	})
 	job := enqueue(t, s, "u1", 0)
 	<-started
+	startedAt := time.Now()
 	// A second pool polls the same store from now on; it must never get the job.
 	var stolen atomic.Int32
 	startPool(t, queue.Config{
@@ -325,9 +350,17 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 			return launchpad.PlanSummary{}, nil
 		}},
 	})
-	// Run for several lease lengths (the lease is short, but ten heartbeats fit in it, so a
-	// loaded machine does not lose it).
-	time.Sleep(3500 * time.Millisecond)
+	// Run until the heartbeats have carried the lease past three of its lengths (the lease is
+	// short, but ten heartbeats fit in it, so a loaded machine does not lose it); without
+	// them the second pool would have taken the job after the first.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for getJob(t, s, job.ID).LeaseExpiresAt.Before(startedAt.Add(3500 * time.Millisecond)) {
+		if time.Since(startedAt) > 30*time.Second {
+			t.Fatal("the job's lease was not extended for 30s")
+		}
+		<-tick.C
+	}
 	close(release)
 	j := fin.wait(t, "the long job")
 	if j == nil {
