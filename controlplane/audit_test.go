@@ -210,13 +210,7 @@ func TestAuditCLIFollow(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := fmt.Sprintf("%s-%d", args[len(args)-1], i)
-				deadline := time.Now().Add(10 * time.Second)
-				for !strings.Contains(out.String(), want) {
-					if time.Now().After(deadline) {
-						t.Fatalf("follow did not print %s; got:\n%s", want, out.String())
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				waitFor(t, "follow to print "+want, 10*time.Second, func() bool { return strings.Contains(out.String(), want) })
 			}
 			cancel()
 			if code := <-done; code != 0 {

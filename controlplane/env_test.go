@@ -288,6 +288,37 @@ func (e *testEnv) assertLogsFree(secrets ...string) {
 	}
 }
 
+// waitFor checks cond every pollEvery until it holds, failing the test when limit passes
+// first, and says how long it took: how tests wait for what happens in the background (mail
+// sent and counted, a job finished, a pass of the metering loop) without guessing a sleep.
+func waitFor(t testing.TB, what string, limit time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for !cond() {
+		if time.Since(start) > limit {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		<-tick.C
+	}
+	return time.Since(start)
+}
+
+// listeningAddr is the address in serve's "control plane listening" log line (JSON), or "".
+func listeningAddr(log []byte) string {
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "control plane listening" {
+			return rec.Addr
+		}
+	}
+	return ""
+}
+
+// pollEvery is how often waitFor checks its condition.
+const pollEvery = 25 * time.Millisecond
+
 func count(list []string, item string) int {
 	n := 0
 	for _, s := range list {

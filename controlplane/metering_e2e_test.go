@@ -128,7 +128,15 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	if !strings.Contains(msg.Header.Get("Subject"), "unpaid") || !strings.Contains(msg.Body, tn.AppName) {
 		t.Fatalf("suspension email %q: %q", msg.Header.Get("Subject"), msg.Body)
 	}
-	time.Sleep(2 * time.Second) // two more passes: nothing more is audited or sent
+	// Two more passes of the metering loop (each moves metered_at on): nothing more is
+	// audited or sent.
+	for range 2 {
+		before := s.me(token).Usage.MeteredAt
+		waitFor(t, "a metering pass", time.Minute, func() bool {
+			after := s.me(token).Usage.MeteredAt
+			return before != nil && after != nil && after.After(*before)
+		})
+	}
 	if n := countEvents(s.auditOf(token), launchpad.AuditTenantSuspended); n != 1 || s.smtp.Count(email) != mailsBefore+1 {
 		t.Fatalf("%d suspension events and %d emails; want one each", n, s.smtp.Count(email)-mailsBefore)
 	}
