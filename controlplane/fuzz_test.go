@@ -29,7 +29,12 @@ type fuzzTarget struct {
 	plainTOTPCode string // confirms the second user's enrolment
 }
 
-func newFuzzTarget(f *testing.F) *fuzzTarget {
+// fuzzAdminToken is the admin token of the fuzzed servers.
+const fuzzAdminToken = "fuzz-admin-token-0123456789-abcdefgh"
+
+// newFuzzServer is a server for in-process fuzzing: a fresh store, a fake clock, rate limits
+// off, mail handed to the test, and users. deps, when set, adds dependencies before New.
+func newFuzzServer(f *testing.F, deps func(*Deps), users ...*launchpad.User) (*Server, *fakeClock, *codeMailer) {
 	f.Helper()
 	ctx := context.Background()
 	clock := newFakeClock()
@@ -43,20 +48,29 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 		f.Fatal(err)
 	}
 	mailer := newCodeMailer()
-	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: "fuzz-admin-token-0123456789-abcdefgh"},
-		Deps{Store: db, Keyring: keyring, Mailer: mailer, Now: clock.Now})
+	d := Deps{Store: db, Keyring: keyring, Mailer: mailer, Now: clock.Now}
+	if deps != nil {
+		deps(&d)
+	}
+	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: fuzzAdminToken}, d)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	for _, u := range []*launchpad.User{
-		{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan},
-		{ID: "fuzzplain", Email: "plain@example.com", Plan: launchpad.TrialPlan},
-	} {
+	for _, u := range users {
 		if err := db.CreateUser(ctx, u); err != nil {
 			f.Fatal(err)
 		}
 	}
+	return srv, clock, mailer
+}
+
+func newFuzzTarget(f *testing.F) *fuzzTarget {
+	f.Helper()
+	ctx := context.Background()
+	srv, clock, mailer := newFuzzServer(f, nil,
+		&launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan},
+		&launchpad.User{ID: "fuzzplain", Email: "plain@example.com", Plan: launchpad.TrialPlan})
 
 	// The first user turns TOTP on, signs in up to the second factor, and asks for one more
 	// code, which stays pending.
