@@ -103,7 +103,7 @@ type limiters struct {
 }
 
 // New builds the service and starts its mail queue; Close stops it. Errors are EINVALID and
-// name every missing dependency.
+// name every missing dependency and invalid setting.
 func New(cfg Config, d Deps) (*Service, error) {
 	var problems []string
 	if d.Store == nil {
@@ -117,6 +117,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	if d.Metrics == nil {
 		problems = append(problems, "Deps.Metrics is nil")
+	}
+	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 || cfg.MFATokenTTL <= 0 {
+		problems = append(problems, "Config.AccessTokenTTL, RefreshTokenTTL and MFATokenTTL must be positive")
+	}
+	if cfg.MailQueueSize <= 0 {
+		problems = append(problems, "Config.MailQueueSize must be positive")
 	}
 	if len(problems) > 0 {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the sign-in service cannot start:\n  - %s", strings.Join(problems, "\n  - "))
