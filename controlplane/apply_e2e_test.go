@@ -85,11 +85,15 @@ func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 		t.Fatalf("/api/me after checkout: %+v (apply %+v)", me, me.Apply)
 	}
 
-	// 2. The same event delivered again: recorded once, nothing new applied.
+	// 2. The same event delivered again: recorded once, nothing new applied. Only a
+	// processed event enqueues an apply, so with no new event job nothing can follow later.
+	eventJobs := len(s.jobs("kind=" + launchpad.JobStripeEvent))
 	if !s.deliver(created) {
 		t.Fatal("a repeated delivery was not called a duplicate")
 	}
-	time.Sleep(time.Second) // what a second apply would need to be enqueued, were it to be
+	if n := len(s.jobs("kind=" + launchpad.JobStripeEvent)); n != eventJobs {
+		t.Fatalf("a duplicate delivery enqueued %d event jobs", n-eventJobs)
+	}
 	if js := s.applies(user); len(js) != 1 {
 		t.Fatalf("a duplicate delivery led to %d apply jobs, want 1", len(js))
 	}

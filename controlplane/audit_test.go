@@ -76,7 +76,7 @@ func TestAuditPagingNewestFirst(t *testing.T) {
 	tok := c.signIn("ada@example.com")
 	id := c.me(tok.AccessToken).User.ID
 	for i := range 11 {
-		if err := env.srv.audit(context.Background(), id, "system", "test.event", fmt.Sprint(i), nil); err != nil {
+		if _, err := env.store.AppendAudit(context.Background(), &launchpad.AuditEvent{Stream: id, Actor: "system", Action: "test.event", Target: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,17 +206,11 @@ func TestAuditCLIFollow(t *testing.T) {
 			done := make(chan int)
 			go func() { done <- runAudit(ctx, args, getenv, out, &bytes.Buffer{}) }()
 			for i := range 3 {
-				if err := env.srv.audit(ctx, "u1", "system", "test.follow", fmt.Sprintf("%s-%d", args[len(args)-1], i), nil); err != nil {
+				if _, err := env.store.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u1", Actor: "system", Action: "test.follow", Target: fmt.Sprintf("%s-%d", args[len(args)-1], i)}); err != nil {
 					t.Fatal(err)
 				}
 				want := fmt.Sprintf("%s-%d", args[len(args)-1], i)
-				deadline := time.Now().Add(10 * time.Second)
-				for !strings.Contains(out.String(), want) {
-					if time.Now().After(deadline) {
-						t.Fatalf("follow did not print %s; got:\n%s", want, out.String())
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				waitFor(t, "follow to print "+want, 10*time.Second, func() bool { return strings.Contains(out.String(), want) })
 			}
 			cancel()
 			if code := <-done; code != 0 {

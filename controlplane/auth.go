@@ -43,12 +43,12 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			s.writeError(w, r, launchpad.Errorf(launchpad.EUNAUTHORIZED, "sign in first: send Authorization: Bearer <access_token>"))
 			return
 		}
-		claims, err := s.tokens.parse(tok, audienceAccess)
+		userID, err := s.auth.Authenticate(tok)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, &principal{UserID: claims.Subject})
+		ctx := context.WithValue(r.Context(), principalKey{}, &principal{UserID: userID})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 )
 
 // Config is what the server needs besides its dependencies (Deps). RunServe fills it from
@@ -61,13 +64,8 @@ type Limits struct {
 	KeyRotationsPerUser RateLimit
 }
 
-// RateLimit allows Burst requests at once and then one every Every.
-type RateLimit struct {
-	Every time.Duration
-	Burst int
-	// Off disables the limit (tests and fuzzing only).
-	Off bool
-}
+// RateLimit allows Burst requests at once and then one every Every (package ratelimit).
+type RateLimit = ratelimit.Limit
 
 // DefaultLimits returns the limits used for zero fields of Config.Limits: three codes per
 // address at once and then one every two minutes; twenty per client IP and then one every
@@ -161,6 +159,19 @@ func (c Config) problems() []string {
 		out = append(out, fmt.Sprintf("LAUNCHPAD_ADMIN_TOKEN is %d characters; it needs at least %d (for example `openssl rand -hex 32`), or leave it unset to disable the admin API", len(c.AdminToken), MinAdminTokenLength))
 	}
 	return out
+}
+
+// authConfig is the part of c the auth service takes.
+func (c Config) authConfig() auth.Config {
+	return auth.Config{
+		PublicURL:      c.PublicURL,
+		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, MFATokenTTL: c.MFATokenTTL,
+		Limits: auth.Limits{
+			CodesPerEmail: c.Limits.CodesPerEmail, CodesPerIP: c.Limits.CodesPerIP,
+			VerifyPerIP: c.Limits.VerifyPerIP, MFAPerUser: c.Limits.MFAPerUser,
+		},
+		MailQueueSize: c.MailQueueSize,
+	}
 }
 
 // isHTTPS reports whether the public URL is https, which makes cookies Secure.

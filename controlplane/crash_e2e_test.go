@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -121,25 +120,18 @@ func (h *host) start() *serveProc {
 			h.t.Logf("log of serve #%d (pid %d):\n%s", h.runs, p.cmd.Process.Pid, b)
 		}
 	})
-	deadline := time.Now().Add(time.Minute)
-	for p.url == "" {
+	waitFor(h.t, "serve to listen", time.Minute, func() bool {
 		b, _ := os.ReadFile(p.log)
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "control plane listening" {
-				p.url = "http://" + rec.Addr
-			}
-		}
 		select {
 		case <-p.exited:
 			h.t.Fatalf("serve exited (%v) before listening:\n%s", p.err, b)
 		default:
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("serve did not listen within a minute:\n%s", b)
+		if addr := listeningAddr(b); addr != "" {
+			p.url = "http://" + addr
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return p.url != ""
+	})
 	return p
 }
 

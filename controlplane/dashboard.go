@@ -4,89 +4,72 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// dashboardAuth is the dashboard's way into sign-in and sessions (web.Auth): the very
-// handlers behind the JSON API, called with the dashboard's request, so codes, guess caps,
-// rate limits, devices, TOTP, sessions and their audit events live in one place.
+// dashboardAuth is the dashboard's way into sign-in and sessions (web.Auth): the auth service
+// the JSON API calls too, with the client and the device cookie read from the dashboard's
+// requests as the API reads them from its own. Codes, guess caps, rate limits, devices,
+// TOTP, sessions and their audit events so live in one place.
 type dashboardAuth struct{ s *Server }
 
 var _ web.Auth = dashboardAuth{}
 
 func (a dashboardAuth) SendCode(r *http.Request, email string) error {
-	_, err := a.s.handleSendVerification(nil, r, &SendVerificationRequest{Email: email})
-	return err
+	return a.s.auth.SendCode(r.Context(), clientOf(r), email)
 }
 
 func (a dashboardAuth) VerifyCode(w http.ResponseWriter, r *http.Request, email, code string) (*web.SignIn, error) {
-	return signInOf(a.s.handleVerify(w, r, &VerifyRequest{Email: email, Code: code}))
+	return signInOf(a.s.signInStep(w, r, func(ctx context.Context, c auth.Client) (*auth.SignIn, error) {
+		return a.s.auth.VerifyCode(ctx, c, email, code)
+	}))
 }
 
 func (a dashboardAuth) VerifySecondFactor(w http.ResponseWriter, r *http.Request, mfaToken, code, recoveryCode string) (*web.SignIn, error) {
-	return signInOf(a.s.handleVerifyMFA(w, r, &VerifyMFARequest{MFAToken: mfaToken, Code: code, RecoveryCode: recoveryCode}))
+	return signInOf(a.s.signInStep(w, r, func(ctx context.Context, c auth.Client) (*auth.SignIn, error) {
+		return a.s.auth.VerifySecondFactor(ctx, c, mfaToken, code, recoveryCode)
+	}))
 }
 
-func signInOf(res *TokenResponse, err error) (*web.SignIn, error) {
+// signInOf is what the dashboard keeps of a sign-in step: the refresh token of its session
+// cookie, or the MFA token of the second step.
+func signInOf(res *auth.SignIn, err error) (*web.SignIn, error) {
 	if err != nil {
 		return nil, err
 	}
 	return &web.SignIn{RefreshToken: res.RefreshToken, MFAToken: res.MFAToken}, nil
 }
 
-// Session finds the active session of a refresh token without rotating it: the dashboard
-// checks its cookie on every request, and parallel requests must not look like token reuse.
 func (a dashboardAuth) Session(ctx context.Context, refreshToken string) (*launchpad.Session, error) {
-	hash, err := (&RefreshRequest{RefreshToken: refreshToken}).hash()
-	if err != nil {
-		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the session is not valid; sign in again")
-	}
-	sess, err := a.s.store.GetSessionByTokenHash(ctx, hash)
-	switch {
-	case launchpad.IsNotFound(err) || (err == nil && !sess.Active(a.s.now())):
-		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the session has ended; sign in again")
-	case err != nil:
-		return nil, err
-	}
-	return sess, nil
+	return a.s.auth.Session(ctx, refreshToken)
+}
+
+func (a dashboardAuth) Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error) {
+	return a.s.auth.Sessions(ctx, userID)
+}
+
+func (a dashboardAuth) Devices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
+	return a.s.auth.Devices(ctx, userID)
 }
 
 func (a dashboardAuth) SignOut(r *http.Request, refreshToken string) error {
-	_, err := a.s.handleLogout(nil, r, &RefreshRequest{RefreshToken: refreshToken})
-	return err
+	return a.s.auth.SignOut(r.Context(), clientOf(r), refreshToken)
 }
 
 func (a dashboardAuth) SignOutEverywhere(r *http.Request, userID string) error {
-	return a.s.signOutEverywhere(r.Context(), userID)
+	return a.s.auth.SignOutEverywhere(r.Context(), clientOf(r), userID)
 }
 
 func (a dashboardAuth) EnrolTOTP(r *http.Request, userID string) (*web.TOTPEnrolment, error) {
-	res, err := a.s.handleEnrolTOTP(nil, asUser(r, userID), nil)
+	e, err := a.s.auth.EnrolTOTP(r.Context(), clientOf(r), userID)
 	if err != nil {
 		return nil, err
 	}
-	return &web.TOTPEnrolment{OTPAuthURL: res.OTPAuthURL, RecoveryCodes: res.RecoveryCodes}, nil
+	return &web.TOTPEnrolment{OTPAuthURL: e.OTPAuthURL, RecoveryCodes: e.RecoveryCodes}, nil
 }
 
 func (a dashboardAuth) ConfirmTOTP(r *http.Request, userID, code string) error {
-	_, err := a.s.handleConfirmTOTP(nil, asUser(r, userID), &ConfirmTOTPRequest{Code: code})
-	return err
-}
-
-// asUser is r as the signed-in user's request, as requireUser makes it for the API.
-func asUser(r *http.Request, userID string) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), principalKey{}, &principal{UserID: userID}))
-}
-
-// signOutEverywhere revokes every session of the user and audits it.
-func (s *Server) signOutEverywhere(ctx context.Context, userID string) error {
-	if err := s.store.RevokeUserSessions(ctx, userID, s.now()); err != nil {
-		return err
-	}
-	s.metrics.signIn("logout")
-	return s.audit(ctx, userID, launchpad.UserActor(userID), launchpad.AuditLogout, "sessions:all", map[string]string{
-		"ip":    requestInfoFrom(ctx).ClientIP,
-		"scope": "everywhere",
-	})
+	return a.s.auth.ConfirmTOTP(r.Context(), clientOf(r), userID, code)
 }

@@ -65,47 +65,36 @@
 // The admin tenant routes name the operator in the audit actor from the X-Launchpad-Operator
 // header (as the exec CLI sends it), else "operator:admin-token".
 //
-// Every error is {"error":{"code","message"}}, its HTTP status from one table (ErrorStatus);
+// Every error is {"error":{"code","message"}}, its HTTP status from one table, with one
+// Retry-After rule (package httpjson, which the Stripe webhook and the dashboard use too);
 // rate_limited is 429 with Retry-After. JSON bodies are limited to Config.MaxBodyBytes,
 // must be Content-Type application/json, may not carry unknown fields or anything after the
 // object. Requiring application/json also keeps other sites' forms from posting to the API.
 //
-// # Sign-in
+// # Sign-in and sessions
 //
-// A sign-in code is six digits from crypto/rand, valid 15 minutes, for one use; the store
-// keeps only an HMAC of it under a key derived from PLATFORM_SECRET, and a new code replaces
-// the previous one. The store counts each guess before comparing it, in one transaction, so
-// no more than five guesses per code are ever compared, across all replicas.
+// The auth routes and the dashboard's sign-in pages are thin: both call one service, package
+// auth, which holds the sign-in codes (six digits, HMAC-stored, 15 minutes, five guesses
+// counted in the store across replicas), the TOTP second factor and recovery codes, the
+// access and refresh tokens (a reused refresh token revokes its family), devices and
+// new-device mail, the per-replica rate limits (Config.Limits) and every audit event, mail
+// and metric of these. send-verification answers every well-formed address the same way,
+// and mail goes out from the service's background queue; BenchmarkSendVerification
+// measures both cases.
 //
-// send-verification answers every well-formed address the same way, and takes the same path
-// for all of them: no lookup of the address, a code stored and a mail queued whether or not
-// an account exists (an unknown address becomes an account at its first successful verify).
-// Mail is sent by a background queue, so neither the mail server's speed nor its errors show
-// in the answer. BenchmarkSendVerification measures both cases.
+// What stays here is what is HTTP's. The client IP is the TCP peer's address;
+// X-Forwarded-For is read only when the peer is a trusted proxy (LAUNCHPAD_TRUSTED_PROXIES),
+// from the right, skipping trusted proxies; otherwise it is ignored, since any client can
+// write it. The device is a random id in an HttpOnly cookie (lp_device), set by the first
+// sign-in step that succeeds; the service stores only a hash of it with the user agent.
+// Signed-in routes take the access token as Authorization: Bearer.
 //
-// Rate limits (Config.Limits: per address and per client IP for codes, per IP for guesses,
-// per user for second-factor guesses) are token buckets in each replica's memory: N replicas
-// allow up to N times as much. The five-guess cap is kept in the store and is global.
+// # Account overview
 //
-// The client IP is the TCP peer's address. X-Forwarded-For is read only when the peer is a
-// trusted proxy (LAUNCHPAD_TRUSTED_PROXIES), from the right, skipping trusted proxies;
-// otherwise it is ignored, since any client can write it.
-//
-// # Sessions
-//
-// Access tokens are JWTs (HS256, github.com/golang-jwt/jwt/v5) under a key derived from
-// PLATFORM_SECRET ("session-signing"), with kid, iss, aud, sub, iat and exp, valid 15 minutes;
-// any other algorithm is refused. Refresh tokens are 32 random bytes, stored as SHA-256,
-// rotated on every use; a spent token presented again revokes its whole family and is
-// audited (auth.refresh_reuse). With PLATFORM_SECRET_PREVIOUS set, tokens and codes issued
-// under the previous secret stay valid, so a rotation signs nobody out.
-//
-// # Audit
-//
-// Sign-ins, bursts of failed attempts (one event at the third), lock-outs, MFA changes,
-// refresh-token reuse, logouts and new devices are appended to the user's hash-chained
-// stream (failures against an address without an account go to the platform stream). An
-// action whose audit event cannot be written fails.
+// GET /api/me and the dashboard's overview render one read model (package account): the
+// user, the subscription, the plan whose caps apply, the tenants, the cycle's hours and
+// spend (the sub-key's live spend when OpenRouter answers in time, else the state of the
+// last metering pass) and the newest apply.
 //
 // # Background work
 //

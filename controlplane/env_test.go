@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -150,7 +151,7 @@ func (r *response) decode(t *testing.T, v any) {
 // errorCode returns the code of a JSON error body, failing the test on any other body.
 func (r *response) errorCode(t *testing.T) string {
 	t.Helper()
-	var b ErrorBody
+	var b httpjson.ErrorBody
 	r.decode(t, &b)
 	if b.Error.Code == "" || b.Error.Message == "" {
 		t.Fatalf("status %d without a JSON error: %s", r.status, r.body)
@@ -286,6 +287,37 @@ func (e *testEnv) assertLogsFree(secrets ...string) {
 		}
 	}
 }
+
+// waitFor checks cond every pollEvery until it holds, failing the test when limit passes
+// first, and says how long it took: how tests wait for what happens in the background (mail
+// sent and counted, a job finished, a pass of the metering loop) without guessing a sleep.
+func waitFor(t testing.TB, what string, limit time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for !cond() {
+		if time.Since(start) > limit {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		<-tick.C
+	}
+	return time.Since(start)
+}
+
+// listeningAddr is the address in serve's "control plane listening" log line (JSON), or "".
+func listeningAddr(log []byte) string {
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "control plane listening" {
+			return rec.Addr
+		}
+	}
+	return ""
+}
+
+// pollEvery is how often waitFor checks its condition.
+const pollEvery = 25 * time.Millisecond
 
 func count(list []string, item string) int {
 	n := 0

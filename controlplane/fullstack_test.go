@@ -294,21 +294,6 @@ func tenantIs(fly *simtest.FlyServer, or *simtest.OpenRouterServer, cpus, memory
 	return "", false
 }
 
-// waitFor polls cond every 100 ms until it holds or limit passes, and says how long it took.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start)
-		}
-		if time.Since(start) > limit {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func mustJSON(t *testing.T, data string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(data), v); err != nil {

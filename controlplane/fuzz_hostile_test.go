@@ -6,41 +6,26 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
 // Fuzz targets for the handlers fuzz_test.go does not reach: the tenant actions (admin and
 // the user's own rotate-key), which need Fly and OpenRouter, and the query strings of the
 // GET routes. Each answer must be JSON and never 5xx.
 
-const liveFuzzAdmin = "fuzz-admin-token-0123456789-abcdefgh"
-
 // liveFuzzServer is a server with Fly and OpenRouter on their simulators, a user and that
 // user's access token.
 func liveFuzzServer(f *testing.F) (*Server, string) {
 	f.Helper()
 	ctx := context.Background()
-	clock := newFakeClock()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{Now: clock.Now})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	keyring, err := envelope.NewKeyring(testSecret, "")
-	if err != nil {
-		f.Fatal(err)
-	}
 	flySim := simtest.StartFly(f, sim.FlyOptions{})
 	rt, err := fly.New(ctx, fly.Config{BaseURL: flySim.URL, Token: flySim.Token, Org: "acme"})
 	if err != nil {
@@ -51,23 +36,11 @@ func liveFuzzServer(f *testing.F) (*Server, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: liveFuzzAdmin},
-		Deps{Store: db, Keyring: keyring, Mailer: smtp.NewLogMailer(discardLogger()), Now: clock.Now, Runtime: rt, Keys: keys})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { srv.Close() })
-	if err := db.CreateUser(ctx, &launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan}); err != nil {
-		f.Fatal(err)
-	}
-	pair, err := srv.startSession(ctx, "fuzzuser", device{fingerprint: "f", userAgent: "fuzz"}, clock.Now())
-	if err != nil {
-		f.Fatal(err)
-	}
-	return srv, pair.AccessToken
+	srv, _, mailer := newFuzzServer(f, func(d *Deps) { d.Runtime, d.Keys = rt, keys },
+		&launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan})
+	return srv, signInThrough(f, srv, mailer, "fuzz@example.com").AccessToken
 }
 
-// checkAnswer fails on a 5xx, an answer that is not JSON, or an error without its code.
 func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	if rec.Code >= 500 {
@@ -77,7 +50,7 @@ func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 		t.Fatalf("%s answered %d with non-JSON: %q", what, rec.Code, rec.Body.String())
 	}
 	if rec.Code >= 400 {
-		var e ErrorBody
+		var e httpjson.ErrorBody
 		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
 			t.Fatalf("%s answered %d without a coded error: %s", what, rec.Code, rec.Body.String())
 		}
@@ -109,7 +82,7 @@ func FuzzAdminTenantAction(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
 		req.URL, req.RequestURI = u, u.RequestURI()
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+liveFuzzAdmin)
+		req.Header.Set("Authorization", "Bearer "+fuzzAdminToken)
 		rec := httptest.NewRecorder()
 		srv.Handler().ServeHTTP(rec, req)
 		checkAnswer(t, "POST "+path, rec)
@@ -150,7 +123,7 @@ func FuzzQueries(f *testing.F) {
 		req.URL.RawQuery = query
 		tok := token
 		if r.admin {
-			tok = liveFuzzAdmin
+			tok = fuzzAdminToken
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rec := httptest.NewRecorder()

@@ -10,31 +10,34 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
-
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
 
 // fuzzTarget is a server for fuzzing one JSON handler in-process, with a user who has
 // confirmed TOTP and a pending sign-in code, another whose TOTP awaits confirmation, and
-// valid tokens to seed the corpus with.
+// valid tokens and codes to seed the corpus with.
 type fuzzTarget struct {
-	srv          *Server
-	accessToken  string
-	mfaToken     string
-	refreshToken string
-	totpCode     string
+	srv           *Server
+	accessToken   string // the second user's session
+	refreshToken  string
+	mfaToken      string // the first user's sign-in, waiting for the second factor
+	code          string // the first user's pending sign-in code
+	totpCode      string // good once for the first user's second factor
+	plainTOTPCode string // confirms the second user's enrolment
 }
 
-const fuzzCode = "123456"
+// fuzzAdminToken is the admin token of the fuzzed servers.
+const fuzzAdminToken = "fuzz-admin-token-0123456789-abcdefgh"
 
-func newFuzzTarget(f *testing.F) *fuzzTarget {
+// newFuzzServer is a server for in-process fuzzing: a fresh store, a fake clock, rate limits
+// off, mail handed to the test, and users. deps, when set, adds dependencies before New.
+func newFuzzServer(f *testing.F, deps func(*Deps), users ...*launchpad.User) (*Server, *fakeClock, *codeMailer) {
 	f.Helper()
 	ctx := context.Background()
-	clock := newFakeClock() // never advanced: tokens stay valid for the whole run
+	clock := newFakeClock()
 	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{Now: clock.Now})
 	if err != nil {
 		f.Fatal(err)
@@ -44,50 +47,56 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: "fuzz-admin-token-0123456789-abcdefgh"},
-		Deps{Store: db, Keyring: keyring, Mailer: smtp.NewLogMailer(discardLogger()), Now: clock.Now})
+	mailer := newCodeMailer()
+	d := Deps{Store: db, Keyring: keyring, Mailer: mailer, Now: clock.Now}
+	if deps != nil {
+		deps(&d)
+	}
+	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), AdminToken: fuzzAdminToken}, d)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
+	for _, u := range users {
+		if err := db.CreateUser(ctx, u); err != nil {
+			f.Fatal(err)
+		}
+	}
+	return srv, clock, mailer
+}
 
-	// A user with TOTP on, a pending code for their address, and a session.
-	secret := "JBSWY3DPEHPK3PXP"
-	sealed, err := keyring.Seal([]byte(secret), "fuzzuser")
+func newFuzzTarget(f *testing.F) *fuzzTarget {
+	f.Helper()
+	ctx := context.Background()
+	srv, clock, mailer := newFuzzServer(f, nil,
+		&launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan},
+		&launchpad.User{ID: "fuzzplain", Email: "plain@example.com", Plan: launchpad.TrialPlan})
+
+	// The first user turns TOTP on, signs in up to the second factor, and asks for one more
+	// code, which stays pending.
+	enrolled, err := srv.auth.EnrolTOTP(ctx, testClient, "fuzzuser")
 	if err != nil {
 		f.Fatal(err)
 	}
-	_, hashes := newRecoveryCodes("fuzzuser")
-	if err := db.CreateUser(ctx, &launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan,
-		MFA: launchpad.MFA{SealedSecret: sealed, Confirmed: true, RecoveryCodes: hashes}}); err != nil {
+	if err := srv.auth.ConfirmTOTP(ctx, testClient, "fuzzuser", totpCode(f, enrolled.Secret, clock.Now())); err != nil {
 		f.Fatal(err)
 	}
-	if err := db.PutSignInCode(ctx, &launchpad.SignInCode{Email: "fuzz@example.com", HMAC: signInCodeMAC(srv.codeKeys[0].Key, "fuzz@example.com", fuzzCode),
-		CreatedAt: clock.Now(), ExpiresAt: clock.Now().Add(time.Hour)}); err != nil {
-		f.Fatal(err)
-	}
-	// A second user with TOTP enrolled but not confirmed, for the enrol and confirm handlers.
-	sealedPlain, err := keyring.Seal([]byte(secret), "fuzzplain")
+	// The next step, whose code is good once more. The clock stays there for the whole run,
+	// so the tokens below stay valid.
+	clock.Advance(30 * time.Second)
+	ft := &fuzzTarget{srv: srv, totpCode: totpCode(f, enrolled.Secret, clock.Now())}
+	ft.mfaToken = signInThrough(f, srv, mailer, "fuzz@example.com").MFAToken
+	ft.code = requestCodeThrough(f, srv, mailer, "fuzz@example.com")
+
+	// The second user has a session and a TOTP enrolment awaiting confirmation.
+	session := signInThrough(f, srv, mailer, "plain@example.com")
+	ft.accessToken, ft.refreshToken = session.AccessToken, session.RefreshToken
+	pending, err := srv.auth.EnrolTOTP(ctx, testClient, "fuzzplain")
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := db.CreateUser(ctx, &launchpad.User{ID: "fuzzplain", Email: "plain@example.com", Plan: launchpad.TrialPlan,
-		MFA: launchpad.MFA{SealedSecret: sealedPlain}}); err != nil {
-		f.Fatal(err)
-	}
-	pair, err := srv.startSession(ctx, "fuzzplain", device{fingerprint: "f", userAgent: "fuzz"}, clock.Now())
-	if err != nil {
-		f.Fatal(err)
-	}
-	mfa, err := srv.tokens.sign(audienceMFA, "fuzzuser", "", time.Hour)
-	if err != nil {
-		f.Fatal(err)
-	}
-	code, err := totp.GenerateCode(secret, clock.Now())
-	if err != nil {
-		f.Fatal(err)
-	}
-	return &fuzzTarget{srv: srv, accessToken: pair.AccessToken, mfaToken: mfa, refreshToken: pair.RefreshToken, totpCode: code}
+	ft.plainTOTPCode = totpCode(f, pending.Secret, clock.Now())
+	return ft
 }
 
 // check sends body to path and fails on a 5xx or an answer that is not JSON.
@@ -106,7 +115,7 @@ func (ft *fuzzTarget) check(t *testing.T, path, token string, body []byte) {
 		t.Fatalf("%s answered non-JSON for %q: %q", path, body, rec.Body.String())
 	}
 	if rec.Code >= 400 {
-		var e ErrorBody
+		var e httpjson.ErrorBody
 		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
 			t.Fatalf("%s answered %d without a coded error: %s", path, rec.Code, rec.Body.String())
 		}
@@ -127,7 +136,7 @@ func FuzzSendVerification(f *testing.F) {
 
 func FuzzVerify(f *testing.F) {
 	ft := newFuzzTarget(f)
-	seed(f, `{"email":"fuzz@example.com","code":"`+fuzzCode+`"}`, `{"email":"fuzz@example.com","code":"000000"}`,
+	seed(f, `{"email":"fuzz@example.com","code":"`+ft.code+`"}`, `{"email":"fuzz@example.com","code":"000000"}`,
 		`{"email":"nobody@example.com","code":"123 456"}`, `{"email":"fuzz@example.com","code":12}`)
 	f.Fuzz(func(t *testing.T, body []byte) { ft.check(t, "/api/auth/verify", "", body) })
 }
@@ -159,6 +168,6 @@ func FuzzEnrolTOTP(f *testing.F) {
 
 func FuzzConfirmTOTP(f *testing.F) {
 	ft := newFuzzTarget(f)
-	seed(f, `{"code":"`+ft.totpCode+`"}`, `{"code":"00 00 00"}`, `{"code":123456}`)
+	seed(f, `{"code":"`+ft.plainTOTPCode+`"}`, `{"code":"00 00 00"}`, `{"code":123456}`)
 	f.Fuzz(func(t *testing.T, body []byte) { ft.check(t, "/api/auth/mfa/totp/confirm", ft.accessToken, body) })
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
@@ -133,7 +134,7 @@ func mustRefuse(t *testing.T, what string, r *response, err error) {
 		t.Errorf("%s: no answer: %v", what, err)
 		return
 	}
-	var e ErrorBody
+	var e httpjson.ErrorBody
 	switch {
 	case r.status < 400 || r.status >= 500:
 		t.Errorf("%s: answered %d, want 4xx: %.300s", what, r.status, r.body)

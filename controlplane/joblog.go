@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -152,12 +153,10 @@ func (s *Server) streamError(sse *sseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return
 	}
-	code, msg := launchpad.ErrorCode(err), launchpad.ErrorMessage(err)
-	if code == launchpad.EINTERNAL {
+	if launchpad.ErrorCode(err) == launchpad.EINTERNAL {
 		s.logger(r.Context()).Error("job log stream failed", "error", err.Error())
-		msg = "Internal error; quote request id " + requestInfoFrom(r.Context()).ID + " when reporting it."
 	}
-	sse.event("error", "", jsonLine(ErrorBody{Error: ErrorDetail{Code: code, Message: msg}}))
+	sse.event("error", "", jsonLine(httpjson.Envelope(err, requestInfoFrom(r.Context()).ID)))
 	_ = sse.flush()
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -58,7 +59,7 @@ func TestMeShowsHoursAndSpend(t *testing.T) {
 	if u.HoursUsed > 2.1 || u.HoursCap == nil || *u.HoursCap != 100 || u.CycleEnd == nil || u.Capped {
 		t.Fatalf("usage %+v; want about 2 of 100 hours, a cycle end, not capped", u)
 	}
-	if me.SpendSource != spendFromOpenRouter || u.SpendUSD == nil || *u.SpendUSD != 2.5 || u.SpendLimitUSD == nil || *u.SpendLimitUSD != 10 ||
+	if me.SpendSource != string(account.SpendFromOpenRouter) || u.SpendUSD == nil || *u.SpendUSD != 2.5 || u.SpendLimitUSD == nil || *u.SpendLimitUSD != 10 ||
 		u.SpendRemainingUSD == nil || *u.SpendRemainingUSD != 7.5 || u.SpendExhausted {
 		t.Fatalf("spend %+v from %q; want 2.5 of 10 from openrouter", u, me.SpendSource)
 	}
@@ -76,7 +77,7 @@ func TestMeShowsHoursAndSpend(t *testing.T) {
 	waitFor(t, "the meter to see the key spent out", time.Minute, func() bool {
 		return findEvent(s.auditOf(token), launchpad.AuditSpendExhausted, "") != nil
 	})
-	if me = s.me(token); !me.Usage.SpendExhausted || me.SpendSource != spendFromOpenRouter {
+	if me = s.me(token); !me.Usage.SpendExhausted || me.SpendSource != string(account.SpendFromOpenRouter) {
 		t.Fatalf("/api/me after the 402: %+v from %q", me.Usage, me.SpendSource)
 	}
 
@@ -86,7 +87,7 @@ func TestMeShowsHoursAndSpend(t *testing.T) {
 	me = s.me(token)
 	t.Logf("MEASURED /api/me with OpenRouter answering in 10s: %s", time.Since(start).Round(time.Millisecond))
 	s.or.Sim.SetFaults(sim.Faults{})
-	if me.SpendSource != spendFromLastPass || !me.Usage.SpendExhausted || me.Usage.SpendUSD != nil || me.Usage.HoursUsed < 2 {
+	if me.SpendSource != string(account.SpendFromLastPass) || !me.Usage.SpendExhausted || me.Usage.SpendUSD != nil || me.Usage.HoursUsed < 2 {
 		t.Fatalf("/api/me with OpenRouter slow: %+v from %q; want the stored state (hours, exhausted) without live spend", me.Usage, me.SpendSource)
 	}
 }
@@ -127,7 +128,15 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	if !strings.Contains(msg.Header.Get("Subject"), "unpaid") || !strings.Contains(msg.Body, tn.AppName) {
 		t.Fatalf("suspension email %q: %q", msg.Header.Get("Subject"), msg.Body)
 	}
-	time.Sleep(2 * time.Second) // two more passes: nothing more is audited or sent
+	// Two more passes of the metering loop (each moves metered_at on): nothing more is
+	// audited or sent.
+	for range 2 {
+		before := s.me(token).Usage.MeteredAt
+		waitFor(t, "a metering pass", time.Minute, func() bool {
+			after := s.me(token).Usage.MeteredAt
+			return before != nil && after != nil && after.After(*before)
+		})
+	}
 	if n := countEvents(s.auditOf(token), launchpad.AuditTenantSuspended); n != 1 || s.smtp.Count(email) != mailsBefore+1 {
 		t.Fatalf("%d suspension events and %d emails; want one each", n, s.smtp.Count(email)-mailsBefore)
 	}
@@ -177,7 +186,7 @@ func TestServeWithoutFlyOrOpenRouter(t *testing.T) {
 		t.Fatalf("revoke-key without OpenRouter: %d %s", r.status, r.body)
 	}
 	token := s.signIn("zoe@example.com")
-	if me := s.me(token); me.SpendSource != spendFromNowhere || me.Usage.HoursCap != nil {
+	if me := s.me(token); me.SpendSource != string(account.SpendFromNowhere) || me.Usage.HoursCap != nil {
 		t.Fatalf("/api/me of a new user: %+v from %q", me.Usage, me.SpendSource)
 	}
 }

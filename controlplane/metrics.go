@@ -62,7 +62,9 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
-func (m *metrics) signIn(outcome string) { m.signIns.WithLabelValues(outcome).Inc() }
+// SignIn and Mail count for the auth service (auth.Metrics).
+func (m *metrics) SignIn(outcome string)    { m.signIns.WithLabelValues(outcome).Inc() }
+func (m *metrics) Mail(kind, result string) { m.mail.WithLabelValues(kind, result).Inc() }
 
 // jobFinished counts one finished attempt; j is nil when its outcome could not be stored
 // (the job is then reclaimed after its lease).

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -157,7 +158,7 @@ func (f *fallbackWriter) WriteHeader(code int) {
 		f.s.writeError(f.ResponseWriter, f.r, launchpad.Errorf(launchpad.ENOTFOUND, "there is no %s %s; see the API reference for the routes", f.r.Method, launchpad.Clip(f.r.URL.Path, 100)))
 	case http.StatusMethodNotAllowed:
 		f.replaced = true
-		f.s.writeError(f.ResponseWriter, f.r, launchpad.Errorf(codeMethodNotAllowed, "%s is not allowed on %s; use %s", launchpad.Clip(f.r.Method, 20), launchpad.Clip(f.r.URL.Path, 100), f.Header().Get("Allow")))
+		f.s.writeError(f.ResponseWriter, f.r, launchpad.Errorf(httpjson.MethodNotAllowed, "%s is not allowed on %s; use %s", launchpad.Clip(f.r.Method, 20), launchpad.Clip(f.r.URL.Path, 100), f.Header().Get("Allow")))
 	default:
 		f.ResponseWriter.WriteHeader(code)
 	}

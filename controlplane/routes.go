@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -61,7 +62,7 @@ type HealthResponse struct {
 // handleHealthz says the process serves HTTP; it checks nothing else, so an orchestrator
 // does not restart a healthy process because the store is briefly away.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, HealthResponse{Status: "ok"})
+	httpjson.Write(w, http.StatusOK, HealthResponse{Status: "ok"})
 }
 
 // handleReadyz says the store answers, so a load balancer can take the replica out of rotation.
@@ -73,5 +74,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, launchpad.Errorf(launchpad.EUNAVAILABLE, "the store is not reachable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, HealthResponse{Status: "ready"})
+	httpjson.Write(w, http.StatusOK, HealthResponse{Status: "ready"})
 }

@@ -14,8 +14,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -62,17 +65,15 @@ type Deps struct {
 
 // Server is the control plane's HTTP server.
 type Server struct {
-	cfg      Config
-	store    launchpad.Store
-	keyring  *envelope.Keyring
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *metrics
-	tokens   *tokenIssuer
-	codeKeys []envelope.DerivedKey
+	cfg     Config
+	store   launchpad.Store
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	auth    *auth.Service // sign-in and sessions, for the API and the dashboard alike
+	// accounts reads what GET /api/me answers; the dashboard's overview reads the same.
+	accounts *account.Reader
 	limits   limiters
-	failures *failureTracker
-	mail     *mailQueue
 	bg       *background
 	web      *web.Handler
 	handler  http.Handler
@@ -89,14 +90,11 @@ type Server struct {
 	closeErr  error
 }
 
-// limiters are the per-replica rate limits of Config.Limits.
+// limiters are the per-replica rate limits of Config.Limits that are the server's own (the
+// sign-in ones are the auth service's).
 type limiters struct {
-	codesPerEmail *keyedLimiter
-	codesPerIP    *keyedLimiter
-	verifyPerIP   *keyedLimiter
-	mfaPerUser    *keyedLimiter
 	// rotationsPerUser bounds POST /api/me/rotate-key: each one is a tofu apply and a new key.
-	rotationsPerUser *keyedLimiter
+	rotationsPerUser *ratelimit.Keyed
 }
 
 // New checks cfg and deps and builds a server; nothing listens until Open. Errors are
@@ -126,21 +124,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    deps.Store,
-		keyring:  deps.Keyring,
-		log:      deps.Logger,
-		now:      deps.Now,
-		metrics:  newMetrics(deps.Registry),
-		codeKeys: deps.Keyring.Derive("signin-code"),
-		failures: newFailureTracker(),
-		closing:  make(chan struct{}),
+		cfg:     cfg,
+		store:   deps.Store,
+		log:     deps.Logger,
+		now:     deps.Now,
+		metrics: newMetrics(deps.Registry),
+		closing: make(chan struct{}),
 		limits: limiters{
-			codesPerEmail:    newKeyedLimiter("sign-in codes for this address", cfg.Limits.CodesPerEmail),
-			codesPerIP:       newKeyedLimiter("sign-in codes from this network address", cfg.Limits.CodesPerIP),
-			verifyPerIP:      newKeyedLimiter("sign-in attempts from this network address", cfg.Limits.VerifyPerIP),
-			mfaPerUser:       newKeyedLimiter("second-factor attempts for this account", cfg.Limits.MFAPerUser),
-			rotationsPerUser: newKeyedLimiter("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
+			rotationsPerUser: ratelimit.New("key rotations for this account", cfg.Limits.KeyRotationsPerUser),
 		},
 		keys:    deps.Keys,
 		runtime: deps.Runtime,
@@ -148,11 +139,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Runtime != nil {
 		s.exec = operator.HandleExec(operator.Deps{Store: deps.Store, Runtime: deps.Runtime, Logger: deps.Logger.With("component", "operator")})
 	}
-	s.tokens = &tokenIssuer{keys: deps.Keyring.Derive("session-signing"), issuer: cfg.PublicURL, now: deps.Now}
-	s.mail = newMailQueue(deps.Mailer, deps.Logger.With("component", "mail"), s.metrics, cfg.MailQueueSize)
+	var err error
+	s.auth, err = auth.New(cfg.authConfig(), auth.Deps{Store: deps.Store, Keyring: deps.Keyring, Mailer: deps.Mailer, Metrics: s.metrics,
+		Logger: deps.Logger, Now: deps.Now})
+	if err != nil {
+		return nil, err
+	}
+	s.accounts = &account.Reader{Store: deps.Store, Keys: deps.Keys, KeyReadTimeout: meKeyReadTimeout, Logger: deps.Logger}
 	bg, err := s.newBackground(deps)
 	if err != nil {
-		s.mail.close(context.Background())
+		s.auth.Close(context.Background())
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the control plane cannot start: %v", err)
 	}
 	s.bg = bg
@@ -161,7 +157,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
 	if err != nil {
-		s.mail.close(context.Background())
+		s.auth.Close(context.Background())
 		return nil, err
 	}
 	s.handler = s.instrument(s.jsonFallback(s.routes()))
@@ -233,7 +229,7 @@ func (s *Server) Close() error {
 				s.closeErr = err
 			}
 		}
-		s.mail.close(ctx)
+		s.auth.Close(ctx)
 	})
 	return s.closeErr
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -161,18 +162,14 @@ func TestCloseFinishesInFlightRequests(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- srv.Close() }()
 	// New connections are refused while the old request is still running.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitFor(t, "the listener to close during shutdown", 5*time.Second, func() bool {
 		conn, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
 		if err != nil {
-			break
+			return true
 		}
 		conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("listener still open during shutdown")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 	select {
 	case err := <-closed:
 		t.Fatalf("Close returned (%v) before the in-flight request finished", err)
@@ -345,24 +342,15 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 	go func() { done <- runServe(ctx, nil, func(k string) string { return env[k] }, io.Discard, stderr) }()
 
 	var addr string
-	deadline := time.Now().Add(20 * time.Second)
-	for addr == "" {
-		for _, line := range strings.Split(stderr.String(), "\n") {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "control plane listening" {
-				addr = rec.Addr
-			}
-		}
+	waitFor(t, "serve to listen", 20*time.Second, func() bool {
+		addr = listeningAddr([]byte(stderr.String()))
 		select {
 		case code := <-done:
 			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return addr != ""
+	})
 	res, err := http.Post("http://"+addr+"/api/auth/send-verification", "application/json", strings.NewReader(`{"email":"ada@example.com"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +419,7 @@ func TestPanicsBecomeJSON500(t *testing.T) {
 	h := env.srv.instrument(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
-	var body ErrorBody
+	var body httpjson.ErrorBody
 	if rec.Code != 500 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Error.Code != "internal" || !strings.Contains(body.Error.Message, rec.Header().Get("X-Request-Id")) {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}
@@ -445,7 +433,7 @@ func TestErrorStatusTable(t *testing.T) {
 		launchpad.EINVALID: 400, launchpad.EUNAUTHORIZED: 401, launchpad.ENOTFOUND: 404, launchpad.ECONFLICT: 409,
 		launchpad.ERATELIMITED: 429, launchpad.EUNAVAILABLE: 503, launchpad.EINTERNAL: 500, "made_up": 500,
 	} {
-		if got := ErrorStatus(code); got != want {
+		if got := httpjson.Status(code); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)
 		}
 	}

@@ -59,7 +59,7 @@ func (s *Server) handleMeRotateKey(w http.ResponseWriter, r *http.Request, _ *st
 		return nil, err
 	}
 	userID := principalFrom(r.Context()).UserID
-	if err := s.limits.rotationsPerUser.take(userID, s.now()); err != nil {
+	if err := s.limits.rotationsPerUser.Take(userID, s.now()); err != nil {
 		return nil, err
 	}
 	resp, err := s.rotateKey(r.Context(), userID, launchpad.UserActor(userID))

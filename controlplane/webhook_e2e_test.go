@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -94,7 +95,7 @@ func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 		t.Fatalf("recorded events %v; want evt_1 once", evs)
 	}
 	// GET is not how Stripe delivers.
-	if r := s.do(http.MethodGet, "/api/stripe/webhook", "", nil, nil); r.status != http.StatusMethodNotAllowed || r.errorCode(t) != codeMethodNotAllowed {
+	if r := s.do(http.MethodGet, "/api/stripe/webhook", "", nil, nil); r.status != http.StatusMethodNotAllowed || r.errorCode(t) != httpjson.MethodNotAllowed {
 		t.Fatalf("GET on the webhook: %d %s", r.status, r.body)
 	}
 	s.assertNoSecretsInLogs()

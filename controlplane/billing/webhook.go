@@ -15,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -84,22 +85,22 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.cfg.Logger
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "send Stripe events with POST", 0)
+		httpjson.Error(w, launchpad.Errorf(httpjson.MethodNotAllowed, "send Stripe events with POST"))
 		return
 	}
 	if len(h.cfg.Secrets) == 0 {
 		log.Error("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set; answering 503 so Stripe retries once it is")
-		writeError(w, http.StatusServiceUnavailable, launchpad.EUNAVAILABLE, "Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set)", 60)
+		httpjson.Error(w, &launchpad.Error{Code: launchpad.EUNAVAILABLE, Message: "Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set)", RetryAfter: time.Minute})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("the request body is larger than %d bytes; a Stripe event is much smaller", h.cfg.MaxBody), 0)
+			httpjson.Error(w, launchpad.Errorf(httpjson.TooLarge, "the request body is larger than %d bytes; a Stripe event is much smaller", h.cfg.MaxBody))
 			return
 		}
-		writeError(w, http.StatusBadRequest, launchpad.EINVALID, "the request body could not be read", 0)
+		httpjson.Error(w, launchpad.Errorf(launchpad.EINVALID, "the request body could not be read"))
 		return
 	}
 
@@ -108,13 +109,13 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// recorded under an id and with values it does not have.
 	if !utf8.Valid(body) {
 		log.Warn("Stripe webhook refused", "reason", "body is not valid UTF-8", "remote", r.RemoteAddr)
-		writeError(w, http.StatusBadRequest, launchpad.EINVALID, "the request body is not valid UTF-8; a Stripe event is UTF-8 JSON", 0)
+		httpjson.Error(w, launchpad.Errorf(launchpad.EINVALID, "the request body is not valid UTF-8; a Stripe event is UTF-8 JSON"))
 		return
 	}
 	ev, err := h.verify(body, r.Header.Get("Stripe-Signature"))
 	if err != nil {
 		log.Warn("Stripe webhook refused", "reason", err.Error(), "remote", r.RemoteAddr)
-		writeError(w, http.StatusBadRequest, launchpad.EINVALID, err.Error(), 0)
+		httpjson.Error(w, &launchpad.Error{Code: launchpad.EINVALID, Message: err.Error()})
 		return
 	}
 	if ev.APIVersion != stripe.APIVersion {
@@ -145,14 +146,14 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	recorded, err := h.cfg.Store.RecordStripeEvent(ctx, rec, job)
 	if err != nil {
 		log.Error("recording a Stripe event failed; answering 503 so Stripe retries", "event", ev.ID, "type", rec.Type, "error", err)
-		writeError(w, http.StatusServiceUnavailable, launchpad.EUNAVAILABLE, "the event could not be recorded; Stripe will retry", 5)
+		httpjson.Error(w, &launchpad.Error{Code: launchpad.EUNAVAILABLE, Message: "the event could not be recorded; Stripe will retry", RetryAfter: 5 * time.Second})
 		return
 	}
 	if recorded && job != nil && h.cfg.OnRecorded != nil {
 		h.cfg.OnRecorded()
 	}
 	log.Info("Stripe event received", "event", ev.ID, "type", rec.Type, "duplicate", !recorded, "queued", recorded && job != nil)
-	writeJSON(w, http.StatusOK, WebhookResponse{Received: true, Duplicate: !recorded})
+	httpjson.Write(w, http.StatusOK, WebhookResponse{Received: true, Duplicate: !recorded})
 }
 
 // verify checks the signature against each secret and parses the event. The error says

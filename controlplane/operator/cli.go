@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -160,7 +161,7 @@ func postExec(ctx context.Context, client *http.Client, a *execArgs) (*ExecRespo
 		return nil, fmt.Errorf("reading the control plane's answer: %v", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var eb errorBody
+		var eb httpjson.ErrorBody
 		if json.Unmarshal(raw, &eb) == nil && eb.Error.Message != "" {
 			return nil, fmt.Errorf("the control plane refused (HTTP %d, %s): %s", resp.StatusCode, eb.Error.Code, eb.Error.Message)
 		}

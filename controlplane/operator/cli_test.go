@@ -4,29 +4,43 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 const adminToken = "admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
 
-// server mounts Handler as the control plane would: on its route, behind an admin-token
-// check (owned by the server; stood in for here).
+// server serves HandleExec as the control plane does: on its route, behind an admin-token
+// check, with the body decoded and the answer written through package httpjson. (The control
+// plane's strict decoding of the body is tested with its other JSON routes.)
 func server(t *testing.T, d Deps) *httptest.Server {
 	t.Helper()
+	handle := HandleExec(d)
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/admin/tenants/{user_id}/exec", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+adminToken)) != 1 {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":{"code":"unauthorized","message":"send Authorization: Bearer <LAUNCHPAD_ADMIN_TOKEN>"}}`)
+			httpjson.Error(w, launchpad.Errorf(launchpad.EUNAUTHORIZED, "send Authorization: Bearer <LAUNCHPAD_ADMIN_TOKEN>"))
 			return
 		}
-		Handler(d).ServeHTTP(w, r)
+		var req ExecRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			httpjson.Error(w, launchpad.Errorf(launchpad.EINVALID, "the request body must be a JSON object"))
+			return
+		}
+		resp, err := handle(w, r, &req)
+		if err != nil {
+			httpjson.Error(w, err)
+			return
+		}
+		httpjson.Write(w, http.StatusOK, resp)
 	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -120,7 +134,7 @@ func TestCLIUsageErrors(t *testing.T) {
 	}
 }
 
-func TestHandlerRefusesBadRequests(t *testing.T) {
+func TestHandleExecRefusesBadRequests(t *testing.T) {
 	f := newFixture(t)
 	srv := server(t, Deps{Store: f.store, Runtime: f.rt})
 	post := func(body string, header map[string]string) (int, string) {
@@ -146,9 +160,6 @@ func TestHandlerRefusesBadRequests(t *testing.T) {
 	}{
 		{`{"command":["ls"]}`, nil, 400, "X-Launchpad-Operator"},
 		{`{"command":["ls"]}`, map[string]string{OperatorHeader: "alice smith"}, 400, "operator name"},
-		{`{"command":"ls"}`, op, 400, "JSON object"},
-		{`{"command":["ls"],"shell":true}`, op, 400, "JSON object"},
-		{`{"command":["ls"]} {}`, op, 400, "after its JSON object"},
 		{`{"command":["ls"],"timeout_seconds":3600}`, op, 400, "timeout_seconds"},
 		{`{"command":["ls"]}`, op, 200, `"exit_code":3`},
 	} {
@@ -159,21 +170,5 @@ func TestHandlerRefusesBadRequests(t *testing.T) {
 	}
 	if ran := f.executed(t); len(ran) != 1 {
 		t.Fatalf("%d commands ran, want only the good one", len(ran))
-	}
-}
-
-// A server that authenticates operators puts the name in the context; it wins over the header.
-func TestOperatorFromContextWins(t *testing.T) {
-	f := newFixture(t)
-	h := HandleExec(Deps{Store: f.store, Runtime: f.rt})
-	r := httptest.NewRequest(http.MethodPost, "/api/admin/tenants/"+f.userID+"/exec", nil)
-	r.SetPathValue("user_id", f.userID)
-	r.Header.Set(OperatorHeader, "claimed")
-	r = r.WithContext(WithOperator(r.Context(), "verified"))
-	if _, err := h(httptest.NewRecorder(), r, &ExecRequest{Command: []string{"id"}}); err != nil {
-		t.Fatal(err)
-	}
-	if events := f.audit(t); events[0].Actor != "operator:verified" {
-		t.Fatalf("actor %q, want the context's operator", events[0].Actor)
 	}
 }

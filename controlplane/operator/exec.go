@@ -50,21 +50,12 @@ type Outcome struct {
 	AuditWarning string
 }
 
-// Exec writes an AuditOperatorExec event to the user's stream (actor "operator:<name>",
-// details: the command as a JSON array, the machine, the app) BEFORE running cmd through
-// Runtime.Exec on the user's tenant machine, and refuses to run — returning the audit error,
-// coded EUNAVAILABLE — if that write fails. The result's exit code and output lengths are
-// then audited too (not the output itself). The user must have exactly one tenant; Run takes
-// an app name for users with several.
-func Exec(ctx context.Context, st launchpad.Store, rt launchpad.Runtime, userID, operator string, cmd []string, timeout time.Duration) (*launchpad.ExecResult, error) {
-	out, err := Run(ctx, st, rt, Request{UserID: userID, Operator: operator, Command: cmd, Timeout: timeout})
-	if err != nil {
-		return nil, err
-	}
-	return out.Result, nil
-}
-
-// Run is Exec with every option and the full outcome.
+// Run writes an AuditOperatorExec event to the user's stream (actor "operator:<name>",
+// details: the command as a JSON array, the machine, the app) BEFORE running the command
+// through Runtime.Exec on the user's tenant machine, and refuses to run — returning the audit
+// error, coded EUNAVAILABLE — if that write fails. The result's exit code and output lengths
+// are then audited too (not the output itself). The user must have exactly one tenant, or
+// req.App must name one.
 //
 // Errors: EINVALID for a bad user id, operator name, command or timeout, or a user with
 // several tenants and no app named; ENOTFOUND for a user without that tenant or a tenant
@@ -123,8 +114,6 @@ func Run(ctx context.Context, st launchpad.Store, rt launchpad.Runtime, req Requ
 	out.Result = res
 	return out, nil
 }
-
-// actor is the audit actor of an operator.
 
 // tenantOf finds the tenant the command runs on: the user's only tenant, or the one named.
 func tenantOf(ctx context.Context, st launchpad.Store, userID, app string) (*launchpad.Tenant, error) {

@@ -122,9 +122,9 @@ func (failingAudit) AppendAudit(context.Context, *launchpad.AuditEvent) (*launch
 
 func TestExecWhoseAuditFailsDoesNotRun(t *testing.T) {
 	f := newFixture(t)
-	res, err := Exec(context.Background(), failingAudit{f.store}, f.rt, f.userID, "alice", []string{"cat", "/workspace/notes"}, 0)
-	if res != nil || launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "not run") {
-		t.Fatalf("Exec = %v, %v; want no result and an EUNAVAILABLE error saying nothing ran", res, err)
+	out, err := Run(context.Background(), failingAudit{f.store}, f.rt, Request{UserID: f.userID, Operator: "alice", Command: []string{"cat", "/workspace/notes"}})
+	if out != nil || launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || !strings.Contains(launchpad.ErrorMessage(err), "not run") {
+		t.Fatalf("Run = %v, %v; want no outcome and an EUNAVAILABLE error saying nothing ran", out, err)
 	}
 	if ran := f.executed(t); len(ran) != 0 {
 		t.Fatalf("the machine ran %v although the audit write failed", ran)
@@ -144,10 +144,11 @@ func TestExecIsAuditedBeforeItRuns(t *testing.T) {
 		seenAtRun, _ = f.store.ListAudit(ctx, launchpad.AuditFilter{Stream: f.userID})
 	}
 	cmd := []string{"ls", "-la", "/workspace/.hermes"}
-	res, err := Exec(ctx, f.store, f.rt, f.userID, "alice", cmd, 20*time.Second)
+	out, err := Run(ctx, f.store, f.rt, Request{UserID: f.userID, Operator: "alice", Command: cmd, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	res := out.Result
 	if res.ExitCode != 3 || res.Stdout != "hello from "+f.app+"\n" || res.Stderr != "a warning\n" {
 		t.Fatalf("result %+v", res)
 	}
@@ -190,7 +191,7 @@ func TestExecFailureIsAudited(t *testing.T) {
 	if err := f.rt.StopMachine(ctx, f.app, f.machine); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Exec(ctx, f.store, f.rt, f.userID, "bob", []string{"uptime"}, 0)
+	_, err := Run(ctx, f.store, f.rt, Request{UserID: f.userID, Operator: "bob", Command: []string{"uptime"}})
 	if err == nil || !strings.Contains(launchpad.ErrorMessage(err), f.machine) {
 		t.Fatalf("exec on a stopped machine: %v", err)
 	}
@@ -243,7 +244,7 @@ func TestExecRefusesBadInput(t *testing.T) {
 	if err := f.store.CreateTenant(ctx, &launchpad.Tenant{AppName: other, UserID: f.userID, Network: other, MachineID: "m2"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Exec(ctx, f.store, f.rt, f.userID, "alice", []string{"ls"}, 0); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "name the app") {
+	if _, err := Run(ctx, f.store, f.rt, Request{UserID: f.userID, Operator: "alice", Command: []string{"ls"}}); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "name the app") {
 		t.Fatalf("two tenants without an app: %v", err)
 	}
 	if out, err := Run(ctx, f.store, f.rt, Request{UserID: f.userID, App: f.app, Operator: "alice", Command: []string{"ls"}}); err != nil || out.App != f.app {

@@ -9,11 +9,12 @@ import (
 
 // Auth is the control plane's sign-in and session logic, which the dashboard calls instead of
 // repeating: codes, their guess caps and rate limits, devices and new-device alerts, TOTP,
-// sessions and their audit events all stay in one place (package controlplane, which
-// implements Auth over the same code as its JSON API).
+// sessions and their audit events all stay in one place (package auth; package controlplane
+// implements Auth over the same service as its JSON API).
 //
-// Methods take the request because that code reads the client's address and device cookie
-// from it; errors are launchpad coded errors whose messages are shown to the user.
+// Methods that act for a client take its request, from which the implementation reads the
+// client's address and device cookie as the API does; errors are launchpad coded errors whose
+// messages are shown to the user.
 type Auth interface {
 	// SendCode issues a sign-in code for email and queues the mail, as
 	// POST /api/auth/send-verification does. Every well-formed address is answered alike.
@@ -29,6 +30,10 @@ type Auth interface {
 	// Session returns the session whose refresh token is refreshToken if it is active (not
 	// revoked, rotated or expired); EUNAUTHORIZED otherwise.
 	Session(ctx context.Context, refreshToken string) (*launchpad.Session, error)
+	// Sessions lists the user's active sessions, newest first.
+	Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error)
+	// Devices lists the devices the user has signed in from.
+	Devices(ctx context.Context, userID string) ([]*launchpad.Device, error)
 	// SignOut revokes the token's session family and audits it, as POST /api/auth/logout.
 	SignOut(r *http.Request, refreshToken string) error
 	// SignOutEverywhere revokes every session of the user and audits it.

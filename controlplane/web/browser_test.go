@@ -46,6 +46,26 @@ func newBrowser(t *testing.T) context.Context {
 		}
 		t.Skip("SKIPPED: " + msg)
 	}
+	// Chromium now and then dies before it is ready on a busy machine ("chrome failed to
+	// start", a crash report and no DevTools address); a fresh start gets past it. A browser
+	// that cannot start three times fails the test.
+	var err error
+	for attempt := 1; attempt <= browserStarts; attempt++ {
+		var ctx context.Context
+		if ctx, err = startBrowser(t, path); err == nil {
+			return ctx
+		}
+		t.Logf("starting Chromium (%s), attempt %d of %d: %v", path, attempt, browserStarts, err)
+	}
+	t.Fatalf("starting Chromium (%s): %v", path, err)
+	return nil
+}
+
+// browserStarts is how many times newBrowser tries to start Chromium.
+const browserStarts = 3
+
+// startBrowser starts Chromium with a fresh profile; the browser lives until the test ends.
+func startBrowser(t *testing.T, path string) (context.Context, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -62,12 +82,14 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
 	// The first run starts the browser; it lives as long as ctx, so it gets no timeout.
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", path, err)
+		cancelTab()
+		cancelAlloc()
+		return nil, err
 	}
-	return ctx
+	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	return ctx, nil
 }
 
 const stepTimeout = 30 * time.Second
@@ -216,7 +238,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	)
 	js[bool](t, ctx, `window.__notReloaded = true`)
 	mustContain(t, "audit page", textOf(t, ctx, "#audit-rows"), "Signed in", "auth.sign_in")
-	if _, err := operator.Exec(context.Background(), w.store, w.rt, tn.userID, "alice", []string{"cat", "/workspace/notes.txt"}, 10*time.Second); err != nil {
+	if _, err := operator.Run(context.Background(), w.store, w.rt, operator.Request{UserID: tn.userID, Operator: "alice", Command: []string{"cat", "/workspace/notes.txt"}, Timeout: 10 * time.Second}); err != nil {
 		t.Fatalf("operator exec: %v", err)
 	}
 	run(t, ctx, visible(`#audit-rows tr.actor-operator`))

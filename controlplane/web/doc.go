@@ -24,9 +24,10 @@
 // # What the dashboard does not do itself
 //
 // Codes, guess caps, rate limits, devices and new-device mail, TOTP, sessions and the audit
-// events of all of these are the control plane's (package controlplane), reached through the
-// Auth interface, which it implements over the code behind its JSON API. The dashboard reads
-// the store for what it shows and never writes to it.
+// events of all of these are the auth service's (package auth), reached through the Auth
+// interface, which package controlplane implements over the same service its JSON API calls;
+// the security page lists sessions and devices through it too. The dashboard reads the store
+// for what else it shows and never writes to it.
 //
 // # Sessions and cookies
 //

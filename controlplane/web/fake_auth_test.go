@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +105,24 @@ func (a *fakeAuth) Session(ctx context.Context, refreshToken string) (*launchpad
 	}
 	c := *s
 	return &c, nil
+}
+
+func (a *fakeAuth) Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*launchpad.Session
+	for _, s := range a.sessions {
+		if s.UserID == userID && s.Active(a.now()) {
+			c := *s
+			out = append(out, &c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *launchpad.Session) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
+}
+
+func (a *fakeAuth) Devices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
+	return a.store.ListDevices(ctx, userID)
 }
 
 func (a *fakeAuth) SignOut(r *http.Request, refreshToken string) error {

@@ -11,7 +11,8 @@ import (
 )
 
 // keyReadTimeout bounds the read of the sub-key's spend, so a slow OpenRouter slows the
-// overview by at most this much (the page then shows the last metering pass's state).
+// overview by at most this much (the page then shows the last metering pass's state). A
+// person waits for the page a little longer than a script polling GET /api/me does.
 const keyReadTimeout = 5 * time.Second
 
 // overviewData is the overview page: the tenant, the plan and the two caps.
@@ -62,68 +63,30 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 	h.render(w, r, http.StatusOK, "overview", signedInView(s, "Overview", "overview", d))
 }
 
+// overview is the user's account overview (package account, which GET /api/me answers too)
+// as the page shows it.
 func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewData, error) {
-	tenants, err := h.store.ListTenants(ctx, launchpad.TenantFilter{UserID: u.ID})
+	o, err := h.accounts.Overview(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	d := &overviewData{PlanName: u.Plan, Subscription: u.Subscription}
-	for _, t := range tenants {
+	d := &overviewData{Plan: o.Plan, PlanName: u.Plan, Subscription: u.Subscription, Usage: o.Usage, SpendUnread: o.SpendUnread}
+	for _, t := range o.Tenants {
 		d.Tenants = append(d.Tenants, tenantView{Tenant: t, State: machineStateLabel(t.MachineState)})
 	}
-
-	var first *launchpad.Tenant
-	if len(tenants) > 0 {
-		first = tenants[0]
-	}
-	p, err := launchpad.CapsPlan(u, first, func(name string) (*launchpad.Plan, error) { return h.store.GetPlan(ctx, name) })
-	if err != nil {
-		return nil, err
-	}
-	d.Plan = p
 	if d.Plan != nil && d.Plan.DisplayName != "" {
 		d.PlanName = d.Plan.DisplayName
 	}
-
-	key := h.readKey(ctx, u, tenants, d)
-	d.Usage = metering.Summary(u, d.Plan, key)
 	if d.Usage.HoursCap != nil {
 		d.Hours = newBar(d.Usage.HoursUsed, float64(*d.Usage.HoursCap))
 	}
 	if d.Usage.SpendUSD != nil && d.Usage.SpendLimitUSD != nil {
 		d.Spend = newBar(*d.Usage.SpendUSD, *d.Usage.SpendLimitUSD)
 	}
-
-	jobs, err := h.store.ListJobs(ctx, launchpad.JobFilter{Kind: launchpad.JobApply, Key: u.ID, Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(jobs) == 1 && (jobs[0].Status == launchpad.JobQueued || jobs[0].Status == launchpad.JobRunning) {
-		d.Apply = jobs[0]
+	if a := o.LastApply; a != nil && (a.Status == launchpad.JobQueued || a.Status == launchpad.JobRunning) {
+		d.Apply = a
 	}
 	return d, nil
-}
-
-// readKey reads the user's sub-key from OpenRouter for its live spend: the tenant's key, else
-// the user's. nil when there is none or it cannot be read now (then SpendUnread is set and
-// the summary falls back on the last metering pass).
-func (h *Handler) readKey(ctx context.Context, u *launchpad.User, tenants []*launchpad.Tenant, d *overviewData) *launchpad.KeyInfo {
-	hash := u.OpenRouterKeyHash
-	if len(tenants) > 0 && tenants[0].SubKeyHash != "" {
-		hash = tenants[0].SubKeyHash
-	}
-	if h.keys == nil || hash == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, keyReadTimeout)
-	defer cancel()
-	key, err := h.keys.GetKey(ctx, hash)
-	if err != nil {
-		h.log.Warn("sub-key could not be read for the overview", "user_id", u.ID, "key", hash, "error", err.Error())
-		d.SpendUnread = true
-		return nil
-	}
-	return key
 }
 
 // machineStateLabel puts a Fly machine state into words.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -96,30 +97,20 @@ func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
 	h.renderError(w, r, status, msg)
 }
 
-// errorStatus maps err to an HTTP status and the message a user may see.
+// errorStatus maps err to an HTTP status and the message a user may see. The status and
+// Retry-After are the API's (package httpjson); the messages of 5xx answers are the page's own.
 func (h *Handler) errorStatus(w http.ResponseWriter, r *http.Request, err error) (int, string) {
 	code := launchpad.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok || status >= 500 {
+	status := httpjson.Status(code)
+	if status >= 500 {
 		h.log.Error("dashboard request failed", "path", r.URL.Path, "code", code, "error", err.Error())
 		if code == launchpad.EUNAVAILABLE {
 			return http.StatusServiceUnavailable, "A service the dashboard needs is unavailable just now; try again in a minute."
 		}
-		return http.StatusInternalServerError, "Something went wrong on our side; quote request id " + w.Header().Get("X-Request-Id") + " when reporting it."
+		return http.StatusInternalServerError, "Something went wrong on our side; quote request id " + w.Header().Get(httpjson.RequestIDHeader) + " when reporting it."
 	}
-	if ra := launchpad.ErrorRetryAfter(err); ra > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(int(ra.Round(time.Second).Seconds())))
-	}
+	httpjson.SetRetryAfter(w.Header(), err)
 	return status, upperFirst(launchpad.ErrorMessage(err))
-}
-
-var statusOf = map[string]int{
-	launchpad.EINVALID:      http.StatusBadRequest,
-	launchpad.EUNAUTHORIZED: http.StatusUnauthorized,
-	launchpad.ENOTFOUND:     http.StatusNotFound,
-	launchpad.ECONFLICT:     http.StatusConflict,
-	launchpad.ERATELIMITED:  http.StatusTooManyRequests,
-	launchpad.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 func upperFirst(s string) string {

@@ -133,7 +133,7 @@ func TestNoSecretOnAnyPage(t *testing.T) {
 	for _, p := range []string{"/", "/audit", "/security", "/billing", "/signin", "/audit?before=2"} {
 		c.do("GET", p, nil)
 	}
-	if _, err := operator.Exec(ctx, w.store, w.rt, tn.userID, "alice", []string{"uptime"}, 10*time.Second); err != nil {
+	if _, err := operator.Run(ctx, w.store, w.rt, operator.Request{UserID: tn.userID, Operator: "alice", Command: []string{"uptime"}, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	c.pages = append(c.pages, received{"the live feed", readFeed(t, c, 2)})

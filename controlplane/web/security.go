@@ -65,14 +65,14 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, error) {
 	case u.MFA.SealedSecret != "":
 		d.MFA = "pending"
 	}
-	devices, err := h.store.ListDevices(ctx, u.ID)
+	devices, err := h.auth.Devices(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, dv := range devices {
 		d.Devices = append(d.Devices, deviceView{ID: shortID(dv.Fingerprint), UserAgent: dv.UserAgent, FirstSeen: dv.FirstSeen, LastSeen: dv.LastSeen})
 	}
-	sessions, err := h.store.ListSessions(ctx, u.ID, h.now())
+	sessions, err := h.auth.Sessions(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}

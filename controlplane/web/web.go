@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -58,7 +59,7 @@ type Handler struct {
 	cfg      Config
 	store    launchpad.Store
 	auth     Auth
-	keys     launchpad.KeyIssuer
+	accounts *account.Reader
 	log      *slog.Logger
 	now      func() time.Time
 	closing  <-chan struct{}
@@ -121,7 +122,7 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		cfg:      cfg,
 		store:    d.Store,
 		auth:     d.Auth,
-		keys:     d.Keys,
+		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger},
 		log:      d.Logger,
 		now:      d.Now,
 		closing:  d.Closing,

@@ -1,4 +1,4 @@
-package controlplane
+package auth
 
 import (
 	"crypto/rand"
@@ -102,7 +102,7 @@ const refreshTokenPrefix = "lprt_"
 func newRefreshToken() (token, hash string) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		panic("controlplane: crypto/rand failed: " + err.Error())
+		panic("auth: crypto/rand failed: " + err.Error())
 	}
 	token = refreshTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	return token, hashRefreshToken(token)

@@ -5,92 +5,24 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Error codes of the HTTP layer alone: problems with the request itself, before any handler.
-const (
-	codeTooLarge             = "too_large"
-	codeUnsupportedMediaType = "unsupported_media_type"
-	codeMethodNotAllowed     = "method_not_allowed"
-)
-
-// statusOf is the one table from error codes to HTTP statuses. Every error a handler returns
-// goes through it (writeError); a code missing here is a bug and answers 500.
-var statusOf = map[string]int{
-	launchpad.EINVALID:       http.StatusBadRequest,
-	launchpad.EUNAUTHORIZED:  http.StatusUnauthorized,
-	launchpad.ENOTFOUND:      http.StatusNotFound,
-	launchpad.ECONFLICT:      http.StatusConflict,
-	launchpad.ERATELIMITED:   http.StatusTooManyRequests,
-	launchpad.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	launchpad.EINTERNAL:      http.StatusInternalServerError,
-	codeTooLarge:             http.StatusRequestEntityTooLarge,
-	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
-}
-
-// ErrorStatus returns the HTTP status for an error code (500 for an unknown one).
-func ErrorStatus(code string) int {
-	if s, ok := statusOf[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
-// ErrorBody is the JSON body of every error response: {"error":{"code":…,"message":…}}.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is a coded error as clients see it.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// writeError answers with err's code and message. Uncoded errors (bugs, driver failures) are
-// logged with their details and answered as "Internal error" with the request id, so that
-// nothing internal reaches the client. ERATELIMITED always carries Retry-After.
+// writeError answers err through the one envelope and status table (package httpjson),
+// after logging what the client is not told: the details of every 5xx.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := launchpad.ErrorCode(err)
-	status := ErrorStatus(code)
-	msg := launchpad.ErrorMessage(err)
-	if status >= 500 {
-		info := requestInfoFrom(r.Context())
+	if httpjson.Status(code) >= 500 {
 		s.logger(r.Context()).Error("request failed", "error", err.Error(), "code", code)
-		if code == launchpad.EINTERNAL {
-			msg = "Internal error; quote request id " + info.ID + " when reporting it."
-		}
 	}
-	if ra := launchpad.ErrorRetryAfter(err); ra > 0 || code == launchpad.ERATELIMITED {
-		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(ra.Seconds())))))
-	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
-}
-
-// writeJSON writes v as the response. API answers may carry tokens, so nothing is cached.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		body = []byte(`{"error":{"code":"internal","message":"Internal error: the response could not be encoded."}}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Del("Content-Length")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	httpjson.Error(w, err)
 }
 
 // decodeJSON reads r's body into dst: at most limit bytes, Content-Type application/json
@@ -104,7 +36,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return launchpad.Errorf(codeTooLarge, "the request body is larger than %d bytes", limit)
+			return launchpad.Errorf(httpjson.TooLarge, "the request body is larger than %d bytes", limit)
 		}
 		return launchpad.Errorf(launchpad.EINVALID, "the request body could not be read")
 	}
@@ -133,10 +65,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 func checkJSONContentType(ct string) error {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
-		return launchpad.Errorf(codeUnsupportedMediaType, "send the request body as Content-Type: application/json")
+		return launchpad.Errorf(httpjson.UnsupportedMediaType, "send the request body as Content-Type: application/json")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return launchpad.Errorf(codeUnsupportedMediaType, "send the request body as UTF-8 JSON, not charset %q", cs)
+		return launchpad.Errorf(httpjson.UnsupportedMediaType, "send the request body as UTF-8 JSON, not charset %q", cs)
 	}
 	return nil
 }
@@ -191,7 +123,7 @@ func handleJSON[Req, Resp any](s *Server, status int, fn func(w http.ResponseWri
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, status, resp)
+		httpjson.Write(w, status, resp)
 	}
 }
 
@@ -203,7 +135,7 @@ func handleGet[Resp any](s *Server, fn func(w http.ResponseWriter, r *http.Reque
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		httpjson.Write(w, http.StatusOK, resp)
 	}
 }
 

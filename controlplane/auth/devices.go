@@ -1,13 +1,10 @@
-package controlplane
+package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -15,19 +12,22 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// deviceCookie holds a random device id. The store keeps only a hash of it with the user
-// agent (the fingerprint), so the cookie cannot be read back from a stolen database.
-const (
-	deviceCookie    = "lp_device"
-	deviceCookieAge = 400 * 24 * time.Hour // the longest browsers honour
-	maxUserAgentLen = 256
-)
+// maxUserAgentLen bounds a stored user agent: it is shown in the audit panel and mailed.
+const maxUserAgentLen = 256
 
-// device identifies the client of one sign-in: fingerprint = SHA-256 of the cookie's id and
-// the user agent, so the same cookie replayed from another browser is another device.
+// device identifies the client of one sign-in: fingerprint = SHA-256 of the client's device
+// id and its user agent, so the same device id replayed from another browser is another
+// device, and the store never holds the id itself.
 type device struct {
 	fingerprint string
 	userAgent   string
+}
+
+// deviceOf is c's device.
+func deviceOf(c Client) device {
+	ua := sanitizeUserAgent(c.UserAgent)
+	sum := sha256.Sum256([]byte("launchpad-device-v1\x00" + c.DeviceID + "\x00" + ua))
+	return device{fingerprint: hex.EncodeToString(sum[:]), userAgent: ua}
 }
 
 // shortID is enough of the fingerprint to tell devices apart in the audit panel.
@@ -38,37 +38,6 @@ func shortFingerprint(fp string) string {
 		return fp[:12]
 	}
 	return fp
-}
-
-// device reads the request's device cookie, issuing a new one when it is missing or malformed.
-func (s *Server) device(w http.ResponseWriter, r *http.Request) device {
-	id := ""
-	if c, err := r.Cookie(deviceCookie); err == nil && validDeviceID(c.Value) {
-		id = c.Value
-	} else {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			panic("controlplane: crypto/rand failed: " + err.Error())
-		}
-		id = base64.RawURLEncoding.EncodeToString(b)
-		http.SetCookie(w, &http.Cookie{
-			Name:     deviceCookie,
-			Value:    id,
-			Path:     "/",
-			MaxAge:   int(deviceCookieAge.Seconds()),
-			HttpOnly: true,
-			Secure:   s.cfg.isHTTPS(),
-			SameSite: http.SameSiteLaxMode,
-		})
-	}
-	ua := sanitizeUserAgent(r.UserAgent())
-	sum := sha256.Sum256([]byte("launchpad-device-v1\x00" + id + "\x00" + ua))
-	return device{fingerprint: hex.EncodeToString(sum[:]), userAgent: ua}
-}
-
-func validDeviceID(v string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	return err == nil && len(b) == 32
 }
 
 // sanitizeUserAgent keeps user agents printable and short: they are stored, shown in the
@@ -93,7 +62,7 @@ func sanitizeUserAgent(ua string) string {
 // checkDevice records the sign-in's device and reports whether it is new for the user. A new
 // device of a user who had signed in before (from elsewhere) is audited and mailed; the very
 // first device of an account is not news.
-func (s *Server) checkDevice(ctx context.Context, u *launchpad.User, d device, now time.Time) (bool, error) {
+func (s *Service) checkDevice(ctx context.Context, c Client, u *launchpad.User, d device, now time.Time) (bool, error) {
 	isNew, err := s.store.TouchDevice(ctx, &launchpad.Device{UserID: u.ID, Fingerprint: d.fingerprint, UserAgent: d.userAgent}, now)
 	if err != nil || !isNew {
 		return false, err
@@ -105,17 +74,16 @@ func (s *Server) checkDevice(ctx context.Context, u *launchpad.User, d device, n
 	if len(known) <= 1 {
 		return false, nil
 	}
-	ip := requestInfoFrom(ctx).ClientIP
-	if err := s.audit(ctx, u.ID, launchpad.UserActor(u.ID), launchpad.AuditNewDevice, "device:"+d.shortID(), map[string]string{
-		"ip":         ip,
+	if err := s.audit(ctx, c, u.ID, launchpad.UserActor(u.ID), launchpad.AuditNewDevice, "device:"+d.shortID(), map[string]string{
+		"ip":         c.IP,
 		"user_agent": d.userAgent,
 	}); err != nil {
 		return false, err
 	}
 	if u.Email != "" {
-		if err := s.mail.enqueue(ctx, "new_device", newDeviceMail(u.Email, d.userAgent, ip, now, s.cfg.PublicURL)); err != nil {
+		if err := s.mail.enqueue("new_device", c.RequestID, newDeviceMail(u.Email, d.userAgent, c.IP, now, s.cfg.PublicURL)); err != nil {
 			// The sign-in is audited; a full mail queue must not lock the user out.
-			s.logger(ctx).Warn("new-device alert not queued", "user_id", u.ID, "error", err.Error())
+			s.logger(c).Warn("new-device alert not queued", "user_id", u.ID, "error", err.Error())
 		}
 	}
 	return true, nil
@@ -131,4 +99,9 @@ func newDeviceMail(to, userAgent, ip string, at time.Time, publicURL string) lau
 			"If it was not, sign out everywhere and turn on two-factor authentication at %s, and check your audit log there.\n",
 			at.UTC().Format(time.RFC1123), userAgent, ip, publicURL),
 	}
+}
+
+// Devices lists the devices the user has signed in from.
+func (s *Service) Devices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
+	return s.store.ListDevices(ctx, userID)
 }

@@ -1,13 +1,11 @@
-package controlplane
+package auth
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -34,11 +32,11 @@ func TestMailQueueRetriesUnavailableAndDrainsOnClose(t *testing.T) {
 		}
 		return nil
 	})
-	m := newMetrics(nil)
-	q := newMailQueue(mailer, discardLogger(), m, 8)
+	m := &countingMetrics{}
+	q := newMailQueue(mailer, slog.New(slog.DiscardHandler), m, 8)
 	q.retryDelay = time.Millisecond
 	for _, to := range []string{"ok@example.com", "flaky@example.com", "bad@example.com", "down@example.com"} {
-		if err := q.enqueue(context.Background(), "test", launchpad.Message{To: to, Subject: "s", Text: "t"}); err != nil {
+		if err := q.enqueue("test", "", launchpad.Message{To: to, Subject: "s", Text: "t"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,10 +46,10 @@ func TestMailQueueRetriesUnavailableAndDrainsOnClose(t *testing.T) {
 	if calls["ok@example.com"] != 1 || calls["flaky@example.com"] != 3 || calls["bad@example.com"] != 1 || calls["down@example.com"] != mailAttempts {
 		t.Fatalf("calls = %v", calls)
 	}
-	if sent, failed := counterValue(m.mail.WithLabelValues("test", "sent")), counterValue(m.mail.WithLabelValues("test", "failed")); sent != 2 || failed != 2 {
+	if sent, failed := m.count("mail test sent"), m.count("mail test failed"); sent != 2 || failed != 2 {
 		t.Fatalf("sent %v failed %v", sent, failed)
 	}
-	if err := q.enqueue(context.Background(), "test", launchpad.Message{To: "late@example.com"}); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
+	if err := q.enqueue("test", "", launchpad.Message{To: "late@example.com"}); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 		t.Fatalf("enqueue after close: %v", err)
 	}
 }
@@ -65,10 +63,10 @@ func TestMailQueueFullIsUnavailable(t *testing.T) {
 		}
 		return nil
 	})
-	q := newMailQueue(mailer, discardLogger(), newMetrics(nil), 1)
+	q := newMailQueue(mailer, slog.New(slog.DiscardHandler), &countingMetrics{}, 1)
 	var err error
 	for i := 0; i < mailWorkers+2 && err == nil; i++ {
-		err = q.enqueue(context.Background(), "test", launchpad.Message{To: "a@example.com"})
+		err = q.enqueue("test", "", launchpad.Message{To: "a@example.com"})
 	}
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || launchpad.ErrorRetryAfter(err) == 0 {
 		t.Fatalf("full queue: %v", err)
@@ -77,10 +75,26 @@ func TestMailQueueFullIsUnavailable(t *testing.T) {
 	q.close(context.Background())
 }
 
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		panic(err)
+// countingMetrics is a Metrics that counts in memory.
+type countingMetrics struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (m *countingMetrics) SignIn(outcome string)    { m.add("sign-in " + outcome) }
+func (m *countingMetrics) Mail(kind, result string) { m.add("mail " + kind + " " + result) }
+
+func (m *countingMetrics) add(what string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[string]int{}
 	}
-	return m.GetCounter().GetValue()
+	m.counts[what]++
+}
+
+func (m *countingMetrics) count(what string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counts[what]
 }

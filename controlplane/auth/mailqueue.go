@@ -1,4 +1,4 @@
-package controlplane
+package auth
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// mailQueue sends mail in the background. Handlers only enqueue, which takes the same time
-// whatever the address, so send-verification answers known and unknown addresses alike, and
-// a slow or failing mail server shows in the logs and metrics, not in response times.
+// mailQueue sends mail in the background. The service only enqueues, which takes the same
+// time whatever the address, so SendCode answers known and unknown addresses alike, and a
+// slow or failing mail server shows in the logs and metrics, not in response times.
 type mailQueue struct {
 	mailer  launchpad.Mailer
 	log     *slog.Logger
-	metrics *metrics
+	metrics Metrics
 
 	mu     sync.RWMutex // guards closed against concurrent enqueue
 	closed bool
@@ -39,7 +39,7 @@ const (
 	mailSendTimeout = 30 * time.Second
 )
 
-func newMailQueue(mailer launchpad.Mailer, log *slog.Logger, m *metrics, size int) *mailQueue {
+func newMailQueue(mailer launchpad.Mailer, log *slog.Logger, m Metrics, size int) *mailQueue {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &mailQueue{mailer: mailer, log: log, metrics: m, ch: make(chan outgoingMail, size), ctx: ctx, cancel: cancel, retryDelay: time.Second}
 	for range mailWorkers {
@@ -50,17 +50,17 @@ func newMailQueue(mailer launchpad.Mailer, log *slog.Logger, m *metrics, size in
 }
 
 // enqueue queues msg, or fails with EUNAVAILABLE when the queue is full or closed.
-func (q *mailQueue) enqueue(ctx context.Context, kind string, msg launchpad.Message) error {
+func (q *mailQueue) enqueue(kind, requestID string, msg launchpad.Message) error {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	if q.closed {
 		return launchpad.Errorf(launchpad.EUNAVAILABLE, "the server is shutting down; try again in a moment")
 	}
 	select {
-	case q.ch <- outgoingMail{kind: kind, requestID: requestInfoFrom(ctx).ID, msg: msg}:
+	case q.ch <- outgoingMail{kind: kind, requestID: requestID, msg: msg}:
 		return nil
 	default:
-		q.metrics.mail.WithLabelValues(kind, "dropped").Inc()
+		q.metrics.Mail(kind, "dropped")
 		return &launchpad.Error{Code: launchpad.EUNAVAILABLE, Message: "too much mail is waiting to be sent; try again in a minute", RetryAfter: time.Minute}
 	}
 }
@@ -82,11 +82,11 @@ func (q *mailQueue) deliver(o outgoingMail) {
 		err := q.mailer.Send(ctx, o.msg)
 		cancel()
 		if err == nil {
-			q.metrics.mail.WithLabelValues(o.kind, "sent").Inc()
+			q.metrics.Mail(o.kind, "sent")
 			return
 		}
 		if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || attempt == mailAttempts {
-			q.metrics.mail.WithLabelValues(o.kind, "failed").Inc()
+			q.metrics.Mail(o.kind, "failed")
 			log.Error("mail not delivered", "error", err.Error(), "attempts", attempt)
 			return
 		}
@@ -95,7 +95,7 @@ func (q *mailQueue) deliver(o outgoingMail) {
 		case <-time.After(backoff):
 			backoff *= 4
 		case <-q.ctx.Done():
-			q.metrics.mail.WithLabelValues(o.kind, "failed").Inc()
+			q.metrics.Mail(o.kind, "failed")
 			log.Error("mail not delivered: shutting down", "error", err.Error())
 			return
 		}

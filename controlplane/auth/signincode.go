@@ -1,4 +1,4 @@
-package controlplane
+package auth
 
 import (
 	"crypto/hmac"
@@ -16,7 +16,7 @@ import (
 func newSignInCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
-		panic("controlplane: crypto/rand failed: " + err.Error())
+		panic("auth: crypto/rand failed: " + err.Error())
 	}
 	return fmt.Sprintf("%06d", n.Int64())
 }
@@ -33,7 +33,7 @@ func signInCodeMAC(key []byte, email, code string) []byte {
 
 // codeMatcher compares a guess with the stored MAC under every derived key, current first,
 // in constant time, so codes issued before a PLATFORM_SECRET rotation still work.
-func (s *Server) codeMatcher(email, code string) func([]byte) bool {
+func (s *Service) codeMatcher(email, code string) func([]byte) bool {
 	return func(stored []byte) bool {
 		ok := false
 		for _, k := range s.codeKeys {
