@@ -318,7 +318,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 	if err != nil {
 		return fail("platform secret refused", err)
 	}
-	st, err := store.Open(ctx, cfg.storeURL)
+	st, err := store.OpenWith(ctx, cfg.storeURL, store.Options{Logger: log.With("component", "store")})
 	if err != nil {
 		return fail("cannot open the store (LAUNCHPAD_STORE)", err)
 	}

@@ -16,7 +16,9 @@ type keys struct {
 	err error
 }
 
-func (k keys) GetKey(ctx context.Context, hash string) (*launchpad.KeyInfo, error) { return k.key, k.err }
+func (k keys) GetKey(ctx context.Context, hash string) (*launchpad.KeyInfo, error) {
+	return k.key, k.err
+}
 
 // Where the spend comes from, and when the page says it could not be read just now.
 func TestSpendSource(t *testing.T) {

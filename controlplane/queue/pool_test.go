@@ -349,7 +349,7 @@ func TestPoolWakeClaimsWithoutWaitingForThePoll(t *testing.T) {
 // notifyingStore is a store that tells the pool when another process enqueued a job, as
 // internal/postgres does with LISTEN/NOTIFY.
 type notifyingStore struct {
-	launchpad.Store
+	*idleClaims
 	kinds chan []string
 	wake  chan func()
 }
@@ -365,7 +365,7 @@ func (n *notifyingStore) NotifyJobs(ctx context.Context, kinds []string, wake fu
 // enqueued starts at once although the poll interval is an hour, and the pool watched for its
 // own kinds only.
 func TestPoolWakesOnTheStoresNotification(t *testing.T) {
-	s := &notifyingStore{Store: newStore(t), kinds: make(chan []string, 1), wake: make(chan func(), 1)}
+	s := &notifyingStore{idleClaims: newIdleClaims(newStore(t)), kinds: make(chan []string, 1), wake: make(chan func(), 1)}
 	fin := newFinished()
 	startPool(t, queue.Config{
 		Store: s, Poll: time.Hour, OnFinished: fin.hook,
@@ -377,8 +377,10 @@ func TestPoolWakesOnTheStoresNotification(t *testing.T) {
 		t.Fatalf("the pool watched for kinds %v, want [%s]", kinds, testKind)
 	}
 	wake := <-s.wake
-	time.Sleep(100 * time.Millisecond) // the workers find the queue empty and sleep for an hour
-	job := enqueue(t, s, "u1", 0)      // as another replica would: no Wake in this process
+	for range queue.DefaultWorkers { // every worker finds the queue empty and sleeps for an hour
+		s.wait(t, "the workers to find the queue empty", always)
+	}
+	job := enqueue(t, s, "u1", 0) // as another replica would: no Wake in this process
 	wake()
 	if j := fin.wait(t, "the job after the store's notification (the poll interval is an hour)"); j.ID != job.ID {
 		t.Fatalf("finished %+v, want %s", j, job.ID)
