@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -75,7 +76,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	if o.storeURL == "" {
-		o.storeURL = getenv("LAUNCHPAD_STORE")
+		o.storeURL = getenv(settings.Store)
 	}
 	// Opening a SQLite path creates the file; reading the audit log of a store that does not
 	// exist is a mistake (wrong directory, unset variable), not an empty log.

@@ -21,15 +21,16 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
-// setting is one configuration value: a flag, else its environment variable, else a default.
+// setting is one of serve's flags: a row of the settings table (flag, else its environment
+// variable, else the default) and where its raw value goes.
 type setting struct {
-	env, flag, def, usage string
-	secret                bool // never shown as a flag default, never echoed
-	dst                   *string
+	settings.Setting
+	dst *string
 }
 
 // serveSettings are the raw values of `serve`'s configuration.
@@ -50,40 +51,36 @@ type serveSettings struct {
 	meterInterval, rotateOnPlanChange string
 }
 
+// table pairs every row of the settings table that gives serve a flag with the field its raw
+// value goes to.
 func (v *serveSettings) table() []setting {
-	return []setting{
-		{"LAUNCHPAD_ADDR", "addr", DefaultAddr, "listen address host:port", false, &v.addr},
-		{"LAUNCHPAD_STORE", "store", "", "store URL: sqlite:///abs/path.db, sqlite://./rel.db or firestore://PROJECT_ID (default " + store.DefaultPath + ")", false, &v.store},
-		{"PLATFORM_SECRET", "platform-secret", "", "platform secret, at least 32 bytes (prefer the environment variable)", true, &v.secret},
-		{"PLATFORM_SECRET_PREVIOUS", "platform-secret-previous", "", "the previous platform secret, during a rotation", true, &v.secretPrevious},
-		{"LAUNCHPAD_SMTP_URL", "smtp-url", "", "mail server: smtp://host:port or smtps://user:pass@host:port; log: writes mail to the log instead (sandbox only)", true, &v.smtpURL},
-		{"LAUNCHPAD_MAIL_FROM", "mail-from", "", "sender address, e.g. \"Launchpad <launchpad@example.com>\" (required with LAUNCHPAD_SMTP_URL)", false, &v.mailFrom},
-		{"LAUNCHPAD_ADMIN_TOKEN", "admin-token", "", "bearer token of /api/admin/*, at least 32 characters; empty disables the admin API", true, &v.adminToken},
-		{"LAUNCHPAD_PUBLIC_URL", "public-url", "", "URL clients use to reach this server (default http://ADDR)", false, &v.publicURL},
-		{"LAUNCHPAD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is trusted", false, &v.trustedProxies},
-		{"LAUNCHPAD_LOG_FORMAT", "log-format", "json", "log format: json or text", false, &v.logFormat},
-
-		{"STRIPE_WEBHOOK_SECRET", "stripe-webhook-secret", "", "Stripe endpoint signing secrets (whsec_…), comma-separated while one is rolled; unset answers webhooks 503", true, &v.webhookSecret},
-		{"STRIPE_API_KEY", "stripe-api-key", "", "Stripe secret key; when set each subscription is re-fetched from Stripe instead of trusting the event's copy", true, &v.stripeAPIKey},
-		{"STRIPE_API_BASE", "stripe-api-base", "", "Stripe API base URL (default " + billing.DefaultAPIBase + "; stripe-mock in tests)", false, &v.stripeAPIBase},
-		{"LAUNCHPAD_PAST_DUE_GRACE", "past-due-grace", "", "how long a past-due subscription keeps its tenant, e.g. 72h or 3d (default 72h)", false, &v.pastDueGrace},
-		{"LAUNCHPAD_VOLUME_RETENTION", "volume-retention", "", "how long a lapsed tenant and its volume are kept before the destroy, e.g. 7d (default 7d)", false, &v.volumeRetention},
-		{"LAUNCHPAD_WORKERS", "workers", "", fmt.Sprintf("job workers in this process, 1-64 (default %d)", queue.DefaultWorkers), false, &v.workers},
-		{"LAUNCHPAD_JOB_LEASE", "job-lease", "", fmt.Sprintf("how long a job stays with a worker without a heartbeat, so how soon a dead replica's job is reclaimed (default %s)", queue.DefaultLease), false, &v.jobLease},
-		{"LAUNCHPAD_JOB_SHUTDOWN_GRACE", "job-shutdown-grace", "", fmt.Sprintf("on shutdown, how long running applies may finish before tofu is interrupted (default %s)", queue.DefaultShutdownGrace), false, &v.jobShutdownGrace},
-		{"LAUNCHPAD_APPLY_CANCEL_GRACE", "apply-cancel-grace", "", fmt.Sprintf("how long an interrupted tofu has to stop before it is killed (default %s)", runner.DefaultCancelGrace), false, &v.applyCancelGrace},
-		{"LAUNCHPAD_TOFU", "tofu", "", "the tofu (or terraform) executable (default tofu on PATH, else terraform)", false, &v.tofu},
-		{"LAUNCHPAD_DATA_DIR", "data-dir", "", "directory of the tenants' work directories (default " + runner.DefaultDataDir + ")", false, &v.dataDir},
-		{"LAUNCHPAD_PRODUCT", "product", "", "agent product of new tenants unless the checkout says otherwise (default " + runner.DefaultProduct + ")", false, &v.product},
-		{"LAUNCHPAD_REGION", "region", "", "Fly region of new tenants unless the checkout says otherwise (default " + runner.DefaultRegion + ")", false, &v.region},
-		{"LAUNCHPAD_IMAGE", "image", "", "agent image of tenants unless the checkout says otherwise (default " + runner.DefaultImage + ")", false, &v.image},
-
-		{web.EnvBillingPortalURL, "billing-portal-url", "", "Stripe customer portal login link the dashboard's billing page offers; empty hides it", false, &v.billingPortalURL},
-		{web.EnvCheckoutURL, "billing-checkout-url", "", "Stripe payment link the dashboard offers users without a subscription (client_reference_id is added); empty hides it", false, &v.checkoutURL},
-
-		{"LAUNCHPAD_METER_INTERVAL", "meter-interval", "", fmt.Sprintf("how often machine hours, spend caps and unpaid subscriptions are checked, %s to %s, or off in this process (default %s; needs FLY_API_TOKEN)", metering.MinInterval, metering.MaxInterval, metering.DefaultInterval), false, &v.meterInterval},
-		{"LAUNCHPAD_ROTATE_ON_PLAN_CHANGE", "rotate-on-plan-change", "", "true: every change from one paid plan to another also rotates the tenant's sub-key (default false: the limit moves in place)", false, &v.rotateOnPlanChange},
+	dst := map[string]*string{
+		settings.Addr: &v.addr, settings.Store: &v.store, settings.PlatformSecret: &v.secret,
+		settings.PlatformSecretPrevious: &v.secretPrevious, settings.SMTPURL: &v.smtpURL, settings.MailFrom: &v.mailFrom,
+		settings.AdminToken: &v.adminToken, settings.PublicURL: &v.publicURL, settings.TrustedProxies: &v.trustedProxies,
+		settings.LogFormat: &v.logFormat, settings.StripeWebhookSecret: &v.webhookSecret, settings.StripeAPIKey: &v.stripeAPIKey,
+		settings.StripeAPIBase: &v.stripeAPIBase, settings.PastDueGrace: &v.pastDueGrace, settings.VolumeRetention: &v.volumeRetention,
+		settings.Workers: &v.workers, settings.JobLease: &v.jobLease, settings.JobShutdownGrace: &v.jobShutdownGrace,
+		settings.ApplyCancelGrace: &v.applyCancelGrace, settings.Tofu: &v.tofu, settings.DataDir: &v.dataDir,
+		settings.Product: &v.product, settings.Region: &v.region, settings.Image: &v.image,
+		settings.BillingPortalURL: &v.billingPortalURL, settings.BillingCheckoutURL: &v.checkoutURL,
+		settings.MeterInterval: &v.meterInterval, settings.RotateOnPlanChange: &v.rotateOnPlanChange,
 	}
+	var out []setting
+	for _, s := range settings.For(settings.Serve) {
+		if s.Flag == "" {
+			continue
+		}
+		d, ok := dst[s.Env]
+		if !ok {
+			panic("serve: the settings table gives serve the flag -" + s.Flag + " but nothing reads " + s.Env)
+		}
+		out = append(out, setting{Setting: s, dst: d})
+	}
+	if len(out) != len(dst) {
+		panic("serve: a field of serveSettings has no flag in the settings table")
+	}
+	return out
 }
 
 // serveConfig is `serve`'s whole configuration, checked.
@@ -106,11 +103,14 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, s := range table {
-		usage := s.usage + " (env " + s.env + ")"
-		if s.def != "" {
-			usage += " (default " + s.def + ")"
+		usage := s.Usage + " (env " + s.Env + ")"
+		switch {
+		case s.Default != "":
+			usage += " (default " + s.Default + ")"
+		case s.DefaultDoc != "":
+			usage += " (default " + strings.Trim(s.DefaultDoc, "`") + ")"
 		}
-		fs.StringVar(s.dst, s.flag, "", usage)
+		fs.StringVar(s.dst, s.Flag, "", usage)
 	}
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad serve [flags]\n\nRuns the control plane: the HTTP API, the Stripe webhook and the apply workers. Every flag has an\nenvironment variable; a flag wins over its variable.\n\nFlags:")
@@ -127,13 +127,13 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	resolved := map[string]string{}
 	for _, s := range table {
-		if !set[s.flag] {
-			*s.dst = getenv(s.env)
+		if !set[s.Flag] {
+			*s.dst = getenv(s.Env)
 		}
 		if *s.dst == "" {
-			*s.dst = s.def
+			*s.dst = s.Default
 		}
-		resolved[s.env] = *s.dst
+		resolved[s.Env] = *s.dst
 	}
 	// The subpackages read their settings through a getenv of their own: give them the
 	// values the flags resolved, so that a flag reaches them (and the provider's

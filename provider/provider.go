@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	setting "github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -158,16 +159,16 @@ func (p *launchpadProvider) Configure(ctx context.Context, req provider.Configur
 	}
 
 	s := &settings{}
-	s.resolve(&resp.Diagnostics, cfg.Store, path.Root("store"), "LAUNCHPAD_STORE", "sqlite://./launchpad.db", &s.store)
-	s.resolve(&resp.Diagnostics, cfg.PlatformSecret, path.Root("platform_secret"), "PLATFORM_SECRET", "", &s.platformSecret)
-	s.resolve(&resp.Diagnostics, cfg.PlatformSecretPrevious, path.Root("platform_secret_previous"), "PLATFORM_SECRET_PREVIOUS", "", &s.platformSecretPrevious)
-	s.resolve(&resp.Diagnostics, cfg.Fly.APIToken, path.Root("fly").AtName("api_token"), "FLY_API_TOKEN", "", &s.flyToken)
-	s.resolve(&resp.Diagnostics, cfg.Fly.Org, path.Root("fly").AtName("org"), "FLY_ORG", "", &s.flyOrg)
-	s.resolve(&resp.Diagnostics, cfg.Fly.BaseURL, path.Root("fly").AtName("base_url"), "FLY_FLAPS_BASE_URL", "", &s.flyBaseURL)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), "OPENROUTER_MANAGEMENT_KEY", "", &s.openRouterKey)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), "OPENROUTER_API_URL", "", &s.openRouterBaseURL)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), "OPENROUTER_POOLED_KEY", "", &s.pooledKey)
-	s.resolveBool(&resp.Diagnostics, cfg.OpenRouter.BatchReads, path.Root("openrouter").AtName("batch_reads"), "OPENROUTER_BATCH_READS", true, &s.openRouterBatchReads)
+	s.resolve(&resp.Diagnostics, cfg.Store, path.Root("store"), setting.Store, setting.Get(setting.Store).Default, &s.store)
+	s.resolve(&resp.Diagnostics, cfg.PlatformSecret, path.Root("platform_secret"), setting.PlatformSecret, "", &s.platformSecret)
+	s.resolve(&resp.Diagnostics, cfg.PlatformSecretPrevious, path.Root("platform_secret_previous"), setting.PlatformSecretPrevious, "", &s.platformSecretPrevious)
+	s.resolve(&resp.Diagnostics, cfg.Fly.APIToken, path.Root("fly").AtName("api_token"), setting.FlyAPIToken, "", &s.flyToken)
+	s.resolve(&resp.Diagnostics, cfg.Fly.Org, path.Root("fly").AtName("org"), setting.FlyOrg, "", &s.flyOrg)
+	s.resolve(&resp.Diagnostics, cfg.Fly.BaseURL, path.Root("fly").AtName("base_url"), setting.FlyFlapsBaseURL, "", &s.flyBaseURL)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), setting.OpenRouterManagement, "", &s.openRouterKey)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), setting.OpenRouterAPIURL, "", &s.openRouterBaseURL)
+	s.resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), setting.OpenRouterPooledKey, "", &s.pooledKey)
+	s.resolveBool(&resp.Diagnostics, cfg.OpenRouter.BatchReads, path.Root("openrouter").AtName("batch_reads"), setting.OpenRouterBatchReads, true, &s.openRouterBatchReads)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // Defaults of the billing settings.
@@ -48,10 +49,10 @@ type Env struct {
 // an unset STRIPE_WEBHOOK_SECRET is allowed (the webhook then answers 503 and says why). The
 // error lists every invalid setting without echoing a secret.
 func LoadEnv(getenv func(string) string) (Env, error) {
-	e := Env{APIKey: strings.TrimSpace(getenv("STRIPE_API_KEY")), APIBase: strings.TrimSpace(getenv("STRIPE_API_BASE"))}
+	e := Env{APIKey: strings.TrimSpace(getenv(settings.StripeAPIKey)), APIBase: strings.TrimSpace(getenv(settings.StripeAPIBase))}
 	var problems []error
 	var err error
-	if e.WebhookSecrets, err = ParseWebhookSecrets(getenv("STRIPE_WEBHOOK_SECRET")); err != nil {
+	if e.WebhookSecrets, err = ParseWebhookSecrets(getenv(settings.StripeWebhookSecret)); err != nil {
 		problems = append(problems, err)
 	}
 	if e.APIBase == "" {
@@ -62,13 +63,13 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	if e.APIKey != "" && strings.ContainsAny(e.APIKey, " \t\r\n,") {
 		problems = append(problems, errors.New("STRIPE_API_KEY holds whitespace or a comma; set it to one secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)"))
 	}
-	if e.PastDueGrace, err = durationSetting(getenv, "LAUNCHPAD_PAST_DUE_GRACE", launchpad.DefaultPastDueGrace); err != nil {
+	if e.PastDueGrace, err = durationSetting(getenv, settings.PastDueGrace, launchpad.DefaultPastDueGrace); err != nil {
 		problems = append(problems, err)
 	}
-	if e.VolumeRetention, err = durationSetting(getenv, "LAUNCHPAD_VOLUME_RETENTION", DefaultVolumeRetention); err != nil {
+	if e.VolumeRetention, err = durationSetting(getenv, settings.VolumeRetention, DefaultVolumeRetention); err != nil {
 		problems = append(problems, err)
 	}
-	if v := strings.TrimSpace(getenv("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE")); v != "" {
+	if v := strings.TrimSpace(getenv(settings.RotateOnPlanChange)); v != "" {
 		if e.RotateOnPlanChange, err = strconv.ParseBool(v); err != nil {
 			problems = append(problems, fmt.Errorf("LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=%q is not true or false (default false)", launchpad.Clip(v, 20)))
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // DefaultURL is where the CLI finds the control plane without LAUNCHPAD_URL.
@@ -114,7 +115,7 @@ func parseExecArgs(args []string, getenv func(string) string, stderr io.Writer) 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["url"] {
-		a.baseURL = getenv("LAUNCHPAD_URL")
+		a.baseURL = getenv(settings.URL)
 	}
 	if a.baseURL == "" {
 		a.baseURL = DefaultURL
@@ -123,7 +124,7 @@ func parseExecArgs(args []string, getenv func(string) string, stderr io.Writer) 
 		return nil, fmt.Errorf("LAUNCHPAD_URL %q is not an http(s) URL like %s", launchpad.Clip(a.baseURL, 80), DefaultURL)
 	}
 	if !set["operator"] {
-		a.operator = getenv("USER")
+		a.operator = getenv(settings.OperatorName)
 	}
 	if a.operator == "" {
 		return nil, errors.New("name yourself with -operator NAME (or set USER): the name goes into the user's audit log")
@@ -131,7 +132,7 @@ func parseExecArgs(args []string, getenv func(string) string, stderr io.Writer) 
 	if err := launchpad.ValidateOperatorName(a.operator); err != nil {
 		return nil, errors.New(launchpad.ErrorMessage(err))
 	}
-	if a.token = getenv("LAUNCHPAD_ADMIN_TOKEN"); a.token == "" {
+	if a.token = getenv(settings.AdminToken); a.token == "" {
 		return nil, errors.New("LAUNCHPAD_ADMIN_TOKEN is not set: set it to the control plane's admin token (it is read from the environment only, never from a flag)")
 	}
 	return a, nil

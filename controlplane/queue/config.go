@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // Handler does one job. It returns the plan summary to record with the job (apply jobs; the
@@ -71,7 +72,7 @@ type Config struct {
 // WorkersFromEnv reads LAUNCHPAD_WORKERS (default DefaultWorkers). The error names the
 // variable and what a valid value is.
 func WorkersFromEnv(getenv func(string) string) (int, error) {
-	v := getenv("LAUNCHPAD_WORKERS")
+	v := getenv(settings.Workers)
 	if v == "" {
 		return DefaultWorkers, nil
 	}
@@ -94,10 +95,10 @@ func EnvConfig(getenv func(string) string) (Config, error) {
 	if c.Workers, err = WorkersFromEnv(getenv); err != nil {
 		problems = append(problems, err)
 	}
-	if c.Lease, err = durationFromEnv(getenv, "LAUNCHPAD_JOB_LEASE", DefaultLease, 10*time.Second, time.Hour); err != nil {
+	if c.Lease, err = durationFromEnv(getenv, settings.JobLease, DefaultLease, 10*time.Second, time.Hour); err != nil {
 		problems = append(problems, err)
 	}
-	if c.ShutdownGrace, err = durationFromEnv(getenv, "LAUNCHPAD_JOB_SHUTDOWN_GRACE", DefaultShutdownGrace, time.Second, time.Hour); err != nil {
+	if c.ShutdownGrace, err = durationFromEnv(getenv, settings.JobShutdownGrace, DefaultShutdownGrace, time.Second, time.Hour); err != nil {
 		problems = append(problems, err)
 	}
 	return c, errors.Join(problems...)

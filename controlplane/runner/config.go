@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -86,19 +86,13 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// ProviderEnvVars are the settings the provider reads from its environment; the runner
-// passes them from the control plane's environment to every tofu run.
-var ProviderEnvVars = append([]string{
-	"LAUNCHPAD_STORE", "PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS",
-	"FLY_API_TOKEN", "FLY_ORG", "FLY_FLAPS_BASE_URL",
-	"OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_API_URL", "OPENROUTER_POOLED_KEY",
-	// How a firestore:// store is reached: an emulator, or Application Default Credentials.
-	"FIRESTORE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT",
-	// How a PostgreSQL store is reached when LAUNCHPAD_STORE leaves it out (PG*, as libpq).
-}, postgres.EnvVars...)
+// ProviderEnvVars are the settings the provider reads from its environment (its rows of the
+// settings table, and libpq's variables that complete a PostgreSQL store); the runner passes
+// them from the control plane's environment to every tofu run.
+var ProviderEnvVars = append(settings.Names(settings.For(settings.Provider)), settings.PostgresEnv...)
 
-// secretEnvVars are redacted from every output.
-var secretEnvVars = append([]string{"PLATFORM_SECRET", "PLATFORM_SECRET_PREVIOUS", "FLY_API_TOKEN", "OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_POOLED_KEY"}, postgres.SecretEnvVars...)
+// secretEnvVars are the secret ones among them, redacted from every output.
+var secretEnvVars = append(settings.Secrets(settings.For(settings.Provider)), settings.PostgresSecretEnv...)
 
 // ProviderEnvFromEnv collects ProviderEnvVars that are set. A relative SQLite store path is
 // made absolute here, because tofu runs the provider in the tenant's work directory.
@@ -109,7 +103,7 @@ func ProviderEnvFromEnv(getenv func(string) string) map[string]string {
 			env[k] = v
 		}
 	}
-	env["LAUNCHPAD_STORE"] = absoluteStoreURL(env["LAUNCHPAD_STORE"])
+	env[settings.Store] = absoluteStoreURL(env[settings.Store])
 	return env
 }
 
@@ -135,13 +129,13 @@ func absoluteStoreURL(u string) string {
 // Logger and the rest are left for the caller. The error lists every invalid setting.
 func EnvConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		Tofu:        getenv("LAUNCHPAD_TOFU"),
-		DataDir:     getenv("LAUNCHPAD_DATA_DIR"),
+		Tofu:        getenv(settings.Tofu),
+		DataDir:     getenv(settings.DataDir),
 		ProviderEnv: ProviderEnvFromEnv(getenv),
 		Defaults: Defaults{
-			Product: getenv("LAUNCHPAD_PRODUCT"),
-			Region:  getenv("LAUNCHPAD_REGION"),
-			Image:   getenv("LAUNCHPAD_IMAGE"),
+			Product: getenv(settings.Product),
+			Region:  getenv(settings.Region),
+			Image:   getenv(settings.Image),
 		},
 	}
 	var problems []error
@@ -160,7 +154,7 @@ func EnvConfig(getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Errorf("LAUNCHPAD_IMAGE: %s", launchpad.ErrorMessage(err)))
 		}
 	}
-	if v := getenv("LAUNCHPAD_APPLY_CANCEL_GRACE"); v != "" {
+	if v := getenv(settings.ApplyCancelGrace); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Second || d > time.Hour {
 			problems = append(problems, fmt.Errorf("LAUNCHPAD_APPLY_CANCEL_GRACE=%q is not valid: use a duration from 1s to 1h such as 30s (default %s)", launchpad.Clip(v, 20), DefaultCancelGrace))

@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // Environment variables of the dashboard (LAUNCHPAD_PUBLIC_URL is the server's).
 const (
-	EnvBillingPortalURL = "LAUNCHPAD_BILLING_PORTAL_URL"
-	EnvCheckoutURL      = "LAUNCHPAD_BILLING_CHECKOUT_URL"
+	EnvBillingPortalURL = settings.BillingPortalURL
+	EnvCheckoutURL      = settings.BillingCheckoutURL
 )
 
 // LoadEnv reads the billing links from getenv. Both are optional; a value that is not an

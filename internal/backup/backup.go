@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if *storeURL == "" {
-		*storeURL = getenv("LAUNCHPAD_STORE")
+		*storeURL = getenv(settings.Store)
 	}
 	t, err := store.Parse(*storeURL)
 	if err != nil {

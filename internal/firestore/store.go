@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // DefaultCollectionPrefix is the prefix of every collection the store uses; with it users live
@@ -82,7 +83,7 @@ func Open(ctx context.Context, projectID string, opts Options) (*Store, error) {
 	}
 	client, err := firestore.NewClient(ctx, projectID, clientOpts...)
 	if err != nil {
-		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "cannot create a Firestore client for project %s (credentials come from Application Default Credentials; FIRESTORE_EMULATOR_HOST=%q): %v", projectID, os.Getenv("FIRESTORE_EMULATOR_HOST"), err)
+		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "cannot create a Firestore client for project %s (credentials come from Application Default Credentials; FIRESTORE_EMULATOR_HOST=%q): %v", projectID, os.Getenv(settings.FirestoreEmulatorHost), err)
 	}
 	return &Store{client: client, now: now, col: newCollections(prefix)}, nil
 }

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // DefaultAddr is serve's default LAUNCHPAD_ADDR (controlplane.DefaultAddr; a test keeps them
@@ -42,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if *url == "" {
-		u, err := URL(getenv("LAUNCHPAD_ADDR"))
+		u, err := URL(getenv(settings.Addr))
 		if err != nil {
 			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 			return 2

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // DefaultSchema holds Launchpad's tables unless the connection string's search_path names
@@ -40,15 +41,10 @@ type connConfig struct {
 // EnvVars are the libpq environment variables the store reads for what a connection string
 // leaves out (as pgx reads them). A process that opens the store on another's behalf — the
 // runner starting tofu, whose provider opens LAUNCHPAD_STORE — passes them on.
-var EnvVars = []string{
-	"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGAPPNAME",
-	"PGCONNECT_TIMEOUT", "PGSSLMODE", "PGSSLKEY", "PGSSLCERT", "PGSSLCERTMODE", "PGSSLSNI",
-	"PGSSLROOTCERT", "PGSSLPASSWORD", "PGSSLNEGOTIATION", "PGTARGETSESSIONATTRS", "PGSERVICE",
-	"PGSERVICEFILE", "PGTZ", "PGOPTIONS", "PGCHANNELBINDING", "PGREQUIREAUTH",
-}
+var EnvVars = settings.PostgresEnv
 
 // SecretEnvVars are those of EnvVars whose values are secret.
-var SecretEnvVars = []string{"PGPASSWORD", "PGSSLPASSWORD"}
+var SecretEnvVars = settings.PostgresSecretEnv
 
 // CheckDSN reports whether dsn is a connection string Open can use, without connecting: the
 // EINVALID error Open would return, or nil.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -134,15 +135,15 @@ func loadRotateConfig(args []string, getenv func(string) string, stderr io.Write
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["store"] {
-		cfg.storeURL = getenv("LAUNCHPAD_STORE")
+		cfg.storeURL = getenv(settings.Store)
 	}
 	if !set["operator"] {
-		cfg.operator = getenv("USER")
+		cfg.operator = getenv(settings.OperatorName)
 		if launchpad.ValidateOperatorName(cfg.operator) != nil {
 			cfg.operator = "rotate-secret"
 		}
 	}
-	cfg.secret, cfg.previous = getenv("PLATFORM_SECRET"), getenv("PLATFORM_SECRET_PREVIOUS")
+	cfg.secret, cfg.previous = getenv(settings.PlatformSecret), getenv(settings.PlatformSecretPrevious)
 
 	switch {
 	case cfg.secret == "":
