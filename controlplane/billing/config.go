@@ -39,7 +39,8 @@ type Env struct {
 	PastDueGrace    time.Duration
 	VolumeRetention time.Duration
 	// RotateOnPlanChange (LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true) rotates the tenant's sub-key
-	// whenever its plan changes, as the seed did; by default a plan change only moves the
+	// whenever its plan changes, for operators who want a fresh key with every plan; by
+	// default a plan change only moves the
 	// key's limit in place.
 	RotateOnPlanChange bool
 }

@@ -21,7 +21,8 @@
 //
 // With RotateOnPlanChange (LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true), a change from one paid plan
 // to another also bumps the key rotation generation, in the same transaction, so that apply
-// mints a new sub-key as the seed did; by default the key's limit moves in place.
+// mints a new sub-key (for operators who want a fresh key with every plan); by default the
+// key's limit moves in place.
 //
 // Lapses: a past-due subscription keeps its tenant for PastDueGrace (OverdueAt), then lapses;
 // a canceled one lapses when it ends. A lapsed tenant and its volume are kept for

@@ -7,7 +7,7 @@
 //
 // Every collection name starts with Options.CollectionPrefix ("launchpad_"):
 //
-//	users/{uid}                  the seed's user document: openrouterKey (sealed), plan,
+//	users/{uid}                  the user document the host's web app shares: openrouterKey (sealed), plan,
 //	                             subscription, usage, and the rest of launchpad.User in camelCase
 //	user_emails/{email}          email → user id, keeps emails unique
 //	plans/{name}                 plan_stripe_prices/{price} keeps Stripe prices unique

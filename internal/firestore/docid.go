@@ -13,7 +13,7 @@ import (
 // any key to a valid id, one to one:
 //
 //   - a plain key (1-256 bytes of [A-Za-z0-9._-], starting with a letter or digit) is its own
-//     id, so the seed's launchpad_users/{uid} documents keep their names;
+//     id, so a user's launchpad_users/{uid} document keeps the name the host's web app uses;
 //   - anything else is "~" followed by the key in unpadded base64url ("~" never starts a plain
 //     key, and base64url never contains "~");
 //   - a key whose encoding would exceed 1,000 bytes is "~~" and the hex SHA-256 of the key.

@@ -44,7 +44,8 @@ func TestDocIDIsAlwaysValidAndOneToOne(t *testing.T) {
 }
 
 func TestDocIDKeepsPlainKeys(t *testing.T) {
-	// The seed's documents are launchpad_users/{uid}: plain ids stay as they are.
+	// Users' documents are launchpad_users/{uid}, named as the host's web app names them: plain
+	// ids stay as they are.
 	for _, key := range []string{"u1", "Zx9cQ2mKp1aBcDeFgHiJkLmNoPq2", "lp-hermes-abcdefgh-s1x2", "evt_1NxYz", "a.b_c-d"} {
 		if got := docID(key); got != key {
 			t.Errorf("docID(%q) = %q, want the key itself", key, got)

@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultCollectionPrefix is the prefix of every collection the store uses; with it users live
-// in launchpad_users, the seed's collection.
+// in launchpad_users, the collection the AI-agent host's web app already reads and writes.
 const DefaultCollectionPrefix = "launchpad_"
 
 // Options configure Open. The zero value is the production configuration.
@@ -128,7 +128,7 @@ func (s *Store) clock() time.Time {
 
 // collections holds the name of every collection, prefix included.
 type collections struct {
-	users        string // the seed's launchpad_users/{uid}
+	users        string // launchpad_users/{uid}, shared with the host's web app
 	userEmails   string // email → user id: keeps emails unique
 	plans        string
 	planPrices   string // Stripe price id → plan name: keeps prices unique

@@ -53,10 +53,11 @@ func countDocs(t *testing.T, s *Store, path string) int {
 	return len(snaps)
 }
 
-// TestSeedDocumentShape checks that users are the seed's launchpad_users/{uid} documents: a
-// user written by the store has the seed's field names, and a document written by the seed
-// (no id field, fields this store does not know) is read, and updated without losing them.
-func TestSeedDocumentShape(t *testing.T) {
+// TestSharedUserDocumentShape checks that users are the launchpad_users/{uid} documents the
+// host's web app shares: a user written by the store has the web app's field names, and a
+// document the web app wrote (no id field, fields this store does not know) is read, and
+// updated without losing them.
+func TestSharedUserDocumentShape(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	u := &launchpad.User{ID: "Zx9cQ2mKp1aBcDeFgHiJkLmNoPq2", Email: "a@example.com", Plan: "pro", OpenRouterKey: "v1.k1.c2VhbGVk",
@@ -68,7 +69,7 @@ func TestSeedDocumentShape(t *testing.T) {
 	sub, _ := doc["subscription"].(map[string]any)
 	usage, _ := doc["usage"].(map[string]any)
 	if doc["openrouterKey"] != "v1.k1.c2VhbGVk" || doc["plan"] != "pro" || sub["stripeCustomerId"] != "cus_1" || usage["machineSeconds"] != 90.0 {
-		t.Fatalf("the user document does not have the seed's shape: %v", doc)
+		t.Fatalf("the user document does not have the web app's shape: %v", doc)
 	}
 
 	seed := map[string]any{
@@ -76,7 +77,7 @@ func TestSeedDocumentShape(t *testing.T) {
 		"plan":          "trial",
 		"subscription":  map[string]any{"status": "trialing", "stripeCustomerId": "cus_seed"},
 		"usage":         map[string]any{"machineSeconds": 12},
-		"displayName":   "kept by the seed's web app",
+		"displayName":   "kept by the host's web app",
 	}
 	if _, err := s.client.Doc("launchpad_users/seeduid").Set(ctx, seed); err != nil {
 		t.Fatal(err)
@@ -92,8 +93,8 @@ func TestSeedDocumentShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc = rawDoc(t, s, "launchpad_users/seeduid")
-	if doc["plan"] != "pro" || doc["displayName"] != "kept by the seed's web app" {
-		t.Fatalf("after UpdateUser the seed document is %v; want plan pro and displayName kept", doc)
+	if doc["plan"] != "pro" || doc["displayName"] != "kept by the host's web app" {
+		t.Fatalf("after UpdateUser the web app's document is %v; want plan pro and displayName kept", doc)
 	}
 	if byCustomer, err := s.GetUserByStripeCustomer(ctx, "cus_seed"); err != nil || byCustomer.ID != "seeduid" {
 		t.Fatalf("GetUserByStripeCustomer(cus_seed) = %v, %v", byCustomer, err)

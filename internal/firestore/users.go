@@ -11,7 +11,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// userDoc is the seed's launchpad_users/{uid} document: openrouterKey (sealed), plan,
+// userDoc is a user's launchpad_users/{uid} document, which the host's web app reads and writes
+// too (fields this store does not know are kept): openrouterKey (sealed), plan,
 // subscription and usage, plus the rest of launchpad.User, in camelCase. The id is a field too,
 // so that ListUsers can page by it whatever the document id.
 type userDoc struct {

@@ -23,7 +23,7 @@ type KeyAvailability struct {
 	PlanAllowsPooled bool
 }
 
-// ResolveKey applies the key-resolution order (seed: provisioner.ts): the user's BYOK key if
+// ResolveKey applies the key-resolution order: the user's BYOK key if
 // stored, else the tenant's sub-key (even a revoked one: see SubKeyDisabled), else the pooled
 // platform key — which is refused for paid plans unless the plan allows it, because a pooled
 // key has no per-tenant spend cap.

@@ -32,7 +32,8 @@ type Store interface {
 	Close() error
 }
 
-// UserStore keeps users (the seed's launchpad_users/{uid} documents).
+// UserStore keeps users (in Firestore, the launchpad_users/{uid} documents the host's web app
+// shares).
 type UserStore interface {
 	// CreateUser stores a new user. ECONFLICT if the id, or a non-empty email, is taken.
 	// Zero CreatedAt/UpdatedAt are set to the current time.

@@ -12,7 +12,8 @@ import (
 // TrialPlan is the plan name of a user who has not paid (yet).
 const TrialPlan = "trial"
 
-// User is one person who signs in, the seed's launchpad_users/{uid} document.
+// User is one person who signs in: in Firestore, the launchpad_users/{uid} document the host's
+// web app shares.
 //
 // Credentials are held only sealed (see internal/envelope): OpenRouterKey, BYOKKey and
 // MFA.SealedSecret are opaque strings produced by envelope.Keyring.Seal with the user id as
@@ -54,7 +55,8 @@ func (u *User) SealedFields() []*string {
 	return out
 }
 
-// Usage is metered per billing cycle (seed: usage.ts).
+// Usage is metered per billing cycle, so the plan's hour cap resets when Stripe starts a new
+// period.
 type Usage struct {
 	CycleStart time.Time
 	CycleEnd   time.Time
