@@ -92,7 +92,7 @@ func TestCommandUsageErrors(t *testing.T) {
 		{"secret as an argument", map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret}, []string{thirdSecret}, "takes no arguments"},
 		{"secret as a flag", map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret}, []string{"-platform-secret=" + thirdSecret}, "flag provided but not defined: -platform-secret"},
 		{"batch size", map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret}, []string{"-batch-size", "0"}, "-batch-size 0 is out of range"},
-		{"bad store", map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret, "LAUNCHPAD_STORE": "postgres://x"}, nil, "is not a store URL"},
+		{"bad store", map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret, "LAUNCHPAD_STORE": "mysql://x"}, nil, "is not a store URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
