@@ -95,8 +95,8 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 	case !volumeNamePattern.MatchString(req.Name):
 		writeFlyError(w, http.StatusBadRequest, "invalid volume name "+strconv.Quote(req.Name)+": use 1-30 lower-case letters, digits and underscores")
 		return
-	case !regionPattern.MatchString(req.Region):
-		writeFlyError(w, http.StatusBadRequest, "invalid region "+strconv.Quote(req.Region)+": give a three-letter Fly region code such as \"iad\"")
+	case !validRegion(req.Region):
+		writeFlyError(w, http.StatusBadRequest, regionError(req.Region))
 		return
 	case size < minVolumeGB || size > maxVolumeGB:
 		writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
