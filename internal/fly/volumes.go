@@ -3,6 +3,7 @@ package fly
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	fly "github.com/superfly/fly-go"
 
@@ -19,7 +20,7 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 	if err := required("volume name", s.Name); err != nil {
 		return nil, err
 	}
-	if s.SizeGB <= 0 {
+	if s.SizeGB < 0 || (s.SizeGB == 0 && s.SnapshotID == "") {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "volume %s for app %s: size_gb is %d; give a size of at least 1 GB", s.Name, app, s.SizeGB)
 	}
 	op := fmt.Sprintf("creating volume %s for app %s", s.Name, app)
@@ -33,6 +34,9 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 	}
 	size, encrypted := s.SizeGB, s.Encrypted
 	req := fly.CreateVolumeRequest{Name: s.Name, Region: s.Region, SizeGb: &size, Encrypted: &encrypted}
+	if size == 0 {
+		req.SizeGb = nil // a restore: the snapshot's size
+	}
 	if s.SnapshotID != "" {
 		snapshot := s.SnapshotID
 		req.SnapshotID = &snapshot
@@ -250,6 +254,27 @@ func (c *Client) SnapshotVolume(ctx context.Context, app, id string, retentionDa
 		}
 	}
 	return toVolumeSnapshot(id, made, retentionDays), nil
+}
+
+// ListVolumeSnapshots returns the snapshots Fly keeps of a volume (a deleted one's too),
+// oldest first.
+func (c *Client) ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]*launchpad.VolumeSnapshot, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := required("volume id", volumeID); err != nil {
+		return nil, err
+	}
+	snaps, err := c.listSnapshots(ctx, app, volumeID, fmt.Sprintf("listing the snapshots of volume %s of app %s", volumeID, app))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*launchpad.VolumeSnapshot, 0, len(snaps))
+	for i := range snaps {
+		out = append(out, toVolumeSnapshot(volumeID, &snaps[i], 0))
+	}
+	slices.SortStableFunc(out, func(a, b *launchpad.VolumeSnapshot) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
 }
 
 func (c *Client) listSnapshots(ctx context.Context, app, id, op string) ([]fly.VolumeSnapshot, error) {

@@ -30,6 +30,9 @@ type Runtime interface {
 	// volume's snapshots after the volume is deleted, within its app; a volume created with
 	// VolumeSpec.SnapshotID restores one.
 	SnapshotVolume(ctx context.Context, app, id string, retentionDays int) (*VolumeSnapshot, error)
+	// ListVolumeSnapshots returns the snapshots Fly still keeps of a volume, a deleted one's
+	// included, oldest first.
+	ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]*VolumeSnapshot, error)
 
 	AllocateIP(ctx context.Context, app string, s IPSpec) (*IPAddress, error)
 	ListIPs(ctx context.Context, app string) ([]*IPAddress, error)
@@ -74,7 +77,8 @@ type App struct {
 }
 
 // VolumeSpec asks for a volume. Encrypted is always true for tenants. SnapshotID, when set,
-// restores one of the app's volume snapshots into the new volume.
+// restores one of the app's volume snapshots into the new volume; SizeGB 0 then means the
+// snapshot's size.
 type VolumeSpec struct {
 	Name       string
 	Region     string
