@@ -1,12 +1,8 @@
 package launchpad
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"math"
 	"regexp"
-	"strconv"
 	"time"
 )
 
@@ -126,18 +122,4 @@ func CapsPlan(u *User, t *Tenant, find func(name string) (*Plan, error)) (*Plan,
 		return p, err
 	}
 	return nil, nil
-}
-
-// Revision is a fingerprint of what a plan's sub-keys and tenants take from it: the spend
-// limit (reset monthly), the machine size, the volume size and whether the pooled key is
-// allowed. It changes exactly when they must be updated, and not for a new display name,
-// Stripe price or hour cap (the control plane reads the hour cap from the plan each time it
-// meters, so it takes effect at once). launchpad_subkey and launchpad_tenant compare it
-// (plan_revision) to follow a plan edit in the same apply. Twelve hex digits of a SHA-256.
-func (p *Plan) Revision() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "limit=%s reset=%s guest=%s/%d/%d volume=%d pooled=%t",
-		strconv.FormatFloat(p.MonthlySpendLimitUSD, 'g', -1, 64), LimitResetMonthly,
-		p.Guest.CPUKind, p.Guest.CPUs, p.Guest.MemoryMB, p.VolumeSizeGB, p.AllowPooledKey)
-	return hex.EncodeToString(h.Sum(nil))[:12]
 }

@@ -149,31 +149,3 @@ func TestCapsPlan(t *testing.T) {
 		t.Errorf("a store failure is %v, want it returned", err)
 	}
 }
-
-func TestPlanRevisionFollowsWhatDependantsUse(t *testing.T) {
-	base := launchpad.Plan{Name: "pro", DisplayName: "Pro", StripePriceID: "price_A", MonthlySpendLimitUSD: 50, MachineHoursPerCycle: 100,
-		Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096}, VolumeSizeGB: 20}
-	r := base.Revision()
-	if len(r) != 12 {
-		t.Fatalf("revision %q, want 12 hex digits", r)
-	}
-	same := base
-	same.DisplayName, same.StripePriceID, same.MachineHoursPerCycle, same.Name = "Pro!", "price_B", 300, "other"
-	if same.Revision() != r {
-		t.Errorf("display name, price, hours and name changed the revision")
-	}
-	for name, edit := range map[string]func(*launchpad.Plan){
-		"limit":  func(p *launchpad.Plan) { p.MonthlySpendLimitUSD = 50.5 },
-		"memory": func(p *launchpad.Plan) { p.Guest.MemoryMB = 2048 },
-		"cpus":   func(p *launchpad.Plan) { p.Guest.CPUs = 4 },
-		"kind":   func(p *launchpad.Plan) { p.Guest.CPUKind = "performance" },
-		"volume": func(p *launchpad.Plan) { p.VolumeSizeGB = 21 },
-		"pooled": func(p *launchpad.Plan) { p.AllowPooledKey = true },
-	} {
-		p := base
-		edit(&p)
-		if p.Revision() == r {
-			t.Errorf("a new %s kept the revision", name)
-		}
-	}
-}
