@@ -16,7 +16,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
-// TestAccFleetExample runs examples/fleet exactly as shipped — its own versions.tf and
+// TestAccFleetExample runs examples/fleet exactly as shipped, on OpenTofu or Terraform
+// (whichever TF_ACC_TERRAFORM_PATH names) — its own versions.tf and
 // provider block, the provider binary built from this repository and found through
 // dev_overrides, every setting from the environment as run.sh gives it — the way an operator
 // would: apply; move one tenant to another plan and expect exactly two in-place updates;
@@ -45,9 +46,12 @@ func TestAccFleetExample(t *testing.T) {
 		}
 	}
 	cliConfig := filepath.Join(work, "tofurc")
+	// Both registries' addresses: "clawdrun/launchpad" is registry.opentofu.org/… to OpenTofu
+	// and registry.terraform.io/… to Terraform, and this test runs on either.
 	if err := os.WriteFile(cliConfig, fmt.Appendf(nil, `provider_installation {
   dev_overrides {
-    "registry.opentofu.org/clawdrun/launchpad" = %q
+    "registry.opentofu.org/clawdrun/launchpad" = %[1]q
+    "registry.terraform.io/clawdrun/launchpad" = %[1]q
   }
   direct {}
 }
