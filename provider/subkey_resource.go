@@ -64,8 +64,9 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"`monthly_spend_limit_usd`, `limit_reset` is `monthly`, and BYOK usage does not count against it. " +
 			"The plaintext key is sealed (AES-256-GCM, the user id as additional data) into the user's record in the " +
 			"Launchpad store and never enters Terraform state: state keeps only the key's hash, limits and the id of " +
-			"the sealing key. A plan change updates the limit in place; bumping `rotation_generation` mints a new key, " +
-			"delivers it to the user's tenants, and only then revokes the old one.",
+			"the sealing key. A plan change updates the limit in place — an edit of the plan's limit in the same apply as the " +
+			"plan, when `plan` is set to `launchpad_plan.<name>.name` — and bumping `rotation_generation` mints a new key, " +
+			"delivers it to the user's tenants, and only then revokes the old one. A second sub-key for a user fails the plan.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:      true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -39,29 +40,29 @@ type tenantResource struct {
 }
 
 type tenantResourceModel struct {
-	ID                types.String   `tfsdk:"id"`
-	AppName           types.String   `tfsdk:"app_name"`
-	UserID            types.String   `tfsdk:"user_id"`
-	Product           types.String   `tfsdk:"product"`
-	Region            types.String   `tfsdk:"region"`
-	Plan              types.String   `tfsdk:"plan"`
-	Image             types.String   `tfsdk:"image"`
-	SubKeyHash        types.String   `tfsdk:"subkey_hash"`
-	BYOKKeyWO         types.String   `tfsdk:"byok_key_wo"`
-	BYOKKeyWOVersion  types.Int64    `tfsdk:"byok_key_wo_version"`
-	RebuildGeneration types.Int64    `tfsdk:"rebuild_generation"`
-	Network           types.String   `tfsdk:"network"`
-	MachineID         types.String   `tfsdk:"machine_id"`
-	MachineState      types.String   `tfsdk:"machine_state"`
-	MachineCPUKind    types.String   `tfsdk:"machine_cpu_kind"`
-	MachineCPUs       types.Int64    `tfsdk:"machine_cpus"`
-	MachineMemoryMB   types.Int64    `tfsdk:"machine_memory_mb"`
-	VolumeID          types.String   `tfsdk:"volume_id"`
-	VolumeSizeGB      types.Int64    `tfsdk:"volume_size_gb"`
-	IPv4              types.String   `tfsdk:"ipv4"`
-	IPv6              types.String   `tfsdk:"ipv6"`
-	KeySource         types.String   `tfsdk:"key_source"`
-	SecretDigest      types.String   `tfsdk:"secret_digest"`
+	ID                types.String `tfsdk:"id"`
+	AppName           types.String `tfsdk:"app_name"`
+	UserID            types.String `tfsdk:"user_id"`
+	Product           types.String `tfsdk:"product"`
+	Region            types.String `tfsdk:"region"`
+	Plan              types.String `tfsdk:"plan"`
+	Image             types.String `tfsdk:"image"`
+	SubKeyHash        types.String `tfsdk:"subkey_hash"`
+	BYOKKeyWO         types.String `tfsdk:"byok_key_wo"`
+	BYOKKeyWOVersion  types.Int64  `tfsdk:"byok_key_wo_version"`
+	RebuildGeneration types.Int64  `tfsdk:"rebuild_generation"`
+	Network           types.String `tfsdk:"network"`
+	MachineID         types.String `tfsdk:"machine_id"`
+	MachineState      types.String `tfsdk:"machine_state"`
+	MachineCPUKind    types.String `tfsdk:"machine_cpu_kind"`
+	MachineCPUs       types.Int64  `tfsdk:"machine_cpus"`
+	MachineMemoryMB   types.Int64  `tfsdk:"machine_memory_mb"`
+	VolumeID          types.String `tfsdk:"volume_id"`
+	VolumeSizeGB      types.Int64  `tfsdk:"volume_size_gb"`
+	IPv4              types.String `tfsdk:"ipv4"`
+	IPv6              types.String `tfsdk:"ipv6"`
+	KeySource         types.String `tfsdk:"key_source"`
+	SecretDigest      types.String `tfsdk:"secret_digest"`
 	// What the destroy does, and what the create restores.
 	DeletionProtection     types.Bool     `tfsdk:"deletion_protection"`
 	WorkspaceRetentionDays types.Int64    `tfsdk:"workspace_retention_days"`
@@ -91,7 +92,11 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"with a dedicated IPv4 and an IPv6, one encrypted volume mounted at `/workspace`, and one machine sized by " +
 			"the plan. The model key is resolved BYOK → sub-key → pooled and delivered as a Fly app secret, never as " +
 			"plain environment and never in state. Nothing is shared between two tenants. A plan change resizes the " +
-			"machine in place and extends (never shrinks) the volume; changes made outside Terraform show up in the next plan.",
+			"machine in place and extends (never shrinks) the volume, in the same apply as an edit of the plan itself when `plan` " +
+			"is set to `launchpad_plan.<name>.name`; changes made outside Terraform show up in the next plan. Users whose ids " +
+			"share their first 8 characters get distinct app names (the next free creation second). A destroy or a " +
+			"replacement warns before the `/workspace` volume is lost, and fails while `deletion_protection` is on; " +
+			"`workspace_retention_days` keeps it as a snapshot that `restore_from` brings back.",
 		Attributes: map[string]schema.Attribute{
 			"id":       computed("The app name."),
 			"app_name": computed("The Fly app: `lp-{product}-{uid8}-{ts}`, where uid8 is the first 8 characters of the user id reduced to `[a-z0-9]` and ts the creation time in base-36 seconds."),
@@ -108,8 +113,11 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators:    []validator.String{validProduct},
 			},
 			"region": schema.StringAttribute{
-				Required:      true,
-				Description:   "Fly region of the volume and machine, e.g. `iad`. Changing it replaces the tenant (volumes do not move).",
+				Required: true,
+				Description: "Fly region of the volume and machine, e.g. `iad`: one of Fly's regions as this provider ships them (" +
+					"`" + strings.Join(launchpad.FlyRegions, "`, `") + "`; a region Fly adds later needs a provider release). " +
+					"Changing it replaces the tenant: volumes do not move, so the plan warns that `/workspace` is lost (or kept " +
+					"as a snapshot with `workspace_retention_days`), and fails while `deletion_protection` is on.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{validRegion},
 			},
@@ -203,7 +211,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 					},
 				},
 			},
-			"timeouts":          timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
 }
