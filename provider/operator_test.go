@@ -487,3 +487,41 @@ func (e *testEnv) checkWorkspaceKept(app string) error {
 	}
 	return fmt.Errorf("no tenant.destroyed audit event names the kept snapshot %s", a.VolumeBackups[0].ID)
 }
+
+// A region change with everything in order replaces the tenant in one apply (the checks of
+// the new tenant know the old one goes first), with the plan warning that /workspace is lost.
+func TestAccOperator_regionChangeReplacesTheTenant(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	plans := []string{planBlock("starter", 10, 1, 1024, 5)}
+	var before string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config: fleetConfig(e, plans, "starter", "iad", "alice01"),
+				Check: func(s *terraform.State) error {
+					before = s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes["app_name"]
+					return nil
+				},
+			},
+			{
+				Config: fleetConfig(e, plans, "starter", "ams", "alice01"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.u0", plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction("launchpad_subkey.u0", plancheck.ResourceActionNoop),
+				}},
+				Check: func(s *terraform.State) error {
+					at := s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes
+					if at["app_name"] == before || at["region"] != "ams" {
+						return fmt.Errorf("tenant %s in %s, want a new app in ams", at["app_name"], at["region"])
+					}
+					if _, err := e.flyApp(before); err == nil {
+						return fmt.Errorf("the replaced app %s is still at Fly", before)
+					}
+					return e.checkOneOfEverything([]string{"alice01"})
+				},
+			},
+		},
+	})
+}

@@ -29,6 +29,9 @@ type runPlan struct {
 	keys    map[string]bool         // user ids of sub-keys this run creates
 	tenants map[string]bool         // user id + "/" + product of tenants this run creates
 	prices  map[string]string       // Stripe price → the plan this run gives it
+	// replaced are the tenants this run replaces, by user id + "/" + product: their app
+	// until the replacement's destroy runs.
+	replaced map[string]string
 }
 
 // plannedPlan is a launchpad_plan as this run will leave it: Plan is nil while some value of
@@ -38,7 +41,8 @@ type plannedPlan struct {
 }
 
 func newRunPlan() *runPlan {
-	return &runPlan{plans: map[string]*plannedPlan{}, keys: map[string]bool{}, tenants: map[string]bool{}, prices: map[string]string{}}
+	return &runPlan{plans: map[string]*plannedPlan{}, keys: map[string]bool{}, tenants: map[string]bool{},
+		prices: map[string]string{}, replaced: map[string]string{}}
 }
 
 // recordPlan notes what launchpad_plan name will be after this run (nil: not known yet).
@@ -65,6 +69,21 @@ func (r *runPlan) claim(set map[string]bool, key string) bool {
 	}
 	set[key] = true
 	return true
+}
+
+// recordReplaced notes that this run replaces the tenant of user and product now in app:
+// Terraform plans the replacement's create next, and that tenant is destroyed before it.
+func (r *runPlan) recordReplaced(user, product, app string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.replaced[user+"/"+product] = app
+}
+
+// isReplaced reports whether this run replaces the tenant of user and product in app.
+func (r *runPlan) isReplaced(user, product, app string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.replaced[user+"/"+product] == app
 }
 
 // claimPrice records that plan name gets price, returning the other plan of this run that

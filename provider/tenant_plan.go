@@ -53,7 +53,9 @@ func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		planned, then types.String
 	}{{"user_id", plan.UserID, state.UserID}, {"product", plan.Product, state.Product}, {"region", plan.Region, state.Region}} {
 		if !c.planned.Equal(c.then) {
-			// Replaced: Terraform plans the new tenant as a create next.
+			// Replaced: Terraform plans the new tenant as a create next, and destroys this one
+			// before it creates that.
+			r.data.run.recordReplaced(state.UserID.ValueString(), state.Product.ValueString(), state.AppName.ValueString())
 			r.planReplace(&resp.Diagnostics, &state, c.attr)
 			return
 		}
@@ -156,6 +158,9 @@ func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagn
 	existing, err := tenant.NewService(tenant.Config{Store: st}).Find(ctx, user, product)
 	if err != nil || existing == nil || existing.MachineID == "" {
 		return // none, or an interrupted create the apply resumes
+	}
+	if r.data.run.isReplaced(user, product, existing.AppName) {
+		return // the tenant this one replaces: destroyed first
 	}
 	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
 		if _, err := rt.GetApp(ctx, existing.AppName); launchpad.IsNotFound(err) {
