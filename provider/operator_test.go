@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -524,4 +526,103 @@ func TestAccOperator_regionChangeReplacesTheTenant(t *testing.T) {
 			},
 		},
 	})
+}
+
+// The plan says when a workspace is about to be lost, and when a key is disabled at
+// OpenRouter (warnings a plan check cannot see, so this test reads what the CLI prints).
+func TestAccOperator_plansWarnBeforeAWorkspaceIsLost(t *testing.T) {
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || cli == "" {
+		t.Skip("WARNING: needs TF_ACC and TF_ACC_TERRAFORM_PATH (make test sets them)")
+	}
+	ctx := context.Background()
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	config := func(region, retention string) map[string]string {
+		return map[string]string{"main.tf": `
+terraform {
+  required_providers {
+    launchpad = { source = "clawdrun/launchpad" }
+  }
+}
+provider "launchpad" {}
+` + planBlock("starter", 10, 1, 1024, 5) + `
+resource "launchpad_subkey" "alice" {
+  user_id = "alice01"
+  plan    = launchpad_plan.starter.name
+}
+resource "launchpad_tenant" "alice" {
+  user_id     = "alice01"
+  product     = "hermes"
+  region      = "` + region + `"
+  plan        = launchpad_plan.starter.name
+  image       = "` + testImage + `"
+  subkey_hash = launchpad_subkey.alice.hash
+  workspace_retention_days = ` + retention + `
+}
+`}
+	}
+	tf, out := e.cliWorkspace(t, cli, "acme", config("iad", "0"))
+	if err := tf.Apply(ctx); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	plannedWith := func(files map[string]string) string {
+		t.Helper()
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(tf.WorkingDir(), name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.Reset()
+		if _, err := tf.Plan(ctx); err != nil {
+			t.Fatalf("plan: %v\n%s", err, out)
+		}
+		return strings.Join(strings.Fields(out.String()), " ")
+	}
+	if got := plannedWith(config("ams", "0")); !strings.Contains(got, "Tenant replaced: workspace deleted") ||
+		!strings.Contains(got, "deletes its /workspace volume") || !strings.Contains(got, "with no copy") {
+		t.Errorf("a region change's plan does not warn that /workspace is lost:\n%s", got)
+	}
+	// The retention that counts is the one the tenant has when it is destroyed: set together
+	// with the region, it is not yet in effect, and the warning still says "deleted".
+	if got := plannedWith(config("ams", "7")); !strings.Contains(got, "Tenant replaced: workspace deleted") {
+		t.Errorf("a retention set in the same apply as the replacement is counted:\n%s", got)
+	}
+	writeAndApply := func(files map[string]string) {
+		t.Helper()
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(tf.WorkingDir(), name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.Reset()
+		if err := tf.Apply(ctx); err != nil {
+			t.Fatalf("apply: %v\n%s", err, out)
+		}
+	}
+	writeAndApply(config("iad", "7"))
+	if got := plannedWith(config("ams", "7")); !strings.Contains(got, "Tenant replaced: workspace kept as a snapshot") ||
+		!strings.Contains(got, "for 7 days") {
+		t.Errorf("with a retention, the plan does not say the workspace is kept:\n%s", got)
+	}
+	writeAndApply(config("iad", "0"))
+
+	// The key is disabled at OpenRouter (an operator revoked it): the plan says so.
+	u, err := e.store.GetUser(ctx, "alice01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := true
+	if _, err := e.issuer.UpdateKey(ctx, u.OpenRouterKeyHash, launchpad.KeyUpdate{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if got := plannedWith(config("iad", "0")); !strings.Contains(got, "Sub-key disabled at OpenRouter") || !strings.Contains(got, "rotation_generation") {
+		t.Errorf("the plan does not warn that the key is disabled:\n%s", got)
+	}
+	out.Reset()
+	if err := tf.Destroy(ctx); err != nil {
+		t.Fatalf("destroy: %v\n%s", err, out)
+	}
+	if err := e.checkNothingLeft(nil); err != nil {
+		t.Fatal(err)
+	}
 }
