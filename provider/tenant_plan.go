@@ -258,13 +258,14 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
 	wanted := wantedFromModel(plan)
 	wanted.Pending.Plan = wanted.Pending.Plan || pending
-	if want != nil && !plan.SubKeyHash.IsUnknown() && !plan.SubKeyHash.Equal(state.SubKeyHash) {
+	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
+	// A key the apply delivers again must resolve and open now, not half-way through it.
+	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && sameBYOKVersion(plan, state) {
 		r.checkKey(ctx, diags, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), want)
 		if diags.HasError() {
 			return
 		}
 	}
-	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
 
 	if d.Machine {
 		plan.MachineID = types.StringUnknown()
