@@ -24,8 +24,8 @@ import (
 //     user's key, and the key to deliver opens with the configured platform secret.
 //   - An update compares what Read found at Fly with what the configuration and the plan (as
 //     this apply leaves it) ask for, and marks unknown only what will really change: a deleted
-//     machine or volume, a lost IP or secret, a key source that moved. Sizes, the machine's
-//     state and the key source are shown as they will be when they are known.
+//     machine or volume, a lost IP or secret, a key source that moved. The machine's size and
+//     state and the volume's size are shown as they will be when they are known.
 func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.data == nil {
 		return // validation before Configure
@@ -124,9 +124,9 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 		var byok types.String
 		diags.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
 		if byok.IsNull() && !plan.SubKeyHash.IsUnknown() && want != nil {
-			if source := r.checkKey(ctx, diags, user, plan.SubKeyHash.ValueString(), want); source != "" {
-				plan.KeySource = types.StringValue(string(source))
-			}
+			// The source itself stays unknown: another resource of this apply may store the
+			// user's BYOK key first.
+			r.checkKey(ctx, diags, user, plan.SubKeyHash.ValueString(), want)
 		}
 	}
 	if plan.RestoreFrom != nil {
@@ -135,14 +135,12 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	if diags.HasError() {
 		return
 	}
-	plan.MachineState = types.StringValue(string(launchpad.MachineStarted))
+	// The machine gets the plan's size whatever a resumed create finds; its state and the
+	// volume's size depend on what an interrupted create left, so they stay unknown.
 	if want != nil && !pending {
 		plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
 		plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
 		plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
-		if plan.RestoreFrom == nil {
-			plan.VolumeSizeGB = types.Int64Value(int64(want.VolumeSizeGB))
-		}
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
@@ -175,24 +173,24 @@ func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagn
 // checkKey resolves the key a new tenant will run on, as the apply will, and checks that it
 // opens with the configured platform secret: subkey_hash must be the user's sub-key, the plan
 // must allow the pooled key if that is what is left, and the sealed key must be sealed under
-// PLATFORM_SECRET's or PLATFORM_SECRET_PREVIOUS's key. It returns the key's source, or "".
-func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, user, subKeyHash string, plan *launchpad.Plan) launchpad.KeySource {
+// PLATFORM_SECRET's or PLATFORM_SECRET_PREVIOUS's key.
+func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, user, subKeyHash string, plan *launchpad.Plan) {
 	st, ds := r.data.Store(ctx)
 	if ds.HasError() {
-		return ""
+		return
 	}
 	svc := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
 	source, err := svc.KeySource(ctx, user, subKeyHash, plan)
 	if err != nil {
 		addAttributeError(diags, path.Root("subkey_hash"), "No model key for the tenant", err)
-		return ""
+		return
 	}
 	if source == launchpad.KeySourcePooled {
-		return source
+		return
 	}
 	u, err := st.GetUser(ctx, user)
 	if err != nil {
-		return source
+		return
 	}
 	sealed, what := u.OpenRouterKey, "sub-key"
 	if source == launchpad.KeySourceBYOK {
@@ -201,7 +199,7 @@ func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, 
 	kr, ds := r.data.Keyring(tenantType)
 	diags.Append(ds...)
 	if ds.HasError() {
-		return ""
+		return
 	}
 	if id, err := envelope.KeyID(sealed); err == nil && id != kr.CurrentKeyID() && id != kr.PreviousKeyID() {
 		diags.AddAttributeError(path.Root("subkey_hash"), "Stored key does not open",
@@ -209,9 +207,7 @@ func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, 
 				"derives key id %s and platform_secret_previous (PLATFORM_SECRET_PREVIOUS) %q: the tenant could not be given its key. "+
 				"Set PLATFORM_SECRET to the secret it was sealed with (or that one as PLATFORM_SECRET_PREVIOUS during a rotation).",
 				what, user, id, kr.CurrentKeyID(), kr.PreviousKeyID()))
-		return ""
 	}
-	return source
 }
 
 // checkRestore checks restore_from before anything is made: the app is a tenant app of this
@@ -311,12 +307,9 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 		plan.MachineState = types.StringUnknown()
 	}
 	if d.Secret {
+		// Unknown: the digest is Fly's, and another resource of this apply may store the
+		// user's BYOK key before this one resolves its key.
 		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
-		if want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && sameBYOKVersion(plan, state) {
-			if source, err := planner.KeySource(ctx, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), want); err == nil {
-				plan.KeySource = types.StringValue(string(source))
-			}
-		}
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
