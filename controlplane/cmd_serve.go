@@ -323,6 +323,11 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		return fail("cannot open the store (LAUNCHPAD_STORE)", err)
 	}
 	defer st.Close()
+	// Before anything is sealed: PLATFORM_SECRET must be the store's (or, during a rotation,
+	// PLATFORM_SECRET_PREVIOUS must be), else what this process seals opens nowhere else.
+	if err := keyring.ClaimStore(ctx, st); err != nil {
+		return fail("PLATFORM_SECRET is not this store's platform secret", err)
+	}
 
 	var mailer launchpad.Mailer
 	if cfg.smtpURL == smtp.LogURL {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -16,7 +17,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
-// TestAccFleetExample runs examples/fleet exactly as shipped — its own versions.tf and
+// TestAccFleetExample runs examples/fleet exactly as shipped, on OpenTofu or Terraform
+// (whichever TF_ACC_TERRAFORM_PATH names) — its own versions.tf and
 // provider block, the provider binary built from this repository and found through
 // dev_overrides, every setting from the environment as run.sh gives it — the way an operator
 // would: apply; move one tenant to another plan and expect exactly two in-place updates;
@@ -29,43 +31,15 @@ func TestAccFleetExample(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
-	binDir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "terraform-provider-launchpad"), "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the provider: %v\n%s", err, out)
-	}
-	work := t.TempDir()
+	files := map[string]string{}
 	for _, f := range []string{"main.tf", "versions.tf"} {
 		b, err := os.ReadFile(filepath.Join("..", "examples", "fleet", f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(work, f), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		files[f] = string(b)
 	}
-	cliConfig := filepath.Join(work, "tofurc")
-	if err := os.WriteFile(cliConfig, fmt.Appendf(nil, `provider_installation {
-  dev_overrides {
-    "registry.opentofu.org/clawdrun/launchpad" = %q
-  }
-  direct {}
-}
-`, binDir), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tf, err := tfexec.NewTerraform(work, tofu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tf.SetEnv(map[string]string{
-		"TF_CLI_CONFIG_FILE": cliConfig, "HOME": os.Getenv("HOME"), "PATH": os.Getenv("PATH"),
-		"LAUNCHPAD_STORE": e.storeURL, "PLATFORM_SECRET": testSecret,
-		"FLY_API_TOKEN": e.fly.Token, "FLY_ORG": "fleet", "FLY_FLAPS_BASE_URL": e.fly.URL,
-		"OPENROUTER_MANAGEMENT_KEY": e.or.ManagementKey, "OPENROUTER_API_URL": e.or.URL,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	tf, _ := e.cliWorkspace(t, tofu, "fleet", files)
 
 	if err := tf.Apply(ctx); err != nil {
 		t.Fatalf("apply: %v", err)
@@ -87,7 +61,7 @@ func TestAccFleetExample(t *testing.T) {
 	e.assertNoPlaintextIn(t, state)
 
 	carolToPro := tfexec.Var(`plans={alice="starter",bob="pro",carol="pro"}`)
-	planFile := filepath.Join(work, "carol.tfplan")
+	planFile := filepath.Join(tf.WorkingDir(), "carol.tfplan")
 	if _, err := tf.Plan(ctx, tfexec.Out(planFile), carolToPro); err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -150,4 +124,53 @@ func onlyInPlaceUpdates(plan *tfjson.Plan, want ...string) error {
 		return fmt.Errorf("updates %v, want exactly %v", updated, want)
 	}
 	return nil
+}
+
+// cliWorkspace is a work directory holding files, with a terraform-exec handle on the CLI cli
+// (tofu or terraform) that runs the provider built from this repository through
+// dev_overrides and takes every setting from the environment, as an operator's shell would,
+// for this test's simulators and store (Fly organization org). Its output is what the CLI
+// printed so far (warnings included).
+func (e *testEnv) cliWorkspace(t *testing.T, cli, org string, files map[string]string) (*tfexec.Terraform, *strings.Builder) {
+	t.Helper()
+	binDir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "terraform-provider-launchpad"), "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the provider: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cliConfig := filepath.Join(work, "tofurc")
+	// Both registries' addresses: "clawdrun/launchpad" is registry.opentofu.org/… to OpenTofu
+	// and registry.terraform.io/… to Terraform, and these tests run on either.
+	if err := os.WriteFile(cliConfig, fmt.Appendf(nil, `provider_installation {
+  dev_overrides {
+    "registry.opentofu.org/clawdrun/launchpad" = %[1]q
+    "registry.terraform.io/clawdrun/launchpad" = %[1]q
+  }
+  direct {}
+}
+`, binDir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tf, err := tfexec.NewTerraform(work, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.SetEnv(map[string]string{
+		"TF_CLI_CONFIG_FILE": cliConfig, "HOME": os.Getenv("HOME"), "PATH": os.Getenv("PATH"),
+		"LAUNCHPAD_STORE": e.storeURL, "PLATFORM_SECRET": testSecret,
+		"FLY_API_TOKEN": e.fly.Token, "FLY_ORG": org, "FLY_FLAPS_BASE_URL": e.fly.URL,
+		"OPENROUTER_MANAGEMENT_KEY": e.or.ManagementKey, "OPENROUTER_API_URL": e.or.URL,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := &strings.Builder{}
+	tf.SetStdout(out)
+	tf.SetStderr(out)
+	return tf, out
 }

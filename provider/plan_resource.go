@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -25,6 +26,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*planResource)(nil)
 	_ resource.ResourceWithImportState    = (*planResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*planResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*planResource)(nil)
 )
 
 // NewPlanResource is the launchpad_plan resource.
@@ -60,7 +62,12 @@ func (r *planResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 	resp.Schema = schema.Schema{
 		Description: "A plan a tenant can be on: its machine size, volume size, machine-hour cap per billing cycle, " +
 			"and the hard monthly spend limit of its OpenRouter sub-key. Plans live in the Launchpad store, so the " +
-			"control plane maps Stripe prices to the same plans.",
+			"control plane maps Stripe prices to the same plans. One apply converges an edit: the `launchpad_subkey` and " +
+			"`launchpad_tenant` resources that set `plan = launchpad_plan.<name>.name` are planned after the plan, with its new " +
+			"limit, machine size and volume size, and updated after it in the same apply; the hour cap is read by the control " +
+			"plane each time it meters, so it takes effect when the plan is written. (A plan name typed as a string, or a plan " +
+			"managed in another configuration, is read from the store at plan time: its dependants follow an edit on their " +
+			"next apply.)",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:      true,
@@ -151,6 +158,68 @@ func (r *planResource) ValidateConfig(ctx context.Context, req resource.Validate
 	if err := guestFromModel(m.Guest).Validate(); err != nil {
 		addAttributeError(&resp.Diagnostics, path.Root("guest"), "Invalid machine size", err)
 	}
+}
+
+// ModifyPlan records what the plan will be after this apply, for the sub-keys and tenants
+// that reference it to plan their own update with (runPlan), and checks at plan time that its
+// Stripe price is no other plan's. A display_name left out of the configuration is the name.
+func (r *planResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return // destroy, or validation before Configure
+	}
+	var m planResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	var display types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("display_name"), &display)...)
+	if resp.Diagnostics.HasError() || m.Name.IsUnknown() {
+		return
+	}
+	name := m.Name.ValueString()
+	if display.IsNull() {
+		m.DisplayName = m.Name
+	}
+	if planKnown(&m) {
+		r.data.run.recordPlan(name, planFromModel(&m))
+	} else {
+		r.data.run.recordPlan(name, nil)
+	}
+	if price := m.StripePriceID; !price.IsNull() && !price.IsUnknown() {
+		r.checkPriceUnique(ctx, &resp.Diagnostics, name, price.ValueString())
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+}
+
+// checkPriceUnique refuses a Stripe price that another plan holds in the store or gets in
+// this same configuration.
+func (r *planResource) checkPriceUnique(ctx context.Context, diags *diag.Diagnostics, name, price string) {
+	if other := r.data.run.claimPrice(price, name); other != "" {
+		diags.AddAttributeError(path.Root("stripe_price_id"), "Stripe price used twice",
+			fmt.Sprintf("Plans %q and %q of this configuration both set stripe_price_id %q; a Stripe price maps to one plan: give each plan its own price.", other, name, price))
+		return
+	}
+	st, ds := r.data.Store(ctx)
+	if ds.HasError() {
+		return // Create reports it
+	}
+	if p, err := st.GetPlanByStripePrice(ctx, price); err == nil && p.Name != name {
+		diags.AddAttributeError(path.Root("stripe_price_id"), "Stripe price already used",
+			fmt.Sprintf("stripe_price_id %q belongs to plan %q in the Launchpad store; a Stripe price maps to one plan. "+
+				"Use another price, or first remove it from plan %q (and apply).", price, p.Name, p.Name))
+	}
+}
+
+// planKnown reports whether every value of a planned plan is known.
+func planKnown(m *planResourceModel) bool {
+	if m.Guest == nil || m.Guest.CPUKind.IsUnknown() || m.Guest.CPUs.IsUnknown() || m.Guest.MemoryMB.IsUnknown() {
+		return false
+	}
+	for _, v := range []interface{ IsUnknown() bool }{m.Name, m.DisplayName, m.StripePriceID, m.MonthlySpendLimitUSD,
+		m.MachineHoursPerCycle, m.VolumeSizeGB, m.AllowPooledKey} {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *planResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

@@ -80,7 +80,9 @@ func (p *launchpadProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Optional:  true,
 				Sensitive: true,
 				Description: "The platform secret (at least 32 bytes) from which the key that seals stored credentials " +
-					"is derived. Defaults to `PLATFORM_SECRET`. Needed by `launchpad_subkey` and `launchpad_tenant`.",
+					"is derived. Defaults to `PLATFORM_SECRET`. Needed by `launchpad_subkey` and `launchpad_tenant`. It must be the " +
+					"store's: the store records the key id its credentials are sealed under, and a plan with another secret fails " +
+					"before anything is changed (during a rotation, the new secret with the old one as `platform_secret_previous`).",
 			},
 			"platform_secret_previous": schema.StringAttribute{
 				Optional:  true,
@@ -174,6 +176,10 @@ func (p *launchpadProvider) Configure(ctx context.Context, req provider.Configur
 	}
 
 	data := newProviderData(*s, p.now)
+	data.checkPlatformSecret(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -73,8 +73,9 @@ func (d *providerData) wantedPlan(ctx context.Context, name string, diags *diag.
 // planLookupError explains a plan that a resource names but the store does not hold.
 func planLookupError(err error, name string) error {
 	if launchpad.IsNotFound(err) {
-		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store. Create it with a "+
-			"launchpad_plan resource and reference it as launchpad_plan.<name>.name, so Terraform creates it first.", name)
+		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store, and this configuration does not "+
+			"plan it. Create it with a launchpad_plan resource and set plan = launchpad_plan.<name>.name: Terraform then plans and "+
+			"creates the plan first (a plan name typed as a string is not ordered after it), or fix the name.", name)
 	}
 	return err
 }

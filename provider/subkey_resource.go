@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -63,8 +64,9 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"`monthly_spend_limit_usd`, `limit_reset` is `monthly`, and BYOK usage does not count against it. " +
 			"The plaintext key is sealed (AES-256-GCM, the user id as additional data) into the user's record in the " +
 			"Launchpad store and never enters Terraform state: state keeps only the key's hash, limits and the id of " +
-			"the sealing key. A plan change updates the limit in place; bumping `rotation_generation` mints a new key, " +
-			"delivers it to the user's tenants, and only then revokes the old one.",
+			"the sealing key. A plan change updates the limit in place — an edit of the plan's limit in the same apply as the " +
+			"plan, when `plan` is set to `launchpad_plan.<name>.name` — and bumping `rotation_generation` mints a new key, " +
+			"delivers it to the user's tenants, and only then revokes the old one. A second sub-key for a user fails the plan.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:      true,
@@ -137,9 +139,13 @@ func (r *subKeyResource) Configure(_ context.Context, req resource.ConfigureRequ
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ModifyPlan computes what the key will look like: its limit follows the plan (read from the
-// store, so a plan whose limit changed shows up as an update of its keys), and a rotation
-// gives the key a new hash.
+// ModifyPlan computes what the key will look like and checks, before anything is changed,
+// what would make the apply fail. Its limit follows the plan as this apply leaves it (runPlan:
+// a plan edited in the same configuration shows here as the new limit, and is applied first);
+// a rotation gives it a new hash, sealed under the current platform key; a reset period or
+// BYOK counting changed at OpenRouter is put back. A new key needs a plan that exists or is
+// planned, and a user who holds no sub-key yet (in the store or in this configuration). A key
+// disabled at OpenRouter stays disabled — the plan says so with a warning.
 func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return // destroy, or validation before Configure
@@ -152,11 +158,21 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if plan.Name.IsUnknown() && !plan.UserID.IsUnknown() {
 		plan.Name = types.StringValue("launchpad-" + plan.UserID.ValueString())
 	}
+	// The cap's shape is not configurable: a reset period or BYOK counting changed at
+	// OpenRouter is drift, shown in the plan and put back by the apply.
+	plan.LimitReset = types.StringValue(launchpad.LimitResetMonthly)
+	plan.IncludeBYOKInLimit = types.BoolValue(false)
+	want, pending := r.data.plannedPlanOf(ctx, &resp.Diagnostics, plan.Plan)
+	limit := types.Float64Unknown()
+	if want != nil {
+		limit = types.Float64Value(want.MonthlySpendLimitUSD)
+	}
+
 	if req.State.Raw.IsNull() {
-		plan.LimitUSD = types.Float64Unknown()
-		plan.LimitReset = types.StringValue(launchpad.LimitResetMonthly)
-		plan.IncludeBYOKInLimit = types.BoolValue(false)
+		r.checkNewKey(ctx, &resp.Diagnostics, plan.UserID)
+		plan.LimitUSD = limit
 		plan.Disabled = types.BoolValue(false)
+		plan.KeyID = r.sealingKeyID()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -164,30 +180,61 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// The cap's shape is not configurable: a reset period or BYOK counting changed at
-	// OpenRouter is drift, shown in the plan and put back by the apply.
-	plan.LimitReset = types.StringValue(launchpad.LimitResetMonthly)
-	plan.IncludeBYOKInLimit = types.BoolValue(false)
-	changed := !plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name)
-	if !plan.Plan.IsUnknown() && !changed {
-		if st, diags := r.data.Store(ctx); !diags.HasError() {
-			if p, err := st.GetPlan(ctx, plan.Plan.ValueString()); err == nil && p.MonthlySpendLimitUSD != state.LimitUSD.ValueFloat64() {
-				changed = true // the plan's limit moved since the key was last updated
-			}
-		}
+	if state.Disabled.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("disabled"), "Sub-key disabled at OpenRouter",
+			fmt.Sprintf("The sub-key %s of user %s is disabled at OpenRouter (revoked by an operator): the user's tenants cannot call "+
+				"models with it, and this apply does not re-enable it. Bump rotation_generation to mint a new key, or re-enable "+
+				"this one at OpenRouter if the revocation is over.", state.Hash.ValueString(), state.UserID.ValueString()))
 	}
-	if changed {
-		// The limit is read from the plan at apply time: the plan may change in the same apply.
-		plan.LimitUSD = types.Float64Unknown()
+	if pending || (want != nil && want.MonthlySpendLimitUSD != state.LimitUSD.ValueFloat64()) ||
+		!plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name) {
+		plan.LimitUSD = limit // the plan (or its limit) moved, or the limit drifted at OpenRouter
 	}
 	if !plan.RotationGeneration.Equal(state.RotationGeneration) {
 		plan.ID = types.StringUnknown()
 		plan.Hash = types.StringUnknown()
-		plan.KeyID = types.StringUnknown()
-		plan.LimitUSD = types.Float64Unknown()
-		plan.Disabled = types.BoolUnknown()
+		plan.KeyID = r.sealingKeyID()
+		plan.LimitUSD = limit
+		plan.Disabled = types.BoolValue(false)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkNewKey refuses, at plan time, a second sub-key for a user: one the store records that
+// still exists at OpenRouter (a recorded key deleted there is dropped by the apply), or one
+// another resource of this configuration creates.
+func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostics, userID types.String) {
+	if userID.IsUnknown() {
+		return
+	}
+	user := userID.ValueString()
+	notPlannedTwice(diags, r.data.run.claim(r.data.run.keys, user), path.Root("user_id"), "sub-keys")
+	st, ds := r.data.Store(ctx)
+	diags.Append(ds...)
+	if ds.HasError() {
+		return
+	}
+	u, err := st.GetUser(ctx, user)
+	if err != nil || u.OpenRouterKeyHash == "" {
+		return
+	}
+	if issuer, ds := r.data.KeyIssuer(subKeyType); !ds.HasError() {
+		if _, err := issuer.GetKey(ctx, u.OpenRouterKeyHash); launchpad.IsNotFound(err) {
+			return // deleted at OpenRouter: the apply drops the record and mints a new key
+		}
+	}
+	diags.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
+		fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with terraform import launchpad_subkey.<name> %s, "+
+			"or destroy the resource that manages it first.", user, u.OpenRouterKeyHash, u.OpenRouterKeyHash))
+}
+
+// sealingKeyID is the key id a key minted now is sealed under (the current platform key), or
+// unknown when the platform secret is not configured (the apply reports that).
+func (r *subKeyResource) sealingKeyID() types.String {
+	if kr, ds := r.data.Keyring(subKeyType); !ds.HasError() {
+		return types.StringValue(kr.CurrentKeyID())
+	}
+	return types.StringUnknown()
 }
 
 func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

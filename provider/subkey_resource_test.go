@@ -74,12 +74,14 @@ func TestAccSubKey_planLimitChangeReachesTheKey(t *testing.T) {
 		CheckDestroy:             e.checkNothingLeft,
 		Steps: []resource.TestStep{
 			{Config: tenantConfig(e, "starter"), Check: e.checkKeyLimit("launchpad_subkey.alice", 10)},
-			// The plan's limit changes in this apply; the key follows on the next plan.
-			{Config: raised, ExpectNonEmptyPlan: true},
 			{
+				// The plan's limit changes in this apply, and the key follows in the same apply:
+				// the plan shows the new limit, and the next plan is empty.
 				Config: raised,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_plan.starter", plancheck.ResourceActionUpdate),
 					plancheck.ExpectResourceAction("launchpad_subkey.alice", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("launchpad_subkey.alice", tfjsonpath.New("limit_usd"), knownvalue.Float64Exact(15)),
 				}},
 				Check: e.checkKeyLimit("launchpad_subkey.alice", 15),
 			},

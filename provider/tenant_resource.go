@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -10,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -36,30 +40,40 @@ type tenantResource struct {
 }
 
 type tenantResourceModel struct {
-	ID                types.String   `tfsdk:"id"`
-	AppName           types.String   `tfsdk:"app_name"`
-	UserID            types.String   `tfsdk:"user_id"`
-	Product           types.String   `tfsdk:"product"`
-	Region            types.String   `tfsdk:"region"`
-	Plan              types.String   `tfsdk:"plan"`
-	Image             types.String   `tfsdk:"image"`
-	SubKeyHash        types.String   `tfsdk:"subkey_hash"`
-	BYOKKeyWO         types.String   `tfsdk:"byok_key_wo"`
-	BYOKKeyWOVersion  types.Int64    `tfsdk:"byok_key_wo_version"`
-	RebuildGeneration types.Int64    `tfsdk:"rebuild_generation"`
-	Network           types.String   `tfsdk:"network"`
-	MachineID         types.String   `tfsdk:"machine_id"`
-	MachineState      types.String   `tfsdk:"machine_state"`
-	MachineCPUKind    types.String   `tfsdk:"machine_cpu_kind"`
-	MachineCPUs       types.Int64    `tfsdk:"machine_cpus"`
-	MachineMemoryMB   types.Int64    `tfsdk:"machine_memory_mb"`
-	VolumeID          types.String   `tfsdk:"volume_id"`
-	VolumeSizeGB      types.Int64    `tfsdk:"volume_size_gb"`
-	IPv4              types.String   `tfsdk:"ipv4"`
-	IPv6              types.String   `tfsdk:"ipv6"`
-	KeySource         types.String   `tfsdk:"key_source"`
-	SecretDigest      types.String   `tfsdk:"secret_digest"`
-	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	ID                types.String `tfsdk:"id"`
+	AppName           types.String `tfsdk:"app_name"`
+	UserID            types.String `tfsdk:"user_id"`
+	Product           types.String `tfsdk:"product"`
+	Region            types.String `tfsdk:"region"`
+	Plan              types.String `tfsdk:"plan"`
+	Image             types.String `tfsdk:"image"`
+	SubKeyHash        types.String `tfsdk:"subkey_hash"`
+	BYOKKeyWO         types.String `tfsdk:"byok_key_wo"`
+	BYOKKeyWOVersion  types.Int64  `tfsdk:"byok_key_wo_version"`
+	RebuildGeneration types.Int64  `tfsdk:"rebuild_generation"`
+	Network           types.String `tfsdk:"network"`
+	MachineID         types.String `tfsdk:"machine_id"`
+	MachineState      types.String `tfsdk:"machine_state"`
+	MachineCPUKind    types.String `tfsdk:"machine_cpu_kind"`
+	MachineCPUs       types.Int64  `tfsdk:"machine_cpus"`
+	MachineMemoryMB   types.Int64  `tfsdk:"machine_memory_mb"`
+	VolumeID          types.String `tfsdk:"volume_id"`
+	VolumeSizeGB      types.Int64  `tfsdk:"volume_size_gb"`
+	IPv4              types.String `tfsdk:"ipv4"`
+	IPv6              types.String `tfsdk:"ipv6"`
+	KeySource         types.String `tfsdk:"key_source"`
+	SecretDigest      types.String `tfsdk:"secret_digest"`
+	// What the destroy does, and what the create restores.
+	DeletionProtection     types.Bool     `tfsdk:"deletion_protection"`
+	WorkspaceRetentionDays types.Int64    `tfsdk:"workspace_retention_days"`
+	RestoreFrom            *restoreModel  `tfsdk:"restore_from"`
+	Timeouts               timeouts.Value `tfsdk:"timeouts"`
+}
+
+// restoreModel names a destroyed tenant's retained workspace.
+type restoreModel struct {
+	AppName    types.String `tfsdk:"app_name"`
+	SnapshotID types.String `tfsdk:"snapshot_id"`
 }
 
 const tenantType = "launchpad_tenant"
@@ -78,7 +92,11 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"with a dedicated IPv4 and an IPv6, one encrypted volume mounted at `/workspace`, and one machine sized by " +
 			"the plan. The model key is resolved BYOK → sub-key → pooled and delivered as a Fly app secret, never as " +
 			"plain environment and never in state. Nothing is shared between two tenants. A plan change resizes the " +
-			"machine in place and extends (never shrinks) the volume; changes made outside Terraform show up in the next plan.",
+			"machine in place and extends (never shrinks) the volume, in the same apply as an edit of the plan itself when `plan` " +
+			"is set to `launchpad_plan.<name>.name`; changes made outside Terraform show up in the next plan. Users whose ids " +
+			"share their first 8 characters get distinct app names (the next free creation second). A destroy or a " +
+			"replacement warns before the `/workspace` volume is lost, and fails while `deletion_protection` is on; " +
+			"`workspace_retention_days` keeps it as a snapshot that `restore_from` brings back.",
 		Attributes: map[string]schema.Attribute{
 			"id":       computed("The app name."),
 			"app_name": computed("The Fly app: `lp-{product}-{uid8}-{ts}`, where uid8 is the first 8 characters of the user id reduced to `[a-z0-9]` and ts the creation time in base-36 seconds."),
@@ -95,8 +113,11 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators:    []validator.String{validProduct},
 			},
 			"region": schema.StringAttribute{
-				Required:      true,
-				Description:   "Fly region of the volume and machine, e.g. `iad`. Changing it replaces the tenant (volumes do not move).",
+				Required: true,
+				Description: "Fly region of the volume and machine, e.g. `iad`: one of Fly's regions as this provider ships them (" +
+					"`" + strings.Join(launchpad.FlyRegions, "`, `") + "`; a region Fly adds later needs a provider release). " +
+					"Changing it replaces the tenant: volumes do not move, so the plan warns that `/workspace` is lost (or kept " +
+					"as a snapshot with `workspace_retention_days`), and fails while `deletion_protection` is on.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{validRegion},
 			},
@@ -148,66 +169,55 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"ipv6":              computed("The tenant's IPv6 address."),
 			"key_source":        computed("Where the model key comes from: `byok`, `subkey` or `pooled`."),
 			"secret_digest":     computed("Fly's digest of the model key secret; changes when the key does. Never the key."),
-			"timeouts":          timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"deletion_protection": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				Description: "While true, the tenant cannot be destroyed or replaced (a region, product or user change): the plan " +
+					"fails, naming this attribute, before anything is deleted. Set it to false and apply before destroying. " +
+					"Defaults to false. Turn it on for tenants whose `/workspace` must not be lost by a mistaken edit; " +
+					"`lifecycle { prevent_destroy = true }` does the same in Terraform itself.",
+			},
+			"workspace_retention_days": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(0),
+				Description: "Days to keep a destroyed (or replaced) tenant's `/workspace`, 1-60; 0, the default, deletes it with the " +
+					"tenant. When set, the destroy takes a Fly volume snapshot kept this long, then deletes the machine, the " +
+					"volume, the IPs and the model key secret, and **keeps the now empty app**: Fly reaches a volume's snapshots " +
+					"only through its app, and does not document keeping them once the app is deleted. An empty app holds no " +
+					"machine, volume or dedicated address; Fly deletes the snapshot when the retention ends, and the app stays " +
+					"until a tenant is restored into it (`restore_from`) or you delete it (`fly apps destroy`). The destroy's " +
+					"warning and the user's `tenant.destroyed` audit event name the app and the snapshot.",
+				Validators: []validator.Int64{int64validator.Between(0, 60)},
+			},
+			"restore_from": schema.SingleNestedAttribute{
+				Optional: true,
+				Description: "Create the tenant from a retained workspace (see `workspace_retention_days`): in the app the destroy " +
+					"kept, with `/workspace` restored from its snapshot (in the region it was taken in; extended to the plan's " +
+					"volume size if that is larger). The app must be a tenant app of this product and user. Read only when the " +
+					"tenant is created; changing it later changes nothing.",
+				Attributes: map[string]schema.Attribute{
+					"app_name": schema.StringAttribute{
+						Required:    true,
+						Description: "The app the destroy kept, e.g. `lp-hermes-alice01-sxyz12`.",
+						Validators:  []validator.String{validAppName},
+					},
+					"snapshot_id": schema.StringAttribute{
+						Required:    true,
+						Description: "The snapshot the destroy took, e.g. `vs_2x7kq9m4p1r8t5w3`.",
+						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
+							"must be a Fly volume snapshot id such as vs_2x7kq9m4p1r8t5w3")},
+					},
+				},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
 }
 
 func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-// ModifyPlan compares what Read found at Fly with what the configuration and plan ask for,
-// and marks every part that must change as unknown, so the plan shows each drift or change as
-// an in-place update: a deleted machine or volume, a resized machine, a lost IP or secret, a
-// key source that moved (a BYOK key stored, a sub-key revoked).
-func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
-		return // destroy, create, or validation before Configure
-	}
-	var plan, state tenantResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !plan.UserID.Equal(state.UserID) || !plan.Product.Equal(state.Product) || !plan.Region.Equal(state.Region) {
-		return // replaced: everything is new anyway
-	}
-	var desired *launchpad.Plan
-	st, diags := r.data.Store(ctx)
-	if !diags.HasError() && !plan.Plan.IsUnknown() {
-		desired, _ = st.GetPlan(ctx, plan.Plan.ValueString()) // nil when created in this same apply
-	}
-	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
-	d := planner.Drift(ctx, boundaryFromModel(&state), settingsFromModel(&state), wantedFromModel(&plan), desired)
-
-	if d.Machine {
-		plan.MachineID = types.StringUnknown()
-	}
-	if d.Volume {
-		plan.VolumeID = types.StringUnknown()
-	}
-	if d.VolumeSize {
-		plan.VolumeSizeGB = types.Int64Unknown()
-	}
-	if d.IPv4 {
-		plan.IPv4 = types.StringUnknown()
-	}
-	if d.IPv6 {
-		plan.IPv6 = types.StringUnknown()
-	}
-	if d.Secret {
-		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
-	}
-	if d.Any() {
-		plan.MachineState = types.StringUnknown()
-		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
-	} else {
-		plan.MachineState = state.MachineState
-		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = state.MachineCPUKind, state.MachineCPUs, state.MachineMemoryMB
-	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -248,7 +258,12 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 		UserID: userID, Product: m.Product.ValueString(), Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
 	}
-	b, err := svc.Create(ctx, want, plan, key)
+	var b *tenant.Boundary
+	if from := m.RestoreFrom; from != nil {
+		b, err = svc.CreateFrom(ctx, want, plan, key, tenant.Retained{AppName: from.AppName.ValueString(), SnapshotID: from.SnapshotID.ValueString()})
+	} else {
+		b, err = svc.Create(ctx, want, plan, key)
+	}
 	if err != nil {
 		if launchpad.IsConflict(err) && b == nil {
 			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
@@ -376,7 +391,19 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	t := tenantFromModel(&m)
-	if err := svc.Teardown(ctx, t); err != nil {
+	if m.DeletionProtection.ValueBool() {
+		resp.Diagnostics.AddAttributeError(path.Root("deletion_protection"), "Tenant is protected from deletion",
+			fmt.Sprintf("Tenant %s has deletion_protection = true, so nothing was deleted. Set deletion_protection = false and apply, then destroy.", t.AppName))
+		return
+	}
+	var kept *tenant.Retained
+	var err error
+	if days := m.WorkspaceRetentionDays.ValueInt64(); days > 0 {
+		kept, err = svc.Retain(ctx, t, int(days))
+	} else {
+		err = svc.Teardown(ctx, t)
+	}
+	if err != nil {
 		addError(&resp.Diagnostics, "Deleting tenant", err)
 		return
 	}
@@ -384,7 +411,17 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		addError(&resp.Diagnostics, "Removing tenant from the store", err)
 		return
 	}
-	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.DestroyedEvent(t))
+	ev := tenant.DestroyedEvent(t)
+	if kept != nil {
+		ev.Details = map[string]string{"retained_app": kept.AppName, "retained_snapshot": kept.SnapshotID,
+			"retained_volume": kept.VolumeID, "retained_until": kept.Until.Format(time.RFC3339)}
+		resp.Diagnostics.AddWarning("Tenant workspace retained",
+			fmt.Sprintf("Tenant %s of user %s is destroyed; its /workspace (volume %s) is kept as snapshot %s in the app %s until %s. "+
+				"To restore it, create the user's %s tenant with restore_from = { app_name = %q, snapshot_id = %q } (region %s).",
+				t.AppName, t.UserID, kept.VolumeID, kept.SnapshotID, kept.AppName, kept.Until.Format(time.RFC3339), t.Product,
+				kept.AppName, kept.SnapshotID, kept.Region))
+	}
+	r.data.recordAudit(ctx, &resp.Diagnostics, ev)
 }
 
 // ImportState imports a tenant by its app name; Read then finds its parts at Fly and its
@@ -483,6 +520,24 @@ func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash type
 		IPv6:              types.StringValue(t.IPv6),
 		KeySource:         types.StringValue(string(t.KeySource)),
 		SecretDigest:      types.StringValue(t.SecretDigest),
-		Timeouts:          cfg.Timeouts,
+		// Configuration only: carried over (an import starts from the defaults).
+		DeletionProtection:     boolOr(cfg.DeletionProtection, false),
+		WorkspaceRetentionDays: int64Or(cfg.WorkspaceRetentionDays, 0),
+		RestoreFrom:            cfg.RestoreFrom,
+		Timeouts:               cfg.Timeouts,
 	}
+}
+
+func boolOr(v types.Bool, dflt bool) types.Bool {
+	if v.IsNull() || v.IsUnknown() {
+		return types.BoolValue(dflt)
+	}
+	return v
+}
+
+func int64Or(v types.Int64, dflt int64) types.Int64 {
+	if v.IsNull() || v.IsUnknown() {
+		return types.Int64Value(dflt)
+	}
+	return v
 }

@@ -36,7 +36,7 @@ var (
 	validUserID   = domainRule{"1-128 letters, digits, '_' and '-', starting with a letter or digit", launchpad.ValidateUserID}
 	validProduct  = domainRule{"1-20 lower-case letters and digits, starting with a letter", launchpad.ValidateProduct}
 	validAppName  = domainRule{"a tenant app name: " + launchpad.AppNameRule, launchpad.ValidateAppName}
-	validRegion   = domainRule{"a Fly region code: three lower-case letters such as iad, ams or syd", launchpad.ValidateRegion}
+	validRegion   = domainRule{"one of Fly's region codes, such as iad, ams or syd", launchpad.ValidateRegion}
 	validImage    = domainRule{"a container image reference such as registry.fly.io/hermes-agent:1.4.2", launchpad.ValidateImage}
 )
 

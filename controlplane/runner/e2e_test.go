@@ -35,7 +35,13 @@ type e2eWorld struct {
 
 func newE2EWorld(t *testing.T) *e2eWorld {
 	t.Helper()
-	tofu := stacktest.Tofu(t)
+	return newE2EWorldOn(t, stacktest.Tofu(t))
+}
+
+// newE2EWorldOn is newE2EWorld with the runner driving the CLI tofu (a path or a name on
+// PATH, as LAUNCHPAD_TOFU takes it).
+func newE2EWorldOn(t *testing.T, tofu string) *e2eWorld {
+	t.Helper()
 	binary := launchpadBinary.Path(t)
 	w := &e2eWorld{fly: simtest.StartFly(t, sim.FlyOptions{}), or: simtest.StartOpenRouter(t, sim.OpenRouterOptions{})}
 	var storePath string

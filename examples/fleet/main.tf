@@ -1,9 +1,19 @@
-# A small fleet: two plans and three tenants, each with its own OpenRouter sub-key.
+# A small fleet: two plans and a few tenants, each with its own OpenRouter sub-key.
 # Every provider setting comes from the environment (see run.sh, which starts the sandbox).
 provider "launchpad" {}
 
+variable "tenant_count" {
+  description = "How many tenants: the first three are alice, bob and carol, the others user004, user005, …"
+  type        = number
+  default     = 3
+  validation {
+    condition     = var.tenant_count >= 0 && var.tenant_count <= 1000 && floor(var.tenant_count) == var.tenant_count
+    error_message = "tenant_count must be a whole number from 0 to 1000."
+  }
+}
+
 variable "plans" {
-  description = "Plan of each user: starter or pro. Change one to see an in-place resize."
+  description = "Plan of each user, starter or pro; users left out are on starter. Change one to see an in-place resize."
   type        = map(string)
   default = {
     alice = "starter"
@@ -14,6 +24,12 @@ variable "plans" {
     condition     = alltrue([for p in values(var.plans) : contains(["starter", "pro"], p)])
     error_message = "Each plan must be \"starter\" or \"pro\"."
   }
+}
+
+variable "workspace_retention_days" {
+  description = "Days a destroyed tenant's /workspace is kept as a Fly snapshot (0: deleted with it). Set it in production."
+  type        = number
+  default     = 0
 }
 
 variable "image" {
@@ -28,10 +44,11 @@ variable "region" {
 }
 
 locals {
+  named = { alice = "alice01", bob = "bob02", carol = "carol03" }
+  # Resource key => user id: alice, bob and carol first, then user004, user005, …
   users = {
-    alice = "alice01"
-    bob   = "bob02"
-    carol = "carol03"
+    for i in range(var.tenant_count) :
+    (i < 3 ? keys(local.named)[i] : format("user%03d", i + 1)) => (i < 3 ? values(local.named)[i] : format("user%03d", i + 1))
   }
   # Referencing the plans through their resources orders creation and destruction.
   plan_names = {
@@ -71,7 +88,7 @@ resource "launchpad_plan" "pro" {
 resource "launchpad_subkey" "user" {
   for_each = local.users
   user_id  = each.value
-  plan     = local.plan_names[var.plans[each.key]]
+  plan     = local.plan_names[lookup(var.plans, each.key, "starter")]
 }
 
 resource "launchpad_tenant" "user" {
@@ -79,9 +96,11 @@ resource "launchpad_tenant" "user" {
   user_id     = each.value
   product     = "hermes"
   region      = var.region
-  plan        = local.plan_names[var.plans[each.key]]
+  plan        = local.plan_names[lookup(var.plans, each.key, "starter")]
   image       = var.image
   subkey_hash = launchpad_subkey.user[each.key].hash
+
+  workspace_retention_days = var.workspace_retention_days
 }
 
 output "tenants" {

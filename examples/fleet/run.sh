@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run OpenTofu on this fleet against the local sandbox, with the provider built from this
-# repository. Everything the run keeps (simulator state, Launchpad store, tofu state) lives in
+# Run OpenTofu (or, with LAUNCHPAD_TOFU=terraform, HashiCorp Terraform) on this fleet against
+# the local sandbox, with the provider built from this repository. Everything the run keeps (simulator state, Launchpad store, tofu state) lives in
 # examples/fleet/.sandbox/, so successive runs see the same fleet:
 #
 #   examples/fleet/run.sh apply -auto-approve
@@ -20,6 +20,7 @@ cat > "$work/tofurc" <<CFG
 provider_installation {
   dev_overrides {
     "registry.opentofu.org/clawdrun/launchpad" = "$bin"
+    "registry.terraform.io/clawdrun/launchpad" = "$bin"
   }
   direct {}
 }
@@ -49,4 +50,4 @@ export LAUNCHPAD_STORE="sqlite://$work/launchpad.db"
 export PLATFORM_SECRET=fleet-sandbox-platform-secret-not-for-production
 
 cd "$here"
-"$bin/tofu" "$@" -state="$work/terraform.tfstate"
+"${LAUNCHPAD_TOFU:-$bin/tofu}" "$@" -state="$work/terraform.tfstate"

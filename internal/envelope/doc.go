@@ -40,6 +40,16 @@
 //
 // Secrets shorter than 32 bytes are refused. A Keyring is safe for concurrent use.
 //
+// # The store's key
+//
+// Each store records the key id its credentials are sealed under (launchpad.PlatformKeys):
+// the active key, the next key of a rotation in progress, and the retired ones. Every process
+// compares its own key ids with that record — CheckStore when it starts or plans, ClaimStore
+// before every seal — so a process whose PLATFORM_SECRET is not the store's (a new shell with
+// a fresh random secret, a secret rotate-secret has retired) fails before it changes anything,
+// and nothing is ever sealed under a key the others cannot open. rotate-secret makes the new
+// key active when it has re-sealed every credential.
+//
 // # Errors
 //
 // Every error wraps one of the sentinels (ErrSecretTooShort, ErrSameKeyID, ErrMissingUserID,

@@ -63,6 +63,15 @@ func newKeyring(secret, previous string, nonces io.Reader) (*Keyring, error) {
 // CurrentKeyID is the key id Seal uses.
 func (k *Keyring) CurrentKeyID() string { return k.mustCurrent().id }
 
+// PreviousKeyID is the key id of the previous secret (PLATFORM_SECRET_PREVIOUS), or "" when
+// none is configured.
+func (k *Keyring) PreviousKeyID() string {
+	if k.mustCurrent(); k.previous == nil {
+		return ""
+	}
+	return k.previous.id
+}
+
 // Seal encrypts plaintext for the user userID under the current key. The result is printable
 // ASCII, safe for SQLite TEXT and Firestore string fields.
 func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {

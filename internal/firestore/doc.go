@@ -18,6 +18,7 @@
 //	devices/{userId,fingerprint}
 //	audit_events/{stream}:{seq}  audit_streams/{stream} (last seq and hash) audit_ids/{id}
 //	states/{workspace}           head; chunks/{writeId}-{index} below it hold the state
+//	platform/keys                the platform key record (launchpad.PlatformKeys)
 //
 // Keys come from users, Terraform and Stripe, so a document id is never trusted: plain keys
 // ([A-Za-z0-9._-], starting with a letter or digit, at most 256 bytes — Firebase uids among

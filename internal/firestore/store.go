@@ -147,6 +147,7 @@ type collections struct {
 	auditStreams string // head of each stream: last seq and hash
 	auditIDs     string // event id → stream and seq: keeps event ids unique
 	states       string // state head per workspace, chunks in its sub-collection
+	platform     string // one document, "keys": the platform key record
 }
 
 func newCollections(prefix string) collections {
@@ -170,6 +171,7 @@ func newCollections(prefix string) collections {
 		auditStreams: prefix + "audit_streams",
 		auditIDs:     prefix + "audit_ids",
 		states:       prefix + "states",
+		platform:     prefix + "platform",
 	}
 }
 

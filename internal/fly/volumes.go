@@ -3,6 +3,7 @@ package fly
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	fly "github.com/superfly/fly-go"
 
@@ -19,7 +20,7 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 	if err := required("volume name", s.Name); err != nil {
 		return nil, err
 	}
-	if s.SizeGB <= 0 {
+	if s.SizeGB < 0 || (s.SizeGB == 0 && s.SnapshotID == "") {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "volume %s for app %s: size_gb is %d; give a size of at least 1 GB", s.Name, app, s.SizeGB)
 	}
 	op := fmt.Sprintf("creating volume %s for app %s", s.Name, app)
@@ -33,6 +34,13 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 	}
 	size, encrypted := s.SizeGB, s.Encrypted
 	req := fly.CreateVolumeRequest{Name: s.Name, Region: s.Region, SizeGb: &size, Encrypted: &encrypted}
+	if size == 0 {
+		req.SizeGb = nil // a restore: the snapshot's size
+	}
+	if s.SnapshotID != "" {
+		snapshot := s.SnapshotID
+		req.SnapshotID = &snapshot
+	}
 	var created *fly.Volume
 	err = c.call(ctx, op, callOptions{
 		afterAmbiguous: func(ctx context.Context) (bool, error) {
@@ -186,6 +194,103 @@ func toVolume(v *fly.Volume) *launchpad.Volume {
 	out := &launchpad.Volume{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGb, Encrypted: v.Encrypted, State: launchpad.VolumeState(v.State)}
 	if v.AttachedMachine != nil {
 		out.AttachedMachineID = *v.AttachedMachine
+	}
+	return out
+}
+
+// SnapshotVolume sets the volume's snapshot retention to retentionDays (1-60, Fly's range),
+// takes an on-demand snapshot, and returns it. Fly's create answer carries no snapshot, so the
+// snapshots are listed before and after: the new one is the one that was not there before
+// (which also makes a create whose answer was lost safe to repeat).
+func (c *Client) SnapshotVolume(ctx context.Context, app, id string, retentionDays int) (*launchpad.VolumeSnapshot, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := required("volume id", id); err != nil {
+		return nil, err
+	}
+	if retentionDays < 1 || retentionDays > 60 {
+		return nil, launchpad.Errorf(launchpad.EINVALID, "snapshot retention of volume %s of app %s is %d days; Fly keeps snapshots 1 to 60 days", id, app, retentionDays)
+	}
+	op := fmt.Sprintf("snapshotting volume %s of app %s", id, app)
+	if err := c.call(ctx, op, callOptions{}, func(ctx context.Context) error {
+		_, err := c.flaps.UpdateVolume(ctx, app, id, fly.UpdateVolumeRequest{SnapshotRetention: &retentionDays})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	before, err := c.listSnapshots(ctx, app, id, op)
+	if err != nil {
+		return nil, err
+	}
+	existed := map[string]bool{}
+	for _, s := range before {
+		existed[s.ID] = true
+	}
+	var made *fly.VolumeSnapshot
+	find := func(ctx context.Context) (bool, error) {
+		snaps, err := c.listSnapshots(ctx, app, id, op)
+		if err != nil {
+			return false, err
+		}
+		for i := range snaps {
+			if !existed[snaps[i].ID] {
+				made = &snaps[i]
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	if err := c.call(ctx, op, callOptions{afterAmbiguous: find}, func(ctx context.Context) error {
+		return c.flaps.CreateVolumeSnapshot(ctx, app, id)
+	}); err != nil {
+		return nil, err
+	}
+	if made == nil {
+		if ok, err := find(ctx); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "%s: Fly accepted the snapshot but does not list it yet; run the command again", op)
+		}
+	}
+	return toVolumeSnapshot(id, made, retentionDays), nil
+}
+
+// ListVolumeSnapshots returns the snapshots Fly keeps of a volume (a deleted one's too),
+// oldest first.
+func (c *Client) ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]*launchpad.VolumeSnapshot, error) {
+	if err := required("app name", app); err != nil {
+		return nil, err
+	}
+	if err := required("volume id", volumeID); err != nil {
+		return nil, err
+	}
+	snaps, err := c.listSnapshots(ctx, app, volumeID, fmt.Sprintf("listing the snapshots of volume %s of app %s", volumeID, app))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*launchpad.VolumeSnapshot, 0, len(snaps))
+	for i := range snaps {
+		out = append(out, toVolumeSnapshot(volumeID, &snaps[i], 0))
+	}
+	slices.SortStableFunc(out, func(a, b *launchpad.VolumeSnapshot) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+func (c *Client) listSnapshots(ctx context.Context, app, id, op string) ([]fly.VolumeSnapshot, error) {
+	var snaps []fly.VolumeSnapshot
+	err := c.get(ctx, op, func(ctx context.Context) error {
+		var err error
+		snaps, err = c.flaps.GetVolumeSnapshots(ctx, app, id)
+		return err
+	})
+	return snaps, err
+}
+
+func toVolumeSnapshot(volumeID string, s *fly.VolumeSnapshot, retentionDays int) *launchpad.VolumeSnapshot {
+	out := &launchpad.VolumeSnapshot{ID: s.ID, VolumeID: volumeID, SizeGB: s.VolumeSize, RetentionDays: retentionDays, CreatedAt: s.CreatedAt}
+	if s.RetentionDays != nil {
+		out.RetentionDays = *s.RetentionDays
 	}
 	return out
 }

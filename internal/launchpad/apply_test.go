@@ -1,6 +1,7 @@
 package launchpad
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,13 +31,27 @@ func TestParseApplyRequest(t *testing.T) {
 	}
 }
 
+func TestFlyRegionsAreSortedUniqueCodes(t *testing.T) {
+	if !slices.IsSorted(FlyRegions) || len(slices.Compact(slices.Clone(FlyRegions))) != len(FlyRegions) {
+		t.Errorf("FlyRegions must be sorted and unique (IsFlyRegion searches it): %v", FlyRegions)
+	}
+	for _, r := range FlyRegions {
+		if !regionPattern.MatchString(r) {
+			t.Errorf("FlyRegions holds %q, not a three-letter code", r)
+		}
+	}
+	if err := ValidateRegion("zzz"); err == nil || !strings.Contains(ErrorMessage(err), "iad") {
+		t.Errorf("ValidateRegion(zzz) = %v, want an error listing the regions", err)
+	}
+}
+
 func TestPlacementRules(t *testing.T) {
 	for _, ok := range []string{"iad", "ams", "syd"} {
 		if err := ValidateRegion(ok); err != nil {
 			t.Errorf("ValidateRegion(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "IAD", "ia", "iad1", "i d", "iadd"} {
+	for _, bad := range []string{"", "IAD", "ia", "iad1", "i d", "iadd", "zzz", "abc"} {
 		if ErrorCode(ValidateRegion(bad)) != EINVALID {
 			t.Errorf("ValidateRegion(%q) accepted", bad)
 		}

@@ -2,6 +2,7 @@ package launchpad
 
 import (
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -16,10 +17,14 @@ var (
 	imagePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
 )
 
-// ValidateRegion reports whether region is a Fly region code (three lower-case letters).
+// ValidateRegion reports whether region is a Fly region code: three lower-case letters, and
+// one of FlyRegions.
 func ValidateRegion(region string) error {
 	if !regionPattern.MatchString(region) {
 		return Errorf(EINVALID, "region %q is not a Fly region code: use three lower-case letters such as iad, ams or syd", Clip(region, 40))
+	}
+	if !IsFlyRegion(region) {
+		return Errorf(EINVALID, "region %q is not one of Fly's regions (%s); pick one of those, e.g. iad, ams or syd", region, strings.Join(FlyRegions, ", "))
 	}
 	return nil
 }

@@ -25,6 +25,14 @@ type Runtime interface {
 	// ExtendVolume grows a volume; it never shrinks one (EINVALID).
 	ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*Volume, error)
 	DeleteVolume(ctx context.Context, app, id string) error
+	// SnapshotVolume takes an on-demand snapshot of a volume, kept by Fly for retentionDays
+	// (1-60: the volume's snapshot retention is set to it first), and returns it. Fly keeps a
+	// volume's snapshots after the volume is deleted, within its app; a volume created with
+	// VolumeSpec.SnapshotID restores one.
+	SnapshotVolume(ctx context.Context, app, id string, retentionDays int) (*VolumeSnapshot, error)
+	// ListVolumeSnapshots returns the snapshots Fly still keeps of a volume, a deleted one's
+	// included, oldest first.
+	ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]*VolumeSnapshot, error)
 
 	AllocateIP(ctx context.Context, app string, s IPSpec) (*IPAddress, error)
 	ListIPs(ctx context.Context, app string) ([]*IPAddress, error)
@@ -68,12 +76,24 @@ type App struct {
 	Status  string
 }
 
-// VolumeSpec asks for a volume. Encrypted is always true for tenants.
+// VolumeSpec asks for a volume. Encrypted is always true for tenants. SnapshotID, when set,
+// restores one of the app's volume snapshots into the new volume; SizeGB 0 then means the
+// snapshot's size.
 type VolumeSpec struct {
-	Name      string
-	Region    string
-	SizeGB    int
-	Encrypted bool
+	Name       string
+	Region     string
+	SizeGB     int
+	Encrypted  bool
+	SnapshotID string
+}
+
+// VolumeSnapshot is a snapshot of a volume, kept until CreatedAt + RetentionDays.
+type VolumeSnapshot struct {
+	ID            string
+	VolumeID      string
+	SizeGB        int // of the volume it was taken of
+	RetentionDays int
+	CreatedAt     time.Time
 }
 
 // Volume is a Fly volume.

@@ -10,7 +10,7 @@ import (
 // internal/firestore, the production store. Several control-plane processes may share one
 // store: every method is atomic on its own, and the methods that coordinate processes
 // (RecordStripeEvent, ClaimJob, VerifySignInCode, RotateSession, AppendAudit, the Update*
-// methods) are transactions, never in-process locks.
+// methods, UpdatePlatformKeys among them) are transactions, never in-process locks.
 //
 // Errors: ENOTFOUND for a missing record, ECONFLICT for a duplicate or a lost race, EINVALID
 // for a record that cannot be stored (the message says why), EUNAVAILABLE when the backing
@@ -26,6 +26,7 @@ type Store interface {
 	SessionStore
 	AuditStore
 	StateStore
+	PlatformKeyStore
 
 	// Ping reports whether the store can be reached (the control plane's /readyz).
 	Ping(ctx context.Context) error

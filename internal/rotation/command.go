@@ -105,7 +105,9 @@ func runRotateSecret(ctx context.Context, args []string, getenv func(string) str
 			"keep PLATFORM_SECRET_PREVIOUS set until each is replaced (the user stores a new BYOK key, the sub-key is rotated, TOTP is enrolled again)\n", res.Failed)
 		return 1
 	}
-	fmt.Fprintln(stderr, "rotate-secret: every credential is sealed under the new secret; unset PLATFORM_SECRET_PREVIOUS and restart serve when the old sessions have expired (15 minutes after serve restarted with the new secret)")
+	fmt.Fprintln(stderr, "rotate-secret: every credential is sealed under the new secret, which is now the store's active key: a provider or serve "+
+		"with only the old secret is refused from now on; unset PLATFORM_SECRET_PREVIOUS and restart serve when the old sessions have expired "+
+		"(15 minutes after serve restarted with the new secret)")
 	return 0
 }
 
@@ -215,6 +217,11 @@ func printCounts(w io.Writer, r Result) {
 	fmt.Fprintf(w, "credentials re-sealed:   %d\n", r.Resealed)
 	fmt.Fprintf(w, "already current:         %d\n", r.AlreadyCurrent)
 	fmt.Fprintf(w, "failed to open:          %d\n", r.Failed)
+	active := "no (some credential did not open, or the run did not finish)"
+	if r.Activated {
+		active = "yes: processes with only the old secret are now refused"
+	}
+	fmt.Fprintf(w, "store's active key set:  %s\n", active)
 	fmt.Fprintf(w, "elapsed:                 %s\n", r.Elapsed.Round(time.Millisecond))
 }
 

@@ -31,6 +31,19 @@
 // never its value — and the run continues; the command then exits 1. A store error stops the
 // run (exit 1); running the command again resumes it.
 //
+// # The store's active key
+//
+// The store records the key its credentials are sealed under (launchpad.PlatformKeys), and
+// every process compares its secrets with it before it seals (envelope.Keyring.ClaimStore).
+// A run first checks that PLATFORM_SECRET_PREVIOUS derives the store's active key (or that
+// PLATFORM_SECRET already does: a run repeated) and records PLATFORM_SECRET's key as the
+// rotation's next key; processes with the new secret and the old one as previous may seal
+// meanwhile. When a run has visited every user and every credential opened, it makes the new
+// key the active key and retires the old one: from then on a provider or serve with only the
+// old secret is refused before it seals anything, so it cannot undo the rotation for what it
+// would write. A run with credentials that do not open leaves the old key active (the result's
+// Activated is false) until they are replaced and a run completes cleanly.
+//
 // # Runbook
 //
 //  1. Generate the new secret (openssl rand -base64 48). Set PLATFORM_SECRET_PREVIOUS to the
@@ -42,8 +55,8 @@
 //  2. Run `terraform-provider-launchpad rotate-secret` with the same two variables and
 //     LAUNCHPAD_STORE. It prints progress and the counts, and writes a
 //     platform.secret_rotated audit event. If it is interrupted, run it again.
-//  3. When it reports 0 failed, and at least 15 minutes after step 1 (the life of an access
-//     token and of a sign-in code made under the old secret), unset PLATFORM_SECRET_PREVIOUS
-//     and restart serve. Refresh tokens are stored as plain hashes and survive; every stored
+//  3. When it reports 0 failed (the store's active key is then the new one), and at least
+//     15 minutes after step 1 (the life of an access token and of a sign-in code made under
+//     the old secret), unset PLATFORM_SECRET_PREVIOUS and restart serve. Refresh tokens are stored as plain hashes and survive; every stored
 //     credential now opens under the new secret alone.
 package rotation

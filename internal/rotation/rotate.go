@@ -63,7 +63,11 @@ type Result struct {
 	Failures []Failure
 	// Complete is true when every user was visited.
 	Complete bool
-	Elapsed  time.Duration
+	// Activated is true when the run made KeyID the store's active key (and retired the old
+	// one): it was complete and every credential opened. A process with only the old secret is
+	// refused from then on.
+	Activated bool
+	Elapsed   time.Duration
 }
 
 // Failure is a credential that could not be re-sealed: whose, which field, and why. It never
@@ -86,16 +90,59 @@ var errNoChange = errors.New("rotation: nothing to write")
 // running Rotate again resumes it.
 func Rotate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, opts Options) (Result, error) {
 	r := newRun(kr, opts)
+	if err := begin(ctx, st, kr); err != nil {
+		return r.result(), err
+	}
 	err := r.users(ctx, st)
 	res := r.result()
 	if err != nil {
 		return res, err
 	}
 	res.Complete = true
+	if res.Failed == 0 {
+		if err := activate(ctx, st, kr); err != nil {
+			return res, launchpad.Wrapf(err, "every credential is re-sealed, but the store's active key could not be set to %s; run rotate-secret again", res.KeyID)
+		}
+		res.Activated = true
+	}
 	if err := audit(ctx, st, res, r.opts); err != nil {
 		return res, launchpad.Wrapf(err, "every credential was visited, but the platform.secret_rotated audit event could not be written")
 	}
 	return res, nil
+}
+
+// begin checks that the store's platform key record allows this rotation and records it:
+// the credentials must be sealed under PLATFORM_SECRET_PREVIOUS's key (the store's active
+// key), or already under PLATFORM_SECRET's (a rotation run again), and no rotation to a third
+// key may be under way. The new key becomes the store's next key, so that processes still
+// holding only the old secret keep working until the rotation completes, and processes with
+// the new one may seal meanwhile. A store without a record takes the previous key as active:
+// it is the key the runbook says the credentials are sealed under, and the run reports every
+// credential that is not.
+func begin(ctx context.Context, st launchpad.Store, kr *envelope.Keyring) error {
+	current, previous := kr.CurrentKeyID(), kr.PreviousKeyID()
+	_, err := st.UpdatePlatformKeys(ctx, func(k *launchpad.PlatformKeys) error {
+		if k.Active == "" {
+			k.Active = previous
+		}
+		if err := launchpad.CheckPlatformKey(k, current, previous); err != nil {
+			return err
+		}
+		launchpad.ClaimPlatformKey(k, current, previous)
+		return nil
+	})
+	return err
+}
+
+// activate makes the new key the store's active key and retires the old one, once every
+// credential opens under it: from then on a process with only the old secret is refused
+// before it seals anything.
+func activate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring) error {
+	_, err := st.UpdatePlatformKeys(ctx, func(k *launchpad.PlatformKeys) error {
+		launchpad.CompleteRotation(k, kr.CurrentKeyID())
+		return nil
+	})
+	return err
 }
 
 // run is one rotation's state, shared by its workers.
@@ -313,6 +360,7 @@ func audit(ctx context.Context, st launchpad.Store, res Result, opts Options) er
 		"resealed":        strconv.Itoa(res.Resealed),
 		"already_current": strconv.Itoa(res.AlreadyCurrent),
 		"failed":          strconv.Itoa(res.Failed),
+		"activated":       strconv.FormatBool(res.Activated),
 	}
 	if opts.PreviousKeyID != "" {
 		details["previous_key_id"] = opts.PreviousKeyID

@@ -281,6 +281,12 @@ func TestRotateReportsWhatDoesNotOpen(t *testing.T) {
 	if err != nil || len(events) != 1 || events[0].Details["failed"] != "2" {
 		t.Fatalf("audit: %v, %+v; want one event recording 2 failed", err, events)
 	}
+	if res.Activated || events[0].Details["activated"] != "false" {
+		t.Fatalf("a rotation with credentials that do not open made the new key active (%+v)", res)
+	}
+	if rec, _ := db.GetPlatformKeys(ctx); rec.Active != oldKR.CurrentKeyID() || rec.Next != rotKR.CurrentKeyID() {
+		t.Fatalf("platform keys after an incomplete rotation: %+v, want the old key active and the new one next", rec)
+	}
 	checkNoSecretIn(t, logs.String()+fmt.Sprint(res)+fmt.Sprint(events), users[:2])
 	if !strings.Contains(logs.String(), userID(17)) {
 		t.Fatalf("the log does not name the user whose credential does not open:\n%s", logs.String())
@@ -369,5 +375,56 @@ func TestFieldNames(t *testing.T) {
 	other := "w"
 	if fieldName(u, &other, 7) != "sealed field 7" {
 		t.Fatal("an unknown field should be named by position")
+	}
+}
+
+// Once rotate-secret has re-sealed everything, the new key is the store's active key and the
+// old one retired: a process left with only the old secret can no longer seal anything (it
+// would undo the rotation for what it writes), while the new secret alone works.
+func TestRotateMakesTheNewKeyActiveAndRetiresTheOld(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openSQLite(t)
+	oldKR, rotKR, newKR := mustKeyring(t, oldSecret, ""), mustKeyring(t, newSecret, oldSecret), mustKeyring(t, newSecret, "")
+	if err := oldKR.ClaimStore(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	seedUsers(t, db, oldKR, 5)
+	res, err := Rotate(ctx, db, rotKR, Options{})
+	if err != nil || !res.Complete || !res.Activated {
+		t.Fatalf("Rotate: %+v, %v; want complete and activated", res, err)
+	}
+	rec, err := db.GetPlatformKeys(ctx)
+	if err != nil || rec.Active != newKR.CurrentKeyID() || rec.Next != "" || len(rec.Retired) != 1 || rec.Retired[0] != oldKR.CurrentKeyID() {
+		t.Fatalf("platform keys after the rotation: %+v, %v", rec, err)
+	}
+	err = oldKR.ClaimStore(ctx, db)
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "PLATFORM_SECRET") || !strings.Contains(err.Error(), "retired") {
+		t.Fatalf("the old secret after the rotation: %v, want refused as retired", err)
+	}
+	if err := newKR.ClaimStore(ctx, db); err != nil {
+		t.Fatalf("the new secret alone after the rotation: %v", err)
+	}
+	// Running it again changes nothing and stays activated.
+	if res, err := Rotate(ctx, db, rotKR, Options{}); err != nil || !res.Activated || res.Resealed != 0 {
+		t.Fatalf("second run: %+v, %v", res, err)
+	}
+}
+
+// A rotation whose PLATFORM_SECRET_PREVIOUS is not the store's key is refused before it
+// touches a credential.
+func TestRotateRefusesAPreviousSecretThatIsNotTheStores(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openSQLite(t)
+	oldKR := mustKeyring(t, oldSecret, "")
+	if err := oldKR.ClaimStore(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	seedUsers(t, db, oldKR, 3)
+	_, err := Rotate(ctx, db, mustKeyring(t, newSecret, thirdSecret), Options{})
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "PLATFORM_SECRET") {
+		t.Fatalf("Rotate with the wrong previous secret: %v", err)
+	}
+	if got := keyIDCounts(t, allUsers(t, db)); len(got) != 1 || got[oldKR.CurrentKeyID()] != 6 {
+		t.Fatalf("key ids after a refused rotation: %v, want all 6 credentials still under the old key", got)
 	}
 }

@@ -315,6 +315,13 @@ func TestFlyContractErrors(t *testing.T) {
 		_, err = c.Launch(ctx, "taken", fly.LaunchMachineInput{Config: &fly.MachineConfig{}})
 		wantFlapsError(t, "launch without image", err, http.StatusBadRequest, "image")
 	})
+	t.Run("a region Fly does not have is 400", func(t *testing.T) {
+		size := 1
+		_, err := c.CreateVolume(ctx, "taken", fly.CreateVolumeRequest{Name: "workspace", Region: "zzz", SizeGb: &size})
+		wantFlapsError(t, "volume in zzz", err, http.StatusBadRequest, "not a Fly region")
+		_, err = c.Launch(ctx, "taken", fly.LaunchMachineInput{Region: "zzz", Config: &fly.MachineConfig{Image: "nginx"}})
+		wantFlapsError(t, "machine in zzz", err, http.StatusBadRequest, "not a Fly region")
+	})
 	t.Run("machine names are unique per app", func(t *testing.T) {
 		in := fly.LaunchMachineInput{Name: "agent", Config: &fly.MachineConfig{Image: "nginx"}}
 		if _, err := c.Launch(ctx, "taken", in); err != nil {

@@ -85,8 +85,8 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
-	if req.Region != "" && !regionPattern.MatchString(req.Region) {
-		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("invalid region %q: give a three-letter Fly region code such as \"iad\"", req.Region))
+	if req.Region != "" && !validRegion(req.Region) {
+		writeFlyError(w, http.StatusBadRequest, regionError(req.Region))
 		return
 	}
 	f.mu.Lock()

@@ -24,6 +24,8 @@ func (f *Fly) flyRoutes(mux *http.ServeMux) {
 	f.handle(mux, "POST /v1/apps/{app}/volumes/{id}", "", f.updateVolume) // what the spec says
 	f.handle(mux, "PUT /v1/apps/{app}/volumes/{id}/extend", "", f.extendVolume)
 	f.handle(mux, "DELETE /v1/apps/{app}/volumes/{id}", "", f.deleteVolume)
+	f.handle(mux, "GET /v1/apps/{app}/volumes/{id}/snapshots", "", f.listVolumeSnapshots)
+	f.handle(mux, "POST /v1/apps/{app}/volumes/{id}/snapshots", "", f.createVolumeSnapshot)
 
 	// IP assignments (not in the January 2024 spec; shaped after flaps).
 	f.handle(mux, "POST /v1/apps/{app}/ip_assignments", "", f.assignIP)
@@ -64,8 +66,6 @@ func (f *Fly) flyRoutes(mux *http.ServeMux) {
 		"POST /v1/apps/{app}/machines/{id}/suspend",
 		"GET /v1/apps/{app}/machines/{id}/ps",
 		"GET /v1/apps/{app}/machines/{id}/versions",
-		"GET /v1/apps/{app}/volumes/{id}/snapshots",
-		"POST /v1/apps/{app}/volumes/{id}/snapshots",
 		"/v1/apps/{app}/certificates",
 		"/v1/apps/{app}/certificates/",
 		"/v1/apps/{app}/secretkeys",

@@ -26,6 +26,20 @@ type FlyAppSnapshot struct {
 	IPs       []IPSnapshot      `json:"ips"`
 	Secrets   []SecretSnapshot  `json:"secrets"`
 	Machines  []MachineSnapshot `json:"machines"` // destroyed ones too, while their tombstone lasts
+	// VolumeBackups are the snapshots of the app's volumes still kept, deleted volumes'
+	// included, oldest first.
+	VolumeBackups []VolumeBackupSnapshot `json:"volume_backups"`
+}
+
+// VolumeBackupSnapshot is a snapshot of a volume (Fly's volume snapshot; "backup" here only
+// to tell it from a snapshot of the simulator's state).
+type VolumeBackupSnapshot struct {
+	ID            string    `json:"id"`
+	VolumeID      string    `json:"volume_id"`
+	Region        string    `json:"region"`
+	SizeGB        int       `json:"size_gb"`
+	RetentionDays int       `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // VolumeSnapshot is a volume; AttachedMachineID is empty when detached.
@@ -37,6 +51,7 @@ type VolumeSnapshot struct {
 	Encrypted         bool      `json:"encrypted"`
 	AttachedMachineID string    `json:"attached_machine_id"`
 	CreatedAt         time.Time `json:"created_at"`
+	RestoredFrom      string    `json:"restored_from,omitempty"` // the volume snapshot it was created from
 }
 
 // IPSnapshot is an IP assignment. Type is v4, shared_v4, v6 or private_v6.
@@ -111,7 +126,11 @@ func (f *Fly) Snapshot() FlySnapshot {
 		}
 		for _, id := range slices.Sorted(maps.Keys(a.Volumes)) {
 			v := a.Volumes[id]
-			as.Volumes = append(as.Volumes, VolumeSnapshot{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGB, Encrypted: v.Encrypted, AttachedMachineID: v.AttachedMachineID, CreatedAt: v.CreatedAt})
+			as.Volumes = append(as.Volumes, VolumeSnapshot{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGB, Encrypted: v.Encrypted, AttachedMachineID: v.AttachedMachineID, CreatedAt: v.CreatedAt, RestoredFrom: v.RestoredFrom})
+		}
+		as.VolumeBackups = []VolumeBackupSnapshot{}
+		for _, b := range f.liveSnapshotsLocked(a, "") {
+			as.VolumeBackups = append(as.VolumeBackups, VolumeBackupSnapshot{ID: b.ID, VolumeID: b.VolumeID, Region: b.Region, SizeGB: b.VolumeSizeGB, RetentionDays: b.RetentionDays, CreatedAt: b.CreatedAt})
 		}
 		for _, ip := range a.IPs {
 			as.IPs = append(as.IPs, IPSnapshot{Address: ip.Address, Type: ip.Type, Shared: ip.Shared, Region: ip.Region, Network: ip.Network})

@@ -31,6 +31,8 @@ type flyApp struct {
 	Secrets        map[string]*flySecret  `json:"secrets"`
 	SecretsVersion uint64                 `json:"secrets_version"`
 	Machines       map[string]*flyMachine `json:"machines"`
+	// Snapshots of the app's volumes, deleted ones' included, by id (fly_volume_snapshots.go).
+	Snapshots map[string]*flyVolumeSnapshot `json:"snapshots,omitempty"`
 }
 
 type flyVolume struct {
@@ -45,6 +47,7 @@ type flyVolume struct {
 	AutoBackup        bool      `json:"auto_backup_enabled"`
 	AttachedMachineID string    `json:"attached_machine_id,omitempty"`
 	CreatedAt         time.Time `json:"created_at"`
+	RestoredFrom      string    `json:"restored_from,omitempty"` // the snapshot it was created from
 }
 
 // IP assignment types, as the ip_assignments endpoint takes them.

@@ -66,7 +66,9 @@ func (f *Fly) volumeJSON(a *flyApp, v *flyVolume, state string) volumeJSON {
 }
 
 // createVolume: POST /v1/apps/{app}/volumes. name and region are required; size_gb
-// defaults to 1, encrypted to true (Fly's defaults). Forks and restores are not modelled.
+// defaults to 1 (to the snapshot's size for a restore), encrypted to true (Fly's defaults).
+// snapshot_id restores one of the app's snapshots (fly_volume_snapshots.go); forks are not
+// modelled.
 func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Name              string  `json:"name"`
@@ -83,8 +85,8 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		writeFlyError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if (req.SnapshotID != nil && *req.SnapshotID != "") || (req.SourceVolumeID != nil && *req.SourceVolumeID != "") {
-		writeFlyError(w, http.StatusNotImplemented, "not implemented by the simulator: volumes from snapshots or forks")
+	if req.SourceVolumeID != nil && *req.SourceVolumeID != "" {
+		writeFlyError(w, http.StatusNotImplemented, "not implemented by the simulator: volumes forked from another volume")
 		return
 	}
 	size := 1
@@ -95,8 +97,8 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 	case !volumeNamePattern.MatchString(req.Name):
 		writeFlyError(w, http.StatusBadRequest, "invalid volume name "+strconv.Quote(req.Name)+": use 1-30 lower-case letters, digits and underscores")
 		return
-	case !regionPattern.MatchString(req.Region):
-		writeFlyError(w, http.StatusBadRequest, "invalid region "+strconv.Quote(req.Region)+": give a three-letter Fly region code such as \"iad\"")
+	case !validRegion(req.Region):
+		writeFlyError(w, http.StatusBadRequest, regionError(req.Region))
 		return
 	case size < minVolumeGB || size > maxVolumeGB:
 		writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
@@ -117,6 +119,19 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
+	restoredFrom := ""
+	if req.SnapshotID != nil && *req.SnapshotID != "" {
+		snap, restoredSize, err := f.restoreSnapshotLocked(a, *req.SnapshotID, req.Region, req.SizeGB)
+		if err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		if restoredSize > maxVolumeGB {
+			writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
+			return
+		}
+		size, restoredFrom = restoredSize, snap.ID
+	}
 	v := &flyVolume{
 		ID:                "vol_" + randomFrom(lowerAlnum, 16),
 		Name:              req.Name,
@@ -128,6 +143,7 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		SnapshotRetention: 5,
 		AutoBackup:        req.AutoBackupEnabled == nil || *req.AutoBackupEnabled,
 		CreatedAt:         f.clock.Now().UTC(),
+		RestoredFrom:      restoredFrom,
 	}
 	if req.SnapshotRetention != nil {
 		v.SnapshotRetention = *req.SnapshotRetention

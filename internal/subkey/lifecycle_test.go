@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
@@ -202,5 +203,29 @@ func TestDisableWhoseRecordCannotFollow(t *testing.T) {
 	}
 	if err := w.subKeys().Disable(ctx, k.Hash); err != nil {
 		t.Errorf("disabling a key without a record: %v", err)
+	}
+}
+
+// A process whose platform secret is not the store's mints nothing and seals nothing: the key
+// would open for no other process.
+func TestMintWithAnotherPlatformSecretIsRefusedBeforeMinting(t *testing.T) {
+	ctx := context.Background()
+	w, _ := minted(t) // claims the store for the world's keyring
+	other, err := envelope.NewKeyring("another-platform-secret-0123456789abcdef", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(w.or.Sim.Snapshot().Keys)
+	svc := subkey.NewService(subkey.Config{Store: w.Store, Issuer: w.issuer, Keyring: other, Runtime: w.Runtime})
+	_, err = svc.Mint(ctx, "bob02", w.Starter, "launchpad-bob02", 0)
+	mustCode(t, err, launchpad.EINVALID)
+	if !strings.Contains(err.Error(), "PLATFORM_SECRET") {
+		t.Errorf("err = %v, want it to name PLATFORM_SECRET", err)
+	}
+	if n := len(w.or.Sim.Snapshot().Keys); n != before {
+		t.Errorf("%d keys at OpenRouter after the refusal, want %d: nothing minted", n, before)
+	}
+	if _, err := w.Store.GetUser(ctx, "bob02"); !launchpad.IsNotFound(err) {
+		t.Errorf("bob02's record: %v, want none (nothing sealed)", err)
 	}
 }

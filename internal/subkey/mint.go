@@ -32,6 +32,10 @@ func (s *Service) Held(ctx context.Context, userID string) (string, error) {
 // again, so no key exists that the store does not know. Needs the store, the issuer and the
 // keyring.
 func (s *Service) Mint(ctx context.Context, userID string, plan *launchpad.Plan, name string, generation int64) (*launchpad.SubKey, error) {
+	// A key this process could not seal for the others is not minted at all.
+	if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
+		return nil, err
+	}
 	keyName := openRouterName(name, generation)
 	if err := s.dropLostKeys(ctx, keyName); err != nil {
 		return nil, err
@@ -63,8 +67,13 @@ func (s *Service) issue(ctx context.Context, keyName string, plan *launchpad.Pla
 	})
 }
 
-// record seals a freshly issued key into the user's record and stores its sub-key record.
+// record seals a freshly issued key into the user's record and stores its sub-key record. The
+// keyring must be the store's (envelope.Keyring.ClaimStore): a key sealed under another would
+// open nowhere else.
 func (s *Service) record(ctx context.Context, userID string, plan *launchpad.Plan, name string, generation int64, issued *launchpad.IssuedKey) (*launchpad.SubKey, error) {
+	if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
+		return nil, err
+	}
 	sealed, err := s.keyring.Seal([]byte(issued.Key), userID)
 	if err != nil {
 		return nil, err

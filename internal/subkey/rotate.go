@@ -32,6 +32,9 @@ func (s *Service) Rotate(ctx context.Context, oldHash string, plan *launchpad.Pl
 			"provider's fly settings (fly.api_token / FLY_API_TOKEN and fly.org / FLY_ORG)", strings.Join(names, ", "))
 	}
 
+	if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
+		return nil, err
+	}
 	next, plaintext, err := s.resume(ctx, old.UserID, oldHash, generation)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type builder struct {
 	org       string
 	plan      *launchpad.Plan
 	appExists bool // the app exists at Fly (found or created)
+	mayExist  bool // the app may exist already: a resumed claim, or a restore into a kept app
+	restore   *Retained
 }
 
 func (s *Service) builder(b *Boundary, plan *launchpad.Plan) *builder {

@@ -85,10 +85,14 @@ func OpenSealed(kr *envelope.Keyring, sealed, userID, what string) (string, erro
 }
 
 // StoreBYOK seals a bring-your-own key into the user's record, creating the user if needed,
-// or removes the stored key when key is "". Needs the store and the keyring.
+// or removes the stored key when key is "". It seals only under the store's key
+// (envelope.Keyring.ClaimStore). Needs the store and the keyring.
 func (s *Service) StoreBYOK(ctx context.Context, userID, key string) error {
 	sealed := ""
 	if key != "" {
+		if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
+			return err
+		}
 		var err error
 		if sealed, err = s.keyring.Seal([]byte(key), userID); err != nil {
 			return err

@@ -1,7 +1,8 @@
 // Command testreport turns `go test -json` on stdin into what a person reading CI needs:
 // one line per package, the full output of every failed test, every skipped test with the
 // reason it gave (a skip must never pass silently), the lines tests mark as figures
-// ("conformance: …", "BENCH …", "MEASURED …"), and a summary. It exits non-zero when any
+// ("conformance: …", "BENCH …", "MEASURED …", "acceptance: …" — which Terraform CLI the
+// provider's acceptance tests ran on), and a summary. It exits non-zero when any
 // test or package failed, or when the input holds no test at all.
 //
 //	go test -json ./... | go run ./internal/harness/testreport
@@ -29,7 +30,7 @@ type event struct {
 }
 
 // figurePrefixes mark output lines worth showing even when their test passed.
-var figurePrefixes = []string{"conformance: ", "BENCH ", "MEASURED "}
+var figurePrefixes = []string{"conformance: ", "BENCH ", "MEASURED ", "acceptance: "}
 
 type report struct {
 	out      io.Writer

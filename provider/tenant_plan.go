@@ -1,0 +1,320 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
+)
+
+// ModifyPlan is where a tenant's plan tells the truth and fails early.
+//
+//   - A destroy, or a replacement (user, product or region changed), is refused while
+//     deletion_protection is on, and otherwise warns what happens to /workspace.
+//   - A create (or the create half of a replacement) checks, before anything is deleted or
+//     made, everything the apply would trip over: the plan exists or is planned, the user has
+//     no tenant of the product yet (in the store or in this configuration), subkey_hash is the
+//     user's key, and the key to deliver opens with the configured platform secret.
+//   - An update compares what Read found at Fly with what the configuration and the plan (as
+//     this apply leaves it) ask for, and marks unknown only what will really change: a deleted
+//     machine or volume, a lost IP or secret, a key source that moved. The machine's size and
+//     state and the volume's size are shown as they will be when they are known.
+func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data == nil {
+		return // validation before Configure
+	}
+	if req.Plan.Raw.IsNull() {
+		r.planDestroy(ctx, req, resp)
+		return
+	}
+	var plan tenantResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		r.planCreate(ctx, req, &plan, resp)
+		return
+	}
+	var state tenantResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, c := range []struct {
+		attr          string
+		planned, then types.String
+	}{{"user_id", plan.UserID, state.UserID}, {"product", plan.Product, state.Product}, {"region", plan.Region, state.Region}} {
+		if !c.planned.Equal(c.then) {
+			// Replaced: Terraform plans the new tenant as a create next, and destroys this one
+			// before it creates that.
+			r.data.run.recordReplaced(state.UserID.ValueString(), state.Product.ValueString(), state.AppName.ValueString())
+			r.planReplace(&resp.Diagnostics, &state, c.attr)
+			return
+		}
+	}
+	r.planUpdate(ctx, &plan, &state, resp)
+}
+
+// planDestroy refuses a protected tenant's destroy and says what happens to its workspace.
+func (r *tenantResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state tenantResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	app := state.AppName.ValueString()
+	if state.DeletionProtection.ValueBool() {
+		resp.Diagnostics.AddAttributeError(path.Root("deletion_protection"), "Tenant is protected from deletion",
+			fmt.Sprintf("Tenant %s of user %s has deletion_protection = true, so it is not destroyed. To destroy it, set "+
+				"deletion_protection = false and apply, then destroy.", app, state.UserID.ValueString()))
+		return
+	}
+	resp.Diagnostics.AddWarning("Tenant workspace "+workspaceFate(&state), workspaceFateDetail("Destroying", &state))
+}
+
+// planReplace refuses a protected tenant's replacement and warns what the replacement does to
+// its workspace, on the attribute whose change causes it.
+func (r *tenantResource) planReplace(diags *diag.Diagnostics, state *tenantResourceModel, attr string) {
+	what := fmt.Sprintf("Changing %s replaces tenant %s: the new tenant is created in a new app", attr, state.AppName.ValueString())
+	if state.DeletionProtection.ValueBool() {
+		diags.AddAttributeError(path.Root(attr), "Tenant is protected from deletion",
+			what+", and the old one destroyed with its machine and its /workspace volume "+state.VolumeID.ValueString()+
+				"; deletion_protection = true forbids that. Revert the change, or set deletion_protection = false and apply first.")
+		return
+	}
+	diags.AddAttributeWarning(path.Root(attr), "Tenant replaced: workspace "+workspaceFate(state), workspaceFateDetail(what+", and the old one destroyed;", state))
+}
+
+// workspaceFate says in a few words what a destroy does to the tenant's volume.
+func workspaceFate(state *tenantResourceModel) string {
+	if state.WorkspaceRetentionDays.ValueInt64() > 0 {
+		return "kept as a snapshot"
+	}
+	return "deleted"
+}
+
+func workspaceFateDetail(prefix string, state *tenantResourceModel) string {
+	app, vol := state.AppName.ValueString(), state.VolumeID.ValueString()
+	if days := state.WorkspaceRetentionDays.ValueInt64(); days > 0 {
+		return fmt.Sprintf("%s tenant %s keeps its /workspace volume %s as a Fly snapshot for %d days, in the app %s, which stays "+
+			"(empty). Restore it with restore_from = { app_name = %q, snapshot_id = … } on a tenant of the same user and product; "+
+			"the destroy reports the snapshot id.", prefix, app, vol, days, app, app)
+	}
+	return fmt.Sprintf("%s tenant %s deletes its /workspace volume %s and everything the user keeps there (their agent's "+
+		"memory and their model-vendor sign-ins) with no copy. Set workspace_retention_days (and apply) first to keep a snapshot, "+
+		"or deletion_protection = true to refuse it.", prefix, app, vol)
+}
+
+// planCreate checks a new tenant's preconditions and fills what is already known of it.
+func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlanRequest, plan *tenantResourceModel, resp *resource.ModifyPlanResponse) {
+	diags := &resp.Diagnostics
+	want, pending := r.data.plannedPlanOf(ctx, diags, plan.Plan)
+	if !plan.UserID.IsUnknown() && !plan.Product.IsUnknown() {
+		user, product := plan.UserID.ValueString(), plan.Product.ValueString()
+		notPlannedTwice(diags, r.data.run.claim(r.data.run.tenants, user+"/"+product), path.Root("product"), product+" tenants")
+		r.checkNoTenantYet(ctx, diags, user, product)
+		var byok types.String
+		diags.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
+		if byok.IsNull() && !plan.SubKeyHash.IsUnknown() && want != nil {
+			// The source itself stays unknown: another resource of this apply may store the
+			// user's BYOK key first.
+			r.checkKey(ctx, diags, user, plan.SubKeyHash.ValueString(), want)
+		}
+	}
+	if plan.RestoreFrom != nil {
+		r.checkRestore(ctx, diags, plan)
+	}
+	if diags.HasError() {
+		return
+	}
+	// The machine gets the plan's size whatever a resumed create finds; its state and the
+	// volume's size depend on what an interrupted create left, so they stay unknown.
+	if want != nil && !pending {
+		plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
+		plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
+		plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
+	}
+	diags.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// checkNoTenantYet refuses a second tenant of a product for a user: one the store records
+// whose app still exists at Fly (a record whose app is gone is replaced by the apply).
+func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagnostics, user, product string) {
+	st, ds := r.data.Store(ctx)
+	diags.Append(ds...)
+	if ds.HasError() {
+		return
+	}
+	existing, err := tenant.NewService(tenant.Config{Store: st}).Find(ctx, user, product)
+	if err != nil || existing == nil || existing.MachineID == "" {
+		return // none, or an interrupted create the apply resumes
+	}
+	if r.data.run.isReplaced(user, product, existing.AppName) {
+		return // the tenant this one replaces: destroyed first
+	}
+	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
+		if _, err := rt.GetApp(ctx, existing.AppName); launchpad.IsNotFound(err) {
+			return // deleted outside Launchpad: the apply replaces the stale record
+		}
+	}
+	diags.AddAttributeError(path.Root("product"), "Tenant already exists",
+		fmt.Sprintf("User %s already has a %s tenant, %s; a user has one tenant per product. Import it with "+
+			"terraform import launchpad_tenant.<name> %s, or destroy the resource that manages it first.", user, product, existing.AppName, existing.AppName))
+}
+
+// checkKey resolves the key a new tenant will run on, as the apply will, and checks that it
+// opens with the configured platform secret: subkey_hash must be the user's sub-key, the plan
+// must allow the pooled key if that is what is left, and the sealed key must be sealed under
+// PLATFORM_SECRET's or PLATFORM_SECRET_PREVIOUS's key.
+func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, user, subKeyHash string, plan *launchpad.Plan) {
+	st, ds := r.data.Store(ctx)
+	if ds.HasError() {
+		return
+	}
+	svc := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
+	source, err := svc.KeySource(ctx, user, subKeyHash, plan)
+	if err != nil {
+		addAttributeError(diags, path.Root("subkey_hash"), "No model key for the tenant", err)
+		return
+	}
+	if source == launchpad.KeySourcePooled {
+		return
+	}
+	u, err := st.GetUser(ctx, user)
+	if err != nil {
+		return
+	}
+	sealed, what := u.OpenRouterKey, "sub-key"
+	if source == launchpad.KeySourceBYOK {
+		sealed, what = u.BYOKKey, "BYOK key"
+	}
+	kr, ds := r.data.Keyring(tenantType)
+	diags.Append(ds...)
+	if ds.HasError() {
+		return
+	}
+	if id, err := envelope.KeyID(sealed); err == nil && id != kr.CurrentKeyID() && id != kr.PreviousKeyID() {
+		diags.AddAttributeError(path.Root("subkey_hash"), "Stored key does not open",
+			fmt.Sprintf("The stored %s of user %s is sealed under key id %s, but the provider's platform_secret (PLATFORM_SECRET) "+
+				"derives key id %s and platform_secret_previous (PLATFORM_SECRET_PREVIOUS) %q: the tenant could not be given its key. "+
+				"Set PLATFORM_SECRET to the secret it was sealed with (or that one as PLATFORM_SECRET_PREVIOUS during a rotation).",
+				what, user, id, kr.CurrentKeyID(), kr.PreviousKeyID()))
+	}
+}
+
+// checkRestore checks restore_from before anything is made: the app is a tenant app of this
+// product and user, and still exists at Fly.
+func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnostics, plan *tenantResourceModel) {
+	from := plan.RestoreFrom
+	attr := path.Root("restore_from").AtName("app_name")
+	if from.AppName.IsUnknown() || plan.UserID.IsUnknown() || plan.Product.IsUnknown() {
+		return
+	}
+	app := from.AppName.ValueString()
+	parts, err := launchpad.ParseAppName(app)
+	if err != nil {
+		addAttributeError(diags, attr, "Invalid app name", err)
+		return
+	}
+	uid8, err := launchpad.UID8(plan.UserID.ValueString())
+	if err != nil {
+		return // user_id's own validation reports it
+	}
+	if parts.Product != plan.Product.ValueString() || parts.UID8 != uid8 {
+		diags.AddAttributeError(attr, "Not this tenant's workspace",
+			fmt.Sprintf("App %s is not a %s tenant of user %s (its name says product %s and uid8 %s); restore a workspace "+
+				"into a tenant of the user and product it was retained for.", app, plan.Product.ValueString(), plan.UserID.ValueString(), parts.Product, parts.UID8))
+		return
+	}
+	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
+		if _, err := rt.GetApp(ctx, app); launchpad.IsNotFound(err) {
+			diags.AddAttributeError(attr, "Retained workspace is gone",
+				fmt.Sprintf("App %s no longer exists at Fly, and the workspace retained in it with it. Remove restore_from "+
+					"to create the tenant with an empty /workspace.", app))
+		}
+	}
+}
+
+// planUpdate plans an in-place update (see ModifyPlan).
+func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantResourceModel, resp *resource.ModifyPlanResponse) {
+	diags := &resp.Diagnostics
+	want, pending := r.data.plannedPlanOf(ctx, diags, plan.Plan)
+	st, ds := r.data.Store(ctx)
+	if ds.HasError() || diags.HasError() {
+		return
+	}
+	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
+	wanted := wantedFromModel(plan)
+	wanted.Pending.Plan = wanted.Pending.Plan || pending
+	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
+	// A key the apply delivers again must resolve and open now, not half-way through it.
+	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && sameBYOKVersion(plan, state) {
+		r.checkKey(ctx, diags, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), want)
+		if diags.HasError() {
+			return
+		}
+	}
+
+	if d.Machine {
+		plan.MachineID = types.StringUnknown()
+	}
+	if d.Volume {
+		plan.VolumeID = types.StringUnknown()
+	}
+	if d.IPv4 {
+		plan.IPv4 = types.StringUnknown()
+	}
+	if d.IPv6 {
+		plan.IPv6 = types.StringUnknown()
+	}
+	// The sizes: the plan's when it is known; the volume only ever grows.
+	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = state.MachineCPUKind, state.MachineCPUs, state.MachineMemoryMB
+	plan.VolumeSizeGB = state.VolumeSizeGB
+	if d.Guest {
+		if want != nil && !pending {
+			plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
+			plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
+			plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
+		} else {
+			plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
+		}
+	}
+	if d.VolumeSize {
+		switch {
+		case want == nil || pending:
+			plan.VolumeSizeGB = types.Int64Unknown()
+		case d.Volume:
+			plan.VolumeSizeGB = types.Int64Value(int64(want.VolumeSizeGB))
+		default:
+			plan.VolumeSizeGB = types.Int64Value(max(state.VolumeSizeGB.ValueInt64(), int64(want.VolumeSizeGB)))
+		}
+	}
+	// The machine's state: a new machine starts; an updated or re-keyed one stays as it was
+	// (a stopped machine is the control plane's to start).
+	plan.MachineState = state.MachineState
+	switch {
+	case d.Machine:
+		plan.MachineState = types.StringValue(string(launchpad.MachineStarted))
+	case d.Any() && state.MachineState.ValueString() != string(launchpad.MachineStarted) && state.MachineState.ValueString() != string(launchpad.MachineStopped):
+		plan.MachineState = types.StringUnknown()
+	}
+	if d.Secret {
+		// Unknown: the digest is Fly's, and another resource of this apply may store the
+		// user's BYOK key before this one resolves its key.
+		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
+	}
+	diags.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// sameBYOKVersion reports whether the configuration stores no new BYOK key in this apply.
+func sameBYOKVersion(plan, state *tenantResourceModel) bool {
+	return plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
+}
