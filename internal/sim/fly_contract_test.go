@@ -545,9 +545,9 @@ func TestFlyExec(t *testing.T) {
 	}
 	// flyd splits cmd like a POSIX shell, without one: quotes group, nothing expands.
 	for line, want := range map[string][]string{
-		`sh -c 'echo "a  b" > /tmp/x'`:        {"sh", "-c", `echo "a  b" > /tmp/x`},
+		`sh -c 'echo "a  b" > /tmp/x'`:           {"sh", "-c", `echo "a  b" > /tmp/x`},
 		`printf "%s\n" "it's" 'say "hi"' \$HOME`: {"printf", `%s\n`, "it's", `say "hi"`, "$HOME"},
-		`a "" b\ c "\$x\"y"`:                  {"a", "", "b c", `$x"y`},
+		`a "" b\ c "\$x\"y"`:                     {"a", "", "b c", `$x"y`},
 	} {
 		if _, err := c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: line}); err != nil {
 			t.Fatalf("exec %s: %v", line, err)
