@@ -107,6 +107,9 @@ func flyRequest(t *testing.T, s *simtest.FlyServer, method, path string, header 
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
