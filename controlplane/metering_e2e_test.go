@@ -120,8 +120,14 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	if me.Subscription.Status != "past_due" || me.Subscription.SuspendedAt == nil || me.Subscription.SuspendedAt.Before(failedAt.Add(grace)) {
 		t.Fatalf("/api/me while suspended: %+v", me.Subscription)
 	}
-	ev := findEvent(s.auditOf(token), launchpad.AuditTenantSuspended, "")
-	if ev == nil || ev.Actor != "system" || ev.Details["machine_stopped"] != "true" || ev.Details["grace"] != grace.String() {
+	// The metering pass stops the machine first and writes the audit event after it: wait for
+	// the event rather than reading the log once.
+	var ev *AuditEventJSON
+	waitFor(t, "tenant.suspended in the user's audit", time.Minute, func() bool {
+		ev = findEvent(s.auditOf(token), launchpad.AuditTenantSuspended, "")
+		return ev != nil
+	})
+	if ev.Actor != "system" || ev.Details["machine_stopped"] != "true" || ev.Details["grace"] != grace.String() {
 		t.Fatalf("tenant.suspended in the user's audit: %+v", ev)
 	}
 	msg := s.smtp.WaitFor(t, email, mailsBefore+1, 30*time.Second)

@@ -283,6 +283,10 @@ func TestExecIsAuditedBeforeItRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Fly answers a create before the machine has started: exec needs it running.
+	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.store.CreateTenant(ctx, &launchpad.Tenant{AppName: app, UserID: userID, Product: "hermes", Region: "iad", Plan: "starter",
 		Image: "registry.fly.io/hermes:1", Network: app, MachineID: m.ID}); err != nil {
 		t.Fatal(err)

@@ -58,23 +58,26 @@ func (e *testEnv) verifyBoundary(at map[string]string, guest launchpad.Guest, vo
 		if v4 != 1 || v6 != 1 || len(app.IPs) != 2 {
 			return fmt.Errorf("app %s has IPs %+v, want exactly the dedicated v4 %s and v6 %s", app.Name, app.IPs, at["ipv4"], at["ipv6"])
 		}
-		if len(app.Volumes) != 1 {
-			return fmt.Errorf("app %s has %d volumes, want 1", app.Name, len(app.Volumes))
+		// A deleted volume stays listed as pending_destroy for a while, as on Fly: only the
+		// live ones count.
+		live := app.LiveVolumes()
+		if len(live) != 1 {
+			return fmt.Errorf("app %s has %d live volumes (%+v), want 1", app.Name, len(live), app.Volumes)
 		}
-		vol := app.Volumes[0]
+		vol := live[0]
 		if !vol.Encrypted || vol.SizeGB != volumeGB || vol.ID != at["volume_id"] {
 			return fmt.Errorf("volume %+v: want encrypted, %d GB, id %s", vol, volumeGB, at["volume_id"])
 		}
-		var live []sim.MachineSnapshot
+		var machines []sim.MachineSnapshot
 		for _, m := range app.Machines {
 			if m.State != "destroyed" {
-				live = append(live, m)
+				machines = append(machines, m)
 			}
 		}
-		if len(live) != 1 {
-			return fmt.Errorf("app %s has %d live machines, want 1", app.Name, len(live))
+		if len(machines) != 1 {
+			return fmt.Errorf("app %s has %d live machines, want 1", app.Name, len(machines))
 		}
-		m := live[0]
+		m := machines[0]
 		if m.ID != at["machine_id"] || m.State != "started" || vol.AttachedMachineID != m.ID {
 			return fmt.Errorf("machine %s (%s), volume attached to %q; state says machine %s", m.ID, m.State, vol.AttachedMachineID, at["machine_id"])
 		}
@@ -90,8 +93,33 @@ func (e *testEnv) verifyBoundary(at map[string]string, guest launchpad.Guest, vo
 		if len(app.Secrets) != 1 || app.Secrets[0].Name != launchpad.KeySecretName || app.Secrets[0].Digest != at["secret_digest"] {
 			return fmt.Errorf("secrets %+v, want only %s with digest %s", app.Secrets, launchpad.KeySecretName, at["secret_digest"])
 		}
-		return nil
+		return runsCurrent(app, m, vol)
 	}
+}
+
+// runsCurrent checks what the machine itself sees: the app's current secrets version (a new
+// key reaches a machine only through an update for that version) and the volume's whole size
+// (a volume grown under a running machine is seen only once it boots again).
+func runsCurrent(app *sim.FlyAppSnapshot, m sim.MachineSnapshot, vol sim.VolumeSnapshot) error {
+	if m.SecretsVersion != app.SecretsVersion || m.Secrets[launchpad.KeySecretName] != secretDigestOf(app) {
+		return fmt.Errorf("machine %s runs secrets version %d (key %s); the app is at version %d (key %s)",
+			m.ID, m.SecretsVersion, m.Secrets[launchpad.KeySecretName], app.SecretsVersion, secretDigestOf(app))
+	}
+	if vol.FilesystemSizeGB != vol.SizeGB {
+		return fmt.Errorf("machine %s sees a %d GB filesystem on its %d GB volume: it was not restarted after the volume grew",
+			m.ID, vol.FilesystemSizeGB, vol.SizeGB)
+	}
+	return nil
+}
+
+// secretDigestOf is the digest of the app's model key secret, "" when there is none.
+func secretDigestOf(app *sim.FlyAppSnapshot) string {
+	for _, s := range app.Secrets {
+		if s.Name == launchpad.KeySecretName {
+			return s.Digest
+		}
+	}
+	return ""
 }
 
 // checkKeyLimit checks the key at OpenRouter has the limit OpenRouter enforces.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -112,6 +113,10 @@ func TestAccTenant_volumeDeletedOutsideTerraformIsRebuilt(t *testing.T) {
 					ctx := context.Background()
 					if err := e.runtime.DestroyMachine(ctx, appName, machineID, true); err != nil {
 						t.Fatalf("destroy the machine out of band: %v", err)
+					}
+					// Fly keeps the volume attached until the machine is destroyed.
+					if err := e.runtime.WaitMachine(ctx, appName, machineID, launchpad.MachineDestroyed, time.Minute); err != nil {
+						t.Fatalf("wait for the machine to be destroyed: %v", err)
 					}
 					if err := e.runtime.DeleteVolume(ctx, appName, volumeID); err != nil {
 						t.Fatalf("delete the volume out of band: %v", err)

@@ -136,6 +136,13 @@ func (e *testEnv) checkTenantHoldsUserKey(userID string) resource.TestCheckFunc 
 		if len(app.Secrets) != 1 || app.Secrets[0].Digest != sim.SecretDigest(string(plain)) {
 			return fmt.Errorf("app %s secret %+v is not the user's current key", app.Name, app.Secrets)
 		}
+		// And the running machine runs it: a new key reaches a machine only through an
+		// update for its secrets version, never through a stop and start.
+		for _, m := range app.Machines {
+			if m.State == "started" && (m.SecretsVersion != app.SecretsVersion || m.Secrets[launchpad.KeySecretName] != sim.SecretDigest(string(plain))) {
+				return fmt.Errorf("machine %s of %s runs secrets version %d, not the app's %d with the user's current key", m.ID, app.Name, m.SecretsVersion, app.SecretsVersion)
+			}
+		}
 		return nil
 	}
 }

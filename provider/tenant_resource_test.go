@@ -167,6 +167,45 @@ func TestAccTenant_lifecycle(t *testing.T) {
 	})
 }
 
+// TestAccTenant_volumeGrowthReachesTheMachine: a plan with a bigger volume and the same
+// machine size. Fly extends a mounted volume at once but answers needs_restart: the running
+// machine sees the added space only once it boots again, so the same apply restarts it.
+func TestAccTenant_volumeGrowthReachesTheMachine(t *testing.T) {
+	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	roomy := planBlock("roomy", 10, 1, 1024, 12) // starter's machine, a 12 GB volume
+	var machine string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providerFactories,
+		CheckDestroy:             e.checkNothingLeft,
+		Steps: []resource.TestStep{
+			{
+				Config: tenantConfig(e, "starter", roomy),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 5),
+					func(s *terraform.State) error {
+						machine = s.RootModule().Resources["launchpad_tenant.alice"].Primary.Attributes["machine_id"]
+						return nil
+					},
+				),
+			},
+			{
+				Config: tenantConfig(e, "roomy", roomy),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("launchpad_tenant.alice", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("volume_size_gb"), knownvalue.Int64Exact(12)),
+					statecheck.ExpectKnownValue("launchpad_tenant.alice", tfjsonpath.New("machine_state"), knownvalue.StringExact("started")),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("launchpad_tenant.alice", "machine_id", &machine),
+					e.checkBoundary("launchpad_tenant.alice", launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, 12),
+				),
+			},
+		},
+	})
+}
+
 func TestAccTenant_appDeletedOutsideTerraformIsRecreated(t *testing.T) {
 	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
 	var appName string
@@ -332,7 +371,9 @@ resource "launchpad_subkey" "alice" {
 
 // TestAccTenant_takenAppNameMovesToTheNextSecond: app names are global at Fly, so the name
 // of this second may belong to someone else (another org, or a user whose id starts alike).
-// The provider takes the next second's name instead of failing the apply.
+// Fly answers a read of another organization's app 403 "unauthorized", and a create that
+// collides 422 "uniqueness constraint violated"; the provider takes the next second's name
+// either way, in the same apply.
 func TestAccTenant_takenAppNameMovesToTheNextSecond(t *testing.T) {
 	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -341,11 +382,13 @@ func TestAccTenant_takenAppNameMovesToTheNextSecond(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.runtime.CreateApp(context.Background(), launchpad.AppSpec{Name: name, Org: "someone-else", Network: name}); err != nil {
+		if err := e.fly.Sim.CreateForeignApp(name, "someone-else"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, _ := launchpad.AppName("hermes", "alice01", now.Add(2*time.Second))
+	// The third second's name is free when read, and taken by the time it is created.
+	e.fly.Sim.ScriptFaults("POST /v1/apps", sim.ScriptedFault{Kind: sim.FaultRespond, Status: 422, Body: `{"error":"uniqueness constraint violated"}`})
+	want, _ := launchpad.AppName("hermes", "alice01", now.Add(3*time.Second))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
 			"launchpad": providerserver.NewProtocol6WithError(newWithClock("test", func() time.Time { return now })()),

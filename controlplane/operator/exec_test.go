@@ -67,6 +67,10 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Fly answers a create before the machine has started: the fixture is a tenant that runs.
+	if err := f.rt.WaitMachine(ctx, f.app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	f.machine = m.ID
 	if err := f.store.CreateUser(ctx, &launchpad.User{ID: f.userID, Email: "user@example.com", Plan: "pro"}); err != nil {
 		t.Fatal(err)

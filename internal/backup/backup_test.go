@@ -64,10 +64,13 @@ func TestBackupUnderRunningServeRestores(t *testing.T) {
 	bin := launchpadBinary.Path(t)
 	dir := t.TempDir()
 	live := filepath.Join(dir, "live", "launchpad.db")
+	// The restored copy is opened with the live store's secret: serve refuses a store whose
+	// credentials are sealed under another.
+	secret := stack.RandomHex(32)
 	serveEnv := func(storePath, name string) map[string]string {
 		env := stack.BaseEnv()
 		for k, v := range map[string]string{
-			"PLATFORM_SECRET":          stack.RandomHex(32),
+			"PLATFORM_SECRET":          secret,
 			"LAUNCHPAD_STORE":          "sqlite://" + storePath,
 			"LAUNCHPAD_ADDR":           "127.0.0.1:0",
 			"LAUNCHPAD_SMTP_URL":       "log:",

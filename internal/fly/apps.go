@@ -34,7 +34,7 @@ func (c *Client) CreateApp(ctx context.Context, s launchpad.AppSpec) (*launchpad
 				return false, nil
 			}
 			if err != nil {
-				return false, err
+				return false, err // ECONFLICT when another organization holds the name
 			}
 			if app.Organization.Slug != "" && app.Organization.Slug != org {
 				return false, nil // someone else's: the retry will report the name as taken
@@ -65,7 +65,9 @@ func (c *Client) CreateApp(ctx context.Context, s launchpad.AppSpec) (*launchpad
 	return out, nil
 }
 
-// GetApp returns the app called name, or ENOTFOUND.
+// GetApp returns the app called name: ENOTFOUND when there is none, ECONFLICT when it exists
+// in an organization the token cannot access (Fly answers 403 "unauthorized": app names are
+// global, so the name is taken).
 func (c *Client) GetApp(ctx context.Context, name string) (*launchpad.App, error) {
 	if err := required("app name", name); err != nil {
 		return nil, err
@@ -79,7 +81,7 @@ func (c *Client) GetApp(ctx context.Context, name string) (*launchpad.App, error
 
 func (c *Client) getApp(ctx context.Context, name string) (*flaps.App, error) {
 	var app *flaps.App
-	err := c.get(ctx, "reading app "+name, func(ctx context.Context) error {
+	err := c.call(ctx, "reading app "+name, callOptions{forbiddenIsTaken: true}, func(ctx context.Context) error {
 		var err error
 		app, err = c.flaps.GetApp(ctx, name)
 		return err

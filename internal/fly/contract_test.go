@@ -83,9 +83,9 @@ func tenantLifecycle(t *testing.T, rateLimits bool) {
 	if v4.Type != launchpad.IPv4 || v4.Shared || v6.Type != launchpad.IPv6 {
 		t.Errorf("ips = %+v %+v", v4, v6)
 	}
-	digest, err := c.SetSecret(ctx, app, launchpad.KeySecretName, "sk-or-v1-contract-secret")
-	if err != nil || digest == "" {
-		t.Fatalf("SetSecret = %q, %v", digest, err)
+	set, err := c.SetSecret(ctx, app, launchpad.KeySecretName, "sk-or-v1-contract-secret")
+	if err != nil || set.Digest == "" || set.Version == 0 {
+		t.Fatalf("SetSecret = %+v, %v", set, err)
 	}
 
 	spec := launchpad.MachineSpec{
@@ -116,9 +116,12 @@ func tenantLifecycle(t *testing.T, rateLimits bool) {
 	if updated.Guest != spec.Guest || updated.InstanceID == m.InstanceID {
 		t.Errorf("updated = %+v (was instance %s)", updated, m.InstanceID)
 	}
+	if err := c.WaitMachine(ctx, app, m.ID, "started", 10*time.Second); err != nil {
+		t.Fatalf("WaitMachine started after the update: %v", err)
+	}
 	grown, err := c.ExtendVolume(ctx, app, vol.ID, 5)
-	if err != nil || grown.SizeGB != 5 {
-		t.Errorf("ExtendVolume = %+v, %v", grown, err)
+	if err != nil || grown.SizeGB != 5 || !grown.NeedsRestart {
+		t.Errorf("ExtendVolume = %+v, %v; want 5 GB, needing a restart of the machine mounting it", grown, err)
 	}
 	if _, err := c.ExtendVolume(ctx, app, vol.ID, 4); launchpad.ErrorCode(err) != launchpad.EINVALID {
 		t.Errorf("shrink: %v, want invalid", err)
@@ -134,6 +137,9 @@ func tenantLifecycle(t *testing.T, rateLimits bool) {
 		t.Errorf("StopMachine of a stopped machine: %v, want done", err)
 	}
 	if err := c.StartMachine(ctx, app, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitMachine(ctx, app, m.ID, "started", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.GetMachine(ctx, app, m.ID)
@@ -168,7 +174,7 @@ func tenantLifecycle(t *testing.T, rateLimits bool) {
 		t.Fatalf("snapshot apps = %d", len(snap.Apps))
 	}
 	sa := snap.Apps[0]
-	if sa.Network != app || len(sa.Volumes) != 1 || !sa.Volumes[0].Encrypted || len(sa.IPs) != 2 || len(sa.Secrets) != 1 || sa.Secrets[0].Digest != digest {
+	if sa.Network != app || len(sa.Volumes) != 1 || !sa.Volumes[0].Encrypted || len(sa.IPs) != 2 || len(sa.Secrets) != 1 || sa.Secrets[0].Digest != set.Digest {
 		t.Errorf("snapshot app = %+v", sa)
 	}
 	for _, mm := range sa.Machines {
@@ -258,6 +264,7 @@ func TestContractFaultsMakeNoDuplicates(t *testing.T) {
 		m, err := c.CreateMachine(ctx, app, launchpad.MachineSpec{Name: "agent", Region: "ams", Image: "registry.fly.io/hermes:1",
 			Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 512}, Mounts: []launchpad.Mount{{VolumeID: v.ID, Path: launchpad.WorkspaceMount}}})
 		must("CreateMachine", err)
+		must("WaitMachine", c.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, 30*time.Second))
 		tn.machine = m.ID
 		ip4, err := c.AllocateIP(ctx, app, launchpad.IPSpec{Type: launchpad.IPv4})
 		must("AllocateIP v4", err)
@@ -297,7 +304,7 @@ func TestContractFaultsMakeNoDuplicates(t *testing.T) {
 			}
 		}
 		switch {
-		case len(a.Volumes) != 1 || a.Volumes[0].ID != tn.volume || a.Volumes[0].Name != "workspace" || !a.Volumes[0].Encrypted:
+		case len(a.LiveVolumes()) != 1 || a.Volumes[0].ID != tn.volume || a.Volumes[0].Name != "workspace" || !a.Volumes[0].Encrypted:
 			t.Errorf("app %d %s: volumes %+v, want exactly %s", i, a.Name, a.Volumes, tn.volume)
 		case len(a.Machines) != 1 || len(live) != 1 || live[0].ID != tn.machine || live[0].Name != "agent":
 			t.Errorf("app %d %s: machines %+v, want exactly %s", i, a.Name, a.Machines, tn.machine)
@@ -317,6 +324,7 @@ func TestContractFaultsMakeNoDuplicates(t *testing.T) {
 	}
 	for _, tn := range made {
 		done("DestroyMachine "+tn.app, c.DestroyMachine(ctx, tn.app, tn.machine, true))
+		done("WaitMachine destroyed "+tn.app, c.WaitMachine(ctx, tn.app, tn.machine, launchpad.MachineDestroyed, 30*time.Second))
 		done("DeleteVolume "+tn.app, c.DeleteVolume(ctx, tn.app, tn.volume))
 		done("ReleaseIP v4 "+tn.app, c.ReleaseIP(ctx, tn.app, tn.v4))
 		done("ReleaseIP v6 "+tn.app, c.ReleaseIP(ctx, tn.app, tn.v6))

@@ -11,8 +11,9 @@ import (
 
 // code maps a failure to the domain's error codes: retry's table, but for two answers that
 // mean a conflict at Fly (and nothing in particular at OpenRouter, so they are not in it):
-// 412, a lease nonce or a machine state that no longer holds, and a 422 about a name
-// already taken.
+// 412, a lease nonce, a machine state or a volume attachment that does not allow the change,
+// and a 422 about a name already taken ("Validation failed: Name has already been taken", or
+// "uniqueness constraint violated" for a name another organization holds).
 func code(f retry.Failure) string {
 	switch {
 	case f.Status == http.StatusPreconditionFailed:
@@ -26,7 +27,24 @@ func code(f retry.Failure) string {
 // mentionsTaken reports whether a 422 message is about a name already in use.
 func mentionsTaken(msg string) bool {
 	m := strings.ToLower(msg)
-	return strings.Contains(m, "taken") || strings.Contains(m, "already") || strings.Contains(m, "exists")
+	for _, word := range []string{"taken", "already", "exists", "unique"} {
+		if strings.Contains(m, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// takenElsewhere is the error of a read of an app that Fly answers 403: the app exists, in an
+// organization the token cannot access (flaps' AppNameAvailable reads the answer so). App
+// names are global at Fly, so for Launchpad the name is taken.
+func takenElsewhere(op string, f retry.Failure) error {
+	says := ""
+	if f.Message != "" {
+		says = ": " + f.Message
+	}
+	return launchpad.Errorf(launchpad.ECONFLICT, "%s: the name is taken by an app of an organization this token cannot access "+
+		"(Fly answered %d%s); app names are global at Fly, so choose another", op, f.Status, says)
 }
 
 // failed builds the error a caller sees after the last attempt. note, if set, is appended.

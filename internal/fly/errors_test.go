@@ -7,6 +7,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 func TestErrorMapping(t *testing.T) {
@@ -22,6 +23,8 @@ func TestErrorMapping(t *testing.T) {
 		{404, `{"error":"app not found"}`, launchpad.ENOTFOUND, "creating volume data for app lp-a-u-1: not found (Fly answered 404: app not found)"},
 		{409, `{"error":"already exists"}`, launchpad.ECONFLICT, "conflict (Fly answered 409: already exists)"},
 		{422, `{"error":"Name has already been taken"}`, launchpad.ECONFLICT, "Name has already been taken"},
+		{422, `{"error":"uniqueness constraint violated"}`, launchpad.ECONFLICT, "uniqueness constraint violated"},
+		{412, `{"error":"failed_precondition: volume is attached"}`, launchpad.ECONFLICT, "conflict (Fly answered 412: failed_precondition"},
 		{422, `{"error":"size_gb must be at most 500"}`, launchpad.EINVALID, "size_gb must be at most 500"},
 		{418, `not json at all`, launchpad.EINVALID, "Fly refused the request (418 I'm a teapot: not json at all)"},
 		{501, `{"message":"not implemented here"}`, launchpad.EUNAVAILABLE, "Fly answered 501 Not Implemented after 1 attempt: not implemented here"},
@@ -113,5 +116,47 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := c.ListApps(ctx, ""); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "FLY_ORG") {
 		t.Errorf("no org: %v", err)
+	}
+}
+
+// App names are global at Fly. A read of an app of another organization answers 403
+// {"error":"unauthorized"} (flaps: "app exists, but in an org we do not have access to"), and
+// a create of a name someone holds 422 "uniqueness constraint violated": both mean the name is
+// taken (ECONFLICT), so the lifecycle tries another; neither is a refused token. A real 401
+// still is.
+func TestTakenAppNamesAreConflicts(t *testing.T) {
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
+	ctx := context.Background()
+	if err := s.Sim.CreateForeignApp("lp-hermes-alice01-t0", "strangers"); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := c.GetApp(ctx, "lp-hermes-alice01-t0")
+	if !launchpad.IsConflict(err) || !strings.Contains(launchpad.ErrorMessage(err), "taken by an app of an organization this token cannot access") {
+		t.Errorf("GetApp of another organization's app: %v (%s), want a conflict saying the name is taken", err, launchpad.ErrorCode(err))
+	}
+	if n := len(sent(s, "GET /v1/apps/lp-hermes-alice01-t0")); n != 1 {
+		t.Errorf("GETs = %d, want 1 (a 403 is not retried)", n)
+	}
+	_, err = c.CreateApp(ctx, launchpad.AppSpec{Name: "lp-hermes-alice01-t0"})
+	if !launchpad.IsConflict(err) || !strings.Contains(launchpad.ErrorMessage(err), "uniqueness constraint violated") {
+		t.Errorf("CreateApp of another organization's name: %v (%s), want a conflict", err, launchpad.ErrorCode(err))
+	}
+
+	// The create's answer is lost and the name turns out to be another organization's: the
+	// lookup says so, rather than adopting the app or blaming the token.
+	s.Sim.ScriptFaults("POST /v1/apps", simtest.Respond(503))
+	if err := s.Sim.CreateForeignApp("lp-hermes-bob00001-t0", "strangers"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateApp(ctx, launchpad.AppSpec{Name: "lp-hermes-bob00001-t0"})
+	if !launchpad.IsConflict(err) {
+		t.Errorf("CreateApp after a 503, of a name another organization holds: %v (%s), want a conflict", err, launchpad.ErrorCode(err))
+	}
+
+	bad, _ := simClient(t, s, func(c *Config) { c.Token = "fo1_not-the-token" })
+	if _, err := bad.GetApp(ctx, "lp-hermes-alice01-t0"); launchpad.ErrorCode(err) != launchpad.EUNAUTHORIZED {
+		t.Errorf("GetApp with a wrong token: %v, want unauthorized", err)
 	}
 }

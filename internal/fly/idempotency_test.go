@@ -2,6 +2,8 @@ package fly
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +205,75 @@ func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.Respond(429))
 	if _, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"true"}, time.Second); err != nil {
 		t.Errorf("Exec after a 429: %v", err)
+	}
+}
+
+// Fly answers needs_restart when the extended volume is mounted by a running machine; the
+// client hands it on, also when the answer was lost and the extend is found done.
+func TestExtendVolumeSaysWhetherTheMachineMustRestart(t *testing.T) {
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
+	ctx := context.Background()
+	seedApp(t, c, "lp-a-u-1")
+	spare, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "spare", Region: "iad", SizeGB: 1, Encrypted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.ExtendVolume(ctx, "lp-a-u-1", spare.ID, 2); err != nil || v.NeedsRestart || v.SizeGB != 2 {
+		t.Errorf("extend a volume no machine mounts = %+v, %v; want 2 GB, no restart", v, err)
+	}
+	vol, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "workspace", Region: "iad", SizeGB: 1, Encrypted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Region: "iad", Image: "img", Mounts: []launchpad.Mount{{VolumeID: vol.ID, Path: "/workspace"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitMachine(ctx, "lp-a-u-1", m.ID, launchpad.MachineStarted, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.ExtendVolume(ctx, "lp-a-u-1", vol.ID, 2); err != nil || !v.NeedsRestart {
+		t.Errorf("extend the volume of a running machine = %+v, %v; want needs restart", v, err)
+	}
+	s.Sim.ScriptFaults("PUT /v1/apps/{app}/volumes/{id}/extend", simtest.DropAfter())
+	if v, err := c.ExtendVolume(ctx, "lp-a-u-1", vol.ID, 3); err != nil || !v.NeedsRestart || v.SizeGB != 3 {
+		t.Errorf("extend whose answer was lost = %+v, %v; want 3 GB, needing a restart (the volume is mounted)", v, err)
+	}
+}
+
+// A machine created or updated for a secrets version asks Fly for it (min_secrets_version):
+// without it Fly gives the newest version that has reached the host, perhaps the one before.
+func TestMachinesAskForTheSecretsVersion(t *testing.T) {
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s)
+	ctx := context.Background()
+	seedApp(t, c, "lp-a-u-1")
+	set, err := c.SetSecret(ctx, "lp-a-u-1", launchpad.KeySecretName, "sk-or-v1-first")
+	if err != nil || set.Version == 0 {
+		t.Fatalf("SetSecret = %+v, %v; want a version", set, err)
+	}
+	m, err := c.CreateMachine(ctx, "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img", MinSecretsVersion: set.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := lastSent(t, s, "POST /v1/apps/lp-a-u-1/machines").Body; !strings.Contains(body, fmt.Sprintf(`"min_secrets_version":%d`, set.Version)) {
+		t.Errorf("create body %s does not ask for secrets version %d", body, set.Version)
+	}
+	if got := machine(t, s, m.ID); got.SecretsVersion != set.Version || got.Secrets[launchpad.KeySecretName] != sim.SecretDigest("sk-or-v1-first") {
+		t.Errorf("machine on secrets v%d %v, want v%d", got.SecretsVersion, got.Secrets, set.Version)
+	}
+	if err := c.WaitMachine(ctx, "lp-a-u-1", m.ID, launchpad.MachineStarted, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	next, err := c.SetSecret(ctx, "lp-a-u-1", launchpad.KeySecretName, "sk-or-v1-second")
+	if err != nil || next.Version <= set.Version {
+		t.Fatalf("SetSecret = %+v, %v", next, err)
+	}
+	if _, err := c.UpdateMachine(ctx, "lp-a-u-1", m.ID, launchpad.MachineSpec{Name: "agent", Image: "img", MinSecretsVersion: next.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if got := machine(t, s, m.ID); got.SecretsVersion != next.Version {
+		t.Errorf("updated machine on secrets v%d, want v%d", got.SecretsVersion, next.Version)
 	}
 }

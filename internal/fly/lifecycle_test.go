@@ -78,12 +78,12 @@ func TestTenantLifecycleOnSim(t *testing.T) {
 		t.Errorf("ips = %v, %v", ips, err)
 	}
 
-	digest, err := c.SetSecret(ctx, app, launchpad.KeySecretName, secretValue)
-	if err != nil || digest != sim.SecretDigest(secretValue) {
-		t.Errorf("SetSecret = %q, %v; want the digest of the value sent", digest, err)
+	set, err := c.SetSecret(ctx, app, launchpad.KeySecretName, secretValue)
+	if err != nil || set.Digest != sim.SecretDigest(secretValue) || set.Version == 0 {
+		t.Fatalf("SetSecret = %+v, %v; want the digest of the value sent and its version", set, err)
 	}
 	secrets, err := c.ListSecrets(ctx, app)
-	if err != nil || len(secrets) != 1 || secrets[0].Digest != digest {
+	if err != nil || len(secrets) != 1 || secrets[0].Digest != set.Digest {
 		t.Errorf("secrets = %v, %v", secrets, err)
 	}
 
@@ -98,10 +98,17 @@ func TestTenantLifecycleOnSim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := launchpad.Machine{ID: m.ID, Name: "agent", State: "started", Region: "ams", Image: spec.Image, InstanceID: m.InstanceID,
+	// Fly answers the create at once ("created") and starts the machine afterwards.
+	tr := sim.DefaultTransitions()
+	want := launchpad.Machine{ID: m.ID, Name: "agent", State: "created", Region: "ams", Image: spec.Image, InstanceID: m.InstanceID,
 		Guest: spec.Guest, Env: spec.Env, Mounts: spec.Mounts, Metadata: spec.Metadata, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 	if !reflect.DeepEqual(*m, want) || m.CreatedAt.IsZero() {
 		t.Errorf("machine = %+v\nwant      %+v", *m, want)
+	}
+
+	clock.Advance(tr.Start)
+	if err := c.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Second); err != nil {
+		t.Fatalf("WaitMachine started: %v", err)
 	}
 
 	// Update under a lease: the nonce goes with the update (the simulator refuses a leased
@@ -121,21 +128,27 @@ func TestTenantLifecycleOnSim(t *testing.T) {
 	if l := machine(t, s, m.ID).LeaseExpiresAt; !l.IsZero() {
 		t.Errorf("a lease is still held, until %s", l)
 	}
+	clock.Advance(tr.Start) // the replaced machine boots
 
 	clock.Advance(time.Second)
 	if err := c.StopMachine(ctx, app, m.ID); err != nil {
 		t.Fatalf("StopMachine: %v", err)
 	}
 	if err := c.StopMachine(ctx, app, m.ID); err != nil {
-		t.Errorf("StopMachine on a stopped machine: %v, want done", err)
+		t.Errorf("StopMachine on a stopping machine: %v, want done", err)
 	}
+	clock.Advance(tr.Stop)
 	if err := c.WaitMachine(ctx, app, m.ID, "stopped", time.Second); err != nil {
 		t.Errorf("WaitMachine stopped: %v", err)
+	}
+	if err := c.StopMachine(ctx, app, m.ID); err != nil {
+		t.Errorf("StopMachine on a stopped machine: %v, want done", err)
 	}
 	clock.Advance(time.Second)
 	if err := c.StartMachine(ctx, app, m.ID); err != nil {
 		t.Fatalf("StartMachine: %v", err)
 	}
+	clock.Advance(tr.Start)
 
 	events, err := c.MachineEvents(ctx, app, m.ID)
 	if err != nil {
@@ -146,7 +159,7 @@ func TestTenantLifecycleOnSim(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s@%s", e.Type, e.Time.Sub(t0)))
 	}
 	// Oldest first, with the times Fly stamped (Unix milliseconds).
-	if wantEvents := []string{"launch@0s", "start@0s", "update@1s", "stop@2s", "exit@2s", "start@3s"}; !slices.Equal(got, wantEvents) {
+	if wantEvents := []string{"launch@0s", "start@200ms", "update@1.4s", "stop@2.4s", "exit@2.5s", "start@3.7s"}; !slices.Equal(got, wantEvents) {
 		t.Errorf("events = %v, want %v", got, wantEvents)
 	}
 
@@ -162,9 +175,25 @@ func TestTenantLifecycleOnSim(t *testing.T) {
 	if execReq.Cmd != `sh -c 'echo '"'"'hi there'"'"''` {
 		t.Errorf("exec sent cmd %q", execReq.Cmd)
 	}
+	// Fly splits cmd into words as a shell would: the quoted argument arrives whole.
+	if execs := machine(t, s, m.ID).Execs; len(execs) != 1 || !slices.Equal(execs[0].Cmd, []string{"sh", "-c", "echo 'hi there'"}) {
+		t.Errorf("the machine ran %+v, want sh -c \"echo 'hi there'\"", execs)
+	}
 
 	if err := c.DestroyMachine(ctx, app, m.ID, true); err != nil {
 		t.Fatalf("DestroyMachine: %v", err)
+	}
+	if err := c.DestroyMachine(ctx, app, m.ID, true); err != nil {
+		t.Errorf("DestroyMachine of a destroying machine: %v, want done", err)
+	}
+	// Destroying: the volume stays attached, and deleting it is a conflict until the
+	// machine is destroyed.
+	if err := c.DeleteVolume(ctx, app, vol.ID); !launchpad.IsConflict(err) {
+		t.Errorf("DeleteVolume while its machine is destroying: %v, want conflict", err)
+	}
+	clock.Advance(tr.Destroy)
+	if err := c.WaitMachine(ctx, app, m.ID, launchpad.MachineDestroyed, time.Second); err != nil {
+		t.Errorf("WaitMachine destroyed: %v", err)
 	}
 	if d := lastSent(t, s, "DELETE /v1/apps/"+app+"/machines/"+m.ID); !strings.Contains("&"+d.Query+"&", "&kill=true&") {
 		t.Errorf("destroy sent with query %q, want kill=true", d.Query)

@@ -20,7 +20,9 @@ var (
 	goneStates    = []launchpad.MachineState{launchpad.MachineDestroying, launchpad.MachineDestroyed}
 )
 
-// CreateMachine launches a machine with the spec's image, guest, env, mounts and metadata.
+// CreateMachine launches a machine with the spec's image, guest, env, mounts and metadata, and
+// the app's secrets (at least version s.MinSecretsVersion). Fly answers it "created" and
+// starts it afterwards: wait for MachineStarted.
 // Before the launch it notes the ids of the app's machines; after an ambiguous failure, a
 // machine named s.Name that is not among them is the one this call launched.
 func (c *Client) CreateMachine(ctx context.Context, app string, s launchpad.MachineSpec) (*launchpad.Machine, error) {
@@ -169,8 +171,10 @@ func (c *Client) StopMachine(ctx context.Context, app, id string) error {
 	})
 }
 
-// DestroyMachine destroys a machine, under its lease; kill stops a running one first. A
-// missing machine is ENOTFOUND (done).
+// DestroyMachine destroys a machine, under its lease; kill stops a running one first. Fly
+// answers at once and the machine is destroying for a while, its volumes still attached: wait
+// for MachineDestroyed before mounting or deleting them. A machine already destroying counts
+// as done; a missing machine is ENOTFOUND (done).
 func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) error {
 	op := fmt.Sprintf("destroying machine %s of app %s", id, app)
 	return c.changeState(ctx, app, id, op, goneStates, func(ctx context.Context, nonce string) error {
@@ -179,8 +183,9 @@ func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) 
 }
 
 // changeState runs a start, stop or destroy under the machine's lease. After an ambiguous
-// failure — or when Fly refuses because the machine is already there — it reads the machine:
-// a machine already in one of the target states means the change is done.
+// failure — or when Fly refuses the lease or the change because the machine is already there
+// (a destroy of a machine that is destroying: 412) — it reads the machine: a machine already in
+// one of the target states means the change is done.
 func (c *Client) changeState(ctx context.Context, app, id, op string, target []launchpad.MachineState, fn func(ctx context.Context, nonce string) error) error {
 	if err := required("app name", app); err != nil {
 		return err
@@ -198,17 +203,27 @@ func (c *Client) changeState(ctx context.Context, app, id, op string, target []l
 		}
 		return slices.Contains(target, launchpad.MachineState(m.State)), nil
 	}
-	return c.withLease(ctx, app, id, op, func(ctx context.Context, nonce string) error {
-		err := c.call(ctx, op, callOptions{afterAmbiguous: reached}, func(ctx context.Context) error {
-			return fn(ctx, nonce)
-		})
-		if code := launchpad.ErrorCode(err); code == launchpad.ECONFLICT || code == launchpad.EINVALID {
-			if done, rerr := reached(ctx); rerr == nil && done {
+	nonce, err := c.acquireLease(ctx, app, id, op)
+	if err != nil {
+		// No lease for a machine that is already there (being destroyed, say): done. A machine
+		// that is not found stays ENOTFOUND.
+		if !launchpad.IsNotFound(err) {
+			if m, gerr := c.getMachine(ctx, app, id, op); gerr == nil && slices.Contains(target, launchpad.MachineState(m.State)) {
 				return nil
 			}
 		}
 		return err
+	}
+	defer c.releaseLease(ctx, app, id, nonce, op)
+	err = c.call(ctx, op, callOptions{afterAmbiguous: reached}, func(ctx context.Context) error {
+		return fn(ctx, nonce)
 	})
+	if code := launchpad.ErrorCode(err); code == launchpad.ECONFLICT || code == launchpad.EINVALID {
+		if done, rerr := reached(ctx); rerr == nil && done {
+			return nil
+		}
+	}
+	return err
 }
 
 // MachineEvents returns the machine's events (the "events" field of the machine, which
@@ -259,7 +274,12 @@ func launchInput(s launchpad.MachineSpec) fly.LaunchMachineInput {
 	for _, m := range s.Mounts {
 		cfg.Mounts = append(cfg.Mounts, fly.MachineMount{Volume: m.VolumeID, Path: m.Path})
 	}
-	return fly.LaunchMachineInput{Name: s.Name, Region: s.Region, Config: cfg}
+	in := fly.LaunchMachineInput{Name: s.Name, Region: s.Region, Config: cfg}
+	if s.MinSecretsVersion > 0 {
+		v := s.MinSecretsVersion
+		in.MinSecretsVersion = &v
+	}
+	return in
 }
 
 func toMachine(m *fly.Machine) *launchpad.Machine {

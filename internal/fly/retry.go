@@ -2,6 +2,7 @@ package fly
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
@@ -31,6 +32,9 @@ type callOptions struct {
 	attemptTimeout time.Duration
 	// secrets are values of this call (a secret being set) to keep out of its errors.
 	secrets []string
+	// forbiddenIsTaken reads a 403 as "the app exists in an organization this token cannot
+	// access" (ECONFLICT), not as a refused token: what Fly answers a read of such an app.
+	forbiddenIsTaken bool
 }
 
 // call runs fn until it succeeds, fails for good, or the retry policy or ctx runs out (the
@@ -50,6 +54,9 @@ func (c *Client) call(ctx context.Context, op string, o callOptions, fn func(ctx
 		RetryConflict:  o.retryConflict,
 		Redact:         func(s string) string { return c.redact.With(o.secrets...).String(s) },
 		GaveUp: func(f retry.Failure, attempts int) error {
+			if o.forbiddenIsTaken && f.Status == http.StatusForbidden {
+				return takenElsewhere(c.redact.String(op), f)
+			}
 			note := ""
 			if o.noResend && f.Ambiguous {
 				note = "Fly may have run it; not sending it again"

@@ -9,44 +9,45 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// SetSecret sets one app secret through Fly's app secrets API and returns Fly's digest of it.
-// Setting a value is repeatable, so every failure is simply retried. The value goes only into
-// the request body: never into an error or a log line (fly-go's request logger, which would
-// print the body, is never enabled).
-func (c *Client) SetSecret(ctx context.Context, app, name, value string) (string, error) {
+// SetSecret sets one app secret through Fly's app secrets API and returns Fly's digest of it
+// and the secrets version that holds it (a machine sees the value once created or updated
+// with that min_secrets_version). Setting a value is repeatable, so every failure is simply
+// retried. The value goes only into the request body: never into an error or a log line
+// (fly-go's request logger, which would print the body, is never enabled).
+func (c *Client) SetSecret(ctx context.Context, app, name, value string) (*launchpad.Secret, error) {
 	if err := required("app name", app); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := required("secret name", name); err != nil {
-		return "", err
+		return nil, err
 	}
 	if value == "" {
-		return "", launchpad.Errorf(launchpad.EINVALID, "setting secret %s of app %s: the value is empty", name, app)
+		return nil, launchpad.Errorf(launchpad.EINVALID, "setting secret %s of app %s: the value is empty", name, app)
 	}
-	var digest string
+	out := &launchpad.Secret{Name: name}
 	err := c.call(ctx, fmt.Sprintf("setting secret %s of app %s", name, app), callOptions{secrets: []string{value}}, func(ctx context.Context) error {
 		res, err := c.flaps.SetAppSecret(ctx, app, name, value)
 		if err == nil {
-			digest = res.Digest
+			out.Digest, out.Version = res.Digest, res.Version
 		}
 		return err
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if digest == "" {
+	if out.Digest == "" {
 		// Older answers carry no digest; the list does.
 		secrets, err := c.ListSecrets(ctx, app)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, s := range secrets {
 			if s.Name == name {
-				digest = s.Digest
+				out.Digest = s.Digest
 			}
 		}
 	}
-	return digest, nil
+	return out, nil
 }
 
 // ListSecrets returns the names and digests of the app's secrets, never their values.

@@ -56,13 +56,19 @@ func seedApp(t *testing.T, c *Client, name string) {
 	}
 }
 
-// seedMachine launches a started machine named agent in app through the client.
+// seedMachine launches a machine named agent in app through the client and waits until it
+// has started (Fly answers a create "created" and starts the machine afterwards).
 func seedMachine(t *testing.T, c *Client, app string) *launchpad.Machine {
 	t.Helper()
-	m, err := c.CreateMachine(context.Background(), app, launchpad.MachineSpec{Name: "agent", Image: "img"})
+	ctx := context.Background()
+	m, err := c.CreateMachine(ctx, app, launchpad.MachineSpec{Name: "agent", Image: "img"})
 	if err != nil {
 		t.Fatalf("CreateMachine(%s): %v", app, err)
 	}
+	if err := c.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, 10*time.Second); err != nil {
+		t.Fatalf("WaitMachine(%s, started): %v", m.ID, err)
+	}
+	m.State = launchpad.MachineStarted
 	return m
 }
 

@@ -34,7 +34,7 @@ func TestSnapshotVolumeAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	if vols := app(t, s, "lp-a-u-1").Volumes; len(vols) != 1 || vols[0].ID != restored.ID || vols[0].RestoredFrom != snap.ID {
+	if vols := app(t, s, "lp-a-u-1").LiveVolumes(); len(vols) != 1 || vols[0].ID != restored.ID || vols[0].RestoredFrom != snap.ID {
 		t.Fatalf("volumes after the restore: %+v", vols)
 	}
 	if _, err := c.SnapshotVolume(ctx, "lp-a-u-1", restored.ID, 61); launchpad.ErrorCode(err) != launchpad.EINVALID {

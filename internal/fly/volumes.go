@@ -124,7 +124,10 @@ func (c *Client) listVolumes(ctx context.Context, app, op string) ([]fly.Volume,
 }
 
 // ExtendVolume grows a volume to sizeGB. It never shrinks one (EINVALID); asking for the
-// current size changes nothing.
+// current size changes nothing. The answer's NeedsRestart is Fly's needs_restart: the machine
+// mounting the volume sees the added space only once it boots again. When the answer was
+// lost and the extend is found done afterwards, NeedsRestart is set if the volume is attached
+// (the machine may still run on the old size).
 func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*launchpad.Volume, error) {
 	if err := required("app name", app); err != nil {
 		return nil, err
@@ -143,7 +146,10 @@ func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (
 	case sizeGB == cur.SizeGb:
 		return toVolume(cur), nil
 	}
-	var out *fly.Volume
+	var (
+		out          *fly.Volume
+		needsRestart bool
+	)
 	err = c.call(ctx, op, callOptions{
 		// Extending is not repeatable (Fly refuses to "extend" to the current size), so after an
 		// ambiguous failure look at the size first.
@@ -153,15 +159,15 @@ func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (
 				return false, err
 			}
 			if v.SizeGb >= sizeGB {
-				out = v
+				out, needsRestart = v, v.AttachedMachine != nil
 				return true, nil
 			}
 			return false, nil
 		},
 	}, func(ctx context.Context) error {
-		v, _, err := c.flaps.ExtendVolume(ctx, app, id, sizeGB)
+		v, restart, err := c.flaps.ExtendVolume(ctx, app, id, sizeGB)
 		if err == nil {
-			out = v
+			out, needsRestart = v, restart
 		}
 		return err
 	})
@@ -173,10 +179,14 @@ func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (
 			return nil, err
 		}
 	}
-	return toVolume(out), nil
+	v := toVolume(out)
+	v.NeedsRestart = needsRestart
+	return v, nil
 }
 
-// DeleteVolume destroys a volume. A missing volume is ENOTFOUND (done).
+// DeleteVolume destroys a volume. A missing volume is ENOTFOUND (done). A volume still
+// attached to a machine — one being destroyed included — is ECONFLICT (Fly answers 412): wait
+// until the machine is destroyed first.
 func (c *Client) DeleteVolume(ctx context.Context, app, id string) error {
 	if err := required("app name", app); err != nil {
 		return err

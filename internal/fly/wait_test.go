@@ -23,9 +23,10 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 	// Fly answers 408 twice (not yet); the machine stops while the third wait is open.
 	s.Sim.ScriptFaults(waitRoute, simtest.Respond(408), simtest.Respond(408))
 	waits := "GET /v1/apps/lp-a-u-1/machines/" + m.ID + "/wait"
+	seeded := len(sent(s, waits)) // seedMachine's wait for started
 	done := make(chan error, 1)
 	go func() { done <- c.WaitMachine(ctx, "lp-a-u-1", m.ID, "stopped", time.Minute) }()
-	third := func(rs []sim.RecordedRequest) bool { return len(simtest.Matching(rs, waits)) >= 3 }
+	third := func(rs []sim.RecordedRequest) bool { return len(simtest.Matching(rs, waits)) >= seeded+3 }
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Sim.WaitRequests(wctx, third); err != nil {
@@ -37,7 +38,7 @@ func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("WaitMachine: %v", err)
 	}
-	sentWaits := sent(s, waits)
+	sentWaits := sent(s, waits)[seeded:]
 	if len(sentWaits) != 3 {
 		t.Errorf("wait requests = %d, want 3 (two 408s, then the one that saw the stop)", len(sentWaits))
 	}

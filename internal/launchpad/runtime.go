@@ -10,8 +10,14 @@ import (
 // they look before creating again, so a dropped response never leaves a duplicate), acquire
 // and release machine leases themselves, and never put a secret value in an error.
 //
+// Fly completes state changes after answering them: a new machine is created and starts
+// afterwards, a destroyed one is destroying for a while and keeps its volume attached until it
+// is destroyed. Callers wait (WaitMachine) before relying on the new state.
+//
 // Errors: ENOTFOUND for a missing app, volume, machine or IP; ECONFLICT for a taken app name
-// or a held lease; EINVALID for a request Fly refuses; EUNAUTHORIZED for a bad token;
+// (taken in this organization, or by an app of an organization the token cannot access: app
+// names are global at Fly), a held lease, or a machine or volume not in a state that allows
+// the change (412); EINVALID for a request Fly refuses; EUNAUTHORIZED for a bad token;
 // ERATELIMITED or EUNAVAILABLE when retries ran out.
 type Runtime interface {
 	CreateApp(ctx context.Context, s AppSpec) (*App, error)
@@ -22,7 +28,8 @@ type Runtime interface {
 	CreateVolume(ctx context.Context, app string, s VolumeSpec) (*Volume, error)
 	GetVolume(ctx context.Context, app, id string) (*Volume, error)
 	ListVolumes(ctx context.Context, app string) ([]*Volume, error)
-	// ExtendVolume grows a volume; it never shrinks one (EINVALID).
+	// ExtendVolume grows a volume; it never shrinks one (EINVALID). The answer's NeedsRestart
+	// says that the machine mounting it sees the added space only once it boots again.
 	ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*Volume, error)
 	DeleteVolume(ctx context.Context, app, id string) error
 	// SnapshotVolume takes an on-demand snapshot of a volume, kept by Fly for retentionDays
@@ -38,8 +45,10 @@ type Runtime interface {
 	ListIPs(ctx context.Context, app string) ([]*IPAddress, error)
 	ReleaseIP(ctx context.Context, app, address string) error
 
-	// SetSecret sets one app secret and returns its digest. The value goes only to Fly.
-	SetSecret(ctx context.Context, app, name, value string) (digest string, err error)
+	// SetSecret sets one app secret and returns its name, digest and the app's secrets
+	// version that holds it. The value goes only to Fly. Machines see it only once created or
+	// updated with MachineSpec.MinSecretsVersion at least that version.
+	SetSecret(ctx context.Context, app, name, value string) (*Secret, error)
 	// ListSecrets returns names and digests, never values.
 	ListSecrets(ctx context.Context, app string) ([]*Secret, error)
 	DeleteSecret(ctx context.Context, app, name string) error
@@ -105,6 +114,9 @@ type Volume struct {
 	Encrypted         bool
 	State             VolumeState
 	AttachedMachineID string
+	// NeedsRestart is set by ExtendVolume when the volume is mounted by a running machine,
+	// which sees the added space only once it boots again (a restart, or an update).
+	NeedsRestart bool
 }
 
 // IP address types.
@@ -128,10 +140,12 @@ type IPAddress struct {
 	Region  string
 }
 
-// Secret is an app secret's name and digest.
+// Secret is an app secret's name and digest; Version, set by SetSecret, is the app's secrets
+// version that holds the value just set.
 type Secret struct {
-	Name   string
-	Digest string
+	Name    string
+	Digest  string
+	Version uint64
 }
 
 // MachineSpec is the config of a tenant machine.
@@ -143,6 +157,10 @@ type MachineSpec struct {
 	Env      map[string]string // never a secret: secrets travel as app secrets
 	Mounts   []Mount
 	Metadata map[string]string
+	// MinSecretsVersion, when not 0, makes the create or update wait until that version of
+	// the app's secrets has reached Fly's hosts and gives the machine at least that version:
+	// a machine sees a new secret only through such a create or update.
+	MinSecretsVersion uint64
 }
 
 // Mount attaches a volume.

@@ -23,11 +23,15 @@
 // # Time
 //
 // Every timestamp (machine events in Unix milliseconds, lease expiry, key usage windows,
-// rate-limit refills, the tombstone of a destroyed machine) comes from the Clock option;
-// a *ManualClock makes metering and period-reset tests exact. Machine state transitions
-// are immediate: a start, stop, update or destroy completes within its request and
-// records the events Fly records on the way. Only /wait's timeout is wall-clock time,
-// because a client really blocks on it.
+// rate-limit refills, the tombstone of a destroyed machine, the pending_destroy listing of a
+// deleted volume) comes from the Clock option; a *ManualClock makes metering and period-reset
+// tests exact. Machine state changes are asynchronous, as on Fly: a create, start, stop,
+// update or destroy is answered at once and completed in steps due on the Clock a short
+// while later (FlyOptions.Transitions), and a new app secrets version propagates the same
+// way; /wait wakes when a step falls due (on a ManualClock, when the clock moves).
+// FlyOptions.ImmediateTransitions completes every change within its request, a leniency a
+// test asks for explicitly. Only /wait's timeout is wall-clock time, because a client really
+// blocks on it.
 //
 // # Faults
 //
@@ -65,6 +69,8 @@
 //	GET  /_sim/clock     {"now": …, "manual": bool}
 //	POST /_sim/clock     {"advance":"36h"} or {"set":"2026-02-01T00:00:00Z"} (manual clock only)
 //	POST /_sim/save      write the state file now
+//	POST /_sim/apps      Fly only: {"name": …, "org": …} makes an app of an organization the
+//	                     token is not a member of (its name is then taken; reading it is 403)
 //	POST /_sim/spend     OpenRouter only: {"key": plaintext | "hash": …, "usd": 1.5,
 //	                      "byok": false} → {"data": key} or the gateway's 401 or 402 (403 if so configured)
 //

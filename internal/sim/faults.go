@@ -165,6 +165,10 @@ func (in *faultInjector) drawLocked() faultKind {
 	return faultNone
 }
 
+// FaultHeader marks an answer that an injected fault wrote instead of the simulated API (its
+// value is the fault's kind): a test's own answer, which contract checks leave alone.
+const FaultHeader = "Sim-Fault"
+
 // answerFunc writes an error in the simulated API's own error shape.
 type answerFunc func(w http.ResponseWriter, status int, message string)
 
@@ -182,8 +186,10 @@ func (in *faultInjector) serve(w http.ResponseWriter, r *http.Request, route str
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
+		w.Header().Set(FaultHeader, "error")
 		answer(w, status, "injected fault: simulated server error")
 	case faultRateLimit:
+		w.Header().Set(FaultHeader, "rate_limit")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(f.RetryAfter)))
 		answer(w, http.StatusTooManyRequests, "rate limit exceeded")
 	case faultDrop:

@@ -173,6 +173,7 @@ func serveScripted(s ScriptedFault, w http.ResponseWriter, r *http.Request, next
 
 // writeScripted answers a scripted status with its Retry-After and body.
 func writeScripted(w http.ResponseWriter, s ScriptedFault, answer answerFunc) {
+	w.Header().Set(FaultHeader, string(s.Kind))
 	if s.RetryAfter != "" {
 		w.Header().Set("Retry-After", s.RetryAfter)
 	}

@@ -31,6 +31,9 @@ func call(t *testing.T, timeout time.Duration, method, url, token, body string) 
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return answer{err: err}

@@ -40,6 +40,9 @@ func send(t *testing.T, client *http.Client, method, url, auth, body string) out
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", auth)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return dropped

@@ -40,6 +40,66 @@ type FlyOptions struct {
 	// "destroyed", events included) before it answers 404, as Fly does briefly after a
 	// destroy. Zero means 5 minutes; it runs on Clock.
 	DestroyedRetention time.Duration
+	// Orgs are the organizations the token is a member of. Empty means every organization
+	// except those holding apps made with CreateForeignApp (or POST /_sim/apps): the token
+	// joins an organization by naming it. An app of an organization the token is not a member
+	// of answers 403 {"error":"unauthorized"}, and its name cannot be taken (422).
+	Orgs []string
+	// Transitions are how long machines take to change state, on Clock; zero fields mean
+	// DefaultTransitions'. Fly answers a create, start, stop, update or destroy at once and
+	// completes it afterwards; a client sees created, starting, stopping, replacing or
+	// destroying in between.
+	Transitions Transitions
+	// ImmediateTransitions completes every state change within its request, propagates
+	// secrets at once and keeps no transitional state: a leniency for tests that drive
+	// machines on a ManualClock they do not want to move for every start. Never the default.
+	ImmediateTransitions bool
+	// PendingDestroyRetention is how long a deleted volume is still listed (state
+	// pending_destroy) before it answers 404, as Fly lists deleted volumes for up to a day.
+	// Zero means 24 hours; it runs on Clock.
+	PendingDestroyRetention time.Duration
+}
+
+// Transitions are the simulated durations of a machine's asynchronous state changes and of
+// the propagation of a new secrets version, measured on the simulator's Clock.
+type Transitions struct {
+	// Start: created → started after a launch, stopped → starting → started, and the boot
+	// half of a restart or of an update that replaces a started machine (replacing → started).
+	Start time.Duration
+	// Stop: started → stopping → stopped (also the first half of a restart).
+	Stop time.Duration
+	// Destroy: destroying → destroyed. The machine keeps its volumes attached until the end.
+	Destroy time.Duration
+	// SecretsPropagation: how long a new app secrets version takes to reach the hosts; a
+	// machine created or updated earlier without min_secrets_version gets the version before.
+	SecretsPropagation time.Duration
+}
+
+// DefaultTransitions are short, so tests stay fast, and long enough that a client that does
+// not wait for a machine (or a secrets version) is caught doing so.
+func DefaultTransitions() Transitions {
+	return Transitions{Start: 200 * time.Millisecond, Stop: 100 * time.Millisecond, Destroy: 300 * time.Millisecond, SecretsPropagation: 150 * time.Millisecond}
+}
+
+// withDefaults fills zero fields, or zeroes every field when immediate.
+func (t Transitions) withDefaults(immediate bool) Transitions {
+	if immediate {
+		return Transitions{}
+	}
+	d := DefaultTransitions()
+	if t.Start <= 0 {
+		t.Start = d.Start
+	}
+	if t.Stop <= 0 {
+		t.Stop = d.Stop
+	}
+	if t.Destroy <= 0 {
+		t.Destroy = d.Destroy
+	}
+	if t.SecretsPropagation <= 0 {
+		t.SecretsPropagation = d.SecretsPropagation
+	}
+	return t
 }
 
 // ExecFunc answers an exec request: what the command printed and its exit code.
@@ -56,6 +116,9 @@ type Fly struct {
 	stateFile  string
 	region     string
 	retention  time.Duration
+	pendingFor time.Duration // how long a deleted volume stays listed
+	orgs       []string      // the token's organizations; empty: all but the foreign ones
+	tr         Transitions
 	handler    http.Handler
 	routes     []string // implemented "METHOD /path" patterns, for /_sim/info
 	notBuilt   []string // spec endpoints answered 501
@@ -85,15 +148,18 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 		return nil, fmt.Errorf("fly simulator faults: %w", err)
 	}
 	f := &Fly{
-		token:     o.Token,
-		clock:     clockOrReal(o.Clock),
-		log:       o.Logger,
-		controls:  controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests, secretRoutes...)},
-		stateFile: o.StateFile,
-		region:    o.DefaultRegion,
-		retention: o.DestroyedRetention,
-		st:        newFlyState(),
-		changed:   make(chan struct{}),
+		token:      o.Token,
+		clock:      clockOrReal(o.Clock),
+		log:        o.Logger,
+		controls:   controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests, secretRoutes...)},
+		stateFile:  o.StateFile,
+		region:     o.DefaultRegion,
+		retention:  o.DestroyedRetention,
+		pendingFor: o.PendingDestroyRetention,
+		orgs:       slices.Clone(o.Orgs),
+		tr:         o.Transitions.withDefaults(o.ImmediateTransitions),
+		st:         newFlyState(),
+		changed:    make(chan struct{}),
 	}
 	if f.token == "" {
 		f.token = "fo1_" + randomFrom(lowerAlnum, 43)
@@ -106,6 +172,9 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 	}
 	if f.retention <= 0 {
 		f.retention = 5 * time.Minute
+	}
+	if f.pendingFor <= 0 {
+		f.pendingFor = 24 * time.Hour
 	}
 	if o.RateLimits {
 		f.limits = newFlyRateLimits()

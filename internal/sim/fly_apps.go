@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -42,10 +43,15 @@ func (a *flyApp) status() string {
 }
 
 func (a *flyApp) json() appJSON {
-	live := 0
+	live, vols := 0, 0
 	for _, m := range a.Machines {
 		if m.State != stateDestroyed {
 			live++
+		}
+	}
+	for _, v := range a.Volumes {
+		if v.DeletedAt.IsZero() {
+			vols++
 		}
 	}
 	return appJSON{
@@ -55,14 +61,17 @@ func (a *flyApp) json() appJSON {
 		Network:           a.Network,
 		Status:            a.status(),
 		MachineCount:      live,
-		VolumeCount:       len(a.Volumes),
+		VolumeCount:       vols,
 		Organization:      appOrgJSON{Name: a.Org, Slug: a.Org},
 	}
 }
 
 // createApp: POST /v1/apps. flaps sends {"name", "org_slug", "network", "app_role_id"}; the
-// spec calls the name "app_name"; both are accepted. A taken name answers 422 "Validation
-// failed: Name has already been taken" (Fly's documented status for a name collision).
+// spec calls the name "app_name"; both are accepted. App names are global: a name taken in
+// one of the token's organizations answers 422 "Validation failed: Name has already been
+// taken" (the text flyctl users report), one taken by another organization 422 "uniqueness
+// constraint violated" (the text seen from the Machines API); clients must accept both. An
+// organization the token is not a member of answers 403 "unauthorized".
 func (f *Fly) createApp(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		AppName   string `json:"app_name"`
@@ -92,8 +101,16 @@ func (f *Fly) createApp(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, taken := f.st.Apps[name]; taken {
-		writeFlyError(w, http.StatusUnprocessableEntity, "Validation failed: Name has already been taken")
+	if !f.memberLocked(req.OrgSlug) {
+		writeFlyError(w, http.StatusForbidden, "unauthorized")
+		return
+	}
+	if taken, ok := f.st.Apps[name]; ok {
+		msg := "Validation failed: Name has already been taken"
+		if !f.memberLocked(taken.Org) {
+			msg = "uniqueness constraint violated"
+		}
+		writeFlyError(w, http.StatusUnprocessableEntity, msg)
 		return
 	}
 	network := req.Network
@@ -116,7 +133,9 @@ func (f *Fly) createApp(w http.ResponseWriter, r *http.Request) {
 }
 
 // getApp: GET /v1/apps/{app}; 404 {"error":"app not found"} — the message flaps'
-// AppNameAvailable compares against.
+// AppNameAvailable compares against — and 403 {"error":"unauthorized"} for an app of an
+// organization the token is not a member of (flaps: "app exists, but in an org we do not have
+// access to").
 func (f *Fly) getApp(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -137,9 +156,15 @@ func (f *Fly) listApps(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !f.memberLocked(org) {
+		writeFlyError(w, http.StatusForbidden, "unauthorized")
+		return
+	}
+	now := f.clock.Now()
 	apps := []appJSON{}
 	for _, a := range f.st.Apps {
 		if a.Org == org {
+			f.settleAppLocked(a, now)
 			apps = append(apps, a.json())
 		}
 	}
@@ -161,7 +186,7 @@ func (f *Fly) deleteApp(w http.ResponseWriter, r *http.Request) {
 	now := f.clock.Now()
 	for _, m := range a.Machines {
 		if m.State != stateDestroyed {
-			f.destroyLocked(a, m, now)
+			f.destroyedLocked(a, m, now)
 		}
 	}
 	delete(f.st.Apps, a.Name)
@@ -169,13 +194,57 @@ func (f *Fly) deleteApp(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// app returns the named app or a 404.
+// app returns the named app, its asynchronous changes settled up to now; 404 when there is
+// none, 403 "unauthorized" when it belongs to an organization the token is not a member of.
 func (f *Fly) app(name string) (*flyApp, error) {
 	a, ok := f.st.Apps[name]
 	if !ok {
 		return nil, flyErrorf(http.StatusNotFound, "app not found")
 	}
+	if !f.memberLocked(a.Org) {
+		return nil, flyErrorf(http.StatusForbidden, "unauthorized")
+	}
+	f.settleAppLocked(a, f.clock.Now())
 	return a, nil
+}
+
+// memberLocked reports whether the token is a member of org: one of FlyOptions.Orgs, or,
+// without them, any organization not made foreign by CreateForeignApp.
+func (f *Fly) memberLocked(org string) bool {
+	if len(f.orgs) > 0 {
+		return slices.Contains(f.orgs, org)
+	}
+	return !f.st.ForeignOrgs[org]
+}
+
+// CreateForeignApp makes an app called name in org, an organization the simulator's token is
+// not a member of: the name is then taken for the token's organizations (creating it answers
+// 422) and reading it answers 403, as on Fly, where app names are global. It fails if the name
+// is taken, not a valid app name, or org is one of the token's.
+func (f *Fly) CreateForeignApp(name, org string) error {
+	if !appNamePattern.MatchString(name) || strings.TrimSpace(org) == "" {
+		return fmt.Errorf("sim: foreign app %q in org %q: give a valid app name and an organization", name, org)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, taken := f.st.Apps[name]; taken {
+		return fmt.Errorf("sim: foreign app %q: the name is taken", name)
+	}
+	if slices.Contains(f.orgs, org) {
+		return fmt.Errorf("sim: foreign app %q: the token is a member of %q", name, org)
+	}
+	for _, a := range f.st.Apps {
+		if a.Org == org && !f.st.ForeignOrgs[org] {
+			return fmt.Errorf("sim: foreign app %q: the token already has apps in %q", name, org)
+		}
+	}
+	f.st.ForeignOrgs[org] = true
+	f.st.NextAppNum++
+	f.st.Apps[name] = &flyApp{
+		Name: name, Org: org, Network: "default", NumericID: f.st.NextAppNum, CreatedAt: f.clock.Now().UTC(),
+		Volumes: map[string]*flyVolume{}, Secrets: map[string]*flySecret{}, Machines: map[string]*flyMachine{},
+	}
+	return nil
 }
 
 // rfc3339 formats t as Fly does in JSON: UTC, second precision.

@@ -156,8 +156,13 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}
-	if m.State != "started" || m.Region != "iad" || m.InstanceID == "" || m.PrivateIP == "" || m.ImageRef.Repository != "clawdrun/hermes" || m.ImageRef.Tag != "1.2.3" {
-		t.Fatalf("launched machine = %+v", m)
+	if m.State != "created" || m.Region != "iad" || m.InstanceID == "" || m.PrivateIP == "" || m.ImageRef.Repository != "clawdrun/hermes" || m.ImageRef.Tag != "1.2.3" {
+		t.Fatalf("launched machine = %+v; want it answered created, before it starts", m)
+	}
+	tr := sim.DefaultTransitions()
+	clock.Advance(tr.Start)
+	if m, err = c.Get(ctx, appName, m.ID); err != nil || m.State != "started" {
+		t.Fatalf("machine once the start window has passed = %+v, %v; want started", m, err)
 	}
 	if g := m.Config.Guest; g.CPUs != 2 || g.MemoryMB != 1024 || g.CPUKind != "shared" {
 		t.Fatalf("guest = %+v", g)
@@ -168,8 +173,8 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if types := eventTypes(m.Events); !slices.Equal(types, []string{"start", "launch"}) {
 		t.Fatalf("launch events (newest first) = %v", types)
 	}
-	if ts := m.Events[0].Time(); !ts.Equal(launchedAt) {
-		t.Fatalf("start event time %v, want the simulator clock's %v", ts, launchedAt)
+	if ts := m.Events[0].Time(); !ts.Equal(launchedAt.Add(tr.Start)) {
+		t.Fatalf("start event time %v, want the launch plus the start window, %v", ts, launchedAt.Add(tr.Start))
 	}
 	if v, _ := c.GetVolume(ctx, appName, vol.ID); v.AttachedMachine == nil || *v.AttachedMachine != m.ID {
 		t.Fatalf("volume after launch = %+v, want attached to %s", v, m.ID)
@@ -180,7 +185,7 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 
 	// A volume is attached to one machine only.
 	_, err = c.Launch(ctx, appName, fly.LaunchMachineInput{Config: &fly.MachineConfig{Image: "nginx", Mounts: []fly.MachineMount{{Volume: vol.ID, Path: "/data"}}}})
-	wantFlapsError(t, "second machine on the same volume", err, http.StatusConflict, "already attached")
+	wantFlapsError(t, "second machine on the same volume", err, http.StatusPreconditionFailed, "is attached to machine "+m.ID)
 
 	// Update under a lease: without the nonce Fly refuses, with it the config changes.
 	lease, err := c.AcquireLease(ctx, appName, m.ID, ptr(3*3600))
@@ -196,9 +201,10 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("update with nonce: %v", err)
 	}
-	if updated.InstanceID == m.InstanceID || updated.Config.Env["PLAN"] != "team" || updated.State != "started" {
-		t.Fatalf("updated machine = %+v", updated)
+	if updated.InstanceID == m.InstanceID || updated.Config.Env["PLAN"] != "team" || updated.State != "replacing" {
+		t.Fatalf("updated machine = %+v; want a new instance, replacing the old", updated)
 	}
+	clock.Advance(tr.Start)
 
 	// Stop under the lease, wait for it, and see the events metering reads.
 	clock.Advance(time.Hour)
@@ -206,6 +212,10 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if err := c.Stop(ctx, appName, fly.StopMachineInput{ID: m.ID}, lease.Data.Nonce); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	if stopping, err := c.Get(ctx, appName, m.ID); err != nil || stopping.State != "stopping" {
+		t.Fatalf("get right after stop = %+v, %v; want stopping", stopping, err)
+	}
+	clock.Advance(tr.Stop)
 	if err := c.Wait(ctx, appName, updated, "stopped", 5*time.Second); err != nil {
 		t.Fatalf("wait stopped: %v", err)
 	}
@@ -216,8 +226,8 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if types := eventTypes(stopped.Events); !slices.Equal(types, []string{"exit", "stop", "update", "start", "launch"}) {
 		t.Fatalf("events after stop (newest first) = %v", types)
 	}
-	if exit := stopped.GetLatestEventOfType("exit"); !exit.Time().Equal(stoppedAt) || exit.Source != "flyd" || exit.Status != "stopped" {
-		t.Fatalf("exit event = %+v at %v, want flyd/stopped at %v", exit, exit.Time(), stoppedAt)
+	if exit := stopped.GetLatestEventOfType("exit"); !exit.Time().Equal(stoppedAt.Add(tr.Stop)) || exit.Source != "flyd" || exit.Status != "stopped" {
+		t.Fatalf("exit event = %+v at %v, want flyd/stopped at %v", exit, exit.Time(), stoppedAt.Add(tr.Stop))
 	} else if code, err := exit.Request.GetExitCode(); err != nil || code != 0 || !exit.Request.ExitEvent.RequestedStop {
 		t.Fatalf("exit event request = %+v (%v)", exit.Request, err)
 	}
@@ -225,10 +235,20 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 		t.Fatalf("release lease: %v", err)
 	}
 
-	// Destroy: the volume is free again, the machine reads as destroyed, then is gone.
+	// Destroy: the machine is destroying and keeps its volume for a while; then the volume is
+	// free again, the machine reads as destroyed, then is gone.
 	if err := c.Destroy(ctx, appName, fly.RemoveMachineInput{ID: m.ID, Kill: true}, ""); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
+	if destroying, err := c.Get(ctx, appName, m.ID); err != nil || destroying.State != "destroying" {
+		t.Fatalf("get right after destroy = %+v, %v; want destroying", destroying, err)
+	}
+	if v, _ := c.GetVolume(ctx, appName, vol.ID); !v.IsAttached() {
+		t.Fatalf("volume while its machine is destroying = %+v, want still attached", v)
+	}
+	_, err = c.DeleteVolume(ctx, appName, vol.ID)
+	wantFlapsError(t, "delete the volume of a destroying machine", err, http.StatusPreconditionFailed, "destroying")
+	clock.Advance(tr.Destroy)
 	gone, err := c.Get(ctx, appName, m.ID)
 	if err != nil || gone.State != "destroyed" || gone.Events[0].Type != "destroy" {
 		t.Fatalf("get right after destroy = %+v, %v; want state destroyed", gone, err)
@@ -247,8 +267,18 @@ func TestFlyContractTenantLifecycle(t *testing.T) {
 	if _, err := c.DeleteVolume(ctx, appName, vol.ID); err != nil {
 		t.Fatalf("delete volume: %v", err)
 	}
+	if v, err := c.GetVolume(ctx, appName, vol.ID); err != nil || v.State != "pending_destroy" {
+		t.Fatalf("deleted volume = %+v, %v; want it listed as pending_destroy", v, err)
+	}
+	if all, err := c.GetAllVolumes(ctx, appName); err != nil || len(all) != 1 || all[0].State != "pending_destroy" {
+		t.Fatalf("volumes after delete = %+v, %v; want the deleted one, pending_destroy", all, err)
+	}
+	if live, err := c.GetVolumes(ctx, appName); err != nil || len(live) != 0 {
+		t.Fatalf("flaps.GetVolumes after delete = %+v, %v; want none (it filters pending_destroy)", live, err)
+	}
+	clock.Advance(24 * time.Hour)
 	_, err = c.GetVolume(ctx, appName, vol.ID)
-	wantFlapsError(t, "get deleted volume", err, http.StatusNotFound, "volume not found")
+	wantFlapsError(t, "get a volume deleted a day ago", err, http.StatusNotFound, "volume not found")
 	if err := c.DeleteIPAssignment(ctx, appName, v4.IP); err != nil {
 		t.Fatalf("release v4: %v", err)
 	}
@@ -292,6 +322,24 @@ func TestFlyContractErrors(t *testing.T) {
 		}
 		_, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "taken", Org: "another-org"})
 		wantFlapsError(t, "create a taken name in any org", err, http.StatusUnprocessableEntity, "Name has already been taken")
+	})
+	t.Run("another organization's app is 403, its name 422", func(t *testing.T) {
+		if err := srv.Sim.CreateForeignApp("theirs", "strangers"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.GetApp(ctx, "theirs")
+		wantFlapsError(t, "get another org's app", err, http.StatusForbidden, "unauthorized")
+		if ok, err := c.AppNameAvailable(ctx, "theirs"); err != nil || ok {
+			t.Fatalf("flaps AppNameAvailable(theirs) = %v, %v; want false (exists in an org we cannot access)", ok, err)
+		}
+		_, err = c.CreateApp(ctx, flaps.CreateAppRequest{Name: "theirs", Org: "acme"})
+		wantFlapsError(t, "create another org's name", err, http.StatusUnprocessableEntity, "uniqueness constraint violated")
+		_, err = c.GetIPAssignments(ctx, "theirs")
+		wantFlapsError(t, "list another org's IPs", err, http.StatusForbidden, "unauthorized")
+		_, err = c.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: "strangers"})
+		wantFlapsError(t, "list another org's apps", err, http.StatusForbidden, "unauthorized")
+		_, err = c.CreateApp(ctx, flaps.CreateAppRequest{Name: "mine-there", Org: "strangers"})
+		wantFlapsError(t, "create in another org", err, http.StatusForbidden, "unauthorized")
 	})
 	t.Run("invalid name is 422", func(t *testing.T) {
 		_, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "Not_A_DNS_Label", Org: "acme"})
@@ -410,7 +458,8 @@ func TestFlyLeases(t *testing.T) {
 func TestFlyWait(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := simtest.StartFly(t, sim.FlyOptions{RecordRequests: true})
+	// Sends waits the API refuses (a bogus state, timeouts out of bounds) on purpose.
+	srv := simtest.StartFly(t, sim.FlyOptions{RecordRequests: true}, simtest.WithoutContract())
 	c := newFlaps(t, srv, srv.Token)
 	mustCreateApp(t, c, "waiting")
 	m, err := c.Launch(ctx, "waiting", fly.LaunchMachineInput{SkipLaunch: true, Config: &fly.MachineConfig{Image: "nginx"}})
@@ -486,6 +535,11 @@ func TestFlyExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: "ls"})
+	wantFlapsError(t, "exec on a machine that has not started yet", err, http.StatusPreconditionFailed, "not started")
+	if err := c.Wait(ctx, "shell", m, "started", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	out, err := c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: "ls -la /workspace"})
 	if err != nil {
 		t.Fatalf("exec: %v", err)
@@ -497,11 +551,29 @@ func TestFlyExec(t *testing.T) {
 	if len(ms.Execs) != 1 || !slices.Equal(ms.Execs[0].Cmd, []string{"ls", "-la", "/workspace"}) || ms.Execs[0].ExitCode != 3 {
 		t.Fatalf("recorded execs = %+v", ms.Execs)
 	}
+	// flyd splits cmd like a POSIX shell, without one: quotes group, nothing expands.
+	for line, want := range map[string][]string{
+		`sh -c 'echo "a  b" > /tmp/x'`:           {"sh", "-c", `echo "a  b" > /tmp/x`},
+		`printf "%s\n" "it's" 'say "hi"' \$HOME`: {"printf", `%s\n`, "it's", `say "hi"`, "$HOME"},
+		`a "" b\ c "\$x\"y"`:                     {"a", "", "b c", `$x"y`},
+	} {
+		if _, err := c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: line}); err != nil {
+			t.Fatalf("exec %s: %v", line, err)
+		}
+		ms, _ := srv.Sim.Snapshot().Machine(m.ID)
+		if got := ms.Execs[len(ms.Execs)-1].Cmd; !slices.Equal(got, want) {
+			t.Errorf("exec %s ran %q, want %q", line, got, want)
+		}
+	}
+	for _, bad := range []string{`echo 'open`, `echo "open`, `echo trailing\`} {
+		_, err := c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: bad})
+		wantFlapsError(t, "exec "+bad, err, http.StatusBadRequest, "invalid_argument")
+	}
 	if err := c.Stop(ctx, "shell", fly.StopMachineInput{ID: m.ID}, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Exec(ctx, "shell", m.ID, &fly.MachineExecRequest{Cmd: "ls"})
-	wantFlapsError(t, "exec on a stopped machine", err, http.StatusPreconditionFailed, "not started")
+	wantFlapsError(t, "exec on a stopping machine", err, http.StatusPreconditionFailed, "not started")
 }
 
 func TestFlyMetadata(t *testing.T) {

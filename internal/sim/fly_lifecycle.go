@@ -8,35 +8,30 @@ import (
 	"time"
 )
 
-// Transitions are immediate: each request moves the machine straight to its resting state
-// (started, stopped, destroyed) and records the events Fly records on the way, stamped with
-// the simulator's Clock. Nothing is ever left in starting, stopping or replacing.
-
-// startMachine: POST …/start → {"previous_state"}. Only a created or stopped machine
-// starts; anything else is refused with 412, Fly's "unable to start machine from current
-// state".
+// startMachine: POST …/start → {"previous_state"}. Only a created (not launching) or
+// stopped machine starts; anything else is refused with 412, Fly's "unable to start machine
+// from current state". The machine is "starting" until Transitions.Start has passed.
 func (f *Fly) startMachine(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, m, err := f.mutableMachineLocked(r)
+	a, m, err := f.mutableMachineLocked(r)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
 	}
 	prev := m.State
-	if prev != stateCreated && prev != stateStopped {
+	if (prev != stateCreated && prev != stateStopped) || len(m.Steps) > 0 {
 		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to start machine from current state: '%s'", prev))
 		return
 	}
-	m.State = stateStarted
-	f.eventLocked(m, "start", stateStarted, "user", f.clock.Now(), nil)
-	f.notifyLocked()
+	now := f.clock.Now()
+	f.scheduleLocked(a, m, now, stateStarting, f.step(now.Add(f.tr.Start), stateStarted, "start", "user", nil))
 	writeJSON(w, http.StatusOK, map[string]string{"previous_state": prev})
 }
 
 // stopMachine: POST …/stop [{"signal","timeout"}] → {"ok":true}: a stop event (stopping,
-// by the user) then an exit event (stopped, by flyd). Only a started machine stops; 412
-// otherwise.
+// by the user), then, once Transitions.Stop has passed, an exit event (stopped, by flyd).
+// Only a started machine stops; 412 otherwise.
 func (f *Fly) stopMachine(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Signal  string `json:"signal"`
@@ -48,19 +43,19 @@ func (f *Fly) stopMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, m, err := f.mutableMachineLocked(r)
+	a, m, err := f.mutableMachineLocked(r)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
 	}
-	if m.State != stateStarted {
+	if m.State != stateStarted || len(m.Steps) > 0 {
 		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to stop machine from current state: '%s'", m.State))
 		return
 	}
 	now := f.clock.Now()
-	f.eventLocked(m, "stop", "stopping", "user", now, nil)
-	f.exitLocked(m, now, signalNumber(req.Signal))
-	f.notifyLocked()
+	f.eventLocked(m, "stop", stateStopping, "user", now, nil)
+	done := now.Add(f.tr.Stop)
+	f.scheduleLocked(a, m, now, stateStopping, f.step(done, stateStopped, "exit", "flyd", exitRequest(done, signalNumber(req.Signal))))
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
@@ -79,26 +74,27 @@ func signalNumber(s string) int {
 	}
 }
 
-// restartMachine: POST …/restart → {"ok":true}: stop, exit and start events; 412 unless
-// started.
+// restartMachine: POST …/restart → {"ok":true}: a stop event, then the exit (after
+// Transitions.Stop) and the start (after Transitions.Start more); 412 unless started. The
+// machine boots again, so a volume grown while it ran is seen at its new size.
 func (f *Fly) restartMachine(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, m, err := f.mutableMachineLocked(r)
+	a, m, err := f.mutableMachineLocked(r)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
 	}
-	if m.State != stateStarted {
+	if m.State != stateStarted || len(m.Steps) > 0 {
 		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to restart machine from current state: '%s'", m.State))
 		return
 	}
 	now := f.clock.Now()
-	f.eventLocked(m, "stop", "stopping", "user", now, nil)
-	f.exitLocked(m, now, signalNumber(r.URL.Query().Get("signal")))
-	m.State = stateStarted
-	f.eventLocked(m, "start", stateStarted, "flyd", now, nil)
-	f.notifyLocked()
+	f.eventLocked(m, "stop", stateStopping, "user", now, nil)
+	stopped := now.Add(f.tr.Stop)
+	f.scheduleLocked(a, m, now, stateStopping,
+		f.step(stopped, stateStopped, "exit", "flyd", exitRequest(stopped, signalNumber(r.URL.Query().Get("signal")))),
+		f.step(stopped.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
@@ -114,8 +110,9 @@ const (
 
 // waitMachine: GET …/wait?state=&timeout=&instance_id= blocks until the machine is in
 // state (and on instance_id, if given) → 200 {"ok":true}, or answers 408 when timeout (wall
-// clock: the client really waits) passes first. A destroyed machine satisfies
-// state=destroyed while its tombstone lasts.
+// clock: the client really waits) passes first. It wakes when a queued step of the machine
+// falls due on the Clock. A destroyed machine satisfies state=destroyed while its tombstone
+// lasts.
 func (f *Fly) waitMachine(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	state := q.Get("state")
@@ -139,7 +136,9 @@ func (f *Fly) waitMachine(w http.ResponseWriter, r *http.Request) {
 		_, m, err := f.machineLocked(r, true)
 		changed := f.changed
 		var met bool
+		var next time.Time
 		if err == nil {
+			next = m.nextStepAt()
 			if instance != "" && !slices.Contains(m.Instances, instance) {
 				err = flyErrorf(http.StatusBadRequest, "invalid_argument: machine %s never had instance_id %s", m.ID, instance)
 			}
@@ -154,14 +153,23 @@ func (f *Fly) waitMachine(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 			return
 		}
+		var due <-chan struct{}
+		release := func() {}
+		if !next.IsZero() {
+			due, release = untilClock(f.clock, next)
+		}
 		select {
 		case <-changed:
+		case <-due:
 		case <-deadline.C:
+			release()
 			writeFlyError(w, http.StatusRequestTimeout, fmt.Sprintf("deadline_exceeded: machine did not reach state %q within %s", state, timeout))
 			return
 		case <-r.Context().Done():
+			release()
 			return
 		}
+		release()
 	}
 }
 

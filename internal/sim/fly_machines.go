@@ -67,13 +67,20 @@ type machineRequest struct {
 	Name       string          `json:"name"`
 	SkipLaunch bool            `json:"skip_launch"`
 	LeaseTTL   int             `json:"lease_ttl"`
+	// SkipSecrets leaves the app's secrets out of the machine; flaps always sends it.
+	SkipSecrets bool `json:"skip_secrets"`
+	// MinSecretsVersion makes the request wait until that version of the app's secrets has
+	// propagated, and gives the machine at least that version (fly-go's LaunchMachineInput).
+	MinSecretsVersion *uint64 `json:"min_secrets_version"`
 }
 
-// createMachine: POST /v1/apps/{app}/machines. The machine launches at once (launch event,
-// then start event, state "started") unless skip_launch, which leaves it "created". A
-// mounted volume must belong to the app, be in the machine's region and not be attached to
-// another machine (409). Names are unique among an app's live machines (409
-// "already_exists: unique machine name violation, …").
+// createMachine: POST /v1/apps/{app}/machines. The machine is answered "created" and
+// launches afterwards (a start event by flyd once Transitions.Start has passed, state
+// "started"), unless skip_launch, which leaves it "created". It gets the app's secrets as of
+// the newest version that has propagated (at least min_secrets_version, which the request
+// waits for). A mounted volume must belong to the app, be in the machine's region and not be
+// attached to another machine, destroying ones included (412). Names are unique among an
+// app's live machines (409 "already_exists: unique machine name violation, …").
 func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 	var req machineRequest
 	if err := decodeBody(r, &req, false); err != nil {
@@ -87,6 +94,10 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Region != "" && !validRegion(req.Region) {
 		writeFlyError(w, http.StatusBadRequest, regionError(req.Region))
+		return
+	}
+	if err := f.awaitSecrets(r, req.MinSecretsVersion); err != nil {
+		writeFlyErr(w, err)
 		return
 	}
 	f.mu.Lock()
@@ -123,21 +134,25 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 		PrivateIP: canonicalIP(fmt.Sprintf("fdaa:0:%x:a7b:%x::2", f.networkNumLocked(a.Org, a.Network), f.st.NextPrivateNum)),
 		Config:    cfg.raw, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 	}
+	if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
+		writeFlyErr(w, err)
+		return
+	}
 	for _, v := range vols {
 		v.AttachedMachineID = m.ID
 	}
 	a.Machines[m.ID] = m
 	f.eventLocked(m, "launch", stateCreated, "user", now, nil)
+	var steps []*flyStep
 	if !req.SkipLaunch {
-		m.State = stateStarted
-		f.eventLocked(m, "start", stateStarted, "flyd", now, nil)
+		steps = append(steps, f.step(now.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
 	}
+	f.scheduleLocked(a, m, now, stateCreated, steps...)
 	out := m.json()
 	if req.LeaseTTL > 0 {
 		m.Lease = f.newLeaseLocked(m, time.Duration(req.LeaseTTL)*time.Second, "", now)
 		out.Nonce = m.Lease.Nonce
 	}
-	f.notifyLocked()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -150,8 +165,15 @@ func (f *Fly) placeLocked(a *flyApp, machineID, region string, cfg *machineConfi
 		if !ok {
 			return "", nil, flyErrorf(http.StatusBadRequest, "invalid config.mounts: volume %s not found in app %s", mnt.Volume, a.Name)
 		}
+		if !v.DeletedAt.IsZero() {
+			return "", nil, flyErrorf(http.StatusBadRequest, "invalid config.mounts: volume %s not found in app %s", mnt.Volume, a.Name)
+		}
 		if v.AttachedMachineID != "" && v.AttachedMachineID != machineID {
-			return "", nil, flyErrorf(http.StatusConflict, "volume %s is already attached to machine %s: a volume can be mounted by one machine only", v.ID, v.AttachedMachineID)
+			state := ""
+			if other, ok := a.Machines[v.AttachedMachineID]; ok {
+				state = " (" + other.State + ")"
+			}
+			return "", nil, flyErrorf(http.StatusPreconditionFailed, "failed_precondition: volume %s is attached to machine %s%s: a volume can be mounted by one machine only, and a destroyed machine lets go of it only once it is destroyed", v.ID, v.AttachedMachineID, state)
 		}
 		if region == "" {
 			region = v.Region
@@ -229,9 +251,13 @@ func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateMachine: POST /v1/apps/{app}/machines/{id} with a whole new config (under the lease,
-// if one is held). The machine gets a new instance_id; a started machine stays started on
-// the new version, a stopped or created one is left stopped, as Fly does ("machine was in a
-// non-started state prior to the update so leaving the new version stopped").
+// if one is held). The machine gets a new instance_id and the app's secrets as of the newest
+// propagated version (at least min_secrets_version, which the request waits for). A started
+// machine is replaced: "replacing", then "started" on the new version once Transitions.Start
+// has passed (its volumes' filesystems are then seen at their current size). A stopped or
+// created one is left as it was, as Fly does ("machine was in a non-started state prior to
+// the update so leaving the new version stopped"). A machine in the middle of a change
+// answers 412.
 func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
 	var req machineRequest
 	if err := decodeBody(r, &req, false); err != nil {
@@ -243,11 +269,19 @@ func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
+	if err := f.awaitSecrets(r, req.MinSecretsVersion); err != nil {
+		writeFlyErr(w, err)
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, m, err := f.mutableMachineLocked(r)
 	if err != nil {
 		writeFlyErr(w, err)
+		return
+	}
+	if m.transitional() {
+		writeFlyErr(w, refuseTransitional("update", m))
 		return
 	}
 	if req.Region != "" && req.Region != m.Region {
@@ -268,6 +302,10 @@ func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
+	if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
+		writeFlyErr(w, err)
+		return
+	}
 	cfg.fillMounts(vols)
 	for _, v := range a.Volumes { // detach what the new config no longer mounts
 		if v.AttachedMachineID == m.ID && !slices.Contains(vols, v) {
@@ -280,13 +318,19 @@ func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
 	m.Name, m.Config, m.UpdatedAt = name, cfg.raw, now.UTC()
 	m.InstanceID = ulid(now)
 	m.Instances = append(m.Instances, m.InstanceID)
-	f.eventLocked(m, "update", m.State, "user", now, nil)
-	f.notifyLocked()
+	if m.State == stateStarted {
+		f.scheduleLocked(a, m, now, stateReplacing, f.step(now.Add(f.tr.Start), stateStarted, "update", "user", nil))
+	} else {
+		f.eventLocked(m, "update", m.State, "user", now, nil)
+		f.notifyLocked()
+	}
 	writeJSON(w, http.StatusOK, m.json())
 }
 
-// destroyMachine: DELETE /v1/apps/{app}/machines/{id}[?kill=true]. A started machine is
-// destroyed only with kill=true (or force=true); otherwise 412, as Fly refuses it.
+// destroyMachine: DELETE /v1/apps/{app}/machines/{id}[?kill=true]. A running machine is
+// destroyed only with kill=true (or force=true); otherwise 412, as Fly refuses it. The machine
+// is "destroying" until Transitions.Destroy has passed, and keeps its volumes attached until
+// then: mounting or deleting one of them meanwhile answers 412.
 func (f *Fly) destroyMachine(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	kill := q.Get("kill") == "true" || q.Get("force") == "true"
@@ -297,37 +341,31 @@ func (f *Fly) destroyMachine(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
-	if m.State == stateStarted && !kill {
+	if m.State == stateDestroying {
+		writeFlyErr(w, refuseTransitional("destroy", m))
+		return
+	}
+	if m.running() && !kill {
 		writeFlyError(w, http.StatusPreconditionFailed, "unable to destroy machine, not currently stopped: stop it first or pass kill=true")
 		return
 	}
-	f.destroyLocked(a, m, f.clock.Now())
-	f.notifyLocked()
+	now := f.clock.Now()
+	if m.running() {
+		f.eventLocked(m, "exit", stateStopped, "flyd", now, exitRequest(now, 9))
+	}
+	m.Lease = nil
+	f.scheduleLocked(a, m, now, stateDestroying, f.step(now.Add(f.tr.Destroy), stateDestroyed, "destroy", "user", nil))
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
-// destroyLocked stops (killing) a running machine, records the destroy, frees its volumes,
-// lease and name. The machine remains as a readable tombstone.
-func (f *Fly) destroyLocked(a *flyApp, m *flyMachine, now time.Time) {
-	if m.State == stateStarted {
-		f.exitLocked(m, now, 9)
+// destroyedLocked destroys a machine at once (its app is being deleted): killed if it runs,
+// its destroy recorded, its volumes, lease and name freed.
+func (f *Fly) destroyedLocked(a *flyApp, m *flyMachine, now time.Time) {
+	if m.running() {
+		f.eventLocked(m, "exit", stateStopped, "flyd", now, exitRequest(now, 9))
 	}
-	m.State, m.DestroyedAt, m.UpdatedAt, m.Lease = stateDestroyed, now.UTC(), now.UTC(), nil
 	f.eventLocked(m, "destroy", stateDestroyed, "user", now, nil)
-	for _, v := range a.Volumes {
-		if v.AttachedMachineID == m.ID {
-			v.AttachedMachineID = ""
-		}
-	}
-}
-
-// exitLocked records a requested stop: the exit event Fly's flyd writes, with its exit_event.
-func (f *Fly) exitLocked(m *flyMachine, now time.Time, signal int) {
-	req := map[string]any{"exit_event": map[string]any{
-		"exit_code": 0, "requested_stop": true, "signal": signal, "exited_at": now.UTC().Format(time.RFC3339Nano),
-	}}
-	m.State = stateStopped
-	f.eventLocked(m, "exit", stateStopped, "flyd", now, mustJSON(req))
+	f.enterLocked(a, m, stateDestroyed, now)
 }
 
 // machineLocked finds {app}/{id}; destroyed machines count only when readable is true, and
@@ -349,10 +387,14 @@ func (f *Fly) machineLocked(r *http.Request, readable bool) (*flyApp, *flyMachin
 }
 
 // mutableMachineLocked finds a live machine and checks the caller holds its lease, if any.
+// A machine being destroyed answers 412.
 func (f *Fly) mutableMachineLocked(r *http.Request) (*flyApp, *flyMachine, error) {
 	a, m, err := f.machineLocked(r, false)
 	if err != nil {
 		return nil, nil, err
+	}
+	if m.State == stateDestroying && r.Method != http.MethodDelete {
+		return nil, nil, flyErrorf(http.StatusPreconditionFailed, "failed_precondition: machine %s is being destroyed", m.ID)
 	}
 	if err := f.checkLeaseLocked(m, r); err != nil {
 		return nil, nil, err

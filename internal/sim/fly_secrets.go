@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"time"
 )
 
 // secretNamePattern: app secrets become environment variables, so their names are
@@ -112,7 +113,7 @@ func (f *Fly) setSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := f.putSecretLocked(a, name, *req.Value)
-	a.SecretsVersion++
+	f.newSecretsVersionLocked(a)
 	writeJSON(w, http.StatusOK, struct {
 		secretJSON
 		Version uint64 `json:"version"`
@@ -149,7 +150,7 @@ func (f *Fly) updateSecrets(w http.ResponseWriter, r *http.Request) {
 			f.putSecretLocked(a, name, *v)
 		}
 	}
-	a.SecretsVersion++
+	f.newSecretsVersionLocked(a)
 	writeJSON(w, http.StatusOK, map[string]any{"secrets": secretList(a), "version": a.SecretsVersion})
 }
 
@@ -168,7 +169,7 @@ func (f *Fly) deleteSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(a.Secrets, name)
-	a.SecretsVersion++
+	f.newSecretsVersionLocked(a)
 	writeJSON(w, http.StatusOK, map[string]any{"version": a.SecretsVersion})
 }
 
@@ -188,6 +189,99 @@ func (f *Fly) putSecretLocked(a *flyApp, name, value string) *flySecret {
 func checkSecretName(name string) error {
 	if !secretNamePattern.MatchString(name) {
 		return flyErrorf(http.StatusBadRequest, "invalid secret name %q: use letters, digits and underscores, not starting with a digit", name)
+	}
+	return nil
+}
+
+// Fly app secrets are versioned: every change makes a new version, and a machine sees the
+// version it was given when it was last created or updated — "existing Machines must be
+// updated to pick up secrets". A new version takes Transitions.SecretsPropagation to reach
+// the hosts: a create or update without min_secrets_version gets the newest version that has
+// propagated (so perhaps the one before a change just made), one with min_secrets_version
+// waits for that version and gets it (fly-go's LaunchMachineInput.MinSecretsVersion).
+
+// newSecretsVersionLocked records the app's current secrets as its next version.
+func (f *Fly) newSecretsVersionLocked(a *flyApp) {
+	a.SecretsVersion++
+	digests := make(map[string]string, len(a.Secrets))
+	for n, s := range a.Secrets {
+		digests[n] = s.Digest
+	}
+	a.SecretVersions = append(a.SecretVersions, &flySecretsVersion{Version: a.SecretsVersion, Digests: digests, At: f.clock.Now().UTC()})
+	if n := len(a.SecretVersions); n > keptSecretVersions {
+		a.SecretVersions = slices.Clone(a.SecretVersions[n-keptSecretVersions:])
+	}
+}
+
+// secretsVersionLocked returns version v of the app's secrets and when it has propagated; a
+// version older than those kept counts as propagated long ago. A version the app does not
+// have yet is a 400.
+func (f *Fly) secretsVersionLocked(a *flyApp, v uint64) (*flySecretsVersion, time.Time, error) {
+	if v > a.SecretsVersion {
+		return nil, time.Time{}, flyErrorf(http.StatusBadRequest, "invalid_argument: min_secrets_version %d is newer than the app's secrets (version %d)", v, a.SecretsVersion)
+	}
+	for _, sv := range a.SecretVersions {
+		if sv.Version == v {
+			return sv, sv.At.Add(f.tr.SecretsPropagation), nil
+		}
+	}
+	return nil, time.Time{}, nil
+}
+
+// awaitSecrets makes a create or update with min_secrets_version wait (on the Clock) until
+// that version has propagated.
+func (f *Fly) awaitSecrets(r *http.Request, min *uint64) error {
+	if min == nil {
+		return nil
+	}
+	f.mu.Lock()
+	a, err := f.app(r.PathValue("app"))
+	var ready time.Time
+	if err == nil {
+		_, ready, err = f.secretsVersionLocked(a, *min)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if !f.waitClock(r.Context(), ready) {
+		return flyErrorf(http.StatusRequestTimeout, "deadline_exceeded: secrets version %d did not propagate before the request ended", *min)
+	}
+	return nil
+}
+
+// giveSecretsLocked sets the secrets a machine created or updated now runs with: none with
+// skip_secrets, else the newest propagated version, and at least min when given.
+func (f *Fly) giveSecretsLocked(a *flyApp, m *flyMachine, now time.Time, min *uint64, skip bool) error {
+	if skip {
+		m.SecretsVersion, m.Secrets = 0, nil
+		return nil
+	}
+	var chosen *flySecretsVersion
+	for _, sv := range a.SecretVersions {
+		if !now.Before(sv.At.Add(f.tr.SecretsPropagation)) {
+			chosen = sv
+		}
+	}
+	if min != nil {
+		sv, _, err := f.secretsVersionLocked(a, *min)
+		if err != nil {
+			return err
+		}
+		if sv != nil && (chosen == nil || chosen.Version < sv.Version) {
+			chosen = sv
+		}
+	}
+	switch {
+	case chosen != nil:
+		m.SecretsVersion, m.Secrets = chosen.Version, maps.Clone(chosen.Digests)
+	case len(a.SecretVersions) == 0 && a.SecretsVersion > 0: // a state file from before versions were kept
+		m.SecretsVersion, m.Secrets = a.SecretsVersion, map[string]string{}
+		for n, s := range a.Secrets {
+			m.Secrets[n] = s.Digest
+		}
+	default:
+		m.SecretsVersion, m.Secrets = 0, nil
 	}
 	return nil
 }

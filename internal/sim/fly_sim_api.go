@@ -12,6 +12,21 @@ func (f *Fly) simRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/snapshot", c.guard(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, f.Snapshot())
 	}))
+	mux.HandleFunc("POST /_sim/apps", c.guard(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name string `json:"name"`
+			Org  string `json:"org"`
+		}
+		if err := decodeBody(r, &req, false); err != nil {
+			writeFlyError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if err := f.CreateForeignApp(req.Name, req.Org); err != nil {
+			writeFlyError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name, "org": req.Org})
+	}))
 }
 
 // info is what GET /_sim/info answers: what is implemented and how the simulator runs.
@@ -28,6 +43,12 @@ func (f *Fly) info() any {
 		"manual_clock":    manual,
 		"faults":          faults,
 		"scripted_faults": f.faults.pending(),
-		"transitions":     "immediate: every state change completes within its request",
+		"transitions":     f.transitionsInfo(),
 	}
+}
+
+// transitionsInfo says how long the simulated state changes take.
+func (f *Fly) transitionsInfo() map[string]string {
+	return map[string]string{"start": f.tr.Start.String(), "stop": f.tr.Stop.String(), "destroy": f.tr.Destroy.String(),
+		"secrets_propagation": f.tr.SecretsPropagation.String(), "pending_destroy_retention": f.pendingFor.String()}
 }

@@ -17,15 +17,17 @@ type FlySnapshot struct {
 
 // FlyAppSnapshot is one app and everything in it.
 type FlyAppSnapshot struct {
-	Name      string            `json:"name"`
-	Org       string            `json:"org"`
-	Network   string            `json:"network"`
-	Status    string            `json:"status"`
-	CreatedAt time.Time         `json:"created_at"`
-	Volumes   []VolumeSnapshot  `json:"volumes"`
-	IPs       []IPSnapshot      `json:"ips"`
-	Secrets   []SecretSnapshot  `json:"secrets"`
-	Machines  []MachineSnapshot `json:"machines"` // destroyed ones too, while their tombstone lasts
+	Name      string           `json:"name"`
+	Org       string           `json:"org"`
+	Network   string           `json:"network"`
+	Status    string           `json:"status"`
+	CreatedAt time.Time        `json:"created_at"`
+	Volumes   []VolumeSnapshot `json:"volumes"`
+	IPs       []IPSnapshot     `json:"ips"`
+	Secrets   []SecretSnapshot `json:"secrets"`
+	// SecretsVersion is the app's current secrets version.
+	SecretsVersion uint64            `json:"secrets_version"`
+	Machines       []MachineSnapshot `json:"machines"` // destroyed ones too, while their tombstone lasts
 	// VolumeBackups are the snapshots of the app's volumes still kept, deleted volumes'
 	// included, oldest first.
 	VolumeBackups []VolumeBackupSnapshot `json:"volume_backups"`
@@ -42,17 +44,36 @@ type VolumeBackupSnapshot struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-// VolumeSnapshot is a volume; AttachedMachineID is empty when detached.
+// LiveVolumes are the app's volumes that are not deleted.
+func (a FlyAppSnapshot) LiveVolumes() []VolumeSnapshot {
+	var out []VolumeSnapshot
+	for _, v := range a.Volumes {
+		if v.Live() {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// VolumeSnapshot is a volume; AttachedMachineID is empty when detached. A deleted volume is
+// listed with State pending_destroy until its retention has passed (Live says which).
 type VolumeSnapshot struct {
-	ID                string    `json:"id"`
-	Name              string    `json:"name"`
-	Region            string    `json:"region"`
-	SizeGB            int       `json:"size_gb"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	Region string `json:"region"`
+	SizeGB int    `json:"size_gb"`
+	// FilesystemSizeGB is the size the mounting machine sees: below SizeGB after an extend
+	// until that machine boots again.
+	FilesystemSizeGB  int       `json:"filesystem_size_gb"`
 	Encrypted         bool      `json:"encrypted"`
 	AttachedMachineID string    `json:"attached_machine_id"`
 	CreatedAt         time.Time `json:"created_at"`
 	RestoredFrom      string    `json:"restored_from,omitempty"` // the volume snapshot it was created from
 }
+
+// Live reports whether the volume is not deleted.
+func (v VolumeSnapshot) Live() bool { return v.State != volumePendingDestroy }
 
 // IPSnapshot is an IP assignment. Type is v4, shared_v4, v6 or private_v6.
 type IPSnapshot struct {
@@ -86,8 +107,12 @@ type MachineSnapshot struct {
 	Execs      []ExecRecord      `json:"execs"`
 	// LeaseExpiresAt is the expiry of the lease held on the machine, zero when none.
 	LeaseExpiresAt time.Time `json:"lease_expires_at,omitzero"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	// SecretsVersion and Secrets (name → digest) are the app secrets the machine runs with:
+	// those of the version it was given at its last create or update.
+	SecretsVersion uint64            `json:"secrets_version"`
+	Secrets        map[string]string `json:"secrets"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
 // GuestSnapshot is a machine's size.
@@ -120,13 +145,15 @@ func (f *Fly) Snapshot() FlySnapshot {
 	out := FlySnapshot{Apps: []FlyAppSnapshot{}, Faults: stats}
 	for _, name := range slices.Sorted(maps.Keys(f.st.Apps)) {
 		a := f.st.Apps[name]
+		f.settleAppLocked(a, now)
 		as := FlyAppSnapshot{
-			Name: a.Name, Org: a.Org, Network: a.Network, Status: a.status(), CreatedAt: a.CreatedAt,
+			Name: a.Name, Org: a.Org, Network: a.Network, Status: a.status(), CreatedAt: a.CreatedAt, SecretsVersion: a.SecretsVersion,
 			Volumes: []VolumeSnapshot{}, IPs: []IPSnapshot{}, Secrets: []SecretSnapshot{}, Machines: []MachineSnapshot{},
 		}
 		for _, id := range slices.Sorted(maps.Keys(a.Volumes)) {
 			v := a.Volumes[id]
-			as.Volumes = append(as.Volumes, VolumeSnapshot{ID: v.ID, Name: v.Name, Region: v.Region, SizeGB: v.SizeGB, Encrypted: v.Encrypted, AttachedMachineID: v.AttachedMachineID, CreatedAt: v.CreatedAt, RestoredFrom: v.RestoredFrom})
+			as.Volumes = append(as.Volumes, VolumeSnapshot{ID: v.ID, Name: v.Name, State: v.state(), Region: v.Region, SizeGB: v.SizeGB, FilesystemSizeGB: v.FSSizeGB,
+				Encrypted: v.Encrypted, AttachedMachineID: v.AttachedMachineID, CreatedAt: v.CreatedAt, RestoredFrom: v.RestoredFrom})
 		}
 		as.VolumeBackups = []VolumeBackupSnapshot{}
 		for _, b := range f.liveSnapshotsLocked(a, "") {
@@ -167,6 +194,10 @@ func (m *flyMachine) snapshot(lease *flyLease) MachineSnapshot {
 		Events:    []EventSnapshot{},
 		Execs:     []ExecRecord{},
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+		SecretsVersion: m.SecretsVersion, Secrets: maps.Clone(m.Secrets),
+	}
+	if s.Secrets == nil {
+		s.Secrets = map[string]string{}
 	}
 	if s.Env == nil {
 		s.Env = map[string]string{}

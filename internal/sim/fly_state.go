@@ -17,6 +17,8 @@ type flyState struct {
 	NextIPv6       uint64           `json:"next_ipv6"`
 	NextPrivateNum uint64           `json:"next_private_num"`
 	Networks       map[string]int64 `json:"networks"` // "org/network" → 6PN network number
+	// ForeignOrgs are organizations the token is not a member of (CreateForeignApp).
+	ForeignOrgs map[string]bool `json:"foreign_orgs,omitempty"`
 }
 
 type flyApp struct {
@@ -26,14 +28,27 @@ type flyApp struct {
 	NumericID int32     `json:"numeric_id"`
 	CreatedAt time.Time `json:"created_at"`
 
-	Volumes        map[string]*flyVolume  `json:"volumes"`
-	IPs            []*flyIP               `json:"ips"`
-	Secrets        map[string]*flySecret  `json:"secrets"`
-	SecretsVersion uint64                 `json:"secrets_version"`
+	Volumes        map[string]*flyVolume `json:"volumes"`
+	IPs            []*flyIP              `json:"ips"`
+	Secrets        map[string]*flySecret `json:"secrets"`
+	SecretsVersion uint64                `json:"secrets_version"`
+	// SecretVersions are the latest versions of the app's secrets (digests only) and when each
+	// was made, oldest first: what a machine created or updated since sees.
+	SecretVersions []*flySecretsVersion   `json:"secret_versions,omitempty"`
 	Machines       map[string]*flyMachine `json:"machines"`
 	// Snapshots of the app's volumes, deleted ones' included, by id (fly_volume_snapshots.go).
 	Snapshots map[string]*flyVolumeSnapshot `json:"snapshots,omitempty"`
 }
+
+// flySecretsVersion is the set of an app's secrets (name → digest) as of one version.
+type flySecretsVersion struct {
+	Version uint64            `json:"version"`
+	Digests map[string]string `json:"digests"`
+	At      time.Time         `json:"at"`
+}
+
+// keptSecretVersions bounds an app's history of secrets versions.
+const keptSecretVersions = 16
 
 type flyVolume struct {
 	ID                string    `json:"id"`
@@ -48,6 +63,12 @@ type flyVolume struct {
 	AttachedMachineID string    `json:"attached_machine_id,omitempty"`
 	CreatedAt         time.Time `json:"created_at"`
 	RestoredFrom      string    `json:"restored_from,omitempty"` // the snapshot it was created from
+	// FSSizeGB is the size of the filesystem a machine sees: it catches up with SizeGB when the
+	// machine mounting the volume boots (Fly: a volume extended while mounted needs a restart).
+	FSSizeGB int `json:"fs_size_gb"`
+	// DeletedAt is set once the volume is deleted: it is then listed as pending_destroy until
+	// PendingDestroyRetention has passed.
+	DeletedAt time.Time `json:"deleted_at,omitzero"`
 }
 
 // IP assignment types, as the ip_assignments endpoint takes them.
@@ -75,12 +96,24 @@ type flySecret struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Machine states the simulator uses.
+// Machine states the simulator uses: resting states, and the transitional ones a machine is
+// in while a change completes (see Transitions).
 const (
-	stateCreated   = "created"
-	stateStarted   = "started"
-	stateStopped   = "stopped"
-	stateDestroyed = "destroyed"
+	stateCreated    = "created"
+	stateStarting   = "starting"
+	stateStarted    = "started"
+	stateStopping   = "stopping"
+	stateStopped    = "stopped"
+	stateReplacing  = "replacing"
+	stateDestroying = "destroying"
+	stateDestroyed  = "destroyed"
+)
+
+// Volume states the simulator reports.
+const (
+	volumeCreated           = "created"
+	volumeSchedulingDestroy = "scheduling_destroy"
+	volumePendingDestroy    = "pending_destroy"
 )
 
 type flyMachine struct {
@@ -101,6 +134,20 @@ type flyMachine struct {
 	Events      []*flyEvent                `json:"events"` // oldest first
 	Lease       *flyLease                  `json:"lease,omitempty"`
 	Execs       []ExecRecord               `json:"execs,omitempty"`
+	// Steps are what is left of the change under way, in order; empty when the machine rests.
+	Steps []*flyStep `json:"steps,omitempty"`
+	// SecretsVersion and Secrets (name → digest) are the app secrets the machine was given
+	// when it was last created or updated: a running machine never sees newer values.
+	SecretsVersion uint64            `json:"secrets_version"`
+	Secrets        map[string]string `json:"secrets,omitempty"`
+}
+
+// flyStep is one part of an asynchronous change: at At the machine enters State, and Event
+// (if any) is recorded with At as its time.
+type flyStep struct {
+	At    time.Time `json:"at"`
+	State string    `json:"state"`
+	Event *flyEvent `json:"event,omitempty"`
 }
 
 type flyEvent struct {
@@ -129,7 +176,7 @@ type ExecRecord struct {
 }
 
 func newFlyState() flyState {
-	return flyState{Apps: map[string]*flyApp{}, Networks: map[string]int64{}}
+	return flyState{Apps: map[string]*flyApp{}, Networks: map[string]int64{}, ForeignOrgs: map[string]bool{}}
 }
 
 // normalize fills maps a hand-edited or older state file may lack.
@@ -139,6 +186,9 @@ func (s *flyState) normalize() {
 	}
 	if s.Networks == nil {
 		s.Networks = map[string]int64{}
+	}
+	if s.ForeignOrgs == nil {
+		s.ForeignOrgs = map[string]bool{}
 	}
 	for _, a := range s.Apps {
 		if a.Volumes == nil {
@@ -153,6 +203,11 @@ func (s *flyState) normalize() {
 		for _, m := range a.Machines {
 			if m.Config == nil {
 				m.Config = map[string]json.RawMessage{}
+			}
+		}
+		for _, v := range a.Volumes {
+			if v.FSSizeGB == 0 {
+				v.FSSizeGB = v.SizeGB
 			}
 		}
 	}

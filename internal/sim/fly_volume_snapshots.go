@@ -109,7 +109,7 @@ func (f *Fly) listVolumeSnapshots(w http.ResponseWriter, r *http.Request) {
 func (f *Fly) createVolumeSnapshot(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, v, err := f.volume(r)
+	a, v, err := f.volume(r, false)
 	if err != nil {
 		writeFlyErr(w, err)
 		return

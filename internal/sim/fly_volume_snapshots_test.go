@@ -75,7 +75,7 @@ func TestFlyVolumeSnapshots(t *testing.T) {
 		t.Fatalf("restore: %+v, %v; want a new 3 GB volume", restored, err)
 	}
 	app := srv.Sim.Snapshot().Apps[0]
-	if app.Volumes[0].RestoredFrom != snapID || len(app.VolumeBackups) != 1 {
+	if live := app.LiveVolumes(); len(live) != 1 || live[0].RestoredFrom != snapID || len(app.VolumeBackups) != 1 {
 		t.Fatalf("after the restore: volumes %+v, backups %+v", app.Volumes, app.VolumeBackups)
 	}
 

@@ -46,8 +46,13 @@ type volumeJSON struct {
 	HostStatus        string  `json:"host_status"`
 }
 
+// volumeJSON renders v. blocks, blocks_free and blocks_avail describe the filesystem, which
+// lags behind size_gb after an extend until the machine mounting it boots again.
 func (f *Fly) volumeJSON(a *flyApp, v *flyVolume, state string) volumeJSON {
-	blocks := v.SizeGB * (1 << 30) / 4096
+	if state == "" {
+		state = v.state()
+	}
+	blocks := v.FSSizeGB * (1 << 30) / 4096
 	out := volumeJSON{
 		ID: v.ID, Name: v.Name, State: state, SizeGB: v.SizeGB, Region: v.Region, Zone: v.Zone,
 		Encrypted: v.Encrypted, CreatedAt: rfc3339(v.CreatedAt), SnapshotRetention: v.SnapshotRetention,
@@ -63,6 +68,14 @@ func (f *Fly) volumeJSON(a *flyApp, v *flyVolume, state string) volumeJSON {
 		}
 	}
 	return out
+}
+
+// state is the volume's state: created, or pending_destroy once deleted.
+func (v *flyVolume) state() string {
+	if !v.DeletedAt.IsZero() {
+		return volumePendingDestroy
+	}
+	return volumeCreated
 }
 
 // createVolume: POST /v1/apps/{app}/volumes. name and region are required; size_gb
@@ -144,15 +157,18 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		AutoBackup:        req.AutoBackupEnabled == nil || *req.AutoBackupEnabled,
 		CreatedAt:         f.clock.Now().UTC(),
 		RestoredFrom:      restoredFrom,
+		FSSizeGB:          size,
 	}
 	if req.SnapshotRetention != nil {
 		v.SnapshotRetention = *req.SnapshotRetention
 	}
 	a.Volumes[v.ID] = v
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
 }
 
-// listVolumes: GET /v1/apps/{app}/volumes → [volume…], oldest first.
+// listVolumes: GET /v1/apps/{app}/volumes → [volume…], oldest first, deleted ones included
+// (state pending_destroy) until PendingDestroyRetention has passed, as Fly lists them for up
+// to a day (flaps.GetVolumes filters these states out for its callers).
 func (f *Fly) listVolumes(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -170,20 +186,22 @@ func (f *Fly) listVolumes(w http.ResponseWriter, r *http.Request) {
 	})
 	out := make([]volumeJSON, 0, len(vols))
 	for _, v := range vols {
-		out = append(out, f.volumeJSON(a, v, "created"))
+		out = append(out, f.volumeJSON(a, v, ""))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
+// getVolume: GET …/volumes/{id} → the volume; a deleted one in state pending_destroy while
+// it is still listed.
 func (f *Fly) getVolume(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, v, err := f.volume(r)
+	a, v, err := f.volume(r, true)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
 }
 
 // updateVolume: PUT (flaps) or POST (spec) /v1/apps/{app}/volumes/{id} with
@@ -199,7 +217,7 @@ func (f *Fly) updateVolume(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, v, err := f.volume(r)
+	a, v, err := f.volume(r, false)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
@@ -214,12 +232,15 @@ func (f *Fly) updateVolume(w http.ResponseWriter, r *http.Request) {
 	if req.AutoBackupEnabled != nil {
 		v.AutoBackup = *req.AutoBackupEnabled
 	}
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, "created"))
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
 }
 
 // extendVolume: PUT /v1/apps/{app}/volumes/{id}/extend {"size_gb"} → {"volume",
 // "needs_restart"}. Volumes only grow: a size not larger than the current one is a 400.
-// needs_restart is true when the volume is mounted by a started machine.
+// needs_restart is true when the volume is mounted by a running machine: its filesystem (the
+// blocks the volume reports, and what the machine sees) keeps the old size until that machine
+// boots again — a restart, or an update that replaces it. Otherwise the filesystem is grown
+// at the next mount and needs_restart is false.
 func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		SizeGB int `json:"size_gb"`
@@ -230,7 +251,7 @@ func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, v, err := f.volume(r)
+	a, v, err := f.volume(r, false)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
@@ -245,40 +266,47 @@ func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
 	}
 	v.SizeGB = req.SizeGB
 	needsRestart := false
-	if m, ok := a.Machines[v.AttachedMachineID]; ok && m.State == stateStarted {
+	if m, ok := a.Machines[v.AttachedMachineID]; ok && (m.running() || m.State == stateStopping) {
 		needsRestart = true
+	} else {
+		v.FSSizeGB = v.SizeGB
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"volume": f.volumeJSON(a, v, "created"), "needs_restart": needsRestart})
+	writeJSON(w, http.StatusOK, map[string]any{"volume": f.volumeJSON(a, v, ""), "needs_restart": needsRestart})
 }
 
 // deleteVolume: DELETE /v1/apps/{app}/volumes/{id} → the volume in state
-// "scheduling_destroy"; afterwards it is gone (404). A volume still attached to a machine
-// that is not destroyed is refused with 409: destroy the machine first.
+// "scheduling_destroy"; afterwards it is listed as pending_destroy (and then gone, 404). A
+// volume still attached to a machine — one being destroyed included — is refused with 412:
+// wait until the machine is destroyed. Deleting it again answers 404.
 func (f *Fly) deleteVolume(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, v, err := f.volume(r)
+	a, v, err := f.volume(r, false)
 	if err != nil {
 		writeFlyErr(w, err)
 		return
 	}
 	if v.AttachedMachineID != "" {
-		writeFlyError(w, http.StatusConflict, "volume "+v.ID+" is attached to machine "+v.AttachedMachineID+": destroy the machine (or update it without this mount) first")
+		state := ""
+		if m, ok := a.Machines[v.AttachedMachineID]; ok {
+			state = " (" + m.State + ")"
+		}
+		writeFlyError(w, http.StatusPreconditionFailed, "failed_precondition: volume "+v.ID+" is attached to machine "+v.AttachedMachineID+state+": destroy the machine and wait until it is destroyed first")
 		return
 	}
-	out := f.volumeJSON(a, v, "scheduling_destroy")
-	delete(a.Volumes, v.ID)
-	writeJSON(w, http.StatusOK, out)
+	v.DeletedAt = f.clock.Now().UTC()
+	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, volumeSchedulingDestroy))
 }
 
-// volume looks up {app} and {id} of the request.
-func (f *Fly) volume(r *http.Request) (*flyApp, *flyVolume, error) {
+// volume looks up {app} and {id} of the request; a deleted (pending_destroy) volume counts
+// only when deleted is true.
+func (f *Fly) volume(r *http.Request, deleted bool) (*flyApp, *flyVolume, error) {
 	a, err := f.app(r.PathValue("app"))
 	if err != nil {
 		return nil, nil, err
 	}
 	v, ok := a.Volumes[r.PathValue("id")]
-	if !ok {
+	if !ok || (!deleted && !v.DeletedAt.IsZero()) {
 		return nil, nil, flyErrorf(http.StatusNotFound, "volume not found")
 	}
 	return a, v, nil

@@ -70,6 +70,7 @@ func TestWaitRequestsSeesARequestInFlight(t *testing.T) {
 	answered := make(chan answer, 1)
 	go func() {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/keys", strings.NewReader(`{"name":"k"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+s.ManagementKey)
 		res, err := http.DefaultClient.Do(req)
 		if err == nil {

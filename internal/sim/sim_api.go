@@ -51,7 +51,7 @@ func (c simControl) register(mux *http.ServeMux, info func() any) {
 var simRoutes = []string{
 	"GET /_sim/health", "GET /_sim/info", "GET /_sim/snapshot", "GET /_sim/faults", "PUT /_sim/faults",
 	"GET /_sim/faults/script", "POST /_sim/faults/script", "DELETE /_sim/faults/script",
-	"GET /_sim/clock", "POST /_sim/clock", "POST /_sim/save",
+	"GET /_sim/clock", "POST /_sim/clock", "POST /_sim/save", "POST /_sim/apps (Fly only)",
 }
 
 func (c simControl) guard(h http.HandlerFunc) http.HandlerFunc {

@@ -20,9 +20,9 @@ type watchedFly struct {
 	t       *testing.T
 }
 
-func (f *watchedFly) SetSecret(ctx context.Context, app, name, value string) (string, error) {
+func (f *watchedFly) SetSecret(ctx context.Context, app, name, value string) (*launchpad.Secret, error) {
 	if f.failing != nil {
-		return "", f.failing
+		return nil, f.failing
 	}
 	if f.w.key(f.old) == nil {
 		f.t.Errorf("the old key %s was revoked before the new one reached %s", f.old, app)
@@ -52,6 +52,12 @@ func TestRotateDeliversBeforeRevoking(t *testing.T) {
 	app := w.App(tn.AppName)
 	if app.Secrets[0].Digest != sim.SecretDigest(plaintext) || app.Machines[0].State != "started" {
 		t.Errorf("the tenant's secret %s on a %s machine, want the new key's, started", app.Secrets[0].Digest, app.Machines[0].State)
+	}
+	// The running machine itself runs the new key: Fly gives a machine new secrets only
+	// through an update for their version, never through a stop and start.
+	if m := app.Machines[0]; m.SecretsVersion != app.SecretsVersion || m.Secrets[launchpad.KeySecretName] != sim.SecretDigest(plaintext) {
+		t.Errorf("the machine runs secrets version %d (key %s); the app is at %d with the new key %s",
+			m.SecretsVersion, m.Secrets[launchpad.KeySecretName], app.SecretsVersion, sim.SecretDigest(plaintext))
 	}
 	rec, err := w.Store.GetTenant(ctx, tn.AppName)
 	if err != nil || rec.SubKeyHash != next.Hash || rec.SecretDigest != sim.SecretDigest(plaintext) {

@@ -34,6 +34,9 @@ type builder struct {
 	appExists bool // the app exists at Fly (found or created)
 	mayExist  bool // the app may exist already: a resumed claim, or a restore into a kept app
 	restore   *Retained
+	// secretsVersion is the app's secrets version that holds the key setKey set (0: none set
+	// in this run): the machine is created or updated with at least it.
+	secretsVersion uint64
 }
 
 func (s *Service) builder(b *Boundary, plan *launchpad.Plan) *builder {
@@ -85,44 +88,54 @@ func (b *builder) ensureIPs(ctx context.Context) error {
 	return nil
 }
 
+// volumeState is what ensureVolume did to the workspace volume.
+type volumeState struct {
+	sizeGB  int
+	created bool // a new volume: the machine must be rebuilt to mount it
+	// needsRestart: the volume grew under a running machine, which sees the added space only
+	// once it boots again (Fly's needs_restart).
+	needsRestart bool
+}
+
 // ensureVolume creates the encrypted workspace volume if missing, or extends it to the plan's
-// size; it never shrinks a volume (a smaller plan keeps the data and the size). It returns the
-// volume's size and whether the volume is new (so the machine must be rebuilt to mount it).
-func (b *builder) ensureVolume(ctx context.Context, currentSizeGB int) (sizeGB int, created bool, err error) {
+// size; it never shrinks a volume (a smaller plan keeps the data and the size).
+func (b *builder) ensureVolume(ctx context.Context, currentSizeGB int) (volumeState, error) {
 	t := b.Tenant
 	if t.VolumeID == "" {
 		v, err := b.rt.CreateVolume(ctx, t.AppName, launchpad.VolumeSpec{
 			Name: volumeName, Region: t.Region, SizeGB: b.plan.VolumeSizeGB, Encrypted: true,
 		})
 		if err != nil {
-			return 0, false, launchpad.Wrapf(err, "creating the encrypted volume of %s", t.AppName)
+			return volumeState{}, launchpad.Wrapf(err, "creating the encrypted volume of %s", t.AppName)
 		}
 		if !v.Encrypted {
-			return 0, false, launchpad.Errorf(launchpad.EINTERNAL, "Fly created volume %s of %s unencrypted; refusing to use it", v.ID, t.AppName)
+			return volumeState{}, launchpad.Errorf(launchpad.EINTERNAL, "Fly created volume %s of %s unencrypted; refusing to use it", v.ID, t.AppName)
 		}
 		t.VolumeID = v.ID
 		b.Created = append(b.Created, "volume "+v.ID)
-		return v.SizeGB, true, nil
+		return volumeState{sizeGB: v.SizeGB, created: true}, nil
 	}
 	if b.plan.VolumeSizeGB > currentSizeGB {
 		v, err := b.rt.ExtendVolume(ctx, t.AppName, t.VolumeID, b.plan.VolumeSizeGB)
 		if err != nil {
-			return 0, false, launchpad.Wrapf(err, "extending volume %s of %s to %d GB", t.VolumeID, t.AppName, b.plan.VolumeSizeGB)
+			return volumeState{}, launchpad.Wrapf(err, "extending volume %s of %s to %d GB", t.VolumeID, t.AppName, b.plan.VolumeSizeGB)
 		}
-		return v.SizeGB, false, nil
+		return volumeState{sizeGB: v.SizeGB, needsRestart: v.NeedsRestart}, nil
 	}
-	return currentSizeGB, false, nil
+	return volumeState{sizeGB: currentSizeGB}, nil
 }
 
 // machineSpec is the tenant machine: the plan's size, the workspace volume at /workspace,
-// and no secret in its environment (the model key is an app secret).
+// no secret in its environment (the model key is an app secret), and at least the secrets
+// version of the key this run set.
 func (b *builder) machineSpec() launchpad.MachineSpec {
 	t := b.Tenant
 	return launchpad.MachineSpec{
-		Name:   machineName(t.RebuildGeneration),
-		Region: t.Region,
-		Image:  t.Image,
-		Guest:  b.plan.Guest,
+		MinSecretsVersion: b.secretsVersion,
+		Name:              machineName(t.RebuildGeneration),
+		Region:            t.Region,
+		Image:             t.Image,
+		Guest:             b.plan.Guest,
 		Env: map[string]string{
 			"LAUNCHPAD_APP":     t.AppName,
 			"LAUNCHPAD_PRODUCT": t.Product,
@@ -137,9 +150,13 @@ func (b *builder) machineSpec() launchpad.MachineSpec {
 	}
 }
 
-// createMachine launches the machine and waits for it to start.
+// createMachine launches the machine and waits for it to start. A machine being destroyed
+// still holds the volume (Fly lets it go only once destroyed): it is waited for first.
 func (b *builder) createMachine(ctx context.Context) error {
 	t := b.Tenant
+	if err := releaseVolume(ctx, b.rt, t.AppName, t.VolumeID, ""); err != nil {
+		return err
+	}
 	m, err := b.rt.CreateMachine(ctx, t.AppName, b.machineSpec())
 	if err != nil {
 		return launchpad.Wrapf(err, "creating the machine of %s", t.AppName)
@@ -149,24 +166,23 @@ func (b *builder) createMachine(ctx context.Context) error {
 	return b.waitStarted(ctx)
 }
 
-// updateMachine applies the plan's size and the image to the existing machine in place. A
-// machine that was stopped (an hour cap, a suspension) stays stopped: Fly leaves it so, and
-// starting it is the control plane's decision, not the provider's.
+// updateMachine applies the plan's size, the image and the key's secrets version to the
+// existing machine in place. A started machine is replaced and boots again — which is also
+// what a volume grown under it needs to be seen at its new size. A machine that was stopped
+// (an hour cap, a suspension) stays stopped on the new version: Fly leaves it so, and starting
+// it is the control plane's decision, not the provider's.
 func (b *builder) updateMachine(ctx context.Context) error {
 	t := b.Tenant
 	before, err := b.rt.GetMachine(ctx, t.AppName, t.MachineID)
 	if err != nil {
 		return launchpad.Wrapf(err, "reading machine %s of %s", t.MachineID, t.AppName)
 	}
-	m, err := b.rt.UpdateMachine(ctx, t.AppName, t.MachineID, b.machineSpec())
+	m, err := replaceMachine(ctx, b.rt, t, before, b.machineSpec())
 	if err != nil {
 		return launchpad.Wrapf(err, "updating machine %s of %s", t.MachineID, t.AppName)
 	}
-	b.Guest, t.MachineState = m.Guest, m.State
-	if before.State != launchpad.MachineStarted {
-		return nil
-	}
-	return b.waitStarted(ctx)
+	b.Guest = m.Guest
+	return nil
 }
 
 func (b *builder) waitStarted(ctx context.Context) error {
@@ -178,7 +194,8 @@ func (b *builder) waitStarted(ctx context.Context) error {
 	return nil
 }
 
-// destroyMachine removes the machine (killing it if it runs); a missing one is fine.
+// destroyMachine removes the machine (killing it if it runs) and waits until it is destroyed:
+// until then Fly keeps the volume attached to it. A missing one is fine.
 func (b *builder) destroyMachine(ctx context.Context) error {
 	t := b.Tenant
 	if t.MachineID == "" {
@@ -187,17 +204,22 @@ func (b *builder) destroyMachine(ctx context.Context) error {
 	if err := b.rt.DestroyMachine(ctx, t.AppName, t.MachineID, true); err != nil && !launchpad.IsNotFound(err) {
 		return launchpad.Wrapf(err, "destroying machine %s of %s", t.MachineID, t.AppName)
 	}
+	if err := waitDestroyed(ctx, b.rt, t.AppName, t.MachineID); err != nil {
+		return err
+	}
 	t.MachineID, t.MachineState = "", ""
 	return nil
 }
 
-// setKey delivers the resolved key and records its source and digest on the tenant.
+// setKey sets the resolved key as the app secret and records its source, digest and secrets
+// version; the machine created or updated next asks for that version.
 func (b *builder) setKey(ctx context.Context, key *Key) error {
-	digest, err := DeliverKey(ctx, b.rt, b.Tenant, key.plaintext)
+	s, err := setKeySecret(ctx, b.rt, b.Tenant, key.plaintext)
 	if err != nil {
 		return err
 	}
-	b.Tenant.KeySource, b.Tenant.SubKeyHash, b.Tenant.SecretDigest = key.Source, key.SubKeyHash, digest
+	b.secretsVersion = s.Version
+	b.Tenant.KeySource, b.Tenant.SubKeyHash, b.Tenant.SecretDigest = key.Source, key.SubKeyHash, s.Digest
 	return nil
 }
 

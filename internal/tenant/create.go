@@ -192,8 +192,8 @@ func (s *Service) build(ctx context.Context, b *builder, key *Key) error {
 	if err := b.ensureIPs(ctx); err != nil {
 		return err
 	}
-	sizeGB, _, err := b.ensureVolume(ctx, b.VolumeSizeGB)
-	b.VolumeSizeGB = sizeGB
+	vol, err := b.ensureVolume(ctx, b.VolumeSizeGB)
+	b.VolumeSizeGB = vol.sizeGB
 	if err != nil {
 		return err
 	}
@@ -203,8 +203,5 @@ func (s *Service) build(ctx context.Context, b *builder, key *Key) error {
 	if b.Tenant.MachineID == "" {
 		return b.createMachine(ctx)
 	}
-	if b.Guest != b.plan.Guest {
-		return b.updateMachine(ctx)
-	}
-	return nil
+	return b.updateMachine(ctx) // a resumed create: the machine takes the key just set
 }

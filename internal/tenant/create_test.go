@@ -77,13 +77,14 @@ func TestCreateBuildsTheWholeBoundaryOnItsOwnNetwork(t *testing.T) {
 
 // App names are global at Fly, so this second's name may belong to someone else (another
 // org, or a user whose id starts alike): the next second's name is taken instead, and the
-// claims of the taken names are not left behind.
+// claims of the taken names are not left behind. Fly answers a read of another organization's
+// app 403 "unauthorized", which is not a refused token.
 func TestCreateTakesTheNextSecondWhenTheAppNameIsTaken(t *testing.T) {
 	w := tenanttest.New(t)
 	ctx := context.Background()
 	for i := range 2 {
 		name, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now().Add(time.Duration(i)*time.Second))
-		if _, err := w.Runtime.CreateApp(ctx, launchpad.AppSpec{Name: name, Org: "someone-else", Network: name}); err != nil {
+		if err := w.Fly.Sim.CreateForeignApp(name, "someone-else"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,6 +95,19 @@ func TestCreateTakesTheNextSecondWhenTheAppNameIsTaken(t *testing.T) {
 	}
 	if recs, _ := w.Store.ListTenants(ctx, launchpad.TenantFilter{UserID: "alice01"}); len(recs) != 1 {
 		t.Errorf("%d tenant records, want 1 (the taken names' claims dropped)", len(recs))
+	}
+}
+
+// The name can also be taken between the read that finds it free and the create: Fly then
+// answers the create 422 "uniqueness constraint violated", and the next second's name is
+// taken, in the same create.
+func TestCreateTakesTheNextSecondWhenTheCreateFindsTheNameTaken(t *testing.T) {
+	w := tenanttest.New(t)
+	w.Fly.Sim.ScriptFaults("POST /v1/apps", sim.ScriptedFault{Kind: sim.FaultRespond, Status: 422, Body: `{"error":"uniqueness constraint violated"}`})
+	b, _ := start(t, w, w.Tenants(), "alice01")
+	want, _ := launchpad.AppName("hermes", "alice01", w.Clock.Now().Add(time.Second))
+	if b.Tenant.AppName != want || w.App(want) == nil {
+		t.Fatalf("app %s, want the next second's name, %s, created", b.Tenant.AppName, want)
 	}
 }
 

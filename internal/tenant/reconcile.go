@@ -19,8 +19,9 @@ type Change struct {
 
 // Reconcile brings an existing tenant, as last recorded in current, to its desired shape:
 // missing parts are recreated, the volume extended, the machine rebuilt (new generation or new
-// volume) or updated in place (plan size, image), and the key re-resolved and delivered if it
-// changed. The conditions match Drift, so every value a plan showed as known stays as planned.
+// volume; the old one is waited for until destroyed, since Fly keeps its volume until then) or
+// updated in place (plan size, image, the new key's secrets version, a volume that grew under
+// it), and the key re-resolved and delivered if it changed. The conditions match Drift, so every value a plan showed as known stays as planned.
 //
 // It returns the tenant as it now stands, also on failure, so that what was done so far is
 // recorded: the next plan compares it with what is wanted again. It does not save the record:
@@ -31,11 +32,11 @@ func (s *Service) Reconcile(ctx context.Context, current *Boundary, c Change) (*
 	t.Plan, t.Image, t.RebuildGeneration = c.Plan.Name, c.Image, c.RebuildGeneration
 	b := s.builder(&Boundary{Tenant: &t, VolumeSizeGB: current.VolumeSizeGB, Guest: current.Guest}, c.Plan)
 
-	sizeGB, newVolume, err := b.ensureVolume(ctx, current.VolumeSizeGB)
+	vol, err := b.ensureVolume(ctx, current.VolumeSizeGB)
 	if err != nil {
 		return b.Boundary, err
 	}
-	b.VolumeSizeGB = sizeGB
+	b.VolumeSizeGB = vol.sizeGB
 	if err := b.ensureIPs(ctx); err != nil {
 		return b.Boundary, err
 	}
@@ -43,13 +44,14 @@ func (s *Service) Reconcile(ctx context.Context, current *Boundary, c Change) (*
 	if err != nil {
 		return b.Boundary, err
 	}
-	rebuild := newVolume || t.MachineID == "" || t.RebuildGeneration != before.RebuildGeneration
+	rebuild := vol.created || t.MachineID == "" || t.RebuildGeneration != before.RebuildGeneration
 	if rebuild {
 		if err := b.destroyMachine(ctx); err != nil {
 			return b.Boundary, err
 		}
 	}
-	if c.BYOKKeyChanged || t.SecretDigest == "" || key.Source != t.KeySource || key.SubKeyHash != t.SubKeyHash {
+	keyChanged := c.BYOKKeyChanged || t.SecretDigest == "" || key.Source != t.KeySource || key.SubKeyHash != t.SubKeyHash
+	if keyChanged {
 		if err := b.setKey(ctx, key); err != nil {
 			return b.Boundary, err
 		}
@@ -57,7 +59,9 @@ func (s *Service) Reconcile(ctx context.Context, current *Boundary, c Change) (*
 	if rebuild {
 		return b.Boundary, b.createMachine(ctx)
 	}
-	if c.Plan.Guest != b.Guest || t.Image != before.Image {
+	// One update carries everything the running machine must pick up: a new size or image,
+	// the new key's secrets version, and a volume grown under it (it boots again).
+	if c.Plan.Guest != b.Guest || t.Image != before.Image || keyChanged || vol.needsRestart {
 		if err := b.updateMachine(ctx); err != nil {
 			return b.Boundary, err
 		}

@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -36,8 +37,10 @@ func TestReconcileRepairsEachKindOfDrift(t *testing.T) {
 	}, {
 		name: "volume deleted",
 		drift: func(t *testing.T, w *tenanttest.World, _ *tenant.Service, tn *launchpad.Tenant, _ *tenant.Wanted) {
-			must(t, w.Runtime.DestroyMachine(context.Background(), tn.AppName, tn.MachineID, true))
-			must(t, w.Runtime.DeleteVolume(context.Background(), tn.AppName, tn.VolumeID))
+			ctx := context.Background()
+			must(t, w.Runtime.DestroyMachine(ctx, tn.AppName, tn.MachineID, true))
+			must(t, w.Runtime.WaitMachine(ctx, tn.AppName, tn.MachineID, launchpad.MachineDestroyed, time.Minute)) // Fly keeps the volume until then
+			must(t, w.Runtime.DeleteVolume(ctx, tn.AppName, tn.VolumeID))
 		},
 		want: tenant.Drift{Machine: true, Guest: true, Volume: true, VolumeSize: true},
 		check: func(t *testing.T, w *tenanttest.World, before, after *tenant.Boundary) {

@@ -28,7 +28,7 @@ func TestRetainThenRestoreTheWorkspace(t *testing.T) {
 		t.Fatalf("kept %+v, want the app, the volume's snapshot, kept 7 days", kept)
 	}
 	app := w.App(tn.AppName)
-	if app == nil || len(app.Volumes) != 0 || len(app.IPs) != 0 || len(app.Secrets) != 0 || len(app.VolumeBackups) != 1 {
+	if app == nil || len(app.LiveVolumes()) != 0 || len(app.IPs) != 0 || len(app.Secrets) != 0 || len(app.VolumeBackups) != 1 {
 		t.Fatalf("at Fly after the retain: %+v, want the app with one snapshot and nothing else", app)
 	}
 	for _, m := range app.Machines {
@@ -63,7 +63,7 @@ func TestRetainThenRestoreTheWorkspace(t *testing.T) {
 		t.Fatalf("restore: %v", err)
 	}
 	app = w.App(tn.AppName)
-	if back.Tenant.AppName != tn.AppName || len(app.Volumes) != 1 || app.Volumes[0].RestoredFrom != kept.SnapshotID ||
+	if live := app.LiveVolumes(); back.Tenant.AppName != tn.AppName || len(live) != 1 || live[0].RestoredFrom != kept.SnapshotID ||
 		back.VolumeSizeGB != w.Pro.VolumeSizeGB || back.Tenant.MachineState != launchpad.MachineStarted || len(app.IPs) != 2 {
 		t.Fatalf("restored tenant %+v (%d GB) at Fly %+v: want the same app, the volume from the snapshot extended to pro's 20 GB, a started machine and both IPs",
 			back.Tenant, back.VolumeSizeGB, app)

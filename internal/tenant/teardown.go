@@ -6,8 +6,9 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Teardown deletes a tenant's machine, volume, IPs and app at Fly, in that order, treating
-// anything already gone as done, so an interrupted destroy can simply run again. The record
+// Teardown deletes a tenant's machine, volume, IPs and app at Fly, in that order (the volume
+// once the machine is destroyed, not only destroying), treating anything already gone as done,
+// so an interrupted destroy can simply run again. The record
 // stays: Forget removes it. Needs the runtime.
 func (s *Service) Teardown(ctx context.Context, t *launchpad.Tenant) error {
 	rt := s.runtime
@@ -24,6 +25,10 @@ func (s *Service) Teardown(ctx context.Context, t *launchpad.Tenant) error {
 		}
 	}
 	if o.volume != nil {
+		// Fly keeps the volume attached to a machine until the machine is destroyed (412).
+		if err := releaseVolume(ctx, rt, t.AppName, o.volume.ID, ""); err != nil {
+			return err
+		}
 		if err := rt.DeleteVolume(ctx, t.AppName, o.volume.ID); err != nil && !launchpad.IsNotFound(err) {
 			return launchpad.Wrapf(err, "deleting volume %s of %s", o.volume.ID, t.AppName)
 		}

@@ -25,7 +25,18 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/contract"
 )
+
+// Option changes how StartFly and StartOpenRouter start a simulator.
+type Option func(*options)
+
+type options struct{ unchecked bool }
+
+// WithoutContract starts the simulator without the OpenAPI contract check: for a test that
+// sends, on purpose, requests the vendor's spec does not allow (the simulator's own answers to
+// malformed requests). Every other test runs with it.
+func WithoutContract() Option { return func(o *options) { o.unchecked = true } }
 
 // FlyServer is a running Fly Machines API simulator.
 type FlyServer struct {
@@ -35,24 +46,59 @@ type FlyServer struct {
 	Token string
 	// Sim is the simulator, for Snapshot, SetFaults, ExecHook….
 	Sim *sim.Fly
+	// Contract checks every request and response against Fly's OpenAPI spec (nil with
+	// WithoutContract); the test fails at its end if it found a deviation the allowlist does
+	// not allow.
+	Contract *contract.Checker
 }
 
 // StartFly starts a Fly simulator for the test; it is closed (and its state file saved,
-// if any) when the test ends. It fails the test if the state file cannot be loaded.
-func StartFly(t testing.TB, o sim.FlyOptions) *FlyServer {
+// if any) when the test ends. It fails the test if the state file cannot be loaded. Every
+// request and response is checked against Fly's OpenAPI spec (package contract) unless
+// WithoutContract is given.
+func StartFly(t testing.TB, o sim.FlyOptions, opts ...Option) *FlyServer {
 	t.Helper()
 	f, err := sim.OpenFly(o)
 	if err != nil {
 		t.Fatalf("simtest: start Fly simulator: %v", err)
 	}
-	srv := httptest.NewServer(f)
+	handler, checker := checked(t, contract.Fly, f, opts)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
 		if err := f.Close(); err != nil {
 			t.Errorf("simtest: close Fly simulator: %v", err)
 		}
+		reportViolations(t, checker)
 	})
-	return &FlyServer{URL: srv.URL, Token: f.Token(), Sim: f}
+	return &FlyServer{URL: srv.URL, Token: f.Token(), Sim: f, Contract: checker}
+}
+
+// checked wraps h with a contract Checker of api, unless opts say WithoutContract.
+func checked(t testing.TB, api contract.API, h http.Handler, opts []Option) (http.Handler, *contract.Checker) {
+	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.unchecked {
+		return h, nil
+	}
+	c, err := contract.NewChecker(api)
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	return c.Handler(h), c
+}
+
+// reportViolations fails the test for every deviation from the spec the checker saw.
+func reportViolations(t testing.TB, c *contract.Checker) {
+	if c == nil {
+		return
+	}
+	for _, v := range c.Violations() {
+		t.Errorf("contract: %s (not in internal/sim/contract/allowlist.txt)", v)
+	}
 }
 
 // Transport returns a RoundTripper that sends every request to the simulator whatever
@@ -69,24 +115,30 @@ type OpenRouterServer struct {
 	ManagementKey string
 	// Sim is the simulator, for Snapshot, Spend, SetFaults….
 	Sim *sim.OpenRouter
+	// Contract checks every request and response against OpenRouter's OpenAPI spec (nil with
+	// WithoutContract).
+	Contract *contract.Checker
 }
 
 // StartOpenRouter starts an OpenRouter simulator for the test; it is closed (and its state
-// file saved, if any) when the test ends.
-func StartOpenRouter(t testing.TB, o sim.OpenRouterOptions) *OpenRouterServer {
+// file saved, if any) when the test ends. Every request and response is checked against
+// OpenRouter's OpenAPI spec (package contract) unless WithoutContract is given.
+func StartOpenRouter(t testing.TB, o sim.OpenRouterOptions, opts ...Option) *OpenRouterServer {
 	t.Helper()
 	or, err := sim.OpenOpenRouter(o)
 	if err != nil {
 		t.Fatalf("simtest: start OpenRouter simulator: %v", err)
 	}
-	srv := httptest.NewServer(or)
+	handler, checker := checked(t, contract.OpenRouter, or, opts)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
 		if err := or.Close(); err != nil {
 			t.Errorf("simtest: close OpenRouter simulator: %v", err)
 		}
+		reportViolations(t, checker)
 	})
-	return &OpenRouterServer{URL: srv.URL + sim.OpenRouterBasePath, Origin: srv.URL, ManagementKey: or.ManagementKey(), Sim: or}
+	return &OpenRouterServer{URL: srv.URL + sim.OpenRouterBasePath, Origin: srv.URL, ManagementKey: or.ManagementKey(), Sim: or, Contract: checker}
 }
 
 // RewriteTransport returns a RoundTripper that rewrites each request's scheme and host to
