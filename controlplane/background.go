@@ -61,7 +61,7 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 		Store: deps.Store, Stripe: deps.Billing.Fetcher(),
 		PastDueGrace: deps.Billing.PastDueGrace, VolumeRetention: deps.Billing.VolumeRetention,
 		RotateOnPlanChange: deps.Billing.RotateOnPlanChange,
-		Wake:               b.wake, Logger: s.log.With("component", "billing"),
+		Wake:               b.wake, Metrics: s.metrics, Logger: s.log.With("component", "billing"),
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	}
 	b.webhook = billing.NewWebhookHandler(billing.WebhookConfig{
 		Store: deps.Store, Secrets: deps.Billing.WebhookSecrets, OnRecorded: b.wake,
-		Logger: s.log.With("component", "stripe"),
+		Metrics: s.metrics, Logger: s.log.With("component", "stripe"),
 	})
 	if deps.Workers == nil {
 		return b, nil

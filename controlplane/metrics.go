@@ -21,6 +21,8 @@ type metrics struct {
 	signIns  *prometheus.CounterVec
 	mail     *prometheus.CounterVec
 	jobs     *prometheus.CounterVec
+	// stripeUnreadable counts Stripe events whose object could not be read (billing.Metrics).
+	stripeUnreadable *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -51,8 +53,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "launchpad_jobs_finished_total",
 			Help: "Job attempts run by this process's workers, by kind and the status recorded after them (succeeded, queued for a retry, failed, or unrecorded when the store could not be told).",
 		}, []string{"kind", "status"}),
+		stripeUnreadable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "launchpad_stripe_events_unreadable_total",
+			Help: "Stripe events whose object has a shape the processor cannot read, by event type, API version and stage: webhook (refused, so Stripe retries it) or processor (a recorded event failed).",
+		}, []string{"type", "api_version", "stage"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail, m.jobs)
+	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail, m.jobs, m.stripeUnreadable)
 	return m
 }
 
@@ -65,6 +71,13 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 // SignIn and Mail count for the auth service (auth.Metrics).
 func (m *metrics) SignIn(outcome string)    { m.signIns.WithLabelValues(outcome).Inc() }
 func (m *metrics) Mail(kind, result string) { m.mail.WithLabelValues(kind, result).Inc() }
+
+// StripeEventUnreadable counts for the webhook and the processor (billing.Metrics). Only
+// events with a valid signature are counted, and billing bounds the version, so the labels
+// stay few.
+func (m *metrics) StripeEventUnreadable(eventType, apiVersion, stage string) {
+	m.stripeUnreadable.WithLabelValues(eventType, apiVersion, stage).Inc()
+}
 
 // jobFinished counts one finished attempt; j is nil when its outcome could not be stored
 // (the job is then reclaimed after its lease).

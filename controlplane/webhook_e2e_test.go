@@ -56,6 +56,9 @@ func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 	s := startStack(t, false, map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_old_0123456789abcdef," + stackWebhookSecret})
 	payload := billingtest.SubscriptionCreated("evt_1", time.Now(), billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: time.Now()}).Body
 	now := time.Now()
+	// A basil renewal invoice that names its subscription nowhere: signed, but unreadable.
+	unreadable := billingtest.InvoicePaid("evt_unreadable", now, billingtest.Invoice{ID: "in_1", Customer: "cus_1", BillingReason: "subscription_cycle",
+		PeriodStart: now, APIVersion: billingtest.Basil}).Body
 	for _, tc := range []struct {
 		name, signature, mentions string
 		body                      []byte
@@ -67,6 +70,7 @@ func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 		{"body changed after signing", billingtest.Sign(payload, stackWebhookSecret, now), "signing secret", append([]byte(" "), payload...)},
 		{"signed non-event", billingtest.Sign([]byte(`{"hello":"world"}`), stackWebhookSecret, now), "not a Stripe event", []byte(`{"hello":"world"}`)},
 		{"signed non-JSON", billingtest.Sign([]byte("hello"), stackWebhookSecret, now), "invalid JSON", []byte("hello")},
+		{"signed event of an unreadable shape", billingtest.Sign(unreadable, stackWebhookSecret, now), "cannot be read", unreadable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.webhook(tc.body, tc.signature)
@@ -80,6 +84,10 @@ func TestWebhookRefusesBadDeliveriesAndStoresNothing(t *testing.T) {
 	}
 	if js, err := s.store.ListJobs(t.Context(), launchpad.JobFilter{}); err != nil || len(js) != 0 {
 		t.Fatalf("after refused deliveries the store holds %d jobs (%v)", len(js), err)
+	}
+	counted := `launchpad_stripe_events_unreadable_total{api_version="` + billingtest.Basil + `",stage="webhook",type="invoice.paid"} 1`
+	if m := s.do(http.MethodGet, "/metrics", "", nil, nil); !strings.Contains(string(m.body), counted) {
+		t.Fatalf("/metrics lacks %s", counted)
 	}
 
 	// Signed with either secret of a roll, the delivery is recorded once.

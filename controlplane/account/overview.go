@@ -27,6 +27,11 @@ type Overview struct {
 	// SpendUnread is set when the sub-key's live spend was asked for and not read in time:
 	// Usage then shows whether the cap was hit as the last metering pass saw it.
 	SpendUnread bool
+	// SpendLimitReset is the period after which OpenRouter restores the key's limit
+	// (NextLimitReset): the live key's limit_reset, "" when it never resets by itself, and
+	// monthly — what every Launchpad sub-key is minted with and kept at — when the key was
+	// not read.
+	SpendLimitReset string
 	// LastApply is the user's newest apply job (nil before the first): whether the last plan
 	// change has reached the tenant yet.
 	LastApply *launchpad.Job
@@ -99,6 +104,7 @@ func (r *Reader) readSpend(ctx context.Context, u *launchpad.User, t *launchpad.
 	if t != nil && t.SubKeyHash != "" {
 		hash = t.SubKeyHash
 	}
+	o.SpendLimitReset = launchpad.LimitResetMonthly
 	switch {
 	case hash == "":
 		o.Spend = SpendFromNowhere
@@ -121,6 +127,6 @@ func (r *Reader) readSpend(ctx context.Context, u *launchpad.User, t *launchpad.
 		o.Spend, o.SpendUnread = SpendFromLastPass, true
 		return nil
 	}
-	o.Spend = SpendFromOpenRouter
+	o.Spend, o.SpendLimitReset = SpendFromOpenRouter, key.LimitReset
 	return key
 }

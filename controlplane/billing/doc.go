@@ -19,6 +19,14 @@
 //     something else, so a replayed or re-processed event enqueues nothing. ApplyNow enqueues
 //     one whatever the queue holds (an operator's re-trigger, a key rotation, a rebuild).
 //
+// Stripe API versions: a webhook endpoint sends events in the version it is pinned to, so
+// every version from OldestAPIVersion (2023-10-16, stripe-go v76's) to the current one is
+// read, each object from whichever shape it has — before or after the fields that
+// 2025-03-31.basil moved (versions.go, shape.go). Each event's version is recorded with it
+// and logged. An event whose object has neither shape is refused at the webhook (400, so
+// Stripe retries it), logged and counted, and a recorded one fails permanently: it is never
+// taken for an event with nothing to do.
+//
 // With RotateOnPlanChange (LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true), a change from one paid plan
 // to another also bumps the key rotation generation, in the same transaction, so that apply
 // mints a new sub-key (for operators who want a fresh key with every plan); by default the

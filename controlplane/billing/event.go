@@ -31,24 +31,32 @@ const (
 // type is enqueued exactly when it has a handler. Every other verified event is recorded (so
 // a replay is still recognised) and marked processed at once.
 var eventKinds = map[string]eventKind{
-	EventCheckoutCompleted:   {handle: (*Processor).checkoutCompleted, linksCustomer: true},
-	EventSubscriptionCreated: {handle: (*Processor).subscriptionChanged},
-	EventSubscriptionUpdated: {handle: (*Processor).subscriptionChanged},
-	EventSubscriptionDeleted: {handle: (*Processor).subscriptionChanged},
-	EventSubscriptionPaused:  {handle: (*Processor).subscriptionChanged},
-	EventSubscriptionResumed: {handle: (*Processor).subscriptionChanged},
-	EventInvoicePaid:         {handle: (*Processor).invoiceEvent},
-	EventInvoicePaymentFail:  {handle: (*Processor).invoiceEvent},
+	EventCheckoutCompleted:   {handle: (*Processor).checkoutCompleted, read: checkoutReadable, linksCustomer: true},
+	EventSubscriptionCreated: {handle: (*Processor).subscriptionChanged, read: subscriptionReadable},
+	EventSubscriptionUpdated: {handle: (*Processor).subscriptionChanged, read: subscriptionReadable},
+	EventSubscriptionDeleted: {handle: (*Processor).subscriptionChanged, read: subscriptionReadable},
+	EventSubscriptionPaused:  {handle: (*Processor).subscriptionChanged, read: subscriptionReadable},
+	EventSubscriptionResumed: {handle: (*Processor).subscriptionChanged, read: subscriptionReadable},
+	EventInvoicePaid:         {handle: (*Processor).invoiceEvent, read: invoiceReadable},
+	EventInvoicePaymentFail:  {handle: (*Processor).invoiceEvent, read: invoiceReadable},
 }
 
 // eventKind is how the processor handles one event type.
 type eventKind struct {
 	// handle applies the event (created: when Stripe created it) to the user it is about.
 	handle func(p *Processor, ctx context.Context, log *slog.Logger, ev stripe.Event, created time.Time) error
+	// read checks that data.object has a shape the handler can read (an unreadableError
+	// when not), so that the webhook refuses the delivery instead of recording an event the
+	// processor could only fail.
+	read func(object json.RawMessage) error
 	// linksCustomer: once handled, the event has linked its Stripe customer to a user, so the
 	// customer's events that waited for that link are replayed (replayWaiting).
 	linksCustomer bool
 }
+
+func checkoutReadable(o json.RawMessage) error     { _, err := readCheckout(o); return err }
+func subscriptionReadable(o json.RawMessage) error { _, err := readSubscription(o, false); return err }
+func invoiceReadable(o json.RawMessage) error      { _, err := readInvoice(o); return err }
 
 // Handled reports whether the processor acts on events of type t (whether the webhook
 // enqueues a processing job for them).

@@ -29,7 +29,10 @@ func TestEveryRecordedTypeHasAProcessor(t *testing.T) {
 	for i, typ := range append(slices.Clone(handled), unhandled...) {
 		t.Run(typ, func(t *testing.T) {
 			id := fmt.Sprintf("evt_type_%02d", i)
-			w.deliver(t, billingtest.NewEvent(id, typ, at(0), map[string]any{"id": "obj_1", "object": "unknown", "customer": "cus_nobody"}))
+			// An object of no particular kind, but with a billing period, so that the webhook
+			// finds it readable whichever type it is delivered as.
+			w.deliver(t, billingtest.NewEvent(id, typ, at(0), map[string]any{"id": "obj_1", "object": "unknown", "customer": "cus_nobody",
+				"current_period_start": t0.Unix(), "current_period_end": t0.AddDate(0, 1, 0).Unix()}))
 			queued := 0
 			for _, j := range jobs(t, w.store, launchpad.JobFilter{Kind: launchpad.JobStripeEvent}) {
 				if string(j.Payload) == `{"event_id":"`+id+`"}` {

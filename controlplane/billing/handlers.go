@@ -20,11 +20,11 @@ var errNoChange = errors.New("billing: nothing to change")
 // the subscription's state (fetched from Stripe when configured) unless it is older than what
 // is stored; a plan change is audited and applied.
 func (p *Processor) subscriptionChanged(ctx context.Context, log *slog.Logger, ev stripe.Event, created time.Time) error {
-	var obj stripe.Subscription
-	if err := decodeObject(ev, &obj); err != nil {
+	fromEvent, err := readSubscription(ev.Data.Raw, false)
+	if err != nil {
 		return err
 	}
-	snap, err := p.fetchSnapshot(ctx, obj.ID, &obj)
+	snap, err := p.fetchSnapshot(ctx, fromEvent.ID, &fromEvent)
 	if err != nil {
 		return err
 	}
@@ -35,20 +35,21 @@ func (p *Processor) subscriptionChanged(ctx context.Context, log *slog.Logger, e
 		customer = snap.Customer
 	}
 	snap.Customer = customer
-	u, err := p.userForCustomer(ctx, customer, obj.Metadata)
+	u, err := p.userForCustomer(ctx, customer, fromEvent.Metadata)
 	if err != nil {
 		return err
 	}
 	return p.applySnapshot(ctx, log, u.ID, snap, nil, created, ev.ID)
 }
 
-// invoiceEvent handles invoice.paid and invoice.payment_failed for subscription invoices.
+// invoiceEvent handles invoice.paid and invoice.payment_failed for subscription invoices. A
+// one-off invoice (no subscription's, by every sign the invoice gives) is nothing to do; a
+// subscription's invoice that does not say which subscription is unreadable (readInvoice).
 func (p *Processor) invoiceEvent(ctx context.Context, log *slog.Logger, ev stripe.Event, created time.Time) error {
-	var inv stripe.Invoice
-	if err := decodeObject(ev, &inv); err != nil {
+	facts, err := readInvoice(ev.Data.Raw)
+	if err != nil {
 		return err
 	}
-	facts := invoiceFactsOf(&inv)
 	if facts.Subscription == "" {
 		log.Info("invoice of no subscription; nothing to do", "invoice", facts.ID)
 		return nil
@@ -163,8 +164,8 @@ func rotatesKey(u *launchpad.User, sc subChange) bool {
 // payment from someone who never signed in (a payment link) still gets their tenant, and
 // their first sign-in with that email finds this account.
 func (p *Processor) checkoutCompleted(ctx context.Context, log *slog.Logger, ev stripe.Event, created time.Time) error {
-	var cs stripe.CheckoutSession
-	if err := decodeObject(ev, &cs); err != nil {
+	cs, err := readCheckout(ev.Data.Raw)
+	if err != nil {
 		return err
 	}
 	customer := ""

@@ -18,19 +18,41 @@ type invoiceFacts struct {
 	CycleStart, CycleEnd time.Time
 	// Opens reports whether the invoice starts a billing period (the first one, or a renewal).
 	Opens bool
+	// ofSubscription: the invoice says it is a subscription's (its billing_reason, parent or
+	// a line), whether or not it names the subscription where it is read from.
+	ofSubscription bool
 }
 
-func invoiceFactsOf(inv *stripe.Invoice) invoiceFacts {
-	f := invoiceFacts{ID: inv.ID}
+// invoiceFactsOf reads an invoice from stripe-go's decoding (the shape before basil) and
+// basil's fields of the same object (readInvoice), each line in whichever shape it has.
+func invoiceFactsOf(inv *stripe.Invoice, basil *basilInvoice) invoiceFacts {
+	f := invoiceFacts{ID: inv.ID, ofSubscription: subscriptionBillingReason(inv.BillingReason)}
 	if inv.Customer != nil {
 		f.Customer = inv.Customer.ID
 	}
 	if inv.Subscription != nil {
 		f.Subscription = inv.Subscription.ID
 	}
+	if p := basil.Parent; p != nil && p.Type == "subscription_details" {
+		f.ofSubscription = true
+		if f.Subscription == "" && p.SubscriptionDetails != nil {
+			f.Subscription = string(p.SubscriptionDetails.Subscription)
+		}
+	}
 	if inv.Lines != nil {
-		for _, l := range inv.Lines.Data {
-			if l == nil || l.Proration || l.Period == nil || l.Type != stripe.InvoiceLineItemTypeSubscription {
+		for i, l := range inv.Lines.Data {
+			if l == nil {
+				continue
+			}
+			ofSubscription, proration := l.Type == stripe.InvoiceLineItemTypeSubscription, l.Proration
+			if basil.Lines != nil && i < len(basil.Lines.Data) {
+				if p := basil.Lines.Data[i].Parent; p != nil && p.Type == "subscription_item_details" {
+					ofSubscription = true
+					proration = proration || (p.SubscriptionItemDetails != nil && p.SubscriptionItemDetails.Proration)
+				}
+			}
+			f.ofSubscription = f.ofSubscription || ofSubscription
+			if !ofSubscription || proration || l.Period == nil {
 				continue
 			}
 			start, end := unix(l.Period.Start), unix(l.Period.End)

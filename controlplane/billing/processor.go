@@ -31,9 +31,11 @@ type ProcessorConfig struct {
 	// paid plan to another, so the apply that follows mints a new sub-key (Env).
 	RotateOnPlanChange bool
 	// Wake, if set, is called after a job is enqueued (Pool.Wake).
-	Wake   func()
-	Now    func() time.Time
-	Logger *slog.Logger
+	Wake func()
+	// Metrics counts the recorded events that cannot be read (nil: not counted).
+	Metrics Metrics
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Processor turns recorded Stripe events into the user's subscription record, audit entries
@@ -64,6 +66,9 @@ func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	return &Processor{cfg: cfg}, nil
 }
@@ -97,9 +102,18 @@ func (p *Processor) HandleEvent(ctx context.Context, job *launchpad.Job) (launch
 		p.markEvent(ctx, rec.ID, err)
 		return launchpad.PlanSummary{}, err
 	}
-	log := p.cfg.Logger.With("event", rec.ID, "type", rec.Type, "job", job.ID, "attempt", job.Attempts)
+	version := versionLabel(rec.APIVersion)
+	log := p.cfg.Logger.With("event", rec.ID, "type", rec.Type, "api_version", version, "job", job.ID, "attempt", job.Attempts)
 	if kind, ok := eventKinds[rec.Type]; ok {
 		err = kind.handle(p, ctx, log, ev, rec.Created)
+		if isUnreadable(err) {
+			// Recorded before this server refused such shapes at the webhook, or re-enqueued
+			// by hand: failed for an operator to see, never marked done with nothing done.
+			p.cfg.Metrics.StripeEventUnreadable(rec.Type, version, StageProcessor)
+			log.Error("Stripe event cannot be read: its object has a shape this server does not know", "reason", err.Error())
+			err = queue.Permanent(launchpad.Errorf(launchpad.EINVALID,
+				"event %s (API version %s) cannot be read: %v; once this server reads it, enqueue the event again", rec.ID, version, err))
+		}
 		if err == nil && kind.linksCustomer {
 			p.replayWaiting(ctx, log, eventCustomer(ev.Data.Raw), job.ID)
 		}
@@ -139,14 +153,6 @@ func errorText(err error) string {
 		return err.Error()
 	}
 	return launchpad.ErrorCode(err) + ": " + launchpad.ErrorMessage(err)
-}
-
-// decodeObject decodes an event's data.object into v.
-func decodeObject(ev stripe.Event, v any) error {
-	if err := json.Unmarshal(ev.Data.Raw, v); err != nil {
-		return queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "event %s: data.object is not a %T: %v", ev.ID, v, err))
-	}
-	return nil
 }
 
 // userForCustomer finds the user linked to a Stripe customer, or, failing that, the user a
@@ -246,7 +252,7 @@ func (p *Processor) audit(ctx context.Context, userID, action, target string, de
 
 // fetchSnapshot returns the subscription as Stripe has it now when a fetcher is configured,
 // else the event's copy (nil when the event carries none).
-func (p *Processor) fetchSnapshot(ctx context.Context, id string, fromEvent *stripe.Subscription) (*subSnapshot, error) {
+func (p *Processor) fetchSnapshot(ctx context.Context, id string, fromEvent *subSnapshot) (*subSnapshot, error) {
 	if p.cfg.Stripe != nil && id != "" {
 		s, err := p.cfg.Stripe.GetSubscription(ctx, id)
 		if launchpad.IsNotFound(err) {
@@ -254,14 +260,27 @@ func (p *Processor) fetchSnapshot(ctx context.Context, id string, fromEvent *str
 		} else if err != nil {
 			return nil, err
 		}
-		snap := snapshotOf(s, true)
+		snap, err := fetchedSnapshot(s)
+		if err != nil {
+			return nil, queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "subscription %s as fetched from Stripe: %v", id, err))
+		}
 		return &snap, nil
 	}
-	if fromEvent == nil {
-		return nil, nil
+	return fromEvent, nil
+}
+
+// fetchedSnapshot reads a subscription fetched from the Stripe API: from the answer's raw
+// JSON when stripe-go kept it, so that it is read in whichever shape it came, else from
+// stripe-go's decoding.
+func fetchedSnapshot(s *stripe.Subscription) (subSnapshot, error) {
+	if s.LastResponse != nil && len(s.LastResponse.RawJSON) > 0 {
+		return readSubscription(s.LastResponse.RawJSON, true)
 	}
-	snap := snapshotOf(fromEvent, false)
-	return &snap, nil
+	snap := snapshotOf(s, nil, true)
+	if snap.PeriodStart.IsZero() || snap.PeriodEnd.IsZero() {
+		return subSnapshot{}, unreadable("subscription %s has no billing period", s.ID)
+	}
+	return snap, nil
 }
 
 func formatTime(t time.Time) string {

@@ -22,7 +22,11 @@ type subSnapshot struct {
 	Fetched           bool // read from the Stripe API just now, not from the event
 }
 
-func snapshotOf(s *stripe.Subscription, fetched bool) subSnapshot {
+// snapshotOf reads a subscription from stripe-go's decoding (the shape before basil) and
+// basil's item periods of the same object (readSubscription). The period is the
+// subscription's own when it has one, else that of the item whose price is the plan's (the
+// first item with a price), else the first item's with a period.
+func snapshotOf(s *stripe.Subscription, basil *basilSubscription, fetched bool) subSnapshot {
 	snap := subSnapshot{
 		ID:                s.ID,
 		Status:            string(s.Status),
@@ -35,11 +39,25 @@ func snapshotOf(s *stripe.Subscription, fetched bool) subSnapshot {
 	if s.Customer != nil {
 		snap.Customer = s.Customer.ID
 	}
+	priced := -1
 	if s.Items != nil {
-		for _, it := range s.Items.Data {
+		for i, it := range s.Items.Data {
 			if it != nil && it.Price != nil && it.Price.ID != "" {
-				snap.PriceID = it.Price.ID
+				snap.PriceID, priced = it.Price.ID, i
 				break
+			}
+		}
+	}
+	if snap.PeriodStart.IsZero() && basil != nil && basil.Items != nil {
+		items := basil.Items.Data
+		if priced >= 0 && priced < len(items) && items[priced].CurrentPeriodStart > 0 {
+			snap.PeriodStart, snap.PeriodEnd = unix(items[priced].CurrentPeriodStart), unix(items[priced].CurrentPeriodEnd)
+		} else {
+			for _, it := range items {
+				if it.CurrentPeriodStart > 0 {
+					snap.PeriodStart, snap.PeriodEnd = unix(it.CurrentPeriodStart), unix(it.CurrentPeriodEnd)
+					break
+				}
 			}
 		}
 	}

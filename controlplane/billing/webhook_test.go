@@ -180,15 +180,18 @@ func TestStoreDownIs503SoStripeRetries(t *testing.T) {
 	}
 }
 
-func TestOtherAPIVersionIsAcceptedAndLoggedOnce(t *testing.T) {
+func TestOlderAPIVersionIsAcceptedAndWarnedAboutOnce(t *testing.T) {
 	s, _ := newStore(t)
 	log, buf := newLogger(t)
 	url := webhookServer(t, billing.WebhookConfig{Store: s, Secrets: []string{secret}, Logger: log})
 	for i := range 2 {
 		deliver(t, url, withAPIVersion(subscriptionEvent(fmt.Sprintf("evt_v%d", i), time.Now()), "2020-08-27"))
 	}
-	if n := strings.Count(buf.String(), "another API version"); n != 1 {
-		t.Fatalf("the version mismatch was logged %d times, want once:\n%s", n, buf.String())
+	if n := strings.Count(buf.String(), "older than the oldest supported one"); n != 1 {
+		t.Fatalf("the old version was warned about %d times, want once:\n%s", n, buf.String())
+	}
+	if n := strings.Count(buf.String(), "api_version=2020-08-27"); n != 3 {
+		t.Fatalf("the event's API version is in %d log lines, want 3 (the warning and each event's):\n%s", n, buf.String())
 	}
 	if n := len(jobs(t, s, launchpad.JobFilter{})); n != 2 {
 		t.Fatalf("%d jobs for two events of another API version, want 2", n)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -26,6 +27,10 @@ type overviewData struct {
 	Spend        *bar // nil without a limited key
 	// SpendUnread is set when the sub-key could not be read just now.
 	SpendUnread bool
+	// SpendResetsAt is when OpenRouter restores the key's spend limit by itself (for
+	// Launchpad's monthly keys, 00:00 UTC on the 1st of next month, not the end of the Stripe
+	// cycle); nil when it never does.
+	SpendResetsAt *time.Time
 	// Apply is the newest plan change being applied (queued or running), if any.
 	Apply *launchpad.Job
 }
@@ -71,6 +76,9 @@ func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewDat
 		return nil, err
 	}
 	d := &overviewData{Plan: o.Plan, PlanName: u.Plan, Subscription: u.Subscription, Usage: o.Usage, SpendUnread: o.SpendUnread}
+	if at, ok := account.NextLimitReset(o.SpendLimitReset, h.now()); ok {
+		d.SpendResetsAt = &at
+	}
 	for _, t := range o.Tenants {
 		d.Tenants = append(d.Tenants, tenantView{Tenant: t, State: machineStateLabel(t.MachineState)})
 	}

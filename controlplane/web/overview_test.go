@@ -77,3 +77,41 @@ func TestLiveFeedEndsWhenTheServerCloses(t *testing.T) {
 	}
 	t.Logf("server closed with a live feed open in %s", time.Since(start).Round(time.Millisecond))
 }
+
+// A spent key: the notice says when the limit really comes back — OpenRouter restores a
+// monthly limit at 00:00 UTC on the 1st of the calendar month, not at the end of the Stripe
+// cycle — computed from the control plane's clock, and that requests are refused with 402 or
+// 403, either of which the gateway may answer.
+func TestSpendCapNoticeSaysWhenTheLimitReallyComesBack(t *testing.T) {
+	// Mid-January on the control plane's clock, moving with the wall clock so that sessions
+	// last; the Stripe cycle (provision) ends about a month after the wall clock's today.
+	offset := time.Date(2030, 1, 20, 10, 0, 0, 0, time.UTC).Sub(time.Now())
+	w := newWorldAt(t, func() time.Time { return time.Now().Add(offset) })
+	tn := w.provision("lovelace@example.com")
+	if status := w.spendUntilRefused(tn); status != http.StatusPaymentRequired && status != http.StatusForbidden {
+		t.Fatalf("the gateway refused the spent key with %d, want 402 or 403", status)
+	}
+	c := newClient(t, w)
+	c.signIn(tn.email, 1)
+	status, body := c.do("GET", "/", nil)
+	if status != http.StatusOK {
+		t.Fatalf("overview: %d", status)
+	}
+	start := strings.Index(body, `id="spend-cap"`)
+	if start < 0 {
+		t.Fatalf("no spend-cap notice for a spent key:\n%s", body)
+	}
+	notice := body[start : start+strings.Index(body[start:], "</section>")]
+	for _, want := range []string{"402 Payment Required", "403 Forbidden", `<time datetime="2030-02-01T00:00:00Z" id="spend-reset">1 Feb 2030, 00:00 UTC</time>`, "not on your billing date"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("the notice lacks %q:\n%s", want, notice)
+		}
+	}
+	u, err := w.store.GetUser(context.Background(), tn.userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cycleEnd := u.Usage.CycleEnd.Format("2 Jan 2006"); strings.Contains(notice, cycleEnd) || strings.Contains(notice, "billing cycle") {
+		t.Errorf("the notice still promises the limit with the billing cycle (ending %s):\n%s", cycleEnd, notice)
+	}
+}

@@ -57,6 +57,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldAt(t, nil)
+}
+
+// newWorldAt is newWorld with the control plane on the clock now (nil: the wall clock).
+func newWorldAt(t *testing.T, now func() time.Time) *world {
+	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t}
 	var err error
@@ -89,7 +95,7 @@ func newWorld(t *testing.T) *world {
 		Addr: addr, PublicURL: "http://" + addr, AdminToken: adminToken,
 		Limits: controlplane.Limits{CodesPerEmail: off, CodesPerIP: off, VerifyPerIP: off, MFAPerUser: off},
 	}, controlplane.Deps{
-		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys,
+		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys, Now: now,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Dashboard: web.Config{AuditPoll: 100 * time.Millisecond, BillingPortalURL: portalURL, CheckoutURL: checkoutLink},
 	})
@@ -171,7 +177,7 @@ func (w *world) provision(email string) *tenant {
 	}
 	tn.machine = m.ID
 	limit := proSpendUSD
-	key, err := w.keys.CreateKey(ctx, launchpad.KeySpec{Name: "lp-" + tn.userID, LimitUSD: &limit})
+	key, err := w.keys.CreateKey(ctx, launchpad.KeySpec{Name: "lp-" + tn.userID, LimitUSD: &limit, LimitReset: launchpad.LimitResetMonthly})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -13,7 +13,13 @@
 //	req.Header.Set("Stripe-Signature", ev.Signature(secret, time.Now()))
 //
 // The objects carry what the control plane reads of them, in the shape of the API version
-// stripe-go v76 pins (stripe.APIVersion); the events name that version.
+// their APIVersion field names: stripe-go v76's (stripe.APIVersion, 2023-10-16) when it is
+// empty, or Basil, Clover or any later one, whose objects have the shape Stripe's API
+// reference gives from 2025-03-31.basil on (an invoice's subscription under parent, each
+// line's proration under its parent, the billing period on the subscription's items). The
+// event names the same version:
+//
+//	billingtest.InvoicePaid("evt_2", now, billingtest.Invoice{APIVersion: billingtest.Basil, …})
 package billingtest
 
 import (
@@ -32,11 +38,34 @@ type Event struct {
 	Body     []byte
 }
 
+// API versions whose objects have the newer shape (see the package documentation). Basil is
+// the first of them; Clover is a later one that keeps every field the control plane reads.
+const (
+	Basil  = "2025-03-31.basil"
+	Clover = "2025-09-30.clover"
+)
+
+// Versions are the API versions the builders write, one of each shape and the newest: a test
+// that runs a scenario in each of them shows the control plane reads every shape alike.
+var Versions = []string{stripe.APIVersion, Basil, Clover}
+
+// basilShaped reports whether objects of API version v have the newer shape.
+func basilShaped(v string) bool { return v != "" && v >= Basil[:len("2025-03-31")] }
+
 // NewEvent writes the event Stripe would send: the API version stripe-go pins, and object as
 // data.object.
 func NewEvent(id, typ string, created time.Time, object map[string]any) Event {
+	return NewEventOfVersion(id, typ, "", created, object)
+}
+
+// NewEventOfVersion is NewEvent naming another API version ("": stripe-go's). The object is
+// sent as given: its shape is the caller's.
+func NewEventOfVersion(id, typ, version string, created time.Time, object map[string]any) Event {
+	if version == "" {
+		version = stripe.APIVersion
+	}
 	body, err := json.Marshal(map[string]any{
-		"id": id, "object": "event", "api_version": stripe.APIVersion, "created": created.Unix(),
+		"id": id, "object": "event", "api_version": version, "created": created.Unix(),
 		"type": typ, "livemode": false, "pending_webhooks": 1,
 		"data": map[string]any{"object": object},
 	})
@@ -66,6 +95,9 @@ type Checkout struct {
 	Email  string // customer_details.email
 	// Metadata may carry the tenant overrides (product, region, image).
 	Metadata map[string]string
+	// APIVersion of the event ("": stripe-go's). What the control plane reads of a checkout
+	// session is the same in every version.
+	APIVersion string
 }
 
 // Object returns the checkout.session as data.object.
@@ -91,17 +123,27 @@ type Subscription struct {
 	// EndedAt, when set, is its ended_at and canceled_at (a canceled subscription).
 	EndedAt  time.Time
 	Metadata map[string]string
+	// APIVersion of the event ("": stripe-go's). From Basil on the billing period is its
+	// item's (items.data[].current_period_start/end), not its own.
+	APIVersion string
 }
 
 // Object returns the subscription as data.object.
 func (s Subscription) Object() map[string]any {
+	start, end := s.PeriodStart.Unix(), s.PeriodStart.AddDate(0, 1, 0).Unix()
+	item := map[string]any{
+		"id": "si_" + s.ID, "object": "subscription_item", "subscription": s.ID, "quantity": 1,
+		"price": map[string]any{"id": s.Price, "object": "price"},
+	}
 	o := map[string]any{
 		"id": s.ID, "object": "subscription", "customer": s.Customer, "status": s.Status,
-		"current_period_start": s.PeriodStart.Unix(), "current_period_end": s.PeriodStart.AddDate(0, 1, 0).Unix(),
 		"cancel_at_period_end": false, "metadata": orEmpty(s.Metadata),
-		"items": map[string]any{"object": "list", "data": []any{map[string]any{
-			"id": "si_" + s.ID, "object": "subscription_item", "price": map[string]any{"id": s.Price, "object": "price"},
-		}}},
+		"items": map[string]any{"object": "list", "data": []any{item}},
+	}
+	if basilShaped(s.APIVersion) {
+		item["current_period_start"], item["current_period_end"] = start, end
+	} else {
+		o["current_period_start"], o["current_period_end"] = start, end
 	}
 	if !s.EndedAt.IsZero() {
 		o["ended_at"], o["canceled_at"] = s.EndedAt.Unix(), s.EndedAt.Unix()
@@ -117,23 +159,51 @@ type Invoice struct {
 	BillingReason string
 	// PeriodStart starts the month its one subscription line bills; zero: no lines.
 	PeriodStart time.Time
+	// Proration: its line is a proration (of a plan change), not the period's charge.
+	Proration bool
+	// APIVersion of the event ("": stripe-go's). From Basil on the subscription is named in
+	// parent.subscription_details, and the line's proration in its parent.
+	APIVersion string
 }
 
 // Object returns the invoice as data.object, neither paid nor failed yet (InvoicePaid and
 // InvoicePaymentFailed say which).
 func (inv Invoice) Object() map[string]any {
+	basil := basilShaped(inv.APIVersion)
 	lines := []any{}
 	o := map[string]any{
-		"id": inv.ID, "object": "invoice", "customer": inv.Customer, "subscription": inv.Subscription,
-		"billing_reason": inv.BillingReason,
+		"id": inv.ID, "object": "invoice", "customer": inv.Customer, "billing_reason": inv.BillingReason,
+	}
+	switch {
+	case !basil:
+		o["subscription"] = inv.Subscription
+	case inv.Subscription != "":
+		o["parent"] = map[string]any{
+			"type": "subscription_details", "quote_details": nil,
+			"subscription_details": map[string]any{"metadata": map[string]string{}, "subscription": inv.Subscription, "subscription_proration_date": nil},
+		}
+	default:
+		o["parent"] = nil // an invoice no subscription or quote generated
 	}
 	if !inv.PeriodStart.IsZero() {
 		start, end := inv.PeriodStart.Unix(), inv.PeriodStart.AddDate(0, 1, 0).Unix()
 		o["period_start"], o["period_end"] = start, end
-		lines = append(lines, map[string]any{
-			"id": "il_" + inv.ID, "object": "line_item", "type": "subscription", "proration": false,
+		line := map[string]any{
+			"id": "il_" + inv.ID, "object": "line_item", "invoice": inv.ID,
 			"period": map[string]any{"start": start, "end": end},
-		})
+		}
+		if basil {
+			line["parent"] = map[string]any{
+				"type": "subscription_item_details", "invoice_item_details": nil,
+				"subscription_item_details": map[string]any{
+					"invoice_item": nil, "proration": inv.Proration, "proration_details": map[string]any{"credited_items": nil},
+					"subscription": inv.Subscription, "subscription_item": "si_" + inv.Subscription,
+				},
+			}
+		} else {
+			line["type"], line["proration"], line["subscription"] = "subscription", inv.Proration, inv.Subscription
+		}
+		lines = append(lines, line)
 	}
 	o["lines"] = map[string]any{"object": "list", "data": lines}
 	return o
@@ -141,18 +211,18 @@ func (inv Invoice) Object() map[string]any {
 
 // CheckoutCompleted is checkout.session.completed: the customer paid at checkout.
 func CheckoutCompleted(id string, created time.Time, c Checkout) Event {
-	return NewEvent(id, string(stripe.EventTypeCheckoutSessionCompleted), created, c.Object())
+	return NewEventOfVersion(id, string(stripe.EventTypeCheckoutSessionCompleted), c.APIVersion, created, c.Object())
 }
 
 // SubscriptionCreated is customer.subscription.created.
 func SubscriptionCreated(id string, created time.Time, s Subscription) Event {
-	return NewEvent(id, string(stripe.EventTypeCustomerSubscriptionCreated), created, s.Object())
+	return NewEventOfVersion(id, string(stripe.EventTypeCustomerSubscriptionCreated), s.APIVersion, created, s.Object())
 }
 
 // SubscriptionUpdated is customer.subscription.updated: a plan change, a renewal, a status
 // change.
 func SubscriptionUpdated(id string, created time.Time, s Subscription) Event {
-	return NewEvent(id, string(stripe.EventTypeCustomerSubscriptionUpdated), created, s.Object())
+	return NewEventOfVersion(id, string(stripe.EventTypeCustomerSubscriptionUpdated), s.APIVersion, created, s.Object())
 }
 
 // SubscriptionDeleted is customer.subscription.deleted: the subscription ended. As Stripe
@@ -165,22 +235,28 @@ func SubscriptionDeleted(id string, created time.Time, s Subscription) Event {
 	if s.EndedAt.IsZero() {
 		s.EndedAt = created
 	}
-	return NewEvent(id, string(stripe.EventTypeCustomerSubscriptionDeleted), created, s.Object())
+	return NewEventOfVersion(id, string(stripe.EventTypeCustomerSubscriptionDeleted), s.APIVersion, created, s.Object())
 }
 
 // InvoicePaid is invoice.paid: the invoice is paid.
 func InvoicePaid(id string, created time.Time, inv Invoice) Event {
 	o := inv.Object()
-	o["status"], o["paid"] = "paid", true
-	return NewEvent(id, string(stripe.EventTypeInvoicePaid), created, o)
+	o["status"] = "paid"
+	if !basilShaped(inv.APIVersion) {
+		o["paid"] = true // basil removed it: status says
+	}
+	return NewEventOfVersion(id, string(stripe.EventTypeInvoicePaid), inv.APIVersion, created, o)
 }
 
 // InvoicePaymentFailed is invoice.payment_failed: a payment of the invoice failed, and it is
 // still open.
 func InvoicePaymentFailed(id string, created time.Time, inv Invoice) Event {
 	o := inv.Object()
-	o["status"], o["paid"] = "open", false
-	return NewEvent(id, string(stripe.EventTypeInvoicePaymentFailed), created, o)
+	o["status"] = "open"
+	if !basilShaped(inv.APIVersion) {
+		o["paid"] = false
+	}
+	return NewEventOfVersion(id, string(stripe.EventTypeInvoicePaymentFailed), inv.APIVersion, created, o)
 }
 
 func orEmpty(m map[string]string) map[string]string {

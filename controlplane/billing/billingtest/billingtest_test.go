@@ -94,3 +94,83 @@ func TestObjectsReadAsStripeGoReadsThem(t *testing.T) {
 		t.Fatalf("an invoice without a period has lines %+v", lineless.Lines.Data)
 	}
 }
+
+// TestNewerVersionsWriteTheNewerShape checks the objects of Basil and later against what
+// Stripe's API reference gives from 2025-03-31.basil on: the invoice's subscription under
+// parent.subscription_details, each line's proration under its parent with no type, and the
+// billing period on the subscription's item only. Older versions keep the older shape.
+func TestNewerVersionsWriteTheNewerShape(t *testing.T) {
+	created := time.Date(2030, 1, 15, 12, 0, 0, 0, time.UTC)
+	period := created.Truncate(24 * time.Hour)
+	type line struct {
+		Type      *string `json:"type"`
+		Proration *bool   `json:"proration"`
+		Parent    *struct {
+			Type                    string `json:"type"`
+			SubscriptionItemDetails struct {
+				Proration    bool   `json:"proration"`
+				Subscription string `json:"subscription"`
+			} `json:"subscription_item_details"`
+		} `json:"parent"`
+	}
+	type shape struct {
+		APIVersion string `json:"api_version"`
+		Data       struct {
+			Object struct {
+				Subscription *string `json:"subscription"`
+				Paid         *bool   `json:"paid"`
+				Parent       *struct {
+					Type                string `json:"type"`
+					SubscriptionDetails struct {
+						Subscription string `json:"subscription"`
+					} `json:"subscription_details"`
+				} `json:"parent"`
+				Lines struct {
+					Data []line `json:"data"`
+				} `json:"lines"`
+				CurrentPeriodStart *int64 `json:"current_period_start"`
+				Items              struct {
+					Data []struct {
+						CurrentPeriodStart *int64 `json:"current_period_start"`
+						CurrentPeriodEnd   *int64 `json:"current_period_end"`
+					} `json:"data"`
+				} `json:"items"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	read := func(ev Event) shape {
+		t.Helper()
+		var s shape
+		if err := json.Unmarshal(ev.Body, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, v := range Versions {
+		newer := v != stripe.APIVersion
+		inv := read(InvoicePaid("evt_p", created, Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", BillingReason: "subscription_update", PeriodStart: period, Proration: true, APIVersion: v})).Data.Object
+		sub := read(SubscriptionUpdated("evt_s", created, Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_Pro", PeriodStart: period, APIVersion: v}))
+		if sub.APIVersion != v {
+			t.Fatalf("%s: the event names API version %s", v, sub.APIVersion)
+		}
+		it, l := sub.Data.Object.Items.Data[0], inv.Lines.Data[0]
+		if newer {
+			if inv.Subscription != nil || inv.Paid != nil || inv.Parent == nil || inv.Parent.Type != "subscription_details" || inv.Parent.SubscriptionDetails.Subscription != "sub_1" {
+				t.Errorf("%s invoice: subscription %v, paid %v, parent %+v; want only parent.subscription_details.subscription", v, inv.Subscription, inv.Paid, inv.Parent)
+			}
+			if l.Type != nil || l.Proration != nil || l.Parent == nil || l.Parent.Type != "subscription_item_details" || !l.Parent.SubscriptionItemDetails.Proration {
+				t.Errorf("%s line: type %v, proration %v, parent %+v; want the proration under parent.subscription_item_details", v, l.Type, l.Proration, l.Parent)
+			}
+			if sub.Data.Object.CurrentPeriodStart != nil || it.CurrentPeriodStart == nil || *it.CurrentPeriodStart != period.Unix() || *it.CurrentPeriodEnd != period.AddDate(0, 1, 0).Unix() {
+				t.Errorf("%s subscription: own period %v, item's %v; want the item's only", v, sub.Data.Object.CurrentPeriodStart, it.CurrentPeriodStart)
+			}
+			continue
+		}
+		if inv.Subscription == nil || *inv.Subscription != "sub_1" || inv.Parent != nil || l.Type == nil || *l.Type != "subscription" || l.Proration == nil || !*l.Proration {
+			t.Errorf("%s invoice: subscription %v, parent %+v, line %+v; want the older shape", v, inv.Subscription, inv.Parent, l)
+		}
+		if sub.Data.Object.CurrentPeriodStart == nil || it.CurrentPeriodStart != nil {
+			t.Errorf("%s subscription: own period %v, item's %v; want its own only", v, sub.Data.Object.CurrentPeriodStart, it.CurrentPeriodStart)
+		}
+	}
+}
