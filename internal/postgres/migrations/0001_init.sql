@@ -9,7 +9,7 @@
 -- control, second factor) are columns of their own, prefixed, so that a later version adds a
 -- field as a column with a default, which replicas of the previous version leave alone.
 
--- launchpad_users/{uid}: the seed's user document.
+-- users: one row per user (the Firestore store's launchpad_users/{uid} document).
 CREATE TABLE users (
 	id                  text COLLATE "C" PRIMARY KEY,
 	email               text NOT NULL DEFAULT '',

@@ -5,7 +5,7 @@
 -- records are JSON documents (TEXT) in which times follow the same convention. Every table is
 -- STRICT, so a value of the wrong type is an error instead of a silent conversion.
 
--- launchpad_users/{uid}: the seed's user document.
+-- users: one row per user (the Firestore store's launchpad_users/{uid} document).
 CREATE TABLE users (
 	id                  TEXT PRIMARY KEY,
 	email               TEXT NOT NULL,
