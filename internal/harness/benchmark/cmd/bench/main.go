@@ -23,23 +23,17 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/benchmark"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stack.Main(run) }
 
 type config struct {
 	tofu, out, moduleDir, workDir string
