@@ -144,7 +144,7 @@ func (c *client) doWith(method, path, token string, header map[string]string, bo
 		b = jsonBody(c.env.t, body)
 	}
 	maps.Copy(h, header)
-	r, err := exchange(c.hc, method, c.env.srv.URL()+path, token, h, b)
+	r, err := exchange(c.hc, c.env.srv.URL(), method, path, token, h, b)
 	if err != nil {
 		c.env.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -132,7 +132,7 @@ func (s *stack) url(path string) string { return s.srv.URL() + path }
 // do sends a request and reads the whole answer.
 func (s *stack) do(method, path, token string, header map[string]string, body []byte) *response {
 	s.t.Helper()
-	r, err := exchange(s.hc, method, s.url(path), token, header, body)
+	r, err := exchange(s.hc, s.srv.URL(), method, path, token, header, body)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}

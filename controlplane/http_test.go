@@ -1,13 +1,13 @@
 package controlplane
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
+	harness "github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
 // response is a finished HTTP exchange.
@@ -17,30 +17,12 @@ type response struct {
 	body   []byte
 }
 
-// exchange sends one request to url and reads the whole answer. The in-process server's
-// clients and the whole stack's share it; an error is a request that got no answer, which
-// the hostile-input tests report rather than stop on.
-func exchange(hc *http.Client, method, url, token string, header map[string]string, body []byte) (*response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return nil, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
+// exchange sends one request to base+path and reads the whole answer, as the harness's API
+// client does for demo and chaos; the in-process server's clients and the whole stack's share
+// it. An error is a request that got no answer, which the hostile-input tests report rather
+// than stop on.
+func exchange(hc *http.Client, base, method, path, token string, header map[string]string, body []byte) (*response, error) {
+	res, b, err := (&harness.Client{URL: base, HC: hc}).Exchange(context.Background(), method, path, token, header, body)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func (e *testEnv) stored() stored {
 // raw sends body as it is (bytes a JSON encoder would never write); an error is a request
 // that got no answer.
 func (c *client) raw(method, path, token string, body []byte) (*response, error) {
-	return exchange(c.hc, method, c.env.srv.URL()+path, token, map[string]string{"Content-Type": "application/json"}, body)
+	return exchange(c.hc, c.env.srv.URL(), method, path, token, map[string]string{"Content-Type": "application/json"}, body)
 }
 
 // mustRefuse checks a 4xx answer in the JSON error shape.
