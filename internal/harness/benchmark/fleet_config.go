@@ -123,7 +123,7 @@ func floorFiles(shape FleetShape) map[string]string {
 		}
 	}
 	return map[string]string{
-		"main.tf": floorRoot + tenantModuleCall("terraform_data.plan.output"),
+		"main.tf":        floorRoot + tenantModuleCall("terraform_data.plan.output"),
 		"tenant/main.tf": tenantModuleVariables + fmt.Sprintf(floorTenantBody, "this", "", "var.plan", ""),
 	}
 }
