@@ -18,12 +18,8 @@ import (
 
 func TestUserReadsOnlyTheirOwnAudit(t *testing.T) {
 	env := newTestEnv(t)
-	a := env.newClient("a")
-	b := env.newClient("b")
-	ta := a.signIn("alice@example.com")
-	tb := b.signIn("bob@example.com")
-	idB := b.me(tb.AccessToken).User.ID
-	idA := a.me(ta.AccessToken).User.ID
+	a, ta, idA := env.signedIn("a", "alice@example.com")
+	_, _, idB := env.signedIn("b", "bob@example.com")
 
 	r := a.get("/api/audit", ta.AccessToken)
 	mustStatus(t, r, http.StatusOK)
@@ -72,9 +68,7 @@ func TestAdminAPIDisabledWithoutToken(t *testing.T) {
 
 func TestAuditPagingNewestFirst(t *testing.T) {
 	env := newTestEnv(t)
-	c := env.newClient("test")
-	tok := c.signIn("ada@example.com")
-	id := c.me(tok.AccessToken).User.ID
+	c, tok, id := env.signedIn("test", "ada@example.com")
 	for i := range 11 {
 		if _, err := env.store.AppendAudit(context.Background(), &launchpad.AuditEvent{Stream: id, Actor: "system", Action: "test.event", Target: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)

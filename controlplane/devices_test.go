@@ -12,9 +12,7 @@ import (
 
 func TestNewDeviceAlert(t *testing.T) {
 	env := newTestEnv(t)
-	laptop := env.newClient("Mozilla/5.0 (Macintosh) Safari/605.1")
-	tok := laptop.signIn("ada@example.com")
-	userID := laptop.me(tok.AccessToken).User.ID
+	laptop, _, userID := env.signedIn("Mozilla/5.0 (Macintosh) Safari/605.1", "ada@example.com")
 
 	// The device cookie: HttpOnly, SameSite=Lax, the id never stored as such.
 	u, _ := url.Parse(env.srv.URL())

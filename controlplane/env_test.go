@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -15,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/smtp/smtptest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
@@ -27,34 +28,34 @@ import (
 // testSecret is the platform secret of test servers; tests check it never reaches the logs.
 const testSecret = "test-platform-secret-0123456789-abcdefghijklmnop"
 
-// fakeClock is the injected clock: tests move it to expire codes and tokens without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+// newTestClock is the injected clock, 5 s into a 30 s TOTP step so that a test's TOTP code
+// stays in its step until the test advances it: tests move it to expire codes and tokens
+// without sleeping.
+func newTestClock() *sim.ManualClock {
+	return sim.NewManualClock(time.Date(2026, 3, 2, 9, 0, 5, 0, time.UTC))
 }
 
-func newFakeClock() *fakeClock {
-	// 5 s into a 30 s TOTP step, so a test's TOTP code stays in its step until advanced.
-	return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// openTestStore opens the SQLite store at path on clock, closed when the test ends, and the
+// keyring of testSecret.
+func openTestStore(t testing.TB, path string, clock *sim.ManualClock) (*sqlite.DB, *envelope.Keyring) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keyring, err := envelope.NewKeyring(testSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, keyring
 }
 
 // testEnv is a real server on 127.0.0.1:0 with a SQLite store in a temp dir, a real SMTP
 // peer, a fake clock and captured logs.
 type testEnv struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *sim.ManualClock
 	dbPath string
 	store  *sqlite.DB
 	smtp   *smtptest.Server
@@ -81,17 +82,9 @@ func newTestEnv(t *testing.T, configure ...func(*Config)) *testEnv {
 // Keys, a wrapped Store) before New.
 func newTestEnvDeps(t *testing.T, deps func(*Deps), configure ...func(*Config)) *testEnv {
 	t.Helper()
-	clock := newFakeClock()
+	clock := newTestClock()
 	dbPath := filepath.Join(t.TempDir(), "launchpad.db")
-	db, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keyring, err := envelope.NewKeyring(testSecret, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, keyring := openTestStore(t, dbPath, clock)
 	peer := smtptest.Start(t, smtptest.Options{})
 	mailer, err := smtp.New(smtp.Config{URL: peer.URL(), From: "Launchpad <launchpad@example.com>"})
 	if err != nil {
@@ -134,78 +127,33 @@ func (e *testEnv) newClient(ua string) *client {
 	return &client{env: e, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}, ua: ua}
 }
 
-// response is a finished HTTP exchange.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r *response) decode(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("response %d is not JSON: %v: %s", r.status, err, r.body)
-	}
-}
-
-// errorCode returns the code of a JSON error body, failing the test on any other body.
-func (r *response) errorCode(t *testing.T) string {
-	t.Helper()
-	var b httpjson.ErrorBody
-	r.decode(t, &b)
-	if b.Error.Code == "" || b.Error.Message == "" {
-		t.Fatalf("status %d without a JSON error: %s", r.status, r.body)
-	}
-	return b.Error.Code
-}
-
+// do sends a request as the browser would (its cookies, its user agent) and reads the whole
+// answer; a body is sent as JSON (a string as it is).
 func (c *client) do(method, path, token string, body any) *response {
 	c.env.t.Helper()
-	var rd io.Reader
+	return c.doWith(method, path, token, nil, body)
+}
+
+// doWith is do with headers added to the request.
+func (c *client) doWith(method, path, token string, header map[string]string, body any) *response {
+	c.env.t.Helper()
+	h := map[string]string{"User-Agent": c.ua}
+	var b []byte
 	if body != nil {
-		if s, ok := body.(string); ok {
-			rd = strings.NewReader(s)
-		} else {
-			b, err := json.Marshal(body)
-			if err != nil {
-				c.env.t.Fatal(err)
-			}
-			rd = bytes.NewReader(b)
-		}
+		h["Content-Type"] = "application/json"
+		b = jsonBody(c.env.t, body)
 	}
-	req, err := http.NewRequest(method, c.env.srv.URL()+path, rd)
-	if err != nil {
-		c.env.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("User-Agent", c.ua)
-	res, err := c.hc.Do(req)
+	maps.Copy(h, header)
+	r, err := exchange(c.hc, c.env.srv.URL(), method, path, token, h, b)
 	if err != nil {
 		c.env.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.env.t.Fatal(err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}
+	return r
 }
 
 func (c *client) post(path string, body any) *response { return c.do(http.MethodPost, path, "", body) }
 
 func (c *client) get(path, token string) *response { return c.do(http.MethodGet, path, token, nil) }
-
-func mustStatus(t *testing.T, r *response, want int) {
-	t.Helper()
-	if r.status != want {
-		t.Fatalf("status %d, want %d: %s", r.status, want, r.body)
-	}
-}
 
 var codeInMail = regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`)
 
@@ -248,6 +196,15 @@ func (c *client) signIn(email string) *TokenResponse {
 		c.env.t.Fatalf("incomplete tokens: %s", r.body)
 	}
 	return &tok
+}
+
+// signedIn is a new browser (user agent ua) signed in as email: its client, its tokens and
+// the account's id.
+func (e *testEnv) signedIn(ua, email string) (*client, *TokenResponse, string) {
+	e.t.Helper()
+	c := e.newClient(ua)
+	tok := c.signIn(email)
+	return c, tok, c.me(tok.AccessToken).User.ID
 }
 
 // me returns GET /api/me for token.

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -133,26 +132,11 @@ func (s *stack) url(path string) string { return s.srv.URL() + path }
 // do sends a request and reads the whole answer.
 func (s *stack) do(method, path, token string, header map[string]string, body []byte) *response {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.url(path), bytes.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := s.hc.Do(req)
+	r, err := exchange(s.hc, s.srv.URL(), method, path, token, header, body)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}
+	return r
 }
 
 func (s *stack) admin(method, path string) *response {

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,11 +9,7 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // Fuzz targets for the handlers fuzz_test.go does not reach: the tenant actions (admin and
@@ -25,18 +20,7 @@ import (
 // user's access token.
 func liveFuzzServer(f *testing.F) (*Server, string) {
 	f.Helper()
-	ctx := context.Background()
-	flySim := simtest.StartFly(f, sim.FlyOptions{})
-	rt, err := fly.New(ctx, fly.Config{BaseURL: flySim.URL, Token: flySim.Token, Org: "acme"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	orSim := simtest.StartOpenRouter(f, sim.OpenRouterOptions{})
-	keys, err := openrouter.New(openrouter.Config{BaseURL: orSim.URL, ManagementKey: orSim.ManagementKey})
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv, _, mailer := newFuzzServer(f, func(d *Deps) { d.Runtime, d.Keys = rt, keys },
+	srv, _, mailer := newFuzzServer(f, simulatedClouds(f),
 		&launchpad.User{ID: "fuzzuser", Email: "fuzz@example.com", Plan: launchpad.TrialPlan})
 	return srv, signInThrough(f, srv, mailer, "fuzz@example.com").AccessToken
 }

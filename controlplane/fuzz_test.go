@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // fuzzTarget is a server for fuzzing one JSON handler in-process, with a user who has
@@ -34,19 +33,11 @@ const fuzzAdminToken = "fuzz-admin-token-0123456789-abcdefgh"
 
 // newFuzzServer is a server for in-process fuzzing: a fresh store, a fake clock, rate limits
 // off, mail handed to the test, and users. deps, when set, adds dependencies before New.
-func newFuzzServer(f *testing.F, deps func(*Deps), users ...*launchpad.User) (*Server, *fakeClock, *codeMailer) {
+func newFuzzServer(f *testing.F, deps func(*Deps), users ...*launchpad.User) (*Server, *sim.ManualClock, *codeMailer) {
 	f.Helper()
 	ctx := context.Background()
-	clock := newFakeClock()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{Now: clock.Now})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	keyring, err := envelope.NewKeyring(testSecret, "")
-	if err != nil {
-		f.Fatal(err)
-	}
+	clock := newTestClock()
+	db, keyring := openTestStore(f, filepath.Join(f.TempDir(), "fuzz.db"), clock)
 	mailer := newCodeMailer()
 	d := Deps{Store: db, Keyring: keyring, Mailer: mailer, Now: clock.Now}
 	if deps != nil {

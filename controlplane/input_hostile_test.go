@@ -1,11 +1,9 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -105,26 +103,10 @@ func (e *testEnv) stored() stored {
 	return stored{len(users), len(audit), len(jobs), len(events), len(e.smtp.Messages())}
 }
 
-// raw sends body as it is (bytes a JSON encoder would never write).
+// raw sends body as it is (bytes a JSON encoder would never write); an error is a request
+// that got no answer.
 func (c *client) raw(method, path, token string, body []byte) (*response, error) {
-	req, err := http.NewRequest(method, c.env.srv.URL()+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return exchange(c.hc, c.env.srv.URL(), method, path, token, map[string]string{"Content-Type": "application/json"}, body)
 }
 
 // mustRefuse checks a 4xx answer in the JSON error shape.
@@ -168,6 +150,13 @@ func hostileBodies(route jsonRoute) map[string][]byte {
 // hostile request reaches the code that must refuse it.
 func newHostileEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvDeps(t, simulatedClouds(t))
+}
+
+// simulatedClouds starts the Fly and OpenRouter simulators and returns what hands a server
+// the real clients of both.
+func simulatedClouds(t testing.TB) func(*Deps) {
+	t.Helper()
 	flySim := simtest.StartFly(t, sim.FlyOptions{})
 	rt, err := fly.New(context.Background(), fly.Config{BaseURL: flySim.URL, Token: flySim.Token, Org: "acme"})
 	if err != nil {
@@ -178,15 +167,13 @@ func newHostileEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTestEnvDeps(t, func(d *Deps) { d.Runtime, d.Keys = rt, keys })
+	return func(d *Deps) { d.Runtime, d.Keys = rt, keys }
 }
 
 func TestHostileBodiesOnEveryJSONRoute(t *testing.T) {
 	env := newHostileEnv(t)
-	c := env.newClient("hostile")
-	tok := c.signIn("target@example.com")
-	userID := c.me(tok.AccessToken).User.ID
-	admin := strings.Repeat("a", 40)
+	c, tok, userID := env.signedIn("hostile", "target@example.com")
+	admin := env.cfg.AdminToken
 	before := env.stored()
 	for _, route := range jsonRoutes {
 		method, path, _ := strings.Cut(route.pattern, " ")
@@ -223,10 +210,8 @@ var hostileIDs = []string{
 // caller's own data); nothing is enqueued, recorded or mailed.
 func TestHostileIDsInPathsAndQueries(t *testing.T) {
 	env := newHostileEnv(t)
-	c := env.newClient("hostile")
-	tok := c.signIn("victim@example.com")
-	victim := c.me(tok.AccessToken).User.ID
-	admin := strings.Repeat("a", 40)
+	c, tok, victim := env.signedIn("hostile", "victim@example.com")
+	admin := env.cfg.AdminToken
 	before := env.stored()
 	for _, id := range hostileIDs {
 		esc := url.PathEscape(id)

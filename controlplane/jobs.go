@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -65,7 +66,7 @@ type JobList struct {
 func jobJSON(j *launchpad.Job) JobJSON {
 	out := JobJSON{
 		ID: j.ID, Kind: j.Kind, Key: j.Key, Status: j.Status, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
-		CreatedAt: j.CreatedAt.UTC(), RunAfter: timePtr(j.RunAfter), StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt),
+		CreatedAt: j.CreatedAt.UTC(), RunAfter: httpjson.Time(j.RunAfter), StartedAt: httpjson.Time(j.StartedAt), FinishedAt: httpjson.Time(j.FinishedAt),
 		Worker: j.LeaseOwner, Error: j.Error,
 		Summary: SummaryJSON{Add: j.Summary.Add, Change: j.Summary.Change, Destroy: j.Summary.Destroy},
 	}
@@ -73,7 +74,7 @@ func jobJSON(j *launchpad.Job) JobJSON {
 		out.MaxAttempts = launchpad.DefaultJobMaxAttempts
 	}
 	if j.Status == launchpad.JobRunning {
-		out.LeaseExpiresAt = timePtr(j.LeaseExpiresAt)
+		out.LeaseExpiresAt = httpjson.Time(j.LeaseExpiresAt)
 	}
 	if !j.StartedAt.IsZero() && !j.FinishedAt.IsZero() && !j.FinishedAt.Before(j.StartedAt) {
 		ms := j.FinishedAt.Sub(j.StartedAt).Milliseconds()
@@ -88,14 +89,6 @@ func jobJSON(j *launchpad.Job) JobJSON {
 		}
 	}
 	return out
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
 }
 
 const (

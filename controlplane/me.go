@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -109,10 +110,10 @@ func meResponse(o *account.Overview) *MeResponse {
 		Subscription: MeSubscription{
 			Status:            u.Subscription.Status,
 			Plan:              u.Subscription.Plan,
-			CurrentPeriodEnd:  timePtr(u.Subscription.CurrentPeriodEnd),
+			CurrentPeriodEnd:  httpjson.Time(u.Subscription.CurrentPeriodEnd),
 			CancelAtPeriodEnd: u.Subscription.CancelAtPeriodEnd,
-			PastDueSince:      timePtr(u.Subscription.PastDueSince),
-			SuspendedAt:       timePtr(u.Control.SuspendedAt),
+			PastDueSince:      httpjson.Time(u.Subscription.PastDueSince),
+			SuspendedAt:       httpjson.Time(u.Control.SuspendedAt),
 		},
 		Tenants:     make([]MeTenant, 0, len(o.Tenants)),
 		Usage:       o.Usage,

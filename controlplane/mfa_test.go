@@ -14,9 +14,7 @@ import (
 
 func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
 	env := newTestEnv(t)
-	c := env.newClient("test")
-	tok := c.signIn("ada@example.com")
-	userID := c.me(tok.AccessToken).User.ID
+	c, tok, userID := env.signedIn("test", "ada@example.com")
 
 	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp", "", nil), http.StatusUnauthorized)
 	r := c.do(http.MethodPost, "/api/auth/mfa/totp", tok.AccessToken, nil)

@@ -10,9 +10,7 @@ import (
 
 func TestRefreshRotationAndReuseDetection(t *testing.T) {
 	env := newTestEnv(t)
-	c := env.newClient("test")
-	first := c.signIn("ada@example.com")
-	userID := c.me(first.AccessToken).User.ID
+	c, first, userID := env.signedIn("test", "ada@example.com")
 	refresh := func(token string) *response {
 		return c.post("/api/auth/refresh", map[string]string{"refresh_token": token})
 	}
@@ -68,9 +66,7 @@ func TestRefreshTokenExpires(t *testing.T) {
 
 func TestLogoutIsIdempotentAndRevokesTheFamily(t *testing.T) {
 	env := newTestEnv(t)
-	c := env.newClient("test")
-	tok := c.signIn("ada@example.com")
-	userID := c.me(tok.AccessToken).User.ID
+	c, tok, userID := env.signedIn("test", "ada@example.com")
 	mustStatus(t, c.post("/api/auth/logout", map[string]string{"refresh_token": tok.RefreshToken}), http.StatusOK)
 	mustStatus(t, c.post("/api/auth/logout", map[string]string{"refresh_token": tok.RefreshToken}), http.StatusOK)
 	mustStatus(t, c.post("/api/auth/logout", map[string]string{"refresh_token": "lprt_unknown"}), http.StatusUnauthorized)

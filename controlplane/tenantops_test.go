@@ -1,10 +1,7 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -22,32 +19,11 @@ import (
 // does; "" sends none).
 func (c *client) adminAs(method, path, operatorName string, body any) *response {
 	c.env.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.env.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.env.srv.URL()+path, rd)
-	if err != nil {
-		c.env.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+c.env.cfg.AdminToken)
+	var h map[string]string
 	if operatorName != "" {
-		req.Header.Set(operator.OperatorHeader, operatorName)
+		h = map[string]string{operator.OperatorHeader: operatorName}
 	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		c.env.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return &response{status: res.StatusCode, header: res.Header, body: b}
+	return c.doWith(method, path, c.env.cfg.AdminToken, h, body)
 }
 
 // subscribed gives a user an active subscription on plan starter and a sub-key hash, as
@@ -194,9 +170,7 @@ func TestTenantActionsOverHTTP(t *testing.T) {
 // attempts, then one per ten minutes (429 with Retry-After); a refused attempt counts.
 func TestMeRotateKeyIsTheUsersOwnAndRateLimited(t *testing.T) {
 	e := newTestEnv(t)
-	c := e.newClient("browser")
-	tok := c.signIn("rita@example.com")
-	userID := c.me(tok.AccessToken).User.ID
+	c, tok, userID := e.signedIn("browser", "rita@example.com")
 	if r := c.do(http.MethodPost, "/api/me/rotate-key", tok.AccessToken, nil); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "no sub") {
 		t.Fatalf("rotate-key before a subscription: %d %s", r.status, r.body)
 	}
@@ -269,9 +243,7 @@ func TestExecIsAuditedBeforeItRuns(t *testing.T) {
 		st = &failingAudit{Store: d.Store}
 		d.Store, d.Runtime = st, rt
 	})
-	c := e.newClient("browser")
-	tok := c.signIn("omar@example.com")
-	userID := c.me(tok.AccessToken).User.ID
+	c, tok, userID := e.signedIn("browser", "omar@example.com")
 
 	ctx := context.Background()
 	app := "lp-hermes-" + strings.ToLower(userID[:8]) + "-t1"

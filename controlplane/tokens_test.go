@@ -19,9 +19,7 @@ const (
 
 func TestForgedAndExpiredTokensAreRefused(t *testing.T) {
 	env := newTestEnv(t)
-	c := env.newClient("test")
-	tok := c.signIn("ada@example.com")
-	userID := c.me(tok.AccessToken).User.ID
+	c, tok, userID := env.signedIn("test", "ada@example.com")
 	ring, err := envelope.NewKeyring(testSecret, "")
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -37,14 +38,14 @@ type UsageSummary struct {
 func Summary(u *launchpad.User, plan *launchpad.Plan, key *launchpad.KeyInfo) UsageSummary {
 	usage := u.Usage
 	s := UsageSummary{
-		CycleStart:       timePtr(usage.CycleStart),
-		CycleEnd:         timePtr(usage.CycleEnd),
-		MeteredAt:        timePtr(usage.MeteredUntil),
+		CycleStart:       httpjson.Time(usage.CycleStart),
+		CycleEnd:         httpjson.Time(usage.CycleEnd),
+		MeteredAt:        httpjson.Time(usage.MeteredUntil),
 		HoursUsed:        math.Round(usage.Hours()*100) / 100,
 		Capped:           !usage.CappedAt.IsZero(),
-		CappedAt:         timePtr(usage.CappedAt),
+		CappedAt:         httpjson.Time(usage.CappedAt),
 		SpendExhausted:   !usage.SpendExhaustedAt.IsZero(),
-		SpendExhaustedAt: timePtr(usage.SpendExhaustedAt),
+		SpendExhaustedAt: httpjson.Time(usage.SpendExhaustedAt),
 	}
 	if plan != nil {
 		c := plan.MachineHoursPerCycle
@@ -58,14 +59,6 @@ func Summary(u *launchpad.User, plan *launchpad.Plan, key *launchpad.KeyInfo) Us
 		s.SpendExhausted = spentOut(key) // the key is the live truth
 	}
 	return s
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
 }
 
 func copyFloat(p *float64) *float64 {

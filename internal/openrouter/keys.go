@@ -139,9 +139,16 @@ func (c *Client) GetKey(ctx context.Context, hash string) (*launchpad.KeyInfo, e
 	if hash == "" {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "reading an OpenRouter key: the hash is empty")
 	}
+	return c.oneKey(ctx, "reading OpenRouter key "+hash, http.MethodGet, hash, nil)
+}
+
+// oneKey sends method to the key hash, with body when not nil, and returns the key the answer
+// describes. Only a GET and a PATCH come here: both are repeatable, so every failure is
+// simply retried.
+func (c *Client) oneKey(ctx context.Context, op, method, hash string, body any) (*launchpad.KeyInfo, error) {
 	var got oneAnswer
-	err := c.call(ctx, "reading OpenRouter key "+hash, callOptions{}, func(ctx context.Context) error {
-		return c.send(ctx, http.MethodGet, "/keys/"+url.PathEscape(hash), nil, nil, &got)
+	err := c.call(ctx, op, callOptions{}, func(ctx context.Context) error {
+		return c.send(ctx, method, "/keys/"+url.PathEscape(hash), nil, body, &got)
 	})
 	if err != nil {
 		return nil, err
@@ -231,15 +238,8 @@ func (c *Client) UpdateKey(ctx context.Context, hash string, u launchpad.KeyUpda
 	if len(body) == 0 {
 		return c.GetKey(ctx, hash)
 	}
-	var got oneAnswer
-	// A PATCH of the same fields is repeatable: every failure is simply retried.
-	err := c.call(ctx, "updating OpenRouter key "+hash, callOptions{}, func(ctx context.Context) error {
-		return c.send(ctx, http.MethodPatch, "/keys/"+url.PathEscape(hash), nil, body, &got)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return toKeyInfo(got.Data), nil
+	// A PATCH of the same fields is repeatable.
+	return c.oneKey(ctx, "updating OpenRouter key "+hash, http.MethodPatch, hash, body)
 }
 
 // DeleteKey revokes a key. A missing key is ENOTFOUND (done).

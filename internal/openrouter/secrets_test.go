@@ -1,7 +1,6 @@
 package openrouter
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,10 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
@@ -89,7 +88,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(h)
 			defer srv.Close()
-			var logs lockedBuffer
+			var logs stacktest.Output
 			c, err := New(Config{
 				BaseURL: srv.URL + "/api/v1", ManagementKey: testManagementKey, Timeout: time.Second,
 				Retry:  RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxRetryAfter: time.Millisecond},
@@ -126,7 +125,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 // A successful mint logs nothing of the plaintext either.
 func TestMintedKeyNeverLogged(t *testing.T) {
 	s := startSim(t)
-	var logs lockedBuffer
+	var logs stacktest.Output
 	c, _ := simClient(t, s, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -138,21 +137,4 @@ func TestMintedKeyNeverLogged(t *testing.T) {
 	if out := logs.String(); strings.Contains(out, k.Key) || strings.Contains(out, testManagementKey) || !strings.Contains(out, "deleted a key whose plaintext was lost") {
 		t.Errorf("logs:\n%s", out)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

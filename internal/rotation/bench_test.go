@@ -3,7 +3,6 @@ package rotation
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -60,7 +59,11 @@ func timeOn(b *testing.B, template string, fn func(launchpad.Store) error) time.
 	b.Helper()
 	b.StopTimer()
 	path := filepath.Join(b.TempDir(), "launchpad.db")
-	if err := copyFile(template, path); err != nil {
+	seeded, err := os.ReadFile(template)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, seeded, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
@@ -128,20 +131,3 @@ var templateOnce = sync.OnceValues(func() (string, error) {
 	}
 	return path, db.Close()
 })
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}

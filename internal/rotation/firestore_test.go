@@ -14,12 +14,7 @@ import (
 // FIRESTORE_EMULATOR_HOST names, or a new one). Without an emulator it fails when CI=true
 // and is skipped, loudly, otherwise.
 func TestRotateKilledHalfwayAndResumedFirestore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 10,000-credential rotation on Firestore runs in the full test suite")
-	}
-	if raceDetector {
-		t.Skip("the 10,000-credential rotation runs without the race detector (make test's second pass): under it the crypto takes minutes")
-	}
+	skipTheFullRotation(t, "Firestore")
 	host := startEmulator(t)
 	project := "lp-rotation-" + launchpad.NewID(12)
 	ctx := context.Background()

@@ -22,30 +22,15 @@ import (
 // into a temporary directory) or the one LAUNCHPAD_TEST_POSTGRES_URL names. Without PostgreSQL
 // it fails when CI=true and is skipped, loudly, otherwise.
 func TestRotateKilledHalfwayAndResumedPostgres(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the 10,000-credential rotation on PostgreSQL runs in the full test suite")
-	}
-	if raceDetector {
-		t.Skip("the 10,000-credential rotation runs without the race detector (make test's second pass): under it the crypto takes minutes")
-	}
-	url := pgtest.Schema(t, pgtest.ForTest(t))
-	st, err := postgres.Open(context.Background(), url, postgres.Options{})
-	if err != nil {
-		t.Fatalf("postgres.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	skipTheFullRotation(t, "PostgreSQL")
+	st, _ := openPostgres(t)
 	testKilledHalfwayAndResumed(t, st, credentialsInCoreTest/2, DefaultWorkers)
 }
 
 // TestCommandOnPostgres: rotate-secret with LAUNCHPAD_STORE set to a PostgreSQL URL re-seals
 // every credential there, and its output never shows the URL's password.
 func TestCommandOnPostgres(t *testing.T) {
-	url := pgtest.Schema(t, pgtest.ForTest(t))
-	st, err := postgres.Open(context.Background(), url, postgres.Options{})
-	if err != nil {
-		t.Fatalf("postgres.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st, url := openPostgres(t)
 	seedUsers(t, st, mustKeyring(t, oldSecret, ""), 12)
 	env := map[string]string{"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret, "LAUNCHPAD_STORE": url, "USER": "alice"}
 	code, stdout, stderr := runCommand(t, env, "-progress", "none")
@@ -57,6 +42,19 @@ func TestCommandOnPostgres(t *testing.T) {
 	if p, _ := pw.User.Password(); strings.Contains(stdout+stderr, p) {
 		t.Fatalf("rotate-secret's output shows the store's password:\n%s\n%s", stdout, stderr)
 	}
+}
+
+// openPostgres opens the store in a schema of its own on the test's PostgreSQL server (see
+// TestRotateKilledHalfwayAndResumedPostgres), closed when the test ends; url is the store's.
+func openPostgres(t *testing.T) (st *postgres.DB, url string) {
+	t.Helper()
+	url = pgtest.Schema(t, pgtest.ForTest(t))
+	st, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, url
 }
 
 // TestRestoreDrillOnPostgres is the PostgreSQL guide's restore drill, run as written: a

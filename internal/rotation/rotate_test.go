@@ -19,14 +19,21 @@ import (
 const credentialsInCoreTest = 10_000
 
 func TestRotateKilledHalfwayAndResumedSQLite(t *testing.T) {
+	skipTheFullRotation(t, "SQLite")
+	db, _ := openSQLite(t)
+	testKilledHalfwayAndResumed(t, db, credentialsInCoreTest/2, DefaultWorkers)
+}
+
+// skipTheFullRotation skips the 10,000-credential rotation on store in -short runs, and under
+// the race detector (make test's second pass runs it without), where its crypto takes minutes.
+func skipTheFullRotation(t *testing.T, store string) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("-short: the 10,000-credential rotation runs in the full test suite")
+		t.Skip("-short: the 10,000-credential rotation on " + store + " runs in the full test suite")
 	}
 	if raceDetector {
 		t.Skip("the 10,000-credential rotation runs without the race detector (make test's second pass): under it the crypto takes minutes")
 	}
-	db, _ := openSQLite(t)
-	testKilledHalfwayAndResumed(t, db, credentialsInCoreTest/2, DefaultWorkers)
 }
 
 // testKilledHalfwayAndResumed is the core rotation test, run on every store: seal n users'

@@ -1,8 +1,6 @@
 package benchmark
 
 import (
-	"context"
-	"strings"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
@@ -17,21 +15,15 @@ func TestJobClaimOnEachStore(t *testing.T) {
 	defer stores.Close()
 	env := &Env{WorkDir: t.TempDir(), Log: stores.Log, Stores: stores}
 	for _, store := range []string{StoreSQLite, StorePostgres, StorePostgresAsync} {
-		var got []Result
-		err := JobClaim(ClaimOptions{Store: store, Jobs: 60, Replicas: 2, Workers: 3, Runs: 2}).Run(context.Background(), env, func(r Result) { got = append(got, r) })
-		if err != nil {
-			t.Fatalf("%s: %v", store, err)
-		}
-		var names []string
+		got := emitted(t, env, JobClaim(ClaimOptions{Store: store, Jobs: 60, Replicas: 2, Workers: 3, Runs: 2}))
 		for _, r := range got {
-			names = append(names, r.Name)
 			if r.Value <= 0 || r.Details["store"] != store {
 				t.Errorf("%s: %+v", r.Name, r)
 			}
 		}
 		want := "job_claim" + storeSuffix(store)
-		if strings.Join(names, " ") != want+" "+want+"_p50 "+want+"_p99" {
-			t.Fatalf("figures %v, want %s and its latencies", names, want)
+		if names := figureNames(got); names != want+" "+want+"_p50 "+want+"_p99" {
+			t.Fatalf("figures %s, want %s and its latencies", names, want)
 		}
 		if got[0].Unit != "jobs/s" || len(got[0].Details["per_run_jobs_per_s"].([]float64)) != 2 {
 			t.Errorf("%s = %+v", want, got[0])

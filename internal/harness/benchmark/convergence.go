@@ -124,14 +124,7 @@ func runConvergence(ctx context.Context, env *Env, o ConvergenceOptions, emit fu
 			directRuns = append(directRuns, c)
 			return nil
 		}
-		first, second := timeCP, timeDirect
-		if i%2 == 1 {
-			first, second = timeDirect, timeCP
-		}
-		if err := first(); err != nil {
-			return err
-		}
-		if err := second(); err != nil {
+		if err := inTurn(i, timeCP, timeDirect); err != nil {
 			return err
 		}
 		env.Log.Info("convergence: timed", "change", i+1, "plan", p.Name,

@@ -1,12 +1,10 @@
 package benchmark
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,21 +17,14 @@ import (
 // phases of the control plane's path.
 func TestConvergenceEndToEnd(t *testing.T) {
 	env := envForTest(t)
-	var got []Result
-	err := runConvergence(context.Background(), env, ConvergenceOptions{Upgrades: 2, Poll: 20 * time.Millisecond},
-		func(r Result) { got = append(got, r) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
+	got := emitted(t, env, Convergence(ConvergenceOptions{Upgrades: 2, Poll: 20 * time.Millisecond}))
 	for _, r := range got {
-		names = append(names, r.Name)
 		if r.Unit != "s" || r.Value <= 0 || r.Floor == nil || *r.Floor <= 0 || r.Ratio == nil {
 			t.Errorf("%s = %+v: want seconds against a measured floor", r.Name, r)
 		}
 	}
-	if want := "convergence_p50 convergence_p95 convergence_done_p50"; strings.Join(names, " ") != want {
-		t.Fatalf("figures %v, want %s", names, want)
+	if names, want := figureNames(got), "convergence_p50 convergence_p95 convergence_done_p50"; names != want {
+		t.Fatalf("figures %s, want %s", names, want)
 	}
 	p50 := got[0]
 	if n := len(p50.Details["control_plane_s"].([]float64)); n != 2 {

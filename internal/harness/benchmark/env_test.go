@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
@@ -27,4 +28,25 @@ func envForTest(t *testing.T) *Env {
 	}
 	return &Env{ModuleDir: moduleDir, Tofu: tofu, Provider: provider, WorkDir: work, Runs: 1,
 		Log: slog.New(slog.NewTextHandler(stacktest.LogWriter(t), nil))}
+}
+
+// emitted runs the figure group fig on env and returns the figures it emitted, in order,
+// failing the test if the run fails.
+func emitted(t *testing.T, env *Env, fig Figure) []Result {
+	t.Helper()
+	var got []Result
+	if err := fig.Run(context.Background(), env, func(r Result) { got = append(got, r) }); err != nil {
+		t.Fatalf("%s: %v", fig.Name, err)
+	}
+	return got
+}
+
+// figureNames is the names of figures in order, space-separated, to compare with the
+// names a group must emit.
+func figureNames(figures []Result) string {
+	names := make([]string, len(figures))
+	for i, r := range figures {
+		names[i] = r.Name
+	}
+	return strings.Join(names, " ")
 }

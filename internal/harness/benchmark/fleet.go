@@ -213,14 +213,7 @@ func (r *fleetRun) measure(ctx context.Context, name string, n, parallelism int)
 		return nil
 	}
 	for i := range r.env.Runs {
-		first, second := timeFleet, timeFloor
-		if i%2 == 1 {
-			first, second = timeFloor, timeFleet
-		}
-		if err := first(); err != nil {
-			return Result{}, err
-		}
-		if err := second(); err != nil {
+		if err := inTurn(i, timeFleet, timeFloor); err != nil {
 			return Result{}, err
 		}
 		r.env.Log.Info("fleet: timed", "figure", name, "run", i+1, "fleet_s", fleetWall[i], "floor_s", floorWall[i])

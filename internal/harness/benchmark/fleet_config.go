@@ -104,29 +104,14 @@ func fleetFiles(shape FleetShape) map[string]string {
 		}
 	}
 	return map[string]string{
-		"main.tf": fleetPlanBlock + fmt.Sprintf(`
-module "tenant" {
-  source  = "./tenant"
-  count   = var.n
-  user_id = %s
-  plan    = launchpad_plan.standard.name
-}
-`, userID),
+		"main.tf": fleetPlanBlock + tenantModuleCall("launchpad_plan.standard.name"),
 		"tenant/main.tf": `
 terraform {
   required_providers {
     launchpad = { source = "clawdrun/launchpad" }
   }
 }
-
-variable "user_id" {
-  type = string
-}
-
-variable "plan" {
-  type = string
-}
-` + fmt.Sprintf(fleetTenantBody, "this", "", "var.user_id", "var.plan", ""),
+` + tenantModuleVariables + fmt.Sprintf(fleetTenantBody, "this", "", "var.user_id", "var.plan", ""),
 	}
 }
 
@@ -138,15 +123,27 @@ func floorFiles(shape FleetShape) map[string]string {
 		}
 	}
 	return map[string]string{
-		"main.tf": floorRoot + fmt.Sprintf(`
+		"main.tf":        floorRoot + tenantModuleCall("terraform_data.plan.output"),
+		"tenant/main.tf": tenantModuleVariables + fmt.Sprintf(floorTenantBody, "this", "", "var.plan", ""),
+	}
+}
+
+// tenantModuleCall is the root's call of the tenant module, once per user, with the plan
+// expression plan: the fleet and its floor call it alike, so that their graphs have the
+// same shape.
+func tenantModuleCall(plan string) string {
+	return fmt.Sprintf(`
 module "tenant" {
   source  = "./tenant"
   count   = var.n
-  user_id = %s
-  plan    = terraform_data.plan.output
+  user_id = format(%q, count.index)
+  plan    = %s
 }
-`, fmt.Sprintf("format(%q, count.index)", userIDFormat)),
-		"tenant/main.tf": `
+`, userIDFormat, plan)
+}
+
+// tenantModuleVariables are the inputs of the tenant module, in the fleet and in the floor.
+const tenantModuleVariables = `
 variable "user_id" {
   type = string
 }
@@ -154,6 +151,4 @@ variable "user_id" {
 variable "plan" {
   type = string
 }
-` + fmt.Sprintf(floorTenantBody, "this", "", "var.plan", ""),
-	}
-}
+`

@@ -1,7 +1,6 @@
 package benchmark
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,19 +11,12 @@ import (
 // that every figure is measured against a floor and that the refresh made the expected calls.
 func TestFleetFiguresEndToEnd(t *testing.T) {
 	env := envForTest(t)
-	ctx := context.Background()
-	var got []Result
-	err := runFleet(ctx, env, FleetOptions{
+	got := emitted(t, env, Fleet(FleetOptions{
 		Sizes: []int{2, 3}, Shape: FleetShapeModule, SetupParallelism: 10, Parallelism: 10,
 		RateLimitedAt: 2, MoreParallelism: 30, MoreParallelismAt: 3,
 		Latency: 10 * time.Millisecond, LatencyAt: 3, BatchReadsOffToo: true,
-	}, func(r Result) { got = append(got, r) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
+	}))
 	for _, r := range got {
-		names = append(names, r.Name)
 		if r.Floor == nil || *r.Floor <= 0 || r.Ratio == nil || r.Value <= 0 {
 			t.Errorf("%s: value %v, floor %v, ratio %v: want a measured value against a measured floor", r.Name, r.Value, r.Floor, r.Ratio)
 		}
@@ -34,8 +26,8 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 	}
 	want := "fleet_plan_2 fleet_plan_2_rate_limited fleet_plan_3 fleet_plan_3_parallelism_30 " +
 		"fleet_plan_3_latency_10ms fleet_plan_3_latency_10ms_batch_reads_off"
-	if strings.Join(names, " ") != want {
-		t.Fatalf("figures %v, want %s", names, want)
+	if names := figureNames(got); names != want {
+		t.Fatalf("figures %s, want %s", names, want)
 	}
 	// Every refresh reaches both simulators for every tenant: the sandbox counted them.
 	for _, r := range got {
@@ -61,12 +53,7 @@ func TestFleetFiguresEndToEnd(t *testing.T) {
 // each other, as examples/fleet is written) plans with no change against its floor.
 func TestFleetFlatShapeEndToEnd(t *testing.T) {
 	env := envForTest(t)
-	ctx := context.Background()
-	var got []Result
-	if err := runFleet(ctx, env, FleetOptions{Sizes: []int{2}, Shape: FleetShapeFlat, SetupParallelism: 10, Parallelism: 10},
-		func(r Result) { got = append(got, r) }); err != nil {
-		t.Fatal(err)
-	}
+	got := emitted(t, env, Fleet(FleetOptions{Sizes: []int{2}, Shape: FleetShapeFlat, SetupParallelism: 10, Parallelism: 10}))
 	if len(got) != 1 || got[0].Name != "fleet_plan_2" || got[0].Details["shape"] != "flat" {
 		t.Fatalf("got %+v", got)
 	}

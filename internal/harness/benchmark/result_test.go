@@ -2,9 +2,11 @@ package benchmark
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +78,28 @@ func TestMedianAndPercentile(t *testing.T) {
 	Median(in)
 	if in[0] != 3 {
 		t.Error("Median sorted its argument in place")
+	}
+}
+
+// TestInTurnAlternatesWhichSideGoesFirst: the figure's side first on even rounds, the floor's
+// on odd ones, and a failing first side skips the second.
+func TestInTurnAlternatesWhichSideGoesFirst(t *testing.T) {
+	var order []string
+	side := func(name string) func() error {
+		return func() error { order = append(order, name); return nil }
+	}
+	for round := range 3 {
+		if err := inTurn(round, side("figure"), side("floor")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(order, " "); got != "figure floor floor figure figure floor" {
+		t.Errorf("order %q", got)
+	}
+	boom := errors.New("boom")
+	ran := false
+	err := inTurn(0, func() error { return boom }, func() error { ran = true; return nil })
+	if !errors.Is(err, boom) || ran {
+		t.Errorf("a failed first side: err %v, second side ran %v", err, ran)
 	}
 }

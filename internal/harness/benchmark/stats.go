@@ -30,3 +30,16 @@ func Percentile(xs []float64, p float64) float64 {
 	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	return s[min(max(rank, 1), len(s))-1]
 }
+
+// inTurn runs a figure's side and its floor's side of one round, a first on even rounds and
+// b first on odd ones, so that a slow spell of a shared machine hits both sides alike rather
+// than always the same one; it stops at the first error.
+func inTurn(round int, a, b func() error) error {
+	if round%2 == 1 {
+		a, b = b, a
+	}
+	if err := a(); err != nil {
+		return err
+	}
+	return b()
+}

@@ -174,14 +174,7 @@ func runWebhookIngest(ctx context.Context, env *Env, o WebhookOptions, emit func
 			floorJobRuns = append(floorJobRuns, run)
 			return nil
 		}
-		first, second := timeServe, timeFloor
-		if i%2 == 1 {
-			first, second = timeFloor, timeServe
-		}
-		if err := first(); err != nil {
-			return err
-		}
-		if err := second(); err != nil {
+		if err := inTurn(i, timeServe, timeFloor); err != nil {
 			return err
 		}
 		env.Log.Info("webhook: timed", "run", i+1, "serve_events_per_s", round(serveRuns[i].rate), "floor_events_per_s", round(floorRuns[i].rate),

@@ -17,16 +17,9 @@ import (
 // that every event sent was found in serve's store.
 func TestWebhookIngestEndToEnd(t *testing.T) {
 	env := envForTest(t)
-	var got []Result
-	err := runWebhookIngest(context.Background(), env, WebhookOptions{Events: 200, Senders: 16, Runs: 2, Warmup: 20},
-		func(r Result) { got = append(got, r) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
+	got := emitted(t, env, WebhookIngest(WebhookOptions{Events: 200, Senders: 16, Runs: 2, Warmup: 20}))
 	byName := map[string]Result{}
 	for _, r := range got {
-		names = append(names, r.Name)
 		byName[r.Name] = r
 		if r.Value <= 0 {
 			t.Errorf("%s: value %v", r.Name, r.Value)
@@ -35,8 +28,8 @@ func TestWebhookIngestEndToEnd(t *testing.T) {
 			t.Errorf("line %q", r.Line())
 		}
 	}
-	if want := "webhook_ingest webhook_ingest_p50 webhook_ingest_p99 webhook_ingest_serve_peak_rss"; strings.Join(names, " ") != want {
-		t.Fatalf("figures %v, want %s", names, want)
+	if names, want := figureNames(got), "webhook_ingest webhook_ingest_p50 webhook_ingest_p99 webhook_ingest_serve_peak_rss"; names != want {
+		t.Fatalf("figures %s, want %s", names, want)
 	}
 	ingest := byName["webhook_ingest"]
 	if ingest.Unit != "events/s" || ingest.Floor == nil || *ingest.Floor <= 0 || ingest.Ratio == nil {

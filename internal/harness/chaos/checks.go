@@ -225,7 +225,7 @@ var auditVerified = regexp.MustCompile(`audit: (\d+) events in (\d+) streams ver
 // hash chain must verify. The subjects are the streams it verified.
 func (cp *controlPlaneRun) checkAudit(ctx context.Context) invariants.Result {
 	r := invariants.Result{Name: "audit chain verifies (audit --verify)"}
-	cmd := exec.CommandContext(ctx, cp.c.o.binary, "audit", "--verify")
+	cmd := exec.CommandContext(ctx, cp.c.o.Binary, "audit", "--verify")
 	env := stack.BaseEnv()
 	env["LAUNCHPAD_STORE"] = cp.h.env["LAUNCHPAD_STORE"]
 	cmd.Env = stack.EnvList(env)

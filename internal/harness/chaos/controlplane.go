@@ -54,7 +54,7 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 		return err
 	}
 	cp.lat, cp.bodies, cp.collected = newLatencies(), newBodies(), map[string]invariants.Secret{}
-	if cp.sb, err = stack.StartSandbox(ctx, c.o.binary, cp.dir, "sandbox", stack.BaseEnv(), "--latency", c.o.latency.String()); err != nil {
+	if cp.sb, err = stack.StartSandbox(ctx, c.o.Binary, cp.dir, "sandbox", stack.BaseEnv(), "--latency", c.o.latency.String()); err != nil {
 		return err
 	}
 	c.onStop(func() { _ = cp.sb.Stop(10 * time.Second) })
@@ -74,17 +74,17 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 		return err
 	}
 	defer logFile.Close()
-	plans, summary, err := stack.ApplyPlans(ctx, stack.Tofu{Tofu: c.o.tofu, Binary: c.o.binary, Dir: filepath.Join(cp.dir, "plans"), Env: env, Log: logFile}, c.o.fleet)
+	plans, summary, err := stack.ApplyPlans(ctx, stack.Tofu{Tofu: c.o.Tofu, Binary: c.o.Binary, Dir: filepath.Join(cp.dir, "plans"), Env: env, Log: logFile}, c.o.Fleet)
 	if err != nil {
 		return err
 	}
 	for _, price := range []string{priceStarter, pricePro} {
 		if _, ok := plans[price]; !ok {
-			return fmt.Errorf("no launchpad_plan with stripe_price_id %s in %s; the customers buy that price", price, c.o.fleet)
+			return fmt.Errorf("no launchpad_plan with stripe_price_id %s in %s; the customers buy that price", price, c.o.Fleet)
 		}
 	}
 	cp.plans = plans
-	c.say("plans from %s: %s", c.o.fleet, summary)
+	c.say("plans from %s: %s", c.o.Fleet, summary)
 	if cp.st, err = store.Open(ctx, storeURL); err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (cp *controlPlaneRun) setup(ctx context.Context) (err error) {
 		"LAUNCHPAD_VOLUME_RETENTION": "5s",
 		"LAUNCHPAD_JOB_LEASE":        c.o.lease.String(),
 		"LAUNCHPAD_WORKERS":          fmt.Sprint(c.o.workers),
-		"LAUNCHPAD_TOFU":             c.o.tofu,
+		"LAUNCHPAD_TOFU":             c.o.Tofu,
 		"LAUNCHPAD_DATA_DIR":         filepath.Join(cp.dir, "data"),
 	} {
 		env[k] = v
@@ -143,7 +143,7 @@ func (cp *controlPlaneRun) startReplica(ctx context.Context, sub string, env map
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	h, err := newHost(c.o.binary, dir, env, c.rand)
+	h, err := newHost(c.o.Binary, dir, env, c.rand)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func (c *chaos) faultsScenario(ctx context.Context) error {
 		return err
 	}
 	seed := c.rand.Int64N(1 << 40)
-	sb, err := stack.StartSandbox(ctx, c.o.binary, dir, "sandbox", stack.BaseEnv(), faultFlags(cloudFaults, seed)...)
+	sb, err := stack.StartSandbox(ctx, c.o.Binary, dir, "sandbox", stack.BaseEnv(), faultFlags(cloudFaults, seed)...)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (c *chaos) faultsScenario(ctx context.Context) error {
 	}
 	defer logFile.Close()
 	var output bytes.Buffer
-	tf, err := stack.Tofu{Tofu: c.o.tofu, Binary: c.o.binary, Dir: ws, Env: env, Log: logFile}.New(&output)
+	tf, err := stack.Tofu{Tofu: c.o.Tofu, Binary: c.o.Binary, Dir: ws, Env: env, Log: logFile}.New(&output)
 	if err != nil {
 		return err
 	}

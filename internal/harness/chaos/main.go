@@ -40,26 +40,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stack.Main(cli) }
 
 // options are the flags.
 type options struct {
-	binary, tofu, fleet string
-	seed                int64
-	scenarios           string
-	store, postgresURL  string
+	stack.Tools
+	seed               int64
+	scenarios          string
+	store, postgresURL string
 
 	tenants int
 
@@ -78,9 +72,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.StringVar(&o.binary, "binary", "bin/terraform-provider-launchpad", "the `path` of terraform-provider-launchpad (make build)")
-	fs.StringVar(&o.tofu, "tofu", "bin/tofu", "the `path` of OpenTofu (make tools)")
-	fs.StringVar(&o.fleet, "fleet", "examples/fleet", "the `directory` of the fleet configuration whose plans the customers buy")
+	o.AddFlags(fs, "the customers buy")
 	fs.Int64Var(&o.seed, "seed", 0, "seed of every random choice (default: from the clock; printed)")
 	fs.StringVar(&o.scenarios, "scenarios", "faults,crash,load", "which scenarios to run, comma-separated")
 	fs.StringVar(&o.store, "store", storeSQLite, "the control plane's store: sqlite, or postgres (two serve replicas share it in the crash and load scenarios)")

@@ -28,28 +28,16 @@ var tally = regexp.MustCompile(`(?m)^   (ok  |FAIL) (\w+): (.+): (\d+) passed, (
 // for 8 seconds), every invariant checked, the run passing, its processes gone and its
 // working directory removed. `make chaos` is the long form.
 func TestShortChaosRunPasses(t *testing.T) {
-	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
-	var out, errOut stacktest.Output
-	start := time.Now()
-	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet"),
+	got := passingRun(t, "the short chaos run",
 		"-seed", "5", "-tenants", "6", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1",
-		"-load", "8s", "-clients", "8", "-senders", "3", "-drain", "3m"}, &out, &errOut)
-	t.Logf("MEASURED the short chaos run: %s", time.Since(start).Round(time.Millisecond))
-	got := out.String()
-	if code != 0 {
-		t.Fatalf("chaos exited %d: %s\n%s", code, errOut.String(), got)
-	}
+		"-load", "8s", "-clients", "8", "-senders", "3", "-drain", "3m")
 	checkTallies(t, got,
 		"faults: a fleet of 6 tenants converges in one tofu apply", "faults: one of everything per tenant", "faults: isolation between tenants",
 		"faults: no secret in state, logs, audit or answers", "faults: nothing left",
 		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
 		"crash: audit chain verifies (audit --verify)", "load: no 5xx and every request answered", "load: every event recorded once and processed",
 		"final: one of everything per tenant", "final: isolation between tenants", "final: no secret in state, logs, audit or answers")
-	for _, want := range []string{"kill #1 at", "peak RSS (VmHWM)", "p50", "chaos PASSED"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the output lacks %q", want)
-		}
-	}
+	checkSays(t, got, "kill #1 at", "peak RSS (VmHWM)", "p50", "chaos PASSED")
 	pids := regexp.MustCompile(`(?:sandbox|serve) \(?pid (\d+)`).FindAllStringSubmatch(got, -1)
 	if len(pids) < 4 { // two sandboxes, serve, serve after the kill
 		t.Errorf("the run named %d processes it started; want at least 4", len(pids))
@@ -65,9 +53,6 @@ func TestShortChaosRunPasses(t *testing.T) {
 	} else if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
 		t.Errorf("the working directory %s is left behind (%v)", m[1], err)
 	}
-	if t.Failed() {
-		t.Log("\n" + got)
-	}
 }
 
 // TestShortChaosRunOnPostgres is the crash scenario in small on PostgreSQL (a server the run
@@ -79,26 +64,43 @@ func TestShortChaosRunOnPostgres(t *testing.T) {
 	if _, err := pgtest.Find(os.Getenv(pgtest.EnvBin)); err != nil {
 		pgtest.Missing(t, err)
 	}
+	got := passingRun(t, "the short chaos run on PostgreSQL (two replicas, one SIGKILLed)",
+		"-store", "postgres", "-scenarios", "crash", "-seed", "5", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1", "-drain", "3m")
+	checkTallies(t, got,
+		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
+		"crash: audit chain verifies (audit --verify)", "crash: one of everything per tenant", "final: no secret in state, logs, audit or answers")
+	checkSays(t, got, "PostgreSQL store", "serve replica-b", "answered 2xx by each of 2 replica(s)", "2 replicas on PostgreSQL, each given every delivery; SIGKILL one at", "chaos PASSED")
+}
+
+// passingRun runs chaos on the built binary, tofu and examples/fleet with the flags args,
+// fails the test unless the run passes, and returns what it printed (logged when the test
+// fails, to see which check did). what names the run in its MEASURED line.
+func passingRun(t *testing.T, what string, args ...string) string {
+	t.Helper()
 	tf, bin := stacktest.Tofu(t), launchpadBinary.Path(t)
 	var out, errOut stacktest.Output
 	start := time.Now()
-	code := cli(t.Context(), []string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet"),
-		"-store", "postgres", "-scenarios", "crash", "-seed", "5", "-users", "6", "-deliveries", "40", "-window", "12s", "-kills", "1", "-drain", "3m"}, &out, &errOut)
-	t.Logf("MEASURED the short chaos run on PostgreSQL (two replicas, one SIGKILLed): %s", time.Since(start).Round(time.Millisecond))
+	code := cli(t.Context(), append([]string{"-binary", bin, "-tofu", tf, "-fleet", filepath.Join("..", "..", "..", "examples", "fleet")}, args...), &out, &errOut)
+	t.Logf("MEASURED %s: %s", what, time.Since(start).Round(time.Millisecond))
 	got := out.String()
 	if code != 0 {
 		t.Fatalf("chaos exited %d: %s\n%s", code, errOut.String(), got)
 	}
-	checkTallies(t, got,
-		"crash: every event recorded once and processed", "crash: every tenant at the plan of its newest event", "crash: no job stuck or failed",
-		"crash: audit chain verifies (audit --verify)", "crash: one of everything per tenant", "final: no secret in state, logs, audit or answers")
-	for _, want := range []string{"PostgreSQL store", "serve replica-b", "answered 2xx by each of 2 replica(s)", "2 replicas on PostgreSQL, each given every delivery; SIGKILL one at", "chaos PASSED"} {
-		if !strings.Contains(got, want) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("\n" + got)
+		}
+	})
+	return got
+}
+
+// checkSays fails t for each of wants the run's output lacks.
+func checkSays(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
 		}
-	}
-	if t.Failed() {
-		t.Log("\n" + got)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -45,19 +43,8 @@ func run(ctx context.Context, o options, out io.Writer) (failed int, err error) 
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	c := &chaos{o: o, out: out, start: time.Now(), rand: rand.New(rand.NewPCG(uint64(o.seed), uint64(o.seed)^0x5deece66d))}
-	for _, p := range []*string{&c.o.binary, &c.o.tofu, &c.o.fleet} {
-		if *p, err = filepath.Abs(*p); err != nil {
-			return 0, err
-		}
-	}
-	if _, err := exec.LookPath(c.o.binary); err != nil {
-		return 0, fmt.Errorf("the Launchpad binary %s cannot be run (%v); run `make build` first, or pass -binary", c.o.binary, err)
-	}
-	if filepath.Base(c.o.binary) != "terraform-provider-launchpad" {
-		return 0, fmt.Errorf("-binary %s: tofu finds the provider by its file name, which must be terraform-provider-launchpad", c.o.binary)
-	}
-	if _, err := exec.LookPath(c.o.tofu); err != nil {
-		return 0, fmt.Errorf("OpenTofu %s cannot be run (%v); run `make tools` first, or pass -tofu", c.o.tofu, err)
+	if err := c.o.Resolve(); err != nil {
+		return 0, err
 	}
 	if c.work, err = os.MkdirTemp("", "launchpad-chaos-"); err != nil {
 		return 0, err

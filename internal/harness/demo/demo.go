@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,9 +19,9 @@ import (
 
 // options are the demo's flags.
 type options struct {
-	binary, tofu, fleet string
-	retention, timeout  time.Duration
-	keep                bool
+	stack.Tools
+	retention, timeout time.Duration
+	keep               bool
 }
 
 // demo is one run: its working directory, its processes and what it has learnt.
@@ -44,19 +43,8 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	d := &demo{o: o, out: out, start: time.Now()}
-	for _, p := range []*string{&d.o.binary, &d.o.tofu, &d.o.fleet} {
-		if *p, err = filepath.Abs(*p); err != nil {
-			return err
-		}
-	}
-	if _, err := exec.LookPath(d.o.binary); err != nil {
-		return fmt.Errorf("the Launchpad binary %s cannot be run (%v); run `make build` first, or pass -binary", d.o.binary, err)
-	}
-	if filepath.Base(d.o.binary) != "terraform-provider-launchpad" {
-		return fmt.Errorf("-binary %s: tofu finds the provider by its file name, which must be terraform-provider-launchpad", d.o.binary)
-	}
-	if _, err := exec.LookPath(d.o.tofu); err != nil {
-		return fmt.Errorf("OpenTofu %s cannot be run (%v); run `make tools` first, or pass -tofu", d.o.tofu, err)
+	if err := d.o.Resolve(); err != nil {
+		return err
 	}
 	if d.work, err = os.MkdirTemp("", "launchpad-demo-"); err != nil {
 		return err
@@ -133,7 +121,7 @@ func (d *demo) say(format string, args ...any) {
 }
 
 func (d *demo) startSandbox(ctx context.Context) (err error) {
-	if d.sandbox, err = stack.StartSandbox(ctx, d.o.binary, d.work, "sandbox", stack.BaseEnv()); err != nil {
+	if d.sandbox, err = stack.StartSandbox(ctx, d.o.Binary, d.work, "sandbox", stack.BaseEnv()); err != nil {
 		return err
 	}
 	d.say("started sandbox, pid %d", d.sandbox.Pid())
@@ -165,9 +153,9 @@ func (d *demo) applyPlans(ctx context.Context) error {
 		return err
 	}
 	defer logFile.Close()
-	d.say("tofu apply -target=launchpad_plan.starter -target=launchpad_plan.pro   (in a copy of %s)", relative(d.o.fleet))
-	t := stack.Tofu{Tofu: d.o.tofu, Binary: d.o.binary, Dir: filepath.Join(d.work, "plans"), Env: d.providerEnv(), Log: logFile}
-	plans, summary, err := stack.ApplyPlans(ctx, t, d.o.fleet)
+	d.say("tofu apply -target=launchpad_plan.starter -target=launchpad_plan.pro   (in a copy of %s)", relative(d.o.Fleet))
+	t := stack.Tofu{Tofu: d.o.Tofu, Binary: d.o.Binary, Dir: filepath.Join(d.work, "plans"), Env: d.providerEnv(), Log: logFile}
+	plans, summary, err := stack.ApplyPlans(ctx, t, d.o.Fleet)
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, logPath)
 	}
@@ -178,7 +166,7 @@ func (d *demo) applyPlans(ctx context.Context) error {
 	for _, price := range []string{priceStarter, pricePro} {
 		p, ok := d.plans[price]
 		if !ok {
-			return fmt.Errorf("no launchpad_plan with stripe_price_id %s in %s; the demo sells that price", price, relative(d.o.fleet))
+			return fmt.Errorf("no launchpad_plan with stripe_price_id %s in %s; the demo sells that price", price, relative(d.o.Fleet))
 		}
 		d.say("plan %-8s %s: %d %s CPU, %d MB, %d GB volume, key limit $%g a month, %d machine hours a cycle",
 			p.Name, p.Price, p.CPUs, p.CPUKind, p.Memory, p.VolumeGB, p.LimitUSD, p.HoursPerCycle)
@@ -201,12 +189,12 @@ func (d *demo) startServe(ctx context.Context) (err error) {
 		"LAUNCHPAD_ADMIN_TOKEN":      d.secrets.admin,
 		"STRIPE_WEBHOOK_SECRET":      d.secrets.webhook,
 		"LAUNCHPAD_VOLUME_RETENTION": d.o.retention.String(),
-		"LAUNCHPAD_TOFU":             d.o.tofu,
+		"LAUNCHPAD_TOFU":             d.o.Tofu,
 		"LAUNCHPAD_DATA_DIR":         filepath.Join(d.work, "data"),
 	} {
 		env[k] = v
 	}
-	if d.serve, err = stack.StartServe(ctx, d.o.binary, env, filepath.Join(d.work, "serve.log")); err != nil {
+	if d.serve, err = stack.StartServe(ctx, d.o.Binary, env, filepath.Join(d.work, "serve.log")); err != nil {
 		return err
 	}
 	d.api = &stack.Client{URL: d.serve.URL, AdminToken: d.secrets.admin, HC: &http.Client{Timeout: 30 * time.Second}}

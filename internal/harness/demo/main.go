@@ -22,27 +22,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stack.Main(cli) }
 
 // cli parses the flags and runs the demo; it returns the exit code.
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.StringVar(&o.binary, "binary", "bin/terraform-provider-launchpad", "the `path` of terraform-provider-launchpad (make build)")
-	fs.StringVar(&o.tofu, "tofu", "bin/tofu", "the `path` of OpenTofu (make tools)")
-	fs.StringVar(&o.fleet, "fleet", "examples/fleet", "the `directory` of the fleet configuration whose plans are applied")
+	o.AddFlags(fs, "are applied")
 	fs.DurationVar(&o.retention, "retention", 5*time.Second, "LAUNCHPAD_VOLUME_RETENTION: how long a cancelled tenant is kept")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, store, workspaces) after a successful run")

@@ -31,11 +31,7 @@ const (
 
 func systemdAnalyze(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		stacktest.Missing(t, "systemd-analyze not found: install Debian's systemd package to check the unit")
-	}
-	return p
+	return stacktest.Command(t, "systemd-analyze", "systemd-analyze not found: install Debian's systemd package to check the unit")
 }
 
 // TestSystemdUnitVerifies: `systemd-analyze verify` accepts the unit without a single warning.
@@ -298,11 +294,7 @@ func TestKubernetesManifest(t *testing.T) {
 // key accepted.
 func yamlLint(t *testing.T, files ...string) {
 	t.Helper()
-	yl, err := exec.LookPath("yamllint")
-	if err != nil {
-		stacktest.Missing(t, "yamllint not found: install Debian's yamllint package (.ci/run does)")
-		return
-	}
+	yl := stacktest.Command(t, "yamllint", "yamllint not found: install Debian's yamllint package (.ci/run does)")
 	conf := "{extends: default, rules: {line-length: {max: 250}, document-start: disable, truthy: {check-keys: false}, comments: {min-spaces-from-content: 1}}}"
 	out, err := exec.Command(yl, append([]string{"-s", "-f", "parsable", "-d", conf}, files...)...).CombinedOutput()
 	if err != nil {

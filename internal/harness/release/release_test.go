@@ -109,10 +109,7 @@ func TestReleaseLayoutChecksumsAndSignature(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(string(sums)), "\n"); len(lines) != 2 {
 		t.Fatalf("SHA256SUMS lists %d files, want the zip and the manifest:\n%s", len(lines), sums)
 	}
-	sha256sum, err := exec.LookPath("sha256sum")
-	if err != nil {
-		stacktest.Missing(t, "sha256sum (GNU coreutils) not found")
-	}
+	sha256sum := stacktest.Command(t, "sha256sum", "sha256sum (GNU coreutils) not found")
 	check := exec.Command(sha256sum, "-c", filepath.Base(a.Sums))
 	check.Dir = dir
 	if out, err := check.CombinedOutput(); err != nil || strings.Count(string(out), ": OK") != 2 {
@@ -143,14 +140,8 @@ func TestReleaseLayoutChecksumsAndSignature(t *testing.T) {
 // trusted.
 func gpgVerifier(t *testing.T, pubKey string) func(sig, data string) (string, error) {
 	t.Helper()
-	gpg, err := exec.LookPath("gpg")
-	if err != nil {
-		stacktest.Missing(t, "gpg not found: install Debian's gnupg (gpg and gpgv) to verify the release's signature")
-	}
-	gpgv, err := exec.LookPath("gpgv")
-	if err != nil {
-		stacktest.Missing(t, "gpgv not found: install Debian's gpgv to verify the release's signature")
-	}
+	gpg := stacktest.Command(t, "gpg", "gpg not found: install Debian's gnupg (gpg and gpgv) to verify the release's signature")
+	gpgv := stacktest.Command(t, "gpgv", "gpgv not found: install Debian's gpgv to verify the release's signature")
 	keyring := filepath.Join(t.TempDir(), "launchpad.gpg")
 	if out, err := exec.Command(gpg, "--batch", "--yes", "--output", keyring, "--dearmor", pubKey).CombinedOutput(); err != nil {
 		t.Fatalf("gpg --dearmor of the published key: %v\n%s", err, out)
@@ -299,11 +290,7 @@ func TestBuildRefusesABadVersion(t *testing.T) {
 
 func terraform(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("terraform")
-	if err != nil {
-		stacktest.Missing(t, "terraform not found on PATH: the install test runs Terraform (1.11 or later) too")
-	}
-	return p
+	return stacktest.Command(t, "terraform", "terraform not found on PATH: the install test runs Terraform (1.11 or later) too")
 }
 
 var lockHash = regexp.MustCompile(`"((?:h1|zh):[^"]+)"`)

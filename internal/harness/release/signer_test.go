@@ -16,10 +16,7 @@ import (
 // secret key file (RELEASE_SIGNING_KEY); gpgv verifies both signatures with the exported public
 // key, and a wrong passphrase is refused.
 func TestSigningWithARealKey(t *testing.T) {
-	gpg, err := exec.LookPath("gpg")
-	if err != nil {
-		stacktest.Missing(t, "gpg not found: install Debian's gnupg")
-	}
+	gpg := stacktest.Command(t, "gpg", "gpg not found: install Debian's gnupg")
 	home, err := os.MkdirTemp("", "gpg") // short: gpg-agent's socket path has a length limit
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,29 +53,12 @@ func (c *Client) Call(ctx context.Context, method, path, token string, header ma
 
 // Raw is Call returning the answer's body as it came.
 func (c *Client) Raw(ctx context.Context, method, path, token string, header map[string]string, in []byte) ([]byte, error) {
-	var body io.Reader
+	h := map[string]string{}
 	if in != nil {
-		body = bytes.NewReader(in)
+		h["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, body)
-	if err != nil {
-		return nil, err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := c.HC.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
+	maps.Copy(h, header)
+	res, b, err := c.Exchange(ctx, method, path, token, h, in)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +70,35 @@ func (c *Client) Raw(ctx context.Context, method, path, token string, header map
 		return b, &APIError{Status: res.StatusCode, Code: env.Error.Code, Message: env.Error.Message, Header: res.Header}
 	}
 	return b, nil
+}
+
+// Exchange sends one request, with the body in when not nil and the headers of header, and
+// reads the whole answer whatever its status: res for its status and headers (its body is
+// already read into b and closed). An error is a request that got no answer. Raw and Call are
+// built on it; tests that check statuses and headers themselves use it directly.
+func (c *Client) Exchange(ctx context.Context, method, path, token string, header map[string]string, in []byte) (res *http.Response, b []byte, err error) {
+	var body io.Reader
+	if in != nil {
+		body = bytes.NewReader(in)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	if res, err = c.HC.Do(req); err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	if b, err = io.ReadAll(res.Body); err != nil {
+		return nil, nil, err
+	}
+	return res, b, nil
 }
 
 // Admin GETs an admin route with the admin token.

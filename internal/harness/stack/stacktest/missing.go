@@ -6,6 +6,7 @@ package stacktest
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -18,4 +19,15 @@ func Missing(tb testing.TB, msg string) {
 		return
 	}
 	tb.Skip("SKIPPED: " + msg)
+}
+
+// Command returns the path of the program name on PATH; without it the test is Missing, with
+// msg saying what to install.
+func Command(tb testing.TB, name, msg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(tb, msg)
+	}
+	return p
 }

@@ -23,23 +23,17 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/benchmark"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { stack.Main(run) }
 
 type config struct {
 	tofu, out, moduleDir, workDir string
@@ -222,14 +216,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.DurationVar(&cfg.latency, "latency", 50*time.Millisecond, "also time plans with this `latency` added to every simulated API request, as an operator that far from Fly and OpenRouter sees them (0: no)")
 	fs.IntVar(&cfg.latencyAt, "latency-at", 100, "fleet `size` at which -latency is timed")
 	cfg.env = map[string]string{}
-	fs.Func("env", "`KEY=VALUE` added to the environment of every timed tofu run, fleet and floor (repeatable), e.g. -env OPENROUTER_BATCH_READS=false", func(s string) error {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return fmt.Errorf("%q is not KEY=VALUE", s)
-		}
-		cfg.env[k] = v
-		return nil
-	})
+	fs.Func("env", "`KEY=VALUE` added to the environment of every timed tofu run, fleet and floor (repeatable), e.g. -env OPENROUTER_BATCH_READS=false", pairInto(cfg.env, "KEY=VALUE"))
 	fs.IntVar(&cfg.envelopePasses, "envelope-passes", 5, "`passes` over the envelope benchmarks (each figure is their median)")
 	fs.StringVar(&cfg.envelopeBenchtime, "envelope-benchtime", "500ms", "-benchtime of each envelope benchmark `run`")
 	fs.StringVar(&cfg.rotationIterations, "rotation-iterations", "3x", "-benchtime of BenchmarkRotate10k (`Nx`: N alternating rotations and floors)")
@@ -241,14 +228,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 		" (postgres: a server started with initdb, PostgreSQL's durable defaults; postgres_async: the same with synchronous_commit=off in the connection string; firestore: the emulator, or FIRESTORE_EMULATOR_HOST's)")
 	fs.StringVar(&cfg.postgresURL, "postgres-url", "", "a running PostgreSQL server (a `URL` of a role that may create schemas) for -stores postgres, instead of one the run starts")
 	cfg.postgresSettings = map[string]string{}
-	fs.Func("postgres-setting", "`name=value` of the server the run starts (repeatable), e.g. -postgres-setting synchronous_commit=off", func(s string) error {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return fmt.Errorf("%q is not name=value", s)
-		}
-		cfg.postgresSettings[k] = v
-		return nil
-	})
+	fs.Func("postgres-setting", "`name=value` of the server the run starts (repeatable), e.g. -postgres-setting synchronous_commit=off", pairInto(cfg.postgresSettings, "name=value"))
 	fs.IntVar(&cfg.claim.Jobs, "claim-jobs", 1000, "`jobs` each timed job_claim run claims and finishes")
 	fs.IntVar(&cfg.claim.Replicas, "claim-replicas", 2, "store handles (as separate control-plane `replicas`) claiming at once")
 	fs.IntVar(&cfg.claim.Workers, "claim-workers", 4, "claiming `workers` per replica")
@@ -327,4 +307,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 		return bad("-module %s is not the repository root (no go.mod): %v", cfg.moduleDir, err)
 	}
 	return cfg, 0
+}
+
+// pairInto parses one value of a repeatable `name=value` flag into m; form is how the flag's
+// help spells a pair, for the error.
+func pairInto(m map[string]string, form string) func(string) error {
+	return func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q is not %s", s, form)
+		}
+		m[k] = v
+		return nil
+	}
 }
