@@ -36,6 +36,7 @@ func jobColumns(j *launchpad.Job) columns {
 
 var (
 	selectJobs  = jobColumns(&launchpad.Job{}).selectFrom("jobs")
+	scanJob     = scanWith(jobColumns)
 	selectJobsJ = jobColumns(&launchpad.Job{}).selectFrom("jobs AS j") // for queries that compare jobs with others
 )
 
@@ -250,12 +251,4 @@ func findJob(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Job, error)
 		return nil, notFound("job", id)
 	}
 	return j, err
-}
-
-func scanJob(row scanner) (*launchpad.Job, error) {
-	var j launchpad.Job
-	if err := row.Scan(jobColumns(&j).dests()...); err != nil {
-		return nil, err
-	}
-	return &j, nil
 }

@@ -24,7 +24,10 @@ func sessionColumns(s *launchpad.Session) columns {
 	}
 }
 
-var selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")
+var (
+	selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")
+	scanSession    = scanWith(sessionColumns)
+)
 
 // CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
@@ -144,12 +147,4 @@ func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
 	}
 	return s, err
-}
-
-func scanSession(row scanner) (*launchpad.Session, error) {
-	var s launchpad.Session
-	if err := row.Scan(sessionColumns(&s).dests()...); err != nil {
-		return nil, err
-	}
-	return &s, nil
 }

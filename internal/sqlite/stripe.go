@@ -21,7 +21,10 @@ func stripeEventColumns(ev *launchpad.StripeEvent) columns {
 	}
 }
 
-var selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")
+var (
+	selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")
+	scanStripeEvent    = scanWith(stripeEventColumns)
+)
 
 // RecordStripeEvent stores ev unless an event with its ID exists and, in the same
 // transaction, enqueues job. It returns false, with nothing written, for a duplicate.
@@ -112,12 +115,4 @@ func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Str
 		return nil, notFound("Stripe event", id)
 	}
 	return ev, err
-}
-
-func scanStripeEvent(row scanner) (*launchpad.StripeEvent, error) {
-	var ev launchpad.StripeEvent
-	if err := row.Scan(stripeEventColumns(&ev).dests()...); err != nil {
-		return nil, err
-	}
-	return &ev, nil
 }
