@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // jobDoc is a job of the work queue (launchpad_jobs/{id}).
@@ -120,31 +121,16 @@ func (s *Store) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Jo
 
 // newJob returns a copy of j as EnqueueJob stores it: queued, with its defaults.
 func (s *Store) newJob(j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
-	c := *j
-	switch {
-	case c.Kind == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
-	case c.MaxAttempts < 0:
-		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
-	case len(c.Payload) > maxBlobField:
+	in := *j
+	in.CreatedAt = micro(in.CreatedAt)
+	c, err := contract.QueuedJob(&in, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Payload) > maxBlobField {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "a job payload of %d bytes is too large; the Firestore store keeps payloads up to %d bytes", len(c.Payload), maxBlobField)
 	}
-	if c.ID == "" {
-		c.ID = launchpad.NewID(20)
-	}
-	c.CreatedAt = micro(c.CreatedAt)
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.RunAfter.IsZero() {
-		c.RunAfter = c.CreatedAt
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
-	}
-	c.Status, c.Attempts = launchpad.JobQueued, 0
-	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
-	return &c, nil
+	return c, nil
 }
 
 // enqueueRefs are the documents enqueueing c reads: the job's own (its id must be free) and
