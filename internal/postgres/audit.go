@@ -93,7 +93,7 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 		dir = " DESC"
 	}
 	q := `SELECT ` + auditNames + ` FROM audit_events WHERE ($1::timestamptz IS NULL OR time >= $1)`
-	args := []any{since, listLimit(f.Limit)}
+	args := []any{since, contract.ListLimit(f.Limit)}
 	if f.Stream != "" {
 		q += ` AND stream = $3 AND seq > $4 ORDER BY seq` + dir + ` LIMIT $2`
 		args = append(args, f.Stream, f.AfterSeq)

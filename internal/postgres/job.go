@@ -269,5 +269,5 @@ func (db *DB) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
 // ListJobs returns the jobs matching f, newest first.
 func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
 	return jobTable.list(ctx, db, `WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR job_key = $2) AND ($3 = '' OR status = $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Kind, f.Key, f.Status, listLimit(f.Limit))
+		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Kind, f.Key, f.Status, contract.ListLimit(f.Limit))
 }

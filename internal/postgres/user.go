@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // userColumns lists the columns of users with the fields of u they hold.
@@ -112,7 +113,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	return userTable.list(ctx, db, `WHERE id > $1 ORDER BY id LIMIT $2`, afterID, listLimit(limit))
+	return userTable.list(ctx, db, `WHERE id > $1 ORDER BY id LIMIT $2`, afterID, contract.ListLimit(limit))
 }
 
 // storableUser returns a copy of u as it is written: metadata checked to be UTF-8 and never

@@ -95,7 +95,7 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 	}
 	query := auditQuery(f.Stream != "", f.Newest)
 	return list(ctx, db, scanAudit, query, sql.Named("stream", f.Stream), sql.Named("after_seq", f.AfterSeq),
-		sql.Named("since", since), sql.Named("limit", listLimit(f.Limit)))
+		sql.Named("since", since), sql.Named("limit", contract.ListLimit(f.Limit)))
 }
 
 // auditQuery returns the constant query for one form of ListAudit: one stream in seq order

@@ -224,7 +224,7 @@ func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad
 	return list(ctx, db, scanJob, selectJobs+`
 			WHERE (:kind = '' OR kind = :kind) AND (:key = '' OR job_key = :key) AND (:status = '' OR status = :status)
 			ORDER BY created_at DESC, id DESC LIMIT :limit`,
-		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", listLimit(f.Limit)))
+		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", contract.ListLimit(f.Limit)))
 }
 
 // findJob returns job id, or ENOTFOUND.

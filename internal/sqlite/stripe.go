@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // stripeEventColumns lists the stripe_events table's columns for ev.
@@ -106,7 +107,7 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 // most 1000).
 func (db *DB) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
 	return list(ctx, db, scanStripeEvent, selectStripeEvents+`
-			ORDER BY received_at DESC, id DESC LIMIT ?`, listLimit(limit))
+			ORDER BY received_at DESC, id DESC LIMIT ?`, contract.ListLimit(limit))
 }
 
 func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.StripeEvent, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // userColumns lists the users table's columns for u, whose nested records are the JSON
@@ -78,7 +79,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	return userTable.list(ctx, db, `WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
+	return userTable.list(ctx, db, `WHERE id > ? ORDER BY id LIMIT ?`, afterID, contract.ListLimit(limit))
 }
 
 func scanUser(row scanner) (*launchpad.User, error) {
