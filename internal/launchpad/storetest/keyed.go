@@ -26,6 +26,10 @@ type keyed[T any] struct {
 	setKey    func(*T, string)
 	updatedAt func(*T) *time.Time
 	counter   func(*T) *int64 // a number the concurrent update case increments (nil: none)
+	// findScribbled looks a record up by the unique value other than its key that scribble
+	// sets (a user's email, a plan's Stripe price); nil for kinds without one. After a
+	// refused write it finds nothing.
+	findScribbled func(launchpad.Store, context.Context) (*T, error)
 
 	create func(launchpad.Store, context.Context, *T) error
 	get    func(launchpad.Store, context.Context, string) (*T, error)
@@ -40,12 +44,17 @@ func (k keyed[T]) stored(t *testing.T, s launchpad.Store, key string) {
 	wantOK(t, k.create(s, t.Context(), k.fresh(key)), "Create"+k.name+" "+key)
 }
 
-// wantStored fails t unless the record under key is the fixture for it.
+// wantStored fails t unless the record under key is the fixture for it, and nothing of a
+// scribbled record was stored after a refused write.
 func (k keyed[T]) wantStored(t *testing.T, s launchpad.Store, key, after string) {
 	t.Helper()
 	got, err := k.get(s, t.Context(), key)
 	wantOK(t, err, "Get"+k.name+" "+key)
 	wantEqual(t, k.name+" after "+after, got, k.fresh(key))
+	if k.findScribbled != nil {
+		_, err := k.findScribbled(s, t.Context())
+		wantCode(t, err, launchpad.ENOTFOUND, "the unique value scribbled by "+after)
+	}
 }
 
 // wantMissing fails t unless nothing is stored under key.

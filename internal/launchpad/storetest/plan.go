@@ -24,19 +24,22 @@ var plans = keyed[launchpad.Plan]{
 	update:    launchpad.Store.UpdatePlan,
 	remove:    launchpad.Store.DeletePlan,
 	list:      func(s launchpad.Store, ctx context.Context) ([]*launchpad.Plan, error) { return s.ListPlans(ctx) },
+	findScribbled: func(s launchpad.Store, ctx context.Context) (*launchpad.Plan, error) {
+		return s.GetPlanByStripePrice(ctx, "price_scribbled")
+	},
 }
 
 func planCases() []testCase {
 	return []testCase{
 		{"plan/create_get_list", testPlanCreateGetList},
 		{"plan/not_found", testPlanNotFound},
-		{"plan/conflict_name", testPlanConflictName},
+		{"plan/conflict_name", plans.conflict},
 		{"plan/conflict_stripe_price_on_create", testPlanConflictPriceOnCreate},
 		{"plan/conflict_stripe_price_concurrent", testPlanConflictPriceConcurrent},
 		{"plan/update", testPlanUpdate},
 		{"plan/update_stripe_price_conflict", testPlanUpdatePriceConflict},
 		{"plan/update_cannot_change_name", plans.keyChange},
-		{"plan/update_fn_error_writes_nothing", testPlanUpdateFnError},
+		{"plan/update_fn_error_writes_nothing", plans.fnError},
 		{"plan/delete_frees_name_and_price", testPlanDelete},
 		{"plan/records_are_copies", plans.copies},
 	}
@@ -75,12 +78,6 @@ func testPlanNotFound(t *testing.T, s launchpad.Store) {
 	_, err = s.UpdatePlan(ctx, "missing", func(*launchpad.Plan) error { return nil })
 	wantCode(t, err, launchpad.ENOTFOUND, "UpdatePlan of a missing plan")
 	wantCode(t, s.DeletePlan(ctx, "missing"), launchpad.ENOTFOUND, "DeletePlan of a missing plan")
-}
-
-func testPlanConflictName(t *testing.T, s launchpad.Store) {
-	plans.conflict(t, s)
-	_, err := s.GetPlanByStripePrice(t.Context(), "price_scribbled")
-	wantCode(t, err, launchpad.ENOTFOUND, "the refused duplicate's price")
 }
 
 func testPlanConflictPriceOnCreate(t *testing.T, s launchpad.Store) {
@@ -140,12 +137,6 @@ func testPlanUpdatePriceConflict(t *testing.T, s launchpad.Store) {
 	// Keeping one's own price is not a conflict.
 	_, err = s.UpdatePlan(ctx, "pro", func(p *launchpad.Plan) error { p.DisplayName = "Pro"; return nil })
 	wantOK(t, err, "UpdatePlan keeping its own price")
-}
-
-func testPlanUpdateFnError(t *testing.T, s launchpad.Store) {
-	plans.fnError(t, s)
-	_, err := s.GetPlanByStripePrice(t.Context(), "price_scribbled")
-	wantCode(t, err, launchpad.ENOTFOUND, "price set by a failed update")
 }
 
 func testPlanDelete(t *testing.T, s launchpad.Store) {
