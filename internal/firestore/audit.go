@@ -128,7 +128,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*laun
 // f.AfterSeq; otherwise every stream by time. Since is inclusive; Limit 0 means 100 and at
 // most 1000 are returned.
 func (s *Store) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launchpad.AuditEvent, error) {
-	limit := listLimit(f.Limit)
+	limit := contract.ListLimit(f.Limit)
 	if f.Stream != "" && f.Newest {
 		return s.listStreamNewest(ctx, f, limit)
 	}

@@ -281,30 +281,41 @@ func (s *Store) claim(ctx context.Context, jobSnap *firestore.DocumentSnapshot, 
 	return out, false, nil
 }
 
+// held is a job its worker still holds, read within a commit together with its key's lock.
+type held struct {
+	job      *launchpad.Job
+	snap     *firestore.DocumentSnapshot // the job's document
+	lockSnap *firestore.DocumentSnapshot // its key's lock; nil for a job without a key
+	lock     keyLockDoc                  // what lockSnap holds; zero when it does not exist
+}
+
 // heldJob reads job id and its key's lock, and checks that worker still holds the job:
 // ENOTFOUND if there is no such job, ECONFLICT if it is no longer running under worker.
-func (s *Store) heldJob(ctx context.Context, id, worker string) (*launchpad.Job, *firestore.DocumentSnapshot, *firestore.DocumentSnapshot, error) {
+func (s *Store) heldJob(ctx context.Context, id, worker string) (*held, error) {
 	jobSnap, err := s.get(ctx, s.jobRef(id))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if !jobSnap.Exists() {
-		return nil, nil, nil, notFound("job", id)
+		return nil, notFound("job", id)
 	}
 	j, err := jobKind.fromSnap(jobSnap)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if j.Status != launchpad.JobRunning || j.LeaseOwner != worker {
-		return nil, nil, nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", launchpad.Clip(id, 100), launchpad.Clip(worker, 100), j.Status, launchpad.Clip(j.LeaseOwner, 100))
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", launchpad.Clip(id, 100), launchpad.Clip(worker, 100), j.Status, launchpad.Clip(j.LeaseOwner, 100))
 	}
-	var lockSnap *firestore.DocumentSnapshot
+	h := &held{job: j, snap: jobSnap}
 	if j.Key != "" {
-		if lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
-			return nil, nil, nil, err
+		if h.lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
+			return nil, err
+		}
+		if h.lock, err = lockOf(h.lockSnap); err != nil {
+			return nil, err
 		}
 	}
-	return j, jobSnap, lockSnap, nil
+	return h, nil
 }
 
 func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
@@ -322,22 +333,19 @@ func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
 func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
 	now = micro(now)
 	return s.atomically(ctx, "heartbeat job", func(b *batch) error {
-		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		h, err := s.heldJob(ctx, id, worker)
 		if err != nil {
 			return err
 		}
-		lock, err := lockOf(lockSnap)
-		if err != nil {
-			return err
+		if h.lockSnap != nil && h.lockSnap.Exists() && h.lock.JobID != id && fromTS(h.lock.ExpiresAt).After(now) {
+			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", launchpad.Clip(id, 100), launchpad.Clip(h.lock.JobID, 100))
 		}
-		if lockSnap != nil && lockSnap.Exists() && lock.JobID != id && fromTS(lock.ExpiresAt).After(now) {
-			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", launchpad.Clip(id, 100), launchpad.Clip(lock.JobID, 100))
-		}
+		j := h.job
 		j.LeaseExpiresAt = now.Add(lease)
 		doc := jobKind.encode(j)
-		b.put(jobSnap, doc)
-		if lockSnap != nil {
-			b.put(lockSnap, &keyLockDoc{Key: j.Key, JobID: id, Worker: worker, ExpiresAt: doc.LeaseExpiresAt})
+		b.put(h.snap, doc)
+		if h.lockSnap != nil {
+			b.put(h.lockSnap, &keyLockDoc{Key: j.Key, JobID: id, Worker: worker, ExpiresAt: doc.LeaseExpiresAt})
 		}
 		return nil
 	})
@@ -352,14 +360,11 @@ func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.Jo
 	now = micro(now)
 	var out *launchpad.Job
 	err := s.atomically(ctx, "finish job", func(b *batch) error {
-		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		h, err := s.heldJob(ctx, id, worker)
 		if err != nil {
 			return err
 		}
-		lock, err := lockOf(lockSnap)
-		if err != nil {
-			return err
-		}
+		j := h.job
 		j.Error, j.Summary, j.LeaseExpiresAt = r.Error, r.Summary, time.Time{}
 		if r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts {
 			j.Status, j.RunAfter, j.LeaseOwner = launchpad.JobQueued, micro(r.RetryAt), ""
@@ -367,9 +372,9 @@ func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.Jo
 			j.Status, j.FinishedAt = r.Status, now
 		}
 		doc := jobKind.encode(j)
-		b.put(jobSnap, doc)
-		if lockSnap != nil && lock.JobID == id {
-			b.remove(lockSnap)
+		b.put(h.snap, doc)
+		if h.lockSnap != nil && h.lock.JobID == id {
+			b.remove(h.lockSnap)
 		}
 		out = jobKind.decode(doc)
 		return nil
@@ -399,17 +404,5 @@ func (s *Store) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchp
 	if f.Status != "" {
 		q = q.Where("status", "==", f.Status)
 	}
-	snaps, err := q.OrderBy("createdAt", firestore.Desc).Limit(listLimit(f.Limit)).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, storeError(err, "list jobs")
-	}
-	out := make([]*launchpad.Job, 0, len(snaps))
-	for _, snap := range snaps {
-		j, err := jobKind.fromSnap(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, nil
+	return readAll(ctx, q.OrderBy("createdAt", firestore.Desc).Limit(contract.ListLimit(f.Limit)), "list jobs", jobKind.fromSnap)
 }

@@ -64,8 +64,13 @@ func (s *Store) priceRef(priceID string) *firestore.DocumentRef {
 	return s.doc(s.col.planPrices, priceID)
 }
 
-func priceTaken(priceID string) error {
-	return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", launchpad.Clip(priceID, 200))
+// priceReservation keeps each Stripe price to one plan.
+var priceReservation = reservation{
+	ref: (*Store).priceRef,
+	doc: func(priceID, name string) any { return &priceDoc{PriceID: priceID, Plan: name} },
+	taken: func(priceID string) error {
+		return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", launchpad.Clip(priceID, 200))
+	},
 }
 
 // CreatePlan stores a new plan and reserves its Stripe price in one commit. ECONFLICT if the
@@ -73,28 +78,7 @@ func priceTaken(priceID string) error {
 func (s *Store) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
 	c := *p
 	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	doc := planKind.encode(&c)
-	return s.atomically(ctx, "create plan", func(b *batch) error {
-		refs := []*firestore.DocumentRef{planKind.ref(s, c.Name)}
-		if c.StripePriceID != "" {
-			refs = append(refs, s.priceRef(c.StripePriceID))
-		}
-		snaps, err := s.getAll(ctx, refs...)
-		if err != nil {
-			return err
-		}
-		if snaps[0].Exists() {
-			return taken("plan", c.Name)
-		}
-		if c.StripePriceID != "" {
-			if snaps[1].Exists() {
-				return priceTaken(c.StripePriceID)
-			}
-			b.create(snaps[1].Ref, &priceDoc{PriceID: c.StripePriceID, Plan: c.Name})
-		}
-		b.create(snaps[0].Ref, doc)
-		return nil
-	})
+	return priceReservation.create(ctx, s, "plan", c.Name, c.StripePriceID, planKind.ref(s, c.Name), planKind.encode(&c))
 }
 
 // GetPlan returns the plan with name, or ENOTFOUND.
@@ -161,20 +145,8 @@ func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.
 			return keyChanged("plan", name, "Name", p.Name)
 		}
 		p.UpdatedAt = s.clock()
-		if p.StripePriceID != oldPrice {
-			if p.StripePriceID != "" {
-				guard, err := s.get(ctx, s.priceRef(p.StripePriceID))
-				if err != nil {
-					return err
-				}
-				if guard.Exists() {
-					return priceTaken(p.StripePriceID)
-				}
-				b.create(guard.Ref, &priceDoc{PriceID: p.StripePriceID, Plan: name})
-			}
-			if oldPrice != "" {
-				b.delete(s.priceRef(oldPrice))
-			}
+		if err := priceReservation.move(ctx, s, b, name, oldPrice, p.StripePriceID); err != nil {
+			return err
 		}
 		doc := planKind.encode(p)
 		b.put(snap, doc)

@@ -120,17 +120,9 @@ func deleteRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], k
 // so no composite index is needed; the sets they list (one user's tenants or sub-keys) are
 // small.
 func listRecords[R, D any](ctx context.Context, s *Store, k recordKind[R, D], q firestore.Query) ([]*R, error) {
-	snaps, err := q.Documents(ctx).GetAll()
+	out, err := readAll(ctx, q, "list "+k.what+"s", k.fromSnap)
 	if err != nil {
-		return nil, storeError(err, "list "+k.what+"s")
-	}
-	out := make([]*R, 0, len(snaps))
-	for _, snap := range snaps {
-		r, err := k.fromSnap(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b *R) int {
 		switch ka, kb := k.key(a), k.key(b); {
@@ -141,5 +133,23 @@ func listRecords[R, D any](ctx context.Context, s *Store, k recordKind[R, D], q 
 		}
 		return 0
 	})
+	return out, nil
+}
+
+// readAll runs q and decodes its documents, in the order q returns them; op names the read in
+// errors.
+func readAll[R any](ctx context.Context, q firestore.Query, op string, decode func(*firestore.DocumentSnapshot) (*R, error)) ([]*R, error) {
+	snaps, err := q.Documents(ctx).GetAll()
+	if err != nil {
+		return nil, storeError(err, op)
+	}
+	out := make([]*R, 0, len(snaps))
+	for _, snap := range snaps {
+		r, err := decode(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
 	return out, nil
 }
