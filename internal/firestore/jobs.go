@@ -292,14 +292,7 @@ type held struct {
 // heldJob reads job id and its key's lock, and checks that worker still holds the job:
 // ENOTFOUND if there is no such job, ECONFLICT if it is no longer running under worker.
 func (s *Store) heldJob(ctx context.Context, id, worker string) (*held, error) {
-	jobSnap, err := s.get(ctx, s.jobRef(id))
-	if err != nil {
-		return nil, err
-	}
-	if !jobSnap.Exists() {
-		return nil, notFound("job", id)
-	}
-	j, err := jobKind.fromSnap(jobSnap)
+	jobSnap, j, err := jobKind.load(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}

@@ -126,14 +126,7 @@ func (s *Store) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
 func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
 	var out *launchpad.Plan
 	err := s.atomically(ctx, "update plan", func(b *batch) error {
-		snap, err := s.get(ctx, planKind.ref(s, name))
-		if err != nil {
-			return err
-		}
-		if !snap.Exists() {
-			return notFound("plan", name)
-		}
-		p, err := planKind.fromSnap(snap)
+		snap, p, err := planKind.load(ctx, s, name)
 		if err != nil {
 			return err
 		}
@@ -162,14 +155,7 @@ func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.
 // DeletePlan removes the plan and frees its Stripe price, or returns ENOTFOUND.
 func (s *Store) DeletePlan(ctx context.Context, name string) error {
 	return s.atomically(ctx, "delete plan", func(b *batch) error {
-		snap, err := s.get(ctx, planKind.ref(s, name))
-		if err != nil {
-			return err
-		}
-		if !snap.Exists() {
-			return notFound("plan", name)
-		}
-		p, err := planKind.fromSnap(snap)
+		snap, p, err := planKind.load(ctx, s, name)
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,23 @@ func (k recordKind[R, D]) fromSnap(snap *firestore.DocumentSnapshot) (*R, error)
 	return k.decode(&d), nil
 }
 
+// load reads the stored record with key within a commit: its snapshot, for the write that
+// follows, and the record. ENOTFOUND when there is none.
+func (k recordKind[R, D]) load(ctx context.Context, s *Store, key string) (*firestore.DocumentSnapshot, *R, error) {
+	snap, err := s.get(ctx, k.ref(s, key))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !snap.Exists() {
+		return nil, nil, notFound(k.what, key)
+	}
+	r, err := k.fromSnap(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, r, nil
+}
+
 // createRecord stores r under its key. ECONFLICT if the key is taken. The record's zero
 // CreatedAt/UpdatedAt must have been set by the caller.
 func createRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], r *R) error {
@@ -70,14 +87,7 @@ func getRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], key 
 func updateRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], key string, fn func(*R) error) (*R, error) {
 	var out *R
 	err := s.atomically(ctx, "update "+k.what, func(b *batch) error {
-		snap, err := s.get(ctx, k.ref(s, key))
-		if err != nil {
-			return err
-		}
-		if !snap.Exists() {
-			return notFound(k.what, key)
-		}
-		r, err := k.fromSnap(snap)
+		snap, r, err := k.load(ctx, s, key)
 		if err != nil {
 			return err
 		}
