@@ -92,6 +92,15 @@ func wantMicro(t *testing.T, what string, got, in time.Time) {
 	}
 }
 
+// fields returns field(r) of every record, in order: what a failure message shows of a list.
+func fields[T, F any](records []*T, field func(*T) F) []F {
+	var out []F
+	for _, r := range records {
+		out = append(out, field(r))
+	}
+	return out
+}
+
 // Race runs fn(i) for i in [0, n) on n goroutines that start together, and waits for all.
 // fn reports problems with t.Errorf (never t.Fatal, which must not be called off the test
 // goroutine). The conformance suite races writers with it; a store's own tests may too.

@@ -335,11 +335,7 @@ func testUserListPaging(t *testing.T, s launchpad.Store) {
 }
 
 func userIDs(users []*launchpad.User) []string {
-	var ids []string
-	for _, u := range users {
-		ids = append(ids, u.ID)
-	}
-	return ids
+	return fields(users, func(u *launchpad.User) string { return u.ID })
 }
 
 func testUserCopies(t *testing.T, s launchpad.Store) {
