@@ -163,3 +163,13 @@ func readAll[R any](ctx context.Context, q firestore.Query, op string, decode fu
 	}
 	return out, nil
 }
+
+// ownedBy is a query of the collection col: the records of userID, or every record when
+// userID is "" (what the filters of ListTenants and ListSubKeys mean).
+func (s *Store) ownedBy(col, userID string) firestore.Query {
+	q := s.client.Collection(col).Query
+	if userID != "" {
+		q = q.Where("userId", "==", userID)
+	}
+	return q
+}

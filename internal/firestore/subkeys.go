@@ -59,11 +59,7 @@ func (s *Store) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, 
 
 // ListSubKeys returns the sub-keys matching f, ordered by hash.
 func (s *Store) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
-	q := s.client.Collection(s.col.subKeys).Query
-	if f.UserID != "" {
-		q = q.Where("userId", "==", f.UserID)
-	}
-	return listRecords(ctx, s, subKeyKind, q)
+	return listRecords(ctx, s, subKeyKind, s.ownedBy(s.col.subKeys, f.UserID))
 }
 
 // UpdateSubKey applies fn to the stored record atomically; EINVALID if fn changes Hash.

@@ -69,11 +69,7 @@ func (s *Store) GetTenant(ctx context.Context, appName string) (*launchpad.Tenan
 
 // ListTenants returns the tenants matching f, ordered by app name.
 func (s *Store) ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
-	q := s.client.Collection(s.col.tenants).Query
-	if f.UserID != "" {
-		q = q.Where("userId", "==", f.UserID)
-	}
-	return listRecords(ctx, s, tenantKind, q)
+	return listRecords(ctx, s, tenantKind, s.ownedBy(s.col.tenants, f.UserID))
 }
 
 // UpdateTenant applies fn to the stored tenant atomically; EINVALID if fn changes AppName.
