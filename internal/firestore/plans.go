@@ -57,7 +57,7 @@ var planKind = recordKind[launchpad.Plan, planDoc]{
 			CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(p *launchpad.Plan, now time.Time) { p.UpdatedAt = now },
+	times: func(p *launchpad.Plan) (*time.Time, *time.Time) { return &p.CreatedAt, &p.UpdatedAt },
 }
 
 func (s *Store) priceRef(priceID string) *firestore.DocumentRef {
@@ -76,9 +76,8 @@ var priceReservation = reservation{
 // CreatePlan stores a new plan and reserves its Stripe price in one commit. ECONFLICT if the
 // name or a non-empty StripePriceID is taken.
 func (s *Store) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
-	c := *p
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	return priceReservation.create(ctx, s, "plan", c.Name, c.StripePriceID, planKind.ref(s, c.Name), planKind.encode(&c))
+	c := planKind.stamped(s, p)
+	return priceReservation.create(ctx, s, "plan", c.Name, c.StripePriceID, planKind.ref(s, c.Name), planKind.encode(c))
 }
 
 // GetPlan returns the plan with name, or ENOTFOUND.

@@ -18,7 +18,9 @@ type recordKind[R, D any] struct {
 	key     func(*R) string
 	encode  func(*R) *D
 	decode  func(*D) *R
-	touch   func(*R, time.Time) // sets UpdatedAt; nil when the record has none
+	// times returns where the record keeps its CreatedAt and UpdatedAt, which the store
+	// stamps; nil when it has none.
+	times func(*R) (created, updated *time.Time)
 }
 
 func (k recordKind[R, D]) ref(s *Store, key string) *firestore.DocumentRef {
@@ -51,11 +53,21 @@ func (k recordKind[R, D]) load(ctx context.Context, s *Store, key string) (*fire
 	return snap, r, nil
 }
 
-// createRecord stores r under its key. ECONFLICT if the key is taken. The record's zero
-// CreatedAt/UpdatedAt must have been set by the caller.
+// stamped returns a copy of r, as Create stores it: its zero CreatedAt and UpdatedAt become
+// the current time.
+func (k recordKind[R, D]) stamped(s *Store, r *R) *R {
+	c := *r
+	if k.times != nil {
+		created, updated := k.times(&c)
+		*created, *updated = s.orNow(*created), s.orNow(*updated)
+	}
+	return &c
+}
+
+// createRecord stores a stamped copy of r under its key. ECONFLICT if the key is taken.
 func createRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], r *R) error {
 	key := k.key(r)
-	doc := k.encode(r)
+	doc := k.encode(k.stamped(s, r))
 	return s.atomically(ctx, "create "+k.what, func(b *batch) error {
 		snap, err := s.get(ctx, k.ref(s, key))
 		if err != nil {
@@ -97,8 +109,9 @@ func updateRecord[R, D any](ctx context.Context, s *Store, k recordKind[R, D], k
 		if got := k.key(r); got != key {
 			return keyChanged(k.what, key, k.keyName, got)
 		}
-		if k.touch != nil {
-			k.touch(r, s.clock())
+		if k.times != nil {
+			_, updated := k.times(r)
+			*updated = s.clock()
 		}
 		doc := k.encode(r)
 		b.put(snap, doc)

@@ -42,14 +42,12 @@ var subKeyKind = recordKind[launchpad.SubKey, subKeyDoc]{
 			CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(k *launchpad.SubKey, now time.Time) { k.UpdatedAt = now },
+	times: func(k *launchpad.SubKey) (*time.Time, *time.Time) { return &k.CreatedAt, &k.UpdatedAt },
 }
 
 // CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
 func (s *Store) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
-	c := *k
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	return createRecord(ctx, s, subKeyKind, &c)
+	return createRecord(ctx, s, subKeyKind, k)
 }
 
 // GetSubKey returns the sub-key record with hash, or ENOTFOUND.

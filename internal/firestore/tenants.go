@@ -51,15 +51,13 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			MachineState: launchpad.MachineState(d.MachineState), CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(t *launchpad.Tenant, now time.Time) { t.UpdatedAt = now },
+	times: func(t *launchpad.Tenant) (*time.Time, *time.Time) { return &t.CreatedAt, &t.UpdatedAt },
 }
 
 // CreateTenant stores a new tenant. ECONFLICT if the app name is taken. Zero
 // CreatedAt/UpdatedAt become the current time.
 func (s *Store) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
-	c := *t
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	return createRecord(ctx, s, tenantKind, &c)
+	return createRecord(ctx, s, tenantKind, t)
 }
 
 // GetTenant returns the tenant with appName, or ENOTFOUND.
