@@ -7,6 +7,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // planDoc is a launchpad_plan record (launchpad_plans/{name}).
@@ -69,7 +70,7 @@ var priceReservation = reservation{
 	ref: (*Store).priceRef,
 	doc: func(priceID, name string) any { return &priceDoc{PriceID: priceID, Plan: name} },
 	taken: func(priceID string) error {
-		return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", launchpad.Clip(priceID, 200))
+		return contract.PriceTaken(launchpad.Clip(priceID, 200))
 	},
 }
 
@@ -87,7 +88,7 @@ func (s *Store) GetPlan(ctx context.Context, name string) (*launchpad.Plan, erro
 
 // GetPlanByStripePrice returns the plan that reserved priceID, or ENOTFOUND.
 func (s *Store) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	missing := launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", launchpad.Clip(priceID, 200))
+	missing := contract.NoPlanWithPrice(launchpad.Clip(priceID, 200))
 	if priceID == "" {
 		return nil, missing
 	}

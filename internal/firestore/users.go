@@ -162,7 +162,7 @@ var emailReservation = reservation{
 	ref: (*Store).emailRef,
 	doc: func(email, id string) any { return &emailDoc{Email: email, UserID: id} },
 	taken: func(email string) error {
-		return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(email, 200))
+		return contract.EmailTaken(launchpad.Clip(email, 200))
 	},
 }
 
@@ -223,7 +223,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*launchpad.Us
 			return nil, err
 		}
 	}
-	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", launchpad.Clip(email, 200))
+	return nil, contract.NoUserWithEmail(launchpad.Clip(email, 200))
 }
 
 // GetUserByStripeCustomer finds the user whose subscription names customerID, or ENOTFOUND.
@@ -244,7 +244,7 @@ func (s *Store) GetUserByStripeCustomer(ctx context.Context, customerID string) 
 		}
 	}
 	if found == nil {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", launchpad.Clip(customerID, 200))
+		return nil, contract.NoUserWithCustomer(launchpad.Clip(customerID, 200))
 	}
 	return found, nil
 }

@@ -82,14 +82,14 @@ func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
 	return firstUser(ctx, db, `WHERE email = $1 AND email <> ''`, email,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", launchpad.Clip(email, 200)))
+		contract.NoUserWithEmail(launchpad.Clip(email, 200)))
 }
 
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
 	return firstUser(ctx, db, `WHERE sub_customer_id = $1 AND sub_customer_id <> '' ORDER BY id LIMIT 1`, customerID,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", launchpad.Clip(customerID, 200)))
+		contract.NoUserWithCustomer(launchpad.Clip(customerID, 200)))
 }
 
 // firstUser returns the first user a query selects, or missing.
@@ -136,7 +136,7 @@ func userConflict(err error, u *launchpad.User) error {
 	case "users_pkey":
 		return launchpad.Errorf(launchpad.ECONFLICT, "user %q already exists", launchpad.Clip(u.ID, 200))
 	case "users_email":
-		return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
+		return contract.EmailTaken(launchpad.Clip(u.Email, 200))
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // planColumns lists the plans table's columns for p.
@@ -35,7 +36,7 @@ var planTable = table[launchpad.Plan]{
 	times:   func(p *launchpad.Plan) (*time.Time, *time.Time) { return &p.CreatedAt, &p.UpdatedAt },
 	conflict: func(err error, p *launchpad.Plan) error {
 		if uniqueViolation(err) == "plans.stripe_price_id" {
-			return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", p.StripePriceID)
+			return contract.PriceTaken(p.StripePriceID)
 		}
 		return err
 	},
@@ -54,7 +55,7 @@ func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error)
 // GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
 func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
 	return planTable.first(ctx, db, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", priceID))
+		contract.NoPlanWithPrice(priceID))
 }
 
 // ListPlans returns every plan ordered by name.

@@ -61,14 +61,14 @@ func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
 	return userTable.first(ctx, db, `email = ? AND email <> ''`, email,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", email))
+		contract.NoUserWithEmail(email))
 }
 
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
 	return userTable.first(ctx, db, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", customerID))
+		contract.NoUserWithCustomer(customerID))
 }
 
 // UpdateUser applies fn to the stored user in one write transaction.
@@ -138,7 +138,7 @@ func userRow(u *launchpad.User) (columns, error) {
 // userConflict names a UNIQUE violation of the email index.
 func userConflict(err error, u *launchpad.User) error {
 	if uniqueViolation(err) == "users.email" {
-		return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", u.Email)
+		return contract.EmailTaken(u.Email)
 	}
 	return err
 }
