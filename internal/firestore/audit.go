@@ -10,6 +10,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // The audit log: each event is launchpad_audit_events/{stream}:{seq, 20 digits}, so one
@@ -73,11 +74,8 @@ func auditEventID(stream string, seq int64) string {
 // AppendAudit assigns e its Seq, PrevHash and Hash within its stream (ID and Time too when
 // empty) and stores it with the stream's new head in one conditional commit.
 func (s *Store) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
-	switch {
-	case e.Stream == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs a stream (a user id or %q)", launchpad.PlatformStream)
-	case e.Action == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
+	if err := contract.CheckAudit(e); err != nil {
+		return nil, err
 	}
 	c := *e
 	c.Details = maps.Clone(e.Details)
@@ -130,7 +128,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*laun
 // f.AfterSeq; otherwise every stream by time. Since is inclusive; Limit 0 means 100 and at
 // most 1000 are returned.
 func (s *Store) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launchpad.AuditEvent, error) {
-	limit := listLimit(f.Limit)
+	limit := contract.ListLimit(f.Limit)
 	if f.Stream != "" && f.Newest {
 		return s.listStreamNewest(ctx, f, limit)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -56,17 +58,9 @@ func (s *Store) TouchDevice(ctx context.Context, d *launchpad.Device, now time.T
 
 // ListDevices returns the user's devices, most recently seen first.
 func (s *Store) ListDevices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
-	snaps, err := s.client.Collection(s.col.devices).Where("userId", "==", userID).Documents(ctx).GetAll()
+	out, err := readAll(ctx, s.client.Collection(s.col.devices).Where("userId", "==", userID), "list devices", deviceFromSnap)
 	if err != nil {
-		return nil, storeError(err, "list devices")
-	}
-	out := make([]*launchpad.Device, 0, len(snaps))
-	for _, snap := range snaps {
-		var d deviceDoc
-		if err := snap.DataTo(&d); err != nil {
-			return nil, storeError(err, "decode device")
-		}
-		out = append(out, d.device())
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b *launchpad.Device) int {
 		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
@@ -75,4 +69,12 @@ func (s *Store) ListDevices(ctx context.Context, userID string) ([]*launchpad.De
 		return strings.Compare(a.Fingerprint, b.Fingerprint)
 	})
 	return out, nil
+}
+
+func deviceFromSnap(snap *firestore.DocumentSnapshot) (*launchpad.Device, error) {
+	var d deviceDoc
+	if err := snap.DataTo(&d); err != nil {
+		return nil, storeError(err, "decode device")
+	}
+	return d.device(), nil
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // jobDoc is a job of the work queue (launchpad_jobs/{id}).
@@ -120,31 +121,16 @@ func (s *Store) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Jo
 
 // newJob returns a copy of j as EnqueueJob stores it: queued, with its defaults.
 func (s *Store) newJob(j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
-	c := *j
-	switch {
-	case c.Kind == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
-	case c.MaxAttempts < 0:
-		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
-	case len(c.Payload) > maxBlobField:
+	in := *j
+	in.CreatedAt = micro(in.CreatedAt)
+	c, err := contract.QueuedJob(&in, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Payload) > maxBlobField {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "a job payload of %d bytes is too large; the Firestore store keeps payloads up to %d bytes", len(c.Payload), maxBlobField)
 	}
-	if c.ID == "" {
-		c.ID = launchpad.NewID(20)
-	}
-	c.CreatedAt = micro(c.CreatedAt)
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.RunAfter.IsZero() {
-		c.RunAfter = c.CreatedAt
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
-	}
-	c.Status, c.Attempts = launchpad.JobQueued, 0
-	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
-	return &c, nil
+	return c, nil
 }
 
 // enqueueRefs are the documents enqueueing c reads: the job's own (its id must be free) and
@@ -295,30 +281,34 @@ func (s *Store) claim(ctx context.Context, jobSnap *firestore.DocumentSnapshot, 
 	return out, false, nil
 }
 
+// held is a job its worker still holds, read within a commit together with its key's lock.
+type held struct {
+	job      *launchpad.Job
+	snap     *firestore.DocumentSnapshot // the job's document
+	lockSnap *firestore.DocumentSnapshot // its key's lock; nil for a job without a key
+	lock     keyLockDoc                  // what lockSnap holds; zero when it does not exist
+}
+
 // heldJob reads job id and its key's lock, and checks that worker still holds the job:
 // ENOTFOUND if there is no such job, ECONFLICT if it is no longer running under worker.
-func (s *Store) heldJob(ctx context.Context, id, worker string) (*launchpad.Job, *firestore.DocumentSnapshot, *firestore.DocumentSnapshot, error) {
-	jobSnap, err := s.get(ctx, s.jobRef(id))
+func (s *Store) heldJob(ctx context.Context, id, worker string) (*held, error) {
+	jobSnap, j, err := jobKind.load(ctx, s, id)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !jobSnap.Exists() {
-		return nil, nil, nil, notFound("job", id)
-	}
-	j, err := jobKind.fromSnap(jobSnap)
-	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if j.Status != launchpad.JobRunning || j.LeaseOwner != worker {
-		return nil, nil, nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", launchpad.Clip(id, 100), launchpad.Clip(worker, 100), j.Status, launchpad.Clip(j.LeaseOwner, 100))
+		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer held by worker %q (it is %s, leased to %q): its lease was lost, so stop working on it", launchpad.Clip(id, 100), launchpad.Clip(worker, 100), j.Status, launchpad.Clip(j.LeaseOwner, 100))
 	}
-	var lockSnap *firestore.DocumentSnapshot
+	h := &held{job: j, snap: jobSnap}
 	if j.Key != "" {
-		if lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
-			return nil, nil, nil, err
+		if h.lockSnap, err = s.get(ctx, s.keyLockRef(j.Key)); err != nil {
+			return nil, err
+		}
+		if h.lock, err = lockOf(h.lockSnap); err != nil {
+			return nil, err
 		}
 	}
-	return j, jobSnap, lockSnap, nil
+	return h, nil
 }
 
 func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
@@ -336,22 +326,19 @@ func lockOf(snap *firestore.DocumentSnapshot) (keyLockDoc, error) {
 func (s *Store) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
 	now = micro(now)
 	return s.atomically(ctx, "heartbeat job", func(b *batch) error {
-		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		h, err := s.heldJob(ctx, id, worker)
 		if err != nil {
 			return err
 		}
-		lock, err := lockOf(lockSnap)
-		if err != nil {
-			return err
+		if h.lockSnap != nil && h.lockSnap.Exists() && h.lock.JobID != id && fromTS(h.lock.ExpiresAt).After(now) {
+			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", launchpad.Clip(id, 100), launchpad.Clip(h.lock.JobID, 100))
 		}
-		if lockSnap != nil && lockSnap.Exists() && lock.JobID != id && fromTS(lock.ExpiresAt).After(now) {
-			return launchpad.Errorf(launchpad.ECONFLICT, "job %s: its lease expired and job %s of the same key is running now; stop working on it", launchpad.Clip(id, 100), launchpad.Clip(lock.JobID, 100))
-		}
+		j := h.job
 		j.LeaseExpiresAt = now.Add(lease)
 		doc := jobKind.encode(j)
-		b.put(jobSnap, doc)
-		if lockSnap != nil {
-			b.put(lockSnap, &keyLockDoc{Key: j.Key, JobID: id, Worker: worker, ExpiresAt: doc.LeaseExpiresAt})
+		b.put(h.snap, doc)
+		if h.lockSnap != nil {
+			b.put(h.lockSnap, &keyLockDoc{Key: j.Key, JobID: id, Worker: worker, ExpiresAt: doc.LeaseExpiresAt})
 		}
 		return nil
 	})
@@ -366,14 +353,11 @@ func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.Jo
 	now = micro(now)
 	var out *launchpad.Job
 	err := s.atomically(ctx, "finish job", func(b *batch) error {
-		j, jobSnap, lockSnap, err := s.heldJob(ctx, id, worker)
+		h, err := s.heldJob(ctx, id, worker)
 		if err != nil {
 			return err
 		}
-		lock, err := lockOf(lockSnap)
-		if err != nil {
-			return err
-		}
+		j := h.job
 		j.Error, j.Summary, j.LeaseExpiresAt = r.Error, r.Summary, time.Time{}
 		if r.Status == launchpad.JobFailed && !r.RetryAt.IsZero() && j.Attempts < j.MaxAttempts {
 			j.Status, j.RunAfter, j.LeaseOwner = launchpad.JobQueued, micro(r.RetryAt), ""
@@ -381,9 +365,9 @@ func (s *Store) FinishJob(ctx context.Context, id, worker string, r launchpad.Jo
 			j.Status, j.FinishedAt = r.Status, now
 		}
 		doc := jobKind.encode(j)
-		b.put(jobSnap, doc)
-		if lockSnap != nil && lock.JobID == id {
-			b.remove(lockSnap)
+		b.put(h.snap, doc)
+		if h.lockSnap != nil && h.lock.JobID == id {
+			b.remove(h.lockSnap)
 		}
 		out = jobKind.decode(doc)
 		return nil
@@ -413,17 +397,5 @@ func (s *Store) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchp
 	if f.Status != "" {
 		q = q.Where("status", "==", f.Status)
 	}
-	snaps, err := q.OrderBy("createdAt", firestore.Desc).Limit(listLimit(f.Limit)).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, storeError(err, "list jobs")
-	}
-	out := make([]*launchpad.Job, 0, len(snaps))
-	for _, snap := range snaps {
-		j, err := jobKind.fromSnap(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, nil
+	return readAll(ctx, q.OrderBy("createdAt", firestore.Desc).Limit(contract.ListLimit(f.Limit)), "list jobs", jobKind.fromSnap)
 }

@@ -7,6 +7,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // planDoc is a launchpad_plan record (launchpad_plans/{name}).
@@ -57,44 +58,27 @@ var planKind = recordKind[launchpad.Plan, planDoc]{
 			CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(p *launchpad.Plan, now time.Time) { p.UpdatedAt = now },
+	times: func(p *launchpad.Plan) (*time.Time, *time.Time) { return &p.CreatedAt, &p.UpdatedAt },
 }
 
 func (s *Store) priceRef(priceID string) *firestore.DocumentRef {
 	return s.doc(s.col.planPrices, priceID)
 }
 
-func priceTaken(priceID string) error {
-	return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", launchpad.Clip(priceID, 200))
+// priceReservation keeps each Stripe price to one plan.
+var priceReservation = reservation{
+	ref: (*Store).priceRef,
+	doc: func(priceID, name string) any { return &priceDoc{PriceID: priceID, Plan: name} },
+	taken: func(priceID string) error {
+		return contract.PriceTaken(launchpad.Clip(priceID, 200))
+	},
 }
 
 // CreatePlan stores a new plan and reserves its Stripe price in one commit. ECONFLICT if the
 // name or a non-empty StripePriceID is taken.
 func (s *Store) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
-	c := *p
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	doc := planKind.encode(&c)
-	return s.atomically(ctx, "create plan", func(b *batch) error {
-		refs := []*firestore.DocumentRef{planKind.ref(s, c.Name)}
-		if c.StripePriceID != "" {
-			refs = append(refs, s.priceRef(c.StripePriceID))
-		}
-		snaps, err := s.getAll(ctx, refs...)
-		if err != nil {
-			return err
-		}
-		if snaps[0].Exists() {
-			return taken("plan", c.Name)
-		}
-		if c.StripePriceID != "" {
-			if snaps[1].Exists() {
-				return priceTaken(c.StripePriceID)
-			}
-			b.create(snaps[1].Ref, &priceDoc{PriceID: c.StripePriceID, Plan: c.Name})
-		}
-		b.create(snaps[0].Ref, doc)
-		return nil
-	})
+	c := planKind.stamped(s, p)
+	return priceReservation.create(ctx, s, "plan", c.Name, c.StripePriceID, planKind.ref(s, c.Name), planKind.encode(c))
 }
 
 // GetPlan returns the plan with name, or ENOTFOUND.
@@ -104,7 +88,7 @@ func (s *Store) GetPlan(ctx context.Context, name string) (*launchpad.Plan, erro
 
 // GetPlanByStripePrice returns the plan that reserved priceID, or ENOTFOUND.
 func (s *Store) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	missing := launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", launchpad.Clip(priceID, 200))
+	missing := contract.NoPlanWithPrice(launchpad.Clip(priceID, 200))
 	if priceID == "" {
 		return nil, missing
 	}
@@ -142,14 +126,7 @@ func (s *Store) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
 func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
 	var out *launchpad.Plan
 	err := s.atomically(ctx, "update plan", func(b *batch) error {
-		snap, err := s.get(ctx, planKind.ref(s, name))
-		if err != nil {
-			return err
-		}
-		if !snap.Exists() {
-			return notFound("plan", name)
-		}
-		p, err := planKind.fromSnap(snap)
+		snap, p, err := planKind.load(ctx, s, name)
 		if err != nil {
 			return err
 		}
@@ -161,20 +138,8 @@ func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.
 			return keyChanged("plan", name, "Name", p.Name)
 		}
 		p.UpdatedAt = s.clock()
-		if p.StripePriceID != oldPrice {
-			if p.StripePriceID != "" {
-				guard, err := s.get(ctx, s.priceRef(p.StripePriceID))
-				if err != nil {
-					return err
-				}
-				if guard.Exists() {
-					return priceTaken(p.StripePriceID)
-				}
-				b.create(guard.Ref, &priceDoc{PriceID: p.StripePriceID, Plan: name})
-			}
-			if oldPrice != "" {
-				b.delete(s.priceRef(oldPrice))
-			}
+		if err := priceReservation.move(ctx, s, b, name, oldPrice, p.StripePriceID); err != nil {
+			return err
 		}
 		doc := planKind.encode(p)
 		b.put(snap, doc)
@@ -190,14 +155,7 @@ func (s *Store) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.
 // DeletePlan removes the plan and frees its Stripe price, or returns ENOTFOUND.
 func (s *Store) DeletePlan(ctx context.Context, name string) error {
 	return s.atomically(ctx, "delete plan", func(b *batch) error {
-		snap, err := s.get(ctx, planKind.ref(s, name))
-		if err != nil {
-			return err
-		}
-		if !snap.Exists() {
-			return notFound("plan", name)
-		}
-		p, err := planKind.fromSnap(snap)
+		snap, p, err := planKind.load(ctx, s, name)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // sessionDoc is one refresh-token session (launchpad_sessions/{tokenHash}); a reservation in
@@ -115,13 +116,11 @@ func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *la
 		if err != nil {
 			return err
 		}
+		reused, err := contract.Rotation(old, now)
 		switch {
-		case !old.RevokedAt.IsZero():
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
-		case !now.Before(old.ExpiresAt):
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
-		case !old.RotatedAt.IsZero():
-			// Presented twice: one of the two holders stole it. Sign the whole family out.
+		case err != nil:
+			return err
+		case reused:
 			// Every session of a family but its first comes from rotating one of the family,
 			// which writes that one: a rotation racing with this revocation fails one of the
 			// two commits.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // signInDoc is the one current sign-in code of an email (launchpad_signin_codes/{email}); only
@@ -60,13 +61,13 @@ func (s *Store) VerifySignInCode(ctx context.Context, email string, now time.Tim
 			return err
 		}
 		if !snap.Exists() {
-			return launchpad.Errorf(launchpad.ENOTFOUND, "there is no sign-in code for this email; request a new one")
+			return contract.NoSignInCode()
 		}
 		counted = signInDoc{}
 		if err := snap.DataTo(&counted); err != nil {
 			return err
 		}
-		if err := usable(&counted, now); err != nil {
+		if err := contract.SignInCodeUsable(counted.Used, fromTS(counted.ExpiresAt), now); err != nil {
 			return err
 		}
 		counted.Attempts++
@@ -77,10 +78,10 @@ func (s *Store) VerifySignInCode(ctx context.Context, email string, now time.Tim
 		return nil, err
 	}
 	if counted.Attempts > int64(maxAttempts) {
-		return nil, launchpad.Errorf(launchpad.ERATELIMITED, "too many attempts for this sign-in code; request a new one")
+		return nil, contract.TooManyGuesses()
 	}
 	if !match(clone(counted.HMAC)) {
-		return nil, launchpad.Errorf(launchpad.EINVALID, "the sign-in code is wrong")
+		return nil, contract.WrongSignInCode()
 	}
 
 	var out *launchpad.SignInCode
@@ -99,7 +100,7 @@ func (s *Store) VerifySignInCode(ctx context.Context, email string, now time.Tim
 			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was replaced by a newer one; use the newest code")
 		}
 		if cur.Used {
-			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was already used; request a new one")
+			return contract.SignInCodeUsed()
 		}
 		cur.Used = true
 		b.put(snap, &cur)
@@ -110,15 +111,4 @@ func (s *Store) VerifySignInCode(ctx context.Context, email string, now time.Tim
 		return nil, err
 	}
 	return out, nil
-}
-
-// usable returns EINVALID for a used or expired code.
-func usable(d *signInDoc, now time.Time) error {
-	switch {
-	case d.Used:
-		return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was already used; request a new one")
-	case !now.Before(fromTS(d.ExpiresAt)):
-		return launchpad.Errorf(launchpad.EINVALID, "this sign-in code has expired; request a new one")
-	}
-	return nil
 }

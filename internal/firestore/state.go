@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // Terraform state is up to MaxStateSize (8 MiB); a Firestore document is at most 1 MiB and a
@@ -113,7 +114,7 @@ func (s *Store) readChunks(ctx context.Context, refs []*firestore.DocumentRef) (
 // MaxStateSize.
 func (s *Store) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
 	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", launchpad.Clip(b.Workspace, 200), len(b.Data), launchpad.MaxStateSize)
+		return 0, contract.StateTooLarge(launchpad.Clip(b.Workspace, 200), len(b.Data))
 	}
 	ws, want := b.Workspace, b.Version
 	var chunks [][]byte

@@ -7,6 +7,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // maxBlobField is the largest byte field (a Stripe payload, a job payload) one document takes:
@@ -104,20 +105,8 @@ func (s *Store) UpdateStripeEvent(ctx context.Context, id string, fn func(*launc
 // ListStripeEvents returns up to limit events (0 means 100; at most 1000), newest received
 // first.
 func (s *Store) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
-	q := s.client.Collection(s.col.stripeEvents).OrderBy("receivedAt", firestore.Desc).Limit(listLimit(limit))
-	snaps, err := q.Documents(ctx).GetAll()
-	if err != nil {
-		return nil, storeError(err, "list Stripe events")
-	}
-	out := make([]*launchpad.StripeEvent, 0, len(snaps))
-	for _, snap := range snaps {
-		e, err := stripeEventKind.fromSnap(snap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	q := s.client.Collection(s.col.stripeEvents).OrderBy("receivedAt", firestore.Desc).Limit(contract.ListLimit(limit))
+	return readAll(ctx, q, "list Stripe events", stripeEventKind.fromSnap)
 }
 
 // clone copies b, keeping nil as nil.

@@ -42,14 +42,12 @@ var subKeyKind = recordKind[launchpad.SubKey, subKeyDoc]{
 			CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(k *launchpad.SubKey, now time.Time) { k.UpdatedAt = now },
+	times: func(k *launchpad.SubKey) (*time.Time, *time.Time) { return &k.CreatedAt, &k.UpdatedAt },
 }
 
 // CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
 func (s *Store) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
-	c := *k
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	return createRecord(ctx, s, subKeyKind, &c)
+	return createRecord(ctx, s, subKeyKind, k)
 }
 
 // GetSubKey returns the sub-key record with hash, or ENOTFOUND.
@@ -59,11 +57,7 @@ func (s *Store) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, 
 
 // ListSubKeys returns the sub-keys matching f, ordered by hash.
 func (s *Store) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
-	q := s.client.Collection(s.col.subKeys).Query
-	if f.UserID != "" {
-		q = q.Where("userId", "==", f.UserID)
-	}
-	return listRecords(ctx, s, subKeyKind, q)
+	return listRecords(ctx, s, subKeyKind, s.ownedBy(s.col.subKeys, f.UserID))
 }
 
 // UpdateSubKey applies fn to the stored record atomically; EINVALID if fn changes Hash.

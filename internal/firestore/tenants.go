@@ -51,15 +51,13 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			MachineState: launchpad.MachineState(d.MachineState), CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},
-	touch: func(t *launchpad.Tenant, now time.Time) { t.UpdatedAt = now },
+	times: func(t *launchpad.Tenant) (*time.Time, *time.Time) { return &t.CreatedAt, &t.UpdatedAt },
 }
 
 // CreateTenant stores a new tenant. ECONFLICT if the app name is taken. Zero
 // CreatedAt/UpdatedAt become the current time.
 func (s *Store) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
-	c := *t
-	c.CreatedAt, c.UpdatedAt = s.orNow(c.CreatedAt), s.orNow(c.UpdatedAt)
-	return createRecord(ctx, s, tenantKind, &c)
+	return createRecord(ctx, s, tenantKind, t)
 }
 
 // GetTenant returns the tenant with appName, or ENOTFOUND.
@@ -69,11 +67,7 @@ func (s *Store) GetTenant(ctx context.Context, appName string) (*launchpad.Tenan
 
 // ListTenants returns the tenants matching f, ordered by app name.
 func (s *Store) ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
-	q := s.client.Collection(s.col.tenants).Query
-	if f.UserID != "" {
-		q = q.Where("userId", "==", f.UserID)
-	}
-	return listRecords(ctx, s, tenantKind, q)
+	return listRecords(ctx, s, tenantKind, s.ownedBy(s.col.tenants, f.UserID))
 }
 
 // UpdateTenant applies fn to the stored tenant atomically; EINVALID if fn changes AppName.

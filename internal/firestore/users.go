@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // userDoc is a user's launchpad_users/{uid} document, which the host's web app reads and writes
@@ -156,6 +157,15 @@ func userFromSnap(snap *firestore.DocumentSnapshot) (*launchpad.User, error) {
 func (s *Store) userRef(id string) *firestore.DocumentRef  { return s.doc(s.col.users, id) }
 func (s *Store) emailRef(em string) *firestore.DocumentRef { return s.doc(s.col.userEmails, em) }
 
+// emailReservation keeps each email to one user.
+var emailReservation = reservation{
+	ref: (*Store).emailRef,
+	doc: func(email, id string) any { return &emailDoc{Email: email, UserID: id} },
+	taken: func(email string) error {
+		return contract.EmailTaken(launchpad.Clip(email, 200))
+	},
+}
+
 // CreateUser stores a new user and reserves its email, in one commit. ECONFLICT if the id or a
 // non-empty email is taken. Zero CreatedAt/UpdatedAt become the current time.
 func (s *Store) CreateUser(ctx context.Context, u *launchpad.User) error {
@@ -167,27 +177,7 @@ func (s *Store) CreateUser(ctx context.Context, u *launchpad.User) error {
 	if d.UpdatedAt == nil {
 		d.UpdatedAt = &now
 	}
-	return s.atomically(ctx, "create user", func(b *batch) error {
-		refs := []*firestore.DocumentRef{s.userRef(u.ID)}
-		if u.Email != "" {
-			refs = append(refs, s.emailRef(u.Email))
-		}
-		snaps, err := s.getAll(ctx, refs...)
-		if err != nil {
-			return err
-		}
-		if snaps[0].Exists() {
-			return taken("user", u.ID)
-		}
-		if u.Email != "" {
-			if snaps[1].Exists() {
-				return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
-			}
-			b.create(snaps[1].Ref, &emailDoc{Email: u.Email, UserID: u.ID})
-		}
-		b.create(snaps[0].Ref, d)
-		return nil
-	})
+	return emailReservation.create(ctx, s, "user", u.ID, u.Email, s.userRef(u.ID), d)
 }
 
 // GetUser returns the user with id, or ENOTFOUND.
@@ -233,7 +223,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*launchpad.Us
 			return nil, err
 		}
 	}
-	return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", launchpad.Clip(email, 200))
+	return nil, contract.NoUserWithEmail(launchpad.Clip(email, 200))
 }
 
 // GetUserByStripeCustomer finds the user whose subscription names customerID, or ENOTFOUND.
@@ -243,22 +233,18 @@ func (s *Store) GetUserByStripeCustomer(ctx context.Context, customerID string) 
 	if customerID == "" {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has an empty Stripe customer id")
 	}
-	snaps, err := s.client.Collection(s.col.users).Where("subscription.stripeCustomerId", "==", customerID).Documents(ctx).GetAll()
+	users, err := readAll(ctx, s.client.Collection(s.col.users).Where("subscription.stripeCustomerId", "==", customerID), "find user by Stripe customer", s.decodeUser)
 	if err != nil {
-		return nil, storeError(err, "find user by Stripe customer")
+		return nil, err
 	}
 	var found *launchpad.User
-	for _, snap := range snaps {
-		u, err := s.decodeUser(snap)
-		if err != nil {
-			return nil, err
-		}
+	for _, u := range users {
 		if found == nil || u.ID < found.ID {
 			found = u
 		}
 	}
 	if found == nil {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", launchpad.Clip(customerID, 200))
+		return nil, contract.NoUserWithCustomer(launchpad.Clip(customerID, 200))
 	}
 	return found, nil
 }
@@ -288,20 +274,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*launchpad.Us
 			return keyChanged("user", id, "ID", u.ID)
 		}
 		u.UpdatedAt = s.clock()
-		if u.Email != oldEmail {
-			if u.Email != "" {
-				guard, err := s.get(ctx, s.emailRef(u.Email))
-				if err != nil {
-					return err
-				}
-				if guard.Exists() {
-					return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
-				}
-				b.create(guard.Ref, &emailDoc{Email: u.Email, UserID: id})
-			}
-			if oldEmail != "" {
-				b.delete(s.emailRef(oldEmail))
-			}
+		if err := emailReservation.move(ctx, s, b, id, oldEmail, u.Email); err != nil {
+			return err
 		}
 		d := toUserDoc(u)
 		b.put(snap, d)
@@ -318,29 +292,6 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*launchpad.Us
 // ID. Ids never change, so paging is stable while users are updated: every user that exists
 // throughout a walk is listed exactly once.
 func (s *Store) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	snaps, err := s.client.Collection(s.col.users).Where("id", ">", afterID).OrderBy("id", firestore.Asc).
-		Limit(listLimit(limit)).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, storeError(err, "list users")
-	}
-	users := make([]*launchpad.User, 0, len(snaps))
-	for _, snap := range snaps {
-		u, err := s.decodeUser(snap)
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	return users, nil
-}
-
-// listLimit applies the contract's list limits: 0 means 100, at most 1000.
-func listLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
+	q := s.client.Collection(s.col.users).Where("id", ">", afterID).OrderBy("id", firestore.Asc).Limit(contract.ListLimit(limit))
+	return readAll(ctx, q, "list users", s.decodeUser)
 }

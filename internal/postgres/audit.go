@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // auditColumns lists the columns of audit_events with the fields of e they hold.
@@ -39,11 +40,8 @@ var auditNames = auditColumns(&launchpad.AuditEvent{}).names()
 // streams do not wait. The primary key (stream, seq) would refuse a fork if the lock were ever
 // bypassed; the table refuses UPDATE, DELETE and TRUNCATE (triggers).
 func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
-	switch {
-	case e.Stream == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs a stream (a user id or %q)", launchpad.PlatformStream)
-	case e.Action == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
+	if err := contract.CheckAudit(e); err != nil {
+		return nil, err
 	}
 	details, err := textMap("audit details", maps.Clone(e.Details))
 	if err != nil {
@@ -95,7 +93,7 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 		dir = " DESC"
 	}
 	q := `SELECT ` + auditNames + ` FROM audit_events WHERE ($1::timestamptz IS NULL OR time >= $1)`
-	args := []any{since, listLimit(f.Limit)}
+	args := []any{since, contract.ListLimit(f.Limit)}
 	if f.Stream != "" {
 		q += ` AND stream = $3 AND seq > $4 ORDER BY seq` + dir + ` LIMIT $2`
 		args = append(args, f.Stream, f.AfterSeq)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // jobColumns lists the columns of jobs with the fields of j they hold (log_size, the store's
@@ -64,36 +65,25 @@ func (db *DB) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Job,
 // enqueueJob stores a copy of j as a new queued job within tx and notifies the job's kind on
 // the queue's channel (PostgreSQL delivers it only if tx commits).
 func (db *DB) enqueueJob(ctx context.Context, tx pgx.Tx, j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
-	c := *j
-	switch {
-	case c.Kind == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
-	case c.MaxAttempts < 0:
-		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
-	}
-	if c.ID == "" {
-		c.ID = launchpad.NewID(20)
-	}
-	c.CreatedAt = db.orNowIf(c.CreatedAt, now)
-	c.RunAfter = db.orNowIf(c.RunAfter, c.CreatedAt)
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
+	in := *j
+	in.CreatedAt, in.RunAfter = db.stored(in.CreatedAt), db.stored(in.RunAfter)
+	c, err := contract.QueuedJob(&in, now)
+	if err != nil {
+		return nil, err
 	}
 	if c.Payload == nil {
 		c.Payload = []byte{}
 	}
-	c.Status, c.Attempts, c.Summary = launchpad.JobQueued, 0, launchpad.PlanSummary{}
-	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
-
+	c.Summary = launchpad.PlanSummary{}
 	if c.Supersede && c.Key != "" {
 		if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'superseded', finished_at = $1
 			WHERE kind = $2 AND job_key = $3 AND status = 'queued'`, now, c.Kind, c.Key); err != nil {
 			return nil, err
 		}
 	}
-	q, args := jobColumns(&c).insert("jobs")
+	q, args := jobColumns(c).insert("jobs")
 	out := &launchpad.Job{}
-	err := tx.QueryRow(ctx, q+` RETURNING `+jobNames, args...).Scan(jobColumns(out).refs()...)
+	err = tx.QueryRow(ctx, q+` RETURNING `+jobNames, args...).Scan(jobColumns(out).refs()...)
 	if violated(err) == "jobs_pkey" {
 		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %q already exists", launchpad.Clip(c.ID, 200))
 	} else if err != nil {
@@ -115,10 +105,10 @@ func qualified(table, names string) string {
 	return strings.Join(cols, ", ")
 }
 
-// orNowIf returns t as it is stored, or def for a zero t.
-func (db *DB) orNowIf(t, def time.Time) time.Time {
+// stored returns t as it is stored; a zero t stays zero.
+func (db *DB) stored(t time.Time) time.Time {
 	if t.IsZero() {
-		return def
+		return t
 	}
 	return db.orNow(t)
 }
@@ -227,7 +217,7 @@ func (db *DB) FinishJob(ctx context.Context, id, worker string, r launchpad.JobR
 	}
 	now = db.orNow(now)
 	retry := r.Status == launchpad.JobFailed && !r.RetryAt.IsZero()
-	retryAt := db.orNowIf(r.RetryAt, time.Time{})
+	retryAt := db.stored(r.RetryAt)
 	var out *launchpad.Job
 	err := db.alone(ctx, func(q querier) error {
 		out = &launchpad.Job{}
@@ -279,5 +269,5 @@ func (db *DB) GetJob(ctx context.Context, id string) (*launchpad.Job, error) {
 // ListJobs returns the jobs matching f, newest first.
 func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad.Job, error) {
 	return jobTable.list(ctx, db, `WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR job_key = $2) AND ($3 = '' OR status = $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Kind, f.Key, f.Status, listLimit(f.Limit))
+		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Kind, f.Key, f.Status, contract.ListLimit(f.Limit))
 }

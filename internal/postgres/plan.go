@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // planColumns lists the columns of plans with the fields of p they hold.
@@ -35,7 +36,7 @@ var planTable = table[launchpad.Plan]{
 	},
 	conflict: func(err error, p *launchpad.Plan) error {
 		if violated(err) == "plans_stripe_price" {
-			return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", p.StripePriceID)
+			return contract.PriceTaken(p.StripePriceID)
 		}
 		return err
 	},
@@ -58,7 +59,7 @@ func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launch
 	case err != nil:
 		return nil, err
 	case len(plans) == 0:
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", launchpad.Clip(priceID, 200))
+		return nil, contract.NoPlanWithPrice(launchpad.Clip(priceID, 200))
 	}
 	return plans[0], nil
 }

@@ -204,11 +204,3 @@ func (db *DB) orNow(t time.Time) time.Time {
 
 // clock is the store's current time as it is stored.
 func (db *DB) clock() time.Time { return db.orNow(time.Time{}) }
-
-// listLimit applies the default (100) and the cap (1000) every List method uses.
-func listLimit(n int) int {
-	if n <= 0 {
-		return 100
-	}
-	return min(n, 1000)
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // sessionColumns lists the columns of sessions with the fields of s they hold.
@@ -61,13 +62,11 @@ func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *laun
 		if err != nil {
 			return err
 		}
+		reused, err := contract.Rotation(old, now)
 		switch {
-		case !old.RevokedAt.IsZero():
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
-		case !now.Before(old.ExpiresAt):
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
-		case !old.RotatedAt.IsZero():
-			// Presented twice: one of the two holders stole it. Sign the whole family out.
+		case err != nil:
+			return err
+		case reused:
 			if err := revokeSessions(ctx, tx, "family_id", old.FamilyID, now); err != nil {
 				return err
 			}

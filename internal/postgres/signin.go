@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // signInColumns lists the columns of sign_in_codes with the fields of c they hold.
@@ -60,11 +61,11 @@ func (db *DB) VerifySignInCode(ctx context.Context, email string, now time.Time,
 			return err
 		}
 		if c.Attempts > maxAttempts {
-			verdict = launchpad.Errorf(launchpad.ERATELIMITED, "too many attempts for this sign-in code; request a new one")
+			verdict = contract.TooManyGuesses()
 			return nil
 		}
 		if !match(c.HMAC) {
-			verdict = launchpad.Errorf(launchpad.EINVALID, "the sign-in code is wrong")
+			verdict = contract.WrongSignInCode()
 			return nil
 		}
 		c.Used, out = true, c
@@ -85,12 +86,12 @@ func whyNoCode(ctx context.Context, tx pgx.Tx, email string) error {
 	var used bool
 	switch err := tx.QueryRow(ctx, `SELECT used FROM sign_in_codes WHERE email = $1`, email).Scan(&used); {
 	case isNoRows(err):
-		return launchpad.Errorf(launchpad.ENOTFOUND, "there is no sign-in code for this email; request a new one")
+		return contract.NoSignInCode()
 	case err != nil:
 		return err
 	case used:
-		return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was already used; request a new one")
+		return contract.SignInCodeUsed()
 	default:
-		return launchpad.Errorf(launchpad.EINVALID, "this sign-in code has expired; request a new one")
+		return contract.SignInCodeExpired()
 	}
 }

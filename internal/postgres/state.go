@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // Terraform state of the runner's per-tenant workspaces lives in the states table, beside the
@@ -39,7 +40,7 @@ func (db *DB) GetState(ctx context.Context, workspace string) (*launchpad.StateB
 // UPDATE that bumps whatever version is stored. Data over MaxStateSize is EINVALID.
 func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
 	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", b.Workspace, len(b.Data), launchpad.MaxStateSize)
+		return 0, contract.StateTooLarge(b.Workspace, len(b.Data))
 	}
 	data := b.Data
 	if data == nil {

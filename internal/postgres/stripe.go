@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // stripeEventColumns lists the columns of stripe_events with the fields of ev they hold.
@@ -103,5 +104,5 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 // ListStripeEvents returns up to limit events, newest received first (limit 0 means 100; at
 // most 1000).
 func (db *DB) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
-	return stripeEventTable.list(ctx, db, `ORDER BY received_at DESC, id DESC LIMIT $1`, listLimit(limit))
+	return stripeEventTable.list(ctx, db, `ORDER BY received_at DESC, id DESC LIMIT $1`, contract.ListLimit(limit))
 }

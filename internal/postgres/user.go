@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // userColumns lists the columns of users with the fields of u they hold.
@@ -81,14 +82,14 @@ func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
 	return firstUser(ctx, db, `WHERE email = $1 AND email <> ''`, email,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", launchpad.Clip(email, 200)))
+		contract.NoUserWithEmail(launchpad.Clip(email, 200)))
 }
 
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
 	return firstUser(ctx, db, `WHERE sub_customer_id = $1 AND sub_customer_id <> '' ORDER BY id LIMIT 1`, customerID,
-		launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", launchpad.Clip(customerID, 200)))
+		contract.NoUserWithCustomer(launchpad.Clip(customerID, 200)))
 }
 
 // firstUser returns the first user a query selects, or missing.
@@ -112,7 +113,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	return userTable.list(ctx, db, `WHERE id > $1 ORDER BY id LIMIT $2`, afterID, listLimit(limit))
+	return userTable.list(ctx, db, `WHERE id > $1 ORDER BY id LIMIT $2`, afterID, contract.ListLimit(limit))
 }
 
 // storableUser returns a copy of u as it is written: metadata checked to be UTF-8 and never
@@ -135,7 +136,7 @@ func userConflict(err error, u *launchpad.User) error {
 	case "users_pkey":
 		return launchpad.Errorf(launchpad.ECONFLICT, "user %q already exists", launchpad.Clip(u.ID, 200))
 	case "users_email":
-		return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", launchpad.Clip(u.Email, 200))
+		return contract.EmailTaken(launchpad.Clip(u.Email, 200))
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // auditColumns lists the audit_events table's columns for e, whose Details are the JSON
@@ -34,11 +35,8 @@ var selectAudit = auditColumns(&launchpad.AuditEvent{}, new(string)).selectFrom(
 // empty) and stores it, in one write transaction: appends to one stream are serialised by the
 // write lock, so they form one chain. The table refuses UPDATE and DELETE (triggers).
 func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
-	switch {
-	case e.Stream == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs a stream (a user id or %q)", launchpad.PlatformStream)
-	case e.Action == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
+	if err := contract.CheckAudit(e); err != nil {
+		return nil, err
 	}
 	if err := checkUTF8Map("audit details", e.Details); err != nil {
 		return nil, err
@@ -97,7 +95,7 @@ func (db *DB) ListAudit(ctx context.Context, f launchpad.AuditFilter) ([]*launch
 	}
 	query := auditQuery(f.Stream != "", f.Newest)
 	return list(ctx, db, scanAudit, query, sql.Named("stream", f.Stream), sql.Named("after_seq", f.AfterSeq),
-		sql.Named("since", since), sql.Named("limit", listLimit(f.Limit)))
+		sql.Named("since", since), sql.Named("limit", contract.ListLimit(f.Limit)))
 }
 
 // auditQuery returns the constant query for one form of ListAudit: one stream in seq order

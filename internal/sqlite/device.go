@@ -19,7 +19,10 @@ func deviceColumns(d *launchpad.Device) columns {
 	}
 }
 
-var selectDevices = deviceColumns(&launchpad.Device{}).selectFrom("devices")
+var (
+	selectDevices = deviceColumns(&launchpad.Device{}).selectFrom("devices")
+	scanDevice    = scanWith(deviceColumns)
+)
 
 // TouchDevice records a sign-in from d at now and reports whether the device is new for the
 // user. The write lock makes exactly one of concurrent first sign-ins see it as new.
@@ -55,12 +58,4 @@ func (db *DB) TouchDevice(ctx context.Context, d *launchpad.Device, now time.Tim
 // ListDevices returns the user's known devices, most recently seen first.
 func (db *DB) ListDevices(ctx context.Context, userID string) ([]*launchpad.Device, error) {
 	return list(ctx, db, scanDevice, selectDevices+` WHERE user_id = ? ORDER BY last_seen DESC, fingerprint`, userID)
-}
-
-func scanDevice(row scanner) (*launchpad.Device, error) {
-	var d launchpad.Device
-	if err := row.Scan(deviceColumns(&d).dests()...); err != nil {
-		return nil, err
-	}
-	return &d, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // jobColumns lists the jobs table's columns for j.
@@ -36,6 +37,7 @@ func jobColumns(j *launchpad.Job) columns {
 
 var (
 	selectJobs  = jobColumns(&launchpad.Job{}).selectFrom("jobs")
+	scanJob     = scanWith(jobColumns)
 	selectJobsJ = jobColumns(&launchpad.Job{}).selectFrom("jobs AS j") // for queries that compare jobs with others
 )
 
@@ -55,39 +57,21 @@ func (db *DB) EnqueueJob(ctx context.Context, j *launchpad.Job) (*launchpad.Job,
 
 // enqueueJob stores a copy of j as a new queued job within tx.
 func enqueueJob(ctx context.Context, tx *sql.Tx, j *launchpad.Job, now time.Time) (*launchpad.Job, error) {
-	c := *j
-	switch {
-	case c.Kind == "":
-		return nil, launchpad.Errorf(launchpad.EINVALID, "a job needs a kind (for example %q)", launchpad.JobApply)
-	case c.MaxAttempts < 0:
-		return nil, launchpad.Errorf(launchpad.EINVALID, "job max_attempts is %d; use 0 for the default (%d) or a positive number", c.MaxAttempts, launchpad.DefaultJobMaxAttempts)
-	}
-	if c.ID == "" {
-		c.ID = launchpad.NewID(20)
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.RunAfter.IsZero() {
-		c.RunAfter = c.CreatedAt
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = launchpad.DefaultJobMaxAttempts
+	c, err := contract.QueuedJob(j, now)
+	if err != nil {
+		return nil, err
 	}
 	if c.Payload == nil {
 		c.Payload = []byte{}
 	}
-	c.Status, c.Attempts = launchpad.JobQueued, 0
-	c.LeaseOwner, c.LeaseExpiresAt, c.StartedAt, c.FinishedAt = "", time.Time{}, time.Time{}, time.Time{}
-
 	if c.Supersede && c.Key != "" {
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'superseded', finished_at = ?
 			WHERE kind = ? AND job_key = ? AND status = 'queued'`, timeArg(now), c.Kind, c.Key); err != nil {
 			return nil, err
 		}
 	}
-	query, args := jobColumns(&c).insert("jobs")
-	_, err := tx.ExecContext(ctx, query, args...)
+	query, args := jobColumns(c).insert("jobs")
+	_, err = tx.ExecContext(ctx, query, args...)
 	if uniqueViolation(err) == "jobs.id" {
 		return nil, launchpad.Errorf(launchpad.ECONFLICT, "job %q already exists", c.ID)
 	} else if err != nil {
@@ -240,7 +224,7 @@ func (db *DB) ListJobs(ctx context.Context, f launchpad.JobFilter) ([]*launchpad
 	return list(ctx, db, scanJob, selectJobs+`
 			WHERE (:kind = '' OR kind = :kind) AND (:key = '' OR job_key = :key) AND (:status = '' OR status = :status)
 			ORDER BY created_at DESC, id DESC LIMIT :limit`,
-		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", listLimit(f.Limit)))
+		sql.Named("kind", f.Kind), sql.Named("key", f.Key), sql.Named("status", f.Status), sql.Named("limit", contract.ListLimit(f.Limit)))
 }
 
 // findJob returns job id, or ENOTFOUND.
@@ -250,12 +234,4 @@ func findJob(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Job, error)
 		return nil, notFound("job", id)
 	}
 	return j, err
-}
-
-func scanJob(row scanner) (*launchpad.Job, error) {
-	var j launchpad.Job
-	if err := row.Scan(jobColumns(&j).dests()...); err != nil {
-		return nil, err
-	}
-	return &j, nil
 }

@@ -2,9 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // planColumns lists the plans table's columns for p.
@@ -25,125 +26,50 @@ func planColumns(p *launchpad.Plan) columns {
 	}
 }
 
-var selectPlans = planColumns(&launchpad.Plan{}).selectFrom("plans")
+// planTable is the plans table.
+var planTable = table[launchpad.Plan]{
+	name: "plans", what: "plan", keyColumn: "name", keyField: "Name",
+	key:     func(p *launchpad.Plan) string { return p.Name },
+	written: plain(planColumns),
+	read:    scanWith(planColumns),
+	selects: planColumns(&launchpad.Plan{}).selectFrom("plans"),
+	times:   func(p *launchpad.Plan) (*time.Time, *time.Time) { return &p.CreatedAt, &p.UpdatedAt },
+	conflict: func(err error, p *launchpad.Plan) error {
+		if uniqueViolation(err) == "plans.stripe_price_id" {
+			return contract.PriceTaken(p.StripePriceID)
+		}
+		return err
+	},
+}
 
 // CreatePlan stores a new plan. ECONFLICT if the name, or a non-empty StripePriceID, is taken.
 func (db *DB) CreatePlan(ctx context.Context, p *launchpad.Plan) error {
-	now := db.clock()
-	c := *p
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now
-	}
-	return db.write(ctx, func(tx *sql.Tx) error {
-		query, args := planColumns(&c).insert("plans")
-		_, err := tx.ExecContext(ctx, query, args...)
-		return planConflict(err, &c)
-	})
+	return planTable.create(ctx, db, p)
 }
 
 // GetPlan returns the plan with name, or ENOTFOUND.
 func (db *DB) GetPlan(ctx context.Context, name string) (*launchpad.Plan, error) {
-	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
-		return findPlan(ctx, tx, `name = ?`, name)
-	})
-	if isNoRows(err) {
-		return nil, notFound("plan", name)
-	}
-	return p, err
+	return planTable.get(ctx, db, name)
 }
 
 // GetPlanByStripePrice returns the plan whose stripe_price_id is priceID, or ENOTFOUND.
 func (db *DB) GetPlanByStripePrice(ctx context.Context, priceID string) (*launchpad.Plan, error) {
-	p, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Plan, error) {
-		return findPlan(ctx, tx, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID)
-	})
-	if isNoRows(err) {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no plan has stripe_price_id %q", priceID)
-	}
-	return p, err
+	return planTable.first(ctx, db, `stripe_price_id = ? AND stripe_price_id <> ''`, priceID,
+		contract.NoPlanWithPrice(priceID))
 }
 
 // ListPlans returns every plan ordered by name.
 func (db *DB) ListPlans(ctx context.Context) ([]*launchpad.Plan, error) {
-	return list(ctx, db, scanPlan, selectPlans+` ORDER BY name`)
+	return planTable.list(ctx, db, `ORDER BY name`)
 }
 
-// UpdatePlan applies fn to the stored plan in one write transaction.
+// UpdatePlan applies fn to the stored plan in one write transaction. ECONFLICT if the new
+// StripePriceID belongs to another plan.
 func (db *DB) UpdatePlan(ctx context.Context, name string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
-	var out *launchpad.Plan
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		p, err := findPlan(ctx, tx, `name = ?`, name)
-		if isNoRows(err) {
-			return notFound("plan", name)
-		} else if err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-		if p.Name != name {
-			return keyChanged("plan", "Name", name, p.Name)
-		}
-		p.UpdatedAt = db.clock()
-		query, args := planColumns(p).update("plans", "name")
-		_, err = tx.ExecContext(ctx, query, args...)
-		if err := planConflict(err, p); err != nil {
-			return err
-		}
-		out, err = findPlan(ctx, tx, `name = ?`, name)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return planTable.update(ctx, db, name, fn)
 }
 
 // DeletePlan removes the plan, or returns ENOTFOUND.
 func (db *DB) DeletePlan(ctx context.Context, name string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM plans WHERE name = ?`, name, "plan")
-	})
-}
-
-func findPlan(ctx context.Context, tx *sql.Tx, where string, arg any) (*launchpad.Plan, error) {
-	return scanPlan(tx.QueryRowContext(ctx, selectPlans+` WHERE `+where, arg))
-}
-
-func scanPlan(row scanner) (*launchpad.Plan, error) {
-	var p launchpad.Plan
-	if err := row.Scan(planColumns(&p).dests()...); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
-// planConflict names what a UNIQUE violation on plans is about.
-func planConflict(err error, p *launchpad.Plan) error {
-	switch uniqueViolation(err) {
-	case "plans.name":
-		return launchpad.Errorf(launchpad.ECONFLICT, "plan %q already exists", p.Name)
-	case "plans.stripe_price_id":
-		return launchpad.Errorf(launchpad.ECONFLICT, "stripe_price_id %q already belongs to another plan; each Stripe price maps to one plan", p.StripePriceID)
-	}
-	return err
-}
-
-// deleteOne runs a DELETE of one record by key and returns ENOTFOUND if there was none.
-func deleteOne(ctx context.Context, tx *sql.Tx, query, key, what string) error {
-	res, err := tx.ExecContext(ctx, query, key)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound(what, key)
-	}
-	return nil
+	return planTable.remove(ctx, db, name)
 }

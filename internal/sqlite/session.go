@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // sessionColumns lists the sessions table's columns for s.
@@ -24,7 +25,10 @@ func sessionColumns(s *launchpad.Session) columns {
 	}
 }
 
-var selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")
+var (
+	selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")
+	scanSession    = scanWith(sessionColumns)
+)
 
 // CreateSession stores a new session. ECONFLICT if its id or token hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s *launchpad.Session) error {
@@ -52,13 +56,11 @@ func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *laun
 		if err != nil {
 			return err
 		}
+		reused, err := contract.Rotation(old, now)
 		switch {
-		case !old.RevokedAt.IsZero():
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token was revoked; sign in again")
-		case !now.Before(old.ExpiresAt):
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the refresh token has expired; sign in again")
-		case !old.RotatedAt.IsZero():
-			// Presented twice: one of the two holders stole it. Sign the whole family out.
+		case err != nil:
+			return err
+		case reused:
 			if err := revokeSessions(ctx, tx, `family_id = ?`, old.FamilyID, now); err != nil {
 				return err
 			}
@@ -144,12 +146,4 @@ func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
 	}
 	return s, err
-}
-
-func scanSession(row scanner) (*launchpad.Session, error) {
-	var s launchpad.Session
-	if err := row.Scan(sessionColumns(&s).dests()...); err != nil {
-		return nil, err
-	}
-	return &s, nil
 }

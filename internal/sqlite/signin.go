@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // signInCodeColumns lists the sign_in_codes table's columns for c.
@@ -48,25 +49,22 @@ func (db *DB) VerifySignInCode(ctx context.Context, email string, now time.Time,
 		var c launchpad.SignInCode
 		err := tx.QueryRowContext(ctx, selectSignInCodes+` WHERE email = ?`, email).Scan(signInCodeColumns(&c).dests()...)
 		if isNoRows(err) {
-			return launchpad.Errorf(launchpad.ENOTFOUND, "there is no sign-in code for this email; request a new one")
+			return contract.NoSignInCode()
 		} else if err != nil {
 			return err
 		}
-		switch {
-		case c.Used:
-			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code was already used; request a new one")
-		case !now.Before(c.ExpiresAt):
-			return launchpad.Errorf(launchpad.EINVALID, "this sign-in code has expired; request a new one")
+		if err := contract.SignInCodeUsable(c.Used, c.ExpiresAt, now); err != nil {
+			return err
 		}
 		c.Attempts++
 		switch {
 		case c.Attempts > maxAttempts:
-			verdict = launchpad.Errorf(launchpad.ERATELIMITED, "too many attempts for this sign-in code; request a new one")
+			verdict = contract.TooManyGuesses()
 		case match(c.HMAC):
 			c.Used = true
 			out = &c
 		default:
-			verdict = launchpad.Errorf(launchpad.EINVALID, "the sign-in code is wrong")
+			verdict = contract.WrongSignInCode()
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sign_in_codes SET attempts = ?, used = ? WHERE email = ?`, c.Attempts, c.Used, email)
 		return err

@@ -213,15 +213,3 @@ func (db *DB) orNow(t time.Time) time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
-
-// listLimit applies the default (100) and the cap (1000) every List method uses.
-func listLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	default:
-		return n
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // GetState returns the workspace's Terraform state, or ENOTFOUND.
@@ -27,7 +28,7 @@ func (db *DB) GetState(ctx context.Context, workspace string) (*launchpad.StateB
 // must equal the stored version (ECONFLICT otherwise); data over MaxStateSize is EINVALID.
 func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
 	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, launchpad.Errorf(launchpad.EINVALID, "the Terraform state of workspace %q is %d bytes, more than the %d bytes a store keeps; split the workspace", b.Workspace, len(b.Data), launchpad.MaxStateSize)
+		return 0, contract.StateTooLarge(b.Workspace, len(b.Data))
 	}
 	data := b.Data
 	if data == nil {

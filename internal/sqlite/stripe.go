@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // stripeEventColumns lists the stripe_events table's columns for ev.
@@ -21,7 +22,10 @@ func stripeEventColumns(ev *launchpad.StripeEvent) columns {
 	}
 }
 
-var selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")
+var (
+	selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")
+	scanStripeEvent    = scanWith(stripeEventColumns)
+)
 
 // RecordStripeEvent stores ev unless an event with its ID exists and, in the same
 // transaction, enqueues job. It returns false, with nothing written, for a duplicate.
@@ -103,7 +107,7 @@ func (db *DB) UpdateStripeEvent(ctx context.Context, id string, fn func(*launchp
 // most 1000).
 func (db *DB) ListStripeEvents(ctx context.Context, limit int) ([]*launchpad.StripeEvent, error) {
 	return list(ctx, db, scanStripeEvent, selectStripeEvents+`
-			ORDER BY received_at DESC, id DESC LIMIT ?`, listLimit(limit))
+			ORDER BY received_at DESC, id DESC LIMIT ?`, contract.ListLimit(limit))
 }
 
 func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.StripeEvent, error) {
@@ -112,12 +116,4 @@ func findStripeEvent(ctx context.Context, tx *sql.Tx, id string) (*launchpad.Str
 		return nil, notFound("Stripe event", id)
 	}
 	return ev, err
-}
-
-func scanStripeEvent(row scanner) (*launchpad.StripeEvent, error) {
-	var ev launchpad.StripeEvent
-	if err := row.Scan(stripeEventColumns(&ev).dests()...); err != nil {
-		return nil, err
-	}
-	return &ev, nil
 }

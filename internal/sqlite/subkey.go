@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -24,90 +25,37 @@ func subKeyColumns(k *launchpad.SubKey) columns {
 	}
 }
 
-var selectSubKeys = subKeyColumns(&launchpad.SubKey{}).selectFrom("sub_keys")
+// subKeyTable is the sub_keys table.
+var subKeyTable = table[launchpad.SubKey]{
+	name: "sub_keys", what: "sub-key", keyColumn: "hash", keyField: "Hash",
+	key:     func(k *launchpad.SubKey) string { return k.Hash },
+	written: plain(subKeyColumns),
+	read:    scanWith(subKeyColumns),
+	selects: subKeyColumns(&launchpad.SubKey{}).selectFrom("sub_keys"),
+	times:   func(k *launchpad.SubKey) (*time.Time, *time.Time) { return &k.CreatedAt, &k.UpdatedAt },
+}
 
 // CreateSubKey stores a new sub-key record. ECONFLICT if the hash is taken.
 func (db *DB) CreateSubKey(ctx context.Context, k *launchpad.SubKey) error {
-	now := db.clock()
-	c := *k
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now
-	}
-	return db.write(ctx, func(tx *sql.Tx) error {
-		query, args := subKeyColumns(&c).insert("sub_keys")
-		_, err := tx.ExecContext(ctx, query, args...)
-		if uniqueViolation(err) == "sub_keys.hash" {
-			return launchpad.Errorf(launchpad.ECONFLICT, "sub-key %q already exists", c.Hash)
-		}
-		return err
-	})
+	return subKeyTable.create(ctx, db, k)
 }
 
 // GetSubKey returns the sub-key record with hash, or ENOTFOUND.
 func (db *DB) GetSubKey(ctx context.Context, hash string) (*launchpad.SubKey, error) {
-	k, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.SubKey, error) {
-		return findSubKey(ctx, tx, hash)
-	})
-	if isNoRows(err) {
-		return nil, notFound("sub-key", hash)
-	}
-	return k, err
+	return subKeyTable.get(ctx, db, hash)
 }
 
 // ListSubKeys returns the sub-key records matching f, ordered by hash.
 func (db *DB) ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
-	return list(ctx, db, scanSubKey, selectSubKeys+`
-			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY hash`, sql.Named("user_id", f.UserID))
+	return subKeyTable.list(ctx, db, `WHERE (:user_id = '' OR user_id = :user_id) ORDER BY hash`, sql.Named("user_id", f.UserID))
 }
 
 // UpdateSubKey applies fn to the stored record in one write transaction.
 func (db *DB) UpdateSubKey(ctx context.Context, hash string, fn func(*launchpad.SubKey) error) (*launchpad.SubKey, error) {
-	var out *launchpad.SubKey
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		k, err := findSubKey(ctx, tx, hash)
-		if isNoRows(err) {
-			return notFound("sub-key", hash)
-		} else if err != nil {
-			return err
-		}
-		if err := fn(k); err != nil {
-			return err
-		}
-		if k.Hash != hash {
-			return keyChanged("sub-key", "Hash", hash, k.Hash)
-		}
-		k.UpdatedAt = db.clock()
-		query, args := subKeyColumns(k).update("sub_keys", "hash")
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-			return err
-		}
-		out, err = findSubKey(ctx, tx, hash)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return subKeyTable.update(ctx, db, hash, fn)
 }
 
 // DeleteSubKey removes the record, or returns ENOTFOUND.
 func (db *DB) DeleteSubKey(ctx context.Context, hash string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM sub_keys WHERE hash = ?`, hash, "sub-key")
-	})
-}
-
-func findSubKey(ctx context.Context, tx *sql.Tx, hash string) (*launchpad.SubKey, error) {
-	return scanSubKey(tx.QueryRowContext(ctx, selectSubKeys+` WHERE hash = ?`, hash))
-}
-
-func scanSubKey(row scanner) (*launchpad.SubKey, error) {
-	var k launchpad.SubKey
-	if err := row.Scan(subKeyColumns(&k).dests()...); err != nil {
-		return nil, err
-	}
-	return &k, nil
+	return subKeyTable.remove(ctx, db, hash)
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -31,90 +32,37 @@ func tenantColumns(t *launchpad.Tenant) columns {
 	}
 }
 
-var selectTenants = tenantColumns(&launchpad.Tenant{}).selectFrom("tenants")
+// tenantTable is the tenants table.
+var tenantTable = table[launchpad.Tenant]{
+	name: "tenants", what: "tenant", keyColumn: "app_name", keyField: "AppName",
+	key:     func(t *launchpad.Tenant) string { return t.AppName },
+	written: plain(tenantColumns),
+	read:    scanWith(tenantColumns),
+	selects: tenantColumns(&launchpad.Tenant{}).selectFrom("tenants"),
+	times:   func(t *launchpad.Tenant) (*time.Time, *time.Time) { return &t.CreatedAt, &t.UpdatedAt },
+}
 
 // CreateTenant stores a new tenant. ECONFLICT if the app name is taken.
 func (db *DB) CreateTenant(ctx context.Context, t *launchpad.Tenant) error {
-	now := db.clock()
-	c := *t
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now
-	}
-	return db.write(ctx, func(tx *sql.Tx) error {
-		query, args := tenantColumns(&c).insert("tenants")
-		_, err := tx.ExecContext(ctx, query, args...)
-		if uniqueViolation(err) == "tenants.app_name" {
-			return launchpad.Errorf(launchpad.ECONFLICT, "tenant %q already exists", c.AppName)
-		}
-		return err
-	})
+	return tenantTable.create(ctx, db, t)
 }
 
 // GetTenant returns the tenant with appName, or ENOTFOUND.
 func (db *DB) GetTenant(ctx context.Context, appName string) (*launchpad.Tenant, error) {
-	t, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.Tenant, error) {
-		return findTenant(ctx, tx, appName)
-	})
-	if isNoRows(err) {
-		return nil, notFound("tenant", appName)
-	}
-	return t, err
+	return tenantTable.get(ctx, db, appName)
 }
 
 // ListTenants returns the tenants matching f, ordered by app name.
 func (db *DB) ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
-	return list(ctx, db, scanTenant, selectTenants+`
-			WHERE (:user_id = '' OR user_id = :user_id) ORDER BY app_name`, sql.Named("user_id", f.UserID))
+	return tenantTable.list(ctx, db, `WHERE (:user_id = '' OR user_id = :user_id) ORDER BY app_name`, sql.Named("user_id", f.UserID))
 }
 
 // UpdateTenant applies fn to the stored tenant in one write transaction.
 func (db *DB) UpdateTenant(ctx context.Context, appName string, fn func(*launchpad.Tenant) error) (*launchpad.Tenant, error) {
-	var out *launchpad.Tenant
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		t, err := findTenant(ctx, tx, appName)
-		if isNoRows(err) {
-			return notFound("tenant", appName)
-		} else if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-		if t.AppName != appName {
-			return keyChanged("tenant", "AppName", appName, t.AppName)
-		}
-		t.UpdatedAt = db.clock()
-		query, args := tenantColumns(t).update("tenants", "app_name")
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-			return err
-		}
-		out, err = findTenant(ctx, tx, appName)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return tenantTable.update(ctx, db, appName, fn)
 }
 
 // DeleteTenant removes the tenant record, or returns ENOTFOUND.
 func (db *DB) DeleteTenant(ctx context.Context, appName string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, `DELETE FROM tenants WHERE app_name = ?`, appName, "tenant")
-	})
-}
-
-func findTenant(ctx context.Context, tx *sql.Tx, appName string) (*launchpad.Tenant, error) {
-	return scanTenant(tx.QueryRowContext(ctx, selectTenants+` WHERE app_name = ?`, appName))
-}
-
-func scanTenant(row scanner) (*launchpad.Tenant, error) {
-	var t launchpad.Tenant
-	if err := row.Scan(tenantColumns(&t).dests()...); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return tenantTable.remove(ctx, db, appName)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
 
 // userColumns lists the users table's columns for u, whose nested records are the JSON
@@ -35,96 +37,49 @@ type userDocs struct {
 	subscription, usage, mfa, control string
 }
 
-var selectUsers = userColumns(&launchpad.User{}, &userDocs{}).selectFrom("users")
+// userTable is the users table.
+var userTable = table[launchpad.User]{
+	name: "users", what: "user", keyColumn: "id", keyField: "ID",
+	key:      func(u *launchpad.User) string { return u.ID },
+	written:  userRow,
+	read:     scanUser,
+	selects:  userColumns(&launchpad.User{}, &userDocs{}).selectFrom("users"),
+	times:    func(u *launchpad.User) (*time.Time, *time.Time) { return &u.CreatedAt, &u.UpdatedAt },
+	conflict: userConflict,
+}
 
 // CreateUser stores a new user. ECONFLICT if the id, or a non-empty email, is taken.
 func (db *DB) CreateUser(ctx context.Context, u *launchpad.User) error {
-	now := db.clock()
-	c := *u
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = now
-	}
-	return db.write(ctx, func(tx *sql.Tx) error {
-		return insertUser(ctx, tx, &c)
-	})
+	return userTable.create(ctx, db, u)
 }
 
 // GetUser returns the user with id, or ENOTFOUND.
 func (db *DB) GetUser(ctx context.Context, id string) (*launchpad.User, error) {
-	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
-		return findUser(ctx, tx, `id = ?`, id)
-	})
-	if isNoRows(err) {
-		return nil, notFound("user", id)
-	}
-	return u, err
+	return userTable.get(ctx, db, id)
 }
 
 // GetUserByEmail returns the user whose (normalised) email is email, or ENOTFOUND.
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (*launchpad.User, error) {
-	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
-		return findUser(ctx, tx, `email = ? AND email <> ''`, email)
-	})
-	if isNoRows(err) {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has email %q", email)
-	}
-	return u, err
+	return userTable.first(ctx, db, `email = ? AND email <> ''`, email,
+		contract.NoUserWithEmail(email))
 }
 
 // GetUserByStripeCustomer returns the user whose subscription belongs to the Stripe customer,
 // or ENOTFOUND. Should two users name one customer, the one with the lowest id is returned.
 func (db *DB) GetUserByStripeCustomer(ctx context.Context, customerID string) (*launchpad.User, error) {
-	u, err := get(ctx, db, func(tx *sql.Tx) (*launchpad.User, error) {
-		return findUser(ctx, tx, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID)
-	})
-	if isNoRows(err) {
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "no user has Stripe customer %q", customerID)
-	}
-	return u, err
+	return userTable.first(ctx, db, `stripe_customer_id = ? AND stripe_customer_id <> '' ORDER BY id LIMIT 1`, customerID,
+		contract.NoUserWithCustomer(customerID))
 }
 
 // UpdateUser applies fn to the stored user in one write transaction.
 func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*launchpad.User) error) (*launchpad.User, error) {
-	var out *launchpad.User
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		u, err := findUser(ctx, tx, `id = ?`, id)
-		if isNoRows(err) {
-			return notFound("user", id)
-		} else if err != nil {
-			return err
-		}
-		if err := fn(u); err != nil {
-			return err
-		}
-		if u.ID != id {
-			return keyChanged("user", "ID", id, u.ID)
-		}
-		u.UpdatedAt = db.clock()
-		if err := updateUser(ctx, tx, u); err != nil {
-			return err
-		}
-		out, err = findUser(ctx, tx, `id = ?`, id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return userTable.update(ctx, db, id, fn)
 }
 
 // ListUsers returns up to limit users with ID > afterID, ordered by ID (limit 0 means 100;
 // at most 1000).
 func (db *DB) ListUsers(ctx context.Context, afterID string, limit int) ([]*launchpad.User, error) {
-	return list(ctx, db, scanUser, selectUsers+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, listLimit(limit))
-}
-
-// findUser returns the first user matching where (a constant condition with one parameter);
-// sql.ErrNoRows when there is none.
-func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*launchpad.User, error) {
-	return scanUser(tx.QueryRowContext(ctx, selectUsers+` WHERE `+where, arg))
+	return userTable.list(ctx, db, `WHERE id > ? ORDER BY id LIMIT ?`, afterID, contract.ListLimit(limit))
 }
 
 func scanUser(row scanner) (*launchpad.User, error) {
@@ -171,33 +126,19 @@ func encodeUserDocs(u *launchpad.User) (*userDocs, error) {
 	return &d, nil
 }
 
-func insertUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
+// userRow lists the columns written for u, with its nested records encoded.
+func userRow(u *launchpad.User) (columns, error) {
 	docs, err := encodeUserDocs(u)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	query, args := userColumns(u, docs).insert("users")
-	_, err = tx.ExecContext(ctx, query, args...)
-	return userConflict(err, u)
+	return userColumns(u, docs), nil
 }
 
-func updateUser(ctx context.Context, tx *sql.Tx, u *launchpad.User) error {
-	docs, err := encodeUserDocs(u)
-	if err != nil {
-		return err
-	}
-	query, args := userColumns(u, docs).update("users", "id")
-	_, err = tx.ExecContext(ctx, query, args...)
-	return userConflict(err, u)
-}
-
-// userConflict names what a UNIQUE violation on users is about.
+// userConflict names a UNIQUE violation of the email index.
 func userConflict(err error, u *launchpad.User) error {
-	switch uniqueViolation(err) {
-	case "users.id":
-		return launchpad.Errorf(launchpad.ECONFLICT, "user %q already exists", u.ID)
-	case "users.email":
-		return launchpad.Errorf(launchpad.ECONFLICT, "email %q is already used by another user", u.Email)
+	if uniqueViolation(err) == "users.email" {
+		return contract.EmailTaken(u.Email)
 	}
 	return err
 }

@@ -36,11 +36,7 @@ func listAudit(t *testing.T, s launchpad.Store, f launchpad.AuditFilter) []*laun
 }
 
 func seqs(events []*launchpad.AuditEvent) []int64 {
-	var out []int64
-	for _, e := range events {
-		out = append(out, e.Seq)
-	}
-	return out
+	return fields(events, func(e *launchpad.AuditEvent) int64 { return e.Seq })
 }
 
 func testAuditAppend(t *testing.T, s launchpad.Store) {

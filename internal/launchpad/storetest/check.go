@@ -53,6 +53,25 @@ func wantOK(t *testing.T, err error, what string) {
 	}
 }
 
+// wantOneWinner fails t unless exactly one of the racing writers' errs is nil and every other
+// is ECONFLICT: a unique value taken by concurrent writers goes to one of them.
+func wantOneWinner(t *testing.T, errs []error, what string) {
+	t.Helper()
+	ok := 0
+	for i, err := range errs {
+		switch launchpad.ErrorCode(err) {
+		case "":
+			ok++
+		case launchpad.ECONFLICT:
+		default:
+			t.Errorf("writer %d: %v, want nil or conflict", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d %s succeeded, want exactly 1", ok, len(errs), what)
+	}
+}
+
 // wantUTC fails t unless every time is in UTC (the zero time counts as UTC).
 func wantUTC(t *testing.T, what string, times ...time.Time) {
 	t.Helper()
@@ -71,6 +90,15 @@ func wantMicro(t *testing.T, what string, got, in time.Time) {
 	if !got.Equal(in) && !got.Equal(in.Truncate(time.Microsecond)) {
 		t.Errorf("%s: got %s, want %s (microsecond precision at least)", what, got.Format(time.RFC3339Nano), in.UTC().Format(time.RFC3339Nano))
 	}
+}
+
+// fields returns field(r) of every record, in order: what a failure message shows of a list.
+func fields[T, F any](records []*T, field func(*T) F) []F {
+	var out []F
+	for _, r := range records {
+		out = append(out, field(r))
+	}
+	return out
 }
 
 // Race runs fn(i) for i in [0, n) on n goroutines that start together, and waits for all.

@@ -195,12 +195,14 @@ func testJobClaimSetsLease(t *testing.T, s launchpad.Store) {
 	wantEqual(t, "GetJob of the claimed job", getJob(t, s, id), got)
 }
 
-func testJobClaimOneWinner(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	id := enqueue(t, s, newJob(launchpad.JobApply, "u1", at(0))).ID
+// raceClaims has concurrency workers (w00, w01, …) claim a job at once, one try each, and
+// returns what each got (nil: nothing). A claimer that loses may see ENOTFOUND or ECONFLICT,
+// nothing else.
+func raceClaims(t *testing.T, s launchpad.Store) []*launchpad.Job {
+	t.Helper()
 	got := make([]*launchpad.Job, concurrency)
 	Race(concurrency, func(i int) {
-		j, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
+		j, err := s.ClaimJob(t.Context(), launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
 		switch launchpad.ErrorCode(err) {
 		case "":
 			got[i] = j
@@ -209,6 +211,12 @@ func testJobClaimOneWinner(t *testing.T, s launchpad.Store) {
 			t.Errorf("claimer %d: %v", i, err)
 		}
 	})
+	return got
+}
+
+func testJobClaimOneWinner(t *testing.T, s launchpad.Store) {
+	id := enqueue(t, s, newJob(launchpad.JobApply, "u1", at(0))).ID
+	got := raceClaims(t, s)
 	winner := -1
 	for i, j := range got {
 		if j == nil {
@@ -292,20 +300,9 @@ func testJobOnePerKeyConcurrent(t *testing.T, s launchpad.Store) {
 	for i := range 8 {
 		enqueue(t, s, newJob(launchpad.JobApply, "u1", at(time.Duration(i)*time.Millisecond)))
 	}
-	won := make([]bool, concurrency)
-	Race(concurrency, func(i int) {
-		_, err := s.ClaimJob(ctx, launchpad.JobClaim{Worker: fmt.Sprintf("w%02d", i), Lease: time.Minute, Now: at(time.Second)})
-		switch launchpad.ErrorCode(err) {
-		case "":
-			won[i] = true
-		case launchpad.ENOTFOUND, launchpad.ECONFLICT:
-		default:
-			t.Errorf("claimer %d: %v", i, err)
-		}
-	})
 	n := 0
-	for _, w := range won {
-		if w {
+	for _, j := range raceClaims(t, s) {
+		if j != nil {
 			n++
 		}
 	}

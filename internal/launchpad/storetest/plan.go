@@ -1,26 +1,47 @@
 package storetest
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
+
+// plans is the plans' part of the keyed-record contract.
+var plans = keyed[launchpad.Plan]{
+	name: "Plan", keyField: "Name", keys: [2]string{"pro", "team"},
+	fresh: func(name string) *launchpad.Plan { return newPlan(name, "price_"+name+"1") },
+	// The price is unique too: a scribbled plan's is one no other plan has.
+	scribble: func(p *launchpad.Plan) {
+		p.DisplayName, p.Guest.CPUs, p.StripePriceID = "scribbled", 99, "price_scribbled"
+	},
+	setKey:    func(p *launchpad.Plan, name string) { p.Name = name },
+	updatedAt: func(p *launchpad.Plan) *time.Time { return &p.UpdatedAt },
+	create:    launchpad.Store.CreatePlan,
+	get:       launchpad.Store.GetPlan,
+	update:    launchpad.Store.UpdatePlan,
+	remove:    launchpad.Store.DeletePlan,
+	list:      func(s launchpad.Store, ctx context.Context) ([]*launchpad.Plan, error) { return s.ListPlans(ctx) },
+	findScribbled: func(s launchpad.Store, ctx context.Context) (*launchpad.Plan, error) {
+		return s.GetPlanByStripePrice(ctx, "price_scribbled")
+	},
+}
 
 func planCases() []testCase {
 	return []testCase{
 		{"plan/create_get_list", testPlanCreateGetList},
 		{"plan/not_found", testPlanNotFound},
-		{"plan/conflict_name", testPlanConflictName},
+		{"plan/conflict_name", plans.conflict},
 		{"plan/conflict_stripe_price_on_create", testPlanConflictPriceOnCreate},
 		{"plan/conflict_stripe_price_concurrent", testPlanConflictPriceConcurrent},
 		{"plan/update", testPlanUpdate},
 		{"plan/update_stripe_price_conflict", testPlanUpdatePriceConflict},
-		{"plan/update_cannot_change_name", testPlanUpdateCannotChangeName},
-		{"plan/update_fn_error_writes_nothing", testPlanUpdateFnError},
+		{"plan/update_cannot_change_name", plans.keyChange},
+		{"plan/update_fn_error_writes_nothing", plans.fnError},
 		{"plan/delete_frees_name_and_price", testPlanDelete},
-		{"plan/records_are_copies", testPlanCopies},
+		{"plan/records_are_copies", plans.copies},
 	}
 }
 
@@ -59,19 +80,6 @@ func testPlanNotFound(t *testing.T, s launchpad.Store) {
 	wantCode(t, s.DeletePlan(ctx, "missing"), launchpad.ENOTFOUND, "DeletePlan of a missing plan")
 }
 
-func testPlanConflictName(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan")
-	dup := newPlan("pro", "price_other")
-	dup.DisplayName = "Impostor"
-	wantCode(t, s.CreatePlan(ctx, dup), launchpad.ECONFLICT, "CreatePlan with a taken name")
-	got, err := s.GetPlan(ctx, "pro")
-	wantOK(t, err, "GetPlan")
-	wantEqual(t, "plan after a refused duplicate", got, newPlan("pro", "price_pro1"))
-	_, err = s.GetPlanByStripePrice(ctx, "price_other")
-	wantCode(t, err, launchpad.ENOTFOUND, "the refused duplicate's price")
-}
-
 func testPlanConflictPriceOnCreate(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan pro")
@@ -89,41 +97,17 @@ func testPlanConflictPriceConcurrent(t *testing.T, s launchpad.Store) {
 	Race(concurrency, func(i int) {
 		errs[i] = s.CreatePlan(ctx, newPlan(fmt.Sprintf("plan-%02d", i), "price_same"))
 	})
-	ok := 0
-	for i, err := range errs {
-		switch launchpad.ErrorCode(err) {
-		case "":
-			ok++
-		case launchpad.ECONFLICT:
-		default:
-			t.Errorf("writer %d: %v, want nil or conflict", i, err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d concurrent CreatePlan calls with one price succeeded, want exactly 1", ok, concurrency)
-	}
+	wantOneWinner(t, errs, "concurrent CreatePlan calls with one price")
 }
 
 func testPlanUpdate(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan")
-	got, err := s.UpdatePlan(ctx, "pro", func(p *launchpad.Plan) error {
+	want := plans.updated(t, s, func(p *launchpad.Plan) {
 		p.DisplayName = "Pro (2041)"
 		p.StripePriceID = "price_pro2"
 		p.Guest.MemoryMB = 2048
 		p.AllowPooledKey = false
-		return nil
 	})
-	wantOK(t, err, "UpdatePlan")
-	want := newPlan("pro", "price_pro2")
-	want.DisplayName = "Pro (2041)"
-	want.Guest.MemoryMB = 2048
-	want.AllowPooledKey = false
-	if got.UpdatedAt.IsZero() || got.UpdatedAt.Equal(want.UpdatedAt) {
-		t.Fatalf("UpdatePlan did not set UpdatedAt (still %s)", got.UpdatedAt)
-	}
-	want.UpdatedAt = got.UpdatedAt
-	wantEqual(t, "UpdatePlan result", got, want)
 	byPrice, err := s.GetPlanByStripePrice(ctx, "price_pro2")
 	wantOK(t, err, "GetPlanByStripePrice new price")
 	wantEqual(t, "plan found by its new price", byPrice, want)
@@ -155,36 +139,6 @@ func testPlanUpdatePriceConflict(t *testing.T, s launchpad.Store) {
 	wantOK(t, err, "UpdatePlan keeping its own price")
 }
 
-func testPlanUpdateCannotChangeName(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan")
-	_, err := s.UpdatePlan(ctx, "pro", func(p *launchpad.Plan) error { p.Name = "renamed"; return nil })
-	wantCode(t, err, launchpad.EINVALID, "UpdatePlan changing Name")
-	got, err := s.GetPlan(ctx, "pro")
-	wantOK(t, err, "GetPlan")
-	wantEqual(t, "plan after a refused rename", got, newPlan("pro", "price_pro1"))
-	_, err = s.GetPlan(ctx, "renamed")
-	wantCode(t, err, launchpad.ENOTFOUND, "the name an update tried to move to")
-}
-
-func testPlanUpdateFnError(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan")
-	sentinel := errors.New("caller says no")
-	_, err := s.UpdatePlan(ctx, "pro", func(p *launchpad.Plan) error {
-		p.StripePriceID = "price_new"
-		return sentinel
-	})
-	if !errors.Is(err, sentinel) {
-		t.Fatalf("UpdatePlan returned %v, want fn's error", err)
-	}
-	got, err := s.GetPlan(ctx, "pro")
-	wantOK(t, err, "GetPlan")
-	wantEqual(t, "plan after a failed update", got, newPlan("pro", "price_pro1"))
-	_, err = s.GetPlanByStripePrice(ctx, "price_new")
-	wantCode(t, err, launchpad.ENOTFOUND, "price set by a failed update")
-}
-
 func testPlanDelete(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	wantOK(t, s.CreatePlan(ctx, newPlan("pro", "price_pro1")), "CreatePlan")
@@ -199,18 +153,4 @@ func testPlanDelete(t *testing.T, s launchpad.Store) {
 	list, err := s.ListPlans(ctx)
 	wantOK(t, err, "ListPlans")
 	wantEqual(t, "ListPlans", list, []*launchpad.Plan{newPlan("pro", "price_pro1"), newPlan("team", "price_team1")})
-}
-
-func testPlanCopies(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	in := newPlan("pro", "price_pro1")
-	wantOK(t, s.CreatePlan(ctx, in), "CreatePlan")
-	in.DisplayName, in.Guest.CPUs = "scribbled", 99
-	got, err := s.GetPlan(ctx, "pro")
-	wantOK(t, err, "GetPlan")
-	wantEqual(t, "plan after mutating CreatePlan's argument", got, newPlan("pro", "price_pro1"))
-	got.DisplayName, got.Guest.CPUs = "scribbled", 99
-	list, err := s.ListPlans(ctx)
-	wantOK(t, err, "ListPlans")
-	wantEqual(t, "plan after mutating GetPlan's result", list, []*launchpad.Plan{newPlan("pro", "price_pro1")})
 }

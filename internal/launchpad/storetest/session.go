@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -167,47 +168,46 @@ func testSessionRotateConcurrent(t *testing.T, s launchpad.Store) {
 }
 
 func testSessionRevokeFamily(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
 	createSession(t, s, newSession("s1", "u1", "f1", "tok1", at(0)))
 	createSession(t, s, newSession("s2", "u1", "f1", "tok2", at(time.Second)))
 	createSession(t, s, newSession("s3", "u1", "f2", "tok3", at(0)))
-	wantOK(t, s.RevokeSessionFamily(ctx, "f1", at(time.Minute)), "RevokeSessionFamily")
-	for _, tok := range []string{"tok1", "tok2"} {
-		if got := getSession(t, s, tok); !got.RevokedAt.Equal(at(time.Minute)) {
-			t.Errorf("session %s revoked at %s, want %s", tok, got.RevokedAt, at(time.Minute))
-		}
-	}
-	if got := getSession(t, s, "tok3"); !got.RevokedAt.IsZero() {
-		t.Fatal("revoking f1 revoked a session of f2")
-	}
-	wantOK(t, s.RevokeSessionFamily(ctx, "f1", at(time.Hour)), "RevokeSessionFamily again")
-	if got := getSession(t, s, "tok1"); !got.RevokedAt.Equal(at(time.Minute)) {
-		t.Fatalf("revoking again moved RevokedAt to %s", got.RevokedAt)
-	}
-	wantOK(t, s.RevokeSessionFamily(ctx, "f-unknown", at(time.Hour)), "RevokeSessionFamily of an unknown family")
+	wantRevokes(t, s, "RevokeSessionFamily", s.RevokeSessionFamily, "f1", "f-unknown")
 }
 
 func testSessionRevokeUser(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
 	createSession(t, s, newSession("s1", "u1", "f1", "tok1", at(0)))
 	createSession(t, s, newSession("s2", "u1", "f2", "tok2", at(0)))
 	createSession(t, s, newSession("s3", "u2", "f3", "tok3", at(0)))
-	wantOK(t, s.RevokeUserSessions(ctx, "u1", at(time.Minute)), "RevokeUserSessions")
-	for _, tok := range []string{"tok1", "tok2"} {
-		if got := getSession(t, s, tok); !got.RevokedAt.Equal(at(time.Minute)) {
-			t.Errorf("session %s revoked at %s, want %s", tok, got.RevokedAt, at(time.Minute))
-		}
-	}
-	if got := getSession(t, s, "tok3"); !got.RevokedAt.IsZero() {
-		t.Fatal("signing u1 out everywhere revoked u2's session")
-	}
-	wantOK(t, s.RevokeUserSessions(ctx, "u1", at(time.Hour)), "RevokeUserSessions again")
-	wantOK(t, s.RevokeUserSessions(ctx, "u-unknown", at(time.Hour)), "RevokeUserSessions of a user without sessions")
-	sessions, err := s.ListSessions(ctx, "u1", at(2*time.Hour))
+	wantRevokes(t, s, "RevokeUserSessions", s.RevokeUserSessions, "u1", "u-unknown")
+	sessions, err := s.ListSessions(t.Context(), "u1", at(2*time.Hour))
 	wantOK(t, err, "ListSessions")
 	if len(sessions) != 0 {
 		t.Fatalf("%d sessions active after signing out everywhere", len(sessions))
 	}
+}
+
+// wantRevokes checks a revocation of a group of sessions (a family, a user's): revoking group
+// signs out its sessions, tok1 and tok2, at the time given and no other (tok3); revoking it
+// again keeps the first RevokedAt; revoking a group without sessions (unknown) is no error.
+func wantRevokes(t *testing.T, s launchpad.Store, name string, revoke func(context.Context, string, time.Time) error, group, unknown string) {
+	t.Helper()
+	ctx := t.Context()
+	wantOK(t, revoke(ctx, group, at(time.Minute)), name)
+	for _, tok := range []string{"tok1", "tok2"} {
+		if got := getSession(t, s, tok); !got.RevokedAt.Equal(at(time.Minute)) {
+			t.Errorf("session %s revoked at %s, want %s", tok, got.RevokedAt, at(time.Minute))
+		}
+	}
+	if got := getSession(t, s, "tok3"); !got.RevokedAt.IsZero() {
+		t.Fatalf("%s(%s) revoked a session of another group", name, group)
+	}
+	wantOK(t, revoke(ctx, group, at(time.Hour)), name+" again")
+	for _, tok := range []string{"tok1", "tok2"} {
+		if got := getSession(t, s, tok); !got.RevokedAt.Equal(at(time.Minute)) {
+			t.Fatalf("revoking again moved RevokedAt of %s to %s", tok, got.RevokedAt)
+		}
+	}
+	wantOK(t, revoke(ctx, unknown, at(time.Hour)), name+" of a group without sessions")
 }
 
 func testSessionList(t *testing.T, s launchpad.Store) {

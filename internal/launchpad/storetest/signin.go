@@ -30,6 +30,15 @@ func newSignInCode(email string, hmac []byte) *launchpad.SignInCode {
 	}
 }
 
+// putCode stores a fresh code for a@example.com, failing t when the store refuses it, and
+// returns the code's HMAC.
+func putCode(t *testing.T, s launchpad.Store) []byte {
+	t.Helper()
+	hmac := randomBytes(1, 32)
+	wantOK(t, s.PutSignInCode(t.Context(), newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	return hmac
+}
+
 // matches returns a match function that accepts exactly want and counts its calls.
 func matches(want []byte, calls *atomic.Int64) func([]byte) bool {
 	return func(h []byte) bool {
@@ -42,8 +51,7 @@ func matches(want []byte, calls *atomic.Int64) func([]byte) bool {
 
 func testSignInSuccess(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	hmac := randomBytes(1, 32)
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	hmac := putCode(t, s)
 	got, err := s.VerifySignInCode(ctx, "a@example.com", at(time.Minute), launchpad.SignInCodeMaxAttempts, matches(hmac, nil))
 	wantOK(t, err, "VerifySignInCode with the right code")
 	want := newSignInCode("a@example.com", hmac)
@@ -56,7 +64,7 @@ func testSignInSuccess(t *testing.T, s launchpad.Store) {
 
 func testSignInNotFound(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", randomBytes(1, 32))), "PutSignInCode")
+	putCode(t, s)
 	var calls atomic.Int64
 	_, err := s.VerifySignInCode(ctx, "b@example.com", at(time.Minute), 5, matches(nil, &calls))
 	wantCode(t, err, launchpad.ENOTFOUND, "VerifySignInCode for an email without a code")
@@ -89,8 +97,7 @@ func testSignInReplace(t *testing.T, s launchpad.Store) {
 
 func testSignInExpired(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	hmac := randomBytes(1, 32)
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	hmac := putCode(t, s)
 	var calls atomic.Int64
 	_, err := s.VerifySignInCode(ctx, "a@example.com", at(launchpad.SignInCodeTTL+time.Second), 5, matches(hmac, &calls))
 	wantCode(t, err, launchpad.EINVALID, "an expired code")
@@ -103,8 +110,7 @@ func testSignInExpired(t *testing.T, s launchpad.Store) {
 
 func testSignInWrongGuess(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	hmac := randomBytes(1, 32)
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	hmac := putCode(t, s)
 	var calls atomic.Int64
 	_, err := s.VerifySignInCode(ctx, "a@example.com", at(time.Minute), 5, matches(randomBytes(9, 32), &calls))
 	wantCode(t, err, launchpad.EINVALID, "a wrong guess")
@@ -120,8 +126,7 @@ func testSignInWrongGuess(t *testing.T, s launchpad.Store) {
 
 func testSignInRateLimited(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	hmac := randomBytes(1, 32)
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	hmac := putCode(t, s)
 	for range launchpad.SignInCodeMaxAttempts {
 		_, err := s.VerifySignInCode(ctx, "a@example.com", at(time.Minute), launchpad.SignInCodeMaxAttempts, matches(nil, nil))
 		wantCode(t, err, launchpad.EINVALID, "wrong guess")
@@ -139,8 +144,7 @@ func testSignInRateLimited(t *testing.T, s launchpad.Store) {
 
 func testSignInParallel(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	hmac := randomBytes(1, 32)
-	wantOK(t, s.PutSignInCode(ctx, newSignInCode("a@example.com", hmac)), "PutSignInCode")
+	hmac := putCode(t, s)
 	var calls atomic.Int64
 	Race(concurrency, func(i int) {
 		_, err := s.VerifySignInCode(ctx, "a@example.com", at(time.Minute), launchpad.SignInCodeMaxAttempts, matches(nil, &calls))

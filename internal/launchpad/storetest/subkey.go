@@ -1,21 +1,39 @@
 package storetest
 
 import (
-	"errors"
+	"context"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
+// subKeys is the sub-key records' part of the keyed-record contract.
+var subKeys = keyed[launchpad.SubKey]{
+	name: "SubKey", keyField: "Hash", keys: [2]string{"h1", "h2"},
+	fresh:     func(hash string) *launchpad.SubKey { return newSubKey(hash, "u1") },
+	scribble:  func(k *launchpad.SubKey) { k.UserID, k.LimitUSD, k.Disabled = "u2", 1, false },
+	setKey:    func(k *launchpad.SubKey, hash string) { k.Hash = hash },
+	updatedAt: func(k *launchpad.SubKey) *time.Time { return &k.UpdatedAt },
+	counter:   func(k *launchpad.SubKey) *int64 { return &k.RotationGeneration },
+	create:    launchpad.Store.CreateSubKey,
+	get:       launchpad.Store.GetSubKey,
+	update:    launchpad.Store.UpdateSubKey,
+	remove:    launchpad.Store.DeleteSubKey,
+	list: func(s launchpad.Store, ctx context.Context) ([]*launchpad.SubKey, error) {
+		return s.ListSubKeys(ctx, launchpad.SubKeyFilter{})
+	},
+}
+
 func subKeyCases() []testCase {
 	return []testCase{
 		{"subkey/create_get_list", testSubKeyCreateGetList},
-		{"subkey/not_found", testSubKeyNotFound},
-		{"subkey/conflict", testSubKeyConflict},
+		{"subkey/not_found", subKeys.notFound},
+		{"subkey/conflict", subKeys.conflict},
 		{"subkey/update", testSubKeyUpdate},
-		{"subkey/update_rules", testSubKeyUpdateRules},
-		{"subkey/update_concurrent_counter", testSubKeyUpdateConcurrent},
-		{"subkey/delete", testSubKeyDelete},
+		{"subkey/update_rules", subKeys.updateRules},
+		{"subkey/update_concurrent_counter", subKeys.updateConcurrent},
+		{"subkey/delete", subKeys.deleted},
 	}
 }
 
@@ -41,91 +59,6 @@ func testSubKeyCreateGetList(t *testing.T, s launchpad.Store) {
 	wantEqual(t, "sub-key after mutating a listed copy", got, newSubKey("h1", "u2"))
 }
 
-func testSubKeyNotFound(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	_, err := s.GetSubKey(ctx, "missing")
-	wantCode(t, err, launchpad.ENOTFOUND, "GetSubKey of a missing hash")
-	_, err = s.UpdateSubKey(ctx, "missing", func(*launchpad.SubKey) error { return nil })
-	wantCode(t, err, launchpad.ENOTFOUND, "UpdateSubKey of a missing hash")
-	wantCode(t, s.DeleteSubKey(ctx, "missing"), launchpad.ENOTFOUND, "DeleteSubKey of a missing hash")
-	list, err := s.ListSubKeys(ctx, launchpad.SubKeyFilter{})
-	wantOK(t, err, "ListSubKeys on an empty store")
-	if len(list) != 0 {
-		t.Fatalf("ListSubKeys on an empty store returned %d", len(list))
-	}
-}
-
-func testSubKeyConflict(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateSubKey(ctx, newSubKey("h1", "u1")), "CreateSubKey")
-	wantCode(t, s.CreateSubKey(ctx, newSubKey("h1", "u2")), launchpad.ECONFLICT, "CreateSubKey with a taken hash")
-	got, err := s.GetSubKey(ctx, "h1")
-	wantOK(t, err, "GetSubKey")
-	wantEqual(t, "sub-key after a refused duplicate", got, newSubKey("h1", "u1"))
-}
-
 func testSubKeyUpdate(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateSubKey(ctx, newSubKey("h1", "u1")), "CreateSubKey")
-	got, err := s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error {
-		k.LimitUSD = 50
-		k.Disabled = false
-		k.Plan = "max"
-		return nil
-	})
-	wantOK(t, err, "UpdateSubKey")
-	want := newSubKey("h1", "u1")
-	want.LimitUSD, want.Disabled, want.Plan = 50, false, "max"
-	if got.UpdatedAt.IsZero() || got.UpdatedAt.Equal(want.UpdatedAt) {
-		t.Fatalf("UpdateSubKey did not set UpdatedAt (still %s)", got.UpdatedAt)
-	}
-	want.UpdatedAt = got.UpdatedAt
-	wantEqual(t, "UpdateSubKey result", got, want)
-	got, err = s.GetSubKey(ctx, "h1")
-	wantOK(t, err, "GetSubKey")
-	wantEqual(t, "GetSubKey after UpdateSubKey", got, want)
-}
-
-func testSubKeyUpdateRules(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateSubKey(ctx, newSubKey("h1", "u1")), "CreateSubKey")
-	sentinel := errors.New("caller says no")
-	_, err := s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error { k.LimitUSD = 1; return sentinel })
-	if !errors.Is(err, sentinel) {
-		t.Fatalf("UpdateSubKey returned %v, want fn's error", err)
-	}
-	_, err = s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error { k.Hash = "h2"; return nil })
-	wantCode(t, err, launchpad.EINVALID, "UpdateSubKey changing Hash")
-	got, err := s.GetSubKey(ctx, "h1")
-	wantOK(t, err, "GetSubKey")
-	wantEqual(t, "sub-key after refused updates", got, newSubKey("h1", "u1"))
-	_, err = s.GetSubKey(ctx, "h2")
-	wantCode(t, err, launchpad.ENOTFOUND, "the hash an update tried to move to")
-}
-
-func testSubKeyUpdateConcurrent(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	k := newSubKey("h1", "u1")
-	k.RotationGeneration = 0
-	wantOK(t, s.CreateSubKey(ctx, k), "CreateSubKey")
-	Race(concurrency, func(i int) {
-		if _, err := s.UpdateSubKey(ctx, "h1", func(k *launchpad.SubKey) error { k.RotationGeneration++; return nil }); err != nil {
-			t.Errorf("UpdateSubKey #%d: %v", i, err)
-		}
-	})
-	got, err := s.GetSubKey(ctx, "h1")
-	wantOK(t, err, "GetSubKey")
-	if got.RotationGeneration != concurrency {
-		t.Fatalf("counter is %d after %d concurrent increments", got.RotationGeneration, concurrency)
-	}
-}
-
-func testSubKeyDelete(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateSubKey(ctx, newSubKey("h1", "u1")), "CreateSubKey")
-	wantOK(t, s.DeleteSubKey(ctx, "h1"), "DeleteSubKey")
-	_, err := s.GetSubKey(ctx, "h1")
-	wantCode(t, err, launchpad.ENOTFOUND, "GetSubKey after DeleteSubKey")
-	wantCode(t, s.DeleteSubKey(ctx, "h1"), launchpad.ENOTFOUND, "DeleteSubKey twice")
-	wantOK(t, s.CreateSubKey(ctx, newSubKey("h1", "u2")), "CreateSubKey with the freed hash")
+	subKeys.updated(t, s, func(k *launchpad.SubKey) { k.LimitUSD, k.Disabled, k.Plan = 50, false, "max" })
 }

@@ -1,7 +1,7 @@
 package storetest
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,22 +11,47 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
+// users is the users' part of the keyed-record contract.
+var users = keyed[launchpad.User]{
+	name: "User", keyField: "ID", keys: [2]string{"u1", "u2"},
+	fresh: newUser,
+	// The email is unique too: a scribbled user's is one no other user has.
+	scribble: func(u *launchpad.User) {
+		u.Email = "scribbled@example.com"
+		u.Plan = "scribbled"
+		u.Subscription.Metadata["product"] = "scribbled"
+		u.MFA.RecoveryCodes[0] = "scribbled"
+	},
+	setKey:    func(u *launchpad.User, id string) { u.ID = id },
+	updatedAt: func(u *launchpad.User) *time.Time { return &u.UpdatedAt },
+	counter:   func(u *launchpad.User) *int64 { return &u.MFA.LastStep },
+	create:    launchpad.Store.CreateUser,
+	get:       launchpad.Store.GetUser,
+	update:    launchpad.Store.UpdateUser,
+	list: func(s launchpad.Store, ctx context.Context) ([]*launchpad.User, error) {
+		return s.ListUsers(ctx, "", 100)
+	},
+	findScribbled: func(s launchpad.Store, ctx context.Context) (*launchpad.User, error) {
+		return s.GetUserByEmail(ctx, "scribbled@example.com")
+	},
+}
+
 func userCases() []testCase {
 	return []testCase{
 		{"user/create_get_roundtrip", testUserRoundTrip},
 		{"user/create_sets_timestamps", testUserCreateSetsTimestamps},
 		{"user/not_found", testUserNotFound},
-		{"user/conflict_id", testUserConflictID},
+		{"user/conflict_id", users.conflict},
 		{"user/conflict_email", testUserConflictEmail},
 		{"user/conflict_email_concurrent", testUserConflictEmailConcurrent},
 		{"user/ensure_concurrent_one_user", testEnsureUserConcurrent},
 		{"user/lookup_by_stripe_customer", testUserLookupByStripeCustomer},
 		{"user/update", testUserUpdate},
-		{"user/update_fn_error_writes_nothing", testUserUpdateFnError},
-		{"user/update_cannot_change_id", testUserUpdateCannotChangeID},
+		{"user/update_fn_error_writes_nothing", users.fnError},
+		{"user/update_cannot_change_id", users.keyChange},
 		{"user/update_email_conflict", testUserUpdateEmailConflict},
 		{"user/update_email_frees_old", testUserUpdateEmailFreesOld},
-		{"user/update_concurrent_counter", testUserUpdateConcurrent},
+		{"user/update_concurrent_counter", users.updateConcurrent},
 		{"user/list_paging", testUserListPaging},
 		{"user/records_are_copies", testUserCopies},
 		{"user/sealed_credentials_byte_for_byte", testUserSealedRoundTrip},
@@ -99,20 +124,6 @@ func testUserNotFound(t *testing.T, s launchpad.Store) {
 	}
 }
 
-func testUserConflictID(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateUser(ctx, newUser("u1")), "CreateUser")
-	dup := newUser("u1")
-	dup.Email = "another@example.com"
-	dup.Plan = "other"
-	wantCode(t, s.CreateUser(ctx, dup), launchpad.ECONFLICT, "CreateUser with a taken id")
-	got, err := s.GetUser(ctx, "u1")
-	wantOK(t, err, "GetUser")
-	wantEqual(t, "user after a refused duplicate", got, newUser("u1"))
-	_, err = s.GetUserByEmail(ctx, "another@example.com")
-	wantCode(t, err, launchpad.ENOTFOUND, "the refused duplicate's email")
-}
-
 func testUserConflictEmail(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	wantOK(t, s.CreateUser(ctx, newUser("u1")), "CreateUser")
@@ -137,19 +148,7 @@ func testUserConflictEmailConcurrent(t *testing.T, s launchpad.Store) {
 		u.Email = "same@example.com"
 		errs[i] = s.CreateUser(ctx, u)
 	})
-	ok := 0
-	for i, err := range errs {
-		switch launchpad.ErrorCode(err) {
-		case "":
-			ok++
-		case launchpad.ECONFLICT:
-		default:
-			t.Errorf("writer %d: %v, want nil or conflict", i, err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d concurrent CreateUser calls with one email succeeded, want exactly 1", ok, concurrency)
-	}
+	wantOneWinner(t, errs, "concurrent CreateUser calls with one email")
 	users, err := s.ListUsers(ctx, "", 100)
 	wantOK(t, err, "ListUsers")
 	if len(users) != 1 {
@@ -234,72 +233,14 @@ func testUserLookupByStripeCustomer(t *testing.T, s launchpad.Store) {
 }
 
 func testUserUpdate(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateUser(ctx, newUser("u1")), "CreateUser")
-	updated, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
+	users.updated(t, s, func(u *launchpad.User) {
 		u.Plan = "team"
 		u.Subscription.Status = "past_due"
 		u.Subscription.Metadata["region"] = "fra"
 		u.Usage.MachineSeconds += 60
 		u.MFA.RecoveryCodes = u.MFA.RecoveryCodes[1:]
 		u.BYOKKey = ""
-		return nil
 	})
-	wantOK(t, err, "UpdateUser")
-
-	want := newUser("u1")
-	want.Plan = "team"
-	want.Subscription.Status = "past_due"
-	want.Subscription.Metadata["region"] = "fra"
-	want.Usage.MachineSeconds += 60
-	want.MFA.RecoveryCodes = want.MFA.RecoveryCodes[1:]
-	want.BYOKKey = ""
-	if updated.UpdatedAt.IsZero() || updated.UpdatedAt.Equal(want.UpdatedAt) {
-		t.Fatalf("UpdateUser did not set UpdatedAt (still %s)", updated.UpdatedAt)
-	}
-	wantUTC(t, "UpdatedAt", updated.UpdatedAt)
-	want.UpdatedAt = updated.UpdatedAt
-	wantEqual(t, "UpdateUser result", updated, want)
-
-	got, err := s.GetUser(ctx, "u1")
-	wantOK(t, err, "GetUser")
-	wantEqual(t, "GetUser after UpdateUser", got, want)
-}
-
-func testUserUpdateFnError(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateUser(ctx, newUser("u1")), "CreateUser")
-	sentinel := errors.New("caller says no")
-	_, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
-		u.Plan = "team"
-		u.Email = "changed@example.com"
-		u.Subscription.Metadata["region"] = "fra"
-		return sentinel
-	})
-	if !errors.Is(err, sentinel) {
-		t.Fatalf("UpdateUser returned %v, want fn's error", err)
-	}
-	got, err := s.GetUser(ctx, "u1")
-	wantOK(t, err, "GetUser")
-	wantEqual(t, "user after a failed update", got, newUser("u1"))
-	_, err = s.GetUserByEmail(ctx, "changed@example.com")
-	wantCode(t, err, launchpad.ENOTFOUND, "email set by a failed update")
-}
-
-func testUserUpdateCannotChangeID(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	wantOK(t, s.CreateUser(ctx, newUser("u1")), "CreateUser")
-	_, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
-		u.ID = "u2"
-		u.Plan = "team"
-		return nil
-	})
-	wantCode(t, err, launchpad.EINVALID, "UpdateUser changing ID")
-	got, err := s.GetUser(ctx, "u1")
-	wantOK(t, err, "GetUser")
-	wantEqual(t, "user after a refused id change", got, newUser("u1"))
-	_, err = s.GetUser(ctx, "u2")
-	wantCode(t, err, launchpad.ENOTFOUND, "the id an update tried to move to")
 }
 
 func testUserUpdateEmailConflict(t *testing.T, s launchpad.Store) {
@@ -345,36 +286,6 @@ func testUserUpdateEmailFreesOld(t *testing.T, s launchpad.Store) {
 	for _, id := range []string{"u1", "u2"} {
 		_, err := s.UpdateUser(ctx, id, func(u *launchpad.User) error { u.Email = ""; return nil })
 		wantOK(t, err, "UpdateUser clearing the email of "+id)
-	}
-}
-
-func testUserUpdateConcurrent(t *testing.T, s launchpad.Store) {
-	ctx := t.Context()
-	u := newUser("u1")
-	u.MFA.LastStep = 0
-	wantOK(t, s.CreateUser(ctx, u), "CreateUser")
-	seen := make([]int64, concurrency)
-	Race(concurrency, func(i int) {
-		got, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
-			u.MFA.LastStep++
-			return nil
-		})
-		if err != nil {
-			t.Errorf("UpdateUser #%d: %v", i, err)
-			return
-		}
-		seen[i] = got.MFA.LastStep
-	})
-	got, err := s.GetUser(ctx, "u1")
-	wantOK(t, err, "GetUser")
-	if got.MFA.LastStep != concurrency {
-		t.Fatalf("counter is %d after %d concurrent increments (an update was lost)", got.MFA.LastStep, concurrency)
-	}
-	slices.Sort(seen)
-	for i, v := range seen {
-		if v != int64(i+1) {
-			t.Fatalf("the updates returned counters %v, want each of 1..%d once", seen, concurrency)
-		}
 	}
 }
 
@@ -424,23 +335,14 @@ func testUserListPaging(t *testing.T, s launchpad.Store) {
 }
 
 func userIDs(users []*launchpad.User) []string {
-	var ids []string
-	for _, u := range users {
-		ids = append(ids, u.ID)
-	}
-	return ids
+	return fields(users, func(u *launchpad.User) string { return u.ID })
 }
 
 func testUserCopies(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	in := newUser("u1")
 	wantOK(t, s.CreateUser(ctx, in), "CreateUser")
-	scribble := func(u *launchpad.User) {
-		u.Email = "scribbled@example.com"
-		u.Plan = "scribbled"
-		u.Subscription.Metadata["product"] = "scribbled"
-		u.MFA.RecoveryCodes[0] = "scribbled"
-	}
+	scribble := users.scribble
 	check := func(after string) {
 		t.Helper()
 		got, err := s.GetUser(ctx, "u1")
