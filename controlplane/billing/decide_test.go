@@ -19,6 +19,25 @@ var (
 
 func after(d time.Duration) time.Time { return day0.Add(d) }
 
+// canceledAt and pastDueSince check one time of the user's subscription; why says where the
+// wanted time comes from.
+func canceledAt(want time.Time, why string) func(*testing.T, *launchpad.User) {
+	return subscriptionTime("CanceledAt", func(s launchpad.Subscription) time.Time { return s.CanceledAt }, want, why)
+}
+
+func pastDueSince(want time.Time, why string) func(*testing.T, *launchpad.User) {
+	return subscriptionTime("PastDueSince", func(s launchpad.Subscription) time.Time { return s.PastDueSince }, want, why)
+}
+
+func subscriptionTime(field string, of func(launchpad.Subscription) time.Time, want time.Time, why string) func(*testing.T, *launchpad.User) {
+	return func(t *testing.T, u *launchpad.User) {
+		t.Helper()
+		if got := of(u.Subscription); !got.Equal(want) {
+			t.Errorf("%s %s, want %s", field, got, why)
+		}
+	}
+}
+
 // TestApplySubscription: which subscription events change the stored record, and which are
 // ignored because they would move it backwards.
 func TestApplySubscription(t *testing.T) {
@@ -95,43 +114,23 @@ func TestApplySubscription(t *testing.T) {
 		{name: "a cancellation ends the subscription when Stripe says it ended, and the user is on trial",
 			user: onStarter(launchpad.StatusActive), snap: cancelAt, plan: starter, created: after(2 * time.Hour),
 			status: launchpad.StatusCanceled, userOn: launchpad.TrialPlan,
-			check: func(t *testing.T, u *launchpad.User) {
-				if !u.Subscription.CanceledAt.Equal(after(90 * time.Minute)) {
-					t.Errorf("CanceledAt %s, want ended_at", u.Subscription.CanceledAt)
-				}
-			}},
+			check: canceledAt(after(90*time.Minute), "ended_at")},
 		{name: "a cancellation that says no end time ended when the event was created",
 			user: onStarter(launchpad.StatusActive), snap: sub1(launchpad.StatusCanceled, "price_Starter"), plan: starter, created: after(2 * time.Hour),
 			status: launchpad.StatusCanceled, userOn: launchpad.TrialPlan,
-			check: func(t *testing.T, u *launchpad.User) {
-				if !u.Subscription.CanceledAt.Equal(after(2 * time.Hour)) {
-					t.Errorf("CanceledAt %s, want the event's time", u.Subscription.CanceledAt)
-				}
-			}},
+			check: canceledAt(after(2*time.Hour), "the event's time")},
 		{name: "falling past due starts the grace at the event",
 			user: onStarter(launchpad.StatusActive), snap: sub1(launchpad.StatusPastDue, "price_Starter"), plan: starter, created: after(2 * time.Hour),
 			status: launchpad.StatusPastDue, userOn: "starter",
-			check: func(t *testing.T, u *launchpad.User) {
-				if !u.Subscription.PastDueSince.Equal(after(2 * time.Hour)) {
-					t.Errorf("PastDueSince %s, want the event's time", u.Subscription.PastDueSince)
-				}
-			}},
+			check: pastDueSince(after(2*time.Hour), "the event's time")},
 		{name: "still past due: the grace keeps its start",
 			user: pastDue, snap: sub1(launchpad.StatusPastDue, "price_Starter"), plan: starter, created: after(2 * time.Hour),
 			status: launchpad.StatusPastDue, userOn: "starter",
-			check: func(t *testing.T, u *launchpad.User) {
-				if !u.Subscription.PastDueSince.Equal(after(time.Hour)) {
-					t.Errorf("PastDueSince %s, want the first failure's", u.Subscription.PastDueSince)
-				}
-			}},
+			check: pastDueSince(after(time.Hour), "the first failure's")},
 		{name: "active again after the failure: no longer past due",
 			user: pastDue, snap: sub1(launchpad.StatusActive, "price_Starter"), plan: starter, created: after(2 * time.Hour),
 			status: launchpad.StatusActive, userOn: "starter",
-			check: func(t *testing.T, u *launchpad.User) {
-				if !u.Subscription.PastDueSince.IsZero() {
-					t.Errorf("PastDueSince %s, want cleared", u.Subscription.PastDueSince)
-				}
-			}},
+			check: pastDueSince(time.Time{}, "cleared")},
 		{name: "an active snapshot taken before a later payment failure leaves it past due",
 			user: func() launchpad.User {
 				u := pastDue

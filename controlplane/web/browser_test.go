@@ -185,6 +185,18 @@ func signInThroughPage(t *testing.T, ctx context.Context, w *world, email string
 	)
 }
 
+// signedIn provisions a tenant for email and signs a new browser in as it with the first
+// code mailed, leaving it on the overview.
+func signedIn(t *testing.T, email string) (*world, *tenant, context.Context) {
+	t.Helper()
+	w := newWorld(t)
+	tn := w.provision(email)
+	ctx := newBrowser(t)
+	signInThroughPage(t, ctx, w, tn.email, 1)
+	run(t, ctx, visible("#usage-title"))
+	return w, tn, ctx
+}
+
 func mustContain(t *testing.T, what, text string, wants ...string) {
 	t.Helper()
 	for _, want := range wants {
@@ -262,11 +274,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 }
 
 func TestBrowserEnrolTOTPAndSignInWithIt(t *testing.T) {
-	w := newWorld(t)
-	tn := w.provision("grace@example.com")
-	ctx := newBrowser(t)
-	signInThroughPage(t, ctx, w, tn.email, 1)
-	run(t, ctx, visible("#usage-title"))
+	w, tn, ctx := signedIn(t, "grace@example.com")
 
 	// Enrol: the QR code and the otpauth link carry the secret, shown once with the codes.
 	run(t, ctx,
@@ -343,11 +351,7 @@ func TestBrowserEnrolTOTPAndSignInWithIt(t *testing.T) {
 }
 
 func TestBrowserSpendCapNotice(t *testing.T) {
-	w := newWorld(t)
-	tn := w.provision("linus@example.com")
-	ctx := newBrowser(t)
-	signInThroughPage(t, ctx, w, tn.email, 1)
-	run(t, ctx, visible("#usage-title"))
+	w, tn, ctx := signedIn(t, "linus@example.com")
 
 	if status := w.spendUntilRefused(tn); status != http.StatusPaymentRequired && status != http.StatusForbidden {
 		t.Fatalf("the gateway refused the spent key with %d, want 402 or 403", status)

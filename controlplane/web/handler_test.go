@@ -101,8 +101,7 @@ func (b *browser) get(path string) *page {
 
 // post sends a form; extra headers (Origin, Sec-Fetch-Site) may be given as pairs.
 func (b *browser) post(path string, form url.Values, headers ...string) *page {
-	req, _ := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := NewFormRequest(http.MethodPost, b.e.srv.URL+path, form)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -297,14 +296,7 @@ func TestCookieFlags(t *testing.T) {
 		// Secure cookies do not travel over the test's plain HTTP in a cookie jar: carry them by hand.
 		jar := map[string]string{}
 		send := func(method, path string, form url.Values) *page {
-			var body io.Reader
-			if form != nil {
-				body = strings.NewReader(form.Encode())
-			}
-			req, _ := http.NewRequest(method, e.srv.URL+path, body)
-			if form != nil {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			}
+			req := NewFormRequest(method, e.srv.URL+path, form)
 			for k, v := range jar {
 				req.AddCookie(&http.Cookie{Name: k, Value: v})
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 )
 
 // client is a plain HTTP client with a cookie jar, driving the dashboard's forms against the
@@ -37,15 +38,7 @@ func newClient(t *testing.T, w *world) *client {
 
 func (c *client) do(method, path string, form url.Values) (int, string) {
 	c.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, c.w.url+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	res, err := c.hc.Do(req)
+	res, err := c.hc.Do(web.NewFormRequest(method, c.w.url+path, form))
 	if err != nil {
 		c.t.Fatal(err)
 	}

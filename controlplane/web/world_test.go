@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -52,7 +52,7 @@ type world struct {
 	keys    *openrouter.Client
 	srv     *controlplane.Server
 	url     string
-	logs    *syncWriter
+	logs    *stacktest.Output // the control plane's log, for tests that look for secrets in it
 }
 
 func newWorld(t *testing.T) *world {
@@ -89,7 +89,7 @@ func newWorldAt(t *testing.T, now func() time.Time) *world {
 
 	addr := freeAddr(t)
 	off := controlplane.RateLimit{Off: true}
-	logs := &syncWriter{}
+	logs := &stacktest.Output{}
 	w.logs = logs
 	w.srv, err = controlplane.New(controlplane.Config{
 		Addr: addr, PublicURL: "http://" + addr, AdminToken: adminToken,
@@ -263,22 +263,4 @@ func artifactDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// syncWriter collects logs from many goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.String()
 }

@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/redact"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
@@ -32,6 +34,10 @@ const DefaultTimeout = 30 * time.Second
 
 // userAgent names this client to OpenRouter.
 const userAgent = "terraform-provider-launchpad"
+
+// keyShape matches OpenRouter API and management keys (sk-or-v1-…): a key a server echoes is
+// kept out of errors and log lines even when the client never knew it.
+var keyShape = regexp.MustCompile(`sk-or-[A-Za-z0-9_-]+`)
 
 // Config configures a Client.
 type Config struct {
@@ -58,7 +64,7 @@ type Client struct {
 	retry   RetryPolicy
 	timeout time.Duration
 	log     *slog.Logger
-	redact  *redactor
+	redact  *redact.Redactor // the management key, and anything shaped like an OpenRouter key
 	now     func() time.Time
 	// sleep waits d or until ctx is done; tests replace it to record waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -95,7 +101,7 @@ func New(c Config) (*Client, error) {
 		retry:   c.Retry.WithDefaults(),
 		timeout: c.Timeout,
 		log:     log,
-		redact:  newRedactor(c.ManagementKey),
+		redact:  redact.New(keyShape, c.ManagementKey),
 		now:     time.Now,
 		sleep:   retry.Sleep,
 	}
