@@ -80,16 +80,29 @@ func FromEnv(getenv func(string) string) Config {
 // name) and settings that are not valid. Empty: the run can go.
 func (c Config) Problems() []string {
 	var out []string
+	if missing := c.Missing(); len(missing) > 0 {
+		out = append(out, strings.Join(missing, ", ")+" not set")
+	}
+	return append(out, c.Refusals()...)
+}
+
+// Missing names the required credentials that are not set, sorted.
+func (c Config) Missing() []string {
 	var missing []string
 	for name, v := range map[string]string{EnvFlyToken: c.FlyToken, EnvFlyOrg: c.FlyOrg, EnvORKey: c.ORKey, EnvStripeKey: c.StripeKey} {
 		if strings.TrimSpace(v) == "" {
 			missing = append(missing, name)
 		}
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		out = append(out, strings.Join(missing, ", ")+" not set")
-	}
+	slices.Sort(missing)
+	return missing
+}
+
+// Refusals says which settings a live run refuses outright, whatever else is set: a
+// live-mode Stripe key (a live run makes and deletes customers) and a prefix that cannot
+// name what it makes.
+func (c Config) Refusals() []string {
+	var out []string
 	if c.StripeKey != "" && !strings.HasPrefix(c.StripeKey, "sk_test_") && !strings.HasPrefix(c.StripeKey, "rk_test_") {
 		out = append(out, EnvStripeKey+" is not a test-mode key (sk_test_… or rk_test_…): a live run never touches live-mode Stripe")
 	}
