@@ -54,7 +54,10 @@ type Config struct {
 	FlyToken, FlyOrg, FlyURL string
 	ORKey, ORURL             string
 	StripeKey                string
-	Prefix, Region, Image    string
+	// StripeURL is the Stripe API's address: empty (Stripe's) but in tests, which point the
+	// sweep at stripe-mock.
+	StripeURL             string
+	Prefix, Region, Image string
 }
 
 // FromEnv reads the configuration. getenv is os.Getenv outside tests.
