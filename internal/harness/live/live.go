@@ -30,6 +30,7 @@ const (
 	EnvORKey     = "OPENROUTER_MANAGEMENT_KEY" // a management key: it mints and deletes keys
 	EnvORURL     = "OPENROUTER_API_URL"        // optional (default https://openrouter.ai/api/v1)
 	EnvStripeKey = "STRIPE_API_KEY"            // a test-mode secret key, sk_test_…
+	EnvStripeURL = "STRIPE_API_BASE"           // optional, for the sweep's own tests (stripe-mock); default Stripe's API
 	EnvPrefix    = "LAUNCHPAD_LIVE_PREFIX"     // optional, default "lplive"
 	EnvRegion    = "LAUNCHPAD_LIVE_REGION"     // optional, default "iad"
 	EnvImage     = "LAUNCHPAD_LIVE_IMAGE"      // optional, default DefaultImage
@@ -54,8 +55,8 @@ type Config struct {
 	FlyToken, FlyOrg, FlyURL string
 	ORKey, ORURL             string
 	StripeKey                string
-	// StripeURL is the Stripe API's address: empty (Stripe's) but in tests, which point the
-	// sweep at stripe-mock.
+	// StripeURL is the Stripe API's address (STRIPE_API_BASE, as for serve): empty (Stripe's)
+	// but in tests, which point the sweep at stripe-mock.
 	StripeURL             string
 	Prefix, Region, Image string
 }
@@ -64,7 +65,7 @@ type Config struct {
 func FromEnv(getenv func(string) string) Config {
 	c := Config{
 		FlyToken: getenv(EnvFlyToken), FlyOrg: getenv(EnvFlyOrg), FlyURL: getenv(EnvFlyURL),
-		ORKey: getenv(EnvORKey), ORURL: getenv(EnvORURL), StripeKey: getenv(EnvStripeKey),
+		ORKey: getenv(EnvORKey), ORURL: getenv(EnvORURL), StripeKey: getenv(EnvStripeKey), StripeURL: getenv(EnvStripeURL),
 		Prefix: getenv(EnvPrefix), Region: getenv(EnvRegion), Image: getenv(EnvImage),
 	}
 	if c.Prefix == "" {

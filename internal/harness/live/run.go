@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,7 +29,7 @@ const TestPattern = "^TestLive"
 // tofu) and then, always — after a failure, a panic, or ctx ending (Ctrl-C, SIGTERM: the
 // tests are interrupted first) — sweeps everything that carries the prefix and prints what it
 // deleted. It exits 1 if a test failed or the sweep left something behind.
-func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("testlive", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	tofu := fs.String("tofu", "bin/tofu", "the OpenTofu executable the acceptance tests run (make tools builds bin/tofu)")
@@ -49,6 +50,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return 2
 	}
 
+	// The tests' output and testlive's own messages (an interruption is reported while the
+	// tests still write) go to the same writers.
+	stdout, stderr = &syncWriter{w: stdout}, &syncWriter{w: stderr}
 	c := FromEnv(getenv)
 	if *check {
 		if len(c.Problems()) > 0 {
@@ -69,7 +73,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return 0
 	}
 
-	code := 0
+	// The sweep runs whatever happens from here on, and can turn a success into a failure.
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(stderr, "testlive: %v\n", p)
@@ -91,6 +95,18 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprintln(stdout, "PASS: the live tests")
 	}
 	return code
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // envNames are the variables a live run reads.
