@@ -30,6 +30,7 @@ const (
 	EnvORKey     = "OPENROUTER_MANAGEMENT_KEY" // a management key: it mints and deletes keys
 	EnvORURL     = "OPENROUTER_API_URL"        // optional (default https://openrouter.ai/api/v1)
 	EnvStripeKey = "STRIPE_API_KEY"            // a test-mode secret key, sk_test_…
+	EnvStripeURL = "STRIPE_API_BASE"           // optional, for the sweep's own tests (stripe-mock); default Stripe's API
 	EnvPrefix    = "LAUNCHPAD_LIVE_PREFIX"     // optional, default "lplive"
 	EnvRegion    = "LAUNCHPAD_LIVE_REGION"     // optional, default "iad"
 	EnvImage     = "LAUNCHPAD_LIVE_IMAGE"      // optional, default DefaultImage
@@ -54,14 +55,17 @@ type Config struct {
 	FlyToken, FlyOrg, FlyURL string
 	ORKey, ORURL             string
 	StripeKey                string
-	Prefix, Region, Image    string
+	// StripeURL is the Stripe API's address (STRIPE_API_BASE, as for serve): empty (Stripe's)
+	// but in tests, which point the sweep at stripe-mock.
+	StripeURL             string
+	Prefix, Region, Image string
 }
 
 // FromEnv reads the configuration. getenv is os.Getenv outside tests.
 func FromEnv(getenv func(string) string) Config {
 	c := Config{
 		FlyToken: getenv(EnvFlyToken), FlyOrg: getenv(EnvFlyOrg), FlyURL: getenv(EnvFlyURL),
-		ORKey: getenv(EnvORKey), ORURL: getenv(EnvORURL), StripeKey: getenv(EnvStripeKey),
+		ORKey: getenv(EnvORKey), ORURL: getenv(EnvORURL), StripeKey: getenv(EnvStripeKey), StripeURL: getenv(EnvStripeURL),
 		Prefix: getenv(EnvPrefix), Region: getenv(EnvRegion), Image: getenv(EnvImage),
 	}
 	if c.Prefix == "" {
@@ -80,16 +84,29 @@ func FromEnv(getenv func(string) string) Config {
 // name) and settings that are not valid. Empty: the run can go.
 func (c Config) Problems() []string {
 	var out []string
+	if missing := c.Missing(); len(missing) > 0 {
+		out = append(out, strings.Join(missing, ", ")+" not set")
+	}
+	return append(out, c.Refusals()...)
+}
+
+// Missing names the required credentials that are not set, sorted.
+func (c Config) Missing() []string {
 	var missing []string
 	for name, v := range map[string]string{EnvFlyToken: c.FlyToken, EnvFlyOrg: c.FlyOrg, EnvORKey: c.ORKey, EnvStripeKey: c.StripeKey} {
 		if strings.TrimSpace(v) == "" {
 			missing = append(missing, name)
 		}
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		out = append(out, strings.Join(missing, ", ")+" not set")
-	}
+	slices.Sort(missing)
+	return missing
+}
+
+// Refusals says which settings a live run refuses outright, whatever else is set: a
+// live-mode Stripe key (a live run makes and deletes customers) and a prefix that cannot
+// name what it makes.
+func (c Config) Refusals() []string {
+	var out []string
 	if c.StripeKey != "" && !strings.HasPrefix(c.StripeKey, "sk_test_") && !strings.HasPrefix(c.StripeKey, "rk_test_") {
 		out = append(out, EnvStripeKey+" is not a test-mode key (sk_test_… or rk_test_…): a live run never touches live-mode Stripe")
 	}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -106,40 +109,93 @@ func sweepOpenRouter(ctx context.Context, c Config, log io.Writer) (int, error) 
 
 // sweepStripe deletes the marked test customers (Stripe cancels their subscriptions with them)
 // and archives the marked products (a product with prices cannot be deleted; an archived one
-// cannot be bought).
+// cannot be bought). Stripe's search finds older objects; it lags writes by up to a minute,
+// so the objects of the last day are also listed (lists are read-after-write consistent).
+// Whatever is found, only an object whose metadata carries the mark is touched.
 func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, products int, err error) {
-	sc := stripeclient.New(c.StripeKey, nil)
+	var backends *stripe.Backends
+	if c.StripeURL != "" {
+		backends = &stripe.Backends{API: stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
+			URL: stripe.String(c.StripeURL), LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull},
+		})}
+	}
+	sc := stripeclient.New(c.StripeKey, backends)
 	query := fmt.Sprintf("metadata['%s']:'%s'", StripeMetadataKey, c.Prefix)
+	recent := &stripe.RangeQueryParams{GreaterThanOrEqual: time.Now().Add(-recentStripe).Unix()}
+	marked := func(m map[string]string) bool { return m[StripeMetadataKey] == c.Prefix }
 	var errs []error
-	cp := &stripe.CustomerSearchParams{SearchParams: stripe.SearchParams{Query: query, Context: ctx}}
-	cit := sc.Customers.Search(cp)
+
+	customerIDs := map[string]bool{}
+	cit := sc.Customers.Search(&stripe.CustomerSearchParams{SearchParams: stripe.SearchParams{Query: query, Context: ctx}})
 	for cit.Next() {
-		cu := cit.Customer()
-		if _, err := sc.Customers.Del(cu.ID, &stripe.CustomerParams{Params: stripe.Params{Context: ctx}}); err != nil {
-			errs = append(errs, fmt.Errorf("sweep: deleting Stripe customer %s: %w", cu.ID, err))
-			continue
+		if cu := cit.Customer(); marked(cu.Metadata) { // the mark itself decides, not the search
+			customerIDs[cu.ID] = true
 		}
-		customers++
-		fmt.Fprintf(log, "swept Stripe customer %s\n", cu.ID)
 	}
 	if err := cit.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("sweep: searching Stripe customers: %w", err))
 	}
-	pp := &stripe.ProductSearchParams{SearchParams: stripe.SearchParams{Query: query + " AND active:'true'", Context: ctx}}
-	pit := sc.Products.Search(pp)
-	for pit.Next() {
-		p := pit.Product()
-		if _, err := sc.Products.Update(p.ID, &stripe.ProductParams{Params: stripe.Params{Context: ctx}, Active: stripe.Bool(false)}); err != nil {
-			errs = append(errs, fmt.Errorf("sweep: archiving Stripe product %s: %w", p.ID, err))
+	cl := &stripe.CustomerListParams{ListParams: stripe.ListParams{Context: ctx}, CreatedRange: recent}
+	clit := sc.Customers.List(cl)
+	for clit.Next() {
+		if cu := clit.Customer(); marked(cu.Metadata) {
+			customerIDs[cu.ID] = true
+		}
+	}
+	if err := clit.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe customers: %w", err))
+	}
+	for _, id := range slices.Sorted(maps.Keys(customerIDs)) {
+		if _, err := sc.Customers.Del(id, &stripe.CustomerParams{Params: stripe.Params{Context: ctx}}); err != nil {
+			if isStripeNotFound(err) { // deleted since it was found (by the test's own cleanup)
+				continue
+			}
+			errs = append(errs, fmt.Errorf("sweep: deleting Stripe customer %s: %w", id, err))
 			continue
 		}
-		products++
-		fmt.Fprintf(log, "swept Stripe product %s\n", p.ID)
+		customers++
+		fmt.Fprintf(log, "swept Stripe customer %s\n", id)
+	}
+
+	productIDs := map[string]bool{}
+	pit := sc.Products.Search(&stripe.ProductSearchParams{SearchParams: stripe.SearchParams{Query: query + " AND active:'true'", Context: ctx}})
+	for pit.Next() {
+		if p := pit.Product(); marked(p.Metadata) {
+			productIDs[p.ID] = true
+		}
 	}
 	if err := pit.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("sweep: searching Stripe products: %w", err))
 	}
+	pl := &stripe.ProductListParams{ListParams: stripe.ListParams{Context: ctx}, Active: stripe.Bool(true), CreatedRange: recent}
+	plit := sc.Products.List(pl)
+	for plit.Next() {
+		if p := plit.Product(); marked(p.Metadata) {
+			productIDs[p.ID] = true
+		}
+	}
+	if err := plit.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe products: %w", err))
+	}
+	for _, id := range slices.Sorted(maps.Keys(productIDs)) {
+		p, err := sc.Products.Update(id, &stripe.ProductParams{Params: stripe.Params{Context: ctx}, Active: stripe.Bool(false)})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: archiving Stripe product %s: %w", id, err))
+			continue
+		}
+		products++
+		fmt.Fprintf(log, "swept Stripe product %s (%s)\n", p.ID, p.Name)
+	}
 	return customers, products, errors.Join(errs...)
+}
+
+// recentStripe is how far back a sweep lists Stripe objects, beside searching for them.
+const recentStripe = 24 * time.Hour
+
+// isStripeNotFound reports whether Stripe answered 404 (resource_missing).
+func isStripeNotFound(err error) bool {
+	var se *stripe.Error
+	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound
 }
 
 // SweepTimeout bounds one sweep.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -93,5 +94,22 @@ func TestSweepTakesOnlyWhatCarriesThePrefix(t *testing.T) {
 	}
 	if again, err := Sweep(ctx, c, io.Discard); err != nil || again.Apps+again.Keys != 0 {
 		t.Errorf("a second sweep: %s, %v; want nothing to do", again, err)
+	}
+}
+
+// The Stripe half of the sweep, against stripe-mock, which checks every request against
+// Stripe's OpenAPI spec: the searches and the lists of the last day's customers and products
+// are requests Stripe accepts. stripe-mock is stateless and its fixtures carry no
+// launchpad_live mark, so nothing is deleted; what is deleted is decided by the mark alone.
+func TestSweepStripeRequestsAreStripes(t *testing.T) {
+	base := stacktest.StartStripeMock(t)
+	c := Config{StripeKey: "sk_test_launchpad", StripeURL: base, Prefix: "lplive"}
+	var log strings.Builder
+	swept, err := Sweep(context.Background(), c, &log)
+	if err != nil {
+		t.Fatalf("sweep against stripe-mock: %v", err)
+	}
+	if swept.Customers+swept.Products+swept.Apps+swept.Keys != 0 || log.Len() != 0 {
+		t.Errorf("swept %s (%q) of stripe-mock's unmarked fixtures; want nothing", swept, log.String())
 	}
 }
