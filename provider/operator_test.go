@@ -64,7 +64,7 @@ func (e *testEnv) snapshotApps() map[string]string {
 	out := map[string]string{}
 	for _, a := range e.fly.Sim.Snapshot().Apps {
 		var parts []string
-		for _, v := range a.Volumes {
+		for _, v := range a.LiveVolumes() {
 			parts = append(parts, v.ID)
 		}
 		for _, m := range a.Machines {
@@ -453,7 +453,7 @@ resource "launchpad_subkey" "u0" {
 				e.checkBoundary("launchpad_tenant.u0", launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096}, 20),
 				func(*terraform.State) error {
 					a, err := e.flyApp(app)
-					if err != nil || len(a.Volumes) != 1 || a.Volumes[0].RestoredFrom != snapshot {
+					if err != nil || len(a.LiveVolumes()) != 1 || a.LiveVolumes()[0].RestoredFrom != snapshot {
 						return fmt.Errorf("volumes %+v (%v), want one restored from %s", a.Volumes, err, snapshot)
 					}
 					return nil
@@ -470,7 +470,7 @@ func (e *testEnv) checkWorkspaceKept(app string) error {
 	if err != nil {
 		return fmt.Errorf("the app of a retained workspace was deleted: %v", err)
 	}
-	if len(a.Volumes) != 0 || len(a.IPs) != 0 || len(a.Secrets) != 0 || len(a.VolumeBackups) != 1 || a.VolumeBackups[0].RetentionDays != 3 {
+	if len(a.LiveVolumes()) != 0 || len(a.IPs) != 0 || len(a.Secrets) != 0 || len(a.VolumeBackups) != 1 || a.VolumeBackups[0].RetentionDays != 3 {
 		return fmt.Errorf("kept app %+v: want only the volume's snapshot, kept 3 days", a)
 	}
 	for _, m := range a.Machines {
