@@ -161,7 +161,7 @@ func (r *planResource) ValidateConfig(ctx context.Context, req resource.Validate
 }
 
 // ModifyPlan records what the plan will be after this apply, for the sub-keys and tenants
-// that reference it to plan their own update with (runPlan), and checks at plan time that its
+// that reference it to plan their own update with (internal/runplan), and checks at plan time that its
 // Stripe price is no other plan's. A display_name left out of the configuration is the name.
 func (r *planResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
@@ -179,9 +179,9 @@ func (r *planResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		m.DisplayName = m.Name
 	}
 	if planKnown(&m) {
-		r.data.run.recordPlan(name, planFromModel(&m))
+		r.data.run.RecordPlan(name, planFromModel(&m))
 	} else {
-		r.data.run.recordPlan(name, nil)
+		r.data.run.RecordPlan(name, nil)
 	}
 	if price := m.StripePriceID; !price.IsNull() && !price.IsUnknown() {
 		r.checkPriceUnique(ctx, &resp.Diagnostics, name, price.ValueString())
@@ -192,7 +192,7 @@ func (r *planResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 // checkPriceUnique refuses a Stripe price that another plan holds in the store or gets in
 // this same configuration.
 func (r *planResource) checkPriceUnique(ctx context.Context, diags *diag.Diagnostics, name, price string) {
-	if other := r.data.run.claimPrice(price, name); other != "" {
+	if other := r.data.run.ClaimPrice(price, name); other != "" {
 		diags.AddAttributeError(path.Root("stripe_price_id"), "Stripe price used twice",
 			fmt.Sprintf("Plans %q and %q of this configuration both set stripe_price_id %q; a Stripe price maps to one plan: give each plan its own price.", other, name, price))
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
@@ -93,7 +94,7 @@ type providerData struct {
 	settings settings
 	now      func() time.Time
 	// run is what this run (one Configure: one plan or apply walk) plans through the provider.
-	run *runPlan
+	run *runplan.Run
 
 	storeOnce sync.Once
 	store     launchpad.Store
@@ -113,7 +114,7 @@ type providerData struct {
 }
 
 func newProviderData(s settings, now func() time.Time) *providerData {
-	return &providerData{settings: s, now: now, run: newRunPlan()}
+	return &providerData{settings: s, now: now, run: runplan.New()}
 }
 
 // Store opens LAUNCHPAD_STORE on first use.

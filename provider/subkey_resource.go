@@ -140,7 +140,7 @@ func (r *subKeyResource) Configure(_ context.Context, req resource.ConfigureRequ
 }
 
 // ModifyPlan computes what the key will look like and checks, before anything is changed,
-// what would make the apply fail. Its limit follows the plan as this apply leaves it (runPlan:
+// what would make the apply fail. Its limit follows the plan as this apply leaves it (internal/runplan:
 // a plan edited in the same configuration shows here as the new limit, and is applied first);
 // a rotation gives it a new hash, sealed under the current platform key; a reset period or
 // BYOK counting changed at OpenRouter is put back. A new key needs a plan that exists or is
@@ -208,7 +208,7 @@ func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostic
 		return
 	}
 	user := userID.ValueString()
-	notPlannedTwice(diags, r.data.run.claim(r.data.run.keys, user), path.Root("user_id"), "sub-keys")
+	notPlannedTwice(diags, r.data.run.ClaimKey(user), path.Root("user_id"), "sub-keys")
 	st, ds := r.data.Store(ctx)
 	diags.Append(ds...)
 	if ds.HasError() {

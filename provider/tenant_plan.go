@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
@@ -55,7 +54,7 @@ func (r *tenantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		if !c.planned.Equal(c.then) {
 			// Replaced: Terraform plans the new tenant as a create next, and destroys this one
 			// before it creates that.
-			r.data.run.recordReplaced(state.UserID.ValueString(), state.Product.ValueString(), state.AppName.ValueString())
+			r.data.run.RecordReplaced(state.UserID.ValueString(), state.Product.ValueString(), state.AppName.ValueString())
 			r.planReplace(&resp.Diagnostics, &state, c.attr)
 			return
 		}
@@ -77,7 +76,8 @@ func (r *tenantResource) planDestroy(ctx context.Context, req resource.ModifyPla
 				"deletion_protection = false and apply, then destroy.", app, state.UserID.ValueString()))
 		return
 	}
-	resp.Diagnostics.AddWarning("Tenant workspace "+workspaceFate(&state), workspaceFateDetail("Destroying", &state))
+	resp.Diagnostics.AddWarning("Tenant workspace "+tenant.WorkspaceFate(state.WorkspaceRetentionDays.ValueInt64()),
+		tenant.WorkspaceFateDetail("Destroying", app, state.VolumeID.ValueString(), state.WorkspaceRetentionDays.ValueInt64()))
 }
 
 // planReplace refuses a protected tenant's replacement and warns what the replacement does to
@@ -90,27 +90,9 @@ func (r *tenantResource) planReplace(diags *diag.Diagnostics, state *tenantResou
 				"; deletion_protection = true forbids that. Revert the change, or set deletion_protection = false and apply first.")
 		return
 	}
-	diags.AddAttributeWarning(path.Root(attr), "Tenant replaced: workspace "+workspaceFate(state), workspaceFateDetail(what+", and the old one destroyed;", state))
-}
-
-// workspaceFate says in a few words what a destroy does to the tenant's volume.
-func workspaceFate(state *tenantResourceModel) string {
-	if state.WorkspaceRetentionDays.ValueInt64() > 0 {
-		return "kept as a snapshot"
-	}
-	return "deleted"
-}
-
-func workspaceFateDetail(prefix string, state *tenantResourceModel) string {
-	app, vol := state.AppName.ValueString(), state.VolumeID.ValueString()
-	if days := state.WorkspaceRetentionDays.ValueInt64(); days > 0 {
-		return fmt.Sprintf("%s tenant %s keeps its /workspace volume %s as a Fly snapshot for %d days, in the app %s, which stays "+
-			"(empty). Restore it with restore_from = { app_name = %q, snapshot_id = … } on a tenant of the same user and product; "+
-			"the destroy reports the snapshot id.", prefix, app, vol, days, app, app)
-	}
-	return fmt.Sprintf("%s tenant %s deletes its /workspace volume %s and everything the user keeps there (their agent's "+
-		"memory and their model-vendor sign-ins) with no copy. Set workspace_retention_days (and apply) first to keep a snapshot, "+
-		"or deletion_protection = true to refuse it.", prefix, app, vol)
+	days := state.WorkspaceRetentionDays.ValueInt64()
+	diags.AddAttributeWarning(path.Root(attr), "Tenant replaced: workspace "+tenant.WorkspaceFate(days),
+		tenant.WorkspaceFateDetail(what+", and the old one destroyed;", state.AppName.ValueString(), state.VolumeID.ValueString(), days))
 }
 
 // planCreate checks a new tenant's preconditions and fills what is already known of it.
@@ -119,7 +101,7 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	want, pending := r.data.plannedPlanOf(ctx, diags, plan.Plan)
 	if !plan.UserID.IsUnknown() && !plan.Product.IsUnknown() {
 		user, product := plan.UserID.ValueString(), plan.Product.ValueString()
-		notPlannedTwice(diags, r.data.run.claim(r.data.run.tenants, user+"/"+product), path.Root("product"), product+" tenants")
+		notPlannedTwice(diags, r.data.run.ClaimTenant(user, product), path.Root("product"), product+" tenants")
 		r.checkNoTenantYet(ctx, diags, user, product)
 		var byok types.String
 		diags.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
@@ -145,102 +127,77 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// checkNoTenantYet refuses a second tenant of a product for a user: one the store records
-// whose app still exists at Fly (a record whose app is gone is replaced by the apply).
+// checkNoTenantYet refuses a second tenant of a product for a user (tenant.Service.Occupant),
+// unless it is the one this run replaces: that one is destroyed first.
 func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagnostics, user, product string) {
-	st, ds := r.data.Store(ctx)
-	diags.Append(ds...)
-	if ds.HasError() {
+	if _, ds := r.data.Store(ctx); ds.HasError() {
+		diags.Append(ds...)
 		return
 	}
-	existing, err := tenant.NewService(tenant.Config{Store: st}).Find(ctx, user, product)
-	if err != nil || existing == nil || existing.MachineID == "" {
-		return // none, or an interrupted create the apply resumes
+	svc, ok := r.planner(ctx, diags, false)
+	if !ok {
+		return
 	}
-	if r.data.run.isReplaced(user, product, existing.AppName) {
-		return // the tenant this one replaces: destroyed first
-	}
-	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
-		if _, err := rt.GetApp(ctx, existing.AppName); launchpad.IsNotFound(err) {
-			return // deleted outside Launchpad: the apply replaces the stale record
-		}
+	existing, err := svc.Occupant(ctx, user, product)
+	if err != nil || existing == nil || r.data.run.IsReplaced(user, product, existing.AppName) {
+		return
 	}
 	diags.AddAttributeError(path.Root("product"), "Tenant already exists",
 		fmt.Sprintf("User %s already has a %s tenant, %s; a user has one tenant per product. Import it with "+
 			"terraform import launchpad_tenant.<name> %s, or destroy the resource that manages it first.", user, product, existing.AppName, existing.AppName))
 }
 
-// checkKey resolves the key a new tenant will run on, as the apply will, and checks that it
-// opens with the configured platform secret: subkey_hash must be the user's sub-key, the plan
-// must allow the pooled key if that is what is left, and the sealed key must be sealed under
-// PLATFORM_SECRET's or PLATFORM_SECRET_PREVIOUS's key.
+// checkKey checks that the key a new or re-keyed tenant will run on resolves
+// (subkey_hash is the user's sub-key, or the plan allows the pooled key if that is what is
+// left) and opens with the configured platform secret.
 func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, user, subKeyHash string, plan *launchpad.Plan) {
-	st, ds := r.data.Store(ctx)
-	if ds.HasError() {
+	svc, ok := r.planner(ctx, diags, true)
+	if !ok {
 		return
 	}
-	svc := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
 	source, err := svc.KeySource(ctx, user, subKeyHash, plan)
 	if err != nil {
 		addAttributeError(diags, path.Root("subkey_hash"), "No model key for the tenant", err)
 		return
 	}
-	if source == launchpad.KeySourcePooled {
-		return
-	}
-	u, err := st.GetUser(ctx, user)
-	if err != nil {
-		return
-	}
-	sealed, what := u.OpenRouterKey, "sub-key"
-	if source == launchpad.KeySourceBYOK {
-		sealed, what = u.BYOKKey, "BYOK key"
-	}
-	kr, ds := r.data.Keyring(tenantType)
-	diags.Append(ds...)
-	if ds.HasError() {
-		return
-	}
-	if id, err := envelope.KeyID(sealed); err == nil && id != kr.CurrentKeyID() && id != kr.PreviousKeyID() {
-		diags.AddAttributeError(path.Root("subkey_hash"), "Stored key does not open",
-			fmt.Sprintf("The stored %s of user %s is sealed under key id %s, but the provider's platform_secret (PLATFORM_SECRET) "+
-				"derives key id %s and platform_secret_previous (PLATFORM_SECRET_PREVIOUS) %q: the tenant could not be given its key. "+
-				"Set PLATFORM_SECRET to the secret it was sealed with (or that one as PLATFORM_SECRET_PREVIOUS during a rotation).",
-				what, user, id, kr.CurrentKeyID(), kr.PreviousKeyID()))
+	if err := svc.CheckKeyOpens(ctx, user, source); err != nil {
+		addAttributeError(diags, path.Root("subkey_hash"), "Stored key does not open", err)
 	}
 }
 
-// checkRestore checks restore_from before anything is made: the app is a tenant app of this
-// product and user, and still exists at Fly.
+// checkRestore checks restore_from before anything is made (tenant.Service.CheckRestoreTarget).
 func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnostics, plan *tenantResourceModel) {
 	from := plan.RestoreFrom
-	attr := path.Root("restore_from").AtName("app_name")
 	if from.AppName.IsUnknown() || plan.UserID.IsUnknown() || plan.Product.IsUnknown() {
 		return
 	}
-	app := from.AppName.ValueString()
-	parts, err := launchpad.ParseAppName(app)
-	if err != nil {
-		addAttributeError(diags, attr, "Invalid app name", err)
-		return
-	}
-	uid8, err := launchpad.UID8(plan.UserID.ValueString())
-	if err != nil {
-		return // user_id's own validation reports it
-	}
-	if parts.Product != plan.Product.ValueString() || parts.UID8 != uid8 {
-		diags.AddAttributeError(attr, "Not this tenant's workspace",
-			fmt.Sprintf("App %s is not a %s tenant of user %s (its name says product %s and uid8 %s); restore a workspace "+
-				"into a tenant of the user and product it was retained for.", app, plan.Product.ValueString(), plan.UserID.ValueString(), parts.Product, parts.UID8))
-		return
-	}
-	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
-		if _, err := rt.GetApp(ctx, app); launchpad.IsNotFound(err) {
-			diags.AddAttributeError(attr, "Retained workspace is gone",
-				fmt.Sprintf("App %s no longer exists at Fly, and the workspace retained in it with it. Remove restore_from "+
-					"to create the tenant with an empty /workspace.", app))
+	if svc, ok := r.planner(ctx, diags, false); ok {
+		if err := svc.CheckRestoreTarget(ctx, from.AppName.ValueString(), plan.UserID.ValueString(), plan.Product.ValueString()); err != nil {
+			addAttributeError(diags, path.Root("restore_from").AtName("app_name"), "Cannot restore that workspace", err)
 		}
 	}
+}
+
+// planner is the tenant service a plan-time check uses: the store, Fly when it is configured,
+// and, withKeyring, the keyring (whose absence is an error, as it would be at apply time).
+func (r *tenantResource) planner(ctx context.Context, diags *diag.Diagnostics, withKeyring bool) (*tenant.Service, bool) {
+	st, ds := r.data.Store(ctx)
+	if ds.HasError() {
+		return nil, false
+	}
+	cfg := tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey}
+	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
+		cfg.Runtime = rt
+	}
+	if withKeyring {
+		kr, ds := r.data.Keyring(tenantType)
+		diags.Append(ds...)
+		if ds.HasError() {
+			return nil, false
+		}
+		cfg.Keyring = kr
+	}
+	return tenant.NewService(cfg), true
 }
 
 // planUpdate plans an in-place update (see ModifyPlan).
