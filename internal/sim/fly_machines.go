@@ -74,6 +74,21 @@ type machineRequest struct {
 	MinSecretsVersion *uint64 `json:"min_secrets_version"`
 }
 
+// decodeMachineRequest reads a create's or update's body and its config; when either is
+// wrong it answers the 400 and returns false.
+func decodeMachineRequest(w http.ResponseWriter, r *http.Request) (machineRequest, *machineConfig, bool) {
+	var req machineRequest
+	if !decodeOr(w, r, &req, false, writeFlyError) {
+		return req, nil, false
+	}
+	cfg, err := parseMachineConfig(req.Config)
+	if err != nil {
+		writeFlyErr(w, err)
+		return req, nil, false
+	}
+	return req, cfg, true
+}
+
 // createMachine: POST /v1/apps/{app}/machines. The machine is answered "created" and
 // launches afterwards (a start event by flyd once Transitions.Start has passed, state
 // "started"), unless skip_launch, which leaves it "created". It gets the app's secrets as of
@@ -82,13 +97,8 @@ type machineRequest struct {
 // attached to another machine, destroying ones included (412). Names are unique among an
 // app's live machines (409 "already_exists: unique machine name violation, …").
 func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
-	var req machineRequest
-	if !decodeOr(w, r, &req, false, writeFlyError) {
-		return
-	}
-	cfg, err := parseMachineConfig(req.Config)
-	if err != nil {
-		writeFlyErr(w, err)
+	req, cfg, ok := decodeMachineRequest(w, r)
+	if !ok {
 		return
 	}
 	if req.Region != "" && !validRegion(req.Region) {
@@ -243,13 +253,8 @@ func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
 // the update so leaving the new version stopped"). A machine in the middle of a change
 // answers 412.
 func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
-	var req machineRequest
-	if !decodeOr(w, r, &req, false, writeFlyError) {
-		return
-	}
-	cfg, err := parseMachineConfig(req.Config)
-	if err != nil {
-		writeFlyErr(w, err)
+	req, cfg, ok := decodeMachineRequest(w, r)
+	if !ok {
 		return
 	}
 	if err := f.awaitSecrets(r, req.MinSecretsVersion); err != nil {
