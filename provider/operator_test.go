@@ -40,21 +40,7 @@ func withSecret(config, secret, previous string) string {
 func fleetConfig(e *testEnv, plans []string, plan, region string, users ...string) string {
 	blocks := append([]string(nil), plans...)
 	for i, u := range users {
-		blocks = append(blocks, fmt.Sprintf(`
-resource "launchpad_subkey" "u%[1]d" {
-  user_id = %[2]q
-  plan    = launchpad_plan.%[3]s.name
-}
-
-resource "launchpad_tenant" "u%[1]d" {
-  user_id     = %[2]q
-  product     = "hermes"
-  region      = %[4]q
-  plan        = launchpad_plan.%[3]s.name
-  image       = %[5]q
-  subkey_hash = launchpad_subkey.u%[1]d.hash
-}
-`, i, u, plan, region, testImage))
+		blocks = append(blocks, userBlock(fmt.Sprintf("u%d", i), u, plan, region))
 	}
 	return e.config(blocks...)
 }
