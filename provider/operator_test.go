@@ -393,10 +393,7 @@ resource "launchpad_subkey" "u0" {
 		Steps: []resource.TestStep{
 			{
 				Config: protected,
-				Check: func(s *terraform.State) error {
-					app = s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes["app_name"]
-					return nil
-				},
+				Check:  keep("launchpad_tenant.u0", "app_name", &app),
 			},
 			{
 				// A region change would replace it: refused by the plan.
@@ -488,10 +485,7 @@ func TestAccOperator_regionChangeReplacesTheTenant(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: fleetConfig(e, plans, "starter", "iad", "alice01"),
-				Check: func(s *terraform.State) error {
-					before = s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes["app_name"]
-					return nil
-				},
+				Check:  keep("launchpad_tenant.u0", "app_name", &before),
 			},
 			{
 				Config: fleetConfig(e, plans, "starter", "ams", "alice01"),

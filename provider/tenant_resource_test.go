@@ -201,10 +201,7 @@ func TestAccTenant_appDeletedOutsideTerraformIsRecreated(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: tenantConfig(e, "starter"),
-				Check: func(s *terraform.State) error {
-					appName = s.RootModule().Resources["launchpad_tenant.alice"].Primary.ID
-					return nil
-				},
+				Check:  keep("launchpad_tenant.alice", "id", &appName),
 			},
 			{
 				PreConfig: func() {
