@@ -23,6 +23,14 @@ func (e *testEnv) flyApp(name string) (*sim.FlyAppSnapshot, error) {
 	return nil, fmt.Errorf("app %s is not in the Fly simulator", name)
 }
 
+// keep records attribute attr of addr in *into, for a later step of the test to use.
+func keep(addr, attr string, into *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		*into = s.RootModule().Resources[addr].Primary.Attributes[attr]
+		return nil
+	}
+}
+
 // checkBoundary checks, in the simulator itself, that the tenant in state is the boundary
 // DESIGN.md promises: its own network, a dedicated IPv4 and an IPv6, one encrypted volume
 // mounted at /workspace by its one live machine of the given size, and the key as a secret

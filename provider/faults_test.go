@@ -22,19 +22,7 @@ func TestAccTenant_droppedResponsesMakeNoDuplicates(t *testing.T) {
 	var blocks []string
 	blocks = append(blocks, planBlock("starter", 10, 1, 1024, 5))
 	for _, u := range users {
-		blocks = append(blocks, fmt.Sprintf(`
-resource "launchpad_subkey" %[1]q {
-  user_id = %[1]q
-  plan    = launchpad_plan.starter.name
-}
-resource "launchpad_tenant" %[1]q {
-  user_id     = %[1]q
-  product     = "hermes"
-  region      = "iad"
-  plan        = launchpad_plan.starter.name
-  image       = %[2]q
-  subkey_hash = launchpad_subkey.%[1]s.hash
-}`, u, testImage))
+		blocks = append(blocks, userBlock(u, u, "starter", "iad"))
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providerFactories,

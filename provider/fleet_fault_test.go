@@ -41,19 +41,7 @@ func TestAccFleet_convergesUnderCloudFaults(t *testing.T) {
 	for i := 1; i <= 8; i++ {
 		u := fmt.Sprintf("fault%02d", i)
 		users = append(users, u)
-		blocks = append(blocks, fmt.Sprintf(`
-resource "launchpad_subkey" %[1]q {
-  user_id = %[1]q
-  plan    = launchpad_plan.starter.name
-}
-resource "launchpad_tenant" %[1]q {
-  user_id     = %[1]q
-  product     = "hermes"
-  region      = "iad"
-  plan        = launchpad_plan.starter.name
-  image       = %[2]q
-  subkey_hash = launchpad_subkey.%[1]s.hash
-}`, u, testImage))
+		blocks = append(blocks, userBlock(u, u, "starter", "iad"))
 	}
 	started := time.Now()
 	resource.Test(t, resource.TestCase{

@@ -40,21 +40,7 @@ func withSecret(config, secret, previous string) string {
 func fleetConfig(e *testEnv, plans []string, plan, region string, users ...string) string {
 	blocks := append([]string(nil), plans...)
 	for i, u := range users {
-		blocks = append(blocks, fmt.Sprintf(`
-resource "launchpad_subkey" "u%[1]d" {
-  user_id = %[2]q
-  plan    = launchpad_plan.%[3]s.name
-}
-
-resource "launchpad_tenant" "u%[1]d" {
-  user_id     = %[2]q
-  product     = "hermes"
-  region      = %[4]q
-  plan        = launchpad_plan.%[3]s.name
-  image       = %[5]q
-  subkey_hash = launchpad_subkey.u%[1]d.hash
-}
-`, i, u, plan, region, testImage))
+		blocks = append(blocks, userBlock(fmt.Sprintf("u%d", i), u, plan, region))
 	}
 	return e.config(blocks...)
 }
@@ -407,10 +393,7 @@ resource "launchpad_subkey" "u0" {
 		Steps: []resource.TestStep{
 			{
 				Config: protected,
-				Check: func(s *terraform.State) error {
-					app = s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes["app_name"]
-					return nil
-				},
+				Check:  keep("launchpad_tenant.u0", "app_name", &app),
 			},
 			{
 				// A region change would replace it: refused by the plan.
@@ -502,10 +485,7 @@ func TestAccOperator_regionChangeReplacesTheTenant(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: fleetConfig(e, plans, "starter", "iad", "alice01"),
-				Check: func(s *terraform.State) error {
-					before = s.RootModule().Resources["launchpad_tenant.u0"].Primary.Attributes["app_name"]
-					return nil
-				},
+				Check:  keep("launchpad_tenant.u0", "app_name", &before),
 			},
 			{
 				Config: fleetConfig(e, plans, "starter", "ams", "alice01"),

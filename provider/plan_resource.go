@@ -226,15 +226,25 @@ func (r *planResource) Configure(_ context.Context, req resource.ConfigureReques
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// open starts a Create, Read, Update or Delete: it reads the model from src into m and opens
+// the store; nil, with the reasons in diags, when either fails.
+func (r *planResource) open(ctx context.Context, src modelSource, m *planResourceModel, diags *diag.Diagnostics) launchpad.Store {
+	diags.Append(src.Get(ctx, m)...)
+	if diags.HasError() {
+		return nil
+	}
+	st, ds := r.data.Store(ctx)
+	diags.Append(ds...)
+	if diags.HasError() {
+		return nil
+	}
+	return st
+}
+
 func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m planResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
 	p := planFromModel(&m)
@@ -256,13 +266,8 @@ func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m planResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
 	p, err := st.GetPlan(ctx, m.ID.ValueString())
@@ -280,13 +285,8 @@ func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 
 func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m planResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
 	want := planFromModel(&m)
@@ -311,13 +311,8 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 // and the next apply of those tenants need it.
 func (r *planResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m planResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	st, diags := r.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
 	name := m.ID.ValueString()

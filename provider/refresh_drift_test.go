@@ -45,10 +45,7 @@ func TestAccSubKey_driftOutsideTerraformIsDetected(t *testing.T) {
 				Steps: []resource.TestStep{
 					{
 						Config: config,
-						Check: func(s *terraform.State) error {
-							hash = s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID
-							return nil
-						},
+						Check:  keep("launchpad_subkey.alice", "id", &hash),
 					},
 					{
 						// The limit is raised at OpenRouter: the plan puts it back in place.

@@ -237,18 +237,21 @@ func (r *subKeyResource) sealingKeyID() types.String {
 	return types.StringUnknown()
 }
 
+// open starts a Create, Read or Delete: it reads the model from src into m, bounds ctx by the
+// call's timeout and opens the sub-key service. svc is nil, with the reasons in diags, when
+// any of that fails; cancel is always safe to defer.
+func (r *subKeyResource) open(ctx context.Context, src modelSource, m *subKeyResourceModel, of timeoutOf, dflt time.Duration, withKeyring bool, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *subkey.Service) {
+	ctx, cancel, ok := begin(ctx, src, m, &m.Timeouts, of, dflt, diags)
+	if !ok {
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, r.data.subKeys(ctx, diags, withKeyring, nil)
+}
+
 func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m subKeyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.Plan, &m, timeouts.Value.Create, 5*time.Minute, true, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.subKeys(ctx, &resp.Diagnostics, true, nil)
 	if svc == nil {
 		return
 	}
@@ -278,16 +281,8 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 
 func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m subKeyResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.State, &m, timeouts.Value.Read, 2*time.Minute, false, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.subKeys(ctx, &resp.Diagnostics, false, nil)
 	if svc == nil {
 		return
 	}
@@ -318,12 +313,8 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m, state subKeyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	ctx, cancel, ok := begin(ctx, req.Plan, &m, &m.Timeouts, timeouts.Value.Update, 5*time.Minute, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -363,16 +354,8 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 
 func (r *subKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m subKeyResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.State, &m, timeouts.Value.Delete, 5*time.Minute, false, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.subKeys(ctx, &resp.Diagnostics, false, nil)
 	if svc == nil {
 		return
 	}

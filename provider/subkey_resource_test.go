@@ -159,10 +159,7 @@ func TestAccSubKey_capShapeDriftIsPutBack(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: tenantConfig(e, "starter"),
-				Check: func(s *terraform.State) error {
-					hash = s.RootModule().Resources["launchpad_subkey.alice"].Primary.ID
-					return nil
-				},
+				Check:  keep("launchpad_subkey.alice", "id", &hash),
 			},
 			{
 				PreConfig: func() {

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -220,20 +221,23 @@ func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequ
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// open starts a Create, Read or Delete: it reads the model from src into m, bounds ctx by the
+// call's timeout and opens the tenant service. svc is nil, with the reasons in diags, when
+// any of that fails; cancel is always safe to defer.
+func (r *tenantResource) open(ctx context.Context, src modelSource, m *tenantResourceModel, of timeoutOf, dflt time.Duration, withKeyring bool, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *tenant.Service) {
+	ctx, cancel, ok := begin(ctx, src, m, &m.Timeouts, of, dflt, diags)
+	if !ok {
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, r.data.tenants(ctx, diags, withKeyring)
+}
+
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m tenantResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	var byok types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Create, 15*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	var m tenantResourceModel
+	ctx, cancel, svc := r.open(ctx, req.Plan, &m, timeouts.Value.Create, 15*time.Minute, true, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.tenants(ctx, &resp.Diagnostics, true)
 	if svc == nil {
 		return
 	}
@@ -287,16 +291,8 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 
 func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m tenantResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Read, 5*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.State, &m, timeouts.Value.Read, 5*time.Minute, false, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.tenants(ctx, &resp.Diagnostics, false)
 	if svc == nil {
 		return
 	}
@@ -329,14 +325,10 @@ func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m, state tenantResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	var byok types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Update, 15*time.Minute, &resp.Diagnostics)
+	ctx, cancel, ok := begin(ctx, req.Plan, &m, &m.Timeouts, timeouts.Value.Update, 15*time.Minute, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -377,16 +369,8 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 
 func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m tenantResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, ok := withTimeout(ctx, m.Timeouts.Delete, 15*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.State, &m, timeouts.Value.Delete, 15*time.Minute, false, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.tenants(ctx, &resp.Diagnostics, false)
 	if svc == nil {
 		return
 	}

@@ -30,21 +30,7 @@ func tenantConfig(e *testEnv, plan string, extra ...string) string {
 	return e.config(append([]string{
 		planBlock("starter", 10, 1, 1024, 5),
 		planBlock("pro", 50, 2, 4096, 20),
-		fmt.Sprintf(`
-resource "launchpad_subkey" "alice" {
-  user_id = "alice01"
-  plan    = launchpad_plan.%[1]s.name
-}
-
-resource "launchpad_tenant" "alice" {
-  user_id     = "alice01"
-  product     = "hermes"
-  region      = "iad"
-  plan        = launchpad_plan.%[1]s.name
-  image       = %[2]q
-  subkey_hash = launchpad_subkey.alice.hash
-}
-`, plan, testImage),
+		userBlock("alice", "alice01", plan, "iad"),
 	}, extra...)...)
 }
 
@@ -215,10 +201,7 @@ func TestAccTenant_appDeletedOutsideTerraformIsRecreated(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: tenantConfig(e, "starter"),
-				Check: func(s *terraform.State) error {
-					appName = s.RootModule().Resources["launchpad_tenant.alice"].Primary.ID
-					return nil
-				},
+				Check:  keep("launchpad_tenant.alice", "id", &appName),
 			},
 			{
 				PreConfig: func() {

@@ -127,6 +127,25 @@ resource "launchpad_plan" %[1]q {
 `, name, limit, cpus, memory, volume)
 }
 
+// userBlock is a user's sub-key and hermes tenant, both named name, on plan in region.
+func userBlock(name, user, plan, region string) string {
+	return fmt.Sprintf(`
+resource "launchpad_subkey" %[1]q {
+  user_id = %[2]q
+  plan    = launchpad_plan.%[3]s.name
+}
+
+resource "launchpad_tenant" %[1]q {
+  user_id     = %[2]q
+  product     = "hermes"
+  region      = %[4]q
+  plan        = launchpad_plan.%[3]s.name
+  image       = %[5]q
+  subkey_hash = launchpad_subkey.%[1]s.hash
+}
+`, name, user, plan, region, testImage)
+}
+
 // attributeError matches a tofu diagnostic attached to attr — tofu quotes the offending
 // configuration line — whose text contains the words of msg (tofu wraps long lines).
 func attributeError(attr, msg string) *regexp.Regexp {

@@ -163,3 +163,11 @@ func required(what, value string) error {
 	}
 	return nil
 }
+
+// requiredIn checks an app's name and the name or id (what) of one of its parts.
+func requiredIn(app, what, value string) error {
+	if err := required("app name", app); err != nil {
+		return err
+	}
+	return required(what, value)
+}

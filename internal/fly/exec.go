@@ -27,10 +27,7 @@ const defaultExecTimeout = 30 * time.Second
 // dropped connection, 5xx) is never sent again; only refusals before anything ran (429, a
 // connection that could not be made) are retried. The command never appears in an error.
 func (c *Client) Exec(ctx context.Context, app, id string, cmd []string, timeout time.Duration) (*launchpad.ExecResult, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("machine id", id); err != nil {
+	if err := requiredIn(app, "machine id", id); err != nil {
 		return nil, err
 	}
 	if len(cmd) == 0 || cmd[0] == "" {

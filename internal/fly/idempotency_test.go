@@ -20,27 +20,35 @@ var ambiguousFaults = map[string]sim.ScriptedFault{
 	"timeout":            simtest.HangAfter(),
 }
 
-func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+// forEachAmbiguousFault runs check once per ambiguous fault, each time on a new simulator
+// with a client that gives up on an answer after 200ms, so the timeout fault is quick.
+func forEachAmbiguousFault(t *testing.T, check func(t *testing.T, s *simtest.FlyServer, c *Client, flt sim.ScriptedFault)) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
 			s := startSim(t, sim.FlyOptions{})
 			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			s.Sim.ScriptFaults("POST /v1/apps", flt)
-			app, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
-			if err != nil {
-				t.Fatalf("CreateApp: %v", err)
-			}
-			if app.Name != "lp-a-u-1" || app.Network != "lp-a-u-1" || app.Org != "personal" {
-				t.Errorf("app = %+v, want name, network = name, org personal", app)
-			}
-			if n := len(sent(s, "POST /v1/apps")); n != 1 {
-				t.Errorf("creates sent = %d, want 1 (the lookup found the app)", n)
-			}
-			if n := len(s.Sim.Snapshot().Apps); n != 1 {
-				t.Errorf("apps = %d, want 1", n)
-			}
+			check(t, s, c, flt)
 		})
 	}
+}
+
+func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
+	forEachAmbiguousFault(t, func(t *testing.T, s *simtest.FlyServer, c *Client, flt sim.ScriptedFault) {
+		s.Sim.ScriptFaults("POST /v1/apps", flt)
+		app, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
+		if err != nil {
+			t.Fatalf("CreateApp: %v", err)
+		}
+		if app.Name != "lp-a-u-1" || app.Network != "lp-a-u-1" || app.Org != "personal" {
+			t.Errorf("app = %+v, want name, network = name, org personal", app)
+		}
+		if n := len(sent(s, "POST /v1/apps")); n != 1 {
+			t.Errorf("creates sent = %d, want 1 (the lookup found the app)", n)
+		}
+		if n := len(s.Sim.Snapshot().Apps); n != 1 {
+			t.Errorf("apps = %d, want 1", n)
+		}
+	})
 }
 
 func TestCreateAppNameTakenIsConflict(t *testing.T) {
@@ -54,83 +62,71 @@ func TestCreateAppNameTakenIsConflict(t *testing.T) {
 }
 
 func TestCreateVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
-	for name, flt := range ambiguousFaults {
-		t.Run(name, func(t *testing.T) {
-			s := startSim(t, sim.FlyOptions{})
-			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			ctx := context.Background()
-			seedApp(t, c, "lp-a-u-1")
-			// A volume of the same name that existed before is not mistaken for ours.
-			old, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes", flt)
-			v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 3, Encrypted: true})
-			if err != nil {
-				t.Fatalf("CreateVolume: %v", err)
-			}
-			if v.ID == old.ID || v.SizeGB != 3 || !v.Encrypted {
-				t.Errorf("volume = %+v, want the new encrypted 3 GB one (old %s)", v, old.ID)
-			}
-			if n := len(sent(s, "POST /v1/apps/lp-a-u-1/volumes")); n != 2 {
-				t.Errorf("creates sent = %d, want 2 (one per CreateVolume)", n)
-			}
-			if n := len(app(t, s, "lp-a-u-1").Volumes); n != 2 {
-				t.Errorf("volumes = %d, want 2", n)
-			}
-		})
-	}
+	forEachAmbiguousFault(t, func(t *testing.T, s *simtest.FlyServer, c *Client, flt sim.ScriptedFault) {
+		ctx := context.Background()
+		seedApp(t, c, "lp-a-u-1")
+		// A volume of the same name that existed before is not mistaken for ours.
+		old, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes", flt)
+		v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 3, Encrypted: true})
+		if err != nil {
+			t.Fatalf("CreateVolume: %v", err)
+		}
+		if v.ID == old.ID || v.SizeGB != 3 || !v.Encrypted {
+			t.Errorf("volume = %+v, want the new encrypted 3 GB one (old %s)", v, old.ID)
+		}
+		if n := len(sent(s, "POST /v1/apps/lp-a-u-1/volumes")); n != 2 {
+			t.Errorf("creates sent = %d, want 2 (one per CreateVolume)", n)
+		}
+		if n := len(app(t, s, "lp-a-u-1").Volumes); n != 2 {
+			t.Errorf("volumes = %d, want 2", n)
+		}
+	})
 }
 
 func TestCreateMachineAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
-	for name, flt := range ambiguousFaults {
-		t.Run(name, func(t *testing.T) {
-			s := startSim(t, sim.FlyOptions{})
-			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			seedApp(t, c, "lp-a-u-1")
-			s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", flt)
-			m, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Region: "ams", Image: "registry.fly.io/hermes:1"})
-			if err != nil {
-				t.Fatalf("CreateMachine: %v", err)
-			}
-			if m.Name != "agent" || m.ID == "" {
-				t.Errorf("machine = %+v", m)
-			}
-			if n := len(sent(s, "POST /v1/apps/lp-a-u-1/machines")); n != 1 {
-				t.Errorf("creates sent = %d, want 1", n)
-			}
-			if n := len(app(t, s, "lp-a-u-1").Machines); n != 1 {
-				t.Errorf("machines = %d, want 1", n)
-			}
-		})
-	}
+	forEachAmbiguousFault(t, func(t *testing.T, s *simtest.FlyServer, c *Client, flt sim.ScriptedFault) {
+		seedApp(t, c, "lp-a-u-1")
+		s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", flt)
+		m, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Region: "ams", Image: "registry.fly.io/hermes:1"})
+		if err != nil {
+			t.Fatalf("CreateMachine: %v", err)
+		}
+		if m.Name != "agent" || m.ID == "" {
+			t.Errorf("machine = %+v", m)
+		}
+		if n := len(sent(s, "POST /v1/apps/lp-a-u-1/machines")); n != 1 {
+			t.Errorf("creates sent = %d, want 1", n)
+		}
+		if n := len(app(t, s, "lp-a-u-1").Machines); n != 1 {
+			t.Errorf("machines = %d, want 1", n)
+		}
+	})
 }
 
 func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
-	for name, flt := range ambiguousFaults {
-		t.Run(name, func(t *testing.T) {
-			s := startSim(t, sim.FlyOptions{})
-			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			ctx := context.Background()
-			seedApp(t, c, "lp-a-u-1")
-			v6, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv6})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Sim.ScriptFaults("POST /v1/apps/{app}/ip_assignments", flt)
-			v4, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv4})
-			if err != nil {
-				t.Fatalf("AllocateIP v4: %v", err)
-			}
-			if v4.Type != launchpad.IPv4 || v4.Shared || v4.Address == v6.Address {
-				t.Errorf("v4 = %+v, want a new dedicated IPv4", v4)
-			}
-			if n := len(app(t, s, "lp-a-u-1").IPs); n != 2 {
-				t.Errorf("addresses = %d, want 2 (one v6, one v4)", n)
-			}
-		})
-	}
+	forEachAmbiguousFault(t, func(t *testing.T, s *simtest.FlyServer, c *Client, flt sim.ScriptedFault) {
+		ctx := context.Background()
+		seedApp(t, c, "lp-a-u-1")
+		v6, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Sim.ScriptFaults("POST /v1/apps/{app}/ip_assignments", flt)
+		v4, err := c.AllocateIP(ctx, "lp-a-u-1", launchpad.IPSpec{Type: launchpad.IPv4})
+		if err != nil {
+			t.Fatalf("AllocateIP v4: %v", err)
+		}
+		if v4.Type != launchpad.IPv4 || v4.Shared || v4.Address == v6.Address {
+			t.Errorf("v4 = %+v, want a new dedicated IPv4", v4)
+		}
+		if n := len(app(t, s, "lp-a-u-1").IPs); n != 2 {
+			t.Errorf("addresses = %d, want 2 (one v6, one v4)", n)
+		}
+	})
 }
 
 // When the create was not applied at all, the lookup finds nothing and the create is sent

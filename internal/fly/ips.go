@@ -27,41 +27,16 @@ func (c *Client) AllocateIP(ctx context.Context, app string, s launchpad.IPSpec)
 		return nil, launchpad.Errorf(launchpad.EINVALID, "allocating an IP for app %s: %s", app, launchpad.ErrorMessage(err))
 	}
 	op := fmt.Sprintf("allocating a %s address for app %s", describeIPKind(kind), app)
-	before, err := c.listIPs(ctx, app, op)
-	if err != nil {
-		return nil, err
-	}
-	existed := map[string]bool{}
-	for _, ip := range before {
-		existed[ip.IP] = true
-	}
 	req := flaps.AssignIPRequest{Type: kind, Region: s.Region}
 	if kind == "shared_v4" {
 		req.Region = "" // shared addresses are global; Fly refuses a region for them
 	}
-	var assigned *flaps.IPAssignment
-	err = c.call(ctx, op, callOptions{
-		afterAmbiguous: func(ctx context.Context) (bool, error) {
-			ips, err := c.listIPs(ctx, app, op)
-			if err != nil {
-				return false, err
-			}
-			for i := range ips {
-				ip := &ips[i]
-				if !existed[ip.IP] && ipType(ip.IP) == s.Type && ip.Shared == s.Shared {
-					assigned = ip
-					return true, nil
-				}
-			}
-			return false, nil
-		},
-	}, func(ctx context.Context) error {
-		ip, err := c.flaps.AssignIP(ctx, app, req)
-		if err == nil {
-			assigned = ip
-		}
-		return err
-	})
+	assigned, err := createOnce(ctx, c, op, func(ctx context.Context) ([]*flaps.IPAssignment, error) {
+		ips, err := c.listIPs(ctx, app, op)
+		return addrs(ips), err
+	}, func(ip *flaps.IPAssignment) string { return ip.IP }, func(ip *flaps.IPAssignment) bool {
+		return ipType(ip.IP) == s.Type && ip.Shared == s.Shared
+	}, func(ctx context.Context) (*flaps.IPAssignment, error) { return c.flaps.AssignIP(ctx, app, req) })
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +78,7 @@ func (c *Client) listIPs(ctx context.Context, app, op string) ([]flaps.IPAssignm
 
 // ReleaseIP removes an address from the app. A missing address is ENOTFOUND (done).
 func (c *Client) ReleaseIP(ctx context.Context, app, address string) error {
-	if err := required("app name", app); err != nil {
-		return err
-	}
-	if err := required("IP address", address); err != nil {
+	if err := requiredIn(app, "IP address", address); err != nil {
 		return err
 	}
 	return c.call(ctx, fmt.Sprintf("releasing IP %s of app %s", address, app), callOptions{}, func(ctx context.Context) error {

@@ -33,37 +33,12 @@ func (c *Client) CreateMachine(ctx context.Context, app string, s launchpad.Mach
 		return nil, launchpad.Errorf(launchpad.EINVALID, "creating machine for app %s: %s", app, launchpad.ErrorMessage(err))
 	}
 	op := fmt.Sprintf("creating machine %s for app %s", s.Name, app)
-	before, err := c.listMachines(ctx, app, op)
-	if err != nil {
-		return nil, err
-	}
-	existed := map[string]bool{}
-	for _, m := range before {
-		existed[m.ID] = true
-	}
 	input := launchInput(s)
-	var created *fly.Machine
-	err = c.call(ctx, op, callOptions{
-		afterAmbiguous: func(ctx context.Context) (bool, error) {
-			ms, err := c.listMachines(ctx, app, op)
-			if err != nil {
-				return false, err
-			}
-			for _, m := range ms {
-				if m.Name == s.Name && !existed[m.ID] && !launchpad.MachineState(m.State).Gone() {
-					created = m
-					return true, nil
-				}
-			}
-			return false, nil
-		},
-	}, func(ctx context.Context) error {
-		m, err := c.flaps.Launch(ctx, app, input)
-		if err == nil {
-			created = m
-		}
-		return err
-	})
+	created, err := createOnce(ctx, c, op, func(ctx context.Context) ([]*fly.Machine, error) {
+		return c.listMachines(ctx, app, op)
+	}, func(m *fly.Machine) string { return m.ID }, func(m *fly.Machine) bool {
+		return m.Name == s.Name && !launchpad.MachineState(m.State).Gone()
+	}, func(ctx context.Context) (*fly.Machine, error) { return c.flaps.Launch(ctx, app, input) })
 	if err != nil {
 		return nil, err
 	}
@@ -80,10 +55,7 @@ func (c *Client) GetMachine(ctx context.Context, app, id string) (*launchpad.Mac
 }
 
 func (c *Client) getMachine(ctx context.Context, app, id, op string) (*fly.Machine, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("machine id", id); err != nil {
+	if err := requiredIn(app, "machine id", id); err != nil {
 		return nil, err
 	}
 	var m *fly.Machine
@@ -124,10 +96,7 @@ func (c *Client) listMachines(ctx context.Context, app, op string) ([]*fly.Machi
 // UpdateMachine replaces the machine's config, under its lease. Sending the same config
 // twice is harmless, so every failure is simply retried.
 func (c *Client) UpdateMachine(ctx context.Context, app, id string, s launchpad.MachineSpec) (*launchpad.Machine, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("machine id", id); err != nil {
+	if err := requiredIn(app, "machine id", id); err != nil {
 		return nil, err
 	}
 	if err := validateMachineSpec(s); err != nil {
@@ -187,10 +156,7 @@ func (c *Client) DestroyMachine(ctx context.Context, app, id string, kill bool) 
 // (a destroy of a machine that is destroying: 412) — it reads the machine: a machine already in
 // one of the target states means the change is done.
 func (c *Client) changeState(ctx context.Context, app, id, op string, target []launchpad.MachineState, fn func(ctx context.Context, nonce string) error) error {
-	if err := required("app name", app); err != nil {
-		return err
-	}
-	if err := required("machine id", id); err != nil {
+	if err := requiredIn(app, "machine id", id); err != nil {
 		return err
 	}
 	reached := func(ctx context.Context) (bool, error) {

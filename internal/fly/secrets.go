@@ -15,10 +15,7 @@ import (
 // retried. The value goes only into the request body: never into an error or a log line
 // (fly-go's request logger, which would print the body, is never enabled).
 func (c *Client) SetSecret(ctx context.Context, app, name, value string) (*launchpad.Secret, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("secret name", name); err != nil {
+	if err := requiredIn(app, "secret name", name); err != nil {
 		return nil, err
 	}
 	if value == "" {
@@ -73,10 +70,7 @@ func (c *Client) ListSecrets(ctx context.Context, app string) ([]*launchpad.Secr
 
 // DeleteSecret removes one app secret. A missing secret is ENOTFOUND (done).
 func (c *Client) DeleteSecret(ctx context.Context, app, name string) error {
-	if err := required("app name", app); err != nil {
-		return err
-	}
-	if err := required("secret name", name); err != nil {
+	if err := requiredIn(app, "secret name", name); err != nil {
 		return err
 	}
 	return c.call(ctx, fmt.Sprintf("deleting secret %s of app %s", name, app), callOptions{}, func(ctx context.Context) error {

@@ -14,24 +14,13 @@ import (
 // after an ambiguous failure, a volume named s.Name that is not among them is the one this
 // call created, so a dropped response never leaves two.
 func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.VolumeSpec) (*launchpad.Volume, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("volume name", s.Name); err != nil {
+	if err := requiredIn(app, "volume name", s.Name); err != nil {
 		return nil, err
 	}
 	if s.SizeGB < 0 || (s.SizeGB == 0 && s.SnapshotID == "") {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "volume %s for app %s: size_gb is %d; give a size of at least 1 GB", s.Name, app, s.SizeGB)
 	}
 	op := fmt.Sprintf("creating volume %s for app %s", s.Name, app)
-	before, err := c.listVolumes(ctx, app, op)
-	if err != nil {
-		return nil, err
-	}
-	existed := map[string]bool{}
-	for _, v := range before {
-		existed[v.ID] = true
-	}
 	size, encrypted := s.SizeGB, s.Encrypted
 	req := fly.CreateVolumeRequest{Name: s.Name, Region: s.Region, SizeGb: &size, Encrypted: &encrypted}
 	if size == 0 {
@@ -41,29 +30,12 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 		snapshot := s.SnapshotID
 		req.SnapshotID = &snapshot
 	}
-	var created *fly.Volume
-	err = c.call(ctx, op, callOptions{
-		afterAmbiguous: func(ctx context.Context) (bool, error) {
-			vols, err := c.listVolumes(ctx, app, op)
-			if err != nil {
-				return false, err
-			}
-			for i := range vols {
-				v := &vols[i]
-				if v.Name == s.Name && !existed[v.ID] && !launchpad.VolumeState(v.State).Gone() {
-					created = v
-					return true, nil
-				}
-			}
-			return false, nil
-		},
-	}, func(ctx context.Context) error {
-		v, err := c.flaps.CreateVolume(ctx, app, req)
-		if err == nil {
-			created = v
-		}
-		return err
-	})
+	created, err := createOnce(ctx, c, op, func(ctx context.Context) ([]*fly.Volume, error) {
+		vols, err := c.listVolumes(ctx, app, op)
+		return addrs(vols), err
+	}, func(v *fly.Volume) string { return v.ID }, func(v *fly.Volume) bool {
+		return v.Name == s.Name && !launchpad.VolumeState(v.State).Gone()
+	}, func(ctx context.Context) (*fly.Volume, error) { return c.flaps.CreateVolume(ctx, app, req) })
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +44,7 @@ func (c *Client) CreateVolume(ctx context.Context, app string, s launchpad.Volum
 
 // GetVolume returns one volume, or ENOTFOUND.
 func (c *Client) GetVolume(ctx context.Context, app, id string) (*launchpad.Volume, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("volume id", id); err != nil {
+	if err := requiredIn(app, "volume id", id); err != nil {
 		return nil, err
 	}
 	v, err := c.getVolume(ctx, app, id, fmt.Sprintf("reading volume %s of app %s", id, app))
@@ -129,10 +98,7 @@ func (c *Client) listVolumes(ctx context.Context, app, op string) ([]fly.Volume,
 // lost and the extend is found done afterwards, NeedsRestart is set if the volume is attached
 // (the machine may still run on the old size).
 func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (*launchpad.Volume, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("volume id", id); err != nil {
+	if err := requiredIn(app, "volume id", id); err != nil {
 		return nil, err
 	}
 	op := fmt.Sprintf("extending volume %s of app %s to %d GB", id, app, sizeGB)
@@ -188,10 +154,7 @@ func (c *Client) ExtendVolume(ctx context.Context, app, id string, sizeGB int) (
 // attached to a machine — one being destroyed included — is ECONFLICT (Fly answers 412): wait
 // until the machine is destroyed first.
 func (c *Client) DeleteVolume(ctx context.Context, app, id string) error {
-	if err := required("app name", app); err != nil {
-		return err
-	}
-	if err := required("volume id", id); err != nil {
+	if err := requiredIn(app, "volume id", id); err != nil {
 		return err
 	}
 	return c.call(ctx, fmt.Sprintf("deleting volume %s of app %s", id, app), callOptions{}, func(ctx context.Context) error {
@@ -213,10 +176,7 @@ func toVolume(v *fly.Volume) *launchpad.Volume {
 // snapshots are listed before and after: the new one is the one that was not there before
 // (which also makes a create whose answer was lost safe to repeat).
 func (c *Client) SnapshotVolume(ctx context.Context, app, id string, retentionDays int) (*launchpad.VolumeSnapshot, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("volume id", id); err != nil {
+	if err := requiredIn(app, "volume id", id); err != nil {
 		return nil, err
 	}
 	if retentionDays < 1 || retentionDays > 60 {
@@ -269,10 +229,7 @@ func (c *Client) SnapshotVolume(ctx context.Context, app, id string, retentionDa
 // ListVolumeSnapshots returns the snapshots Fly keeps of a volume (a deleted one's too),
 // oldest first.
 func (c *Client) ListVolumeSnapshots(ctx context.Context, app, volumeID string) ([]*launchpad.VolumeSnapshot, error) {
-	if err := required("app name", app); err != nil {
-		return nil, err
-	}
-	if err := required("volume id", volumeID); err != nil {
+	if err := requiredIn(app, "volume id", volumeID); err != nil {
 		return nil, err
 	}
 	snaps, err := c.listSnapshots(ctx, app, volumeID, fmt.Sprintf("listing the snapshots of volume %s of app %s", volumeID, app))

@@ -31,13 +31,19 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
+// decodeStrict decodes data into v and refuses fields v does not have, so a typo in a
+// hand-written fault file or script is an error rather than a silently ignored setting.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
 // UnmarshalJSON reads durations as strings ("1s") and rejects unknown fields, so a typo
 // in a hand-written fault file is an error rather than a silently ignored setting.
 func (f *Faults) UnmarshalJSON(data []byte) error {
 	var w faultsWire
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeStrict(data, &w); err != nil {
 		return fmt.Errorf("faults: %w (fields: error_rate, rate_limit_rate, retry_after, latency, drop_rate, seed, error_status)", err)
 	}
 	out := Faults{ErrorRate: w.ErrorRate, RateLimitRate: w.RateLimitRate, DropRate: w.DropRate, Seed: w.Seed, ErrorStatus: w.ErrorStatus}

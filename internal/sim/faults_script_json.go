@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -29,9 +28,7 @@ func (s ScriptedFault) MarshalJSON() ([]byte, error) {
 // error rather than a fault that silently does something else.
 func (s *ScriptedFault) UnmarshalJSON(data []byte) error {
 	var w scriptedFaultWire
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
+	if err := decodeStrict(data, &w); err != nil {
 		return fmt.Errorf("scripted fault: %w (fields: kind, status, retry_after, body, delay)", err)
 	}
 	delay, err := parseOptionalDuration("delay", w.Delay)
@@ -52,9 +49,7 @@ type scriptRequest struct {
 func (q *scriptRequest) UnmarshalJSON(data []byte) error {
 	type plain scriptRequest // without this method, so Decode does not recurse
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := decodeStrict(data, &p); err != nil {
 		return fmt.Errorf("script: %w (send {\"route\": \"POST /v1/apps\", \"faults\": [{\"kind\": \"drop_after\"}]})", err)
 	}
 	*q = scriptRequest(p)

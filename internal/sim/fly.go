@@ -113,7 +113,7 @@ type Fly struct {
 	clock      Clock
 	log        *slog.Logger
 	limits     *flyRateLimits // nil unless FlyOptions.RateLimits
-	stateFile  string
+	saver                     // Save, Close: the state file
 	region     string
 	retention  time.Duration
 	pendingFor time.Duration // how long a deleted volume stays listed
@@ -122,9 +122,6 @@ type Fly struct {
 	handler    http.Handler
 	routes     []string // implemented "METHOD /path" patterns, for /_sim/info
 	notBuilt   []string // spec endpoints answered 501
-	closeOnce  sync.Once
-	closeError error
-	persist    func() error // replaces the state-file save (the sandbox saves both simulators in one file)
 
 	mu       sync.Mutex
 	st       flyState
@@ -152,7 +149,7 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 		clock:      clockOrReal(o.Clock),
 		log:        o.Logger,
 		controls:   controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests, secretRoutes...)},
-		stateFile:  o.StateFile,
+		saver:      saver{stateFile: o.StateFile},
 		region:     o.DefaultRegion,
 		retention:  o.DestroyedRetention,
 		pendingFor: o.PendingDestroyRetention,
@@ -210,30 +207,13 @@ func (f *Fly) ExecHook(h ExecFunc) {
 }
 
 // Save writes the state file now, if one was configured.
-func (f *Fly) Save() error {
-	if f.persist != nil {
-		return f.persist()
-	}
-	if f.stateFile == "" {
-		return nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return saveStateFile(f.stateFile, &f.st)
-}
+func (f *Fly) Save() error { return f.save(&f.mu, &f.st) }
 
 // Close saves the state file (once); the simulator keeps answering afterwards.
-func (f *Fly) Close() error {
-	f.closeOnce.Do(func() { f.closeError = f.Save() })
-	return f.closeError
-}
+func (f *Fly) Close() error { return f.closeWith(f.Save) }
 
 // stateJSON returns the simulator's state as it would be saved.
-func (f *Fly) stateJSON() (json.RawMessage, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return json.Marshal(&f.st)
-}
+func (f *Fly) stateJSON() (json.RawMessage, error) { return lockedJSON(&f.mu, &f.st) }
 
 // restoreState replaces the simulator's state with a saved one.
 func (f *Fly) restoreState(raw json.RawMessage) error {

@@ -80,8 +80,7 @@ func (f *Fly) createApp(w http.ResponseWriter, r *http.Request) {
 		Network   string `json:"network"`
 		AppRoleID string `json:"app_role_id"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	name := req.AppName
@@ -137,14 +136,9 @@ func (f *Fly) createApp(w http.ResponseWriter, r *http.Request) {
 // organization the token is not a member of (flaps: "app exists, but in an org we do not have
 // access to").
 func (f *Fly) getApp(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a.json())
+	f.withApp(w, r, func(a *flyApp) {
+		writeJSON(w, http.StatusOK, a.json())
+	})
 }
 
 // listApps: GET /v1/apps?org_slug=… (required) → {"total_apps", "apps"}, apps of that org only.
@@ -176,22 +170,17 @@ func (f *Fly) listApps(w http.ResponseWriter, r *http.Request) {
 // (each gets its destroy event first), volumes, IP assignments and secrets. Afterwards the
 // app answers 404 and its name is free again.
 func (f *Fly) deleteApp(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	now := f.clock.Now()
-	for _, m := range a.Machines {
-		if m.State != stateDestroyed {
-			f.destroyedLocked(a, m, now)
+	f.withApp(w, r, func(a *flyApp) {
+		now := f.clock.Now()
+		for _, m := range a.Machines {
+			if m.State != stateDestroyed {
+				f.destroyedLocked(a, m, now)
+			}
 		}
-	}
-	delete(f.st.Apps, a.Name)
-	f.notifyLocked()
-	w.WriteHeader(http.StatusAccepted)
+		delete(f.st.Apps, a.Name)
+		f.notifyLocked()
+		w.WriteHeader(http.StatusAccepted)
+	})
 }
 
 // app returns the named app, its asynchronous changes settled up to now; 404 when there is

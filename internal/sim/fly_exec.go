@@ -19,8 +19,7 @@ func (f *Fly) execMachine(w http.ResponseWriter, r *http.Request) {
 		Cmd     string   `json:"cmd"`
 		Timeout int      `json:"timeout"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	cmd := req.Command

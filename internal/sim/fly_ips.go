@@ -43,54 +43,48 @@ func (f *Fly) assignIP(w http.ResponseWriter, r *http.Request) {
 		Network     string `json:"network"`
 		ServiceName string `json:"service_name"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	ip := &flyIP{Type: req.Type, Region: req.Region, ServiceName: req.ServiceName, Network: req.Network, CreatedAt: f.clock.Now().UTC()}
-	if ip.Region == "" {
-		ip.Region = "global"
-	}
-	switch req.Type {
-	case ipTypeV4:
-		addr, err := f.nextIPv4Locked()
-		if err != nil {
-			writeFlyErr(w, err)
-			return
+	f.withApp(w, r, func(a *flyApp) {
+		ip := &flyIP{Type: req.Type, Region: req.Region, ServiceName: req.ServiceName, Network: req.Network, CreatedAt: f.clock.Now().UTC()}
+		if ip.Region == "" {
+			ip.Region = "global"
 		}
-		ip.Address = addr
-	case ipTypeSharedV4:
-		for _, have := range a.IPs {
-			if have.Type == ipTypeSharedV4 {
-				writeJSON(w, http.StatusOK, have.json()) // an app has one shared address
+		switch req.Type {
+		case ipTypeV4:
+			addr, err := f.nextIPv4Locked()
+			if err != nil {
+				writeFlyErr(w, err)
 				return
 			}
+			ip.Address = addr
+		case ipTypeSharedV4:
+			for _, have := range a.IPs {
+				if have.Type == ipTypeSharedV4 {
+					writeJSON(w, http.StatusOK, have.json()) // an app has one shared address
+					return
+				}
+			}
+			ip.Address, ip.Shared = sharedIPv4, true
+		case ipTypeV6:
+			f.st.NextIPv6++
+			ip.Address = canonicalIP(fmt.Sprintf("2001:db8:1:%x:%x:%x:%x:1", (f.st.NextIPv6>>48)&0xffff, (f.st.NextIPv6>>32)&0xffff, (f.st.NextIPv6>>16)&0xffff, f.st.NextIPv6&0xffff))
+		case ipTypePrivateV6:
+			network := req.Network
+			if network == "" {
+				network = "default" // as on Fly: an empty network is the org's default one
+			}
+			f.st.NextPrivateNum++
+			ip.Network = network
+			ip.Address = canonicalIP(fmt.Sprintf("fdaa:0:%x:0:1::%x", f.networkNumLocked(a.Org, network), f.st.NextPrivateNum))
+		default:
+			writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("invalid ip type %q: use v4, shared_v4, v6 or private_v6", req.Type))
+			return
 		}
-		ip.Address, ip.Shared = sharedIPv4, true
-	case ipTypeV6:
-		f.st.NextIPv6++
-		ip.Address = canonicalIP(fmt.Sprintf("2001:db8:1:%x:%x:%x:%x:1", (f.st.NextIPv6>>48)&0xffff, (f.st.NextIPv6>>32)&0xffff, (f.st.NextIPv6>>16)&0xffff, f.st.NextIPv6&0xffff))
-	case ipTypePrivateV6:
-		network := req.Network
-		if network == "" {
-			network = "default" // as on Fly: an empty network is the org's default one
-		}
-		f.st.NextPrivateNum++
-		ip.Network = network
-		ip.Address = canonicalIP(fmt.Sprintf("fdaa:0:%x:0:1::%x", f.networkNumLocked(a.Org, network), f.st.NextPrivateNum))
-	default:
-		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("invalid ip type %q: use v4, shared_v4, v6 or private_v6", req.Type))
-		return
-	}
-	a.IPs = append(a.IPs, ip)
-	writeJSON(w, http.StatusOK, ip.json())
+		a.IPs = append(a.IPs, ip)
+		writeJSON(w, http.StatusOK, ip.json())
+	})
 }
 
 // nextIPv4Locked hands out the next address of 198.18.0.0/15, skipping .0 and .255.
@@ -126,40 +120,30 @@ func canonicalIP(s string) string { return netip.MustParseAddr(s).String() }
 
 // listIPs: GET /v1/apps/{app}/ip_assignments → {"ips": […]}.
 func (f *Fly) listIPs(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	out := make([]ipJSON, 0, len(a.IPs))
-	for _, ip := range a.IPs {
-		out = append(out, ip.json())
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ips": out})
+	f.withApp(w, r, func(a *flyApp) {
+		out := make([]ipJSON, 0, len(a.IPs))
+		for _, ip := range a.IPs {
+			out = append(out, ip.json())
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ips": out})
+	})
 }
 
 // deleteIP: DELETE /v1/apps/{app}/ip_assignments/{ip} → 204; an address the app does not
 // hold is a 404.
 func (f *Fly) deleteIP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	want := r.PathValue("ip")
-	if p, err := netip.ParseAddr(want); err == nil {
-		want = p.String() // accept any spelling of the same IPv6 address
-	}
-	for i, ip := range a.IPs {
-		if ip.Address == want {
-			a.IPs = append(a.IPs[:i], a.IPs[i+1:]...)
-			w.WriteHeader(http.StatusNoContent)
-			return
+	f.withApp(w, r, func(a *flyApp) {
+		want := r.PathValue("ip")
+		if p, err := netip.ParseAddr(want); err == nil {
+			want = p.String() // accept any spelling of the same IPv6 address
 		}
-	}
-	writeFlyError(w, http.StatusNotFound, "ip assignment not found")
+		for i, ip := range a.IPs {
+			if ip.Address == want {
+				a.IPs = append(a.IPs[:i], a.IPs[i+1:]...)
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		writeFlyError(w, http.StatusNotFound, "ip assignment not found")
+	})
 }

@@ -58,19 +58,14 @@ func (f *Fly) checkLeaseLocked(m *flyMachine, r *http.Request) error {
 
 // getLease: GET …/lease → the lease envelope, or 404 "lease not found".
 func (f *Fly) getLease(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	l := f.activeLeaseLocked(m)
-	if l == nil {
-		writeFlyError(w, http.StatusNotFound, "lease not found")
-		return
-	}
-	writeJSON(w, http.StatusOK, l.json())
+	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
+		l := f.activeLeaseLocked(m)
+		if l == nil {
+			writeFlyError(w, http.StatusNotFound, "lease not found")
+			return
+		}
+		writeJSON(w, http.StatusOK, l.json())
+	})
 }
 
 // acquireLease: POST …/lease[?ttl=seconds] [{"ttl","description"}]. With no lease held it
@@ -81,8 +76,7 @@ func (f *Fly) acquireLease(w http.ResponseWriter, r *http.Request) {
 		TTL         int    `json:"ttl"`
 		Description string `json:"description"`
 	}
-	if err := decodeBody(r, &req, true); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, true, writeFlyError) {
 		return
 	}
 	ttl := defaultLeaseTTL
@@ -97,45 +91,35 @@ func (f *Fly) acquireLease(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = time.Duration(n) * time.Second
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	now := f.clock.Now()
-	l := f.activeLeaseLocked(m)
-	switch {
-	case l == nil:
-		m.Lease = f.newLeaseLocked(m, ttl, req.Description, now)
-	case r.Header.Get(leaseNonceHeader) == l.Nonce:
-		l.ExpiresAt = now.Add(ttl).UTC()
-	default:
-		writeFlyError(w, http.StatusConflict, fmt.Sprintf("machine ID %s lease currently held by %s, expires at %s", m.ID, l.Owner, l.ExpiresAt.Format(time.RFC3339)))
-		return
-	}
-	writeJSON(w, http.StatusOK, m.Lease.json())
+	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
+		now := f.clock.Now()
+		l := f.activeLeaseLocked(m)
+		switch {
+		case l == nil:
+			m.Lease = f.newLeaseLocked(m, ttl, req.Description, now)
+		case r.Header.Get(leaseNonceHeader) == l.Nonce:
+			l.ExpiresAt = now.Add(ttl).UTC()
+		default:
+			writeFlyError(w, http.StatusConflict, fmt.Sprintf("machine ID %s lease currently held by %s, expires at %s", m.ID, l.Owner, l.ExpiresAt.Format(time.RFC3339)))
+			return
+		}
+		writeJSON(w, http.StatusOK, m.Lease.json())
+	})
 }
 
 // releaseLease: DELETE …/lease with the nonce → 200; wrong nonce 409; no lease 404.
 func (f *Fly) releaseLease(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	l := f.activeLeaseLocked(m)
-	if l == nil {
-		writeFlyError(w, http.StatusNotFound, "lease not found")
-		return
-	}
-	if r.Header.Get(leaseNonceHeader) != l.Nonce {
-		writeFlyError(w, http.StatusConflict, fmt.Sprintf("machine ID %s lease currently held by %s: release it with its nonce in the %s header", m.ID, l.Owner, leaseNonceHeader))
-		return
-	}
-	m.Lease = nil
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
+		l := f.activeLeaseLocked(m)
+		if l == nil {
+			writeFlyError(w, http.StatusNotFound, "lease not found")
+			return
+		}
+		if r.Header.Get(leaseNonceHeader) != l.Nonce {
+			writeFlyError(w, http.StatusConflict, fmt.Sprintf("machine ID %s lease currently held by %s: release it with its nonce in the %s header", m.ID, l.Owner, leaseNonceHeader))
+			return
+		}
+		m.Lease = nil
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
 }

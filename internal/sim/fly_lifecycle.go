@@ -12,21 +12,16 @@ import (
 // stopped machine starts; anything else is refused with 412, Fly's "unable to start machine
 // from current state". The machine is "starting" until Transitions.Start has passed.
 func (f *Fly) startMachine(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, m, err := f.mutableMachineLocked(r)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	prev := m.State
-	if (prev != stateCreated && prev != stateStopped) || len(m.Steps) > 0 {
-		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to start machine from current state: '%s'", prev))
-		return
-	}
-	now := f.clock.Now()
-	f.scheduleLocked(a, m, now, stateStarting, f.step(now.Add(f.tr.Start), stateStarted, "start", "user", nil))
-	writeJSON(w, http.StatusOK, map[string]string{"previous_state": prev})
+	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
+		prev := m.State
+		if (prev != stateCreated && prev != stateStopped) || len(m.Steps) > 0 {
+			writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to start machine from current state: '%s'", prev))
+			return
+		}
+		now := f.clock.Now()
+		f.scheduleLocked(a, m, now, stateStarting, f.step(now.Add(f.tr.Start), stateStarted, "start", "user", nil))
+		writeJSON(w, http.StatusOK, map[string]string{"previous_state": prev})
+	})
 }
 
 // stopMachine: POST …/stop [{"signal","timeout"}] → {"ok":true}: a stop event (stopping,
@@ -37,26 +32,20 @@ func (f *Fly) stopMachine(w http.ResponseWriter, r *http.Request) {
 		Signal  string `json:"signal"`
 		Timeout any    `json:"timeout"`
 	}
-	if err := decodeBody(r, &req, true); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, true, writeFlyError) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, m, err := f.mutableMachineLocked(r)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if m.State != stateStarted || len(m.Steps) > 0 {
-		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to stop machine from current state: '%s'", m.State))
-		return
-	}
-	now := f.clock.Now()
-	f.eventLocked(m, "stop", stateStopping, "user", now, nil)
-	done := now.Add(f.tr.Stop)
-	f.scheduleLocked(a, m, now, stateStopping, f.step(done, stateStopped, "exit", "flyd", exitRequest(done, signalNumber(req.Signal))))
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
+		if m.State != stateStarted || len(m.Steps) > 0 {
+			writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to stop machine from current state: '%s'", m.State))
+			return
+		}
+		now := f.clock.Now()
+		f.eventLocked(m, "stop", stateStopping, "user", now, nil)
+		done := now.Add(f.tr.Stop)
+		f.scheduleLocked(a, m, now, stateStopping, f.step(done, stateStopped, "exit", "flyd", exitRequest(done, signalNumber(req.Signal))))
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
 }
 
 // signalNumber maps the stop signal to its number for the exit event (SIGINT by default,
@@ -78,24 +67,19 @@ func signalNumber(s string) int {
 // Transitions.Stop) and the start (after Transitions.Start more); 412 unless started. The
 // machine boots again, so a volume grown while it ran is seen at its new size.
 func (f *Fly) restartMachine(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, m, err := f.mutableMachineLocked(r)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if m.State != stateStarted || len(m.Steps) > 0 {
-		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to restart machine from current state: '%s'", m.State))
-		return
-	}
-	now := f.clock.Now()
-	f.eventLocked(m, "stop", stateStopping, "user", now, nil)
-	stopped := now.Add(f.tr.Stop)
-	f.scheduleLocked(a, m, now, stateStopping,
-		f.step(stopped, stateStopped, "exit", "flyd", exitRequest(stopped, signalNumber(r.URL.Query().Get("signal")))),
-		f.step(stopped.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
+		if m.State != stateStarted || len(m.Steps) > 0 {
+			writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to restart machine from current state: '%s'", m.State))
+			return
+		}
+		now := f.clock.Now()
+		f.eventLocked(m, "stop", stateStopping, "user", now, nil)
+		stopped := now.Add(f.tr.Stop)
+		f.scheduleLocked(a, m, now, stateStopping,
+			f.step(stopped, stateStopped, "exit", "flyd", exitRequest(stopped, signalNumber(r.URL.Query().Get("signal")))),
+			f.step(stopped.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
 }
 
 // waitStates are the states /wait accepts.
@@ -194,12 +178,7 @@ func parseWaitTimeout(s string) (time.Duration, error) {
 // machineEvents: GET …/events → the machine's events, newest first (readable while the
 // destroyed machine's tombstone lasts, so the last hours can still be metered).
 func (f *Fly) machineEvents(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, true)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m.eventsNewestFirst())
+	f.withMachine(w, r, true, func(_ *flyApp, m *flyMachine) {
+		writeJSON(w, http.StatusOK, m.eventsNewestFirst())
+	})
 }

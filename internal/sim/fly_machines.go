@@ -74,6 +74,21 @@ type machineRequest struct {
 	MinSecretsVersion *uint64 `json:"min_secrets_version"`
 }
 
+// decodeMachineRequest reads a create's or update's body and its config; when either is
+// wrong it answers the 400 and returns false.
+func decodeMachineRequest(w http.ResponseWriter, r *http.Request) (machineRequest, *machineConfig, bool) {
+	var req machineRequest
+	if !decodeOr(w, r, &req, false, writeFlyError) {
+		return req, nil, false
+	}
+	cfg, err := parseMachineConfig(req.Config)
+	if err != nil {
+		writeFlyErr(w, err)
+		return req, nil, false
+	}
+	return req, cfg, true
+}
+
 // createMachine: POST /v1/apps/{app}/machines. The machine is answered "created" and
 // launches afterwards (a start event by flyd once Transitions.Start has passed, state
 // "started"), unless skip_launch, which leaves it "created". It gets the app's secrets as of
@@ -82,14 +97,8 @@ type machineRequest struct {
 // attached to another machine, destroying ones included (412). Names are unique among an
 // app's live machines (409 "already_exists: unique machine name violation, …").
 func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
-	var req machineRequest
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	cfg, err := parseMachineConfig(req.Config)
-	if err != nil {
-		writeFlyErr(w, err)
+	req, cfg, ok := decodeMachineRequest(w, r)
+	if !ok {
 		return
 	}
 	if req.Region != "" && !validRegion(req.Region) {
@@ -100,60 +109,55 @@ func (f *Fly) createMachine(w http.ResponseWriter, r *http.Request) {
 		writeFlyErr(w, err)
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	now := f.clock.Now()
-	id := randomHex(7)
-	for a.Machines[id] != nil {
-		id = randomHex(7)
-	}
-	region, vols, err := f.placeLocked(a, id, req.Region, cfg)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	name := req.Name
-	for name == "" || (req.Name == "" && f.checkNameLocked(a, name, id, now) != nil) {
-		name = machineName() // a generated name never collides
-	}
-	if err := f.checkNameLocked(a, name, id, now); err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	cfg.fillMounts(vols)
-	f.st.NextPrivateNum++
-	instance := ulid(now)
-	m := &flyMachine{
-		ID: id, Name: name, State: stateCreated, Region: region,
-		InstanceID: instance, Instances: []string{instance},
-		PrivateIP: canonicalIP(fmt.Sprintf("fdaa:0:%x:a7b:%x::2", f.networkNumLocked(a.Org, a.Network), f.st.NextPrivateNum)),
-		Config:    cfg.raw, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
-	}
-	if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	for _, v := range vols {
-		v.AttachedMachineID = m.ID
-	}
-	a.Machines[m.ID] = m
-	f.eventLocked(m, "launch", stateCreated, "user", now, nil)
-	var steps []*flyStep
-	if !req.SkipLaunch {
-		steps = append(steps, f.step(now.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
-	}
-	f.scheduleLocked(a, m, now, stateCreated, steps...)
-	out := m.json()
-	if req.LeaseTTL > 0 {
-		m.Lease = f.newLeaseLocked(m, time.Duration(req.LeaseTTL)*time.Second, "", now)
-		out.Nonce = m.Lease.Nonce
-	}
-	writeJSON(w, http.StatusOK, out)
+	f.withApp(w, r, func(a *flyApp) {
+		now := f.clock.Now()
+		id := randomHex(7)
+		for a.Machines[id] != nil {
+			id = randomHex(7)
+		}
+		region, vols, err := f.placeLocked(a, id, req.Region, cfg)
+		if err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		name := req.Name
+		for name == "" || (req.Name == "" && f.checkNameLocked(a, name, id, now) != nil) {
+			name = machineName() // a generated name never collides
+		}
+		if err := f.checkNameLocked(a, name, id, now); err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		cfg.fillMounts(vols)
+		f.st.NextPrivateNum++
+		instance := ulid(now)
+		m := &flyMachine{
+			ID: id, Name: name, State: stateCreated, Region: region,
+			InstanceID: instance, Instances: []string{instance},
+			PrivateIP: canonicalIP(fmt.Sprintf("fdaa:0:%x:a7b:%x::2", f.networkNumLocked(a.Org, a.Network), f.st.NextPrivateNum)),
+			Config:    cfg.raw, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+		}
+		if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		for _, v := range vols {
+			v.AttachedMachineID = m.ID
+		}
+		a.Machines[m.ID] = m
+		f.eventLocked(m, "launch", stateCreated, "user", now, nil)
+		var steps []*flyStep
+		if !req.SkipLaunch {
+			steps = append(steps, f.step(now.Add(f.tr.Start), stateStarted, "start", "flyd", nil))
+		}
+		f.scheduleLocked(a, m, now, stateCreated, steps...)
+		out := m.json()
+		if req.LeaseTTL > 0 {
+			m.Lease = f.newLeaseLocked(m, time.Duration(req.LeaseTTL)*time.Second, "", now)
+			out.Nonce = m.Lease.Nonce
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 // placeLocked resolves the machine's region and the volumes it mounts: each must exist in
@@ -202,14 +206,9 @@ func (f *Fly) checkNameLocked(a *flyApp, name, selfID string, now time.Time) err
 // getMachine: GET /v1/apps/{app}/machines/{id}. A destroyed machine stays readable (state
 // "destroyed") for DestroyedRetention, then answers 404.
 func (f *Fly) getMachine(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, true)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m.json())
+	f.withMachine(w, r, true, func(_ *flyApp, m *flyMachine) {
+		writeJSON(w, http.StatusOK, m.json())
+	})
 }
 
 // listMachines: GET /v1/apps/{app}/machines[?include_deleted=true][&region=…] → [machine…],
@@ -218,36 +217,31 @@ func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	includeDeleted := q.Get("include_deleted") == "true"
 	region := q.Get("region")
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	now := f.clock.Now()
-	ms := []*flyMachine{}
-	for _, m := range a.Machines {
-		if f.goneLocked(m, now) {
-			delete(a.Machines, m.ID)
-			continue
+	f.withApp(w, r, func(a *flyApp) {
+		now := f.clock.Now()
+		ms := []*flyMachine{}
+		for _, m := range a.Machines {
+			if f.goneLocked(m, now) {
+				delete(a.Machines, m.ID)
+				continue
+			}
+			if (m.State == stateDestroyed && !includeDeleted) || (region != "" && m.Region != region) {
+				continue
+			}
+			ms = append(ms, m)
 		}
-		if (m.State == stateDestroyed && !includeDeleted) || (region != "" && m.Region != region) {
-			continue
+		slices.SortFunc(ms, func(x, y *flyMachine) int {
+			if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+		out := make([]machineJSON, 0, len(ms))
+		for _, m := range ms {
+			out = append(out, m.json())
 		}
-		ms = append(ms, m)
-	}
-	slices.SortFunc(ms, func(x, y *flyMachine) int {
-		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
+		writeJSON(w, http.StatusOK, out)
 	})
-	out := make([]machineJSON, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, m.json())
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // updateMachine: POST /v1/apps/{app}/machines/{id} with a whole new config (under the lease,
@@ -259,72 +253,61 @@ func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
 // the update so leaving the new version stopped"). A machine in the middle of a change
 // answers 412.
 func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
-	var req machineRequest
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	cfg, err := parseMachineConfig(req.Config)
-	if err != nil {
-		writeFlyErr(w, err)
+	req, cfg, ok := decodeMachineRequest(w, r)
+	if !ok {
 		return
 	}
 	if err := f.awaitSecrets(r, req.MinSecretsVersion); err != nil {
 		writeFlyErr(w, err)
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, m, err := f.mutableMachineLocked(r)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if m.transitional() {
-		writeFlyErr(w, refuseTransitional("update", m))
-		return
-	}
-	if req.Region != "" && req.Region != m.Region {
-		writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("cannot move machine %s from %s to %s: create a new machine in that region instead", m.ID, m.Region, req.Region))
-		return
-	}
-	_, vols, err := f.placeLocked(a, m.ID, m.Region, cfg)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	now := f.clock.Now()
-	name := m.Name
-	if req.Name != "" {
-		name = req.Name
-	}
-	if err := f.checkNameLocked(a, name, m.ID, now); err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	cfg.fillMounts(vols)
-	for _, v := range a.Volumes { // detach what the new config no longer mounts
-		if v.AttachedMachineID == m.ID && !slices.Contains(vols, v) {
-			v.AttachedMachineID = ""
+	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
+		if m.transitional() {
+			writeFlyErr(w, refuseTransitional("update", m))
+			return
 		}
-	}
-	for _, v := range vols {
-		v.AttachedMachineID = m.ID
-	}
-	m.Name, m.Config, m.UpdatedAt = name, cfg.raw, now.UTC()
-	m.InstanceID = ulid(now)
-	m.Instances = append(m.Instances, m.InstanceID)
-	if m.State == stateStarted {
-		f.scheduleLocked(a, m, now, stateReplacing, f.step(now.Add(f.tr.Start), stateStarted, "update", "user", nil))
-	} else {
-		f.eventLocked(m, "update", m.State, "user", now, nil)
-		f.notifyLocked()
-	}
-	writeJSON(w, http.StatusOK, m.json())
+		if req.Region != "" && req.Region != m.Region {
+			writeFlyError(w, http.StatusBadRequest, fmt.Sprintf("cannot move machine %s from %s to %s: create a new machine in that region instead", m.ID, m.Region, req.Region))
+			return
+		}
+		_, vols, err := f.placeLocked(a, m.ID, m.Region, cfg)
+		if err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		now := f.clock.Now()
+		name := m.Name
+		if req.Name != "" {
+			name = req.Name
+		}
+		if err := f.checkNameLocked(a, name, m.ID, now); err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		if err := f.giveSecretsLocked(a, m, now, req.MinSecretsVersion, req.SkipSecrets); err != nil {
+			writeFlyErr(w, err)
+			return
+		}
+		cfg.fillMounts(vols)
+		for _, v := range a.Volumes { // detach what the new config no longer mounts
+			if v.AttachedMachineID == m.ID && !slices.Contains(vols, v) {
+				v.AttachedMachineID = ""
+			}
+		}
+		for _, v := range vols {
+			v.AttachedMachineID = m.ID
+		}
+		m.Name, m.Config, m.UpdatedAt = name, cfg.raw, now.UTC()
+		m.InstanceID = ulid(now)
+		m.Instances = append(m.Instances, m.InstanceID)
+		if m.State == stateStarted {
+			f.scheduleLocked(a, m, now, stateReplacing, f.step(now.Add(f.tr.Start), stateStarted, "update", "user", nil))
+		} else {
+			f.eventLocked(m, "update", m.State, "user", now, nil)
+			f.notifyLocked()
+		}
+		writeJSON(w, http.StatusOK, m.json())
+	})
 }
 
 // destroyMachine: DELETE /v1/apps/{app}/machines/{id}[?kill=true]. A running machine is
@@ -334,28 +317,23 @@ func (f *Fly) updateMachine(w http.ResponseWriter, r *http.Request) {
 func (f *Fly) destroyMachine(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	kill := q.Get("kill") == "true" || q.Get("force") == "true"
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, m, err := f.mutableMachineLocked(r)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if m.State == stateDestroying {
-		writeFlyErr(w, refuseTransitional("destroy", m))
-		return
-	}
-	if m.running() && !kill {
-		writeFlyError(w, http.StatusPreconditionFailed, "unable to destroy machine, not currently stopped: stop it first or pass kill=true")
-		return
-	}
-	now := f.clock.Now()
-	if m.running() {
-		f.eventLocked(m, "exit", stateStopped, "flyd", now, exitRequest(now, 9))
-	}
-	m.Lease = nil
-	f.scheduleLocked(a, m, now, stateDestroying, f.step(now.Add(f.tr.Destroy), stateDestroyed, "destroy", "user", nil))
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
+		if m.State == stateDestroying {
+			writeFlyErr(w, refuseTransitional("destroy", m))
+			return
+		}
+		if m.running() && !kill {
+			writeFlyError(w, http.StatusPreconditionFailed, "unable to destroy machine, not currently stopped: stop it first or pass kill=true")
+			return
+		}
+		now := f.clock.Now()
+		if m.running() {
+			f.eventLocked(m, "exit", stateStopped, "flyd", now, exitRequest(now, 9))
+		}
+		m.Lease = nil
+		f.scheduleLocked(a, m, now, stateDestroying, f.step(now.Add(f.tr.Destroy), stateDestroyed, "destroy", "user", nil))
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
 }
 
 // destroyedLocked destroys a machine at once (its app is being deleted): killed if it runs,

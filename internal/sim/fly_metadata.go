@@ -7,18 +7,13 @@ import "net/http"
 
 // getMetadata: GET …/metadata → config.metadata (an object, {} when empty).
 func (f *Fly) getMetadata(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	md := viewConfig(m.Config).metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	writeJSON(w, http.StatusOK, md)
+	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
+		md := viewConfig(m.Config).metadata
+		if md == nil {
+			md = map[string]string{}
+		}
+		writeJSON(w, http.StatusOK, md)
+	})
 }
 
 // setMetadata: POST …/metadata/{key} {"value"} → 204. Not lease-gated: fly-go sends no
@@ -27,8 +22,7 @@ func (f *Fly) setMetadata(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Value *string `json:"value"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	if req.Value == nil {
@@ -49,19 +43,14 @@ func (f *Fly) changeMetadata(w http.ResponseWriter, r *http.Request, change func
 		writeFlyError(w, http.StatusBadRequest, "metadata key is required")
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, m, err := f.machineLocked(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	md := viewConfig(m.Config).metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	change(md, key)
-	m.Config["metadata"] = mustJSON(md)
-	m.UpdatedAt = f.clock.Now().UTC()
-	w.WriteHeader(http.StatusNoContent)
+	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
+		md := viewConfig(m.Config).metadata
+		if md == nil {
+			md = map[string]string{}
+		}
+		change(md, key)
+		m.Config["metadata"] = mustJSON(md)
+		m.UpdatedAt = f.clock.Now().UTC()
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

@@ -48,14 +48,9 @@ func (f *Fly) listSecrets(w http.ResponseWriter, r *http.Request) {
 	if refuseShowSecrets(w, r) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"secrets": secretList(a)})
+	f.withApp(w, r, func(a *flyApp) {
+		writeJSON(w, http.StatusOK, map[string]any{"secrets": secretList(a)})
+	})
 }
 
 func secretList(a *flyApp) []secretJSON {
@@ -72,19 +67,14 @@ func (f *Fly) getSecret(w http.ResponseWriter, r *http.Request) {
 	if refuseShowSecrets(w, r) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	s, ok := a.Secrets[r.PathValue("name")]
-	if !ok {
-		writeFlyError(w, http.StatusNotFound, "secret not found")
-		return
-	}
-	writeJSON(w, http.StatusOK, s.json())
+	f.withApp(w, r, func(a *flyApp) {
+		s, ok := a.Secrets[r.PathValue("name")]
+		if !ok {
+			writeFlyError(w, http.StatusNotFound, "secret not found")
+			return
+		}
+		writeJSON(w, http.StatusOK, s.json())
+	})
 }
 
 // setSecret: POST /v1/apps/{app}/secrets/{name} {"value"} → {name, digest, …, version}.
@@ -92,8 +82,7 @@ func (f *Fly) setSecret(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Value *string `json:"value"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	name := r.PathValue("name")
@@ -105,19 +94,14 @@ func (f *Fly) setSecret(w http.ResponseWriter, r *http.Request) {
 		writeFlyError(w, http.StatusBadRequest, "value is required: POST {\"value\": \"…\"}")
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	s := f.putSecretLocked(a, name, *req.Value)
-	f.newSecretsVersionLocked(a)
-	writeJSON(w, http.StatusOK, struct {
-		secretJSON
-		Version uint64 `json:"version"`
-	}{s.json(), a.SecretsVersion})
+	f.withApp(w, r, func(a *flyApp) {
+		s := f.putSecretLocked(a, name, *req.Value)
+		f.newSecretsVersionLocked(a)
+		writeJSON(w, http.StatusOK, struct {
+			secretJSON
+			Version uint64 `json:"version"`
+		}{s.json(), a.SecretsVersion})
+	})
 }
 
 // updateSecrets: POST /v1/apps/{app}/secrets {"values": {name: value or null}} — null
@@ -126,8 +110,7 @@ func (f *Fly) updateSecrets(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Values map[string]*string `json:"values"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	for name := range req.Values {
@@ -136,41 +119,31 @@ func (f *Fly) updateSecrets(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	for name, v := range req.Values {
-		if v == nil {
-			delete(a.Secrets, name)
-		} else {
-			f.putSecretLocked(a, name, *v)
+	f.withApp(w, r, func(a *flyApp) {
+		for name, v := range req.Values {
+			if v == nil {
+				delete(a.Secrets, name)
+			} else {
+				f.putSecretLocked(a, name, *v)
+			}
 		}
-	}
-	f.newSecretsVersionLocked(a)
-	writeJSON(w, http.StatusOK, map[string]any{"secrets": secretList(a), "version": a.SecretsVersion})
+		f.newSecretsVersionLocked(a)
+		writeJSON(w, http.StatusOK, map[string]any{"secrets": secretList(a), "version": a.SecretsVersion})
+	})
 }
 
 // deleteSecret: DELETE /v1/apps/{app}/secrets/{name} → {"version"}; 404 if there is none.
 func (f *Fly) deleteSecret(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	name := r.PathValue("name")
-	if _, ok := a.Secrets[name]; !ok {
-		writeFlyError(w, http.StatusNotFound, "secret not found")
-		return
-	}
-	delete(a.Secrets, name)
-	f.newSecretsVersionLocked(a)
-	writeJSON(w, http.StatusOK, map[string]any{"version": a.SecretsVersion})
+	f.withApp(w, r, func(a *flyApp) {
+		name := r.PathValue("name")
+		if _, ok := a.Secrets[name]; !ok {
+			writeFlyError(w, http.StatusNotFound, "secret not found")
+			return
+		}
+		delete(a.Secrets, name)
+		f.newSecretsVersionLocked(a)
+		writeJSON(w, http.StatusOK, map[string]any{"version": a.SecretsVersion})
+	})
 }
 
 // putSecretLocked records a secret's digest; the value itself is dropped here.

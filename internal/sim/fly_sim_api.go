@@ -17,8 +17,7 @@ func (f *Fly) simRoutes(mux *http.ServeMux) {
 			Name string `json:"name"`
 			Org  string `json:"org"`
 		}
-		if err := decodeBody(r, &req, false); err != nil {
-			writeFlyError(w, http.StatusBadRequest, err.Error())
+		if !decodeOr(w, r, &req, false, writeFlyError) {
 			return
 		}
 		if err := f.CreateForeignApp(req.Name, req.Org); err != nil {

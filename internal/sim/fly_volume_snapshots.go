@@ -84,45 +84,35 @@ func (f *Fly) liveSnapshotsLocked(a *flyApp, volumeID string) []*flyVolumeSnapsh
 // A deleted volume's snapshots are listed while they are kept; a volume the app never had (or
 // whose snapshots are all gone) is 404.
 func (f *Fly) listVolumeSnapshots(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	id := r.PathValue("id")
-	snaps := f.liveSnapshotsLocked(a, id)
-	if _, ok := a.Volumes[id]; !ok && len(snaps) == 0 {
-		writeFlyError(w, http.StatusNotFound, "volume not found")
-		return
-	}
-	out := make([]volumeSnapshotJSON, 0, len(snaps))
-	for _, s := range snaps {
-		out = append(out, s.json())
-	}
-	writeJSON(w, http.StatusOK, out)
+	f.withApp(w, r, func(a *flyApp) {
+		id := r.PathValue("id")
+		snaps := f.liveSnapshotsLocked(a, id)
+		if _, ok := a.Volumes[id]; !ok && len(snaps) == 0 {
+			writeFlyError(w, http.StatusNotFound, "volume not found")
+			return
+		}
+		out := make([]volumeSnapshotJSON, 0, len(snaps))
+		for _, s := range snaps {
+			out = append(out, s.json())
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 // createVolumeSnapshot: POST /v1/apps/{app}/volumes/{id}/snapshots → 200, no body. The
 // snapshot is kept for the volume's snapshot_retention days.
 func (f *Fly) createVolumeSnapshot(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, v, err := f.volume(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if a.Snapshots == nil {
-		a.Snapshots = map[string]*flyVolumeSnapshot{}
-	}
-	s := &flyVolumeSnapshot{
-		ID: "vs_" + randomFrom(lowerAlnum, 16), VolumeID: v.ID, Region: v.Region, VolumeSizeGB: v.SizeGB,
-		RetentionDays: v.SnapshotRetention, CreatedAt: f.clock.Now().UTC(),
-	}
-	a.Snapshots[s.ID] = s
-	w.WriteHeader(http.StatusOK)
+	f.withVolume(w, r, false, func(a *flyApp, v *flyVolume) {
+		if a.Snapshots == nil {
+			a.Snapshots = map[string]*flyVolumeSnapshot{}
+		}
+		s := &flyVolumeSnapshot{
+			ID: "vs_" + randomFrom(lowerAlnum, 16), VolumeID: v.ID, Region: v.Region, VolumeSizeGB: v.SizeGB,
+			RetentionDays: v.SnapshotRetention, CreatedAt: f.clock.Now().UTC(),
+		}
+		a.Snapshots[s.ID] = s
+		w.WriteHeader(http.StatusOK)
+	})
 }
 
 // restoreSnapshotLocked checks a volume create's snapshot_id: the snapshot must be one of the

@@ -94,8 +94,7 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		SnapshotID        *string `json:"snapshot_id"`
 		SourceVolumeID    *string `json:"source_volume_id"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
 	if req.SourceVolumeID != nil && *req.SourceVolumeID != "" {
@@ -125,83 +124,68 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 		}
 		fstype = *req.FSType
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	restoredFrom := ""
-	if req.SnapshotID != nil && *req.SnapshotID != "" {
-		snap, restoredSize, err := f.restoreSnapshotLocked(a, *req.SnapshotID, req.Region, req.SizeGB)
-		if err != nil {
-			writeFlyErr(w, err)
-			return
+	f.withApp(w, r, func(a *flyApp) {
+		restoredFrom := ""
+		if req.SnapshotID != nil && *req.SnapshotID != "" {
+			snap, restoredSize, err := f.restoreSnapshotLocked(a, *req.SnapshotID, req.Region, req.SizeGB)
+			if err != nil {
+				writeFlyErr(w, err)
+				return
+			}
+			if restoredSize > maxVolumeGB {
+				writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
+				return
+			}
+			size, restoredFrom = restoredSize, snap.ID
 		}
-		if restoredSize > maxVolumeGB {
-			writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are 1 to 500 GB")
-			return
+		v := &flyVolume{
+			ID:                "vol_" + randomFrom(lowerAlnum, 16),
+			Name:              req.Name,
+			Region:            req.Region,
+			Zone:              randomHex(2),
+			SizeGB:            size,
+			Encrypted:         req.Encrypted == nil || *req.Encrypted,
+			FSType:            fstype,
+			SnapshotRetention: 5,
+			AutoBackup:        req.AutoBackupEnabled == nil || *req.AutoBackupEnabled,
+			CreatedAt:         f.clock.Now().UTC(),
+			RestoredFrom:      restoredFrom,
+			FSSizeGB:          size,
 		}
-		size, restoredFrom = restoredSize, snap.ID
-	}
-	v := &flyVolume{
-		ID:                "vol_" + randomFrom(lowerAlnum, 16),
-		Name:              req.Name,
-		Region:            req.Region,
-		Zone:              randomHex(2),
-		SizeGB:            size,
-		Encrypted:         req.Encrypted == nil || *req.Encrypted,
-		FSType:            fstype,
-		SnapshotRetention: 5,
-		AutoBackup:        req.AutoBackupEnabled == nil || *req.AutoBackupEnabled,
-		CreatedAt:         f.clock.Now().UTC(),
-		RestoredFrom:      restoredFrom,
-		FSSizeGB:          size,
-	}
-	if req.SnapshotRetention != nil {
-		v.SnapshotRetention = *req.SnapshotRetention
-	}
-	a.Volumes[v.ID] = v
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+		if req.SnapshotRetention != nil {
+			v.SnapshotRetention = *req.SnapshotRetention
+		}
+		a.Volumes[v.ID] = v
+		writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+	})
 }
 
 // listVolumes: GET /v1/apps/{app}/volumes → [volume…], oldest first, deleted ones included
 // (state pending_destroy) until PendingDestroyRetention has passed, as Fly lists them for up
 // to a day (flaps.GetVolumes filters these states out for its callers).
 func (f *Fly) listVolumes(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.app(r.PathValue("app"))
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	vols := slices.Collect(maps.Values(a.Volumes))
-	slices.SortFunc(vols, func(x, y *flyVolume) int {
-		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-			return c
+	f.withApp(w, r, func(a *flyApp) {
+		vols := slices.Collect(maps.Values(a.Volumes))
+		slices.SortFunc(vols, func(x, y *flyVolume) int {
+			if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+		out := make([]volumeJSON, 0, len(vols))
+		for _, v := range vols {
+			out = append(out, f.volumeJSON(a, v, ""))
 		}
-		return strings.Compare(x.ID, y.ID)
+		writeJSON(w, http.StatusOK, out)
 	})
-	out := make([]volumeJSON, 0, len(vols))
-	for _, v := range vols {
-		out = append(out, f.volumeJSON(a, v, ""))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // getVolume: GET …/volumes/{id} → the volume; a deleted one in state pending_destroy while
 // it is still listed.
 func (f *Fly) getVolume(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, v, err := f.volume(r, true)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+	f.withVolume(w, r, true, func(a *flyApp, v *flyVolume) {
+		writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+	})
 }
 
 // updateVolume: PUT (flaps) or POST (spec) /v1/apps/{app}/volumes/{id} with
@@ -211,28 +195,22 @@ func (f *Fly) updateVolume(w http.ResponseWriter, r *http.Request) {
 		SnapshotRetention *int  `json:"snapshot_retention"`
 		AutoBackupEnabled *bool `json:"auto_backup_enabled"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, v, err := f.volume(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if req.SnapshotRetention != nil {
-		if *req.SnapshotRetention < 1 || *req.SnapshotRetention > 60 {
-			writeFlyError(w, http.StatusBadRequest, "invalid snapshot_retention: use 1 to 60 days")
-			return
+	f.withVolume(w, r, false, func(a *flyApp, v *flyVolume) {
+		if req.SnapshotRetention != nil {
+			if *req.SnapshotRetention < 1 || *req.SnapshotRetention > 60 {
+				writeFlyError(w, http.StatusBadRequest, "invalid snapshot_retention: use 1 to 60 days")
+				return
+			}
+			v.SnapshotRetention = *req.SnapshotRetention
 		}
-		v.SnapshotRetention = *req.SnapshotRetention
-	}
-	if req.AutoBackupEnabled != nil {
-		v.AutoBackup = *req.AutoBackupEnabled
-	}
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+		if req.AutoBackupEnabled != nil {
+			v.AutoBackup = *req.AutoBackupEnabled
+		}
+		writeJSON(w, http.StatusOK, f.volumeJSON(a, v, ""))
+	})
 }
 
 // extendVolume: PUT /v1/apps/{app}/volumes/{id}/extend {"size_gb"} → {"volume",
@@ -245,33 +223,27 @@ func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		SizeGB int `json:"size_gb"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeFlyError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeFlyError) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, v, err := f.volume(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	switch {
-	case req.SizeGB <= v.SizeGB:
-		writeFlyError(w, http.StatusBadRequest, "size_gb must be greater than the volume's current size ("+strconv.Itoa(v.SizeGB)+" GB): volumes can be extended, never shrunk")
-		return
-	case req.SizeGB > maxVolumeGB:
-		writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are at most 500 GB")
-		return
-	}
-	v.SizeGB = req.SizeGB
-	needsRestart := false
-	if m, ok := a.Machines[v.AttachedMachineID]; ok && (m.running() || m.State == stateStopping) {
-		needsRestart = true
-	} else {
-		v.FSSizeGB = v.SizeGB
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"volume": f.volumeJSON(a, v, ""), "needs_restart": needsRestart})
+	f.withVolume(w, r, false, func(a *flyApp, v *flyVolume) {
+		switch {
+		case req.SizeGB <= v.SizeGB:
+			writeFlyError(w, http.StatusBadRequest, "size_gb must be greater than the volume's current size ("+strconv.Itoa(v.SizeGB)+" GB): volumes can be extended, never shrunk")
+			return
+		case req.SizeGB > maxVolumeGB:
+			writeFlyError(w, http.StatusBadRequest, "invalid size_gb: volumes are at most 500 GB")
+			return
+		}
+		v.SizeGB = req.SizeGB
+		needsRestart := false
+		if m, ok := a.Machines[v.AttachedMachineID]; ok && (m.running() || m.State == stateStopping) {
+			needsRestart = true
+		} else {
+			v.FSSizeGB = v.SizeGB
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"volume": f.volumeJSON(a, v, ""), "needs_restart": needsRestart})
+	})
 }
 
 // deleteVolume: DELETE /v1/apps/{app}/volumes/{id} → the volume in state
@@ -279,23 +251,18 @@ func (f *Fly) extendVolume(w http.ResponseWriter, r *http.Request) {
 // volume still attached to a machine — one being destroyed included — is refused with 412:
 // wait until the machine is destroyed. Deleting it again answers 404.
 func (f *Fly) deleteVolume(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, v, err := f.volume(r, false)
-	if err != nil {
-		writeFlyErr(w, err)
-		return
-	}
-	if v.AttachedMachineID != "" {
-		state := ""
-		if m, ok := a.Machines[v.AttachedMachineID]; ok {
-			state = " (" + m.State + ")"
+	f.withVolume(w, r, false, func(a *flyApp, v *flyVolume) {
+		if v.AttachedMachineID != "" {
+			state := ""
+			if m, ok := a.Machines[v.AttachedMachineID]; ok {
+				state = " (" + m.State + ")"
+			}
+			writeFlyError(w, http.StatusPreconditionFailed, "failed_precondition: volume "+v.ID+" is attached to machine "+v.AttachedMachineID+state+": destroy the machine and wait until it is destroyed first")
+			return
 		}
-		writeFlyError(w, http.StatusPreconditionFailed, "failed_precondition: volume "+v.ID+" is attached to machine "+v.AttachedMachineID+state+": destroy the machine and wait until it is destroyed first")
-		return
-	}
-	v.DeletedAt = f.clock.Now().UTC()
-	writeJSON(w, http.StatusOK, f.volumeJSON(a, v, volumeSchedulingDestroy))
+		v.DeletedAt = f.clock.Now().UTC()
+		writeJSON(w, http.StatusOK, f.volumeJSON(a, v, volumeSchedulingDestroy))
+	})
 }
 
 // volume looks up {app} and {id} of the request; a deleted (pending_destroy) volume counts

@@ -23,6 +23,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// decodeOr decodes the request body into v like decodeBody; when it cannot, it answers 400
+// through fail, the API's own error writer, and returns false.
+func decodeOr(w http.ResponseWriter, r *http.Request, v any, optional bool, fail func(http.ResponseWriter, int, string)) bool {
+	if err := decodeBody(r, v, optional); err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
+		return false
+	}
+	return true
+}
+
 // decodeBody decodes a JSON request body into v. An empty body is allowed when optional.
 // The returned error says what is wrong, for a 400.
 func decodeBody(r *http.Request, v any, optional bool) error {

@@ -55,15 +55,12 @@ type OpenRouter struct {
 	mgmtHash    string
 	clock       Clock
 	log         *slog.Logger
-	stateFile   string
+	saver       // Save, Close: the state file
 	limitStatus int
 	cost        float64
 	handler     http.Handler
 	routes      []string
 	notBuilt    []string
-	closeOnce   sync.Once
-	closeError  error
-	persist     func() error // replaces the state-file save (the sandbox saves both simulators in one file)
 
 	mu sync.Mutex
 	st orState
@@ -95,7 +92,7 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 		clock:       clockOrReal(o.Clock),
 		log:         o.Logger,
 		controls:    controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests)},
-		stateFile:   o.StateFile,
+		saver:       saver{stateFile: o.StateFile},
 		limitStatus: o.KeyLimitStatus,
 		cost:        o.CompletionCostUSD,
 		st:          orState{Keys: map[string]*orKey{}, WorkspaceID: newUUID()},
@@ -141,30 +138,13 @@ func (o *OpenRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.handl
 func (o *OpenRouter) Routes() []string { return slices.Clone(o.routes) }
 
 // Save writes the state file now, if one was configured.
-func (o *OpenRouter) Save() error {
-	if o.persist != nil {
-		return o.persist()
-	}
-	if o.stateFile == "" {
-		return nil
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return saveStateFile(o.stateFile, &o.st)
-}
+func (o *OpenRouter) Save() error { return o.save(&o.mu, &o.st) }
 
 // Close saves the state file (once); the simulator keeps answering afterwards.
-func (o *OpenRouter) Close() error {
-	o.closeOnce.Do(func() { o.closeError = o.Save() })
-	return o.closeError
-}
+func (o *OpenRouter) Close() error { return o.closeWith(o.Save) }
 
 // stateJSON returns the simulator's state as it would be saved.
-func (o *OpenRouter) stateJSON() (json.RawMessage, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return json.Marshal(&o.st)
-}
+func (o *OpenRouter) stateJSON() (json.RawMessage, error) { return lockedJSON(&o.mu, &o.st) }
 
 // restoreState replaces the simulator's state with a saved one.
 func (o *OpenRouter) restoreState(raw json.RawMessage) error {

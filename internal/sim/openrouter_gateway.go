@@ -120,8 +120,7 @@ func (o *OpenRouter) chatCompletion(w http.ResponseWriter, r *http.Request) {
 		Model    string           `json:"model"`
 		Messages []map[string]any `json:"messages"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeORError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeORError) {
 		return
 	}
 	if len(req.Messages) == 0 {

@@ -83,8 +83,7 @@ func nullable(s string) *string {
 // plaintext exists in this response and nowhere else: the simulator keeps only its hash.
 func (o *OpenRouter) createKey(w http.ResponseWriter, r *http.Request) {
 	var fields map[string]json.RawMessage
-	if err := decodeBody(r, &fields, false); err != nil {
-		writeORError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &fields, false, writeORError) {
 		return
 	}
 	if fields == nil {
@@ -175,8 +174,7 @@ func (o *OpenRouter) getKey(w http.ResponseWriter, r *http.Request) {
 // limit_reset?} → {"data": key}. An explicit null limit or limit_reset removes it.
 func (o *OpenRouter) updateKey(w http.ResponseWriter, r *http.Request) {
 	var fields map[string]json.RawMessage
-	if err := decodeBody(r, &fields, false); err != nil {
-		writeORError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &fields, false, writeORError) {
 		return
 	}
 	var in keyFields

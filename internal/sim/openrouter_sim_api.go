@@ -25,8 +25,7 @@ func (o *OpenRouter) simSpend(w http.ResponseWriter, r *http.Request) {
 		USD  *float64 `json:"usd"`
 		BYOK bool     `json:"byok"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		writeORError(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, writeORError) {
 		return
 	}
 	if (req.Key == "") == (req.Hash == "") || req.USD == nil {

@@ -72,8 +72,7 @@ func (c simControl) getFaults(w http.ResponseWriter, _ *http.Request) {
 // putFaults replaces the faults: PUT /_sim/faults {"error_rate":0.2,"latency":"50ms",…}.
 func (c simControl) putFaults(w http.ResponseWriter, r *http.Request) {
 	var f Faults
-	if err := decodeBody(r, &f, false); err != nil {
-		c.errorBody(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &f, false, c.errorBody) {
 		return
 	}
 	if err := f.Validate(); err != nil {
@@ -93,8 +92,7 @@ func (c simControl) getScript(w http.ResponseWriter, _ *http.Request) {
 // {"route":"POST /v1/apps/{app}/machines","faults":[{"kind":"drop_after"}, …]}; all or none.
 func (c simControl) postScript(w http.ResponseWriter, r *http.Request) {
 	var req scriptRequest
-	if err := decodeBody(r, &req, false); err != nil {
-		c.errorBody(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, c.errorBody) {
 		return
 	}
 	if err := c.faults.enqueue(req.Route, req.Faults); err != nil {
@@ -127,8 +125,7 @@ func (c simControl) moveClock(w http.ResponseWriter, r *http.Request) {
 		Advance string `json:"advance"`
 		Set     string `json:"set"`
 	}
-	if err := decodeBody(r, &req, false); err != nil {
-		c.errorBody(w, http.StatusBadRequest, err.Error())
+	if !decodeOr(w, r, &req, false, c.errorBody) {
 		return
 	}
 	switch {

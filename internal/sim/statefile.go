@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // saveStateFile writes v as JSON to path atomically: a temporary file in the same directory,
@@ -63,4 +64,40 @@ func loadStateFile(path string, v any) (found bool, err error) {
 		return false, fmt.Errorf("load state from %s: not a simulator state file (%v); move it away or pass another path", path, err)
 	}
 	return true, nil
+}
+
+// saver is how a simulator keeps its state: in its own state file, or through persist when
+// the sandbox saves both simulators in one file.
+type saver struct {
+	stateFile  string
+	persist    func() error // replaces the state-file save
+	closeOnce  sync.Once
+	closeError error
+}
+
+// save writes st, which mu guards, to the state file (or calls persist); without either it
+// does nothing.
+func (s *saver) save(mu *sync.Mutex, st any) error {
+	if s.persist != nil {
+		return s.persist()
+	}
+	if s.stateFile == "" {
+		return nil
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return saveStateFile(s.stateFile, st)
+}
+
+// closeWith saves once, however often the simulator is closed, and reports that save's error.
+func (s *saver) closeWith(save func() error) error {
+	s.closeOnce.Do(func() { s.closeError = save() })
+	return s.closeError
+}
+
+// lockedJSON is st, which mu guards, as it would be saved.
+func lockedJSON(mu *sync.Mutex, st any) (json.RawMessage, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	return json.Marshal(st)
 }
