@@ -197,7 +197,7 @@ func TestServeWithoutFlyOrOpenRouter(t *testing.T) {
 	}
 }
 
-// stripeInvoice is an invoice of the subscription; reason "manual" opens no billing period.
+// countEvents is how many of the events have the action.
 func countEvents(events []AuditEventJSON, action string) int {
 	n := 0
 	for _, e := range events {

@@ -22,7 +22,7 @@ func TestProblemsNameWhatIsMissing(t *testing.T) {
 	if len(p) != 1 || p[0] != "FLY_API_TOKEN, FLY_ORG, OPENROUTER_MANAGEMENT_KEY, STRIPE_API_KEY not set" {
 		t.Errorf("problems %q", p)
 	}
-	env = map[string]string{EnvFlyToken: "t", EnvFlyOrg: "o", EnvORKey: "k", EnvStripeKey: "sk_live_nope", EnvPrefix: "Bad-Prefix"}
+	env = map[string]string{EnvFlyToken: "t", EnvFlyOrg: "o", EnvORKey: "k", EnvStripeKey: liveModeKey, EnvPrefix: "Bad-Prefix"}
 	p = FromEnv(func(k string) string { return env[k] }).Problems()
 	if len(p) != 2 || !strings.Contains(p[0], "not a test-mode key") || !strings.Contains(p[1], EnvPrefix) {
 		t.Errorf("problems %q; want the live-mode Stripe key and the prefix refused", p)
