@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/superfly/macaroon"
@@ -25,7 +26,9 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 
 func run(args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fly-token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package quotes a bad value in its error, and a value may be a token pasted in
+	// the wrong place: its errors are printed here, scrubbed, instead.
+	fs.SetOutput(io.Discard)
 	role := fs.String("for", "", "what the token is for: "+roleList())
 	app := fs.Uint64("app", 0, "Fly's numeric id of the one app an exec token reaches (internal_numeric_id)")
 	expires := fs.Duration("expires", 0, "how long the new token lasts, such as 720h (default: as long as FLY_API_TOKEN)")
@@ -33,19 +36,22 @@ func run(args []string, getenv func(string) string, now func() time.Time, stdout
 		fmt.Fprintf(stderr, "Usage: FLY_API_TOKEN=… terraform-provider-launchpad fly-token --for ROLE [--app ID] [--expires D]\n\n"+
 			"Prints FLY_API_TOKEN narrowed, offline, with Fly's caveats for one role. Roles:\n")
 		for _, r := range Roles() {
-			fmt.Fprintf(stderr, "  %-16s %s\n", r, Remains(r))
+			fmt.Fprintf(stderr, "  %-16s %s\n", r, Summary(r))
 		}
 		fmt.Fprintln(stderr)
+		fs.SetOutput(stderr) // the defaults hold no value the user typed
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return 0 // the flag package has called fs.Usage
 		}
+		fmt.Fprintf(stderr, "fly-token: %s (run with -h for the flags)\n", scrub(err.Error()))
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fly-token: unexpected argument %q: the token is read from FLY_API_TOKEN, never from the command line\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "fly-token: takes no arguments, got %d: the token is read from FLY_API_TOKEN, never from the command line\n", fs.NArg())
 		return 2
 	}
 	if *role == "" {
@@ -53,18 +59,26 @@ func run(args []string, getenv func(string) string, now func() time.Time, stdout
 		return 2
 	}
 	if !validRole(Role(*role)) {
-		fmt.Fprintf(stderr, "fly-token: unknown role %q: use --for with one of %s\n", *role, roleList())
+		fmt.Fprintf(stderr, "fly-token: %s\n", scrub(fmt.Sprintf("unknown role %q: use --for with one of %s", *role, roleList())))
 		return 2
 	}
 	res, err := Attenuate(getenv(settings.FlyAPIToken), Request{Role: Role(*role), AppID: *app}, *expires, now())
 	if err != nil {
-		fmt.Fprintf(stderr, "fly-token: %v\n", err)
+		fmt.Fprintf(stderr, "fly-token: %s\n", scrub(err.Error()))
 		return 1
 	}
 	describe(stderr, Role(*role), res, *expires)
 	fmt.Fprintln(stdout, res.Header)
 	return 0
 }
+
+// tokenLike matches what could be part of a token: a long run of base64, hex or prefix
+// characters. No word, role, flag or duration this command prints is that long.
+var tokenLike = regexp.MustCompile(`[A-Za-z0-9+/=_-]{24,}`)
+
+// scrub removes from a message anything that could be part of a token, so that a token given
+// in the wrong place is never echoed.
+func scrub(msg string) string { return tokenLike.ReplaceAllString(msg, "[redacted]") }
 
 // describe writes what was added, and what the token can still do, for the operator.
 func describe(w io.Writer, r Role, res *Result, expires time.Duration) {
@@ -77,7 +91,7 @@ func describe(w io.Writer, r Role, res *Result, expires time.Duration) {
 	if expires == 0 {
 		fmt.Fprintln(w, "  (no --expires: it lasts as long as FLY_API_TOKEN does)")
 	}
-	fmt.Fprintf(w, "It %s.\n", Remains(r))
+	fmt.Fprintf(w, "What remains: %s.\n", Remains(r))
 	// The JSON form `fly tokens debug` and `fly tokens attenuate -f` use: it holds the caveats
 	// only, no key and no signature.
 	if b, err := json.Marshal(macaroon.NewCaveatSet(cavs...)); err == nil {

@@ -117,18 +117,33 @@ func caveats(r Request, org uint64) ([]Caveat, error) {
 	return nil, fmt.Errorf("unknown role %q: use --for with one of %s", r.Role, roleList())
 }
 
+// Summary says in a line what a token of role r is for.
+func Summary(r Role) string {
+	switch r {
+	case RoleServe:
+		return "a serve host and the applies it runs: every tenant app, machine, volume, IP and secret; no command execution, SSH certificate, WireGuard peer or organization feature"
+	case RoleServeWithExec:
+		return "serve, keeping command execution for the control plane's audited operator exec"
+	case RolePlan:
+		return "read-only in the organization: tofu plan and refresh (CI), looking around"
+	case RoleExec:
+		return "commands on the machines of one app (--app, Fly's numeric app id), read-only for the rest of that app"
+	}
+	return ""
+}
+
 // Remains says, for the operator, what a token of role r can still do: the part no caveat of
 // Fly's can take away from it.
 func Remains(r Role) string {
 	switch r {
 	case RoleServe:
-		return "still allows creating, changing and deleting every app, machine, volume, IP and secret in the organization " +
-			"(every tenant is a new app), so whoever holds it can still replace a tenant machine's image or command or attach its volume elsewhere; " +
-			"Launchpad's operator exec is refused with it (use serve-with-exec for a serve that needs exec)"
+		return "it can still create, change and delete every app, machine, volume, IP and secret in the organization (every tenant is a new app), " +
+			"so whoever holds it can replace a tenant machine's image or command, or attach its volume elsewhere; " +
+			"Launchpad's operator exec is refused with it (serve-with-exec keeps it)"
 	case RoleServeWithExec:
-		return "all that serve allows, and running any command on any tenant machine through Fly's exec API, which Launchpad's audit log does not see unless the control plane sent it"
+		return "everything a serve token can do, and any command on any tenant machine through Fly's exec API, which Launchpad's audit log sees only when the control plane sent it"
 	case RolePlan:
-		return "reads everything in the organization (apps, machines, their configuration and events, volumes, secret names and digests, never secret values)"
+		return "it reads everything in the organization: apps, machines with their configuration and events, volumes, secret names and digests (never secret values)"
 	case RoleExec:
 		return "any command on that one app's machines, outside Launchpad's audit log; it shares the id of the token it was cut from, so it cannot be revoked alone: " +
 			"cut it from an organization token made for the purpose (`fly tokens create org -x 2h`), give it a short --expires, and revoke that token when done"
