@@ -3,6 +3,9 @@ package flytoken
 import (
 	"strings"
 	"testing"
+
+	"github.com/superfly/macaroon"
+	"github.com/superfly/macaroon/flyio"
 )
 
 // TestRefusals: each bad input exits non-zero with a message that says what is wrong and what
@@ -79,5 +82,30 @@ func TestHelpListsTheRoles(t *testing.T) {
 		if !strings.Contains(errs, string(r)) {
 			t.Errorf("-h does not list %s:\n%s", r, errs)
 		}
+	}
+}
+
+// TestRefusesTokensItCannotScope: a macaroon with no organization caveat (not what Fly
+// issues) and a header with two permission tokens are refused, naming what to use instead.
+func TestRefusesTokensItCannotScope(t *testing.T) {
+	m, err := macaroon.New([]byte("kid"), flyio.LocationPermission, macaroon.NewSigningKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := mintFlyToken(t), mintFlyToken(t)
+	for name, tc := range map[string]struct{ token, says string }{
+		"no organization":    {macaroon.ToAuthorizationHeader(raw), "not scoped to one Fly organization"},
+		"two organizations'": {a.header + "," + strings.TrimPrefix(b.header, "FlyV1 "), "2 permission tokens"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, errs, code := runCmd(t, map[string]string{"FLY_API_TOKEN": tc.token}, "--for", "serve")
+			if code != 1 || out != "" || !strings.Contains(errs, tc.says) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, and %q", code, out, errs, tc.says)
+			}
+		})
 	}
 }

@@ -108,7 +108,7 @@ func caveats(r Request, org uint64) ([]Caveat, error) {
 			{
 				// Shaped like flyctl's `fly tokens create machine-exec`: any command in the
 				// if branch, read-only for every access that runs none.
-				Caveat: &resset.IfPresent{Ifs: macaroon.NewCaveatSet(&flyio.Commands{flyio.Command{}}), Else: resset.ActionRead},
+				Caveat: &resset.IfPresent{Ifs: macaroon.NewCaveatSet(&flyio.Commands{flyio.Command{Args: []string{}}}), Else: resset.ActionRead},
 				Says:   "any command on that app's machines; everything else of the app read-only",
 			},
 			noMutations(), noOrgFeatures(),
