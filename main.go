@@ -10,6 +10,7 @@
 //	exec            run a command in a tenant's machine through the control plane, audited first
 //	backup          write a consistent copy of the SQLite store while serve runs
 //	healthcheck     ask the control plane on this host for /healthz (the image's health check)
+//	fly-token       print FLY_API_TOKEN narrowed for one role (serve, plan, one tenant's exec)
 //	version         print the version
 package main
 
@@ -31,6 +32,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/backup"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/flytoken"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/healthcheck"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -59,6 +61,7 @@ func commands() map[string]command {
 		"version":       {"print the version", runVersion},
 		"backup":        {"write a consistent copy of the SQLite store while serve runs", backup.Run},
 		"healthcheck":   {"ask the control plane on this host for /healthz (the image's health check)", healthcheck.Run},
+		"fly-token":     {"print FLY_API_TOKEN narrowed for one role: serve, plan, one tenant's exec", flytoken.Run},
 	}
 }
 
@@ -124,7 +127,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  terraform-provider-launchpad [-debug]      serve the Terraform provider (how Terraform starts it)")
 	cmds := commands()
-	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "exec", "version", "backup", "healthcheck"} {
+	for _, name := range []string{"serve", "sandbox", "rotate-secret", "audit", "exec", "version", "backup", "healthcheck", "fly-token"} {
 		fmt.Fprintf(w, "  terraform-provider-launchpad %-13s %s\n", name, cmds[name].summary)
 	}
 	fmt.Fprintln(w, "\nRun a subcommand with -h for its flags.")

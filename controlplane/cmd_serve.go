@@ -347,6 +347,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 	if err != nil {
 		return fail("Fly or OpenRouter settings refused", err)
 	}
+	warnAboutFlyToken(log, cfg.workers.Runner.ProviderEnv, cfg.AdminToken != "")
 	meter := cfg.metering
 	switch {
 	case runtime == nil:

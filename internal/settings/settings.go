@@ -24,6 +24,7 @@ const (
 	Exec         Command = "exec"
 	Backup       Command = "backup"
 	Healthcheck  Command = "healthcheck"
+	FlyToken     Command = "fly-token"
 	MakeRelease  Command = "make release"
 	MakeImage    Command = "make image"
 )
