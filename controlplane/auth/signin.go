@@ -29,7 +29,9 @@ type SignIn struct {
 // Errors: EINVALID for a malformed address; ERATELIMITED per address and per c.IP;
 // EUNAVAILABLE when the mail queue is full or closing.
 func (s *Service) SendCode(ctx context.Context, c Client, email string) error {
-	email, err := launchpad.NormalizeEmail(email)
+	// The code goes to the canonical address: a look-alike's code reaches the mailbox of the
+	// account it would sign in to.
+	email, err := launchpad.CanonicalEmail(email)
 	if err != nil {
 		return err
 	}
@@ -77,8 +79,8 @@ func signInCodeMail(to, code, publicURL string) launchpad.Message {
 //
 // Errors: EINVALID for a malformed address or code; EUNAUTHORIZED for a wrong, expired or
 // used code; ERATELIMITED per c.IP, and once the code's guesses are spent.
-func (s *Service) VerifyCode(ctx context.Context, c Client, email, code string) (*SignIn, error) {
-	email, err := launchpad.NormalizeEmail(email)
+func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) (*SignIn, error) {
+	email, err := launchpad.CanonicalEmail(typed)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +116,8 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, email, code string) 
 	}
 	s.failures.reset(email)
 
-	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, email)
+	// The address as typed, so an account not yet rewritten by `emails --migrate` is found.
+	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, typed)
 	if err != nil {
 		return nil, err
 	}
