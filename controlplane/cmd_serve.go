@@ -373,10 +373,16 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
 		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
 		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		warnNonCanonicalEmails(ctx, st, log.With("component", "emails"))
+	}()
 	if listening != nil {
 		listening(srv)
 	}
 	<-ctx.Done()
+	<-checked // before the store closes
 	log.Info("shutting down: finishing in-flight requests, queued mail and running jobs",
 		"timeout", cfg.ShutdownTimeout.String(), "job_grace", workers.Queue.ShutdownGrace.String())
 	if err := srv.Close(); err != nil {
