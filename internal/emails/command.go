@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 )
 
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	}
 	st, err := store.Open(ctx, *storeURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "terraform-provider-launchpad emails: cannot open the store (LAUNCHPAD_STORE): %s\n", describe(err))
+		fmt.Fprintf(stderr, "terraform-provider-launchpad emails: cannot open the store (LAUNCHPAD_STORE): %v\n", err)
 		return 1
 	}
 	defer st.Close()
@@ -68,20 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 		Print(stdout, rep, *migrate)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "terraform-provider-launchpad emails: %s\n", describe(err))
+		fmt.Fprintf(stderr, "terraform-provider-launchpad emails: %v\n", err) // store errors carry no secret
 		return 1
 	}
 	if !rep.Clean() {
 		return 1
 	}
 	return 0
-}
-
-// describe is an error's message for an operator: coded errors as they are, others in full
-// (they come from the store driver and hold no secret).
-func describe(err error) string {
-	if launchpad.ErrorCode(err) == launchpad.EINTERNAL {
-		return err.Error()
-	}
-	return launchpad.ErrorMessage(err)
 }

@@ -3,6 +3,7 @@ package emails
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -44,7 +45,7 @@ func Migrate(ctx context.Context, st Store, now func() time.Time) (*Report, erro
 		switch {
 		case err == nil:
 			if err := st.RevokeUserSessions(ctx, rw.UserID, now()); err != nil {
-				return rep, launchpad.Wrapf(err, "signing user %s out after rewriting the address", rw.UserID)
+				return rep, fmt.Errorf("signing user %s out after rewriting the address: %w", rw.UserID, err)
 			}
 			rep.Rewritten = append(rep.Rewritten, rw)
 		case errors.Is(err, errChanged), launchpad.IsNotFound(err):
@@ -57,7 +58,7 @@ func Migrate(ctx context.Context, st Store, now func() time.Time) (*Report, erro
 			}
 			rep.Collisions = append(rep.Collisions, c)
 		default:
-			return rep, launchpad.Wrapf(err, "rewriting the address of user %s", rw.UserID)
+			return rep, fmt.Errorf("rewriting the address of user %s: %w", rw.UserID, err)
 		}
 	}
 	return rep, nil

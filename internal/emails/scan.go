@@ -6,6 +6,7 @@ package emails
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -66,7 +67,7 @@ func Scan(ctx context.Context, st launchpad.UserStore) (*Report, error) {
 	for after := ""; ; {
 		users, err := st.ListUsers(ctx, after, pageSize)
 		if err != nil {
-			return nil, launchpad.Wrapf(err, "listing users")
+			return nil, fmt.Errorf("listing users: %w", err)
 		}
 		for _, u := range users {
 			rep.Users++
