@@ -13,15 +13,7 @@ import (
 // Firestore emulator (the one FIRESTORE_EMULATOR_HOST names, or a new one); without an
 // emulator it fails when CI=true and is skipped, loudly, otherwise.
 func TestCommandOnFirestore(t *testing.T) {
-	host, stop, err := emulator.ForTests(context.Background(), nil)
-	if err != nil {
-		emulator.Missing(t, err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("stopping the Firestore emulator: %v", err)
-		}
-	})
+	host := emulator.ForTest(t)
 	t.Setenv("FIRESTORE_EMULATOR_HOST", host) // what the command's store.Open reads
 	project := "lp-emails-" + launchpad.NewID(12)
 	st, err := firestore.Open(context.Background(), project, firestore.Options{EmulatorHost: host})
