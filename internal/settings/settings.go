@@ -23,13 +23,14 @@ const (
 	Audit        Command = "audit"
 	Exec         Command = "exec"
 	Backup       Command = "backup"
+	Emails       Command = "emails"
 	Healthcheck  Command = "healthcheck"
 	MakeRelease  Command = "make release"
 	MakeImage    Command = "make image"
 )
 
 // stores are the commands that open the store, and so read its settings.
-var stores = []Command{Provider, Serve, RotateSecret, Audit, Backup}
+var stores = []Command{Provider, Serve, RotateSecret, Audit, Backup, Emails}
 
 // Setting is one row of the table.
 type Setting struct {
