@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/cases"
@@ -50,6 +51,9 @@ func CanonicalEmail(s string) (string, error) {
 	// so the length is checked again at the end.
 	if len(s) > 4*MaxEmailLength {
 		return "", emailTooLong(s)
+	}
+	if !utf8.ValidString(s) {
+		return "", Errorf(EINVALID, "email %q is not valid UTF-8 text; send an address like name@example.com", Clip(s, 80))
 	}
 	s = norm.NFKC.String(s)
 	if strings.ContainsAny(s, "\r\n<>,;\"() ") || strings.Contains(s, "=?") ||

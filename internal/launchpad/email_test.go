@@ -3,6 +3,7 @@ package launchpad_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -151,4 +152,39 @@ func TestCanonicalEmailRefusesUnmailableDomains(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Whatever comes in, an accepted address is its own canonical form, fits the limit, has an
+// ASCII domain with a dot, and carries nothing invisible; a refusal is EINVALID.
+func FuzzCanonicalEmail(f *testing.F) {
+	for _, s := range []string{"victim@example.com", "ｖｉｃｔｉｍ@ｅｘａｍｐｌｅ.ｃｏｍ", "jose\u0301@example.com", "straße@bücher.de",
+		"victim@[127.0.0.1]", "a@b.c", "\ufb01@x.io", "Ⅻ@example.com", "a@xn--bcher-kva.de", "a\u200b@b.co"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := launchpad.CanonicalEmail(in)
+		if err != nil {
+			if launchpad.ErrorCode(err) != launchpad.EINVALID {
+				t.Fatalf("CanonicalEmail(%q): %v, want an EINVALID error", in, err)
+			}
+			return
+		}
+		again, err := launchpad.CanonicalEmail(got)
+		if err != nil || again != got {
+			t.Fatalf("CanonicalEmail(%q) = %q, whose canonical form is %q, %v", in, got, again, err)
+		}
+		at := strings.LastIndexByte(got, '@')
+		domain := got[at+1:]
+		if len(got) > launchpad.MaxEmailLength || at < 1 || !strings.Contains(domain, ".") {
+			t.Fatalf("CanonicalEmail(%q) = %q: too long, or no local part, or no dot in the domain", in, got)
+		}
+		for _, r := range domain {
+			if r >= 0x80 || r == '[' {
+				t.Fatalf("CanonicalEmail(%q) = %q: the domain is not ASCII DNS syntax", in, got)
+			}
+		}
+		if strings.IndexFunc(got, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0 {
+			t.Fatalf("CanonicalEmail(%q) = %q carries an invisible or space character", in, got)
+		}
+	})
 }
