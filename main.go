@@ -7,6 +7,7 @@
 //	sandbox         local simulators of the Fly Machines and OpenRouter keys APIs
 //	rotate-secret   re-seal every stored credential under a new PLATFORM_SECRET
 //	audit           print, follow and verify the audit log
+//	emails          rewrite stored addresses to their canonical form, reporting collisions
 //	exec            run a command in a tenant's machine through the control plane, audited first
 //	backup          write a consistent copy of the SQLite store while serve runs
 //	healthcheck     ask the control plane on this host for /healthz (the image's health check)
@@ -32,6 +33,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/backup"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/emails"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/flytoken"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/healthcheck"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
@@ -58,6 +60,7 @@ func commands() map[string]command {
 		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", rotation.RunRotateSecret},
 		"exec":          {"run a command in a tenant's machine through the control plane (audited first)", operator.RunExec},
 		"audit":         {"print, follow and verify the audit log", controlplane.RunAudit},
+		"emails":        {"rewrite stored addresses to their canonical form (-check, -migrate), reporting collisions", emails.Run},
 		"version":       {"print the version", runVersion},
 		"backup":        {"write a consistent copy of the SQLite store while serve runs", backup.Run},
 		"healthcheck":   {"ask the control plane on this host for /healthz (the image's health check)", healthcheck.Run},

@@ -34,6 +34,22 @@ func (s *Server) clientIP(r *http.Request) string {
 	return addr.String()
 }
 
+// overHTTPS reports whether the client reached r over https: the public URL is https, the
+// connection is TLS, or a trusted proxy (Config.TrustedProxies) says so in X-Forwarded-Proto.
+// The header of any other peer is ignored, as X-Forwarded-For is.
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if s.cfg.isHTTPS() || r.TLS != nil {
+		return true
+	}
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !s.trusted(peer.Addr().Unmap()) {
+		return false
+	}
+	// The last value is the one the nearest proxy, the trusted one, wrote.
+	protos := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
+}
+
 func (s *Server) trusted(a netip.Addr) bool {
 	for _, p := range s.cfg.TrustedProxies {
 		if p.Contains(a) {

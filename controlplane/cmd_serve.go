@@ -35,8 +35,8 @@ type setting struct {
 
 // serveSettings are the raw values of `serve`'s configuration.
 type serveSettings struct {
-	addr, store, secret, secretPrevious, smtpURL, mailFrom string
-	adminToken, publicURL, trustedProxies, logFormat       string
+	addr, store, secret, secretPrevious, smtpURL, mailFrom         string
+	adminToken, metricsToken, publicURL, trustedProxies, logFormat string
 
 	// The background half: read by billing.LoadEnv, queue.EnvConfig and runner.EnvConfig,
 	// which apply their own defaults.
@@ -57,7 +57,7 @@ func (v *serveSettings) table() []setting {
 	dst := map[string]*string{
 		settings.Addr: &v.addr, settings.Store: &v.store, settings.PlatformSecret: &v.secret,
 		settings.PlatformSecretPrevious: &v.secretPrevious, settings.SMTPURL: &v.smtpURL, settings.MailFrom: &v.mailFrom,
-		settings.AdminToken: &v.adminToken, settings.PublicURL: &v.publicURL, settings.TrustedProxies: &v.trustedProxies,
+		settings.AdminToken: &v.adminToken, settings.MetricsToken: &v.metricsToken, settings.PublicURL: &v.publicURL, settings.TrustedProxies: &v.trustedProxies,
 		settings.LogFormat: &v.logFormat, settings.StripeWebhookSecret: &v.webhookSecret, settings.StripeAPIKey: &v.stripeAPIKey,
 		settings.StripeAPIBase: &v.stripeAPIBase, settings.PastDueGrace: &v.pastDueGrace, settings.VolumeRetention: &v.volumeRetention,
 		settings.Workers: &v.workers, settings.JobLease: &v.jobLease, settings.JobShutdownGrace: &v.jobShutdownGrace,
@@ -147,7 +147,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 
 	var problems []string
 	c := &serveConfig{
-		Config:         Config{Addr: raw.addr, PublicURL: raw.publicURL, AdminToken: raw.adminToken},
+		Config:         Config{Addr: raw.addr, PublicURL: raw.publicURL, AdminToken: raw.adminToken, MetricsToken: raw.metricsToken},
 		storeURL:       raw.store,
 		secret:         raw.secret,
 		secretPrevious: raw.secretPrevious,
@@ -370,14 +370,20 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		return fail("cannot listen", err)
 	}
 	log.Info("control plane listening", "addr", srv.Addr(), "public_url", cfg.PublicURL,
-		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "",
+		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "", "metrics_token", cfg.MetricsToken != "",
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
 		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
 		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		warnNonCanonicalEmails(ctx, st, log.With("component", "emails"))
+	}()
 	if listening != nil {
 		listening(srv)
 	}
 	<-ctx.Done()
+	<-checked // before the store closes
 	log.Info("shutting down: finishing in-flight requests, queued mail and running jobs",
 		"timeout", cfg.ShutdownTimeout.String(), "job_grace", workers.Queue.ShutdownGrace.String())
 	if err := srv.Close(); err != nil {

@@ -26,6 +26,10 @@ type Config struct {
 	// AdminToken is the bearer token of /api/admin/* (LAUNCHPAD_ADMIN_TOKEN); empty
 	// disables the admin API. At least 32 characters.
 	AdminToken string
+	// MetricsToken, when set, is the bearer token GET /metrics requires
+	// (LAUNCHPAD_METRICS_TOKEN); empty leaves /metrics open to whoever reaches it. At least 32
+	// characters.
+	MetricsToken string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
 	// (LAUNCHPAD_TRUSTED_PROXIES). Empty: the client IP is the TCP peer, and the header is
 	// ignored, since any client can send it.
@@ -158,6 +162,9 @@ func (c Config) problems() []string {
 	if c.AdminToken != "" && len(c.AdminToken) < MinAdminTokenLength {
 		out = append(out, fmt.Sprintf("LAUNCHPAD_ADMIN_TOKEN is %d characters; it needs at least %d (for example `openssl rand -hex 32`), or leave it unset to disable the admin API", len(c.AdminToken), MinAdminTokenLength))
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < MinAdminTokenLength {
+		out = append(out, fmt.Sprintf("LAUNCHPAD_METRICS_TOKEN is %d characters; it needs at least %d (for example `openssl rand -hex 32`), or leave it unset to leave /metrics open", len(c.MetricsToken), MinAdminTokenLength))
+	}
 	return out
 }
 
@@ -206,6 +213,9 @@ func (c Config) String() string {
 	type plain Config // no String method: no recursion
 	if c.AdminToken != "" {
 		c.AdminToken = "[redacted]"
+	}
+	if c.MetricsToken != "" {
+		c.MetricsToken = "[redacted]"
 	}
 	return fmt.Sprintf("%+v", plain(c))
 }

@@ -85,8 +85,9 @@
 // What stays here is what is HTTP's. The client IP is the TCP peer's address;
 // X-Forwarded-For is read only when the peer is a trusted proxy (LAUNCHPAD_TRUSTED_PROXIES),
 // from the right, skipping trusted proxies; otherwise it is ignored, since any client can
-// write it. The device is a random id in an HttpOnly cookie (lp_device), set by the first
-// sign-in step that succeeds; the service stores only a hash of it with the user agent.
+// write it. The device is a random id in an HttpOnly cookie (lp_device; __Host-lp_device over
+// https), set by the first sign-in step that succeeds; the service stores only a hash of it
+// with the user agent. Per-IP rate limits count an IPv6 client by its /64.
 // Signed-in routes take the access token as Authorization: Bearer.
 //
 // # Account overview

@@ -1,6 +1,8 @@
 package controlplane
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -97,6 +99,27 @@ func metricMethod(method string) string {
 	default:
 		return "OTHER"
 	}
+}
+
+// requireMetricsToken lets /metrics through with Config.MetricsToken as the bearer token,
+// compared in constant time (both sides hashed first, so not even the length leaks), or with
+// no token configured. The series name routes, sign-in outcomes and job kinds: harmless
+// alone, a map of the service to whoever scrapes it, so operators who expose the port can
+// close it.
+func (s *Server) requireMetricsToken(next http.Handler) http.Handler {
+	if s.cfg.MetricsToken == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(s.cfg.MetricsToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(bearer(r)))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="launchpad-metrics"`)
+			s.writeError(w, r, launchpad.Errorf(launchpad.EUNAUTHORIZED, "/metrics needs Authorization: Bearer <LAUNCHPAD_METRICS_TOKEN>; give your scraper the token (Prometheus: authorization.credentials_file)"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (m *metrics) handler() http.Handler {

@@ -18,7 +18,7 @@ func (s *Server) routes() *http.ServeMux {
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /metrics", s.requireMetricsToken(s.metrics.handler()))
 
 	// Sign-in and sessions (anonymous: the body carries the proof).
 	mux.Handle("POST /api/auth/send-verification", handleJSON(s, http.StatusAccepted, s.handleSendVerification))

@@ -29,7 +29,7 @@ func (s *Service) audit(ctx context.Context, c Client, stream, actor, action, ta
 // auditStreamForEmail is the user's stream when the address has an account, else the
 // platform stream with the address as target.
 func (s *Service) auditStreamForEmail(ctx context.Context, email string) (stream, target string, err error) {
-	u, err := s.store.GetUserByEmail(ctx, email)
+	u, err := launchpad.FindUserByEmail(ctx, s.store, email)
 	switch {
 	case err == nil:
 		return u.ID, "email:" + email, nil

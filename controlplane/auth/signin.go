@@ -26,15 +26,18 @@ type SignIn struct {
 // nothing looks the address up, so neither the answer nor its timing says whether an
 // account exists (an unknown address simply becomes an account at its first VerifyCode).
 //
-// Errors: EINVALID for a malformed address; ERATELIMITED per address and per c.IP;
+// Errors: EINVALID for a malformed address; ERATELIMITED per address and per c.IP's network
+// (ratelimit.NetworkKey: IPv6 per /64);
 // EUNAVAILABLE when the mail queue is full or closing.
 func (s *Service) SendCode(ctx context.Context, c Client, email string) error {
-	email, err := launchpad.NormalizeEmail(email)
+	// The code goes to the canonical address: a look-alike's code reaches the mailbox of the
+	// account it would sign in to.
+	email, err := launchpad.CanonicalEmail(email)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	if err := ratelimit.TakeAll(now, ratelimit.Key{Limiter: s.limits.codesPerIP, Key: c.IP}, ratelimit.Key{Limiter: s.limits.codesPerEmail, Key: email}); err != nil {
+	if err := ratelimit.TakeAll(now, ratelimit.Key{Limiter: s.limits.codesPerIP, Key: ratelimit.NetworkKey(c.IP)}, ratelimit.Key{Limiter: s.limits.codesPerEmail, Key: email}); err != nil {
 		s.metrics.SignIn("code_rate_limited")
 		return err
 	}
@@ -76,9 +79,9 @@ func signInCodeMail(to, code, publicURL string) launchpad.Message {
 // an account gets one.
 //
 // Errors: EINVALID for a malformed address or code; EUNAUTHORIZED for a wrong, expired or
-// used code; ERATELIMITED per c.IP, and once the code's guesses are spent.
-func (s *Service) VerifyCode(ctx context.Context, c Client, email, code string) (*SignIn, error) {
-	email, err := launchpad.NormalizeEmail(email)
+// used code; ERATELIMITED per c.IP's network (IPv6 per /64), and once the code's guesses are spent.
+func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) (*SignIn, error) {
+	email, err := launchpad.CanonicalEmail(typed)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +90,7 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, email, code string) 
 		return nil, err
 	}
 	now := s.now()
-	if err := s.limits.verifyPerIP.Take(c.IP, now); err != nil {
+	if err := s.limits.verifyPerIP.Take(ratelimit.NetworkKey(c.IP), now); err != nil {
 		return nil, err
 	}
 	_, err = s.store.VerifySignInCode(ctx, email, now, launchpad.SignInCodeMaxAttempts, s.codeMatcher(email, code))
@@ -114,7 +117,8 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, email, code string) 
 	}
 	s.failures.reset(email)
 
-	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, email)
+	// The address as typed, so an account not yet rewritten by `emails --migrate` is found.
+	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, typed)
 	if err != nil {
 		return nil, err
 	}

@@ -256,11 +256,10 @@ func (p *Processor) checkoutUser(ctx context.Context, log *slog.Logger, cs *stri
 	if email == "" {
 		return nil, queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "checkout %s names neither a known user (client_reference_id) nor an email; link customer %s by hand", cs.ID, customer))
 	}
-	email, err := launchpad.NormalizeEmail(email)
-	if err != nil {
+	u, created, err := launchpad.EnsureUserByEmail(ctx, p.cfg.Store, email)
+	if launchpad.ErrorCode(err) == launchpad.EINVALID {
 		return nil, queue.Permanent(err)
 	}
-	u, created, err := launchpad.EnsureUserByEmail(ctx, p.cfg.Store, email)
 	if created {
 		log.Info("user created from a checkout by someone who had not signed in", "user", u.ID, "session", cs.ID)
 	}

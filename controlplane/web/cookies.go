@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // cookieNames are the dashboard's cookies. Over https they carry the __Host- prefix, which
@@ -66,9 +68,11 @@ func cookie(r *http.Request, name string) string {
 // The email cookie is base64url: addresses may hold characters a cookie value may not.
 func encodeEmail(email string) string { return base64.RawURLEncoding.EncodeToString([]byte(email)) }
 
+// It holds the address as typed, which may be longer than its canonical form (fullwidth
+// letters take 3 bytes each); CanonicalEmail refuses anything longer anyway.
 func decodeEmail(v string) string {
 	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) > 254 {
+	if err != nil || len(b) > 4*launchpad.MaxEmailLength {
 		return ""
 	}
 	return string(b)

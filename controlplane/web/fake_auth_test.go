@@ -40,7 +40,7 @@ func randomToken(prefix string) string {
 }
 
 func (a *fakeAuth) SendCode(r *http.Request, email string) error {
-	email, err := launchpad.NormalizeEmail(email)
+	email, err := launchpad.CanonicalEmail(email)
 	if err != nil {
 		return err
 	}

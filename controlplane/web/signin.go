@@ -57,9 +57,8 @@ func (h *Handler) handleSendCode(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, status, "signin", v)
 		return
 	}
-	if norm, err := launchpad.NormalizeEmail(email); err == nil {
-		email = norm
-	}
+	// The address as typed, not its canonical form: VerifyCode needs it to find an account
+	// stored before canonical emails and not yet rewritten by `emails --migrate`.
 	h.setCookie(w, h.cookies.email, encodeEmail(email), emailCookieAge)
 	http.Redirect(w, r, withNext("/signin/code", next), http.StatusSeeOther)
 }

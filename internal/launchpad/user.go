@@ -2,11 +2,8 @@ package launchpad
 
 import (
 	"context"
-	"net/mail"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 )
 
 // TrialPlan is the plan name of a user who has not paid (yet).
@@ -20,7 +17,7 @@ const TrialPlan = "trial"
 // additional data, so a value copied to another user's record does not open.
 type User struct {
 	ID    string
-	Email string // normalised with NormalizeEmail; empty for users created by Terraform alone
+	Email string // canonical (CanonicalEmail); empty for users created by Terraform alone
 
 	// Plan is the name of the user's launchpad_plan, TrialPlan when unpaid.
 	Plan string
@@ -109,24 +106,6 @@ type MFA struct {
 // Enabled reports whether sign-in must pass the second factor.
 func (m MFA) Enabled() bool { return m.SealedSecret != "" && m.Confirmed }
 
-// NormalizeEmail trims and lower-cases an address and checks that it is a plain address
-// (no display name, no header-breaking characters). The error says what a valid one is.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return "", Errorf(EINVALID, "email is empty; send an address like name@example.com")
-	}
-	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>,;\" ") || strings.Contains(s, "=?") ||
-		strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return "", Errorf(EINVALID, "email %q is not a plain address; send one like name@example.com", Clip(s, 80))
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "", Errorf(EINVALID, "email %q is not a valid address; send one like name@example.com", Clip(s, 80))
-	}
-	return s, nil
-}
-
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
 // ValidateUserID reports whether id can be a user id: 1-128 letters, digits, '_' and '-',
@@ -149,11 +128,36 @@ func EnsureUserByID(ctx context.Context, st UserStore, id string) (u *User, crea
 		&User{ID: id, Plan: TrialPlan})
 }
 
-// EnsureUserByEmail returns the user with a normalised email, creating a trial user with a new
-// id when there is none (a first sign-in, or a checkout by someone who never signed in).
+// EnsureUserByEmail returns the user of address email (as typed: it is canonicalised here),
+// creating a trial user with a new id and the canonical address when there is none (a first
+// sign-in, or a checkout by someone who never signed in).
+//
+// Errors: EINVALID when the address is not one CanonicalEmail accepts.
 func EnsureUserByEmail(ctx context.Context, st UserStore, email string) (u *User, created bool, err error) {
-	return ensureUser(ctx, st, func(ctx context.Context) (*User, error) { return st.GetUserByEmail(ctx, email) },
-		&User{ID: NewID(20), Email: email, Plan: TrialPlan})
+	canonical, err := CanonicalEmail(email)
+	if err != nil {
+		return nil, false, err
+	}
+	return ensureUser(ctx, st, func(ctx context.Context) (*User, error) { return FindUserByEmail(ctx, st, email) },
+		&User{ID: NewID(20), Email: canonical, Plan: TrialPlan})
+}
+
+// FindUserByEmail finds the user of address email (as typed): by its canonical form, then —
+// for accounts stored before canonical emails and not yet rewritten by the `emails --migrate`
+// command — by LegacyEmail. The canonical form wins, so a look-alike never reaches another
+// account than the one its canonical address owns.
+//
+// Errors: EINVALID when the address is not one CanonicalEmail accepts; ENOTFOUND.
+func FindUserByEmail(ctx context.Context, st UserStore, email string) (*User, error) {
+	canonical, err := CanonicalEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	u, err := st.GetUserByEmail(ctx, canonical)
+	if legacy := LegacyEmail(email); IsNotFound(err) && legacy != canonical {
+		return st.GetUserByEmail(ctx, legacy)
+	}
+	return u, err
 }
 
 // ensureUser finds a user or creates fresh; when a concurrent creator wins (ECONFLICT), the

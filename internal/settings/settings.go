@@ -23,6 +23,7 @@ const (
 	Audit        Command = "audit"
 	Exec         Command = "exec"
 	Backup       Command = "backup"
+	Emails       Command = "emails"
 	Healthcheck  Command = "healthcheck"
 	FlyToken     Command = "fly-token"
 	MakeRelease  Command = "make release"
@@ -30,7 +31,7 @@ const (
 )
 
 // stores are the commands that open the store, and so read its settings.
-var stores = []Command{Provider, Serve, RotateSecret, Audit, Backup}
+var stores = []Command{Provider, Serve, RotateSecret, Audit, Backup, Emails}
 
 // Setting is one row of the table.
 type Setting struct {

@@ -17,6 +17,7 @@ const (
 	SMTPURL                = "LAUNCHPAD_SMTP_URL"
 	MailFrom               = "LAUNCHPAD_MAIL_FROM"
 	AdminToken             = "LAUNCHPAD_ADMIN_TOKEN"
+	MetricsToken           = "LAUNCHPAD_METRICS_TOKEN"
 	URL                    = "LAUNCHPAD_URL"
 	OperatorName           = "USER"
 	TrustedProxies         = "LAUNCHPAD_TRUSTED_PROXIES"
@@ -95,6 +96,8 @@ var table = []Setting{
 		Usage: "sender, e.g. `Launchpad <launchpad@example.com>`"},
 	{Env: AdminToken, Flag: "admin-token", DefaultDoc: "unset: admin API off", Secret: true, UsedBy: []Command{Serve, Exec},
 		Usage: "bearer token of `/api/admin/*`, at least 32 characters"},
+	{Env: MetricsToken, Flag: "metrics-token", DefaultDoc: "unset: `/metrics` open", Secret: true, UsedBy: []Command{Serve},
+		Usage: "bearer token `/metrics` then requires (`Authorization: Bearer …`), at least 32 characters; unset, `/metrics` answers anyone who reaches it"},
 	{Env: OperatorName, DefaultDoc: "the login name", UsedBy: []Command{Exec, RotateSecret},
 		Usage: "the operator the audit log names for `exec` and `rotate-secret` (`-operator` overrides it)"},
 	{Env: URL, UsedBy: []Command{Exec},

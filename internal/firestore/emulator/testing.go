@@ -50,3 +50,20 @@ func Missing(tb testing.TB, err error) {
 	}
 	tb.Skip(msg)
 }
+
+// ForTest provides an emulator for one test (ForTests), stopped when the test ends; without
+// one the test fails (CI=true) or is skipped, loudly (Missing).
+func ForTest(tb testing.TB) string {
+	tb.Helper()
+	host, stop, err := ForTests(context.Background(), nil)
+	if err != nil {
+		Missing(tb, err)
+		return ""
+	}
+	tb.Cleanup(func() {
+		if err := stop(); err != nil {
+			tb.Errorf("stopping the Firestore emulator: %v", err)
+		}
+	})
+	return host
+}
