@@ -77,7 +77,7 @@ func startAuditLog(ctx context.Context, st launchpad.AuditStore, c auditLogConfi
 		log.Warn("LAUNCHPAD_AUDIT_SIGNING_SECRET is not set: audit checkpoints are not signed, /api/audit/checkpoint and inclusion proofs answer 503 until it is", "audit_tree_size", size)
 		return nil, nil
 	}
-	l := auditlog.NewLog(st, c.signer, nil)
+	l := auditlog.NewLog(st, c.signer)
 	log.Info("audit checkpoints signed", "origin", c.signer.Origin(), "verifier_key", c.signer.VerifierKey(), "audit_tree_size", size)
 	if c.witness != nil {
 		go l.PushLoop(ctx, c.witness, c.interval, log.With("component", "audit-witness"))

@@ -46,7 +46,7 @@ func TestCheckpointIsC2SPSignedNote(t *testing.T) {
 	db, _ := sqlitetest.Open(t, sqlite.Options{})
 	appendEvents(t, db, 5)
 	signer := newSigner(t, testSecret)
-	signed, err := auditlog.NewLog(db, signer, nil).Checkpoint(t.Context())
+	signed, err := auditlog.NewLog(db, signer).Checkpoint(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestInclusionProofsVerify(t *testing.T) {
 	db, _ := sqlitetest.Open(t, sqlite.Options{})
 	appendEvents(t, db, 11)
 	signer := newSigner(t, testSecret)
-	l := auditlog.NewLog(db, signer, nil)
+	l := auditlog.NewLog(db, signer)
 	events, err := db.ListAuditLog(t.Context(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestVerifyExtension(t *testing.T) {
 	ctx := t.Context()
 	db, _ := sqlitetest.Open(t, sqlite.Options{})
 	appendEvents(t, db, 6)
-	l := auditlog.NewLog(db, newSigner(t, testSecret), nil)
+	l := auditlog.NewLog(db, newSigner(t, testSecret))
 	signed, err := l.Checkpoint(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestPushLoopPostsCheckpoints(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	go auditlog.NewLog(db, signer, nil).PushLoop(ctx, w, 5e6, testLogger(t))
+	go auditlog.NewLog(db, signer).PushLoop(ctx, w, 5e6, testLogger(t))
 	msg := <-got
 	cp, err := auditlog.OpenCheckpoint([]byte(msg), signer.VerifierKey())
 	if err != nil || cp.Size != 3 {

@@ -3,26 +3,21 @@ package auditlog
 import (
 	"context"
 	"sync"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// cacheFor is how long Log reuses a signed checkpoint: the checkpoint endpoint is public, and
-// this bounds the store reads and signatures a flood of requests can cause.
-const cacheFor = time.Second
-
-// Log serves signed checkpoints and inclusion proofs of a store's audit tree.
+// Log serves signed checkpoints and inclusion proofs of a store's audit tree. The root of a
+// given size never changes, so it signs each size once and then answers it from memory: the
+// checkpoint endpoint is public, and a flood of requests costs one cheap size read each.
 type Log struct {
 	store  launchpad.AuditStore
 	signer *Signer
-	now    func() time.Time
 
 	mu     sync.Mutex
 	cached *Signed
-	at     time.Time
 }
 
 // Signed is a checkpoint and its signed note.
@@ -31,27 +26,24 @@ type Signed struct {
 	Note       []byte
 }
 
-// NewLog serves st's tree, signed by signer; now is the clock (nil: time.Now).
-func NewLog(st launchpad.AuditStore, signer *Signer, now func() time.Time) *Log {
-	if now == nil {
-		now = time.Now
-	}
-	return &Log{store: st, signer: signer, now: now}
+// NewLog serves st's tree, signed by signer.
+func NewLog(st launchpad.AuditStore, signer *Signer) *Log {
+	return &Log{store: st, signer: signer}
 }
 
 // Signer is the log's signer.
 func (l *Log) Signer() *Signer { return l.signer }
 
-// Checkpoint signs the tree as the store holds it now (at most cacheFor old).
+// Checkpoint signs the tree as the store holds it now.
 func (l *Log) Checkpoint(ctx context.Context) (*Signed, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.cached != nil && l.now().Sub(l.at) < cacheFor {
-		return l.cached, nil
-	}
 	size, err := l.store.AuditTreeSize(ctx)
 	if err != nil {
 		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cached != nil && l.cached.Checkpoint.Size == size {
+		return l.cached, nil
 	}
 	// Stored hashes are written once, so the root of size is the same whatever was appended
 	// since the size was read.
@@ -64,7 +56,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.cached, l.at = &Signed{Checkpoint: cp, Note: msg}, l.now()
+	l.cached = &Signed{Checkpoint: cp, Note: msg}
 	return l.cached, nil
 }
 
