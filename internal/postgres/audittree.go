@@ -86,15 +86,7 @@ func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, e
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		h, ok := found[x]
-		if !ok {
-			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "audit tree hash %d is not stored", x)
-		}
-		out[i] = h
-	}
-	return out, nil
+	return contract.AuditHashes(indexes, found)
 }
 
 // GetAudit returns the event with this id.

@@ -2,9 +2,7 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
@@ -28,37 +26,14 @@ func TestIndexAuditPlacesOlderEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	// Three events of an old stream, older than those in the tree, without an index.
-	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	prev := ""
-	for seq := int64(1); seq <= 3; seq++ {
-		e := &launchpad.AuditEvent{ID: fmt.Sprintf("old-%d", seq), Stream: "old", Seq: seq, Time: base.Add(time.Duration(seq) * time.Minute),
-			Actor: launchpad.ActorSystem, Action: launchpad.AuditPlanChanged, Details: map[string]string{}, PrevHash: prev}
-		e.Hash = launchpad.AuditHash(e)
-		prev = e.Hash
+	older := storetest.OlderAuditEvents(3)
+	for _, e := range older {
 		if _, err := raw.Exec(`INSERT INTO audit_events (stream, seq, id, time, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, '', '{}', ?, ?)`,
 			e.Stream, e.Seq, e.ID, e.Time.UnixMicro(), e.Actor, e.Action, e.PrevHash, e.Hash); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, err := db.GetAudit(ctx, "old-1"); err != nil || got.Index != launchpad.NotIndexed {
-		t.Fatalf("an event without an index reads as %+v, %v; want Index NotIndexed", got, err)
-	}
-	storetest.CheckAuditTree(t, db, 2)
-	size, err := db.IndexAudit(ctx)
-	if err != nil || size != 5 {
-		t.Fatalf("IndexAudit = %d, %v; want 5", size, err)
-	}
-	for seq, want := range []int64{2, 3, 4} {
-		if got, _ := db.GetAudit(ctx, fmt.Sprintf("old-%d", seq+1)); got == nil || got.Index != want {
-			t.Fatalf("old-%d got index %v, want %d", seq+1, got, want)
-		}
-	}
-	storetest.CheckAuditTree(t, db, 5)
-	if size, err := db.IndexAudit(ctx); err != nil || size != 5 {
-		t.Fatalf("a second IndexAudit = %d, %v", size, err)
-	}
-	storetest.CheckAuditTree(t, db, 5)
+	storetest.CheckIndexAudit(t, db, 2, older)
 	for _, stmt := range []string{`UPDATE audit_events SET log_index = 9 WHERE id = 'old-1'`, `UPDATE audit_events SET log_index = NULL WHERE id = 'old-1'`,
 		`UPDATE audit_events SET actor = 'forged' WHERE id = 'old-1'`, `DELETE FROM audit_tree`, `UPDATE audit_tree SET hash = hash`} {
 		if _, err := raw.Exec(stmt); err == nil {

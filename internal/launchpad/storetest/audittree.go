@@ -20,14 +20,6 @@ func auditTreeCases() []testCase {
 	}
 }
 
-// CheckAuditTree checks that s's tree has size leaves and that its stored hashes give the
-// same root as the tree rebuilt from its events. Store packages use it in their own tests of
-// IndexAudit over events written as older binaries wrote them (raw rows).
-func CheckAuditTree(t *testing.T, s launchpad.AuditStore, size int64) {
-	t.Helper()
-	wantStoredTree(t, s, size)
-}
-
 // wantStoredTree checks that the store's tree hashes give the same root as the tree rebuilt
 // from its events, and returns that tree.
 func wantStoredTree(t *testing.T, s launchpad.AuditStore, size int64) *auditlog.Tree {
