@@ -82,8 +82,7 @@ func (s *Store) addLeaf(ctx context.Context, b *batch, headSnap *firestore.Docum
 		}
 		return out, nil
 	})
-	for _, e := range events {
-		e.Index = head.Size
+	size, err := contract.PlaceAudit(head.Size, events, func(e *launchpad.AuditEvent) error {
 		first, hashes, err := launchpad.AuditTreeHashes(e.Index, e, r)
 		if err != nil {
 			return err
@@ -92,9 +91,12 @@ func (s *Store) addLeaf(ctx context.Context, b *batch, headSnap *firestore.Docum
 			written[first+int64(i)] = h
 			b.create(s.treeHashRef(first+int64(i)), &treeHashDoc{Hash: h[:]})
 		}
-		head.Size++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	b.put(headSnap, &treeHeadDoc{Size: head.Size, UpdatedAt: ts(s.clock())})
+	b.put(headSnap, &treeHeadDoc{Size: size, UpdatedAt: ts(s.clock())})
 	return nil
 }
 

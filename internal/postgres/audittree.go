@@ -142,12 +142,8 @@ func (db *DB) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash
 // IndexAudit places the events without an index, oldest first, indexBatch per transaction,
 // each under the log's lock.
 func (db *DB) IndexAudit(ctx context.Context) (int64, error) {
-	for {
-		var (
-			size int64
-			more bool
-		)
-		err := db.write(ctx, func(tx pgx.Tx) error {
+	return contract.IndexAuditBatches(indexBatch, func() (size int64, found int, err error) {
+		err = db.write(ctx, func(tx pgx.Tx) error {
 			if err := db.lockAuditLog(ctx, tx); err != nil {
 				return err
 			}
@@ -159,24 +155,19 @@ func (db *DB) IndexAudit(ctx context.Context) (int64, error) {
 			if err != nil {
 				return err
 			}
+			found = len(pending)
 			if size, err = treeSize(ctx, tx); err != nil {
 				return err
 			}
-			for _, e := range pending {
-				e.Index = size
+			size, err = contract.PlaceAudit(size, pending, func(e *launchpad.AuditEvent) error {
 				if err := addLeaf(ctx, tx, e); err != nil {
 					return err
 				}
-				if _, err := tx.Exec(ctx, `UPDATE audit_events SET log_index = $1 WHERE stream = $2 AND seq = $3`, e.Index, e.Stream, e.Seq); err != nil {
-					return err
-				}
-				size++
-			}
-			more = len(pending) == indexBatch
-			return nil
+				_, err := tx.Exec(ctx, `UPDATE audit_events SET log_index = $1 WHERE stream = $2 AND seq = $3`, e.Index, e.Stream, e.Seq)
+				return err
+			})
+			return err
 		})
-		if err != nil || !more {
-			return size, err
-		}
-	}
+		return size, found, err
+	})
 }

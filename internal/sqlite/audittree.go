@@ -137,47 +137,25 @@ func (db *DB) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash
 // IndexAudit places the events without an index, oldest first, indexBatch per write
 // transaction; the write lock serialises it with AppendAudit and with other processes.
 func (db *DB) IndexAudit(ctx context.Context) (int64, error) {
-	for {
-		var (
-			size int64
-			more bool
-		)
-		err := db.write(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, selectAudit+` WHERE log_index IS NULL ORDER BY time, stream, seq LIMIT ?`, indexBatch)
+	return contract.IndexAuditBatches(indexBatch, func() (size int64, found int, err error) {
+		err = db.write(ctx, func(tx *sql.Tx) error {
+			pending, err := listTx(ctx, tx, scanAudit, selectAudit+` WHERE log_index IS NULL ORDER BY time, stream, seq LIMIT ?`, indexBatch)
 			if err != nil {
 				return err
 			}
-			var pending []*launchpad.AuditEvent
-			for rows.Next() {
-				e, err := scanAudit(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				pending = append(pending, e)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+			found = len(pending)
 			if size, err = treeSize(ctx, tx); err != nil {
 				return err
 			}
-			for _, e := range pending {
-				e.Index = size
+			size, err = contract.PlaceAudit(size, pending, func(e *launchpad.AuditEvent) error {
 				if err := addLeaf(ctx, tx, e); err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE audit_events SET log_index = ? WHERE stream = ? AND seq = ?`, e.Index, e.Stream, e.Seq); err != nil {
-					return err
-				}
-				size++
-			}
-			more = len(pending) == indexBatch
-			return nil
+				_, err := tx.ExecContext(ctx, `UPDATE audit_events SET log_index = ? WHERE stream = ? AND seq = ?`, e.Index, e.Stream, e.Seq)
+				return err
+			})
+			return err
 		})
-		if err != nil || !more {
-			return size, err
-		}
-	}
+		return size, found, err
+	})
 }
