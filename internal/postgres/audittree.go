@@ -72,21 +72,7 @@ func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, e
 		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[int64]tlog.Hash, len(indexes))
-	for rows.Next() {
-		var (
-			idx int64
-			b   []byte
-		)
-		if err := rows.Scan(&idx, &b); err != nil {
-			return nil, err
-		}
-		found[idx] = tlog.Hash(b) // the column's CHECK keeps it 32 bytes
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return contract.AuditHashes(indexes, found)
+	return contract.ScanAuditHashes(rows, indexes)
 }
 
 // GetAudit returns the event with this id.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -78,24 +77,7 @@ func readHashes(ctx context.Context, q interface {
 		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[int64]tlog.Hash, len(indexes))
-	for rows.Next() {
-		var (
-			idx int64
-			b   []byte
-		)
-		if err := rows.Scan(&idx, &b); err != nil {
-			return nil, err
-		}
-		if len(b) != tlog.HashSize {
-			return nil, fmt.Errorf("audit tree hash %d has %d bytes", idx, len(b))
-		}
-		found[idx] = tlog.Hash(b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return contract.AuditHashes(indexes, found)
+	return contract.ScanAuditHashes(rows, indexes)
 }
 
 // GetAudit returns the event with this id.
