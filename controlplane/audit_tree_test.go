@@ -139,6 +139,15 @@ func TestAuditVerifyCheckpointOfIntactLog(t *testing.T) {
 	if code, _, errOut := a.run(false, "--verify", "--checkpoint", path, "--verifier-key", a.vkey); code != 1 || !strings.Contains(errOut, "not signed by the key") {
 		t.Fatalf("verify of a forged checkpoint: exit %d, %s", code, errOut)
 	}
+	// A witness file of several checkpoints: the newest is checked.
+	cp, _ := os.ReadFile(a.checkpoint)
+	newer := a.newClient("anon").get("/api/audit/checkpoint", "")
+	witness := filepath.Join(t.TempDir(), "witness")
+	os.WriteFile(witness, []byte(string(cp)+"\n"+string(newer.body)+"\n"), 0o600) //nolint:errcheck // read back below
+	code, out, errOut = a.run(false, "--verify", "--checkpoint", witness, "--verifier-key", a.vkey)
+	if code != 0 || strings.Contains(out, fmt.Sprintf("at size %d,", a.size)) {
+		t.Fatalf("verify against a witness file: exit %d (want the newest checkpoint, not size %d)\n%s%s", code, a.size, out, errOut)
+	}
 	for _, args := range [][]string{{"--checkpoint", a.checkpoint}, {"--verify", "--checkpoint", a.checkpoint, "--user", "u1"}, {"--verify", "--verifier-key", a.vkey}} {
 		if code, _, errOut := a.run(false, args...); code != 2 || errOut == "" {
 			t.Errorf("audit %v: exit %d, %q; want a usage error", args, code, errOut)

@@ -64,7 +64,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.verify, "verify", false, "verify the hash chain of every stream (or --user's) and exit")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines instead of text")
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "how often --follow polls the store")
-	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --verify: a signed checkpoint saved from /api/audit/checkpoint (or a witness) the log must extend")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --verify: a signed checkpoint saved from /api/audit/checkpoint, or a witness file (its newest checkpoint), that the log must extend")
 	fs.StringVar(&o.verifierKey, "verifier-key", "", "the key that checks --checkpoint (the last line of `audit verifier-key`); default: derived from "+settings.AuditSigningSecret)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad audit [--user ID] [--follow] [--verify [--checkpoint FILE [--verifier-key VKEY]]] [--json]\n       terraform-provider-launchpad audit verifier-key\n\nPrints, follows or verifies the audit log, read from the store; verifier-key prints the key that\nchecks its signed checkpoints.\n\nFlags:")

@@ -67,7 +67,7 @@ func runVerifierKey(args []string, getenv func(string) string, stdout, stderr io
 	return 0
 }
 
-// readCheckpoint reads the signed checkpoint at path and verifies its signature with vkey, or,
+// readCheckpoint reads the signed checkpoint at path (or a witness file's newest one) and verifies its signature with vkey, or,
 // when vkey is empty, with the key derived from LAUNCHPAD_AUDIT_SIGNING_SECRET (named by the
 // checkpoint's own origin line: the key is the secret's whatever the name, and the origin is
 // checked against the signature anyway).
@@ -81,8 +81,7 @@ func readCheckpoint(path, vkey string, getenv func(string) string) (*checkpointF
 	if err != nil || len(b) > maxCheckpointFile {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the checkpoint file %s is not a checkpoint (unreadable, or over %d bytes)", path, maxCheckpointFile)
 	}
-	// A note ends with one newline; a witness file adds an empty line after each.
-	msg := []byte(strings.TrimRight(string(b), "\n") + "\n")
+	msg := lastNote(string(b))
 	if vkey == "" {
 		secret := getenv(settings.AuditSigningSecret)
 		if secret == "" {
@@ -105,6 +104,17 @@ func readCheckpoint(path, vkey string, getenv func(string) string) (*checkpointF
 	name, rest, _ := strings.Cut(vkey, "+")
 	hash, _, _ := strings.Cut(rest, "+")
 	return &checkpointFile{Checkpoint: cp, key: name + "+" + hash}, nil
+}
+
+// lastNote returns the newest signed note of text: text itself when it holds one, or the last
+// of a witness file's notes, each followed by an empty line. A checkpoint's body has no empty
+// line, so a note is two blocks — the body and its signature lines — between empty lines.
+func lastNote(text string) []byte {
+	blocks := strings.Split(strings.TrimRight(text, "\n"), "\n\n")
+	if len(blocks) > 2 {
+		blocks = blocks[len(blocks)-2:]
+	}
+	return []byte(strings.Join(blocks, "\n\n") + "\n")
 }
 
 // verifyTree rebuilds the log's tree from the events and checks it against the store's tree
