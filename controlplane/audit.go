@@ -22,11 +22,18 @@ type AuditEventJSON struct {
 	Details  map[string]string `json:"details,omitempty"`
 	PrevHash string            `json:"prev_hash"`
 	Hash     string            `json:"hash"`
+	// Index is the event's leaf in the log's Merkle tree (GET /api/audit/{id}/proof proves
+	// it); absent while the event is not in the tree yet.
+	Index *int64 `json:"index,omitempty"`
 }
 
 func auditEventJSON(e *launchpad.AuditEvent) AuditEventJSON {
-	return AuditEventJSON{ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action,
+	out := AuditEventJSON{ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash}
+	if e.Index != launchpad.NotIndexed {
+		out.Index = &e.Index
+	}
+	return out
 }
 
 // AuditPage is a page of events, newest first. NextCursor, when set, fetches the older ones.

@@ -21,14 +21,19 @@ import (
 // auditPageSize is how many events the CLI reads per store call.
 const auditPageSize = 1000
 
-// RunAudit is `terraform-provider-launchpad audit [--user ID] [--follow] [--verify] [--json]`.
+// RunAudit is `terraform-provider-launchpad audit [--user ID] [--follow] [--verify
+// [--checkpoint FILE [--verifier-key VKEY]]] [--json]`, or `audit verifier-key`.
 // It reads the store (LAUNCHPAD_STORE, or --store) directly, not the HTTP API:
 //
 //   - without --verify it prints events oldest first, one per line (--json: JSON lines), of
 //     one stream (--user ID; "platform" for the platform stream) or of all streams by time;
 //     --follow then keeps printing new events until interrupted;
 //   - --verify checks the hash chain of every stream (or of --user's) with
-//     launchpad.VerifyChain and exits 1 naming the first event that does not verify.
+//     launchpad.VerifyChain and exits 1 naming the first event that does not verify; it also
+//     rebuilds the log's Merkle tree from the events and checks the store's tree hashes
+//     against it, and with --checkpoint proves that the log extends that signed checkpoint
+//     (cmd_audit_tree.go);
+//   - verifier-key prints the key that checks the checkpoints (cmd_audit_tree.go).
 //
 // Exit codes: 0 fine, 1 broken chain or store failure, 2 bad usage.
 func RunAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -36,15 +41,20 @@ func RunAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 type auditOptions struct {
-	storeURL string
-	user     string
-	follow   bool
-	verify   bool
-	json     bool
-	interval time.Duration
+	storeURL    string
+	user        string
+	follow      bool
+	verify      bool
+	json        bool
+	interval    time.Duration
+	checkpoint  string
+	verifierKey string
 }
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "verifier-key" {
+		return runVerifierKey(args[1:], getenv, stdout, stderr)
+	}
 	var o auditOptions
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,8 +64,10 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.verify, "verify", false, "verify the hash chain of every stream (or --user's) and exit")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines instead of text")
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "how often --follow polls the store")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "with --verify: a signed checkpoint saved from /api/audit/checkpoint, or a witness file (its newest checkpoint), that the log must extend")
+	fs.StringVar(&o.verifierKey, "verifier-key", "", "the key that checks --checkpoint (the last line of `audit verifier-key`); default: derived from "+settings.AuditSigningSecret)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad audit [--user ID] [--follow] [--verify] [--json]\n\nPrints, follows or verifies the audit log, read from the store.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad audit [--user ID] [--follow] [--verify [--checkpoint FILE [--verifier-key VKEY]]] [--json]\n       terraform-provider-launchpad audit verifier-key\n\nPrints, follows or verifies the audit log, read from the store; verifier-key prints the key that\nchecks its signed checkpoints.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +82,15 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	case o.verify && o.follow:
 		fmt.Fprintln(stderr, "audit: --verify and --follow do not go together: verify checks what is stored and exits")
+		return 2
+	case o.checkpoint != "" && !o.verify:
+		fmt.Fprintln(stderr, "audit: --checkpoint goes with --verify: audit --verify --checkpoint FILE")
+		return 2
+	case o.checkpoint != "" && o.user != "":
+		fmt.Fprintln(stderr, "audit: --checkpoint covers every stream; drop --user")
+		return 2
+	case o.verifierKey != "" && o.checkpoint == "":
+		fmt.Fprintln(stderr, "audit: --verifier-key checks a --checkpoint; give one")
 		return 2
 	case o.interval <= 0:
 		fmt.Fprintln(stderr, "audit: --interval must be positive, like 2s")
@@ -95,13 +116,25 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 
 	p := &auditPrinter{w: stdout, json: o.json}
 	if o.verify {
-		n, streams, err := verifyAudit(ctx, st, o.user)
+		var cp *checkpointFile
+		if o.checkpoint != "" {
+			// Read and check the checkpoint first: a wrong file or key is a usage problem,
+			// found before the whole log is read.
+			if cp, err = readCheckpoint(o.checkpoint, o.verifierKey, getenv); err != nil {
+				fmt.Fprintf(stderr, "audit: %s\n", launchpad.ErrorMessage(err))
+				return 1
+			}
+		}
+		n, streams, unindexed, err := verifyAudit(ctx, st, o.user)
 		if err != nil {
 			fmt.Fprintf(stderr, "audit: chain broken: %s\n", launchpad.ErrorMessage(err))
 			return 1
 		}
 		fmt.Fprintf(stdout, "audit: %d events in %d streams verified\n", n, streams)
-		return 0
+		if o.user != "" {
+			return 0
+		}
+		return verifyTree(ctx, st, cp, unindexed, stdout, stderr)
 	}
 	if err := printAudit(ctx, st, o, p); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "audit: %s\n", launchpad.ErrorMessage(err))
@@ -192,13 +225,14 @@ func (c *timeCursor) scan(ctx context.Context, st launchpad.AuditStore, fn func(
 }
 
 // verifyAudit checks the chain of stream, or of every stream that has events, page by page
-// in seq order. It returns the number of events and streams checked.
-func verifyAudit(ctx context.Context, st launchpad.AuditStore, stream string) (events, streams int, err error) {
+// in seq order. It returns the number of events and streams checked, and how many of those
+// events are not in the tree yet.
+func verifyAudit(ctx context.Context, st launchpad.AuditStore, stream string) (events, streams, unindexed int, err error) {
 	names := []string{stream}
 	if stream == "" {
 		set := map[string]bool{}
 		if err := (&timeCursor{}).scan(ctx, st, func(e *launchpad.AuditEvent) { set[e.Stream] = true }); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		names = names[:0]
 		for s := range set {
@@ -215,12 +249,17 @@ func verifyAudit(ctx context.Context, st launchpad.AuditStore, stream string) (e
 			}
 			page, err := st.ListAudit(ctx, launchpad.AuditFilter{Stream: name, AfterSeq: after, Limit: auditPageSize})
 			if err != nil {
-				return events, streams, err
+				return events, streams, unindexed, err
 			}
 			if err := launchpad.VerifyChain(prev, page); err != nil {
-				return events, streams, err
+				return events, streams, unindexed, err
 			}
 			events += len(page)
+			for _, e := range page {
+				if e.Index == launchpad.NotIndexed {
+					unindexed++
+				}
+			}
 			if len(page) > 0 {
 				prev = page[len(page)-1]
 			}
@@ -232,7 +271,7 @@ func verifyAudit(ctx context.Context, st launchpad.AuditStore, stream string) (e
 			streams++
 		}
 	}
-	return events, streams, nil
+	return events, streams, unindexed, nil
 }
 
 // auditPrinter writes one event per line.

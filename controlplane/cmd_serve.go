@@ -93,6 +93,8 @@ type serveConfig struct {
 	// metering is nil when LAUNCHPAD_METER_INTERVAL is off; serve also leaves it off without
 	// FLY_API_TOKEN. Tests set its Clock.
 	metering *Metering
+	// auditLog signs checkpoints and pushes them to a witness (auditlog.go).
+	auditLog auditLogConfig
 }
 
 // loadServeConfig reads flags, then environment variables, then defaults, and checks all of
@@ -198,6 +200,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if _, _, err := peerClients(context.Background(), c.workers.Runner.ProviderEnv, nil); err != nil {
 		problems = append(problems, lines(err)...)
 	}
+	var auditProblems []string
+	c.auditLog, auditProblems = loadAuditLogConfig(settingOrEnv, c.secret)
+	problems = append(problems, auditProblems...)
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, fmt.Errorf("cannot start; fix these settings (flags or environment variables):\n  - %s", strings.Join(problems, "\n  - "))
@@ -360,9 +365,14 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		log.Warn("OPENROUTER_MANAGEMENT_KEY is not set: spend caps are not watched, /api/me and the dashboard show no live spend, and revoke-key answers 503 until it is")
 	}
 
+	auditLog, err := startAuditLog(ctx, st, cfg.auditLog, log.With("component", "audit-log"))
+	if err != nil {
+		return fail("cannot start the audit log", err)
+	}
+
 	workers := cfg.workers
 	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers, Dashboard: cfg.dashboard,
-		Runtime: runtime, Keys: keys, Metering: meter})
+		Runtime: runtime, Keys: keys, Metering: meter, AuditLog: auditLog})
 	if err != nil {
 		return fail("cannot build the server", err)
 	}

@@ -34,6 +34,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/audit", s.requireUser(handleGet(s, s.handleAudit)))
 	mux.Handle("POST /api/me/rotate-key", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRotateKey)))
 
+	// The verifiable audit log: the signed checkpoint is public (it reveals only a size and a
+	// root hash); an inclusion proof only of the signed-in user's own events.
+	mux.HandleFunc("GET /api/audit/checkpoint", s.handleAuditCheckpoint)
+	mux.Handle("GET /api/audit/{id}/proof", s.requireUser(handleGet(s, s.handleAuditProof)))
+
 	// Stripe (the signature on the raw body is the proof; billing reads the body itself).
 	mux.Handle("POST /api/stripe/webhook", s.bg.webhook)
 

@@ -20,6 +20,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/auditlog"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -61,6 +62,9 @@ type Deps struct {
 	// Metering, when set, runs the metering loop in this process (it needs Runtime): hour
 	// caps, spend caps and suspension for non-payment. Open starts it, Close stops it.
 	Metering *Metering
+	// AuditLog signs the audit log's checkpoints and proves inclusion (internal/auditlog).
+	// Nil answers GET /api/audit/checkpoint and the proofs 503.
+	AuditLog *auditlog.Log
 }
 
 // Server is the control plane's HTTP server.
@@ -81,6 +85,8 @@ type Server struct {
 	keys    launchpad.KeyIssuer // nil: OpenRouter is not configured
 	runtime launchpad.Runtime   // nil: Fly is not configured
 	exec    func(http.ResponseWriter, *http.Request, *operator.ExecRequest) (*operator.ExecResponse, error)
+
+	auditLog *auditlog.Log // nil: no LAUNCHPAD_AUDIT_SIGNING_SECRET
 
 	http      *http.Server
 	ln        net.Listener
@@ -136,6 +142,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		keys:    deps.Keys,
 		runtime: deps.Runtime,
 	}
+	s.auditLog = deps.AuditLog
 	if deps.Runtime != nil {
 		s.exec = operator.HandleExec(operator.Deps{Store: deps.Store, Runtime: deps.Runtime, Logger: deps.Logger.With("component", "operator")})
 	}

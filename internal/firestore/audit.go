@@ -18,7 +18,9 @@ import (
 // built-in one on names); launchpad_audit_streams/{stream} holds the last Seq and Hash of each
 // stream; launchpad_audit_ids/{id} keeps event ids unique. An append creates the event and its
 // id reservation and writes the stream head, conditional on the head being unchanged, in one
-// commit: concurrent appends to one stream, from any process, still form one chain.
+// commit: concurrent appends to one stream, from any process, still form one chain. The same
+// commit gives the event the next leaf index of the log's tree and writes the tree hashes it
+// adds (audittree.go), conditional on the tree's head being unchanged.
 
 type auditDoc struct {
 	ID       string            `firestore:"id"`
@@ -31,6 +33,9 @@ type auditDoc struct {
 	Details  map[string]string `firestore:"details"`
 	PrevHash string            `firestore:"prevHash"`
 	Hash     string            `firestore:"hash"`
+	// LogIndex is the event's leaf index in the tree; absent on events written before the
+	// tree existed, until IndexAudit places them.
+	LogIndex *int64 `firestore:"logIndex"`
 }
 
 type auditStreamDoc struct {
@@ -50,6 +55,7 @@ func toAuditDoc(e *launchpad.AuditEvent) *auditDoc {
 	return &auditDoc{
 		ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: ts(e.Time), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: maps.Clone(e.Details), PrevHash: e.PrevHash, Hash: e.Hash,
+		LogIndex: &e.Index,
 	}
 }
 
@@ -58,9 +64,13 @@ func (d *auditDoc) event() *launchpad.AuditEvent {
 	if details == nil {
 		details = map[string]string{}
 	}
+	index := launchpad.NotIndexed
+	if d.LogIndex != nil {
+		index = *d.LogIndex
+	}
 	return &launchpad.AuditEvent{
 		ID: d.ID, Stream: d.Stream, Seq: d.Seq, Time: fromTS(d.Time), Actor: d.Actor, Action: d.Action,
-		Target: d.Target, Details: details, PrevHash: d.PrevHash, Hash: d.Hash,
+		Target: d.Target, Details: details, PrevHash: d.PrevHash, Hash: d.Hash, Index: index,
 	}
 }
 
@@ -94,11 +104,11 @@ func (s *Store) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*laun
 	}
 	var out *launchpad.AuditEvent
 	err := s.atomically(ctx, "append audit event", func(b *batch) error {
-		snaps, err := s.getAll(ctx, s.doc(s.col.auditStreams, c.Stream), s.doc(s.col.auditIDs, c.ID))
+		snaps, err := s.getAll(ctx, s.doc(s.col.auditStreams, c.Stream), s.doc(s.col.auditIDs, c.ID), s.treeHead())
 		if err != nil {
 			return err
 		}
-		headSnap, idSnap := snaps[0], snaps[1]
+		headSnap, idSnap, treeSnap := snaps[0], snaps[1], snaps[2]
 		if idSnap.Exists() {
 			return taken("audit event", c.ID)
 		}
@@ -111,6 +121,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*laun
 		ev := c
 		ev.Seq, ev.PrevHash = head.Seq+1, head.Hash
 		ev.Hash = launchpad.AuditHash(&ev)
+		if err := s.addLeaf(ctx, b, treeSnap, []*launchpad.AuditEvent{&ev}); err != nil {
+			return err
+		}
 		doc := toAuditDoc(&ev)
 		b.create(s.client.Collection(s.col.auditEvents).Doc(auditEventID(ev.Stream, ev.Seq)), doc)
 		b.create(idSnap.Ref, &auditIDDoc{ID: ev.ID, Stream: ev.Stream, Seq: ev.Seq})

@@ -146,6 +146,7 @@ type collections struct {
 	auditEvents  string // keyed by stream and seq
 	auditStreams string // head of each stream: last seq and hash
 	auditIDs     string // event id → stream and seq: keeps event ids unique
+	auditTree    string // the log's Merkle tree: "head" (its size) and its stored hashes
 	states       string // state head per workspace, chunks in its sub-collection
 	platform     string // one document, "keys": the platform key record
 }
@@ -170,6 +171,7 @@ func newCollections(prefix string) collections {
 		auditEvents:  prefix + "audit_events",
 		auditStreams: prefix + "audit_streams",
 		auditIDs:     prefix + "audit_ids",
+		auditTree:    prefix + "audit_tree",
 		states:       prefix + "states",
 		platform:     prefix + "platform",
 	}

@@ -139,6 +139,11 @@ type AuditEvent struct {
 
 	PrevHash string // Hash of event Seq-1 of the same stream; "" for Seq 1
 	Hash     string // AuditHash of this event
+
+	// Index is the event's 0-based position in the log's Merkle tree across all streams
+	// (audittree.go), assigned by the store; NotIndexed until the event is in the tree. It is
+	// not part of AuditHash: the tree position is proven by the tree itself.
+	Index int64
 }
 
 // AuditFilter selects audit events. With Stream set, AfterSeq pages through one stream in

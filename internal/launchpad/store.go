@@ -3,6 +3,8 @@ package launchpad
 import (
 	"context"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Store is everything Launchpad keeps. Two implementations pass one conformance suite
@@ -169,8 +171,29 @@ type AuditStore interface {
 	// Time too when empty; Time is kept at microsecond precision) and stores it, in one
 	// transaction, so concurrent appends to one stream still form one chain. e must have
 	// Stream and Action. It returns the stored event.
+	//
+	// It also gives e the next Index of the log's Merkle tree (the tree size before it) and
+	// stores the tree hashes that leaf adds (AuditTreeHashes), in the same transaction:
+	// concurrent appends from any process get distinct, contiguous indices.
 	AppendAudit(ctx context.Context, e *AuditEvent) (*AuditEvent, error)
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// GetAudit returns the event with this id; ENOTFOUND if there is none.
+	GetAudit(ctx context.Context, id string) (*AuditEvent, error)
+	// ListAuditLog returns up to limit events (0: 100; at most 1000) whose Index is start or
+	// more, in Index order. Events not in the tree yet are not listed.
+	ListAuditLog(ctx context.Context, start int64, limit int) ([]*AuditEvent, error)
+	// AuditTreeSize is the number of leaves of the tree: the events with an Index.
+	AuditTreeSize(ctx context.Context) (int64, error)
+	// ReadAuditHashes returns the tree's stored hashes at these stored-hash indexes (a
+	// tlog.HashReader); ENOTFOUND if one is not stored.
+	ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+	// IndexAudit places the events that have no Index yet (written before the tree existed,
+	// or by an older binary) in the tree, oldest first (by Time, Stream, Seq), in transactions
+	// serialised with AppendAudit, so several processes may run it at once; it returns the
+	// tree size after. Nothing to do is cheap on the SQL stores; on Firestore it reads every
+	// event.
+	IndexAudit(ctx context.Context) (int64, error)
 }
 
 // StateStore keeps Terraform state, one blob per workspace.

@@ -24,6 +24,7 @@ func auditColumns(e *launchpad.AuditEvent) columns {
 		{"details", &e.Details},
 		{"prev_hash", &e.PrevHash},
 		{"hash", &e.Hash},
+		{"log_index", logIndex{&e.Index}},
 	}
 }
 
@@ -31,14 +32,16 @@ func auditColumns(e *launchpad.AuditEvent) columns {
 var auditNames = auditColumns(&launchpad.AuditEvent{}).names()
 
 // AppendAudit assigns e its Seq, PrevHash and Hash within its stream (ID and Time too when
-// empty) and stores it.
+// empty), and its Index in the tree, and stores it with the tree hashes it adds.
 //
-// READ COMMITTED under a transaction-scoped advisory lock on the stream, taken by a statement
-// of its own before the stream's last event is read: appends to one stream, from any replica,
-// queue on the lock, and each reads — in a statement that starts after the lock was granted —
-// the event the one before it committed, so together they form one chain. Appends to other
-// streams do not wait. The primary key (stream, seq) would refuse a fork if the lock were ever
-// bypassed; the table refuses UPDATE, DELETE and TRUNCATE (triggers).
+// READ COMMITTED under a transaction-scoped advisory lock on the whole log, taken by a
+// statement of its own before the stream's last event and the tree size are read: appends,
+// from any replica, queue on the lock, and each reads — in a statement that starts after the
+// lock was granted — what the one before it committed, so together they form one chain per
+// stream and contiguous indices. One lock for the whole log (not per stream) is the price of
+// one tree: appends are serialised, each holding the lock for a few statements. The primary
+// key (stream, seq) and the unique log_index would refuse a fork if the lock were ever
+// bypassed; the table refuses DELETE, TRUNCATE and any UPDATE but IndexAudit's (triggers).
 func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
 	if err := contract.CheckAudit(e); err != nil {
 		return nil, err
@@ -56,7 +59,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launch
 
 	var out *launchpad.AuditEvent
 	err = db.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "launchpad audit "+db.conn.schema+" "+c.Stream); err != nil {
+		if err := db.lockAuditLog(ctx, tx); err != nil {
 			return err
 		}
 		c.Seq, c.PrevHash = 0, ""
@@ -66,6 +69,12 @@ func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launch
 		}
 		c.Seq++
 		c.Hash = launchpad.AuditHash(&c)
+		if c.Index, err = treeSize(ctx, tx); err != nil {
+			return err
+		}
+		if err := addLeaf(ctx, tx, &c); err != nil {
+			return err
+		}
 		q, args := auditColumns(&c).insert("audit_events")
 		out = &launchpad.AuditEvent{}
 		err = tx.QueryRow(ctx, q+` RETURNING `+auditNames, args...).Scan(auditColumns(out).refs()...)

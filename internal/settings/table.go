@@ -47,6 +47,12 @@ const (
 	ReleaseSigningKey      = "RELEASE_SIGNING_KEY"
 	ReleaseSigningPass     = "RELEASE_SIGNING_PASSPHRASE"
 	SourceDateEpoch        = "SOURCE_DATE_EPOCH"
+
+	// The verifiable audit log (internal/auditlog).
+	AuditSigningSecret   = "LAUNCHPAD_AUDIT_SIGNING_SECRET"
+	AuditOrigin          = "LAUNCHPAD_AUDIT_ORIGIN"
+	AuditWitness         = "LAUNCHPAD_AUDIT_WITNESS"
+	AuditWitnessInterval = "LAUNCHPAD_AUDIT_WITNESS_INTERVAL"
 )
 
 // PostgresEnv are libpq's variables, which complete a PostgreSQL LAUNCHPAD_STORE (as pgx reads
@@ -88,7 +94,7 @@ var table = []Setting{
 		Usage: "`false` makes the provider read each sub-key on its own instead of sharing one listing per plan"},
 	{Env: Addr, Flag: "addr", Default: "127.0.0.1:8080", UsedBy: []Command{Serve, Healthcheck},
 		Usage: "listen address host:port"},
-	{Env: PublicURL, Flag: "public-url", DefaultDoc: "`http://ADDR`", UsedBy: []Command{Serve},
+	{Env: PublicURL, Flag: "public-url", DefaultDoc: "`http://ADDR`", UsedBy: []Command{Serve, Audit},
 		Usage: "URL users reach; `https` makes cookies `Secure`"},
 	{Env: SMTPURL, Flag: "smtp-url", DefaultDoc: "required", Secret: true, SecretDoc: "(may hold a password)", UsedBy: []Command{Serve},
 		Usage: "`smtp://host:port` or `smtps://user:pass@host:port`; `log:` writes mail, sign-in codes included, to serve's log instead (the sandbox and demos only)"},
@@ -142,6 +148,14 @@ var table = []Setting{
 		Usage: "Stripe customer portal login link the dashboard's billing page offers; empty hides it"},
 	{Env: BillingCheckoutURL, Flag: "billing-checkout-url", UsedBy: []Command{Serve},
 		Usage: "Stripe payment link the dashboard offers users without a subscription (`client_reference_id` is added); empty hides it"},
+	{Env: AuditSigningSecret, DefaultDoc: "unset: `/api/audit/checkpoint` and inclusion proofs answer 503", Secret: true, UsedBy: []Command{Serve, Audit},
+		Usage: "at least 32 random bytes (`openssl rand -base64 48`), kept apart from `PLATFORM_SECRET` and from the store's hosts; derives the Ed25519 key that signs the audit log's checkpoints, so whoever can write the store but lacks it cannot forge one. `audit verifier-key` prints the key that checks them"},
+	{Env: AuditOrigin, DefaultDoc: "the host of `LAUNCHPAD_PUBLIC_URL` + `/audit`, else `launchpad/audit`", UsedBy: []Command{Serve, Audit},
+		Usage: "the origin line of the audit checkpoints and the name of their key, e.g. `launchpad.example.com/audit`"},
+	{Env: AuditWitness, DefaultDoc: "unset: checkpoints are only served", Secret: true, SecretDoc: "(may hold a token)", UsedBy: []Command{Serve},
+		Usage: "where serve also pushes each new signed checkpoint: `https://…` (POSTed as text/plain) or `file:///abs/path` (appended); an anchor outside your infrastructure"},
+	{Env: AuditWitnessInterval, Default: "5m0s", UsedBy: []Command{Serve},
+		Usage: "how often serve pushes the checkpoint to `LAUNCHPAD_AUDIT_WITNESS` when the log has grown, 10s to 24h"},
 	{Env: FirestoreEmulatorHost, UsedBy: stores,
 		Usage: "use a Firestore emulator (host:port) for `firestore://` stores"},
 	{Env: GoogleCredentials, UsedBy: stores,

@@ -26,14 +26,16 @@ func auditColumns(e *launchpad.AuditEvent, details *string) columns {
 		{"details", *details, details},
 		{"prev_hash", e.PrevHash, &e.PrevHash},
 		{"hash", e.Hash, &e.Hash},
+		{"log_index", e.Index, logIndex{&e.Index}},
 	}
 }
 
 var selectAudit = auditColumns(&launchpad.AuditEvent{}, new(string)).selectFrom("audit_events")
 
 // AppendAudit assigns e its Seq, PrevHash and Hash within its stream (ID and Time too when
-// empty) and stores it, in one write transaction: appends to one stream are serialised by the
-// write lock, so they form one chain. The table refuses UPDATE and DELETE (triggers).
+// empty), and its Index in the tree, and stores it with the tree hashes it adds, in one write
+// transaction: appends are serialised by the write lock, so they form one chain per stream
+// and contiguous indices. The table refuses DELETE and any UPDATE but IndexAudit's (triggers).
 func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launchpad.AuditEvent, error) {
 	if err := contract.CheckAudit(e); err != nil {
 		return nil, err
@@ -69,6 +71,12 @@ func (db *DB) AppendAudit(ctx context.Context, e *launchpad.AuditEvent) (*launch
 		}
 		c.Seq, c.PrevHash = last.Seq+1, last.Hash
 		c.Hash = launchpad.AuditHash(&c)
+		if c.Index, err = treeSize(ctx, tx); err != nil {
+			return err
+		}
+		if err := addLeaf(ctx, tx, &c); err != nil {
+			return err
+		}
 		query, args := auditColumns(&c, &details).insert("audit_events")
 		_, err = tx.ExecContext(ctx, query, args...)
 		if uniqueViolation(err) == "audit_events.id" {

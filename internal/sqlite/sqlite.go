@@ -182,22 +182,29 @@ func get[T any](ctx context.Context, db *DB, find func(tx *sql.Tx) (*T, error)) 
 // list runs a query in one read transaction and returns its rows, each read by scan.
 func list[T any](ctx context.Context, db *DB, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
 	var out []*T
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return rows.Err()
+	err := db.read(ctx, func(tx *sql.Tx) (err error) {
+		out, err = listTx(ctx, tx, scan, query, args...)
+		return err
 	})
 	return out, err
+}
+
+// listTx runs a query in tx and returns its rows, each read by scan.
+func listTx[T any](ctx context.Context, tx *sql.Tx, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // clock returns the store's current time as it is stored: UTC, whole microseconds.

@@ -56,6 +56,7 @@ func cases() []testCase {
 		sessionCases(),
 		deviceCases(),
 		auditCases(),
+		auditTreeCases(),
 		platformKeyCases(),
 		hostileIDCases(),
 	} {
