@@ -10,6 +10,7 @@ import (
 	fly "github.com/superfly/fly-go"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // The states in which a machine has reached what a start, stop or destroy asked for (so a
@@ -255,8 +256,8 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 		State:      launchpad.MachineState(m.State),
 		Region:     m.Region,
 		InstanceID: m.InstanceID,
-		CreatedAt:  parseTime(m.CreatedAt),
-		UpdatedAt:  parseTime(m.UpdatedAt),
+		CreatedAt:  retry.ParseTime(m.CreatedAt),
+		UpdatedAt:  retry.ParseTime(m.UpdatedAt),
 	}
 	if cfg := m.Config; cfg != nil {
 		out.Image = cfg.Image
@@ -273,13 +274,4 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 		out.Image = m.FullImageRef()
 	}
 	return out
-}
-
-// parseTime reads an RFC 3339 time; an empty or unreadable one is the zero time.
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
