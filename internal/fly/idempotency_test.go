@@ -181,11 +181,8 @@ func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
 }
 
 func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c, _, m := machineOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m := seedMachine(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.DropAfter())
 	_, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
