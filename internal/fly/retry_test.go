@@ -79,9 +79,7 @@ func TestOnlyOneRetryLayer(t *testing.T) {
 }
 
 func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	for range 4 {
 		s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("11"))
 	}
@@ -98,9 +96,7 @@ func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
 }
 
 func TestExhausted5xxIsUnavailable(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	for range 4 {
 		s.Sim.ScriptFaults("GET /v1/apps/{app}", sim.ScriptedFault{Kind: sim.FaultRespond, Status: 503, Body: `{"error":"flaps is overloaded"}`})
 	}
@@ -115,9 +111,7 @@ func TestExhausted5xxIsUnavailable(t *testing.T) {
 }
 
 func TestTimeoutIsRetried(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 100 * time.Millisecond })
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t, func(c *Config) { c.Timeout = 100 * time.Millisecond })
 	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after one hung request: %v", err)
@@ -125,9 +119,7 @@ func TestTimeoutIsRetried(t *testing.T) {
 }
 
 func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
 	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second), simtest.Delay(5*time.Second))
 	_, err := c.GetApp(context.Background(), "lp-a-u-1")
 	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
@@ -140,9 +132,7 @@ func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(503))
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }

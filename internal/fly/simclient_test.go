@@ -66,6 +66,16 @@ func machineOnSim(t *testing.T) (*simtest.FlyServer, *Client, *[]time.Duration, 
 	return s, c, waits, seedMachine(t, c, "lp-a-u-1")
 }
 
+// appOnSim starts a simulator and a client on it (changed by mutate), and creates app
+// lp-a-u-1: where the tests of one app's calls begin.
+func appOnSim(t *testing.T, mutate ...func(*Config)) (*simtest.FlyServer, *Client) {
+	t.Helper()
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, mutate...)
+	seedApp(t, c, "lp-a-u-1")
+	return s, c
+}
+
 // seedMachine launches a machine named agent in app through the client and waits until it
 // has started (Fly answers a create "created" and starts the machine afterwards).
 func seedMachine(t *testing.T, c *Client, app string) *launchpad.Machine {
