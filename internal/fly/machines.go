@@ -59,13 +59,7 @@ func (c *Client) getMachine(ctx context.Context, app, id, op string) (*fly.Machi
 	if err := requiredIn(app, "machine id", id); err != nil {
 		return nil, err
 	}
-	var m *fly.Machine
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		m, err = c.flaps.Get(ctx, app, id)
-		return err
-	})
-	return m, err
+	return read(ctx, c, op, func(ctx context.Context) (*fly.Machine, error) { return c.flaps.Get(ctx, app, id) })
 }
 
 // ListMachines returns the app's machines (Fly leaves destroyed ones out).
@@ -85,13 +79,7 @@ func (c *Client) ListMachines(ctx context.Context, app string) ([]*launchpad.Mac
 }
 
 func (c *Client) listMachines(ctx context.Context, app, op string) ([]*fly.Machine, error) {
-	var ms []*fly.Machine
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		ms, err = c.flaps.List(ctx, app, "")
-		return err
-	})
-	return ms, err
+	return read(ctx, c, op, func(ctx context.Context) ([]*fly.Machine, error) { return c.flaps.List(ctx, app, "") })
 }
 
 // UpdateMachine replaces the machine's config, under its lease. Sending the same config
