@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
-
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"

@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
-
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/benchmark"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
