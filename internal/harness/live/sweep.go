@@ -127,24 +127,10 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 
 	customerIDs := map[string]bool{}
 	cit := sc.Customers.Search(&stripe.CustomerSearchParams{SearchParams: stripe.SearchParams{Query: query, Context: ctx}})
-	for cit.Next() {
-		if cu := cit.Customer(); marked(cu.Metadata) { // the mark itself decides, not the search
-			customerIDs[cu.ID] = true
-		}
-	}
-	if err := cit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: searching Stripe customers: %w", err))
-	}
+	errs = append(errs, addMarked(customerIDs, cit, func() (string, map[string]string) { cu := cit.Customer(); return cu.ID, cu.Metadata }, marked, "searching Stripe customers"))
 	cl := &stripe.CustomerListParams{ListParams: stripe.ListParams{Context: ctx}, CreatedRange: recent}
 	clit := sc.Customers.List(cl)
-	for clit.Next() {
-		if cu := clit.Customer(); marked(cu.Metadata) {
-			customerIDs[cu.ID] = true
-		}
-	}
-	if err := clit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe customers: %w", err))
-	}
+	errs = append(errs, addMarked(customerIDs, clit, func() (string, map[string]string) { cu := clit.Customer(); return cu.ID, cu.Metadata }, marked, "listing recent Stripe customers"))
 	for _, id := range slices.Sorted(maps.Keys(customerIDs)) {
 		if _, err := sc.Customers.Del(id, &stripe.CustomerParams{Params: stripe.Params{Context: ctx}}); err != nil {
 			if isStripeNotFound(err) { // deleted since it was found (by the test's own cleanup)
@@ -159,24 +145,10 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 
 	productIDs := map[string]bool{}
 	pit := sc.Products.Search(&stripe.ProductSearchParams{SearchParams: stripe.SearchParams{Query: query + " AND active:'true'", Context: ctx}})
-	for pit.Next() {
-		if p := pit.Product(); marked(p.Metadata) {
-			productIDs[p.ID] = true
-		}
-	}
-	if err := pit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: searching Stripe products: %w", err))
-	}
+	errs = append(errs, addMarked(productIDs, pit, func() (string, map[string]string) { p := pit.Product(); return p.ID, p.Metadata }, marked, "searching Stripe products"))
 	pl := &stripe.ProductListParams{ListParams: stripe.ListParams{Context: ctx}, Active: stripe.Bool(true), CreatedRange: recent}
 	plit := sc.Products.List(pl)
-	for plit.Next() {
-		if p := plit.Product(); marked(p.Metadata) {
-			productIDs[p.ID] = true
-		}
-	}
-	if err := plit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe products: %w", err))
-	}
+	errs = append(errs, addMarked(productIDs, plit, func() (string, map[string]string) { p := plit.Product(); return p.ID, p.Metadata }, marked, "listing recent Stripe products"))
 	for _, id := range slices.Sorted(maps.Keys(productIDs)) {
 		p, err := sc.Products.Update(id, &stripe.ProductParams{Params: stripe.Params{Context: ctx}, Active: stripe.Bool(false)})
 		if err != nil {
@@ -187,6 +159,24 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 		fmt.Fprintf(log, "swept Stripe product %s (%s)\n", p.ID, p.Name)
 	}
 	return customers, products, errors.Join(errs...)
+}
+
+// addMarked adds to ids the id of every object it yields whose metadata marked accepts (the
+// mark itself decides, not the search); current reads the object it is at. A failed listing is
+// an error naming what was listed.
+func addMarked(ids map[string]bool, it interface {
+	Next() bool
+	Err() error
+}, current func() (id string, metadata map[string]string), marked func(map[string]string) bool, what string) error {
+	for it.Next() {
+		if id, metadata := current(); marked(metadata) {
+			ids[id] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("sweep: %s: %w", what, err)
+	}
+	return nil
 }
 
 // recentStripe is how far back a sweep lists Stripe objects, beside searching for them.
