@@ -27,3 +27,16 @@ func Parse(fs *flag.FlagSet, args []string, usage string) (code int, stop bool) 
 	}
 	return 0, false
 }
+
+// ParseNoArgs is Parse for a command that takes only flags: an argument left after them is a
+// usage error (code 2), printed as "<the flag set's name> takes no arguments, got …".
+func ParseNoArgs(fs *flag.FlagSet, args []string, usage string) (code int, stop bool) {
+	if code, stop := Parse(fs, args, usage); stop {
+		return code, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s takes no arguments, got %q\n", fs.Name(), fs.Arg(0))
+		return 2, true
+	}
+	return 0, false
+}

@@ -36,3 +36,15 @@ func TestParse(t *testing.T) {
 		t.Errorf("a bad flag, no usage given: %d, %v, printed %q", code, stop, printed)
 	}
 }
+
+func TestParseNoArgs(t *testing.T) {
+	var out strings.Builder
+	fs := flag.NewFlagSet("cmd", flag.ContinueOnError)
+	fs.SetOutput(&out)
+	if code, stop := ParseNoArgs(fs, []string{"extra"}, ""); code != 2 || !stop || out.String() != "cmd takes no arguments, got \"extra\"\n" {
+		t.Errorf("an argument: %d, %v, printed %q", code, stop, out.String())
+	}
+	if code, stop := ParseNoArgs(flag.NewFlagSet("cmd", flag.ContinueOnError), nil, ""); code != 0 || stop {
+		t.Errorf("no argument: %d, %v", code, stop)
+	}
+}

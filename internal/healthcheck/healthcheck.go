@@ -33,12 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "the URL to ask (default http://LAUNCHPAD_ADDR/healthz)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
-	if code, stop := cliflag.Parse(fs, args, ""); stop {
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "healthcheck takes no arguments, got %q\n", fs.Arg(0))
-		return 2
 	}
 	if *url == "" {
 		u, err := URL(getenv(settings.Addr))

@@ -92,12 +92,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.senders, "senders", 16, "load: concurrent webhook senders")
 	fs.DurationVar(&o.timeout, "timeout", 14*time.Minute, "give up after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, stores, workspaces) after a run that passed")
-	if code, stop := cliflag.Parse(fs, args, ""); stop {
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "chaos takes no arguments, got %q\n", fs.Arg(0))
-		return 2
 	}
 	if err := o.check(); err != nil {
 		fmt.Fprintf(stderr, "chaos: %v\n", err)

@@ -39,12 +39,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.retention, "retention", 5*time.Second, "LAUNCHPAD_VOLUME_RETENTION: how long a cancelled tenant is kept")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, store, workspaces) after a successful run")
-	if code, stop := cliflag.Parse(fs, args, ""); stop {
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
 		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "demo takes no arguments, got %q\n", fs.Arg(0))
-		return 2
 	}
 	if err := run(ctx, o, stdout); err != nil {
 		fmt.Fprintf(stderr, "\ndemo FAILED: %v\n", err)
