@@ -66,20 +66,9 @@ func sweepFly(ctx context.Context, c Config, log io.Writer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep: listing the apps of %s: %w", c.FlyOrg, err)
 	}
-	n := 0
-	var errs []error
-	for _, a := range apps {
-		if !c.OwnsApp(a.Name) {
-			continue
-		}
-		if err := rt.DeleteApp(ctx, a.Name); err != nil && !launchpad.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("sweep: deleting app %s: %w", a.Name, err))
-			continue
-		}
-		n++
-		fmt.Fprintf(log, "swept Fly app %s\n", a.Name)
-	}
-	return n, errors.Join(errs...)
+	return sweepEach(log, apps, func(a *launchpad.App) bool { return c.OwnsApp(a.Name) },
+		func(a *launchpad.App) error { return rt.DeleteApp(ctx, a.Name) },
+		func(a *launchpad.App) (string, string) { return "app " + a.Name, "Fly app " + a.Name })
 }
 
 func sweepOpenRouter(ctx context.Context, c Config, log io.Writer) (int, error) {
@@ -91,18 +80,30 @@ func sweepOpenRouter(ctx context.Context, c Config, log io.Writer) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: listing OpenRouter keys: %w", err)
 	}
+	return sweepEach(log, keys, func(k *launchpad.KeyInfo) bool { return c.OwnsKey(k.Name) },
+		func(k *launchpad.KeyInfo) error { return or.DeleteKey(ctx, k.Hash) },
+		func(k *launchpad.KeyInfo) (string, string) {
+			return fmt.Sprintf("OpenRouter key %s (%s)", k.Hash, k.Name), fmt.Sprintf("OpenRouter key %s (%s)", k.Name, k.Label)
+		})
+}
+
+// sweepEach deletes every item owns accepts (one already gone counts as deleted), prints
+// "swept …" for each and returns how many it deleted. names gives what the error of a failed
+// deletion and the printed line call the item.
+func sweepEach[T any](log io.Writer, items []T, owns func(T) bool, del func(T) error, names func(T) (inError, inLog string)) (int, error) {
 	n := 0
 	var errs []error
-	for _, k := range keys {
-		if !c.OwnsKey(k.Name) {
+	for _, it := range items {
+		if !owns(it) {
 			continue
 		}
-		if err := or.DeleteKey(ctx, k.Hash); err != nil && !launchpad.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("sweep: deleting OpenRouter key %s (%s): %w", k.Hash, k.Name, err))
+		inError, inLog := names(it)
+		if err := del(it); err != nil && !launchpad.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("sweep: deleting %s: %w", inError, err))
 			continue
 		}
 		n++
-		fmt.Fprintf(log, "swept OpenRouter key %s (%s)\n", k.Name, k.Label)
+		fmt.Fprintf(log, "swept %s\n", inLog)
 	}
 	return n, errors.Join(errs...)
 }
