@@ -86,6 +86,20 @@ func (s *idleClaims) wait(t *testing.T, what string, ok func(time.Time) bool) {
 
 func always(time.Time) bool { return true }
 
+// retryingPool starts a pool on a fresh store that runs h for testKind, polling every 10ms and
+// retrying a failed attempt after 1ms; it returns the store and the pool's finished jobs.
+func retryingPool(t *testing.T, h queue.Handler) (launchpad.Store, *finished) {
+	t.Helper()
+	s := newStore(t)
+	fin := newFinished()
+	startPool(t, queue.Config{
+		Store: s, Poll: 10 * time.Millisecond, OnFinished: fin.hook,
+		Backoff:  func(int) time.Duration { return time.Millisecond },
+		Handlers: map[string]queue.Handler{testKind: h},
+	})
+	return s, fin
+}
+
 // startPool runs a pool until the test ends (or the returned stop is called) and returns
 // stop, which cancels Run and waits for it to return.
 func startPool(t *testing.T, cfg queue.Config) (stop func()) {
@@ -222,18 +236,12 @@ func TestPoolRetriesWithBackoffThenLeavesJobFailed(t *testing.T) {
 }
 
 func TestPoolPanicIsAFailedAttempt(t *testing.T) {
-	s := newStore(t)
-	fin := newFinished()
-	startPool(t, queue.Config{
-		Store: s, Poll: 10 * time.Millisecond, OnFinished: fin.hook,
-		Backoff: func(int) time.Duration { return time.Millisecond },
-		Handlers: map[string]queue.Handler{testKind: func(_ context.Context, j *launchpad.Job) (launchpad.PlanSummary, error) {
-			if j.Attempts == 1 {
-				var attempts []int
-				_ = attempts[j.Attempts] // an index out of range, as a bug would cause
-			}
-			return launchpad.PlanSummary{}, nil
-		}},
+	s, fin := retryingPool(t, func(_ context.Context, j *launchpad.Job) (launchpad.PlanSummary, error) {
+		if j.Attempts == 1 {
+			var attempts []int
+			_ = attempts[j.Attempts] // an index out of range, as a bug would cause
+		}
+		return launchpad.PlanSummary{}, nil
 	})
 	job := enqueue(t, s, "u1", 0)
 	first := fin.wait(t, "the panicking attempt")
@@ -247,14 +255,8 @@ func TestPoolPanicIsAFailedAttempt(t *testing.T) {
 }
 
 func TestPoolPermanentErrorIsNotRetried(t *testing.T) {
-	s := newStore(t)
-	fin := newFinished()
-	startPool(t, queue.Config{
-		Store: s, Poll: 10 * time.Millisecond, OnFinished: fin.hook,
-		Backoff: func(int) time.Duration { return time.Millisecond },
-		Handlers: map[string]queue.Handler{testKind: func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
-			return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist", "gold"))
-		}},
+	s, fin := retryingPool(t, func(context.Context, *launchpad.Job) (launchpad.PlanSummary, error) {
+		return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist", "gold"))
 	})
 	enqueue(t, s, "u1", 5)
 	j := fin.wait(t, "the job")

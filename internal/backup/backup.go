@@ -6,7 +6,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
@@ -33,18 +33,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	storeURL := fs.String("store", "", "store URL (env LAUNCHPAD_STORE) (default "+store.DefaultPath+")")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad backup [--store URL] FILE\n\n"+
-			"Writes a consistent copy of the SQLite store to FILE (which must not exist; - is stdout) while\nserve keeps "+
-			"running. To restore, stop serve and point LAUNCHPAD_STORE at the copy (or copy it over the\n"+
-			"store); `audit --verify` checks its audit log.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, stop := cliflag.Parse(fs, args, "Usage: terraform-provider-launchpad backup [--store URL] FILE\n\n"+
+		"Writes a consistent copy of the SQLite store to FILE (which must not exist; - is stdout) while\nserve keeps "+
+		"running. To restore, stop serve and point LAUNCHPAD_STORE at the copy (or copy it over the\n"+
+		"store); `audit --verify` checks its audit log.\n\nFlags:"); stop {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "backup takes one argument, the file to write, like launchpad-2026-01-02.db; see backup -h")

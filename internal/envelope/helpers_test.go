@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope/envelopetest"
 )
 
 // Test secrets: long enough, distinct, and easy to spot if one ever appears in an error.
@@ -26,14 +27,8 @@ var sentinels = []error{
 	envelope.ErrMalformed, envelope.ErrUnknownKeyID, envelope.ErrDecrypt,
 }
 
-func mustKeyring(t testing.TB, secret, previous string) *envelope.Keyring {
-	t.Helper()
-	k, err := envelope.NewKeyring(secret, previous)
-	if err != nil {
-		t.Fatalf("NewKeyring: %v", err)
-	}
-	return k
-}
+// mustKeyring returns the keyring for secret and previous, failing the test if either is refused.
+var mustKeyring = envelopetest.Keyring
 
 func mustSeal(t testing.TB, k *envelope.Keyring, plaintext []byte, uid string) string {
 	t.Helper()

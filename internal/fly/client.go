@@ -33,6 +33,7 @@ import (
 	"github.com/superfly/fly-go/tokens"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/redact"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
@@ -73,7 +74,7 @@ type Client struct {
 	retry   RetryPolicy
 	timeout time.Duration
 	log     *slog.Logger
-	redact  *redactor
+	redact  *redact.Redactor
 	now     func() time.Time
 	// sleep waits d or until ctx is done; tests replace it to record waits instead of sleeping.
 	sleep func(ctx context.Context, d time.Duration) error

@@ -1,7 +1,6 @@
 package fly
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -47,46 +46,21 @@ func takenElsewhere(op string, f retry.Failure) error {
 		"(Fly answered %d%s); app names are global at Fly, so choose another", op, f.Status, says)
 }
 
-// failed builds the error a caller sees after the last attempt. note, if set, is appended.
+// words name Fly and its API token in the client's errors.
+var words = retry.Words{
+	API:        "Fly",
+	Credential: "the API token",
+	Limited:    "this token",
+	Check:      "check that FLY_API_TOKEN (or the provider's fly.api_token) is valid and has access to this organization and app",
+}
+
+// failed builds the error a caller sees after the last attempt: retry's sentences, with
+// Fly's own reading of a status (code). note, if set, is appended; secrets are redacted.
 func (c *Client) failed(op string, f retry.Failure, attempts int, note string, secrets []string) error {
-	redact := c.redact.With(secrets...)
-	says := ""
-	if f.Message != "" {
-		says = ": " + f.Message
-	}
-	tries := "after 1 attempt"
-	if attempts > 1 {
-		tries = fmt.Sprintf("after %d attempts", attempts)
-	}
-	var e *launchpad.Error
-	switch code := code(f); code {
-	case launchpad.ENOTFOUND:
-		e = launchpad.Errorf(code, "%s: not found (Fly answered 404%s)", op, says)
-	case launchpad.EUNAUTHORIZED:
-		e = launchpad.Errorf(code, "%s: Fly refused the API token (%d%s); check that FLY_API_TOKEN (or the provider's fly.api_token) is valid and has access to this organization and app", op, f.Status, says)
-	case launchpad.ECONFLICT:
-		e = launchpad.Errorf(code, "%s: conflict (Fly answered %d%s)", op, f.Status, says)
-	case launchpad.EINVALID:
-		e = launchpad.Errorf(code, "%s: Fly refused the request (%d %s%s)", op, f.Status, http.StatusText(f.Status), says)
-	case launchpad.ERATELIMITED:
-		e = launchpad.Errorf(code, "%s: Fly is rate limiting this token (429 Too Many Requests %s); try again later", op, tries)
-		e.RetryAfter = f.RetryAfter
-	default:
-		switch {
-		case f.Status != 0:
-			e = launchpad.Errorf(code, "%s: Fly answered %d %s %s%s; it may be having trouble, try again later", op, f.Status, http.StatusText(f.Status), tries, says)
-		case f.Timeout:
-			e = launchpad.Errorf(code, "%s: Fly did not answer in time %s (each request waits up to %s)", op, tries, c.timeout)
-		case f.Unreadable:
-			e = launchpad.Errorf(code, "%s: Fly's answer could not be read %s (%s)", op, tries, f.Detail)
-		default:
-			e = launchpad.Errorf(code, "%s: could not reach Fly %s (%s)", op, tries, f.Detail)
-		}
-		e.RetryAfter = f.RetryAfter
-	}
+	e := words.GaveUp(op, code(f), f, attempts, c.timeout)
 	if note != "" {
 		e.Message += "; " + note
 	}
-	e.Message = redact.String(e.Message)
+	e.Message = c.redact.With(secrets...).String(e.Message)
 	return e
 }

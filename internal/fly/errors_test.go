@@ -31,9 +31,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantText, func(t *testing.T) {
-			s := startSim(t, sim.FlyOptions{})
-			c, _ := simClient(t, s)
-			seedApp(t, c, "lp-a-u-1")
+			s, c := appOnSim(t)
 			s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes", sim.ScriptedFault{Kind: sim.FaultRespond, Status: tt.status, Body: tt.body})
 			_, err := c.CreateVolume(context.Background(), "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 			if code := launchpad.ErrorCode(err); code != tt.wantCode {
@@ -50,10 +48,8 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestMissingObjectsAreNotFound(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	_, c := appOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
 	checks := map[string]error{
 		"DeleteApp":      c.DeleteApp(ctx, "lp-gone-u-1"),
 		"DeleteVolume":   c.DeleteVolume(ctx, "lp-a-u-1", "vol_missing"),
@@ -74,10 +70,8 @@ func TestMissingObjectsAreNotFound(t *testing.T) {
 }
 
 func TestExtendVolumeNeverShrinks(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c := appOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
 	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 10, Encrypted: true})
 	if err != nil {
 		t.Fatal(err)

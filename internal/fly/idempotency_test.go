@@ -52,9 +52,7 @@ func TestCreateAppAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 }
 
 func TestCreateAppNameTakenIsConflict(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	_, c := appOnSim(t)
 	_, err := c.CreateApp(context.Background(), launchpad.AppSpec{Name: "lp-a-u-1"})
 	if !launchpad.IsConflict(err) {
 		t.Fatalf("second CreateApp: %v, want conflict", err)
@@ -132,9 +130,7 @@ func TestAllocateIPAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 // When the create was not applied at all, the lookup finds nothing and the create is sent
 // again.
 func TestCreateIsResentWhenTheLookupFindsNothing(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/volumes",
 		simtest.Respond(502),
 		simtest.Delay(time.Minute)) // the client gives up first
@@ -152,9 +148,7 @@ func TestCreateIsResentWhenTheLookupFindsNothing(t *testing.T) {
 
 // An ambiguous last attempt is still checked: if it was applied, the call succeeds.
 func TestLastAmbiguousAttemptIsChecked(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Retry.MaxAttempts = 1 })
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t, func(c *Config) { c.Retry.MaxAttempts = 1 })
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines", simtest.DropAfter())
 	if _, err := c.CreateMachine(context.Background(), "lp-a-u-1", launchpad.MachineSpec{Name: "agent", Image: "img"}); err != nil {
 		t.Fatalf("CreateMachine with one attempt that was applied: %v", err)
@@ -162,10 +156,8 @@ func TestLastAmbiguousAttemptIsChecked(t *testing.T) {
 }
 
 func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c := appOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
 	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "data", Region: "ams", SizeGB: 1, Encrypted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -181,11 +173,8 @@ func TestExtendVolumeAfterAmbiguousFailureIsNotRepeated(t *testing.T) {
 }
 
 func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c, _, m := machineOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m := seedMachine(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults("POST /v1/apps/{app}/machines/{id}/exec", simtest.DropAfter())
 	_, err := c.Exec(ctx, "lp-a-u-1", m.ID, []string{"touch", "/workspace/x"}, time.Second)
 	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
@@ -207,10 +196,8 @@ func TestExecIsNotResentAfterAmbiguousFailure(t *testing.T) {
 // Fly answers needs_restart when the extended volume is mounted by a running machine; the
 // client hands it on, also when the answer was lost and the extend is found done.
 func TestExtendVolumeSaysWhetherTheMachineMustRestart(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c := appOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
 	spare, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "spare", Region: "iad", SizeGB: 1, Encrypted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -241,10 +228,8 @@ func TestExtendVolumeSaysWhetherTheMachineMustRestart(t *testing.T) {
 // A machine created or updated for a secrets version asks Fly for it (min_secrets_version):
 // without it Fly gives the newest version that has reached the host, perhaps the one before.
 func TestMachinesAskForTheSecretsVersion(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c := appOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
 	set, err := c.SetSecret(ctx, "lp-a-u-1", launchpad.KeySecretName, "sk-or-v1-first")
 	if err != nil || set.Version == 0 {
 		t.Fatalf("SetSecret = %+v, %v; want a version", set, err)

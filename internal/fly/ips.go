@@ -64,11 +64,8 @@ func (c *Client) ListIPs(ctx context.Context, app string) ([]*launchpad.IPAddres
 }
 
 func (c *Client) listIPs(ctx context.Context, app, op string) ([]flaps.IPAssignment, error) {
-	var res *flaps.ListIPAssignmentsResponse
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		res, err = c.flaps.GetIPAssignments(ctx, app)
-		return err
+	res, err := read(ctx, c, op, func(ctx context.Context) (*flaps.ListIPAssignmentsResponse, error) {
+		return c.flaps.GetIPAssignments(ctx, app)
 	})
 	if err != nil || res == nil {
 		return nil, err

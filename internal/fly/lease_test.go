@@ -18,11 +18,8 @@ import (
 const leaseRoute = "POST /v1/apps/{app}/machines/{id}/lease"
 
 func TestLeaseHeldElsewhereIsRetriedThenConflict(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, waits := simClient(t, s)
+	s, c, waits, m := machineOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m := seedMachine(t, c, "lp-a-u-1")
 	held := holdLease(t, s, "lp-a-u-1", m.ID) // another operation (a deploy, say) holds it
 	err := c.StopMachine(ctx, "lp-a-u-1", m.ID)
 	if !launchpad.IsConflict(err) {
@@ -52,11 +49,8 @@ func TestLeaseHeldElsewhereIsRetriedThenConflict(t *testing.T) {
 // An acquisition whose answer was lost is recognised by its description: the client uses
 // that lease instead of waiting for it to expire.
 func TestLeaseAcquiredButAnswerLostIsAdopted(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c, _, m := machineOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m := seedMachine(t, c, "lp-a-u-1")
 	s.Sim.ScriptFaults(leaseRoute, simtest.DropAfter())
 	if err := c.StopMachine(ctx, "lp-a-u-1", m.ID); err != nil {
 		t.Fatalf("StopMachine: %v", err)

@@ -10,6 +10,7 @@ import (
 	fly "github.com/superfly/fly-go"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // The states in which a machine has reached what a start, stop or destroy asked for (so a
@@ -58,13 +59,7 @@ func (c *Client) getMachine(ctx context.Context, app, id, op string) (*fly.Machi
 	if err := requiredIn(app, "machine id", id); err != nil {
 		return nil, err
 	}
-	var m *fly.Machine
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		m, err = c.flaps.Get(ctx, app, id)
-		return err
-	})
-	return m, err
+	return read(ctx, c, op, func(ctx context.Context) (*fly.Machine, error) { return c.flaps.Get(ctx, app, id) })
 }
 
 // ListMachines returns the app's machines (Fly leaves destroyed ones out).
@@ -84,13 +79,7 @@ func (c *Client) ListMachines(ctx context.Context, app string) ([]*launchpad.Mac
 }
 
 func (c *Client) listMachines(ctx context.Context, app, op string) ([]*fly.Machine, error) {
-	var ms []*fly.Machine
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		ms, err = c.flaps.List(ctx, app, "")
-		return err
-	})
-	return ms, err
+	return read(ctx, c, op, func(ctx context.Context) ([]*fly.Machine, error) { return c.flaps.List(ctx, app, "") })
 }
 
 // UpdateMachine replaces the machine's config, under its lease. Sending the same config
@@ -255,8 +244,8 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 		State:      launchpad.MachineState(m.State),
 		Region:     m.Region,
 		InstanceID: m.InstanceID,
-		CreatedAt:  parseTime(m.CreatedAt),
-		UpdatedAt:  parseTime(m.UpdatedAt),
+		CreatedAt:  retry.ParseTime(m.CreatedAt),
+		UpdatedAt:  retry.ParseTime(m.UpdatedAt),
 	}
 	if cfg := m.Config; cfg != nil {
 		out.Image = cfg.Image
@@ -273,13 +262,4 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 		out.Image = m.FullImageRef()
 	}
 	return out
-}
-
-// parseTime reads an RFC 3339 time; an empty or unreadable one is the zero time.
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }

@@ -70,3 +70,14 @@ func (c *Client) call(ctx context.Context, op string, o callOptions, fn func(ctx
 func (c *Client) get(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	return c.call(ctx, op, callOptions{}, fn)
 }
+
+// read runs fn as a read (see get) and returns what its last attempt read.
+func read[T any](ctx context.Context, c *Client, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	err := c.get(ctx, op, func(ctx context.Context) error {
+		var err error
+		v, err = fn(ctx)
+		return err
+	})
+	return v, err
+}

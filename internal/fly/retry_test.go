@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,49 +14,42 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
-func TestRetryAfterSecondsIsHonoured(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, waits := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("7"), simtest.RateLimited("2"))
-
-	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
-		t.Fatalf("GetApp after two 429s: %v", err)
-	}
-	if got := len(sent(s, "GET /v1/apps/lp-a-u-1")); got != 3 {
-		t.Errorf("requests = %d, want 3", got)
-	}
-	if len(*waits) != 2 || (*waits)[0] != 7*time.Second || (*waits)[1] != 2*time.Second {
-		t.Errorf("waits = %v, want [7s 2s] (the Retry-After values)", *waits)
-	}
-}
-
-func TestRetryAfterHTTPDateIsHonoured(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, waits := simClient(t, s)
+// A 429's Retry-After, in seconds or as an HTTP date, is how long the client waits before the
+// next attempt, up to MaxRetryAfter.
+func TestRetryAfterIsHonouredUpToTheCap(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	c.now = func() time.Time { return now }
-	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited(now.Add(90*time.Second).Format(http.TimeFormat)))
-
-	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
-		t.Fatalf("GetApp: %v", err)
-	}
-	if len(*waits) != 1 || (*waits)[0] != 30*time.Second {
-		t.Errorf("waits = %v, want [30s]: 90s asked, capped at MaxRetryAfter", *waits)
-	}
-}
-
-func TestRetryAfterIsCapped(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, waits := simClient(t, s, func(c *Config) { c.Retry.MaxRetryAfter = 50 * time.Millisecond })
-	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("3600"))
-	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
-		t.Fatalf("GetApp: %v", err)
-	}
-	if len(*waits) != 1 || (*waits)[0] != 50*time.Millisecond {
-		t.Errorf("waits = %v, want [50ms]", *waits)
+	for _, tt := range []struct {
+		name   string
+		mutate func(*Config)
+		faults []sim.ScriptedFault
+		want   []time.Duration
+	}{
+		{name: "seconds", mutate: func(*Config) {},
+			faults: []sim.ScriptedFault{simtest.RateLimited("7"), simtest.RateLimited("2")},
+			want:   []time.Duration{7 * time.Second, 2 * time.Second}},
+		{name: "an HTTP date, 90s asked, capped at the default MaxRetryAfter", mutate: func(*Config) {},
+			faults: []sim.ScriptedFault{simtest.RateLimited(now.Add(90 * time.Second).Format(http.TimeFormat))},
+			want:   []time.Duration{30 * time.Second}},
+		{name: "seconds capped at MaxRetryAfter", mutate: func(c *Config) { c.Retry.MaxRetryAfter = 50 * time.Millisecond },
+			faults: []sim.ScriptedFault{simtest.RateLimited("3600")},
+			want:   []time.Duration{50 * time.Millisecond}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startSim(t, sim.FlyOptions{})
+			c, waits := simClient(t, s, tt.mutate)
+			c.now = func() time.Time { return now }
+			seedApp(t, c, "lp-a-u-1")
+			s.Sim.ScriptFaults("GET /v1/apps/{app}", tt.faults...)
+			if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
+				t.Fatalf("GetApp after %d 429s: %v", len(tt.faults), err)
+			}
+			if got, want := len(sent(s, "GET /v1/apps/lp-a-u-1")), len(tt.faults)+1; got != want {
+				t.Errorf("requests = %d, want %d", got, want)
+			}
+			if !slices.Equal(*waits, tt.want) {
+				t.Errorf("waits = %v, want %v", *waits, tt.want)
+			}
+		})
 	}
 }
 
@@ -79,9 +73,7 @@ func TestOnlyOneRetryLayer(t *testing.T) {
 }
 
 func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	for range 4 {
 		s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.RateLimited("11"))
 	}
@@ -97,52 +89,46 @@ func TestExhausted429IsRateLimitedWithRetryAfter(t *testing.T) {
 	}
 }
 
-func TestExhausted5xxIsUnavailable(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
-	for range 4 {
-		s.Sim.ScriptFaults("GET /v1/apps/{app}", sim.ScriptedFault{Kind: sim.FaultRespond, Status: 503, Body: `{"error":"flaps is overloaded"}`})
-	}
-	_, err := c.GetApp(context.Background(), "lp-a-u-1")
-	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
-		t.Fatalf("code = %q (%v), want unavailable", code, err)
-	}
-	want := "reading app lp-a-u-1: Fly answered 503 Service Unavailable after 4 attempts: flaps is overloaded; it may be having trouble, try again later"
-	if msg := launchpad.ErrorMessage(err); msg != want {
-		t.Errorf("message = %q\nwant      %q", msg, want)
+// A read whose every attempt fails is unavailable, and its message says what the last attempt
+// met and how many attempts were made.
+func TestExhaustedReadsAreUnavailable(t *testing.T) {
+	overloaded := sim.ScriptedFault{Kind: sim.FaultRespond, Status: 503, Body: `{"error":"flaps is overloaded"}`}
+	for _, tt := range []struct {
+		name   string
+		mutate func(*Config)
+		faults []sim.ScriptedFault
+		want   string
+	}{
+		{name: "5xx", mutate: func(*Config) {}, faults: []sim.ScriptedFault{overloaded, overloaded, overloaded, overloaded},
+			want: "reading app lp-a-u-1: Fly answered 503 Service Unavailable after 4 attempts: flaps is overloaded; it may be having trouble, try again later"},
+		{name: "timeouts", mutate: func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 },
+			faults: []sim.ScriptedFault{simtest.Delay(5 * time.Second), simtest.Delay(5 * time.Second)},
+			want:   "reading app lp-a-u-1: Fly did not answer in time after 2 attempts (each request waits up to 50ms)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := appOnSim(t, tt.mutate)
+			s.Sim.ScriptFaults("GET /v1/apps/{app}", tt.faults...)
+			_, err := c.GetApp(context.Background(), "lp-a-u-1")
+			if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
+				t.Fatalf("code = %q (%v), want unavailable", code, err)
+			}
+			if msg := launchpad.ErrorMessage(err); msg != tt.want {
+				t.Errorf("message = %q\nwant      %q", msg, tt.want)
+			}
+		})
 	}
 }
 
 func TestTimeoutIsRetried(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 100 * time.Millisecond })
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t, func(c *Config) { c.Timeout = 100 * time.Millisecond })
 	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second))
 	if _, err := c.GetApp(context.Background(), "lp-a-u-1"); err != nil {
 		t.Fatalf("GetApp after one hung request: %v", err)
 	}
 }
 
-func TestTimeoutsExhaustedSayTimeout(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.Retry.MaxAttempts = 2 })
-	seedApp(t, c, "lp-a-u-1")
-	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Delay(5*time.Second), simtest.Delay(5*time.Second))
-	_, err := c.GetApp(context.Background(), "lp-a-u-1")
-	if code := launchpad.ErrorCode(err); code != launchpad.EUNAVAILABLE {
-		t.Fatalf("code = %q (%v), want unavailable", code, err)
-	}
-	want := "reading app lp-a-u-1: Fly did not answer in time after 2 attempts (each request waits up to 50ms)"
-	if msg := launchpad.ErrorMessage(err); msg != want {
-		t.Errorf("message = %q\nwant      %q", msg, want)
-	}
-}
-
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	s.Sim.ScriptFaults("GET /v1/apps/{app}", simtest.Respond(503), simtest.Respond(503))
 	ctx, cancel := context.WithCancel(context.Background())
 	c.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }

@@ -52,11 +52,8 @@ func (c *Client) ListSecrets(ctx context.Context, app string) ([]*launchpad.Secr
 	if err := required("app name", app); err != nil {
 		return nil, err
 	}
-	var secrets []fly.AppSecret
-	err := c.get(ctx, "listing secrets of app "+app, func(ctx context.Context) error {
-		var err error
-		secrets, err = c.flaps.ListAppSecrets(ctx, app, nil, false)
-		return err
+	secrets, err := read(ctx, c, "listing secrets of app "+app, func(ctx context.Context) ([]fly.AppSecret, error) {
+		return c.flaps.ListAppSecrets(ctx, app, nil, false)
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package fly
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,11 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // secretValue is the app secret the tests set; like the token it must never surface.
@@ -92,7 +91,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 				a.fn(w, r.Header.Get("Authorization")+" "+string(body)+" "+r.URL.String())
 			}))
 			defer srv.Close()
-			var logs lockedBuffer
+			var logs simtest.LockedBuffer
 			c, err := New(context.Background(), Config{
 				BaseURL: srv.URL, Token: testToken, Org: "personal", Timeout: time.Second,
 				Retry:  RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
@@ -140,22 +139,4 @@ func jsonError(w http.ResponseWriter, status int, echo string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"error":%q}`, echo)
-}
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -56,6 +56,26 @@ func seedApp(t *testing.T, c *Client, name string) {
 	}
 }
 
+// machineOnSim starts a simulator and a client on it, and launches a started machine in app
+// lp-a-u-1: where the tests of one machine's calls begin.
+func machineOnSim(t *testing.T) (*simtest.FlyServer, *Client, *[]time.Duration, *launchpad.Machine) {
+	t.Helper()
+	s := startSim(t, sim.FlyOptions{})
+	c, waits := simClient(t, s)
+	seedApp(t, c, "lp-a-u-1")
+	return s, c, waits, seedMachine(t, c, "lp-a-u-1")
+}
+
+// appOnSim starts a simulator and a client on it (changed by mutate), and creates app
+// lp-a-u-1: where the tests of one app's calls begin.
+func appOnSim(t *testing.T, mutate ...func(*Config)) (*simtest.FlyServer, *Client) {
+	t.Helper()
+	s := startSim(t, sim.FlyOptions{})
+	c, _ := simClient(t, s, mutate...)
+	seedApp(t, c, "lp-a-u-1")
+	return s, c
+}
+
 // seedMachine launches a machine named agent in app through the client and waits until it
 // has started (Fly answers a create "created" and starts the machine afterwards).
 func seedMachine(t *testing.T, c *Client, app string) *launchpad.Machine {
@@ -91,19 +111,22 @@ func lastSent(t *testing.T, s *simtest.FlyServer, target string) sim.RecordedReq
 // machine returns the simulator's view of one machine; the test fails if there is none.
 func machine(t *testing.T, s *simtest.FlyServer, id string) sim.MachineSnapshot {
 	t.Helper()
-	m, ok := s.Sim.Snapshot().Machine(id)
-	if !ok {
-		t.Fatalf("the simulator holds no machine %s", id)
-	}
-	return m
+	return held(t, "machine", id, s.Sim.Snapshot().Machine)
 }
 
 // app returns the simulator's view of one app; the test fails if there is none.
 func app(t *testing.T, s *simtest.FlyServer, name string) sim.FlyAppSnapshot {
 	t.Helper()
-	a, ok := s.Sim.Snapshot().App(name)
+	return held(t, "app", name, s.Sim.Snapshot().App)
+}
+
+// held returns what lookup finds under key in a snapshot of the simulator; the test fails if
+// the simulator holds no such what.
+func held[T any](t *testing.T, what, key string, lookup func(string) (T, bool)) T {
+	t.Helper()
+	v, ok := lookup(key)
 	if !ok {
-		t.Fatalf("the simulator holds no app %s", name)
+		t.Fatalf("the simulator holds no %s %s", what, key)
 	}
-	return a
+	return v
 }

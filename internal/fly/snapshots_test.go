@@ -6,16 +6,13 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
 // A snapshot is taken under the asked retention, returned although Fly's answer names none,
 // outlives its volume, and restores into a new volume.
 func TestSnapshotVolumeAndRestore(t *testing.T) {
 	ctx := context.Background()
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
-	seedApp(t, c, "lp-a-u-1")
+	s, c := appOnSim(t)
 	v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "workspace", Region: "ams", SizeGB: 2, Encrypted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -47,9 +44,7 @@ func TestSnapshotVolumeAfterAmbiguousFailureMakesNoDuplicate(t *testing.T) {
 	for name, flt := range ambiguousFaults {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s := startSim(t, sim.FlyOptions{})
-			c, _ := simClient(t, s, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-			seedApp(t, c, "lp-a-u-1")
+			s, c := appOnSim(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			v, err := c.CreateVolume(ctx, "lp-a-u-1", launchpad.VolumeSpec{Name: "workspace", Region: "ams", SizeGB: 1, Encrypted: true})
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/redact"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
@@ -48,7 +49,7 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // only retry.
 type answerTransport struct {
 	next   http.RoundTripper
-	redact *redactor
+	redact *redact.Redactor
 	now    func() time.Time
 	log    *slog.Logger
 }

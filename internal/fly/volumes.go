@@ -55,13 +55,7 @@ func (c *Client) GetVolume(ctx context.Context, app, id string) (*launchpad.Volu
 }
 
 func (c *Client) getVolume(ctx context.Context, app, id, op string) (*fly.Volume, error) {
-	var v *fly.Volume
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		v, err = c.flaps.GetVolume(ctx, app, id)
-		return err
-	})
-	return v, err
+	return read(ctx, c, op, func(ctx context.Context) (*fly.Volume, error) { return c.flaps.GetVolume(ctx, app, id) })
 }
 
 // ListVolumes returns the app's volumes, leaving out those being destroyed.
@@ -83,13 +77,7 @@ func (c *Client) ListVolumes(ctx context.Context, app string) ([]*launchpad.Volu
 }
 
 func (c *Client) listVolumes(ctx context.Context, app, op string) ([]fly.Volume, error) {
-	var vols []fly.Volume
-	err := c.get(ctx, op, func(ctx context.Context) error {
-		var err error
-		vols, err = c.flaps.GetAllVolumes(ctx, app)
-		return err
-	})
-	return vols, err
+	return read(ctx, c, op, func(ctx context.Context) ([]fly.Volume, error) { return c.flaps.GetAllVolumes(ctx, app) })
 }
 
 // ExtendVolume grows a volume to sizeGB. It never shrinks one (EINVALID); asking for the

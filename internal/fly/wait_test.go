@@ -15,11 +15,8 @@ import (
 const waitRoute = "GET /v1/apps/{app}/machines/{id}/wait"
 
 func TestWaitMachineAcrossChunksAndTimeout(t *testing.T) {
-	s := startSim(t, sim.FlyOptions{})
-	c, _ := simClient(t, s)
+	s, c, _, m := machineOnSim(t)
 	ctx := context.Background()
-	seedApp(t, c, "lp-a-u-1")
-	m := seedMachine(t, c, "lp-a-u-1")
 	// Fly answers 408 twice (not yet); the machine stops while the third wait is open.
 	s.Sim.ScriptFaults(waitRoute, simtest.Respond(408), simtest.Respond(408))
 	waits := "GET /v1/apps/lp-a-u-1/machines/" + m.ID + "/wait"

@@ -5,7 +5,6 @@ package healthcheck
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
@@ -33,15 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "the URL to ask (default http://LAUNCHPAD_ADDR/healthz)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "healthcheck takes no arguments, got %q\n", fs.Arg(0))
-		return 2
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
+		return code
 	}
 	if *url == "" {
 		u, err := URL(getenv(settings.Addr))

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/retry"
 )
 
 // keyData is a key as the API describes it (never with its plaintext).
@@ -292,22 +292,13 @@ func toKeyInfo(k keyData) *launchpad.KeyInfo {
 		IncludeBYOKInLimit: k.IncludeBYOKInLimit,
 		UsageUSD:           k.Usage,
 		Disabled:           k.Disabled,
-		CreatedAt:          parseTime(k.CreatedAt),
+		CreatedAt:          retry.ParseTime(k.CreatedAt),
 	}
 	if k.LimitReset != nil {
 		out.LimitReset = *k.LimitReset
 	}
 	if k.UpdatedAt != nil {
-		out.UpdatedAt = parseTime(*k.UpdatedAt)
+		out.UpdatedAt = retry.ParseTime(*k.UpdatedAt)
 	}
 	return out
-}
-
-// parseTime reads an ISO 8601 time; an empty or unreadable one is the zero time.
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }

@@ -39,16 +39,13 @@ func (db *DB) GetState(ctx context.Context, workspace string) (*launchpad.StateB
 // it committed, match nothing (ECONFLICT). With version 0 it is an INSERT … ON CONFLICT DO
 // UPDATE that bumps whatever version is stored. Data over MaxStateSize is EINVALID.
 func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
-	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, contract.StateTooLarge(b.Workspace, len(b.Data))
-	}
-	data := b.Data
-	if data == nil {
-		data = []byte{} // the column is NOT NULL; an empty state is still a state
+	data, err := contract.StateData(b)
+	if err != nil {
+		return 0, err
 	}
 	now := db.clock()
 	var next int64
-	err := db.alone(ctx, func(tx querier) error {
+	err = db.alone(ctx, func(tx querier) error {
 		if b.Version == 0 {
 			return tx.QueryRow(ctx, `INSERT INTO states (workspace, data, version, updated_at) VALUES ($1, $2, 1, $3)
 				ON CONFLICT (workspace) DO UPDATE SET data = excluded.data, version = states.version + 1, updated_at = excluded.updated_at

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope/envelopetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 )
@@ -21,14 +22,8 @@ const (
 	thirdSecret = "third-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 )
 
-func mustKeyring(t testing.TB, secret, previous string) *envelope.Keyring {
-	t.Helper()
-	k, err := envelope.NewKeyring(secret, previous)
-	if err != nil {
-		t.Fatalf("NewKeyring: %v", err)
-	}
-	return k
-}
+// mustKeyring returns the keyring for secret and previous, failing the test if either is refused.
+var mustKeyring = envelopetest.Keyring
 
 // openSQLite opens a fresh SQLite store in the test's temporary directory.
 func openSQLite(t testing.TB) (*sqlite.DB, string) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,19 +30,7 @@ const (
 // classifies what came back.
 func send(t *testing.T, client *http.Client, method, url, auth, body string) outcome {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", auth)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := client.Do(req)
+	res, err := client.Do(newRequest(t, method, url, auth, body, nil))
 	if err != nil {
 		return dropped
 	}

@@ -33,6 +33,16 @@ func newFlaps(t testing.TB, srv *simtest.FlyServer, token string) *flaps.Client 
 	return c
 }
 
+// flapsOnSim starts a Fly simulator with o on a manual clock at t0 and returns it, a flaps
+// client with its token, and the clock.
+func flapsOnSim(t testing.TB, o sim.FlyOptions) (*simtest.FlyServer, *flaps.Client, *sim.ManualClock) {
+	t.Helper()
+	clock := sim.NewManualClock(t0)
+	o.Clock = clock
+	srv := simtest.StartFly(t, o)
+	return srv, newFlaps(t, srv, srv.Token), clock
+}
+
 // flapsStatus returns the HTTP status inside a flaps error, or 0.
 func flapsStatus(err error) int {
 	var fe *flaps.FlapsError
@@ -62,9 +72,7 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func TestFlyContractTenantLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := sim.NewManualClock(t0)
-	srv := simtest.StartFly(t, sim.FlyOptions{Clock: clock})
-	c := newFlaps(t, srv, srv.Token)
+	srv, c, clock := flapsOnSim(t, sim.FlyOptions{})
 	const appName = "lp-hermes-u1234567-t0abc"
 
 	app, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: appName, Org: "acme", Network: appName})
@@ -387,9 +395,7 @@ func TestFlyContractErrors(t *testing.T) {
 func TestFlyLeases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := sim.NewManualClock(t0)
-	srv := simtest.StartFly(t, sim.FlyOptions{Clock: clock})
-	c := newFlaps(t, srv, srv.Token)
+	srv, c, clock := flapsOnSim(t, sim.FlyOptions{})
 	mustCreateApp(t, c, "leased")
 	m, err := c.Launch(ctx, "leased", fly.LaunchMachineInput{Config: &fly.MachineConfig{Image: "nginx"}})
 	if err != nil {

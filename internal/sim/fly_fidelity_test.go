@@ -104,6 +104,16 @@ func (w *fidelityWorld) inFlight(target string, fn func() error) <-chan error {
 	return done
 }
 
+// returnsAfter runs fn, which sends a request to target, and checks that it returns only once
+// the clock has moved d.
+func (w *fidelityWorld) returnsAfter(what, target string, d time.Duration, fn func() error) {
+	w.t.Helper()
+	done := w.inFlight(target, fn)
+	notYet(w.t, what, done)
+	w.clock.Advance(d)
+	receive(w.t, what, done)
+}
+
 func receive(t *testing.T, what string, done <-chan error) {
 	t.Helper()
 	select {
@@ -183,13 +193,10 @@ func TestFlySecretsReachAMachineOnlyThroughAnUpdateForTheirVersion(t *testing.T)
 		t.Fatal(err)
 	}
 	v := fourth.Version
-	done := w.inFlight("POST /v1/apps/tenant/machines/"+m.ID, func() error {
+	w.returnsAfter("update with min_secrets_version", "POST /v1/apps/tenant/machines/"+m.ID, w.tr.SecretsPropagation, func() error {
 		_, err := w.c.Update(ctx, "tenant", fly.LaunchMachineInput{ID: m.ID, Config: cfg, MinSecretsVersion: &v}, "")
 		return err
 	})
-	notYet(t, "update with min_secrets_version", done)
-	w.clock.Advance(w.tr.SecretsPropagation)
-	receive(t, "update with min_secrets_version", done)
 	w.clock.Advance(w.tr.Start)
 	if s := w.snapshot(m.ID); s.SecretsVersion != v || s.Secrets["OPENROUTER_API_KEY"] != sim.SecretDigest("sk-or-v1-fourth") {
 		t.Fatalf("after the update for v%d: on v%d %v", v, s.SecretsVersion, s.Secrets)
@@ -284,12 +291,9 @@ func TestFlyDestroyKeepsTheVolumeUntilTheMachineIsDestroyed(t *testing.T) {
 	err = w.c.Destroy(ctx, "tenant", fly.RemoveMachineInput{ID: m.ID, Kill: true}, "")
 	wantFlapsError(t, "destroy a destroying machine", err, http.StatusPreconditionFailed, "destroying")
 
-	done := w.inFlight("GET /v1/apps/tenant/machines/"+m.ID+"/wait", func() error {
+	w.returnsAfter("wait for destroyed", "GET /v1/apps/tenant/machines/"+m.ID+"/wait", w.tr.Destroy, func() error {
 		return w.c.Wait(ctx, "tenant", m, "destroyed", 30*time.Second)
 	})
-	notYet(t, "wait for destroyed", done)
-	w.clock.Advance(w.tr.Destroy)
-	receive(t, "wait for destroyed", done)
 	if got := w.volume(); got.AttachedMachineID != "" {
 		t.Fatalf("volume attached to %s after the destroy completed", got.AttachedMachineID)
 	}
@@ -310,12 +314,9 @@ func TestFlyMachineStartsAfterItsCreate(t *testing.T) {
 	wantFlapsError(t, "start a machine that is launching", err, http.StatusPreconditionFailed, "current state")
 	err = w.c.Stop(ctx, "tenant", fly.StopMachineInput{ID: m.ID}, "")
 	wantFlapsError(t, "stop a machine that is launching", err, http.StatusPreconditionFailed, "current state")
-	done := w.inFlight("GET /v1/apps/tenant/machines/"+m.ID+"/wait", func() error {
+	w.returnsAfter("wait for started", "GET /v1/apps/tenant/machines/"+m.ID+"/wait", w.tr.Start, func() error {
 		return w.c.Wait(ctx, "tenant", m, "started", 30*time.Second)
 	})
-	notYet(t, "wait for started", done)
-	w.clock.Advance(w.tr.Start)
-	receive(t, "wait for started", done)
 	if s := w.snapshot(m.ID); s.State != "started" || s.Events[len(s.Events)-1].Time != t0.Add(w.tr.Start) {
 		t.Fatalf("machine %s, events %+v; want started at the end of the start window", s.State, s.Events)
 	}

@@ -58,13 +58,21 @@ func (f *Fly) checkLeaseLocked(m *flyMachine, r *http.Request) error {
 
 // getLease: GET …/lease → the lease envelope, or 404 "lease not found".
 func (f *Fly) getLease(w http.ResponseWriter, r *http.Request) {
+	f.withLease(w, r, func(_ *flyMachine, l *flyLease) {
+		writeJSON(w, http.StatusOK, l.json())
+	})
+}
+
+// withLease runs fn, under the lock, on the addressed machine and its active lease; with no
+// lease held it answers 404 "lease not found".
+func (f *Fly) withLease(w http.ResponseWriter, r *http.Request, fn func(m *flyMachine, l *flyLease)) {
 	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
 		l := f.activeLeaseLocked(m)
 		if l == nil {
 			writeFlyError(w, http.StatusNotFound, "lease not found")
 			return
 		}
-		writeJSON(w, http.StatusOK, l.json())
+		fn(m, l)
 	})
 }
 
@@ -109,12 +117,7 @@ func (f *Fly) acquireLease(w http.ResponseWriter, r *http.Request) {
 
 // releaseLease: DELETE …/lease with the nonce → 200; wrong nonce 409; no lease 404.
 func (f *Fly) releaseLease(w http.ResponseWriter, r *http.Request) {
-	f.withMachine(w, r, false, func(_ *flyApp, m *flyMachine) {
-		l := f.activeLeaseLocked(m)
-		if l == nil {
-			writeFlyError(w, http.StatusNotFound, "lease not found")
-			return
-		}
+	f.withLease(w, r, func(m *flyMachine, l *flyLease) {
 		if r.Header.Get(leaseNonceHeader) != l.Nonce {
 			writeFlyError(w, http.StatusConflict, fmt.Sprintf("machine ID %s lease currently held by %s: release it with its nonce in the %s header", m.ID, l.Owner, leaseNonceHeader))
 			return

@@ -36,16 +36,26 @@ func (f *Fly) stopMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
-		if m.State != stateStarted || len(m.Steps) > 0 {
-			writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to stop machine from current state: '%s'", m.State))
+		now := f.clock.Now()
+		if !f.beginStopLocked(w, m, "stop", now) {
 			return
 		}
-		now := f.clock.Now()
-		f.eventLocked(m, "stop", stateStopping, "user", now, nil)
 		done := now.Add(f.tr.Stop)
 		f.scheduleLocked(a, m, now, stateStopping, f.step(done, stateStopped, "exit", "flyd", exitRequest(done, signalNumber(req.Signal))))
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
+}
+
+// beginStopLocked starts stopping a machine for verb ("stop", "restart"): the stop event, by
+// the user, at now. Only a started machine with no queued step stops; otherwise it answers
+// 412 and returns false.
+func (f *Fly) beginStopLocked(w http.ResponseWriter, m *flyMachine, verb string, now time.Time) bool {
+	if m.State != stateStarted || len(m.Steps) > 0 {
+		writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to %s machine from current state: '%s'", verb, m.State))
+		return false
+	}
+	f.eventLocked(m, "stop", stateStopping, "user", now, nil)
+	return true
 }
 
 // signalNumber maps the stop signal to its number for the exit event (SIGINT by default,
@@ -68,12 +78,10 @@ func signalNumber(s string) int {
 // machine boots again, so a volume grown while it ran is seen at its new size.
 func (f *Fly) restartMachine(w http.ResponseWriter, r *http.Request) {
 	f.withMutableMachine(w, r, func(a *flyApp, m *flyMachine) {
-		if m.State != stateStarted || len(m.Steps) > 0 {
-			writeFlyError(w, http.StatusPreconditionFailed, fmt.Sprintf("unable to restart machine from current state: '%s'", m.State))
+		now := f.clock.Now()
+		if !f.beginStopLocked(w, m, "restart", now) {
 			return
 		}
-		now := f.clock.Now()
-		f.eventLocked(m, "stop", stateStopping, "user", now, nil)
 		stopped := now.Add(f.tr.Stop)
 		f.scheduleLocked(a, m, now, stateStopping,
 			f.step(stopped, stateStopped, "exit", "flyd", exitRequest(stopped, signalNumber(r.URL.Query().Get("signal")))),

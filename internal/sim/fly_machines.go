@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -230,12 +229,7 @@ func (f *Fly) listMachines(w http.ResponseWriter, r *http.Request) {
 			}
 			ms = append(ms, m)
 		}
-		slices.SortFunc(ms, func(x, y *flyMachine) int {
-			if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(x.ID, y.ID)
-		})
+		sortOldestFirst(ms)
 		out := make([]machineJSON, 0, len(ms))
 		for _, m := range ms {
 			out = append(out, m.json())

@@ -16,9 +16,7 @@ import (
 // per action per machine with bursts of 3, 5/s with bursts of 10 for Get Machine.
 func TestFlyRateLimits(t *testing.T) {
 	t.Parallel()
-	clock := sim.NewManualClock(t0)
-	srv := simtest.StartFly(t, sim.FlyOptions{Clock: clock, RateLimits: true})
-	c := newFlaps(t, srv, srv.Token)
+	srv, c, clock := flapsOnSim(t, sim.FlyOptions{RateLimits: true})
 	mustCreateApp(t, c, "limited")
 	var ids []string
 	for range 2 {

@@ -3,7 +3,6 @@ package sim
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -166,12 +165,7 @@ func (f *Fly) Snapshot() FlySnapshot {
 			as.Secrets = append(as.Secrets, SecretSnapshot{Name: n, Digest: a.Secrets[n].Digest})
 		}
 		ms := slices.Collect(maps.Values(a.Machines))
-		slices.SortFunc(ms, func(x, y *flyMachine) int {
-			if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(x.ID, y.ID)
-		})
+		sortOldestFirst(ms)
 		for _, m := range ms {
 			if !f.goneLocked(m, now) {
 				as.Machines = append(as.Machines, m.snapshot(f.activeLeaseLocked(m)))

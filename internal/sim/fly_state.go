@@ -2,6 +2,8 @@ package sim
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -212,3 +214,19 @@ func (s *flyState) normalize() {
 		}
 	}
 }
+
+// sortOldestFirst orders what an app holds as Fly lists it: by creation time, then by id.
+func sortOldestFirst[T interface{ createdKey() (time.Time, string) }](xs []T) {
+	slices.SortFunc(xs, func(x, y T) int {
+		tx, ix := x.createdKey()
+		ty, iy := y.createdKey()
+		if c := tx.Compare(ty); c != 0 {
+			return c
+		}
+		return strings.Compare(ix, iy)
+	})
+}
+
+func (m *flyMachine) createdKey() (time.Time, string)        { return m.CreatedAt, m.ID }
+func (v *flyVolume) createdKey() (time.Time, string)         { return v.CreatedAt, v.ID }
+func (s *flyVolumeSnapshot) createdKey() (time.Time, string) { return s.CreatedAt, s.ID }

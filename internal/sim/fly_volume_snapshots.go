@@ -3,8 +3,6 @@ package sim
 import (
 	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -71,12 +69,7 @@ func (f *Fly) liveSnapshotsLocked(a *flyApp, volumeID string) []*flyVolumeSnapsh
 			out = append(out, s)
 		}
 	}
-	slices.SortFunc(out, func(x, y *flyVolumeSnapshot) int {
-		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	sortOldestFirst(out)
 	return out
 }
 

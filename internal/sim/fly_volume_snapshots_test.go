@@ -10,7 +10,6 @@ import (
 	"github.com/superfly/fly-go/flaps"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // Volume snapshots through flaps: an on-demand snapshot is kept for the volume's retention,
@@ -20,9 +19,7 @@ import (
 func TestFlyVolumeSnapshots(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := sim.NewManualClock(t0)
-	srv := simtest.StartFly(t, sim.FlyOptions{Clock: clock})
-	c := newFlaps(t, srv, srv.Token)
+	srv, c, clock := flapsOnSim(t, sim.FlyOptions{})
 	if _, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "lp-hermes-ada-1", Org: "acme"}); err != nil {
 		t.Fatal(err)
 	}

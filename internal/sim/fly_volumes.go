@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // volumeNamePattern is Fly's rule for volume names: lower-case letters, digits and
@@ -166,12 +165,7 @@ func (f *Fly) createVolume(w http.ResponseWriter, r *http.Request) {
 func (f *Fly) listVolumes(w http.ResponseWriter, r *http.Request) {
 	f.withApp(w, r, func(a *flyApp) {
 		vols := slices.Collect(maps.Values(a.Volumes))
-		slices.SortFunc(vols, func(x, y *flyVolume) int {
-			if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-				return c
-			}
-			return strings.Compare(x.ID, y.ID)
-		})
+		sortOldestFirst(vols)
 		out := make([]volumeJSON, 0, len(vols))
 		for _, v := range vols {
 			out = append(out, f.volumeJSON(a, v, ""))

@@ -23,6 +23,23 @@ func rawFly(t *testing.T, srv *simtest.FlyServer, method, path, token, body stri
 // rawRequest sends one request and returns the status and body.
 func rawRequest(t *testing.T, method, url, authorization, body string, header http.Header) (int, string) {
 	t.Helper()
+	req := newRequest(t, method, url, authorization, body, header)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(data)
+}
+
+// newRequest builds a request with an Authorization header (when not empty), a JSON body
+// (when not empty) and the extra header.
+func newRequest(t *testing.T, method, url, authorization, body string, header http.Header) *http.Request {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -40,16 +57,7 @@ func rawRequest(t *testing.T, method, url, authorization, body string, header ht
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, string(data)
+	return req
 }
 
 // startHandler serves h on a loopback port for the test and returns its URL.

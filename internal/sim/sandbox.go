@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 )
 
 // sandboxState is the sandbox's state file: both simulators in one JSON document.
@@ -172,18 +174,11 @@ func parseSandboxFlags(args []string, stderr io.Writer) (*sandboxConfig, int) {
 	fs.StringVar(&clockStart, "clock-start", "", "RFC 3339 `time` a manual clock starts at (default: now)")
 	fs.IntVar(&cfg.keyLimitStatus, "key-limit-status", http.StatusPaymentRequired, "`status` of completions on an exhausted key: 402 (documented) or 403 (seen from the live gateway)")
 	fs.StringVar(&logLevel, "log-level", "info", "`level` of the log on stderr: debug (every request), info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad sandbox [flags]")
-		fmt.Fprintln(stderr, "\nRuns the Fly Machines API and OpenRouter keys API simulators on loopback and prints")
-		fmt.Fprintln(stderr, "their settings as VAR=value lines, e.g.:  eval \"$(terraform-provider-launchpad sandbox | sed 's/^/export /')\"")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2 // flag has printed the error and the usage
+	if code, stop := cliflag.Parse(fs, args, "Usage: terraform-provider-launchpad sandbox [flags]\n"+
+		"\nRuns the Fly Machines API and OpenRouter keys API simulators on loopback and prints\n"+
+		"their settings as VAR=value lines, e.g.:  eval \"$(terraform-provider-launchpad sandbox | sed 's/^/export /')\"\n"+
+		"\nFlags:"); stop {
+		return nil, code
 	}
 	bad := func(format string, a ...any) (*sandboxConfig, int) {
 		fmt.Fprintf(stderr, "sandbox: "+format+"\nRun 'terraform-provider-launchpad sandbox -h' for the flags.\n", a...)

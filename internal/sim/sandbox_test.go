@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,32 +18,16 @@ import (
 	"github.com/superfly/fly-go/tokens"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sim/simtest"
 )
 
 // sandboxRun is a RunSandbox running in the background.
 type sandboxRun struct {
 	env    map[string]string
 	names  []string // the printed variable names, in order
-	stderr *lockedBuffer
+	stderr *simtest.LockedBuffer
 	cancel context.CancelFunc
 	done   chan int
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startSandbox runs the sandbox command and waits for its four lines.
@@ -52,7 +35,7 @@ func startSandbox(t *testing.T, args ...string) *sandboxRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	run := &sandboxRun{env: map[string]string{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	run := &sandboxRun{env: map[string]string{}, stderr: &simtest.LockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
 		code := sim.RunSandbox(ctx, args, pw, run.stderr)
 		pw.Close()

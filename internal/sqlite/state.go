@@ -27,15 +27,12 @@ func (db *DB) GetState(ctx context.Context, workspace string) (*launchpad.StateB
 // PutState stores b.Data for b.Workspace and returns the new version. A non-zero b.Version
 // must equal the stored version (ECONFLICT otherwise); data over MaxStateSize is EINVALID.
 func (db *DB) PutState(ctx context.Context, b *launchpad.StateBlob) (int64, error) {
-	if len(b.Data) > launchpad.MaxStateSize {
-		return 0, contract.StateTooLarge(b.Workspace, len(b.Data))
-	}
-	data := b.Data
-	if data == nil {
-		data = []byte{} // the column is NOT NULL; an empty state is still a state
+	data, err := contract.StateData(b)
+	if err != nil {
+		return 0, err
 	}
 	var next int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		var stored int64
 		err := tx.QueryRowContext(ctx, `SELECT version FROM states WHERE workspace = ?`, b.Workspace).Scan(&stored)
 		if err != nil && !isNoRows(err) {

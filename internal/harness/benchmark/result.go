@@ -26,19 +26,20 @@ type Result struct {
 
 // Duration is a figure where less is better (seconds, ns/op) against its floor.
 func Duration(name string, value float64, unit string, floor float64) Result {
-	r := Result{Name: name, Value: value, Unit: unit, Floor: &floor}
-	if floor > 0 {
-		ratio := value / floor
-		r.Ratio = &ratio
-	}
-	return r
+	return againstFloor(name, value, unit, floor, value, floor)
 }
 
 // Rate is a figure where more is better (records/s, events/s) against its floor.
 func Rate(name string, value float64, unit string, floor float64) Result {
+	return againstFloor(name, value, unit, floor, floor, value)
+}
+
+// againstFloor is the figure value against floor, with the ratio worse/better (of value and
+// floor, the larger duration or the smaller rate over the other) when better is positive.
+func againstFloor(name string, value float64, unit string, floor, worse, better float64) Result {
 	r := Result{Name: name, Value: value, Unit: unit, Floor: &floor}
-	if value > 0 {
-		ratio := floor / value
+	if better > 0 {
+		ratio := worse / better
 		r.Ratio = &ratio
 	}
 	return r

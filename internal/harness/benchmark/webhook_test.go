@@ -54,15 +54,23 @@ func TestWebhookIngestEndToEnd(t *testing.T) {
 	}
 }
 
+// openStore opens a new SQLite store named file in the test's directory, through store.Open as
+// the figures do; it is closed when the test ends.
+func openStore(t *testing.T, file string) launchpad.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 // TestFloorIngestVerifiesAndRecords checks the floor does the work it stands for: an event
 // signed with another secret is refused, and every event it accepts is in the store.
 func TestFloorIngestVerifiesAndRecords(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "floor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, "floor.db")
 	b := newEventBatches(time.Now())
 	evs := b.next("t", 5, "whsec_right")
 	run, err := floorIngest(ctx, st, evs, "whsec_right", true)
@@ -91,11 +99,7 @@ func TestFloorIngestVerifiesAndRecords(t *testing.T) {
 // body, fails the figure and is named.
 func TestCheckRecordedFindsLostEvents(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "served.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, "served.db")
 	evs := newEventBatches(time.Now()).next("t", 4, "whsec_x")
 	for _, e := range evs[:2] {
 		if _, err := st.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: e.id, Type: ingestEventType, Payload: e.body}, nil); err != nil {
@@ -105,7 +109,7 @@ func TestCheckRecordedFindsLostEvents(t *testing.T) {
 	if _, err := st.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: evs[2].id, Type: ingestEventType, Payload: []byte(`{}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	err = checkRecorded(ctx, st, evs)
+	err := checkRecorded(ctx, st, evs)
 	if err == nil {
 		t.Fatal("one event missing and one altered passed the check")
 	}

@@ -43,6 +43,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
@@ -91,15 +92,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.senders, "senders", 16, "load: concurrent webhook senders")
 	fs.DurationVar(&o.timeout, "timeout", 14*time.Minute, "give up after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, stores, workspaces) after a run that passed")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "chaos takes no arguments, got %q\n", fs.Arg(0))
-		return 2
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
+		return code
 	}
 	if err := o.check(); err != nil {
 		fmt.Fprintf(stderr, "chaos: %v\n", err)

@@ -24,6 +24,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
 
@@ -38,15 +39,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.retention, "retention", 5*time.Second, "LAUNCHPAD_VOLUME_RETENTION: how long a cancelled tenant is kept")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, store, workspaces) after a successful run")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "demo takes no arguments, got %q\n", fs.Arg(0))
-		return 2
+	if code, stop := cliflag.ParseNoArgs(fs, args, ""); stop {
+		return code
 	}
 	if err := run(ctx, o, stdout); err != nil {
 		fmt.Fprintf(stderr, "\ndemo FAILED: %v\n", err)

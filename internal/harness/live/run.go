@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 )
 
 // Packages are the packages whose live tests (files behind the `live` build tag, tests named
@@ -38,16 +39,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	timeout := fs.Duration("timeout", 45*time.Minute, "go test -timeout for the live tests")
 	sweepOnly := fs.Bool("sweep-only", false, "run no test: only delete what carries the prefix (after a run that was killed)")
 	check := fs.Bool("check", false, "print nothing and run nothing: exit 0 if the configuration lets a live run start, else 3")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: testlive [flags]\n\nRuns the live tests against a real Fly organization, OpenRouter and Stripe in test mode, then sweeps\n"+
-			"everything named with the prefix. Reads %s.\n\nFlags:\n", strings.Join(envNames(), ", "))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, stop := cliflag.Parse(fs, args, "Usage: testlive [flags]\n\nRuns the live tests against a real Fly organization, OpenRouter and Stripe in test mode, then sweeps\n"+
+		"everything named with the prefix. Reads "+strings.Join(envNames(), ", ")+".\n\nFlags:"); stop {
+		return code
 	}
 
 	// The tests' output and testlive's own messages (an interruption is reported while the

@@ -66,20 +66,9 @@ func sweepFly(ctx context.Context, c Config, log io.Writer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep: listing the apps of %s: %w", c.FlyOrg, err)
 	}
-	n := 0
-	var errs []error
-	for _, a := range apps {
-		if !c.OwnsApp(a.Name) {
-			continue
-		}
-		if err := rt.DeleteApp(ctx, a.Name); err != nil && !launchpad.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("sweep: deleting app %s: %w", a.Name, err))
-			continue
-		}
-		n++
-		fmt.Fprintf(log, "swept Fly app %s\n", a.Name)
-	}
-	return n, errors.Join(errs...)
+	return sweepEach(log, apps, func(a *launchpad.App) bool { return c.OwnsApp(a.Name) },
+		func(a *launchpad.App) error { return rt.DeleteApp(ctx, a.Name) },
+		func(a *launchpad.App) (string, string) { return "app " + a.Name, "Fly app " + a.Name })
 }
 
 func sweepOpenRouter(ctx context.Context, c Config, log io.Writer) (int, error) {
@@ -91,18 +80,30 @@ func sweepOpenRouter(ctx context.Context, c Config, log io.Writer) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("sweep: listing OpenRouter keys: %w", err)
 	}
+	return sweepEach(log, keys, func(k *launchpad.KeyInfo) bool { return c.OwnsKey(k.Name) },
+		func(k *launchpad.KeyInfo) error { return or.DeleteKey(ctx, k.Hash) },
+		func(k *launchpad.KeyInfo) (string, string) {
+			return fmt.Sprintf("OpenRouter key %s (%s)", k.Hash, k.Name), fmt.Sprintf("OpenRouter key %s (%s)", k.Name, k.Label)
+		})
+}
+
+// sweepEach deletes every item owns accepts (one already gone counts as deleted), prints
+// "swept …" for each and returns how many it deleted. names gives what the error of a failed
+// deletion and the printed line call the item.
+func sweepEach[T any](log io.Writer, items []T, owns func(T) bool, del func(T) error, names func(T) (inError, inLog string)) (int, error) {
 	n := 0
 	var errs []error
-	for _, k := range keys {
-		if !c.OwnsKey(k.Name) {
+	for _, it := range items {
+		if !owns(it) {
 			continue
 		}
-		if err := or.DeleteKey(ctx, k.Hash); err != nil && !launchpad.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("sweep: deleting OpenRouter key %s (%s): %w", k.Hash, k.Name, err))
+		inError, inLog := names(it)
+		if err := del(it); err != nil && !launchpad.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("sweep: deleting %s: %w", inError, err))
 			continue
 		}
 		n++
-		fmt.Fprintf(log, "swept OpenRouter key %s (%s)\n", k.Name, k.Label)
+		fmt.Fprintf(log, "swept %s\n", inLog)
 	}
 	return n, errors.Join(errs...)
 }
@@ -127,24 +128,10 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 
 	customerIDs := map[string]bool{}
 	cit := sc.Customers.Search(&stripe.CustomerSearchParams{SearchParams: stripe.SearchParams{Query: query, Context: ctx}})
-	for cit.Next() {
-		if cu := cit.Customer(); marked(cu.Metadata) { // the mark itself decides, not the search
-			customerIDs[cu.ID] = true
-		}
-	}
-	if err := cit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: searching Stripe customers: %w", err))
-	}
+	errs = append(errs, addMarked(customerIDs, cit, func() (string, map[string]string) { cu := cit.Customer(); return cu.ID, cu.Metadata }, marked, "searching Stripe customers"))
 	cl := &stripe.CustomerListParams{ListParams: stripe.ListParams{Context: ctx}, CreatedRange: recent}
 	clit := sc.Customers.List(cl)
-	for clit.Next() {
-		if cu := clit.Customer(); marked(cu.Metadata) {
-			customerIDs[cu.ID] = true
-		}
-	}
-	if err := clit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe customers: %w", err))
-	}
+	errs = append(errs, addMarked(customerIDs, clit, func() (string, map[string]string) { cu := clit.Customer(); return cu.ID, cu.Metadata }, marked, "listing recent Stripe customers"))
 	for _, id := range slices.Sorted(maps.Keys(customerIDs)) {
 		if _, err := sc.Customers.Del(id, &stripe.CustomerParams{Params: stripe.Params{Context: ctx}}); err != nil {
 			if isStripeNotFound(err) { // deleted since it was found (by the test's own cleanup)
@@ -159,24 +146,10 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 
 	productIDs := map[string]bool{}
 	pit := sc.Products.Search(&stripe.ProductSearchParams{SearchParams: stripe.SearchParams{Query: query + " AND active:'true'", Context: ctx}})
-	for pit.Next() {
-		if p := pit.Product(); marked(p.Metadata) {
-			productIDs[p.ID] = true
-		}
-	}
-	if err := pit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: searching Stripe products: %w", err))
-	}
+	errs = append(errs, addMarked(productIDs, pit, func() (string, map[string]string) { p := pit.Product(); return p.ID, p.Metadata }, marked, "searching Stripe products"))
 	pl := &stripe.ProductListParams{ListParams: stripe.ListParams{Context: ctx}, Active: stripe.Bool(true), CreatedRange: recent}
 	plit := sc.Products.List(pl)
-	for plit.Next() {
-		if p := plit.Product(); marked(p.Metadata) {
-			productIDs[p.ID] = true
-		}
-	}
-	if err := plit.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("sweep: listing recent Stripe products: %w", err))
-	}
+	errs = append(errs, addMarked(productIDs, plit, func() (string, map[string]string) { p := plit.Product(); return p.ID, p.Metadata }, marked, "listing recent Stripe products"))
 	for _, id := range slices.Sorted(maps.Keys(productIDs)) {
 		p, err := sc.Products.Update(id, &stripe.ProductParams{Params: stripe.Params{Context: ctx}, Active: stripe.Bool(false)})
 		if err != nil {
@@ -187,6 +160,24 @@ func sweepStripe(ctx context.Context, c Config, log io.Writer) (customers, produ
 		fmt.Fprintf(log, "swept Stripe product %s (%s)\n", p.ID, p.Name)
 	}
 	return customers, products, errors.Join(errs...)
+}
+
+// addMarked adds to ids the id of every object it yields whose metadata marked accepts (the
+// mark itself decides, not the search); current reads the object it is at. A failed listing is
+// an error naming what was listed.
+func addMarked(ids map[string]bool, it interface {
+	Next() bool
+	Err() error
+}, current func() (id string, metadata map[string]string), marked func(map[string]string) bool, what string) error {
+	for it.Next() {
+		if id, metadata := current(); marked(metadata) {
+			ids[id] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("sweep: %s: %w", what, err)
+	}
+	return nil
 }
 
 // recentStripe is how far back a sweep lists Stripe objects, beside searching for them.

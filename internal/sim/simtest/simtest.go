@@ -58,20 +58,36 @@ type FlyServer struct {
 // WithoutContract is given.
 func StartFly(t testing.TB, o sim.FlyOptions, opts ...Option) *FlyServer {
 	t.Helper()
-	f, err := sim.OpenFly(o)
+	f, url, checker := start(t, "Fly", contract.Fly, func() (*sim.Fly, error) { return sim.OpenFly(o) }, opts)
+	return &FlyServer{URL: url, Token: f.Token(), Sim: f, Contract: checker}
+}
+
+// simulator is what a simulator is to a test: a handler with a state file to close.
+type simulator interface {
+	http.Handler
+	Close() error
+}
+
+// start opens the simulator named name and serves it on loopback for the test, checked
+// against api's spec unless opts say WithoutContract; it fails the test if open fails. When
+// the test ends it stops the server, closes the simulator (saving its state file, if any) and
+// fails the test for every deviation from the spec. url is the server's root.
+func start[S simulator](t testing.TB, name string, api contract.API, open func() (S, error), opts []Option) (s S, url string, checker *contract.Checker) {
+	t.Helper()
+	s, err := open()
 	if err != nil {
-		t.Fatalf("simtest: start Fly simulator: %v", err)
+		t.Fatalf("simtest: start %s simulator: %v", name, err)
 	}
-	handler, checker := checked(t, contract.Fly, f, opts)
+	handler, checker := checked(t, api, s, opts)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
-		if err := f.Close(); err != nil {
-			t.Errorf("simtest: close Fly simulator: %v", err)
+		if err := s.Close(); err != nil {
+			t.Errorf("simtest: close %s simulator: %v", name, err)
 		}
 		reportViolations(t, checker)
 	})
-	return &FlyServer{URL: srv.URL, Token: f.Token(), Sim: f, Contract: checker}
+	return s, srv.URL, checker
 }
 
 // checked wraps h with a contract Checker of api, unless opts say WithoutContract.
@@ -125,20 +141,8 @@ type OpenRouterServer struct {
 // OpenRouter's OpenAPI spec (package contract) unless WithoutContract is given.
 func StartOpenRouter(t testing.TB, o sim.OpenRouterOptions, opts ...Option) *OpenRouterServer {
 	t.Helper()
-	or, err := sim.OpenOpenRouter(o)
-	if err != nil {
-		t.Fatalf("simtest: start OpenRouter simulator: %v", err)
-	}
-	handler, checker := checked(t, contract.OpenRouter, or, opts)
-	srv := httptest.NewServer(handler)
-	t.Cleanup(func() {
-		srv.Close()
-		if err := or.Close(); err != nil {
-			t.Errorf("simtest: close OpenRouter simulator: %v", err)
-		}
-		reportViolations(t, checker)
-	})
-	return &OpenRouterServer{URL: srv.URL + sim.OpenRouterBasePath, Origin: srv.URL, ManagementKey: or.ManagementKey(), Sim: or, Contract: checker}
+	or, origin, checker := start(t, "OpenRouter", contract.OpenRouter, func() (*sim.OpenRouter, error) { return sim.OpenOpenRouter(o) }, opts)
+	return &OpenRouterServer{URL: origin + sim.OpenRouterBasePath, Origin: origin, ManagementKey: or.ManagementKey(), Sim: or, Contract: checker}
 }
 
 // RewriteTransport returns a RoundTripper that rewrites each request's scheme and host to

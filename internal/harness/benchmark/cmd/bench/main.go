@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/cliflag"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/benchmark"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack"
 )
@@ -235,17 +235,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.claim.Runs, "claim-runs", 3, "timed job_claim `runs` (the figure is their median)")
 	fs.IntVar(&cfg.convergence.Upgrades, "convergence-upgrades", 20, "plan `changes` (starter<->pro) timed through the control plane, and as many direct applies")
 	fs.DurationVar(&cfg.convergence.Poll, "convergence-poll", 20*time.Millisecond, "`interval` at which the simulators are read while a plan change is awaited (the resolution of convergence)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: go run ./internal/harness/benchmark/cmd/bench [flags]")
-		fmt.Fprintln(stderr, "\nMeasures Launchpad's figures against their floors; prints BENCH lines and writes JSON.")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
+	if code, stop := cliflag.Parse(fs, args, "Usage: go run ./internal/harness/benchmark/cmd/bench [flags]\n"+
+		"\nMeasures Launchpad's figures against their floors; prints BENCH lines and writes JSON.\n"+
+		"\nFlags:"); stop {
+		return nil, code
 	}
 	bad := func(format string, a ...any) (*config, int) {
 		fmt.Fprintf(stderr, "bench: "+format+"\nRun with -h for the flags.\n", a...)
