@@ -17,7 +17,7 @@ type Change struct {
 	// and a new empty volume and a new machine are made.
 	ResetGeneration    int64
 	ResetRetentionDays int
-	SubKeyHash        string // the sub-key to run on when the user has no BYOK key
+	SubKeyHash         string // the sub-key to run on when the user has no BYOK key
 	// BYOKKeyChanged says a BYOK key was just stored or removed (StoreBYOK): the key is
 	// delivered again even if its source did not move.
 	BYOKKeyChanged bool
