@@ -97,19 +97,7 @@ func newLeakWorld(t *testing.T) *leakWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := w.Tenants()
-	key, err := svc.ResolveKey(ctx, "alice01", k.Hash, w.Starter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := svc.Create(ctx, w.Want("alice01"), w.Starter, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		t.Fatal(err)
-	}
-	w.app, w.oldHash = b.Tenant.AppName, k.Hash
+	w.app, w.oldHash = w.StartTenant(t, "alice01", k.Hash).AppName, k.Hash
 	alice, err := w.Store.GetUser(ctx, "alice01")
 	if err != nil {
 		t.Fatal(err)
