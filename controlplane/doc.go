@@ -23,6 +23,10 @@
 //	GET  /api/audit                     (signed in) the caller's own audit stream, newest first
 //	POST /api/me/rotate-key             (signed in) a new sub-key for the caller's own tenant:
 //	                                    202 with the apply (three, then one per ten minutes)
+//	POST /api/me/reset                  (signed in, step-up) the caller's own tenant from a
+//	                                    clean image with an empty /workspace (the old volume
+//	                                    kept as a snapshot): 202 with the apply; rate-limited
+//	                                    with rotate-key
 //	GET  /api/admin/audit               (admin token) any stream, or all streams
 //	GET  /, /audit, /security, /billing  the customer dashboard (package web): server-rendered
 //	     /signin…, /static/…            pages with their forms and the live audit feed, signed in
@@ -54,6 +58,12 @@
 //	                                    (admin token) a machine from a clean image on the same
 //	                                    volume: bumps the rebuild generation, audits
 //	                                    tenant.rebuild (requested), enqueues the apply: 202
+//	POST /api/admin/tenants/{user_id}/reset
+//	                                    (admin token) a machine from a clean image on a NEW
+//	                                    EMPTY volume, the old one snapshotted for the tenant's
+//	                                    workspace retention (7 days by default): bumps the reset
+//	                                    generation, audits tenant.reset (requested; the apply's
+//	                                    own tenant.reset names the snapshot), enqueues it: 202
 //	GET  /api/admin/jobs                (admin token) jobs newest first: ?user_id= ?kind=
 //	                                    ?status= ?limit=; status, attempts, timings, worker,
 //	                                    error and the plan summary (add/change/destroy)

@@ -49,11 +49,13 @@ var jsonRoutes = []jsonRoute{
 	{"POST /api/auth/mfa/totp", "user", `{"{s}":1}`},
 	{"POST /api/auth/mfa/totp/confirm", "user", `{"code":"{s}"}`},
 	{"POST /api/me/rotate-key", "user", `{"{s}":1}`},
+	{"POST /api/me/reset", "user", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/apply", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/exec", "admin", `{"command":["echo","{s}"]}`},
 	{"POST /api/admin/tenants/{user_id}/rotate-key", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/revoke-key", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/rebuild", "admin", `{"{s}":1}`},
+	{"POST /api/admin/tenants/{user_id}/reset", "admin", `{"{s}":1}`},
 }
 
 // TestEveryJSONRouteIsInTheHostileTable reads routes.go, so that a new JSON route cannot

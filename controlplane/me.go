@@ -15,7 +15,10 @@ type MeResponse struct {
 	User         MeUser         `json:"user"`
 	Subscription MeSubscription `json:"subscription"`
 	MFAEnabled   bool           `json:"mfa_enabled"`
-	Tenants      []MeTenant     `json:"tenants"`
+	// MFAReenrolRequired: the TOTP factor must be enrolled again (a leaked platform secret);
+	// its codes are refused until then.
+	MFAReenrolRequired bool       `json:"mfa_reenrol_required,omitempty"`
+	Tenants            []MeTenant `json:"tenants"`
 	// Usage is the billing cycle's machine hours against the plan's cap and the sub-key's
 	// spend against its limit (metering.Summary).
 	Usage metering.UsageSummary `json:"usage"`
@@ -105,8 +108,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (*MeResponse, 
 func meResponse(o *account.Overview) *MeResponse {
 	u := o.User
 	resp := &MeResponse{
-		User:       MeUser{ID: u.ID, Email: u.Email, Plan: u.Plan, CreatedAt: u.CreatedAt.UTC()},
-		MFAEnabled: u.MFA.Enabled(),
+		User:               MeUser{ID: u.ID, Email: u.Email, Plan: u.Plan, CreatedAt: u.CreatedAt.UTC()},
+		MFAEnabled:         u.MFA.Enabled(),
+		MFAReenrolRequired: u.MFA.ReenrolRequired,
 		Subscription: MeSubscription{
 			Status:            u.Subscription.Status,
 			Plan:              u.Subscription.Plan,

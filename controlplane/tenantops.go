@@ -16,14 +16,15 @@ const (
 	actionKeyRotation   = "key_rotation"
 	actionKeyRevocation = "key_revocation"
 	actionRebuild       = "rebuild"
+	actionReset         = "reset"
 )
 
-// TenantActionResponse answers the tenant actions (rotate-key, revoke-key, rebuild). It never
+// TenantActionResponse answers the tenant actions (rotate-key, revoke-key, rebuild, reset). It never
 // holds a key, only the hash of the one revoked.
 type TenantActionResponse struct {
 	UserID string `json:"user_id"`
-	Action string `json:"action"` // key_rotation, key_revocation or rebuild
-	// Generation is the key rotation or rebuild generation the apply brings the tenant to.
+	Action string `json:"action"` // key_rotation, key_revocation, rebuild or reset
+	// Generation is the key rotation, rebuild or reset generation the apply brings the tenant to.
 	Generation int64 `json:"generation,omitempty"`
 	// KeyHash is the OpenRouter hash of the key revoked (revoke-key only).
 	KeyHash string `json:"key_hash,omitempty"`
@@ -76,7 +77,22 @@ func (s *Server) handleAdminRebuild(w http.ResponseWriter, r *http.Request, _ *s
 	if err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
+	return s.bumpTenant(r.Context(), userID, actor, tenantBump{
+		action: actionRebuild, verb: "rebuild", reason: launchpad.ReasonRebuild, audit: launchpad.AuditTenantRebuilt,
+		bump: func(c *launchpad.TenantControl) int64 { c.RebuildGeneration++; return c.RebuildGeneration },
+	})
+}
+
+// tenantBump is a tenant action carried out by bumping one generation of TenantControl.
+type tenantBump struct {
+	action, verb, reason, audit string
+	// bump increments the generation and returns its new value.
+	bump func(*launchpad.TenantControl) int64
+}
+
+// bumpTenant bumps one of the user's tenant generations and enqueues the apply that carries
+// it out, audited as requested. ENOTFOUND when the user has no tenant to act on.
+func (s *Server) bumpTenant(ctx context.Context, userID, actor string, b tenantBump) (*TenantActionResponse, error) {
 	tenants, err := s.store.ListTenants(ctx, launchpad.TenantFilter{UserID: userID})
 	if err != nil {
 		return nil, err
@@ -85,21 +101,20 @@ func (s *Server) handleAdminRebuild(w http.ResponseWriter, r *http.Request, _ *s
 		if _, err := s.userOrNotFound(ctx, userID); err != nil {
 			return nil, err
 		}
-		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "user %s has no tenant to rebuild", userID)
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "user %s has no tenant to %s", userID, b.verb)
 	}
 	var gen int64
 	_, err = s.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
 		if _, err := s.bg.proc.DesiredNow(u); err != nil {
 			return err
 		}
-		u.Control.RebuildGeneration++
-		gen = u.Control.RebuildGeneration
+		gen = b.bump(&u.Control)
 		return nil
 	})
 	if err != nil {
 		return nil, notFoundAsNoUser(err, userID)
 	}
-	return s.requested(ctx, userID, actor, actionRebuild, gen, launchpad.ReasonRebuild, launchpad.AuditTenantRebuilt, tenants[0].AppName)
+	return s.requested(ctx, userID, actor, b.action, gen, b.reason, b.audit, tenants[0].AppName)
 }
 
 // handleAdminRevokeKey disables the user's sub-key at OpenRouter at once (the tenant stops

@@ -290,6 +290,10 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	hash := m.ID.ValueString()
 	k, err := st.GetSubKey(ctx, hash)
 	if launchpad.IsNotFound(err) {
+		// Rotated outside Terraform (rotate-secret --rotate-keys): follow the new key.
+		k, err = svc.Successor(ctx, m.UserID.ValueString(), m.RotationGeneration.ValueInt64())
+	}
+	if k == nil && err == nil {
 		notFoundWarning(&resp.Diagnostics, "Sub-key", hash)
 		resp.State.RemoveResource(ctx)
 		return

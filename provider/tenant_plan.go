@@ -220,6 +220,9 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 		}
 	}
 
+	if !plan.ResetGeneration.Equal(state.ResetGeneration) {
+		warnReset(diags, state)
+	}
 	if d.Machine {
 		plan.MachineID = types.StringUnknown()
 	}
@@ -274,4 +277,16 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 // sameBYOKVersion reports whether the configuration stores no new BYOK key in this apply.
 func sameBYOKVersion(plan, state *tenantResourceModel) bool {
 	return plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
+}
+
+// warnReset says, at plan time, what a reset does to the workspace.
+func warnReset(diags *diag.Diagnostics, state *tenantResourceModel) {
+	days := state.WorkspaceRetentionDays.ValueInt64()
+	if days == 0 {
+		days = tenant.DefaultResetRetentionDays
+	}
+	diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
+		fmt.Sprintf("reset_generation changed: tenant %s's machine is destroyed and its /workspace volume %s is snapshotted (kept %d days, "+
+			"restorable with restore_from), deleted, and replaced by a new empty volume with a new machine.",
+			state.AppName.ValueString(), state.VolumeID.ValueString(), days))
 }

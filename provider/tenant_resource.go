@@ -52,6 +52,7 @@ type tenantResourceModel struct {
 	BYOKKeyWO         types.String `tfsdk:"byok_key_wo"`
 	BYOKKeyWOVersion  types.Int64  `tfsdk:"byok_key_wo_version"`
 	RebuildGeneration types.Int64  `tfsdk:"rebuild_generation"`
+	ResetGeneration   types.Int64  `tfsdk:"reset_generation"`
 	Network           types.String `tfsdk:"network"`
 	MachineID         types.String `tfsdk:"machine_id"`
 	MachineState      types.String `tfsdk:"machine_state"`
@@ -158,6 +159,17 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Description: "Bump to rebuild the machine from a clean image; the volume and its data are kept.",
 				Validators:  []validator.Int64{int64validator.AtLeast(0)},
 			},
+			"reset_generation": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(0),
+				Description: "Bump to reset the tenant from a clean image: the machine is destroyed, the `/workspace` volume is " +
+					"snapshotted and deleted, and a new empty encrypted volume and a new machine are made (the app, its IPs and " +
+					"the model key stay). The snapshot is kept `workspace_retention_days` days, or 7 when that is 0, and can be " +
+					"restored with `restore_from`; the user's `tenant.reset` audit event names it. Unlike `rebuild_generation`, " +
+					"nothing planted in `/workspace` survives. Ignored when the tenant is created.",
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
 			"network":           computed("The app's own private network (the app name): no `.internal` route reaches another tenant."),
 			"machine_id":        computed("The tenant machine."),
 			"machine_state":     schema.StringAttribute{Computed: true, Description: "The machine's state when last read (`started`, `stopped`…); the control plane stops machines at the hour cap."},
@@ -261,6 +273,7 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 	want := &launchpad.Tenant{
 		UserID: userID, Product: m.Product.ValueString(), Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		ResetGeneration: m.ResetGeneration.ValueInt64(),
 	}
 	var b *tenant.Boundary
 	if from := m.RestoreFrom; from != nil {
@@ -351,6 +364,7 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	current := boundaryFromModel(&state)
 	b, err := svc.Reconcile(ctx, current, tenant.Change{
 		Plan: plan, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		ResetGeneration: m.ResetGeneration.ValueInt64(), ResetRetentionDays: int(m.WorkspaceRetentionDays.ValueInt64()),
 		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: byokChanged,
 	})
 	if err != nil {
@@ -363,7 +377,7 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 		addError(&resp.Diagnostics, "Recording tenant in the store", err)
 		return
 	}
-	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.UpdatedEvent(current.Tenant, b.Tenant))
+	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.ReconciledEvent(current.Tenant, b))
 	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 }
 
@@ -437,6 +451,7 @@ func tenantFromModel(m *tenantResourceModel) *launchpad.Tenant {
 		SubKeyHash:        m.SubKeyHash.ValueString(),
 		SecretDigest:      m.SecretDigest.ValueString(),
 		RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		ResetGeneration:   m.ResetGeneration.ValueInt64(),
 		MachineState:      launchpad.MachineState(m.MachineState.ValueString()),
 	}
 }
@@ -457,6 +472,7 @@ func settingsFromModel(m *tenantResourceModel) tenant.Settings {
 		Image:             m.Image.ValueString(),
 		SubKeyHash:        m.SubKeyHash.ValueString(),
 		RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+		ResetGeneration:   m.ResetGeneration.ValueInt64(),
 	}
 	if !m.BYOKKeyWOVersion.IsNull() && !m.BYOKKeyWOVersion.IsUnknown() {
 		v := m.BYOKKeyWOVersion.ValueInt64()
@@ -473,6 +489,7 @@ func wantedFromModel(m *tenantResourceModel) tenant.Wanted {
 		SubKeyHash:        m.SubKeyHash.IsUnknown(),
 		BYOKKeyVersion:    m.BYOKKeyWOVersion.IsUnknown(),
 		RebuildGeneration: m.RebuildGeneration.IsUnknown(),
+		ResetGeneration:   m.ResetGeneration.IsUnknown(),
 	}}
 }
 
@@ -492,6 +509,7 @@ func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash type
 		BYOKKeyWO:         types.StringNull(), // write-only: never in state
 		BYOKKeyWOVersion:  cfg.BYOKKeyWOVersion,
 		RebuildGeneration: types.Int64Value(t.RebuildGeneration),
+		ResetGeneration:   types.Int64Value(t.ResetGeneration),
 		Network:           types.StringValue(t.Network),
 		MachineID:         types.StringValue(t.MachineID),
 		MachineState:      types.StringValue(string(t.MachineState)),

@@ -38,6 +38,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, c Client, mfaToken, co
 	if !u.MFA.Enabled() {
 		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "two-factor authentication changed during this sign-in; sign in again")
 	}
+	if err := refuseMarkedTOTP(u.MFA, code); err != nil {
+		return nil, err
+	}
 	method := signInMethod{email: true}
 	if code != "" {
 		method.totp = true

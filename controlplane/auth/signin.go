@@ -122,7 +122,7 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) 
 	if err != nil {
 		return nil, err
 	}
-	if u.MFA.Enabled() {
+	if secondFactorRequired(u.MFA) {
 		tok, err := s.tokens.sign(audienceMFA, u.ID, "", s.cfg.MFATokenTTL)
 		if err != nil {
 			return nil, err

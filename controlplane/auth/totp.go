@@ -31,7 +31,8 @@ type TOTPEnrolment struct {
 
 // EnrolTOTP starts (or restarts) TOTP enrolment: a new secret, sealed to the user, and ten
 // recovery codes, stored as hashes. The factor is not required at sign-in until confirmed.
-// An enabled factor cannot be replaced here, so a stolen access token cannot swap it.
+// An enabled factor cannot be replaced here, so a stolen access token cannot swap it, unless
+// it is marked for re-enrolment (mayEnrol).
 //
 // Errors: ECONFLICT when the factor is already on; ENOTFOUND for an unknown user.
 func (s *Service) EnrolTOTP(ctx context.Context, c Client, userID string) (*TOTPEnrolment, error) {
@@ -39,7 +40,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, c Client, userID string) (*TOTP
 	if err != nil {
 		return nil, err
 	}
-	if u.MFA.Enabled() {
+	if !mayEnrol(u.MFA) {
 		return nil, launchpad.Errorf(launchpad.ECONFLICT, "two-factor authentication is already on; it cannot be enrolled again")
 	}
 	account := u.Email
@@ -57,7 +58,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, c Client, userID string) (*TOTP
 	codes, hashes := newRecoveryCodes(u.ID)
 	now := s.now()
 	_, err = s.store.UpdateUser(ctx, u.ID, func(u *launchpad.User) error {
-		if u.MFA.Enabled() {
+		if !mayEnrol(u.MFA) {
 			return launchpad.Errorf(launchpad.ECONFLICT, "two-factor authentication is already on; it cannot be enrolled again")
 		}
 		u.MFA = launchpad.MFA{SealedSecret: sealed, RecoveryCodes: hashes, EnrolledAt: now}

@@ -66,7 +66,7 @@ func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (launchpad.Appl
 		return launchpad.ApplyRequest{
 			UserID: u.ID, Plan: sub.Plan, Reason: launchpad.ReasonSubscription,
 			Product: sub.Metadata[MetaProduct], Region: sub.Metadata[MetaRegion], Image: sub.Metadata[MetaImage],
-			KeyRotation: u.Control.KeyRotationGeneration, Rebuild: u.Control.RebuildGeneration,
+			KeyRotation: u.Control.KeyRotationGeneration, Rebuild: u.Control.RebuildGeneration, Reset: u.Control.ResetGeneration,
 		}, true
 	}
 	return launchpad.ApplyRequest{}, false

@@ -24,7 +24,7 @@ func findOrphans(ctx context.Context, st Store, d launchpad.ApplyRequest, state 
 	inState := stateAddresses(state)
 	var found []orphan
 	adopt := launchpad.ApplyRequest{UserID: d.UserID, Plan: d.Plan, Product: d.Product, Region: d.Region, Image: d.Image,
-		KeyRotation: d.KeyRotation, Rebuild: d.Rebuild}
+		KeyRotation: d.KeyRotation, Rebuild: d.Rebuild, Reset: d.Reset}
 
 	if !inState["launchpad_subkey.this"] {
 		keys, err := st.ListSubKeys(ctx, launchpad.SubKeyFilter{UserID: d.UserID})

@@ -190,6 +190,9 @@ func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job
 	if d.Rebuild > 0 {
 		details["rebuild_generation"] = strconv.FormatInt(d.Rebuild, 10)
 	}
+	if d.Reset > 0 {
+		details["reset_generation"] = strconv.FormatInt(d.Reset, 10)
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, err := r.cfg.Store.AppendAudit(actx, &launchpad.AuditEvent{
@@ -223,8 +226,8 @@ func describe(d launchpad.ApplyRequest) string {
 	if d.Destroy {
 		return "destroy the tenant (" + orDash(d.Reason) + ")"
 	}
-	return fmt.Sprintf("plan %s, product %s, region %s, image %s, key rotation %d, rebuild %d (%s)",
-		d.Plan, d.Product, d.Region, d.Image, d.KeyRotation, d.Rebuild, orDash(d.Reason))
+	return fmt.Sprintf("plan %s, product %s, region %s, image %s, key rotation %d, rebuild %d, reset %d (%s)",
+		d.Plan, d.Product, d.Region, d.Image, d.KeyRotation, d.Rebuild, d.Reset, orDash(d.Reason))
 }
 
 func orDash(s string) string {

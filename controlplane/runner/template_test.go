@@ -18,7 +18,7 @@ import (
 
 func TestRenderFillsTheTemplate(t *testing.T) {
 	d := launchpad.ApplyRequest{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
-		KeyRotation: 3, Rebuild: 1 << 40}
+		KeyRotation: 3, Rebuild: 1 << 40, Reset: 2}
 	out, err := runner.Render(d)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	tenant := doc.Resource["launchpad_tenant"]["this"]
 	want := map[string]any{"user_id": "user_01-A", "product": "hermes", "region": "ams", "plan": "pro",
 		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}",
-		"rebuild_generation": float64(1 << 40)}
+		"rebuild_generation": float64(1 << 40), "reset_generation": float64(2)}
 	for k, v := range want {
 		if tenant[k] != v {
 			t.Errorf("launchpad_tenant.this.%s = %v, want %v", k, tenant[k], v)
@@ -74,7 +74,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(zero, []byte(`"rotation_generation": 0`)) || !bytes.Contains(zero, []byte(`"rebuild_generation": 0`)) {
+	if !bytes.Contains(zero, []byte(`"rotation_generation": 0`)) || !bytes.Contains(zero, []byte(`"rebuild_generation": 0`)) || !bytes.Contains(zero, []byte(`"reset_generation": 0`)) {
 		t.Errorf("generation zero is not rendered as 0:\n%s", zero)
 	}
 }
@@ -93,6 +93,7 @@ func TestRenderRefusesHostileValues(t *testing.T) {
 		"product with dash":        func(d *launchpad.ApplyRequest) { d.Product = "her-mes" },
 		"negative key rotation":    func(d *launchpad.ApplyRequest) { d.KeyRotation = -1 },
 		"negative rebuild":         func(d *launchpad.ApplyRequest) { d.Rebuild = -5 },
+		"negative reset":           func(d *launchpad.ApplyRequest) { d.Reset = -1 },
 	} {
 		d := base
 		mutate(&d)

@@ -60,7 +60,7 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, error) {
 	u := s.user
 	d := &securityData{MFA: "off", EnrolledAt: u.MFA.EnrolledAt, RecoveryLeft: len(u.MFA.RecoveryCodes)}
 	switch {
-	case u.MFA.Enabled():
+	case u.MFA.Enabled() && !u.MFA.ReenrolRequired: // a marked factor shows as off: enrol again
 		d.MFA = "on"
 	case u.MFA.SealedSecret != "":
 		d.MFA = "pending"

@@ -24,6 +24,7 @@ type tenantDoc struct {
 	SubKeyHash        string     `firestore:"subKeyHash"`
 	SecretDigest      string     `firestore:"secretDigest"`
 	RebuildGeneration int64      `firestore:"rebuildGeneration"`
+	ResetGeneration   int64      `firestore:"resetGeneration"`
 	MachineState      string     `firestore:"machineState"`
 	CreatedAt         *time.Time `firestore:"createdAt"`
 	UpdatedAt         *time.Time `firestore:"updatedAt"`
@@ -38,7 +39,7 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			AppName: t.AppName, UserID: t.UserID, Product: t.Product, Region: t.Region, Plan: t.Plan,
 			Image: t.Image, Network: t.Network, MachineID: t.MachineID, VolumeID: t.VolumeID,
 			IPv4: t.IPv4, IPv6: t.IPv6, KeySource: string(t.KeySource), SubKeyHash: t.SubKeyHash,
-			SecretDigest: t.SecretDigest, RebuildGeneration: t.RebuildGeneration,
+			SecretDigest: t.SecretDigest, RebuildGeneration: t.RebuildGeneration, ResetGeneration: t.ResetGeneration,
 			MachineState: string(t.MachineState), CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt),
 		}
 	},
@@ -47,7 +48,7 @@ var tenantKind = recordKind[launchpad.Tenant, tenantDoc]{
 			AppName: d.AppName, UserID: d.UserID, Product: d.Product, Region: d.Region, Plan: d.Plan,
 			Image: d.Image, Network: d.Network, MachineID: d.MachineID, VolumeID: d.VolumeID,
 			IPv4: d.IPv4, IPv6: d.IPv6, KeySource: launchpad.KeySource(d.KeySource), SubKeyHash: d.SubKeyHash,
-			SecretDigest: d.SecretDigest, RebuildGeneration: d.RebuildGeneration,
+			SecretDigest: d.SecretDigest, RebuildGeneration: d.RebuildGeneration, ResetGeneration: d.ResetGeneration,
 			MachineState: launchpad.MachineState(d.MachineState), CreatedAt: fromTS(d.CreatedAt), UpdatedAt: fromTS(d.UpdatedAt),
 		}
 	},

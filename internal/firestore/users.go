@@ -62,6 +62,8 @@ type usageDoc struct {
 type controlDoc struct {
 	KeyRotationGeneration int64      `firestore:"keyRotationGeneration"`
 	RebuildGeneration     int64      `firestore:"rebuildGeneration"`
+	ResetGeneration       int64      `firestore:"resetGeneration"`
+	LeakResponseKeyID     string     `firestore:"leakResponseKeyId"`
 	SuspendedAt           *time.Time `firestore:"suspendedAt"`
 }
 
@@ -71,6 +73,8 @@ type mfaDoc struct {
 	LastStep      int64      `firestore:"lastStep"`
 	RecoveryCodes []string   `firestore:"recoveryCodes"`
 	EnrolledAt    *time.Time `firestore:"enrolledAt"`
+	// ReenrolRequired: the factor must be enrolled again (a leaked platform secret).
+	ReenrolRequired bool `firestore:"reenrolRequired"`
 }
 
 // emailDoc reserves an email for one user (launchpad_user_emails/{email}).
@@ -99,11 +103,12 @@ func toUserDoc(u *launchpad.User) *userDoc {
 		},
 		Control: controlDoc{
 			KeyRotationGeneration: u.Control.KeyRotationGeneration, RebuildGeneration: u.Control.RebuildGeneration,
+			ResetGeneration: u.Control.ResetGeneration, LeakResponseKeyID: u.Control.LeakResponseKeyID,
 			SuspendedAt: ts(u.Control.SuspendedAt),
 		},
 		MFA: mfaDoc{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
-			RecoveryCodes: slices.Clone(m.RecoveryCodes), EnrolledAt: ts(m.EnrolledAt),
+			RecoveryCodes: slices.Clone(m.RecoveryCodes), EnrolledAt: ts(m.EnrolledAt), ReenrolRequired: m.ReenrolRequired,
 		},
 		CreatedAt: ts(u.CreatedAt),
 		UpdatedAt: ts(u.UpdatedAt),
@@ -130,11 +135,12 @@ func (d *userDoc) user() *launchpad.User {
 		},
 		Control: launchpad.TenantControl{
 			KeyRotationGeneration: d.Control.KeyRotationGeneration, RebuildGeneration: d.Control.RebuildGeneration,
+			ResetGeneration: d.Control.ResetGeneration, LeakResponseKeyID: d.Control.LeakResponseKeyID,
 			SuspendedAt: fromTS(d.Control.SuspendedAt),
 		},
 		MFA: launchpad.MFA{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
-			RecoveryCodes: m.RecoveryCodes, EnrolledAt: fromTS(m.EnrolledAt),
+			RecoveryCodes: m.RecoveryCodes, EnrolledAt: fromTS(m.EnrolledAt), ReenrolRequired: m.ReenrolRequired,
 		},
 		CreatedAt: fromTS(d.CreatedAt),
 		UpdatedAt: fromTS(d.UpdatedAt),

@@ -20,6 +20,10 @@ type ApplyRequest struct {
 	// applied one rotates the sub-key, or rebuilds the machine on the same volume.
 	KeyRotation int64 `json:"key_rotation,omitempty"`
 	Rebuild     int64 `json:"rebuild,omitempty"`
+	// Reset is launchpad_tenant.this.reset_generation (TenantControl.ResetGeneration): a
+	// value above the applied one gives the tenant a new empty volume, the old one kept as a
+	// snapshot.
+	Reset int64 `json:"reset,omitempty"`
 	// Destroy asks for the tenant and its sub-key to be torn down (the subscription ended).
 	Destroy bool `json:"destroy,omitempty"`
 	// Reason says why the job exists (plan_changed, subscription_ended, …); shown in logs and
@@ -36,6 +40,7 @@ const (
 	ReasonKeyRotation  = "key_rotation"       // a new sub-key was asked for
 	ReasonKeyRevoked   = "key_revoked"        // the sub-key was revoked: a BYOK key takes over
 	ReasonRebuild      = "rebuild"            // a machine from a clean image was asked for
+	ReasonReset        = "reset"              // a new empty volume and machine were asked for
 )
 
 // Payload returns d as the JSON stored in a job.
@@ -76,8 +81,8 @@ func (d ApplyRequest) Validate() error {
 			return err
 		}
 	}
-	if d.KeyRotation < 0 || d.Rebuild < 0 {
-		return Errorf(EINVALID, "the desired state of user %s has a negative generation (key_rotation %d, rebuild %d); generations start at 0 and only grow", d.UserID, d.KeyRotation, d.Rebuild)
+	if d.KeyRotation < 0 || d.Rebuild < 0 || d.Reset < 0 {
+		return Errorf(EINVALID, "the desired state of user %s has a negative generation (key_rotation %d, rebuild %d, reset %d); generations start at 0 and only grow", d.UserID, d.KeyRotation, d.Rebuild, d.Reset)
 	}
 	if len(d.Reason) > 64 || !reasonPattern.MatchString(d.Reason) {
 		return Errorf(EINVALID, "reason %q is not valid: use up to 64 lower-case letters, digits and '_'", Clip(d.Reason, 40))

@@ -55,6 +55,16 @@ const (
 	// AuditSpendRestored: a sub-key seen exhausted in this cycle has spend left again (its
 	// limit was raised, or OpenRouter's limit period reset).
 	AuditSpendRestored = "key.spend_restored"
+	// AuditTenantReset: the tenant was given a new empty volume and a new machine; the old
+	// volume is kept as a snapshot (its id and retention in the details).
+	AuditTenantReset = "tenant.reset"
+	// AuditMFAReenrolRequired: after a leaked PLATFORM_SECRET, the user's TOTP factor was
+	// marked for re-enrolment (rotate-secret --rotate-keys); details say whether the user
+	// was mailed.
+	AuditMFAReenrolRequired = "auth.mfa_reenrol_required"
+	// AuditLeakResponse: rotate-secret --rotate-keys finished a pass (platform stream):
+	// counts of keys rotated and factors marked.
+	AuditLeakResponse = "platform.leak_response"
 )
 
 // Audit actors: who caused an event. Every writer of the log uses these, and the dashboard

@@ -24,7 +24,10 @@ type Tenant struct {
 	SecretDigest string // Fly's digest of the key secret; never the key
 
 	RebuildGeneration int64
-	MachineState      MachineState
+	// ResetGeneration counts the resets applied: each gave the tenant a new empty volume
+	// (the old one kept as a snapshot) and a new machine.
+	ResetGeneration int64
+	MachineState    MachineState
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

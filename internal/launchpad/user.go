@@ -75,7 +75,7 @@ type Usage struct {
 func (u Usage) Hours() float64 { return u.MachineSeconds / 3600 }
 
 // TenantControl is what operators, the user and the control plane have asked of the user's
-// tenant beyond its plan. The two generations only ever grow: the control plane renders them
+// tenant beyond its plan. The generations only ever grow: the control plane renders them
 // into the tenant's workspace, and bumping one makes the next apply act on it.
 type TenantControl struct {
 	// KeyRotationGeneration is launchpad_subkey.rotation_generation: bumping it mints a new
@@ -84,6 +84,16 @@ type TenantControl struct {
 	// RebuildGeneration is launchpad_tenant.rebuild_generation: bumping it replaces the
 	// machine with one from a clean image, on the same volume.
 	RebuildGeneration int64
+	// ResetGeneration is launchpad_tenant.reset_generation: bumping it snapshots the
+	// tenant's volume (kept for the volume retention), gives the tenant a new empty volume
+	// and a new machine from a clean image.
+	ResetGeneration int64
+	// LeakResponseKeyID is the platform key id (of the new PLATFORM_SECRET) under which
+	// `rotate-secret --rotate-keys` started its leak response for this user: it bumped
+	// KeyRotationGeneration and marked the TOTP factor in the same write. A run that finds it
+	// equal to its own key id only finishes what is left (resuming after a crash); a later
+	// leak's run, under another key id, starts again. Empty when no leak response ran.
+	LeakResponseKeyID string
 	// SuspendedAt is set while the tenant's machine is held stopped because the
 	// subscription is past due beyond the grace period; zero otherwise. Not reset by a new
 	// billing cycle: only a payment ends it.
@@ -101,6 +111,11 @@ type MFA struct {
 	// RecoveryCodes holds the hashes of single-use recovery codes; a used one is removed.
 	RecoveryCodes []string
 	EnrolledAt    time.Time
+	// ReenrolRequired is set by `rotate-secret --rotate-keys` after a leaked PLATFORM_SECRET:
+	// the TOTP secret was sealed under the leaked key, so it is no longer accepted as the
+	// second factor (a recovery code is) and the user may enrol a new factor over it. A new
+	// enrolment clears it.
+	ReenrolRequired bool
 }
 
 // Enabled reports whether sign-in must pass the second factor.

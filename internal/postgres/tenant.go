@@ -25,6 +25,7 @@ func tenantColumns(t *launchpad.Tenant) columns {
 		{"subkey_hash", &t.SubKeyHash},
 		{"secret_digest", &t.SecretDigest},
 		{"rebuild_generation", &t.RebuildGeneration},
+		{"reset_generation", &t.ResetGeneration},
 		{"machine_state", &t.MachineState},
 		{"created_at", ts(&t.CreatedAt)},
 		{"updated_at", ts(&t.UpdatedAt)},

@@ -43,6 +43,8 @@ func userColumns(u *launchpad.User) columns {
 
 		{"control_key_rotation_generation", &ctl.KeyRotationGeneration},
 		{"control_rebuild_generation", &ctl.RebuildGeneration},
+		{"control_reset_generation", &ctl.ResetGeneration},
+		{"control_leak_response_key_id", &ctl.LeakResponseKeyID},
 		{"control_suspended_at", ts(&ctl.SuspendedAt)},
 
 		{"mfa_sealed_secret", &mfa.SealedSecret},
@@ -50,6 +52,7 @@ func userColumns(u *launchpad.User) columns {
 		{"mfa_last_step", &mfa.LastStep},
 		{"mfa_recovery_codes", &mfa.RecoveryCodes},
 		{"mfa_enrolled_at", ts(&mfa.EnrolledAt)},
+		{"mfa_reenrol_required", &mfa.ReenrolRequired},
 
 		{"created_at", ts(&u.CreatedAt)},
 		{"updated_at", ts(&u.UpdatedAt)},

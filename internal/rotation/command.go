@@ -48,6 +48,8 @@ type rotateConfig struct {
 	workers          int
 	progress         string
 	operator         string
+	// rotateKeys: after the re-seal, the leak response (RespondToLeak).
+	rotateKeys bool
 }
 
 func runRotateSecret(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -68,6 +70,14 @@ func runRotateSecret(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		fmt.Fprintf(stderr, "terraform-provider-launchpad rotate-secret: %s\n", launchpad.ErrorMessage(err))
 		return 2
+	}
+
+	var peers *leakPeers
+	if cfg.rotateKeys {
+		if peers, err = loadLeakPeers(ctx, getenv); err != nil {
+			fmt.Fprintf(stderr, "terraform-provider-launchpad rotate-secret: %v\n", err)
+			return 2
+		}
 	}
 
 	st, err := store.Open(ctx, cfg.storeURL)
@@ -96,6 +106,10 @@ func runRotateSecret(ctx context.Context, args []string, getenv func(string) str
 	if more := res.Failed - len(res.Failures); more > 0 {
 		fmt.Fprintf(stderr, "rotate-secret: … and %d more credentials that do not open (only the first %d are listed)\n", more, len(res.Failures))
 	}
+	leakCode := 0
+	if cfg.rotateKeys && err == nil {
+		leakCode = runLeakResponse(ctx, cfg, st, kr, peers, stdout, stderr)
+	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "terraform-provider-launchpad rotate-secret: %s\n", describe(err))
@@ -108,7 +122,7 @@ func runRotateSecret(ctx context.Context, args []string, getenv func(string) str
 	fmt.Fprintln(stderr, "rotate-secret: every credential is sealed under the new secret, which is now the store's active key: a provider or serve "+
 		"with only the old secret is refused from now on; unset PLATFORM_SECRET_PREVIOUS and restart serve when the old sessions have expired "+
 		"(15 minutes after serve restarted with the new secret)")
-	return 0
+	return leakCode
 }
 
 func loadRotateConfig(args []string, getenv func(string) string, stderr io.Writer) (*rotateConfig, error) {
@@ -120,6 +134,9 @@ func loadRotateConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.IntVar(&cfg.workers, "workers", DefaultWorkers, "users re-sealed at once (1-64); more help a remote store")
 	fs.StringVar(&cfg.progress, "progress", progressAuto, "progress display: auto (a bar on a terminal, lines otherwise), bar, lines or none")
 	fs.StringVar(&cfg.operator, "operator", "", "your name, recorded as the actor of the audit event (default $USER)")
+	fs.BoolVar(&cfg.rotateKeys, "rotate-keys", false, "after a leaked secret: also rotate every user's OpenRouter sub-key (needs OPENROUTER_MANAGEMENT_KEY, "+
+		"and FLY_API_TOKEN with FLY_ORG to re-key tenants) and mark every TOTP factor for re-enrolment, emailing the user "+
+		"(LAUNCHPAD_SMTP_URL, LAUNCHPAD_MAIL_FROM; without them the users to tell are printed)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: terraform-provider-launchpad rotate-secret [flags]\n\n"+
 			"Re-seals every stored credential under PLATFORM_SECRET (the new secret); values sealed under\n"+

@@ -111,3 +111,40 @@ func TestCommandUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// --rotate-keys without SMTP marks the TOTP factors sealed under the leaked secret and
+// prints whom to tell, with no secret in the output; a Fly token without its org is a usage
+// error naming what to set.
+func TestCommandRotateKeysWithoutSMTPPrintsWhomToTell(t *testing.T) {
+	db, path := openSQLite(t)
+	oldKR := mustKeyring(t, oldSecret, "")
+	ctx := context.Background()
+	if err := db.CreateUser(ctx, &launchpad.User{ID: "tina01", Email: "tina@example.com", Plan: launchpad.TrialPlan,
+		MFA: launchpad.MFA{SealedSecret: mustSeal(t, oldKR, "JBSWY3DPEHPK3PXP", "tina01"), Confirmed: true}}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"PLATFORM_SECRET": newSecret, "PLATFORM_SECRET_PREVIOUS": oldSecret,
+		"LAUNCHPAD_STORE": "sqlite://" + path, "USER": "alice",
+	}
+	code, stdout, stderr := runCommand(t, env, "--rotate-keys", "-progress", "none")
+	if code != 0 || !strings.Contains(stdout, "TOTP factors marked:     1") ||
+		!strings.Contains(stdout, "tell user tina01 <tina@example.com>") || !strings.Contains(stdout, "LAUNCHPAD_SMTP_URL") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "JBSWY3DPEHPK3PXP") {
+		t.Fatal("the output holds the TOTP secret")
+	}
+	if u, _ := db.GetUser(ctx, "tina01"); !u.MFA.ReenrolRequired {
+		t.Fatal("tina's factor is not marked")
+	}
+	code, stdout, _ = runCommand(t, env, "--rotate-keys", "-progress", "none")
+	if code != 0 || !strings.Contains(stdout, "TOTP factors marked:     0") {
+		t.Fatalf("second run: exit %d\n%s", code, stdout)
+	}
+
+	env["FLY_API_TOKEN"] = "fo1_not-a-real-token"
+	if code, _, stderr := runCommand(t, env, "--rotate-keys"); code != 2 || !strings.Contains(stderr, "FLY_ORG") || strings.Contains(stderr, "fo1_not-a-real-token") {
+		t.Fatalf("a Fly token without FLY_ORG: exit %d, %s", code, stderr)
+	}
+}

@@ -26,6 +26,7 @@ func tenantColumns(t *launchpad.Tenant) columns {
 		{"subkey_hash", t.SubKeyHash, &t.SubKeyHash},
 		{"secret_digest", t.SecretDigest, &t.SecretDigest},
 		{"rebuild_generation", t.RebuildGeneration, &t.RebuildGeneration},
+		{"reset_generation", t.ResetGeneration, &t.ResetGeneration},
 		{"machine_state", t.MachineState, &t.MachineState},
 		{"created_at", timeArg(t.CreatedAt), scanTime(&t.CreatedAt)},
 		{"updated_at", timeArg(t.UpdatedAt), scanTime(&t.UpdatedAt)},

@@ -40,6 +40,8 @@ type usageDoc struct {
 type controlDoc struct {
 	KeyRotationGeneration int64    `json:"key_rotation_generation,omitempty"`
 	RebuildGeneration     int64    `json:"rebuild_generation,omitempty"`
+	ResetGeneration       int64    `json:"reset_generation,omitempty"`
+	LeakResponseKeyID     string   `json:"leak_response_key_id,omitempty"`
 	SuspendedAt           jsonTime `json:"suspended_at,omitempty"`
 }
 
@@ -49,6 +51,8 @@ type mfaDoc struct {
 	LastStep      int64    `json:"last_step,omitempty"`
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 	EnrolledAt    jsonTime `json:"enrolled_at,omitempty"`
+	// ReenrolRequired: the factor must be enrolled again (a leaked platform secret).
+	ReenrolRequired bool `json:"reenrol_required,omitempty"`
 }
 
 func encodeSubscription(s launchpad.Subscription) (string, error) {
@@ -131,6 +135,8 @@ func encodeControl(c launchpad.TenantControl) (string, error) {
 	return encodeDoc(controlDoc{
 		KeyRotationGeneration: c.KeyRotationGeneration,
 		RebuildGeneration:     c.RebuildGeneration,
+		ResetGeneration:       c.ResetGeneration,
+		LeakResponseKeyID:     c.LeakResponseKeyID,
 		SuspendedAt:           toJSONTime(c.SuspendedAt),
 	})
 }
@@ -143,6 +149,8 @@ func decodeControl(text string, c *launchpad.TenantControl) error {
 	*c = launchpad.TenantControl{
 		KeyRotationGeneration: d.KeyRotationGeneration,
 		RebuildGeneration:     d.RebuildGeneration,
+		ResetGeneration:       d.ResetGeneration,
+		LeakResponseKeyID:     d.LeakResponseKeyID,
 		SuspendedAt:           fromJSONTime(d.SuspendedAt),
 	}
 	return nil
@@ -153,10 +161,11 @@ func encodeMFA(m launchpad.MFA) (string, error) {
 		return "", err
 	}
 	return encodeDoc(mfaDoc{
-		Confirmed:     m.Confirmed,
-		LastStep:      m.LastStep,
-		RecoveryCodes: m.RecoveryCodes,
-		EnrolledAt:    toJSONTime(m.EnrolledAt),
+		Confirmed:       m.Confirmed,
+		LastStep:        m.LastStep,
+		RecoveryCodes:   m.RecoveryCodes,
+		EnrolledAt:      toJSONTime(m.EnrolledAt),
+		ReenrolRequired: m.ReenrolRequired,
 	})
 }
 
@@ -167,11 +176,12 @@ func decodeMFA(text string, m *launchpad.MFA) error {
 		return fmt.Errorf("decoding mfa: %w", err)
 	}
 	*m = launchpad.MFA{
-		SealedSecret:  m.SealedSecret,
-		Confirmed:     d.Confirmed,
-		LastStep:      d.LastStep,
-		RecoveryCodes: d.RecoveryCodes,
-		EnrolledAt:    fromJSONTime(d.EnrolledAt),
+		SealedSecret:    m.SealedSecret,
+		Confirmed:       d.Confirmed,
+		LastStep:        d.LastStep,
+		RecoveryCodes:   d.RecoveryCodes,
+		EnrolledAt:      fromJSONTime(d.EnrolledAt),
+		ReenrolRequired: d.ReenrolRequired,
 	}
 	return nil
 }

@@ -55,20 +55,7 @@ func minted(t *testing.T) (*world, *launchpad.SubKey) {
 // tenantOn creates alice01's tenant running on her sub-key hash.
 func (w *world) tenantOn(t *testing.T, hash string) *launchpad.Tenant {
 	t.Helper()
-	ctx := context.Background()
-	svc := w.Tenants()
-	key, err := svc.ResolveKey(ctx, "alice01", hash, w.Starter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := svc.Create(ctx, w.Want("alice01"), w.Starter, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		t.Fatal(err)
-	}
-	return b.Tenant
+	return w.StartTenant(t, "alice01", hash)
 }
 
 // key is OpenRouter's view of a key, nil when it does not exist.

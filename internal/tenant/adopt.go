@@ -27,7 +27,7 @@ func (s *Service) Adopt(ctx context.Context, appName string) (*launchpad.Tenant,
 }
 
 // AdoptMachine fills what an imported tenant without a store record still lacks — its
-// owner, plan, rebuild generation, region and image — from the machine Observe found, whose
+// owner, plan, rebuild and reset generations, region and image — from the machine Observe found, whose
 // metadata the tenant's creation wrote (machineSpec).
 func (b *Boundary) AdoptMachine() {
 	t, m := b.Tenant, b.machine
@@ -38,6 +38,7 @@ func (b *Boundary) AdoptMachine() {
 		t.UserID = m.Metadata[metaUserID]
 		t.Plan = m.Metadata[metaPlan]
 		t.RebuildGeneration, _ = strconv.ParseInt(m.Metadata[metaGeneration], 10, 64)
+		t.ResetGeneration, _ = strconv.ParseInt(m.Metadata[metaReset], 10, 64) // absent on machines made before resets: 0
 	}
 	if t.Region == "" {
 		t.Region = m.Region

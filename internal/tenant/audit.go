@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -15,8 +16,8 @@ func CreatedEvent(t *launchpad.Tenant) *launchpad.AuditEvent {
 		Details: map[string]string{"plan": t.Plan, "region": t.Region, "key_source": string(t.KeySource)}}
 }
 
-// UpdatedEvent records a reconciled tenant: a rebuild if its generation moved, else a plan
-// change if its plan did, else an update.
+// UpdatedEvent records a reconciled tenant: a reset if its reset generation moved, else a
+// rebuild if its rebuild generation did, else a plan change if its plan did, else an update.
 func UpdatedEvent(before, after *launchpad.Tenant) *launchpad.AuditEvent {
 	details := map[string]string{"plan": after.Plan, "image": after.Image}
 	action := launchpad.AuditTenantUpdated
@@ -26,7 +27,22 @@ func UpdatedEvent(before, after *launchpad.Tenant) *launchpad.AuditEvent {
 	if before.RebuildGeneration != after.RebuildGeneration {
 		action, details["generation"] = launchpad.AuditTenantRebuilt, strconv.FormatInt(after.RebuildGeneration, 10)
 	}
+	if before.ResetGeneration != after.ResetGeneration {
+		action, details["reset_generation"] = launchpad.AuditTenantReset, strconv.FormatInt(after.ResetGeneration, 10)
+		details["volume"] = after.VolumeID
+	}
 	return &launchpad.AuditEvent{Stream: after.UserID, Action: action, Target: after.AppName, Details: details}
+}
+
+// ReconciledEvent is UpdatedEvent for what Reconcile returned: a reset also names the old
+// volume, the snapshot it is kept as and until when.
+func ReconciledEvent(before *launchpad.Tenant, b *Boundary) *launchpad.AuditEvent {
+	ev := UpdatedEvent(before, b.Tenant)
+	if k := b.Reset; k != nil {
+		ev.Details["previous_volume"], ev.Details["snapshot"] = k.VolumeID, k.SnapshotID
+		ev.Details["snapshot_until"] = k.Until.Format(time.RFC3339)
+	}
+	return ev
 }
 
 // DestroyedEvent records a tenant torn down.

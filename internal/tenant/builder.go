@@ -17,6 +17,7 @@ const (
 	metaUserID      = "launchpad_user_id"
 	metaPlan        = "launchpad_plan"
 	metaGeneration  = "launchpad_rebuild_generation"
+	metaReset       = "launchpad_reset_generation"
 )
 
 // machineName is per rebuild generation: a rebuilt machine is a new machine.
@@ -146,6 +147,7 @@ func (b *builder) machineSpec() launchpad.MachineSpec {
 			metaUserID:     t.UserID,
 			metaPlan:       b.plan.Name,
 			metaGeneration: strconv.FormatInt(t.RebuildGeneration, 10),
+			metaReset:      strconv.FormatInt(t.ResetGeneration, 10),
 		},
 	}
 }

@@ -14,6 +14,7 @@ type Settings struct {
 	SubKeyHash        string
 	BYOKKeyVersion    *int64 // nil: none set
 	RebuildGeneration int64
+	ResetGeneration   int64
 }
 
 // Wanted is what the configuration asks of a tenant now.
@@ -27,7 +28,7 @@ type Wanted struct {
 
 // Pending marks settings of Wanted as not known until apply.
 type Pending struct {
-	Plan, Image, SubKeyHash, BYOKKeyVersion, RebuildGeneration bool
+	Plan, Image, SubKeyHash, BYOKKeyVersion, RebuildGeneration, ResetGeneration bool
 }
 
 // Drift says which parts of a tenant an update must touch.
@@ -44,12 +45,12 @@ func (d Drift) Any() bool {
 // settings the tenant was last applied with, the ones wanted now, and the wanted plan's record
 // (nil when the plan does not exist yet, e.g. it is created in the same run). A missing part
 // is made again; a missing volume means a new machine to mount it; a new rebuild generation
-// means a new machine; a new image or plan resizes or updates the machine; a new plan may
+// means a new machine; a new reset generation a new volume and machine; a new image or plan resizes or updates the machine; a new plan may
 // extend the volume; a new sub-key or BYOK key, or a lost secret, means delivering the key.
 func Compare(found *Boundary, applied Settings, want Wanted, plan *launchpad.Plan) Drift {
 	t := found.Tenant
 	var d Drift
-	d.Volume = t.VolumeID == ""
+	d.Volume = t.VolumeID == "" || want.Pending.ResetGeneration || want.ResetGeneration != applied.ResetGeneration
 	d.Machine = d.Volume || t.MachineID == "" || want.Pending.RebuildGeneration || want.RebuildGeneration != applied.RebuildGeneration
 	d.IPv4 = t.IPv4 == ""
 	d.IPv6 = t.IPv6 == ""

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -11,7 +12,12 @@ type Change struct {
 	Plan              *launchpad.Plan
 	Image             string
 	RebuildGeneration int64
-	SubKeyHash        string // the sub-key to run on when the user has no BYOK key
+	// ResetGeneration, when it differs from the tenant's, resets it: the old volume is
+	// snapshotted (kept ResetRetentionDays, default DefaultResetRetentionDays) and deleted,
+	// and a new empty volume and a new machine are made.
+	ResetGeneration    int64
+	ResetRetentionDays int
+	SubKeyHash         string // the sub-key to run on when the user has no BYOK key
 	// BYOKKeyChanged says a BYOK key was just stored or removed (StoreBYOK): the key is
 	// delivered again even if its source did not move.
 	BYOKKeyChanged bool
@@ -32,6 +38,16 @@ func (s *Service) Reconcile(ctx context.Context, current *Boundary, c Change) (*
 	t.Plan, t.Image, t.RebuildGeneration = c.Plan.Name, c.Image, c.RebuildGeneration
 	b := s.builder(&Boundary{Tenant: &t, VolumeSizeGB: current.VolumeSizeGB, Guest: current.Guest}, c.Plan)
 
+	if c.ResetGeneration != before.ResetGeneration {
+		// The generation is recorded only once the old volume is gone, so a failed reset is
+		// tried again by the next apply.
+		kept, err := b.resetVolume(ctx, cmp.Or(c.ResetRetentionDays, DefaultResetRetentionDays))
+		b.Reset = kept
+		if err != nil {
+			return b.Boundary, err
+		}
+		t.ResetGeneration = c.ResetGeneration
+	}
 	vol, err := b.ensureVolume(ctx, current.VolumeSizeGB)
 	if err != nil {
 		return b.Boundary, err

@@ -59,6 +59,8 @@ type Boundary struct {
 	// Created lists what this run made at Fly, so that a failed create can say what the
 	// half-made tenant holds.
 	Created []string
+	// Reset is the old workspace a reset kept as a snapshot in this run; nil otherwise.
+	Reset *Retained
 
 	machine *launchpad.Machine // as Observe found it, for AdoptMachine
 }

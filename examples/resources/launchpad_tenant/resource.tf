@@ -8,6 +8,9 @@ resource "launchpad_tenant" "alice" {
 
   # Bump to rebuild the machine from a clean image, keeping the volume.
   rebuild_generation = 0
+  # Bump to reset from a clean image AND an empty /workspace (nothing planted there
+  # survives): the old volume is kept as a snapshot for workspace_retention_days.
+  reset_generation = 0
 
   # alice's /workspace holds her agent's memory and her model-vendor sign-ins: a plan that
   # would destroy or replace this tenant (a region change, a removed block) fails instead,

@@ -57,6 +57,7 @@ func userCases() []testCase {
 		{"user/sealed_credentials_byte_for_byte", testUserSealedRoundTrip},
 		{"user/times_utc_microsecond", testUserTimes},
 		{"user/tenant_control_roundtrip", testUserTenantControl},
+		{"user/mfa_reenrol_roundtrip", testUserMFAReenrol},
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func testUserTenantControl(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
 	u := newUser("u1")
-	u.Control = launchpad.TenantControl{KeyRotationGeneration: 7, RebuildGeneration: 1 << 40, SuspendedAt: at(90 * time.Minute)}
+	u.Control = launchpad.TenantControl{KeyRotationGeneration: 7, RebuildGeneration: 1 << 40, ResetGeneration: 2, LeakResponseKeyID: "kid-a", SuspendedAt: at(90 * time.Minute)}
 	wantOK(t, s.CreateUser(ctx, u), "CreateUser")
 	got, err := s.GetUser(ctx, "u1")
 	wantOK(t, err, "GetUser")
@@ -23,11 +23,13 @@ func testUserTenantControl(t *testing.T, s launchpad.Store) {
 	updated, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error {
 		u.Control.KeyRotationGeneration++
 		u.Control.RebuildGeneration++
+		u.Control.ResetGeneration++
+		u.Control.LeakResponseKeyID = "kid-b"
 		u.Control.SuspendedAt = time.Time{}
 		return nil
 	})
 	wantOK(t, err, "UpdateUser bumping the generations and lifting the suspension")
-	want := launchpad.TenantControl{KeyRotationGeneration: 8, RebuildGeneration: 1<<40 + 1}
+	want := launchpad.TenantControl{KeyRotationGeneration: 8, RebuildGeneration: 1<<40 + 1, ResetGeneration: 3, LeakResponseKeyID: "kid-b"}
 	wantEqual(t, "User.Control returned by UpdateUser", updated.Control, want)
 	got, err = s.GetUser(ctx, "u1")
 	wantOK(t, err, "GetUser after UpdateUser")
@@ -44,4 +46,26 @@ func testUserTenantControl(t *testing.T, s launchpad.Store) {
 	bare, err := s.GetUser(ctx, "bare")
 	wantOK(t, err, "GetUser bare")
 	wantEqual(t, "User.Control of a user stored without it", bare.Control, launchpad.TenantControl{})
+}
+
+// testUserMFAReenrol: the TOTP re-enrolment mark (MFA.ReenrolRequired) survives a round
+// trip, is set and cleared through UpdateUser, and a user stored without it reads unmarked.
+func testUserMFAReenrol(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	u := newUser("u1")
+	u.MFA.ReenrolRequired = false
+	wantOK(t, s.CreateUser(ctx, u), "CreateUser")
+	marked, err := s.UpdateUser(ctx, "u1", func(u *launchpad.User) error { u.MFA.ReenrolRequired = true; return nil })
+	wantOK(t, err, "UpdateUser marking the factor")
+	wantEqual(t, "MFA.ReenrolRequired returned by UpdateUser", marked.MFA.ReenrolRequired, true)
+	got, err := s.GetUser(ctx, "u1")
+	wantOK(t, err, "GetUser after marking")
+	wantEqual(t, "MFA.ReenrolRequired after marking", got.MFA.ReenrolRequired, true)
+	wantEqual(t, "MFA.SealedSecret kept by marking", got.MFA.SealedSecret, u.MFA.SealedSecret)
+
+	_, err = s.UpdateUser(ctx, "u1", func(u *launchpad.User) error { u.MFA = launchpad.MFA{SealedSecret: "new"}; return nil })
+	wantOK(t, err, "UpdateUser enrolling again")
+	got, err = s.GetUser(ctx, "u1")
+	wantOK(t, err, "GetUser after enrolling again")
+	wantEqual(t, "MFA.ReenrolRequired after a new enrolment", got.MFA.ReenrolRequired, false)
 }

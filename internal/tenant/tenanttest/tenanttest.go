@@ -119,3 +119,23 @@ func (w *World) App(name string) *sim.FlyAppSnapshot {
 	}
 	return nil
 }
+
+// StartTenant creates and saves userID's tenant on the starter plan, running on the sub-key
+// hash, as a first apply would.
+func (w *World) StartTenant(t testing.TB, userID, hash string) *launchpad.Tenant {
+	t.Helper()
+	ctx := context.Background()
+	svc := w.Tenants()
+	key, err := svc.ResolveKey(ctx, userID, hash, w.Starter)
+	if err != nil {
+		t.Fatalf("tenanttest: resolve key: %v", err)
+	}
+	b, err := svc.Create(ctx, w.Want(userID), w.Starter, key)
+	if err != nil {
+		t.Fatalf("tenanttest: create: %v", err)
+	}
+	if err := svc.Save(ctx, b.Tenant); err != nil {
+		t.Fatalf("tenanttest: save: %v", err)
+	}
+	return b.Tenant
+}
