@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -14,6 +15,9 @@ import (
 type principal struct {
 	UserID string // set for users
 	Admin  bool
+	// caller is the user's proof (session family, time of the last sign-in or step-up), for
+	// the actions that need a recent one (requireStepUp).
+	caller auth.Caller
 }
 
 type principalKey struct{}
@@ -34,8 +38,11 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// requireUser lets through requests with a valid access token and puts the user in the
-// context (principalFrom). Other ways to sign in (a dashboard session cookie) belong here too.
+// requireUser lets through requests with a valid access token of a session that is still
+// signed in (auth.Service.Authenticate: a logged-out or revoked session's tokens are refused
+// within auth.FamilyCacheTTL on every replica) and puts the user in the context
+// (principalFrom, callerFrom). Other ways to sign in (a dashboard session cookie) belong
+// here too.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
@@ -43,13 +50,35 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			s.writeError(w, r, launchpad.Errorf(launchpad.EUNAUTHORIZED, "sign in first: send Authorization: Bearer <access_token>"))
 			return
 		}
-		userID, err := s.auth.Authenticate(tok)
+		who, err := s.auth.Authenticate(r.Context(), tok)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, &principal{UserID: userID})
+		ctx := context.WithValue(r.Context(), principalKey{}, &principal{UserID: who.UserID, caller: who})
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// callerFrom is the signed-in user of a request that passed requireUser, with the session
+// it came from and when it last proved who it is (for auth.Service.RequireStepUp).
+func callerFrom(ctx context.Context) auth.Caller { return principalFrom(ctx).caller }
+
+// requireStepUp lets through, after requireUser, only callers who signed in or stepped up
+// within Config.StepUpWindow; the others get 403 step_up_required, whose message names the
+// step-up endpoints (auth.Service.RequireStepUp). Wrap every security-sensitive route in it:
+//
+//	s.requireUser(s.requireStepUp(handleJSON(...)))
+//
+// A handler that decides by its input whether it needs a step-up calls
+// s.auth.RequireStepUp(callerFrom(ctx)) itself.
+func (s *Server) requireStepUp(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.auth.RequireStepUp(callerFrom(r.Context())); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

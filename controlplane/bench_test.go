@@ -55,3 +55,35 @@ func BenchmarkSendVerification(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMe measures GET /api/me with a valid access token, in process: the token check
+// (signature, claims, and whether its session is still signed in) plus the account overview
+// from the store. Compare runs with benchstat over several -count runs.
+func BenchmarkMe(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	keyring, _ := envelope.NewKeyring(testSecret, "")
+	mailer := newCodeMailer()
+	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits()}, Deps{Store: db, Keyring: keyring, Mailer: mailer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	tok := signInThrough(b, srv, mailer, "ada@example.com")
+	if tok.AccessToken == "" {
+		b.Fatal("no access token")
+	}
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/api/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+	}
+}

@@ -37,6 +37,7 @@ type setting struct {
 type serveSettings struct {
 	addr, store, secret, secretPrevious, smtpURL, mailFrom         string
 	adminToken, metricsToken, publicURL, trustedProxies, logFormat string
+	stepUpWindow                                                   string
 
 	// The background half: read by billing.LoadEnv, queue.EnvConfig and runner.EnvConfig,
 	// which apply their own defaults.
@@ -65,6 +66,7 @@ func (v *serveSettings) table() []setting {
 		settings.Product: &v.product, settings.Region: &v.region, settings.Image: &v.image,
 		settings.BillingPortalURL: &v.billingPortalURL, settings.BillingCheckoutURL: &v.checkoutURL,
 		settings.MeterInterval: &v.meterInterval, settings.RotateOnPlanChange: &v.rotateOnPlanChange,
+		settings.StepUpWindow: &v.stepUpWindow,
 	}
 	var out []setting
 	for _, s := range settings.For(settings.Serve) {
@@ -159,6 +161,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	var err error
 	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.StepUpWindow, err = ParseStepUpWindow(raw.stepUpWindow); err != nil {
 		problems = append(problems, err.Error())
 	}
 	c.Config = c.withDefaults()

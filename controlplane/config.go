@@ -11,6 +11,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // Config is what the server needs besides its dependencies (Deps). RunServe fills it from
@@ -35,13 +36,17 @@ type Config struct {
 	// ignored, since any client can send it.
 	TrustedProxies []netip.Prefix
 
-	// AccessTokenTTL is the life of an access token; default 15 minutes. Logging out does
-	// not recall access tokens already issued, so keep it short.
+	// AccessTokenTTL is the life of an access token; default 15 minutes. Logging out (and
+	// every other revocation) refuses the session's access tokens within
+	// auth.FamilyCacheTTL on every replica, whatever their expiry.
 	AccessTokenTTL time.Duration
 	// RefreshTokenTTL is the life of a refresh token, renewed at each rotation; default 30 days.
 	RefreshTokenTTL time.Duration
 	// MFATokenTTL is how long a sign-in may wait for its second factor; default 5 minutes.
 	MFATokenTTL time.Duration
+	// StepUpWindow is how recent a sign-in or step-up must be for the security-sensitive
+	// actions (LAUNCHPAD_STEP_UP_WINDOW; auth.Service.RequireStepUp); default 5 minutes.
+	StepUpWindow time.Duration
 
 	// Limits are the per-replica rate limits; zero fields get DefaultLimits' values.
 	Limits Limits
@@ -92,6 +97,11 @@ const (
 	DefaultAccessTokenTTL  = 15 * time.Minute
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
 	DefaultMFATokenTTL     = 5 * time.Minute
+	DefaultStepUpWindow    = 5 * time.Minute
+	// MinStepUpWindow and MaxStepUpWindow bound LAUNCHPAD_STEP_UP_WINDOW: shorter leaves no
+	// time to act after confirming; longer is hardly a recent sign-in.
+	MinStepUpWindow        = 30 * time.Second
+	MaxStepUpWindow        = time.Hour
 	DefaultMaxBodyBytes    = 64 << 10
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultMailQueueSize   = 256
@@ -111,6 +121,7 @@ func (c Config) withDefaults() Config {
 	setDuration(&c.AccessTokenTTL, DefaultAccessTokenTTL)
 	setDuration(&c.RefreshTokenTTL, DefaultRefreshTokenTTL)
 	setDuration(&c.MFATokenTTL, DefaultMFATokenTTL)
+	setDuration(&c.StepUpWindow, DefaultStepUpWindow)
 	setDuration(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -173,12 +184,26 @@ func (c Config) authConfig() auth.Config {
 	return auth.Config{
 		PublicURL:      c.PublicURL,
 		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, MFATokenTTL: c.MFATokenTTL,
+		StepUpWindow: c.StepUpWindow,
 		Limits: auth.Limits{
 			CodesPerEmail: c.Limits.CodesPerEmail, CodesPerIP: c.Limits.CodesPerIP,
 			VerifyPerIP: c.Limits.VerifyPerIP, MFAPerUser: c.Limits.MFAPerUser,
 		},
 		MailQueueSize: c.MailQueueSize,
 	}
+}
+
+// ParseStepUpWindow parses LAUNCHPAD_STEP_UP_WINDOW: a Go duration from MinStepUpWindow to
+// MaxStepUpWindow; empty is the default.
+func ParseStepUpWindow(s string) (time.Duration, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return DefaultStepUpWindow, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < MinStepUpWindow || d > MaxStepUpWindow {
+		return 0, fmt.Errorf("LAUNCHPAD_STEP_UP_WINDOW %q is not a duration from %s to %s such as 5m (default %s)", launchpad.Clip(s, 20), MinStepUpWindow, MaxStepUpWindow, DefaultStepUpWindow)
+	}
+	return d, nil
 }
 
 // isHTTPS reports whether the public URL is https, which makes cookies Secure.

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
@@ -58,18 +59,50 @@ func (a dashboardAuth) SignOut(r *http.Request, refreshToken string) error {
 	return a.s.auth.SignOut(r.Context(), clientOf(r), refreshToken)
 }
 
-func (a dashboardAuth) SignOutEverywhere(r *http.Request, userID string) error {
-	return a.s.auth.SignOutEverywhere(r.Context(), clientOf(r), userID)
+func (a dashboardAuth) SignOutEverywhere(r *http.Request, sess *launchpad.Session) error {
+	return a.s.auth.SignOutEverywhere(r.Context(), clientOf(r), auth.CallerOf(sess))
 }
 
-func (a dashboardAuth) EnrolTOTP(r *http.Request, userID string) (*web.TOTPEnrolment, error) {
-	e, err := a.s.auth.EnrolTOTP(r.Context(), clientOf(r), userID)
+func (a dashboardAuth) SignOutSession(r *http.Request, sess *launchpad.Session, familyID string) error {
+	return a.s.auth.SignOutSession(r.Context(), clientOf(r), auth.CallerOf(sess), familyID)
+}
+
+func (a dashboardAuth) EnrolTOTP(r *http.Request, sess *launchpad.Session) (*web.TOTPEnrolment, error) {
+	e, err := a.s.auth.EnrolTOTP(r.Context(), clientOf(r), auth.CallerOf(sess))
 	if err != nil {
 		return nil, err
 	}
 	return &web.TOTPEnrolment{OTPAuthURL: e.OTPAuthURL, RecoveryCodes: e.RecoveryCodes}, nil
 }
 
-func (a dashboardAuth) ConfirmTOTP(r *http.Request, userID, code string) error {
-	return a.s.auth.ConfirmTOTP(r.Context(), clientOf(r), userID, code)
+func (a dashboardAuth) ConfirmTOTP(r *http.Request, sess *launchpad.Session, code string) error {
+	return a.s.auth.ConfirmTOTP(r.Context(), clientOf(r), auth.CallerOf(sess), code)
+}
+
+func (a dashboardAuth) DisableTOTP(r *http.Request, sess *launchpad.Session) error {
+	return a.s.auth.DisableTOTP(r.Context(), clientOf(r), auth.CallerOf(sess))
+}
+
+func (a dashboardAuth) RegenerateRecoveryCodes(r *http.Request, sess *launchpad.Session) ([]string, error) {
+	return a.s.auth.RegenerateRecoveryCodes(r.Context(), clientOf(r), auth.CallerOf(sess))
+}
+
+func (a dashboardAuth) RequireStepUp(sess *launchpad.Session) error {
+	return a.s.auth.RequireStepUp(auth.CallerOf(sess))
+}
+
+func (a dashboardAuth) StepUpUntil(sess *launchpad.Session) time.Time {
+	return a.s.auth.StepUpUntil(auth.CallerOf(sess))
+}
+
+func (a dashboardAuth) StepUpWindow() time.Duration { return a.s.auth.StepUpWindow() }
+
+func (a dashboardAuth) StartStepUp(r *http.Request, sess *launchpad.Session) error {
+	_, err := a.s.auth.StartStepUp(r.Context(), clientOf(r), auth.CallerOf(sess))
+	return err
+}
+
+func (a dashboardAuth) VerifyStepUp(r *http.Request, sess *launchpad.Session, code, totpCode, recoveryCode string) error {
+	_, err := a.s.auth.VerifyStepUp(r.Context(), clientOf(r), auth.CallerOf(sess), code, totpCode, recoveryCode)
+	return err
 }

@@ -11,11 +11,30 @@
 //	                                    status, sign-in outcomes, mail results
 //	POST /api/auth/send-verification    {"email"} → 202 {"status":"sent"}
 //	POST /api/auth/verify               {"email","code"} → tokens, or {"mfa_required":true,"mfa_token"}
-//	POST /api/auth/mfa/verify           {"mfa_token","code"|"recovery_code"} → tokens
+//	POST /api/auth/mfa/verify           {"mfa_token","code"|"recovery_code"} → tokens; an
+//	                                    mfa_token gives one session: a second use is 401
 //	POST /api/auth/refresh              {"refresh_token"} → a new pair; the old token is spent
-//	POST /api/auth/logout               {"refresh_token"} → its whole family is revoked
-//	POST /api/auth/mfa/totp             (signed in) enrol: secret, otpauth URL, 10 recovery codes
-//	POST /api/auth/mfa/totp/confirm     (signed in) {"code"} turns the factor on
+//	POST /api/auth/logout               {"refresh_token"} → its whole family is revoked, its
+//	                                    access tokens refused within a second on every replica
+//	POST /api/auth/step-up              (signed in) mails a confirmation code → 202
+//	                                    {"status":"sent","second_factor":bool}
+//	POST /api/auth/step-up/verify       (signed in) {"code"[,"totp_code"|"recovery_code"]} →
+//	                                    {"access_token","expires_in","auth_time",
+//	                                    "step_up_expires_at"}: this session counts as signed in
+//	                                    just now (its refresh token stays; refreshes keep it)
+//	GET  /api/auth/sessions             (signed in) the caller's signed-in sessions: id,
+//	                                    user_agent, device, auth_time, last_refreshed_at,
+//	                                    expires_at, current
+//	DELETE /api/auth/sessions/{id}      (signed in; step-up unless it is the caller's own)
+//	                                    signs that session out
+//	POST /api/auth/sessions/revoke-others
+//	                                    (step-up) signs out every session but the caller's
+//	POST /api/auth/mfa/totp             (step-up) enrol: secret, otpauth URL, 10 recovery codes
+//	POST /api/auth/mfa/totp/confirm     (step-up) {"code"} turns the factor on, signs out every
+//	                                    other session and mails the user
+//	DELETE /api/auth/mfa/totp           (step-up) turns the factor off (or drops an enrolment)
+//	                                    and mails the user
+//	POST /api/auth/mfa/recovery-codes   (step-up) 10 new recovery codes; the old ones stop working
 //	GET  /api/me                        (signed in) user, plan, subscription (past due since,
 //	                                    suspended at), MFA, tenants, the newest apply's status,
 //	                                    and usage: hours used against the cap, cycle, spend
@@ -91,6 +110,27 @@
 // and metric of these. send-verification answers every well-formed address the same way,
 // and mail goes out from the service's background queue; BenchmarkSendVerification
 // measures both cases.
+//
+// Every request with an access token checks, besides the token's signature and claims, that
+// its session family (the fam claim) is still signed in: the family's current session is
+// read from the store at most once per auth.FamilyCacheTTL (500 ms) per replica, so logout,
+// refresh-token reuse, sign-out-everywhere, signing other sessions out and turning TOTP on
+// refuse that session's access tokens within a second on every replica (at once on the one
+// that revoked them). BenchmarkMe measures the cost.
+//
+// # Step-up
+//
+// The routes marked (step-up) — and the dashboard's forms for the same actions — need a
+// sign-in within LAUNCHPAD_STEP_UP_WINDOW (default 5m): the session's auth_time, set when a
+// sign-in completes (the emailed code, and the second factor when on) and kept by every
+// refresh. Otherwise they answer 403 {"error":{"code":"step_up_required"}}, whose message
+// names the two step-up routes. The client then calls POST /api/auth/step-up (a code is
+// mailed), POST /api/auth/step-up/verify with that code — and, when two-factor is on, the
+// authenticator code or a recovery code — and retries with the access token it returned (the
+// one it had works too within a second). The step-up refreshes the session it was made in,
+// nothing else: no new refresh token, no other session. Handlers of other security-sensitive
+// routes wrap them in Server.requireStepUp, or call auth.Service.RequireStepUp with
+// callerFrom(ctx); dashboard handlers call web.Auth.RequireStepUp and web.Handler.StepUpPage.
 //
 // What stays here is what is HTTP's. The client IP is the TCP peer's address;
 // X-Forwarded-For is read only when the peer is a trusted proxy (LAUNCHPAD_TRUSTED_PROXIES),

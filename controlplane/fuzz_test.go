@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -65,11 +66,13 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 
 	// The first user turns TOTP on, signs in up to the second factor, and asks for one more
 	// code, which stays pending.
-	enrolled, err := srv.auth.EnrolTOTP(ctx, testClient, "fuzzuser")
+	// Acting through the service, as a caller just signed in (of a session that does not exist).
+	fuzzuser := auth.Caller{UserID: "fuzzuser", FamilyID: "fuzz-setup", AuthTime: clock.Now()}
+	enrolled, err := srv.auth.EnrolTOTP(ctx, testClient, fuzzuser)
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := srv.auth.ConfirmTOTP(ctx, testClient, "fuzzuser", totpCode(f, enrolled.Secret, clock.Now())); err != nil {
+	if err := srv.auth.ConfirmTOTP(ctx, testClient, fuzzuser, totpCode(f, enrolled.Secret, clock.Now())); err != nil {
 		f.Fatal(err)
 	}
 	// The next step, whose code is good once more. The clock stays there for the whole run,
@@ -82,7 +85,7 @@ func newFuzzTarget(f *testing.F) *fuzzTarget {
 	// The second user has a session and a TOTP enrolment awaiting confirmation.
 	session := signInThrough(f, srv, mailer, "plain@example.com")
 	ft.accessToken, ft.refreshToken = session.AccessToken, session.RefreshToken
-	pending, err := srv.auth.EnrolTOTP(ctx, testClient, "fuzzplain")
+	pending, err := srv.auth.EnrolTOTP(ctx, testClient, auth.Caller{UserID: "fuzzplain", AuthTime: clock.Now()})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -48,6 +48,12 @@ var jsonRoutes = []jsonRoute{
 	{"POST /api/auth/logout", "", `{"refresh_token":"{s}"}`},
 	{"POST /api/auth/mfa/totp", "user", `{"{s}":1}`},
 	{"POST /api/auth/mfa/totp/confirm", "user", `{"code":"{s}"}`},
+	{"DELETE /api/auth/mfa/totp", "user", `{"{s}":1}`},
+	{"POST /api/auth/mfa/recovery-codes", "user", `{"{s}":1}`},
+	{"POST /api/auth/step-up", "user", `{"{s}":1}`},
+	{"POST /api/auth/step-up/verify", "user", `{"code":"{s}"}`},
+	{"DELETE /api/auth/sessions/{id}", "user", `{"{s}":1}`},
+	{"POST /api/auth/sessions/revoke-others", "user", `{"{s}":1}`},
 	{"POST /api/me/rotate-key", "user", `{"{s}":1}`},
 	{"POST /api/me/reset", "user", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/apply", "admin", `{"{s}":1}`},
@@ -179,7 +185,7 @@ func TestHostileBodiesOnEveryJSONRoute(t *testing.T) {
 	before := env.stored()
 	for _, route := range jsonRoutes {
 		method, path, _ := strings.Cut(route.pattern, " ")
-		path = strings.ReplaceAll(path, "{user_id}", userID)
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{user_id}", userID), "{id}", "some-session")
 		token := map[string]string{"": "", "user": tok.AccessToken, "admin": admin}[route.auth]
 		bodies := hostileBodies(route)
 		names := make([]string, 0, len(bodies))
@@ -231,6 +237,10 @@ func TestHostileIDsInPathsAndQueries(t *testing.T) {
 				r, err := c.raw(http.MethodGet, p, admin, nil)
 				mustRefuse(t, "GET "+p, r, err)
 			}
+		}
+		if id != "." && id != ".." {
+			r, err := c.raw(http.MethodDelete, "/api/auth/sessions/"+esc, tok.AccessToken, nil)
+			mustRefuse(t, "DELETE /api/auth/sessions/"+esc, r, err)
 		}
 		q := url.QueryEscape(id)
 		for _, p := range []string{"/api/admin/jobs?user_id=" + q, "/api/audit?stream=" + q, "/api/audit?cursor=" + q} {

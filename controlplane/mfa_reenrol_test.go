@@ -22,6 +22,7 @@ func TestMarkedTOTPFactorMustBeEnrolledAgain(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	r.decode(t, &enrol)
 	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp/confirm", tok.AccessToken, map[string]string{"code": totpCode(t, enrol.Secret, env.clock.Now())}), http.StatusOK)
+	mfaOnMailed(t, env, "mia@example.com")
 	if _, err := env.store.UpdateUser(context.Background(), userID, func(u *launchpad.User) error { u.MFA.ReenrolRequired = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +61,7 @@ func TestMarkedTOTPFactorMustBeEnrolledAgain(t *testing.T) {
 		t.Fatal("re-enrolment kept the old secret")
 	}
 	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp/confirm", session.AccessToken, map[string]string{"code": totpCode(t, again.Secret, env.clock.Now())}), http.StatusOK)
+	mfaOnMailed(t, env, "mia@example.com")
 	u, err := env.store.GetUser(context.Background(), userID)
 	if err != nil || u.MFA.ReenrolRequired || !u.MFA.Enabled() {
 		t.Fatalf("after re-enrolment: %+v, %v; want the new factor on and unmarked", u.MFA, err)
@@ -75,5 +77,13 @@ func TestMarkedTOTPFactorMustBeEnrolledAgain(t *testing.T) {
 	}
 	if step := signIn(); step.MFARequired || step.AccessToken == "" {
 		t.Fatalf("a marked factor without recovery codes: %+v; want a session from the emailed code", step)
+	}
+}
+
+// mfaOnMailed takes the "two-factor authentication is on" mail that confirming a factor sends.
+func mfaOnMailed(t *testing.T, env *testEnv, email string) {
+	t.Helper()
+	if m := env.nextMail(email); m.Header.Get("Subject") != mfaOnSubject {
+		t.Fatalf("after confirming TOTP: mail %q, want %q", m.Header.Get("Subject"), mfaOnSubject)
 	}
 }

@@ -52,6 +52,10 @@ func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
 		t.Fatal("MFA off after confirmation")
 	}
 	mustStatus(t, c.do(http.MethodPost, "/api/auth/mfa/totp", tok.AccessToken, nil), http.StatusConflict)
+	if m := env.nextMail("ada@example.com"); m.Header.Get("Subject") != "Two-factor authentication is on for your Launchpad account" ||
+		!strings.Contains(m.Body, "Every other session of your account was signed out") {
+		t.Fatalf("mail after turning TOTP on: %q\n%s", m.Header.Get("Subject"), m.Body)
+	}
 
 	// Sign in again: the email code alone is not enough any more.
 	emailCode := c.requestCode("ada@example.com")
@@ -88,11 +92,18 @@ func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
 	// A third failure in a row is a burst: audited once.
 	mustStatus(t, verifyMFA(map[string]string{"code": wrongCode(totpCode(t, enrol.Secret, env.clock.Now()))}), http.StatusUnauthorized)
 
-	// Recovery codes: each works once, typed loosely.
+	// Recovery codes: each works once, typed loosely. (A new sign-in: the MFA token above
+	// gave its one session.)
+	verifyWith := func(mfaToken string, body map[string]string) *response {
+		body["mfa_token"] = mfaToken
+		return c.post("/api/auth/mfa/verify", body)
+	}
+	step2 := c.mfaToken("ada@example.com")
 	rc := strings.ToUpper(strings.ReplaceAll(enrol.RecoveryCodes[3], "-", " "))
-	mustStatus(t, verifyMFA(map[string]string{"recovery_code": rc}), http.StatusOK)
-	mustStatus(t, verifyMFA(map[string]string{"recovery_code": enrol.RecoveryCodes[3]}), http.StatusUnauthorized)
-	mustStatus(t, verifyMFA(map[string]string{"recovery_code": "0000-0000-0000-0000"}), http.StatusUnauthorized)
+	mustStatus(t, verifyWith(step2, map[string]string{"recovery_code": rc}), http.StatusOK)
+	step3 := c.mfaToken("ada@example.com")
+	mustStatus(t, verifyWith(step3, map[string]string{"recovery_code": enrol.RecoveryCodes[3]}), http.StatusUnauthorized)
+	mustStatus(t, verifyWith(step3, map[string]string{"recovery_code": "0000-0000-0000-0000"}), http.StatusUnauthorized)
 	u, err = env.store.GetUser(context.Background(), userID)
 	if err != nil {
 		t.Fatal(err)
@@ -102,10 +113,10 @@ func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
 	}
 
 	// Exactly one factor per request; an expired MFA token is refused.
-	mustStatus(t, verifyMFA(map[string]string{}), http.StatusBadRequest)
-	mustStatus(t, verifyMFA(map[string]string{"code": "123456", "recovery_code": "x"}), http.StatusBadRequest)
+	mustStatus(t, verifyWith(step3, map[string]string{}), http.StatusBadRequest)
+	mustStatus(t, verifyWith(step3, map[string]string{"code": "123456", "recovery_code": "x"}), http.StatusBadRequest)
 	env.clock.Advance(DefaultMFATokenTTL)
-	mustStatus(t, verifyMFA(map[string]string{"recovery_code": enrol.RecoveryCodes[4]}), http.StatusUnauthorized)
+	mustStatus(t, verifyWith(step3, map[string]string{"recovery_code": enrol.RecoveryCodes[4]}), http.StatusUnauthorized)
 
 	actions := env.auditActions(userID)
 	for _, want := range []string{launchpad.AuditMFAEnrolled, launchpad.AuditMFAConfirmed, launchpad.AuditMFARecoveryUsed} {
@@ -119,7 +130,21 @@ func TestTOTPEnrolConfirmAndSignIn(t *testing.T) {
 	if count(actions, launchpad.AuditSignIn) != 3 {
 		t.Errorf("want three sign-ins in %v", actions)
 	}
-	env.assertLogsFree(append([]string{enrol.Secret, code, next, step1.MFAToken, signedIn.AccessToken, signedIn.RefreshToken, emailCode}, enrol.RecoveryCodes...)...)
+	env.assertLogsFree(append([]string{enrol.Secret, code, next, step1.MFAToken, step2, step3, signedIn.AccessToken, signedIn.RefreshToken, emailCode}, enrol.RecoveryCodes...)...)
+}
+
+// mfaToken signs email in up to the second factor and returns the MFA token.
+func (c *client) mfaToken(email string) string {
+	t := c.env.t
+	t.Helper()
+	r := c.post("/api/auth/verify", map[string]string{"email": email, "code": c.requestCode(email)})
+	mustStatus(t, r, http.StatusOK)
+	var step TokenResponse
+	r.decode(t, &step)
+	if !step.MFARequired || step.MFAToken == "" {
+		t.Fatalf("verify with MFA on = %s", r.body)
+	}
+	return step.MFAToken
 }
 
 func TestTOTPGuessesAreRateLimitedPerUser(t *testing.T) {

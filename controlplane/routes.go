@@ -28,8 +28,16 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/auth/logout", handleJSON(s, http.StatusOK, s.handleLogout))
 
 	// The signed-in user.
-	mux.Handle("POST /api/auth/mfa/totp", s.requireUser(handleJSON(s, http.StatusOK, s.handleEnrolTOTP)))
-	mux.Handle("POST /api/auth/mfa/totp/confirm", s.requireUser(handleJSON(s, http.StatusOK, s.handleConfirmTOTP)))
+	mux.Handle("POST /api/auth/step-up", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleStepUp)))
+	mux.Handle("POST /api/auth/step-up/verify", s.requireUser(handleJSON(s, http.StatusOK, s.handleStepUpVerify)))
+	mux.Handle("GET /api/auth/sessions", s.requireUser(handleGet(s, s.handleSessions)))
+	mux.Handle("DELETE /api/auth/sessions/{id}", s.requireUser(handleJSON(s, http.StatusOK, s.handleRevokeSession))) // step-up unless the caller's own
+	// Security-sensitive: a sign-in or step-up within Config.StepUpWindow.
+	mux.Handle("POST /api/auth/sessions/revoke-others", s.requireUser(s.requireStepUp(handleJSON(s, http.StatusOK, s.handleRevokeOtherSessions))))
+	mux.Handle("POST /api/auth/mfa/totp", s.requireUser(s.requireStepUp(handleJSON(s, http.StatusOK, s.handleEnrolTOTP))))
+	mux.Handle("POST /api/auth/mfa/totp/confirm", s.requireUser(s.requireStepUp(handleJSON(s, http.StatusOK, s.handleConfirmTOTP))))
+	mux.Handle("DELETE /api/auth/mfa/totp", s.requireUser(s.requireStepUp(handleJSON(s, http.StatusOK, s.handleDisableTOTP))))
+	mux.Handle("POST /api/auth/mfa/recovery-codes", s.requireUser(s.requireStepUp(handleJSON(s, http.StatusOK, s.handleRegenerateRecoveryCodes))))
 	mux.Handle("GET /api/me", s.requireUser(handleGet(s, s.handleMe)))
 	mux.Handle("GET /api/audit", s.requireUser(handleGet(s, s.handleAudit)))
 	mux.Handle("POST /api/me/rotate-key", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRotateKey)))

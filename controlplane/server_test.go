@@ -250,6 +250,7 @@ func TestServeRefusesToStartAndNamesEveryProblem(t *testing.T) {
 				"LAUNCHPAD_PUBLIC_URL":            "launchpad.example.com",
 				"LAUNCHPAD_TRUSTED_PROXIES":       "10.0.0.0/8,not-an-ip",
 				"LAUNCHPAD_LOG_FORMAT":            "xml",
+				"LAUNCHPAD_STEP_UP_WINDOW":        "2h",
 				"STRIPE_WEBHOOK_SECRET":           "whsec_fine,,whsec_secret-value-123",
 				"STRIPE_API_KEY":                  "sk_test_secret key",
 				"STRIPE_API_BASE":                 "ftp://stripe",
@@ -271,7 +272,7 @@ func TestServeRefusesToStartAndNamesEveryProblem(t *testing.T) {
 				"OPENROUTER_API_URL":              "openrouter.example.com",
 			},
 			want: []string{"PLATFORM_SECRET is 16 bytes", "PLATFORM_SECRET_PREVIOUS", "LAUNCHPAD_ADDR", "LAUNCHPAD_STORE", "LAUNCHPAD_SMTP_URL", "LAUNCHPAD_MAIL_FROM is not set",
-				"LAUNCHPAD_ADMIN_TOKEN", "LAUNCHPAD_PUBLIC_URL", "not-an-ip", "LAUNCHPAD_LOG_FORMAT",
+				"LAUNCHPAD_ADMIN_TOKEN", "LAUNCHPAD_PUBLIC_URL", "not-an-ip", "LAUNCHPAD_LOG_FORMAT", "LAUNCHPAD_STEP_UP_WINDOW",
 				"STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "STRIPE_API_BASE", "LAUNCHPAD_PAST_DUE_GRACE", "LAUNCHPAD_VOLUME_RETENTION",
 				"LAUNCHPAD_WORKERS", "LAUNCHPAD_JOB_LEASE", "LAUNCHPAD_JOB_SHUTDOWN_GRACE", "LAUNCHPAD_APPLY_CANCEL_GRACE",
 				"LAUNCHPAD_TOFU \"/nonexistent/tofu\" cannot be run", "LAUNCHPAD_PRODUCT", "LAUNCHPAD_REGION", "LAUNCHPAD_IMAGE",
@@ -431,7 +432,7 @@ func TestPanicsBecomeJSON500(t *testing.T) {
 func TestErrorStatusTable(t *testing.T) {
 	for code, want := range map[string]int{
 		launchpad.EINVALID: 400, launchpad.EUNAUTHORIZED: 401, launchpad.ENOTFOUND: 404, launchpad.ECONFLICT: 409,
-		launchpad.ERATELIMITED: 429, launchpad.EUNAVAILABLE: 503, launchpad.EINTERNAL: 500, "made_up": 500,
+		launchpad.ERATELIMITED: 429, launchpad.EUNAVAILABLE: 503, launchpad.EINTERNAL: 500, launchpad.ESTEPUP: 403, "made_up": 500,
 	} {
 		if got := httpjson.Status(code); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)

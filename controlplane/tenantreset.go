@@ -33,7 +33,7 @@ func (s *Server) handleMeReset(w http.ResponseWriter, r *http.Request, _ *struct
 	if _, err := queryParams(r); err != nil {
 		return nil, err
 	}
-	if err := s.requireStepUp(r); err != nil {
+	if err := s.auth.RequireStepUp(callerFrom(r.Context())); err != nil {
 		return nil, err
 	}
 	userID := principalFrom(r.Context()).UserID

@@ -26,8 +26,9 @@ func TestForgedAndExpiredTokensAreRefused(t *testing.T) {
 	}
 	key := ring.Derive("session-signing")[0] // the key the server signs access tokens with
 	now := env.clock.Now()
+	family := familyOf(t, tok.AccessToken)
 	claims := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": env.srv.cfg.PublicURL, "aud": accessAudience, "sub": userID,
+		return jwt.MapClaims{"iss": env.srv.cfg.PublicURL, "aud": accessAudience, "sub": userID, "fam": family,
 			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
 	}
 	sign := func(m jwt.SigningMethod, k any, kid string, cl jwt.MapClaims) string {
@@ -67,6 +68,9 @@ func TestForgedAndExpiredTokensAreRefused(t *testing.T) {
 		"wrong audience":  sign(jwt.SigningMethodHS256, key.Key, key.ID, withClaim("aud", mfaAudience)),
 		"no audience":     sign(jwt.SigningMethodHS256, key.Key, key.ID, without("aud")),
 		"bad subject":     sign(jwt.SigningMethodHS256, key.Key, key.ID, withClaim("sub", "../etc")),
+		"no family":       sign(jwt.SigningMethodHS256, key.Key, key.ID, without("fam")),
+		"unknown family":  sign(jwt.SigningMethodHS256, key.Key, key.ID, withClaim("fam", "no-such-family")),
+		"another's user":  sign(jwt.SigningMethodHS256, key.Key, key.ID, withClaim("sub", "someoneelse")),
 		"garbage":         "not.a.jwt",
 		"tampered":        tok.AccessToken[:len(tok.AccessToken)-2] + flip(tok.AccessToken[len(tok.AccessToken)-2:]),
 	}
@@ -93,4 +97,17 @@ func flip(s string) string {
 		return "B" + s[1:]
 	}
 	return "A" + s[1:]
+}
+
+// familyOf is the session family (fam claim) of an access token, read without checking it.
+func familyOf(t *testing.T, token string) string {
+	t.Helper()
+	var claims struct {
+		jwt.RegisteredClaims
+		Family string `json:"fam"`
+	}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil || claims.Family == "" {
+		t.Fatalf("no family in the access token: %v", err)
+	}
+	return claims.Family
 }

@@ -25,7 +25,7 @@ func (s *Service) useRecoveryCode(ctx context.Context, c Client, u *launchpad.Us
 	updated, err := s.store.UpdateUser(ctx, u.ID, func(u *launchpad.User) error {
 		i := slices.Index(u.MFA.RecoveryCodes, h)
 		if i < 0 {
-			return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the recovery code is wrong or was already used")
+			return errWrongRecoveryCode
 		}
 		u.MFA.RecoveryCodes = slices.Delete(slices.Clone(u.MFA.RecoveryCodes), i, i+1)
 		return nil

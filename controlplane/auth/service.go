@@ -20,6 +20,9 @@ type Config struct {
 	// AccessTokenTTL, RefreshTokenTTL and MFATokenTTL are the lives of an access token, of a
 	// refresh token (renewed at each rotation) and of the wait for a second factor.
 	AccessTokenTTL, RefreshTokenTTL, MFATokenTTL time.Duration
+	// StepUpWindow is how recent a sign-in (or step-up) must be for the security-sensitive
+	// actions (RequireStepUp).
+	StepUpWindow time.Duration
 	// Limits are the per-replica rate limits.
 	Limits Limits
 	// MailQueueSize is how many messages may wait for the mail server.
@@ -46,11 +49,11 @@ type Store interface {
 // Metrics counts what the service does (the control plane's Prometheus series).
 type Metrics interface {
 	// SignIn counts one sign-in step by outcome: code_sent, code_rate_limited, success,
-	// mfa_required, wrong_code, locked_out, mfa_success, mfa_failed, refresh, refresh_reuse,
-	// logout.
+	// mfa_required, wrong_code, locked_out, mfa_success, mfa_failed, mfa_token_reused,
+	// refresh, refresh_reuse, logout, step_up, step_up_required.
 	SignIn(outcome string)
-	// Mail counts one message by kind (signin_code, new_device) and result (sent, failed,
-	// dropped).
+	// Mail counts one message by kind (signin_code, step_up_code, new_device, mfa_enabled,
+	// mfa_disabled) and result (sent, failed, dropped).
 	Mail(kind, result string)
 }
 
@@ -92,6 +95,7 @@ type Service struct {
 	limits   limiters
 	failures *failureTracker
 	mail     *mailQueue
+	families *familyCache
 }
 
 // limiters are the rate limits of Config.Limits.
@@ -118,8 +122,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Metrics == nil {
 		problems = append(problems, "Deps.Metrics is nil")
 	}
-	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 || cfg.MFATokenTTL <= 0 {
-		problems = append(problems, "Config.AccessTokenTTL, RefreshTokenTTL and MFATokenTTL must be positive")
+	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 || cfg.MFATokenTTL <= 0 || cfg.StepUpWindow <= 0 {
+		problems = append(problems, "Config.AccessTokenTTL, RefreshTokenTTL, MFATokenTTL and StepUpWindow must be positive")
 	}
 	if cfg.MailQueueSize <= 0 {
 		problems = append(problems, "Config.MailQueueSize must be positive")
@@ -150,6 +154,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		},
 		failures: newFailureTracker(),
 		mail:     newMailQueue(d.Mailer, d.Logger.With("component", "mail"), d.Metrics, cfg.MailQueueSize),
+		families: newFamilyCache(FamilyCacheTTL),
 	}, nil
 }
 
@@ -157,14 +162,52 @@ func New(cfg Config, d Deps) (*Service, error) {
 // abandons the rest (logged as not delivered).
 func (s *Service) Close(ctx context.Context) { s.mail.close(ctx) }
 
-// Authenticate checks an access token and returns the user it was issued to. Every failure
-// is EUNAUTHORIZED; the message says whether refreshing can help.
-func (s *Service) Authenticate(accessToken string) (userID string, err error) {
+// Authenticate checks an access token — its signature and claims, and that its session
+// family is still signed in — and returns the caller it proves. The family is read from the
+// store at most once per FamilyCacheTTL per replica, so a token of a family signed out
+// anywhere (logout, refresh-token reuse, sign-out-everywhere, two-factor turned on) is
+// refused everywhere within that time. Errors are EUNAUTHORIZED, whose message says whether
+// refreshing can help, or the store's when it cannot be read.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (Caller, error) {
 	claims, err := s.tokens.parse(accessToken, audienceAccess)
 	if err != nil {
-		return "", err
+		return Caller{}, err
 	}
-	return claims.Subject, nil
+	if claims.Family == "" {
+		return Caller{}, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the token is not valid; sign in again")
+	}
+	sess, err := s.currentSession(ctx, claims.Family)
+	if err != nil {
+		return Caller{}, err
+	}
+	if sess == nil || sess.UserID != claims.Subject || !sess.SignedIn(s.now()) {
+		return Caller{}, launchpad.Errorf(launchpad.EUNAUTHORIZED, "this session was signed out; sign in again")
+	}
+	who := Caller{UserID: claims.Subject, FamilyID: claims.Family, AuthTime: sess.AuthTime}
+	// A step-up on another replica reaches this one's cache within its TTL; the fresh token
+	// that step-up returned says so at once.
+	if claims.AuthTime != nil && claims.AuthTime.After(who.AuthTime) {
+		who.AuthTime = claims.AuthTime.Time
+	}
+	return who, nil
+}
+
+// currentSession is the family's current session, from the cache or the store; nil when the
+// store knows no session of the family.
+func (s *Service) currentSession(ctx context.Context, family string) (*launchpad.Session, error) {
+	if sess, ok := s.families.get(family); ok {
+		return sess, nil
+	}
+	fetched := s.families.wall()
+	sess, err := s.store.GetCurrentSession(ctx, family)
+	switch {
+	case launchpad.IsNotFound(err):
+		sess = nil
+	case err != nil:
+		return nil, err
+	}
+	s.families.put(family, sess, fetched)
+	return sess, nil
 }
 
 // logger is the service's logger for c's request.

@@ -8,7 +8,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// startSession opens a refresh-token family for the user and returns the first pair.
+// startSession opens a refresh-token family for the user and returns the first pair. The
+// sign-in that opens it is the family's AuthTime.
 func (s *Service) startSession(ctx context.Context, userID string, d device, now time.Time) (*SignIn, error) {
 	token, hash := newRefreshToken()
 	sess := &launchpad.Session{
@@ -20,15 +21,16 @@ func (s *Service) startSession(ctx context.Context, userID string, d device, now
 		UserAgent: d.userAgent,
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+		AuthTime:  now,
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
-	return s.tokenPair(userID, sess.FamilyID, token)
+	return s.tokenPair(userID, sess.FamilyID, now, token)
 }
 
-func (s *Service) tokenPair(userID, family, refreshToken string) (*SignIn, error) {
-	access, err := s.tokens.sign(audienceAccess, userID, family, s.cfg.AccessTokenTTL)
+func (s *Service) tokenPair(userID, family string, authTime time.Time, refreshToken string) (*SignIn, error) {
+	access, err := s.tokens.sign(audienceAccess, userID, family, authTime, s.cfg.AccessTokenTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +83,7 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (*
 	case err != nil:
 		return nil, err
 	case res.Reused:
+		s.families.forget(res.Old.FamilyID)
 		s.metrics.SignIn("refresh_reuse")
 		s.logger(c).Warn("refresh token reused; session family revoked", "user_id", res.Old.UserID, "family", res.Old.FamilyID)
 		err := s.audit(ctx, c, res.Old.UserID, launchpad.ActorSystem, launchpad.AuditRefreshReuse, "session:"+res.Old.FamilyID, map[string]string{
@@ -93,7 +96,7 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (*
 		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "this refresh token was already used, so it may have been copied: every session of that sign-in is now signed out; sign in again")
 	}
 	s.metrics.SignIn("refresh")
-	return s.tokenPair(res.New.UserID, res.New.FamilyID, token)
+	return s.tokenPair(res.New.UserID, res.New.FamilyID, res.New.AuthTime, token)
 }
 
 // Session returns the active session of a refresh token without rotating it: the dashboard
@@ -119,9 +122,9 @@ func (s *Service) Sessions(ctx context.Context, userID string) ([]*launchpad.Ses
 	return s.store.ListSessions(ctx, userID, s.now())
 }
 
-// SignOut revokes the refresh token's whole family and audits it. Access tokens already
-// issued stay valid until they expire (Config.AccessTokenTTL). Signing out twice is not an
-// error.
+// SignOut revokes the refresh token's whole family and audits it. The family's access tokens
+// are refused at once on this replica and within FamilyCacheTTL on the others. Signing out
+// twice is not an error.
 //
 // Errors: EINVALID for an empty token; EUNAUTHORIZED for one that belongs to no session.
 func (s *Service) SignOut(ctx context.Context, c Client, refreshToken string) error {
@@ -141,6 +144,7 @@ func (s *Service) SignOut(ctx context.Context, c Client, refreshToken string) er
 	if err := s.store.RevokeSessionFamily(ctx, sess.FamilyID, s.now()); err != nil {
 		return err
 	}
+	s.families.forget(sess.FamilyID)
 	if err := s.audit(ctx, c, sess.UserID, launchpad.UserActor(sess.UserID), launchpad.AuditLogout, "session:"+sess.FamilyID, map[string]string{
 		"ip": c.IP,
 	}); err != nil {
@@ -150,14 +154,76 @@ func (s *Service) SignOut(ctx context.Context, c Client, refreshToken string) er
 	return nil
 }
 
-// SignOutEverywhere revokes every session of the user and audits it.
-func (s *Service) SignOutEverywhere(ctx context.Context, c Client, userID string) error {
-	if err := s.store.RevokeUserSessions(ctx, userID, s.now()); err != nil {
+// SignOutEverywhere revokes every session of the user, the caller's included, and audits
+// it. It needs a recent sign-in (RequireStepUp).
+func (s *Service) SignOutEverywhere(ctx context.Context, c Client, who Caller) error {
+	if err := s.RequireStepUp(who); err != nil {
 		return err
 	}
+	if err := s.store.RevokeUserSessions(ctx, who.UserID, s.now()); err != nil {
+		return err
+	}
+	s.families.forgetUser(who.UserID)
 	s.metrics.SignIn("logout")
-	return s.audit(ctx, c, userID, launchpad.UserActor(userID), launchpad.AuditLogout, "sessions:all", map[string]string{
+	return s.audit(ctx, c, who.UserID, launchpad.UserActor(who.UserID), launchpad.AuditLogout, "sessions:all", map[string]string{
 		"ip":    c.IP,
 		"scope": "everywhere",
+	})
+}
+
+// SignOutOthers revokes every session of the user but the caller's, and audits it. It needs
+// a recent sign-in (RequireStepUp).
+func (s *Service) SignOutOthers(ctx context.Context, c Client, who Caller) error {
+	if err := s.RequireStepUp(who); err != nil {
+		return err
+	}
+	return s.signOutOthers(ctx, c, who, "others")
+}
+
+// signOutOthers revokes the user's sessions but the caller's family, forgets them here, and
+// audits it with scope.
+func (s *Service) signOutOthers(ctx context.Context, c Client, who Caller, scope string) error {
+	if who.FamilyID == "" {
+		return launchpad.Errorf(launchpad.EINTERNAL, "signing out the other sessions needs the caller's session")
+	}
+	if err := s.store.RevokeOtherSessions(ctx, who.UserID, who.FamilyID, s.now()); err != nil {
+		return err
+	}
+	s.families.forgetUser(who.UserID)
+	s.metrics.SignIn("logout")
+	return s.audit(ctx, c, who.UserID, launchpad.UserActor(who.UserID), launchpad.AuditLogout, "sessions:others", map[string]string{
+		"ip":    c.IP,
+		"scope": scope,
+	})
+}
+
+// SignOutSession revokes one session family of the user (a row of Sessions, by FamilyID) and
+// audits it. Another session needs a recent sign-in (RequireStepUp); the caller's own is a
+// plain sign-out.
+//
+// Errors: ESTEPUP; ENOTFOUND when the user has no such session.
+func (s *Service) SignOutSession(ctx context.Context, c Client, who Caller, familyID string) error {
+	if familyID != who.FamilyID {
+		if err := s.RequireStepUp(who); err != nil {
+			return err
+		}
+	}
+	sess, err := s.store.GetCurrentSession(ctx, familyID)
+	switch {
+	case launchpad.IsNotFound(err) || (err == nil && sess.UserID != who.UserID):
+		return launchpad.Errorf(launchpad.ENOTFOUND, "you have no session %q; list them with GET /api/auth/sessions", launchpad.Clip(familyID, 40))
+	case err != nil:
+		return err
+	case !sess.RevokedAt.IsZero():
+		return nil
+	}
+	if err := s.store.RevokeSessionFamily(ctx, familyID, s.now()); err != nil {
+		return err
+	}
+	s.families.forget(familyID)
+	s.metrics.SignIn("logout")
+	return s.audit(ctx, c, who.UserID, launchpad.UserActor(who.UserID), launchpad.AuditLogout, "session:"+familyID, map[string]string{
+		"ip":    c.IP,
+		"scope": "one",
 	})
 }

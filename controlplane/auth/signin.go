@@ -36,13 +36,19 @@ func (s *Service) SendCode(ctx context.Context, c Client, email string) error {
 	if err != nil {
 		return err
 	}
+	return s.sendCode(ctx, c, email, "signin_code", signInCodeMail)
+}
+
+// sendCode issues a code for a normalised address under the rate limits and queues the mail
+// mail writes (of kind, for the metrics).
+func (s *Service) sendCode(ctx context.Context, c Client, email, kind string, mail func(to, code, publicURL string) launchpad.Message) error {
 	now := s.now()
 	if err := ratelimit.TakeAll(now, ratelimit.Key{Limiter: s.limits.codesPerIP, Key: ratelimit.NetworkKey(c.IP)}, ratelimit.Key{Limiter: s.limits.codesPerEmail, Key: email}); err != nil {
 		s.metrics.SignIn("code_rate_limited")
 		return err
 	}
 	code := newSignInCode()
-	err = s.store.PutSignInCode(ctx, &launchpad.SignInCode{
+	err := s.store.PutSignInCode(ctx, &launchpad.SignInCode{
 		Email:     email,
 		HMAC:      signInCodeMAC(s.codeKeys[0].Key, email, code),
 		CreatedAt: now,
@@ -52,7 +58,7 @@ func (s *Service) SendCode(ctx context.Context, c Client, email string) error {
 		return err
 	}
 	s.failures.reset(email)
-	if err := s.mail.enqueue("signin_code", c.RequestID, signInCodeMail(email, code, s.cfg.PublicURL)); err != nil {
+	if err := s.mail.enqueue(kind, c.RequestID, mail(email, code, s.cfg.PublicURL)); err != nil {
 		return err
 	}
 	s.metrics.SignIn("code_sent")
@@ -89,33 +95,9 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if err := s.limits.verifyPerIP.Take(ratelimit.NetworkKey(c.IP), now); err != nil {
+	if err := s.checkEmailCode(ctx, c, email, code); err != nil {
 		return nil, err
 	}
-	_, err = s.store.VerifySignInCode(ctx, email, now, launchpad.SignInCodeMaxAttempts, s.codeMatcher(email, code))
-	switch launchpad.ErrorCode(err) {
-	case "":
-	case launchpad.ENOTFOUND, launchpad.EINVALID:
-		s.metrics.SignIn("wrong_code")
-		if err := s.auditCodeFailure(ctx, c, email, now); err != nil {
-			return nil, err
-		}
-		return nil, launchpad.Errorf(launchpad.EUNAUTHORIZED, "the code is wrong, expired or already used; enter the latest code we emailed, or request a new one")
-	case launchpad.ERATELIMITED:
-		s.metrics.SignIn("locked_out")
-		if err := s.auditLockout(ctx, c, email, now); err != nil {
-			return nil, err
-		}
-		return nil, &launchpad.Error{
-			Code:       launchpad.ERATELIMITED,
-			Message:    "too many wrong codes for this address; request a new code",
-			RetryAfter: max(time.Second, s.limits.codesPerEmail.Wait(email, now)),
-		}
-	default:
-		return nil, err
-	}
-	s.failures.reset(email)
 
 	// The address as typed, so an account not yet rewritten by `emails --migrate` is found.
 	u, created, err := launchpad.EnsureUserByEmail(ctx, s.store, typed)
@@ -123,7 +105,7 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) 
 		return nil, err
 	}
 	if secondFactorRequired(u.MFA) {
-		tok, err := s.tokens.sign(audienceMFA, u.ID, "", s.cfg.MFATokenTTL)
+		tok, err := s.tokens.sign(audienceMFA, u.ID, "", time.Time{}, s.cfg.MFATokenTTL)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +113,42 @@ func (s *Service) VerifyCode(ctx context.Context, c Client, typed, code string) 
 		return &SignIn{MFAToken: tok}, nil
 	}
 	return s.completeSignIn(ctx, c, u, signInMethod{email: true, created: created})
+}
+
+// checkEmailCode spends the emailed code of a normalised address (code normalised too), under
+// the per-IP limit and the store's cap on guesses, auditing bursts of failures and lockouts.
+//
+// Errors: EUNAUTHORIZED for a wrong, expired or used code; ERATELIMITED per c.IP's network
+// (IPv6 per /64), and once the code's guesses are spent.
+func (s *Service) checkEmailCode(ctx context.Context, c Client, email, code string) error {
+	now := s.now()
+	if err := s.limits.verifyPerIP.Take(ratelimit.NetworkKey(c.IP), now); err != nil {
+		return err
+	}
+	_, err := s.store.VerifySignInCode(ctx, email, now, launchpad.SignInCodeMaxAttempts, s.codeMatcher(email, code))
+	switch launchpad.ErrorCode(err) {
+	case "":
+	case launchpad.ENOTFOUND, launchpad.EINVALID:
+		s.metrics.SignIn("wrong_code")
+		if err := s.auditCodeFailure(ctx, c, email, now); err != nil {
+			return err
+		}
+		return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the code is wrong, expired or already used; enter the latest code we emailed, or request a new one")
+	case launchpad.ERATELIMITED:
+		s.metrics.SignIn("locked_out")
+		if err := s.auditLockout(ctx, c, email, now); err != nil {
+			return err
+		}
+		return &launchpad.Error{
+			Code:       launchpad.ERATELIMITED,
+			Message:    "too many wrong codes for this address; request a new code",
+			RetryAfter: max(time.Second, s.limits.codesPerEmail.Wait(email, now)),
+		}
+	default:
+		return err
+	}
+	s.failures.reset(email)
+	return nil
 }
 
 // signInMethod says how a sign-in was proven, for the audit event.

@@ -31,14 +31,19 @@ type tokenIssuer struct {
 	now    func() time.Time
 }
 
-// tokenClaims are the registered claims plus the refresh-token family an access token was
-// issued for.
+// tokenClaims are the registered claims plus, in an access token, the refresh-token family
+// it was issued for (fam: every request checks that the family is still signed in) and when
+// the user last proved who they are in that family (auth_time, as OpenID Connect names it:
+// the sign-in or a later step-up; a refresh keeps it).
 type tokenClaims struct {
 	jwt.RegisteredClaims
-	Family string `json:"fam,omitempty"`
+	Family   string           `json:"fam,omitempty"`
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
-func (t *tokenIssuer) sign(audience, subject, family string, ttl time.Duration) (string, error) {
+// sign issues a token for audience. Every token has a random jti (an MFA token's is spent by
+// its one use); family and authTime are set for access tokens only.
+func (t *tokenIssuer) sign(audience, subject, family string, authTime time.Time, ttl time.Duration) (string, error) {
 	now := t.now()
 	claims := tokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -51,6 +56,9 @@ func (t *tokenIssuer) sign(audience, subject, family string, ttl time.Duration) 
 			ID:        launchpad.NewID(20),
 		},
 		Family: family,
+	}
+	if !authTime.IsZero() {
+		claims.AuthTime = jwt.NewNumericDate(authTime)
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["kid"] = t.keys[0].ID

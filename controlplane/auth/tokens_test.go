@@ -21,14 +21,14 @@ func TestTokensSurviveSecretRotation(t *testing.T) {
 	now := func() time.Time { return time.Date(2026, 3, 2, 9, 0, 5, 0, time.UTC) }
 	before := &tokenIssuer{keys: oldRing.Derive("session-signing"), issuer: "http://x", now: now}
 	after := &tokenIssuer{keys: newRing.Derive("session-signing"), issuer: "http://x", now: now}
-	tok, err := before.sign(audienceAccess, "user1", "fam", time.Minute)
+	tok, err := before.sign(audienceAccess, "user1", "fam", time.Time{}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := after.parse(tok, audienceAccess); err != nil {
 		t.Fatalf("old token refused after rotation: %v", err)
 	}
-	fresh, _ := after.sign(audienceAccess, "user1", "fam", time.Minute)
+	fresh, _ := after.sign(audienceAccess, "user1", "fam", time.Time{}, time.Minute)
 	if _, err := before.parse(fresh, audienceAccess); err == nil {
 		t.Fatal("a server without the new secret accepted a token signed with it")
 	}

@@ -18,6 +18,7 @@ const (
 var statusOf = map[string]int{
 	launchpad.EINVALID:      http.StatusBadRequest,
 	launchpad.EUNAUTHORIZED: http.StatusUnauthorized,
+	launchpad.ESTEPUP:       http.StatusForbidden,
 	launchpad.ENOTFOUND:     http.StatusNotFound,
 	launchpad.ECONFLICT:     http.StatusConflict,
 	launchpad.ERATELIMITED:  http.StatusTooManyRequests,

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -36,15 +37,43 @@ type Auth interface {
 	Devices(ctx context.Context, userID string) ([]*launchpad.Device, error)
 	// SignOut revokes the token's session family and audits it, as POST /api/auth/logout.
 	SignOut(r *http.Request, refreshToken string) error
-	// SignOutEverywhere revokes every session of the user and audits it.
-	SignOutEverywhere(r *http.Request, userID string) error
 
+	// The security-sensitive actions below act for the user of sess, this browser's session.
+	// Those that need a recent sign-in answer ESTEPUP when sess's AuthTime is older than the
+	// step-up window; the security page then asks for a confirmation code (StartStepUp,
+	// VerifyStepUp) and the user tries again.
+
+	// SignOutEverywhere revokes every session of the user, sess's included, and audits it.
+	SignOutEverywhere(r *http.Request, sess *launchpad.Session) error
+	// SignOutSession revokes one session family of the user (another than sess's needs a
+	// recent sign-in), as DELETE /api/auth/sessions/{id} does.
+	SignOutSession(r *http.Request, sess *launchpad.Session, familyID string) error
 	// EnrolTOTP starts (or restarts, while unconfirmed) TOTP enrolment for the user, as
 	// POST /api/auth/mfa/totp does. The result is shown once and cannot be read back.
-	EnrolTOTP(r *http.Request, userID string) (*TOTPEnrolment, error)
-	// ConfirmTOTP turns the enrolled factor on with a current code, as
-	// POST /api/auth/mfa/totp/confirm does.
-	ConfirmTOTP(r *http.Request, userID, code string) error
+	EnrolTOTP(r *http.Request, sess *launchpad.Session) (*TOTPEnrolment, error)
+	// ConfirmTOTP turns the enrolled factor on with a current code and signs out every other
+	// session of the user, as POST /api/auth/mfa/totp/confirm does.
+	ConfirmTOTP(r *http.Request, sess *launchpad.Session, code string) error
+	// DisableTOTP turns the factor off (or abandons an enrolment), as
+	// DELETE /api/auth/mfa/totp does.
+	DisableTOTP(r *http.Request, sess *launchpad.Session) error
+	// RegenerateRecoveryCodes replaces the recovery codes, as
+	// POST /api/auth/mfa/recovery-codes does; the new ones are shown once.
+	RegenerateRecoveryCodes(r *http.Request, sess *launchpad.Session) ([]string, error)
+
+	// RequireStepUp is nil when sess's user signed in or stepped up within the step-up
+	// window, else ESTEPUP. Dashboard handlers of other security-sensitive actions call it.
+	RequireStepUp(sess *launchpad.Session) error
+	// StepUpUntil is when sess's recent sign-in stops counting (zero when it does not).
+	StepUpUntil(sess *launchpad.Session) time.Time
+	// StepUpWindow is how recent a sign-in must be (LAUNCHPAD_STEP_UP_WINDOW).
+	StepUpWindow() time.Duration
+	// StartStepUp mails the user a confirmation code, as POST /api/auth/step-up does.
+	StartStepUp(r *http.Request, sess *launchpad.Session) error
+	// VerifyStepUp checks the mailed code (and, with two-factor on, exactly one of an
+	// authenticator code and a recovery code) and makes sess's family recently signed in,
+	// as POST /api/auth/step-up/verify does.
+	VerifyStepUp(r *http.Request, sess *launchpad.Session, code, totpCode, recoveryCode string) error
 }
 
 // SignIn is the outcome of a sign-in step: exactly one of the two tokens is set.

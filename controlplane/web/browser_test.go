@@ -315,12 +315,16 @@ func TestBrowserEnrolTOTPAndSignInWithIt(t *testing.T) {
 		t.Error("the security page shows the secret or a recovery code after enrolment")
 	}
 	screenshot(t, ctx, "security")
+	// Mail #2 says the factor is on and the other sessions were signed out.
+	if m := w.smtp.WaitFor(t, tn.email, 2, 10*time.Second); m.Header.Get("Subject") != "Two-factor authentication is on for your Launchpad account" {
+		t.Errorf("mail #2 after turning TOTP on: %q", m.Header.Get("Subject"))
+	}
 
 	// Sign out, then in again: after the emailed code, the authenticator code. (The code of
 	// the next 30 s step: the confirmation spent the current one, and a step is used once.)
 	run(t, ctx, click(`form.signout button`), visible("#email"))
 	mustContain(t, "signed-out page", textOf(t, ctx, "main"), "You are signed out.")
-	signInThroughPage(t, ctx, w, tn.email, 2)
+	signInThroughPage(t, ctx, w, tn.email, 3)
 	run(t, ctx, visible(`form[action="/signin/second-factor"] #code`))
 	screenshot(t, ctx, "signin-second-factor")
 	next, err := totp.GenerateCode(key.Secret(), time.Now().Add(30*time.Second))
@@ -335,7 +339,7 @@ func TestBrowserEnrolTOTPAndSignInWithIt(t *testing.T) {
 
 	// And once more with a recovery code instead of the app.
 	run(t, ctx, click(`form.signout button`), visible("#email"))
-	signInThroughPage(t, ctx, w, tn.email, 3)
+	signInThroughPage(t, ctx, w, tn.email, 4)
 	run(t, ctx,
 		visible(`form[action="/signin/second-factor"] #code`),
 		click("details summary"),

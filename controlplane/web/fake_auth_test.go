@@ -82,7 +82,7 @@ func (a *fakeAuth) open(userID, ua string) string {
 	defer a.mu.Unlock()
 	now := a.now()
 	a.sessions[tok] = &launchpad.Session{ID: launchpad.NewID(20), UserID: userID, FamilyID: launchpad.NewID(20), UserAgent: ua,
-		CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour), AuthTime: now}
 	return tok
 }
 
@@ -134,7 +134,72 @@ func (a *fakeAuth) SignOut(r *http.Request, refreshToken string) error {
 	return nil
 }
 
-func (a *fakeAuth) SignOutEverywhere(r *http.Request, userID string) error {
+// fakeStepUpWindow is the fake's step-up window; its confirmation code is fakeStepUpCode.
+const (
+	fakeStepUpWindow = 5 * time.Minute
+	fakeStepUpCode   = "161803"
+)
+
+func (a *fakeAuth) RequireStepUp(sess *launchpad.Session) error {
+	if a.StepUpUntil(sess).IsZero() {
+		return launchpad.Errorf(launchpad.ESTEPUP, "this action needs a sign-in from the last 5 minutes; confirm it is you: POST /api/auth/step-up …")
+	}
+	return nil
+}
+
+func (a *fakeAuth) StepUpUntil(sess *launchpad.Session) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.sessions { // the stored session: a step-up changes it
+		if s.FamilyID == sess.FamilyID && !s.AuthTime.IsZero() && a.now().Sub(s.AuthTime) < fakeStepUpWindow {
+			return s.AuthTime.Add(fakeStepUpWindow)
+		}
+	}
+	return time.Time{}
+}
+
+func (a *fakeAuth) StepUpWindow() time.Duration { return fakeStepUpWindow }
+
+func (a *fakeAuth) StartStepUp(r *http.Request, sess *launchpad.Session) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sent = append(a.sent, "step-up:"+sess.UserID)
+	return nil
+}
+
+func (a *fakeAuth) VerifyStepUp(r *http.Request, sess *launchpad.Session, code, totpCode, recoveryCode string) error {
+	if strings.TrimSpace(code) != fakeStepUpCode {
+		return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the code is wrong, expired or already used")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.sessions {
+		if s.FamilyID == sess.FamilyID {
+			s.AuthTime = a.now()
+		}
+	}
+	return nil
+}
+
+// age makes every session's last sign-in older than the step-up window.
+func (a *fakeAuth) age() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.sessions {
+		s.AuthTime = a.now().Add(-2 * fakeStepUpWindow)
+	}
+}
+
+func (a *fakeAuth) SignOutEverywhere(r *http.Request, sess *launchpad.Session) error {
+	if err := a.RequireStepUp(sess); err != nil {
+		return err
+	}
+	a.revokeUser(sess.UserID)
+	return nil
+}
+
+// revokeUser ends every session of the user.
+func (a *fakeAuth) revokeUser(userID string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, s := range a.sessions {
@@ -142,15 +207,54 @@ func (a *fakeAuth) SignOutEverywhere(r *http.Request, userID string) error {
 			s.RevokedAt = a.now()
 		}
 	}
+}
+
+func (a *fakeAuth) SignOutSession(r *http.Request, sess *launchpad.Session, familyID string) error {
+	if familyID != sess.FamilyID {
+		if err := a.RequireStepUp(sess); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	found := false
+	for _, s := range a.sessions {
+		if s.UserID == sess.UserID && s.FamilyID == familyID {
+			s.RevokedAt, found = a.now(), true
+		}
+	}
+	if !found {
+		return launchpad.Errorf(launchpad.ENOTFOUND, "you have no such session")
+	}
 	return nil
 }
 
-func (a *fakeAuth) EnrolTOTP(r *http.Request, userID string) (*TOTPEnrolment, error) {
+func (a *fakeAuth) EnrolTOTP(r *http.Request, sess *launchpad.Session) (*TOTPEnrolment, error) {
+	if err := a.RequireStepUp(sess); err != nil {
+		return nil, err
+	}
 	return &TOTPEnrolment{OTPAuthURL: "otpauth://totp/Launchpad:x?secret=JBSWY3DPEHPK3PXP&issuer=Launchpad", RecoveryCodes: []string{"aaaa-bbbb-cccc-dddd"}}, nil
 }
 
-func (a *fakeAuth) ConfirmTOTP(r *http.Request, userID, code string) error {
+func (a *fakeAuth) ConfirmTOTP(r *http.Request, sess *launchpad.Session, code string) error {
+	if err := a.RequireStepUp(sess); err != nil {
+		return err
+	}
 	return launchpad.Errorf(launchpad.EUNAUTHORIZED, "the authenticator code is wrong or was already used; wait for the next one")
+}
+
+func (a *fakeAuth) DisableTOTP(r *http.Request, sess *launchpad.Session) error {
+	if err := a.RequireStepUp(sess); err != nil {
+		return err
+	}
+	return launchpad.Errorf(launchpad.EINVALID, "two-factor authentication is not on")
+}
+
+func (a *fakeAuth) RegenerateRecoveryCodes(r *http.Request, sess *launchpad.Session) ([]string, error) {
+	if err := a.RequireStepUp(sess); err != nil {
+		return nil, err
+	}
+	return []string{"eeee-ffff-gggg-hhhh"}, nil
 }
 
 // activeSessions counts the sessions that are still active.
@@ -170,4 +274,18 @@ func (a *fakeAuth) sentCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.sent)
+}
+
+// sessionsOf lists the active sessions of the user with email.
+func (a *fakeAuth) sessionsOf(email string, e *env) []*launchpad.Session {
+	e.t.Helper()
+	u, err := a.store.GetUserByEmail(e.t.Context(), email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	list, err := a.Sessions(e.t.Context(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return list
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,13 +13,25 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// securityData is the security page: the second factor, devices and sessions.
+// securityData is the security page: the recent sign-in the sensitive actions need, the
+// second factor, devices and sessions.
 type securityData struct {
+	StepUp       stepUpView
 	MFA          string // off, pending (enrolled, not confirmed) or on
 	EnrolledAt   time.Time
 	RecoveryLeft int
 	Devices      []deviceView
 	Sessions     []sessionView
+}
+
+// stepUpView is the "confirm it is you" card: whether this session signed in recently enough
+// for the security-sensitive actions, and the form that makes it so.
+type stepUpView struct {
+	Until        time.Time // when the recent sign-in stops counting; zero: it does not
+	Window       string    // the step-up window, in words
+	Required     bool      // an action was just refused for want of it
+	Sent         bool      // a code was mailed: show the form that takes it
+	SecondFactor bool      // the form asks for the authenticator code too
 }
 
 type deviceView struct {
@@ -28,11 +41,17 @@ type deviceView struct {
 }
 
 type sessionView struct {
+	ID         string // the session family, which the sign-out form names
 	UserAgent  string
 	Device     string
 	SignedInAt time.Time // when this session's current token was issued
 	ExpiresAt  time.Time
 	Current    bool // this browser
+}
+
+// recoveryData is the page of new recovery codes, shown once.
+type recoveryData struct {
+	RecoveryCodes []string
 }
 
 // enrolData is the enrolment page, shown once: the QR code and the otpauth link carry the
@@ -44,21 +63,25 @@ type enrolData struct {
 	RecoveryCodes []string
 }
 
-// handleSecurity shows the security page.
+// handleSecurity shows the security page. ?step_up=sent opens the form for the mailed code;
+// ?done= picks one of the fixed confirmations.
 func (h *Handler) handleSecurity(w http.ResponseWriter, r *http.Request, s *session) {
-	v, err := h.securityView(r, s)
+	v, d, err := h.securityView(r, s)
 	if err != nil {
 		h.failed(w, r, err)
 		return
 	}
 	v.Flash = doneMessages[r.URL.Query().Get("done")]
+	d.StepUp.Sent = r.URL.Query().Get("step_up") == "sent"
+	d.StepUp.Required = r.URL.Query().Get("done") == "step_up_required"
 	h.render(w, r, http.StatusOK, "security", v)
 }
 
-func (h *Handler) securityView(r *http.Request, s *session) (*view, error) {
+func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityData, error) {
 	ctx := r.Context()
 	u := s.user
 	d := &securityData{MFA: "off", EnrolledAt: u.MFA.EnrolledAt, RecoveryLeft: len(u.MFA.RecoveryCodes)}
+	d.StepUp = stepUpView{Until: h.auth.StepUpUntil(s.sess), Window: windowWords(h.auth.StepUpWindow()), SecondFactor: u.MFA.Enabled()}
 	switch {
 	case u.MFA.Enabled() && !u.MFA.ReenrolRequired: // a marked factor shows as off: enrol again
 		d.MFA = "on"
@@ -67,27 +90,62 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, error) {
 	}
 	devices, err := h.auth.Devices(ctx, u.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, dv := range devices {
 		d.Devices = append(d.Devices, deviceView{ID: shortID(dv.Fingerprint), UserAgent: dv.UserAgent, FirstSeen: dv.FirstSeen, LastSeen: dv.LastSeen})
 	}
 	sessions, err := h.auth.Sessions(ctx, u.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, ss := range sessions {
 		d.Sessions = append(d.Sessions, sessionView{
-			UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: ss.CreatedAt, ExpiresAt: ss.ExpiresAt,
+			ID: ss.FamilyID, UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: ss.CreatedAt, ExpiresAt: ss.ExpiresAt,
 			Current: ss.FamilyID == s.sess.FamilyID,
 		})
 	}
-	return signedInView(s, "Security", "security", d), nil
+	return signedInView(s, "Security", "security", d), d, nil
+}
+
+// windowWords says the step-up window in words: "5 minutes", "90 seconds".
+func windowWords(d time.Duration) string {
+	n, unit := int64(d/time.Second), "second"
+	switch {
+	case d%time.Hour == 0:
+		n, unit = int64(d/time.Hour), "hour"
+	case d%time.Minute == 0:
+		n, unit = int64(d/time.Minute), "minute"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
+}
+
+// handleStartStepUp mails a confirmation code and opens the form that takes it.
+func (h *Handler) handleStartStepUp(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.auth.StartStepUp(r, s.sess); err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/security?step_up=sent#step-up", http.StatusSeeOther)
+}
+
+// handleVerifyStepUp checks the confirmation code (and the authenticator's): this session is
+// then recently signed in, and the user can try the action again.
+func (h *Handler) handleVerifyStepUp(w http.ResponseWriter, r *http.Request, s *session) {
+	err := h.auth.VerifyStepUp(r, s.sess, r.PostFormValue("code"), r.PostFormValue("totp_code"), r.PostFormValue("recovery_code"))
+	if err != nil {
+		h.securityErrorWith(w, r, s, err, func(d *securityData) { d.StepUp.Sent = true })
+		return
+	}
+	http.Redirect(w, r, "/security?done=stepped_up", http.StatusSeeOther)
 }
 
 // handleEnrolTOTP starts enrolment and shows the QR code and recovery codes, once.
 func (h *Handler) handleEnrolTOTP(w http.ResponseWriter, r *http.Request, s *session) {
-	e, err := h.auth.EnrolTOTP(r, s.user.ID)
+	e, err := h.auth.EnrolTOTP(r, s.sess)
 	if err != nil {
 		h.securityError(w, r, s, err)
 		return
@@ -110,38 +168,101 @@ func (h *Handler) handleEnrolTOTP(w http.ResponseWriter, r *http.Request, s *ses
 	h.render(w, r, http.StatusOK, "enrol", signedInView(s, "Set up two-factor authentication", "security", d))
 }
 
-// handleConfirmTOTP turns the factor on with the first code from the app.
+// handleConfirmTOTP turns the factor on with the first code from the app; every other
+// session of the user is signed out.
 func (h *Handler) handleConfirmTOTP(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.auth.ConfirmTOTP(r, s.user.ID, r.PostFormValue("code")); err != nil {
+	if err := h.auth.ConfirmTOTP(r, s.sess, r.PostFormValue("code")); err != nil {
 		h.securityError(w, r, s, err)
 		return
 	}
 	http.Redirect(w, r, "/security?done=mfa_on", http.StatusSeeOther)
 }
 
+// handleDisableTOTP turns the factor off.
+func (h *Handler) handleDisableTOTP(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.auth.DisableTOTP(r, s.sess); err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/security?done=mfa_off", http.StatusSeeOther)
+}
+
+// handleRegenerateRecoveryCodes shows ten new recovery codes, once.
+func (h *Handler) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request, s *session) {
+	codes, err := h.auth.RegenerateRecoveryCodes(r, s.sess)
+	if err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "recovery_codes", signedInView(s, "New recovery codes", "security", &recoveryData{RecoveryCodes: codes}))
+}
+
+// handleSignOutSession ends one session: another device's (with a recent sign-in), or this
+// browser's own.
+func (h *Handler) handleSignOutSession(w http.ResponseWriter, r *http.Request, s *session) {
+	family := r.PostFormValue("session")
+	if err := h.auth.SignOutSession(r, s.sess, family); err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	if family == s.sess.FamilyID {
+		h.clearCookie(w, h.cookies.session)
+		http.Redirect(w, r, "/signin?done=signed_out", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/security?done=session_signed_out", http.StatusSeeOther)
+}
+
 // handleSignOutEverywhere ends every session of the user, this one included.
 func (h *Handler) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.auth.SignOutEverywhere(r, s.user.ID); err != nil {
-		h.failed(w, r, err)
+	if err := h.auth.SignOutEverywhere(r, s.sess); err != nil {
+		h.securityError(w, r, s, err)
 		return
 	}
 	h.clearCookie(w, h.cookies.session)
 	http.Redirect(w, r, "/signin?done=signed_out_everywhere", http.StatusSeeOther)
 }
 
-// securityError shows the security page again with what went wrong.
+// securityError shows the security page again with what went wrong. An action refused for
+// want of a recent sign-in (ESTEPUP) opens the "confirm it is you" card instead, with its
+// own words: the API's message names API routes.
 func (h *Handler) securityError(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	h.securityErrorWith(w, r, s, err, nil)
+}
+
+func (h *Handler) securityErrorWith(w http.ResponseWriter, r *http.Request, s *session, err error, adjust func(*securityData)) {
 	status, msg := h.errorStatus(w, r, err)
 	if u, gerr := h.store.GetUser(r.Context(), s.user.ID); gerr == nil {
 		s.user = u // the attempt may have changed it
 	}
-	v, verr := h.securityView(r, s)
+	v, d, verr := h.securityView(r, s)
 	if verr != nil {
 		h.failed(w, r, verr)
 		return
 	}
+	if launchpad.ErrorCode(err) == launchpad.ESTEPUP {
+		d.StepUp.Required = true
+		msg = "Confirm it is you first: this change needs a sign-in from the last " + d.StepUp.Window +
+			". Send yourself a code below, enter it, then try again."
+	}
+	if adjust != nil {
+		adjust(d)
+	}
 	v.Error = msg
 	h.render(w, r, status, "security", v)
+}
+
+// StepUpPage answers a dashboard action refused with ESTEPUP (by Auth.RequireStepUp or an
+// action that checks it): it sends the browser to the security page's "confirm it is you"
+// card, from which the user comes back and tries again. Dashboard handlers of other
+// security-sensitive actions (a tenant reset) call it:
+//
+//	if err := h.auth.RequireStepUp(s.sess); err != nil {
+//		h.StepUpPage(w, r)
+//		return
+//	}
+func (h *Handler) StepUpPage(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/security?done=step_up_required#step-up", http.StatusSeeOther)
 }
 
 func shortID(fp string) string {

@@ -32,7 +32,11 @@ func (h *Handler) signInView(w http.ResponseWriter, r *http.Request, title strin
 var doneMessages = map[string]string{
 	"signed_out":            "You are signed out.",
 	"signed_out_everywhere": "You are signed out on every device. Sign in again to continue.",
-	"mfa_on":                "Two-factor authentication is on. From now on, signing in asks for a code from your authenticator app.",
+	"mfa_on":                "Two-factor authentication is on, and every other session was signed out. From now on, signing in asks for a code from your authenticator app.",
+	"mfa_off":               "Two-factor authentication is off. Signing in now needs only the emailed code.",
+	"stepped_up":            "Confirmed. You can now change your security settings; try again what you were doing.",
+	"step_up_required":      "Confirm it is you first: send yourself a code below, enter it, then try again.",
+	"session_signed_out":    "That session is signed out.",
 }
 
 // handleSignInPage asks for the email address.

@@ -188,6 +188,11 @@ func (h *Handler) buildRoutes() []route {
 		post("/security/totp", h.signedInForm(h.handleEnrolTOTP)),
 		post("/security/totp/confirm", h.signedInForm(h.handleConfirmTOTP)),
 		post("/security/sign-out-everywhere", h.signedInForm(h.handleSignOutEverywhere)),
+		post("/security/sessions/sign-out", h.signedInForm(h.handleSignOutSession)),
+		post("/security/totp/disable", h.signedInForm(h.handleDisableTOTP)),
+		post("/security/recovery-codes", h.signedInForm(h.handleRegenerateRecoveryCodes)),
+		post("/security/step-up", h.signedInForm(h.handleStartStepUp)),
+		post("/security/step-up/verify", h.signedInForm(h.handleVerifyStepUp)),
 		get("/billing", h.signedIn(h.handleBilling)),
 		post("/signout", h.signedInForm(h.handleSignOut)),
 

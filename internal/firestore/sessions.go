@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
 )
@@ -23,6 +25,7 @@ type sessionDoc struct {
 	ExpiresAt *time.Time `firestore:"expiresAt"`
 	RotatedAt *time.Time `firestore:"rotatedAt"`
 	RevokedAt *time.Time `firestore:"revokedAt"`
+	AuthTime  *time.Time `firestore:"authTime"`
 }
 
 type sessionIDDoc struct {
@@ -38,14 +41,14 @@ var sessionKind = recordKind[launchpad.Session, sessionDoc]{
 		return &sessionDoc{
 			ID: x.ID, UserID: x.UserID, FamilyID: x.FamilyID, TokenHash: x.TokenHash, DeviceID: x.DeviceID,
 			UserAgent: x.UserAgent, CreatedAt: ts(x.CreatedAt), ExpiresAt: ts(x.ExpiresAt),
-			RotatedAt: ts(x.RotatedAt), RevokedAt: ts(x.RevokedAt),
+			RotatedAt: ts(x.RotatedAt), RevokedAt: ts(x.RevokedAt), AuthTime: ts(x.AuthTime),
 		}
 	},
 	decode: func(d *sessionDoc) *launchpad.Session {
 		return &launchpad.Session{
 			ID: d.ID, UserID: d.UserID, FamilyID: d.FamilyID, TokenHash: d.TokenHash, DeviceID: d.DeviceID,
 			UserAgent: d.UserAgent, CreatedAt: fromTS(d.CreatedAt), ExpiresAt: fromTS(d.ExpiresAt),
-			RotatedAt: fromTS(d.RotatedAt), RevokedAt: fromTS(d.RevokedAt),
+			RotatedAt: fromTS(d.RotatedAt), RevokedAt: fromTS(d.RevokedAt), AuthTime: fromTS(d.AuthTime),
 		}
 	},
 }
@@ -124,7 +127,7 @@ func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *la
 			// Every session of a family but its first comes from rotating one of the family,
 			// which writes that one: a rotation racing with this revocation fails one of the
 			// two commits.
-			revoked, err := s.revokeWhere(ctx, b, "familyId", old.FamilyID, now)
+			revoked, err := s.revokeWhere(ctx, b, "familyId", old.FamilyID, "", now)
 			if err != nil {
 				return err
 			}
@@ -135,7 +138,7 @@ func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *la
 			return nil
 		}
 		c := *n
-		c.UserID, c.FamilyID = old.UserID, old.FamilyID
+		c.UserID, c.FamilyID, c.AuthTime = old.UserID, old.FamilyID, old.AuthTime
 		if err := s.insertSession(ctx, b, &c); err != nil {
 			return err
 		}
@@ -152,9 +155,9 @@ func (s *Store) RotateSession(ctx context.Context, oldTokenHash string, next *la
 }
 
 // revokeWhere adds to b the revocation, at now, of every session whose field equals value
-// and that is not revoked yet (so revoking is idempotent and keeps the first time). It returns
-// the revoked sessions by token hash.
-func (s *Store) revokeWhere(ctx context.Context, b *batch, field, value string, now time.Time) (map[string]*launchpad.Session, error) {
+// and that is not revoked yet (so revoking is idempotent and keeps the first time), except
+// the sessions of family keep when it is set. It returns the revoked sessions by token hash.
+func (s *Store) revokeWhere(ctx context.Context, b *batch, field, value, keep string, now time.Time) (map[string]*launchpad.Session, error) {
 	snaps, err := s.client.Collection(s.col.sessions).Where(field, "==", value).Documents(ctx).GetAll()
 	if err != nil {
 		return nil, err
@@ -165,7 +168,7 @@ func (s *Store) revokeWhere(ctx context.Context, b *batch, field, value string, 
 		if err != nil {
 			return nil, err
 		}
-		if !x.RevokedAt.IsZero() {
+		if !x.RevokedAt.IsZero() || (keep != "" && x.FamilyID == keep) {
 			continue
 		}
 		x.RevokedAt = now
@@ -179,7 +182,7 @@ func (s *Store) revokeWhere(ctx context.Context, b *batch, field, value string, 
 // RevokeSessionFamily revokes every session of a family that is not revoked yet.
 func (s *Store) RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error {
 	return s.atomically(ctx, "revoke session family", func(b *batch) error {
-		_, err := s.revokeWhere(ctx, b, "familyId", familyID, micro(now))
+		_, err := s.revokeWhere(ctx, b, "familyId", familyID, "", micro(now))
 		return err
 	})
 }
@@ -187,8 +190,79 @@ func (s *Store) RevokeSessionFamily(ctx context.Context, familyID string, now ti
 // RevokeUserSessions revokes every session of a user that is not revoked yet.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
 	return s.atomically(ctx, "revoke user sessions", func(b *batch) error {
-		_, err := s.revokeWhere(ctx, b, "userId", userID, micro(now))
+		_, err := s.revokeWhere(ctx, b, "userId", userID, "", micro(now))
 		return err
+	})
+}
+
+// RevokeOtherSessions revokes every session of a user that is not revoked yet, except those
+// of family keep.
+func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep string, now time.Time) error {
+	if keep == "" {
+		keep = "\x00" // no family: revoke them all
+	}
+	return s.atomically(ctx, "revoke other sessions", func(b *batch) error {
+		_, err := s.revokeWhere(ctx, b, "userId", userID, keep, micro(now))
+		return err
+	})
+}
+
+// currentSessions reads the family's sessions that are not rotated: one, unless something
+// other than this store wrote the collection. An equality-only query on two fields, which
+// Firestore serves from its single-field indexes.
+func (s *Store) currentSessions(ctx context.Context, familyID string) ([]*firestore.DocumentSnapshot, error) {
+	return s.client.Collection(s.col.sessions).Where("familyId", "==", familyID).Where("rotatedAt", "==", nil).Documents(ctx).GetAll()
+}
+
+// GetCurrentSession returns the family's session that is not rotated, or ENOTFOUND.
+func (s *Store) GetCurrentSession(ctx context.Context, familyID string) (*launchpad.Session, error) {
+	snaps, err := s.currentSessions(ctx, familyID)
+	if err != nil {
+		return nil, storeError(err, "get current session")
+	}
+	var newest *launchpad.Session
+	for _, snap := range snaps {
+		x, err := sessionKind.fromSnap(snap)
+		if err != nil {
+			return nil, err
+		}
+		if newest == nil || x.CreatedAt.After(newest.CreatedAt) || (x.CreatedAt.Equal(newest.CreatedAt) && x.ID > newest.ID) {
+			newest = x
+		}
+	}
+	if newest == nil {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown session")
+	}
+	return newest, nil
+}
+
+// SetSessionAuthTime sets AuthTime on the family's current session if it is active at now,
+// in a commit conditional on that session being unchanged: a rotation committed in between
+// fails the condition, and the attempt runs again on the new current session; a rotation
+// that read the session before this commit fails its own and copies the new time.
+func (s *Store) SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error {
+	return s.atomically(ctx, "set session auth time", func(b *batch) error {
+		snaps, err := s.currentSessions(ctx, familyID)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, snap := range snaps {
+			x, err := sessionKind.fromSnap(snap)
+			if err != nil {
+				return err
+			}
+			if !x.SignedIn(now) {
+				continue
+			}
+			x.AuthTime = authTime
+			b.put(snap, sessionKind.encode(x))
+			found = true
+		}
+		if !found {
+			return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")
+		}
+		return nil
 	})
 }
 

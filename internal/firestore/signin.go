@@ -112,3 +112,56 @@ func (s *Store) VerifySignInCode(ctx context.Context, email string, now time.Tim
 	}
 	return out, nil
 }
+
+// usedTokenDoc marks a spent single-use token (launchpad_used_tokens/{id}) until its expiry.
+type usedTokenDoc struct {
+	ExpiresAt *time.Time `firestore:"expiresAt"`
+}
+
+// usedTokenPurge is how many expired markers a successful UseToken deletes at most.
+const usedTokenPurge = 20
+
+// UseToken spends a single-use token: the marker is created on condition that it does not
+// exist (or replaces an expired one on condition that it is unchanged), so of concurrent uses
+// exactly one commits; a loser runs again, finds the marker and is refused. Expired markers
+// are then purged, a few at a time, best effort (a Firestore TTL policy on expiresAt does the
+// same without it).
+func (s *Store) UseToken(ctx context.Context, id string, expiresAt, now time.Time) error {
+	ref := s.doc(s.col.usedTokens, id)
+	err := s.atomically(ctx, "use token", func(b *batch) error {
+		snap, err := s.get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if snap.Exists() {
+			var d usedTokenDoc
+			if err := snap.DataTo(&d); err != nil {
+				return err
+			}
+			if now.Before(fromTS(d.ExpiresAt)) {
+				return contract.TokenUsed()
+			}
+		}
+		b.put(snap, &usedTokenDoc{ExpiresAt: ts(expiresAt)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.purgeUsedTokens(ctx, now)
+	return nil
+}
+
+// purgeUsedTokens deletes a few markers expired at now, in one commit conditional on each
+// being unchanged. Failures are ignored: the next use tries again.
+func (s *Store) purgeUsedTokens(ctx context.Context, now time.Time) {
+	snaps, err := s.client.Collection(s.col.usedTokens).Where("expiresAt", "<=", micro(now)).Limit(usedTokenPurge).Documents(ctx).GetAll()
+	if err != nil || len(snaps) == 0 {
+		return
+	}
+	b := &batch{}
+	for _, snap := range snaps {
+		b.remove(snap)
+	}
+	_ = s.commit(ctx, b) // once: a marker changed meanwhile is left for a later purge
+}

@@ -140,6 +140,7 @@ type collections struct {
 	jobKeys      string // one lock per non-empty job key: at most one running job per key
 	jobLogs      string // log head per job, chunks in its sub-collection
 	signInCodes  string
+	usedTokens   string // spent single-use tokens (MFA tokens' jti) until their expiry
 	sessions     string // keyed by token hash
 	sessionIDs   string // session id → token hash: keeps session ids unique
 	devices      string
@@ -165,6 +166,7 @@ func newCollections(prefix string) collections {
 		jobKeys:      prefix + "job_keys",
 		jobLogs:      prefix + "job_logs",
 		signInCodes:  prefix + "signin_codes",
+		usedTokens:   prefix + "used_tokens",
 		sessions:     prefix + "sessions",
 		sessionIDs:   prefix + "session_ids",
 		devices:      prefix + "devices",

@@ -2,6 +2,18 @@ package launchpad
 
 import "time"
 
+// Audit actions of step-up and two-factor changes (the other auth.* actions are listed with
+// every action in audit.go).
+const (
+	// AuditStepUp: the user confirmed a sign-in again (the emailed code, and the second
+	// factor when on) for a security-sensitive action.
+	AuditStepUp = "auth.step_up"
+	// AuditMFADisabled: two-factor authentication was turned off (or an enrolment abandoned).
+	AuditMFADisabled = "auth.mfa_disabled"
+	// AuditMFARecoveryRegenerated: the recovery codes were replaced by new ones.
+	AuditMFARecoveryRegenerated = "auth.mfa_recovery_regenerated"
+)
+
 // Sign-in code limits.
 const (
 	SignInCodeTTL         = 15 * time.Minute
@@ -21,7 +33,9 @@ type SignInCode struct {
 
 // Session is one refresh token. Tokens are opaque to the client and stored only as a hash.
 // Rotation creates a new session in the same Family and marks the old one rotated; a rotated
-// token presented again means it was stolen, and the whole family is revoked.
+// token presented again means it was stolen, and the whole family is revoked. The family's
+// one session that is not rotated is its current session (Store.GetCurrentSession): the
+// family is signed in while that session is active.
 type Session struct {
 	ID        string
 	UserID    string
@@ -32,7 +46,18 @@ type Session struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	RotatedAt time.Time // zero until the token is exchanged
-	RevokedAt time.Time // zero until logout, reuse detection or sign-out-everywhere
+	RevokedAt time.Time // zero until logout, reuse detection, sign-out-everywhere or TOTP turned on
+	// AuthTime is when the user last proved who they are in this family: the sign-in that
+	// opened it (the emailed code, and the second factor when on), or a later step-up. A
+	// rotation copies it to the next session; zero means unknown (sessions older than the
+	// field), which no step-up check accepts.
+	AuthTime time.Time
+}
+
+// SignedIn reports whether s, a family's current session, still signs its family in at now:
+// neither revoked nor expired. (Active also requires that it is not rotated.)
+func (s *Session) SignedIn(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
 }
 
 // Active reports whether s can still be used at now.

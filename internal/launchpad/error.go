@@ -13,9 +13,13 @@ const (
 	ECONFLICT     = "conflict"     // it exists already, or it changed underneath the caller
 	EINVALID      = "invalid"      // the input is wrong; the message says how to fix it
 	EUNAUTHORIZED = "unauthorized" // missing, wrong, expired or revoked credentials
-	ERATELIMITED  = "rate_limited" // too many requests or attempts; see Error.RetryAfter
-	EUNAVAILABLE  = "unavailable"  // a dependency is down or timing out; retrying may help
-	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are only logged
+	// ESTEPUP: the credentials are valid, but the action needs a recent sign-in (a step-up:
+	// the emailed code again, and the authenticator code when two-factor is on); the message
+	// says how to re-verify.
+	ESTEPUP      = "step_up_required"
+	ERATELIMITED = "rate_limited" // too many requests or attempts; see Error.RetryAfter
+	EUNAVAILABLE = "unavailable"  // a dependency is down or timing out; retrying may help
+	EINTERNAL    = "internal"     // a bug or an unexpected failure; details are only logged
 )
 
 // Error is an error with a code a caller can branch on and a message a person can act on.

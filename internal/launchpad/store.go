@@ -142,6 +142,12 @@ type SignInStore interface {
 	// (even for a right guess), else match(c.HMAC) decides: true marks the code used and
 	// returns it, false is EINVALID. Parallel guesses can never compare more than maxAttempts.
 	VerifySignInCode(ctx context.Context, email string, now time.Time, maxAttempts int, match func(hmac []byte) bool) (*SignInCode, error)
+	// UseToken spends the single-use token id (an MFA token's jti), atomically: of any number
+	// of calls with one id, from any number of goroutines or processes, exactly one succeeds
+	// and every other is ECONFLICT, for as long as the marker lasts — until expiresAt, the
+	// token's own expiry, after which the token is refused anyway. A marker expired at now no
+	// longer counts, and any call may purge such markers.
+	UseToken(ctx context.Context, id string, expiresAt, now time.Time) error
 }
 
 // SessionStore keeps refresh-token sessions and known devices.
@@ -149,14 +155,28 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSessionByTokenHash(ctx context.Context, tokenHash string) (*Session, error)
 	// RotateSession exchanges the session with oldTokenHash for next (same user and family)
-	// in one transaction. ENOTFOUND for an unknown token; EUNAUTHORIZED if it is revoked or
-	// expired at now. A token already rotated is reuse: every session of its family is
-	// revoked and the result has Reused set (err is nil).
+	// in one transaction; next takes UserID, FamilyID and AuthTime from the old session.
+	// ENOTFOUND for an unknown token; EUNAUTHORIZED if it is revoked or expired at now. A
+	// token already rotated is reuse: every session of its family is revoked and the result
+	// has Reused set (err is nil).
 	RotateSession(ctx context.Context, oldTokenHash string, next *Session, now time.Time) (*RotateResult, error)
 	// RevokeSessionFamily revokes every session of a family (logout). Idempotent.
 	RevokeSessionFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserSessions revokes every session of a user (sign out everywhere). Idempotent.
 	RevokeUserSessions(ctx context.Context, userID string, now time.Time) error
+	// RevokeOtherSessions revokes every session of a user except those of family keep (sign
+	// out the other sessions; two-factor turned on). Idempotent.
+	RevokeOtherSessions(ctx context.Context, userID, keep string, now time.Time) error
+	// GetCurrentSession returns the current session of a family — its newest, the one not
+	// rotated — whether it is revoked or expired or not; ENOTFOUND when no session has
+	// familyID. Every request of an access token reads it (through a cache of at most a
+	// second), so it is one indexed read.
+	GetCurrentSession(ctx context.Context, familyID string) (*Session, error)
+	// SetSessionAuthTime sets AuthTime (a step-up) on the family's current session if that
+	// is active at now; ENOTFOUND when the family has no active current session. A rotation
+	// racing with it either carries the new AuthTime over or happens first, in which case
+	// the new current session gets it.
+	SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error
 	// ListSessions returns the user's sessions that are active at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
 	// TouchDevice records that the user signed in from d at now. It returns true when the

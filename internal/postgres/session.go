@@ -23,6 +23,7 @@ func sessionColumns(s *launchpad.Session) columns {
 		{"expires_at", ts(&s.ExpiresAt)},
 		{"rotated_at", ts(&s.RotatedAt)},
 		{"revoked_at", ts(&s.RevokedAt)},
+		{"auth_time", ts(&s.AuthTime)},
 	}
 }
 
@@ -78,7 +79,7 @@ func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *laun
 			return err
 		}
 		n := *next
-		n.UserID, n.FamilyID = old.UserID, old.FamilyID
+		n.UserID, n.FamilyID, n.AuthTime = old.UserID, old.FamilyID, old.AuthTime
 		if res.New, err = insertSession(ctx, tx, &n, now); err != nil {
 			return err
 		}
@@ -104,6 +105,68 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 	now = db.orNow(now)
 	return db.alone(ctx, func(q querier) error {
 		return revokeSessions(ctx, q, "user_id", userID, now)
+	})
+}
+
+// RevokeOtherSessions revokes every session of a user that is not revoked yet, except those
+// of family keep.
+func (db *DB) RevokeOtherSessions(ctx context.Context, userID, keep string, now time.Time) error {
+	now = db.orNow(now)
+	return db.alone(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `UPDATE sessions SET revoked_at = $3 WHERE revoked_at IS NULL AND user_id = $1 AND family_id <> $2`, userID, keep, now)
+		return err
+	})
+}
+
+// GetCurrentSession returns the family's session that is not rotated (through the partial
+// index sessions_family_current), or ENOTFOUND.
+func (db *DB) GetCurrentSession(ctx context.Context, familyID string) (*launchpad.Session, error) {
+	var s launchpad.Session
+	err := db.alone(ctx, func(q querier) error {
+		err := q.QueryRow(ctx, `SELECT `+sessionNames+` FROM sessions WHERE family_id = $1 AND rotated_at IS NULL
+			ORDER BY created_at DESC, id DESC LIMIT 1`, familyID).Scan(sessionColumns(&s).refs()...)
+		if isNoRows(err) {
+			return launchpad.Errorf(launchpad.ENOTFOUND, "unknown session")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// SetSessionAuthTime sets auth_time on the family's current session if it is active at now.
+//
+// READ COMMITTED. A rotation holds the current session's row lock (FOR UPDATE) from before it
+// reads auth_time until it commits: an UPDATE that comes first makes the rotation read the
+// new time; one that comes second waits, finds the row rotated, and — its snapshot predating
+// the successor — updates nothing. That is the one case of no row updated while the family
+// is still signed in, so the statement runs again, with a fresh snapshot that sees the
+// successor.
+func (db *DB) SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error {
+	now, authTime = db.orNow(now), db.orNow(authTime)
+	return db.alone(ctx, func(q querier) error {
+		for range 5 {
+			tag, err := q.Exec(ctx, `UPDATE sessions SET auth_time = $2
+				WHERE family_id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $3`, familyID, ts(&authTime), now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() > 0 {
+				return nil
+			}
+			var signedIn bool
+			err = q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions
+				WHERE family_id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2)`, familyID, now).Scan(&signedIn)
+			if err != nil {
+				return err
+			}
+			if !signedIn {
+				break
+			}
+		}
+		return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")
 	})
 }
 

@@ -95,3 +95,27 @@ func whyNoCode(ctx context.Context, tx pgx.Tx, email string) error {
 		return contract.SignInCodeExpired()
 	}
 }
+
+// UseToken spends a single-use token: in one READ COMMITTED transaction, expired markers are
+// purged and the marker inserted with ON CONFLICT DO NOTHING. Of concurrent inserts of one id
+// the first takes the key; the others wait for its commit and insert nothing, which is the
+// refusal.
+func (db *DB) UseToken(ctx context.Context, id string, expiresAt, now time.Time) error {
+	now, expiresAt = db.orNow(now), db.orNow(expiresAt)
+	var inserted bool
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM used_tokens WHERE expires_at <= $1`, now); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO used_tokens (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, expiresAt)
+		inserted = err == nil && tag.RowsAffected() == 1
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !inserted {
+		return contract.TokenUsed()
+	}
+	return nil
+}

@@ -22,6 +22,7 @@ const (
 	OperatorName           = "USER"
 	TrustedProxies         = "LAUNCHPAD_TRUSTED_PROXIES"
 	LogFormat              = "LAUNCHPAD_LOG_FORMAT"
+	StepUpWindow           = "LAUNCHPAD_STEP_UP_WINDOW"
 	StripeWebhookSecret    = "STRIPE_WEBHOOK_SECRET"
 	StripeAPIKey           = "STRIPE_API_KEY"
 	StripeAPIBase          = "STRIPE_API_BASE"
@@ -112,6 +113,8 @@ var table = []Setting{
 		Usage: "comma-separated IPs/CIDRs of reverse proxies whose `X-Forwarded-For` is believed"},
 	{Env: LogFormat, Flag: "log-format", Default: "json", UsedBy: []Command{Serve},
 		Usage: "`json` or `text`"},
+	{Env: StepUpWindow, Flag: "step-up-window", Default: "5m0s", UsedBy: []Command{Serve},
+		Usage: "how recent a sign-in (or step-up: the emailed code again, and the authenticator code when on) must be for two-factor changes, signing other sessions out and other security-sensitive actions, 30s to 1h"},
 	{Env: StripeWebhookSecret, Flag: "stripe-webhook-secret", DefaultDoc: "unset: the webhook answers 503", Secret: true, UsedBy: []Command{Serve},
 		Usage: "endpoint signing secret(s) (`whsec_…`), comma-separated while one is rolled"},
 	{Env: StripeAPIKey, Flag: "stripe-api-key", DefaultDoc: "unset: act on the verified payload", Secret: true, UsedBy: []Command{Serve},

@@ -22,6 +22,7 @@ func sessionColumns(s *launchpad.Session) columns {
 		{"expires_at", timeArg(s.ExpiresAt), scanTime(&s.ExpiresAt)},
 		{"rotated_at", timeArg(s.RotatedAt), scanTime(&s.RotatedAt)},
 		{"revoked_at", timeArg(s.RevokedAt), scanTime(&s.RevokedAt)},
+		{"auth_time", timeArg(s.AuthTime), scanTime(&s.AuthTime)},
 	}
 }
 
@@ -72,7 +73,7 @@ func (db *DB) RotateSession(ctx context.Context, oldTokenHash string, next *laun
 			return err
 		}
 		n := *next
-		n.UserID, n.FamilyID = old.UserID, old.FamilyID
+		n.UserID, n.FamilyID, n.AuthTime = old.UserID, old.FamilyID, old.AuthTime
 		if res.New, err = insertSession(ctx, tx, &n, now); err != nil {
 			return err
 		}
@@ -98,6 +99,46 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 	now = db.orNow(now)
 	return db.write(ctx, func(tx *sql.Tx) error {
 		return revokeSessions(ctx, tx, `user_id = ?`, userID, now)
+	})
+}
+
+// RevokeOtherSessions revokes every session of a user that is not revoked yet, except those
+// of family keep.
+func (db *DB) RevokeOtherSessions(ctx context.Context, userID, keep string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND user_id = ? AND family_id <> ?`,
+			timeArg(now), userID, keep)
+		return err
+	})
+}
+
+// GetCurrentSession returns the family's session that is not rotated (through the partial
+// index sessions_family_current), or ENOTFOUND.
+func (db *DB) GetCurrentSession(ctx context.Context, familyID string) (*launchpad.Session, error) {
+	return get(ctx, db, func(tx *sql.Tx) (*launchpad.Session, error) {
+		return findCurrentSession(ctx, tx, familyID)
+	})
+}
+
+// SetSessionAuthTime sets auth_time on the family's current session if it is active at now.
+// Writes are serialised, so a rotation either ran before (and this updates its successor) or
+// runs after (and copies the new time).
+func (db *DB) SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET auth_time = ?
+			WHERE family_id = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
+			timeArg(authTime), familyID, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")
+		}
+		return nil
 	})
 }
 
@@ -144,6 +185,15 @@ func findSessionByTokenHash(ctx context.Context, tx *sql.Tx, tokenHash string) (
 	s, err := scanSession(tx.QueryRowContext(ctx, selectSessions+` WHERE token_hash = ?`, tokenHash))
 	if isNoRows(err) {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown refresh token")
+	}
+	return s, err
+}
+
+func findCurrentSession(ctx context.Context, tx *sql.Tx, familyID string) (*launchpad.Session, error) {
+	s, err := scanSession(tx.QueryRowContext(ctx, selectSessions+` WHERE family_id = ? AND rotated_at IS NULL
+		ORDER BY created_at DESC, id DESC LIMIT 1`, familyID))
+	if isNoRows(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "unknown session")
 	}
 	return s, err
 }

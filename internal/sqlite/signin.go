@@ -77,3 +77,20 @@ func (db *DB) VerifySignInCode(ctx context.Context, email string, now time.Time,
 	}
 	return out, nil
 }
+
+// UseToken spends a single-use token: expired markers are purged and the marker inserted in
+// one write transaction, so of concurrent uses exactly one inserts it and the others find
+// the primary key taken.
+func (db *DB) UseToken(ctx context.Context, id string, expiresAt, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM used_tokens WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO used_tokens (id, expires_at) VALUES (?, ?)`, id, expiresAt.UnixMicro())
+		if uniqueViolation(err) != "" {
+			return contract.TokenUsed()
+		}
+		return err
+	})
+}

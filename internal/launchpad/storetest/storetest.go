@@ -21,6 +21,9 @@
 //   - A sign-in code is expired at ExpiresAt; a replacement code starts with no attempts.
 //   - RotateSession checks revoked and expired before reuse, so once a reuse revoked the
 //     family, further presentations are EUNAUTHORIZED. Revoking keeps the first RevokedAt.
+//   - A family's current session is found even when it is revoked or expired; a step-up
+//     (SetSessionAuthTime) reaches only a current session that is signed in.
+//   - UseToken's marker counts until its expiresAt (exclusive), the token's own expiry.
 //   - AppendAudit overrides a caller's Seq, PrevHash and Hash; AuditFilter.Since is inclusive.
 //
 // The suite uses explicit times (a fixed base far in the future) wherever the interface takes
@@ -54,6 +57,7 @@ func cases() []testCase {
 		jobLogCases(),
 		signInCases(),
 		sessionCases(),
+		stepUpCases(),
 		deviceCases(),
 		auditCases(),
 		auditTreeCases(),

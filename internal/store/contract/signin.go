@@ -45,3 +45,8 @@ func TooManyGuesses() error {
 func WrongSignInCode() error {
 	return launchpad.Errorf(launchpad.EINVALID, "the sign-in code is wrong")
 }
+
+// TokenUsed is ECONFLICT: UseToken found the single-use token spent already.
+func TokenUsed() error {
+	return launchpad.Errorf(launchpad.ECONFLICT, "this token was already used")
+}
