@@ -33,7 +33,7 @@ var (
 func NewPlanResource() resource.Resource { return &planResource{} }
 
 type planResource struct {
-	data *providerData
+	configured
 }
 
 type planResourceModel struct {
@@ -222,28 +222,9 @@ func planKnown(m *planResourceModel) bool {
 	return true
 }
 
-func (r *planResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-// open starts a Create, Read, Update or Delete: it reads the model from src into m and opens
-// the store; nil, with the reasons in diags, when either fails.
-func (r *planResource) open(ctx context.Context, src modelSource, m *planResourceModel, diags *diag.Diagnostics) launchpad.Store {
-	diags.Append(src.Get(ctx, m)...)
-	if diags.HasError() {
-		return nil
-	}
-	st, ds := r.data.Store(ctx)
-	diags.Append(ds...)
-	if diags.HasError() {
-		return nil
-	}
-	return st
-}
-
 func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
@@ -266,14 +247,12 @@ func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.State, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
 	p, err := st.GetPlan(ctx, m.ID.ValueString())
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "Plan", m.ID.ValueString())
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Plan", m.ID.ValueString()) {
 		return
 	}
 	if err != nil {
@@ -285,7 +264,7 @@ func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 
 func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
@@ -311,7 +290,7 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 // and the next apply of those tenants need it.
 func (r *planResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.State, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}

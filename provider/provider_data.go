@@ -269,18 +269,3 @@ func withContext(in diag.Diagnostics, resourceType string) diag.Diagnostics {
 	}
 	return out
 }
-
-// providerDataFrom is the Configure step shared by every resource and data source: it checks
-// the type of what the provider handed over.
-func providerDataFrom(in any, diags *diag.Diagnostics) *providerData {
-	if in == nil {
-		return nil // the provider is not configured yet (validation runs before Configure)
-	}
-	d, ok := in.(*providerData)
-	if !ok {
-		diags.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *providerData, got %T. Please report this issue to the provider developers.", in))
-		return nil
-	}
-	return d
-}

@@ -34,7 +34,7 @@ var (
 func NewSubKeyResource() resource.Resource { return &subKeyResource{} }
 
 type subKeyResource struct {
-	data *providerData
+	configured
 }
 
 type subKeyResourceModel struct {
@@ -133,10 +133,6 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
-}
-
-func (r *subKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ModifyPlan computes what the key will look like and checks, before anything is changed,
@@ -289,9 +285,7 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	st, _ := r.data.Store(ctx)
 	hash := m.ID.ValueString()
 	k, err := st.GetSubKey(ctx, hash)
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "Sub-key", hash)
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Sub-key", hash) {
 		return
 	}
 	if err != nil {
@@ -299,9 +293,7 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	err = svc.Refresh(ctx, k)
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "OpenRouter key", hash)
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "OpenRouter key", hash) {
 		return
 	}
 	if err != nil {

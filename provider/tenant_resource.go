@@ -37,32 +37,21 @@ var (
 func NewTenantResource() resource.Resource { return &tenantResource{} }
 
 type tenantResource struct {
-	data *providerData
+	configured
 }
 
+// tenantResourceModel is the record the data sources show too (tenantSummaryModel), with
+// the tenant's configuration, the sizes Fly reports and the key secret's digest.
 type tenantResourceModel struct {
-	ID                types.String `tfsdk:"id"`
-	AppName           types.String `tfsdk:"app_name"`
-	UserID            types.String `tfsdk:"user_id"`
-	Product           types.String `tfsdk:"product"`
-	Region            types.String `tfsdk:"region"`
-	Plan              types.String `tfsdk:"plan"`
-	Image             types.String `tfsdk:"image"`
-	SubKeyHash        types.String `tfsdk:"subkey_hash"`
+	ID types.String `tfsdk:"id"`
+	tenantSummaryModel
 	BYOKKeyWO         types.String `tfsdk:"byok_key_wo"`
 	BYOKKeyWOVersion  types.Int64  `tfsdk:"byok_key_wo_version"`
 	RebuildGeneration types.Int64  `tfsdk:"rebuild_generation"`
-	Network           types.String `tfsdk:"network"`
-	MachineID         types.String `tfsdk:"machine_id"`
-	MachineState      types.String `tfsdk:"machine_state"`
 	MachineCPUKind    types.String `tfsdk:"machine_cpu_kind"`
 	MachineCPUs       types.Int64  `tfsdk:"machine_cpus"`
 	MachineMemoryMB   types.Int64  `tfsdk:"machine_memory_mb"`
-	VolumeID          types.String `tfsdk:"volume_id"`
 	VolumeSizeGB      types.Int64  `tfsdk:"volume_size_gb"`
-	IPv4              types.String `tfsdk:"ipv4"`
-	IPv6              types.String `tfsdk:"ipv6"`
-	KeySource         types.String `tfsdk:"key_source"`
 	SecretDigest      types.String `tfsdk:"secret_digest"`
 	// What the destroy does, and what the create restores.
 	DeletionProtection     types.Bool     `tfsdk:"deletion_protection"`
@@ -217,10 +206,6 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // open starts a Create, Read or Delete: it reads the model from src into m, bounds ctx by the
 // call's timeout and opens the tenant service. svc is nil, with the reasons in diags, when
 // any of that fails; cancel is always safe to defer.
@@ -308,9 +293,7 @@ func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, res
 		subKeyHash = optionalString(t.SubKeyHash)
 	}
 	b, err := svc.Observe(ctx, t)
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "Tenant app", t.AppName)
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Tenant app", t.AppName) {
 		return
 	}
 	if err != nil {
@@ -480,36 +463,25 @@ func wantedFromModel(m *tenantResourceModel) tenant.Wanted {
 // timeouts) are carried over from cfg; the sizes are the ones Fly reports.
 func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash types.String) *tenantResourceModel {
 	t := b.Tenant
-	return &tenantResourceModel{
-		ID:                types.StringValue(t.AppName),
-		AppName:           types.StringValue(t.AppName),
-		UserID:            types.StringValue(t.UserID),
-		Product:           types.StringValue(t.Product),
-		Region:            types.StringValue(t.Region),
-		Plan:              types.StringValue(t.Plan),
-		Image:             types.StringValue(t.Image),
-		SubKeyHash:        subKeyHash,
-		BYOKKeyWO:         types.StringNull(), // write-only: never in state
-		BYOKKeyWOVersion:  cfg.BYOKKeyWOVersion,
-		RebuildGeneration: types.Int64Value(t.RebuildGeneration),
-		Network:           types.StringValue(t.Network),
-		MachineID:         types.StringValue(t.MachineID),
-		MachineState:      types.StringValue(string(t.MachineState)),
-		MachineCPUKind:    types.StringValue(b.Guest.CPUKind),
-		MachineCPUs:       types.Int64Value(int64(b.Guest.CPUs)),
-		MachineMemoryMB:   types.Int64Value(int64(b.Guest.MemoryMB)),
-		VolumeID:          types.StringValue(t.VolumeID),
-		VolumeSizeGB:      types.Int64Value(int64(b.VolumeSizeGB)),
-		IPv4:              types.StringValue(t.IPv4),
-		IPv6:              types.StringValue(t.IPv6),
-		KeySource:         types.StringValue(string(t.KeySource)),
-		SecretDigest:      types.StringValue(t.SecretDigest),
+	m := &tenantResourceModel{
+		ID:                 types.StringValue(t.AppName),
+		tenantSummaryModel: tenantSummary(t),
+		BYOKKeyWO:          types.StringNull(), // write-only: never in state
+		BYOKKeyWOVersion:   cfg.BYOKKeyWOVersion,
+		RebuildGeneration:  types.Int64Value(t.RebuildGeneration),
+		MachineCPUKind:     types.StringValue(b.Guest.CPUKind),
+		MachineCPUs:        types.Int64Value(int64(b.Guest.CPUs)),
+		MachineMemoryMB:    types.Int64Value(int64(b.Guest.MemoryMB)),
+		VolumeSizeGB:       types.Int64Value(int64(b.VolumeSizeGB)),
+		SecretDigest:       types.StringValue(t.SecretDigest),
 		// Configuration only: carried over (an import starts from the defaults).
 		DeletionProtection:     boolOr(cfg.DeletionProtection, false),
 		WorkspaceRetentionDays: int64Or(cfg.WorkspaceRetentionDays, 0),
 		RestoreFrom:            cfg.RestoreFrom,
 		Timeouts:               cfg.Timeouts,
 	}
+	m.SubKeyHash = subKeyHash
+	return m
 }
 
 func boolOr(v types.Bool, dflt bool) types.Bool {

@@ -12,11 +12,6 @@ import (
 // Create, Read, Update or Delete methods, as a method expression (timeouts.Value.Read).
 type timeoutOf func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics)
 
-// modelSource is where a CRUD call reads its model: the request's plan or its state.
-type modelSource interface {
-	Get(context.Context, any) diag.Diagnostics
-}
-
 // begin reads a CRUD call's model from src into m and bounds ctx by the call's configured
 // timeout; t is m's timeouts attribute, read once m is. ok is false, with the reasons in
 // diags (also those appended before the call), when either fails; cancel is then a no-op.

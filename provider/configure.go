@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+)
+
+// configured is embedded by every resource and data source: its Configure keeps what the
+// provider hands over, which the CRUD methods reach as data.
+type configured struct {
+	data *providerData
+}
+
+func (c *configured) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	c.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// configuredSource is configured for data sources.
+type configuredSource struct {
+	data *providerData
+}
+
+func (c *configuredSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	c.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// providerDataFrom is the Configure step shared by every resource and data source: it checks
+// the type of what the provider handed over.
+func providerDataFrom(in any, diags *diag.Diagnostics) *providerData {
+	if in == nil {
+		return nil // the provider is not configured yet (validation runs before Configure)
+	}
+	d, ok := in.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *providerData, got %T. Please report this issue to the provider developers.", in))
+		return nil
+	}
+	return d
+}
+
+// modelSource is where a call reads its model: the request's plan, state or configuration.
+type modelSource interface {
+	Get(context.Context, any) diag.Diagnostics
+}
+
+// readWithStore reads a call's model from src into m and opens the store; nil, with the
+// reasons in diags, when either fails.
+func (d *providerData) readWithStore(ctx context.Context, src modelSource, m any, diags *diag.Diagnostics) launchpad.Store {
+	diags.Append(src.Get(ctx, m)...)
+	if diags.HasError() {
+		return nil
+	}
+	st, ds := d.Store(ctx)
+	diags.Append(ds...)
+	if diags.HasError() {
+		return nil
+	}
+	return st
+}
+
+// gone reports whether err says the object a Read looked for no longer exists; it then warns
+// (notFoundWarning) and drops the resource from state, so the next plan recreates it.
+func gone(ctx context.Context, err error, state *tfsdk.State, diags *diag.Diagnostics, kind, id string) bool {
+	if !launchpad.IsNotFound(err) {
+		return false
+	}
+	notFoundWarning(diags, kind, id)
+	state.RemoveResource(ctx)
+	return true
+}
