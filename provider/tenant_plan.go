@@ -120,9 +120,7 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	// The machine gets the plan's size whatever a resumed create finds; its state and the
 	// volume's size depend on what an interrupted create left, so they stay unknown.
 	if want != nil && !pending {
-		plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
-		plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
-		plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
+		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(&want.Guest)
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
@@ -232,36 +230,15 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	if d.IPv6 {
 		plan.IPv6 = types.StringUnknown()
 	}
-	// The sizes: the plan's when it is known; the volume only ever grows.
-	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = state.MachineCPUKind, state.MachineCPUs, state.MachineMemoryMB
-	plan.VolumeSizeGB = state.VolumeSizeGB
-	if d.Guest {
-		if want != nil && !pending {
-			plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
-			plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
-			plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
-		} else {
-			plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
-		}
+	// The sizes and the machine's state as the update leaves them.
+	o := tenant.Expect(d, boundaryFromModel(state), want)
+	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(o.Guest)
+	plan.VolumeSizeGB, plan.MachineState = types.Int64Unknown(), types.StringUnknown()
+	if o.VolumeSizeGB != nil {
+		plan.VolumeSizeGB = types.Int64Value(int64(*o.VolumeSizeGB))
 	}
-	if d.VolumeSize {
-		switch {
-		case want == nil || pending:
-			plan.VolumeSizeGB = types.Int64Unknown()
-		case d.Volume:
-			plan.VolumeSizeGB = types.Int64Value(int64(want.VolumeSizeGB))
-		default:
-			plan.VolumeSizeGB = types.Int64Value(max(state.VolumeSizeGB.ValueInt64(), int64(want.VolumeSizeGB)))
-		}
-	}
-	// The machine's state: a new machine starts; an updated or re-keyed one stays as it was
-	// (a stopped machine is the control plane's to start).
-	plan.MachineState = state.MachineState
-	switch {
-	case d.Machine:
-		plan.MachineState = types.StringValue(string(launchpad.MachineStarted))
-	case d.Any() && state.MachineState.ValueString() != string(launchpad.MachineStarted) && state.MachineState.ValueString() != string(launchpad.MachineStopped):
-		plan.MachineState = types.StringUnknown()
+	if o.MachineState != nil {
+		plan.MachineState = types.StringValue(string(*o.MachineState))
 	}
 	if d.Secret {
 		// Unknown: the digest is Fly's, and another resource of this apply may store the
@@ -274,4 +251,12 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 // sameBYOKVersion reports whether the configuration stores no new BYOK key in this apply.
 func sameBYOKVersion(plan, state *tenantResourceModel) bool {
 	return plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
+}
+
+// guestValues are a machine size's attributes, unknown when g is nil.
+func guestValues(g *launchpad.Guest) (types.String, types.Int64, types.Int64) {
+	if g == nil {
+		return types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
+	}
+	return types.StringValue(g.CPUKind), types.Int64Value(int64(g.CPUs)), types.Int64Value(int64(g.MemoryMB))
 }

@@ -230,48 +230,26 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 	if plan == nil {
 		return
 	}
-	userID := m.UserID.ValueString()
-	if !byok.IsNull() && !byok.IsUnknown() {
-		if err := svc.StoreBYOK(ctx, userID, byok.ValueString()); err != nil {
-			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
-			return
-		}
-	}
-	key, err := svc.ResolveKey(ctx, userID, m.SubKeyHash.ValueString(), plan)
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("subkey_hash"), "No model key for the tenant", err)
-		return
-	}
-
-	want := &launchpad.Tenant{
-		UserID: userID, Product: m.Product.ValueString(), Region: m.Region.ValueString(),
+	want := tenant.Request{Plan: plan, SubKeyHash: m.SubKeyHash.ValueString(), Tenant: &launchpad.Tenant{
+		UserID: m.UserID.ValueString(), Product: m.Product.ValueString(), Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
+	}}
+	if !byok.IsNull() && !byok.IsUnknown() {
+		want.BYOKKey = byok.ValueStringPointer()
 	}
-	var b *tenant.Boundary
 	if from := m.RestoreFrom; from != nil {
-		b, err = svc.CreateFrom(ctx, want, plan, key, tenant.Retained{AppName: from.AppName.ValueString(), SnapshotID: from.SnapshotID.ValueString()})
-	} else {
-		b, err = svc.Create(ctx, want, plan, key)
+		want.From = &tenant.Retained{AppName: from.AppName.ValueString(), SnapshotID: from.SnapshotID.ValueString()}
+	}
+	b, step, err := svc.Provision(ctx, want)
+	if b != nil {
+		// Also on failure: what exists stays in state, so the tainted resource is destroyed, not leaked.
+		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 	}
 	if err != nil {
-		if launchpad.IsConflict(err) && b == nil {
-			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
-			return
-		}
-		if b != nil && len(b.Created) > 0 {
-			// Keep what exists in state, so the tainted resource is destroyed, not leaked.
-			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
-		}
-		addError(&resp.Diagnostics, "Creating tenant", err)
-		return
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
-		addError(&resp.Diagnostics, "Recording tenant in the store", err)
+		addStepError(&resp.Diagnostics, step, "Creating tenant", "Recording tenant in the store", err)
 		return
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.CreatedEvent(b.Tenant))
-	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 }
 
 func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -324,26 +302,17 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if plan == nil {
 		return
 	}
-	byokChanged := !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
-	if byokChanged {
-		if err := svc.StoreBYOK(ctx, m.UserID.ValueString(), byok.ValueString()); err != nil {
-			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
-			return
-		}
-	}
 	current := boundaryFromModel(&state)
-	b, err := svc.Reconcile(ctx, current, tenant.Change{
+	b, step, err := svc.Update(ctx, current, tenant.Change{
 		Plan: plan, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
-		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: byokChanged,
-	})
+		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion),
+	}, byok.ValueString())
 	if err != nil {
-		// Record what was done so far: the next plan compares it with the config again.
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &state, state.SubKeyHash))...)
-		addError(&resp.Diagnostics, "Updating tenant", err)
-		return
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		addError(&resp.Diagnostics, "Recording tenant in the store", err)
+		if step == tenant.StepFly {
+			// Record what was done so far: the next plan compares it with the config again.
+			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &state, state.SubKeyHash))...)
+		}
+		addStepError(&resp.Diagnostics, step, "Updating tenant", "Recording tenant in the store", err)
 		return
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.UpdatedEvent(current.Tenant, b.Tenant))
@@ -363,30 +332,15 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 			fmt.Sprintf("Tenant %s has deletion_protection = true, so nothing was deleted. Set deletion_protection = false and apply, then destroy.", t.AppName))
 		return
 	}
-	var kept *tenant.Retained
-	var err error
-	if days := m.WorkspaceRetentionDays.ValueInt64(); days > 0 {
-		kept, err = svc.Retain(ctx, t, int(days))
-	} else {
-		err = svc.Teardown(ctx, t)
-	}
+	kept, step, err := svc.Destroy(ctx, t, m.WorkspaceRetentionDays.ValueInt64())
 	if err != nil {
-		addError(&resp.Diagnostics, "Deleting tenant", err)
-		return
-	}
-	if err := svc.Forget(ctx, t.AppName); err != nil {
-		addError(&resp.Diagnostics, "Removing tenant from the store", err)
+		addStepError(&resp.Diagnostics, step, "Deleting tenant", "Removing tenant from the store", err)
 		return
 	}
 	ev := tenant.DestroyedEvent(t)
 	if kept != nil {
-		ev.Details = map[string]string{"retained_app": kept.AppName, "retained_snapshot": kept.SnapshotID,
-			"retained_volume": kept.VolumeID, "retained_until": kept.Until.Format(time.RFC3339)}
-		resp.Diagnostics.AddWarning("Tenant workspace retained",
-			fmt.Sprintf("Tenant %s of user %s is destroyed; its /workspace (volume %s) is kept as snapshot %s in the app %s until %s. "+
-				"To restore it, create the user's %s tenant with restore_from = { app_name = %q, snapshot_id = %q } (region %s).",
-				t.AppName, t.UserID, kept.VolumeID, kept.SnapshotID, kept.AppName, kept.Until.Format(time.RFC3339), t.Product,
-				kept.AppName, kept.SnapshotID, kept.Region))
+		ev.Details = kept.Details()
+		resp.Diagnostics.AddWarning("Tenant workspace retained", kept.Notice(t))
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, ev)
 }

@@ -1,0 +1,90 @@
+package tenant_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant/tenanttest"
+)
+
+// Provision stores a BYOK key first and runs the tenant on it, records the tenant, and
+// names the step that fails: no key, or a second tenant of the product.
+func TestProvisionNamesTheStepThatFails(t *testing.T) {
+	ctx := context.Background()
+	w := tenanttest.New(t)
+	svc := w.Tenants()
+
+	b, step, err := svc.Provision(ctx, tenant.Request{Tenant: w.Want("bob01"), Plan: w.Starter})
+	if err == nil || step != tenant.StepKey || b != nil {
+		t.Fatalf("no key: %v, %q, %v; want the key step to fail with nothing made", b, step, err)
+	}
+
+	byok := "sk-or-v1-byok-of-bob-0123456789abcdef"
+	b, step, err = svc.Provision(ctx, tenant.Request{Tenant: w.Want("bob01"), Plan: w.Starter, BYOKKey: &byok})
+	if err != nil || step != "" {
+		t.Fatalf("provision: %q, %v", step, err)
+	}
+	if b.Tenant.KeySource != launchpad.KeySourceBYOK {
+		t.Errorf("key source %s, want byok", b.Tenant.KeySource)
+	}
+	if rec, err := w.Store.GetTenant(ctx, b.Tenant.AppName); err != nil || rec.MachineID != b.Tenant.MachineID {
+		t.Fatalf("record %+v, %v; want the tenant recorded", rec, err)
+	}
+
+	again, step, err := svc.Provision(ctx, tenant.Request{Tenant: w.Want("bob01"), Plan: w.Starter, BYOKKey: &byok})
+	if step != tenant.StepClaim || again != nil {
+		t.Fatalf("second tenant: %v, %q, %v; want the claim refused with nothing made", again, step, err)
+	}
+	mustCode(t, err, launchpad.ECONFLICT)
+}
+
+// Update stores a changed BYOK key, reconciles onto it and records the result; Destroy
+// with a retention keeps the workspace, says where, and forgets the record.
+func TestUpdateThenDestroyKeepingTheWorkspace(t *testing.T) {
+	ctx := context.Background()
+	w, svc, b, hash := alice(t)
+	byok := "sk-or-v1-byok-of-alice-0123456789abcdef"
+	after, step, err := svc.Update(ctx, refresh(t, svc, b), tenant.Change{Plan: w.Pro, Image: tenanttest.Image, SubKeyHash: hash,
+		BYOKKeyChanged: true}, byok)
+	if err != nil || step != "" {
+		t.Fatalf("update: %q, %v", step, err)
+	}
+	if after.Tenant.KeySource != launchpad.KeySourceBYOK || after.Tenant.Plan != w.Pro.Name || after.Guest != w.Pro.Guest {
+		t.Errorf("after the update: %+v on %+v, want pro's size on the BYOK key", after.Tenant, after.Guest)
+	}
+	if rec, err := w.Store.GetTenant(ctx, after.Tenant.AppName); err != nil || rec.Plan != w.Pro.Name {
+		t.Fatalf("record %+v, %v; want it on pro", rec, err)
+	}
+
+	kept, step, err := svc.Destroy(ctx, after.Tenant, 7)
+	if err != nil || step != "" || kept == nil {
+		t.Fatalf("destroy: %+v, %q, %v; want the workspace kept", kept, step, err)
+	}
+	if _, err := w.Store.GetTenant(ctx, after.Tenant.AppName); !launchpad.IsNotFound(err) {
+		t.Errorf("record after the destroy: %v, want it gone", err)
+	}
+	if d := kept.Details(); d["retained_snapshot"] != kept.SnapshotID || d["retained_app"] != after.Tenant.AppName {
+		t.Errorf("audit details %v", d)
+	}
+	if n := kept.Notice(after.Tenant); !strings.Contains(n, kept.SnapshotID) || !strings.Contains(n, "restore_from") {
+		t.Errorf("notice %q, want the snapshot and how to restore it", n)
+	}
+}
+
+// Destroy without a retention tears everything down; a destroy that runs again finds
+// nothing left and succeeds.
+func TestDestroyTearsDownAndRunsAgain(t *testing.T) {
+	ctx := context.Background()
+	w, svc, b, _ := alice(t)
+	for range 2 {
+		if kept, step, err := svc.Destroy(ctx, b.Tenant, 0); err != nil || kept != nil || step != "" {
+			t.Fatalf("destroy: %+v, %q, %v", kept, step, err)
+		}
+	}
+	if app := w.App(b.Tenant.AppName); app != nil {
+		t.Errorf("app %+v after the destroy, want it deleted", app)
+	}
+}
