@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -75,4 +77,26 @@ func gone(ctx context.Context, err error, state *tfsdk.State, diags *diag.Diagno
 	notFoundWarning(diags, kind, id)
 	state.RemoveResource(ctx)
 	return true
+}
+
+// timeoutOf names which operation's configured timeout applies: one of timeouts.Value's
+// Create, Read, Update or Delete methods, as a method expression (timeouts.Value.Read).
+type timeoutOf func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics)
+
+// begin reads a CRUD call's model from src into m and bounds ctx by the call's configured
+// timeout (or dflt); t is m's timeouts attribute, read once m is. ok is false, with the
+// reasons in diags (also those appended before the call), when either fails; cancel is then a
+// no-op.
+func begin(ctx context.Context, src modelSource, m any, t *timeouts.Value, of timeoutOf, dflt time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc, bool) {
+	diags.Append(src.Get(ctx, m)...)
+	if diags.HasError() {
+		return ctx, func() {}, false
+	}
+	d, ds := of(*t, ctx, dflt)
+	diags.Append(ds...)
+	if diags.HasError() {
+		return ctx, func() {}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, cancel, true
 }

@@ -96,21 +96,23 @@ type providerData struct {
 	// run is what this run (one Configure: one plan or apply walk) plans through the provider.
 	run *runplan.Run
 
-	storeOnce sync.Once
-	store     launchpad.Store
-	storeErr  error
+	store   lazy[launchpad.Store]
+	keyring lazy[*envelope.Keyring]
+	runtime lazy[launchpad.Runtime]
+	issuer  lazy[launchpad.KeyIssuer]
+}
 
-	keyringOnce sync.Once
-	keyring     *envelope.Keyring
-	keyringErr  diag.Diagnostics
+// lazy is a dependency opened on first use and kept, or the reasons it could not be opened.
+type lazy[T any] struct {
+	once  sync.Once
+	value T
+	diags diag.Diagnostics
+}
 
-	runtimeOnce sync.Once
-	runtime     launchpad.Runtime
-	runtimeErr  diag.Diagnostics
-
-	issuerOnce sync.Once
-	issuer     launchpad.KeyIssuer
-	issuerErr  diag.Diagnostics
+// get opens the dependency with open the first time, and returns it.
+func (l *lazy[T]) get(open func(diags *diag.Diagnostics) T) (T, diag.Diagnostics) {
+	l.once.Do(func() { l.value = open(&l.diags) })
+	return l.value, l.diags
 }
 
 func newProviderData(s settings, now func() time.Time) *providerData {
@@ -119,22 +121,17 @@ func newProviderData(s settings, now func() time.Time) *providerData {
 
 // Store opens LAUNCHPAD_STORE on first use.
 func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnostics) {
-	d.storeOnce.Do(func() {
+	return d.store.get(func(diags *diag.Diagnostics) launchpad.Store {
 		// The store outlives this request: open it on a context that is never cancelled.
-		var st launchpad.Store
-		st, d.storeErr = store.Open(context.WithoutCancel(ctx), d.settings.store)
-		if d.storeErr == nil {
-			d.store = plancache.New(st, d.now)
+		st, err := store.Open(context.WithoutCancel(ctx), d.settings.store)
+		if err != nil {
+			diags.AddError("Cannot open the Launchpad store",
+				fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
+					launchpad.ErrorMessage(err)))
+			return nil
 		}
+		return plancache.New(st, d.now)
 	})
-	if d.storeErr != nil {
-		var diags diag.Diagnostics
-		diags.AddError("Cannot open the Launchpad store",
-			fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
-				launchpad.ErrorMessage(d.storeErr)))
-		return nil, diags
-	}
-	return d.store, nil
 }
 
 // checkPlatformSecret runs when the provider is configured, so that every plan checks it
@@ -179,39 +176,39 @@ func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diag
 
 // Keyring derives the sealing key from the platform secret on first use.
 func (d *providerData) Keyring(resourceType string) (*envelope.Keyring, diag.Diagnostics) {
-	d.keyringOnce.Do(func() {
+	kr, ds := d.keyring.get(func(diags *diag.Diagnostics) *envelope.Keyring {
 		if d.settings.platformSecret == "" {
-			d.keyringErr.AddError("Missing platform secret",
+			diags.AddError("Missing platform secret",
 				"Sealing and opening stored keys needs the provider attribute platform_secret or the environment "+
 					"variable PLATFORM_SECRET (at least 32 bytes; the control plane must use the same one).")
-			return
+			return nil
 		}
 		k, err := envelope.NewKeyring(d.settings.platformSecret, d.settings.platformSecretPrevious)
 		if err != nil {
-			d.keyringErr.AddError("Invalid platform secret",
+			diags.AddError("Invalid platform secret",
 				fmt.Sprintf("The provider attribute platform_secret (PLATFORM_SECRET) or platform_secret_previous "+
 					"(PLATFORM_SECRET_PREVIOUS) cannot be used: %s", launchpad.ErrorMessage(err)))
-			return
+			return nil
 		}
-		d.keyring = k
+		return k
 	})
-	return d.keyring, withContext(d.keyringErr, resourceType)
+	return kr, withContext(ds, resourceType)
 }
 
 // Runtime connects the Fly Machines API client on first use.
 func (d *providerData) Runtime(ctx context.Context, resourceType string) (launchpad.Runtime, diag.Diagnostics) {
-	d.runtimeOnce.Do(func() {
+	rt, ds := d.runtime.get(func(diags *diag.Diagnostics) launchpad.Runtime {
 		if d.settings.flyToken == "" {
-			d.runtimeErr.AddError("Missing Fly API token",
+			diags.AddError("Missing Fly API token",
 				"Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN.")
 		}
 		if d.settings.flyOrg == "" {
-			d.runtimeErr.AddError("Missing Fly organization",
+			diags.AddError("Missing Fly organization",
 				"Creating tenants needs the provider attribute fly.org or the environment variable FLY_ORG "+
 					"(the organization slug the tenant apps belong to).")
 		}
-		if d.runtimeErr.HasError() {
-			return
+		if diags.HasError() {
+			return nil
 		}
 		c, err := fly.New(context.WithoutCancel(ctx), fly.Config{
 			BaseURL: d.settings.flyBaseURL,
@@ -220,24 +217,24 @@ func (d *providerData) Runtime(ctx context.Context, resourceType string) (launch
 			Logger:  slog.New(tflogHandler{}),
 		})
 		if err != nil {
-			d.runtimeErr.AddError("Invalid Fly settings",
+			diags.AddError("Invalid Fly settings",
 				fmt.Sprintf("The provider attributes fly.base_url (FLY_FLAPS_BASE_URL) or fly.api_token cannot be used: %s",
 					launchpad.ErrorMessage(err)))
-			return
+			return nil
 		}
-		d.runtime = c
+		return c
 	})
-	return d.runtime, withContext(d.runtimeErr, resourceType)
+	return rt, withContext(ds, resourceType)
 }
 
 // KeyIssuer connects the OpenRouter key-management client on first use.
 func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag.Diagnostics) {
-	d.issuerOnce.Do(func() {
+	issuer, ds := d.issuer.get(func(diags *diag.Diagnostics) launchpad.KeyIssuer {
 		if d.settings.openRouterKey == "" {
-			d.issuerErr.AddError("Missing OpenRouter management key",
+			diags.AddError("Missing OpenRouter management key",
 				"Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable "+
 					"OPENROUTER_MANAGEMENT_KEY.")
-			return
+			return nil
 		}
 		c, err := openrouter.New(openrouter.Config{
 			BaseURL:       d.settings.openRouterBaseURL,
@@ -245,17 +242,17 @@ func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag
 			Logger:        slog.New(tflogHandler{}),
 		})
 		if err != nil {
-			d.issuerErr.AddError("Invalid OpenRouter settings",
+			diags.AddError("Invalid OpenRouter settings",
 				fmt.Sprintf("The provider attributes openrouter.base_url (OPENROUTER_API_URL) or "+
 					"openrouter.management_key cannot be used: %s", launchpad.ErrorMessage(err)))
-			return
+			return nil
 		}
-		d.issuer = c
 		if d.settings.openRouterBatchReads {
-			d.issuer = subkey.NewListedKeys(c, d.now, slog.New(tflogHandler{}))
+			return subkey.NewListedKeys(c, d.now, slog.New(tflogHandler{}))
 		}
+		return c
 	})
-	return d.issuer, withContext(d.issuerErr, resourceType)
+	return issuer, withContext(ds, resourceType)
 }
 
 // withContext prefixes each diagnostic's detail with the resource that needed the setting.

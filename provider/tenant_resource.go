@@ -206,7 +206,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-// open starts a Create, Read or Delete: it reads the model from src into m, bounds ctx by the
+// open starts a CRUD call: it reads the model from src into m, bounds ctx by the
 // call's timeout and opens the tenant service. svc is nil, with the reasons in diags, when
 // any of that fails; cancel is always safe to defer.
 func (r *tenantResource) open(ctx context.Context, src modelSource, m *tenantResourceModel, of timeoutOf, dflt time.Duration, withKeyring bool, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *tenant.Service) {
@@ -289,12 +289,8 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	var byok types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
-	ctx, cancel, ok := begin(ctx, req.Plan, &m, &m.Timeouts, timeouts.Value.Update, 15*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.Plan, &m, timeouts.Value.Update, 15*time.Minute, true, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.tenants(ctx, &resp.Diagnostics, true)
 	if svc == nil {
 		return
 	}
