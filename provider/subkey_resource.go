@@ -210,18 +210,17 @@ func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostic
 	if ds.HasError() {
 		return
 	}
-	u, err := st.GetUser(ctx, user)
-	if err != nil || u.OpenRouterKeyHash == "" {
-		return
+	issuer, _ := r.data.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
+	if held := subkey.NewService(subkey.Config{Store: st, Issuer: issuer}).Holds(ctx, user); held != "" {
+		keyHeld(diags, user, held, "the resource that manages it")
 	}
-	if issuer, ds := r.data.KeyIssuer(subKeyType); !ds.HasError() {
-		if _, err := issuer.GetKey(ctx, u.OpenRouterKeyHash); launchpad.IsNotFound(err) {
-			return // deleted at OpenRouter: the apply drops the record and mints a new key
-		}
-	}
+}
+
+// keyHeld refuses a second sub-key for user, who holds hash; destroy names what to destroy.
+func keyHeld(diags *diag.Diagnostics, user, hash, destroy string) {
 	diags.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
 		fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with terraform import launchpad_subkey.<name> %s, "+
-			"or destroy the resource that manages it first.", user, u.OpenRouterKeyHash, u.OpenRouterKeyHash))
+			"or destroy %s first.", user, hash, hash, destroy))
 }
 
 // sealingKeyID is the key id a key minted now is sealed under (the current platform key), or
@@ -260,9 +259,7 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		addError(&resp.Diagnostics, "Reading the user's sub-key", err)
 		return
 	} else if held != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
-			fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with "+
-				"terraform import launchpad_subkey.<name> %s, or destroy it first.", userID, held, held))
+		keyHeld(&resp.Diagnostics, userID, held, "it")
 		return
 	}
 

@@ -202,11 +202,10 @@ func (r *tenantResource) planner(ctx context.Context, diags *diag.Diagnostics, w
 func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantResourceModel, resp *resource.ModifyPlanResponse) {
 	diags := &resp.Diagnostics
 	want, pending := r.data.plannedPlanOf(ctx, diags, plan.Plan)
-	st, ds := r.data.Store(ctx)
-	if ds.HasError() || diags.HasError() {
+	planner, ok := r.planner(ctx, diags, false)
+	if !ok || diags.HasError() {
 		return
 	}
-	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
 	wanted := wantedFromModel(plan)
 	wanted.Pending.Plan = wanted.Pending.Plan || pending
 	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
