@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -14,34 +13,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/fly"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/openrouter"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/peers"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
-
-// settings are the provider's resolved configuration: the config value, else the environment
-// variable, else the default.
-type settings struct {
-	store                  string
-	platformSecret         string
-	platformSecretPrevious string
-	flyToken               string
-	flyOrg                 string
-	flyBaseURL             string
-	openRouterKey          string
-	openRouterBaseURL      string
-	pooledKey              string
-	openRouterBatchReads   bool
-}
 
 // resolve fills into from v, or from the environment variable env, or dflt. An unknown value
 // (one that depends on a resource not yet created) cannot configure a provider: that is an
 // error on the attribute, naming the variable to use instead.
-func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt string, into *string) {
+func resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt string, into *string) {
 	if v.IsUnknown() {
 		unknownSetting(diags, p, env)
 		return
@@ -58,7 +38,7 @@ func (s *settings) resolve(diags *diag.Diagnostics, v types.String, p path.Path,
 
 // resolveBool is resolve for a boolean setting: the environment variable takes true/false
 // (or 1/0); anything else is an error naming the variable.
-func (s *settings) resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string, dflt bool, into *bool) {
+func resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string, dflt bool, into *bool) {
 	if v.IsUnknown() {
 		unknownSetting(diags, p, env)
 		return
@@ -91,47 +71,20 @@ func unknownSetting(diags *diag.Diagnostics, p path.Path, env string) {
 // use and keeps it for the life of the provider process, so that a plan of a thousand
 // resources opens the store once.
 type providerData struct {
-	settings settings
-	now      func() time.Time
+	peers *peers.Peers
+	now   func() time.Time
 	// run is what this run (one Configure: one plan or apply walk) plans through the provider.
 	run *runplan.Run
-
-	store   lazy[launchpad.Store]
-	keyring lazy[*envelope.Keyring]
-	runtime lazy[launchpad.Runtime]
-	issuer  lazy[launchpad.KeyIssuer]
 }
 
-// lazy is a dependency opened on first use and kept, or the reasons it could not be opened.
-type lazy[T any] struct {
-	once  sync.Once
-	value T
-	diags diag.Diagnostics
-}
-
-// get opens the dependency with open the first time, and returns it.
-func (l *lazy[T]) get(open func(diags *diag.Diagnostics) T) (T, diag.Diagnostics) {
-	l.once.Do(func() { l.value = open(&l.diags) })
-	return l.value, l.diags
-}
-
-func newProviderData(s settings, now func() time.Time) *providerData {
-	return &providerData{settings: s, now: now, run: runplan.New()}
+func newProviderData(s peers.Settings, now func() time.Time) *providerData {
+	return &providerData{peers: peers.New(s, now, slog.New(tflogHandler{})), now: now, run: runplan.New()}
 }
 
 // Store opens LAUNCHPAD_STORE on first use.
 func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnostics) {
-	return d.store.get(func(diags *diag.Diagnostics) launchpad.Store {
-		// The store outlives this request: open it on a context that is never cancelled.
-		st, err := store.Open(context.WithoutCancel(ctx), d.settings.store)
-		if err != nil {
-			diags.AddError("Cannot open the Launchpad store",
-				fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
-					launchpad.ErrorMessage(err)))
-			return nil
-		}
-		return plancache.New(st, d.now)
-	})
+	st, problems := d.peers.Store(ctx)
+	return st, problemDiags(problems, "")
 }
 
 // checkPlatformSecret runs when the provider is configured, so that every plan checks it
@@ -141,7 +94,7 @@ func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnos
 // instead of destroying tenants it then cannot rebuild. Without a secret nothing is checked:
 // the resources that need one say so.
 func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diagnostics) {
-	secret, previous := d.settings.platformSecret, d.settings.platformSecretPrevious
+	secret, previous := d.peers.Settings.PlatformSecret, d.peers.Settings.PlatformSecretPrevious
 	if secret == "" {
 		return
 	}
@@ -176,93 +129,28 @@ func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diag
 
 // Keyring derives the sealing key from the platform secret on first use.
 func (d *providerData) Keyring(resourceType string) (*envelope.Keyring, diag.Diagnostics) {
-	kr, ds := d.keyring.get(func(diags *diag.Diagnostics) *envelope.Keyring {
-		if d.settings.platformSecret == "" {
-			diags.AddError("Missing platform secret",
-				"Sealing and opening stored keys needs the provider attribute platform_secret or the environment "+
-					"variable PLATFORM_SECRET (at least 32 bytes; the control plane must use the same one).")
-			return nil
-		}
-		k, err := envelope.NewKeyring(d.settings.platformSecret, d.settings.platformSecretPrevious)
-		if err != nil {
-			diags.AddError("Invalid platform secret",
-				fmt.Sprintf("The provider attribute platform_secret (PLATFORM_SECRET) or platform_secret_previous "+
-					"(PLATFORM_SECRET_PREVIOUS) cannot be used: %s", launchpad.ErrorMessage(err)))
-			return nil
-		}
-		return k
-	})
-	return kr, withContext(ds, resourceType)
+	kr, problems := d.peers.Keyring()
+	return kr, problemDiags(problems, resourceType+": ")
 }
 
 // Runtime connects the Fly Machines API client on first use.
 func (d *providerData) Runtime(ctx context.Context, resourceType string) (launchpad.Runtime, diag.Diagnostics) {
-	rt, ds := d.runtime.get(func(diags *diag.Diagnostics) launchpad.Runtime {
-		if d.settings.flyToken == "" {
-			diags.AddError("Missing Fly API token",
-				"Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN.")
-		}
-		if d.settings.flyOrg == "" {
-			diags.AddError("Missing Fly organization",
-				"Creating tenants needs the provider attribute fly.org or the environment variable FLY_ORG "+
-					"(the organization slug the tenant apps belong to).")
-		}
-		if diags.HasError() {
-			return nil
-		}
-		c, err := fly.New(context.WithoutCancel(ctx), fly.Config{
-			BaseURL: d.settings.flyBaseURL,
-			Token:   d.settings.flyToken,
-			Org:     d.settings.flyOrg,
-			Logger:  slog.New(tflogHandler{}),
-		})
-		if err != nil {
-			diags.AddError("Invalid Fly settings",
-				fmt.Sprintf("The provider attributes fly.base_url (FLY_FLAPS_BASE_URL) or fly.api_token cannot be used: %s",
-					launchpad.ErrorMessage(err)))
-			return nil
-		}
-		return c
-	})
-	return rt, withContext(ds, resourceType)
+	rt, problems := d.peers.Runtime(ctx)
+	return rt, problemDiags(problems, resourceType+": ")
 }
 
 // KeyIssuer connects the OpenRouter key-management client on first use.
 func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag.Diagnostics) {
-	issuer, ds := d.issuer.get(func(diags *diag.Diagnostics) launchpad.KeyIssuer {
-		if d.settings.openRouterKey == "" {
-			diags.AddError("Missing OpenRouter management key",
-				"Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable "+
-					"OPENROUTER_MANAGEMENT_KEY.")
-			return nil
-		}
-		c, err := openrouter.New(openrouter.Config{
-			BaseURL:       d.settings.openRouterBaseURL,
-			ManagementKey: d.settings.openRouterKey,
-			Logger:        slog.New(tflogHandler{}),
-		})
-		if err != nil {
-			diags.AddError("Invalid OpenRouter settings",
-				fmt.Sprintf("The provider attributes openrouter.base_url (OPENROUTER_API_URL) or "+
-					"openrouter.management_key cannot be used: %s", launchpad.ErrorMessage(err)))
-			return nil
-		}
-		if d.settings.openRouterBatchReads {
-			return subkey.NewListedKeys(c, d.now, slog.New(tflogHandler{}))
-		}
-		return c
-	})
-	return issuer, withContext(ds, resourceType)
+	issuer, problems := d.peers.KeyIssuer()
+	return issuer, problemDiags(problems, resourceType+": ")
 }
 
-// withContext prefixes each diagnostic's detail with the resource that needed the setting.
-func withContext(in diag.Diagnostics, resourceType string) diag.Diagnostics {
-	if len(in) == 0 {
-		return nil
+// problemDiags reports each problem of a peer as an error, its detail after prefix (the
+// resource that needed the setting).
+func problemDiags(problems []peers.Problem, prefix string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, p := range problems {
+		diags.AddError(p.Summary, prefix+p.Detail)
 	}
-	var out diag.Diagnostics
-	for _, d := range in {
-		out.AddError(d.Summary(), resourceType+": "+d.Detail())
-	}
-	return out
+	return diags
 }

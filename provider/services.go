@@ -25,7 +25,7 @@ func (d *providerData) tenants(ctx context.Context, diags *diag.Diagnostics, wit
 	}
 	return tenant.NewService(tenant.Config{
 		Store: st, Runtime: rt, Keyring: kr,
-		Org: d.settings.flyOrg, PooledKey: d.settings.pooledKey, Now: d.now,
+		Org: d.peers.Settings.FlyOrg, PooledKey: d.peers.Settings.PooledKey, Now: d.now,
 	})
 }
 

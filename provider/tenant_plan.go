@@ -183,7 +183,7 @@ func (r *tenantResource) planner(ctx context.Context, diags *diag.Diagnostics, w
 	if ds.HasError() {
 		return nil, false
 	}
-	cfg := tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey}
+	cfg := tenant.Config{Store: st, PooledKey: r.data.peers.Settings.PooledKey}
 	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
 		cfg.Runtime = rt
 	}
