@@ -89,41 +89,17 @@ func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnos
 
 // checkPlatformSecret runs when the provider is configured, so that every plan checks it
 // before anything is changed: a platform secret that is set must be at least 32 bytes, and
-// must be the store's (envelope.Keyring.CheckStore): a different PLATFORM_SECRET — a new
+// must be the store's (peers.Peers.CheckPlatformSecret): a different PLATFORM_SECRET — a new
 // shell's random one, one rotate-secret retired — fails here, once, naming the attribute,
 // instead of destroying tenants it then cannot rebuild. Without a secret nothing is checked:
 // the resources that need one say so.
 func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diagnostics) {
-	secret, previous := d.peers.Settings.PlatformSecret, d.peers.Settings.PlatformSecretPrevious
-	if secret == "" {
-		return
-	}
-	switch {
-	case len(secret) < envelope.MinSecretLength:
-		diags.AddAttributeError(path.Root("platform_secret"), "Platform secret too short",
-			fmt.Sprintf("The provider attribute platform_secret (or PLATFORM_SECRET) is %d bytes; it must be at least %d random bytes, "+
-				"for example the output of `openssl rand -base64 48`, and the same secret the store's credentials are sealed with.", len(secret), envelope.MinSecretLength))
-		return
-	case previous != "" && len(previous) < envelope.MinSecretLength:
-		diags.AddAttributeError(path.Root("platform_secret_previous"), "Previous platform secret too short",
-			fmt.Sprintf("The provider attribute platform_secret_previous (or PLATFORM_SECRET_PREVIOUS) is %d bytes, so it cannot be a "+
-				"previous platform secret: set it to the exact old secret during a rotation, or unset it.", len(previous)))
-		return
-	}
-	kr, ds := d.Keyring("the provider")
-	if ds.HasError() {
-		for _, e := range ds {
-			diags.AddAttributeError(path.Root("platform_secret_previous"), e.Summary(), e.Detail())
+	for _, p := range d.peers.CheckPlatformSecret(ctx) {
+		detail := p.Detail
+		if p.Err != nil {
+			detail += errorDetail(p.Err)
 		}
-		return
-	}
-	st, ds := d.Store(ctx)
-	if ds.HasError() {
-		return // the resources that use the store report it
-	}
-	if err := kr.CheckStore(ctx, st); err != nil {
-		diags.AddAttributeError(path.Root("platform_secret"), "Platform secret is not the store's",
-			"The provider attribute platform_secret (or PLATFORM_SECRET) cannot be used with this store, so nothing was planned: "+errorDetail(err))
+		diags.AddAttributeError(path.Root(p.Attr), p.Summary, detail)
 	}
 }
 

@@ -42,6 +42,10 @@ type Settings struct {
 // Problem is a setting that is missing or cannot be used: what is wrong, and what to set.
 type Problem struct {
 	Summary, Detail string
+	// Attr is the provider attribute at fault, where one is ("platform_secret").
+	Attr string
+	// Err is the cause, to be shown after Detail, where there is one.
+	Err error
 }
 
 // Peers opens each peer on first use and keeps it, or the problems that kept it from opening.
@@ -81,8 +85,8 @@ func (p *Peers) Store(ctx context.Context) (launchpad.Store, []Problem) {
 		// The store outlives this request: open it on a context that is never cancelled.
 		st, err := store.Open(context.WithoutCancel(ctx), p.Settings.Store)
 		if err != nil {
-			*problems = append(*problems, Problem{"Cannot open the Launchpad store",
-				fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
+			*problems = append(*problems, Problem{Summary: "Cannot open the Launchpad store",
+				Detail: fmt.Sprintf("Opening the store set by the provider attribute \"store\" (or LAUNCHPAD_STORE) failed: %s",
 					launchpad.ErrorMessage(err))})
 			return nil
 		}
@@ -94,15 +98,15 @@ func (p *Peers) Store(ctx context.Context) (launchpad.Store, []Problem) {
 func (p *Peers) Keyring() (*envelope.Keyring, []Problem) {
 	return p.keyring.get(func(problems *[]Problem) *envelope.Keyring {
 		if p.Settings.PlatformSecret == "" {
-			*problems = append(*problems, Problem{"Missing platform secret",
-				"Sealing and opening stored keys needs the provider attribute platform_secret or the environment " +
+			*problems = append(*problems, Problem{Summary: "Missing platform secret",
+				Detail: "Sealing and opening stored keys needs the provider attribute platform_secret or the environment " +
 					"variable PLATFORM_SECRET (at least 32 bytes; the control plane must use the same one)."})
 			return nil
 		}
 		k, err := envelope.NewKeyring(p.Settings.PlatformSecret, p.Settings.PlatformSecretPrevious)
 		if err != nil {
-			*problems = append(*problems, Problem{"Invalid platform secret",
-				fmt.Sprintf("The provider attribute platform_secret (PLATFORM_SECRET) or platform_secret_previous "+
+			*problems = append(*problems, Problem{Summary: "Invalid platform secret",
+				Detail: fmt.Sprintf("The provider attribute platform_secret (PLATFORM_SECRET) or platform_secret_previous "+
 					"(PLATFORM_SECRET_PREVIOUS) cannot be used: %s", launchpad.ErrorMessage(err))})
 			return nil
 		}
@@ -114,12 +118,12 @@ func (p *Peers) Keyring() (*envelope.Keyring, []Problem) {
 func (p *Peers) Runtime(ctx context.Context) (launchpad.Runtime, []Problem) {
 	return p.runtime.get(func(problems *[]Problem) launchpad.Runtime {
 		if p.Settings.FlyToken == "" {
-			*problems = append(*problems, Problem{"Missing Fly API token",
-				"Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN."})
+			*problems = append(*problems, Problem{Summary: "Missing Fly API token",
+				Detail: "Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN."})
 		}
 		if p.Settings.FlyOrg == "" {
-			*problems = append(*problems, Problem{"Missing Fly organization",
-				"Creating tenants needs the provider attribute fly.org or the environment variable FLY_ORG " +
+			*problems = append(*problems, Problem{Summary: "Missing Fly organization",
+				Detail: "Creating tenants needs the provider attribute fly.org or the environment variable FLY_ORG " +
 					"(the organization slug the tenant apps belong to)."})
 		}
 		if len(*problems) > 0 {
@@ -132,8 +136,8 @@ func (p *Peers) Runtime(ctx context.Context) (launchpad.Runtime, []Problem) {
 			Logger:  p.log,
 		})
 		if err != nil {
-			*problems = append(*problems, Problem{"Invalid Fly settings",
-				fmt.Sprintf("The provider attributes fly.base_url (FLY_FLAPS_BASE_URL) or fly.api_token cannot be used: %s",
+			*problems = append(*problems, Problem{Summary: "Invalid Fly settings",
+				Detail: fmt.Sprintf("The provider attributes fly.base_url (FLY_FLAPS_BASE_URL) or fly.api_token cannot be used: %s",
 					launchpad.ErrorMessage(err))})
 			return nil
 		}
@@ -146,8 +150,8 @@ func (p *Peers) Runtime(ctx context.Context) (launchpad.Runtime, []Problem) {
 func (p *Peers) KeyIssuer() (launchpad.KeyIssuer, []Problem) {
 	return p.issuer.get(func(problems *[]Problem) launchpad.KeyIssuer {
 		if p.Settings.OpenRouterKey == "" {
-			*problems = append(*problems, Problem{"Missing OpenRouter management key",
-				"Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable " +
+			*problems = append(*problems, Problem{Summary: "Missing OpenRouter management key",
+				Detail: "Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable " +
 					"OPENROUTER_MANAGEMENT_KEY."})
 			return nil
 		}
@@ -157,8 +161,8 @@ func (p *Peers) KeyIssuer() (launchpad.KeyIssuer, []Problem) {
 			Logger:        p.log,
 		})
 		if err != nil {
-			*problems = append(*problems, Problem{"Invalid OpenRouter settings",
-				fmt.Sprintf("The provider attributes openrouter.base_url (OPENROUTER_API_URL) or "+
+			*problems = append(*problems, Problem{Summary: "Invalid OpenRouter settings",
+				Detail: fmt.Sprintf("The provider attributes openrouter.base_url (OPENROUTER_API_URL) or "+
 					"openrouter.management_key cannot be used: %s", launchpad.ErrorMessage(err))})
 			return nil
 		}
@@ -167,4 +171,42 @@ func (p *Peers) KeyIssuer() (launchpad.KeyIssuer, []Problem) {
 		}
 		return c
 	})
+}
+
+// CheckPlatformSecret checks a platform secret that is set, before anything is changed: it and
+// the previous one are at least envelope.MinSecretLength bytes, a keyring derives from them,
+// and it is the store's (envelope.Keyring.CheckStore), so that a different PLATFORM_SECRET
+// fails once, naming the attribute, instead of sealing what no other process can open.
+// Without a secret nothing is checked; a store that cannot be opened is left to what uses it.
+func (p *Peers) CheckPlatformSecret(ctx context.Context) []Problem {
+	secret, previous := p.Settings.PlatformSecret, p.Settings.PlatformSecretPrevious
+	switch {
+	case secret == "":
+		return nil
+	case len(secret) < envelope.MinSecretLength:
+		return []Problem{{Attr: "platform_secret", Summary: "Platform secret too short",
+			Detail: fmt.Sprintf("The provider attribute platform_secret (or PLATFORM_SECRET) is %d bytes; it must be at least %d random bytes, "+
+				"for example the output of `openssl rand -base64 48`, and the same secret the store's credentials are sealed with.", len(secret), envelope.MinSecretLength)}}
+	case previous != "" && len(previous) < envelope.MinSecretLength:
+		return []Problem{{Attr: "platform_secret_previous", Summary: "Previous platform secret too short",
+			Detail: fmt.Sprintf("The provider attribute platform_secret_previous (or PLATFORM_SECRET_PREVIOUS) is %d bytes, so it cannot be a "+
+				"previous platform secret: set it to the exact old secret during a rotation, or unset it.", len(previous))}}
+	}
+	kr, problems := p.Keyring()
+	if len(problems) > 0 {
+		out := make([]Problem, len(problems))
+		for i, pr := range problems {
+			out[i] = Problem{Attr: "platform_secret_previous", Summary: pr.Summary, Detail: "the provider: " + pr.Detail}
+		}
+		return out
+	}
+	st, problems := p.Store(ctx)
+	if len(problems) > 0 {
+		return nil // the resources that use the store report it
+	}
+	if err := kr.CheckStore(ctx, st); err != nil {
+		return []Problem{{Attr: "platform_secret", Summary: "Platform secret is not the store's", Err: err,
+			Detail: "The provider attribute platform_secret (or PLATFORM_SECRET) cannot be used with this store, so nothing was planned: "}}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package peers_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,48 @@ func TestPeersOpenFromTheirSettings(t *testing.T) {
 	}
 	if rt, problems := p.Runtime(context.Background()); rt == nil || problems != nil {
 		t.Errorf("Runtime = %v, %+v", rt, problems)
+	}
+}
+
+// The platform secret is checked only when set: its length, the previous one's, and that it
+// is the store's.
+func TestCheckPlatformSecret(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite://" + filepath.Join(t.TempDir(), "launchpad.db")
+	long := func(c string) string { return strings.Repeat(c, 40) }
+	first := peers.New(peers.Settings{Store: db, PlatformSecret: long("a")}, time.Now, nil)
+	st, _ := first.Store(ctx)
+	kr, _ := first.Keyring()
+	if err := kr.ClaimStore(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if closer, ok := st.(interface{ Close() error }); ok {
+		defer closer.Close()
+	}
+	cases := []struct {
+		name             string
+		secret, previous string
+		attr, summary    string
+	}{
+		{name: "unset"},
+		{name: "too short", secret: "short", attr: "platform_secret", summary: "Platform secret too short"},
+		{name: "previous too short", secret: long("a"), previous: "short", attr: "platform_secret_previous", summary: "Previous platform secret too short"},
+		{name: "previous the same", secret: long("a"), previous: long("a"), attr: "platform_secret_previous", summary: "Invalid platform secret"},
+		{name: "the store's", secret: long("a")},
+		{name: "not the store's", secret: long("b"), attr: "platform_secret", summary: "Platform secret is not the store's"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			problems := peers.New(peers.Settings{Store: db, PlatformSecret: c.secret, PlatformSecretPrevious: c.previous}, time.Now, nil).CheckPlatformSecret(ctx)
+			if c.summary == "" {
+				if len(problems) != 0 {
+					t.Fatalf("problems %+v, want none", problems)
+				}
+				return
+			}
+			if len(problems) != 1 || problems[0].Attr != c.attr || problems[0].Summary != c.summary {
+				t.Fatalf("problems %+v, want %q on %s", problems, c.summary, c.attr)
+			}
+		})
 	}
 }
