@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -16,6 +15,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/peers"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
+	setting "github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // resolve fills into from v, or from the environment variable env, or dflt. An unknown value
@@ -26,14 +26,7 @@ func resolve(diags *diag.Diagnostics, v types.String, p path.Path, env, dflt str
 		unknownSetting(diags, p, env)
 		return
 	}
-	switch {
-	case !v.IsNull():
-		*into = v.ValueString()
-	case os.Getenv(env) != "":
-		*into = os.Getenv(env)
-	default:
-		*into = dflt
-	}
+	*into = setting.Resolve(v.ValueStringPointer(), os.Getenv, env, dflt)
 }
 
 // resolveBool is resolve for a boolean setting: the environment variable takes true/false
@@ -43,20 +36,12 @@ func resolveBool(diags *diag.Diagnostics, v types.Bool, p path.Path, env string,
 		unknownSetting(diags, p, env)
 		return
 	}
-	switch raw := os.Getenv(env); {
-	case !v.IsNull():
-		*into = v.ValueBool()
-	case raw != "":
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			diags.AddAttributeError(p, "Invalid provider setting",
-				fmt.Sprintf("The environment variable %s is %q; set it to true or false (or leave it unset for %t).", env, raw, dflt))
-			return
-		}
-		*into = b
-	default:
-		*into = dflt
+	b, err := setting.ResolveBool(v.ValueBoolPointer(), os.Getenv, env, dflt)
+	if err != nil {
+		diags.AddAttributeError(p, "Invalid provider setting", err.Error())
+		return
 	}
+	*into = b
 }
 
 // unknownSetting reports a setting that depends on a resource not yet created, naming the

@@ -279,22 +279,17 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if svc == nil {
 		return
 	}
-	st, _ := r.data.Store(ctx)
 	hash := m.ID.ValueString()
-	k, err := st.GetSubKey(ctx, hash)
-	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Sub-key", hash) {
+	k, atOpenRouter, err := svc.Get(ctx, hash)
+	kind, summary := "Sub-key", "Reading sub-key"
+	if atOpenRouter {
+		kind, summary = "OpenRouter key", "Reading sub-key from OpenRouter"
+	}
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, kind, hash) {
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, "Reading sub-key", err)
-		return
-	}
-	err = svc.Refresh(ctx, k)
-	if gone(ctx, err, &resp.State, &resp.Diagnostics, "OpenRouter key", hash) {
-		return
-	}
-	if err != nil {
-		addError(&resp.Diagnostics, "Reading sub-key from OpenRouter", err)
+		addError(&resp.Diagnostics, summary, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
@@ -321,23 +316,17 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if plan == nil {
 		return
 	}
-	var k *launchpad.SubKey
-	var err error
-	if rotating {
-		k, err = svc.Rotate(ctx, state.ID.ValueString(), plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
-		if err != nil {
-			addError(&resp.Diagnostics, "Rotating sub-key", err)
-			return
+	applied := subkey.Applied{Hash: state.ID.ValueString(), LimitUSD: state.LimitUSD.ValueFloat64(), Generation: state.RotationGeneration.ValueInt64()}
+	k, ev, err := svc.Change(ctx, applied, plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+	if err != nil {
+		summary := "Updating sub-key"
+		if rotating {
+			summary = "Rotating sub-key"
 		}
-		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.RotatedEvent(k, state.ID.ValueString()))
-	} else {
-		k, err = svc.Update(ctx, state.ID.ValueString(), plan, m.Name.ValueString())
-		if err != nil {
-			addError(&resp.Diagnostics, "Updating sub-key", err)
-			return
-		}
-		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.LimitChangedEvent(k, state.LimitUSD.ValueFloat64()))
+		addError(&resp.Diagnostics, summary, err)
+		return
 	}
+	r.data.recordAudit(ctx, &resp.Diagnostics, ev)
 	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
 }
 

@@ -210,7 +210,7 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	wanted.Pending.Plan = wanted.Pending.Plan || pending
 	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
 	// A key the apply delivers again must resolve and open now, not half-way through it.
-	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && sameBYOKVersion(plan, state) {
+	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion) {
 		r.checkKey(ctx, diags, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), want)
 		if diags.HasError() {
 			return
@@ -245,11 +245,6 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
-}
-
-// sameBYOKVersion reports whether the configuration stores no new BYOK key in this apply.
-func sameBYOKVersion(plan, state *tenantResourceModel) bool {
-	return plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
 }
 
 // guestValues are a machine size's attributes, unknown when g is nil.

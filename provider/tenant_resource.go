@@ -425,8 +425,8 @@ func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash type
 		VolumeSizeGB:       types.Int64Value(int64(b.VolumeSizeGB)),
 		SecretDigest:       types.StringValue(t.SecretDigest),
 		// Configuration only: carried over (an import starts from the defaults).
-		DeletionProtection:     boolOr(cfg.DeletionProtection, false),
-		WorkspaceRetentionDays: int64Or(cfg.WorkspaceRetentionDays, 0),
+		DeletionProtection:     knownOr(cfg.DeletionProtection, types.BoolValue(false)),
+		WorkspaceRetentionDays: knownOr(cfg.WorkspaceRetentionDays, types.Int64Value(0)),
 		RestoreFrom:            cfg.RestoreFrom,
 		Timeouts:               cfg.Timeouts,
 	}
@@ -434,16 +434,13 @@ func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash type
 	return m
 }
 
-func boolOr(v types.Bool, dflt bool) types.Bool {
+// knownOr is v, or dflt where the configuration leaves v null or unknown.
+func knownOr[T interface {
+	IsNull() bool
+	IsUnknown() bool
+}](v, dflt T) T {
 	if v.IsNull() || v.IsUnknown() {
-		return types.BoolValue(dflt)
-	}
-	return v
-}
-
-func int64Or(v types.Int64, dflt int64) types.Int64 {
-	if v.IsNull() || v.IsUnknown() {
-		return types.Int64Value(dflt)
+		return dflt
 	}
 	return v
 }
