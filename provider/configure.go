@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -99,4 +100,14 @@ func begin(ctx context.Context, src modelSource, m any, t *timeouts.Value, of ti
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	return ctx, cancel, true
+}
+
+// anyUnknown reports whether any of vs is known only after apply.
+func anyUnknown(vs ...attr.Value) bool {
+	for _, v := range vs {
+		if v.IsUnknown() {
+			return true
+		}
+	}
+	return false
 }

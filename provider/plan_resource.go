@@ -152,7 +152,7 @@ func (r *planResource) ValidateConfig(ctx context.Context, req resource.Validate
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Reserved plan name",
 			fmt.Sprintf("%q is the built-in plan of users who have not paid; choose another name.", launchpad.TrialPlan))
 	}
-	if m.Guest == nil || m.Guest.CPUKind.IsUnknown() || m.Guest.CPUs.IsUnknown() || m.Guest.MemoryMB.IsUnknown() {
+	if !guestKnown(m.Guest) {
 		return
 	}
 	if err := guestFromModel(m.Guest).Validate(); err != nil {
@@ -210,16 +210,13 @@ func (r *planResource) checkPriceUnique(ctx context.Context, diags *diag.Diagnos
 
 // planKnown reports whether every value of a planned plan is known.
 func planKnown(m *planResourceModel) bool {
-	if m.Guest == nil || m.Guest.CPUKind.IsUnknown() || m.Guest.CPUs.IsUnknown() || m.Guest.MemoryMB.IsUnknown() {
-		return false
-	}
-	for _, v := range []interface{ IsUnknown() bool }{m.Name, m.DisplayName, m.StripePriceID, m.MonthlySpendLimitUSD,
-		m.MachineHoursPerCycle, m.VolumeSizeGB, m.AllowPooledKey} {
-		if v.IsUnknown() {
-			return false
-		}
-	}
-	return true
+	return guestKnown(m.Guest) && !anyUnknown(m.Name, m.DisplayName, m.StripePriceID, m.MonthlySpendLimitUSD,
+		m.MachineHoursPerCycle, m.VolumeSizeGB, m.AllowPooledKey)
+}
+
+// guestKnown reports whether a machine size is set and known.
+func guestKnown(g *guestModel) bool {
+	return g != nil && !anyUnknown(g.CPUKind, g.CPUs, g.MemoryMB)
 }
 
 func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

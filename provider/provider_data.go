@@ -69,7 +69,7 @@ func newProviderData(s peers.Settings, now func() time.Time) *providerData {
 // Store opens LAUNCHPAD_STORE on first use.
 func (d *providerData) Store(ctx context.Context) (launchpad.Store, diag.Diagnostics) {
 	st, problems := d.peers.Store(ctx)
-	return st, problemDiags(problems, "")
+	return st, problemDiags(problems)
 }
 
 // checkPlatformSecret runs when the provider is configured, so that every plan checks it
@@ -90,28 +90,28 @@ func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diag
 
 // Keyring derives the sealing key from the platform secret on first use.
 func (d *providerData) Keyring(resourceType string) (*envelope.Keyring, diag.Diagnostics) {
-	kr, problems := d.peers.Keyring()
-	return kr, problemDiags(problems, resourceType+": ")
+	kr, problems := d.peers.Keyring(resourceType)
+	return kr, problemDiags(problems)
 }
 
 // Runtime connects the Fly Machines API client on first use.
 func (d *providerData) Runtime(ctx context.Context, resourceType string) (launchpad.Runtime, diag.Diagnostics) {
-	rt, problems := d.peers.Runtime(ctx)
-	return rt, problemDiags(problems, resourceType+": ")
+	rt, problems := d.peers.Runtime(ctx, resourceType)
+	return rt, problemDiags(problems)
 }
 
 // KeyIssuer connects the OpenRouter key-management client on first use.
 func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag.Diagnostics) {
-	issuer, problems := d.peers.KeyIssuer()
-	return issuer, problemDiags(problems, resourceType+": ")
+	issuer, problems := d.peers.KeyIssuer(resourceType)
+	return issuer, problemDiags(problems)
 }
 
-// problemDiags reports each problem of a peer as an error, its detail after prefix (the
-// resource that needed the setting).
-func problemDiags(problems []peers.Problem, prefix string) diag.Diagnostics {
+// problemDiags reports each problem of a peer (a setting that is missing or cannot be used)
+// as an error.
+func problemDiags(problems []peers.Problem) diag.Diagnostics {
 	var diags diag.Diagnostics
 	for _, p := range problems {
-		diags.AddError(p.Summary, prefix+p.Detail)
+		diags.AddError(p.Summary, p.Detail)
 	}
 	return diags
 }

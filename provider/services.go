@@ -8,52 +8,25 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
-// tenants is the tenant lifecycle on the store and Fly, with the keyring when the operation
-// seals or opens keys; nil, with the reasons in diags, when one of them is not configured.
+// tenants is the tenant lifecycle (peers.Peers.Tenants); nil, with the reasons in diags, when
+// what it needs is not configured.
 func (d *providerData) tenants(ctx context.Context, diags *diag.Diagnostics, withKeyring bool) *tenant.Service {
-	st, kr := d.storeAndKeyring(ctx, diags, withKeyring, tenantType)
-	rt, ds := d.Runtime(ctx, tenantType)
-	diags.Append(ds...)
-	if diags.HasError() {
-		return nil
-	}
-	return tenant.NewService(tenant.Config{
-		Store: st, Runtime: rt, Keyring: kr,
-		Org: d.peers.Settings.FlyOrg, PooledKey: d.peers.Settings.PooledKey, Now: d.now,
-	})
+	svc, problems := d.peers.Tenants(ctx, withKeyring)
+	diags.Append(problemDiags(problems)...)
+	return svc
 }
 
-// subKeys is the sub-key lifecycle on the store and OpenRouter, with the keyring when the
-// operation seals or opens keys and with rt (nil when Fly is not configured) when a rotation
-// delivers the new key to tenants; nil, with the reasons in diags, when one of them is not
-// configured.
+// subKeys is the sub-key lifecycle (peers.Peers.SubKeys); nil, with the reasons in diags, when
+// what it needs is not configured.
 func (d *providerData) subKeys(ctx context.Context, diags *diag.Diagnostics, withKeyring bool, rt launchpad.Runtime) *subkey.Service {
-	st, kr := d.storeAndKeyring(ctx, diags, withKeyring, subKeyType)
-	issuer, ds := d.KeyIssuer(subKeyType)
-	diags.Append(ds...)
-	if diags.HasError() {
-		return nil
-	}
-	return subkey.NewService(subkey.Config{Store: st, Issuer: issuer, Keyring: kr, Runtime: rt})
-}
-
-// storeAndKeyring opens the store, and the keyring if asked, for resourceType; what is not
-// configured is reported in diags.
-func (d *providerData) storeAndKeyring(ctx context.Context, diags *diag.Diagnostics, withKeyring bool, resourceType string) (launchpad.Store, *envelope.Keyring) {
-	st, ds := d.Store(ctx)
-	diags.Append(ds...)
-	if !withKeyring {
-		return st, nil
-	}
-	kr, ds := d.Keyring(resourceType)
-	diags.Append(ds...)
-	return st, kr
+	svc, problems := d.peers.SubKeys(ctx, withKeyring, rt)
+	diags.Append(problemDiags(problems)...)
+	return svc
 }
 
 // wantedPlan reads the plan a resource's plan attribute names; a plan that does not exist is

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
@@ -119,22 +118,14 @@ func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if st == nil {
 		return
 	}
-	var t *launchpad.Tenant
-	var err error
-	if !m.AppName.IsNull() {
-		t, err = st.GetTenant(ctx, m.AppName.ValueString())
-		if launchpad.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("app_name"), "Tenant not found",
-				fmt.Sprintf("No tenant %q is in the Launchpad store.", m.AppName.ValueString()))
-			return
+	t, err := tenant.NewService(tenant.Config{Store: st}).Lookup(ctx, m.AppName.ValueString(), m.UserID.ValueString(), m.Product.ValueString())
+	if launchpad.IsNotFound(err) {
+		attr := path.Root("user_id")
+		if !m.AppName.IsNull() {
+			attr = path.Root("app_name")
 		}
-	} else {
-		t, err = tenant.NewService(tenant.Config{Store: st}).Find(ctx, m.UserID.ValueString(), m.Product.ValueString())
-		if err == nil && t == nil {
-			resp.Diagnostics.AddAttributeError(path.Root("user_id"), "Tenant not found",
-				fmt.Sprintf("User %s has no %s tenant in the Launchpad store.", m.UserID.ValueString(), m.Product.ValueString()))
-			return
-		}
+		addAttributeError(&resp.Diagnostics, attr, "Tenant not found", err)
+		return
 	}
 	if err != nil {
 		addError(&resp.Diagnostics, "Reading tenant", err)

@@ -166,7 +166,7 @@ func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, 
 // checkRestore checks restore_from before anything is made (tenant.Service.CheckRestoreTarget).
 func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnostics, plan *tenantResourceModel) {
 	from := plan.RestoreFrom
-	if from.AppName.IsUnknown() || plan.UserID.IsUnknown() || plan.Product.IsUnknown() {
+	if anyUnknown(from.AppName, plan.UserID, plan.Product) {
 		return
 	}
 	if svc, ok := r.planner(ctx, diags, false); ok {
@@ -176,26 +176,13 @@ func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnosti
 	}
 }
 
-// planner is the tenant service a plan-time check uses: the store, Fly when it is configured,
-// and, withKeyring, the keyring (whose absence is an error, as it would be at apply time).
+// planner is the tenant service a plan-time check uses (peers.Peers.Planner): the store, Fly
+// when it is configured, and, withKeyring, the keyring (whose absence is an error, as it
+// would be at apply time).
 func (r *tenantResource) planner(ctx context.Context, diags *diag.Diagnostics, withKeyring bool) (*tenant.Service, bool) {
-	st, ds := r.data.Store(ctx)
-	if ds.HasError() {
-		return nil, false
-	}
-	cfg := tenant.Config{Store: st, PooledKey: r.data.peers.Settings.PooledKey}
-	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
-		cfg.Runtime = rt
-	}
-	if withKeyring {
-		kr, ds := r.data.Keyring(tenantType)
-		diags.Append(ds...)
-		if ds.HasError() {
-			return nil, false
-		}
-		cfg.Keyring = kr
-	}
-	return tenant.NewService(cfg), true
+	svc, problems := r.data.peers.Planner(ctx, withKeyring)
+	diags.Append(problemDiags(problems)...)
+	return svc, svc != nil
 }
 
 // planUpdate plans an in-place update (see ModifyPlan).

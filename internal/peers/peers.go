@@ -22,6 +22,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/plancache"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
 // Settings are the provider's resolved configuration: the config value, else the environment
@@ -38,6 +39,12 @@ type Settings struct {
 	PooledKey              string
 	OpenRouterBatchReads   bool
 }
+
+// The resource types whose lifecycles Tenants and SubKeys serve, as problems name them.
+const (
+	TenantType = "launchpad_tenant"
+	SubKeyType = "launchpad_subkey"
+)
 
 // Problem is a setting that is missing or cannot be used: what is wrong, and what to set.
 type Problem struct {
@@ -73,15 +80,26 @@ type lazy[T any] struct {
 	problems []Problem
 }
 
-// get opens the peer with open the first time, and returns it.
-func (l *lazy[T]) get(open func(problems *[]Problem) T) (T, []Problem) {
+// get opens the peer with open the first time, and returns it; each problem's detail starts
+// with user, what needed the peer, where that is not "".
+func (l *lazy[T]) get(user string, open func(problems *[]Problem) T) (T, []Problem) {
 	l.once.Do(func() { l.value = open(&l.problems) })
-	return l.value, l.problems
+	if len(l.problems) == 0 {
+		return l.value, nil
+	}
+	out := make([]Problem, len(l.problems))
+	for i, p := range l.problems {
+		if user != "" {
+			p.Detail = user + ": " + p.Detail
+		}
+		out[i] = p
+	}
+	return l.value, out
 }
 
 // Store opens the store (LAUNCHPAD_STORE), with the plan cache in front of it.
 func (p *Peers) Store(ctx context.Context) (launchpad.Store, []Problem) {
-	return p.store.get(func(problems *[]Problem) launchpad.Store {
+	return p.store.get("", func(problems *[]Problem) launchpad.Store {
 		// The store outlives this request: open it on a context that is never cancelled.
 		st, err := store.Open(context.WithoutCancel(ctx), p.Settings.Store)
 		if err != nil {
@@ -94,9 +112,11 @@ func (p *Peers) Store(ctx context.Context) (launchpad.Store, []Problem) {
 	})
 }
 
-// Keyring derives the sealing key from the platform secret (and the previous one).
-func (p *Peers) Keyring() (*envelope.Keyring, []Problem) {
-	return p.keyring.get(func(problems *[]Problem) *envelope.Keyring {
+// Keyring derives the sealing key from the platform secret (and the previous one). Its
+// problems name user, what needs it (a resource type), before the detail; so do Runtime's and
+// KeyIssuer's.
+func (p *Peers) Keyring(user string) (*envelope.Keyring, []Problem) {
+	return p.keyring.get(user, func(problems *[]Problem) *envelope.Keyring {
 		if p.Settings.PlatformSecret == "" {
 			*problems = append(*problems, Problem{Summary: "Missing platform secret",
 				Detail: "Sealing and opening stored keys needs the provider attribute platform_secret or the environment " +
@@ -115,8 +135,8 @@ func (p *Peers) Keyring() (*envelope.Keyring, []Problem) {
 }
 
 // Runtime connects the Fly Machines API client.
-func (p *Peers) Runtime(ctx context.Context) (launchpad.Runtime, []Problem) {
-	return p.runtime.get(func(problems *[]Problem) launchpad.Runtime {
+func (p *Peers) Runtime(ctx context.Context, user string) (launchpad.Runtime, []Problem) {
+	return p.runtime.get(user, func(problems *[]Problem) launchpad.Runtime {
 		if p.Settings.FlyToken == "" {
 			*problems = append(*problems, Problem{Summary: "Missing Fly API token",
 				Detail: "Creating tenants needs the provider attribute fly.api_token or the environment variable FLY_API_TOKEN."})
@@ -147,8 +167,8 @@ func (p *Peers) Runtime(ctx context.Context) (launchpad.Runtime, []Problem) {
 
 // KeyIssuer connects the OpenRouter key-management client, behind one listing of the keys for
 // many reads (subkey.ListedKeys) when batch reads are on.
-func (p *Peers) KeyIssuer() (launchpad.KeyIssuer, []Problem) {
-	return p.issuer.get(func(problems *[]Problem) launchpad.KeyIssuer {
+func (p *Peers) KeyIssuer(user string) (launchpad.KeyIssuer, []Problem) {
+	return p.issuer.get(user, func(problems *[]Problem) launchpad.KeyIssuer {
 		if p.Settings.OpenRouterKey == "" {
 			*problems = append(*problems, Problem{Summary: "Missing OpenRouter management key",
 				Detail: "Minting sub-keys needs the provider attribute openrouter.management_key or the environment variable " +
@@ -192,13 +212,12 @@ func (p *Peers) CheckPlatformSecret(ctx context.Context) []Problem {
 			Detail: fmt.Sprintf("The provider attribute platform_secret_previous (or PLATFORM_SECRET_PREVIOUS) is %d bytes, so it cannot be a "+
 				"previous platform secret: set it to the exact old secret during a rotation, or unset it.", len(previous))}}
 	}
-	kr, problems := p.Keyring()
+	kr, problems := p.Keyring("the provider")
 	if len(problems) > 0 {
-		out := make([]Problem, len(problems))
-		for i, pr := range problems {
-			out[i] = Problem{Attr: "platform_secret_previous", Summary: pr.Summary, Detail: "the provider: " + pr.Detail}
+		for i := range problems {
+			problems[i].Attr = "platform_secret_previous"
 		}
-		return out
+		return problems
 	}
 	st, problems := p.Store(ctx)
 	if len(problems) > 0 {
@@ -209,4 +228,64 @@ func (p *Peers) CheckPlatformSecret(ctx context.Context) []Problem {
 			Detail: "The provider attribute platform_secret (or PLATFORM_SECRET) cannot be used with this store, so nothing was planned: "}}
 	}
 	return nil
+}
+
+// Tenants is the tenant lifecycle on the store and Fly, with the keyring when withKeyring (the
+// operation seals or opens keys); nil, with the problems, when one of them is not configured.
+func (p *Peers) Tenants(ctx context.Context, withKeyring bool) (*tenant.Service, []Problem) {
+	st, kr, problems := p.storeAndKeyring(ctx, withKeyring, TenantType)
+	rt, more := p.Runtime(ctx, TenantType)
+	if problems = append(problems, more...); len(problems) > 0 {
+		return nil, problems
+	}
+	return tenant.NewService(tenant.Config{
+		Store: st, Runtime: rt, Keyring: kr,
+		Org: p.Settings.FlyOrg, PooledKey: p.Settings.PooledKey, Now: p.now,
+	}), nil
+}
+
+// SubKeys is the sub-key lifecycle on the store and OpenRouter, with the keyring when
+// withKeyring (the operation seals or opens keys) and with rt (nil when Fly is not configured)
+// when a rotation delivers the new key to tenants; nil, with the problems, when one of them is
+// not configured.
+func (p *Peers) SubKeys(ctx context.Context, withKeyring bool, rt launchpad.Runtime) (*subkey.Service, []Problem) {
+	st, kr, problems := p.storeAndKeyring(ctx, withKeyring, SubKeyType)
+	issuer, more := p.KeyIssuer(SubKeyType)
+	if problems = append(problems, more...); len(problems) > 0 {
+		return nil, problems
+	}
+	return subkey.NewService(subkey.Config{Store: st, Issuer: issuer, Keyring: kr, Runtime: rt}), nil
+}
+
+// storeAndKeyring opens the store, and the keyring if asked, for user.
+func (p *Peers) storeAndKeyring(ctx context.Context, withKeyring bool, user string) (launchpad.Store, *envelope.Keyring, []Problem) {
+	st, problems := p.Store(ctx)
+	if !withKeyring {
+		return st, nil, problems
+	}
+	kr, more := p.Keyring(user)
+	return st, kr, append(problems, more...)
+}
+
+// Planner is the tenant lifecycle a plan-time check uses: the store, Fly when it is configured,
+// and, withKeyring, the keyring, whose absence is a problem, as it would be at apply time. It
+// is nil when the store cannot be opened (what uses the store reports that) or the keyring is
+// missing.
+func (p *Peers) Planner(ctx context.Context, withKeyring bool) (*tenant.Service, []Problem) {
+	st, problems := p.Store(ctx)
+	if len(problems) > 0 {
+		return nil, nil
+	}
+	c := tenant.Config{Store: st, PooledKey: p.Settings.PooledKey}
+	if rt, problems := p.Runtime(ctx, TenantType); len(problems) == 0 {
+		c.Runtime = rt
+	}
+	if withKeyring {
+		kr, problems := p.Keyring(TenantType)
+		if len(problems) > 0 {
+			return nil, problems
+		}
+		c.Keyring = kr
+	}
+	return tenant.NewService(c), nil
 }

@@ -16,15 +16,15 @@ import (
 func TestMissingSettingsNameWhatToSet(t *testing.T) {
 	p := peers.New(peers.Settings{Store: "sqlite://" + filepath.Join(t.TempDir(), "launchpad.db")}, time.Now, nil)
 	for range 2 {
-		if rt, problems := p.Runtime(context.Background()); rt != nil || len(problems) != 2 ||
+		if rt, problems := p.Runtime(context.Background(), "launchpad_tenant"); rt != nil || len(problems) != 2 ||
 			problems[0].Summary != "Missing Fly API token" || problems[1].Summary != "Missing Fly organization" {
 			t.Fatalf("Runtime = %v, %+v; want the token and the organization missing", rt, problems)
 		}
 	}
-	if kr, problems := p.Keyring(); kr != nil || len(problems) != 1 || problems[0].Summary != "Missing platform secret" {
+	if kr, problems := p.Keyring("launchpad_tenant"); kr != nil || len(problems) != 1 || problems[0].Summary != "Missing platform secret" {
 		t.Errorf("Keyring = %v, %+v", kr, problems)
 	}
-	if issuer, problems := p.KeyIssuer(); issuer != nil || len(problems) != 1 || problems[0].Summary != "Missing OpenRouter management key" {
+	if issuer, problems := p.KeyIssuer("launchpad_subkey"); issuer != nil || len(problems) != 1 || problems[0].Summary != "Missing OpenRouter management key" {
 		t.Errorf("KeyIssuer = %v, %+v", issuer, problems)
 	}
 	st, problems := p.Store(context.Background())
@@ -33,6 +33,19 @@ func TestMissingSettingsNameWhatToSet(t *testing.T) {
 	}
 	if again, _ := p.Store(context.Background()); again != st {
 		t.Errorf("the store was opened twice")
+	}
+	if svc, problems := p.Tenants(context.Background(), true); svc != nil || len(problems) != 3 ||
+		!strings.HasPrefix(problems[0].Detail, "launchpad_tenant: Sealing") {
+		t.Errorf("Tenants = %v, %+v; want the keyring and Fly missing, named for launchpad_tenant", svc, problems)
+	}
+	if svc, problems := p.SubKeys(context.Background(), false, nil); svc != nil || len(problems) != 1 {
+		t.Errorf("SubKeys = %v, %+v; want OpenRouter missing", svc, problems)
+	}
+	if svc, problems := p.Planner(context.Background(), false); svc == nil || problems != nil {
+		t.Errorf("Planner = %v, %+v; want the store alone", svc, problems)
+	}
+	if svc, problems := p.Planner(context.Background(), true); svc != nil || len(problems) != 1 {
+		t.Errorf("Planner with the keyring = %v, %+v; want the keyring missing", svc, problems)
 	}
 }
 
@@ -44,15 +57,15 @@ func TestPeersOpenFromTheirSettings(t *testing.T) {
 	if _, problems := p.Store(context.Background()); len(problems) != 1 || problems[0].Summary != "Cannot open the Launchpad store" {
 		t.Errorf("Store problems %+v", problems)
 	}
-	if _, problems := p.Keyring(); len(problems) != 1 || problems[0].Summary != "Invalid platform secret" {
+	if _, problems := p.Keyring("launchpad_tenant"); len(problems) != 1 || problems[0].Summary != "Invalid platform secret" {
 		t.Errorf("Keyring problems %+v", problems)
 	}
-	if issuer, problems := p.KeyIssuer(); problems != nil {
+	if issuer, problems := p.KeyIssuer("launchpad_subkey"); problems != nil {
 		t.Errorf("KeyIssuer problems %+v", problems)
 	} else if _, ok := issuer.(*subkey.ListedKeys); !ok {
 		t.Errorf("KeyIssuer is %T, want the listing in front of OpenRouter", issuer)
 	}
-	if rt, problems := p.Runtime(context.Background()); rt == nil || problems != nil {
+	if rt, problems := p.Runtime(context.Background(), "launchpad_tenant"); rt == nil || problems != nil {
 		t.Errorf("Runtime = %v, %+v", rt, problems)
 	}
 }
@@ -65,7 +78,7 @@ func TestCheckPlatformSecret(t *testing.T) {
 	long := func(c string) string { return strings.Repeat(c, 40) }
 	first := peers.New(peers.Settings{Store: db, PlatformSecret: long("a")}, time.Now, nil)
 	st, _ := first.Store(ctx)
-	kr, _ := first.Keyring()
+	kr, _ := first.Keyring("test")
 	if err := kr.ClaimStore(ctx, st); err != nil {
 		t.Fatal(err)
 	}

@@ -88,3 +88,20 @@ func TestDestroyTearsDownAndRunsAgain(t *testing.T) {
 		t.Errorf("app %+v after the destroy, want it deleted", app)
 	}
 }
+
+// Lookup finds a tenant by its app, or by its user and product, and says what it did not find.
+func TestLookupNamesWhatIsMissing(t *testing.T) {
+	ctx := context.Background()
+	_, svc, b, _ := alice(t)
+	for _, by := range [][3]string{{b.Tenant.AppName, "", ""}, {"", "alice01", "hermes"}} {
+		if got, err := svc.Lookup(ctx, by[0], by[1], by[2]); err != nil || got.AppName != b.Tenant.AppName {
+			t.Errorf("Lookup%v = %+v, %v", by, got, err)
+		}
+	}
+	if _, err := svc.Lookup(ctx, "lp-hermes-nobody01-sxyz12", "", ""); launchpad.ErrorMessage(err) != `No tenant "lp-hermes-nobody01-sxyz12" is in the Launchpad store.` {
+		t.Errorf("by a missing app: %v", err)
+	}
+	if _, err := svc.Lookup(ctx, "", "alice01", "openclaw"); launchpad.ErrorMessage(err) != "User alice01 has no openclaw tenant in the Launchpad store." {
+		t.Errorf("by a missing product: %v", err)
+	}
+}
