@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -270,12 +269,7 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		addError(&resp.Diagnostics, "Invalid plan", err)
 		return
 	}
-	p, err := st.UpdatePlan(ctx, m.Name.ValueString(), func(p *launchpad.Plan) error {
-		created := p.CreatedAt
-		*p = *want
-		p.CreatedAt = created
-		return nil
-	})
+	p, err := launchpad.ReplacePlan(ctx, st, want)
 	if err != nil {
 		addError(&resp.Diagnostics, "Updating plan", err)
 		return
@@ -291,19 +285,12 @@ func (r *planResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	if st == nil {
 		return
 	}
-	name := m.ID.ValueString()
-	users, err := launchpad.PlanUsers(ctx, st, name)
+	err := launchpad.RemovePlan(ctx, st, m.ID.ValueString())
+	if launchpad.IsConflict(err) {
+		resp.Diagnostics.AddError("Plan is in use", launchpad.ErrorMessage(err))
+		return
+	}
 	if err != nil {
-		addError(&resp.Diagnostics, "Deleting plan", err)
-		return
-	}
-	if len(users) > 0 {
-		resp.Diagnostics.AddError("Plan is in use",
-			fmt.Sprintf("Plan %q is still used by %s. Move them to another plan or destroy them first; "+
-				"referencing the plan as launchpad_plan.<name>.name lets Terraform order this for you.", name, strings.Join(users, ", ")))
-		return
-	}
-	if err := st.DeletePlan(ctx, name); err != nil && !launchpad.IsNotFound(err) {
 		addError(&resp.Diagnostics, "Deleting plan", err)
 	}
 }
