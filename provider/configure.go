@@ -70,12 +70,13 @@ func (d *providerData) readWithStore(ctx context.Context, src modelSource, m any
 }
 
 // gone reports whether err says the object a Read looked for no longer exists; it then warns
-// (notFoundWarning) and drops the resource from state, so the next plan recreates it.
+// and drops the resource from state, so the next plan recreates it.
 func gone(ctx context.Context, err error, state *tfsdk.State, diags *diag.Diagnostics, kind, id string) bool {
 	if !launchpad.IsNotFound(err) {
 		return false
 	}
-	notFoundWarning(diags, kind, id)
+	diags.AddWarning(fmt.Sprintf("%s not found", kind),
+		fmt.Sprintf("%s %q no longer exists (deleted outside Terraform?); it was removed from state and will be created again on the next apply.", kind, id))
 	state.RemoveResource(ctx)
 	return true
 }

@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"fmt"
-
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
@@ -35,13 +33,6 @@ func errorDetail(err error) string {
 	default:
 		return msg
 	}
-}
-
-// notFoundWarning is what Read reports when the object is gone and the resource is dropped
-// from state, so the next plan recreates it.
-func notFoundWarning(diags *diag.Diagnostics, kind, id string) {
-	diags.AddWarning(fmt.Sprintf("%s not found", kind),
-		fmt.Sprintf("%s %q no longer exists (deleted outside Terraform?); it was removed from state and will be created again on the next apply.", kind, id))
 }
 
 // addStepError reports the failed step of a tenant's apply (tenant.Step) on the attribute

@@ -125,24 +125,19 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// checkNoTenantYet refuses a second tenant of a product for a user (tenant.Service.Occupant),
+// checkNoTenantYet refuses a second tenant of a product for a user (tenant.Service.CheckNoTenant),
 // unless it is the one this run replaces: that one is destroyed first.
 func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagnostics, user, product string) {
 	if _, ds := r.data.Store(ctx); ds.HasError() {
 		diags.Append(ds...)
 		return
 	}
-	svc, ok := r.planner(ctx, diags, false)
-	if !ok {
-		return
+	if svc, ok := r.planner(ctx, diags, false); ok {
+		replaced := func(app string) bool { return r.data.run.IsReplaced(user, product, app) }
+		if err := svc.CheckNoTenant(ctx, user, product, replaced); err != nil {
+			addAttributeError(diags, path.Root("product"), "Tenant already exists", err)
+		}
 	}
-	existing, err := svc.Occupant(ctx, user, product)
-	if err != nil || existing == nil || r.data.run.IsReplaced(user, product, existing.AppName) {
-		return
-	}
-	diags.AddAttributeError(path.Root("product"), "Tenant already exists",
-		fmt.Sprintf("User %s already has a %s tenant, %s; a user has one tenant per product. Import it with "+
-			"terraform import launchpad_tenant.<name> %s, or destroy the resource that manages it first.", user, product, existing.AppName, existing.AppName))
 }
 
 // checkKey checks that the key a new or re-keyed tenant will run on resolves

@@ -125,3 +125,15 @@ func (k *Retained) Notice(t *launchpad.Tenant) string {
 		t.AppName, t.UserID, k.VolumeID, k.SnapshotID, k.AppName, k.Until.Format(time.RFC3339), t.Product,
 		k.AppName, k.SnapshotID, k.Region)
 }
+
+// CheckNoTenant refuses, at plan time, a second tenant of product for user: the Occupant,
+// unless replaced says this run destroys it first. ECONFLICT, saying how to import the one
+// that exists; a failed lookup is left to the apply.
+func (s *Service) CheckNoTenant(ctx context.Context, userID, product string, replaced func(app string) bool) error {
+	existing, err := s.Occupant(ctx, userID, product)
+	if err != nil || existing == nil || replaced(existing.AppName) {
+		return nil
+	}
+	return launchpad.Errorf(launchpad.ECONFLICT, "User %s already has a %s tenant, %s; a user has one tenant per product. Import it with "+
+		"terraform import launchpad_tenant.<name> %s, or destroy the resource that manages it first.", userID, product, existing.AppName, existing.AppName)
+}

@@ -105,3 +105,21 @@ func TestLookupNamesWhatIsMissing(t *testing.T) {
 		t.Errorf("by a missing product: %v", err)
 	}
 }
+
+// CheckNoTenant refuses a second tenant of a product, unless the run replaces the first.
+func TestCheckNoTenantUnlessReplaced(t *testing.T) {
+	ctx := context.Background()
+	_, svc, b, _ := alice(t)
+	never := func(string) bool { return false }
+	err := svc.CheckNoTenant(ctx, "alice01", "hermes", never)
+	mustCode(t, err, launchpad.ECONFLICT)
+	if !strings.Contains(launchpad.ErrorMessage(err), "terraform import launchpad_tenant.<name> "+b.Tenant.AppName) {
+		t.Errorf("message %q, want how to import %s", launchpad.ErrorMessage(err), b.Tenant.AppName)
+	}
+	if err := svc.CheckNoTenant(ctx, "alice01", "hermes", func(app string) bool { return app == b.Tenant.AppName }); err != nil {
+		t.Errorf("replaced in this run: %v", err)
+	}
+	if err := svc.CheckNoTenant(ctx, "alice01", "openclaw", never); err != nil {
+		t.Errorf("another product: %v", err)
+	}
+}
