@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
 )
 
 var (
@@ -58,7 +60,7 @@ func (d *planDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	}
 	p, err := st.GetPlan(ctx, m.Name.ValueString())
 	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("name"), "Reading plan", planLookupError(err, m.Name.ValueString()))
+		addAttributeError(&resp.Diagnostics, path.Root("name"), "Reading plan", runplan.PlanLookupError(err, m.Name.ValueString()))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, planToModel(p))...)

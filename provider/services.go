@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
@@ -39,20 +40,10 @@ func (d *providerData) wantedPlan(ctx context.Context, name string, diags *diag.
 	}
 	p, err := st.GetPlan(ctx, name)
 	if err != nil {
-		addAttributeError(diags, path.Root("plan"), "Unknown plan", planLookupError(err, name))
+		addAttributeError(diags, path.Root("plan"), "Unknown plan", runplan.PlanLookupError(err, name))
 		return nil
 	}
 	return p
-}
-
-// planLookupError explains a plan that a resource names but the store does not hold.
-func planLookupError(err error, name string) error {
-	if launchpad.IsNotFound(err) {
-		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store, and this configuration does not "+
-			"plan it. Create it with a launchpad_plan resource and set plan = launchpad_plan.<name>.name: Terraform then plans and "+
-			"creates the plan first (a plan name typed as a string is not ordered after it), or fix the name.", name)
-	}
-	return err
 }
 
 // plannedPlanOf returns the plan a sub-key or tenant names, as it will be when this apply
