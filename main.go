@@ -37,6 +37,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/flytoken"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/healthcheck"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/provider"
 )
@@ -103,8 +104,8 @@ func serveProvider(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	// OpenTofu and Terraform throw the provider's log lines away unless TF_LOG or
-	// TF_LOG_PROVIDER is set: do not write them (see provider.QuietLogEnv).
-	for k, v := range provider.QuietLogEnv(os.Getenv) {
+	// TF_LOG_PROVIDER is set: do not write them (see settings.QuietLogEnv).
+	for k, v := range settings.QuietLogEnv(os.Getenv) {
 		if err := os.Setenv(k, v); err != nil {
 			log.New(stderr, "", 0).Print(err)
 			return 1

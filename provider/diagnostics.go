@@ -1,12 +1,11 @@
 package provider
 
 import (
-	"fmt"
-
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
 
 // addError turns an error from internal/ into a diagnostic. Coded errors carry a message a
@@ -36,9 +35,19 @@ func errorDetail(err error) string {
 	}
 }
 
-// notFoundWarning is what Read reports when the object is gone and the resource is dropped
-// from state, so the next plan recreates it.
-func notFoundWarning(diags *diag.Diagnostics, kind, id string) {
-	diags.AddWarning(fmt.Sprintf("%s not found", kind),
-		fmt.Sprintf("%s %q no longer exists (deleted outside Terraform?); it was removed from state and will be created again on the next apply.", kind, id))
+// addStepError reports the failed step of a tenant's apply (tenant.Step) on the attribute
+// whose value caused it; a failure at Fly has the summary atFly, one of the store inStore.
+func addStepError(diags *diag.Diagnostics, step tenant.Step, atFly, inStore string, err error) {
+	switch step {
+	case tenant.StepBYOK:
+		addAttributeError(diags, path.Root("byok_key_wo"), "Storing the BYOK key", err)
+	case tenant.StepKey:
+		addAttributeError(diags, path.Root("subkey_hash"), "No model key for the tenant", err)
+	case tenant.StepClaim:
+		addAttributeError(diags, path.Root("product"), "Tenant already exists", err)
+	case tenant.StepStore:
+		addError(diags, inStore, err)
+	default:
+		addError(diags, atFly, err)
+	}
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
 )
 
 var (
@@ -19,7 +20,7 @@ var (
 func NewPlanDataSource() datasource.DataSource { return &planDataSource{} }
 
 type planDataSource struct {
-	data *providerData
+	configuredSource
 }
 
 func (d *planDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -51,24 +52,15 @@ func (d *planDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	}
 }
 
-func (d *planDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *planDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var name types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("name"), &name)...)
-	if resp.Diagnostics.HasError() {
+	var m planResourceModel
+	st := d.data.readWithStore(ctx, req.Config, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
-	st, diags := d.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	p, err := st.GetPlan(ctx, name.ValueString())
+	p, err := st.GetPlan(ctx, m.Name.ValueString())
 	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("name"), "Reading plan", planLookupError(err, name.ValueString()))
+		addAttributeError(&resp.Diagnostics, path.Root("name"), "Reading plan", runplan.PlanLookupError(err, m.Name.ValueString()))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, planToModel(p))...)

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -33,7 +32,7 @@ var (
 func NewPlanResource() resource.Resource { return &planResource{} }
 
 type planResource struct {
-	data *providerData
+	configured
 }
 
 type planResourceModel struct {
@@ -152,7 +151,7 @@ func (r *planResource) ValidateConfig(ctx context.Context, req resource.Validate
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Reserved plan name",
 			fmt.Sprintf("%q is the built-in plan of users who have not paid; choose another name.", launchpad.TrialPlan))
 	}
-	if m.Guest == nil || m.Guest.CPUKind.IsUnknown() || m.Guest.CPUs.IsUnknown() || m.Guest.MemoryMB.IsUnknown() {
+	if !guestKnown(m.Guest) {
 		return
 	}
 	if err := guestFromModel(m.Guest).Validate(); err != nil {
@@ -210,40 +209,18 @@ func (r *planResource) checkPriceUnique(ctx context.Context, diags *diag.Diagnos
 
 // planKnown reports whether every value of a planned plan is known.
 func planKnown(m *planResourceModel) bool {
-	if m.Guest == nil || m.Guest.CPUKind.IsUnknown() || m.Guest.CPUs.IsUnknown() || m.Guest.MemoryMB.IsUnknown() {
-		return false
-	}
-	for _, v := range []interface{ IsUnknown() bool }{m.Name, m.DisplayName, m.StripePriceID, m.MonthlySpendLimitUSD,
-		m.MachineHoursPerCycle, m.VolumeSizeGB, m.AllowPooledKey} {
-		if v.IsUnknown() {
-			return false
-		}
-	}
-	return true
+	return guestKnown(m.Guest) && !anyUnknown(m.Name, m.DisplayName, m.StripePriceID, m.MonthlySpendLimitUSD,
+		m.MachineHoursPerCycle, m.VolumeSizeGB, m.AllowPooledKey)
 }
 
-func (r *planResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-// open starts a Create, Read, Update or Delete: it reads the model from src into m and opens
-// the store; nil, with the reasons in diags, when either fails.
-func (r *planResource) open(ctx context.Context, src modelSource, m *planResourceModel, diags *diag.Diagnostics) launchpad.Store {
-	diags.Append(src.Get(ctx, m)...)
-	if diags.HasError() {
-		return nil
-	}
-	st, ds := r.data.Store(ctx)
-	diags.Append(ds...)
-	if diags.HasError() {
-		return nil
-	}
-	return st
+// guestKnown reports whether a machine size is set and known.
+func guestKnown(g *guestModel) bool {
+	return g != nil && !anyUnknown(g.CPUKind, g.CPUs, g.MemoryMB)
 }
 
 func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
@@ -266,14 +243,12 @@ func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.State, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
 	p, err := st.GetPlan(ctx, m.ID.ValueString())
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "Plan", m.ID.ValueString())
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Plan", m.ID.ValueString()) {
 		return
 	}
 	if err != nil {
@@ -285,7 +260,7 @@ func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 
 func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.Plan, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
@@ -294,12 +269,7 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		addError(&resp.Diagnostics, "Invalid plan", err)
 		return
 	}
-	p, err := st.UpdatePlan(ctx, m.Name.ValueString(), func(p *launchpad.Plan) error {
-		created := p.CreatedAt
-		*p = *want
-		p.CreatedAt = created
-		return nil
-	})
+	p, err := launchpad.ReplacePlan(ctx, st, want)
 	if err != nil {
 		addError(&resp.Diagnostics, "Updating plan", err)
 		return
@@ -311,23 +281,16 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 // and the next apply of those tenants need it.
 func (r *planResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m planResourceModel
-	st := r.open(ctx, req.State, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, req.State, &m, &resp.Diagnostics)
 	if st == nil {
 		return
 	}
-	name := m.ID.ValueString()
-	users, err := launchpad.PlanUsers(ctx, st, name)
+	err := launchpad.RemovePlan(ctx, st, m.ID.ValueString())
+	if launchpad.IsConflict(err) {
+		resp.Diagnostics.AddError("Plan is in use", launchpad.ErrorMessage(err))
+		return
+	}
 	if err != nil {
-		addError(&resp.Diagnostics, "Deleting plan", err)
-		return
-	}
-	if len(users) > 0 {
-		resp.Diagnostics.AddError("Plan is in use",
-			fmt.Sprintf("Plan %q is still used by %s. Move them to another plan or destroy them first; "+
-				"referencing the plan as launchpad_plan.<name>.name lets Terraform order this for you.", name, strings.Join(users, ", ")))
-		return
-	}
-	if err := st.DeletePlan(ctx, name); err != nil && !launchpad.IsNotFound(err) {
 		addError(&resp.Diagnostics, "Deleting plan", err)
 	}
 }

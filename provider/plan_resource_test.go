@@ -57,43 +57,22 @@ func TestAccPlan_lifecycle(t *testing.T) {
 
 func TestAccPlan_rejectsBadInputNamingTheAttribute(t *testing.T) {
 	e := newTestEnv(t, sim.FlyOptions{}, sim.OpenRouterOptions{})
+	// plan is a launchpad_plan block named name, with extra lines, the limit and the memory.
+	plan := func(name, extra, limit string, memoryMB int) string {
+		return fmt.Sprintf(`resource "launchpad_plan" "x" {
+  name = %q%s
+  monthly_spend_limit_usd = %s
+  machine_hours_per_cycle = 10
+  volume_size_gb = 1
+  guest = { cpu_kind = "shared", cpus = 1, memory_mb = %d }
+}`, name, extra, limit, memoryMB)
+	}
 	cases := map[string]struct{ block, attr, want string }{
-		"name": {`resource "launchpad_plan" "x" {
-  name = "Pro Plan"
-  monthly_spend_limit_usd = 5
-  machine_hours_per_cycle = 10
-  volume_size_gb = 1
-  guest = { cpu_kind = "shared", cpus = 1, memory_mb = 256 }
-}`, "name", "1-40 lower-case letters"},
-		"guest": {`resource "launchpad_plan" "x" {
-  name = "big"
-  monthly_spend_limit_usd = 5
-  machine_hours_per_cycle = 10
-  volume_size_gb = 1
-  guest = { cpu_kind = "shared", cpus = 1, memory_mb = 8192 }
-}`, "guest", "memory_mb must be a multiple of 256 between 256 and 2048"},
-		"trial": {`resource "launchpad_plan" "x" {
-  name = "trial"
-  monthly_spend_limit_usd = 5
-  machine_hours_per_cycle = 10
-  volume_size_gb = 1
-  guest = { cpu_kind = "shared", cpus = 1, memory_mb = 256 }
-}`, "name", "built-in plan"},
-		"price": {`resource "launchpad_plan" "x" {
-  name = "p"
-  stripe_price_id = "prod_123"
-  monthly_spend_limit_usd = 5
-  machine_hours_per_cycle = 10
-  volume_size_gb = 1
-  guest = { cpu_kind = "shared", cpus = 1, memory_mb = 256 }
-}`, "stripe_price_id", "price_1NxYzAbC"},
-		"limit": {`resource "launchpad_plan" "x" {
-  name = "p"
-  monthly_spend_limit_usd = -1
-  machine_hours_per_cycle = 10
-  volume_size_gb = 1
-  guest = { cpu_kind = "shared", cpus = 1, memory_mb = 256 }
-}`, "monthly_spend_limit_usd", "between 0"},
+		"name":  {plan("Pro Plan", "", "5", 256), "name", "1-40 lower-case letters"},
+		"guest": {plan("big", "", "5", 8192), "guest", "memory_mb must be a multiple of 256 between 256 and 2048"},
+		"trial": {plan("trial", "", "5", 256), "name", "built-in plan"},
+		"price": {plan("p", "\n  stripe_price_id = \"prod_123\"", "5", 256), "stripe_price_id", "price_1NxYzAbC"},
+		"limit": {plan("p", "", "-1", 256), "monthly_spend_limit_usd", "between 0"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

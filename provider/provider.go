@@ -9,13 +9,15 @@ import (
 	"context"
 	"time"
 
-	setting "github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/peers"
+	setting "github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 var _ provider.Provider = (*launchpadProvider)(nil)
@@ -160,17 +162,17 @@ func (p *launchpadProvider) Configure(ctx context.Context, req provider.Configur
 		cfg.OpenRouter = &openRouterModel{}
 	}
 
-	s := &settings{}
-	s.resolve(&resp.Diagnostics, cfg.Store, path.Root("store"), setting.Store, setting.Get(setting.Store).Default, &s.store)
-	s.resolve(&resp.Diagnostics, cfg.PlatformSecret, path.Root("platform_secret"), setting.PlatformSecret, "", &s.platformSecret)
-	s.resolve(&resp.Diagnostics, cfg.PlatformSecretPrevious, path.Root("platform_secret_previous"), setting.PlatformSecretPrevious, "", &s.platformSecretPrevious)
-	s.resolve(&resp.Diagnostics, cfg.Fly.APIToken, path.Root("fly").AtName("api_token"), setting.FlyAPIToken, "", &s.flyToken)
-	s.resolve(&resp.Diagnostics, cfg.Fly.Org, path.Root("fly").AtName("org"), setting.FlyOrg, "", &s.flyOrg)
-	s.resolve(&resp.Diagnostics, cfg.Fly.BaseURL, path.Root("fly").AtName("base_url"), setting.FlyFlapsBaseURL, "", &s.flyBaseURL)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), setting.OpenRouterManagement, "", &s.openRouterKey)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), setting.OpenRouterAPIURL, "", &s.openRouterBaseURL)
-	s.resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), setting.OpenRouterPooledKey, "", &s.pooledKey)
-	s.resolveBool(&resp.Diagnostics, cfg.OpenRouter.BatchReads, path.Root("openrouter").AtName("batch_reads"), setting.OpenRouterBatchReads, true, &s.openRouterBatchReads)
+	s := &peers.Settings{}
+	resolve(&resp.Diagnostics, cfg.Store, path.Root("store"), setting.Store, setting.Get(setting.Store).Default, &s.Store)
+	resolve(&resp.Diagnostics, cfg.PlatformSecret, path.Root("platform_secret"), setting.PlatformSecret, "", &s.PlatformSecret)
+	resolve(&resp.Diagnostics, cfg.PlatformSecretPrevious, path.Root("platform_secret_previous"), setting.PlatformSecretPrevious, "", &s.PlatformSecretPrevious)
+	resolve(&resp.Diagnostics, cfg.Fly.APIToken, path.Root("fly").AtName("api_token"), setting.FlyAPIToken, "", &s.FlyToken)
+	resolve(&resp.Diagnostics, cfg.Fly.Org, path.Root("fly").AtName("org"), setting.FlyOrg, "", &s.FlyOrg)
+	resolve(&resp.Diagnostics, cfg.Fly.BaseURL, path.Root("fly").AtName("base_url"), setting.FlyFlapsBaseURL, "", &s.FlyBaseURL)
+	resolve(&resp.Diagnostics, cfg.OpenRouter.ManagementKey, path.Root("openrouter").AtName("management_key"), setting.OpenRouterManagement, "", &s.OpenRouterKey)
+	resolve(&resp.Diagnostics, cfg.OpenRouter.BaseURL, path.Root("openrouter").AtName("base_url"), setting.OpenRouterAPIURL, "", &s.OpenRouterBaseURL)
+	resolve(&resp.Diagnostics, cfg.OpenRouter.PooledKey, path.Root("openrouter").AtName("pooled_key"), setting.OpenRouterPooledKey, "", &s.PooledKey)
+	resolveBool(&resp.Diagnostics, cfg.OpenRouter.BatchReads, path.Root("openrouter").AtName("batch_reads"), setting.OpenRouterBatchReads, true, &s.OpenRouterBatchReads)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -34,7 +34,7 @@ var (
 func NewSubKeyResource() resource.Resource { return &subKeyResource{} }
 
 type subKeyResource struct {
-	data *providerData
+	configured
 }
 
 type subKeyResourceModel struct {
@@ -135,10 +135,6 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-func (r *subKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // ModifyPlan computes what the key will look like and checks, before anything is changed,
 // what would make the apply fail. Its limit follows the plan as this apply leaves it (internal/runplan:
 // a plan edited in the same configuration shows here as the new limit, and is applied first);
@@ -214,18 +210,17 @@ func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostic
 	if ds.HasError() {
 		return
 	}
-	u, err := st.GetUser(ctx, user)
-	if err != nil || u.OpenRouterKeyHash == "" {
-		return
+	issuer, _ := r.data.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
+	if held := subkey.NewService(subkey.Config{Store: st, Issuer: issuer}).Holds(ctx, user); held != "" {
+		keyHeld(diags, user, held, "the resource that manages it")
 	}
-	if issuer, ds := r.data.KeyIssuer(subKeyType); !ds.HasError() {
-		if _, err := issuer.GetKey(ctx, u.OpenRouterKeyHash); launchpad.IsNotFound(err) {
-			return // deleted at OpenRouter: the apply drops the record and mints a new key
-		}
-	}
+}
+
+// keyHeld refuses a second sub-key for user, who holds hash; destroy names what to destroy.
+func keyHeld(diags *diag.Diagnostics, user, hash, destroy string) {
 	diags.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
 		fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with terraform import launchpad_subkey.<name> %s, "+
-			"or destroy the resource that manages it first.", user, u.OpenRouterKeyHash, u.OpenRouterKeyHash))
+			"or destroy %s first.", user, hash, hash, destroy))
 }
 
 // sealingKeyID is the key id a key minted now is sealed under (the current platform key), or
@@ -264,9 +259,7 @@ func (r *subKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		addError(&resp.Diagnostics, "Reading the user's sub-key", err)
 		return
 	} else if held != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("user_id"), "User already has a sub-key",
-			fmt.Sprintf("User %s already has the sub-key %s; a user has one. Import it with "+
-				"terraform import launchpad_subkey.<name> %s, or destroy it first.", userID, held, held))
+		keyHeld(&resp.Diagnostics, userID, held, "it")
 		return
 	}
 
@@ -286,30 +279,17 @@ func (r *subKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if svc == nil {
 		return
 	}
-	st, _ := r.data.Store(ctx)
 	hash := m.ID.ValueString()
-	k, err := st.GetSubKey(ctx, hash)
-	if launchpad.IsNotFound(err) {
-		// Rotated outside Terraform (rotate-secret --rotate-keys): follow the new key.
-		k, err = svc.Successor(ctx, m.UserID.ValueString(), m.RotationGeneration.ValueInt64())
+	k, atOpenRouter, err := svc.Get(ctx, hash, m.UserID.ValueString(), m.RotationGeneration.ValueInt64())
+	kind, summary := "Sub-key", "Reading sub-key"
+	if atOpenRouter {
+		kind, summary = "OpenRouter key", "Reading sub-key from OpenRouter"
 	}
-	if k == nil && err == nil {
-		notFoundWarning(&resp.Diagnostics, "Sub-key", hash)
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, kind, hash) {
 		return
 	}
 	if err != nil {
-		addError(&resp.Diagnostics, "Reading sub-key", err)
-		return
-	}
-	err = svc.Refresh(ctx, k)
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "OpenRouter key", hash)
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addError(&resp.Diagnostics, "Reading sub-key from OpenRouter", err)
+		addError(&resp.Diagnostics, summary, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
@@ -336,23 +316,17 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if plan == nil {
 		return
 	}
-	var k *launchpad.SubKey
-	var err error
-	if rotating {
-		k, err = svc.Rotate(ctx, state.ID.ValueString(), plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
-		if err != nil {
-			addError(&resp.Diagnostics, "Rotating sub-key", err)
-			return
+	applied := subkey.Applied{Hash: state.ID.ValueString(), LimitUSD: state.LimitUSD.ValueFloat64(), Generation: state.RotationGeneration.ValueInt64()}
+	k, ev, err := svc.Change(ctx, applied, plan, m.Name.ValueString(), m.RotationGeneration.ValueInt64())
+	if err != nil {
+		summary := "Updating sub-key"
+		if rotating {
+			summary = "Rotating sub-key"
 		}
-		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.RotatedEvent(k, state.ID.ValueString()))
-	} else {
-		k, err = svc.Update(ctx, state.ID.ValueString(), plan, m.Name.ValueString())
-		if err != nil {
-			addError(&resp.Diagnostics, "Updating sub-key", err)
-			return
-		}
-		r.data.recordAudit(ctx, &resp.Diagnostics, subkey.LimitChangedEvent(k, state.LimitUSD.ValueFloat64()))
+		addError(&resp.Diagnostics, summary, err)
+		return
 	}
+	r.data.recordAudit(ctx, &resp.Diagnostics, ev)
 	resp.Diagnostics.Append(resp.State.Set(ctx, subKeyToModel(k, svc.SealedKeyID(ctx, k), m.Timeouts))...)
 }
 

@@ -2,7 +2,7 @@ package provider
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -19,13 +19,15 @@ var (
 	_ datasource.DataSource                     = (*tenantDataSource)(nil)
 	_ datasource.DataSourceWithConfigure        = (*tenantDataSource)(nil)
 	_ datasource.DataSourceWithConfigValidators = (*tenantDataSource)(nil)
+	_ datasource.DataSource                     = (*tenantsDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*tenantsDataSource)(nil)
 )
 
 // NewTenantDataSource is the launchpad_tenant data source.
 func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
 
 type tenantDataSource struct {
-	data *providerData
+	configuredSource
 }
 
 // tenantSummaryModel is a tenant as the store records it, for data sources.
@@ -110,37 +112,20 @@ func (d *tenantDataSource) ConfigValidators(context.Context) []datasource.Config
 	}
 }
 
-func (d *tenantDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m tenantDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	st := d.data.readWithStore(ctx, req.Config, &m, &resp.Diagnostics)
+	if st == nil {
 		return
 	}
-	st, diags := d.data.Store(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	t, err := tenant.NewService(tenant.Config{Store: st}).Lookup(ctx, m.AppName.ValueString(), m.UserID.ValueString(), m.Product.ValueString())
+	if launchpad.IsNotFound(err) {
+		attr := path.Root("user_id")
+		if !m.AppName.IsNull() {
+			attr = path.Root("app_name")
+		}
+		addAttributeError(&resp.Diagnostics, attr, "Tenant not found", err)
 		return
-	}
-	var t *launchpad.Tenant
-	var err error
-	if !m.AppName.IsNull() {
-		t, err = st.GetTenant(ctx, m.AppName.ValueString())
-		if launchpad.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("app_name"), "Tenant not found",
-				fmt.Sprintf("No tenant %q is in the Launchpad store.", m.AppName.ValueString()))
-			return
-		}
-	} else {
-		t, err = tenant.NewService(tenant.Config{Store: st}).Find(ctx, m.UserID.ValueString(), m.Product.ValueString())
-		if err == nil && t == nil {
-			resp.Diagnostics.AddAttributeError(path.Root("user_id"), "Tenant not found",
-				fmt.Sprintf("User %s has no %s tenant in the Launchpad store.", m.UserID.ValueString(), m.Product.ValueString()))
-			return
-		}
 	}
 	if err != nil {
 		addError(&resp.Diagnostics, "Reading tenant", err)
@@ -167,4 +152,60 @@ func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
 		KeySource:    types.StringValue(string(t.KeySource)),
 		SubKeyHash:   optionalString(t.SubKeyHash),
 	}
+}
+
+// NewTenantsDataSource is the launchpad_tenants data source.
+func NewTenantsDataSource() datasource.DataSource { return &tenantsDataSource{} }
+
+type tenantsDataSource struct {
+	configuredSource
+}
+
+type tenantsDataSourceModel struct {
+	ID      types.String         `tfsdk:"id"`
+	UserID  types.String         `tfsdk:"user_id"`
+	Plan    types.String         `tfsdk:"plan"`
+	Tenants []tenantSummaryModel `tfsdk:"tenants"`
+}
+
+func (d *tenantsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tenants"
+}
+
+func (d *tenantsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Lists the tenants in the Launchpad store, for fleet-wide checks (for example, that no two " +
+			"tenants share an IP), optionally only one user's or one plan's.",
+		Attributes: map[string]schema.Attribute{
+			"id":      schema.StringAttribute{Computed: true, Description: "The number of tenants listed."},
+			"user_id": schema.StringAttribute{Optional: true, Description: "Only this user's tenants.", Validators: []validator.String{validUserID}},
+			"plan":    schema.StringAttribute{Optional: true, Description: "Only tenants on this plan.", Validators: []validator.String{validPlanName}},
+			"tenants": schema.ListNestedAttribute{
+				Computed:     true,
+				Description:  "The tenants, ordered by app name.",
+				NestedObject: schema.NestedAttributeObject{Attributes: tenantSummaryAttributes()},
+			},
+		},
+	}
+}
+
+func (d *tenantsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m tenantsDataSourceModel
+	st := d.data.readWithStore(ctx, req.Config, &m, &resp.Diagnostics)
+	if st == nil {
+		return
+	}
+	all, err := st.ListTenants(ctx, launchpad.TenantFilter{UserID: m.UserID.ValueString()})
+	if err != nil {
+		addError(&resp.Diagnostics, "Listing tenants", err)
+		return
+	}
+	m.Tenants = []tenantSummaryModel{}
+	for _, t := range all {
+		if m.Plan.IsNull() || t.Plan == m.Plan.ValueString() {
+			m.Tenants = append(m.Tenants, tenantSummary(t))
+		}
+	}
+	m.ID = types.StringValue(strconv.Itoa(len(m.Tenants)))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -120,31 +120,24 @@ func (r *tenantResource) planCreate(ctx context.Context, req resource.ModifyPlan
 	// The machine gets the plan's size whatever a resumed create finds; its state and the
 	// volume's size depend on what an interrupted create left, so they stay unknown.
 	if want != nil && !pending {
-		plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
-		plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
-		plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
+		plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(&want.Guest)
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// checkNoTenantYet refuses a second tenant of a product for a user (tenant.Service.Occupant),
+// checkNoTenantYet refuses a second tenant of a product for a user (tenant.Service.CheckNoTenant),
 // unless it is the one this run replaces: that one is destroyed first.
 func (r *tenantResource) checkNoTenantYet(ctx context.Context, diags *diag.Diagnostics, user, product string) {
 	if _, ds := r.data.Store(ctx); ds.HasError() {
 		diags.Append(ds...)
 		return
 	}
-	svc, ok := r.planner(ctx, diags, false)
-	if !ok {
-		return
+	if svc, ok := r.planner(ctx, diags, false); ok {
+		replaced := func(app string) bool { return r.data.run.IsReplaced(user, product, app) }
+		if err := svc.CheckNoTenant(ctx, user, product, replaced); err != nil {
+			addAttributeError(diags, path.Root("product"), "Tenant already exists", err)
+		}
 	}
-	existing, err := svc.Occupant(ctx, user, product)
-	if err != nil || existing == nil || r.data.run.IsReplaced(user, product, existing.AppName) {
-		return
-	}
-	diags.AddAttributeError(path.Root("product"), "Tenant already exists",
-		fmt.Sprintf("User %s already has a %s tenant, %s; a user has one tenant per product. Import it with "+
-			"terraform import launchpad_tenant.<name> %s, or destroy the resource that manages it first.", user, product, existing.AppName, existing.AppName))
 }
 
 // checkKey checks that the key a new or re-keyed tenant will run on resolves
@@ -168,7 +161,7 @@ func (r *tenantResource) checkKey(ctx context.Context, diags *diag.Diagnostics, 
 // checkRestore checks restore_from before anything is made (tenant.Service.CheckRestoreTarget).
 func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnostics, plan *tenantResourceModel) {
 	from := plan.RestoreFrom
-	if from.AppName.IsUnknown() || plan.UserID.IsUnknown() || plan.Product.IsUnknown() {
+	if anyUnknown(from.AppName, plan.UserID, plan.Product) {
 		return
 	}
 	if svc, ok := r.planner(ctx, diags, false); ok {
@@ -178,42 +171,28 @@ func (r *tenantResource) checkRestore(ctx context.Context, diags *diag.Diagnosti
 	}
 }
 
-// planner is the tenant service a plan-time check uses: the store, Fly when it is configured,
-// and, withKeyring, the keyring (whose absence is an error, as it would be at apply time).
+// planner is the tenant service a plan-time check uses (peers.Peers.Planner): the store, Fly
+// when it is configured, and, withKeyring, the keyring (whose absence is an error, as it
+// would be at apply time).
 func (r *tenantResource) planner(ctx context.Context, diags *diag.Diagnostics, withKeyring bool) (*tenant.Service, bool) {
-	st, ds := r.data.Store(ctx)
-	if ds.HasError() {
-		return nil, false
-	}
-	cfg := tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey}
-	if rt, ds := r.data.Runtime(ctx, tenantType); !ds.HasError() {
-		cfg.Runtime = rt
-	}
-	if withKeyring {
-		kr, ds := r.data.Keyring(tenantType)
-		diags.Append(ds...)
-		if ds.HasError() {
-			return nil, false
-		}
-		cfg.Keyring = kr
-	}
-	return tenant.NewService(cfg), true
+	svc, problems := r.data.peers.Planner(ctx, withKeyring)
+	diags.Append(problemDiags(problems)...)
+	return svc, svc != nil
 }
 
 // planUpdate plans an in-place update (see ModifyPlan).
 func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantResourceModel, resp *resource.ModifyPlanResponse) {
 	diags := &resp.Diagnostics
 	want, pending := r.data.plannedPlanOf(ctx, diags, plan.Plan)
-	st, ds := r.data.Store(ctx)
-	if ds.HasError() || diags.HasError() {
+	planner, ok := r.planner(ctx, diags, false)
+	if !ok || diags.HasError() {
 		return
 	}
-	planner := tenant.NewService(tenant.Config{Store: st, PooledKey: r.data.settings.pooledKey})
 	wanted := wantedFromModel(plan)
 	wanted.Pending.Plan = wanted.Pending.Plan || pending
 	d := planner.Drift(ctx, boundaryFromModel(state), settingsFromModel(state), wanted, want)
 	// A key the apply delivers again must resolve and open now, not half-way through it.
-	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && sameBYOKVersion(plan, state) {
+	if d.Secret && want != nil && !wanted.Pending.SubKeyHash && !wanted.Pending.BYOKKeyVersion && plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion) {
 		r.checkKey(ctx, diags, plan.UserID.ValueString(), plan.SubKeyHash.ValueString(), want)
 		if diags.HasError() {
 			return
@@ -235,36 +214,15 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	if d.IPv6 {
 		plan.IPv6 = types.StringUnknown()
 	}
-	// The sizes: the plan's when it is known; the volume only ever grows.
-	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = state.MachineCPUKind, state.MachineCPUs, state.MachineMemoryMB
-	plan.VolumeSizeGB = state.VolumeSizeGB
-	if d.Guest {
-		if want != nil && !pending {
-			plan.MachineCPUKind = types.StringValue(want.Guest.CPUKind)
-			plan.MachineCPUs = types.Int64Value(int64(want.Guest.CPUs))
-			plan.MachineMemoryMB = types.Int64Value(int64(want.Guest.MemoryMB))
-		} else {
-			plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
-		}
+	// The sizes and the machine's state as the update leaves them.
+	o := tenant.Expect(d, boundaryFromModel(state), want)
+	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(o.Guest)
+	plan.VolumeSizeGB, plan.MachineState = types.Int64Unknown(), types.StringUnknown()
+	if o.VolumeSizeGB != nil {
+		plan.VolumeSizeGB = types.Int64Value(int64(*o.VolumeSizeGB))
 	}
-	if d.VolumeSize {
-		switch {
-		case want == nil || pending:
-			plan.VolumeSizeGB = types.Int64Unknown()
-		case d.Volume:
-			plan.VolumeSizeGB = types.Int64Value(int64(want.VolumeSizeGB))
-		default:
-			plan.VolumeSizeGB = types.Int64Value(max(state.VolumeSizeGB.ValueInt64(), int64(want.VolumeSizeGB)))
-		}
-	}
-	// The machine's state: a new machine starts; an updated or re-keyed one stays as it was
-	// (a stopped machine is the control plane's to start).
-	plan.MachineState = state.MachineState
-	switch {
-	case d.Machine:
-		plan.MachineState = types.StringValue(string(launchpad.MachineStarted))
-	case d.Any() && state.MachineState.ValueString() != string(launchpad.MachineStarted) && state.MachineState.ValueString() != string(launchpad.MachineStopped):
-		plan.MachineState = types.StringUnknown()
+	if o.MachineState != nil {
+		plan.MachineState = types.StringValue(string(*o.MachineState))
 	}
 	if d.Secret {
 		// Unknown: the digest is Fly's, and another resource of this apply may store the
@@ -274,9 +232,12 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
 
-// sameBYOKVersion reports whether the configuration stores no new BYOK key in this apply.
-func sameBYOKVersion(plan, state *tenantResourceModel) bool {
-	return plan.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
+// guestValues are a machine size's attributes, unknown when g is nil.
+func guestValues(g *launchpad.Guest) (types.String, types.Int64, types.Int64) {
+	if g == nil {
+		return types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
+	}
+	return types.StringValue(g.CPUKind), types.Int64Value(int64(g.CPUs)), types.Int64Value(int64(g.MemoryMB))
 }
 
 // warnReset says, at plan time, what a reset does to the workspace.

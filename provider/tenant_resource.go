@@ -37,33 +37,22 @@ var (
 func NewTenantResource() resource.Resource { return &tenantResource{} }
 
 type tenantResource struct {
-	data *providerData
+	configured
 }
 
+// tenantResourceModel is the record the data sources show too (tenantSummaryModel), with
+// the tenant's configuration, the sizes Fly reports and the key secret's digest.
 type tenantResourceModel struct {
-	ID                types.String `tfsdk:"id"`
-	AppName           types.String `tfsdk:"app_name"`
-	UserID            types.String `tfsdk:"user_id"`
-	Product           types.String `tfsdk:"product"`
-	Region            types.String `tfsdk:"region"`
-	Plan              types.String `tfsdk:"plan"`
-	Image             types.String `tfsdk:"image"`
-	SubKeyHash        types.String `tfsdk:"subkey_hash"`
+	ID types.String `tfsdk:"id"`
+	tenantSummaryModel
 	BYOKKeyWO         types.String `tfsdk:"byok_key_wo"`
 	BYOKKeyWOVersion  types.Int64  `tfsdk:"byok_key_wo_version"`
 	RebuildGeneration types.Int64  `tfsdk:"rebuild_generation"`
 	ResetGeneration   types.Int64  `tfsdk:"reset_generation"`
-	Network           types.String `tfsdk:"network"`
-	MachineID         types.String `tfsdk:"machine_id"`
-	MachineState      types.String `tfsdk:"machine_state"`
 	MachineCPUKind    types.String `tfsdk:"machine_cpu_kind"`
 	MachineCPUs       types.Int64  `tfsdk:"machine_cpus"`
 	MachineMemoryMB   types.Int64  `tfsdk:"machine_memory_mb"`
-	VolumeID          types.String `tfsdk:"volume_id"`
 	VolumeSizeGB      types.Int64  `tfsdk:"volume_size_gb"`
-	IPv4              types.String `tfsdk:"ipv4"`
-	IPv6              types.String `tfsdk:"ipv6"`
-	KeySource         types.String `tfsdk:"key_source"`
 	SecretDigest      types.String `tfsdk:"secret_digest"`
 	// What the destroy does, and what the create restores.
 	DeletionProtection     types.Bool     `tfsdk:"deletion_protection"`
@@ -229,11 +218,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-// open starts a Create, Read or Delete: it reads the model from src into m, bounds ctx by the
+// open starts a CRUD call: it reads the model from src into m, bounds ctx by the
 // call's timeout and opens the tenant service. svc is nil, with the reasons in diags, when
 // any of that fails; cancel is always safe to defer.
 func (r *tenantResource) open(ctx context.Context, src modelSource, m *tenantResourceModel, of timeoutOf, dflt time.Duration, withKeyring bool, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *tenant.Service) {
@@ -257,49 +242,27 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 	if plan == nil {
 		return
 	}
-	userID := m.UserID.ValueString()
-	if !byok.IsNull() && !byok.IsUnknown() {
-		if err := svc.StoreBYOK(ctx, userID, byok.ValueString()); err != nil {
-			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
-			return
-		}
-	}
-	key, err := svc.ResolveKey(ctx, userID, m.SubKeyHash.ValueString(), plan)
-	if err != nil {
-		addAttributeError(&resp.Diagnostics, path.Root("subkey_hash"), "No model key for the tenant", err)
-		return
-	}
-
-	want := &launchpad.Tenant{
-		UserID: userID, Product: m.Product.ValueString(), Region: m.Region.ValueString(),
+	want := tenant.Request{Plan: plan, SubKeyHash: m.SubKeyHash.ValueString(), Tenant: &launchpad.Tenant{
+		UserID: m.UserID.ValueString(), Product: m.Product.ValueString(), Region: m.Region.ValueString(),
 		Plan: plan.Name, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
 		ResetGeneration: m.ResetGeneration.ValueInt64(),
+	}}
+	if !byok.IsNull() && !byok.IsUnknown() {
+		want.BYOKKey = byok.ValueStringPointer()
 	}
-	var b *tenant.Boundary
 	if from := m.RestoreFrom; from != nil {
-		b, err = svc.CreateFrom(ctx, want, plan, key, tenant.Retained{AppName: from.AppName.ValueString(), SnapshotID: from.SnapshotID.ValueString()})
-	} else {
-		b, err = svc.Create(ctx, want, plan, key)
+		want.From = &tenant.Retained{AppName: from.AppName.ValueString(), SnapshotID: from.SnapshotID.ValueString()}
+	}
+	b, step, err := svc.Provision(ctx, want)
+	if b != nil {
+		// Also on failure: what exists stays in state, so the tainted resource is destroyed, not leaked.
+		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 	}
 	if err != nil {
-		if launchpad.IsConflict(err) && b == nil {
-			addAttributeError(&resp.Diagnostics, path.Root("product"), "Tenant already exists", err)
-			return
-		}
-		if b != nil && len(b.Created) > 0 {
-			// Keep what exists in state, so the tainted resource is destroyed, not leaked.
-			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
-		}
-		addError(&resp.Diagnostics, "Creating tenant", err)
-		return
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
-		addError(&resp.Diagnostics, "Recording tenant in the store", err)
+		addStepError(&resp.Diagnostics, step, "Creating tenant", "Recording tenant in the store", err)
 		return
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.CreatedEvent(b.Tenant))
-	resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &m, m.SubKeyHash))...)
 }
 
 func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -321,9 +284,7 @@ func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, res
 		subKeyHash = optionalString(t.SubKeyHash)
 	}
 	b, err := svc.Observe(ctx, t)
-	if launchpad.IsNotFound(err) {
-		notFoundWarning(&resp.Diagnostics, "Tenant app", t.AppName)
-		resp.State.RemoveResource(ctx)
+	if gone(ctx, err, &resp.State, &resp.Diagnostics, "Tenant app", t.AppName) {
 		return
 	}
 	if err != nil {
@@ -341,12 +302,8 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	var byok types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("byok_key_wo"), &byok)...)
-	ctx, cancel, ok := begin(ctx, req.Plan, &m, &m.Timeouts, timeouts.Value.Update, 15*time.Minute, &resp.Diagnostics)
-	if !ok {
-		return
-	}
+	ctx, cancel, svc := r.open(ctx, req.Plan, &m, timeouts.Value.Update, 15*time.Minute, true, &resp.Diagnostics)
 	defer cancel()
-	svc := r.data.tenants(ctx, &resp.Diagnostics, true)
 	if svc == nil {
 		return
 	}
@@ -354,27 +311,18 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if plan == nil {
 		return
 	}
-	byokChanged := !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion)
-	if byokChanged {
-		if err := svc.StoreBYOK(ctx, m.UserID.ValueString(), byok.ValueString()); err != nil {
-			addAttributeError(&resp.Diagnostics, path.Root("byok_key_wo"), "Storing the BYOK key", err)
-			return
-		}
-	}
 	current := boundaryFromModel(&state)
-	b, err := svc.Reconcile(ctx, current, tenant.Change{
+	b, step, err := svc.Update(ctx, current, tenant.Change{
 		Plan: plan, Image: m.Image.ValueString(), RebuildGeneration: m.RebuildGeneration.ValueInt64(),
 		ResetGeneration: m.ResetGeneration.ValueInt64(), ResetRetentionDays: int(m.WorkspaceRetentionDays.ValueInt64()),
-		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: byokChanged,
-	})
+		SubKeyHash: m.SubKeyHash.ValueString(), BYOKKeyChanged: !m.BYOKKeyWOVersion.Equal(state.BYOKKeyWOVersion),
+	}, byok.ValueString())
 	if err != nil {
-		// Record what was done so far: the next plan compares it with the config again.
-		resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &state, state.SubKeyHash))...)
-		addError(&resp.Diagnostics, "Updating tenant", err)
-		return
-	}
-	if err := svc.Save(ctx, b.Tenant); err != nil {
-		addError(&resp.Diagnostics, "Recording tenant in the store", err)
+		if step == tenant.StepFly {
+			// Record what was done so far: the next plan compares it with the config again.
+			resp.Diagnostics.Append(resp.State.Set(ctx, tenantToModel(b, &state, state.SubKeyHash))...)
+		}
+		addStepError(&resp.Diagnostics, step, "Updating tenant", "Recording tenant in the store", err)
 		return
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, tenant.ReconciledEvent(current.Tenant, b))
@@ -394,30 +342,15 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 			fmt.Sprintf("Tenant %s has deletion_protection = true, so nothing was deleted. Set deletion_protection = false and apply, then destroy.", t.AppName))
 		return
 	}
-	var kept *tenant.Retained
-	var err error
-	if days := m.WorkspaceRetentionDays.ValueInt64(); days > 0 {
-		kept, err = svc.Retain(ctx, t, int(days))
-	} else {
-		err = svc.Teardown(ctx, t)
-	}
+	kept, step, err := svc.Destroy(ctx, t, m.WorkspaceRetentionDays.ValueInt64())
 	if err != nil {
-		addError(&resp.Diagnostics, "Deleting tenant", err)
-		return
-	}
-	if err := svc.Forget(ctx, t.AppName); err != nil {
-		addError(&resp.Diagnostics, "Removing tenant from the store", err)
+		addStepError(&resp.Diagnostics, step, "Deleting tenant", "Removing tenant from the store", err)
 		return
 	}
 	ev := tenant.DestroyedEvent(t)
 	if kept != nil {
-		ev.Details = map[string]string{"retained_app": kept.AppName, "retained_snapshot": kept.SnapshotID,
-			"retained_volume": kept.VolumeID, "retained_until": kept.Until.Format(time.RFC3339)}
-		resp.Diagnostics.AddWarning("Tenant workspace retained",
-			fmt.Sprintf("Tenant %s of user %s is destroyed; its /workspace (volume %s) is kept as snapshot %s in the app %s until %s. "+
-				"To restore it, create the user's %s tenant with restore_from = { app_name = %q, snapshot_id = %q } (region %s).",
-				t.AppName, t.UserID, kept.VolumeID, kept.SnapshotID, kept.AppName, kept.Until.Format(time.RFC3339), t.Product,
-				kept.AppName, kept.SnapshotID, kept.Region))
+		ev.Details = kept.Details()
+		resp.Diagnostics.AddWarning("Tenant workspace retained", kept.Notice(t))
 	}
 	r.data.recordAudit(ctx, &resp.Diagnostics, ev)
 }
@@ -497,49 +430,35 @@ func wantedFromModel(m *tenantResourceModel) tenant.Wanted {
 // timeouts) are carried over from cfg; the sizes are the ones Fly reports.
 func tenantToModel(b *tenant.Boundary, cfg *tenantResourceModel, subKeyHash types.String) *tenantResourceModel {
 	t := b.Tenant
-	return &tenantResourceModel{
-		ID:                types.StringValue(t.AppName),
-		AppName:           types.StringValue(t.AppName),
-		UserID:            types.StringValue(t.UserID),
-		Product:           types.StringValue(t.Product),
-		Region:            types.StringValue(t.Region),
-		Plan:              types.StringValue(t.Plan),
-		Image:             types.StringValue(t.Image),
-		SubKeyHash:        subKeyHash,
-		BYOKKeyWO:         types.StringNull(), // write-only: never in state
-		BYOKKeyWOVersion:  cfg.BYOKKeyWOVersion,
-		RebuildGeneration: types.Int64Value(t.RebuildGeneration),
-		ResetGeneration:   types.Int64Value(t.ResetGeneration),
-		Network:           types.StringValue(t.Network),
-		MachineID:         types.StringValue(t.MachineID),
-		MachineState:      types.StringValue(string(t.MachineState)),
-		MachineCPUKind:    types.StringValue(b.Guest.CPUKind),
-		MachineCPUs:       types.Int64Value(int64(b.Guest.CPUs)),
-		MachineMemoryMB:   types.Int64Value(int64(b.Guest.MemoryMB)),
-		VolumeID:          types.StringValue(t.VolumeID),
-		VolumeSizeGB:      types.Int64Value(int64(b.VolumeSizeGB)),
-		IPv4:              types.StringValue(t.IPv4),
-		IPv6:              types.StringValue(t.IPv6),
-		KeySource:         types.StringValue(string(t.KeySource)),
-		SecretDigest:      types.StringValue(t.SecretDigest),
+	m := &tenantResourceModel{
+		ID:                 types.StringValue(t.AppName),
+		tenantSummaryModel: tenantSummary(t),
+		BYOKKeyWO:          types.StringNull(), // write-only: never in state
+		BYOKKeyWOVersion:   cfg.BYOKKeyWOVersion,
+		RebuildGeneration:  types.Int64Value(t.RebuildGeneration),
+		ResetGeneration:    types.Int64Value(t.ResetGeneration),
+		MachineCPUKind:     types.StringValue(b.Guest.CPUKind),
+		MachineCPUs:        types.Int64Value(int64(b.Guest.CPUs)),
+		MachineMemoryMB:    types.Int64Value(int64(b.Guest.MemoryMB)),
+		VolumeSizeGB:       types.Int64Value(int64(b.VolumeSizeGB)),
+		SecretDigest:       types.StringValue(t.SecretDigest),
 		// Configuration only: carried over (an import starts from the defaults).
-		DeletionProtection:     boolOr(cfg.DeletionProtection, false),
-		WorkspaceRetentionDays: int64Or(cfg.WorkspaceRetentionDays, 0),
+		DeletionProtection:     knownOr(cfg.DeletionProtection, types.BoolValue(false)),
+		WorkspaceRetentionDays: knownOr(cfg.WorkspaceRetentionDays, types.Int64Value(0)),
 		RestoreFrom:            cfg.RestoreFrom,
 		Timeouts:               cfg.Timeouts,
 	}
+	m.SubKeyHash = subKeyHash
+	return m
 }
 
-func boolOr(v types.Bool, dflt bool) types.Bool {
+// knownOr is v, or dflt where the configuration leaves v null or unknown.
+func knownOr[T interface {
+	IsNull() bool
+	IsUnknown() bool
+}](v, dflt T) T {
 	if v.IsNull() || v.IsUnknown() {
-		return types.BoolValue(dflt)
-	}
-	return v
-}
-
-func int64Or(v types.Int64, dflt int64) types.Int64 {
-	if v.IsNull() || v.IsUnknown() {
-		return types.Int64Value(dflt)
+		return dflt
 	}
 	return v
 }

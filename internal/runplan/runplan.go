@@ -96,3 +96,14 @@ func (r *Run) ClaimPrice(price, name string) string {
 	r.prices[price] = name
 	return ""
 }
+
+// PlanLookupError explains a plan that a resource names but the store does not hold, nor
+// this run plan.
+func PlanLookupError(err error, name string) error {
+	if launchpad.IsNotFound(err) {
+		return launchpad.Errorf(launchpad.EINVALID, "plan %q does not exist in the Launchpad store, and this configuration does not "+
+			"plan it. Create it with a launchpad_plan resource and set plan = launchpad_plan.<name>.name: Terraform then plans and "+
+			"creates the plan first (a plan name typed as a string is not ordered after it), or fix the name.", name)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package runplan
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -64,5 +65,16 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 	wg.Wait()
 	if wins != 1 {
 		t.Fatalf("%d claims won, want 1", wins)
+	}
+}
+
+func TestPlanLookupErrorSaysHowToPlanAMissingPlan(t *testing.T) {
+	err := PlanLookupError(launchpad.Errorf(launchpad.ENOTFOUND, "no plan"), "pro")
+	if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(launchpad.ErrorMessage(err), "set plan = launchpad_plan.<name>.name") {
+		t.Errorf("missing plan: %v", err)
+	}
+	other := launchpad.Errorf(launchpad.EUNAVAILABLE, "store down")
+	if got := PlanLookupError(other, "pro"); got != other {
+		t.Errorf("another error: %v, want it as it was", got)
 	}
 }

@@ -229,3 +229,62 @@ func TestMintWithAnotherPlatformSecretIsRefusedBeforeMinting(t *testing.T) {
 		t.Errorf("bob02's record: %v, want none (nothing sealed)", err)
 	}
 }
+
+// Holds, the plan's check, counts the recorded key until OpenRouter says it is gone (without
+// an issuer the record alone counts), and changes nothing.
+func TestHoldsOnlyReads(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc, recordOnly := w.subKeys(), subkey.NewService(subkey.Config{Store: w.Store})
+	if held := svc.Holds(ctx, "alice01"); held != "" {
+		t.Fatalf("before any key: %q", held)
+	}
+	k := w.mint(t)
+	if held := svc.Holds(ctx, "alice01"); held != k.Hash {
+		t.Fatalf("after the mint: %q, want %s", held, k.Hash)
+	}
+	if err := w.issuer.DeleteKey(ctx, k.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if held := svc.Holds(ctx, "alice01"); held != "" {
+		t.Errorf("after the key was deleted at OpenRouter: %q, want none", held)
+	}
+	if held := recordOnly.Holds(ctx, "alice01"); held != k.Hash {
+		t.Errorf("without an issuer: %q, want the recorded %s", held, k.Hash)
+	}
+	if hash, _ := w.held(t, "alice01"); hash != k.Hash {
+		t.Errorf("the user's record holds %q after the check, want %s still", hash, k.Hash)
+	}
+}
+
+// Change updates the limit in place while the generation stays, and rotates when it moves;
+// each says so in its audit event. Get refreshes the record from OpenRouter and says where a
+// key went missing.
+func TestChangeUpdatesOrRotatesAndGetSaysWhereAKeyIsGone(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	svc := w.subKeys()
+	applied := subkey.Applied{Hash: k.Hash, LimitUSD: k.LimitUSD, Generation: 0}
+	updated, ev, err := svc.Change(ctx, applied, w.Pro, k.Name, 0)
+	if err != nil || updated.Hash != k.Hash || updated.LimitUSD != w.Pro.MonthlySpendLimitUSD || ev.Action != launchpad.AuditKeyLimitChanged {
+		t.Fatalf("update: %+v, %+v, %v; want the same key at pro's limit", updated, ev, err)
+	}
+	rotated, ev, err := svc.Change(ctx, subkey.Applied{Hash: k.Hash, LimitUSD: updated.LimitUSD}, w.Pro, k.Name, 1)
+	if err != nil || rotated.Hash == k.Hash || ev.Action != launchpad.AuditKeyRotated {
+		t.Fatalf("rotate: %+v, %+v, %v; want a new key", rotated, ev, err)
+	}
+
+	got, atOpenRouter, err := svc.Get(ctx, rotated.Hash, "", 0)
+	if err != nil || atOpenRouter || got.LimitUSD != w.Pro.MonthlySpendLimitUSD {
+		t.Fatalf("get: %+v, %v, %v", got, atOpenRouter, err)
+	}
+	if _, atOpenRouter, err := svc.Get(ctx, k.Hash, "", 0); !launchpad.IsNotFound(err) || atOpenRouter {
+		t.Errorf("get of the revoked key: %v (at OpenRouter %v), want its record gone", err, atOpenRouter)
+	}
+	if err := w.issuer.DeleteKey(ctx, rotated.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, atOpenRouter, err := svc.Get(ctx, rotated.Hash, "", 0); !launchpad.IsNotFound(err) || !atOpenRouter {
+		t.Errorf("get of a key deleted at OpenRouter: %v (at OpenRouter %v)", err, atOpenRouter)
+	}
+}

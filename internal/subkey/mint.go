@@ -26,6 +26,23 @@ func (s *Service) Held(ctx context.Context, userID string) (string, error) {
 	return "", s.Revoke(ctx, userID, u.OpenRouterKeyHash)
 }
 
+// Holds returns the hash of the sub-key a new key of the user would be a second of: the one
+// the store records, unless the issuer (when the Service has one) says it no longer exists
+// at OpenRouter — Held then drops it when the key is minted. "" when there is none. It only
+// reads, for a plan to check. Needs the store.
+func (s *Service) Holds(ctx context.Context, userID string) string {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil || u.OpenRouterKeyHash == "" {
+		return ""
+	}
+	if s.issuer != nil {
+		if _, err := s.issuer.GetKey(ctx, u.OpenRouterKeyHash); launchpad.IsNotFound(err) {
+			return ""
+		}
+	}
+	return u.OpenRouterKeyHash
+}
+
 // Mint mints a key at OpenRouter with the plan's limit, reset monthly, BYOK usage not counted,
 // named for name and the rotation generation; seals it into the user's record (creating the
 // user if needed) and stores the sub-key record. If storing fails the fresh key is deleted

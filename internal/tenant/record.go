@@ -42,3 +42,20 @@ func (s *Service) Forget(ctx context.Context, appName string) error {
 	}
 	return nil
 }
+
+// Lookup returns a tenant's record by its app name, or else by its user and product.
+// ENOTFOUND, with a message naming what was looked for, when there is none. Needs the store.
+func (s *Service) Lookup(ctx context.Context, appName, userID, product string) (*launchpad.Tenant, error) {
+	if appName != "" {
+		t, err := s.store.GetTenant(ctx, appName)
+		if launchpad.IsNotFound(err) {
+			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "No tenant %q is in the Launchpad store.", appName)
+		}
+		return t, err
+	}
+	t, err := s.Find(ctx, userID, product)
+	if err == nil && t == nil {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "User %s has no %s tenant in the Launchpad store.", userID, product)
+	}
+	return t, err
+}
