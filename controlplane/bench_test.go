@@ -20,18 +20,7 @@ import (
 // noise; compare them with benchstat over several -count runs.
 func BenchmarkSendVerification(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	keyring, _ := envelope.NewKeyring(testSecret, "")
-	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits(), MailQueueSize: 1 << 16},
-		Deps{Store: db, Keyring: keyring, Mailer: smtp.NewLogMailer(discardLogger())})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv, db := benchServer(b, Config{MailQueueSize: 1 << 16}, smtp.NewLogMailer(discardLogger()))
 	const accounts = 64
 	for i := range accounts {
 		if err := db.CreateUser(ctx, &launchpad.User{ID: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("known%d@example.com", i), Plan: launchpad.TrialPlan}); err != nil {
@@ -60,19 +49,8 @@ func BenchmarkSendVerification(b *testing.B) {
 // (signature, claims, and whether its session is still signed in) plus the account overview
 // from the store. Compare runs with benchstat over several -count runs.
 func BenchmarkMe(b *testing.B) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	keyring, _ := envelope.NewKeyring(testSecret, "")
 	mailer := newCodeMailer()
-	srv, err := New(Config{Addr: "127.0.0.1:0", Limits: noLimits()}, Deps{Store: db, Keyring: keyring, Mailer: mailer})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv, _ := benchServer(b, Config{}, mailer)
 	tok := signInThrough(b, srv, mailer, "ada@example.com")
 	if tok.AccessToken == "" {
 		b.Fatal("no access token")
@@ -86,4 +64,23 @@ func BenchmarkMe(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}
 	}
+}
+
+// benchServer is a control plane on a fresh SQLite store, without rate limits, for in-process
+// benchmarks; both are closed when b ends.
+func benchServer(b *testing.B, cfg Config, mailer launchpad.Mailer) (*Server, *sqlite.DB) {
+	b.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	keyring, _ := envelope.NewKeyring(testSecret, "")
+	cfg.Addr, cfg.Limits = "127.0.0.1:0", noLimits()
+	srv, err := New(cfg, Deps{Store: db, Keyring: keyring, Mailer: mailer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close() })
+	return srv, db
 }

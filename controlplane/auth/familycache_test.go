@@ -44,11 +44,3 @@ func TestFamilyCacheExpiresAndForgets(t *testing.T) {
 		t.Fatal("forget kept the entry")
 	}
 }
-
-func TestWindowText(t *testing.T) {
-	for d, want := range map[time.Duration]string{5 * time.Minute: "5 minutes", time.Minute: "1 minute", time.Hour: "1 hour", 90 * time.Second: "90 seconds"} {
-		if got := windowText(d); got != want {
-			t.Errorf("windowText(%s) = %q, want %q", d, got, want)
-		}
-	}
-}

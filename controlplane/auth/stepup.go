@@ -53,7 +53,7 @@ func (s *Service) RequireStepUp(who Caller) error {
 	return launchpad.Errorf(launchpad.ESTEPUP,
 		"this action needs a sign-in from the last %s; confirm it is you: %s emails you a code, then %s with that code "+
 			"(and the authenticator code, when two-factor authentication is on) confirms it, and you can retry",
-		windowText(s.cfg.StepUpWindow), StepUpRoute, StepUpVerifyRoute)
+		launchpad.DurationWords(s.cfg.StepUpWindow), StepUpRoute, StepUpVerifyRoute)
 }
 
 // recent reports whether authTime is within the step-up window.
@@ -71,24 +71,6 @@ func (s *Service) StepUpUntil(who Caller) time.Time {
 
 // StepUpWindow is Config.StepUpWindow.
 func (s *Service) StepUpWindow() time.Duration { return s.cfg.StepUpWindow }
-
-// windowText says a window in words: "5 minutes", "90 seconds", "1 hour".
-func windowText(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return fmt.Sprintf("%d %ss", n, unit)
-	}
-	switch {
-	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute")
-	default:
-		return plural(int64(d.Round(time.Second)/time.Second), "second")
-	}
-}
 
 // StepUpChallenge is the answer to StartStepUp.
 type StepUpChallenge struct {

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,7 +80,7 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 	ctx := r.Context()
 	u := s.user
 	d := &securityData{MFA: "off", EnrolledAt: u.MFA.EnrolledAt, RecoveryLeft: len(u.MFA.RecoveryCodes)}
-	d.StepUp = stepUpView{Until: h.auth.StepUpUntil(s.sess), Window: windowWords(h.auth.StepUpWindow()), SecondFactor: u.MFA.Enabled()}
+	d.StepUp = stepUpView{Until: h.auth.StepUpUntil(s.sess), Window: launchpad.DurationWords(h.auth.StepUpWindow()), SecondFactor: u.MFA.Enabled()}
 	switch {
 	case u.MFA.Enabled() && !u.MFA.ReenrolRequired: // a marked factor shows as off: enrol again
 		d.MFA = "on"
@@ -106,21 +105,6 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 		})
 	}
 	return signedInView(s, "Security", "security", d), d, nil
-}
-
-// windowWords says the step-up window in words: "5 minutes", "90 seconds".
-func windowWords(d time.Duration) string {
-	n, unit := int64(d/time.Second), "second"
-	switch {
-	case d%time.Hour == 0:
-		n, unit = int64(d/time.Hour), "hour"
-	case d%time.Minute == 0:
-		n, unit = int64(d/time.Minute), "minute"
-	}
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }
 
 // handleStartStepUp mails a confirmation code and opens the form that takes it.
