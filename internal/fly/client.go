@@ -78,6 +78,11 @@ type Client struct {
 	now     func() time.Time
 	// sleep waits d or until ctx is done; tests replace it to record waits instead of sleeping.
 	sleep func(ctx context.Context, d time.Duration) error
+	// logsBase, logsHTTP and tokens reach Fly's log API (logs.go), which lives beside the
+	// Machines API rather than on it.
+	logsBase string
+	logsHTTP *http.Client
+	tokens   *tokens.Tokens
 }
 
 var _ launchpad.Runtime = (*Client)(nil)
@@ -118,6 +123,12 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		log:    log,
 	}
 	cl.http = &http.Client{Transport: transport}
+	cl.tokens = tokens.Parse(c.Token)
+	cl.logsBase = DefaultLogsBaseURL
+	if c.BaseURL != "" && c.BaseURL != DefaultBaseURL {
+		cl.logsBase = base.Scheme + "://" + base.Host + base.Path // the simulator serves both APIs
+	}
+	cl.logsHTTP = &http.Client{Transport: &answerTransport{next: inner, redact: cl.redact, now: transport.now, log: log}}
 	// No fly.Logger is given on purpose: fly-go's LoggingTransport logs request bodies, and
 	// SetSecret's body is a secret value.
 	fc, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{

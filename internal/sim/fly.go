@@ -127,6 +127,7 @@ type Fly struct {
 	st       flyState
 	changed  chan struct{} // closed and replaced on every machine change; /wait listens
 	execHook ExecFunc
+	logs     flyLogs // the machines' log rings (fly_logs.go)
 }
 
 // NewFly returns a Fly simulator. It panics if FlyOptions.StateFile exists but cannot be
@@ -233,6 +234,7 @@ func (f *Fly) restoreState(raw json.RawMessage) error {
 func (f *Fly) buildHandler() http.Handler {
 	api := http.NewServeMux()
 	f.flyRoutes(api)
+	f.flyLogRoutes(api)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeFlyError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (GET /_sim/info lists what the simulator implements)", r.Method, r.URL.Path))
 	})
