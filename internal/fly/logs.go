@@ -25,7 +25,7 @@ var _ launchpad.LogReader = (*Client)(nil)
 // lines are fly-go's own LogEntry.
 type logsPage struct {
 	Data []struct {
-		ID         string        `json:"id"`
+		ID         string       `json:"id"`
 		Attributes fly.LogEntry `json:"attributes"`
 	} `json:"data"`
 	Meta struct {
