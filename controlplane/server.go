@@ -84,6 +84,7 @@ type Server struct {
 
 	keys    launchpad.KeyIssuer // nil: OpenRouter is not configured
 	runtime launchpad.Runtime   // nil: Fly is not configured
+	keyring *envelope.Keyring   // seals the BYOK keys users store (agentops.go)
 	exec    func(http.ResponseWriter, *http.Request, *operator.ExecRequest) (*operator.ExecResponse, error)
 
 	auditLog *auditlog.Log // nil: no LAUNCHPAD_AUDIT_SIGNING_SECRET
@@ -141,6 +142,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		},
 		keys:    deps.Keys,
 		runtime: deps.Runtime,
+		keyring: deps.Keyring,
 	}
 	s.auditLog = deps.AuditLog
 	if deps.Runtime != nil {
@@ -162,6 +164,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	dash := deps.Dashboard
 	dash.PublicURL = cfg.PublicURL
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
+		Agent: s.dashboardAgent(),
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
 	if err != nil {
 		s.auth.Close(context.Background())

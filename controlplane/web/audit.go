@@ -33,26 +33,53 @@ type auditData struct {
 	AfterSeq int64
 	// Older, when set, is the ?before= of the next (older) page.
 	Older int64
+	// Kind is the group the page is filtered to ("" for all); Groups the filter's choices.
+	Kind   string
+	Groups []auditGroup
 }
 
 // auditRow is one event as a person reads it.
 type auditRow struct {
 	Seq     int64
 	Time    time.Time
+	Ago     string // how long ago, in words
 	Actor   string
 	Kind    string // user, operator, system, stripe: a class for the row
 	Action  string // in words
 	Code    string // the action's name, e.g. operator.exec
+	Group   string // the action's group, which the filter picks (auditGroups)
 	Target  string
 	Details []detail
 }
 
 type detail struct{ Key, Value string }
 
+// sortedDetails are an event's details in key order.
+func sortedDetails(m map[string]string) []detail {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]detail, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, detail{Key: k, Value: m[k]})
+	}
+	return out
+}
+
 // handleAudit shows a page of the stream: the newest, or the one before ?before=SEQ.
 func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	d := &auditData{Live: true}
+	d := &auditData{Live: true, Groups: auditGroups}
+	if kind := r.URL.Query().Get("kind"); kind != "" {
+		if !validAuditGroup(kind) {
+			h.renderError(w, r, http.StatusBadRequest, "There is no such kind of event; pick one from the filter on the audit page.")
+			return
+		}
+		h.handleAuditKind(w, r, s, d, kind)
+		return
+	}
 	f := launchpad.AuditFilter{Stream: s.user.ID, Newest: true, Limit: auditPageSize}
 	if b := r.URL.Query().Get("before"); b != "" {
 		before, err := strconv.ParseInt(b, 10, 64)
@@ -91,6 +118,23 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, s *session
 		v.Scripts = []string{"audit.js"}
 	}
 	h.render(w, r, http.StatusOK, "audit", v)
+}
+
+// handleAuditKind shows the events of one group among the newest auditFilterScan, newest
+// first; the page does not follow new events.
+func (h *Handler) handleAuditKind(w http.ResponseWriter, r *http.Request, s *session, d *auditData, kind string) {
+	events, err := h.store.ListAudit(r.Context(), launchpad.AuditFilter{Stream: s.user.ID, Newest: true, Limit: auditFilterScan})
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	d.Live, d.Kind = false, kind
+	for _, e := range events {
+		if auditGroupOf(e.Action) == kind {
+			d.Rows = append(d.Rows, h.auditRow(s.user.ID, e))
+		}
+	}
+	h.render(w, r, http.StatusOK, "audit", signedInView(s, "Audit log", "audit", d))
 }
 
 // handleAuditEvents streams new events of the user's stream as server-sent events, from
@@ -205,22 +249,22 @@ func (h *Handler) auditRow(userID string, e *launchpad.AuditEvent) auditRow {
 		row.Actor, row.Kind = "Operator "+name, "operator"
 	case kind == launchpad.ActorKindStripe:
 		row.Actor, row.Kind = "Stripe", "stripe"
-	case e.Actor == "" || e.Actor == launchpad.ActorSystem:
+	case e.Actor == "" || e.Actor == launchpad.ActorSystem || kind == launchpad.ActorKindTerraform || kind == launchpad.ActorKindSystem:
+		// The runner applies changes as "terraform": to the customer it is Launchpad.
 		row.Actor, row.Kind = "Launchpad", "system"
 	default:
-		row.Actor, row.Kind = e.Actor, "system"
+		row.Actor, row.Kind = "Launchpad", "system"
 	}
-	keys := make([]string, 0, len(e.Details))
-	for k := range e.Details {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := e.Details[k]
-		if k == "command" {
-			v = commandLine(v)
+	row.Group = auditGroupOf(e.Action)
+	row.Ago = relativeTime(h.now(), e.Time)
+	for _, d := range sortedDetails(e.Details) {
+		if d.Key == "command" {
+			d.Value = commandLine(d.Value)
 		}
-		row.Details = append(row.Details, detail{Key: strings.ReplaceAll(k, "_", " "), Value: v})
+		row.Details = append(row.Details, detail{Key: strings.ReplaceAll(d.Key, "_", " "), Value: d.Value})
+	}
+	if e.Hash != "" {
+		row.Details = append(row.Details, detail{Key: "entry hash", Value: e.Hash})
 	}
 	return row
 }
@@ -274,6 +318,14 @@ var actionLabels = map[string]string{
 	launchpad.AuditTenantUpdated:          "Agent updated",
 	launchpad.AuditTenantRebuilt:          "Agent rebuilt from a clean image",
 	launchpad.AuditTenantDestroyed:        "Agent removed",
+	launchpad.AuditTenantSuspended:        "Agent stopped: payment overdue",
+	launchpad.AuditTenantResumed:          "Agent started again: payment received",
+	launchpad.AuditTenantReset:            "Agent reset to an empty workspace",
+	launchpad.AuditTenantRestarted:        "Agent restarted",
+	launchpad.AuditBYOKStored:             "Your own model key stored",
+	launchpad.AuditBYOKRemoved:            "Your own model key removed",
+	launchpad.AuditMFAReenrolRequired:     "Two-factor authentication must be set up again",
+	launchpad.AuditLeakResponse:           "Keys replaced after a suspected leak",
 }
 
 func actionLabel(action string) string {

@@ -367,7 +367,7 @@ func TestFormsWithoutAValidTokenAreRefused(t *testing.T) {
 		}
 	}
 	// The same form from the dashboard itself works.
-	victim.post("/security/sign-out-everywhere", url.Values{"csrf_token": {victimTok}}, "Sec-Fetch-Site", "same-origin",
+	victim.post("/security/sign-out-everywhere", url.Values{"csrf_token": {victimTok}, "confirm": {"yes"}}, "Sec-Fetch-Site", "same-origin",
 		"Origin", e.srv.URL).mustRedirect(t, "/signin?done=signed_out_everywhere")
 	if n := e.auth.activeSessions(); n != before-1 {
 		t.Fatalf("sign out everywhere: %d active sessions, want %d", n, before-1)

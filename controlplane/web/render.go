@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ var templateFS embed.FS
 
 // pageNames are the templates/*.html files that are whole pages; each is parsed with
 // layout.html (and the partials), which it fills by defining "content".
-var pageNames = []string{"signin", "code", "second_factor", "overview", "audit", "security", "enrol", "recovery_codes", "billing", "error"}
+var pageNames = []string{"signin", "code", "second_factor", "overview", "audit", "security", "enrol", "recovery_codes", "billing", "error", "agent"}
 
 // pages are the parsed templates, one set per page.
 type pages struct {
@@ -136,6 +137,18 @@ var templateFuncs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006")
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// clock is a time to the second, for log lines and audit events.
+	"clock": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2 Jan 15:04:05 UTC")
+	},
+	// codesFile is a data: URL of recovery codes as a text file, one a line, for the
+	// download link; the codes are the server's own, never request text.
+	"codesFile": func(codes []string) template.URL {
+		return template.URL("data:text/plain;charset=utf-8," + url.PathEscape("Launchpad recovery codes: each signs you in once.\n"+strings.Join(codes, "\n")+"\n"))
+	},
 	"usd": func(v float64) string { return fmt.Sprintf("$%.2f", v) },
 	"hours": func(v float64) string {
 		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")

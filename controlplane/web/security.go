@@ -35,13 +35,18 @@ type stepUpView struct {
 
 type deviceView struct {
 	ID                  string // the start of the device's fingerprint, as the audit log names it
+	Name                string // the browser and system, read from the user agent
 	UserAgent           string
 	FirstSeen, LastSeen time.Time
 }
 
 type sessionView struct {
 	ID         string // the session family, which the sign-out form names
+	Name       string // the browser and system, read from the user agent
 	UserAgent  string
+	// LastActive is when the browser last used the session: its current token was issued
+	// then (every page load in the last minutes refreshes it), or the device was last seen.
+	LastActive time.Time
 	Device     string
 	SignedInAt time.Time // when this session's current token was issued
 	ExpiresAt  time.Time
@@ -59,6 +64,8 @@ type recoveryData struct {
 type enrolData struct {
 	QRCode        template.URL // data:image/png;base64,…
 	OTPAuthURL    template.URL // otpauth://totp/…, for an authenticator on the same phone
+	// Secret is the TOTP secret in groups of four, for typing into an app that cannot scan.
+	Secret string
 	RecoveryCodes []string
 }
 
@@ -92,7 +99,11 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 		return nil, nil, err
 	}
 	for _, dv := range devices {
-		d.Devices = append(d.Devices, deviceView{ID: shortID(dv.Fingerprint), UserAgent: dv.UserAgent, FirstSeen: dv.FirstSeen, LastSeen: dv.LastSeen})
+		d.Devices = append(d.Devices, deviceView{ID: shortID(dv.Fingerprint), Name: h.deviceName(dv.UserAgent), UserAgent: dv.UserAgent, FirstSeen: dv.FirstSeen, LastSeen: dv.LastSeen})
+	}
+	lastSeen := map[string]time.Time{}
+	for _, dv := range devices {
+		lastSeen[dv.Fingerprint] = dv.LastSeen
 	}
 	sessions, err := h.auth.Sessions(ctx, u.ID)
 	if err != nil {
@@ -100,8 +111,9 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 	}
 	for _, ss := range sessions {
 		d.Sessions = append(d.Sessions, sessionView{
-			ID: ss.FamilyID, UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: ss.CreatedAt, ExpiresAt: ss.ExpiresAt,
-			Current: ss.FamilyID == s.sess.FamilyID,
+			ID: ss.FamilyID, Name: h.deviceName(ss.UserAgent), UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: signedInAt(ss), ExpiresAt: ss.ExpiresAt,
+			LastActive: latest(ss.CreatedAt, lastSeen[ss.DeviceID]),
+			Current:    ss.FamilyID == s.sess.FamilyID,
 		})
 	}
 	return signedInView(s, "Security", "security", d), d, nil
@@ -147,9 +159,12 @@ func (h *Handler) handleEnrolTOTP(w http.ResponseWriter, r *http.Request, s *ses
 		// Both values are built here, not taken from the request: safe to mark as URLs.
 		QRCode:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		OTPAuthURL:    template.URL(e.OTPAuthURL),
+		Secret:        totpSecretText(e.OTPAuthURL),
 		RecoveryCodes: e.RecoveryCodes,
 	}
-	h.render(w, r, http.StatusOK, "enrol", signedInView(s, "Set up two-factor authentication", "security", d))
+	v := signedInView(s, "Set up two-factor authentication", "security", d)
+	v.Scripts = []string{"codes.js"}
+	h.render(w, r, http.StatusOK, "enrol", v)
 }
 
 // handleConfirmTOTP turns the factor on with the first code from the app; every other
@@ -178,13 +193,24 @@ func (h *Handler) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.R
 		h.securityError(w, r, s, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "recovery_codes", signedInView(s, "New recovery codes", "security", &recoveryData{RecoveryCodes: codes}))
+	v := signedInView(s, "New recovery codes", "security", &recoveryData{RecoveryCodes: codes})
+	v.Scripts = []string{"codes.js"}
+	h.render(w, r, http.StatusOK, "recovery_codes", v)
 }
 
-// handleSignOutSession ends one session: another device's (with a recent sign-in), or this
-// browser's own.
+// handleSignOutSession ends the session the form names (see signOutSession).
 func (h *Handler) handleSignOutSession(w http.ResponseWriter, r *http.Request, s *session) {
-	family := r.PostFormValue("session")
+	h.signOutSession(w, r, s, r.PostFormValue("session"))
+}
+
+// handleRevokeSession ends the session POST /security/sessions/{id}/revoke names.
+func (h *Handler) handleRevokeSession(w http.ResponseWriter, r *http.Request, s *session) {
+	h.signOutSession(w, r, s, r.PathValue("id"))
+}
+
+// signOutSession ends one session: another device's (with a recent sign-in), or this
+// browser's own.
+func (h *Handler) signOutSession(w http.ResponseWriter, r *http.Request, s *session, family string) {
 	if err := h.auth.SignOutSession(r, s.sess, family); err != nil {
 		h.securityError(w, r, s, err)
 		return
@@ -199,6 +225,14 @@ func (h *Handler) handleSignOutSession(w http.ResponseWriter, r *http.Request, s
 
 // handleSignOutEverywhere ends every session of the user, this one included.
 func (h *Handler) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.auth.RequireStepUp(s.sess); err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		h.securityError(w, r, s, launchpad.Errorf(launchpad.EINVALID, "signing out everywhere ends this session too: open \"Sign out everywhere…\" and press \"Yes, sign out everywhere\" to confirm"))
+		return
+	}
 	if err := h.auth.SignOutEverywhere(r, s.sess); err != nil {
 		h.securityError(w, r, s, err)
 		return
@@ -254,4 +288,13 @@ func shortID(fp string) string {
 		return fp[:12]
 	}
 	return fp
+}
+
+// signedInAt is when the session's user proved who they are: its AuthTime, or for sessions
+// older than that field, when its current token was issued.
+func signedInAt(ss *launchpad.Session) time.Time {
+	if !ss.AuthTime.IsZero() {
+		return ss.AuthTime
+	}
+	return ss.CreatedAt
 }

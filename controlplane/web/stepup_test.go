@@ -75,12 +75,12 @@ func TestSignOutAnotherSession(t *testing.T) {
 	laptop := e.browser()
 	laptop.signIn("ada@example.com")
 	sec := laptop.get("/security").mustStatus(t, http.StatusOK)
-	if n := strings.Count(sec.body, `action="/security/sessions/sign-out"`); n != 1 {
+	if n := strings.Count(sec.body, `/revoke"`); n != 1 {
 		t.Fatalf("%d sign-out buttons for two sessions, want one (not this browser's)", n)
 	}
 	var phoneFamily string
 	for _, s := range e.auth.sessionsOf("ada@example.com", e) {
-		if !strings.Contains(sec.body, `value="`+s.FamilyID+`"`) {
+		if !strings.Contains(sec.body, `action="/security/sessions/`+s.FamilyID+`/revoke"`) {
 			continue
 		}
 		phoneFamily = s.FamilyID

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	useragent "github.com/medama-io/go-useragent"
+
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -41,6 +43,9 @@ type Deps struct {
 	// ("dashboard-csrf"), so they survive restarts and agree across replicas.
 	Keyring *envelope.Keyring
 	Auth    Auth // required: sign-in and sessions
+	// Agent, when set, acts on the customer's agent and reads its logs (the agent page);
+	// nil shows the agent without its actions.
+	Agent Agent
 	// Keys, when set, is read for the live spend of the user's sub-key; nil shows the spend
 	// state of the last metering pass.
 	Keys launchpad.KeyIssuer
@@ -59,6 +64,8 @@ type Handler struct {
 	cfg      Config
 	store    launchpad.Store
 	auth     Auth
+	agent    Agent
+	agents   *useragent.Parser // reads user agents as device names
 	accounts *account.Reader
 	log      *slog.Logger
 	now      func() time.Time
@@ -122,6 +129,8 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		cfg:      cfg,
 		store:    d.Store,
 		auth:     d.Auth,
+		agent:    d.Agent,
+		agents:   useragent.NewParser(),
 		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger},
 		log:      d.Logger,
 		now:      d.Now,
@@ -171,7 +180,7 @@ func (h *Handler) buildRoutes() []route {
 	post := func(p string, f http.HandlerFunc) route {
 		return route{"POST " + p, h.headers(h.crossOrigin(f))}
 	}
-	return []route{
+	return append([]route{
 		// Signed out: the pre-session cookie binds these forms' CSRF tokens.
 		get("/signin", h.handleSignInPage),
 		post("/signin", h.presession(h.handleSendCode)),
@@ -194,11 +203,13 @@ func (h *Handler) buildRoutes() []route {
 		post("/security/step-up", h.signedInForm(h.handleStartStepUp)),
 		post("/security/step-up/verify", h.signedInForm(h.handleVerifyStepUp)),
 		get("/billing", h.signedIn(h.handleBilling)),
+		get("/audit/download", h.signedIn(h.handleAuditDownload)),
+		post("/security/sessions/{id}/revoke", h.signedInForm(h.handleRevokeSession)),
 		post("/signout", h.signedInForm(h.handleSignOut)),
 
 		// Embedded assets.
 		get("/static/", h.assets.serve),
-	}
+	}, h.agentRoutes(post, get)...)
 }
 
 // origin is scheme://host of a URL, or "".

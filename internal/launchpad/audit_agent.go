@@ -11,3 +11,7 @@ const (
 	// AuditBYOKRemoved: the user removed their own model key; the sub-key takes over.
 	AuditBYOKRemoved = "key.byok_removed"
 )
+
+// ReasonBYOK is the apply reason after the user stored or removed their own model key: the
+// apply delivers the key the resolution order now picks.
+const ReasonBYOK = "byok"
