@@ -44,7 +44,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/me/reset", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeReset)))
 	mux.Handle("POST /api/me/restart", s.requireUser(handleJSON(s, http.StatusOK, s.handleMeRestart)))
 	mux.Handle("POST /api/me/rebuild", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRebuild)))
-	mux.Handle("PUT /api/me/byok", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeSetBYOK)))   // step-up
+	mux.Handle("PUT /api/me/byok", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeSetBYOK)))       // step-up
 	mux.Handle("DELETE /api/me/byok", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRemoveBYOK))) // step-up
 
 	// The verifiable audit log: the signed checkpoint is public (it reveals only a size and a

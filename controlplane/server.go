@@ -164,7 +164,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	dash := deps.Dashboard
 	dash.PublicURL = cfg.PublicURL
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
-		Agent: s.dashboardAgent(),
+		Agent:  s.dashboardAgent(),
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
 	if err != nil {
 		s.auth.Close(context.Background())

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // deviceName reads a user agent as a person names their device: "Firefox on Linux",

@@ -41,9 +41,9 @@ type deviceView struct {
 }
 
 type sessionView struct {
-	ID         string // the session family, which the sign-out form names
-	Name       string // the browser and system, read from the user agent
-	UserAgent  string
+	ID        string // the session family, which the sign-out form names
+	Name      string // the browser and system, read from the user agent
+	UserAgent string
 	// LastActive is when the browser last used the session: its current token was issued
 	// then (every page load in the last minutes refreshes it), or the device was last seen.
 	LastActive time.Time
@@ -62,10 +62,10 @@ type recoveryData struct {
 // TOTP secret (that is what enrolling hands to the authenticator app), and the recovery
 // codes are shown in full. Neither can be shown again.
 type enrolData struct {
-	QRCode        template.URL // data:image/png;base64,…
-	OTPAuthURL    template.URL // otpauth://totp/…, for an authenticator on the same phone
+	QRCode     template.URL // data:image/png;base64,…
+	OTPAuthURL template.URL // otpauth://totp/…, for an authenticator on the same phone
 	// Secret is the TOTP secret in groups of four, for typing into an app that cannot scan.
-	Secret string
+	Secret        string
 	RecoveryCodes []string
 }
 
