@@ -55,12 +55,16 @@ func (s *Server) handleMeRebuild(w http.ResponseWriter, r *http.Request, _ *stru
 }
 
 // handleMeSetBYOK stores the signed-in user's own model key (step-up): 202 with the apply
-// that delivers it to the agent.
+// that delivers it to the agent. Not rate-limited with the other actions: the step-up guards
+// it, and a key typed wrong must be replaceable at once.
 func (s *Server) handleMeSetBYOK(w http.ResponseWriter, r *http.Request, req *BYOKRequest) (*TenantActionResponse, error) {
 	if _, err := queryParams(r); err != nil {
 		return nil, err
 	}
 	if err := s.auth.RequireStepUp(callerFrom(r.Context())); err != nil {
+		return nil, err
+	}
+	if err := checkBYOKKey(req.Key); err != nil {
 		return nil, err
 	}
 	return s.setOwnBYOK(r.Context(), principalFrom(r.Context()).UserID, req.Key)
@@ -180,9 +184,6 @@ func (s *Server) setOwnBYOK(ctx context.Context, userID, key string) (*TenantAct
 	}
 	if key == "" && u.BYOKKey == "" {
 		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "you have no model key of your own stored: there is nothing to remove")
-	}
-	if err := s.limits.rotationsPerUser.Take(userID, s.now()); err != nil {
-		return nil, err
 	}
 	replaced := key != "" && u.BYOKKey != ""
 	svc := tenant.NewService(tenant.Config{Store: s.store, Keyring: s.keyring})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -155,6 +156,11 @@ func (f *fallbackWriter) WriteHeader(code int) {
 	switch code {
 	case http.StatusNotFound:
 		f.replaced = true
+		if web.WantsHTML(f.r) {
+			f.Header().Del("Content-Type") // the mux's plain text
+			f.s.web.NotFound(f.ResponseWriter, f.r)
+			return
+		}
 		f.s.writeError(f.ResponseWriter, f.r, launchpad.Errorf(launchpad.ENOTFOUND, "there is no %s %s; see the API reference for the routes", f.r.Method, launchpad.Clip(f.r.URL.Path, 100)))
 	case http.StatusMethodNotAllowed:
 		f.replaced = true

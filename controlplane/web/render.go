@@ -87,8 +87,32 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // renderError shows msg on an error page with the request id.
+// The page keeps the layout's navigation when the browser is signed in, so a wrong turn is
+// one click from the dashboard.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.render(w, r, status, "error", &view{Title: http.StatusText(status), Error: msg})
+	v := &view{Title: http.StatusText(status), Error: msg}
+	if s, err := h.loadSession(r); err == nil {
+		v.SignedIn, v.Email, v.CSRF = true, s.user.Email, s.csrf
+	}
+	h.render(w, r, status, "error", v)
+}
+
+// NotFound answers a browser's request for a page that does not exist with the dashboard's
+// own 404 page (the server sends JSON to API clients instead). It sets the security headers
+// the dashboard's routes set.
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
+	h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, http.StatusNotFound, "There is no page at this address. Check the link, or go back to the dashboard.")
+	})).ServeHTTP(w, r)
+}
+
+// WantsHTML reports whether r is a browser's request for a page rather than an API call:
+// not under /api/, and Accept names text/html.
+func WantsHTML(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // failed shows err: a coded error's message (written for users) with its status, anything
