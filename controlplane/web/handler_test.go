@@ -32,6 +32,12 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
+	return newEnvDeps(t, nil, configure...)
+}
+
+// newEnvDeps is newEnv with deps changed by with (an Agent, say) before the dashboard is built.
+func newEnvDeps(t *testing.T, with func(*Deps), configure ...func(*Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "launchpad.db"), sqlite.Options{})
 	if err != nil {
@@ -49,7 +55,11 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	}
 	auth := newFakeAuth(st, time.Now)
 	closing := make(chan struct{})
-	h, err := New(cfg, Deps{Store: st, Keyring: kr, Auth: auth, Closing: closing})
+	deps := Deps{Store: st, Keyring: kr, Auth: auth, Closing: closing}
+	if with != nil {
+		with(&deps)
+	}
+	h, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
