@@ -197,6 +197,12 @@ func signedIn(t *testing.T, email string) (*world, *tenant, context.Context) {
 	return w, tn, ctx
 }
 
+// openDetails opens every audit row's details, which are behind a toggle.
+func openDetails(t *testing.T, ctx context.Context) {
+	t.Helper()
+	js[bool](t, ctx, `document.querySelectorAll("#audit-rows details").forEach(d => d.open = true), true`)
+}
+
 func mustContain(t *testing.T, what, text string, wants ...string) {
 	t.Helper()
 	for _, want := range wants {
@@ -250,6 +256,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 		visible(`#live-status[data-state="live"]`),
 	)
 	js[bool](t, ctx, `window.__notReloaded = true`)
+	openDetails(t, ctx)
 	mustContain(t, "audit page", textOf(t, ctx, "#audit-rows"), "Signed in", "auth.sign_in")
 	if _, err := operator.Run(context.Background(), w.store, w.rt, operator.Request{UserID: tn.userID, Operator: "alice", Command: []string{"cat", "/workspace/notes.txt"}, Timeout: 10 * time.Second}); err != nil {
 		t.Fatalf("operator exec: %v", err)
@@ -260,6 +267,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	}
 	// Both phases (requested before the command ran, then its result) arrive, newest first.
 	run(t, ctx, visible(`#audit-rows tr.actor-operator:nth-child(2)`))
+	openDetails(t, ctx)
 	first := textOf(t, ctx, `#audit-rows tr:first-child`)
 	mustContain(t, "newest audit row", first, "Operator alice", "Operator command on your machine", "completed", "exit code")
 	second := textOf(t, ctx, `#audit-rows tr:nth-child(2)`)
@@ -351,6 +359,7 @@ func TestBrowserEnrolTOTPAndSignInWithIt(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(w.url+"/security"), visible("#mfa-status"))
 	mustContain(t, "security page", textOf(t, ctx, "#mfa-status"), "9 of 10 recovery codes left")
 	run(t, ctx, chromedp.Navigate(w.url+"/audit"), visible("#audit-rows tr"))
+	openDetails(t, ctx)
 	mustContain(t, "audit page", textOf(t, ctx, "#audit-rows"), "Two-factor authentication turned on", "Recovery code used", "email_code+totp")
 }
 

@@ -95,7 +95,7 @@ func newWorldAt(t *testing.T, now func() time.Time) *world {
 		Addr: addr, PublicURL: "http://" + addr, AdminToken: adminToken,
 		Limits: controlplane.Limits{CodesPerEmail: off, CodesPerIP: off, VerifyPerIP: off, MFAPerUser: off},
 	}, controlplane.Deps{
-		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys, Now: now,
+		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys, Runtime: w.rt, Now: now,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Dashboard: web.Config{AuditPoll: 100 * time.Millisecond, BillingPortalURL: portalURL, CheckoutURL: checkoutLink},
 	})
