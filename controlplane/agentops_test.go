@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -146,4 +147,37 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A browser (Accept: text/html) asking for a page that does not exist gets the dashboard's
+// HTML 404 page with the security headers; an API client, or any path under /api/, keeps
+// the JSON error.
+func TestUnknownPageIsHTMLForBrowsers(t *testing.T) {
+	env := newTestEnv(t)
+	get := func(path, accept string) *response {
+		req, _ := http.NewRequest(http.MethodGet, env.srv.URL()+path, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, res.Body)
+		return &response{status: res.StatusCode, header: res.Header, body: []byte(b.String())}
+	}
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	page := get("/no-such-page", browser)
+	if page.status != http.StatusNotFound || !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(page.body), "There is no page at this address") || page.header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("browser 404: %d %v\n%s", page.status, page.header, page.body)
+	}
+	for _, tc := range []struct{ path, accept string }{{"/no-such-page", ""}, {"/no-such-page", "application/json"}, {"/api/nope", browser}} {
+		r := get(tc.path, tc.accept)
+		if r.status != http.StatusNotFound || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s (Accept %q): %d %s, want the JSON 404", tc.path, tc.accept, r.status, r.header.Get("Content-Type"))
+		}
+	}
 }
