@@ -46,6 +46,14 @@
 //	                                    clean image with an empty /workspace (the old volume
 //	                                    kept as a snapshot): 202 with the apply; rate-limited
 //	                                    with rotate-key
+//	POST /api/me/restart                (signed in) stops the caller's running machine and
+//	                                    starts it again, audited first; 409 when it is not
+//	                                    running; rate-limited with rotate-key
+//	POST /api/me/rebuild                (signed in) the caller's own machine from a clean
+//	                                    image on the same volume: 202 with the apply
+//	PUT  /api/me/byok {key}             (signed in, step-up) stores the caller's own model
+//	                                    key, sealed, never shown again: 202 with the apply
+//	DELETE /api/me/byok                 (signed in, step-up) removes it: the sub-key is back
 //	GET  /api/admin/audit               (admin token) any stream, or all streams
 //	GET  /, /audit, /security, /billing  the customer dashboard (package web): server-rendered
 //	     /signin…, /static/…            pages with their forms and the live audit feed, signed in
