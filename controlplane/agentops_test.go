@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"io"
+	"net/http/httptest"
 	"net/http"
 	"strings"
 	"testing"
@@ -140,6 +141,7 @@ func TestMeAgentActions(t *testing.T) {
 	if strings.Contains(string(set.body), "ines-own-key") {
 		t.Fatal("the answer echoes the key")
 	}
+	e.assertLogsFree(secret, secret+"-2")
 }
 
 func must[T any](v T, err error) T {
@@ -150,7 +152,7 @@ func must[T any](v T, err error) T {
 }
 
 // A browser (Accept: text/html) asking for a page that does not exist gets the dashboard's
-// HTML 404 page with the security headers; an API client, or any path under /api/, keeps
+// HTML 404 page with the security headers, and a failed request its 500 page; an API client, or any path under /api/, keeps
 // the JSON error.
 func TestUnknownPageIsHTMLForBrowsers(t *testing.T) {
 	env := newTestEnv(t)
@@ -173,6 +175,15 @@ func TestUnknownPageIsHTMLForBrowsers(t *testing.T) {
 	if page.status != http.StatusNotFound || !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(string(page.body), "There is no page at this address") || page.header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("browser 404: %d %v\n%s", page.status, page.header, page.body)
+	}
+	// A panic answers a browser with the 500 page and the request id to quote.
+	h := env.srv.instrument(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/x", nil)
+	req.Header.Set("Accept", browser)
+	h.ServeHTTP(rec, req)
+	if rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), rec.Header().Get("X-Request-Id")) {
+		t.Fatalf("browser 500: %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
 	}
 	for _, tc := range []struct{ path, accept string }{{"/no-such-page", ""}, {"/no-such-page", "application/json"}, {"/api/nope", browser}} {
 		r := get(tc.path, tc.accept)

@@ -71,7 +71,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 					panic(p)
 				}
 				ri.log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-				if !rec.wroteHeader {
+				switch {
+				case rec.wroteHeader:
+				case web.WantsHTML(r) && s.web != nil:
+					s.web.InternalError(rec, r) // a browser keeps the layout and the nav
+				default:
 					s.writeError(rec, r, launchpad.Errorf(launchpad.EINTERNAL, "handler panicked"))
 				}
 			}

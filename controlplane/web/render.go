@@ -106,6 +106,14 @@ func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	})).ServeHTTP(w, r)
 }
 
+// InternalError answers a browser whose request failed unexpectedly (a panic the server
+// recovered) with the dashboard's 500 page and the request id to quote.
+func (h *Handler) InternalError(w http.ResponseWriter, r *http.Request) {
+	h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side; quote request id "+w.Header().Get(httpjson.RequestIDHeader)+" when reporting it.")
+	})).ServeHTTP(w, r)
+}
+
 // WantsHTML reports whether r is a browser's request for a page rather than an API call:
 // not under /api/, and Accept names text/html.
 func WantsHTML(r *http.Request) bool {
