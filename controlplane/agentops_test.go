@@ -3,8 +3,8 @@ package controlplane
 import (
 	"context"
 	"io"
-	"net/http/httptest"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -32,32 +32,17 @@ func TestMeAgentActions(t *testing.T) {
 		t.Fatalf("restart before an agent: %d %s", r.status, r.body)
 	}
 	e.subscribed(userID)
-	app := "lp-hermes-" + strings.ToLower(userID[:8]) + "-t1"
-	if _, err := rt.CreateApp(ctx, launchpad.AppSpec{Name: app, Org: "acme", Network: app}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rt.CreateMachine(ctx, app, launchpad.MachineSpec{Name: "agent", Region: "iad", Image: "registry.fly.io/hermes:1",
-		Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.CreateTenant(ctx, &launchpad.Tenant{AppName: app, UserID: userID, Product: "hermes", Region: "iad", Plan: "starter",
-		Image: "registry.fly.io/hermes:1", Network: app, MachineID: m.ID}); err != nil {
-		t.Fatal(err)
-	}
+	app, machine := e.startedTenant(t, rt, userID)
 
 	a := decodeAction(t, c.do(http.MethodPost, "/api/me/restart", tok.AccessToken, nil), http.StatusOK)
 	if a.Action != "restart" || a.AuditEventID == "" {
 		t.Fatalf("restart answers %+v", a)
 	}
-	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
+	if err := rt.WaitMachine(ctx, app, machine, launchpad.MachineStarted, time.Minute); err != nil {
 		t.Fatalf("the restarted machine does not start again: %v", err)
 	}
 	var stops int
-	for _, ev := range must(rt.MachineEvents(ctx, app, m.ID)) {
+	for _, ev := range must(rt.MachineEvents(ctx, app, machine)) {
 		if ev.Type == "stop" {
 			stops++
 		}
@@ -68,10 +53,10 @@ func TestMeAgentActions(t *testing.T) {
 	if evs := mustAudit(t, e.store, userID, launchpad.AuditTenantRestarted); len(evs) != 1 || evs[0].Actor != "user:"+userID || evs[0].Target != app {
 		t.Fatalf("restart audited as %+v", evs)
 	}
-	if err := rt.StopMachine(ctx, app, m.ID); err != nil {
+	if err := rt.StopMachine(ctx, app, machine); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStopped, time.Minute); err != nil {
+	if err := rt.WaitMachine(ctx, app, machine, launchpad.MachineStopped, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if r := c.do(http.MethodPost, "/api/me/restart", tok.AccessToken, nil); r.status != http.StatusConflict || !strings.Contains(string(r.body), "not running") {
@@ -191,4 +176,29 @@ func TestUnknownPageIsHTMLForBrowsers(t *testing.T) {
 			t.Errorf("GET %s (Accept %q): %d %s, want the JSON 404", tc.path, tc.accept, r.status, r.header.Get("Content-Type"))
 		}
 	}
+}
+
+// startedTenant makes userID's tenant on the Fly simulator (an app and a started machine)
+// and records it, as a first apply would, returning the app and the machine id.
+func (e *testEnv) startedTenant(t *testing.T, rt launchpad.Runtime, userID string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	app := "lp-hermes-" + strings.ToLower(userID[:8]) + "-t1"
+	if _, err := rt.CreateApp(ctx, launchpad.AppSpec{Name: app, Org: "acme", Network: app}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rt.CreateMachine(ctx, app, launchpad.MachineSpec{Name: "agent", Region: "iad", Image: "registry.fly.io/hermes:1",
+		Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fly answers a create before the machine has started.
+	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateTenant(ctx, &launchpad.Tenant{AppName: app, UserID: userID, Product: "hermes", Region: "iad", Plan: "starter",
+		Image: "registry.fly.io/hermes:1", Network: app, MachineID: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return app, m.ID
 }

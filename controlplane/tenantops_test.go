@@ -245,24 +245,7 @@ func TestExecIsAuditedBeforeItRuns(t *testing.T) {
 	})
 	c, tok, userID := e.signedIn("browser", "omar@example.com")
 
-	ctx := context.Background()
-	app := "lp-hermes-" + strings.ToLower(userID[:8]) + "-t1"
-	if _, err := rt.CreateApp(ctx, launchpad.AppSpec{Name: app, Org: "acme", Network: app}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rt.CreateMachine(ctx, app, launchpad.MachineSpec{Name: "agent", Region: "iad", Image: "registry.fly.io/hermes:1",
-		Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fly answers a create before the machine has started: exec needs it running.
-	if err := rt.WaitMachine(ctx, app, m.ID, launchpad.MachineStarted, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.CreateTenant(ctx, &launchpad.Tenant{AppName: app, UserID: userID, Product: "hermes", Region: "iad", Plan: "starter",
-		Image: "registry.fly.io/hermes:1", Network: app, MachineID: m.ID}); err != nil {
-		t.Fatal(err)
-	}
+	app, machineID := e.startedTenant(t, rt, userID)
 
 	var auditedFirst atomic.Bool
 	flySim.Sim.ExecHook(func(app, machine string, cmd []string) (string, string, int) {
@@ -279,7 +262,7 @@ func TestExecIsAuditedBeforeItRuns(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	var out operator.ExecResponse
 	r.decode(t, &out)
-	if out.ExitCode != 0 || out.Stdout != "total 0\n" || out.Machine != m.ID || out.AuditEventID == "" {
+	if out.ExitCode != 0 || out.Stdout != "total 0\n" || out.Machine != machineID || out.AuditEventID == "" {
 		t.Fatalf("exec answered %+v", out)
 	}
 	if !auditedFirst.Load() {
