@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"html/template"
 	"net/http"
@@ -37,6 +38,7 @@ type deviceView struct {
 	ID                  string // the start of the device's fingerprint, as the audit log names it
 	Name                string // the browser and system, read from the user agent
 	UserAgent           string
+	IP                  string // the address of the device's latest sign-in, from the audit log
 	FirstSeen, LastSeen time.Time
 }
 
@@ -44,6 +46,7 @@ type sessionView struct {
 	ID        string // the session family, which the sign-out form names
 	Name      string // the browser and system, read from the user agent
 	UserAgent string
+	IP        string // the address of the latest sign-in from the session's device
 	// LastActive is when the browser last used the session: its current token was issued
 	// then (every page load in the last minutes refreshes it), or the device was last seen.
 	LastActive time.Time
@@ -101,6 +104,10 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 	for _, dv := range devices {
 		d.Devices = append(d.Devices, deviceView{ID: shortID(dv.Fingerprint), Name: h.deviceName(dv.UserAgent), UserAgent: dv.UserAgent, FirstSeen: dv.FirstSeen, LastSeen: dv.LastSeen})
 	}
+	ips := h.signInAddresses(ctx, u.ID)
+	for i := range d.Devices {
+		d.Devices[i].IP = ips[d.Devices[i].ID]
+	}
 	lastSeen := map[string]time.Time{}
 	for _, dv := range devices {
 		lastSeen[dv.Fingerprint] = dv.LastSeen
@@ -113,6 +120,7 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 		d.Sessions = append(d.Sessions, sessionView{
 			ID: ss.FamilyID, Name: h.deviceName(ss.UserAgent), UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: signedInAt(ss), ExpiresAt: ss.ExpiresAt,
 			LastActive: latest(ss.CreatedAt, lastSeen[ss.DeviceID]),
+			IP:         ips[shortID(ss.DeviceID)],
 			Current:    ss.FamilyID == s.sess.FamilyID,
 		})
 	}
@@ -297,4 +305,30 @@ func signedInAt(ss *launchpad.Session) time.Time {
 		return ss.AuthTime
 	}
 	return ss.CreatedAt
+}
+
+// signInAuditScan is how many of the newest audit events the security page reads for the
+// addresses of recent sign-ins.
+const signInAuditScan = 200
+
+// signInAddresses maps each device (the short id the audit log names) to the client address
+// of its newest sign-in among the user's recent audit events. Sessions do not store an
+// address; the sign-in's audit event does. A store error leaves the addresses out.
+func (h *Handler) signInAddresses(ctx context.Context, userID string) map[string]string {
+	out := map[string]string{}
+	events, err := h.store.ListAudit(ctx, launchpad.AuditFilter{Stream: userID, Newest: true, Limit: signInAuditScan})
+	if err != nil {
+		h.log.Warn("sign-in addresses could not be read", "user_id", userID, "error", err.Error())
+		return out
+	}
+	for _, e := range events {
+		dev, ip := e.Details["device"], e.Details["ip"]
+		if e.Action != launchpad.AuditSignIn || dev == "" || ip == "" {
+			continue
+		}
+		if _, seen := out[dev]; !seen {
+			out[dev] = ip
+		}
+	}
+	return out
 }
