@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // The retention sweeps (launchpad.RetentionStore). Each is one write transaction; after one
@@ -60,18 +62,24 @@ func (db *DB) purge(ctx context.Context, query string, cutoff time.Time) (int64,
 }
 
 // afterPurge checkpoints the write-ahead log into the database file and truncates it once a
-// sweep erased n > 0 records: until then the log still holds the pages as they were. A reader
-// in the middle of a transaction can keep the checkpoint from finishing; the next sweep, or
-// SQLite's own checkpoint, completes it.
+// sweep erased n > 0 records: until then the log still holds the pages as they were.
 func (db *DB) afterPurge(ctx context.Context, n int64, err error) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	return formatError(ctx, db.Checkpoint(ctx))
+	return db.Checkpoint(ctx)
 }
 
-// Checkpoint copies the write-ahead log into the database file and truncates the log.
+// Checkpoint copies the write-ahead log into the database file and truncates the log. It
+// waits (up to the busy timeout) for readers still using the log; EUNAVAILABLE if one
+// outlasts that, and the next sweep's checkpoint finishes the job.
 func (db *DB) Checkpoint(ctx context.Context) error {
-	_, err := db.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
+	var busy, frames, done int64
+	if err := db.writer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return formatError(ctx, err)
+	}
+	if busy != 0 {
+		return launchpad.Errorf(launchpad.EUNAVAILABLE, "the write-ahead log of %s could not be checkpointed: a reader held it (%d of %d pages copied); the next purge tries again", db.path, done, frames)
+	}
+	return nil
 }
