@@ -3,14 +3,13 @@ package controlplane
 import (
 	"bytes"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing/billingtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // TestServePurgesStripePayloadsAfterTheirRetention runs serve with a payload retention of
@@ -46,9 +45,9 @@ func TestServePurgesStripePayloadsAfterTheirRetention(t *testing.T) {
 	})
 	t.Logf("MEASURED delivery to payload erased (retention 2s, purge every 1s): %s", took.Round(time.Millisecond))
 	// The sweep commits, then checkpoints the log into the database file and truncates it.
-	dir := filepath.Dir(strings.TrimPrefix(s.env["LAUNCHPAD_STORE"], "sqlite://"))
+	path := strings.TrimPrefix(s.env["LAUNCHPAD_STORE"], "sqlite://")
 	waitFor(t, "the store's files to hold neither the name nor the address", 30*time.Second, func() bool {
-		return len(storeFilesHolding(t, dir, name, address)) == 0
+		return len(sqlitetest.FilesHolding(t, path, name, address)) == 0
 	})
 	jobs, err := s.store.ListJobs(ctx, launchpad.JobFilter{})
 	if err != nil {
@@ -68,27 +67,4 @@ func TestServePurgesStripePayloadsAfterTheirRetention(t *testing.T) {
 		t.Error("serve's log holds the customer's name or address")
 	}
 	s.assertNoSecretsInLogs()
-}
-
-// storeFilesHolding lists the files of the SQLite store in dir (database, WAL, shared memory)
-// that hold any of secrets, as "file: secret".
-func storeFilesHolding(t *testing.T, dir string, secrets ...string) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "launchpad.db*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("the store's files: %v, %v", files, err)
-	}
-	var out []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, secret := range secrets {
-			if bytes.Contains(raw, []byte(secret)) {
-				out = append(out, filepath.Base(f)+": "+secret)
-			}
-		}
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package purge
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +53,7 @@ func LoadEnv(getenv func(string) string) (Config, error) {
 	c := Defaults()
 	var problems []error
 	if v := strings.TrimSpace(getenv(settings.PurgeInterval)); v != "" {
-		d, err := ParseDuration(v)
+		d, err := launchpad.ParseDuration(v)
 		if err != nil || d < MinInterval || d > MaxInterval {
 			problems = append(problems, fmt.Errorf("%s=%q is not valid: use a duration from %s to %s such as 1h or 15m (default %s)",
 				settings.PurgeInterval, launchpad.Clip(v, 40), MinInterval, MaxInterval, DefaultInterval))
@@ -92,7 +91,7 @@ func ParseRetention(name, v string, def time.Duration) (time.Duration, error) {
 	case "forever":
 		return Forever, nil
 	}
-	d, err := ParseDuration(v)
+	d, err := launchpad.ParseDuration(v)
 	if err != nil || d < MinRetention || d > MaxRetention {
 		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 1s to 3650d such as 30d, 36h or 90m, or forever (default %s)",
 			name, launchpad.Clip(v, 40), FormatRetention(def))
@@ -100,26 +99,11 @@ func ParseRetention(name, v string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// ParseDuration reads a Go duration (90m, 72h) or a number of days (30d, 1.5d).
-func ParseDuration(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 || n > float64(MaxRetention/(24*time.Hour)) {
-			return 0, fmt.Errorf("%q is not a number of days", v)
-		}
-		return time.Duration(n * float64(24*time.Hour)), nil
-	}
-	return time.ParseDuration(v)
-}
-
 // FormatRetention writes a retention the way the settings take it: whole days as 30d,
 // Forever as forever.
 func FormatRetention(d time.Duration) string {
-	switch {
-	case d == Forever:
+	if d == Forever {
 		return "forever"
-	case d%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
-	return d.String()
+	return launchpad.FormatDuration(d)
 }

@@ -1,9 +1,6 @@
 package sqlite_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +27,7 @@ func TestPurgeLeavesNoBytesInTheFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets := []string{"Grace Erased-Hopper", address, "Agent-Of-Erased-Device/1.0"}
-	if len(filesHolding(t, path, secrets...)) == 0 {
+	if len(sqlitetest.FilesHolding(t, path, secrets...)) == 0 {
 		t.Fatal("the store's files do not hold the data before the purge; the check would prove nothing")
 	}
 
@@ -40,29 +37,7 @@ func TestPurgeLeavesNoBytesInTheFiles(t *testing.T) {
 	if n, err := db.PurgeSessions(ctx, base.Add(2*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("PurgeSessions = %d, %v; want 1", n, err)
 	}
-	if held := filesHolding(t, path, secrets...); len(held) > 0 {
+	if held := sqlitetest.FilesHolding(t, path, secrets...); len(held) > 0 {
 		t.Fatalf("after the purge the store's files still hold: %s", strings.Join(held, "; "))
 	}
-}
-
-// filesHolding lists the store's files (path, path-wal, path-shm) that hold any of secrets.
-func filesHolding(t *testing.T, path string, secrets ...string) []string {
-	t.Helper()
-	files, err := filepath.Glob(path + "*")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("the store's files: %v, %v", files, err)
-	}
-	var out []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range secrets {
-			if bytes.Contains(raw, []byte(s)) {
-				out = append(out, filepath.Base(f)+" holds "+s)
-			}
-		}
-	}
-	return out
 }
