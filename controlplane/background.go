@@ -40,7 +40,8 @@ type Workers struct {
 
 // background is the part of the server that is not request handling: the Stripe processor
 // (always: the admin re-trigger needs it), the webhook handler, with Deps.Workers the runner
-// and the worker pool, and with Deps.Metering the metering loop.
+// and the worker pool, with Deps.Metering the metering loop, and with Deps.Purge the purge
+// loop.
 type background struct {
 	proc    *billing.Processor
 	webhook http.Handler
@@ -50,7 +51,8 @@ type background struct {
 	stop context.CancelFunc // stops the pool's claiming; nil until started
 	done chan struct{}      // closed when the pool has drained
 
-	meter *meterLoop // nil without Deps.Metering
+	meter *loop // nil without Deps.Metering
+	purge *loop // nil without Deps.Purge
 }
 
 // newBackground builds the processor, the webhook handler and, when deps.Workers is set, the
@@ -70,7 +72,10 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	if meter, err := s.newMeter(deps); err != nil {
 		return nil, err
 	} else if meter != nil {
-		b.meter = &meterLoop{meter: meter, interval: deps.Metering.Interval}
+		b.meter = meterLoop(meter, deps.Metering.Interval)
+	}
+	if b.purge, err = s.newPurgeLoop(deps); err != nil {
+		return nil, err
 	}
 	b.webhook = billing.NewWebhookHandler(billing.WebhookConfig{
 		Store: deps.Store, Secrets: deps.Billing.WebhookSecrets, OnRecorded: b.wake,
@@ -112,6 +117,7 @@ func (b *background) wake() {
 // start runs the metering loop and the pool, if any, until drain.
 func (b *background) start(log *slog.Logger) {
 	b.meter.start(log)
+	b.purge.start(log)
 	if b.pool == nil || b.stop != nil {
 		return
 	}
@@ -130,6 +136,7 @@ func (b *background) start(log *slog.Logger) {
 // is killed.
 func (b *background) beginDrain() {
 	b.meter.cancel()
+	b.purge.cancel()
 	if b.stop != nil {
 		b.stop()
 	}
@@ -140,6 +147,7 @@ func (b *background) beginDrain() {
 // ShutdownGrace and the runner kills tofu CancelGrace after that.
 func (b *background) wait() {
 	b.meter.wait()
+	b.purge.wait()
 	if b.done != nil {
 		<-b.done
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
@@ -50,6 +51,10 @@ type serveSettings struct {
 
 	// The metering loop, and whether a plan change rotates the sub-key (billing.LoadEnv).
 	meterInterval, rotateOnPlanChange string
+
+	// The purge loop and the retention of each class of stored data (purge.LoadEnv).
+	purgeInterval, retentionStripePayloads, retentionJobLogs, retentionSessions string
+	retentionDevices, retentionSignInCodes                                      string
 }
 
 // table pairs every row of the settings table that gives serve a flag with the field its raw
@@ -66,7 +71,10 @@ func (v *serveSettings) table() []setting {
 		settings.Product: &v.product, settings.Region: &v.region, settings.Image: &v.image,
 		settings.BillingPortalURL: &v.billingPortalURL, settings.BillingCheckoutURL: &v.checkoutURL,
 		settings.MeterInterval: &v.meterInterval, settings.RotateOnPlanChange: &v.rotateOnPlanChange,
-		settings.StepUpWindow: &v.stepUpWindow,
+		settings.StepUpWindow:  &v.stepUpWindow,
+		settings.PurgeInterval: &v.purgeInterval, settings.RetentionStripePayloads: &v.retentionStripePayloads,
+		settings.RetentionJobLogs: &v.retentionJobLogs, settings.RetentionSessions: &v.retentionSessions,
+		settings.RetentionDevices: &v.retentionDevices, settings.RetentionSignInCodes: &v.retentionSignInCodes,
 	}
 	var out []setting
 	for _, s := range settings.For(settings.Serve) {
@@ -97,6 +105,8 @@ type serveConfig struct {
 	metering *Metering
 	// auditLog signs checkpoints and pushes them to a witness (auditlog.go).
 	auditLog auditLogConfig
+	// purge is the retention the purge loop enforces.
+	purge purge.Config
 }
 
 // loadServeConfig reads flags, then environment variables, then defaults, and checks all of
@@ -186,6 +196,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		problems = append(problems, lines(err)...)
 	}
 	if c.billing, err = billing.LoadEnv(settingOrEnv); err != nil {
+		problems = append(problems, lines(err)...)
+	}
+	if c.purge, err = purge.LoadEnv(settingOrEnv); err != nil {
 		problems = append(problems, lines(err)...)
 	}
 	if c.workers.Queue, err = queue.EnvConfig(settingOrEnv); err != nil {
@@ -377,7 +390,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 
 	workers := cfg.workers
 	srv, err := New(cfg.Config, Deps{Store: st, Keyring: keyring, Mailer: mailer, Logger: log, Billing: cfg.billing, Workers: &workers, Dashboard: cfg.dashboard,
-		Runtime: runtime, Keys: keys, Metering: meter, AuditLog: auditLog})
+		Runtime: runtime, Keys: keys, Metering: meter, AuditLog: auditLog, Purge: &cfg.purge})
 	if err != nil {
 		return fail("cannot build the server", err)
 	}
@@ -388,7 +401,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		"store", storeTarget(cfg.storeURL), "key_id", keyring.CurrentKeyID(), "admin_api", cfg.AdminToken != "", "metrics_token", cfg.MetricsToken != "",
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
 		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
-		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange)
+		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange, "purge_interval", cfg.purge.Interval.String(),
+		"retention_stripe_payloads", purge.FormatRetention(cfg.purge.StripePayloads))
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)

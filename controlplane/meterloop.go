@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
@@ -36,44 +35,10 @@ func (s *Server) newMeter(deps Deps) (*metering.Meter, error) {
 	})
 }
 
-// meterLoop is the running metering loop of a background.
-type meterLoop struct {
-	meter    *metering.Meter
-	interval time.Duration
-	stop     context.CancelFunc // nil until started
-	done     chan struct{}
-}
-
-// start runs the loop until cancel.
-func (l *meterLoop) start(log *slog.Logger) {
-	if l == nil || l.stop != nil {
-		return
-	}
-	interval := l.interval
+// meterLoop runs the meter every interval (metering.DefaultInterval when 0).
+func meterLoop(meter *metering.Meter, interval time.Duration) *loop {
 	if interval <= 0 {
 		interval = metering.DefaultInterval
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	l.stop, l.done = stop, make(chan struct{})
-	go func() {
-		defer close(l.done)
-		if err := l.meter.Run(ctx, interval); err != nil {
-			log.Error("the metering loop stopped with an error", "error", err.Error())
-		}
-	}()
-}
-
-// cancel stops the loop: a pass in flight is cancelled (passes are idempotent, so the
-// next replica or start loses nothing).
-func (l *meterLoop) cancel() {
-	if l != nil && l.stop != nil {
-		l.stop()
-	}
-}
-
-// wait blocks until the loop has stopped; at once when it never started.
-func (l *meterLoop) wait() {
-	if l != nil && l.done != nil {
-		<-l.done
-	}
+	return &loop{name: "the metering loop", run: func(ctx context.Context) error { return meter.Run(ctx, interval) }}
 }

@@ -25,6 +25,10 @@ type metrics struct {
 	jobs     *prometheus.CounterVec
 	// stripeUnreadable counts Stripe events whose object could not be read (billing.Metrics).
 	stripeUnreadable *prometheus.CounterVec
+	// The purge loop (purge.Metrics).
+	purged       *prometheus.CounterVec
+	purgeErrors  *prometheus.CounterVec
+	purgeLastRun prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -60,7 +64,19 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "Stripe events whose object has a shape the processor cannot read, by event type, API version and stage: webhook (refused, so Stripe retries it) or processor (a recorded event failed).",
 		}, []string{"type", "api_version", "stage"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail, m.jobs, m.stripeUnreadable)
+	m.purged = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "launchpad_purged_total",
+		Help: "Records erased by this process's purge loop for being past their retention, by class: stripe_payloads, job_logs, sessions, devices, sign_in_codes.",
+	}, []string{"class"})
+	m.purgeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "launchpad_purge_errors_total",
+		Help: "Sweeps of the purge loop that failed, by class (the next pass tries again).",
+	}, []string{"class"})
+	m.purgeLastRun = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "launchpad_purge_last_run_timestamp_seconds",
+		Help: "When this process last finished a purge pass (Unix time); only the replica that claimed an interval's pass runs it.",
+	})
+	reg.MustRegister(m.requests, m.latency, m.signIns, m.mail, m.jobs, m.stripeUnreadable, m.purged, m.purgeErrors, m.purgeLastRun)
 	return m
 }
 
@@ -80,6 +96,11 @@ func (m *metrics) Mail(kind, result string) { m.mail.WithLabelValues(kind, resul
 func (m *metrics) StripeEventUnreadable(eventType, apiVersion, stage string) {
 	m.stripeUnreadable.WithLabelValues(eventType, apiVersion, stage).Inc()
 }
+
+// Purged, PurgeFailed and PurgeRan count for the purge loop (purge.Metrics).
+func (m *metrics) Purged(class string, n int64) { m.purged.WithLabelValues(class).Add(float64(n)) }
+func (m *metrics) PurgeFailed(class string)     { m.purgeErrors.WithLabelValues(class).Inc() }
+func (m *metrics) PurgeRan(at time.Time)        { m.purgeLastRun.Set(float64(at.UnixMilli()) / 1000) }
 
 // jobFinished counts one finished attempt; j is nil when its outcome could not be stored
 // (the job is then reclaimed after its lease).

@@ -18,6 +18,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/auth"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/ratelimit"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/auditlog"
@@ -65,6 +66,10 @@ type Deps struct {
 	// AuditLog signs the audit log's checkpoints and proves inclusion (internal/auditlog).
 	// Nil answers GET /api/audit/checkpoint and the proofs 503.
 	AuditLog *auditlog.Log
+	// Purge, when set, runs the purge loop in this process: what is past its retention is
+	// erased every Purge.Interval (one replica sweeps in each interval). Open starts it,
+	// Close stops it. Nil purges nothing here.
+	Purge *purge.Config
 }
 
 // Server is the control plane's HTTP server.

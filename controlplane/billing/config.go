@@ -101,27 +101,9 @@ func durationSetting(getenv func(string) string, name string, def time.Duration)
 	if v == "" {
 		return def, nil
 	}
-	d, err := parseDuration(v)
+	d, err := launchpad.ParseDuration(v)
 	if err != nil || d < 0 || d > 366*24*time.Hour {
-		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 0 to 366d such as 72h or 7d (default %s)", name, launchpad.Clip(v, 20), formatDuration(def))
+		return 0, fmt.Errorf("%s=%q is not valid: use a duration from 0 to 366d such as 72h or 7d (default %s)", name, launchpad.Clip(v, 20), launchpad.FormatDuration(def))
 	}
 	return d, nil
-}
-
-func parseDuration(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil {
-			return 0, err
-		}
-		return time.Duration(n * float64(24*time.Hour)), nil
-	}
-	return time.ParseDuration(v)
-}
-
-func formatDuration(d time.Duration) string {
-	if d%(24*time.Hour) == 0 && d > 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	return d.String()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 )
 
 // ProcessorConfig configures a Processor. Store is required.
@@ -94,6 +95,11 @@ func (p *Processor) HandleEvent(ctx context.Context, job *launchpad.Job) (launch
 	if launchpad.IsNotFound(err) {
 		return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.ENOTFOUND, "Stripe event %s is not recorded", pl.EventID))
 	} else if err != nil {
+		return launchpad.PlanSummary{}, err
+	}
+	if len(rec.Payload) == 0 {
+		err := queue.Permanent(launchpad.Errorf(launchpad.EINVALID, "the payload of Stripe event %s was erased after its retention (%s), so it cannot be processed again; resend it from Stripe's dashboard if it must be", rec.ID, settings.RetentionStripePayloads))
+		p.markEvent(ctx, rec.ID, err)
 		return launchpad.PlanSummary{}, err
 	}
 	var ev stripe.Event

@@ -38,16 +38,24 @@ const (
 	Region                 = "LAUNCHPAD_REGION"
 	Image                  = "LAUNCHPAD_IMAGE"
 	MeterInterval          = "LAUNCHPAD_METER_INTERVAL"
-	RotateOnPlanChange     = "LAUNCHPAD_ROTATE_ON_PLAN_CHANGE"
-	BillingPortalURL       = "LAUNCHPAD_BILLING_PORTAL_URL"
-	BillingCheckoutURL     = "LAUNCHPAD_BILLING_CHECKOUT_URL"
-	FirestoreEmulatorHost  = "FIRESTORE_EMULATOR_HOST"
-	GoogleCredentials      = "GOOGLE_APPLICATION_CREDENTIALS"
-	GoogleCloudProject     = "GOOGLE_CLOUD_PROJECT"
-	GPGFingerprint         = "GPG_FINGERPRINT"
-	ReleaseSigningKey      = "RELEASE_SIGNING_KEY"
-	ReleaseSigningPass     = "RELEASE_SIGNING_PASSPHRASE"
-	SourceDateEpoch        = "SOURCE_DATE_EPOCH"
+	PurgeInterval          = "LAUNCHPAD_PURGE_INTERVAL"
+
+	// Retention of stored data (controlplane/purge).
+	RetentionStripePayloads = "LAUNCHPAD_RETENTION_STRIPE_PAYLOADS"
+	RetentionJobLogs        = "LAUNCHPAD_RETENTION_JOB_LOGS"
+	RetentionSessions       = "LAUNCHPAD_RETENTION_SESSIONS"
+	RetentionDevices        = "LAUNCHPAD_RETENTION_DEVICES"
+	RetentionSignInCodes    = "LAUNCHPAD_RETENTION_SIGNIN_CODES"
+	RotateOnPlanChange      = "LAUNCHPAD_ROTATE_ON_PLAN_CHANGE"
+	BillingPortalURL        = "LAUNCHPAD_BILLING_PORTAL_URL"
+	BillingCheckoutURL      = "LAUNCHPAD_BILLING_CHECKOUT_URL"
+	FirestoreEmulatorHost   = "FIRESTORE_EMULATOR_HOST"
+	GoogleCredentials       = "GOOGLE_APPLICATION_CREDENTIALS"
+	GoogleCloudProject      = "GOOGLE_CLOUD_PROJECT"
+	GPGFingerprint          = "GPG_FINGERPRINT"
+	ReleaseSigningKey       = "RELEASE_SIGNING_KEY"
+	ReleaseSigningPass      = "RELEASE_SIGNING_PASSPHRASE"
+	SourceDateEpoch         = "SOURCE_DATE_EPOCH"
 
 	// The verifiable audit log (internal/auditlog).
 	AuditSigningSecret   = "LAUNCHPAD_AUDIT_SIGNING_SECRET"
@@ -145,6 +153,18 @@ var table = []Setting{
 		Usage: "agent image of tenants unless the checkout says otherwise"},
 	{Env: MeterInterval, Flag: "meter-interval", Default: "1m0s", UsedBy: []Command{Serve},
 		Usage: "how often machine hours, spend caps and unpaid subscriptions are checked, 10s to 1h, or `off` in this replica (needs `FLY_API_TOKEN`)"},
+	{Env: PurgeInterval, Flag: "purge-interval", Default: "1h", UsedBy: []Command{Serve},
+		Usage: "how often serve erases what is past its retention (the retention settings below), 1s to 24h; one replica sweeps in each interval"},
+	{Env: RetentionStripePayloads, Flag: "retention-stripe-payloads", Default: "30d", UsedBy: []Command{Serve},
+		Usage: "how long a Stripe event's payload (the customer's name, email and address) is kept after it is received, e.g. `30d` or `72h`, or `forever`; the event id is kept, so a redelivery is still recognised"},
+	{Env: RetentionJobLogs, Flag: "retention-job-logs", Default: "90d", UsedBy: []Command{Serve},
+		Usage: "how long the log of a finished apply is kept, e.g. `90d`, or `forever`; the job's record and outcome stay"},
+	{Env: RetentionSessions, Flag: "retention-sessions", Default: "30d", UsedBy: []Command{Serve},
+		Usage: "how long a session is kept after it expired or was signed out, e.g. `30d`, or `forever`"},
+	{Env: RetentionDevices, Flag: "retention-devices", Default: "365d", UsedBy: []Command{Serve},
+		Usage: "how long a device not signed in from is remembered, e.g. `365d`, or `forever`; a sign-in from it afterwards sends the new-device email again"},
+	{Env: RetentionSignInCodes, Flag: "retention-signin-codes", Default: "1d", UsedBy: []Command{Serve},
+		Usage: "how long an expired sign-in code (its HMAC, with the email it was sent to) is kept, e.g. `1d`, or `forever`"},
 	{Env: RotateOnPlanChange, Flag: "rotate-on-plan-change", Default: "false", UsedBy: []Command{Serve},
 		Usage: "`true`: every change from one paid plan to another also rotates the tenant's sub-key (otherwise the limit moves in place)"},
 	{Env: BillingPortalURL, Flag: "billing-portal-url", UsedBy: []Command{Serve},

@@ -141,6 +141,9 @@ func (b *builder) machineSpec() launchpad.MachineSpec {
 			"LAUNCHPAD_APP":     t.AppName,
 			"LAUNCHPAD_PRODUCT": t.Product,
 			"HERMES_HOME":       launchpad.WorkspaceMount + "/.hermes",
+			// The agent's logs: on the volume, kept 7 days, deleted with the volume.
+			launchpad.AgentLogDirEnv:       launchpad.AgentLogDir,
+			launchpad.AgentLogRetentionEnv: strconv.Itoa(launchpad.AgentLogRetentionDays),
 		},
 		Mounts: []launchpad.Mount{{VolumeID: t.VolumeID, Path: launchpad.WorkspaceMount}},
 		Metadata: map[string]string{

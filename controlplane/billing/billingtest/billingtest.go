@@ -93,6 +93,9 @@ type Checkout struct {
 	// the control plane then finds, or creates, the user by Email.
 	UserID string
 	Email  string // customer_details.email
+	// Name and AddressLine1 are customer_details.name and .address.line1 when set: the
+	// personal data a stored payload holds until its retention ends.
+	Name, AddressLine1 string
 	// Metadata may carry the tenant overrides (product, region, image).
 	Metadata map[string]string
 	// APIVersion of the event ("": stripe-go's). What the control plane reads of a checkout
@@ -109,6 +112,9 @@ func (c Checkout) Object() map[string]any {
 	}
 	if c.UserID != "" {
 		o["client_reference_id"] = c.UserID
+	}
+	if c.Name != "" || c.AddressLine1 != "" {
+		o["customer_details"] = map[string]any{"email": c.Email, "name": c.Name, "address": map[string]any{"line1": c.AddressLine1}}
 	}
 	return o
 }

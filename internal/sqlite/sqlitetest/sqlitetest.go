@@ -4,6 +4,8 @@
 package sqlitetest
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -32,4 +34,28 @@ func OpenPath(tb testing.TB, path string, opts sqlite.Options) *sqlite.DB {
 		}
 	})
 	return db
+}
+
+// FilesHolding lists, as "file holds secret", the files of the store at path (the database,
+// its write-ahead log and shared memory) that hold any of secrets: erased data must be in
+// none of them.
+func FilesHolding(tb testing.TB, path string, secrets ...string) []string {
+	tb.Helper()
+	files, err := filepath.Glob(path + "*")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("the store's files: %v, %v", files, err)
+	}
+	var out []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(raw, []byte(s)) {
+				out = append(out, filepath.Base(f)+" holds "+s)
+			}
+		}
+	}
+	return out
 }
