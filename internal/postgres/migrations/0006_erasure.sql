@@ -23,3 +23,8 @@ BEGIN
 	RAISE EXCEPTION 'audit events are append-only (only a missing log index may be set, once, and an erased user''s event pseudonymised, once)';
 END
 $$;
+
+-- The account deletion in progress (launchpad.TenantControl): when it was asked for and the last
+-- step finished. NULL and '' for every existing user.
+ALTER TABLE users ADD COLUMN control_erasure_requested_at timestamptz;
+ALTER TABLE users ADD COLUMN control_erasure_step text NOT NULL DEFAULT '';
