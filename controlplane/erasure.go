@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/httpjson"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/erasure"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
 )
 
