@@ -31,8 +31,12 @@ func (a *StripeAPI) CancelSubscription(ctx context.Context, id string) error {
 	}
 	var se *stripe.Error
 	if errors.As(err, &se) {
-		if se.HTTPStatusCode == http.StatusNotFound {
+		switch se.HTTPStatusCode {
+		case http.StatusNotFound:
 			return launchpad.Errorf(launchpad.ENOTFOUND, "Stripe has no subscription %s", id)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			// Stripe's message may quote part of the key; say only what to fix.
+			return launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API refused STRIPE_API_KEY (%d) cancelling subscription %s: check the key", se.HTTPStatusCode, id)
 		}
 		return launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API answered %d (%s) cancelling subscription %s: %s", se.HTTPStatusCode, se.Code, id, launchpad.Clip(se.Msg, 200))
 	}
