@@ -162,7 +162,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	dash := deps.Dashboard
 	dash.PublicURL = cfg.PublicURL
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
-		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
+		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing, Data: dashboardData{s}})
 	if err != nil {
 		s.auth.Close(context.Background())
 		return nil, err
