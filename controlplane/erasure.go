@@ -40,7 +40,7 @@ type DeletionResponse struct {
 // handleDeleteMe deletes the signed-in user's account (step-up required): every session ends
 // at once, so the access token that asked stops working within a second.
 func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request) {
-	if _, err := queryParams(r); err != nil {
+	if err := s.noParams(w, r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -51,11 +51,24 @@ func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request) {
 // handleAdminDeleteUser deletes a user's account for an operator.
 func (s *Server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 	userID, actor, err := s.adminTarget(r)
+	if err == nil {
+		err = s.noParams(w, r)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.deleteAccount(w, r, userID, actor)
+}
+
+// noParams refuses a query string or a body with any field: a deletion takes none, and a
+// request carrying some was not meant for this route.
+func (s *Server) noParams(w http.ResponseWriter, r *http.Request) error {
+	if _, err := queryParams(r); err != nil {
+		return err
+	}
+	var none struct{}
+	return decodeJSON(w, r, s.cfg.MaxBodyBytes, &none)
 }
 
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, userID, actor string) {
