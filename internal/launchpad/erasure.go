@@ -2,6 +2,7 @@ package launchpad
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -43,15 +44,22 @@ type UserErasure struct {
 	KeepJobID string
 }
 
-// Mentions returns the identifying strings a stored payload is searched for.
+// Mentions returns what a stored JSON payload that names the user holds: the user id, email
+// and Stripe customer as JSON strings, quotes included, so that "u1" does not match "u10".
 func (e UserErasure) Mentions() []string {
 	var out []string
 	for _, s := range []string{e.UserID, e.Email, e.StripeCustomerID} {
 		if s != "" {
-			out = append(out, s)
+			out = append(out, JSONString(s))
 		}
 	}
 	return out
+}
+
+// JSONString is s as a JSON string literal.
+func JSONString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
 }
 
 // ErasureStore is what an account deletion asks of a store. Both methods are idempotent, so a

@@ -17,14 +17,10 @@ func (db *DB) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	}
 	return db.write(ctx, func(tx pgx.Tx) error {
 		stmts := []statement{
-			{`DELETE FROM sessions WHERE user_id = $1`, []any{e.UserID}},
-			{`DELETE FROM devices WHERE user_id = $1`, []any{e.UserID}},
-			{`DELETE FROM tenants WHERE user_id = $1`, []any{e.UserID}},
-			{`DELETE FROM sub_keys WHERE user_id = $1`, []any{e.UserID}},
-			{`DELETE FROM states WHERE workspace = $1`, []any{e.UserID}},
-			{`DELETE FROM jobs WHERE (job_key = $1 OR position($2::bytea IN payload) > 0) AND id <> $3`, []any{e.UserID, []byte(e.UserID), e.KeepJobID}},
-			{`DELETE FROM users WHERE id = $1`, []any{e.UserID}},
-			{`DELETE FROM sign_in_codes WHERE email = $1 AND $1 <> ''`, []any{e.Email}},
+			{`DELETE FROM jobs WHERE (job_key = $1 OR position($2::bytea IN payload) > 0) AND id <> $3`, []any{e.UserID, []byte(launchpad.JSONString(e.UserID)), e.KeepJobID}},
+		}
+		for _, rows := range contract.UserRows(e) {
+			stmts = append(stmts, statement{`DELETE FROM ` + rows.Table + ` WHERE ` + rows.Column + ` = $1`, []any{rows.Value}})
 		}
 		for _, m := range e.Mentions() {
 			stmts = append(stmts, statement{`UPDATE stripe_events SET payload = ''::bytea WHERE position($1::bytea IN payload) > 0`, []any{[]byte(m)}})

@@ -19,16 +19,10 @@ func (db *DB) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		stmts := []statement{
-			{`DELETE FROM sessions WHERE user_id = ?`, []any{e.UserID}},
-			{`DELETE FROM devices WHERE user_id = ?`, []any{e.UserID}},
-			{`DELETE FROM tenants WHERE user_id = ?`, []any{e.UserID}},
-			{`DELETE FROM sub_keys WHERE user_id = ?`, []any{e.UserID}},
-			{`DELETE FROM states WHERE workspace = ?`, []any{e.UserID}},
-			{`DELETE FROM jobs WHERE (job_key = ? OR instr(payload, ?) > 0) AND id <> ?`, []any{e.UserID, []byte(e.UserID), e.KeepJobID}},
-			{`DELETE FROM users WHERE id = ?`, []any{e.UserID}},
+			{`DELETE FROM jobs WHERE (job_key = ? OR instr(payload, ?) > 0) AND id <> ?`, []any{e.UserID, []byte(launchpad.JSONString(e.UserID)), e.KeepJobID}},
 		}
-		if e.Email != "" {
-			stmts = append(stmts, statement{`DELETE FROM sign_in_codes WHERE email = ?`, []any{e.Email}})
+		for _, rows := range contract.UserRows(e) {
+			stmts = append(stmts, statement{`DELETE FROM ` + rows.Table + ` WHERE ` + rows.Column + ` = ?`, []any{rows.Value}})
 		}
 		for _, m := range e.Mentions() {
 			stmts = append(stmts, statement{`UPDATE stripe_events SET payload = X'' WHERE instr(payload, ?) > 0`, []any{[]byte(m)}})

@@ -21,7 +21,7 @@ func erasureCases() []testCase {
 // erasure succeeds.
 func testEraseUser(t *testing.T, s launchpad.Store) {
 	ctx := t.Context()
-	for _, id := range []string{"gone", "stays"} {
+	for _, id := range []string{"gone", "stays", "gone2"} { // gone2: ids that extend the erased one's
 		u := newUser(id)
 		wantOK(t, s.CreateUser(ctx, u), "CreateUser "+id)
 		wantOK(t, s.CreateSession(ctx, newSession("s-"+id, id, "f-"+id, "th-"+id, at(0))), "CreateSession "+id)
@@ -82,11 +82,20 @@ func testEraseUser(t *testing.T, s launchpad.Store) {
 	wantOK(t, err, "a session of another user")
 	_, err = s.GetTenant(ctx, "lp-hermes-stays")
 	wantOK(t, err, "a tenant of another user")
-	other, err := s.GetStripeEvent(ctx, "evt_stays")
-	wantOK(t, err, "GetStripeEvent of another user")
-	if !bytes.Contains(other.Payload, []byte("cus_stays")) {
-		t.Fatalf("another user's Stripe payload was changed: %s", other.Payload)
+	for _, id := range []string{"stays", "gone2"} {
+		other, err := s.GetStripeEvent(ctx, "evt_"+id)
+		wantOK(t, err, "GetStripeEvent of another user")
+		if !bytes.Contains(other.Payload, []byte("cus_"+id)) {
+			t.Fatalf("another user's Stripe payload was changed: %s", other.Payload)
+		}
+		_, err = s.GetUser(ctx, id)
+		wantOK(t, err, "GetUser of another user "+id)
 	}
+	otherJob, err := s.EnqueueJob(ctx, &launchpad.Job{Kind: launchpad.JobApply, Key: "gone2", Payload: []byte(`{"user_id":"gone2"}`)})
+	wantOK(t, err, "EnqueueJob of another user")
+	wantOK(t, s.EraseUser(ctx, e), "EraseUser once more")
+	_, err = s.GetJob(ctx, otherJob.ID)
+	wantOK(t, err, "the job of a user whose id extends the erased one's")
 
 	wantOK(t, s.EraseUser(ctx, e), "EraseUser again (idempotent)")
 }

@@ -28,3 +28,26 @@ func Pseudonymised(e *launchpad.AuditEvent, fn func(*launchpad.AuditEvent)) (*la
 	}
 	return &c, nil
 }
+
+// ErasedRows is one set of rows an erasure deletes from a SQL store: those whose Column equals
+// Value in Table.
+type ErasedRows struct {
+	Table, Column, Value string
+}
+
+// UserRows lists the rows that name e's user in the SQL stores' tables (internal/sqlite and
+// internal/postgres share the names), the user's own row last. Jobs and Stripe payloads,
+// matched by content, are each store's own.
+func UserRows(e launchpad.UserErasure) []ErasedRows {
+	rows := []ErasedRows{
+		{"sessions", "user_id", e.UserID},
+		{"devices", "user_id", e.UserID},
+		{"tenants", "user_id", e.UserID},
+		{"sub_keys", "user_id", e.UserID},
+		{"states", "workspace", e.UserID},
+	}
+	if e.Email != "" {
+		rows = append(rows, ErasedRows{"sign_in_codes", "email", e.Email})
+	}
+	return append(rows, ErasedRows{"users", "id", e.UserID})
+}
