@@ -191,8 +191,10 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 	log := s.cfg.Logger.With("job", job.ID, "user", req.UserID)
 	u, err := s.cfg.Store.GetUser(ctx, req.UserID)
 	if launchpad.IsNotFound(err) {
+		// Erased already (a run that stopped after EraseUser): only the last sweep of the
+		// audit stream may be left to do.
 		log.Info("the user is already erased")
-		return launchpad.PlanSummary{}, nil
+		return launchpad.PlanSummary{}, s.pseudonymise(ctx, &launchpad.User{ID: req.UserID}, job, req)
 	} else if err != nil {
 		return launchpad.PlanSummary{}, err
 	}
@@ -238,6 +240,12 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 	if err := s.cfg.Store.EraseUser(ctx, launchpad.UserErasure{
 		UserID: u.ID, Email: u.Email, StripeCustomerID: u.Subscription.StripeCustomerID, KeepJobID: job.ID,
 	}); err != nil {
+		return launchpad.PlanSummary{}, err
+	}
+	// Writers that do not hold the user's job key (billing, sign-in protections) may have
+	// appended to the user's stream since it was pseudonymised; none can name the user after
+	// EraseUser, so one more pass leaves no event under their id.
+	if err := s.pseudonymise(ctx, u, job, req); err != nil {
 		return launchpad.PlanSummary{}, err
 	}
 	log.Info("account erased")
