@@ -37,7 +37,7 @@ func TestEraseUserLeavesNothingInTheFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := db.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: "evt_" + id, Type: "checkout.session.completed", APIVersion: "2023-10-16",
-			Payload: []byte(`{"customer":"cus_` + id + `","customer_details":{"email":"` + email + `","name":"Ada Lovelace","address":{"line1":"12 St James's Square"}}}`),
+			Payload:    []byte(`{"customer":"cus_` + id + `","customer_details":{"email":"` + email + `","name":"Ada Lovelace","address":{"line1":"12 St James's Square"}}}`),
 			ReceivedAt: now}, nil); err != nil {
 			t.Fatal(err)
 		}
