@@ -57,22 +57,16 @@ func (db *DB) PseudonymiseAudit(ctx context.Context, stream string, fn func(*lau
 		if err != nil {
 			return err
 		}
-		for _, e := range events {
-			c, err := contract.Pseudonymised(e, fn)
-			if err != nil {
-				return err
-			}
+		n, err = contract.PseudonymiseEach(events, fn, func(c *launchpad.AuditEvent) error {
 			details, err := textMap("audit details", c.Details)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE audit_events SET stream = $1, actor = $2, target = $3, details = $4, pseudonymised = true WHERE id = $5`,
-				c.Stream, c.Actor, c.Target, details, c.ID); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+			_, err = tx.Exec(ctx, `UPDATE audit_events SET stream = $1, actor = $2, target = $3, details = $4, pseudonymised = true WHERE id = $5`,
+				c.Stream, c.Actor, c.Target, details, c.ID)
+			return err
+		})
+		return err
 	})
 	return n, err
 }

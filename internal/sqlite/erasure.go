@@ -71,22 +71,16 @@ func (db *DB) PseudonymiseAudit(ctx context.Context, stream string, fn func(*lau
 		if err != nil {
 			return err
 		}
-		for _, e := range events {
-			c, err := contract.Pseudonymised(e, fn)
-			if err != nil {
-				return err
-			}
+		n, err = contract.PseudonymiseEach(events, fn, func(c *launchpad.AuditEvent) error {
 			details, err := json.Marshal(c.Details)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE audit_events SET stream = ?, actor = ?, target = ?, details = ?, pseudonymised = 1 WHERE id = ?`,
-				c.Stream, c.Actor, c.Target, string(details), c.ID); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+			_, err = tx.ExecContext(ctx, `UPDATE audit_events SET stream = ?, actor = ?, target = ?, details = ?, pseudonymised = 1 WHERE id = ?`,
+				c.Stream, c.Actor, c.Target, string(details), c.ID)
+			return err
+		})
+		return err
 	})
 	return n, err
 }

@@ -51,3 +51,18 @@ func UserRows(e launchpad.UserErasure) []ErasedRows {
 	}
 	return append(rows, ErasedRows{"users", "id", e.UserID})
 }
+
+// PseudonymiseEach rewrites events with fn (Pseudonymised) and hands each result to store,
+// which writes it; it returns how many were written, stopping at the first error.
+func PseudonymiseEach(events []*launchpad.AuditEvent, fn func(*launchpad.AuditEvent), store func(*launchpad.AuditEvent) error) (int, error) {
+	for i, e := range events {
+		c, err := Pseudonymised(e, fn)
+		if err != nil {
+			return i, err
+		}
+		if err := store(c); err != nil {
+			return i, err
+		}
+	}
+	return len(events), nil
+}
