@@ -12,7 +12,7 @@ import (
 // waitingError is a handler waiting for other work that says when to look again.
 type waitingError struct{ after time.Duration }
 
-func (e waitingError) Error() string              { return "waiting for the teardown" }
+func (e waitingError) Error() string             { return "waiting for the teardown" }
 func (e waitingError) RetryAfter() time.Duration { return e.after }
 
 // TestPoolRetriesAWaitingJobWhenItSays: a handler's RetryAfter, not the failure backoff,
