@@ -8,6 +8,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/erasure"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -53,6 +54,9 @@ type background struct {
 
 	meter *loop // nil without Deps.Metering
 	purge *loop // nil without Deps.Purge
+
+	// erasure requests account deletions and, with Deps.Workers, carries them out.
+	erasure *erasure.Service
 }
 
 // newBackground builds the processor, the webhook handler and, when deps.Workers is set, the
@@ -69,6 +73,9 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 		return nil, err
 	}
 	b.proc = proc
+	if b.erasure, err = s.newErasure(deps, b.wake); err != nil {
+		return nil, err
+	}
 	if meter, err := s.newMeter(deps); err != nil {
 		return nil, err
 	} else if meter != nil {
@@ -93,6 +100,7 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	qcfg := deps.Workers.Queue
 	handlers := proc.Handlers()
 	handlers[launchpad.JobApply] = b.runner.Run
+	handlers[launchpad.JobErasure] = b.erasure.Run
 	qcfg.Store, qcfg.Handlers, qcfg.Logger = deps.Store, handlers, s.log.With("component", "queue")
 	onFinished := qcfg.OnFinished
 	qcfg.OnFinished = func(j *launchpad.Job, err error) {

@@ -106,3 +106,20 @@ func (a dashboardAuth) VerifyStepUp(r *http.Request, sess *launchpad.Session, co
 	_, err := a.s.auth.VerifyStepUp(r.Context(), clientOf(r), auth.CallerOf(sess), code, totpCode, recoveryCode)
 	return err
 }
+
+// dashboardData is the dashboard's "Your data" page on the server's export and erasure.
+type dashboardData struct{ s *Server }
+
+var _ web.AccountData = dashboardData{}
+
+func (d dashboardData) Export(r *http.Request, userID string) (any, error) {
+	return d.s.exporter().Export(r.Context(), userID)
+}
+
+func (d dashboardData) DeleteAccount(r *http.Request, sess *launchpad.Session) error {
+	if err := d.s.auth.RequireStepUp(auth.CallerOf(sess)); err != nil {
+		return err
+	}
+	_, err := d.s.bg.erasure.Request(r.Context(), sess.UserID, launchpad.UserActor(sess.UserID))
+	return err
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ type stack struct {
 	smtp  *smtptest.Server
 	env   map[string]string
 	hc    *http.Client
+	// stop ends serve and waits for it (the test's cleanup does it too), so a test can read
+	// the store's files as they are left.
+	stop func()
 }
 
 // startStack starts serve with the environment a deployment would give it; env adds to or
@@ -115,11 +119,17 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 		t.Fatalf("serve did not listen within a minute:\n%s", s.logs.String())
 	}
 	s.store = s.srv.store
+	var stopOnce sync.Once
+	s.stop = func() {
+		stopOnce.Do(func() {
+			cancel()
+			if code := <-exited; code != 0 {
+				t.Errorf("serve exited %d after its context ended", code)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if code := <-exited; code != 0 {
-			t.Errorf("serve exited %d after its context ended", code)
-		}
+		s.stop()
 		if t.Failed() {
 			t.Logf("serve's log:\n%s", s.logs.String())
 		}

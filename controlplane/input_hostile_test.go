@@ -56,6 +56,8 @@ var jsonRoutes = []jsonRoute{
 	{"POST /api/auth/sessions/revoke-others", "user", `{"{s}":1}`},
 	{"POST /api/me/rotate-key", "user", `{"{s}":1}`},
 	{"POST /api/me/reset", "user", `{"{s}":1}`},
+	{"DELETE /api/me", "user", `{"{s}":1}`},
+	{"DELETE /api/admin/users/{user_id}", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/apply", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/exec", "admin", `{"command":["echo","{s}"]}`},
 	{"POST /api/admin/tenants/{user_id}/rotate-key", "admin", `{"{s}":1}`},

@@ -46,6 +46,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/me/rebuild", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRebuild)))
 	mux.Handle("PUT /api/me/byok", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeSetBYOK)))       // step-up
 	mux.Handle("DELETE /api/me/byok", s.requireUser(handleJSON(s, http.StatusAccepted, s.handleMeRemoveBYOK))) // step-up
+	// The user's data: everything held about them, and deleting the account (erasure).
+	mux.Handle("GET /api/me/export", s.requireUser(handleGet(s, s.handleExportMe)))
+	mux.Handle("DELETE /api/me", s.requireUser(s.requireStepUp(http.HandlerFunc(s.handleDeleteMe))))
 
 	// The verifiable audit log: the signed checkpoint is public (it reveals only a size and a
 	// root hash); an inclusion proof only of the signed-in user's own events.
@@ -63,6 +66,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/admin/tenants/{user_id}/revoke-key", s.requireAdmin(handleJSON(s, http.StatusOK, s.handleAdminRevokeKey)))
 	mux.Handle("POST /api/admin/tenants/{user_id}/rebuild", s.requireAdmin(handleJSON(s, http.StatusAccepted, s.handleAdminRebuild)))
 	mux.Handle("POST /api/admin/tenants/{user_id}/reset", s.requireAdmin(handleJSON(s, http.StatusAccepted, s.handleAdminReset)))
+	mux.Handle("GET /api/admin/users/{user_id}/export", s.requireAdmin(handleGet(s, s.handleAdminExportUser)))
+	mux.Handle("DELETE /api/admin/users/{user_id}", s.requireAdmin(http.HandlerFunc(s.handleAdminDeleteUser)))
 	mux.Handle("GET /api/admin/jobs", s.requireAdmin(handleGet(s, s.handleAdminJobs)))
 	mux.Handle("GET /api/admin/jobs/{id}", s.requireAdmin(handleGet(s, s.handleAdminJob)))
 	mux.Handle("GET /api/admin/jobs/{id}/log", s.requireAdmin(http.HandlerFunc(s.handleAdminJobLog)))

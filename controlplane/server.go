@@ -170,7 +170,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	dash.PublicURL = cfg.PublicURL
 	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
 		Agent:  s.dashboardAgent(),
-		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
+		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing, Data: dashboardData{s}})
 	if err != nil {
 		s.auth.Close(context.Background())
 		return nil, err

@@ -54,6 +54,9 @@ func (p *Processor) DesiredFor(u *launchpad.User, now time.Time) (launchpad.Appl
 	sub := u.Subscription
 	lapse, destroyAt := p.Lapse(u)
 	switch {
+	case !u.Control.ErasureRequestedAt.IsZero():
+		// The account is being deleted: whatever Stripe says, the tenant goes.
+		return launchpad.ApplyRequest{UserID: u.ID, Destroy: true, Reason: launchpad.ReasonErased}, true
 	case !destroyAt.IsZero() && !now.Before(destroyAt):
 		reason := launchpad.ReasonEnded
 		if sub.Status == launchpad.StatusPastDue || sub.Status == launchpad.StatusUnpaid {

@@ -87,10 +87,15 @@ func (w *worker) result(ctx context.Context, job *launchpad.Job, summary launchp
 		maxAttempts = launchpad.DefaultJobMaxAttempts
 	}
 	now := w.pool.cfg.Now()
+	var waiting interface{ RetryAfter() time.Duration }
 	switch {
 	case IsPermanent(err) || job.Attempts >= maxAttempts:
 	case errors.Is(context.Cause(ctx), errShutdown):
 		r.RetryAt = now
+	case errors.As(err, &waiting):
+		// The handler waits for other work (an erasure for its teardown apply) and says
+		// when to look again.
+		r.RetryAt = now.Add(waiting.RetryAfter())
 	default:
 		r.RetryAt = now.Add(w.pool.cfg.Backoff(job.Attempts))
 	}

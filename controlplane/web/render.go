@@ -19,7 +19,7 @@ var templateFS embed.FS
 
 // pageNames are the templates/*.html files that are whole pages; each is parsed with
 // layout.html (and the partials), which it fills by defining "content".
-var pageNames = []string{"signin", "code", "second_factor", "overview", "audit", "security", "enrol", "recovery_codes", "billing", "error", "agent"}
+var pageNames = []string{"signin", "code", "second_factor", "overview", "audit", "security", "enrol", "recovery_codes", "billing", "data", "error", "agent"}
 
 // pages are the parsed templates, one set per page.
 type pages struct {

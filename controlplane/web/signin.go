@@ -31,6 +31,7 @@ func (h *Handler) signInView(w http.ResponseWriter, r *http.Request, title strin
 // texts are ever shown, so the parameter cannot put words on the page.
 var doneMessages = map[string]string{
 	"signed_out":            "You are signed out.",
+	"account_deleted":       "Your account is being deleted: your tenant is torn down and your data erased within minutes. You are signed out everywhere.",
 	"signed_out_everywhere": "You are signed out on every device. Sign in again to continue.",
 	"mfa_on":                "Two-factor authentication is on, and every other session was signed out. From now on, signing in asks for a code from your authenticator app.",
 	"mfa_off":               "Two-factor authentication is off. Signing in now needs only the emailed code.",

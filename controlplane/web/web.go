@@ -56,6 +56,9 @@ type Deps struct {
 	// Closing, when closed, ends the live audit streams (the server is shutting down and
 	// would otherwise wait for them until its timeout).
 	Closing <-chan struct{}
+	// Data, when set, serves the "Your data" page's export and account deletion; nil shows
+	// the page without them.
+	Data AccountData
 }
 
 // Handler is the dashboard: an http.Handler for its own routes, which Mount also registers on
@@ -70,6 +73,7 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	closing  <-chan struct{}
+	data     AccountData
 	csrfKeys []envelope.DerivedKey
 	pages    *pages
 	assets   *assets
@@ -135,6 +139,7 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		log:      d.Logger,
 		now:      d.Now,
 		closing:  d.Closing,
+		data:     d.Data,
 		csrfKeys: d.Keyring.Derive("dashboard-csrf"),
 		pages:    p,
 		assets:   a,
@@ -205,6 +210,9 @@ func (h *Handler) buildRoutes() []route {
 		get("/billing", h.signedIn(h.handleBilling)),
 		get("/audit/download", h.signedIn(h.handleAuditDownload)),
 		post("/security/sessions/{id}/revoke", h.signedInForm(h.handleRevokeSession)),
+		get("/data", h.signedIn(h.handleDataPage)),
+		get("/data/export", h.signedIn(h.handleDataExport)),
+		post("/data/delete", h.signedInForm(h.handleDeleteAccount)),
 		post("/signout", h.signedInForm(h.handleSignOut)),
 
 		// Embedded assets.

@@ -36,6 +36,8 @@ type auditDoc struct {
 	// LogIndex is the event's leaf index in the tree; absent on events written before the
 	// tree existed, until IndexAudit places them.
 	LogIndex *int64 `firestore:"logIndex"`
+	// Pseudonymised: the event's user was erased (launchpad.AuditEvent.Pseudonymised).
+	Pseudonymised bool `firestore:"pseudonymised,omitempty"`
 }
 
 type auditStreamDoc struct {
@@ -55,7 +57,7 @@ func toAuditDoc(e *launchpad.AuditEvent) *auditDoc {
 	return &auditDoc{
 		ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: ts(e.Time), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: maps.Clone(e.Details), PrevHash: e.PrevHash, Hash: e.Hash,
-		LogIndex: &e.Index,
+		LogIndex: &e.Index, Pseudonymised: e.Pseudonymised,
 	}
 }
 
@@ -71,6 +73,7 @@ func (d *auditDoc) event() *launchpad.AuditEvent {
 	return &launchpad.AuditEvent{
 		ID: d.ID, Stream: d.Stream, Seq: d.Seq, Time: fromTS(d.Time), Actor: d.Actor, Action: d.Action,
 		Target: d.Target, Details: details, PrevHash: d.PrevHash, Hash: d.Hash, Index: index,
+		Pseudonymised: d.Pseudonymised,
 	}
 }
 

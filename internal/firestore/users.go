@@ -65,6 +65,8 @@ type controlDoc struct {
 	ResetGeneration       int64      `firestore:"resetGeneration"`
 	LeakResponseKeyID     string     `firestore:"leakResponseKeyId"`
 	SuspendedAt           *time.Time `firestore:"suspendedAt"`
+	ErasureRequestedAt    *time.Time `firestore:"erasureRequestedAt"`
+	ErasureStep           string     `firestore:"erasureStep"`
 }
 
 type mfaDoc struct {
@@ -104,7 +106,8 @@ func toUserDoc(u *launchpad.User) *userDoc {
 		Control: controlDoc{
 			KeyRotationGeneration: u.Control.KeyRotationGeneration, RebuildGeneration: u.Control.RebuildGeneration,
 			ResetGeneration: u.Control.ResetGeneration, LeakResponseKeyID: u.Control.LeakResponseKeyID,
-			SuspendedAt: ts(u.Control.SuspendedAt),
+			SuspendedAt: ts(u.Control.SuspendedAt), ErasureRequestedAt: ts(u.Control.ErasureRequestedAt),
+			ErasureStep: u.Control.ErasureStep,
 		},
 		MFA: mfaDoc{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,
@@ -136,7 +139,8 @@ func (d *userDoc) user() *launchpad.User {
 		Control: launchpad.TenantControl{
 			KeyRotationGeneration: d.Control.KeyRotationGeneration, RebuildGeneration: d.Control.RebuildGeneration,
 			ResetGeneration: d.Control.ResetGeneration, LeakResponseKeyID: d.Control.LeakResponseKeyID,
-			SuspendedAt: fromTS(d.Control.SuspendedAt),
+			SuspendedAt: fromTS(d.Control.SuspendedAt), ErasureRequestedAt: fromTS(d.Control.ErasureRequestedAt),
+			ErasureStep: d.Control.ErasureStep,
 		},
 		MFA: launchpad.MFA{
 			SealedSecret: m.SealedSecret, Confirmed: m.Confirmed, LastStep: m.LastStep,

@@ -41,6 +41,7 @@ const (
 	ReasonKeyRevoked   = "key_revoked"        // the sub-key was revoked: a BYOK key takes over
 	ReasonRebuild      = "rebuild"            // a machine from a clean image was asked for
 	ReasonReset        = "reset"              // a new empty volume and machine were asked for
+	ReasonErased       = "account_deleted"    // the user's account is being deleted
 )
 
 // Payload returns d as the JSON stored in a job.

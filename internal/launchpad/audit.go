@@ -154,6 +154,11 @@ type AuditEvent struct {
 	// (audittree.go), assigned by the store; NotIndexed until the event is in the tree. It is
 	// not part of AuditHash: the tree position is proven by the tree itself.
 	Index int64
+
+	// Pseudonymised is set when the event's user was erased: its identifiers were replaced by
+	// keyed hashes (PseudonymiseEvent), so its fields no longer hash to Hash; the chain and
+	// the tree check it by its Hash instead (AuditDigest).
+	Pseudonymised bool
 }
 
 // AuditFilter selects audit events. With Stream set, AfterSeq pages through one stream in
@@ -207,7 +212,9 @@ func VerifyChain(prev *AuditEvent, events []*AuditEvent) error {
 			return Errorf(EINVALID, "audit stream %q: event %s has seq %d, expected %d (an event is missing or reordered)", e.Stream, e.ID, e.Seq, wantSeq)
 		case e.PrevHash != wantPrev:
 			return Errorf(EINVALID, "audit stream %q: event %s (seq %d) does not link to the previous event", e.Stream, e.ID, e.Seq)
-		case AuditHash(e) != e.Hash:
+		case e.Pseudonymised && !strings.HasPrefix(e.Stream, ErasedStreamPrefix):
+			return Errorf(EINVALID, "audit stream %q: event %s (seq %d) is marked pseudonymised outside an erased stream", e.Stream, e.ID, e.Seq)
+		case AuditDigest(e) != e.Hash:
 			return Errorf(EINVALID, "audit stream %q: event %s (seq %d) was altered after it was written", e.Stream, e.ID, e.Seq)
 		}
 	}

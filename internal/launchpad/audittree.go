@@ -21,9 +21,10 @@ const auditLeafPrefix = "launchpad-audit-leaf-v1\n"
 
 // AuditLeaf is the record data of e in the tree: a fixed prefix and the event's AuditHash,
 // recomputed from its fields (not its stored Hash), so a verifier that rebuilds the tree from
-// the events checks every field.
+// the events checks every field. A pseudonymised event's leaf is its stored Hash
+// (AuditDigest): the leaf it was appended with, which the signed checkpoints pin.
 func AuditLeaf(e *AuditEvent) []byte {
-	return []byte(auditLeafPrefix + AuditHash(e))
+	return []byte(auditLeafPrefix + AuditDigest(e))
 }
 
 // AuditTreeHashes returns the stored hashes that adding e as leaf n (the current tree size)

@@ -30,6 +30,7 @@ type Store interface {
 	StateStore
 	PlatformKeyStore
 	RetentionStore
+	ErasureStore
 
 	// Ping reports whether the store can be reached (the control plane's /readyz).
 	Ping(ctx context.Context) error

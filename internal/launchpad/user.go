@@ -98,6 +98,11 @@ type TenantControl struct {
 	// subscription is past due beyond the grace period; zero otherwise. Not reset by a new
 	// billing cycle: only a payment ends it.
 	SuspendedAt time.Time
+	// ErasureRequestedAt is set when the account's deletion was asked for (DELETE /api/me or
+	// an operator): from then on the tenant's desired state is destroyed, and the erasure job
+	// works through its steps (ErasureStep is the last one finished) until the record is gone.
+	ErasureRequestedAt time.Time
+	ErasureStep        string
 }
 
 // MFA is the user's TOTP second factor.

@@ -25,6 +25,7 @@ func auditColumns(e *launchpad.AuditEvent) columns {
 		{"prev_hash", &e.PrevHash},
 		{"hash", &e.Hash},
 		{"log_index", logIndex{&e.Index}},
+		{"pseudonymised", &e.Pseudonymised},
 	}
 }
 

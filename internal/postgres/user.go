@@ -46,6 +46,8 @@ func userColumns(u *launchpad.User) columns {
 		{"control_reset_generation", &ctl.ResetGeneration},
 		{"control_leak_response_key_id", &ctl.LeakResponseKeyID},
 		{"control_suspended_at", ts(&ctl.SuspendedAt)},
+		{"control_erasure_requested_at", ts(&ctl.ErasureRequestedAt)},
+		{"control_erasure_step", &ctl.ErasureStep},
 
 		{"mfa_sealed_secret", &mfa.SealedSecret},
 		{"mfa_confirmed", &mfa.Confirmed},

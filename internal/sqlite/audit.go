@@ -27,6 +27,7 @@ func auditColumns(e *launchpad.AuditEvent, details *string) columns {
 		{"prev_hash", e.PrevHash, &e.PrevHash},
 		{"hash", e.Hash, &e.Hash},
 		{"log_index", e.Index, logIndex{&e.Index}},
+		{"pseudonymised", e.Pseudonymised, &e.Pseudonymised},
 	}
 }
 

@@ -129,6 +129,9 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Deleted records are overwritten, not only unlinked: an erased user's data must
+		// not stay readable in the file's free pages.
+		q.Add("_pragma", "secure_delete(1)")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()

@@ -43,6 +43,8 @@ type controlDoc struct {
 	ResetGeneration       int64    `json:"reset_generation,omitempty"`
 	LeakResponseKeyID     string   `json:"leak_response_key_id,omitempty"`
 	SuspendedAt           jsonTime `json:"suspended_at,omitempty"`
+	ErasureRequestedAt    jsonTime `json:"erasure_requested_at,omitempty"`
+	ErasureStep           string   `json:"erasure_step,omitempty"`
 }
 
 // mfaDoc leaves out MFA.SealedSecret, which has a column of its own like every sealed value.
@@ -138,6 +140,8 @@ func encodeControl(c launchpad.TenantControl) (string, error) {
 		ResetGeneration:       c.ResetGeneration,
 		LeakResponseKeyID:     c.LeakResponseKeyID,
 		SuspendedAt:           toJSONTime(c.SuspendedAt),
+		ErasureRequestedAt:    toJSONTime(c.ErasureRequestedAt),
+		ErasureStep:           c.ErasureStep,
 	})
 }
 
@@ -152,6 +156,8 @@ func decodeControl(text string, c *launchpad.TenantControl) error {
 		ResetGeneration:       d.ResetGeneration,
 		LeakResponseKeyID:     d.LeakResponseKeyID,
 		SuspendedAt:           fromJSONTime(d.SuspendedAt),
+		ErasureRequestedAt:    fromJSONTime(d.ErasureRequestedAt),
+		ErasureStep:           d.ErasureStep,
 	}
 	return nil
 }

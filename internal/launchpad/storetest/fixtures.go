@@ -48,6 +48,8 @@ func newUser(id string) *launchpad.User {
 			ResetGeneration:       4,
 			LeakResponseKeyID:     "k1-leak",
 			SuspendedAt:           at(5 * time.Hour),
+			ErasureRequestedAt:    at(6 * time.Hour),
+			ErasureStep:           "sessions_ended",
 		},
 		MFA: launchpad.MFA{
 			SealedSecret:    sealedLike(3, 60),

@@ -63,6 +63,7 @@ func cases() []testCase {
 		auditTreeCases(),
 		platformKeyCases(),
 		retentionCases(),
+		erasureCases(),
 		hostileIDCases(),
 	} {
 		all = append(all, group...)

@@ -14,6 +14,8 @@ func CheckAudit(e *launchpad.AuditEvent) error {
 		return launchpad.Errorf(launchpad.EINVALID, "an audit event needs a stream (a user id or %q)", launchpad.PlatformStream)
 	case e.Action == "":
 		return launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
+	case e.Pseudonymised:
+		return launchpad.Errorf(launchpad.EINVALID, "an audit event is appended as it happened; only PseudonymiseAudit marks events pseudonymised")
 	}
 	return nil
 }
