@@ -174,7 +174,7 @@ func TestBrowserAgentSecurityAndAccessibility(t *testing.T) {
 	// Every other page, and the focus ring.
 	for _, p := range []struct{ path, ready, name string }{
 		{"/", "#usage-title", "overview"}, {"/audit", "#audit-table", "audit"}, {"/billing", "#plan-title", "billing"},
-		{"/no-such-page", "main", "not-found"},
+		{"/data", "#export-title", "data"}, {"/no-such-page", "main", "not-found"},
 	} {
 		run(t, ctx, chromedp.Navigate(w.url+p.path), visible(p.ready))
 		checkAxe(t, ctx, axe, p.name)
