@@ -355,10 +355,8 @@ func (r *subKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	if r.data != nil {
 		if st, diags := r.data.Store(ctx); !diags.HasError() {
-			if _, err := st.GetSubKey(ctx, req.ID); launchpad.IsNotFound(err) {
-				resp.Diagnostics.AddError("Sub-key not in the Launchpad store",
-					fmt.Sprintf("Key %s is not a Launchpad sub-key: only keys minted by launchpad_subkey can be imported, "+
-						"because their sealed plaintext lives in the Launchpad store.", req.ID))
+			if err := subkey.NewService(subkey.Config{Store: st}).CheckImportable(ctx, req.ID); err != nil {
+				addError(&resp.Diagnostics, "Sub-key not in the Launchpad store", err)
 				return
 			}
 		}

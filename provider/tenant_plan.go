@@ -200,7 +200,8 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	}
 
 	if !plan.ResetGeneration.Equal(state.ResetGeneration) {
-		warnReset(diags, state)
+		diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
+			tenant.ResetNotice(state.AppName.ValueString(), state.VolumeID.ValueString(), state.WorkspaceRetentionDays.ValueInt64()))
 	}
 	if d.Machine {
 		plan.MachineID = types.StringUnknown()
@@ -238,16 +239,4 @@ func guestValues(g *launchpad.Guest) (types.String, types.Int64, types.Int64) {
 		return types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
 	}
 	return types.StringValue(g.CPUKind), types.Int64Value(int64(g.CPUs)), types.Int64Value(int64(g.MemoryMB))
-}
-
-// warnReset says, at plan time, what a reset does to the workspace.
-func warnReset(diags *diag.Diagnostics, state *tenantResourceModel) {
-	days := state.WorkspaceRetentionDays.ValueInt64()
-	if days == 0 {
-		days = tenant.DefaultResetRetentionDays
-	}
-	diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
-		fmt.Sprintf("reset_generation changed: tenant %s's machine is destroyed and its /workspace volume %s is snapshotted (kept %d days, "+
-			"restorable with restore_from), deleted, and replaced by a new empty volume with a new machine.",
-			state.AppName.ValueString(), state.VolumeID.ValueString(), days))
 }

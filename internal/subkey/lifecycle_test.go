@@ -288,3 +288,17 @@ func TestChangeUpdatesOrRotatesAndGetSaysWhereAKeyIsGone(t *testing.T) {
 		t.Errorf("get of a key deleted at OpenRouter: %v (at OpenRouter %v)", err, atOpenRouter)
 	}
 }
+
+// Only a key the store records can be imported: its plaintext exists nowhere else.
+func TestCheckImportableKnowsOnlyLaunchpadKeys(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	if err := w.subKeys().CheckImportable(ctx, k.Hash); err != nil {
+		t.Errorf("a minted key: %v, want importable", err)
+	}
+	err := w.subKeys().CheckImportable(ctx, "minted-elsewhere-0001")
+	mustCode(t, err, launchpad.ENOTFOUND)
+	if msg := launchpad.ErrorMessage(err); !strings.Contains(msg, "minted-elsewhere-0001") || !strings.Contains(msg, "launchpad_subkey") {
+		t.Errorf("message %q, want it to name the key and launchpad_subkey", msg)
+	}
+}
