@@ -68,17 +68,8 @@ func (r *planResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"managed in another configuration, is read from the store at plan time: its dependants follow an edit on their " +
 			"next apply.)",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "The plan name.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				Required:      true,
-				Description:   "Slug of the plan, e.g. `pro`: 1-40 lower-case letters, digits and dashes, starting with a letter. Changing it replaces the plan.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validPlanName},
-			},
+			"id":   stableString("The plan name."),
+			"name": replacingString("Slug of the plan, e.g. `pro`: 1-40 lower-case letters, digits and dashes, starting with a letter. Changing it replaces the plan.", validPlanName),
 			"display_name": schema.StringAttribute{
 				Optional:      true,
 				Computed:      true,

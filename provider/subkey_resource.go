@@ -6,14 +6,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -68,22 +65,9 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"plan, when `plan` is set to `launchpad_plan.<name>.name` — and bumping `rotation_generation` mints a new key, " +
 			"delivers it to the user's tenants, and only then revokes the old one. A second sub-key for a user fails the plan.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "The key's OpenRouter hash (same as `hash`).",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"hash": schema.StringAttribute{
-				Computed:      true,
-				Description:   "OpenRouter's id for the key. Safe to show; it cannot be used to call models.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"user_id": schema.StringAttribute{
-				Required:      true,
-				Description:   "The user the key belongs to. A user has at most one sub-key. Changing it replaces the key.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validUserID},
-			},
+			"id":      stableString("The key's OpenRouter hash (same as `hash`)."),
+			"hash":    stableString("OpenRouter's id for the key. Safe to show; it cannot be used to call models."),
+			"user_id": replacingString("The user the key belongs to. A user has at most one sub-key. Changing it replaces the key.", validUserID),
 			"plan": schema.StringAttribute{
 				Required:    true,
 				Description: "Name of the `launchpad_plan` whose `monthly_spend_limit_usd` is the key's limit. Changing it updates the limit in place.",
@@ -98,39 +82,17 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators: []validator.String{stringvalidator.RegexMatches(keyNameRegexp,
 					"must be 1-100 letters, digits, spaces and ._:@()- starting with a letter or digit")},
 			},
-			"rotation_generation": schema.Int64Attribute{
-				Optional: true,
-				Computed: true,
-				Default:  int64default.StaticInt64(0),
-				Description: "Bump to rotate: a new key is minted under the same limit and delivered to the user's " +
-					"tenants' app secret before the old key is revoked, so there is no moment without a working key.",
-				Validators: []validator.Int64{int64validator.AtLeast(0)},
-			},
+			"rotation_generation": generation("Bump to rotate: a new key is minted under the same limit and delivered to the user's " +
+				"tenants' app secret before the old key is revoked, so there is no moment without a working key."),
 			"limit_usd": schema.Float64Attribute{
 				Computed:    true,
 				Description: "The key's hard spend limit in US dollars, as OpenRouter enforces it.",
 			},
-			"limit_reset": schema.StringAttribute{
-				Computed:      true,
-				Description:   "When OpenRouter resets the key's usage: always `monthly`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"include_byok_in_limit": schema.BoolAttribute{
-				Computed:      true,
-				Description:   "Whether BYOK usage counts against the limit: always false.",
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"key_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"disabled": schema.BoolAttribute{
-				Computed:      true,
-				Description:   "Whether the key is disabled at OpenRouter (revoked by an operator).",
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"limit_reset":           stableString("When OpenRouter resets the key's usage: always `monthly`."),
+			"include_byok_in_limit": stableBool("Whether BYOK usage counts against the limit: always false."),
+			"key_id":                stableString("Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`."),
+			"disabled":              stableBool("Whether the key is disabled at OpenRouter (revoked by an operator)."),
+			"timeouts":              crudTimeouts(ctx),
 		},
 	}
 }
