@@ -28,7 +28,7 @@ var (
 )
 
 // NewSubKeyResource is the launchpad_subkey resource.
-func NewSubKeyResource() resource.Resource { return &subKeyResource{} }
+func NewSubKeyResource() resource.Resource { return &subKeyResource{configured{name: "subkey"}} }
 
 type subKeyResource struct {
 	configured
@@ -50,10 +50,6 @@ type subKeyResourceModel struct {
 }
 
 const subKeyType = "launchpad_subkey"
-
-func (r *subKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_subkey"
-}
 
 func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{

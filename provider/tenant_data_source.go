@@ -24,7 +24,7 @@ var (
 )
 
 // NewTenantDataSource is the launchpad_tenant data source.
-func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
+func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{configuredSource{name: "tenant"}} }
 
 type tenantDataSource struct {
 	configuredSource
@@ -92,10 +92,6 @@ func tenantSummaryAttributes(lookup ...string) map[string]schema.Attribute {
 	return attrs
 }
 
-func (d *tenantDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenant"
-}
-
 func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := tenantSummaryAttributes("app_name", "user_id", "product")
 	attrs["id"] = schema.StringAttribute{Computed: true, Description: "The app name."}
@@ -155,7 +151,7 @@ func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
 }
 
 // NewTenantsDataSource is the launchpad_tenants data source.
-func NewTenantsDataSource() datasource.DataSource { return &tenantsDataSource{} }
+func NewTenantsDataSource() datasource.DataSource { return &tenantsDataSource{configuredSource{name: "tenants"}} }
 
 type tenantsDataSource struct {
 	configuredSource
@@ -166,10 +162,6 @@ type tenantsDataSourceModel struct {
 	UserID  types.String         `tfsdk:"user_id"`
 	Plan    types.String         `tfsdk:"plan"`
 	Tenants []tenantSummaryModel `tfsdk:"tenants"`
-}
-
-func (d *tenantsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenants"
 }
 
 func (d *tenantsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

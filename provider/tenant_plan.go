@@ -203,18 +203,10 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 		diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
 			tenant.ResetNotice(state.AppName.ValueString(), state.VolumeID.ValueString(), state.WorkspaceRetentionDays.ValueInt64()))
 	}
-	if d.Machine {
-		plan.MachineID = types.StringUnknown()
-	}
-	if d.Volume {
-		plan.VolumeID = types.StringUnknown()
-	}
-	if d.IPv4 {
-		plan.IPv4 = types.StringUnknown()
-	}
-	if d.IPv6 {
-		plan.IPv6 = types.StringUnknown()
-	}
+	unknownIf(d.Machine, &plan.MachineID)
+	unknownIf(d.Volume, &plan.VolumeID)
+	unknownIf(d.IPv4, &plan.IPv4)
+	unknownIf(d.IPv6, &plan.IPv6)
 	// The sizes and the machine's state as the update leaves them.
 	o := tenant.Expect(d, boundaryFromModel(state), want)
 	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(o.Guest)
@@ -231,6 +223,13 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 		plan.SecretDigest, plan.KeySource = types.StringUnknown(), types.StringUnknown()
 	}
 	diags.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// unknownIf marks v known only after apply when the apply replaces what it names.
+func unknownIf(replaced bool, v *types.String) {
+	if replaced {
+		*v = types.StringUnknown()
+	}
 }
 
 // guestValues are a machine size's attributes, unknown when g is nil.

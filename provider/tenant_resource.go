@@ -33,7 +33,7 @@ var (
 )
 
 // NewTenantResource is the launchpad_tenant resource.
-func NewTenantResource() resource.Resource { return &tenantResource{} }
+func NewTenantResource() resource.Resource { return &tenantResource{configured{name: "tenant"}} }
 
 type tenantResource struct {
 	configured
@@ -67,10 +67,6 @@ type restoreModel struct {
 }
 
 const tenantType = "launchpad_tenant"
-
-func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenant"
-}
 
 func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
