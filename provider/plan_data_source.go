@@ -17,7 +17,9 @@ var (
 )
 
 // NewPlanDataSource is the launchpad_plan data source.
-func NewPlanDataSource() datasource.DataSource { return &planDataSource{configuredSource{name: "plan"}} }
+func NewPlanDataSource() datasource.DataSource {
+	return &planDataSource{configuredSource{name: "plan"}}
+}
 
 type planDataSource struct {
 	configuredSource

@@ -136,9 +136,7 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	if state.Disabled.ValueBool() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("disabled"), "Sub-key disabled at OpenRouter",
-			fmt.Sprintf("The sub-key %s of user %s is disabled at OpenRouter (revoked by an operator): the user's tenants cannot call "+
-				"models with it, and this apply does not re-enable it. Bump rotation_generation to mint a new key, or re-enable "+
-				"this one at OpenRouter if the revocation is over.", state.Hash.ValueString(), state.UserID.ValueString()))
+			subkey.DisabledNotice(state.Hash.ValueString(), state.UserID.ValueString()))
 	}
 	if pending || (want != nil && want.MonthlySpendLimitUSD != state.LimitUSD.ValueFloat64()) ||
 		!plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name) {
@@ -168,7 +166,7 @@ func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostic
 	if ds.HasError() {
 		return
 	}
-	issuer, _ := r.data.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
+	issuer, _ := r.data.peers.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
 	if held := subkey.NewService(subkey.Config{Store: st, Issuer: issuer}).Holds(ctx, user); held != "" {
 		keyHeld(diags, user, held, "the resource that manages it")
 	}
@@ -184,7 +182,7 @@ func keyHeld(diags *diag.Diagnostics, user, hash, destroy string) {
 // sealingKeyID is the key id a key minted now is sealed under (the current platform key), or
 // unknown when the platform secret is not configured (the apply reports that).
 func (r *subKeyResource) sealingKeyID() types.String {
-	if kr, ds := r.data.Keyring(subKeyType); !ds.HasError() {
+	if kr, problems := r.data.peers.Keyring(subKeyType); len(problems) == 0 {
 		return types.StringValue(kr.CurrentKeyID())
 	}
 	return types.StringUnknown()
@@ -264,7 +262,7 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	rotating := m.RotationGeneration.ValueInt64() != state.RotationGeneration.ValueInt64()
 	var rt launchpad.Runtime
 	if rotating {
-		rt, _ = r.data.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
+		rt, _ = r.data.peers.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
 	}
 	svc := r.data.subKeys(ctx, &resp.Diagnostics, true, rt)
 	if svc == nil {

@@ -24,7 +24,9 @@ var (
 )
 
 // NewTenantDataSource is the launchpad_tenant data source.
-func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{configuredSource{name: "tenant"}} }
+func NewTenantDataSource() datasource.DataSource {
+	return &tenantDataSource{configuredSource{name: "tenant"}}
+}
 
 type tenantDataSource struct {
 	configuredSource
@@ -76,17 +78,10 @@ func tenantSummaryAttributes(lookup ...string) map[string]schema.Attribute {
 	for name, d := range desc {
 		attrs[name] = schema.StringAttribute{Computed: true, Description: d}
 	}
+	valid := map[string]validator.String{"app_name": validAppName, "user_id": validUserID, "product": validProduct}
 	for _, name := range lookup {
 		a := attrs[name].(schema.StringAttribute)
-		a.Computed, a.Optional = true, true
-		switch name {
-		case "app_name":
-			a.Validators = []validator.String{validAppName}
-		case "user_id":
-			a.Validators = []validator.String{validUserID}
-		case "product":
-			a.Validators = []validator.String{validProduct}
-		}
+		a.Computed, a.Optional, a.Validators = true, true, []validator.String{valid[name]}
 		attrs[name] = a
 	}
 	return attrs
@@ -151,7 +146,9 @@ func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
 }
 
 // NewTenantsDataSource is the launchpad_tenants data source.
-func NewTenantsDataSource() datasource.DataSource { return &tenantsDataSource{configuredSource{name: "tenants"}} }
+func NewTenantsDataSource() datasource.DataSource {
+	return &tenantsDataSource{configuredSource{name: "tenants"}}
+}
 
 type tenantsDataSource struct {
 	configuredSource

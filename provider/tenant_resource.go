@@ -190,7 +190,9 @@ func (r *tenantResource) open(ctx context.Context, src modelSource, m *tenantRes
 	if !ok {
 		return ctx, cancel, nil
 	}
-	return ctx, cancel, r.data.tenants(ctx, diags, withKeyring)
+	svc, problems := r.data.peers.Tenants(ctx, withKeyring) // nil when what it needs is not configured
+	diags.Append(problemDiags(problems)...)
+	return ctx, cancel, svc
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -302,3 +302,13 @@ func TestCheckImportableKnowsOnlyLaunchpadKeys(t *testing.T) {
 		t.Errorf("message %q, want it to name the key and launchpad_subkey", msg)
 	}
 }
+
+// The plan's notice for a disabled key names the key and the user, and the two ways out.
+func TestDisabledNoticeSaysHowToGetAWorkingKey(t *testing.T) {
+	got := subkey.DisabledNotice("h4sh0001", "alice01")
+	for _, want := range []string{"h4sh0001", "alice01", "rotation_generation", "re-enable"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notice %q does not say %q", got, want)
+		}
+	}
+}
