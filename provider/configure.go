@@ -15,10 +15,15 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// configured is embedded by every resource and data source: its Configure keeps what the
-// provider hands over, which the CRUD methods reach as data.
+// configured is embedded by every resource: it names the resource type, and its Configure
+// keeps what the provider hands over, which the CRUD methods reach as data.
 type configured struct {
+	name string // the type name after the provider's: "plan" is launchpad_plan
 	data *providerData
+}
+
+func (c *configured) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + c.name
 }
 
 func (c *configured) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -27,7 +32,12 @@ func (c *configured) Configure(_ context.Context, req resource.ConfigureRequest,
 
 // configuredSource is configured for data sources.
 type configuredSource struct {
+	name string
 	data *providerData
+}
+
+func (c *configuredSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + c.name
 }
 
 func (c *configuredSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

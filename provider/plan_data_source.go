@@ -17,14 +17,12 @@ var (
 )
 
 // NewPlanDataSource is the launchpad_plan data source.
-func NewPlanDataSource() datasource.DataSource { return &planDataSource{} }
+func NewPlanDataSource() datasource.DataSource {
+	return &planDataSource{configuredSource{name: "plan"}}
+}
 
 type planDataSource struct {
 	configuredSource
-}
-
-func (d *planDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_plan"
 }
 
 func (d *planDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

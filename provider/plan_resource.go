@@ -29,7 +29,7 @@ var (
 )
 
 // NewPlanResource is the launchpad_plan resource.
-func NewPlanResource() resource.Resource { return &planResource{} }
+func NewPlanResource() resource.Resource { return &planResource{configured{name: "plan"}} }
 
 type planResource struct {
 	configured
@@ -53,10 +53,6 @@ type guestModel struct {
 	MemoryMB types.Int64  `tfsdk:"memory_mb"`
 }
 
-func (r *planResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_plan"
-}
-
 func (r *planResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "A plan a tenant can be on: its machine size, volume size, machine-hour cap per billing cycle, " +
@@ -68,17 +64,8 @@ func (r *planResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"managed in another configuration, is read from the store at plan time: its dependants follow an edit on their " +
 			"next apply.)",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "The plan name.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				Required:      true,
-				Description:   "Slug of the plan, e.g. `pro`: 1-40 lower-case letters, digits and dashes, starting with a letter. Changing it replaces the plan.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validPlanName},
-			},
+			"id":   stableString("The plan name."),
+			"name": replacingString("Slug of the plan, e.g. `pro`: 1-40 lower-case letters, digits and dashes, starting with a letter. Changing it replaces the plan.", validPlanName),
 			"display_name": schema.StringAttribute{
 				Optional:      true,
 				Computed:      true,
@@ -218,15 +205,25 @@ func guestKnown(g *guestModel) bool {
 	return g != nil && !anyUnknown(g.CPUKind, g.CPUs, g.MemoryMB)
 }
 
-func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+// planned reads the plan a Create or Update writes, and opens the store; nil, with the
+// reasons in diags, when the plan is invalid or the store cannot be opened.
+func (r *planResource) planned(ctx context.Context, src modelSource, diags *diag.Diagnostics) (launchpad.Store, *launchpad.Plan) {
 	var m planResourceModel
-	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
+	st := r.data.readWithStore(ctx, src, &m, diags)
 	if st == nil {
-		return
+		return nil, nil
 	}
 	p := planFromModel(&m)
 	if err := p.Validate(); err != nil {
-		addError(&resp.Diagnostics, "Invalid plan", err)
+		addError(diags, "Invalid plan", err)
+		return nil, nil
+	}
+	return st, p
+}
+
+func (r *planResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	st, p := r.planned(ctx, req.Plan, &resp.Diagnostics)
+	if p == nil {
 		return
 	}
 	if err := st.CreatePlan(ctx, p); err != nil {
@@ -259,14 +256,8 @@ func (r *planResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m planResourceModel
-	st := r.data.readWithStore(ctx, req.Plan, &m, &resp.Diagnostics)
-	if st == nil {
-		return
-	}
-	want := planFromModel(&m)
-	if err := want.Validate(); err != nil {
-		addError(&resp.Diagnostics, "Invalid plan", err)
+	st, want := r.planned(ctx, req.Plan, &resp.Diagnostics)
+	if want == nil {
 		return
 	}
 	p, err := launchpad.ReplacePlan(ctx, st, want)

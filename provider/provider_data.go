@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/peers"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
@@ -86,24 +85,6 @@ func (d *providerData) checkPlatformSecret(ctx context.Context, diags *diag.Diag
 		}
 		diags.AddAttributeError(path.Root(p.Attr), p.Summary, detail)
 	}
-}
-
-// Keyring derives the sealing key from the platform secret on first use.
-func (d *providerData) Keyring(resourceType string) (*envelope.Keyring, diag.Diagnostics) {
-	kr, problems := d.peers.Keyring(resourceType)
-	return kr, problemDiags(problems)
-}
-
-// Runtime connects the Fly Machines API client on first use.
-func (d *providerData) Runtime(ctx context.Context, resourceType string) (launchpad.Runtime, diag.Diagnostics) {
-	rt, problems := d.peers.Runtime(ctx, resourceType)
-	return rt, problemDiags(problems)
-}
-
-// KeyIssuer connects the OpenRouter key-management client on first use.
-func (d *providerData) KeyIssuer(resourceType string) (launchpad.KeyIssuer, diag.Diagnostics) {
-	issuer, problems := d.peers.KeyIssuer(resourceType)
-	return issuer, problemDiags(problems)
 }
 
 // problemDiags reports each problem of a peer (a setting that is missing or cannot be used)

@@ -11,16 +11,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/runplan"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/subkey"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
-
-// tenants is the tenant lifecycle (peers.Peers.Tenants); nil, with the reasons in diags, when
-// what it needs is not configured.
-func (d *providerData) tenants(ctx context.Context, diags *diag.Diagnostics, withKeyring bool) *tenant.Service {
-	svc, problems := d.peers.Tenants(ctx, withKeyring)
-	diags.Append(problemDiags(problems)...)
-	return svc
-}
 
 // subKeys is the sub-key lifecycle (peers.Peers.SubKeys); nil, with the reasons in diags, when
 // what it needs is not configured.

@@ -6,14 +6,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -31,7 +28,7 @@ var (
 )
 
 // NewSubKeyResource is the launchpad_subkey resource.
-func NewSubKeyResource() resource.Resource { return &subKeyResource{} }
+func NewSubKeyResource() resource.Resource { return &subKeyResource{configured{name: "subkey"}} }
 
 type subKeyResource struct {
 	configured
@@ -54,10 +51,6 @@ type subKeyResourceModel struct {
 
 const subKeyType = "launchpad_subkey"
 
-func (r *subKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_subkey"
-}
-
 func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "A user's own OpenRouter key with a hard monthly spend cap: `limit` is the plan's " +
@@ -68,22 +61,9 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"plan, when `plan` is set to `launchpad_plan.<name>.name` — and bumping `rotation_generation` mints a new key, " +
 			"delivers it to the user's tenants, and only then revokes the old one. A second sub-key for a user fails the plan.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "The key's OpenRouter hash (same as `hash`).",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"hash": schema.StringAttribute{
-				Computed:      true,
-				Description:   "OpenRouter's id for the key. Safe to show; it cannot be used to call models.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"user_id": schema.StringAttribute{
-				Required:      true,
-				Description:   "The user the key belongs to. A user has at most one sub-key. Changing it replaces the key.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validUserID},
-			},
+			"id":      stableString("The key's OpenRouter hash (same as `hash`)."),
+			"hash":    stableString("OpenRouter's id for the key. Safe to show; it cannot be used to call models."),
+			"user_id": replacingString("The user the key belongs to. A user has at most one sub-key. Changing it replaces the key.", validUserID),
 			"plan": schema.StringAttribute{
 				Required:    true,
 				Description: "Name of the `launchpad_plan` whose `monthly_spend_limit_usd` is the key's limit. Changing it updates the limit in place.",
@@ -98,39 +78,17 @@ func (r *subKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators: []validator.String{stringvalidator.RegexMatches(keyNameRegexp,
 					"must be 1-100 letters, digits, spaces and ._:@()- starting with a letter or digit")},
 			},
-			"rotation_generation": schema.Int64Attribute{
-				Optional: true,
-				Computed: true,
-				Default:  int64default.StaticInt64(0),
-				Description: "Bump to rotate: a new key is minted under the same limit and delivered to the user's " +
-					"tenants' app secret before the old key is revoked, so there is no moment without a working key.",
-				Validators: []validator.Int64{int64validator.AtLeast(0)},
-			},
+			"rotation_generation": generation("Bump to rotate: a new key is minted under the same limit and delivered to the user's " +
+				"tenants' app secret before the old key is revoked, so there is no moment without a working key."),
 			"limit_usd": schema.Float64Attribute{
 				Computed:    true,
 				Description: "The key's hard spend limit in US dollars, as OpenRouter enforces it.",
 			},
-			"limit_reset": schema.StringAttribute{
-				Computed:      true,
-				Description:   "When OpenRouter resets the key's usage: always `monthly`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"include_byok_in_limit": schema.BoolAttribute{
-				Computed:      true,
-				Description:   "Whether BYOK usage counts against the limit: always false.",
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"key_id": schema.StringAttribute{
-				Computed:      true,
-				Description:   "Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"disabled": schema.BoolAttribute{
-				Computed:      true,
-				Description:   "Whether the key is disabled at OpenRouter (revoked by an operator).",
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"limit_reset":           stableString("When OpenRouter resets the key's usage: always `monthly`."),
+			"include_byok_in_limit": stableBool("Whether BYOK usage counts against the limit: always false."),
+			"key_id":                stableString("Id of the platform key the stored copy is sealed under; it changes after `rotate-secret`."),
+			"disabled":              stableBool("Whether the key is disabled at OpenRouter (revoked by an operator)."),
+			"timeouts":              crudTimeouts(ctx),
 		},
 	}
 }
@@ -178,9 +136,7 @@ func (r *subKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	if state.Disabled.ValueBool() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("disabled"), "Sub-key disabled at OpenRouter",
-			fmt.Sprintf("The sub-key %s of user %s is disabled at OpenRouter (revoked by an operator): the user's tenants cannot call "+
-				"models with it, and this apply does not re-enable it. Bump rotation_generation to mint a new key, or re-enable "+
-				"this one at OpenRouter if the revocation is over.", state.Hash.ValueString(), state.UserID.ValueString()))
+			subkey.DisabledNotice(state.Hash.ValueString(), state.UserID.ValueString()))
 	}
 	if pending || (want != nil && want.MonthlySpendLimitUSD != state.LimitUSD.ValueFloat64()) ||
 		!plan.Plan.Equal(state.Plan) || !plan.Name.Equal(state.Name) {
@@ -210,7 +166,7 @@ func (r *subKeyResource) checkNewKey(ctx context.Context, diags *diag.Diagnostic
 	if ds.HasError() {
 		return
 	}
-	issuer, _ := r.data.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
+	issuer, _ := r.data.peers.KeyIssuer(subKeyType) // nil when OpenRouter is not configured: the record alone counts
 	if held := subkey.NewService(subkey.Config{Store: st, Issuer: issuer}).Holds(ctx, user); held != "" {
 		keyHeld(diags, user, held, "the resource that manages it")
 	}
@@ -226,7 +182,7 @@ func keyHeld(diags *diag.Diagnostics, user, hash, destroy string) {
 // sealingKeyID is the key id a key minted now is sealed under (the current platform key), or
 // unknown when the platform secret is not configured (the apply reports that).
 func (r *subKeyResource) sealingKeyID() types.String {
-	if kr, ds := r.data.Keyring(subKeyType); !ds.HasError() {
+	if kr, problems := r.data.peers.Keyring(subKeyType); len(problems) == 0 {
 		return types.StringValue(kr.CurrentKeyID())
 	}
 	return types.StringUnknown()
@@ -306,7 +262,7 @@ func (r *subKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	rotating := m.RotationGeneration.ValueInt64() != state.RotationGeneration.ValueInt64()
 	var rt launchpad.Runtime
 	if rotating {
-		rt, _ = r.data.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
+		rt, _ = r.data.peers.Runtime(ctx, subKeyType) // tenants can only be re-keyed when Fly is configured
 	}
 	svc := r.data.subKeys(ctx, &resp.Diagnostics, true, rt)
 	if svc == nil {
@@ -355,10 +311,8 @@ func (r *subKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	if r.data != nil {
 		if st, diags := r.data.Store(ctx); !diags.HasError() {
-			if _, err := st.GetSubKey(ctx, req.ID); launchpad.IsNotFound(err) {
-				resp.Diagnostics.AddError("Sub-key not in the Launchpad store",
-					fmt.Sprintf("Key %s is not a Launchpad sub-key: only keys minted by launchpad_subkey can be imported, "+
-						"because their sealed plaintext lives in the Launchpad store.", req.ID))
+			if err := subkey.NewService(subkey.Config{Store: st}).CheckImportable(ctx, req.ID); err != nil {
+				addError(&resp.Diagnostics, "Sub-key not in the Launchpad store", err)
 				return
 			}
 		}

@@ -24,7 +24,9 @@ var (
 )
 
 // NewTenantDataSource is the launchpad_tenant data source.
-func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
+func NewTenantDataSource() datasource.DataSource {
+	return &tenantDataSource{configuredSource{name: "tenant"}}
+}
 
 type tenantDataSource struct {
 	configuredSource
@@ -76,24 +78,13 @@ func tenantSummaryAttributes(lookup ...string) map[string]schema.Attribute {
 	for name, d := range desc {
 		attrs[name] = schema.StringAttribute{Computed: true, Description: d}
 	}
+	valid := map[string]validator.String{"app_name": validAppName, "user_id": validUserID, "product": validProduct}
 	for _, name := range lookup {
 		a := attrs[name].(schema.StringAttribute)
-		a.Computed, a.Optional = true, true
-		switch name {
-		case "app_name":
-			a.Validators = []validator.String{validAppName}
-		case "user_id":
-			a.Validators = []validator.String{validUserID}
-		case "product":
-			a.Validators = []validator.String{validProduct}
-		}
+		a.Computed, a.Optional, a.Validators = true, true, []validator.String{valid[name]}
 		attrs[name] = a
 	}
 	return attrs
-}
-
-func (d *tenantDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenant"
 }
 
 func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -155,7 +146,9 @@ func tenantSummary(t *launchpad.Tenant) tenantSummaryModel {
 }
 
 // NewTenantsDataSource is the launchpad_tenants data source.
-func NewTenantsDataSource() datasource.DataSource { return &tenantsDataSource{} }
+func NewTenantsDataSource() datasource.DataSource {
+	return &tenantsDataSource{configuredSource{name: "tenants"}}
+}
 
 type tenantsDataSource struct {
 	configuredSource
@@ -166,10 +159,6 @@ type tenantsDataSourceModel struct {
 	UserID  types.String         `tfsdk:"user_id"`
 	Plan    types.String         `tfsdk:"plan"`
 	Tenants []tenantSummaryModel `tfsdk:"tenants"`
-}
-
-func (d *tenantsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenants"
 }
 
 func (d *tenantsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

@@ -200,20 +200,13 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	}
 
 	if !plan.ResetGeneration.Equal(state.ResetGeneration) {
-		warnReset(diags, state)
+		diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
+			tenant.ResetNotice(state.AppName.ValueString(), state.VolumeID.ValueString(), state.WorkspaceRetentionDays.ValueInt64()))
 	}
-	if d.Machine {
-		plan.MachineID = types.StringUnknown()
-	}
-	if d.Volume {
-		plan.VolumeID = types.StringUnknown()
-	}
-	if d.IPv4 {
-		plan.IPv4 = types.StringUnknown()
-	}
-	if d.IPv6 {
-		plan.IPv6 = types.StringUnknown()
-	}
+	unknownIf(d.Machine, &plan.MachineID)
+	unknownIf(d.Volume, &plan.VolumeID)
+	unknownIf(d.IPv4, &plan.IPv4)
+	unknownIf(d.IPv6, &plan.IPv6)
 	// The sizes and the machine's state as the update leaves them.
 	o := tenant.Expect(d, boundaryFromModel(state), want)
 	plan.MachineCPUKind, plan.MachineCPUs, plan.MachineMemoryMB = guestValues(o.Guest)
@@ -232,22 +225,17 @@ func (r *tenantResource) planUpdate(ctx context.Context, plan, state *tenantReso
 	diags.Append(resp.Plan.Set(ctx, plan)...)
 }
 
+// unknownIf marks v known only after apply when the apply replaces what it names.
+func unknownIf(replaced bool, v *types.String) {
+	if replaced {
+		*v = types.StringUnknown()
+	}
+}
+
 // guestValues are a machine size's attributes, unknown when g is nil.
 func guestValues(g *launchpad.Guest) (types.String, types.Int64, types.Int64) {
 	if g == nil {
 		return types.StringUnknown(), types.Int64Unknown(), types.Int64Unknown()
 	}
 	return types.StringValue(g.CPUKind), types.Int64Value(int64(g.CPUs)), types.Int64Value(int64(g.MemoryMB))
-}
-
-// warnReset says, at plan time, what a reset does to the workspace.
-func warnReset(diags *diag.Diagnostics, state *tenantResourceModel) {
-	days := state.WorkspaceRetentionDays.ValueInt64()
-	if days == 0 {
-		days = tenant.DefaultResetRetentionDays
-	}
-	diags.AddAttributeWarning(path.Root("reset_generation"), "Tenant workspace will be replaced by an empty one",
-		fmt.Sprintf("reset_generation changed: tenant %s's machine is destroyed and its /workspace volume %s is snapshotted (kept %d days, "+
-			"restorable with restore_from), deleted, and replaced by a new empty volume with a new machine.",
-			state.AppName.ValueString(), state.VolumeID.ValueString(), days))
 }

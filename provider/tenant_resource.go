@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -34,7 +33,7 @@ var (
 )
 
 // NewTenantResource is the launchpad_tenant resource.
-func NewTenantResource() resource.Resource { return &tenantResource{} }
+func NewTenantResource() resource.Resource { return &tenantResource{configured{name: "tenant"}} }
 
 type tenantResource struct {
 	configured
@@ -69,15 +68,7 @@ type restoreModel struct {
 
 const tenantType = "launchpad_tenant"
 
-func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tenant"
-}
-
 func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	computed := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, Description: desc, PlanModifiers: stable}
-	}
 	resp.Schema = schema.Schema{
 		Description: "One user's isolated tenant: a Fly app named `lp-{product}-{uid8}-{ts}` on its own private network, " +
 			"with a dedicated IPv4 and an IPv6, one encrypted volume mounted at `/workspace`, and one machine sized by " +
@@ -89,29 +80,14 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"replacement warns before the `/workspace` volume is lost, and fails while `deletion_protection` is on; " +
 			"`workspace_retention_days` keeps it as a snapshot that `restore_from` brings back.",
 		Attributes: map[string]schema.Attribute{
-			"id":       computed("The app name."),
-			"app_name": computed("The Fly app: `lp-{product}-{uid8}-{ts}`, where uid8 is the first 8 characters of the user id reduced to `[a-z0-9]` and ts the creation time in base-36 seconds."),
-			"user_id": schema.StringAttribute{
-				Required:      true,
-				Description:   "The user the tenant belongs to. Changing it replaces the tenant.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validUserID},
-			},
-			"product": schema.StringAttribute{
-				Required:      true,
-				Description:   "The agent product, e.g. `hermes` or `openclaw` (1-20 lower-case letters and digits). A user has one tenant per product. Changing it replaces the tenant.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validProduct},
-			},
-			"region": schema.StringAttribute{
-				Required: true,
-				Description: "Fly region of the volume and machine, e.g. `iad`: one of Fly's regions as this provider ships them (" +
-					"`" + strings.Join(launchpad.FlyRegions, "`, `") + "`; a region Fly adds later needs a provider release). " +
-					"Changing it replaces the tenant: volumes do not move, so the plan warns that `/workspace` is lost (or kept " +
-					"as a snapshot with `workspace_retention_days`), and fails while `deletion_protection` is on.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{validRegion},
-			},
+			"id":       stableString("The app name."),
+			"app_name": stableString("The Fly app: `lp-{product}-{uid8}-{ts}`, where uid8 is the first 8 characters of the user id reduced to `[a-z0-9]` and ts the creation time in base-36 seconds."),
+			"user_id":  replacingString("The user the tenant belongs to. Changing it replaces the tenant.", validUserID),
+			"product":  replacingString("The agent product, e.g. `hermes` or `openclaw` (1-20 lower-case letters and digits). A user has one tenant per product. Changing it replaces the tenant.", validProduct),
+			"region": replacingString("Fly region of the volume and machine, e.g. `iad`: one of Fly's regions as this provider ships them ("+
+				"`"+strings.Join(launchpad.FlyRegions, "`, `")+"`; a region Fly adds later needs a provider release). "+
+				"Changing it replaces the tenant: volumes do not move, so the plan warns that `/workspace` is lost (or kept "+
+				"as a snapshot with `workspace_retention_days`), and fails while `deletion_protection` is on.", validRegion),
 			"plan": schema.StringAttribute{
 				Required:    true,
 				Description: "Name of the `launchpad_plan`. Changing it resizes the machine in place and extends the volume if the new plan's is larger.",
@@ -141,36 +117,24 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Description: "Bump to store a new `byok_key_wo` (write-only values cannot be compared between runs).",
 				Validators:  []validator.Int64{int64validator.AtLeast(0)},
 			},
-			"rebuild_generation": schema.Int64Attribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     int64default.StaticInt64(0),
-				Description: "Bump to rebuild the machine from a clean image; the volume and its data are kept.",
-				Validators:  []validator.Int64{int64validator.AtLeast(0)},
-			},
-			"reset_generation": schema.Int64Attribute{
-				Optional: true,
-				Computed: true,
-				Default:  int64default.StaticInt64(0),
-				Description: "Bump to reset the tenant from a clean image: the machine is destroyed, the `/workspace` volume is " +
-					"snapshotted and deleted, and a new empty encrypted volume and a new machine are made (the app, its IPs and " +
-					"the model key stay). The snapshot is kept `workspace_retention_days` days, or 7 when that is 0, and can be " +
-					"restored with `restore_from`; the user's `tenant.reset` audit event names it. Unlike `rebuild_generation`, " +
-					"nothing planted in `/workspace` survives. Ignored when the tenant is created.",
-				Validators: []validator.Int64{int64validator.AtLeast(0)},
-			},
-			"network":           computed("The app's own private network (the app name): no `.internal` route reaches another tenant."),
-			"machine_id":        computed("The tenant machine."),
+			"rebuild_generation": generation("Bump to rebuild the machine from a clean image; the volume and its data are kept."),
+			"reset_generation": generation("Bump to reset the tenant from a clean image: the machine is destroyed, the `/workspace` volume is " +
+				"snapshotted and deleted, and a new empty encrypted volume and a new machine are made (the app, its IPs and " +
+				"the model key stay). The snapshot is kept `workspace_retention_days` days, or 7 when that is 0, and can be " +
+				"restored with `restore_from`; the user's `tenant.reset` audit event names it. Unlike `rebuild_generation`, " +
+				"nothing planted in `/workspace` survives. Ignored when the tenant is created."),
+			"network":           stableString("The app's own private network (the app name): no `.internal` route reaches another tenant."),
+			"machine_id":        stableString("The tenant machine."),
 			"machine_state":     schema.StringAttribute{Computed: true, Description: "The machine's state when last read (`started`, `stopped`…); the control plane stops machines at the hour cap."},
 			"machine_cpu_kind":  schema.StringAttribute{Computed: true, Description: "The machine's CPU kind as Fly reports it (from the plan)."},
 			"machine_cpus":      schema.Int64Attribute{Computed: true, Description: "The machine's CPUs as Fly reports them (from the plan)."},
 			"machine_memory_mb": schema.Int64Attribute{Computed: true, Description: "The machine's memory as Fly reports it (from the plan)."},
-			"volume_id":         computed("The encrypted workspace volume, mounted at `/workspace`."),
+			"volume_id":         stableString("The encrypted workspace volume, mounted at `/workspace`."),
 			"volume_size_gb":    schema.Int64Attribute{Computed: true, Description: "The volume's size: the largest plan size it has had (volumes are never shrunk).", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"ipv4":              computed("The tenant's dedicated IPv4 address."),
-			"ipv6":              computed("The tenant's IPv6 address."),
-			"key_source":        computed("Where the model key comes from: `byok`, `subkey` or `pooled`."),
-			"secret_digest":     computed("Fly's digest of the model key secret; changes when the key does. Never the key."),
+			"ipv4":              stableString("The tenant's dedicated IPv4 address."),
+			"ipv6":              stableString("The tenant's IPv6 address."),
+			"key_source":        stableString("Where the model key comes from: `byok`, `subkey` or `pooled`."),
+			"secret_digest":     stableString("Fly's digest of the model key secret; changes when the key does. Never the key."),
 			"deletion_protection": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
@@ -213,7 +177,7 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 					},
 				},
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": crudTimeouts(ctx),
 		},
 	}
 }
@@ -226,7 +190,9 @@ func (r *tenantResource) open(ctx context.Context, src modelSource, m *tenantRes
 	if !ok {
 		return ctx, cancel, nil
 	}
-	return ctx, cancel, r.data.tenants(ctx, diags, withKeyring)
+	svc, problems := r.data.peers.Tenants(ctx, withKeyring) // nil when what it needs is not configured
+	diags.Append(problemDiags(problems)...)
+	return ctx, cancel, svc
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -288,3 +288,27 @@ func TestChangeUpdatesOrRotatesAndGetSaysWhereAKeyIsGone(t *testing.T) {
 		t.Errorf("get of a key deleted at OpenRouter: %v (at OpenRouter %v)", err, atOpenRouter)
 	}
 }
+
+// Only a key the store records can be imported: its plaintext exists nowhere else.
+func TestCheckImportableKnowsOnlyLaunchpadKeys(t *testing.T) {
+	ctx := context.Background()
+	w, k := minted(t)
+	if err := w.subKeys().CheckImportable(ctx, k.Hash); err != nil {
+		t.Errorf("a minted key: %v, want importable", err)
+	}
+	err := w.subKeys().CheckImportable(ctx, "minted-elsewhere-0001")
+	mustCode(t, err, launchpad.ENOTFOUND)
+	if msg := launchpad.ErrorMessage(err); !strings.Contains(msg, "minted-elsewhere-0001") || !strings.Contains(msg, "launchpad_subkey") {
+		t.Errorf("message %q, want it to name the key and launchpad_subkey", msg)
+	}
+}
+
+// The plan's notice for a disabled key names the key and the user, and the two ways out.
+func TestDisabledNoticeSaysHowToGetAWorkingKey(t *testing.T) {
+	got := subkey.DisabledNotice("h4sh0001", "alice01")
+	for _, want := range []string{"h4sh0001", "alice01", "rotation_generation", "re-enable"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notice %q does not say %q", got, want)
+		}
+	}
+}

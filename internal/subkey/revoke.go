@@ -29,6 +29,14 @@ func (s *Service) Revoke(ctx context.Context, userID, hash string) error {
 	return nil
 }
 
+// DisabledNotice says, when a disabled key is planned, that the apply leaves it disabled and
+// how to give the user a working key again.
+func DisabledNotice(hash, userID string) string {
+	return fmt.Sprintf("The sub-key %s of user %s is disabled at OpenRouter (revoked by an operator): the user's tenants cannot call "+
+		"models with it, and this apply does not re-enable it. Bump rotation_generation to mint a new key, or re-enable "+
+		"this one at OpenRouter if the revocation is over.", hash, userID)
+}
+
 // Disable stops a key spending at once, keeping it: it disables the key at OpenRouter (from
 // then on completions with it answer 401), then marks its record disabled, so that the
 // provider and the dashboard see it revoked before their next refresh. The user keeps the key

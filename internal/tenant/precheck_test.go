@@ -97,3 +97,14 @@ func TestWorkspaceFate(t *testing.T) {
 		t.Errorf("without retention: %q", got)
 	}
 }
+
+// A reset's notice names the volume and how long its snapshot is kept: the tenant's retention,
+// or the default when it sets none.
+func TestResetNotice(t *testing.T) {
+	for days, want := range map[int64]string{0: "kept 7 days", 12: "kept 12 days"} {
+		got := tenant.ResetNotice("lp-a", "vol_1", days)
+		if !strings.Contains(got, want) || !strings.Contains(got, "vol_1") || !strings.Contains(got, "restore_from") {
+			t.Errorf("retention %d: %q, want it to say %q and name vol_1 and restore_from", days, got, want)
+		}
+	}
+}

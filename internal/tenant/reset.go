@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -20,6 +21,17 @@ import (
 // tenant sets no workspace retention: the default of LAUNCHPAD_VOLUME_RETENTION (7 days),
 // within Fly's 1-60 days.
 const DefaultResetRetentionDays = 7
+
+// ResetNotice says, before a reset, what it does to the tenant's workspace: the volume is
+// snapshotted and kept retentionDays days (DefaultResetRetentionDays when 0), deleted, and
+// replaced by an empty one.
+func ResetNotice(app, volumeID string, retentionDays int64) string {
+	if retentionDays == 0 {
+		retentionDays = DefaultResetRetentionDays
+	}
+	return fmt.Sprintf("reset_generation changed: tenant %s's machine is destroyed and its /workspace volume %s is snapshotted (kept %d days, "+
+		"restorable with restore_from), deleted, and replaced by a new empty volume with a new machine.", app, volumeID, retentionDays)
+}
 
 // resetVolume destroys the machine and replaces the workspace volume by nothing (Reconcile
 // creates the new one), keeping the old volume as a snapshot for days. It returns what was
