@@ -8,18 +8,12 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
 // signInColumns lists the columns of sign_in_codes with the fields of c they hold.
 func signInColumns(c *launchpad.SignInCode) columns {
-	return columns{
-		{"email", &c.Email},
-		{"hmac", &c.HMAC},
-		{"created_at", ts(&c.CreatedAt)},
-		{"expires_at", ts(&c.ExpiresAt)},
-		{"attempts", &c.Attempts},
-		{"used", &c.Used},
-	}
+	return fromTable(tables.SignInCode(c))
 }
 
 // PutSignInCode stores c as the only code of c.Email, replacing any earlier one (and its
