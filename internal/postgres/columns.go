@@ -109,13 +109,16 @@ func textMap(label string, m map[string]string) (map[string]string, error) {
 
 // fromTable turns a table's shared column list into this store's: a time goes through ts
 // (timestamptz, zero as NULL), every other field as itself.
-func fromTable(cs []tables.Column) columns {
-	out := make(columns, len(cs))
-	for i, c := range cs {
-		out[i] = column{c.Name, c.Field}
-		if t, ok := c.Field.(*time.Time); ok {
-			out[i].ref = ts(t)
+func fromTable[T any](list func(*T) []tables.Column) func(*T) columns {
+	return func(r *T) columns {
+		cs := list(r)
+		out := make(columns, len(cs))
+		for i, c := range cs {
+			out[i] = column{c.Name, c.Field}
+			if t, ok := c.Field.(*time.Time); ok {
+				out[i].ref = ts(t)
+			}
 		}
+		return out
 	}
-	return out
 }

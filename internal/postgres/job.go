@@ -12,11 +12,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// jobColumns lists the columns of jobs with the fields of j they hold (log_size, the store's
-// own, is not a field).
-func jobColumns(j *launchpad.Job) columns {
-	return fromTable(tables.Job(j))
-}
+// jobColumns lists the table's columns for a record (internal/store/tables).
+var jobColumns = fromTable(tables.Job)
 
 // jobTable is the jobs table (its reads; the queue's writes are below).
 var jobTable = table[launchpad.Job]{

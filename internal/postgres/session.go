@@ -11,10 +11,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// sessionColumns lists the columns of sessions with the fields of s they hold.
-func sessionColumns(s *launchpad.Session) columns {
-	return fromTable(tables.Session(s))
-}
+// sessionColumns lists the table's columns for a record (internal/store/tables).
+var sessionColumns = fromTable(tables.Session)
 
 // sessionNames is the column list of sessions.
 var sessionNames = sessionColumns(&launchpad.Session{}).names()

@@ -11,10 +11,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// signInColumns lists the columns of sign_in_codes with the fields of c they hold.
-func signInColumns(c *launchpad.SignInCode) columns {
-	return fromTable(tables.SignInCode(c))
-}
+// signInColumns lists the table's columns for a record (internal/store/tables).
+var signInColumns = fromTable(tables.SignInCode)
 
 // PutSignInCode stores c as the only code of c.Email, replacing any earlier one (and its
 // attempt count), in one INSERT … ON CONFLICT DO UPDATE.

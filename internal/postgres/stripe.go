@@ -11,10 +11,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// stripeEventColumns lists the columns of stripe_events with the fields of ev they hold.
-func stripeEventColumns(ev *launchpad.StripeEvent) columns {
-	return fromTable(tables.StripeEvent(ev))
-}
+// stripeEventColumns lists the table's columns for a record (internal/store/tables).
+var stripeEventColumns = fromTable(tables.StripeEvent)
 
 // stripeEventTable is the stripe_events table.
 var stripeEventTable = table[launchpad.StripeEvent]{

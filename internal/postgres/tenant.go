@@ -8,10 +8,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// tenantColumns lists the columns of tenants with the fields of t they hold.
-func tenantColumns(t *launchpad.Tenant) columns {
-	return fromTable(tables.Tenant(t))
-}
+// tenantColumns lists the table's columns for a record (internal/store/tables).
+var tenantColumns = fromTable(tables.Tenant)
 
 // tenantTable is the tenants table.
 var tenantTable = table[launchpad.Tenant]{

@@ -102,15 +102,18 @@ func (cs columns) update(table string, key ...string) (string, []any) {
 
 // fromTable turns a table's shared column list into this store's: a time is stored as
 // INTEGER microseconds (timeArg, scanTime), every other field as its value. The values written
-// are read from the fields now, as when the list is built.
-func fromTable(cs []tables.Column) columns {
-	out := make(columns, len(cs))
-	for i, c := range cs {
-		if t, ok := c.Field.(*time.Time); ok {
-			out[i] = column{c.Name, timeArg(*t), scanTime(t)}
-			continue
+// are read from the record's fields when its list is built.
+func fromTable[T any](list func(*T) []tables.Column) func(*T) columns {
+	return func(r *T) columns {
+		cs := list(r)
+		out := make(columns, len(cs))
+		for i, c := range cs {
+			if t, ok := c.Field.(*time.Time); ok {
+				out[i] = column{c.Name, timeArg(*t), scanTime(t)}
+				continue
+			}
+			out[i] = column{c.Name, reflect.ValueOf(c.Field).Elem().Interface(), c.Field}
 		}
-		out[i] = column{c.Name, reflect.ValueOf(c.Field).Elem().Interface(), c.Field}
+		return out
 	}
-	return out
 }

@@ -9,10 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// deviceColumns lists the devices table's columns for d.
-func deviceColumns(d *launchpad.Device) columns {
-	return fromTable(tables.Device(d))
-}
+// deviceColumns lists the table's columns for a record (internal/store/tables).
+var deviceColumns = fromTable(tables.Device)
 
 var (
 	selectDevices = deviceColumns(&launchpad.Device{}).selectFrom("devices")

@@ -12,10 +12,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// jobColumns lists the jobs table's columns for j.
-func jobColumns(j *launchpad.Job) columns {
-	return fromTable(tables.Job(j))
-}
+// jobColumns lists the table's columns for a record (internal/store/tables).
+var jobColumns = fromTable(tables.Job)
 
 var (
 	selectJobs  = jobColumns(&launchpad.Job{}).selectFrom("jobs")

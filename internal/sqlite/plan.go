@@ -9,10 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// planColumns lists the plans table's columns for p.
-func planColumns(p *launchpad.Plan) columns {
-	return fromTable(tables.Plan(p))
-}
+// planColumns lists the table's columns for a record (internal/store/tables).
+var planColumns = fromTable(tables.Plan)
 
 // planTable is the plans table.
 var planTable = table[launchpad.Plan]{

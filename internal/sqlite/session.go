@@ -10,10 +10,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// sessionColumns lists the sessions table's columns for s.
-func sessionColumns(s *launchpad.Session) columns {
-	return fromTable(tables.Session(s))
-}
+// sessionColumns lists the table's columns for a record (internal/store/tables).
+var sessionColumns = fromTable(tables.Session)
 
 var (
 	selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")

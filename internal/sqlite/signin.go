@@ -10,10 +10,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// signInCodeColumns lists the sign_in_codes table's columns for c.
-func signInCodeColumns(c *launchpad.SignInCode) columns {
-	return fromTable(tables.SignInCode(c))
-}
+// signInCodeColumns lists the table's columns for a record (internal/store/tables).
+var signInCodeColumns = fromTable(tables.SignInCode)
 
 var selectSignInCodes = signInCodeColumns(&launchpad.SignInCode{}).selectFrom("sign_in_codes")
 

@@ -9,10 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// stripeEventColumns lists the stripe_events table's columns for ev.
-func stripeEventColumns(ev *launchpad.StripeEvent) columns {
-	return fromTable(tables.StripeEvent(ev))
-}
+// stripeEventColumns lists the table's columns for a record (internal/store/tables).
+var stripeEventColumns = fromTable(tables.StripeEvent)
 
 var (
 	selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")

@@ -9,10 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// subKeyColumns lists the sub_keys table's columns for k.
-func subKeyColumns(k *launchpad.SubKey) columns {
-	return fromTable(tables.SubKey(k))
-}
+// subKeyColumns lists the table's columns for a record (internal/store/tables).
+var subKeyColumns = fromTable(tables.SubKey)
 
 // subKeyTable is the sub_keys table.
 var subKeyTable = table[launchpad.SubKey]{

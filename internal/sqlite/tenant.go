@@ -9,10 +9,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// tenantColumns lists the tenants table's columns for t.
-func tenantColumns(t *launchpad.Tenant) columns {
-	return fromTable(tables.Tenant(t))
-}
+// tenantColumns lists the table's columns for a record (internal/store/tables).
+var tenantColumns = fromTable(tables.Tenant)
 
 // tenantTable is the tenants table.
 var tenantTable = table[launchpad.Tenant]{
