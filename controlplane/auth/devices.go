@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -90,15 +89,11 @@ func (s *Service) checkDevice(ctx context.Context, c Client, u *launchpad.User, 
 }
 
 func newDeviceMail(to, userAgent, ip string, at time.Time, publicURL string) launchpad.Message {
-	return launchpad.Message{
-		To:      to,
-		Subject: "New sign-in to your Launchpad account",
-		Text: fmt.Sprintf("Your Launchpad account was just signed in to from a device it had not seen before.\n\n"+
-			"    When:    %s\n    Browser: %s\n    IP:      %s\n\n"+
-			"If this was you, there is nothing to do.\n"+
+	return securityNotice(to, "New sign-in to your Launchpad account",
+		"Your Launchpad account was just signed in to from a device it had not seen before.", at, userAgent, ip,
+		"If this was you, there is nothing to do.\n"+
 			"If it was not, sign out everywhere and turn on two-factor authentication at %s, and check your audit log there.\n",
-			at.UTC().Format(time.RFC1123), userAgent, ip, publicURL),
-	}
+		publicURL)
 }
 
 // Devices lists the devices the user has signed in from.

@@ -53,14 +53,8 @@ func (s *Service) VerifySecondFactor(ctx context.Context, c Client, mfaToken, co
 	}
 	method := signInMethod{email: true, totp: code != "", recovery: code == ""}
 
-	// Check the factor without spending it.
-	if method.totp {
-		_, err = s.totpStep(u, code, now)
-	} else {
-		err = checkRecoveryCode(u, recoveryCode)
-	}
-	if err != nil {
-		return nil, s.secondFactorFailed(ctx, c, claims.Subject, now, err)
+	if err := s.checkSecondFactor(ctx, c, u, method, code, recoveryCode, now); err != nil {
+		return nil, err
 	}
 	// Spend the token: the one request that gets here first goes on.
 	if err := s.store.UseToken(ctx, "mfa:"+claims.ID, claims.ExpiresAt.Time, now); launchpad.IsConflict(err) {
@@ -87,6 +81,21 @@ func (s *Service) VerifySecondFactor(ctx context.Context, c Client, mfaToken, co
 	s.failures.reset("mfa:" + claims.Subject)
 	s.metrics.SignIn("mfa_success")
 	return s.completeSignIn(ctx, c, u, method)
+}
+
+// checkSecondFactor checks the TOTP code (when method says so) or the recovery code without
+// spending it; a wrong one counts as a failed second factor of u (secondFactorFailed).
+func (s *Service) checkSecondFactor(ctx context.Context, c Client, u *launchpad.User, method signInMethod, totpCode, recoveryCode string, now time.Time) error {
+	var err error
+	if method.totp {
+		_, err = s.totpStep(u, totpCode, now)
+	} else {
+		err = checkRecoveryCode(u, recoveryCode)
+	}
+	if err != nil {
+		return s.secondFactorFailed(ctx, c, u.ID, now, err)
+	}
+	return nil
 }
 
 // secondFactorFailed counts a refused second factor (err) and audits a burst of them; it

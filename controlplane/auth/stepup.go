@@ -161,13 +161,8 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, who Caller, emailC
 			return nil, err
 		}
 		method.totp, method.recovery = totpCode != "", totpCode == ""
-		if method.totp {
-			_, err = s.totpStep(u, totpCode, now)
-		} else {
-			err = checkRecoveryCode(u, recoveryCode)
-		}
-		if err != nil {
-			return nil, s.secondFactorFailed(ctx, c, u.ID, now, err)
+		if err := s.checkSecondFactor(ctx, c, u, method, totpCode, recoveryCode, now); err != nil {
+			return nil, err
 		}
 	} else if totpCode != "" || recoveryCode != "" {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "two-factor authentication is off: send only the emailed code")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -187,31 +186,23 @@ func (s *Service) notify(c Client, u *launchpad.User, kind string, msg launchpad
 }
 
 func mfaEnabledMail(to, userAgent, ip string, at time.Time, publicURL string) launchpad.Message {
-	return launchpad.Message{
-		To:      to,
-		Subject: "Two-factor authentication is on for your Launchpad account",
-		Text: fmt.Sprintf("Two-factor authentication was just turned on for your Launchpad account: from now on, signing in\n"+
-			"asks for a code from your authenticator app after the emailed code.\n\n"+
-			"    When:    %s\n    Browser: %s\n    IP:      %s\n\n"+
-			"Every other session of your account was signed out; sign in again on your other devices.\n\n"+
+	return securityNotice(to, "Two-factor authentication is on for your Launchpad account",
+		"Two-factor authentication was just turned on for your Launchpad account: from now on, signing in\n"+
+			"asks for a code from your authenticator app after the emailed code.", at, userAgent, ip,
+		"Every other session of your account was signed out; sign in again on your other devices.\n\n"+
 			"If this was not you, someone who can read your email has signed in: sign in at %s,\n"+
 			"sign out everywhere, turn two-factor authentication off and on again with your own app,\n"+
 			"and check your audit log there. Secure your email account too.\n",
-			at.UTC().Format(time.RFC1123), userAgent, ip, publicURL),
-	}
+		publicURL)
 }
 
 func mfaDisabledMail(to, userAgent, ip string, at time.Time, publicURL string) launchpad.Message {
-	return launchpad.Message{
-		To:      to,
-		Subject: "Two-factor authentication is off for your Launchpad account",
-		Text: fmt.Sprintf("Two-factor authentication was just turned off for your Launchpad account: signing in now needs\n"+
-			"only the emailed code.\n\n"+
-			"    When:    %s\n    Browser: %s\n    IP:      %s\n\n"+
-			"If this was not you, sign in at %s, sign out everywhere, turn two-factor\n"+
+	return securityNotice(to, "Two-factor authentication is off for your Launchpad account",
+		"Two-factor authentication was just turned off for your Launchpad account: signing in now needs\n"+
+			"only the emailed code.", at, userAgent, ip,
+		"If this was not you, sign in at %s, sign out everywhere, turn two-factor\n"+
 			"authentication on again, and check your audit log there.\n",
-			at.UTC().Format(time.RFC1123), userAgent, ip, publicURL),
-	}
+		publicURL)
 }
 
 // acceptTOTP checks code against the user's secret for the current step and its neighbours,

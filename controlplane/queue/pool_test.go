@@ -2,7 +2,6 @@ package queue_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue/queuetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
@@ -438,43 +438,9 @@ func TestPoolHeartbeatKeepsTheLeaseOfALongJob(t *testing.T) {
 	}
 }
 
-// deadStore wraps a store and, once killed, fails every call as a dead process's would never
-// reach the store at all. HeartbeatJob can also be told to report a lost lease.
-type deadStore struct {
-	launchpad.JobStore
-	dead      atomic.Bool
-	leaseLost atomic.Bool
-}
-
-var errDead = errors.New("this worker is dead")
-
-func (d *deadStore) ClaimJob(ctx context.Context, c launchpad.JobClaim) (*launchpad.Job, error) {
-	if d.dead.Load() {
-		return nil, errDead
-	}
-	return d.JobStore.ClaimJob(ctx, c)
-}
-
-func (d *deadStore) HeartbeatJob(ctx context.Context, id, worker string, lease time.Duration, now time.Time) error {
-	if d.dead.Load() {
-		return errDead
-	}
-	if d.leaseLost.Load() {
-		return launchpad.Errorf(launchpad.ECONFLICT, "job %s is no longer leased to %s", id, worker)
-	}
-	return d.JobStore.HeartbeatJob(ctx, id, worker, lease, now)
-}
-
-func (d *deadStore) FinishJob(ctx context.Context, id, worker string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
-	if d.dead.Load() {
-		return nil, errDead
-	}
-	return d.JobStore.FinishJob(ctx, id, worker, r, now)
-}
-
 func TestJobOfAKilledWorkerIsReclaimedByAnotherPool(t *testing.T) {
 	s := newStore(t)
-	dead := &deadStore{JobStore: s}
+	dead := &queuetest.DeadStore{JobStore: s}
 	started := make(chan struct{})
 	var firstCtxErr atomic.Value
 	stopA := startPool(t, queue.Config{
@@ -493,7 +459,7 @@ func TestJobOfAKilledWorkerIsReclaimedByAnotherPool(t *testing.T) {
 		t.Fatal("pool a never started the job")
 	}
 	// Kill pool a: from now on nothing it does reaches the store, then its context goes.
-	dead.dead.Store(true)
+	dead.Dead.Store(true)
 	stopA()
 	if j := getJob(t, s, job.ID); j.Status != launchpad.JobRunning || j.LeaseOwner != "a/1" {
 		t.Fatalf("after worker a died the job is %q leased to %q; want still running under a/1 until the lease ends", j.Status, j.LeaseOwner)
@@ -520,14 +486,14 @@ func TestJobOfAKilledWorkerIsReclaimedByAnotherPool(t *testing.T) {
 
 func TestLostLeaseCancelsTheJob(t *testing.T) {
 	s := newStore(t)
-	lossy := &deadStore{JobStore: s}
+	lossy := &queuetest.DeadStore{JobStore: s}
 	fin := newFinished()
 	cause := make(chan error, 1)
 	startPool(t, queue.Config{
 		Store: lossy, Lease: 300 * time.Millisecond, Heartbeat: 50 * time.Millisecond, Poll: 10 * time.Millisecond,
 		OnFinished: fin.hook,
 		Handlers: map[string]queue.Handler{testKind: func(ctx context.Context, _ *launchpad.Job) (launchpad.PlanSummary, error) {
-			lossy.leaseLost.Store(true)
+			lossy.LeaseLost.Store(true)
 			<-ctx.Done()
 			cause <- context.Cause(ctx)
 			return launchpad.PlanSummary{}, ctx.Err()

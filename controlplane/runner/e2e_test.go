@@ -2,16 +2,15 @@ package runner_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue/queuetest"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -224,36 +223,6 @@ func (w *e2eWorld) checkKeyLimit(t *testing.T, limit float64) {
 	}
 }
 
-// cutOff is a job store that stops answering once cut, as for a worker whose process died:
-// its job is neither heartbeaten nor finished.
-type cutOff struct {
-	launchpad.JobStore
-	cut atomic.Bool
-}
-
-var errCut = errors.New("this worker's process is gone")
-
-func (c *cutOff) ClaimJob(ctx context.Context, cl launchpad.JobClaim) (*launchpad.Job, error) {
-	if c.cut.Load() {
-		return nil, errCut
-	}
-	return c.JobStore.ClaimJob(ctx, cl)
-}
-
-func (c *cutOff) HeartbeatJob(ctx context.Context, id, w string, l time.Duration, now time.Time) error {
-	if c.cut.Load() {
-		return errCut
-	}
-	return c.JobStore.HeartbeatJob(ctx, id, w, l, now)
-}
-
-func (c *cutOff) FinishJob(ctx context.Context, id, w string, r launchpad.JobResult, now time.Time) (*launchpad.Job, error) {
-	if c.cut.Load() {
-		return nil, errCut
-	}
-	return c.JobStore.FinishJob(ctx, id, w, r, now)
-}
-
 // TestAWorkerKilledMidApplyLosesNothing kills a worker while tofu is creating the tenant
 // (its job context is cancelled and it never reaches the store again), then shows another
 // worker reclaiming the job after the lease and converging the tenant, with the state of
@@ -267,7 +236,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dying := &cutOff{JobStore: w.store}
+	dying := &queuetest.DeadStore{JobStore: w.store}
 	poolA, err := queue.New(queue.Config{Store: dying, Workers: 1, WorkerID: "a", Poll: 50 * time.Millisecond, ShutdownGrace: 10 * time.Millisecond,
 		Handlers: map[string]queue.Handler{launchpad.JobApply: w.runner.Run}, Logger: stacktest.Logger(t)})
 	if err != nil {
@@ -278,7 +247,7 @@ func TestAWorkerKilledMidApplyLosesNothing(t *testing.T) {
 	go func() { defer close(doneA); _ = poolA.Run(ctxA) }()
 
 	waitForLog(t, w.store, job.ID, "launchpad_tenant.this: Creating...")
-	dying.cut.Store(true)
+	dying.Dead.Store(true)
 	killA()
 	<-doneA
 	j, _ := w.store.GetJob(t.Context(), job.ID)

@@ -129,11 +129,7 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 
 // handleStartStepUp mails a confirmation code and opens the form that takes it.
 func (h *Handler) handleStartStepUp(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.auth.StartStepUp(r, s.sess); err != nil {
-		h.securityError(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/security?step_up=sent#step-up", http.StatusSeeOther)
+	h.securityAction(w, r, s, "/security?step_up=sent#step-up", func() error { return h.auth.StartStepUp(r, s.sess) })
 }
 
 // handleVerifyStepUp checks the confirmation code (and the authenticator's): this session is
@@ -178,20 +174,12 @@ func (h *Handler) handleEnrolTOTP(w http.ResponseWriter, r *http.Request, s *ses
 // handleConfirmTOTP turns the factor on with the first code from the app; every other
 // session of the user is signed out.
 func (h *Handler) handleConfirmTOTP(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.auth.ConfirmTOTP(r, s.sess, r.PostFormValue("code")); err != nil {
-		h.securityError(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/security?done=mfa_on", http.StatusSeeOther)
+	h.securityAction(w, r, s, "/security?done=mfa_on", func() error { return h.auth.ConfirmTOTP(r, s.sess, r.PostFormValue("code")) })
 }
 
 // handleDisableTOTP turns the factor off.
 func (h *Handler) handleDisableTOTP(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.auth.DisableTOTP(r, s.sess); err != nil {
-		h.securityError(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/security?done=mfa_off", http.StatusSeeOther)
+	h.securityAction(w, r, s, "/security?done=mfa_off", func() error { return h.auth.DisableTOTP(r, s.sess) })
 }
 
 // handleRegenerateRecoveryCodes shows ten new recovery codes, once.
@@ -247,6 +235,16 @@ func (h *Handler) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request
 	}
 	h.clearCookie(w, h.cookies.session)
 	http.Redirect(w, r, "/signin?done=signed_out_everywhere", http.StatusSeeOther)
+}
+
+// securityAction runs one action of the security page: when it succeeds the browser goes on to
+// next, else it sees the page again with what went wrong (securityError).
+func (h *Handler) securityAction(w http.ResponseWriter, r *http.Request, s *session, next string, action func() error) {
+	if err := action(); err != nil {
+		h.securityError(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // securityError shows the security page again with what went wrong. An action refused for

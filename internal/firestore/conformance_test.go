@@ -1,9 +1,7 @@
 package firestore
 
 import (
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
@@ -13,18 +11,8 @@ import (
 // project of its own in the emulator, in parallel.
 func TestConformance(t *testing.T) {
 	requireEmulator(t)
-	start := time.Now()
-	storetest.Run(t, func(t *testing.T) launchpad.Store {
-		conformanceRan.Add(1)
-		return newTestStore(t)
-	})
-	conformanceTook = time.Since(start)
-	t.Logf("firestore: %d conformance cases ran of %d, in %s", conformanceRan.Load(), storetest.Count(), conformanceTook.Round(time.Millisecond))
+	conformance.Run(t, "firestore (the emulator)", func(t *testing.T) launchpad.Store { return newTestStore(t) })
 }
 
-// What TestMain reports after the run, so that even a quiet `go test` shows how many
-// conformance cases ran on this store.
-var (
-	conformanceRan  atomic.Int64
-	conformanceTook time.Duration
-)
+// What TestMain reports after the run.
+var conformance storetest.Tally

@@ -9,7 +9,6 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/firestore/emulator"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
 )
 
 // The tests of this package share one emulator per test process, started by TestMain (or the
@@ -32,17 +31,7 @@ func TestMain(m *testing.M) {
 	if emulatorErr == nil {
 		fmt.Fprintf(os.Stderr, "firestore: emulator on %s (ready after %s)\n", emulatorHost, time.Since(start).Round(time.Millisecond))
 	}
-	code := m.Run()
-	if n := conformanceRan.Load(); n > 0 {
-		fmt.Fprintf(os.Stderr, "conformance: %d of %d cases ran on firestore (the emulator) in %s\n", n, storetest.Count(), conformanceTook.Round(time.Millisecond))
-	}
-	if stop != nil {
-		if err := stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "firestore: stopping the emulator: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(conformance.Main(m, stop))
 }
 
 // requireEmulator fails (CI=true) or skips t when there is no emulator.

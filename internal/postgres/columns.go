@@ -10,12 +10,14 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
 // A record's columns are listed once, each next to the field it holds, and that one list
 // serves both ways: its refs are the query arguments when a record is written and the scan
 // destinations when one is read. A column added to a table is added in one place, and a column
-// can never be written from one field and read into another.
+// can never be written from one field and read into another. The tables SQLite keeps alike
+// take their list from internal/store/tables (fromTable).
 
 // column is one column of a table and a reference to the field it holds: a pointer to the
 // field, or a converter wrapping one (ts).
@@ -103,4 +105,20 @@ func textMap(label string, m map[string]string) (map[string]string, error) {
 		return map[string]string{}, nil
 	}
 	return m, nil
+}
+
+// fromTable turns a table's shared column list into this store's: a time goes through ts
+// (timestamptz, zero as NULL), every other field as itself.
+func fromTable[T any](list func(*T) []tables.Column) func(*T) columns {
+	return func(r *T) columns {
+		cs := list(r)
+		out := make(columns, len(cs))
+		for i, c := range cs {
+			out[i] = column{c.Name, c.Field}
+			if t, ok := c.Field.(*time.Time); ok {
+				out[i].ref = ts(t)
+			}
+		}
+		return out
+	}
 }

@@ -5,18 +5,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// deviceColumns lists the columns of devices with the fields of d they hold.
-func deviceColumns(d *launchpad.Device) columns {
-	return columns{
-		{"user_id", &d.UserID},
-		{"fingerprint", &d.Fingerprint},
-		{"user_agent", &d.UserAgent},
-		{"first_seen", ts(&d.FirstSeen)},
-		{"last_seen", ts(&d.LastSeen)},
-	}
-}
+// deviceColumns lists the table's columns for a record (internal/store/tables).
+var deviceColumns = fromTable(tables.Device)
 
 // TouchDevice records a sign-in from d at now and reports whether the device is new for the
 // user. One INSERT … ON CONFLICT DO UPDATE, atomic at READ COMMITTED: of concurrent first

@@ -9,32 +9,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// jobColumns lists the columns of jobs with the fields of j they hold (log_size, the store's
-// own, is not a field).
-func jobColumns(j *launchpad.Job) columns {
-	return columns{
-		{"id", &j.ID},
-		{"kind", &j.Kind},
-		{"job_key", &j.Key},
-		{"payload", &j.Payload},
-		{"supersede", &j.Supersede},
-		{"status", &j.Status},
-		{"attempts", &j.Attempts},
-		{"max_attempts", &j.MaxAttempts},
-		{"run_after", ts(&j.RunAfter)},
-		{"lease_owner", &j.LeaseOwner},
-		{"lease_expires_at", ts(&j.LeaseExpiresAt)},
-		{"created_at", ts(&j.CreatedAt)},
-		{"started_at", ts(&j.StartedAt)},
-		{"finished_at", ts(&j.FinishedAt)},
-		{"error", &j.Error},
-		{"summary_add", &j.Summary.Add},
-		{"summary_change", &j.Summary.Change},
-		{"summary_destroy", &j.Summary.Destroy},
-	}
-}
+// jobColumns lists the table's columns for a record (internal/store/tables).
+var jobColumns = fromTable(tables.Job)
 
 // jobTable is the jobs table (its reads; the queue's writes are below).
 var jobTable = table[launchpad.Job]{

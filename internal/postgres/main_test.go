@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad/storetest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres"
@@ -34,18 +32,7 @@ func TestMain(m *testing.M) {
 	if serverErr == nil {
 		fmt.Fprintf(os.Stderr, "postgres: %s\n", serverAbout)
 	}
-	code := m.Run()
-	if n := conformanceRan.Load(); n > 0 {
-		fmt.Fprintf(os.Stderr, "conformance: %d of %d cases ran on postgres (%s) in %s, %d skipped\n",
-			n, storetest.Count(), serverAbout, conformanceTook.Round(time.Millisecond), conformanceSkipped.Load())
-	}
-	if stop != nil {
-		if err := stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "postgres: stopping the server: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(conformance.Main(m, stop))
 }
 
 // requireServer fails (CI=true) or skips t when there is no server.
@@ -84,10 +71,5 @@ func newTestStore(t testing.TB) *postgres.DB {
 	return openStore(t, freshURL(t), postgres.Options{})
 }
 
-// What TestMain reports after the run, so that even a quiet `go test` shows how many
-// conformance cases ran on this store, and that none was skipped.
-var (
-	conformanceRan     atomic.Int64
-	conformanceSkipped atomic.Int64
-	conformanceTook    time.Duration
-)
+// What TestMain reports after the run.
+var conformance storetest.Tally

@@ -6,25 +6,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// planColumns lists the columns of plans with the fields of p they hold.
-func planColumns(p *launchpad.Plan) columns {
-	return columns{
-		{"name", &p.Name},
-		{"display_name", &p.DisplayName},
-		{"stripe_price_id", &p.StripePriceID},
-		{"monthly_spend_limit_usd", &p.MonthlySpendLimitUSD},
-		{"machine_hours_per_cycle", &p.MachineHoursPerCycle},
-		{"guest_cpu_kind", &p.Guest.CPUKind},
-		{"guest_cpus", &p.Guest.CPUs},
-		{"guest_memory_mb", &p.Guest.MemoryMB},
-		{"volume_size_gb", &p.VolumeSizeGB},
-		{"allow_pooled_key", &p.AllowPooledKey},
-		{"created_at", ts(&p.CreatedAt)},
-		{"updated_at", ts(&p.UpdatedAt)},
-	}
-}
+// planColumns lists the table's columns for a record (internal/store/tables).
+var planColumns = fromTable(tables.Plan)
 
 // planTable is the plans table.
 var planTable = table[launchpad.Plan]{

@@ -8,24 +8,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// sessionColumns lists the columns of sessions with the fields of s they hold.
-func sessionColumns(s *launchpad.Session) columns {
-	return columns{
-		{"id", &s.ID},
-		{"user_id", &s.UserID},
-		{"family_id", &s.FamilyID},
-		{"token_hash", &s.TokenHash},
-		{"device_id", &s.DeviceID},
-		{"user_agent", &s.UserAgent},
-		{"created_at", ts(&s.CreatedAt)},
-		{"expires_at", ts(&s.ExpiresAt)},
-		{"rotated_at", ts(&s.RotatedAt)},
-		{"revoked_at", ts(&s.RevokedAt)},
-		{"auth_time", ts(&s.AuthTime)},
-	}
-}
+// sessionColumns lists the table's columns for a record (internal/store/tables).
+var sessionColumns = fromTable(tables.Session)
 
 // sessionNames is the column list of sessions.
 var sessionNames = sessionColumns(&launchpad.Session{}).names()

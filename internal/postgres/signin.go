@@ -8,19 +8,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// signInColumns lists the columns of sign_in_codes with the fields of c they hold.
-func signInColumns(c *launchpad.SignInCode) columns {
-	return columns{
-		{"email", &c.Email},
-		{"hmac", &c.HMAC},
-		{"created_at", ts(&c.CreatedAt)},
-		{"expires_at", ts(&c.ExpiresAt)},
-		{"attempts", &c.Attempts},
-		{"used", &c.Used},
-	}
-}
+// signInColumns lists the table's columns for a record (internal/store/tables).
+var signInColumns = fromTable(tables.SignInCode)
 
 // PutSignInCode stores c as the only code of c.Email, replacing any earlier one (and its
 // attempt count), in one INSERT … ON CONFLICT DO UPDATE.

@@ -8,21 +8,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// stripeEventColumns lists the columns of stripe_events with the fields of ev they hold.
-func stripeEventColumns(ev *launchpad.StripeEvent) columns {
-	return columns{
-		{"id", &ev.ID},
-		{"type", &ev.Type},
-		{"created", ts(&ev.Created)},
-		{"api_version", &ev.APIVersion},
-		{"payload", &ev.Payload},
-		{"received_at", ts(&ev.ReceivedAt)},
-		{"processed_at", ts(&ev.ProcessedAt)},
-		{"error", &ev.Error},
-	}
-}
+// stripeEventColumns lists the table's columns for a record (internal/store/tables).
+var stripeEventColumns = fromTable(tables.StripeEvent)
 
 // stripeEventTable is the stripe_events table.
 var stripeEventTable = table[launchpad.StripeEvent]{

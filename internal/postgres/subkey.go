@@ -5,24 +5,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// subKeyColumns lists the columns of sub_keys with the fields of k they hold.
-func subKeyColumns(k *launchpad.SubKey) columns {
-	return columns{
-		{"hash", &k.Hash},
-		{"user_id", &k.UserID},
-		{"plan_name", &k.Plan},
-		{"name", &k.Name},
-		{"limit_usd", &k.LimitUSD},
-		{"limit_reset", &k.LimitReset},
-		{"include_byok_in_limit", &k.IncludeBYOKInLimit},
-		{"disabled", &k.Disabled},
-		{"rotation_generation", &k.RotationGeneration},
-		{"created_at", ts(&k.CreatedAt)},
-		{"updated_at", ts(&k.UpdatedAt)},
-	}
-}
+// subKeyColumns lists the table's columns for a record (internal/store/tables).
+var subKeyColumns = fromTable(tables.SubKey)
 
 // subKeyTable is the sub_keys table.
 var subKeyTable = table[launchpad.SubKey]{

@@ -5,32 +5,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// tenantColumns lists the columns of tenants with the fields of t they hold.
-func tenantColumns(t *launchpad.Tenant) columns {
-	return columns{
-		{"app_name", &t.AppName},
-		{"user_id", &t.UserID},
-		{"product", &t.Product},
-		{"region", &t.Region},
-		{"plan_name", &t.Plan},
-		{"image", &t.Image},
-		{"network", &t.Network},
-		{"machine_id", &t.MachineID},
-		{"volume_id", &t.VolumeID},
-		{"ipv4", &t.IPv4},
-		{"ipv6", &t.IPv6},
-		{"key_source", &t.KeySource},
-		{"subkey_hash", &t.SubKeyHash},
-		{"secret_digest", &t.SecretDigest},
-		{"rebuild_generation", &t.RebuildGeneration},
-		{"reset_generation", &t.ResetGeneration},
-		{"machine_state", &t.MachineState},
-		{"created_at", ts(&t.CreatedAt)},
-		{"updated_at", ts(&t.UpdatedAt)},
-	}
-}
+// tenantColumns lists the table's columns for a record (internal/store/tables).
+var tenantColumns = fromTable(tables.Tenant)
 
 // tenantTable is the tenants table.
 var tenantTable = table[launchpad.Tenant]{

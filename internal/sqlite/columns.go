@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
 // Each table has one function that lists its columns for a record (planColumns,
@@ -10,6 +14,7 @@ import (
 // puts it. INSERT, UPDATE, SELECT and the Scan of a row are all built from that one list, so
 // a column and its value sit side by side and cannot be shifted against each other. Queries
 // with conditions of their own name their parameters (sql.Named) instead of numbering them.
+// The tables PostgreSQL keeps alike take their list from internal/store/tables (fromTable).
 
 // column is one column of a table for a record.
 type column struct {
@@ -93,4 +98,22 @@ func (cs columns) update(table string, key ...string) (string, []any) {
 		panic("sqlite: update of " + table + " by " + strings.Join(key, ", ") + ": a key column is not in the list")
 	}
 	return "UPDATE " + table + " SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(where, " AND "), append(args, keyArgs...)
+}
+
+// fromTable turns a table's shared column list into this store's: a time is stored as
+// INTEGER microseconds (timeArg, scanTime), every other field as its value. The values written
+// are read from the record's fields when its list is built.
+func fromTable[T any](list func(*T) []tables.Column) func(*T) columns {
+	return func(r *T) columns {
+		cs := list(r)
+		out := make(columns, len(cs))
+		for i, c := range cs {
+			if t, ok := c.Field.(*time.Time); ok {
+				out[i] = column{c.Name, timeArg(*t), scanTime(t)}
+				continue
+			}
+			out[i] = column{c.Name, reflect.ValueOf(c.Field).Elem().Interface(), c.Field}
+		}
+		return out
+	}
 }

@@ -6,18 +6,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// deviceColumns lists the devices table's columns for d.
-func deviceColumns(d *launchpad.Device) columns {
-	return columns{
-		{"user_id", d.UserID, &d.UserID},
-		{"fingerprint", d.Fingerprint, &d.Fingerprint},
-		{"user_agent", d.UserAgent, &d.UserAgent},
-		{"first_seen", timeArg(d.FirstSeen), scanTime(&d.FirstSeen)},
-		{"last_seen", timeArg(d.LastSeen), scanTime(&d.LastSeen)},
-	}
-}
+// deviceColumns lists the table's columns for a record (internal/store/tables).
+var deviceColumns = fromTable(tables.Device)
 
 var (
 	selectDevices = deviceColumns(&launchpad.Device{}).selectFrom("devices")

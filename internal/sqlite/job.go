@@ -9,31 +9,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// jobColumns lists the jobs table's columns for j.
-func jobColumns(j *launchpad.Job) columns {
-	return columns{
-		{"id", j.ID, &j.ID},
-		{"kind", j.Kind, &j.Kind},
-		{"job_key", j.Key, &j.Key},
-		{"payload", j.Payload, &j.Payload},
-		{"supersede", j.Supersede, &j.Supersede},
-		{"status", j.Status, &j.Status},
-		{"attempts", j.Attempts, &j.Attempts},
-		{"max_attempts", j.MaxAttempts, &j.MaxAttempts},
-		{"run_after", timeArg(j.RunAfter), scanTime(&j.RunAfter)},
-		{"lease_owner", j.LeaseOwner, &j.LeaseOwner},
-		{"lease_expires_at", timeArg(j.LeaseExpiresAt), scanTime(&j.LeaseExpiresAt)},
-		{"created_at", timeArg(j.CreatedAt), scanTime(&j.CreatedAt)},
-		{"started_at", timeArg(j.StartedAt), scanTime(&j.StartedAt)},
-		{"finished_at", timeArg(j.FinishedAt), scanTime(&j.FinishedAt)},
-		{"error", j.Error, &j.Error},
-		{"summary_add", j.Summary.Add, &j.Summary.Add},
-		{"summary_change", j.Summary.Change, &j.Summary.Change},
-		{"summary_destroy", j.Summary.Destroy, &j.Summary.Destroy},
-	}
-}
+// jobColumns lists the table's columns for a record (internal/store/tables).
+var jobColumns = fromTable(tables.Job)
 
 var (
 	selectJobs  = jobColumns(&launchpad.Job{}).selectFrom("jobs")

@@ -6,25 +6,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// planColumns lists the plans table's columns for p.
-func planColumns(p *launchpad.Plan) columns {
-	return columns{
-		{"name", p.Name, &p.Name},
-		{"display_name", p.DisplayName, &p.DisplayName},
-		{"stripe_price_id", p.StripePriceID, &p.StripePriceID},
-		{"monthly_spend_limit_usd", p.MonthlySpendLimitUSD, &p.MonthlySpendLimitUSD},
-		{"machine_hours_per_cycle", p.MachineHoursPerCycle, &p.MachineHoursPerCycle},
-		{"guest_cpu_kind", p.Guest.CPUKind, &p.Guest.CPUKind},
-		{"guest_cpus", p.Guest.CPUs, &p.Guest.CPUs},
-		{"guest_memory_mb", p.Guest.MemoryMB, &p.Guest.MemoryMB},
-		{"volume_size_gb", p.VolumeSizeGB, &p.VolumeSizeGB},
-		{"allow_pooled_key", p.AllowPooledKey, &p.AllowPooledKey},
-		{"created_at", timeArg(p.CreatedAt), scanTime(&p.CreatedAt)},
-		{"updated_at", timeArg(p.UpdatedAt), scanTime(&p.UpdatedAt)},
-	}
-}
+// planColumns lists the table's columns for a record (internal/store/tables).
+var planColumns = fromTable(tables.Plan)
 
 // planTable is the plans table.
 var planTable = table[launchpad.Plan]{

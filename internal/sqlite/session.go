@@ -7,24 +7,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// sessionColumns lists the sessions table's columns for s.
-func sessionColumns(s *launchpad.Session) columns {
-	return columns{
-		{"id", s.ID, &s.ID},
-		{"user_id", s.UserID, &s.UserID},
-		{"family_id", s.FamilyID, &s.FamilyID},
-		{"token_hash", s.TokenHash, &s.TokenHash},
-		{"device_id", s.DeviceID, &s.DeviceID},
-		{"user_agent", s.UserAgent, &s.UserAgent},
-		{"created_at", timeArg(s.CreatedAt), scanTime(&s.CreatedAt)},
-		{"expires_at", timeArg(s.ExpiresAt), scanTime(&s.ExpiresAt)},
-		{"rotated_at", timeArg(s.RotatedAt), scanTime(&s.RotatedAt)},
-		{"revoked_at", timeArg(s.RevokedAt), scanTime(&s.RevokedAt)},
-		{"auth_time", timeArg(s.AuthTime), scanTime(&s.AuthTime)},
-	}
-}
+// sessionColumns lists the table's columns for a record (internal/store/tables).
+var sessionColumns = fromTable(tables.Session)
 
 var (
 	selectSessions = sessionColumns(&launchpad.Session{}).selectFrom("sessions")

@@ -7,19 +7,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// signInCodeColumns lists the sign_in_codes table's columns for c.
-func signInCodeColumns(c *launchpad.SignInCode) columns {
-	return columns{
-		{"email", c.Email, &c.Email},
-		{"hmac", c.HMAC, &c.HMAC},
-		{"created_at", timeArg(c.CreatedAt), scanTime(&c.CreatedAt)},
-		{"expires_at", timeArg(c.ExpiresAt), scanTime(&c.ExpiresAt)},
-		{"attempts", c.Attempts, &c.Attempts},
-		{"used", c.Used, &c.Used},
-	}
-}
+// signInCodeColumns lists the table's columns for a record (internal/store/tables).
+var signInCodeColumns = fromTable(tables.SignInCode)
 
 var selectSignInCodes = signInCodeColumns(&launchpad.SignInCode{}).selectFrom("sign_in_codes")
 

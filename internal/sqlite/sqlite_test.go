@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"sync/atomic"
 	"testing"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -11,11 +10,9 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	var ran atomic.Int64
-	storetest.Run(t, func(t *testing.T) launchpad.Store {
-		ran.Add(1)
+	var tally storetest.Tally
+	tally.Run(t, "sqlite", func(t *testing.T) launchpad.Store {
 		db, _ := sqlitetest.Open(t, sqlite.Options{})
 		return db
 	})
-	t.Logf("conformance: %d of %d cases ran on sqlite", ran.Load(), storetest.Count())
 }

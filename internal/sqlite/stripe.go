@@ -6,21 +6,11 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/store/contract"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// stripeEventColumns lists the stripe_events table's columns for ev.
-func stripeEventColumns(ev *launchpad.StripeEvent) columns {
-	return columns{
-		{"id", ev.ID, &ev.ID},
-		{"type", ev.Type, &ev.Type},
-		{"created", timeArg(ev.Created), scanTime(&ev.Created)},
-		{"api_version", ev.APIVersion, &ev.APIVersion},
-		{"payload", ev.Payload, &ev.Payload},
-		{"received_at", timeArg(ev.ReceivedAt), scanTime(&ev.ReceivedAt)},
-		{"processed_at", timeArg(ev.ProcessedAt), scanTime(&ev.ProcessedAt)},
-		{"error", ev.Error, &ev.Error},
-	}
-}
+// stripeEventColumns lists the table's columns for a record (internal/store/tables).
+var stripeEventColumns = fromTable(tables.StripeEvent)
 
 var (
 	selectStripeEvents = stripeEventColumns(&launchpad.StripeEvent{}).selectFrom("stripe_events")

@@ -6,24 +6,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// subKeyColumns lists the sub_keys table's columns for k.
-func subKeyColumns(k *launchpad.SubKey) columns {
-	return columns{
-		{"hash", k.Hash, &k.Hash},
-		{"user_id", k.UserID, &k.UserID},
-		{"plan_name", k.Plan, &k.Plan},
-		{"name", k.Name, &k.Name},
-		{"limit_usd", k.LimitUSD, &k.LimitUSD},
-		{"limit_reset", k.LimitReset, &k.LimitReset},
-		{"include_byok_in_limit", k.IncludeBYOKInLimit, &k.IncludeBYOKInLimit},
-		{"disabled", k.Disabled, &k.Disabled},
-		{"rotation_generation", k.RotationGeneration, &k.RotationGeneration},
-		{"created_at", timeArg(k.CreatedAt), scanTime(&k.CreatedAt)},
-		{"updated_at", timeArg(k.UpdatedAt), scanTime(&k.UpdatedAt)},
-	}
-}
+// subKeyColumns lists the table's columns for a record (internal/store/tables).
+var subKeyColumns = fromTable(tables.SubKey)
 
 // subKeyTable is the sub_keys table.
 var subKeyTable = table[launchpad.SubKey]{

@@ -6,32 +6,11 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/store/tables"
 )
 
-// tenantColumns lists the tenants table's columns for t.
-func tenantColumns(t *launchpad.Tenant) columns {
-	return columns{
-		{"app_name", t.AppName, &t.AppName},
-		{"user_id", t.UserID, &t.UserID},
-		{"product", t.Product, &t.Product},
-		{"region", t.Region, &t.Region},
-		{"plan_name", t.Plan, &t.Plan},
-		{"image", t.Image, &t.Image},
-		{"network", t.Network, &t.Network},
-		{"machine_id", t.MachineID, &t.MachineID},
-		{"volume_id", t.VolumeID, &t.VolumeID},
-		{"ipv4", t.IPv4, &t.IPv4},
-		{"ipv6", t.IPv6, &t.IPv6},
-		{"key_source", string(t.KeySource), &t.KeySource},
-		{"subkey_hash", t.SubKeyHash, &t.SubKeyHash},
-		{"secret_digest", t.SecretDigest, &t.SecretDigest},
-		{"rebuild_generation", t.RebuildGeneration, &t.RebuildGeneration},
-		{"reset_generation", t.ResetGeneration, &t.ResetGeneration},
-		{"machine_state", t.MachineState, &t.MachineState},
-		{"created_at", timeArg(t.CreatedAt), scanTime(&t.CreatedAt)},
-		{"updated_at", timeArg(t.UpdatedAt), scanTime(&t.UpdatedAt)},
-	}
-}
+// tenantColumns lists the table's columns for a record (internal/store/tables).
+var tenantColumns = fromTable(tables.Tenant)
 
 // tenantTable is the tenants table.
 var tenantTable = table[launchpad.Tenant]{
