@@ -29,6 +29,7 @@ type Store interface {
 	AuditStore
 	StateStore
 	PlatformKeyStore
+	RolloutStore
 
 	// Ping reports whether the store can be reached (the control plane's /readyz).
 	Ping(ctx context.Context) error

@@ -62,6 +62,7 @@ func cases() []testCase {
 		auditCases(),
 		auditTreeCases(),
 		platformKeyCases(),
+		rolloutCases(),
 		hostileIDCases(),
 	} {
 		all = append(all, group...)
