@@ -3,8 +3,19 @@ package launchpad
 import (
 	"context"
 	"math"
+	"regexp"
 	"time"
 )
+
+// ValidateRolloutID checks a rollout id from a request or a job payload.
+func ValidateRolloutID(id string) error {
+	if !rolloutIDPattern.MatchString(id) {
+		return Errorf(EINVALID, "rollout id %q is not valid: rollout ids look like ro_ followed by letters and digits", Clip(id, 40))
+	}
+	return nil
+}
+
+var rolloutIDPattern = regexp.MustCompile(`^ro_[A-Za-z0-9]{1,40}$`)
 
 // Rollout states. A rollout is proposed (waiting for an operator), running, paused (by an
 // operator or by itself past MaxFailures), completed, aborted (no more tenants are changed;
