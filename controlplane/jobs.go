@@ -99,7 +99,7 @@ const (
 // jobStatuses and jobKinds are what ?status= and ?kind= accept.
 var (
 	jobStatuses = []string{launchpad.JobQueued, launchpad.JobRunning, launchpad.JobSucceeded, launchpad.JobFailed, launchpad.JobSuperseded}
-	jobKinds    = []string{launchpad.JobApply, launchpad.JobStripeEvent, billing.JobLapse}
+	jobKinds    = []string{launchpad.JobApply, launchpad.JobStripeEvent, billing.JobLapse, launchpad.JobRollout}
 )
 
 // handleAdminJobs lists jobs, newest first: ?user_id= (the jobs keyed by that user: applies

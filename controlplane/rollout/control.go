@@ -133,3 +133,17 @@ func (e *Engine) EnsureSteps(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SeedFleet stores image as the fleet's image if the store has none, and returns the record.
+func (e *Engine) SeedFleet(ctx context.Context, image string) (*launchpad.Fleet, error) {
+	f, err := e.cfg.Store.GetFleet(ctx)
+	if err != nil || f.Image != "" || image == "" {
+		return f, err
+	}
+	return e.cfg.Store.UpdateFleet(ctx, func(f *launchpad.Fleet) error {
+		if f.Image == "" {
+			f.Image = image
+		}
+		return nil
+	})
+}
