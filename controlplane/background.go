@@ -41,6 +41,9 @@ type Workers struct {
 	// RolloutStepEvery is how often a moving rollout looks at its tenants' applies and
 	// machines (default rollout.DefaultStepEvery, 1s).
 	RolloutStepEvery time.Duration
+	// AutoRollout is LAUNCHPAD_AUTO_ROLLOUT: what a plan edit's proposed rollout becomes
+	// (rollout.AutoOff, AutoPropose, the default, or AutoStart).
+	AutoRollout string
 }
 
 // background is the part of the server that is not request handling: the Stripe processor
@@ -86,11 +89,12 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 		Metrics: s.metrics, Logger: s.log.With("component", "stripe"),
 	})
 	var stepEvery time.Duration
+	var auto string
 	if deps.Workers != nil {
-		stepEvery = deps.Workers.RolloutStepEvery
+		stepEvery, auto = deps.Workers.RolloutStepEvery, deps.Workers.AutoRollout
 	}
 	b.rollouts, err = rollout.New(rollout.Config{
-		Store: deps.Store, Runtime: deps.Runtime, Desired: proc.DesiredNow, Wake: b.wake, StepEvery: stepEvery,
+		Store: deps.Store, Runtime: deps.Runtime, Desired: proc.DesiredNow, Wake: b.wake, StepEvery: stepEvery, AutoRollout: auto,
 		Now: s.now, Logger: s.log.With("component", "rollout"),
 	})
 	if err != nil {

@@ -89,6 +89,7 @@ func (s *stack) platformActions(id string) []string {
 // afterwards starts on it. Every step is in the platform's audit stream and each user's own.
 func TestRolloutCanaryHealthGateAbortThenHealthyImageReachesEveryTenant(t *testing.T) {
 	s := startStack(t, true, nil)
+	createPlans(t, s.store)
 	var users []string
 	tokens := map[string]string{}
 	for _, email := range []string{"ro-a@example.com", "ro-b@example.com", "ro-c@example.com"} {

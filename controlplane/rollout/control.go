@@ -29,12 +29,30 @@ func (e *Engine) Pause(ctx context.Context, id, actor string) (*launchpad.Rollou
 }
 
 // Resume sets a paused rollout running again, or starts a proposed one.
+// A proposal whose tenants were not picked yet (a plan edit's) gets them now.
 func (e *Engine) Resume(ctx context.Context, id, actor string) (*launchpad.Rollout, error) {
+	cur, err := e.Get(ctx, id)
+	if launchpad.IsNotFound(err) {
+		return nil, launchpad.Errorf(launchpad.ENOTFOUND, "there is no rollout %s", id)
+	} else if err != nil {
+		return nil, err
+	}
+	var tenants []launchpad.RolloutTenant
+	if cur.Unselected && cur.State == launchpad.RolloutProposed {
+		req := Request{Image: cur.Image, Plan: cur.Plan, Plans: cur.Selection.Plans, UserIDs: cur.Selection.UserIDs}
+		if tenants, err = e.selectTenants(ctx, req); err != nil {
+			return nil, err
+		}
+		assignWaves(tenants, cur.Policy)
+	}
 	var action string
 	r, err := e.change(ctx, id, actor, "", []string{launchpad.RolloutPaused, launchpad.RolloutProposed}, func(r *launchpad.Rollout) {
 		action = launchpad.AuditRolloutResumed
 		if r.State == launchpad.RolloutProposed {
 			action = launchpad.AuditRolloutStarted
+			if r.Unselected {
+				r.Tenants, r.Unselected = tenants, false
+			}
 		}
 		r.State, r.Reason = launchpad.RolloutRunning, ""
 	})
@@ -42,7 +60,35 @@ func (e *Engine) Resume(ctx context.Context, id, actor string) (*launchpad.Rollo
 		return nil, err
 	}
 	e.audit(ctx, launchpad.PlatformStream, actor, action, r.ID, rolloutDetails(r, nil))
+	if r.State == launchpad.RolloutCompleted {
+		if err := e.complete(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// proposed is a step of a proposed rollout: a plan edit's proposal reaches the control plane
+// this way, and LAUNCHPAD_AUTO_ROLLOUT decides — start it, keep it for an operator, or drop it.
+func (e *Engine) proposed(ctx context.Context, r *launchpad.Rollout) error {
+	switch e.cfg.AutoRollout {
+	case AutoStart:
+		_, err := e.Resume(ctx, r.ID, launchpad.ActorSystem)
+		if launchpad.IsConflict(err) {
+			return nil // an operator got there first
+		}
+		return err
+	case AutoOff:
+		_, err := e.change(ctx, r.ID, launchpad.ActorSystem, launchpad.AuditRolloutAborted, []string{launchpad.RolloutProposed}, func(r *launchpad.Rollout) {
+			r.State, r.Reason = launchpad.RolloutAborted, "dropped: LAUNCHPAD_AUTO_ROLLOUT is off ("+r.Reason+")"
+		})
+		if launchpad.IsConflict(err) {
+			return nil
+		}
+		return err
+	}
+	e.audit(ctx, launchpad.PlatformStream, r.CreatedBy, launchpad.AuditRolloutProposed, r.ID, rolloutDetails(r, nil))
+	return nil
 }
 
 // Abort stops a rollout for good and puts every tenant it changed back on its previous

@@ -2,20 +2,35 @@ package rollout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Defaults of Config's zero fields.
+// DefaultStepEvery is how often a moving rollout looks at its tenants by default.
+const DefaultStepEvery = time.Second
+
+// Auto-rollout modes (LAUNCHPAD_AUTO_ROLLOUT): what serve does with a rollout a plan edit
+// proposed.
 const (
-	DefaultStepEvery = time.Second
-	// rolloutMaxAttempts lets a step job be retried (a store briefly away) for a while.
-	stepMaxAttempts = 20
+	AutoOff     = "off"     // drop it (aborted, nothing changed)
+	AutoPropose = "propose" // keep it proposed until an operator starts it (resume)
+	AutoStart   = "start"   // start it at once
 )
+
+// ParseAutoRollout reads LAUNCHPAD_AUTO_ROLLOUT ("" is the default, propose).
+func ParseAutoRollout(v string) (string, error) {
+	switch v {
+	case "":
+		return AutoPropose, nil
+	case AutoOff, AutoPropose, AutoStart:
+		return v, nil
+	}
+	return "", fmt.Errorf("LAUNCHPAD_AUTO_ROLLOUT=%q is not valid: use off, propose (the default: a plan edit's rollout waits for an operator) or start", launchpad.Clip(v, 20))
+}
 
 // Config configures an Engine. Store and Desired are required.
 type Config struct {
@@ -30,6 +45,8 @@ type Config struct {
 	Wake func()
 	// StepEvery is how often a moving rollout looks at its applies and machines (default 1s).
 	StepEvery time.Duration
+	// AutoRollout is LAUNCHPAD_AUTO_ROLLOUT: AutoOff, AutoPropose (default) or AutoStart.
+	AutoRollout string
 	// ApplyMaxAttempts is the attempts of each tenant apply (0: the queue's default).
 	ApplyMaxAttempts int
 	Now              func() time.Time
@@ -48,6 +65,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	var err error
+	if cfg.AutoRollout, err = ParseAutoRollout(cfg.AutoRollout); err != nil {
+		return nil, err
 	}
 	if cfg.StepEvery <= 0 {
 		cfg.StepEvery = DefaultStepEvery
@@ -69,16 +90,12 @@ type stepPayload struct {
 	Rollout string `json:"rollout"`
 }
 
-// stepKey is the job key of a rollout's steps: one step of a rollout at a time, in any replica.
-func stepKey(id string) string { return "rollout/" + id }
+// stepKey is the job key of a rollout's steps.
+func stepKey(id string) string { return launchpad.RolloutStepKey(id) }
 
 // enqueueStep asks for the rollout's next step at (zero: now). A queued step is replaced.
 func (e *Engine) enqueueStep(ctx context.Context, id string, at time.Time) error {
-	payload, _ := json.Marshal(stepPayload{Rollout: id})
-	_, err := e.cfg.Store.EnqueueJob(ctx, &launchpad.Job{
-		Kind: launchpad.JobRollout, Key: stepKey(id), Payload: payload, Supersede: true,
-		RunAfter: at, MaxAttempts: stepMaxAttempts,
-	})
+	_, err := e.cfg.Store.EnqueueJob(ctx, launchpad.RolloutStepJob(id, at))
 	if err == nil && at.IsZero() {
 		e.cfg.Wake()
 	}

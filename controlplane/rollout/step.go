@@ -33,6 +33,9 @@ func (e *Engine) Step(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 	} else if err != nil {
 		return launchpad.PlanSummary{}, err
 	}
+	if r.State == launchpad.RolloutProposed {
+		return launchpad.PlanSummary{}, e.proposed(ctx, r)
+	}
 	if !steps(r.State) {
 		return launchpad.PlanSummary{}, nil
 	}

@@ -2,6 +2,7 @@ package launchpad
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"regexp"
 	"time"
@@ -159,11 +160,26 @@ type Rollout struct {
 	Selection RolloutSelection `json:"selection"`
 	Policy    RolloutPolicy    `json:"policy"`
 	Tenants   []RolloutTenant  `json:"tenants"`
+	// Unselected: the tenants are picked when the rollout starts (a proposal recorded by a
+	// plan write, which cannot tell which tenants are running).
+	Unselected bool `json:"unselected,omitempty"`
 	// Reason says why the rollout is paused, aborted or was proposed.
 	Reason    string    `json:"reason,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RolloutStepKey is the job key of a rollout's steps: one step of a rollout at a time, in
+// any replica.
+func RolloutStepKey(id string) string { return "rollout/" + id }
+
+// RolloutStepJob is the JobRollout job that advances rollout id at runAfter (zero: now).
+func RolloutStepJob(id string, runAfter time.Time) *Job {
+	payload, _ := json.Marshal(struct {
+		Rollout string `json:"rollout"`
+	}{id})
+	return &Job{Kind: JobRollout, Key: RolloutStepKey(id), Payload: payload, Supersede: true, RunAfter: runAfter, MaxAttempts: 20}
 }
 
 // RolloutCounts sums the tenants' outcomes.
