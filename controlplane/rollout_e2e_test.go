@@ -16,7 +16,7 @@ import (
 func (s *stack) startRollout(req map[string]any) RolloutStarted {
 	s.t.Helper()
 	body, _ := json.Marshal(req)
-	r := s.do(http.MethodPost, "/api/admin/rollouts", stackAdminToken, nil, body)
+	r := s.do(http.MethodPost, "/api/admin/rollouts", stackAdminToken, map[string]string{"Content-Type": "application/json"}, body)
 	mustStatus(s.t, r, http.StatusAccepted)
 	var out RolloutStarted
 	r.decode(s.t, &out)
@@ -135,7 +135,7 @@ func TestRolloutCanaryHealthGateAbortThenHealthyImageReachesEveryTenant(t *testi
 	}
 
 	// 2. Abort: the canary is put back.
-	r := s.do(http.MethodPost, "/api/admin/rollouts/"+bad.ID+"/abort", stackAdminToken, nil, nil)
+	r := s.do(http.MethodPost, "/api/admin/rollouts/"+bad.ID+"/abort", stackAdminToken, map[string]string{"Content-Type": "application/json"}, []byte("{}"))
 	mustStatus(t, r, http.StatusOK)
 	ro = s.rolloutReaches(bad.ID, launchpad.RolloutRolledBack)
 	if ro.Tenants[0].Status != launchpad.TenantRolledBack || ro.Counts.RolledBack != 1 || ro.Counts.Pending != 2 {
@@ -148,7 +148,7 @@ func TestRolloutCanaryHealthGateAbortThenHealthyImageReachesEveryTenant(t *testi
 		t.Errorf("the canary was applied %d times by the rollout, want once", n)
 	}
 	// A finished rollout refuses more actions, naming its state.
-	r = s.do(http.MethodPost, "/api/admin/rollouts/"+bad.ID+"/resume", stackAdminToken, nil, nil)
+	r = s.do(http.MethodPost, "/api/admin/rollouts/"+bad.ID+"/resume", stackAdminToken, map[string]string{"Content-Type": "application/json"}, []byte("{}"))
 	mustStatus(t, r, http.StatusConflict)
 	wantActions(t, s.platformActions(bad.ID), launchpad.AuditRolloutStarted, launchpad.AuditRolloutPaused, launchpad.AuditRolloutAborted, launchpad.AuditRolloutRolledBack)
 
