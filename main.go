@@ -7,6 +7,7 @@
 //	sandbox         local simulators of the Fly Machines and OpenRouter keys APIs
 //	rotate-secret   re-seal every stored credential under a new PLATFORM_SECRET
 //	audit           print, follow and verify the audit log
+//	rollout         start, watch, pause, resume or abort a fleet rollout through the control plane
 //	emails          rewrite stored addresses to their canonical form, reporting collisions
 //	exec            run a command in a tenant's machine through the control plane, audited first
 //	backup          write a consistent copy of the SQLite store while serve runs
@@ -32,6 +33,7 @@ import (
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/operator"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/rollout"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/backup"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/emails"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/flytoken"
@@ -61,6 +63,7 @@ func commands() map[string]command {
 		"rotate-secret": {"re-seal stored credentials under a new PLATFORM_SECRET", rotation.RunRotateSecret},
 		"exec":          {"run a command in a tenant's machine through the control plane (audited first)", operator.RunExec},
 		"audit":         {"print, follow and verify the audit log", controlplane.RunAudit},
+		"rollout":       {"start, watch, pause, resume or abort a fleet rollout of a new image or plan", rollout.RunCLI},
 		"emails":        {"rewrite stored addresses to their canonical form (-check, -migrate), reporting collisions", emails.Run},
 		"version":       {"print the version", runVersion},
 		"backup":        {"write a consistent copy of the SQLite store while serve runs", backup.Run},

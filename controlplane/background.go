@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/rollout"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/erasure"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -37,6 +39,12 @@ type Workers struct {
 	// sets Store and Logger. ProviderBinary defaults to this executable, which is wrong in a
 	// test binary: tests set it to a built terraform-provider-launchpad.
 	Runner runner.Config
+	// RolloutStepEvery is how often a moving rollout looks at its tenants' applies and
+	// machines (default rollout.DefaultStepEvery, 1s).
+	RolloutStepEvery time.Duration
+	// AutoRollout is LAUNCHPAD_AUTO_ROLLOUT: what a plan edit's proposed rollout becomes
+	// (rollout.AutoOff, AutoPropose, the default, or AutoStart).
+	AutoRollout string
 }
 
 // background is the part of the server that is not request handling: the Stripe processor
@@ -48,6 +56,10 @@ type background struct {
 	webhook http.Handler
 	runner  *runner.Runner
 	pool    *queue.Pool
+	// rollouts starts and steps fleet rollouts; its steps run in the pool.
+	rollouts *rollout.Engine
+	// fleetImage seeds the fleet's stored image when the store has none (LAUNCHPAD_IMAGE).
+	fleetImage string
 
 	stop context.CancelFunc // stops the pool's claiming; nil until started
 	done chan struct{}      // closed when the pool has drained
@@ -88,8 +100,24 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 		Store: deps.Store, Secrets: deps.Billing.WebhookSecrets, OnRecorded: b.wake,
 		Metrics: s.metrics, Logger: s.log.With("component", "stripe"),
 	})
+	var stepEvery time.Duration
+	var auto string
+	if deps.Workers != nil {
+		stepEvery, auto = deps.Workers.RolloutStepEvery, deps.Workers.AutoRollout
+	}
+	b.rollouts, err = rollout.New(rollout.Config{
+		Store: deps.Store, Runtime: deps.Runtime, Desired: proc.DesiredNow, Wake: b.wake, StepEvery: stepEvery, AutoRollout: auto,
+		Now: s.now, Logger: s.log.With("component", "rollout"),
+	})
+	if err != nil {
+		return nil, err
+	}
 	if deps.Workers == nil {
 		return b, nil
+	}
+	b.fleetImage = deps.Workers.Runner.Defaults.Image
+	if b.fleetImage == "" {
+		b.fleetImage = runner.DefaultImage
 	}
 
 	rcfg := deps.Workers.Runner
@@ -101,6 +129,7 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	handlers := proc.Handlers()
 	handlers[launchpad.JobApply] = b.runner.Run
 	handlers[launchpad.JobErasure] = b.erasure.Run
+	handlers[launchpad.JobRollout] = b.rollouts.Step
 	qcfg.Store, qcfg.Handlers, qcfg.Logger = deps.Store, handlers, s.log.With("component", "queue")
 	onFinished := qcfg.OnFinished
 	qcfg.OnFinished = func(j *launchpad.Job, err error) {
@@ -129,6 +158,7 @@ func (b *background) start(log *slog.Logger) {
 	if b.pool == nil || b.stop != nil {
 		return
 	}
+	b.seedFleet(log)
 	ctx, stop := context.WithCancel(context.Background())
 	b.stop, b.done = stop, make(chan struct{})
 	go func() {
@@ -158,5 +188,24 @@ func (b *background) wait() {
 	b.purge.wait()
 	if b.done != nil {
 		<-b.done
+	}
+}
+
+// seedFleet stores LAUNCHPAD_IMAGE as the fleet's image when the store has none yet, and
+// gives every rollout still moving a step (one whose step job was lost). Once stored, the
+// fleet's image changes only through a completed rollout: a different LAUNCHPAD_IMAGE is
+// reported, not applied.
+func (b *background) seedFleet(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, err := b.rollouts.SeedFleet(ctx, b.fleetImage)
+	switch {
+	case err != nil:
+		log.Error("the fleet's image could not be read or seeded; tenants get LAUNCHPAD_IMAGE until it is", "error", err.Error())
+	case f.Image != b.fleetImage:
+		log.Warn("LAUNCHPAD_IMAGE differs from the fleet's stored image, which tenants get; start a rollout to change it", "stored", f.Image, "env", b.fleetImage)
+	}
+	if err := b.rollouts.EnsureSteps(ctx); err != nil {
+		log.Error("rollouts in progress could not be checked for a pending step", "error", err.Error())
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/rollout"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/runner"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/web"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
@@ -206,6 +207,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if c.workers.Runner, err = runner.EnvConfig(settingOrEnv); err != nil {
 		problems = append(problems, lines(err)...)
+	}
+	if c.workers.AutoRollout, err = rollout.ParseAutoRollout(settingOrEnv(settings.AutoRollout)); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if p := tofuProblem(c.workers.Runner.Tofu); p != "" {
 		problems = append(problems, p)

@@ -101,6 +101,7 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 	// The runner's default provider is os.Executable, which in a test binary is the test.
 	cfg.workers.Runner.ProviderBinary = provider
 	cfg.workers.Queue.Poll = 100 * time.Millisecond // the default second only slows the test down
+	cfg.workers.RolloutStepEvery = 200 * time.Millisecond
 	if cfg.metering != nil && o.clock != nil {
 		cfg.metering.Clock = o.clock
 	}

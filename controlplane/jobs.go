@@ -49,6 +49,8 @@ type JobApplyJSON struct {
 	Product string `json:"product,omitempty"`
 	Region  string `json:"region,omitempty"`
 	Image   string `json:"image,omitempty"`
+	// Rollout is the fleet rollout the apply belongs to.
+	Rollout string `json:"rollout,omitempty"`
 }
 
 // SummaryJSON is what an apply's plan did: tofu's "Plan: N to add, N to change, N to destroy".
@@ -85,7 +87,7 @@ func jobJSON(j *launchpad.Job) JobJSON {
 	}
 	if j.Kind == launchpad.JobApply {
 		if d, err := launchpad.ParseApplyRequest(j.Payload); err == nil {
-			out.Apply = &JobApplyJSON{UserID: d.UserID, Plan: d.Plan, Destroy: d.Destroy, Reason: d.Reason, Product: d.Product, Region: d.Region, Image: d.Image}
+			out.Apply = &JobApplyJSON{UserID: d.UserID, Plan: d.Plan, Destroy: d.Destroy, Reason: d.Reason, Product: d.Product, Region: d.Region, Image: d.Image, Rollout: d.Rollout}
 		}
 	}
 	return out
@@ -99,7 +101,7 @@ const (
 // jobStatuses and jobKinds are what ?status= and ?kind= accept.
 var (
 	jobStatuses = []string{launchpad.JobQueued, launchpad.JobRunning, launchpad.JobSucceeded, launchpad.JobFailed, launchpad.JobSuperseded}
-	jobKinds    = []string{launchpad.JobApply, launchpad.JobStripeEvent, billing.JobLapse}
+	jobKinds    = []string{launchpad.JobApply, launchpad.JobStripeEvent, billing.JobLapse, launchpad.JobRollout}
 )
 
 // handleAdminJobs lists jobs, newest first: ?user_id= (the jobs keyed by that user: applies

@@ -71,6 +71,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/admin/jobs", s.requireAdmin(handleGet(s, s.handleAdminJobs)))
 	mux.Handle("GET /api/admin/jobs/{id}", s.requireAdmin(handleGet(s, s.handleAdminJob)))
 	mux.Handle("GET /api/admin/jobs/{id}/log", s.requireAdmin(http.HandlerFunc(s.handleAdminJobLog)))
+	mux.Handle("POST /api/admin/rollouts", s.requireAdmin(handleJSON(s, http.StatusAccepted, s.handleAdminStartRollout)))
+	mux.Handle("GET /api/admin/rollouts", s.requireAdmin(handleGet(s, s.handleAdminRollouts)))
+	mux.Handle("GET /api/admin/rollouts/{id}", s.requireAdmin(handleGet(s, s.handleAdminRollout)))
+	mux.Handle("POST /api/admin/rollouts/{id}/pause", s.requireAdmin(handleJSON(s, http.StatusOK, s.rolloutAction(pauseRollout))))
+	mux.Handle("POST /api/admin/rollouts/{id}/resume", s.requireAdmin(handleJSON(s, http.StatusOK, s.rolloutAction(resumeRollout))))
+	mux.Handle("POST /api/admin/rollouts/{id}/abort", s.requireAdmin(handleJSON(s, http.StatusOK, s.rolloutAction(abortRollout))))
 
 	// The customer dashboard: its pages, forms, live audit feed and assets.
 	s.web.Mount(mux)

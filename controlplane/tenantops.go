@@ -215,19 +215,12 @@ func (s *Server) requested(ctx context.Context, userID, actor, action string, ge
 // operator the X-Launchpad-Operator header names (as the exec CLI sends it), else the admin
 // token.
 func (s *Server) adminTarget(r *http.Request) (userID, actor string, err error) {
-	if _, err := queryParams(r); err != nil {
+	if actor, err = s.adminActor(r); err != nil {
 		return "", "", err
 	}
 	userID = r.PathValue("user_id")
 	if err := launchpad.ValidateUserID(userID); err != nil {
 		return "", "", err
-	}
-	actor = launchpad.ActorAdminToken
-	if name := r.Header.Get(operator.OperatorHeader); name != "" {
-		if err := launchpad.ValidateOperatorName(name); err != nil {
-			return "", "", err
-		}
-		actor = launchpad.OperatorActor(name)
 	}
 	return userID, actor, nil
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -260,8 +261,12 @@ func (r *planResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if want == nil {
 		return
 	}
-	p, err := launchpad.ReplacePlan(ctx, st, want)
-	if err != nil {
+	p, _, err := launchpad.ReplacePlan(ctx, st, want)
+	var proposal *launchpad.ProposalError
+	switch {
+	case errors.As(err, &proposal):
+		resp.Diagnostics.AddWarning("Plan stored; its rollout was not proposed", proposal.Error())
+	case err != nil:
 		addError(&resp.Diagnostics, "Updating plan", err)
 		return
 	}

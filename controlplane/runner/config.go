@@ -29,7 +29,7 @@ const (
 type Defaults struct {
 	Product string // LAUNCHPAD_PRODUCT, default hermes
 	Region  string // LAUNCHPAD_REGION, default iad
-	Image   string // LAUNCHPAD_IMAGE, default DefaultImage
+	Image   string // LAUNCHPAD_IMAGE, default DefaultImage; the fleet's stored image comes first
 }
 
 // Apply returns d with its empty Product, Region and Image taken from def.
@@ -55,6 +55,8 @@ type Store interface {
 	// The user's records, to adopt what an interrupted run left out of the state.
 	ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error)
 	ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error)
+	// The fleet's image, for jobs that name none.
+	GetFleet(ctx context.Context) (*launchpad.Fleet, error)
 }
 
 // Config configures a Runner. Store is required; zero fields get their defaults.

@@ -60,6 +60,14 @@ func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSum
 		return launchpad.PlanSummary{}, queue.Permanent(launchpad.Errorf(launchpad.EINVALID,
 			"apply job %s has key %q but applies user %q; the key must be the user id so one tenant runs one job at a time", job.ID, launchpad.Clip(job.Key, 60), d.UserID))
 	}
+	if d.Image == "" {
+		// The fleet's image, as the last completed rollout (or LAUNCHPAD_IMAGE) set it.
+		f, err := r.cfg.Store.GetFleet(ctx)
+		if err != nil {
+			return launchpad.PlanSummary{}, launchpad.Wrapf(err, "reading the fleet's image")
+		}
+		d.Image = f.Image
+	}
 	d = r.cfg.Defaults.Apply(d)
 	log := r.cfg.Logger.With("job", job.ID, "user", d.UserID, "plan", d.Plan, "destroy", d.Destroy)
 
@@ -183,6 +191,10 @@ func (r *Runner) audit(ctx context.Context, log *slog.Logger, job *launchpad.Job
 	details["destroy"] = strconv.FormatBool(d.Destroy)
 	if d.Reason != "" {
 		details["reason"] = d.Reason
+	}
+	if d.Rollout != "" {
+		details["rollout"] = d.Rollout
+		details["image"] = d.Image
 	}
 	if d.KeyRotation > 0 {
 		details["key_rotation_generation"] = strconv.FormatInt(d.KeyRotation, 10)

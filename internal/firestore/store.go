@@ -149,7 +149,8 @@ type collections struct {
 	auditIDs     string // event id → stream and seq: keeps event ids unique
 	auditTree    string // the log's Merkle tree: "head" (its size) and its stored hashes
 	states       string // state head per workspace, chunks in its sub-collection
-	platform     string // one document, "keys": the platform key record
+	platform     string // "keys": the platform key record; "fleet": the fleet's desired state
+	rollouts     string
 }
 
 func newCollections(prefix string) collections {
@@ -176,6 +177,7 @@ func newCollections(prefix string) collections {
 		auditTree:    prefix + "audit_tree",
 		states:       prefix + "states",
 		platform:     prefix + "platform",
+		rollouts:     prefix + "rollouts",
 	}
 }
 

@@ -229,6 +229,7 @@ func launchInput(s launchpad.MachineSpec) fly.LaunchMachineInput {
 	for _, m := range s.Mounts {
 		cfg.Mounts = append(cfg.Mounts, fly.MachineMount{Volume: m.VolumeID, Path: m.Path})
 	}
+	cfg.Checks = checksConfig(s.Checks)
 	in := fly.LaunchMachineInput{Name: s.Name, Region: s.Region, Config: cfg}
 	if s.MinSecretsVersion > 0 {
 		v := s.MinSecretsVersion
@@ -257,7 +258,9 @@ func toMachine(m *fly.Machine) *launchpad.Machine {
 		for _, mt := range cfg.Mounts {
 			out.Mounts = append(out.Mounts, launchpad.Mount{VolumeID: mt.Volume, Path: mt.Path})
 		}
+		out.Checks = checksFrom(cfg.Checks)
 	}
+	out.CheckStatuses = checkStatuses(m.Checks)
 	if out.Image == "" && m.ImageRef.Repository != "" {
 		out.Image = m.FullImageRef()
 	}

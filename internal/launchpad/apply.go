@@ -26,6 +26,10 @@ type ApplyRequest struct {
 	Reset int64 `json:"reset,omitempty"`
 	// Destroy asks for the tenant and its sub-key to be torn down (the subscription ended).
 	Destroy bool `json:"destroy,omitempty"`
+	// Rollout is the id of the fleet rollout this apply belongs to (its change, or with
+	// ReasonRollback the undoing of it): a rollout applies each tenant once, and finds the
+	// job it enqueued by this after a restart.
+	Rollout string `json:"rollout,omitempty"`
 	// Reason says why the job exists (plan_changed, subscription_ended, …); shown in logs and
 	// audit entries only.
 	Reason string `json:"reason,omitempty"`
@@ -42,6 +46,8 @@ const (
 	ReasonRebuild      = "rebuild"            // a machine from a clean image was asked for
 	ReasonReset        = "reset"              // a new empty volume and machine were asked for
 	ReasonErased       = "account_deleted"    // the user's account is being deleted
+	ReasonRollout      = "rollout"            // a fleet rollout carries a new image or plan definition
+	ReasonRollback     = "rollout_rollback"   // an aborted rollout puts the tenant back
 )
 
 // Payload returns d as the JSON stored in a job.
@@ -84,6 +90,11 @@ func (d ApplyRequest) Validate() error {
 	}
 	if d.KeyRotation < 0 || d.Rebuild < 0 || d.Reset < 0 {
 		return Errorf(EINVALID, "the desired state of user %s has a negative generation (key_rotation %d, rebuild %d, reset %d); generations start at 0 and only grow", d.UserID, d.KeyRotation, d.Rebuild, d.Reset)
+	}
+	if d.Rollout != "" {
+		if err := ValidateRolloutID(d.Rollout); err != nil {
+			return err
+		}
 	}
 	if len(d.Reason) > 64 || !reasonPattern.MatchString(d.Reason) {
 		return Errorf(EINVALID, "reason %q is not valid: use up to 64 lower-case letters, digits and '_'", Clip(d.Reason, 40))

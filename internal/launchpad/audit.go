@@ -65,6 +65,18 @@ const (
 	// AuditLeakResponse: rotate-secret --rotate-keys finished a pass (platform stream):
 	// counts of keys rotated and factors marked.
 	AuditLeakResponse = "platform.leak_response"
+	// Fleet rollouts, in PlatformStream: proposed, started, paused (by an operator or by
+	// itself past max_failures), resumed, aborted, rolled back, completed.
+	AuditRolloutProposed   = "rollout.proposed"
+	AuditRolloutStarted    = "rollout.started"
+	AuditRolloutPaused     = "rollout.paused"
+	AuditRolloutResumed    = "rollout.resumed"
+	AuditRolloutAborted    = "rollout.aborted"
+	AuditRolloutRolledBack = "rollout.rolled_back"
+	AuditRolloutCompleted  = "rollout.completed"
+	// AuditRolloutTenant is a rollout's step for one tenant, in its user's stream: its apply
+	// was enqueued, it is healthy on the new version, it failed, or it was rolled back.
+	AuditRolloutTenant = "rollout.tenant"
 )
 
 // Audit actors: who caused an event. Every writer of the log uses these, and the dashboard

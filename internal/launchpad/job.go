@@ -6,6 +6,7 @@ import "time"
 const (
 	JobApply       = "apply"        // re-render and apply one user's tenant workspace
 	JobStripeEvent = "stripe_event" // process one recorded Stripe event
+	JobRollout     = "rollout"      // advance one fleet rollout by a step (key: "rollout/" + its id)
 )
 
 // Job statuses.

@@ -161,6 +161,52 @@ type MachineSpec struct {
 	// the app's secrets has reached Fly's hosts and gives the machine at least that version:
 	// a machine sees a new secret only through such a create or update.
 	MinSecretsVersion uint64
+	// Checks are the machine's health checks by name; Fly runs them and reports each one's
+	// status with the machine (Machine.CheckStatuses).
+	Checks map[string]MachineCheck
+}
+
+// The agent's health check on every tenant machine: a TCP connection to the port it serves.
+const (
+	AgentCheckName = "agent"
+	AgentPort      = 8080
+)
+
+// MachineCheck is one health check Fly runs against a machine.
+type MachineCheck struct {
+	Type        string // tcp or http
+	Port        int
+	Path        string // http only
+	Interval    time.Duration
+	Timeout     time.Duration
+	GracePeriod time.Duration // after a start, before failures count
+}
+
+// Check statuses as Fly reports them.
+const (
+	CheckPassing  = "passing"
+	CheckWarning  = "warning"
+	CheckCritical = "critical"
+)
+
+// CheckStatus is what Fly last saw of one of a machine's checks.
+type CheckStatus struct {
+	Name   string
+	Status string // CheckPassing, CheckWarning or CheckCritical
+	Output string
+}
+
+// Healthy reports whether m is started and every one of its checks passes.
+func (m *Machine) Healthy() bool {
+	if m.State != MachineStarted {
+		return false
+	}
+	for _, c := range m.CheckStatuses {
+		if c.Status != CheckPassing {
+			return false
+		}
+	}
+	return len(m.CheckStatuses) >= len(m.Checks)
 }
 
 // Mount attaches a volume.
@@ -181,8 +227,11 @@ type Machine struct {
 	Env        map[string]string
 	Mounts     []Mount
 	Metadata   map[string]string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Checks are the configured health checks; CheckStatuses what Fly last saw of each.
+	Checks        map[string]MachineCheck
+	CheckStatuses []CheckStatus
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // MachineEvent is a machine lifecycle event.

@@ -22,6 +22,7 @@ const (
 	RotateSecret Command = "rotate-secret"
 	Audit        Command = "audit"
 	Exec         Command = "exec"
+	Rollout      Command = "rollout"
 	Backup       Command = "backup"
 	Emails       Command = "emails"
 	Healthcheck  Command = "healthcheck"

@@ -37,6 +37,7 @@ const (
 	Product                = "LAUNCHPAD_PRODUCT"
 	Region                 = "LAUNCHPAD_REGION"
 	Image                  = "LAUNCHPAD_IMAGE"
+	AutoRollout            = "LAUNCHPAD_AUTO_ROLLOUT"
 	MeterInterval          = "LAUNCHPAD_METER_INTERVAL"
 	PurgeInterval          = "LAUNCHPAD_PURGE_INTERVAL"
 
@@ -109,14 +110,14 @@ var table = []Setting{
 		Usage: "`smtp://host:port` or `smtps://user:pass@host:port`; `log:` writes mail, sign-in codes included, to serve's log instead (the sandbox and demos only)"},
 	{Env: MailFrom, Flag: "mail-from", DefaultDoc: "required with SMTP", UsedBy: []Command{Serve, RotateSecret},
 		Usage: "sender, e.g. `Launchpad <launchpad@example.com>`"},
-	{Env: AdminToken, Flag: "admin-token", DefaultDoc: "unset: admin API off", Secret: true, UsedBy: []Command{Serve, Exec},
+	{Env: AdminToken, Flag: "admin-token", DefaultDoc: "unset: admin API off", Secret: true, UsedBy: []Command{Serve, Exec, Rollout},
 		Usage: "bearer token of `/api/admin/*`, at least 32 characters"},
 	{Env: MetricsToken, Flag: "metrics-token", DefaultDoc: "unset: `/metrics` open", Secret: true, UsedBy: []Command{Serve},
 		Usage: "bearer token `/metrics` then requires (`Authorization: Bearer …`), at least 32 characters; unset, `/metrics` answers anyone who reaches it"},
-	{Env: OperatorName, DefaultDoc: "the login name", UsedBy: []Command{Exec, RotateSecret},
-		Usage: "the operator the audit log names for `exec` and `rotate-secret` (`-operator` overrides it)"},
-	{Env: URL, UsedBy: []Command{Exec},
-		Usage: "the control plane `exec` talks to, e.g. `https://launchpad.example.com`"},
+	{Env: OperatorName, DefaultDoc: "the login name", UsedBy: []Command{Exec, RotateSecret, Rollout},
+		Usage: "the operator the audit log names for `exec`, `rotate-secret` and `rollout` (`-operator` overrides it)"},
+	{Env: URL, UsedBy: []Command{Exec, Rollout},
+		Usage: "the control plane `exec` and `rollout` talk to, e.g. `https://launchpad.example.com`"},
 	{Env: TrustedProxies, Flag: "trusted-proxies", UsedBy: []Command{Serve},
 		Usage: "comma-separated IPs/CIDRs of reverse proxies whose `X-Forwarded-For` is believed"},
 	{Env: LogFormat, Flag: "log-format", Default: "json", UsedBy: []Command{Serve},
@@ -150,7 +151,9 @@ var table = []Setting{
 	{Env: Region, Flag: "region", Default: "iad", UsedBy: []Command{Serve},
 		Usage: "Fly region of new tenants unless the checkout says otherwise"},
 	{Env: Image, Flag: "image", Default: "registry.fly.io/hermes-agent:1.4.2", UsedBy: []Command{Serve},
-		Usage: "agent image of tenants unless the checkout says otherwise"},
+		Usage: "agent image of tenants unless the checkout says otherwise; it seeds the fleet's stored image, which a completed rollout replaces (once stored, a different value is only reported)"},
+	{Env: AutoRollout, Default: "propose", UsedBy: []Command{Serve},
+		Usage: "what a plan edit made in the operator's `tofu apply` rolls out: `propose` records a rollout of the plan an operator starts (`rollout resume ID`), `start` starts it at once, `off` drops it"},
 	{Env: MeterInterval, Flag: "meter-interval", Default: "1m0s", UsedBy: []Command{Serve},
 		Usage: "how often machine hours, spend caps and unpaid subscriptions are checked, 10s to 1h, or `off` in this replica (needs `FLY_API_TOKEN`)"},
 	{Env: PurgeInterval, Flag: "purge-interval", Default: "1h", UsedBy: []Command{Serve},

@@ -22,7 +22,7 @@ type machineJSON struct {
 	UpdatedAt  string                     `json:"updated_at"`
 	Config     map[string]json.RawMessage `json:"config"`
 	Events     []eventJSON                `json:"events"`
-	Checks     []any                      `json:"checks"`
+	Checks     []checkStatusJSON          `json:"checks"`
 	HostStatus string                     `json:"host_status"`
 	// Nonce is only ever returned on create with lease_ttl (spec).
 	Nonce string `json:"nonce,omitempty"`
@@ -45,7 +45,7 @@ func (m *flyMachine) json() machineJSON {
 		ID: m.ID, Name: m.Name, State: m.State, Region: m.Region, ImageRef: parseImageRef(image),
 		InstanceID: m.InstanceID, PrivateIP: m.PrivateIP,
 		CreatedAt: rfc3339(m.CreatedAt), UpdatedAt: rfc3339(m.UpdatedAt),
-		Config: m.Config, Events: m.eventsNewestFirst(), Checks: []any{}, HostStatus: "ok",
+		Config: m.Config, Events: m.eventsNewestFirst(), Checks: m.checkStatuses(), HostStatus: "ok",
 	}
 }
 

@@ -146,6 +146,7 @@ func (b *builder) machineSpec() launchpad.MachineSpec {
 			launchpad.AgentLogRetentionEnv: strconv.Itoa(launchpad.AgentLogRetentionDays),
 		},
 		Mounts: []launchpad.Mount{{VolumeID: t.VolumeID, Path: launchpad.WorkspaceMount}},
+		Checks: agentChecks(),
 		Metadata: map[string]string{
 			metaUserID:     t.UserID,
 			metaPlan:       b.plan.Name,
@@ -236,4 +237,12 @@ func (b *builder) partialError(err error) error {
 	}
 	return launchpad.Errorf(launchpad.ErrorCode(err), "%s (created before the failure: %s; the resource is marked tainted and the next apply replaces it)",
 		launchpad.ErrorMessage(err), strings.Join(b.Created, ", "))
+}
+
+// agentChecks is the agent's health check: Fly connects to its port, and a rollout counts a
+// tenant as done only once this passes (launchpad.Machine.Healthy).
+func agentChecks() map[string]launchpad.MachineCheck {
+	return map[string]launchpad.MachineCheck{
+		launchpad.AgentCheckName: {Type: "tcp", Port: launchpad.AgentPort, Interval: 15 * time.Second, Timeout: 5 * time.Second, GracePeriod: 10 * time.Second},
+	}
 }

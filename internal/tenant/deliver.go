@@ -54,6 +54,7 @@ func specOf(m *launchpad.Machine) launchpad.MachineSpec {
 	return launchpad.MachineSpec{
 		Name: m.Name, Region: m.Region, Image: m.Image, Guest: m.Guest,
 		Env: maps.Clone(m.Env), Mounts: slices.Clone(m.Mounts), Metadata: maps.Clone(m.Metadata),
+		Checks: maps.Clone(m.Checks),
 	}
 }
 

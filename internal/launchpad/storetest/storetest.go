@@ -64,6 +64,7 @@ func cases() []testCase {
 		platformKeyCases(),
 		retentionCases(),
 		erasureCases(),
+		rolloutCases(),
 		hostileIDCases(),
 	} {
 		all = append(all, group...)

@@ -1,0 +1,282 @@
+package rollout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
+)
+
+// fleet is a store with users on plan "pro", each with a tenant, and an engine on it whose
+// health gate is the apply's success (no Runtime). Applies are played by the test: it claims
+// and finishes the jobs the engine enqueues.
+type fleet struct {
+	t     *testing.T
+	st    *sqlite.DB
+	e     *Engine
+	users []string
+}
+
+func newFleet(t *testing.T, n int, auto string) *fleet {
+	t.Helper()
+	st, _ := sqlitetest.Open(t, sqlite.Options{})
+	ctx := t.Context()
+	if err := st.CreatePlan(ctx, &launchpad.Plan{Name: "pro", Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, VolumeSizeGB: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fleet{t: t, st: st}
+	for i := range n {
+		id := fmt.Sprintf("user%02d", i)
+		if err := st.CreateUser(ctx, &launchpad.User{ID: id, Email: id + "@example.com", Plan: "pro"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateTenant(ctx, &launchpad.Tenant{AppName: "lp-hermes-" + id, UserID: id, Plan: "pro", Image: "registry.fly.io/hermes-agent:1.0.0"}); err != nil {
+			t.Fatal(err)
+		}
+		f.users = append(f.users, id)
+	}
+	e, err := New(Config{Store: st, AutoRollout: auto, Desired: func(u *launchpad.User) (launchpad.ApplyRequest, error) {
+		return launchpad.ApplyRequest{UserID: u.ID, Plan: "pro"}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e = e
+	return f
+}
+
+// step runs the one step job that is due, as a worker would (claimed a little ahead of the
+// wall clock, so the engine's next step, a second out, is due; never in a loop, since each
+// step enqueues the next).
+func (f *fleet) step() {
+	f.t.Helper()
+	j, err := f.st.ClaimJob(f.t.Context(), launchpad.JobClaim{Worker: "w", Kinds: []string{launchpad.JobRollout}, Lease: time.Minute, Now: time.Now().Add(2 * time.Second)})
+	if launchpad.IsNotFound(err) {
+		return
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.e.Step(f.t.Context(), j); err != nil {
+		f.t.Fatalf("step: %v", err)
+	}
+	if _, err := f.st.FinishJob(f.t.Context(), j.ID, "w", launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// applies finishes every queued apply job, succeeding unless fail names its user, and returns
+// the users applied.
+func (f *fleet) applies(fail map[string]bool) []string {
+	f.t.Helper()
+	var out []string
+	for {
+		j, err := f.st.ClaimJob(f.t.Context(), launchpad.JobClaim{Worker: "w", Kinds: []string{launchpad.JobApply}, Lease: time.Minute, Now: time.Now()})
+		if launchpad.IsNotFound(err) {
+			return out
+		}
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		res := launchpad.JobResult{Status: launchpad.JobSucceeded}
+		if fail[j.Key] {
+			res = launchpad.JobResult{Status: launchpad.JobFailed, Error: "tofu apply failed"}
+		}
+		if _, err := f.st.FinishJob(f.t.Context(), j.ID, "w", res, time.Now()); err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, j.Key)
+	}
+}
+
+func (f *fleet) get(id string) *launchpad.Rollout {
+	f.t.Helper()
+	r, err := f.st.GetRollout(f.t.Context(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+// appliesOf lists the rollout's apply payloads for user (superseded ones left out).
+func (f *fleet) appliesOf(user, id string) []launchpad.ApplyRequest {
+	f.t.Helper()
+	js, err := f.st.ListJobs(f.t.Context(), launchpad.JobFilter{Kind: launchpad.JobApply, Key: user})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []launchpad.ApplyRequest
+	for _, j := range js {
+		d, err := launchpad.ParseApplyRequest(j.Payload)
+		if err == nil && d.Rollout == id && j.Status != launchpad.JobSuperseded {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Waves: one canary alone, then batches of two, never more than max_parallel applies in
+// flight; each tenant applied once, with the rollout's image; the fleet's image set at the end.
+func TestRolloutGoesInWavesAndAppliesEachTenantOnce(t *testing.T) {
+	f := newFleet(t, 5, "")
+	one := 1
+	r, err := f.e.Start(t.Context(), Request{Image: "registry.fly.io/hermes-agent:2.0.0", Canary: &one, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waves [][]string
+	for range 20 {
+		f.step()
+		applied := f.applies(nil)
+		if len(applied) > 0 {
+			waves = append(waves, applied)
+		}
+		if f.get(r.ID).State == launchpad.RolloutCompleted {
+			break
+		}
+	}
+	want := [][]string{{"user00"}, {"user01", "user02"}, {"user03", "user04"}}
+	if fmt.Sprint(waves) != fmt.Sprint(want) {
+		t.Fatalf("applies went in waves %v, want %v", waves, want)
+	}
+	for _, u := range f.users {
+		if a := f.appliesOf(u, r.ID); len(a) != 1 || a[0].Image != "registry.fly.io/hermes-agent:2.0.0" || a[0].Reason != launchpad.ReasonRollout {
+			t.Errorf("%s: rollout applies %+v, want one with the new image", u, a)
+		}
+	}
+	fl, _ := f.st.GetFleet(t.Context())
+	if fl.Image != "registry.fly.io/hermes-agent:2.0.0" {
+		t.Errorf("fleet image = %q after the rollout completed", fl.Image)
+	}
+}
+
+// A step that enqueued an apply and died before recording it: the next step finds that apply
+// instead of enqueueing a second one.
+func TestRolloutStepAfterACrashFindsTheApplyItEnqueued(t *testing.T) {
+	f := newFleet(t, 2, "")
+	zero := 0
+	r, err := f.e.Start(t.Context(), Request{Image: "registry.fly.io/hermes-agent:2.0.0", Canary: &zero, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := f.e.enqueueApply(t.Context(), r, r.Tenants[0], false) // the crashed step's work
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	got := f.get(r.ID)
+	if got.Tenants[0].Job != early || got.Tenants[0].Status != launchpad.TenantApplying {
+		t.Fatalf("after the step the first tenant is %+v, want it applying with the job %s enqueued before the crash", got.Tenants[0], early)
+	}
+	if a := f.appliesOf(f.users[0], r.ID); len(a) != 1 {
+		t.Fatalf("%d rollout applies of %s, want 1", len(a), f.users[0])
+	}
+}
+
+// Failures past max_failures pause the rollout by itself, leaving the rest untouched; abort
+// puts the changed tenants back on their previous image.
+func TestRolloutPausesPastMaxFailuresAndAbortRollsBack(t *testing.T) {
+	f := newFleet(t, 4, "")
+	one := 1
+	r, err := f.e.Start(t.Context(), Request{Image: "registry.fly.io/hermes-agent:2.0.0", Canary: &one, BatchSize: 3, MaxParallel: 3, MaxFailures: "0.5"}, launchpad.ActorAdminToken)
+	if err != nil || r.Policy.MaxFailureRatio != 0.5 {
+		t.Fatalf("Start = %+v, %v", r, err)
+	}
+	f.step()
+	f.applies(map[string]bool{"user00": true}) // the canary fails: 1 of 1 reached > 0.5
+	f.step()
+	got := f.get(r.ID)
+	if got.State != launchpad.RolloutPaused || !strings.Contains(got.Reason, "paused by itself") {
+		t.Fatalf("after the canary failed: %s (%s)", got.State, got.Reason)
+	}
+	for _, u := range f.users[1:] {
+		if a := f.appliesOf(u, r.ID); len(a) != 0 {
+			t.Errorf("%s was applied while the rollout paused", u)
+		}
+	}
+	if _, err := f.e.Pause(t.Context(), r.ID, launchpad.ActorAdminToken); !launchpad.IsConflict(err) {
+		t.Errorf("pausing a paused rollout = %v, want ECONFLICT", err)
+	}
+	if _, err := f.e.Abort(t.Context(), r.ID, launchpad.OperatorActor("ops")); err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	f.applies(nil)
+	f.step()
+	got = f.get(r.ID)
+	if got.State != launchpad.RolloutRolledBack || got.Tenants[0].Status != launchpad.TenantRolledBack {
+		t.Fatalf("after the abort: %s, canary %+v", got.State, got.Tenants[0])
+	}
+	back := f.appliesOf("user00", r.ID)
+	if len(back) != 2 || back[0].Reason != launchpad.ReasonRollback || back[0].Image != "registry.fly.io/hermes-agent:1.0.0" {
+		t.Fatalf("the canary's applies %+v, want the rollout's and a rollback to 1.0.0 (newest first)", back)
+	}
+	fl, _ := f.st.GetFleet(t.Context())
+	if fl.Image != "" {
+		t.Errorf("an aborted rollout set the fleet image to %q", fl.Image)
+	}
+}
+
+// A plan edit's proposal reaches serve through its step: LAUNCHPAD_AUTO_ROLLOUT=start starts
+// it over the plan's tenants, propose keeps it, off drops it.
+func TestPlanEditProposalFollowsAutoRollout(t *testing.T) {
+	for _, tc := range []struct{ auto, want string }{
+		{AutoStart, launchpad.RolloutRunning}, {AutoPropose, launchpad.RolloutProposed}, {AutoOff, launchpad.RolloutAborted},
+	} {
+		t.Run(tc.auto, func(t *testing.T) {
+			f := newFleet(t, 2, tc.auto)
+			_, p, err := launchpad.ReplacePlan(t.Context(), f.st, &launchpad.Plan{Name: "pro", Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 2048}, VolumeSizeGB: 1})
+			if err != nil || p == nil {
+				t.Fatalf("ReplacePlan = %+v, %v", p, err)
+			}
+			f.step()
+			got := f.get(p.ID)
+			if got.State != tc.want {
+				t.Fatalf("proposal is %s (%s), want %s", got.State, got.Reason, tc.want)
+			}
+			if tc.want == launchpad.RolloutRunning && (len(got.Tenants) != 2 || got.Unselected) {
+				t.Fatalf("a started proposal has tenants %+v", got.Tenants)
+			}
+			if tc.auto == AutoPropose {
+				if got, err = f.e.Resume(t.Context(), p.ID, launchpad.OperatorActor("ops")); err != nil || got.State != launchpad.RolloutRunning || len(got.Tenants) != 2 {
+					t.Fatalf("resume of the proposal = %+v, %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+// Bad requests are refused naming the field.
+func TestRolloutRequestErrorsNameTheField(t *testing.T) {
+	f := newFleet(t, 1, "")
+	for _, tc := range []struct {
+		req  string
+		want string
+	}{
+		{`{}`, "needs image"},
+		{`{"image":"bad image"}`, "image:"},
+		{`{"image":"registry.fly.io/a:1","max_failures":1.5}`, "max_failures"},
+		{`{"image":"registry.fly.io/a:1","health_timeout":"soon"}`, "health_timeout"},
+		{`{"image":"registry.fly.io/a:1","max_parallel":100}`, "max_parallel"},
+		{`{"image":"registry.fly.io/a:1","user_ids":["nobody"]}`, "user_ids: nobody"},
+		{`{"plan":"missing"}`, "plan: there is no plan"},
+	} {
+		var req Request
+		if err := json.Unmarshal([]byte(tc.req), &req); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.e.Start(context.Background(), req, launchpad.ActorAdminToken)
+		if launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(launchpad.ErrorMessage(err), tc.want) {
+			t.Errorf("%s: %v, want EINVALID naming %q", tc.req, err, tc.want)
+		}
+	}
+	if rs, _ := f.st.ListRollouts(t.Context(), 0); len(rs) != 0 {
+		t.Errorf("refused requests stored %d rollouts", len(rs))
+	}
+}
