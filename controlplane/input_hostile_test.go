@@ -68,6 +68,10 @@ var jsonRoutes = []jsonRoute{
 	{"POST /api/admin/tenants/{user_id}/revoke-key", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/rebuild", "admin", `{"{s}":1}`},
 	{"POST /api/admin/tenants/{user_id}/reset", "admin", `{"{s}":1}`},
+	{"POST /api/admin/rollouts", "admin", `{"image":"{s}"}`},
+	{"POST /api/admin/rollouts/{id}/pause", "admin", `{"{s}":1}`},
+	{"POST /api/admin/rollouts/{id}/resume", "admin", `{"{s}":1}`},
+	{"POST /api/admin/rollouts/{id}/abort", "admin", `{"{s}":1}`},
 }
 
 // TestEveryJSONRouteIsInTheHostileTable reads routes.go, so that a new JSON route cannot
