@@ -328,6 +328,14 @@ var actionLabels = map[string]string{
 	launchpad.AuditLeakResponse:             "Keys replaced after a suspected leak",
 	launchpad.AuditAccountDeletionRequested: "Account deletion requested",
 	launchpad.AuditAccountErased:            "Account deleted and personal data erased",
+	launchpad.AuditRolloutProposed:          "Fleet update proposed",
+	launchpad.AuditRolloutStarted:           "Fleet update started",
+	launchpad.AuditRolloutPaused:            "Fleet update paused",
+	launchpad.AuditRolloutResumed:           "Fleet update resumed",
+	launchpad.AuditRolloutAborted:           "Fleet update stopped",
+	launchpad.AuditRolloutRolledBack:        "Fleet update undone",
+	launchpad.AuditRolloutCompleted:         "Fleet update finished",
+	launchpad.AuditRolloutTenant:            "A fleet update reached your agent",
 }
 
 func actionLabel(action string) string {
