@@ -29,6 +29,9 @@ type Config struct {
 	CheckoutURL string
 	// AuditPoll is how often a live audit stream asks the store for new events; default 2 s.
 	AuditPoll time.Duration
+	// PastDueGrace and VolumeRetention are billing's (LAUNCHPAD_PAST_DUE_GRACE,
+	// LAUNCHPAD_VOLUME_RETENTION), for the overview's deadlines; 0 means the defaults.
+	PastDueGrace, VolumeRetention time.Duration
 }
 
 // DefaultAuditPoll is the default of Config.AuditPoll.
@@ -122,7 +125,8 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		cfg:      cfg,
 		store:    d.Store,
 		auth:     d.Auth,
-		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger},
+		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger,
+			Grace: cfg.PastDueGrace, Retention: cfg.VolumeRetention, Now: d.Now},
 		log:      d.Logger,
 		now:      d.Now,
 		closing:  d.Closing,
@@ -182,6 +186,7 @@ func (h *Handler) buildRoutes() []route {
 
 		// Signed in: the session binds the CSRF tokens.
 		get("/{$}", h.signedIn(h.handleOverview)),
+		get("/overview/live", h.signedIn(h.handleOverviewLive)),
 		get("/audit", h.signedIn(h.handleAudit)),
 		get("/audit/events", h.signedInStream(h.handleAuditEvents)),
 		get("/security", h.signedIn(h.handleSecurity)),
