@@ -200,10 +200,10 @@ func SpendCappedNotice(limitUSD *float64, resetAt *time.Time) Notice {
 		limit = fmt.Sprintf("its $%.2f spend limit", *limitUSD)
 	}
 	n := Notice{Kind: SpendCapped, Title: "Model spend limit reached",
-		Text:   "Your agent's model key has used " + limit + ", so its model requests are refused and your agent cannot reply.",
+		Text:   "Your agent's model key has used " + limit + ", so its model requests are refused — answered 402 Payment Required or 403 Forbidden — and your agent cannot reply.",
 		Action: Action{"Move to a larger plan", BillingPage}, Tone: "alert"}
 	if resetAt != nil {
-		n.Text += fmt.Sprintf(" The limit comes back on %s (00:00 UTC, not your billing date), or at once on a larger plan.", When(*resetAt))
+		n.Text += fmt.Sprintf(" Move to a larger plan, whose limit reaches the same key within minutes, or wait: the limit comes back on %s, when the model provider resets it (at 00:00 UTC, not on your billing date).", When(*resetAt))
 		n.Deadline, n.DeadlineLabel = at(*resetAt), "Limit comes back on"
 	} else {
 		n.Text += " This key's limit does not come back by itself: a larger plan raises it within minutes."
