@@ -51,7 +51,9 @@ func TestDecideEveryState(t *testing.T) {
 			Usage: metering.UsageSummary{HoursUsed: 10, HoursCap: &cap10, Capped: true, CappedAt: &now, CycleEnd: &periodEnd}}, notice.HourCapped, periodEnd, notice.BillingPage, []string{"10 machine hours"}},
 		{"spend-capped", Overview{User: with(func(*launchpad.User) {}), Tenants: []*launchpad.Tenant{tenant}, SpendLimitReset: launchpad.LimitResetMonthly,
 			Usage: metering.UsageSummary{SpendUSD: &limit, SpendLimitUSD: &limit, SpendExhausted: true}}, notice.SpendCapped, time.Date(2030, 4, 1, 0, 0, 0, 0, time.UTC), notice.BillingPage, []string{"$5.00 spend limit"}},
-		{"past due", Overview{User: with(func(u *launchpad.User) { u.Subscription.Status, u.Subscription.PastDueSince = launchpad.StatusPastDue, pastDueSince }), Tenants: []*launchpad.Tenant{tenant}},
+		{"past due", Overview{User: with(func(u *launchpad.User) {
+			u.Subscription.Status, u.Subscription.PastDueSince = launchpad.StatusPastDue, pastDueSince
+		}), Tenants: []*launchpad.Tenant{tenant}},
 			notice.PastDue, pastDueSince.Add(grace), notice.BillingPage, []string{"keeps running until"}},
 		{"suspended", Overview{User: with(func(u *launchpad.User) {
 			u.Subscription.Status, u.Subscription.PastDueSince = launchpad.StatusPastDue, overdueSince

@@ -122,9 +122,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	h := &Handler{
-		cfg:      cfg,
-		store:    d.Store,
-		auth:     d.Auth,
+		cfg:   cfg,
+		store: d.Store,
+		auth:  d.Auth,
 		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger,
 			Grace: cfg.PastDueGrace, Retention: cfg.VolumeRetention, Now: d.Now},
 		log:      d.Logger,
