@@ -8,7 +8,8 @@ import (
 
 // Mail is the email for n, sent to address to: its title as the subject, its words, its
 // deadline and its action, as the overview shows them. dashboard is the dashboard's address
-// (with its trailing slash), which relative actions are resolved against; "" leaves them out.
+// (with its trailing slash), which relative actions are resolved against; without one they
+// are left out.
 func Mail(to string, n Notice, dashboard string) launchpad.Message {
 	var b strings.Builder
 	b.WriteString("Hello,\n\n")
@@ -29,8 +30,8 @@ func actionURL(href, dashboard string) string {
 	switch {
 	case strings.HasPrefix(href, "https://"):
 		return href
-	case dashboard == "":
-		return ""
+	case !strings.HasPrefix(dashboard, "http://") && !strings.HasPrefix(dashboard, "https://"):
+		return "" // no public address configured: nothing to link
 	}
 	return strings.TrimSuffix(dashboard, "/") + href
 }
