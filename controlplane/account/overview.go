@@ -29,7 +29,7 @@ type Overview struct {
 	// Usage then shows whether the cap was hit as the last metering pass saw it.
 	SpendUnread bool
 	// SpendLimitReset is the period after which OpenRouter restores the key's limit
-	// (NextLimitReset): the live key's limit_reset, "" when it never resets by itself, and
+	// (notice.NextLimitReset): the live key's limit_reset, "" when it never resets by itself, and
 	// monthly — what every Launchpad sub-key is minted with and kept at — when the key was
 	// not read.
 	SpendLimitReset string

@@ -141,7 +141,7 @@ func (o *Overview) warnings(now time.Time) []notice.Notice {
 
 // spendResetsAt is when OpenRouter restores the key's limit by itself; nil when never.
 func (o *Overview) spendResetsAt(now time.Time) *time.Time {
-	if at, ok := NextLimitReset(o.SpendLimitReset, now); ok {
+	if at, ok := notice.NextLimitReset(o.SpendLimitReset, now); ok {
 		return &at
 	}
 	return nil
