@@ -163,7 +163,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	dash := deps.Dashboard
 	dash.PublicURL = cfg.PublicURL
 	dash.PastDueGrace, dash.VolumeRetention = deps.Billing.PastDueGrace, deps.Billing.VolumeRetention
-	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
+	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys, Billing: deps.Billing.Account(),
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing})
 	if err != nil {
 		s.auth.Close(context.Background())

@@ -269,7 +269,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(w.url+"/billing"), visible("#plan-title"))
 	portal := attr(t, ctx, `a[href^="https://billing.stripe.com/"]`, "href")
 	mustContain(t, "portal link", portal, "prefilled_email=ada%40example.com")
-	mustContain(t, "billing page", textOf(t, ctx, "main"), "Your plan: Pro", "active", "$5.00")
+	mustContain(t, "billing page", textOf(t, ctx, "main"), "Your plan: Pro", "Active: renews on", "$5.00")
 	screenshot(t, ctx, "billing")
 }
 

@@ -47,6 +47,9 @@ type Deps struct {
 	// Keys, when set, is read for the live spend of the user's sub-key; nil shows the spend
 	// state of the last metering pass.
 	Keys launchpad.KeyIssuer
+	// Billing, when set (STRIPE_API_KEY), is read for the plans' prices and the customer's
+	// invoices and card; nil links Stripe's hosted portal for them instead.
+	Billing BillingAccount
 	// Logger receives the dashboard's warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of cookie lifetimes and session listings; nil means time.Now.
@@ -63,6 +66,7 @@ type Handler struct {
 	store    launchpad.Store
 	auth     Auth
 	accounts *account.Reader
+	billing  BillingAccount
 	log      *slog.Logger
 	now      func() time.Time
 	closing  <-chan struct{}
@@ -127,6 +131,7 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		auth:  d.Auth,
 		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger,
 			Grace: cfg.PastDueGrace, Retention: cfg.VolumeRetention, Now: d.Now},
+		billing:  d.Billing,
 		log:      d.Logger,
 		now:      d.Now,
 		closing:  d.Closing,
