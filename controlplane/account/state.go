@@ -107,9 +107,9 @@ func Decide(o *Overview, l Lifecycle) State {
 	case active:
 		s.Notice = notice.UpdatingNotice()
 		s.Steps = steps(job, true, false)
-	case o.Usage.Capped:
+	case t != nil && o.Usage.Capped:
 		s.Notice = notice.HourCappedNotice(deref(o.Usage.HoursCap), deref(o.Usage.CappedAt), deref(o.Usage.CycleEnd))
-	case o.Usage.SpendExhausted:
+	case t != nil && o.Usage.SpendExhausted:
 		s.Notice = notice.SpendCappedNotice(o.Usage.SpendLimitUSD, o.spendResetsAt(now))
 	case t != nil && (launchpad.SubscriptionRunning(sub.Status) || (sub.Status == "" && u.Plan != launchpad.TrialPlan)):
 		s.Notice = notice.RunningNotice(t.AppName, sub.CurrentPeriodEnd)

@@ -31,9 +31,9 @@ type overviewData struct {
 	Steps []stepView
 	// ActionExternal is set when State's action leaves the dashboard (the agent itself).
 	ActionExternal bool
-	// PollSeconds is how often the page's script asks for a fresh copy of its state: often
-	// while a change runs, seldom otherwise.
-	PollSeconds  int
+	// PollMillis is how often the page's script asks for a fresh copy of its state: often
+	// while a change runs, seldom otherwise (Config.OverviewPoll).
+	PollMillis   int64
 	Plan         *launchpad.Plan // nil when the plan record is unknown
 	PlanName     string
 	Subscription launchpad.Subscription
@@ -57,11 +57,9 @@ var stepWords = map[string]string{
 	account.StepDone: "Done", account.StepCurrent: "In progress", account.StepPending: "Not yet", account.StepFailed: "Failed",
 }
 
-// Poll intervals of the live overview.
-const (
-	pollChanging = 3  // seconds, while an apply runs or is retried
-	pollSteady   = 30 // seconds, otherwise (a payment, a cap, a cancellation may move the state)
-)
+// steadyPolls is how many times longer the live overview waits between polls when no
+// change runs (a payment, a cap or a cancellation may still move the state).
+const steadyPolls = 10
 
 // tenantView is one tenant as the overview shows it.
 type tenantView struct {
@@ -137,7 +135,7 @@ func (h *Handler) handleOverviewLive(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Poll-Seconds", strconv.Itoa(d.PollSeconds))
+	w.Header().Set("X-Poll-Millis", strconv.FormatInt(d.PollMillis, 10))
 	w.Header().Set("X-Digest", digest(frag))
 	_, _ = w.Write(frag)
 }
@@ -154,9 +152,9 @@ func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewDat
 	for _, st := range o.State.Steps {
 		d.Steps = append(d.Steps, stepView{Step: st, Word: stepWords[st.Status]})
 	}
-	d.PollSeconds = pollSteady
+	d.PollMillis = steadyPolls * h.cfg.OverviewPoll.Milliseconds()
 	if len(o.State.Steps) > 0 {
-		d.PollSeconds = pollChanging
+		d.PollMillis = h.cfg.OverviewPoll.Milliseconds()
 	}
 	for _, t := range o.Tenants {
 		d.Tenants = append(d.Tenants, tenantView{Tenant: t, State: machineStateLabel(t.MachineState)})

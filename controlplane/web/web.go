@@ -29,6 +29,9 @@ type Config struct {
 	CheckoutURL string
 	// AuditPoll is how often a live audit stream asks the store for new events; default 2 s.
 	AuditPoll time.Duration
+	// OverviewPoll is how often the live overview asks for its state while a change runs
+	// (ten times as long otherwise); default 3 s.
+	OverviewPoll time.Duration
 	// PastDueGrace and VolumeRetention are billing's (LAUNCHPAD_PAST_DUE_GRACE,
 	// LAUNCHPAD_VOLUME_RETENTION), for the overview's deadlines; 0 means the defaults.
 	PastDueGrace, VolumeRetention time.Duration
@@ -36,6 +39,9 @@ type Config struct {
 
 // DefaultAuditPoll is the default of Config.AuditPoll.
 const DefaultAuditPoll = 2 * time.Second
+
+// DefaultOverviewPoll is the default of Config.OverviewPoll.
+const DefaultOverviewPoll = 3 * time.Second
 
 // Deps are the dashboard's collaborators, the server's own.
 type Deps struct {
@@ -106,6 +112,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	if cfg.AuditPoll <= 0 {
 		cfg.AuditPoll = DefaultAuditPoll
+	}
+	if cfg.OverviewPoll <= 0 {
+		cfg.OverviewPoll = DefaultOverviewPoll
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

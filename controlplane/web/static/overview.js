@@ -9,7 +9,7 @@
   const hint = document.getElementById("overview-refresh");
   if (hint) hint.textContent = "This page updates itself.";
 
-  let seconds = Number(live.dataset.poll) || 30;
+  let millis = Number(live.dataset.pollMillis) || 30000;
   const poll = async () => {
     if (document.visibilityState === "visible") {
       try {
@@ -25,13 +25,13 @@
             live.innerHTML = html;
             live.dataset.digest = digest;
           }
-          seconds = Number(res.headers.get("X-Poll-Seconds")) || seconds;
+          millis = Number(res.headers.get("X-Poll-Millis")) || millis;
         }
       } catch (e) {
         // Offline for a moment: try again at the next tick.
       }
     }
-    window.setTimeout(poll, seconds * 1000);
+    window.setTimeout(poll, millis);
   };
-  window.setTimeout(poll, seconds * 1000);
+  window.setTimeout(poll, millis);
 })();
