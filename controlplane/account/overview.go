@@ -36,7 +36,7 @@ type Overview struct {
 	// LastApply is the user's newest apply job (nil before the first): whether the last plan
 	// change has reached the tenant yet.
 	LastApply *launchpad.Job
-	// PlanName is the plan as every page names it (notice.PlanName).
+	// PlanName is the user's plan as every page names it (notice.PlanName).
 	PlanName string
 	// State is the account's one state (Decide): its notice, deadline, action and warnings.
 	State State
@@ -104,7 +104,13 @@ func (r *Reader) Overview(ctx context.Context, u *launchpad.User) (*Overview, er
 	if len(jobs) > 0 {
 		o.LastApply = jobs[0]
 	}
-	o.PlanName = notice.PlanName(o.Plan, u.Plan)
+	// The user's own plan names the account (a cancelled one is on the trial, even while its
+	// tenant keeps the caps of the plan it was applied with).
+	if o.Plan != nil && o.Plan.Name == u.Plan {
+		o.PlanName = notice.PlanName(o.Plan, u.Plan)
+	} else {
+		o.PlanName = notice.PlanName(nil, u.Plan)
+	}
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now

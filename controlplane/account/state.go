@@ -155,9 +155,9 @@ func failing(j *launchpad.Job) bool {
 // steps are an apply's steps in words: queued, planning and applying, then the agent
 // starting. failed marks the step it stopped at.
 func steps(j *launchpad.Job, hasAgent, failed bool) []Step {
-	labels := []string{"Subscription active", "Change queued", "Creating the app, network, volume and machine", "Agent started"}
+	labels := []string{"Subscription active", "Waiting to start", "Creating the app, network, volume and machine", "Agent started"}
 	if hasAgent {
-		labels = []string{"Change requested", "Change queued", "Applying the change to your agent", "Agent running again"}
+		labels = []string{"Change requested", "Waiting to start", "Applying the change to your agent", "Agent running again"}
 	}
 	current := 1 // queued
 	if j != nil && (j.Status == launchpad.JobRunning || failed) {

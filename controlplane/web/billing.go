@@ -98,7 +98,10 @@ func (h *Handler) handleBilling(w http.ResponseWriter, r *http.Request, s *sessi
 		h.failed(w, r, err)
 		return
 	}
-	d := &billingData{Plan: o.Plan, PlanName: o.PlanName, Subscription: u.Subscription, State: o.State}
+	d := &billingData{PlanName: o.PlanName, Subscription: u.Subscription, State: o.State}
+	if o.Plan != nil && o.Plan.Name == u.Plan {
+		d.Plan = o.Plan
+	}
 	d.Active = launchpad.SubscriptionRunning(u.Subscription.Status)
 	d.Standing = standing(u.Subscription)
 	switch o.State.Kind {
@@ -111,7 +114,7 @@ func (h *Handler) handleBilling(w http.ResponseWriter, r *http.Request, s *sessi
 		if p.Name == launchpad.TrialPlan && u.Plan != launchpad.TrialPlan {
 			continue
 		}
-		v := planView{Plan: p, Name: notice.PlanName(p, p.Name), Current: o.Plan != nil && p.Name == o.Plan.Name}
+		v := planView{Plan: p, Name: notice.PlanName(p, p.Name), Current: p.Name == u.Plan}
 		if h.billing != nil && p.StripePriceID != "" {
 			if pr, err := h.billing.Price(sctx, p.StripePriceID); err == nil {
 				v.Price = formatPrice(pr)
