@@ -79,7 +79,8 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 		Store: deps.Store, Stripe: deps.Billing.Fetcher(),
 		PastDueGrace: deps.Billing.PastDueGrace, VolumeRetention: deps.Billing.VolumeRetention,
 		RotateOnPlanChange: deps.Billing.RotateOnPlanChange,
-		Wake:               b.wake, Metrics: s.metrics, Logger: s.log.With("component", "billing"),
+		Mailer:             deps.Mailer, DashboardURL: s.cfg.PublicURL + "/",
+		Wake: b.wake, Metrics: s.metrics, Logger: s.log.With("component", "billing"),
 	})
 	if err != nil {
 		return nil, err
@@ -127,7 +128,13 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	}
 	qcfg := deps.Workers.Queue
 	handlers := proc.Handlers()
-	handlers[launchpad.JobApply] = b.runner.Run
+	handlers[launchpad.JobApply] = func(ctx context.Context, job *launchpad.Job) (launchpad.PlanSummary, error) {
+		summary, err := b.runner.Run(ctx, job)
+		if err == nil {
+			proc.Applied(ctx, job, s.now())
+		}
+		return summary, err
+	}
 	handlers[launchpad.JobErasure] = b.erasure.Run
 	handlers[launchpad.JobRollout] = b.rollouts.Step
 	qcfg.Store, qcfg.Handlers, qcfg.Logger = deps.Store, handlers, s.log.With("component", "queue")

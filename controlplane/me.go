@@ -30,6 +30,10 @@ type MeResponse struct {
 	// Apply is the newest apply of the caller's tenant (nil before the first): whether the
 	// last plan change has reached the tenant yet.
 	Apply *MeApply `json:"apply,omitempty"`
+	// State is the account's one state, as the dashboard's overview tells it
+	// (account.State): its kind, notice, deadline and action, the steps of a running change
+	// and the warnings of caps at 80%. Operator detail (the apply's error) is never in it.
+	State account.State `json:"state"`
 }
 
 // MeApply is the state of the caller's newest apply job. Its error text is for operators
@@ -122,6 +126,7 @@ func meResponse(o *account.Overview) *MeResponse {
 		Tenants:     make([]MeTenant, 0, len(o.Tenants)),
 		Usage:       o.Usage,
 		SpendSource: string(o.Spend),
+		State:       o.State,
 	}
 	if resp.Subscription.Status == "" {
 		resp.Subscription.Status = "none"

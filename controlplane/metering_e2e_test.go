@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,9 +131,20 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	if ev.Actor != "system" || ev.Details["machine_stopped"] != "true" || ev.Details["grace"] != grace.String() {
 		t.Fatalf("tenant.suspended in the user's audit: %+v", ev)
 	}
-	msg := s.smtp.WaitFor(t, email, mailsBefore+1, 30*time.Second)
-	if !strings.Contains(msg.Header.Get("Subject"), "unpaid") || !strings.Contains(msg.Body, tn.AppName) {
-		t.Fatalf("suspension email %q: %q", msg.Header.Get("Subject"), msg.Body)
+	// Two emails, in either order: the failed payment (from billing) and the suspension
+	// (from the meter), each in the overview's words.
+	s.smtp.WaitFor(t, email, mailsBefore+2, 30*time.Second)
+	subjects := map[string]string{}
+	for _, m := range s.smtp.Messages() {
+		if slices.Contains(m.To, email) {
+			subjects[m.Header.Get("Subject")] = m.Body
+		}
+	}
+	if body, ok := subjects["Launchpad: A payment failed"]; !ok || !strings.Contains(body, "Machine stops on: ") {
+		t.Fatalf("no past-due email among %v", subjects)
+	}
+	if body, ok := subjects["Launchpad: Your agent is stopped: a payment is overdue"]; !ok || !strings.Contains(body, "starts again by itself") || !strings.Contains(body, "Deleted on: ") {
+		t.Fatalf("no suspension email among %v", subjects)
 	}
 	// Two more passes of the metering loop (each moves metered_at on): nothing more is
 	// audited or sent.
@@ -143,8 +155,8 @@ func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 			return before != nil && after != nil && after.After(*before)
 		})
 	}
-	if n := countEvents(s.auditOf(token), launchpad.AuditTenantSuspended); n != 1 || s.smtp.Count(email) != mailsBefore+1 {
-		t.Fatalf("%d suspension events and %d emails; want one each", n, s.smtp.Count(email)-mailsBefore)
+	if n := countEvents(s.auditOf(token), launchpad.AuditTenantSuspended); n != 1 || s.smtp.Count(email) != mailsBefore+2 {
+		t.Fatalf("%d suspension events and %d emails; want one suspension and two emails (past due, suspended)", n, s.smtp.Count(email)-mailsBefore)
 	}
 	if js := s.applies(user); len(js) != 1 {
 		t.Fatalf("%d apply jobs during the suspension; want only the first", len(js))

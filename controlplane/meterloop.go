@@ -31,7 +31,7 @@ func (s *Server) newMeter(deps Deps) (*metering.Meter, error) {
 		Clock: deps.Metering.Clock, Workers: deps.Metering.Workers,
 		Logger:       s.log.With("component", "metering"),
 		DashboardURL: s.cfg.PublicURL + "/",
-		PastDueGrace: deps.Billing.PastDueGrace,
+		PastDueGrace: deps.Billing.PastDueGrace, VolumeRetention: deps.Billing.VolumeRetention,
 	})
 }
 

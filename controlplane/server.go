@@ -159,7 +159,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.accounts = &account.Reader{Store: deps.Store, Keys: deps.Keys, KeyReadTimeout: meKeyReadTimeout, Logger: deps.Logger}
+	s.accounts = &account.Reader{Store: deps.Store, Keys: deps.Keys, KeyReadTimeout: meKeyReadTimeout, Logger: deps.Logger,
+		Grace: deps.Billing.PastDueGrace, Retention: deps.Billing.VolumeRetention, Now: deps.Now}
 	bg, err := s.newBackground(deps)
 	if err != nil {
 		s.auth.Close(context.Background())
@@ -168,7 +169,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.bg = bg
 	dash := deps.Dashboard
 	dash.PublicURL = cfg.PublicURL
-	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys,
+	dash.PastDueGrace, dash.VolumeRetention = deps.Billing.PastDueGrace, deps.Billing.VolumeRetention
+	s.web, err = web.New(dash, web.Deps{Store: deps.Store, Keyring: deps.Keyring, Auth: dashboardAuth{s}, Keys: deps.Keys, Billing: deps.Billing.Account(),
 		Agent:  s.dashboardAgent(),
 		Logger: deps.Logger.With("component", "web"), Now: deps.Now, Closing: s.closing, Data: dashboardData{s}})
 	if err != nil {

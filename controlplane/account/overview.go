@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -28,13 +29,17 @@ type Overview struct {
 	// Usage then shows whether the cap was hit as the last metering pass saw it.
 	SpendUnread bool
 	// SpendLimitReset is the period after which OpenRouter restores the key's limit
-	// (NextLimitReset): the live key's limit_reset, "" when it never resets by itself, and
+	// (notice.NextLimitReset): the live key's limit_reset, "" when it never resets by itself, and
 	// monthly — what every Launchpad sub-key is minted with and kept at — when the key was
 	// not read.
 	SpendLimitReset string
 	// LastApply is the user's newest apply job (nil before the first): whether the last plan
 	// change has reached the tenant yet.
 	LastApply *launchpad.Job
+	// PlanName is the user's plan as every page names it (notice.PlanName).
+	PlanName string
+	// State is the account's one state (Decide): its notice, deadline, action and warnings.
+	State State
 }
 
 // SpendSource is where an overview's spend comes from.
@@ -68,6 +73,12 @@ type Reader struct {
 	KeyReadTimeout time.Duration
 	// Logger is told why a live spend could not be read; nil discards.
 	Logger *slog.Logger
+	// Grace and Retention are billing's past-due grace and volume retention
+	// (LAUNCHPAD_PAST_DUE_GRACE, LAUNCHPAD_VOLUME_RETENTION), for the state's deadlines;
+	// 0 means launchpad's defaults.
+	Grace, Retention time.Duration
+	// Now is the clock of the state's deadlines; nil means time.Now.
+	Now func() time.Time
 }
 
 // Overview reads u's account. Errors are the store's.
@@ -93,6 +104,18 @@ func (r *Reader) Overview(ctx context.Context, u *launchpad.User) (*Overview, er
 	if len(jobs) > 0 {
 		o.LastApply = jobs[0]
 	}
+	// The user's own plan names the account (a cancelled one is on the trial, even while its
+	// tenant keeps the caps of the plan it was applied with).
+	if o.Plan != nil && o.Plan.Name == u.Plan {
+		o.PlanName = notice.PlanName(o.Plan, u.Plan)
+	} else {
+		o.PlanName = notice.PlanName(nil, u.Plan)
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	o.State = Decide(o, Lifecycle{Now: now(), Grace: r.Grace, Retention: r.Retention})
 	return o, nil
 }
 

@@ -21,28 +21,10 @@ type lapsePayload struct {
 }
 
 // Lapse returns when u's subscription lapsed or will lapse (zero if it is not lapsing) and
-// when its tenant is to be destroyed:
-//   - canceled or incomplete_expired: lapsed when it ended;
-//   - past_due or unpaid: lapses PastDueGrace after the first failed payment;
-//   - paused: lapsed when it was paused.
-//
-// The tenant, and its volume, are destroyed VolumeRetention after the lapse.
+// when its tenant is to be destroyed (launchpad.Subscription.Lapse with this processor's
+// grace and retention).
 func (p *Processor) Lapse(u *launchpad.User) (lapse, destroyAt time.Time) {
-	sub := u.Subscription
-	switch sub.Status {
-	case launchpad.StatusCanceled, launchpad.StatusIncompleteExpired:
-		lapse = sub.CanceledAt
-	case launchpad.StatusPastDue, launchpad.StatusUnpaid:
-		lapse = sub.OverdueAt(p.cfg.PastDueGrace)
-	case launchpad.StatusPaused:
-		lapse = sub.EventCreated
-	default:
-		return time.Time{}, time.Time{}
-	}
-	if lapse.IsZero() {
-		lapse = sub.EventCreated
-	}
-	return lapse, lapse.Add(p.cfg.VolumeRetention)
+	return u.Subscription.Lapse(p.cfg.PastDueGrace, p.cfg.VolumeRetention)
 }
 
 // DesiredFor returns the state u's tenant should be in at now, and whether there is one to

@@ -20,7 +20,7 @@ const (
 	DefaultMaxBody = 1 << 20
 	// DefaultVolumeRetention is how long a lapsed subscription's tenant, and so its volume, is
 	// kept before it is destroyed (LAUNCHPAD_VOLUME_RETENTION).
-	DefaultVolumeRetention = 7 * 24 * time.Hour
+	DefaultVolumeRetention = launchpad.DefaultVolumeRetention
 	// DefaultAPIBase is Stripe's API.
 	DefaultAPIBase = "https://api.stripe.com"
 )

@@ -2,14 +2,11 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/subscription"
-
-	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // SubscriptionFetcher reads a subscription from Stripe, the source of truth. Errors:
@@ -58,18 +55,8 @@ func (a *StripeAPI) GetSubscription(ctx context.Context, id string) (*stripe.Sub
 	params := &stripe.SubscriptionParams{}
 	params.Context = ctx
 	sub, err := a.client.Get(id, params)
-	if err == nil {
-		return sub, nil
+	if err != nil {
+		return nil, stripeError(ctx, err, "subscription "+id)
 	}
-	var se *stripe.Error
-	if errors.As(err, &se) {
-		if se.HTTPStatusCode == http.StatusNotFound {
-			return nil, launchpad.Errorf(launchpad.ENOTFOUND, "Stripe has no subscription %s", id)
-		}
-		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API answered %d (%s) for subscription %s: %s", se.HTTPStatusCode, se.Code, id, launchpad.Clip(se.Msg, 200))
-	}
-	if ctx.Err() != nil {
-		return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "fetching subscription %s from Stripe was cancelled", id)
-	}
-	return nil, launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API could not be reached for subscription %s: %v", id, err)
+	return sub, nil
 }

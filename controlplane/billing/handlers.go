@@ -91,8 +91,10 @@ func (p *Processor) applySnapshot(ctx context.Context, log *slog.Logger, userID 
 	}
 	var sc subChange
 	var ic invoiceChange
+	var before lifecycleOf
 	u, err := p.cfg.Store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
 		sc, ic = subChange{fromPlan: u.Plan, toPlan: u.Plan}, invoiceChange{}
+		before = lifecycle(u)
 		if snap != nil {
 			sc = applySubscription(u, *snap, plan, created)
 		}
@@ -144,6 +146,7 @@ func (p *Processor) applySnapshot(ctx context.Context, log *slog.Logger, userID 
 	if err := p.ensureApply(ctx, u); err != nil {
 		return err
 	}
+	p.mailMoves(ctx, log, u, moves(before, lifecycle(u)))
 	return unknown
 }
 

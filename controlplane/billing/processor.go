@@ -31,6 +31,11 @@ type ProcessorConfig struct {
 	// RotateOnPlanChange bumps the user's key rotation generation on every change from one
 	// paid plan to another, so the apply that follows mints a new sub-key (Env).
 	RotateOnPlanChange bool
+	// Mailer, when set, emails the customer when a payment fails, the subscription is
+	// cancelled or ends, and its tenant is deleted (in the overview's words, package
+	// notice); DashboardURL is linked from them.
+	Mailer       launchpad.Mailer
+	DashboardURL string
 	// Wake, if set, is called after a job is enqueued (Pool.Wake).
 	Wake func()
 	// Metrics counts the recorded events that cannot be read (nil: not counted).

@@ -81,7 +81,7 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 	case d.capReached:
 		audit(launchpad.AuditHourCapReached, t.AppName, base(map[string]string{"machine_stopped": strconv.FormatBool(stopped || !d.machineRunning)}))
 		log.Info("hour cap reached", "hours", usage.MachineSeconds/3600, "stopped", stopped)
-		m.mailCapReached(ctx, log, u, t, obs.plan)
+		m.mailNotice(ctx, log, u, capReachedNotice(u, obs.plan))
 	case d.capLifted:
 		audit(launchpad.AuditHourCapLifted, t.AppName, base(map[string]string{"machine_started": strconv.FormatBool(started)}))
 		log.Info("hour cap raised above the hours used; machine may run again", "started", started)
@@ -94,7 +94,7 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 			"machine_stopped": strconv.FormatBool(stopped || (!d.machineRunning && obs.events != nil)),
 		})))
 		log.Info("subscription past due beyond the grace: tenant suspended", "stopped", stopped)
-		m.mailSuspended(ctx, log, u, t, obs)
+		m.mailNotice(ctx, log, u, m.suspendedNotice(u))
 	case d.resumed && (started || !d.restart):
 		audit(launchpad.AuditTenantResumed, t.AppName, base(map[string]string{
 			"status":           u.Subscription.Status,
@@ -111,6 +111,12 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 		}
 		audit(action, obs.key.Hash, spendDetails(obs.key, usage))
 		log.Info(what, "key", obs.key.Hash)
+		if d.spendExhausted {
+			m.mailNotice(ctx, log, u, spendCappedNotice(obs.key, obs.now))
+		}
+	}
+	if d.hoursWarned {
+		m.mailNotice(ctx, log, u, hoursWarningNotice(u, obs.plan))
 	}
 	return errors.Join(errs...)
 }

@@ -2,44 +2,53 @@ package metering
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strings"
+	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// mailCapReached tells the user their machine was stopped at the hour cap. It is sent once,
-// by the pass that reached the cap; a failure is logged, not retried (the audit panel and
-// GET /api/me show the cap either way).
-func (m *Meter) mailCapReached(ctx context.Context, log *slog.Logger, u *launchpad.User, t *launchpad.Tenant, plan *launchpad.Plan) {
+// mailNotice emails the user n, in the overview's words. The callers send it only from the
+// pass whose transaction recorded the occurrence (the hour cap reached, the suspension, the
+// spend limit reached, 80% of the hours crossed), so each goes once per occurrence; a failure
+// is logged, not retried (the overview and the audit panel show the state either way).
+func (m *Meter) mailNotice(ctx context.Context, log *slog.Logger, u *launchpad.User, n notice.Notice) {
 	if m.d.Mailer == nil || u.Email == "" {
 		return
 	}
-	if err := m.d.Mailer.Send(ctx, capReachedMessage(u, t, plan, m.d.DashboardURL)); err != nil {
-		log.Error("hour-cap email not sent", "error", err.Error())
+	if err := m.d.Mailer.Send(ctx, notice.Mail(u.Email, n, m.d.DashboardURL)); err != nil {
+		log.Error("account notice email not sent", "notice", n.Kind, "error", err.Error())
 	}
 }
 
-func capReachedMessage(u *launchpad.User, t *launchpad.Tenant, plan *launchpad.Plan, dashboard string) launchpad.Message {
-	name := plan.DisplayName
-	if name == "" {
-		name = plan.Name
+// capReachedNotice is the hour cap's notice for u on plan.
+func capReachedNotice(u *launchpad.User, plan *launchpad.Plan) notice.Notice {
+	return notice.HourCappedNotice(plan.MachineHoursPerCycle, u.Usage.CappedAt, u.Usage.CycleEnd)
+}
+
+// suspendedNotice is the suspension's notice for u: the tenant is deleted the retention after
+// the grace ran out, unless the invoice is paid.
+func (m *Meter) suspendedNotice(u *launchpad.User) notice.Notice {
+	sub := u.Subscription
+	_, deleteAt := sub.Lapse(m.d.PastDueGrace, m.d.VolumeRetention)
+	since := sub.PastDueSince
+	if since.IsZero() {
+		since = sub.EventCreated
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello,\n\n")
-	if plan.MachineHoursPerCycle == 0 {
-		fmt.Fprintf(&b, "Your plan %q includes no machine hours, so your agent's machine (%s) has been stopped.\n", name, t.AppName)
-	} else {
-		fmt.Fprintf(&b, "Your agent's machine (%s) has run %.1f hours in this billing cycle, the %d machine hours your plan %q includes, so it has been stopped.\n",
-			t.AppName, u.Usage.Hours(), plan.MachineHoursPerCycle, name)
+	return notice.SuspendedNotice(since, u.Control.SuspendedAt, deleteAt)
+}
+
+// spendCappedNotice is the spend limit's notice for key k, read at now.
+func spendCappedNotice(k *launchpad.KeyInfo, now time.Time) notice.Notice {
+	var resetAt *time.Time
+	if at, ok := notice.NextLimitReset(k.LimitReset, now); ok {
+		resetAt = &at
 	}
-	fmt.Fprintf(&b, "\nIt starts again by itself when your next billing cycle begins, on %s (UTC). To run it before then, move to a plan with more machine hours.\n",
-		u.Usage.CycleEnd.UTC().Format("2 January 2006 15:04"))
-	fmt.Fprintf(&b, "Your workspace volume is kept as it is; nothing on it is lost.\n")
-	if dashboard != "" {
-		fmt.Fprintf(&b, "\nYour usage: %s\n", dashboard)
-	}
-	fmt.Fprintf(&b, "\n— Launchpad\n")
-	return launchpad.Message{To: u.Email, Subject: "Your Launchpad machine was stopped: this cycle's machine hours are used", Text: b.String()}
+	return notice.SpendCappedNotice(k.LimitUSD, resetAt)
+}
+
+// hoursWarningNotice is the notice of 80% of the cycle's hours used.
+func hoursWarningNotice(u *launchpad.User, plan *launchpad.Plan) notice.Notice {
+	return notice.HoursWarningNotice(u.Usage.Hours(), plan.MachineHoursPerCycle, u.Usage.CycleEnd)
 }

@@ -28,7 +28,7 @@ type Deps struct {
 	Runtime launchpad.Runtime // required: machine events, stop and start
 	// Keys reads the tenants' sub-keys for the spend cap; nil skips the spend cap.
 	Keys launchpad.KeyIssuer
-	// Mailer sends the hour-cap notice; nil sends none (the audit event is still written).
+	// Mailer sends the account notices; nil sends none (the audit events are still written).
 	Mailer launchpad.Mailer
 	// Clock is the time metering counts to; nil means the wall clock. It must agree with the
 	// clock that stamps machine events (Fly's, or the simulator's).
@@ -37,8 +37,13 @@ type Deps struct {
 	Logger *slog.Logger
 	// Workers bounds how many tenants are metered at once; 0 means DefaultWorkers.
 	Workers int
-	// DashboardURL, if set, is linked from the hour-cap and suspension emails.
+	// DashboardURL, if set, is linked from the account notice emails (hour cap, 80% of the
+	// hours, spend limit, suspension).
 	DashboardURL string
+	// VolumeRetention is how long a lapsed subscription's tenant is kept before billing
+	// deletes it (LAUNCHPAD_VOLUME_RETENTION), for the suspension email's deletion date; 0
+	// means launchpad.DefaultVolumeRetention.
+	VolumeRetention time.Duration
 	// PastDueGrace is how long a past-due subscription keeps its machine running before the
 	// meter suspends it (LAUNCHPAD_PAST_DUE_GRACE, the billing processor's setting, so the
 	// two agree); 0 means launchpad.DefaultPastDueGrace.
@@ -74,6 +79,9 @@ func New(d Deps) (*Meter, error) {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "the past-due grace cannot be negative, got %s", d.PastDueGrace)
 	case d.PastDueGrace == 0:
 		d.PastDueGrace = launchpad.DefaultPastDueGrace
+	}
+	if d.VolumeRetention <= 0 {
+		d.VolumeRetention = launchpad.DefaultVolumeRetention
 	}
 	return &Meter{d: d}, nil
 }

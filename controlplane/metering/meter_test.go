@@ -85,12 +85,17 @@ func TestCapStopsTheMachineOnce(t *testing.T) {
 	if n := w.count(tn, launchpad.AuditHourCapReached); n != 1 {
 		t.Fatalf("%d hour_cap_reached events, want 1", n)
 	}
-	if n := w.smtp.Count(tn.email); n != 1 {
-		t.Fatalf("%d emails, want 1", n)
+	caps, warnings := w.mailsAbout(tn.email, capSubject), w.mailsAbout(tn.email, hoursWarnSubject)
+	if len(caps) != 1 || len(warnings) != 1 || w.smtp.Count(tn.email) != 2 {
+		t.Fatalf("%d cap and %d 80%% emails of %d; want one of each", len(caps), len(warnings), w.smtp.Count(tn.email))
 	}
-	mail := w.smtp.Messages()[0]
-	if !strings.Contains(mail.Body, "10 machine hours") || !strings.Contains(mail.Body, tn.app) || !strings.Contains(mail.Body, "1 February 2030") {
+	if mail := caps[0]; !strings.Contains(mail.Body, "10 machine hours") || !strings.Contains(mail.Body, "Starts again on: 1 Feb 2030, 00:00 UTC") ||
+		!strings.Contains(mail.Body, "Move to a plan with more hours") {
 		t.Fatalf("email body:\n%s", mail.Body)
+	}
+	// The 80% warning went at the pass that crossed 8 of the 10 hours (9 hours in).
+	if mail := warnings[0]; !strings.Contains(mail.Header.Get("Subject"), "90%") || !strings.Contains(mail.Body, "9.0 of the 10 hours") {
+		t.Fatalf("80%% warning %q:\n%s", mail.Header.Get("Subject"), mail.Body)
 	}
 	ev := lastEvent(w.audit(tn), launchpad.AuditHourCapReached)
 	if ev.Actor != "system" || ev.Target != tn.app || ev.Details["hours_cap"] != "10" || ev.Details["machine_stopped"] != "true" || ev.Details["machine"] != tn.machine {
@@ -107,7 +112,7 @@ func TestCapStopsTheMachineOnce(t *testing.T) {
 	if state := w.machineState(tn); state != "stopped" {
 		t.Fatalf("a capped machine started again is %s after a pass, want stopped", state)
 	}
-	if w.count(tn, launchpad.AuditHourCapReached) != 1 || w.smtp.Count(tn.email) != 1 {
+	if w.count(tn, launchpad.AuditHourCapReached) != 1 || w.smtp.Count(tn.email) != 2 {
 		t.Fatal("stopping a capped machine again must not audit or mail again")
 	}
 }
@@ -240,6 +245,9 @@ func TestTwoReplicasNeverDoubleCount(t *testing.T) {
 			t.Errorf("%s: one meter %v hours, two meters %v hours; the machine ran %v hours", user, single.hours[user], double.hours[user], want)
 		}
 	}
+	if single.warnings != 1 || double.warnings != 1 {
+		t.Errorf("80%% warnings: one meter sent %d, two sent %d; want one each", single.warnings, double.warnings)
+	}
 	if single.caps != double.caps || double.caps != 1 || double.mails != 1 || double.resets != single.resets {
 		t.Errorf("one meter: %d caps, %d mails, %d resets; two: %d caps, %d mails, %d resets; want one cap and one mail each",
 			single.caps, single.mails, single.resets, double.caps, double.mails, double.resets)
@@ -257,6 +265,7 @@ var scenarioHours = map[string]float64{
 type scenarioResult struct {
 	hours               map[string]float64
 	caps, mails, resets int
+	warnings            int // 80% of the hours
 }
 
 // runScenario drives four tenants through February 1, in 30-minute steps, with replicas
@@ -306,7 +315,8 @@ func runScenario(t *testing.T, replicas int) scenarioResult {
 		res.hours[tn.userID] = w.hours(tn)
 		res.caps += w.count(tn, launchpad.AuditHourCapReached)
 		res.resets += w.count(tn, launchpad.AuditCycleReset)
-		res.mails += w.smtp.Count(tn.email)
+		res.mails += len(w.mailsAbout(tn.email, capSubject))
+		res.warnings += len(w.mailsAbout(tn.email, hoursWarnSubject))
 	}
 	if res.hours["user04"] >= proHours && w.machineState(tenants[3]) != "stopped" {
 		t.Errorf("user04 is capped but its machine is %s", w.machineState(tenants[3]))
@@ -350,6 +360,21 @@ func TestSpendExhaustedOncePerCycle(t *testing.T) {
 	if ev.Target != tn.keyHash || ev.Details["limit_usd"] != "5.0000" || strings.Contains(fmt.Sprint(ev.Details), tn.key) {
 		t.Fatalf("audit event %+v", ev)
 	}
+	// One email for the occurrence, in the overview's words, saying when the limit comes back
+	// (a monthly key's on the 1st of next month, 00:00 UTC; this key's never by itself) and
+	// never the key.
+	spent := w.mailsAbout(tn.email, spendSubject)
+	if len(spent) != 1 {
+		t.Fatalf("%d spend-limit emails after two passes, want 1", len(spent))
+	}
+	comesBack := "does not come back by itself"
+	if key.LimitReset == launchpad.LimitResetMonthly {
+		comesBack = "Limit comes back on: 1 Feb 2030, 00:00 UTC"
+	}
+	if body := spent[0].Body; !strings.Contains(body, "$5.00 spend limit") || !strings.Contains(body, comesBack) ||
+		!strings.Contains(body, "Move to a larger plan") || strings.Contains(body, tn.key) {
+		t.Fatalf("spend-limit email:\n%s", body)
+	}
 
 	// The plan is raised: the key's limit goes up in place.
 	raised := 20.0
@@ -370,6 +395,9 @@ func TestSpendExhaustedOncePerCycle(t *testing.T) {
 	w.pass(m)
 	if n := w.count(tn, launchpad.AuditSpendExhausted); n != 2 {
 		t.Fatalf("%d spend_exhausted events after a new cycle, want 2", n)
+	}
+	if n := len(w.mailsAbout(tn.email, spendSubject)); n != 2 {
+		t.Fatalf("%d spend-limit emails after the second occurrence, want 2", n)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -42,6 +43,10 @@ type decision struct {
 	suspendedSince   time.Time // the SuspendedAt a resume cleared
 	machineRunning   bool      // after this pass's metering
 	capSeconds       float64
+	// secondsBefore is the cycle's machine seconds before this pass counted; hoursWarned is
+	// set when this pass crossed the warning share of the cap (without reaching the cap).
+	secondsBefore float64
+	hoursWarned   bool
 }
 
 // step applies one observation to u's usage, in the store transaction. It must have no side
@@ -60,6 +65,8 @@ func step(u *launchpad.User, o observation) decision {
 	applySuspension(u, o, &d)
 	if o.events != nil {
 		applyHourCap(usage, entitled(u.Subscription) && u.Control.SuspendedAt.IsZero(), o, &d)
+		d.hoursWarned = o.plan != nil && usage.CappedAt.IsZero() && usage.MachineSeconds < d.capSeconds &&
+			notice.Warned(usage.MachineSeconds, d.capSeconds) && !notice.Warned(d.secondsBefore, d.capSeconds)
 	}
 	if o.key != nil {
 		exhausted := spentOut(o.key)
@@ -93,6 +100,7 @@ func meterHours(u *launchpad.User, o observation, d *decision) {
 		*usage = launchpad.Usage{CycleStart: next.start, CycleEnd: next.end}
 		c = clock{cursor: next.start, running: c.running, since: next.start}
 	}
+	d.secondsBefore = c.seconds
 	c.advance(o.events, o.now)
 	usage.MachineSeconds, usage.MeteredUntil = c.seconds, c.cursor.UTC()
 	usage.Running, usage.RunningSince = c.running, time.Time{}

@@ -99,7 +99,8 @@ func TestPastDueBeyondTheGraceSuspendsAndPaymentResumes(t *testing.T) {
 		t.Fatalf("tenant.suspended event %+v", ev)
 	}
 	msg := w.smtp.WaitFor(t, tn.email, 1, 10*time.Second)
-	if !strings.Contains(msg.Body, tn.app) || !strings.Contains(msg.Body, "3 days") || !strings.Contains(msg.Body, "paid") {
+	if !strings.Contains(msg.Header.Get("Subject"), suspendSubject) || !strings.Contains(msg.Body, "starts again by itself a few minutes after the invoice is paid") ||
+		!strings.Contains(msg.Body, "Deleted on: "+since.Add(testGrace+launchpad.DefaultVolumeRetention).UTC().Format("2 Jan 2006, 15:04 UTC")) {
 		t.Fatalf("suspension email: %q", msg.Body)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,3 +230,23 @@ func (w *world) startMachine(tn *tenant) {
 }
 
 func approx(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+
+// mailsAbout returns the emails to address whose subject holds part (mail order is not
+// relied on: each kind of notice is counted on its own).
+func (w *world) mailsAbout(address, part string) []*smtptest.Message {
+	var out []*smtptest.Message
+	for _, m := range w.smtp.Messages() {
+		if strings.Contains(m.Header.Get("Subject"), part) && len(m.To) == 1 && strings.EqualFold(m.To[0], address) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Subjects of the metering's notices (package notice's titles).
+const (
+	capSubject       = "Machine hours used up"
+	hoursWarnSubject = "of this cycle's machine hours used"
+	suspendSubject   = "a payment is overdue"
+	spendSubject     = "Model spend limit reached"
+)

@@ -230,7 +230,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	if meters := js[int](t, ctx, `document.querySelectorAll("meter#hours-meter, meter#spend-meter").length`); meters != 2 {
 		t.Errorf("%d of the 2 meters are on the overview", meters)
 	}
-	if js[int](t, ctx, `document.querySelectorAll("#spend-cap").length`) != 0 {
+	if js[int](t, ctx, `document.querySelectorAll('#state[data-kind="spend_capped"]').length`) != 0 {
 		t.Error("the spend-cap notice shows before the key is spent")
 	}
 	screenshot(t, ctx, "dashboard-overview")
@@ -277,7 +277,7 @@ func TestBrowserSignInOverviewAndLiveAudit(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(w.url+"/billing"), visible("#plan-title"))
 	portal := attr(t, ctx, `a[href^="https://billing.stripe.com/"]`, "href")
 	mustContain(t, "portal link", portal, "prefilled_email=ada%40example.com")
-	mustContain(t, "billing page", textOf(t, ctx, "main"), "Your plan: Pro", "active", "$5.00")
+	mustContain(t, "billing page", textOf(t, ctx, "main"), "Your plan: Pro", "Active: renews on", "$5.00")
 	screenshot(t, ctx, "billing")
 }
 
@@ -369,14 +369,14 @@ func TestBrowserSpendCapNotice(t *testing.T) {
 	if status := w.spendUntilRefused(tn); status != http.StatusPaymentRequired && status != http.StatusForbidden {
 		t.Fatalf("the gateway refused the spent key with %d, want 402 or 403", status)
 	}
-	run(t, ctx, chromedp.Reload(), visible("#spend-cap"))
-	notice := textOf(t, ctx, "#spend-cap")
+	run(t, ctx, chromedp.Reload(), visible(`#state[data-kind="spend_capped"]`))
+	notice := textOf(t, ctx, "#state")
 	// The monthly limit comes back at 00:00 UTC on the 1st of next month (on this wall clock).
 	now := time.Now().UTC()
 	reset := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format("2 Jan 2006, 15:04 UTC")
 	mustContain(t, "spend-cap notice", notice, "Model spend limit reached", "$5.00 limit", "402 Payment Required", "403 Forbidden", "Move to a larger plan",
 		"the limit comes back on "+reset)
-	if role := attr(t, ctx, "#spend-cap", "role"); role != "alert" {
+	if role := attr(t, ctx, "#state", "role"); role != "alert" {
 		t.Errorf("the notice's role is %q, want alert", role)
 	}
 	mustContain(t, "spend bar", textOf(t, ctx, "#spend-text"), "$5.00 of $5.00 spent (100%)")

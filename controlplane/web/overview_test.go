@@ -34,13 +34,13 @@ func TestOverviewShowsTheHourCap(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("overview: %d", status)
 	}
-	for _, want := range []string{`id="hour-cap"`, "Machine hours used up", "it ran the 10 hours your plan includes", capped.Format("2 Jan 2006, 15:04 UTC"),
-		"move to a plan with more hours", "10 of 10 hours used (100%)", "Stopped"} {
+	for _, want := range []string{`data-kind="hour_capped"`, "Machine hours used up", "ran the 10 machine hours your plan includes", capped.Format("2 Jan 2006, 15:04 UTC"),
+		"Move to a plan with more hours", "10 of 10 hours used (100%)", "Stopped"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
 	}
-	if strings.Contains(body, `id="spend-cap"`) {
+	if strings.Contains(body, "Model spend limit reached") {
 		t.Error("the spend-cap notice shows with spend left")
 	}
 }
@@ -97,12 +97,12 @@ func TestSpendCapNoticeSaysWhenTheLimitReallyComesBack(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("overview: %d", status)
 	}
-	start := strings.Index(body, `id="spend-cap"`)
+	start := strings.Index(body, `data-kind="spend_capped"`)
 	if start < 0 {
 		t.Fatalf("no spend-cap notice for a spent key:\n%s", body)
 	}
 	notice := body[start : start+strings.Index(body[start:], "</section>")]
-	for _, want := range []string{"402 Payment Required", "403 Forbidden", `<time datetime="2030-02-01T00:00:00Z" id="spend-reset">1 Feb 2030, 00:00 UTC</time>`, "not on your billing date"} {
+	for _, want := range []string{"402 Payment Required", "403 Forbidden", `Limit comes back on: <time datetime="2030-02-01T00:00:00Z">1 Feb 2030, 00:00 UTC</time>`, "not on your billing date"} {
 		if !strings.Contains(notice, want) {
 			t.Errorf("the notice lacks %q:\n%s", want, notice)
 		}

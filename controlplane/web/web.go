@@ -31,10 +31,19 @@ type Config struct {
 	CheckoutURL string
 	// AuditPoll is how often a live audit stream asks the store for new events; default 2 s.
 	AuditPoll time.Duration
+	// OverviewPoll is how often the live overview asks for its state while a change runs
+	// (ten times as long otherwise); default 3 s.
+	OverviewPoll time.Duration
+	// PastDueGrace and VolumeRetention are billing's (LAUNCHPAD_PAST_DUE_GRACE,
+	// LAUNCHPAD_VOLUME_RETENTION), for the overview's deadlines; 0 means the defaults.
+	PastDueGrace, VolumeRetention time.Duration
 }
 
 // DefaultAuditPoll is the default of Config.AuditPoll.
 const DefaultAuditPoll = 2 * time.Second
+
+// DefaultOverviewPoll is the default of Config.OverviewPoll.
+const DefaultOverviewPoll = 3 * time.Second
 
 // Deps are the dashboard's collaborators, the server's own.
 type Deps struct {
@@ -49,6 +58,9 @@ type Deps struct {
 	// Keys, when set, is read for the live spend of the user's sub-key; nil shows the spend
 	// state of the last metering pass.
 	Keys launchpad.KeyIssuer
+	// Billing, when set (STRIPE_API_KEY), is read for the plans' prices and the customer's
+	// invoices and card; nil links Stripe's hosted portal for them instead.
+	Billing BillingAccount
 	// Logger receives the dashboard's warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of cookie lifetimes and session listings; nil means time.Now.
@@ -70,6 +82,7 @@ type Handler struct {
 	agent    Agent
 	agents   *useragent.Parser // reads user agents as device names
 	accounts *account.Reader
+	billing  BillingAccount
 	log      *slog.Logger
 	now      func() time.Time
 	closing  <-chan struct{}
@@ -111,6 +124,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if cfg.AuditPoll <= 0 {
 		cfg.AuditPoll = DefaultAuditPoll
 	}
+	if cfg.OverviewPoll <= 0 {
+		cfg.OverviewPoll = DefaultOverviewPoll
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -130,12 +146,14 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	secure := strings.HasPrefix(cfg.PublicURL, "https://")
 	h := &Handler{
-		cfg:      cfg,
-		store:    d.Store,
-		auth:     d.Auth,
-		agent:    d.Agent,
-		agents:   useragent.NewParser(),
-		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger},
+		cfg:    cfg,
+		store:  d.Store,
+		auth:   d.Auth,
+		agent:  d.Agent,
+		agents: useragent.NewParser(),
+		accounts: &account.Reader{Store: d.Store, Keys: d.Keys, KeyReadTimeout: keyReadTimeout, Logger: d.Logger,
+			Grace: cfg.PastDueGrace, Retention: cfg.VolumeRetention, Now: d.Now},
+		billing:  d.Billing,
 		log:      d.Logger,
 		now:      d.Now,
 		closing:  d.Closing,
@@ -196,6 +214,7 @@ func (h *Handler) buildRoutes() []route {
 
 		// Signed in: the session binds the CSRF tokens.
 		get("/{$}", h.signedIn(h.handleOverview)),
+		get("/overview/live", h.signedIn(h.handleOverviewLive)),
 		get("/audit", h.signedIn(h.handleAudit)),
 		get("/audit/events", h.signedInStream(h.handleAuditEvents)),
 		get("/security", h.signedIn(h.handleSecurity)),

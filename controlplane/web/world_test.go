@@ -97,7 +97,7 @@ func newWorldAt(t *testing.T, now func() time.Time) *world {
 	}, controlplane.Deps{
 		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys, Runtime: w.rt, Now: now,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Dashboard: web.Config{AuditPoll: 100 * time.Millisecond, BillingPortalURL: portalURL, CheckoutURL: checkoutLink},
+		Dashboard: web.Config{AuditPoll: 100 * time.Millisecond, OverviewPoll: 100 * time.Millisecond, BillingPortalURL: portalURL, CheckoutURL: checkoutLink},
 	})
 	if err != nil {
 		t.Fatal(err)

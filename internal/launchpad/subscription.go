@@ -76,3 +76,32 @@ func (s Subscription) OverdueAt(grace time.Duration) time.Time {
 	}
 	return since.Add(grace)
 }
+
+// DefaultVolumeRetention is how long a lapsed subscription's tenant, and so its volume, is
+// kept before it is destroyed (LAUNCHPAD_VOLUME_RETENTION).
+const DefaultVolumeRetention = 7 * 24 * time.Hour
+
+// Lapse returns when s lapsed or will lapse (zero if it is not lapsing) and when its tenant is
+// to be destroyed:
+//   - canceled or incomplete_expired: lapsed when it ended;
+//   - past_due or unpaid: lapses grace after the first failed payment;
+//   - paused: lapsed when it was paused.
+//
+// The tenant, and its volume, are destroyed retention after the lapse. Billing's destroy
+// timer and the account overview's deletion date both use it, so they name the same day.
+func (s Subscription) Lapse(grace, retention time.Duration) (lapse, destroyAt time.Time) {
+	switch s.Status {
+	case StatusCanceled, StatusIncompleteExpired:
+		lapse = s.CanceledAt
+	case StatusPastDue, StatusUnpaid:
+		lapse = s.OverdueAt(grace)
+	case StatusPaused:
+		lapse = s.EventCreated
+	default:
+		return time.Time{}, time.Time{}
+	}
+	if lapse.IsZero() {
+		lapse = s.EventCreated
+	}
+	return lapse, lapse.Add(retention)
+}

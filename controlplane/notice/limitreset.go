@@ -1,4 +1,4 @@
-package account
+package notice
 
 import (
 	"time"

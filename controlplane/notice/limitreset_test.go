@@ -1,10 +1,10 @@
-package account_test
+package notice_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/clawdrun/terraform-provider-launchpad/controlplane/account"
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
 )
 
 func TestNextLimitReset(t *testing.T) {
@@ -31,13 +31,13 @@ func TestNextLimitReset(t *testing.T) {
 		{"weekly", "2030-01-13T23:00:00Z", "2030-01-14T00:00:00Z"},
 		{"weekly", "2030-01-14T00:00:00Z", "2030-01-21T00:00:00Z"},
 	} {
-		got, ok := account.NextLimitReset(tc.reset, utc(tc.now))
+		got, ok := notice.NextLimitReset(tc.reset, utc(tc.now))
 		if !ok || !got.Equal(utc(tc.want)) || got.Location() != time.UTC {
 			t.Errorf("NextLimitReset(%s, %s) = %s, %v; want %s", tc.reset, tc.now, got, ok, tc.want)
 		}
 	}
 	for _, reset := range []string{"", "yearly"} {
-		if got, ok := account.NextLimitReset(reset, time.Now()); ok {
+		if got, ok := notice.NextLimitReset(reset, time.Now()); ok {
 			t.Errorf("NextLimitReset(%q) = %s; want none", reset, got)
 		}
 	}
