@@ -374,7 +374,7 @@ func TestBrowserSpendCapNotice(t *testing.T) {
 	// The monthly limit comes back at 00:00 UTC on the 1st of next month (on this wall clock).
 	now := time.Now().UTC()
 	reset := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format("2 Jan 2006, 15:04 UTC")
-	mustContain(t, "spend-cap notice", notice, "Model spend limit reached", "$5.00 limit", "402 Payment Required", "403 Forbidden", "Move to a larger plan",
+	mustContain(t, "spend-cap notice", notice, "Model spend limit reached", "$5.00 spend limit", "402 Payment Required", "403 Forbidden", "Move to a larger plan",
 		"the limit comes back on "+reset)
 	if role := attr(t, ctx, "#state", "role"); role != "alert" {
 		t.Errorf("the notice's role is %q, want alert", role)
