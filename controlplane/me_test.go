@@ -59,7 +59,10 @@ func TestMeBodyIsStable(t *testing.T) {
 		`"tenants":[{"app_name":"APP","product":"hermes","region":"iad","plan":"pro","machine_state":"started","ipv4":"203.0.113.7","key_source":"subkey","created_at":"2026-03-02T09:00:05Z"}],` +
 		`"usage":{"cycle_start":"2026-02-20T09:00:05Z","cycle_end":"2026-03-22T09:00:05Z","metered_at":"2026-03-02T08:59:05Z","hours_used":1.5,"hours_cap":10,"capped":false,"spend_exhausted":false},` +
 		`"spend_source":"last_metering_pass",` +
-		`"apply":{"status":"running","plan":"pro","destroy":false,"attempts":1,"created_at":"2026-03-02T09:00:05Z","started_at":"2026-03-02T09:00:05Z","summary":{"add":0,"change":0,"destroy":0}}}` + "\n"
+		`"apply":{"status":"running","plan":"pro","destroy":false,"attempts":1,"created_at":"2026-03-02T09:00:05Z","started_at":"2026-03-02T09:00:05Z","summary":{"add":0,"change":0,"destroy":0}},` +
+		// One account state, the same the dashboard shows first: past due, with the grace's end.
+		`"state":{"kind":"past_due","title":"A payment failed","text":"The payment for your subscription failed on 2 Mar 2026, 08:00 UTC. Your agent keeps running until 5 Mar 2026, 08:00 UTC; if the invoice is still unpaid then, its machine is stopped.",` +
+		`"deadline":"2026-03-05T08:00:05Z","deadline_label":"Machine stops on","action":{"label":"Update your payment method","href":"/billing"},"tone":"alert"}}` + "\n"
 	if got != want {
 		t.Fatalf("GET /api/me\n got %s\nwant %s", got, want)
 	}
