@@ -28,18 +28,7 @@ var _ web.BillingAccount = (*AccountAPI)(nil)
 // NewAccountAPI returns a reader of the Stripe API at baseURL (DefaultAPIBase, or
 // stripe-mock in tests) with the secret key.
 func NewAccountAPI(key, baseURL string, httpClient *http.Client) *AccountAPI {
-	if baseURL == "" {
-		baseURL = DefaultAPIBase
-	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	b := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
-		URL:               stripe.String(baseURL),
-		HTTPClient:        httpClient,
-		MaxNetworkRetries: stripe.Int64(1),
-		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
-	})
+	b := stripeBackend(baseURL, httpClient, 1)
 	return &AccountAPI{prices: price.Client{B: b, Key: key}, invoices: invoice.Client{B: b, Key: key}, customers: customer.Client{B: b, Key: key}}
 }
 

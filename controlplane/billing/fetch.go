@@ -26,18 +26,7 @@ var _ SubscriptionFetcher = (*StripeAPI)(nil)
 // NewStripeAPI returns a client of the Stripe API at baseURL (DefaultAPIBase, or stripe-mock
 // in tests) with the secret key. httpClient nil means one with a 30-second timeout.
 func NewStripeAPI(key, baseURL string, httpClient *http.Client) *StripeAPI {
-	if baseURL == "" {
-		baseURL = DefaultAPIBase
-	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
-		URL:               stripe.String(baseURL),
-		HTTPClient:        httpClient,
-		MaxNetworkRetries: stripe.Int64(2),
-		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
-	})
+	backend := stripeBackend(baseURL, httpClient, 2)
 	return &StripeAPI{client: subscription.Client{B: backend, Key: key}}
 }
 
@@ -59,4 +48,22 @@ func (a *StripeAPI) GetSubscription(ctx context.Context, id string) (*stripe.Sub
 		return nil, stripeError(ctx, err, "subscription "+id)
 	}
 	return sub, nil
+}
+
+// stripeBackend is the Stripe API at baseURL (DefaultAPIBase when empty, stripe-mock in tests)
+// through httpClient (nil: one with a 30-second timeout), retrying a failed call retries
+// times, with stripe-go's own logging off so no request detail reaches the logs.
+func stripeBackend(baseURL string, httpClient *http.Client, retries int64) stripe.Backend {
+	if baseURL == "" {
+		baseURL = DefaultAPIBase
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
+		URL:               stripe.String(baseURL),
+		HTTPClient:        httpClient,
+		MaxNetworkRetries: stripe.Int64(retries),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	})
 }
