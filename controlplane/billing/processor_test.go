@@ -13,6 +13,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 // t0 is the test's Stripe time: events are created at t0+n seconds.
@@ -524,5 +526,56 @@ func TestBadJobPayloadsFailPermanently(t *testing.T) {
 	_, err := w.proc.Handlers()[launchpad.JobStripeEvent](context.Background(), &launchpad.Job{ID: "j", Payload: []byte(`nope`)})
 	if !errors.As(err, &target) || target.Code != launchpad.EINVALID {
 		t.Errorf("unparseable payload: %v", err)
+	}
+}
+
+// A checkout matched by email finds the account of the canonical address, whatever the
+// spelling Stripe saw (fullwidth letters, a fullwidth domain); one at an IP literal links
+// nobody and fails visibly instead of making an account no one can sign in to.
+func TestCheckoutMatchesLookAlikeEmailsToTheCanonicalAccount(t *testing.T) {
+	w := newWorld(t, nil)
+	w.createUser(t, "victim", "victim@example.com")
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c1", at(0), billingtest.Checkout{ID: "cs_1", Customer: "cus_v", Email: "ｖｉｃｔｉｍ@ｅｘａｍｐｌｅ.ｃｏｍ", Subscription: "sub_v"}))
+	w.drainOK(t)
+	if u := getUser(t, w.store, "victim"); u.Subscription.StripeCustomerID != "cus_v" {
+		t.Fatalf("the look-alike's checkout was not linked to the canonical account: %+v", u.Subscription)
+	}
+
+	w.deliver(t, billingtest.CheckoutCompleted("evt_c2", at(0), billingtest.Checkout{ID: "cs_2", Customer: "cus_ip", Email: "victim@[127.0.0.1]", Subscription: "sub_ip"}))
+	out := w.drain(t)
+	if len(out) != 1 || !queue.IsPermanent(out[0].err) {
+		t.Fatalf("a checkout at an IP-literal address: %+v; want a permanent failure", out)
+	}
+	users, err := w.store.ListUsers(t.Context(), "", 10)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("users after the checkouts: %d, %v; want only the victim's account", len(users), err)
+	}
+}
+
+// An event whose payload the purge erased (it waited past its retention) fails for good with
+// a message that says so and names the setting, instead of a parse error.
+func TestEventWhosePayloadWasErasedFailsSayingWhy(t *testing.T) {
+	ctx := t.Context()
+	s, _ := sqlitetest.Open(t, sqlite.Options{})
+	now := time.Date(2041, time.March, 14, 15, 0, 0, 0, time.UTC)
+	proc, err := billing.NewProcessor(billing.ProcessorConfig{Store: s, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := billing.StripeEventJob("evt_late", "cus_1", 0)
+	if _, err := s.RecordStripeEvent(ctx, &launchpad.StripeEvent{ID: "evt_late", Type: "checkout.session.completed",
+		Payload: []byte(`{"id":"evt_late"}`), ReceivedAt: now.Add(-40 * 24 * time.Hour)}, job); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeStripePayloads(ctx, now.Add(-30*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PurgeStripePayloads = %d, %v", n, err)
+	}
+	_, err = proc.HandleEvent(ctx, job)
+	if !queue.IsPermanent(err) || !strings.Contains(err.Error(), "erased") || !strings.Contains(err.Error(), "LAUNCHPAD_RETENTION_STRIPE_PAYLOADS") {
+		t.Fatalf("HandleEvent of an erased event: %v; want a permanent error saying the payload was erased and naming the setting", err)
+	}
+	ev, err := s.GetStripeEvent(ctx, "evt_late")
+	if err != nil || ev.ProcessedAt.IsZero() || !strings.Contains(ev.Error, "erased") {
+		t.Fatalf("the event after processing: %+v, %v; want it marked done with the reason", ev, err)
 	}
 }

@@ -1,10 +1,13 @@
 package launchpad_test
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -147,5 +150,96 @@ func TestCapsPlan(t *testing.T) {
 	boom := launchpad.Errorf(launchpad.EUNAVAILABLE, "store down")
 	if _, err := launchpad.CapsPlan(&launchpad.User{Plan: "pro"}, nil, func(string) (*launchpad.Plan, error) { return nil, boom }); err != boom {
 		t.Errorf("a store failure is %v, want it returned", err)
+	}
+}
+
+// listingStore answers the two listings PlanUsers makes; any other call panics.
+type listingStore struct {
+	launchpad.Store
+	tenants []*launchpad.Tenant
+	keys    []*launchpad.SubKey
+}
+
+func (s listingStore) ListTenants(context.Context, launchpad.TenantFilter) ([]*launchpad.Tenant, error) {
+	return s.tenants, nil
+}
+
+func (s listingStore) ListSubKeys(context.Context, launchpad.SubKeyFilter) ([]*launchpad.SubKey, error) {
+	return s.keys, nil
+}
+
+func TestPlanUsersNamesTheFirstFiveSorted(t *testing.T) {
+	st := listingStore{
+		tenants: []*launchpad.Tenant{{AppName: "lp-b", Plan: "pro"}, {AppName: "lp-a", Plan: "pro"}, {AppName: "lp-c", Plan: "starter"}},
+		keys:    []*launchpad.SubKey{{Hash: "h2", Plan: "pro"}, {Hash: "h1", Plan: "pro"}, {Hash: "h3", Plan: "pro"}, {Hash: "h4", Plan: "pro"}},
+	}
+	got, err := launchpad.PlanUsers(context.Background(), st, "pro")
+	want := []string{"sub-key h1", "sub-key h2", "sub-key h3", "sub-key h4", "tenant lp-a", "1 more"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("PlanUsers = %q, %v; want %q", got, err, want)
+	}
+	if got, _ := launchpad.PlanUsers(context.Background(), st, "team"); len(got) != 0 {
+		t.Errorf("an unused plan: %q", got)
+	}
+}
+
+// planStore is listingStore with one plan that can be replaced and deleted.
+type planStore struct {
+	listingStore
+	plan     *launchpad.Plan
+	deletes  int
+	rollouts []*launchpad.Rollout
+	jobs     []*launchpad.Job
+}
+
+func (s *planStore) CreateRollout(_ context.Context, r *launchpad.Rollout) error {
+	s.rollouts = append(s.rollouts, r)
+	return nil
+}
+
+func (s *planStore) EnqueueJob(_ context.Context, j *launchpad.Job) (*launchpad.Job, error) {
+	s.jobs = append(s.jobs, j)
+	return j, nil
+}
+
+func (s *planStore) UpdatePlan(_ context.Context, _ string, fn func(*launchpad.Plan) error) (*launchpad.Plan, error) {
+	return s.plan, fn(s.plan)
+}
+
+func (s *planStore) DeletePlan(context.Context, string) error {
+	s.deletes++
+	return launchpad.Errorf(launchpad.ENOTFOUND, "plan gone")
+}
+
+func TestReplacePlanKeepsItsCreationAndRemovePlanRefusesAPlanInUse(t *testing.T) {
+	ctx := context.Background()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := &planStore{plan: &launchpad.Plan{Name: "pro", MonthlySpendLimitUSD: 10, CreatedAt: created}}
+	got, proposal, err := launchpad.ReplacePlan(ctx, st, &launchpad.Plan{Name: "pro", MonthlySpendLimitUSD: 50})
+	if err != nil || got.MonthlySpendLimitUSD != 50 || !got.CreatedAt.Equal(created) {
+		t.Errorf("ReplacePlan = %+v, %v; want the new limit, created as before", got, err)
+	}
+	// The spend limit changed: a rollout of the plan is proposed, and its step enqueued.
+	if proposal == nil || len(st.rollouts) != 1 || proposal.State != launchpad.RolloutProposed || proposal.Plan != "pro" || !proposal.Unselected ||
+		proposal.CreatedBy != launchpad.ActorTerraform || proposal.Reason != "plan pro changed in terraform apply (monthly_spend_limit_usd)" {
+		t.Fatalf("proposal = %+v (%d stored)", proposal, len(st.rollouts))
+	}
+	if len(st.jobs) != 1 || st.jobs[0].Kind != launchpad.JobRollout || st.jobs[0].Key != launchpad.RolloutStepKey(proposal.ID) {
+		t.Fatalf("jobs enqueued = %+v, want the proposal's step", st.jobs)
+	}
+	// A new display name changes nothing the tenants run: nothing is proposed.
+	if _, proposal, err = launchpad.ReplacePlan(ctx, st, &launchpad.Plan{Name: "pro", DisplayName: "Pro", MonthlySpendLimitUSD: 50}); err != nil || proposal != nil || len(st.rollouts) != 1 {
+		t.Errorf("ReplacePlan of the display name = %+v, %v; want no proposal", proposal, err)
+	}
+
+	st.tenants = []*launchpad.Tenant{{AppName: "lp-a", Plan: "pro"}}
+	err = launchpad.RemovePlan(ctx, st, "pro")
+	if !launchpad.IsConflict(err) || launchpad.ErrorMessage(err) != `Plan "pro" is still used by tenant lp-a. Move them to another plan or destroy `+
+		`them first; referencing the plan as launchpad_plan.<name>.name lets Terraform order this for you.` || st.deletes != 0 {
+		t.Errorf("RemovePlan of a plan in use = %v (%d deletes)", err, st.deletes)
+	}
+	st.tenants = nil
+	if err := launchpad.RemovePlan(ctx, st, "pro"); err != nil || st.deletes != 1 {
+		t.Errorf("RemovePlan of a plan already gone = %v (%d deletes), want it fine", err, st.deletes)
 	}
 }
