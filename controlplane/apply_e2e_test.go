@@ -22,8 +22,7 @@ import (
 // duplicate delivery, an out-of-order update, an operator's re-trigger and GET /api/me.
 func TestServeTurnsStripeEventsIntoTenants(t *testing.T) {
 	const retention = 4 * time.Second
-	s := startStack(t, true, map[string]string{"LAUNCHPAD_VOLUME_RETENTION": retention.String()})
-	createPlans(t, s.store)
+	s := startFleet(t, map[string]string{"LAUNCHPAD_VOLUME_RETENTION": retention.String()})
 
 	// A user signs in (the code arrives over SMTP); checkout names them as client_reference_id.
 	const email = "ada@example.com"

@@ -232,6 +232,15 @@ func (s *stack) me(token string) *MeResponse {
 	return &me
 }
 
+// startFleet starts the stack with real tofu (env as startStack's) and stores the two plans
+// of examples/fleet, as the tests that provision tenants need.
+func startFleet(t *testing.T, env map[string]string) *stack {
+	t.Helper()
+	s := startStack(t, true, env)
+	createPlans(t, s.store)
+	return s
+}
+
 // createPlans stores the two plans of examples/fleet.
 func createPlans(t *testing.T, st launchpad.Store) {
 	t.Helper()

@@ -99,8 +99,7 @@ func TestMeShowsHoursAndSpend(t *testing.T) {
 // (invoice.paid) starts it again, audited. Billing applies nothing meanwhile.
 func TestUnpaidBeyondTheGraceIsSuspendedAndResumedOnPayment(t *testing.T) {
 	const grace = 3 * time.Second
-	s := startStack(t, true, map[string]string{"LAUNCHPAD_METER_INTERVAL": "1s", "LAUNCHPAD_PAST_DUE_GRACE": grace.String()})
-	createPlans(t, s.store)
+	s := startFleet(t, map[string]string{"LAUNCHPAD_METER_INTERVAL": "1s", "LAUNCHPAD_PAST_DUE_GRACE": grace.String()})
 	const email = "ines@example.com"
 	token, user, tn := s.provision(email)
 	mailsBefore := s.smtp.Count(email)

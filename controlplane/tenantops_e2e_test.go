@@ -173,8 +173,7 @@ func findEvent(events []AuditEventJSON, action, phase string) *AuditEventJSON {
 // the new one is in place); afterwards the old key answers 401 at the gateway and the new one
 // spends. The rotation is audited as requested by the operator, then as done by the provider.
 func TestRotateKeyUnderLoadNeverLeavesTheTenantWithoutAKey(t *testing.T) {
-	s := startStack(t, true, nil)
-	createPlans(t, s.store)
+	s := startFleet(t, nil)
 	token, user, tn := s.provision("rosa@example.com")
 	kr := s.keyring()
 	oldKey, oldHash := s.storedKey(kr, user)
@@ -293,8 +292,7 @@ func TestRotateKeyUnderLoadNeverLeavesTheTenantWithoutAKey(t *testing.T) {
 // stays the tenant's, so it spends nothing), and a rotation then gives the tenant a working
 // key again. With a BYOK key stored, a revocation's apply hands the tenant the BYOK key.
 func TestRevokeKeyStopsSpendingAtOnce(t *testing.T) {
-	s := startStack(t, true, nil)
-	createPlans(t, s.store)
+	s := startFleet(t, nil)
 	token, user, tn := s.provision("vera@example.com")
 	kr := s.keyring()
 	key, hash := s.storedKey(kr, user)
@@ -363,8 +361,7 @@ func TestRevokeKeyStopsSpendingAtOnce(t *testing.T) {
 // audited as requested by the operator and done by the provider. An operator's command on the
 // new machine is audited in the user's stream.
 func TestRebuildGivesANewMachineOnTheSameVolume(t *testing.T) {
-	s := startStack(t, true, nil)
-	createPlans(t, s.store)
+	s := startFleet(t, nil)
 	token, user, before := s.provision("remy@example.com")
 
 	a := s.action(user, "rebuild", "ops-rae", http.StatusAccepted)
@@ -415,8 +412,7 @@ func TestRebuildGivesANewMachineOnTheSameVolume(t *testing.T) {
 // TestRotateOnPlanChangeThroughServe: with LAUNCHPAD_ROTATE_ON_PLAN_CHANGE=true an upgrade
 // gives the tenant a new sub-key at the new plan's limit, and the old key answers 401.
 func TestRotateOnPlanChangeThroughServe(t *testing.T) {
-	s := startStack(t, true, map[string]string{"LAUNCHPAD_ROTATE_ON_PLAN_CHANGE": "true"})
-	createPlans(t, s.store)
+	s := startFleet(t, map[string]string{"LAUNCHPAD_ROTATE_ON_PLAN_CHANGE": "true"})
 	token, user, _ := s.provision("uma@example.com")
 	kr := s.keyring()
 	oldKey, oldHash := s.storedKey(kr, user)

@@ -103,8 +103,7 @@ func TestMeResetIsTheUsersOwn(t *testing.T) {
 // app, with the same IPs and key; the old volume kept at Fly as a snapshot for the default
 // retention; audited as requested by the user, then done by the provider naming the snapshot.
 func TestResetGivesANewEmptyVolume(t *testing.T) {
-	s := startStack(t, true, nil)
-	createPlans(t, s.store)
+	s := startFleet(t, nil)
 	token, user, before := s.provision("rene@example.com")
 
 	r := s.do(http.MethodPost, "/api/me/reset", token, nil, nil)
