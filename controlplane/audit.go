@@ -7,29 +7,22 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/export"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // AuditEventJSON is an audit event as the API shows it.
 type AuditEventJSON struct {
-	ID       string            `json:"id"`
-	Stream   string            `json:"stream"`
-	Seq      int64             `json:"seq"`
-	Time     time.Time         `json:"time"`
-	Actor    string            `json:"actor"`
-	Action   string            `json:"action"`
-	Target   string            `json:"target,omitempty"`
-	Details  map[string]string `json:"details,omitempty"`
-	PrevHash string            `json:"prev_hash"`
-	Hash     string            `json:"hash"`
+	ID     string `json:"id"`
+	Stream string `json:"stream"`
+	export.EventFields
 	// Index is the event's leaf in the log's Merkle tree (GET /api/audit/{id}/proof proves
 	// it); absent while the event is not in the tree yet.
 	Index *int64 `json:"index,omitempty"`
 }
 
 func auditEventJSON(e *launchpad.AuditEvent) AuditEventJSON {
-	out := AuditEventJSON{ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action,
-		Target: e.Target, Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash}
+	out := AuditEventJSON{ID: e.ID, Stream: e.Stream, EventFields: export.FieldsOf(e)}
 	if e.Index != launchpad.NotIndexed {
 		out.Index = &e.Index
 	}

@@ -109,7 +109,14 @@ type Device struct {
 // AuditEvent is one of the user's audit events, with its inclusion proof when the log is
 // signed.
 type AuditEvent struct {
-	ID       string            `json:"id"`
+	ID string `json:"id"`
+	EventFields
+	Proof *Proof `json:"proof,omitempty"`
+}
+
+// EventFields are the fields of an audit event that the export and the control plane's audit
+// API both show, under the same names.
+type EventFields struct {
 	Seq      int64             `json:"seq"`
 	Time     time.Time         `json:"time"`
 	Actor    string            `json:"actor"`
@@ -118,7 +125,12 @@ type AuditEvent struct {
 	Details  map[string]string `json:"details,omitempty"`
 	PrevHash string            `json:"prev_hash"`
 	Hash     string            `json:"hash"`
-	Proof    *Proof            `json:"proof,omitempty"`
+}
+
+// FieldsOf returns e's shown fields, its time in UTC.
+func FieldsOf(e *launchpad.AuditEvent) EventFields {
+	return EventFields{Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target,
+		Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
 // Proof proves an event is leaf Index of the tree the signed Checkpoint pins (check it with
@@ -223,8 +235,7 @@ func (x *Exporter) audit(ctx context.Context, userID string, d *Document) error 
 			return err
 		}
 		for _, e := range page {
-			ev := AuditEvent{ID: e.ID, Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target,
-				Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash}
+			ev := AuditEvent{ID: e.ID, EventFields: FieldsOf(e)}
 			if x.Log != nil {
 				if inc, err := x.Log.Prove(ctx, e); err == nil {
 					ev.Proof = proofOf(inc)
