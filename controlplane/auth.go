@@ -50,7 +50,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			s.writeError(w, r, launchpad.Errorf(launchpad.EUNAUTHORIZED, "sign in first: send Authorization: Bearer <access_token>"))
 			return
 		}
-		who, err := s.auth.Authenticate(r.Context(), tok)
+		who, err := s.auth.Authenticate(r.Context(), clientOf(r), tok)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -47,6 +47,10 @@ func (a dashboardAuth) Session(ctx context.Context, refreshToken string) (*launc
 	return a.s.auth.Session(ctx, refreshToken)
 }
 
+func (a dashboardAuth) Seen(r *http.Request, sess *launchpad.Session) {
+	a.s.auth.Seen(r.Context(), clientOf(r), sess)
+}
+
 func (a dashboardAuth) Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error) {
 	return a.s.auth.Sessions(ctx, userID)
 }

@@ -24,7 +24,7 @@
 //	                                    just now (its refresh token stays; refreshes keep it)
 //	GET  /api/auth/sessions             (signed in) the caller's signed-in sessions: id,
 //	                                    user_agent, device, auth_time, last_refreshed_at,
-//	                                    expires_at, current
+//	                                    expires_at, ip, last_active_at, current
 //	DELETE /api/auth/sessions/{id}      (signed in; step-up unless it is the caller's own)
 //	                                    signs that session out
 //	POST /api/auth/sessions/revoke-others

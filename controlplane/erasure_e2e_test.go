@@ -58,6 +58,9 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 	if doc.Profile.Email != email || len(doc.AuditEvents) == 0 || len(doc.Tenants) != 1 || doc.Tenants[0].AppName != tn.AppName || len(doc.Withheld) == 0 {
 		t.Fatalf("export: profile %+v, %d audit events, tenants %+v, withheld %+v", doc.Profile, len(doc.AuditEvents), doc.Tenants, doc.Withheld)
 	}
+	if len(doc.Sessions) == 0 || doc.Sessions[0].IP != "127.0.0.1" || doc.Sessions[0].LastActiveAt.IsZero() {
+		t.Fatalf("export: sessions %+v, want the signed-in session with its address and last activity", doc.Sessions)
+	}
 	proved := 0
 	for _, e := range doc.AuditEvents {
 		if e.Proof != nil && e.Proof.Checkpoint != "" && len(e.Proof.Hashes) > 0 {

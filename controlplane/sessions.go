@@ -49,6 +49,10 @@ type SessionJSON struct {
 	// LastRefreshedAt is when its current refresh token was issued.
 	LastRefreshedAt time.Time `json:"last_refreshed_at"`
 	ExpiresAt       time.Time `json:"expires_at"`
+	// IP and LastActiveAt are where and when the session was last used (recorded at most
+	// about once a minute; IP is empty for sessions from before it was recorded).
+	IP           string    `json:"ip"`
+	LastActiveAt time.Time `json:"last_active_at"`
 	// Current is the session of the access token that asked.
 	Current bool `json:"current"`
 }
@@ -72,6 +76,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) (*Sessio
 		out.Sessions = append(out.Sessions, SessionJSON{
 			ID: ss.FamilyID, UserAgent: ss.UserAgent, Device: device, AuthTime: httpjson.Time(ss.AuthTime),
 			LastRefreshedAt: ss.CreatedAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(), Current: ss.FamilyID == who.FamilyID,
+			IP: ss.IP, LastActiveAt: ss.LastActive().UTC(),
 		})
 	}
 	return out, nil

@@ -40,7 +40,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if err := db.CreateUser(ctx, &launchpad.User{ID: "u1", Email: "a@example.com", Plan: launchpad.TrialPlan}); err != nil {
 		b.Fatal(err)
 	}
-	pair, err := s.startSession(ctx, "u1", device{fingerprint: "fp", userAgent: "bench"}, time.Now())
+	pair, err := s.startSession(ctx, Client{}, "u1", device{fingerprint: "fp", userAgent: "bench"}, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 				if !tc.cached {
 					s.families.forgetUser("u1")
 				}
-				if _, err := s.Authenticate(ctx, pair.AccessToken); err != nil {
+				if _, err := s.Authenticate(ctx, Client{}, pair.AccessToken); err != nil {
 					b.Fatal(err)
 				}
 			}

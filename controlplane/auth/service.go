@@ -166,9 +166,10 @@ func (s *Service) Close(ctx context.Context) { s.mail.close(ctx) }
 // family is still signed in — and returns the caller it proves. The family is read from the
 // store at most once per FamilyCacheTTL per replica, so a token of a family signed out
 // anywhere (logout, refresh-token reuse, sign-out-everywhere, two-factor turned on) is
-// refused everywhere within that time. Errors are EUNAUTHORIZED, whose message says whether
-// refreshing can help, or the store's when it cannot be read.
-func (s *Service) Authenticate(ctx context.Context, accessToken string) (Caller, error) {
+// refused everywhere within that time. The session's use from c is recorded (Seen). Errors
+// are EUNAUTHORIZED, whose message says whether refreshing can help, or the store's when it
+// cannot be read.
+func (s *Service) Authenticate(ctx context.Context, c Client, accessToken string) (Caller, error) {
 	claims, err := s.tokens.parse(accessToken, audienceAccess)
 	if err != nil {
 		return Caller{}, err
@@ -183,6 +184,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Caller,
 	if sess == nil || sess.UserID != claims.Subject || !sess.SignedIn(s.now()) {
 		return Caller{}, launchpad.Errorf(launchpad.EUNAUTHORIZED, "this session was signed out; sign in again")
 	}
+	s.Seen(ctx, c, sess)
 	who := Caller{UserID: claims.Subject, FamilyID: claims.Family, AuthTime: sess.AuthTime}
 	// A step-up on another replica reaches this one's cache within its TTL; the fresh token
 	// that step-up returned says so at once.

@@ -8,20 +8,22 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// startSession opens a refresh-token family for the user and returns the first pair. The
-// sign-in that opens it is the family's AuthTime.
-func (s *Service) startSession(ctx context.Context, userID string, d device, now time.Time) (*SignIn, error) {
+// startSession opens a refresh-token family for the user, signed in from c, and returns the
+// first pair. The sign-in that opens it is the family's AuthTime and its first activity.
+func (s *Service) startSession(ctx context.Context, c Client, userID string, d device, now time.Time) (*SignIn, error) {
 	token, hash := newRefreshToken()
 	sess := &launchpad.Session{
-		ID:        launchpad.NewID(20),
-		UserID:    userID,
-		FamilyID:  launchpad.NewID(20),
-		TokenHash: hash,
-		DeviceID:  d.fingerprint,
-		UserAgent: d.userAgent,
-		CreatedAt: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
-		AuthTime:  now,
+		ID:         launchpad.NewID(20),
+		UserID:     userID,
+		FamilyID:   launchpad.NewID(20),
+		TokenHash:  hash,
+		DeviceID:   d.fingerprint,
+		UserAgent:  d.userAgent,
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(s.cfg.RefreshTokenTTL),
+		AuthTime:   now,
+		IP:         c.IP,
+		LastSeenAt: now,
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, err
@@ -70,12 +72,14 @@ func (s *Service) Refresh(ctx context.Context, c Client, refreshToken string) (*
 	}
 	token, hash := newRefreshToken()
 	res, err := s.store.RotateSession(ctx, oldHash, &launchpad.Session{
-		ID:        launchpad.NewID(20),
-		TokenHash: hash,
-		DeviceID:  old.DeviceID,
-		UserAgent: sanitizeUserAgent(c.UserAgent),
-		CreatedAt: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+		ID:         launchpad.NewID(20),
+		TokenHash:  hash,
+		DeviceID:   old.DeviceID,
+		UserAgent:  sanitizeUserAgent(c.UserAgent),
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(s.cfg.RefreshTokenTTL),
+		IP:         c.IP,
+		LastSeenAt: now,
 	}, now)
 	switch {
 	case launchpad.IsNotFound(err):
@@ -115,6 +119,28 @@ func (s *Service) Session(ctx context.Context, refreshToken string) (*launchpad.
 		return nil, err
 	}
 	return sess, nil
+}
+
+// SessionTouchInterval is how stale a session's recorded activity (launchpad.Session.IP and
+// LastSeenAt) may grow while it is in use: a request records it again only when the last
+// record is older, or came from another address, so a busy session writes at most about
+// once a minute.
+const SessionTouchInterval = time.Minute
+
+// Seen records that sess, an active session, was used now from c (see SessionTouchInterval).
+// Recording is best effort: a store error is logged, never the request's failure, and a
+// session that ended meanwhile is left alone.
+func (s *Service) Seen(ctx context.Context, c Client, sess *launchpad.Session) {
+	now := s.now()
+	if sess == nil || (c.IP == sess.IP && now.Sub(sess.LastActive()) < SessionTouchInterval) {
+		return
+	}
+	err := s.store.TouchSession(ctx, sess.FamilyID, c.IP, now)
+	if err != nil && !launchpad.IsNotFound(err) {
+		s.logger(c).Warn("session activity not recorded", "user_id", sess.UserID, "family", sess.FamilyID, "error", err.Error())
+		return
+	}
+	s.families.forget(sess.FamilyID) // the next request reads the recorded activity
 }
 
 // Sessions lists the user's active sessions, newest first.

@@ -192,7 +192,7 @@ func (s *Service) completeSignIn(ctx context.Context, c Client, u *launchpad.Use
 	if err := s.audit(ctx, c, u.ID, launchpad.UserActor(u.ID), launchpad.AuditSignIn, "", details); err != nil {
 		return nil, err
 	}
-	res, err := s.startSession(ctx, u.ID, d, now)
+	res, err := s.startSession(ctx, c, u.ID, d, now)
 	if err != nil {
 		return nil, err
 	}

@@ -91,17 +91,22 @@ func (a *AccountAPI) PaymentMethod(ctx context.Context, customerID string) (web.
 	return web.PaymentMethod{Brand: string(card.Brand), Last4: card.Last4, ExpMonth: int(card.ExpMonth), ExpYear: int(card.ExpYear)}, nil
 }
 
-// stripeError turns a Stripe API error about what into a coded one (never holding the key).
+// stripeError turns a Stripe API error about what (reading or changing it) into a coded one
+// that never holds the key: a refused key gets only what to fix, since Stripe's message may
+// quote part of it.
 func stripeError(ctx context.Context, err error, what string) error {
 	var se *stripe.Error
 	if errors.As(err, &se) {
-		if se.HTTPStatusCode == http.StatusNotFound {
+		switch se.HTTPStatusCode {
+		case http.StatusNotFound:
 			return launchpad.Errorf(launchpad.ENOTFOUND, "Stripe has no %s", what)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API refused STRIPE_API_KEY (%d) for %s: check the key", se.HTTPStatusCode, what)
 		}
 		return launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API answered %d (%s) for %s: %s", se.HTTPStatusCode, se.Code, what, launchpad.Clip(se.Msg, 200))
 	}
 	if ctx.Err() != nil {
-		return launchpad.Errorf(launchpad.EUNAVAILABLE, "reading %s from Stripe was cancelled", what)
+		return launchpad.Errorf(launchpad.EUNAVAILABLE, "reaching Stripe for %s was cancelled", what)
 	}
 	return launchpad.Errorf(launchpad.EUNAVAILABLE, "the Stripe API could not be reached for %s: %v", what, err)
 }

@@ -72,3 +72,41 @@ func TestCancelSubscriptionOnStripeMock(t *testing.T) {
 		t.Fatal("a canceller without STRIPE_API_KEY")
 	}
 }
+
+// The billing page's reader asks the Stripe API (stripe-mock, which checks every request
+// against Stripe's OpenAPI spec) in shapes it accepts — the price, one page of the customer's
+// invoices, the customer with its default card expanded — and reads stripe-mock's fixtures
+// back. A key Stripe refuses and a cancelled request are coded errors that never hold the key.
+func TestAccountAPIReadsPriceInvoicesAndCardFromStripeMock(t *testing.T) {
+	base := stacktest.StartStripeMock(t)
+	api := billing.NewAccountAPI("sk_test_launchpad", base, nil)
+	ctx := t.Context()
+
+	p, err := api.Price(ctx, "price_launchpad_pro")
+	if err != nil || p.UnitAmount <= 0 || p.Currency != "usd" || p.Interval != "month" {
+		t.Fatalf("Price = %+v, %v; want stripe-mock's monthly price in usd", p, err)
+	}
+	invoices, err := api.Invoices(ctx, "cus_launchpad", 3)
+	if err != nil || len(invoices) != 1 {
+		t.Fatalf("Invoices = %+v, %v; want stripe-mock's one invoice", invoices, err)
+	}
+	if inv := invoices[0]; inv.AmountDue <= 0 || inv.Currency != "usd" || inv.Status == "" || inv.Created.IsZero() || inv.Created.Location() != time.UTC {
+		t.Fatalf("invoice %+v: want its amount, currency, status and creation time (UTC)", inv)
+	}
+	card, err := api.PaymentMethod(ctx, "cus_launchpad")
+	if err != nil || card.Brand != "visa" || card.Last4 != "4242" || card.ExpMonth < 1 || card.ExpMonth > 12 || card.ExpYear < 2000 {
+		t.Fatalf("PaymentMethod = %+v, %v; want stripe-mock's expanded default card", card, err)
+	}
+
+	const refused = "not-a-stripe-key-0123456789"
+	_, err = billing.NewAccountAPI(refused, base, nil).Invoices(ctx, "cus_launchpad", 3)
+	if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE || strings.Contains(err.Error(), refused[:8]) {
+		t.Fatalf("a refused key: %v; want EUNAVAILABLE without the key", err)
+
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := api.PaymentMethod(cancelled, "cus_launchpad"); launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
+		t.Fatalf("a cancelled read: %v; want EUNAVAILABLE", err)
+	}
+}

@@ -31,6 +31,9 @@ type Auth interface {
 	// Session returns the session whose refresh token is refreshToken if it is active (not
 	// revoked, rotated or expired); EUNAUTHORIZED otherwise.
 	Session(ctx context.Context, refreshToken string) (*launchpad.Session, error)
+	// Seen records that sess, the request's active session, was used now from the request's
+	// client address (at most about once a minute per session; best effort, never an error).
+	Seen(r *http.Request, sess *launchpad.Session)
 	// Sessions lists the user's active sessions, newest first.
 	Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error)
 	// Devices lists the devices the user has signed in from.

@@ -3,7 +3,6 @@ package web
 import (
 	"net/url"
 	"strings"
-	"time"
 )
 
 // deviceName reads a user agent as a person names their device: "Firefox on Linux",
@@ -56,12 +55,4 @@ func totpSecretText(otpauth string) string {
 		groups = append(groups, secret)
 	}
 	return strings.Join(groups, " ")
-}
-
-// latest is the later of two times.
-func latest(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

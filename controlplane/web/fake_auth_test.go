@@ -107,6 +107,8 @@ func (a *fakeAuth) Session(ctx context.Context, refreshToken string) (*launchpad
 	return &c, nil
 }
 
+func (a *fakeAuth) Seen(r *http.Request, sess *launchpad.Session) {}
+
 func (a *fakeAuth) Sessions(ctx context.Context, userID string) ([]*launchpad.Session, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -27,6 +27,9 @@ type client struct {
 	hc    *http.Client
 	jar   *cookiejar.Jar
 	pages []received // every body received
+	// forwardedFor, when set, is sent as X-Forwarded-For: the client's address as a trusted
+	// proxy in front of the control plane reports it.
+	forwardedFor string
 }
 
 type received struct{ what, body string }
@@ -38,7 +41,11 @@ func newClient(t *testing.T, w *world) *client {
 
 func (c *client) do(method, path string, form url.Values) (int, string) {
 	c.t.Helper()
-	res, err := c.hc.Do(web.NewFormRequest(method, c.w.url+path, form))
+	req := web.NewFormRequest(method, c.w.url+path, form)
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
+	res, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

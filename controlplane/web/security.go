@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"html/template"
@@ -46,9 +47,9 @@ type sessionView struct {
 	ID        string // the session family, which the sign-out form names
 	Name      string // the browser and system, read from the user agent
 	UserAgent string
-	IP        string // the address of the latest sign-in from the session's device
-	// LastActive is when the browser last used the session: its current token was issued
-	// then (every page load in the last minutes refreshes it), or the device was last seen.
+	IP        string // the address the session was last used from
+	// LastActive is when the session was last used (a page load or an API request records
+	// it, at most about once a minute).
 	LastActive time.Time
 	Device     string
 	SignedInAt time.Time // when this session's current token was issued
@@ -108,10 +109,6 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 	for i := range d.Devices {
 		d.Devices[i].IP = ips[d.Devices[i].ID]
 	}
-	lastSeen := map[string]time.Time{}
-	for _, dv := range devices {
-		lastSeen[dv.Fingerprint] = dv.LastSeen
-	}
 	sessions, err := h.auth.Sessions(ctx, u.ID)
 	if err != nil {
 		return nil, nil, err
@@ -119,8 +116,8 @@ func (h *Handler) securityView(r *http.Request, s *session) (*view, *securityDat
 	for _, ss := range sessions {
 		d.Sessions = append(d.Sessions, sessionView{
 			ID: ss.FamilyID, Name: h.deviceName(ss.UserAgent), UserAgent: ss.UserAgent, Device: shortID(ss.DeviceID), SignedInAt: signedInAt(ss), ExpiresAt: ss.ExpiresAt,
-			LastActive: latest(ss.CreatedAt, lastSeen[ss.DeviceID]),
-			IP:         ips[shortID(ss.DeviceID)],
+			LastActive: ss.LastActive(),
+			IP:         cmp.Or(ss.IP, ips[shortID(ss.DeviceID)]),
 			Current:    ss.FamilyID == s.sess.FamilyID,
 		})
 	}

@@ -48,6 +48,7 @@ func (h *Handler) loadSession(r *http.Request) (*session, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	h.auth.Seen(r, s)
 	return &session{token: tok, sess: s, user: u, csrf: h.csrfToken(sessionBinding(s.FamilyID))}, nil
 }
 

@@ -60,8 +60,9 @@ func newWorld(t *testing.T) *world {
 	return newWorldAt(t, nil)
 }
 
-// newWorldAt is newWorld with the control plane on the clock now (nil: the wall clock).
-func newWorldAt(t *testing.T, now func() time.Time) *world {
+// newWorldAt is newWorld with the control plane on the clock now (nil: the wall clock) and its
+// Config changed by configure.
+func newWorldAt(t *testing.T, now func() time.Time, configure ...func(*controlplane.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t}
@@ -91,10 +92,14 @@ func newWorldAt(t *testing.T, now func() time.Time) *world {
 	off := controlplane.RateLimit{Off: true}
 	logs := &stacktest.Output{}
 	w.logs = logs
-	w.srv, err = controlplane.New(controlplane.Config{
+	cfg := controlplane.Config{
 		Addr: addr, PublicURL: "http://" + addr, AdminToken: adminToken,
 		Limits: controlplane.Limits{CodesPerEmail: off, CodesPerIP: off, VerifyPerIP: off, MFAPerUser: off},
-	}, controlplane.Deps{
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	w.srv, err = controlplane.New(cfg, controlplane.Deps{
 		Store: w.store, Keyring: w.keyring, Mailer: mailer, Keys: w.keys, Runtime: w.rt, Now: now,
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Dashboard: web.Config{AuditPoll: 100 * time.Millisecond, OverviewPoll: 100 * time.Millisecond, BillingPortalURL: portalURL, CheckoutURL: checkoutLink},

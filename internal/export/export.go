@@ -97,6 +97,9 @@ type Session struct {
 	UserAgent string    `json:"user_agent"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// IP and LastActiveAt are where and when the session was last used.
+	IP           string    `json:"ip"`
+	LastActiveAt time.Time `json:"last_active_at"`
 }
 
 // Device is a client the user signed in from (never its cookie or fingerprint).
@@ -211,7 +214,7 @@ func (x *Exporter) Export(ctx context.Context, userID string) (*Document, error)
 		return nil, err
 	}
 	for _, s := range sessions {
-		d.Sessions = append(d.Sessions, Session{ID: s.ID, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC()})
+		d.Sessions = append(d.Sessions, Session{ID: s.ID, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(), IP: s.IP, LastActiveAt: s.LastActive().UTC()})
 	}
 	devices, err := x.Store.ListDevices(ctx, u.ID)
 	if err != nil {

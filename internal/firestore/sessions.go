@@ -26,6 +26,9 @@ type sessionDoc struct {
 	RotatedAt *time.Time `firestore:"rotatedAt"`
 	RevokedAt *time.Time `firestore:"revokedAt"`
 	AuthTime  *time.Time `firestore:"authTime"`
+	// IP and LastSeenAt: where and when the session was last used (launchpad.Session).
+	IP         string     `firestore:"ip"`
+	LastSeenAt *time.Time `firestore:"lastSeenAt"`
 }
 
 type sessionIDDoc struct {
@@ -42,6 +45,7 @@ var sessionKind = recordKind[launchpad.Session, sessionDoc]{
 			ID: x.ID, UserID: x.UserID, FamilyID: x.FamilyID, TokenHash: x.TokenHash, DeviceID: x.DeviceID,
 			UserAgent: x.UserAgent, CreatedAt: ts(x.CreatedAt), ExpiresAt: ts(x.ExpiresAt),
 			RotatedAt: ts(x.RotatedAt), RevokedAt: ts(x.RevokedAt), AuthTime: ts(x.AuthTime),
+			IP: x.IP, LastSeenAt: ts(x.LastSeenAt),
 		}
 	},
 	decode: func(d *sessionDoc) *launchpad.Session {
@@ -49,6 +53,7 @@ var sessionKind = recordKind[launchpad.Session, sessionDoc]{
 			ID: d.ID, UserID: d.UserID, FamilyID: d.FamilyID, TokenHash: d.TokenHash, DeviceID: d.DeviceID,
 			UserAgent: d.UserAgent, CreatedAt: fromTS(d.CreatedAt), ExpiresAt: fromTS(d.ExpiresAt),
 			RotatedAt: fromTS(d.RotatedAt), RevokedAt: fromTS(d.RevokedAt), AuthTime: fromTS(d.AuthTime),
+			IP: d.IP, LastSeenAt: fromTS(d.LastSeenAt),
 		}
 	},
 }
@@ -241,7 +246,31 @@ func (s *Store) GetCurrentSession(ctx context.Context, familyID string) (*launch
 // fails the condition, and the attempt runs again on the new current session; a rotation
 // that read the session before this commit fails its own and copies the new time.
 func (s *Store) SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error {
-	return s.atomically(ctx, "set session auth time", func(b *batch) error {
+	return s.changeCurrentSession(ctx, "set session auth time", familyID, now, func(x *launchpad.Session) bool {
+		x.AuthTime = authTime
+		return true
+	})
+}
+
+// TouchSession sets LastSeenAt and IP on the family's current session if it is active at now
+// and was last seen before now, conditional on that session being unchanged, as
+// SetSessionAuthTime is.
+func (s *Store) TouchSession(ctx context.Context, familyID, ip string, now time.Time) error {
+	now = micro(now)
+	return s.changeCurrentSession(ctx, "touch session", familyID, now, func(x *launchpad.Session) bool {
+		if !x.LastSeenAt.Before(now) {
+			return false
+		}
+		x.LastSeenAt, x.IP = now, ip
+		return true
+	})
+}
+
+// changeCurrentSession applies change to the family's current sessions that are signed in at
+// now, in one commit conditional on them being unchanged, and writes those change reports
+// as changed. ENOTFOUND when none is signed in.
+func (s *Store) changeCurrentSession(ctx context.Context, what, familyID string, now time.Time, change func(*launchpad.Session) bool) error {
+	return s.atomically(ctx, what, func(b *batch) error {
 		snaps, err := s.currentSessions(ctx, familyID)
 		if err != nil {
 			return err
@@ -255,9 +284,10 @@ func (s *Store) SetSessionAuthTime(ctx context.Context, familyID string, authTim
 			if !x.SignedIn(now) {
 				continue
 			}
-			x.AuthTime = authTime
-			b.put(snap, sessionKind.encode(x))
 			found = true
+			if change(x) {
+				b.put(snap, sessionKind.encode(x))
+			}
 		}
 		if !found {
 			return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")

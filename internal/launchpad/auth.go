@@ -52,6 +52,23 @@ type Session struct {
 	// rotation copies it to the next session; zero means unknown (sessions older than the
 	// field), which no step-up check accepts.
 	AuthTime time.Time
+	// IP is the client address the session was last used from (the sign-in, a refresh, or a
+	// request that Store.TouchSession recorded), as the control plane determines it behind
+	// its trusted proxies; empty for sessions older than the field. It goes with the user on
+	// erasure and with the session when retention purges it.
+	IP string
+	// LastSeenAt is when the session was last used: its creation (sign-in or refresh), or a
+	// later request recorded by TouchSession. Zero for sessions older than the field.
+	LastSeenAt time.Time
+}
+
+// LastActive is when the session was last used: LastSeenAt, or for sessions older than that
+// field, when its token was issued.
+func (s *Session) LastActive() time.Time {
+	if s.LastSeenAt.After(s.CreatedAt) {
+		return s.LastSeenAt
+	}
+	return s.CreatedAt
 }
 
 // SignedIn reports whether s, a family's current session, still signs its family in at now:

@@ -180,6 +180,11 @@ type SessionStore interface {
 	// racing with it either carries the new AuthTime over or happens first, in which case
 	// the new current session gets it.
 	SetSessionAuthTime(ctx context.Context, familyID string, authTime, now time.Time) error
+	// TouchSession records that the family's current session was used at now from ip: it
+	// sets LastSeenAt and IP if the session is signed in at now and LastSeenAt is before now
+	// (a late, older touch never moves it back). ENOTFOUND when the family has no signed-in
+	// current session. Callers touch at most once a minute per session, not on every request.
+	TouchSession(ctx context.Context, familyID, ip string, now time.Time) error
 	// ListSessions returns the user's sessions that are active at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
 	// TouchDevice records that the user signed in from d at now. It returns true when the

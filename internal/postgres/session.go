@@ -157,6 +157,31 @@ func (db *DB) SetSessionAuthTime(ctx context.Context, familyID string, authTime,
 	})
 }
 
+// TouchSession sets last_seen_at and ip on the family's current session if it is active at
+// now and was last seen before now. One statement: a touch that loses to a rotation finds no
+// row to update, which is fine, since the rotation's successor records its own use.
+func (db *DB) TouchSession(ctx context.Context, familyID, ip string, now time.Time) error {
+	now = db.orNow(now)
+	return db.alone(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `UPDATE sessions SET last_seen_at = $3, ip = $2
+			WHERE family_id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+			AND (last_seen_at IS NULL OR last_seen_at < $3)`, familyID, ip, now)
+		if err != nil || tag.RowsAffected() > 0 {
+			return err
+		}
+		var signedIn bool
+		err = q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions
+			WHERE family_id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2)`, familyID, now).Scan(&signedIn)
+		switch {
+		case err != nil:
+			return err
+		case !signedIn:
+			return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")
+		}
+		return nil
+	})
+}
+
 // ListSessions returns the user's sessions that are active at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
 	now = db.orNow(now)

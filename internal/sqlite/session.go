@@ -129,6 +129,25 @@ func (db *DB) SetSessionAuthTime(ctx context.Context, familyID string, authTime,
 	})
 }
 
+// TouchSession sets last_seen_at and ip on the family's current session if it is active at
+// now and was last seen before now.
+func (db *DB) TouchSession(ctx context.Context, familyID, ip string, now time.Time) error {
+	now = db.orNow(now)
+	return db.write(ctx, func(tx *sql.Tx) error {
+		cur, err := findCurrentSession(ctx, tx, familyID)
+		switch {
+		case launchpad.IsNotFound(err) || (err == nil && !cur.SignedIn(now)):
+			return launchpad.Errorf(launchpad.ENOTFOUND, "the session has ended; sign in again")
+		case err != nil:
+			return err
+		case !cur.LastSeenAt.Before(now):
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?, ip = ? WHERE id = ?`, timeArg(now), ip, cur.ID)
+		return err
+	})
+}
+
 // ListSessions returns the user's sessions that are active at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*launchpad.Session, error) {
 	now = db.orNow(now)

@@ -127,8 +127,10 @@ type Subscription struct {
 	// PeriodStart starts its current billing period, which lasts a month.
 	PeriodStart time.Time
 	// EndedAt, when set, is its ended_at and canceled_at (a canceled subscription).
-	EndedAt  time.Time
-	Metadata map[string]string
+	EndedAt time.Time
+	// CancelAtPeriodEnd: the customer cancelled it, and it ends when the period does.
+	CancelAtPeriodEnd bool
+	Metadata          map[string]string
 	// APIVersion of the event ("": stripe-go's). From Basil on the billing period is its
 	// item's (items.data[].current_period_start/end), not its own.
 	APIVersion string
@@ -143,7 +145,7 @@ func (s Subscription) Object() map[string]any {
 	}
 	o := map[string]any{
 		"id": s.ID, "object": "subscription", "customer": s.Customer, "status": s.Status,
-		"cancel_at_period_end": false, "metadata": orEmpty(s.Metadata),
+		"cancel_at_period_end": s.CancelAtPeriodEnd, "metadata": orEmpty(s.Metadata),
 		"items": map[string]any{"object": "list", "data": []any{item}},
 	}
 	if basilShaped(s.APIVersion) {

@@ -145,14 +145,16 @@ func newJob(kind, key string, created time.Time) *launchpad.Job {
 
 func newSession(id, userID, familyID, tokenHash string, created time.Time) *launchpad.Session {
 	return &launchpad.Session{
-		ID:        id,
-		UserID:    userID,
-		FamilyID:  familyID,
-		TokenHash: tokenHash,
-		DeviceID:  "dev-" + userID,
-		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) launchpad-test",
-		CreatedAt: created,
-		ExpiresAt: created.Add(30 * 24 * time.Hour),
+		ID:         id,
+		UserID:     userID,
+		FamilyID:   familyID,
+		TokenHash:  tokenHash,
+		DeviceID:   "dev-" + userID,
+		UserAgent:  "Mozilla/5.0 (X11; Linux x86_64) launchpad-test",
+		CreatedAt:  created,
+		ExpiresAt:  created.Add(30 * 24 * time.Hour),
+		IP:         "192.0.2.10",
+		LastSeenAt: created,
 	}
 }
 

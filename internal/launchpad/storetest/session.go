@@ -20,6 +20,7 @@ func sessionCases() []testCase {
 		{"session/revoke_family", testSessionRevokeFamily},
 		{"session/revoke_user_sessions", testSessionRevokeUser},
 		{"session/list_active_newest_first", testSessionList},
+		{"session/touch_records_address_and_last_activity", testSessionTouch},
 	}
 }
 
@@ -236,4 +237,39 @@ func testSessionList(t *testing.T, s launchpad.Store) {
 		t.Fatalf("ListSessions = %v, want the active sessions newest first %v", ids, want)
 	}
 	wantEqual(t, "listed session", sessions[0], newSession("new", "u1", "f2", "tok-new", at(2*time.Hour)))
+}
+
+// testSessionTouch: TouchSession records where and when the family's current session was
+// last used, never moves that back, leaves the rest of the session alone, and refuses a
+// family that is signed out; a rotation's successor carries its own address.
+func testSessionTouch(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	createSession(t, s, newSession("s1", "u1", "f1", "tok1", at(0)))
+	wantOK(t, s.TouchSession(ctx, "f1", "198.51.100.7", at(time.Minute)), "TouchSession")
+	want := newSession("s1", "u1", "f1", "tok1", at(0))
+	want.IP, want.LastSeenAt = "198.51.100.7", at(time.Minute)
+	wantEqual(t, "the session after a touch", currentSession(t, s, "f1"), want)
+
+	wantOK(t, s.TouchSession(ctx, "f1", "203.0.113.99", at(30*time.Second)), "TouchSession older than the last")
+	wantEqual(t, "the session after an older touch", currentSession(t, s, "f1"), want)
+
+	next := newSession("s2", "u1", "f1", "tok2", at(time.Hour))
+	next.IP = "203.0.113.5"
+	_, err := s.RotateSession(ctx, "tok1", next, at(time.Hour))
+	wantOK(t, err, "RotateSession")
+	wantOK(t, s.TouchSession(ctx, "f1", "203.0.113.6", at(2*time.Hour)), "TouchSession after a rotation")
+	sessions, err := s.ListSessions(ctx, "u1", at(2*time.Hour))
+	wantOK(t, err, "ListSessions")
+	if len(sessions) != 1 || sessions[0].ID != "s2" || sessions[0].IP != "203.0.113.6" || !sessions[0].LastSeenAt.Equal(at(2*time.Hour)) {
+		t.Fatalf("ListSessions after touching the rotated family = %+v, want s2 last seen from 203.0.113.6 at %s", sessions, at(2*time.Hour))
+	}
+	if old := getSession(t, s, "tok1"); old.IP != "198.51.100.7" {
+		t.Fatalf("touching the family changed its rotated session's address to %q", old.IP)
+	}
+
+	wantCode(t, s.TouchSession(ctx, "f-unknown", "198.51.100.7", at(time.Hour)), launchpad.ENOTFOUND, "TouchSession of an unknown family")
+	wantOK(t, s.RevokeSessionFamily(ctx, "f1", at(3*time.Hour)), "RevokeSessionFamily")
+	wantCode(t, s.TouchSession(ctx, "f1", "198.51.100.8", at(4*time.Hour)), launchpad.ENOTFOUND, "TouchSession of a revoked family")
+	createSession(t, s, newSession("s3", "u1", "f3", "tok3", at(0)))
+	wantCode(t, s.TouchSession(ctx, "f3", "198.51.100.8", at(31*24*time.Hour)), launchpad.ENOTFOUND, "TouchSession of an expired session")
 }

@@ -111,6 +111,8 @@ func Session(s *launchpad.Session) []Column {
 		{"rotated_at", &s.RotatedAt},
 		{"revoked_at", &s.RevokedAt},
 		{"auth_time", &s.AuthTime},
+		{"ip", &s.IP},
+		{"last_seen_at", &s.LastSeenAt},
 	}
 }
 
