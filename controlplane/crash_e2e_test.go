@@ -161,10 +161,18 @@ func (h *host) checkout(p *serveProc, user string, slow bool) *launchpad.Job {
 	if slow {
 		h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	}
-	now := time.Now()
-	h.deliver(p, billingtest.CheckoutCompleted("evt_checkout", now, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: user + "@example.com", Subscription: "sub_1"}).Body)
-	h.deliver(p, billingtest.SubscriptionCreated("evt_created", now, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: now.Truncate(24 * time.Hour)}).Body)
+	h.subscribe(p, user)
 	return h.applyLogging(user, 1, "launchpad_tenant.this: Creating...")
+}
+
+// subscribe delivers the checkout and the new starter subscription of user (customer
+// "cus_"+user, subscription "sub_"+user).
+func (h *host) subscribe(p *serveProc, user string) {
+	h.t.Helper()
+	now := time.Now()
+	customer, sub := "cus_"+user, "sub_"+user
+	h.deliver(p, billingtest.CheckoutCompleted("evt_checkout_"+user, now, billingtest.Checkout{ID: "cs_" + user, Customer: customer, UserID: user, Email: user + "@example.com", Subscription: sub}).Body)
+	h.deliver(p, billingtest.SubscriptionCreated("evt_created_"+user, now, billingtest.Subscription{ID: sub, Customer: customer, Status: "active", Price: "price_StarterMonthly", PeriodStart: now.Truncate(24 * time.Hour)}).Body)
 }
 
 // applyLogging waits for the user's n-th apply job to log want, and returns it.
@@ -313,7 +321,7 @@ func testServeKilledMidApply(t *testing.T, storeURL string) {
 	})
 	h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	later := time.Now().Add(time.Second)
-	h.deliver(a, billingtest.SubscriptionUpdated("evt_upgrade", later, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_ProMonthly", PeriodStart: later.Truncate(24 * time.Hour)}).Body)
+	h.deliver(a, billingtest.SubscriptionUpdated("evt_upgrade", later, billingtest.Subscription{ID: "sub_" + user, Customer: "cus_" + user, Status: "active", Price: "price_ProMonthly", PeriodStart: later.Truncate(24 * time.Hour)}).Body)
 	job := h.applyLogging(user, 2, "launchpad_tenant.this: Modifying...")
 
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -55,13 +55,24 @@ func (s *stack) machineImage(user string) string {
 // rolloutApplies counts the user's apply jobs of one rollout (its change or its rollback).
 func (s *stack) rolloutApplies(user, id, reason string) int {
 	s.t.Helper()
-	n := 0
-	for _, j := range s.applies(user) {
-		if j.Apply != nil && j.Apply.Rollout == id && j.Apply.Reason == reason && j.Status != launchpad.JobSuperseded {
-			n++
+	return len(rolloutJobs(s.t, s.store, user, id, reason))
+}
+
+// rolloutJobs lists the user's apply jobs of one rollout (its change or its rollback) that
+// were not superseded before they ran.
+func rolloutJobs(t *testing.T, st launchpad.Store, user, id, reason string) []*launchpad.Job {
+	t.Helper()
+	js, err := st.ListJobs(t.Context(), launchpad.JobFilter{Kind: launchpad.JobApply, Key: user, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*launchpad.Job
+	for _, j := range js {
+		if d, err := launchpad.ParseApplyRequest(j.Payload); err == nil && d.Rollout == id && d.Reason == reason && j.Status != launchpad.JobSuperseded {
+			out = append(out, j)
 		}
 	}
-	return n
+	return out
 }
 
 // platformActions lists the actions of the platform audit stream about one rollout, oldest first.
