@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,14 +96,28 @@ type serveProc struct {
 // start runs `serve` and waits until it listens.
 func (h *host) start() *serveProc {
 	h.t.Helper()
+	return h.startWith()
+}
+
+// startReplica runs one more `serve` beside those running, on the same store, with a data
+// directory of its own (another machine's disk), and waits until it listens.
+func (h *host) startReplica() *serveProc {
+	h.t.Helper()
+	return h.startWith("LAUNCHPAD_DATA_DIR=" + filepath.Join(h.t.TempDir(), "data"))
+}
+
+// startWith is start with env ("NAME=value") added to, and overriding, the host's.
+func (h *host) startWith(env ...string) *serveProc {
+	h.t.Helper()
 	h.runs++
-	p := &serveProc{log: filepath.Join(h.t.TempDir(), fmt.Sprintf("serve-%d.log", h.runs)), exited: make(chan struct{})}
+	run := h.runs
+	p := &serveProc{log: filepath.Join(h.t.TempDir(), fmt.Sprintf("serve-%d.log", run)), exited: make(chan struct{})}
 	f, err := os.Create(p.log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	p.cmd = exec.Command(h.binary, "serve")
-	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = h.env, f, f
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = append(slices.Clone(h.env), env...), f, f
 	if err := p.cmd.Start(); err != nil {
 		h.t.Fatalf("start serve: %v", err)
 	}
@@ -117,7 +132,7 @@ func (h *host) start() *serveProc {
 		}
 		if h.t.Failed() {
 			b, _ := os.ReadFile(p.log)
-			h.t.Logf("log of serve #%d (pid %d):\n%s", h.runs, p.cmd.Process.Pid, b)
+			h.t.Logf("log of serve #%d (pid %d):\n%s", run, p.cmd.Process.Pid, b)
 		}
 	})
 	waitFor(h.t, "serve to listen", time.Minute, func() bool {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/postgres/pgtest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
 
@@ -164,4 +166,86 @@ func TestRolloutSurvivesSIGKILLOfServeMidBatch(t *testing.T) {
 	if reclaimed == 0 {
 		t.Errorf("none of the applies in flight at the kill (%d) was retried by the new serve; the kill did not land mid-apply", len(inflight))
 	}
+}
+
+// stepsOnce checks that each user's own audit stream shows the rollout's steps for their
+// tenant once each: one apply started, one success. A step run twice (by two replicas at
+// once) writes them twice.
+func (h *host) stepsOnce(users []string, id string) {
+	h.t.Helper()
+	for _, u := range users {
+		evs, err := h.store.ListAudit(h.t.Context(), launchpad.AuditFilter{Stream: u, Limit: 500})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, e := range evs {
+			if e.Action == launchpad.AuditRolloutTenant && e.Target == id {
+				seen[e.Details["status"]]++
+			}
+		}
+		if seen[launchpad.TenantApplying] != 1 || seen[launchpad.TenantSucceeded] != 1 {
+			h.t.Errorf("rollout steps in %s's audit: %v; want the apply started once and succeeded once", u, seen)
+		}
+	}
+}
+
+// TestRolloutRunsOnceAcrossTwoReplicas runs one rollout on two `serve` processes sharing a
+// PostgreSQL store (each with its own data directory and one worker, so both must take part):
+// it completes, each tenant is applied once, and no step is taken twice.
+func TestRolloutRunsOnceAcrossTwoReplicas(t *testing.T) {
+	h := newHostOn(t, pgtest.Schema(t, pgtest.ForTest(t)), map[string]string{"LAUNCHPAD_WORKERS": "1"})
+	a := h.start()
+	users := h.provisionAll(a, "rr", 4)
+	b := h.startReplica()
+
+	const image = "registry.fly.io/hermes-agent:2.2.0"
+	h.fly.Sim.SetFaults(sim.Faults{Latency: 100 * time.Millisecond})
+	ro := h.startRollout(b, map[string]any{"image": image, "canary": 1, "batch_size": 3, "max_parallel": 3, "health_timeout": "2m"})
+	done := h.rolloutReaches(ro.ID, launchpad.RolloutCompleted, 5*time.Minute)
+	if c := done.Counts(); c.Succeeded != len(users) || c.Failed != 0 {
+		t.Fatalf("completed rollout counts %+v, want all %d succeeded", c, len(users))
+	}
+	h.everyTenantOnce(users, ro.ID, image)
+	h.stepsOnce(users, ro.ID)
+	var actions []string
+	evs, err := h.store.ListAudit(t.Context(), launchpad.AuditFilter{Stream: launchpad.PlatformStream, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Target == ro.ID {
+			actions = append(actions, e.Action)
+		}
+	}
+	wantActions(t, actions, launchpad.AuditRolloutStarted, launchpad.AuditRolloutCompleted)
+
+	// Both replicas took part: each ran some of the rollout's applies or steps.
+	ran := map[int]int{}
+	for _, u := range users {
+		for _, j := range rolloutJobs(t, h.store, u, ro.ID, launchpad.ReasonRollout) {
+			ran[ownerPid(j, a, b)]++
+		}
+	}
+	steps, err := h.store.ListJobs(t.Context(), launchpad.JobFilter{Kind: launchpad.JobRollout, Key: launchpad.RolloutStepKey(ro.ID), Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range steps {
+		ran[ownerPid(j, a, b)]++
+	}
+	t.Logf("MEASURED jobs of the rollout (applies and steps) by replica pid: %v", ran)
+	if ran[a.cmd.Process.Pid] == 0 || ran[b.cmd.Process.Pid] == 0 {
+		t.Errorf("jobs of the rollout by replica: %v; want both replicas (pids %d, %d) to take part", ran, a.cmd.Process.Pid, b.cmd.Process.Pid)
+	}
+}
+
+// ownerPid is the pid of the serve process (of ps) that last ran j, 0 for none of them.
+func ownerPid(j *launchpad.Job, ps ...*serveProc) int {
+	for _, p := range ps {
+		if strings.Contains(j.LeaseOwner, fmt.Sprintf("-%d-", p.cmd.Process.Pid)) {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
 }
