@@ -3,6 +3,11 @@
 // applies at once, each tenant counted done only when its apply succeeded and its machine is
 // started and passing its checks within the health timeout. Too many failures pause the
 // rollout by itself; an abort puts the tenants already changed back on their previous image.
+// An abort of a plan rollout also puts the plan's previous definition back (the one its
+// proposal recorded, while the plan still holds the rollout's) before re-applying the
+// tenants it changed: a plan's definition is one record, so the tenants the rollout never
+// reached stay consistent with it. The operator's configuration still holds the new
+// definition: the next `tofu apply` of it writes it again and proposes a new rollout.
 //
 // Everything a rollout knows is in the store (launchpad.Rollout), and its progress is driven
 // by launchpad.JobRollout jobs on the apply queue: one step at a time per rollout (the job
