@@ -347,3 +347,53 @@ func TestPlanRolloutAbortRestoresThePreviousDefinition(t *testing.T) {
 		})
 	}
 }
+
+// A tenant's own apply during an image rollout (launchpad.TenantImage, which the runner reads
+// for every apply that names no image): a tenant the rollout moved keeps the new image while
+// the rollout runs or is paused, a tenant not reached keeps the fleet's, and after an abort
+// every tenant is on the fleet's again.
+func TestOwnApplyDuringARolloutKeepsTheRolloutsImage(t *testing.T) {
+	f := newFleet(t, 3, "")
+	const old, next = "registry.fly.io/hermes-agent:1.0.0", "registry.fly.io/hermes-agent:2.0.0"
+	if _, err := f.st.UpdateFleet(t.Context(), func(fl *launchpad.Fleet) error { fl.Image = old; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	r, err := f.e.Start(t.Context(), Request{Image: next, Canary: &one, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := func() []string {
+		var out []string
+		for _, u := range f.users {
+			img, err := launchpad.TenantImage(t.Context(), f.st, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, img)
+		}
+		return out
+	}
+	want := func(when string, w ...string) {
+		t.Helper()
+		if got := images(); strings.Join(got, " ") != strings.Join(w, " ") {
+			t.Errorf("%s: own applies would run %v, want %v", when, got, w)
+		}
+	}
+	want("before the first step", old, old, old)
+	f.step() // the canary's apply enqueued
+	want("canary applying", next, old, old)
+	f.applies(nil)
+	if _, err := f.e.Pause(t.Context(), r.ID, launchpad.ActorAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	if got := f.get(r.ID); got.State != launchpad.RolloutPaused || got.Tenants[0].Status != launchpad.TenantSucceeded {
+		t.Fatalf("rollout %s, canary %+v; want paused after a healthy canary", got.State, got.Tenants[0])
+	}
+	want("paused after the canary", next, old, old)
+	if _, err := f.e.Abort(t.Context(), r.ID, launchpad.ActorAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	want("aborted", old, old, old)
+}
