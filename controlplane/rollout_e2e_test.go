@@ -206,3 +206,40 @@ func wantActions(t *testing.T, got []string, want ...string) {
 		t.Errorf("rollout audit events = %v, want %v", got, want)
 	}
 }
+
+// TestRolloutTenantsOwnApplyKeepsItsPlaceInTheRollout applies tenants of their own accord
+// (an operator's apply, as a Stripe webhook would) while a rollout is paused: the canary the
+// rollout moved stays on the rollout's image, not the fleet's, and the tenant not reached
+// stays on the fleet's image, untouched by the rollout. The abort then puts the canary back.
+func TestRolloutTenantsOwnApplyKeepsItsPlaceInTheRollout(t *testing.T) {
+	s := startStack(t, true, nil)
+	createPlans(t, s.store)
+	s.provision("own-a@example.com")
+	s.provision("own-b@example.com")
+	const bad = "registry.fly.io/hermes-agent:3.0.0-unhealthy"
+	ro := s.startRollout(map[string]any{"image": bad, "canary": 1, "max_failures": 0, "health_timeout": "2s"})
+	got := s.rolloutReaches(ro.ID, launchpad.RolloutPaused)
+	canary, later := got.Tenants[0].UserID, got.Tenants[1].UserID
+	if got.Tenants[0].Status != launchpad.TenantFailed || got.Tenants[1].Status != launchpad.TenantPending {
+		t.Fatalf("paused rollout tenants %+v, want the canary failed and the other pending", got.Tenants)
+	}
+	for user, want := range map[string]string{canary: bad, later: runner.DefaultImage} {
+		r := s.admin(http.MethodPost, "/api/admin/tenants/"+user+"/apply")
+		mustStatus(t, r, http.StatusAccepted)
+		var j JobJSON
+		r.decode(t, &j)
+		s.finished(j.ID)
+		if img := s.machineImage(user); img != want {
+			t.Errorf("after its own apply during the paused rollout, %s runs %s; want %s", user, img, want)
+		}
+	}
+	if n := s.rolloutApplies(later, ro.ID, launchpad.ReasonRollout); n != 0 {
+		t.Errorf("the tenant not reached has %d applies of the rollout, want none", n)
+	}
+	r := s.do(http.MethodPost, "/api/admin/rollouts/"+ro.ID+"/abort", stackAdminToken, map[string]string{"Content-Type": "application/json"}, []byte("{}"))
+	mustStatus(t, r, http.StatusOK)
+	s.rolloutReaches(ro.ID, launchpad.RolloutRolledBack)
+	if img := s.machineImage(canary); img != runner.DefaultImage {
+		t.Fatalf("the canary runs %s after the abort, want %s", img, runner.DefaultImage)
+	}
+}
