@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,14 +96,28 @@ type serveProc struct {
 // start runs `serve` and waits until it listens.
 func (h *host) start() *serveProc {
 	h.t.Helper()
+	return h.startWith()
+}
+
+// startReplica runs one more `serve` beside those running, on the same store, with a data
+// directory of its own (another machine's disk), and waits until it listens.
+func (h *host) startReplica() *serveProc {
+	h.t.Helper()
+	return h.startWith("LAUNCHPAD_DATA_DIR=" + filepath.Join(h.t.TempDir(), "data"))
+}
+
+// startWith is start with env ("NAME=value") added to, and overriding, the host's.
+func (h *host) startWith(env ...string) *serveProc {
+	h.t.Helper()
 	h.runs++
-	p := &serveProc{log: filepath.Join(h.t.TempDir(), fmt.Sprintf("serve-%d.log", h.runs)), exited: make(chan struct{})}
+	run := h.runs
+	p := &serveProc{log: filepath.Join(h.t.TempDir(), fmt.Sprintf("serve-%d.log", run)), exited: make(chan struct{})}
 	f, err := os.Create(p.log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	p.cmd = exec.Command(h.binary, "serve")
-	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = h.env, f, f
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = append(slices.Clone(h.env), env...), f, f
 	if err := p.cmd.Start(); err != nil {
 		h.t.Fatalf("start serve: %v", err)
 	}
@@ -117,7 +132,7 @@ func (h *host) start() *serveProc {
 		}
 		if h.t.Failed() {
 			b, _ := os.ReadFile(p.log)
-			h.t.Logf("log of serve #%d (pid %d):\n%s", h.runs, p.cmd.Process.Pid, b)
+			h.t.Logf("log of serve #%d (pid %d):\n%s", run, p.cmd.Process.Pid, b)
 		}
 	})
 	waitFor(h.t, "serve to listen", time.Minute, func() bool {
@@ -161,10 +176,18 @@ func (h *host) checkout(p *serveProc, user string, slow bool) *launchpad.Job {
 	if slow {
 		h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	}
-	now := time.Now()
-	h.deliver(p, billingtest.CheckoutCompleted("evt_checkout", now, billingtest.Checkout{ID: "cs_1", Customer: "cus_1", UserID: user, Email: user + "@example.com", Subscription: "sub_1"}).Body)
-	h.deliver(p, billingtest.SubscriptionCreated("evt_created", now, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_StarterMonthly", PeriodStart: now.Truncate(24 * time.Hour)}).Body)
+	h.subscribe(p, user)
 	return h.applyLogging(user, 1, "launchpad_tenant.this: Creating...")
+}
+
+// subscribe delivers the checkout and the new starter subscription of user (customer
+// "cus_"+user, subscription "sub_"+user).
+func (h *host) subscribe(p *serveProc, user string) {
+	h.t.Helper()
+	now := time.Now()
+	customer, sub := "cus_"+user, "sub_"+user
+	h.deliver(p, billingtest.CheckoutCompleted("evt_checkout_"+user, now, billingtest.Checkout{ID: "cs_" + user, Customer: customer, UserID: user, Email: user + "@example.com", Subscription: sub}).Body)
+	h.deliver(p, billingtest.SubscriptionCreated("evt_created_"+user, now, billingtest.Subscription{ID: sub, Customer: customer, Status: "active", Price: "price_StarterMonthly", PeriodStart: now.Truncate(24 * time.Hour)}).Body)
 }
 
 // applyLogging waits for the user's n-th apply job to log want, and returns it.
@@ -313,7 +336,7 @@ func testServeKilledMidApply(t *testing.T, storeURL string) {
 	})
 	h.fly.Sim.SetFaults(sim.Faults{Latency: 400 * time.Millisecond})
 	later := time.Now().Add(time.Second)
-	h.deliver(a, billingtest.SubscriptionUpdated("evt_upgrade", later, billingtest.Subscription{ID: "sub_1", Customer: "cus_1", Status: "active", Price: "price_ProMonthly", PeriodStart: later.Truncate(24 * time.Hour)}).Body)
+	h.deliver(a, billingtest.SubscriptionUpdated("evt_upgrade", later, billingtest.Subscription{ID: "sub_" + user, Customer: "cus_" + user, Status: "active", Price: "price_ProMonthly", PeriodStart: later.Truncate(24 * time.Hour)}).Body)
 	job := h.applyLogging(user, 2, "launchpad_tenant.this: Modifying...")
 
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -55,13 +55,24 @@ func (s *stack) machineImage(user string) string {
 // rolloutApplies counts the user's apply jobs of one rollout (its change or its rollback).
 func (s *stack) rolloutApplies(user, id, reason string) int {
 	s.t.Helper()
-	n := 0
-	for _, j := range s.applies(user) {
-		if j.Apply != nil && j.Apply.Rollout == id && j.Apply.Reason == reason && j.Status != launchpad.JobSuperseded {
-			n++
+	return len(rolloutJobs(s.t, s.store, user, id, reason))
+}
+
+// rolloutJobs lists the user's apply jobs of one rollout (its change or its rollback) that
+// were not superseded before they ran.
+func rolloutJobs(t *testing.T, st launchpad.Store, user, id, reason string) []*launchpad.Job {
+	t.Helper()
+	js, err := st.ListJobs(t.Context(), launchpad.JobFilter{Kind: launchpad.JobApply, Key: user, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*launchpad.Job
+	for _, j := range js {
+		if d, err := launchpad.ParseApplyRequest(j.Payload); err == nil && d.Rollout == id && d.Reason == reason && j.Status != launchpad.JobSuperseded {
+			out = append(out, j)
 		}
 	}
-	return n
+	return out
 }
 
 // platformActions lists the actions of the platform audit stream about one rollout, oldest first.
@@ -193,5 +204,42 @@ func wantActions(t *testing.T, got []string, want ...string) {
 	t.Helper()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("rollout audit events = %v, want %v", got, want)
+	}
+}
+
+// TestRolloutTenantsOwnApplyKeepsItsPlaceInTheRollout applies tenants of their own accord
+// (an operator's apply, as a Stripe webhook would) while a rollout is paused: the canary the
+// rollout moved stays on the rollout's image, not the fleet's, and the tenant not reached
+// stays on the fleet's image, untouched by the rollout. The abort then puts the canary back.
+func TestRolloutTenantsOwnApplyKeepsItsPlaceInTheRollout(t *testing.T) {
+	s := startStack(t, true, nil)
+	createPlans(t, s.store)
+	s.provision("own-a@example.com")
+	s.provision("own-b@example.com")
+	const bad = "registry.fly.io/hermes-agent:3.0.0-unhealthy"
+	ro := s.startRollout(map[string]any{"image": bad, "canary": 1, "max_failures": 0, "health_timeout": "2s"})
+	got := s.rolloutReaches(ro.ID, launchpad.RolloutPaused)
+	canary, later := got.Tenants[0].UserID, got.Tenants[1].UserID
+	if got.Tenants[0].Status != launchpad.TenantFailed || got.Tenants[1].Status != launchpad.TenantPending {
+		t.Fatalf("paused rollout tenants %+v, want the canary failed and the other pending", got.Tenants)
+	}
+	for user, want := range map[string]string{canary: bad, later: runner.DefaultImage} {
+		r := s.admin(http.MethodPost, "/api/admin/tenants/"+user+"/apply")
+		mustStatus(t, r, http.StatusAccepted)
+		var j JobJSON
+		r.decode(t, &j)
+		s.finished(j.ID)
+		if img := s.machineImage(user); img != want {
+			t.Errorf("after its own apply during the paused rollout, %s runs %s; want %s", user, img, want)
+		}
+	}
+	if n := s.rolloutApplies(later, ro.ID, launchpad.ReasonRollout); n != 0 {
+		t.Errorf("the tenant not reached has %d applies of the rollout, want none", n)
+	}
+	r := s.do(http.MethodPost, "/api/admin/rollouts/"+ro.ID+"/abort", stackAdminToken, map[string]string{"Content-Type": "application/json"}, []byte("{}"))
+	mustStatus(t, r, http.StatusOK)
+	s.rolloutReaches(ro.ID, launchpad.RolloutRolledBack)
+	if img := s.machineImage(canary); img != runner.DefaultImage {
+		t.Fatalf("the canary runs %s after the abort, want %s", img, runner.DefaultImage)
 	}
 }

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"slices"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
@@ -63,14 +64,20 @@ const noRollback = "-"
 // apply that puts it back on its previous image.
 func (e *Engine) rollback(ctx context.Context, r *launchpad.Rollout) (*launchpad.Rollout, error) {
 	started := map[int]launchpad.RolloutTenant{}
+	planBack := ""
+	if r.Plan != "" && slices.ContainsFunc(r.Tenants, func(t launchpad.RolloutTenant) bool { return needsRollback(t) && !inFlight(t) }) {
+		var err error
+		if planBack, err = e.restorePlan(ctx, r); err != nil {
+			return r, err
+		}
+	}
 	for i, t := range r.Tenants {
 		if !needsRollback(t) || inFlight(t) {
 			continue
 		}
-		if r.Image == "" {
-			// A plan's definition is one record for all its tenants: it cannot be put back
-			// for some of them. The operator reverts the plan in their configuration.
-			t.RollbackJob, t.Error = noRollback, "not rolled back: a plan rollout changes the plan for all its tenants; revert the plan's definition and roll it out again"
+		if planBack != "" && r.Image == "" {
+			// Nothing this rollout changed can be put back: the tenant stays as it is.
+			t.RollbackJob, t.Error = noRollback, "not rolled back: "+planBack
 			started[i] = t
 			continue
 		}

@@ -280,3 +280,120 @@ func TestRolloutRequestErrorsNameTheField(t *testing.T) {
 		t.Errorf("refused requests stored %d rollouts", len(rs))
 	}
 }
+
+// An abort of a plan edit's rollout puts the plan's previous definition back and re-applies
+// the tenants the rollout changed (their rollback reads the plan from the store); tenants
+// not reached are left alone. A plan edited again since keeps its newest definition.
+func TestPlanRolloutAbortRestoresThePreviousDefinition(t *testing.T) {
+	for _, editedAgain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("edited again %v", editedAgain), func(t *testing.T) {
+			f := newFleet(t, 3, "")
+			old, _ := f.st.GetPlan(t.Context(), "pro")
+			bigger := &launchpad.Plan{Name: "pro", Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 2048}, VolumeSizeGB: 1}
+			_, p, err := launchpad.ReplacePlan(t.Context(), f.st, bigger)
+			if err != nil || p == nil || p.PlanBefore == nil || *p.PlanBefore != old.Definition() {
+				t.Fatalf("ReplacePlan proposal %+v, %v; want one recording the previous definition", p, err)
+			}
+			// The operator starts the plan's rollout by hand: it finds the proposal's previous definition.
+			zero := 0
+			r, err := f.e.Start(t.Context(), Request{Plan: "pro", Canary: &zero, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+			if err != nil || r.PlanBefore == nil || *r.PlanBefore != old.Definition() || *r.PlanAfter != bigger.Definition() {
+				t.Fatalf("Start = %+v, %v; want the definitions before and after", r, err)
+			}
+			f.step() // the proposal's step (kept proposed) and the rollout's, which starts the first batch
+			f.step()
+			f.applies(nil) // the first batch (two tenants) applied
+			if _, err := f.e.Abort(t.Context(), r.ID, launchpad.OperatorActor("ops")); err != nil {
+				t.Fatal(err)
+			}
+			newest := bigger.Definition()
+			if editedAgain {
+				newest.Guest.MemoryMB = 4096
+				if _, err := f.st.UpdatePlan(t.Context(), "pro", func(p *launchpad.Plan) error { p.SetDefinition(newest); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.step()
+			f.applies(nil)
+			f.step()
+			got := f.get(r.ID)
+			plan, _ := f.st.GetPlan(t.Context(), "pro")
+			want := old.Definition()
+			if editedAgain {
+				want = newest
+			}
+			if plan.Definition() != want {
+				t.Fatalf("plan after the abort %+v, want %+v", plan.Definition(), want)
+			}
+			for i, tn := range got.Tenants {
+				back := 0
+				for _, a := range f.appliesOf(tn.UserID, r.ID) {
+					if a.Reason == launchpad.ReasonRollback {
+						back++
+					}
+				}
+				switch {
+				case i == 2 && (tn.Status != launchpad.TenantPending || back != 0):
+					t.Errorf("tenant not reached: %+v, %d rollbacks; want pending, untouched", tn, back)
+				case i < 2 && !editedAgain && (tn.Status != launchpad.TenantRolledBack || back != 1):
+					t.Errorf("changed tenant %+v, %d rollbacks; want rolled back once", tn, back)
+				case i < 2 && editedAgain && (back != 0 || !strings.Contains(tn.Error, "edited again")):
+					t.Errorf("changed tenant of a plan edited again %+v, %d rollbacks; want none, saying why", tn, back)
+				}
+			}
+			if got.State != launchpad.RolloutRolledBack {
+				t.Errorf("rollout state %s (%s), want rolled_back", got.State, got.Reason)
+			}
+		})
+	}
+}
+
+// A tenant's own apply during an image rollout (launchpad.TenantImage, which the runner reads
+// for every apply that names no image): a tenant the rollout moved keeps the new image while
+// the rollout runs or is paused, a tenant not reached keeps the fleet's, and after an abort
+// every tenant is on the fleet's again.
+func TestOwnApplyDuringARolloutKeepsTheRolloutsImage(t *testing.T) {
+	f := newFleet(t, 3, "")
+	const old, next = "registry.fly.io/hermes-agent:1.0.0", "registry.fly.io/hermes-agent:2.0.0"
+	if _, err := f.st.UpdateFleet(t.Context(), func(fl *launchpad.Fleet) error { fl.Image = old; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	r, err := f.e.Start(t.Context(), Request{Image: next, Canary: &one, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := func() []string {
+		var out []string
+		for _, u := range f.users {
+			img, err := launchpad.TenantImage(t.Context(), f.st, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, img)
+		}
+		return out
+	}
+	want := func(when string, w ...string) {
+		t.Helper()
+		if got := images(); strings.Join(got, " ") != strings.Join(w, " ") {
+			t.Errorf("%s: own applies would run %v, want %v", when, got, w)
+		}
+	}
+	want("before the first step", old, old, old)
+	f.step() // the canary's apply enqueued
+	want("canary applying", next, old, old)
+	f.applies(nil)
+	if _, err := f.e.Pause(t.Context(), r.ID, launchpad.ActorAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	f.step()
+	if got := f.get(r.ID); got.State != launchpad.RolloutPaused || got.Tenants[0].Status != launchpad.TenantSucceeded {
+		t.Fatalf("rollout %s, canary %+v; want paused after a healthy canary", got.State, got.Tenants[0])
+	}
+	want("paused after the canary", next, old, old)
+	if _, err := f.e.Abort(t.Context(), r.ID, launchpad.ActorAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	want("aborted", old, old, old)
+}

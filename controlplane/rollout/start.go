@@ -59,10 +59,17 @@ func (e *Engine) build(ctx context.Context, req Request, actor string) (*launchp
 	if err != nil {
 		return nil, err
 	}
+	var before, after *launchpad.PlanDefinition
 	if req.Plan != "" {
-		if _, err := e.cfg.Store.GetPlan(ctx, req.Plan); launchpad.IsNotFound(err) {
+		p, err := e.cfg.Store.GetPlan(ctx, req.Plan)
+		if launchpad.IsNotFound(err) {
 			return nil, launchpad.Errorf(launchpad.EINVALID, "plan: there is no plan %q; name a launchpad_plan that exists", req.Plan)
 		} else if err != nil {
+			return nil, err
+		}
+		def := p.Definition()
+		after = &def
+		if before, err = e.definitionBefore(ctx, req.Plan, def); err != nil {
 			return nil, err
 		}
 	}
@@ -72,10 +79,25 @@ func (e *Engine) build(ctx context.Context, req Request, actor string) (*launchp
 	}
 	assignWaves(tenants, policy)
 	return &launchpad.Rollout{
-		ID: "ro_" + launchpad.NewID(16), Image: req.Image, Plan: req.Plan,
+		ID: "ro_" + launchpad.NewID(16), Image: req.Image, Plan: req.Plan, PlanBefore: before, PlanAfter: after,
 		Selection: launchpad.RolloutSelection{Plans: req.Plans, UserIDs: req.UserIDs},
 		Policy:    policy, Tenants: tenants, CreatedBy: actor, CreatedAt: e.cfg.Now(),
 	}, nil
+}
+
+// definitionBefore is the definition plan had before the edit that made it current: the one
+// the newest proposal of that edit recorded, nil when no stored rollout knows it.
+func (e *Engine) definitionBefore(ctx context.Context, plan string, current launchpad.PlanDefinition) (*launchpad.PlanDefinition, error) {
+	rs, err := e.cfg.Store.ListRollouts(ctx, 100)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.Plan == plan && r.PlanBefore != nil && r.PlanAfter != nil && *r.PlanAfter == current {
+			return r.PlanBefore, nil
+		}
+	}
+	return nil, nil
 }
 
 // selectTenants lists the tenants req reaches, ordered by user id: each user's tenant whose

@@ -55,8 +55,9 @@ type Store interface {
 	// The user's records, to adopt what an interrupted run left out of the state.
 	ListSubKeys(ctx context.Context, f launchpad.SubKeyFilter) ([]*launchpad.SubKey, error)
 	ListTenants(ctx context.Context, f launchpad.TenantFilter) ([]*launchpad.Tenant, error)
-	// The fleet's image, for jobs that name none.
-	GetFleet(ctx context.Context) (*launchpad.Fleet, error)
+	// The fleet's image and the rollouts in progress, for jobs that name no image
+	// (launchpad.TenantImage).
+	launchpad.ImageSource
 }
 
 // Config configures a Runner. Store is required; zero fields get their defaults.

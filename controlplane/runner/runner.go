@@ -61,12 +61,11 @@ func (r *Runner) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSum
 			"apply job %s has key %q but applies user %q; the key must be the user id so one tenant runs one job at a time", job.ID, launchpad.Clip(job.Key, 60), d.UserID))
 	}
 	if d.Image == "" {
-		// The fleet's image, as the last completed rollout (or LAUNCHPAD_IMAGE) set it.
-		f, err := r.cfg.Store.GetFleet(ctx)
-		if err != nil {
+		// The fleet's image, as the last completed rollout (or LAUNCHPAD_IMAGE) set it, or
+		// the image a rollout in progress already moved this tenant to.
+		if d.Image, err = launchpad.TenantImage(ctx, r.cfg.Store, d.UserID); err != nil {
 			return launchpad.PlanSummary{}, launchpad.Wrapf(err, "reading the fleet's image")
 		}
-		d.Image = f.Image
 	}
 	d = r.cfg.Defaults.Apply(d)
 	log := r.cfg.Logger.With("job", job.ID, "user", d.UserID, "plan", d.Plan, "destroy", d.Destroy)

@@ -20,6 +20,28 @@ type Plan struct {
 	UpdatedAt            time.Time
 }
 
+// PlanDefinition is what a plan's tenants run: the part of a plan a plan rollout carries to
+// them, and an abort of it puts back.
+type PlanDefinition struct {
+	Guest                Guest   `json:"guest"`
+	VolumeSizeGB         int     `json:"volume_size_gb"`
+	MachineHoursPerCycle int     `json:"machine_hours_per_cycle"`
+	MonthlySpendLimitUSD float64 `json:"monthly_spend_limit_usd"`
+	AllowPooledKey       bool    `json:"allow_pooled_key"`
+}
+
+// Definition returns what p's tenants run.
+func (p *Plan) Definition() PlanDefinition {
+	return PlanDefinition{Guest: p.Guest, VolumeSizeGB: p.VolumeSizeGB, MachineHoursPerCycle: p.MachineHoursPerCycle,
+		MonthlySpendLimitUSD: p.MonthlySpendLimitUSD, AllowPooledKey: p.AllowPooledKey}
+}
+
+// SetDefinition makes d what p's tenants run, leaving its name, price and display name.
+func (p *Plan) SetDefinition(d PlanDefinition) {
+	p.Guest, p.VolumeSizeGB, p.MachineHoursPerCycle = d.Guest, d.VolumeSizeGB, d.MachineHoursPerCycle
+	p.MonthlySpendLimitUSD, p.AllowPooledKey = d.MonthlySpendLimitUSD, d.AllowPooledKey
+}
+
 // Guest is a Fly machine size.
 type Guest struct {
 	CPUKind  string // "shared" or "performance"

@@ -15,8 +15,9 @@ import (
 // be recorded, stored is returned with a *ProposalError.
 func ReplacePlan(ctx context.Context, st Store, p *Plan) (stored *Plan, proposal *Rollout, err error) {
 	var changed []string
+	var before PlanDefinition
 	stored, err = st.UpdatePlan(ctx, p.Name, func(rec *Plan) error {
-		changed = definitionChanges(rec, p)
+		changed, before = definitionChanges(rec, p), rec.Definition()
 		created := rec.CreatedAt
 		*rec = *p
 		rec.CreatedAt = created
@@ -25,7 +26,7 @@ func ReplacePlan(ctx context.Context, st Store, p *Plan) (stored *Plan, proposal
 	if err != nil || len(changed) == 0 {
 		return stored, nil, err
 	}
-	proposal, err = ProposePlanRollout(ctx, st, p.Name, "plan "+p.Name+" changed in terraform apply ("+strings.Join(changed, ", ")+")")
+	proposal, err = ProposePlanRollout(ctx, st, p.Name, "plan "+p.Name+" changed in terraform apply ("+strings.Join(changed, ", ")+")", before, p.Definition())
 	if err != nil {
 		return stored, proposal, &ProposalError{Plan: p.Name, Err: err}
 	}
@@ -68,10 +69,11 @@ func definitionChanges(old, p *Plan) []string {
 }
 
 // ProposePlanRollout records a proposed rollout of plan (its tenants picked when it starts)
-// and enqueues its step, through which the control plane learns of it.
-func ProposePlanRollout(ctx context.Context, st Store, plan, reason string) (*Rollout, error) {
+// from definition before to after, and enqueues its step, through which the control plane
+// learns of it. An abort of the rollout puts before back.
+func ProposePlanRollout(ctx context.Context, st Store, plan, reason string, before, after PlanDefinition) (*Rollout, error) {
 	r := &Rollout{
-		ID: "ro_" + NewID(16), State: RolloutProposed, Plan: plan, Unselected: true,
+		ID: "ro_" + NewID(16), State: RolloutProposed, Plan: plan, Unselected: true, PlanBefore: &before, PlanAfter: &after,
 		Policy: RolloutPolicy{}.WithDefaults(), Reason: reason, CreatedBy: ActorTerraform,
 	}
 	if err := st.CreateRollout(ctx, r); err != nil {

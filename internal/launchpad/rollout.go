@@ -160,6 +160,13 @@ type Rollout struct {
 	Selection RolloutSelection `json:"selection"`
 	Policy    RolloutPolicy    `json:"policy"`
 	Tenants   []RolloutTenant  `json:"tenants"`
+	// PlanBefore and PlanAfter are, for a plan rollout, the plan's definition before the edit
+	// it carries and after it. An abort puts PlanBefore back in the plan (while the plan still
+	// holds PlanAfter) and re-applies the tenants it changed. PlanBefore is nil when unknown
+	// (a plan rollout started by hand with no proposal of the edit): an abort then leaves
+	// the plan's tenants as they are.
+	PlanBefore *PlanDefinition `json:"plan_before,omitempty"`
+	PlanAfter  *PlanDefinition `json:"plan_after,omitempty"`
 	// Unselected: the tenants are picked when the rollout starts (a proposal recorded by a
 	// plan write, which cannot tell which tenants are running).
 	Unselected bool `json:"unselected,omitempty"`

@@ -21,9 +21,11 @@ func rolloutCases() []testCase {
 
 func sampleRollout(id string, created time.Time) *launchpad.Rollout {
 	return &launchpad.Rollout{
-		ID: id, State: launchpad.RolloutRunning, Image: "registry.fly.io/hermes-agent:2.0.0",
-		Selection: launchpad.RolloutSelection{Plans: []string{"pro"}},
-		Policy:    launchpad.RolloutPolicy{Canary: 1, BatchSize: 2, MaxParallel: 2, MaxFailures: 1, HealthTimeout: time.Minute},
+		ID: id, State: launchpad.RolloutRunning, Image: "registry.fly.io/hermes-agent:2.0.0", Plan: "pro",
+		PlanBefore: &launchpad.PlanDefinition{Guest: launchpad.Guest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}, VolumeSizeGB: 1, MonthlySpendLimitUSD: 10.5},
+		PlanAfter:  &launchpad.PlanDefinition{Guest: launchpad.Guest{CPUKind: "shared", CPUs: 2, MemoryMB: 2048}, VolumeSizeGB: 1, MachineHoursPerCycle: 400, AllowPooledKey: true},
+		Selection:  launchpad.RolloutSelection{Plans: []string{"pro"}},
+		Policy:     launchpad.RolloutPolicy{Canary: 1, BatchSize: 2, MaxParallel: 2, MaxFailures: 1, HealthTimeout: time.Minute},
 		Tenants: []launchpad.RolloutTenant{
 			{UserID: "u1", AppName: "lp-hermes-u1-1", Wave: 0, Status: launchpad.TenantPending, PreviousImage: "registry.fly.io/hermes-agent:1.4.2"},
 			{UserID: "u2 'quoted\"", Wave: 1, Status: launchpad.TenantPending},
