@@ -30,12 +30,7 @@ func TestOverviewShowsTheHourCap(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, w)
-	c.signIn(tn.email, 1)
-	status, body := c.do("GET", "/", nil)
-	if status != http.StatusOK {
-		t.Fatalf("overview: %d", status)
-	}
+	body := overviewOf(t, w, tn)
 	for _, want := range []string{`data-kind="hour_capped"`, "Machine hours used up", "ran the 10 machine hours your plan includes", capped.Format("2 Jan 2006, 15:04 UTC"),
 		"Move to a plan with more hours", "10 of 10 hours used (100%)", "Stopped"} {
 		if !strings.Contains(body, want) {
@@ -93,12 +88,7 @@ func TestSpendCapNoticeSaysWhenTheLimitReallyComesBack(t *testing.T) {
 	if status := w.spendUntilRefused(tn); status != http.StatusPaymentRequired && status != http.StatusForbidden {
 		t.Fatalf("the gateway refused the spent key with %d, want 402 or 403", status)
 	}
-	c := newClient(t, w)
-	c.signIn(tn.email, 1)
-	status, body := c.do("GET", "/", nil)
-	if status != http.StatusOK {
-		t.Fatalf("overview: %d", status)
-	}
+	body := overviewOf(t, w, tn)
 	start := strings.Index(body, `data-kind="spend_capped"`)
 	if start < 0 {
 		t.Fatalf("no spend-cap notice for a spent key:\n%s", body)
@@ -135,12 +125,7 @@ func TestOverviewChartsUsagePerDayAndWarnsAt80(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, w)
-	c.signIn(tn.email, 1)
-	status, body := c.do("GET", "/", nil)
-	if status != http.StatusOK {
-		t.Fatalf("overview: %d", status)
-	}
+	body := overviewOf(t, w, tn)
 	warning := notice.HoursWarningNotice(8.5, proHours, cycleEnd)
 	day := func(d time.Duration) string { return now.Add(d).Format("2 Jan") }
 	for _, want := range []string{`id="warning-hours_warning"`, html.EscapeString(warning.Title), html.EscapeString(warning.Text), warning.Action.Label,
@@ -154,4 +139,16 @@ func TestOverviewChartsUsagePerDayAndWarnsAt80(t *testing.T) {
 	if n := strings.Count(body, `<tr><th scope="row">`); n != 3 {
 		t.Errorf("%d rows of days in the table, want 3 (one without figures)", n)
 	}
+}
+
+// overviewOf signs tn in on a new client and returns the overview page.
+func overviewOf(t *testing.T, w *world, tn *tenant) string {
+	t.Helper()
+	c := newClient(t, w)
+	c.signIn(tn.email, 1)
+	status, body := c.do("GET", "/", nil)
+	if status != http.StatusOK {
+		t.Fatalf("overview: %d", status)
+	}
+	return body
 }
