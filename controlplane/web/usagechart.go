@@ -17,7 +17,7 @@ import (
 // tick labels and titles.
 const (
 	chartWidth, chartHeight         = 400, 200
-	chartLeft, chartRight           = 46, 8
+	chartLeft, chartRight           = 56, 8
 	chartTop, chartBottom           = 10, 42
 	chartPlotWidth, chartPlotHeight = chartWidth - chartLeft - chartRight, chartHeight - chartTop - chartBottom
 )
