@@ -35,6 +35,8 @@ func TestMeBodyIsStable(t *testing.T) {
 		u.Subscription.PastDueSince = now.Add(-time.Hour)
 		u.Usage.CycleStart, u.Usage.CycleEnd = now.Add(-10*24*time.Hour), now.Add(20*24*time.Hour)
 		u.Usage.MachineSeconds, u.Usage.MeteredUntil = 5400, now.Add(-time.Minute)
+		u.Usage.AddToDay(now.Add(-25*time.Hour), 1800, 0.25)
+		u.Usage.AddToDay(now.Add(-time.Minute), 3600, 0.5)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -57,7 +59,8 @@ func TestMeBodyIsStable(t *testing.T) {
 		`"subscription":{"status":"past_due","plan":"pro","current_period_end":"2026-03-22T09:00:05Z","cancel_at_period_end":false,"past_due_since":"2026-03-02T08:00:05Z"},` +
 		`"mfa_enabled":false,` +
 		`"tenants":[{"app_name":"APP","product":"hermes","region":"iad","plan":"pro","machine_state":"started","ipv4":"203.0.113.7","key_source":"subkey","created_at":"2026-03-02T09:00:05Z"}],` +
-		`"usage":{"cycle_start":"2026-02-20T09:00:05Z","cycle_end":"2026-03-22T09:00:05Z","metered_at":"2026-03-02T08:59:05Z","hours_used":1.5,"hours_cap":10,"capped":false,"spend_exhausted":false},` +
+		`"usage":{"cycle_start":"2026-02-20T09:00:05Z","cycle_end":"2026-03-22T09:00:05Z","metered_at":"2026-03-02T08:59:05Z","hours_used":1.5,"hours_cap":10,"capped":false,"spend_exhausted":false,` +
+		`"days":[{"day":"2026-03-01","hours":0.5,"spend_usd":0.25},{"day":"2026-03-02","hours":1,"spend_usd":0.5}]},` +
 		`"spend_source":"last_metering_pass",` +
 		`"apply":{"status":"running","plan":"pro","destroy":false,"attempts":1,"created_at":"2026-03-02T09:00:05Z","started_at":"2026-03-02T09:00:05Z","summary":{"add":0,"change":0,"destroy":0}},` +
 		// One account state, the same the dashboard shows first: past due, with the grace's end.

@@ -85,7 +85,7 @@ func applyInvoicePaid(u *launchpad.User, inv invoiceFacts, evCreated time.Time) 
 	var ch invoiceChange
 	sub := &u.Subscription
 	if inv.Opens && inv.CycleStart.After(u.Usage.CycleStart) {
-		u.Usage = launchpad.Usage{CycleStart: inv.CycleStart, CycleEnd: inv.CycleEnd}
+		u.Usage = u.Usage.NewCycle(inv.CycleStart, inv.CycleEnd)
 		if inv.CycleStart.After(sub.CurrentPeriodStart) {
 			sub.CurrentPeriodStart, sub.CurrentPeriodEnd = inv.CycleStart, inv.CycleEnd
 		}

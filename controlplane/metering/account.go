@@ -27,6 +27,24 @@ type clock struct {
 	cursor  time.Time
 	running bool
 	since   time.Time // when the current run began (or cursor, if that is unknown)
+	// perDay, when set, also gets every counted second in the UTC day it fell in.
+	perDay *launchpad.Usage
+}
+
+// count counts the running time [from, to).
+func (c *clock) count(from, to time.Time) {
+	c.seconds += to.Sub(from).Seconds()
+	if c.perDay == nil {
+		return
+	}
+	for from.Before(to) {
+		end := launchpad.UsageDayOf(from).AddDate(0, 0, 1)
+		if end.After(to) {
+			end = to
+		}
+		c.perDay.AddToDay(from, end.Sub(from).Seconds(), 0)
+		from = end
+	}
 }
 
 // advance counts the machine's running time from c.cursor up to until, from its events
@@ -59,7 +77,7 @@ func (c *clock) advance(events []*launchpad.MachineEvent, until time.Time) {
 			continue
 		}
 		if c.running {
-			c.seconds += e.Time.Sub(c.cursor).Seconds()
+			c.count(c.cursor, e.Time)
 		}
 		c.cursor = e.Time
 		if running && !c.running {
@@ -68,7 +86,7 @@ func (c *clock) advance(events []*launchpad.MachineEvent, until time.Time) {
 		c.running = running
 	}
 	if c.running {
-		c.seconds += until.Sub(c.cursor).Seconds()
+		c.count(c.cursor, until)
 	}
 	c.cursor = until
 }

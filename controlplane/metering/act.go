@@ -118,6 +118,10 @@ func (m *Meter) act(ctx context.Context, log *slog.Logger, t *launchpad.Tenant, 
 	if d.hoursWarned {
 		m.mailNotice(ctx, log, u, hoursWarningNotice(u, obs.plan))
 	}
+	if d.spendWarned {
+		log.Info("sub-key spend crossed the warning share of its limit", "key", obs.key.Hash)
+		m.mailNotice(ctx, log, u, spendWarningNotice(obs.key, obs.now))
+	}
 	return errors.Join(errs...)
 }
 

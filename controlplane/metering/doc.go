@@ -40,6 +40,20 @@
 // cycle; when it has spend left again (the plan's limit was raised with KeyIssuer.UpdateKey,
 // or OpenRouter's limit period reset) the next pass clears it and audits key.spend_restored.
 //
+// # Usage per day and the 80% warnings
+//
+// The same transaction counts each running second into its UTC day (Usage.Days), so the days
+// are exactly as idempotent as the cycle's total. The spend of a day is the difference
+// between successive readings of the sub-key's usage (OpenRouter reports one lifetime figure),
+// attributed to the day of the later reading: spend made just before midnight may be counted
+// on the next day, and the first reading of a user is only the baseline. The reading
+// (Usage.SpendReadingUSD/SpendReadingKey) outlives the cycle.
+//
+// At 80% of the hour cap the pass whose count crossed it (the stored previous figure below,
+// the new one at or above) emails the warning; at 80% of the key's spend limit the pass that
+// sets Usage.SpendWarnedAt does, once per cycle. Both say what the overview says
+// (notice.HoursWarningNotice, notice.SpendWarningNotice).
+//
 // # Suspension
 //
 // The meter is also the tenant's run-state reconciler for non-payment. When the subscription

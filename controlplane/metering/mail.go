@@ -11,7 +11,7 @@ import (
 
 // mailNotice emails the user n, in the overview's words. The callers send it only from the
 // pass whose transaction recorded the occurrence (the hour cap reached, the suspension, the
-// spend limit reached, 80% of the hours crossed), so each goes once per occurrence; a failure
+// spend limit reached, 80% of the hours or of the spend limit crossed), so each goes once per occurrence; a failure
 // is logged, not retried (the overview and the audit panel show the state either way).
 func (m *Meter) mailNotice(ctx context.Context, log *slog.Logger, u *launchpad.User, n notice.Notice) {
 	if m.d.Mailer == nil || u.Email == "" {
@@ -41,14 +41,24 @@ func (m *Meter) suspendedNotice(u *launchpad.User) notice.Notice {
 
 // spendCappedNotice is the spend limit's notice for key k, read at now.
 func spendCappedNotice(k *launchpad.KeyInfo, now time.Time) notice.Notice {
-	var resetAt *time.Time
-	if at, ok := notice.NextLimitReset(k.LimitReset, now); ok {
-		resetAt = &at
-	}
-	return notice.SpendCappedNotice(k.LimitUSD, resetAt)
+	return notice.SpendCappedNotice(k.LimitUSD, limitResetAt(k, now))
 }
 
 // hoursWarningNotice is the notice of 80% of the cycle's hours used.
 func hoursWarningNotice(u *launchpad.User, plan *launchpad.Plan) notice.Notice {
 	return notice.HoursWarningNotice(u.Usage.Hours(), plan.MachineHoursPerCycle, u.Usage.CycleEnd)
+}
+
+// spendWarningNotice is the notice of 80% of key k's spend limit used, read at now (k has a
+// limit: the pass warns only then).
+func spendWarningNotice(k *launchpad.KeyInfo, now time.Time) notice.Notice {
+	return notice.SpendWarningNotice(k.UsageUSD, *k.LimitUSD, limitResetAt(k, now))
+}
+
+// limitResetAt is when OpenRouter restores k's limit by itself after now; nil when never.
+func limitResetAt(k *launchpad.KeyInfo, now time.Time) *time.Time {
+	if at, ok := notice.NextLimitReset(k.LimitReset, now); ok {
+		return &at
+	}
+	return nil
 }

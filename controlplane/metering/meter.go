@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -217,6 +218,7 @@ func (m *Meter) meterTenant(ctx context.Context, t *launchpad.Tenant, plans map[
 	u, err := m.d.Store.UpdateUser(ctx, t.UserID, func(u *launchpad.User) error {
 		obs.plan = planFor(u, t, plans)
 		before, suspendedBefore := u.Usage, u.Control.SuspendedAt
+		before.Days = slices.Clone(u.Usage.Days) // step changes the days in place
 		d = step(u, obs)
 		if sameUsage(before, u.Usage) && suspendedBefore.Equal(u.Control.SuspendedAt) {
 			return errNoChange

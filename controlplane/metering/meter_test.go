@@ -248,6 +248,21 @@ func TestTwoReplicasNeverDoubleCount(t *testing.T) {
 	if single.warnings != 1 || double.warnings != 1 {
 		t.Errorf("80%% warnings: one meter sent %d, two sent %d; want one each", single.warnings, double.warnings)
 	}
+	if single.spendWarnings != 1 || double.spendWarnings != 1 {
+		t.Errorf("80%% spend warnings: one meter sent %d, two sent %d; want one each", single.spendWarnings, double.spendWarnings)
+	}
+	// Per day: every metered second is in its day, and the spend is what was spent after the
+	// first reading, on the day it was read — whichever replica counted it.
+	for _, res := range []scenarioResult{single, double} {
+		for user, want := range scenarioHours {
+			if !approx(res.dayHours[user], want) {
+				t.Errorf("%s: the days hold %v hours, the cycle %v", user, res.dayHours[user], want)
+			}
+		}
+		if !approx(res.daySpend["user01"], scenarioSpend) || res.daySpend["user02"] != 0 {
+			t.Errorf("spend per day: user01 $%v (want $%v), user02 $%v (want none)", res.daySpend["user01"], scenarioSpend, res.daySpend["user02"])
+		}
+	}
 	if single.caps != double.caps || double.caps != 1 || double.mails != 1 || double.resets != single.resets {
 		t.Errorf("one meter: %d caps, %d mails, %d resets; two: %d caps, %d mails, %d resets; want one cap and one mail each",
 			single.caps, single.mails, single.resets, double.caps, double.mails, double.resets)
@@ -262,10 +277,16 @@ var scenarioHours = map[string]float64{
 	"user04": proHours, // runs throughout: reaches the 10 h cap at the last step, stopped
 }
 
+// scenarioSpend is what user01's key spends in the scenario: $4.20 (84% of its $5 limit, so
+// one warning), then $0.30 more.
+const scenarioSpend = 4.5
+
 type scenarioResult struct {
 	hours               map[string]float64
 	caps, mails, resets int
 	warnings            int // 80% of the hours
+	spendWarnings       int // 80% of the spend limit
+	dayHours, daySpend  map[string]float64
 }
 
 // runScenario drives four tenants through February 1, in 30-minute steps, with replicas
@@ -307,12 +328,21 @@ func runScenario(t *testing.T, replicas int) scenarioResult {
 			w.stopMachine(tenants[2]) // user03 after 1.5 h more
 		case 8:
 			w.stopMachine(tenants[0]) // user01 after 4 h
+		case 5, 9:
+			if err := w.or.Sim.Spend(tenants[0].key, map[int]float64{5: 4.2, 9: scenarioSpend - 4.2}[step]); err != nil {
+				t.Fatalf("spending: %v", err)
+			}
 		}
 		passAll()
 	}
-	res := scenarioResult{hours: map[string]float64{}}
+	res := scenarioResult{hours: map[string]float64{}, dayHours: map[string]float64{}, daySpend: map[string]float64{}}
 	for _, tn := range tenants {
 		res.hours[tn.userID] = w.hours(tn)
+		for _, d := range w.user(tn).Usage.Days {
+			res.dayHours[tn.userID] += d.MachineSeconds / 3600
+			res.daySpend[tn.userID] += d.SpendUSD
+		}
+		res.spendWarnings += len(w.mailsAbout(tn.email, spendWarnSubject))
 		res.caps += w.count(tn, launchpad.AuditHourCapReached)
 		res.resets += w.count(tn, launchpad.AuditCycleReset)
 		res.mails += len(w.mailsAbout(tn.email, capSubject))
@@ -398,6 +428,50 @@ func TestSpendExhaustedOncePerCycle(t *testing.T) {
 	}
 	if n := len(w.mailsAbout(tn.email, spendSubject)); n != 2 {
 		t.Fatalf("%d spend-limit emails after the second occurrence, want 2", n)
+	}
+}
+
+// Crossing 80% of the key's spend limit sends one warning in the overview's words — not again
+// on the next passes, however much more is spent short of the limit — and one again in the
+// next cycle while the key is still past it.
+func TestSpendWarningOncePerCycle(t *testing.T) {
+	w := newWorld(t, jan1.Add(24*time.Hour))
+	tn := w.provision(1, &cycle{jan1, feb1})
+	m := w.meter(nil)
+	w.pass(m)
+	spend := func(usd float64) {
+		t.Helper()
+		if err := w.or.Sim.Spend(tn.key, usd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spend(3.9) // 78%: no warning yet
+	w.pass(m)
+	if n := len(w.mailsAbout(tn.email, spendWarnSubject)); n != 0 {
+		t.Fatalf("%d spend warnings at 78%%, want none", n)
+	}
+	spend(0.2) // 82%
+	w.pass(m)
+	w.pass(w.meter(nil)) // another replica
+	spend(0.3)
+	w.pass(m)
+	warned := w.mailsAbout(tn.email, spendWarnSubject)
+	if len(warned) != 1 {
+		t.Fatalf("%d spend warnings after crossing 80%% and three passes, want 1", len(warned))
+	}
+	if body := warned[0].Body; !strings.Contains(warned[0].Header.Get("Subject"), "82% of the model spend limit used") ||
+		!strings.Contains(body, "$4.10 of its $5.00 limit") || !strings.Contains(body, "Move to a larger plan") || strings.Contains(body, tn.key) {
+		t.Fatalf("spend warning %q:\n%s", warned[0].Header.Get("Subject"), body)
+	}
+	if u := w.user(tn); u.Usage.SpendWarnedAt.IsZero() || len(u.Usage.Days) != 1 || !approx(u.Usage.Days[0].SpendUSD, 4.4) {
+		t.Fatalf("usage %+v; want the warning marked and $4.40 spent on Jan 2", u.Usage)
+	}
+
+	w.clock.Set(feb1.Add(time.Hour))
+	w.pass(m)
+	w.pass(m)
+	if n := len(w.mailsAbout(tn.email, spendWarnSubject)); n != 2 {
+		t.Fatalf("%d spend warnings after a new cycle began, want 2", n)
 	}
 }
 

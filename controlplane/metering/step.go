@@ -2,6 +2,7 @@ package metering
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
@@ -47,6 +48,9 @@ type decision struct {
 	// set when this pass crossed the warning share of the cap (without reaching the cap).
 	secondsBefore float64
 	hoursWarned   bool
+	// spendWarned is set when this pass marked Usage.SpendWarnedAt: the spend crossed the
+	// warning share of the key's limit (without reaching it) for the first time this cycle.
+	spendWarned bool
 }
 
 // step applies one observation to u's usage, in the store transaction. It must have no side
@@ -69,6 +73,7 @@ func step(u *launchpad.User, o observation) decision {
 			notice.Warned(usage.MachineSeconds, d.capSeconds) && !notice.Warned(d.secondsBefore, d.capSeconds)
 	}
 	if o.key != nil {
+		recordSpend(usage, o.key, o.now)
 		exhausted := spentOut(o.key)
 		switch {
 		case exhausted && usage.SpendExhaustedAt.IsZero():
@@ -76,8 +81,34 @@ func step(u *launchpad.User, o observation) decision {
 		case !exhausted && !usage.SpendExhaustedAt.IsZero():
 			usage.SpendExhaustedAt, d.spendRestored = time.Time{}, true
 		}
+		if !exhausted && usage.SpendWarnedAt.IsZero() && o.key.LimitUSD != nil && notice.Warned(o.key.UsageUSD, *o.key.LimitUSD) {
+			usage.SpendWarnedAt, d.spendWarned = o.now.UTC(), true
+		}
 	}
 	return d
+}
+
+// recordSpend counts the key's new spend since the stored reading into the day it is read
+// (OpenRouter reports a key's usage as one lifetime figure, so the spend of a day is the
+// difference between successive readings). The first reading of a user is only the baseline:
+// when its spend was made is not known. A new key (rotated) has spent all its usage since. A
+// reading below the stored one for the same key is older than it (another replica read the
+// key first) and changes nothing.
+func recordSpend(usage *launchpad.Usage, k *launchpad.KeyInfo, now time.Time) {
+	var spent float64
+	switch {
+	case usage.SpendReadingKey == "":
+	case usage.SpendReadingKey != k.Hash:
+		spent = k.UsageUSD
+	case k.UsageUSD > usage.SpendReadingUSD:
+		spent = k.UsageUSD - usage.SpendReadingUSD
+	default:
+		return
+	}
+	if spent > 0 {
+		usage.AddToDay(now, 0, spent)
+	}
+	usage.SpendReadingUSD, usage.SpendReadingKey = k.UsageUSD, k.Hash
 }
 
 // meterHours brings usage's cycle up to now and counts the machine's running time in it.
@@ -85,7 +116,10 @@ func meterHours(u *launchpad.User, o observation, d *decision) {
 	usage := &u.Usage
 	if usage.CycleStart.IsZero() || !usage.CycleEnd.After(usage.CycleStart) {
 		c := firstCycle(u.Subscription, o.now)
-		*usage = launchpad.Usage{CycleStart: c.start, CycleEnd: c.end, SpendExhaustedAt: usage.SpendExhaustedAt}
+		first := usage.NewCycle(c.start, c.end)
+		// What the spend part saw before there was a cycle belongs to this first one.
+		first.SpendExhaustedAt, first.SpendWarnedAt, first.Days = usage.SpendExhaustedAt, usage.SpendWarnedAt, usage.Days
+		*usage = first
 	}
 	c := clockOf(usage)
 	if !o.now.Before(usage.CycleEnd) {
@@ -97,8 +131,8 @@ func meterHours(u *launchpad.User, o observation, d *decision) {
 		d.previousSeconds = c.seconds
 		d.previousCappedAt = usage.CappedAt
 		next := nextCycle(u.Subscription, usage.CycleEnd, o.now)
-		*usage = launchpad.Usage{CycleStart: next.start, CycleEnd: next.end}
-		c = clock{cursor: next.start, running: c.running, since: next.start}
+		*usage = usage.NewCycle(next.start, next.end)
+		c = clock{cursor: next.start, running: c.running, since: next.start, perDay: usage}
 	}
 	d.secondsBefore = c.seconds
 	c.advance(o.events, o.now)
@@ -115,13 +149,13 @@ func meterHours(u *launchpad.User, o observation, d *decision) {
 // events.
 func clockOf(usage *launchpad.Usage) clock {
 	if usage.MeteredUntil.Before(usage.CycleStart) {
-		return clock{cursor: usage.CycleStart, running: usage.Running, since: usage.CycleStart}
+		return clock{cursor: usage.CycleStart, running: usage.Running, since: usage.CycleStart, perDay: usage}
 	}
 	since := usage.RunningSince
 	if since.IsZero() {
 		since = usage.MeteredUntil
 	}
-	return clock{seconds: usage.MachineSeconds, cursor: usage.MeteredUntil, running: usage.Running, since: since}
+	return clock{seconds: usage.MachineSeconds, cursor: usage.MeteredUntil, running: usage.Running, since: since, perDay: usage}
 }
 
 // applySuspension holds the machine of a subscription past due beyond the grace stopped
@@ -206,5 +240,9 @@ func sameUsage(a, b launchpad.Usage) bool {
 	return a.CycleStart.Equal(b.CycleStart) && a.CycleEnd.Equal(b.CycleEnd) &&
 		a.MachineSeconds == b.MachineSeconds && a.MeteredUntil.Equal(b.MeteredUntil) &&
 		a.Running == b.Running && a.RunningSince.Equal(b.RunningSince) &&
-		a.CappedAt.Equal(b.CappedAt) && a.SpendExhaustedAt.Equal(b.SpendExhaustedAt)
+		a.CappedAt.Equal(b.CappedAt) && a.SpendExhaustedAt.Equal(b.SpendExhaustedAt) &&
+		a.SpendWarnedAt.Equal(b.SpendWarnedAt) && a.SpendReadingUSD == b.SpendReadingUSD && a.SpendReadingKey == b.SpendReadingKey &&
+		slices.EqualFunc(a.Days, b.Days, func(x, y launchpad.UsageDay) bool {
+			return x.Day.Equal(y.Day) && x.MachineSeconds == y.MachineSeconds && x.SpendUSD == y.SpendUSD
+		})
 }

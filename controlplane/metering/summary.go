@@ -31,6 +31,18 @@ type UsageSummary struct {
 	// at or below zero (or, without a key to read, the meter saw it so in this cycle).
 	SpendExhausted   bool       `json:"spend_exhausted"`
 	SpendExhaustedAt *time.Time `json:"spend_exhausted_at,omitempty"`
+
+	// Days are the cycle's figures per UTC day, oldest first: only days with something
+	// metered. A day's spend is what the meter read on that day (see the package
+	// documentation), so it may differ from the model provider's own daily figures.
+	Days []DayUsage `json:"days"`
+}
+
+// DayUsage is one UTC day of the cycle.
+type DayUsage struct {
+	Day      string  `json:"day"` // 2006-01-02
+	Hours    float64 `json:"hours"`
+	SpendUSD float64 `json:"spend_usd"`
 }
 
 // Summary builds the usage summary of u. plan may be nil (no cap known); key may be nil (no
@@ -46,6 +58,14 @@ func Summary(u *launchpad.User, plan *launchpad.Plan, key *launchpad.KeyInfo) Us
 		CappedAt:         httpjson.Time(usage.CappedAt),
 		SpendExhausted:   !usage.SpendExhaustedAt.IsZero(),
 		SpendExhaustedAt: httpjson.Time(usage.SpendExhaustedAt),
+	}
+	s.Days = make([]DayUsage, 0, len(usage.Days))
+	for _, d := range usage.Days {
+		if d.Day.Before(launchpad.UsageDayOf(usage.CycleStart)) {
+			continue // kept from before the cycle began
+		}
+		s.Days = append(s.Days, DayUsage{Day: d.Day.UTC().Format(time.DateOnly),
+			Hours: math.Round(d.MachineSeconds/36) / 100, SpendUSD: math.Round(d.SpendUSD*10000) / 10000})
 	}
 	if plan != nil {
 		c := plan.MachineHoursPerCycle

@@ -53,6 +53,58 @@ func TestAdvance(t *testing.T) {
 	}
 }
 
+// Running time is counted into the UTC day it ran in, a run across midnight split at it, the
+// same in many small passes (each twice) as in one, and the days sum to the cycle's seconds.
+func TestAdvanceCountsEachDay(t *testing.T) {
+	events := []*launchpad.MachineEvent{ev("start", 20), ev("stop", 23), ev("start", 23.5), ev("stop", 50)}
+	want := []launchpad.UsageDay{{Day: at(0), MachineSeconds: 3.5 * 3600}, {Day: at(24), MachineSeconds: 24 * 3600}, {Day: at(48), MachineSeconds: 2 * 3600}}
+	for _, step := range []float64{60, 0.75} {
+		var usage launchpad.Usage
+		c := clock{cursor: at(0), perDay: &usage}
+		for h := step; h < 60+step; h += step {
+			c.advance(events, at(h))
+			c.advance(events, at(h))
+		}
+		if len(usage.Days) != len(want) {
+			t.Fatalf("in %v-hour passes: days %+v, want %+v", step, usage.Days, want)
+		}
+		total := 0.0
+		for i, d := range usage.Days {
+			total += d.MachineSeconds
+			if !d.Day.Equal(want[i].Day) || !approx(d.MachineSeconds, want[i].MachineSeconds) || d.SpendUSD != 0 {
+				t.Errorf("in %v-hour passes: day %d is %+v, want %+v", step, i, d, want[i])
+			}
+		}
+		if !approx(total, c.seconds) || !approx(c.seconds, 29.5*3600) {
+			t.Errorf("in %v-hour passes: the days hold %v s, the clock %v s; want %v", step, total, c.seconds, 29.5*3600)
+		}
+	}
+}
+
+// Spend is counted from the difference between readings, on the day of the later one; the
+// first reading is a baseline, a stale (lower) reading changes nothing, and a new key's usage
+// is all new.
+func TestRecordSpend(t *testing.T) {
+	var u launchpad.Usage
+	read := func(hash string, usd, h float64) {
+		recordSpend(&u, &launchpad.KeyInfo{Hash: hash, UsageUSD: usd}, at(h))
+	}
+	read("k1", 2, 1)     // baseline: $2 spent before metering began, day unknown
+	read("k1", 2.5, 5)   // $0.50 on Jan 1
+	read("k1", 2.25, 6)  // stale reading from a slower replica
+	read("k1", 3, 30)    // $0.50 on Jan 2
+	read("k1", 3, 31)    // nothing new
+	read("k2", 0.25, 32) // rotated: the new key's $0.25, on Jan 2
+	want := []launchpad.UsageDay{{Day: at(0), SpendUSD: 0.5}, {Day: at(24), SpendUSD: 0.75}}
+	if len(u.Days) != 2 || !u.Days[0].Day.Equal(want[0].Day) || !approx(u.Days[0].SpendUSD, 0.5) ||
+		!u.Days[1].Day.Equal(want[1].Day) || !approx(u.Days[1].SpendUSD, 0.75) {
+		t.Fatalf("days %+v, want %+v", u.Days, want)
+	}
+	if u.SpendReadingKey != "k2" || u.SpendReadingUSD != 0.25 {
+		t.Fatalf("reading %s $%v, want k2 $0.25", u.SpendReadingKey, u.SpendReadingUSD)
+	}
+}
+
 func TestCycles(t *testing.T) {
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
 	sub := func(start, end time.Time) launchpad.Subscription {

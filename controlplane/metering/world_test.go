@@ -249,4 +249,5 @@ const (
 	hoursWarnSubject = "of this cycle's machine hours used"
 	suspendSubject   = "a payment is overdue"
 	spendSubject     = "Model spend limit reached"
+	spendWarnSubject = "of the model spend limit used"
 )

@@ -539,6 +539,30 @@ func TestBrowserAgentSecurityAndAccessibility(t *testing.T) {
 	run(t, ctx, click("#mfa-off"), visible("#enrol"))
 	mustContain(t, "security page", textOf(t, ctx, "#mfa-status"), "Off.")
 
+	// The cycle per day and the 80% warning on the overview: charts that fit a phone, and
+	// axe passes them below at both widths.
+	now := time.Now().UTC()
+	if _, err := w.store.UpdateUser(t.Context(), tn.userID, func(u *launchpad.User) error {
+		u.Usage.MachineSeconds = 8.5 * 3600
+		// The cycle began a day ago (signedIn): a day before it is not shown.
+		u.Usage.AddToDay(now.Add(-48*time.Hour), 3600, 0)
+		u.Usage.AddToDay(now.Add(-24*time.Hour), 5*3600, 0.5)
+		u.Usage.AddToDay(now, 3.5*3600, 1.25)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(w.url+"/"), visible("#hours-chart svg"), visible("#spend-chart svg"), visible("#warning-hours_warning"))
+	mustContain(t, "80% warning", textOf(t, ctx, "#warning-hours_warning"), "85% of this cycle's machine hours used", "8.5 of the 10 hours", "Move to a plan with more hours")
+	if js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth || document.querySelector("#hours-chart svg").getBoundingClientRect().right > window.innerWidth`) {
+		t.Error("the per-day charts do not fit a 390 px wide phone")
+	}
+	if rows := js[int](t, ctx, `document.querySelectorAll("#usage-days tbody tr").length`); rows != 2 {
+		t.Errorf("%d days in the figures' table, want the cycle's 2", rows)
+	}
+	screenshot(t, ctx, "overview-usage-per-day-390")
+
 	// Every other page, and the focus ring.
 	for _, p := range []struct{ path, ready, name string }{
 		{"/", "#usage-title", "overview"}, {"/audit", "#audit-table", "audit"}, {"/billing", "#plan-title", "billing"},

@@ -41,6 +41,8 @@ type overviewData struct {
 	Usage        metering.UsageSummary
 	Hours        *bar // nil when the plan is unknown
 	Spend        *bar // nil without a limited key
+	// Charts are the cycle's hours and spend per day; nil before anything was counted.
+	Charts *usageCharts
 	// SpendUnread is set when the sub-key could not be read just now.
 	SpendUnread bool
 	// Digest names the changing part as rendered (see digest).
@@ -165,6 +167,7 @@ func (h *Handler) overview(ctx context.Context, u *launchpad.User) (*overviewDat
 	if d.Usage.SpendUSD != nil && d.Usage.SpendLimitUSD != nil {
 		d.Spend = newBar(*d.Usage.SpendUSD, *d.Usage.SpendLimitUSD)
 	}
+	d.Charts = newUsageCharts(d.Usage)
 	return d, nil
 }
 

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/notice"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -28,12 +30,7 @@ func TestOverviewShowsTheHourCap(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, w)
-	c.signIn(tn.email, 1)
-	status, body := c.do("GET", "/", nil)
-	if status != http.StatusOK {
-		t.Fatalf("overview: %d", status)
-	}
+	body := overviewOf(t, w, tn)
 	for _, want := range []string{`data-kind="hour_capped"`, "Machine hours used up", "ran the 10 machine hours your plan includes", capped.Format("2 Jan 2006, 15:04 UTC"),
 		"Move to a plan with more hours", "10 of 10 hours used (100%)", "Stopped"} {
 		if !strings.Contains(body, want) {
@@ -91,12 +88,7 @@ func TestSpendCapNoticeSaysWhenTheLimitReallyComesBack(t *testing.T) {
 	if status := w.spendUntilRefused(tn); status != http.StatusPaymentRequired && status != http.StatusForbidden {
 		t.Fatalf("the gateway refused the spent key with %d, want 402 or 403", status)
 	}
-	c := newClient(t, w)
-	c.signIn(tn.email, 1)
-	status, body := c.do("GET", "/", nil)
-	if status != http.StatusOK {
-		t.Fatalf("overview: %d", status)
-	}
+	body := overviewOf(t, w, tn)
 	start := strings.Index(body, `data-kind="spend_capped"`)
 	if start < 0 {
 		t.Fatalf("no spend-cap notice for a spent key:\n%s", body)
@@ -114,4 +106,49 @@ func TestSpendCapNoticeSaysWhenTheLimitReallyComesBack(t *testing.T) {
 	if cycleEnd := u.Usage.CycleEnd.Format("2 Jan 2006"); strings.Contains(notice, cycleEnd) || strings.Contains(notice, "billing cycle") {
 		t.Errorf("the notice still promises the limit with the billing cycle (ending %s):\n%s", cycleEnd, notice)
 	}
+}
+
+// Past 80% of the hours, the overview shows the warning in the email's words, and the cycle's
+// hours and spend per day as two labelled SVG bar charts (a day without figures drawn as
+// zero) with a table of the same figures.
+func TestOverviewChartsUsagePerDayAndWarnsAt80(t *testing.T) {
+	w := newWorld(t)
+	tn := w.provision("lovelace@example.com")
+	now := time.Now().UTC()
+	var cycleEnd time.Time
+	if _, err := w.store.UpdateUser(context.Background(), tn.userID, func(u *launchpad.User) error {
+		u.Usage = launchpad.Usage{CycleStart: now.Add(-72 * time.Hour), CycleEnd: now.Add(20 * 24 * time.Hour), MachineSeconds: 8.5 * 3600, MeteredUntil: now}
+		u.Usage.AddToDay(now.Add(-48*time.Hour), 5*3600, 0.25)
+		u.Usage.AddToDay(now, 3.5*3600, 1.5)
+		cycleEnd = u.Usage.CycleEnd
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	body := overviewOf(t, w, tn)
+	warning := notice.HoursWarningNotice(8.5, proHours, cycleEnd)
+	day := func(d time.Duration) string { return now.Add(d).Format("2 Jan") }
+	for _, want := range []string{`id="warning-hours_warning"`, html.EscapeString(warning.Title), html.EscapeString(warning.Text), warning.Action.Label,
+		`<svg viewBox="0 0 400 200" role="img"`, "Machine hours per day", "Model spend per day", ">Hours</text>", ">US dollars</text>", ">Day (UTC)</text>",
+		"<title>" + day(-48*time.Hour) + ": 5 h</title>", "<title>" + day(-24*time.Hour) + ": 0 h</title>", "<title>" + day(0) + ": $1.50</title>",
+		`<table class="visually-hidden" id="usage-days">`, "<td>3.5</td><td>$1.50</td>", "<td>0</td><td>$0.00</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `<tr><th scope="row">`); n != 3 {
+		t.Errorf("%d rows of days in the table, want 3 (one without figures)", n)
+	}
+}
+
+// overviewOf signs tn in on a new client and returns the overview page.
+func overviewOf(t *testing.T, w *world, tn *tenant) string {
+	t.Helper()
+	c := newClient(t, w)
+	c.signIn(tn.email, 1)
+	status, body := c.do("GET", "/", nil)
+	if status != http.StatusOK {
+		t.Fatalf("overview: %d", status)
+	}
+	return body
 }

@@ -64,6 +64,25 @@ type Usage struct {
 	CycleStart   *time.Time `json:"cycle_start,omitempty"`
 	CycleEnd     *time.Time `json:"cycle_end,omitempty"`
 	MachineHours float64    `json:"machine_hours"`
+	// Days are the cycle's machine hours and model spend per UTC day, as the meter counted
+	// them (a day's spend is what was read on that day).
+	Days []UsageDay `json:"days"`
+}
+
+// UsageDay is one UTC day of the cycle's usage.
+type UsageDay struct {
+	Day          string  `json:"day"` // 2006-01-02
+	MachineHours float64 `json:"machine_hours"`
+	SpendUSD     float64 `json:"spend_usd"`
+}
+
+// usageOf is the exported form of u.
+func usageOf(u launchpad.Usage) Usage {
+	out := Usage{CycleStart: timePtr(u.CycleStart), CycleEnd: timePtr(u.CycleEnd), MachineHours: u.Hours(), Days: []UsageDay{}}
+	for _, d := range u.Days {
+		out.Days = append(out.Days, UsageDay{Day: d.Day.UTC().Format(time.DateOnly), MachineHours: d.MachineSeconds / 3600, SpendUSD: d.SpendUSD})
+	}
+	return out
 }
 
 // Tenant is a tenant's public attributes.
@@ -186,7 +205,7 @@ func (x *Exporter) Export(ctx context.Context, userID string) (*Document, error)
 			CurrentPeriodStart: timePtr(u.Subscription.CurrentPeriodStart), CurrentPeriodEnd: timePtr(u.Subscription.CurrentPeriodEnd),
 			CancelAtPeriodEnd: u.Subscription.CancelAtPeriodEnd, Metadata: u.Subscription.Metadata,
 		},
-		Usage:       Usage{CycleStart: timePtr(u.Usage.CycleStart), CycleEnd: timePtr(u.Usage.CycleEnd), MachineHours: u.Usage.Hours()},
+		Usage:       usageOf(u.Usage),
 		Tenants:     []Tenant{},
 		SubKeys:     []SubKey{},
 		Sessions:    []Session{},

@@ -55,6 +55,33 @@ type usageDoc struct {
 	RunningSince     *time.Time `firestore:"runningSince"`
 	CappedAt         *time.Time `firestore:"cappedAt"`
 	SpendExhaustedAt *time.Time `firestore:"spendExhaustedAt"`
+	SpendWarnedAt    *time.Time `firestore:"spendWarnedAt"`
+	SpendReadingUSD  float64    `firestore:"spendReadingUsd"`
+	SpendReadingKey  string     `firestore:"spendReadingKey"`
+	Days             []dayDoc   `firestore:"days"`
+}
+
+// dayDoc is one launchpad.UsageDay.
+type dayDoc struct {
+	Day            *time.Time `firestore:"day"`
+	MachineSeconds float64    `firestore:"machineSeconds"`
+	SpendUSD       float64    `firestore:"spendUsd"`
+}
+
+func toDayDocs(days []launchpad.UsageDay) []dayDoc {
+	var out []dayDoc
+	for _, d := range days {
+		out = append(out, dayDoc{Day: ts(d.Day), MachineSeconds: d.MachineSeconds, SpendUSD: d.SpendUSD})
+	}
+	return out
+}
+
+func fromDayDocs(days []dayDoc) []launchpad.UsageDay {
+	var out []launchpad.UsageDay
+	for _, d := range days {
+		out = append(out, launchpad.UsageDay{Day: fromTS(d.Day), MachineSeconds: d.MachineSeconds, SpendUSD: d.SpendUSD})
+	}
+	return out
 }
 
 // controlDoc is launchpad.TenantControl; a seed document without it reads as zero (nothing
@@ -102,6 +129,8 @@ func toUserDoc(u *launchpad.User) *userDoc {
 			CycleStart: ts(g.CycleStart), CycleEnd: ts(g.CycleEnd), MachineSeconds: g.MachineSeconds,
 			MeteredUntil: ts(g.MeteredUntil), Running: g.Running, RunningSince: ts(g.RunningSince),
 			CappedAt: ts(g.CappedAt), SpendExhaustedAt: ts(g.SpendExhaustedAt),
+			SpendWarnedAt: ts(g.SpendWarnedAt), SpendReadingUSD: g.SpendReadingUSD, SpendReadingKey: g.SpendReadingKey,
+			Days: toDayDocs(g.Days),
 		},
 		Control: controlDoc{
 			KeyRotationGeneration: u.Control.KeyRotationGeneration, RebuildGeneration: u.Control.RebuildGeneration,
@@ -135,6 +164,8 @@ func (d *userDoc) user() *launchpad.User {
 			CycleStart: fromTS(g.CycleStart), CycleEnd: fromTS(g.CycleEnd), MachineSeconds: g.MachineSeconds,
 			MeteredUntil: fromTS(g.MeteredUntil), Running: g.Running, RunningSince: fromTS(g.RunningSince),
 			CappedAt: fromTS(g.CappedAt), SpendExhaustedAt: fromTS(g.SpendExhaustedAt),
+			SpendWarnedAt: fromTS(g.SpendWarnedAt), SpendReadingUSD: g.SpendReadingUSD, SpendReadingKey: g.SpendReadingKey,
+			Days: fromDayDocs(g.Days),
 		},
 		Control: launchpad.TenantControl{
 			KeyRotationGeneration: d.Control.KeyRotationGeneration, RebuildGeneration: d.Control.RebuildGeneration,

@@ -69,10 +69,68 @@ type Usage struct {
 	CappedAt time.Time
 	// SpendExhaustedAt is set when the sub-key was first seen exhausted in this cycle.
 	SpendExhaustedAt time.Time
+	// SpendWarnedAt is set when the 80% warning of the spend limit was sent in this cycle (the
+	// hours' warning needs no mark: hours only grow within a cycle, so it is sent from the
+	// stored previous figure).
+	SpendWarnedAt time.Time
+	// SpendReadingUSD is the sub-key's lifetime usage as the meter last read it, and
+	// SpendReadingKey that key's hash: each new reading's difference from it is the spend
+	// of the day it was read. They outlive the cycle, so a new cycle's first reading counts
+	// only what was spent since.
+	SpendReadingUSD float64
+	SpendReadingKey string
+	// Days are the cycle's figures per UTC day, oldest first (at most MaxUsageDays).
+	Days []UsageDay
+}
+
+// MaxUsageDays bounds Usage.Days: more than any billing cycle has days.
+const MaxUsageDays = 62
+
+// UsageDay is one UTC day of a cycle's usage. MachineSeconds are the machine's running
+// seconds within the day; SpendUSD is the model spend the meter read on that day (the
+// difference between successive readings of the key's usage, attributed to the day of the
+// later reading, so spend made late one day may be counted on the next).
+type UsageDay struct {
+	Day            time.Time // 00:00 UTC
+	MachineSeconds float64
+	SpendUSD       float64
 }
 
 // Hours returns the metered machine hours.
 func (u Usage) Hours() float64 { return u.MachineSeconds / 3600 }
+
+// NewCycle returns the usage of a new cycle [start, end): nothing counted yet, only the key's
+// last spend reading carried, so the new cycle's first reading counts what was spent since.
+func (u Usage) NewCycle(start, end time.Time) Usage {
+	return Usage{CycleStart: start, CycleEnd: end, SpendReadingUSD: u.SpendReadingUSD, SpendReadingKey: u.SpendReadingKey}
+}
+
+// UsageDayOf is the UTC day holding t, as UsageDay.Day.
+func UsageDayOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// AddToDay adds seconds and spend to the day holding t, keeping Days in order and at most
+// MaxUsageDays long (the oldest days go first).
+func (u *Usage) AddToDay(t time.Time, seconds, spendUSD float64) {
+	day := UsageDayOf(t)
+	i := len(u.Days)
+	for i > 0 && u.Days[i-1].Day.After(day) {
+		i--
+	}
+	if i == 0 || !u.Days[i-1].Day.Equal(day) {
+		u.Days = append(u.Days, UsageDay{})
+		copy(u.Days[i+1:], u.Days[i:])
+		u.Days[i] = UsageDay{Day: day}
+		i++
+	}
+	u.Days[i-1].MachineSeconds += seconds
+	u.Days[i-1].SpendUSD += spendUSD
+	if n := len(u.Days); n > MaxUsageDays {
+		u.Days = append(u.Days[:0:0], u.Days[n-MaxUsageDays:]...)
+	}
+}
 
 // TenantControl is what operators, the user and the control plane have asked of the user's
 // tenant beyond its plan. The generations only ever grow: the control plane renders them

@@ -40,6 +40,10 @@ func userColumns(u *launchpad.User) columns {
 		{"usage_running_since", ts(&use.RunningSince)},
 		{"usage_capped_at", ts(&use.CappedAt)},
 		{"usage_spend_exhausted_at", ts(&use.SpendExhaustedAt)},
+		{"usage_spend_warned_at", ts(&use.SpendWarnedAt)},
+		{"usage_spend_reading_usd", &use.SpendReadingUSD},
+		{"usage_spend_reading_key", &use.SpendReadingKey},
+		{"usage_days", &usageDays{&use.Days}},
 
 		{"control_key_rotation_generation", &ctl.KeyRotationGeneration},
 		{"control_rebuild_generation", &ctl.RebuildGeneration},

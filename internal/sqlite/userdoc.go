@@ -35,6 +35,17 @@ type usageDoc struct {
 	RunningSince     jsonTime `json:"running_since,omitempty"`
 	CappedAt         jsonTime `json:"capped_at,omitempty"`
 	SpendExhaustedAt jsonTime `json:"spend_exhausted_at,omitempty"`
+	SpendWarnedAt    jsonTime `json:"spend_warned_at,omitempty"`
+	SpendReadingUSD  float64  `json:"spend_reading_usd,omitempty"`
+	SpendReadingKey  string   `json:"spend_reading_key,omitempty"`
+	Days             []dayDoc `json:"days,omitempty"`
+}
+
+// dayDoc is one launchpad.UsageDay.
+type dayDoc struct {
+	Day            jsonTime `json:"day"`
+	MachineSeconds float64  `json:"machine_seconds,omitempty"`
+	SpendUSD       float64  `json:"spend_usd,omitempty"`
 }
 
 type controlDoc struct {
@@ -103,6 +114,13 @@ func decodeSubscription(text string, s *launchpad.Subscription) error {
 }
 
 func encodeUsage(u launchpad.Usage) (string, error) {
+	if err := checkUTF8("usage", u.SpendReadingKey); err != nil {
+		return "", err
+	}
+	var days []dayDoc
+	for _, d := range u.Days {
+		days = append(days, dayDoc{Day: toJSONTime(d.Day), MachineSeconds: d.MachineSeconds, SpendUSD: d.SpendUSD})
+	}
 	return encodeDoc(usageDoc{
 		CycleStart:       toJSONTime(u.CycleStart),
 		CycleEnd:         toJSONTime(u.CycleEnd),
@@ -112,6 +130,10 @@ func encodeUsage(u launchpad.Usage) (string, error) {
 		RunningSince:     toJSONTime(u.RunningSince),
 		CappedAt:         toJSONTime(u.CappedAt),
 		SpendExhaustedAt: toJSONTime(u.SpendExhaustedAt),
+		SpendWarnedAt:    toJSONTime(u.SpendWarnedAt),
+		SpendReadingUSD:  u.SpendReadingUSD,
+		SpendReadingKey:  u.SpendReadingKey,
+		Days:             days,
 	})
 }
 
@@ -129,6 +151,12 @@ func decodeUsage(text string, u *launchpad.Usage) error {
 		RunningSince:     fromJSONTime(d.RunningSince),
 		CappedAt:         fromJSONTime(d.CappedAt),
 		SpendExhaustedAt: fromJSONTime(d.SpendExhaustedAt),
+		SpendWarnedAt:    fromJSONTime(d.SpendWarnedAt),
+		SpendReadingUSD:  d.SpendReadingUSD,
+		SpendReadingKey:  d.SpendReadingKey,
+	}
+	for _, day := range d.Days {
+		u.Days = append(u.Days, launchpad.UsageDay{Day: fromJSONTime(day.Day), MachineSeconds: day.MachineSeconds, SpendUSD: day.SpendUSD})
 	}
 	return nil
 }

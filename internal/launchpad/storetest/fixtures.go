@@ -41,6 +41,13 @@ func newUser(id string) *launchpad.User {
 			RunningSince:     at(-time.Hour),
 			CappedAt:         at(3 * time.Hour),
 			SpendExhaustedAt: at(4 * time.Hour),
+			SpendWarnedAt:    at(150 * time.Minute),
+			SpendReadingUSD:  3.125,
+			SpendReadingKey:  "orhash-" + id,
+			Days: []launchpad.UsageDay{
+				{Day: launchpad.UsageDayOf(at(-24 * time.Hour)), MachineSeconds: 1800.25, SpendUSD: 0.5},
+				{Day: launchpad.UsageDayOf(at(0)), MachineSeconds: 1800, SpendUSD: 2.625},
+			},
 		},
 		Control: launchpad.TenantControl{
 			KeyRotationGeneration: 3,

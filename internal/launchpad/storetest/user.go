@@ -58,6 +58,7 @@ func userCases() []testCase {
 		{"user/times_utc_microsecond", testUserTimes},
 		{"user/tenant_control_roundtrip", testUserTenantControl},
 		{"user/mfa_reenrol_roundtrip", testUserMFAReenrol},
+		{"user/usage_days_roundtrip", testUserUsageDays},
 	}
 }
 
