@@ -52,6 +52,8 @@ type convergenceRun struct {
 	sandbox *stack.Sandbox
 	cp      *controlPlane
 	plans   map[string]stack.Plan // by name: starter, pro
+	// serveEnv is added to serve's settings (e.g. LAUNCHPAD_WORKERS).
+	serveEnv map[string]string
 }
 
 // cpChange is one change through the control plane, with the times of its phases.
@@ -175,7 +177,7 @@ func (r *convergenceRun) start(ctx context.Context) (map[string]string, error) {
 	}
 	// Metering is off in this process: it is not on the path of a plan change, and its
 	// periodic reads of every machine would only add noise to one side or the other.
-	r.cp, err = startControlPlane(ctx, r.env, r.dir, providerEnv, map[string]string{"LAUNCHPAD_METER_INTERVAL": "off"})
+	r.cp, err = startControlPlane(ctx, r.env, r.dir, providerEnv, with(r.serveEnv, "LAUNCHPAD_METER_INTERVAL", "off"))
 	if err != nil {
 		return nil, err
 	}

@@ -56,12 +56,18 @@ func newDirectWorkspace(env *Env, dataDir, userID, dir string, providerEnv map[s
 // setPlan rewrites main.tf.json for plan, as the runner renders a plan change: the plan of
 // launchpad_subkey.this and of launchpad_tenant.this.
 func (w *directWorkspace) setPlan(plan string) error {
-	path := filepath.Join(w.dir, "main.tf.json")
+	return setWorkspaceAttr(w.dir, "plan", plan, "launchpad_subkey", "launchpad_tenant")
+}
+
+// setWorkspaceAttr rewrites dir's main.tf.json with attr set to value in resource.<type>.this
+// of each of types, as the runner renders a change of that attribute.
+func setWorkspaceAttr(dir, attr, value string, types ...string) error {
+	path := filepath.Join(dir, "main.tf.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	out, err := withPlan(b, plan)
+	out, err := withAttr(b, attr, value, types...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -70,18 +76,24 @@ func (w *directWorkspace) setPlan(plan string) error {
 
 // withPlan returns the workspace document doc with both resources on plan.
 func withPlan(doc []byte, plan string) ([]byte, error) {
+	return withAttr(doc, "plan", plan, "launchpad_subkey", "launchpad_tenant")
+}
+
+// withAttr returns the workspace document doc with attr set to value in resource.<type>.this
+// of each of types; each must already have the attribute as a string.
+func withAttr(doc []byte, attr, value string, types ...string) ([]byte, error) {
 	var d map[string]any
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, err
 	}
 	resources, _ := d["resource"].(map[string]any)
-	for _, typ := range []string{"launchpad_subkey", "launchpad_tenant"} {
+	for _, typ := range types {
 		byName, _ := resources[typ].(map[string]any)
 		this, _ := byName["this"].(map[string]any)
-		if _, ok := this["plan"].(string); !ok {
-			return nil, fmt.Errorf("no resource.%s.this.plan: not a workspace the runner rendered", typ)
+		if _, ok := this[attr].(string); !ok {
+			return nil, fmt.Errorf("no resource.%s.this.%s: not a workspace the runner rendered", typ, attr)
 		}
-		this["plan"] = plan
+		this[attr] = value
 	}
 	return json.MarshalIndent(d, "", "  ")
 }
