@@ -54,6 +54,7 @@ func Rollout(o RolloutOptions) Figure {
 type rolloutRun struct {
 	wall time.Duration
 	cpu  time.Duration // serve's, with its tofu runs and providers
+	own  time.Duration // serve's own: the queue, the rollout's steps, the store, the audit
 	// queued: apply job created → started; applying: started → finished; gated: job
 	// finished → the rollout counted the tenant done (the step that saw it, health gate
 	// included).
@@ -195,7 +196,7 @@ func (r *convergenceRun) rolloutTo(ctx context.Context, o RolloutOptions, image 
 	}
 	run := rolloutRun{wall: time.Since(start)}
 	if own1, children1, err := processTreeCPU(pid); err == nil && cpuErr == nil {
-		run.cpu = own1 - own0 + children1 - children0
+		run.cpu, run.own = own1-own0+children1-children0, own1-own0
 	}
 	if ro.State != launchpad.RolloutCompleted || ro.Counts.Succeeded != o.Tenants {
 		return run, fmt.Errorf("rollout %s to %s came to rest %s with %+v, want completed over %d tenants: %s", ro.ID, image, ro.State, ro.Counts, o.Tenants, ro.Reason)
@@ -256,9 +257,9 @@ func (r *convergenceRun) onImage(ctx context.Context, users []string, image stri
 // rolloutResult is rollout_N: the median rollout against the median floor, with where each
 // tenant's time went.
 func rolloutResult(runs []rolloutRun, floors []floorRun, o RolloutOptions) Result {
-	var wall, fwall, cpu, fcpu, queued, applying, gated, fapply []float64
+	var wall, fwall, cpu, own, fcpu, queued, applying, gated, fapply []float64
 	for _, r := range runs {
-		wall, cpu = append(wall, r.wall.Seconds()), append(cpu, r.cpu.Seconds())
+		wall, cpu, own = append(wall, r.wall.Seconds()), append(cpu, r.cpu.Seconds()), append(own, r.own.Seconds())
 		queued, applying, gated = append(queued, r.queued...), append(applying, r.applying...), append(gated, r.gated...)
 	}
 	for _, f := range floors {
@@ -273,6 +274,7 @@ func rolloutResult(runs []rolloutRun, floors []floorRun, o RolloutOptions) Resul
 		With("rollout_s", wall).
 		With("direct_s", fwall).
 		With("rollout_cpu_s_median", Median(cpu)).
+		With("rollout_serve_own_cpu_s_median", Median(own)).
 		With("direct_cpu_s_median", Median(fcpu)).
 		With("tenant_apply_queued_s_median", Median(queued)).
 		With("tenant_apply_job_s_median", Median(applying)).
