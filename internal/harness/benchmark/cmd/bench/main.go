@@ -241,7 +241,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.rollout.Tenants, "rollout-tenants", 100, "`tenants` the timed image rollout reaches (the figure is rollout_N), and as many direct applies")
 	fs.IntVar(&cfg.rollout.MaxParallel, "rollout-max-parallel", 4, "the rollout's max_parallel and the floor's direct applies at `n` at once")
 	fs.IntVar(&cfg.rollout.Canary, "rollout-canary", 1, "the rollout's canary `tenants`")
-	fs.IntVar(&cfg.rollout.BatchSize, "rollout-batch-size", 10, "the rollout's batch_size `tenants` (the product's default)")
+	fs.IntVar(&cfg.rollout.BatchSize, "rollout-batch-size", 20, "the rollout's batch_size `tenants` (the product's default is 10; a multiple of -rollout-max-parallel, so that every round of a wave fills all its apply slots)")
 	fs.IntVar(&cfg.rollout.Runs, "rollout-runs", 1, "timed rollouts, alternating with as many floors (the figure is their median)")
 	fs.DurationVar(&cfg.rollout.Poll, "rollout-poll", 100*time.Millisecond, "`interval` at which the rollout's state is read while it runs")
 	if code, stop := cliflag.Parse(fs, args, "Usage: go run ./internal/harness/benchmark/cmd/bench [flags]\n"+
