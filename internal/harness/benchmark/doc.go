@@ -20,6 +20,9 @@
 //     signed Stripe events against stripe-go verification plus RecordStripeEvent in-process;
 //     plan changes through the queue against tofu plan -out + apply in a copy of the runner's
 //     workspace.
+//   - Rollout: an image rollout over N tenants through serve's admin API (canary, batches,
+//     max_parallel, health gate) against one direct `tofu apply` of each of the same
+//     per-tenant workspaces, max_parallel at once.
 //   - JobClaim: workers of several store handles (as several replicas) claiming and finishing
 //     a queue of jobs, every job claimed exactly once.
 //
