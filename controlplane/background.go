@@ -141,6 +141,7 @@ func (s *Server) newBackground(deps Deps) (*background, error) {
 	onFinished := qcfg.OnFinished
 	qcfg.OnFinished = func(j *launchpad.Job, err error) {
 		s.metrics.jobFinished(j)
+		b.rollouts.ApplyFinished(context.Background(), j)
 		if onFinished != nil {
 			onFinished(j, err)
 		}

@@ -135,3 +135,23 @@ func rolloutDetails(r *launchpad.Rollout, extra map[string]string) map[string]st
 	}
 	return d
 }
+
+// ApplyFinished is told of every apply job the queue has finished and recorded: when it
+// belongs to a rollout, that rollout's next step is asked for now, so the tenant's health
+// gate and the next tenant's apply follow at once instead of at the next StepEvery. A queued
+// step is replaced (a running one goes on, and the new one runs after it); a failure to ask
+// is only logged, since the step due later does the same work.
+func (e *Engine) ApplyFinished(ctx context.Context, j *launchpad.Job) {
+	if j == nil || j.Kind != launchpad.JobApply || (j.Status != launchpad.JobSucceeded && j.Status != launchpad.JobFailed) {
+		return
+	}
+	d, err := launchpad.ParseApplyRequest(j.Payload)
+	if err != nil || d.Rollout == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.enqueueStep(ctx, d.Rollout, timeZero); err != nil {
+		e.cfg.Logger.Warn("the rollout's step was not asked for after its tenant's apply; it runs when due", "rollout", d.Rollout, "job", j.ID, "error", err)
+	}
+}

@@ -156,6 +156,51 @@ func TestRolloutGoesInWavesAndAppliesEachTenantOnce(t *testing.T) {
 	}
 }
 
+// A finished apply of a rollout asks for the rollout's step now, not at the next StepEvery:
+// the step due right away sees the canary done and enqueues the next wave. An apply of no
+// rollout asks for nothing.
+func TestAFinishedApplyStepsItsRolloutAtOnce(t *testing.T) {
+	f := newFleet(t, 3, "")
+	one := 1
+	r, err := f.e.Start(t.Context(), Request{Image: "registry.fly.io/hermes-agent:2.0.0", Canary: &one, BatchSize: 2, MaxParallel: 2}, launchpad.ActorAdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.step() // enqueues the canary's apply; its next step is a StepEvery out
+	claimNow := func(kind string) *launchpad.Job {
+		j, err := f.st.ClaimJob(t.Context(), launchpad.JobClaim{Worker: "w", Kinds: []string{kind}, Lease: time.Minute, Now: time.Now()})
+		if launchpad.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	apply := claimNow(launchpad.JobApply)
+	if apply == nil {
+		t.Fatal("no canary apply was enqueued")
+	}
+	done, err := f.st.FinishJob(t.Context(), apply.ID, "w", launchpad.JobResult{Status: launchpad.JobSucceeded}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e.ApplyFinished(t.Context(), &launchpad.Job{ID: "other", Kind: launchpad.JobApply, Status: launchpad.JobSucceeded, Payload: launchpad.ApplyRequest{UserID: "user09", Plan: "pro"}.Payload()})
+	if j := claimNow(launchpad.JobRollout); j != nil {
+		t.Fatalf("an apply of no rollout made step %s due now", j.ID)
+	}
+	f.e.ApplyFinished(t.Context(), done)
+	step := claimNow(launchpad.JobRollout)
+	if step == nil {
+		t.Fatal("after the canary's apply finished, no step of its rollout is due now")
+	}
+	if _, err := f.e.Step(t.Context(), step); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get(r.ID).Counts(); got.Succeeded != 1 || got.InFlight != 2 {
+		t.Fatalf("after the step the finished apply asked for: %+v, want the canary done and the next wave's two applies in flight", got)
+	}
+}
+
 // A step that enqueued an apply and died before recording it: the next step finds that apply
 // instead of enqueueing a second one.
 func TestRolloutStepAfterACrashFindsTheApplyItEnqueued(t *testing.T) {

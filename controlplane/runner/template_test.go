@@ -166,27 +166,27 @@ func TestLiteralSurvivesTofu(t *testing.T) {
 	}
 }
 
-func TestSummarizeCountsLikeTofu(t *testing.T) {
-	change := func(actions ...tfjson.Action) *tfjson.ResourceChange {
-		return &tfjson.ResourceChange{Change: &tfjson.Change{Actions: actions}}
-	}
-	plan := &tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{
-		change(tfjson.ActionCreate),
-		change(tfjson.ActionUpdate),
-		change(tfjson.ActionUpdate),
-		change(tfjson.ActionDelete),
-		change(tfjson.ActionDelete, tfjson.ActionCreate),
-		change(tfjson.ActionCreate, tfjson.ActionDelete),
-		change(tfjson.ActionNoop),
-		change(tfjson.ActionRead),
-		{Change: nil},
-	}}
-	got := runner.Summarize(plan)
-	if want := (launchpad.PlanSummary{Add: 3, Change: 2, Destroy: 3}); got != want {
-		t.Fatalf("Summarize = %+v, want %+v", got, want)
-	}
-	if runner.Summarize(nil) != (launchpad.PlanSummary{}) {
-		t.Fatal("Summarize(nil) is not empty")
+// TestSummarizePlanOutputReadsEveryFormOfThePlanLine: the summary of every plan line OpenTofu
+// (internal/command/jsonformat/plan.go) and Terraform print, the last line when there are
+// several, and no summary from output without one.
+func TestSummarizePlanOutputReadsEveryFormOfThePlanLine(t *testing.T) {
+	for _, c := range []struct {
+		out  string
+		want launchpad.PlanSummary
+		ok   bool
+	}{
+		{"Plan: 3 to add, 2 to change, 3 to destroy.\n", launchpad.PlanSummary{Add: 3, Change: 2, Destroy: 3}, true},
+		{"  # x will be created\n\nPlan: 4 to import, 1 to add, 0 to change, 12 to destroy.\n", launchpad.PlanSummary{Add: 1, Destroy: 12}, true},
+		{"Plan: 0 to add, 1 to change, 0 to destroy, 2 to forget.\n", launchpad.PlanSummary{Change: 1}, true},
+		{"Plan: 1 to import, 0 to add, 0 to change, 0 to destroy, 1 to forget.\n", launchpad.PlanSummary{}, true},
+		{"Plan: 9 to add, 9 to change, 9 to destroy.\nPlan: 1 to add, 0 to change, 0 to destroy.\n", launchpad.PlanSummary{Add: 1}, true},
+		{"No changes. Your infrastructure matches the configuration.\n", launchpad.PlanSummary{}, false},
+		{"  description = \"Plan: 5 to add, 0 to change, 0 to destroy.\"\n", launchpad.PlanSummary{}, false},
+	} {
+		got, ok := runner.SummarizePlanOutput([]byte(c.out))
+		if got != c.want || ok != c.ok {
+			t.Errorf("SummarizePlanOutput(%q) = %+v, %v; want %+v, %v", c.out, got, ok, c.want, c.ok)
+		}
 	}
 }
 

@@ -1,21 +1,24 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
-	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Files of a work directory besides main.tf.json and the state.
+// Files of a work directory besides main.tf.json and the state: the CLI config, and the plan
+// file earlier versions saved, removed when found.
 const (
 	planFile      = "tfplan"
 	cliConfigFile = ".launchpad.tfrc"
@@ -28,43 +31,30 @@ var systemEnvVars = []string{
 	"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
 }
 
-// tofuRun drives tofu in one work directory through terraform-exec: tf for the commands
-// whose output goes to the job log, quiet for `show -json` (a JSON plan holds sensitive
-// values in the clear, so it must not reach the log).
+// tofuRun drives tofu in one work directory through terraform-exec, its output going to
+// the job log.
 type tofuRun struct {
-	tf, quiet *tfexec.Terraform
+	tf  *tfexec.Terraform
+	out io.Writer
 }
 
-// tofu returns terraform-exec handles on dir. On cancellation terraform-exec sends tofu
+// tofu returns a terraform-exec handle on dir. On cancellation terraform-exec sends tofu
 // SIGINT (tofu stops its providers and writes its state) and kills it if it is still running
 // CancelGrace later.
 func (r *Runner) tofu(dir string, out io.Writer) (*tofuRun, error) {
-	mk := func(out io.Writer) (*tfexec.Terraform, error) {
-		tf, err := tfexec.NewTerraform(dir, r.cfg.Tofu)
-		if err != nil {
-			return nil, err
-		}
-		if err := tf.SetEnv(r.env(dir)); err != nil {
-			return nil, err
-		}
-		if err := tf.SetWaitDelay(r.cfg.CancelGrace); err != nil {
-			return nil, err
-		}
-		if out != nil {
-			tf.SetStdout(out)
-			tf.SetStderr(out)
-		}
-		return tf, nil
-	}
-	tf, err := mk(out)
+	tf, err := tfexec.NewTerraform(dir, r.cfg.Tofu)
 	if err != nil {
 		return nil, err
 	}
-	quiet, err := mk(nil)
-	if err != nil {
+	if err := tf.SetEnv(r.env(dir)); err != nil {
 		return nil, err
 	}
-	return &tofuRun{tf: tf, quiet: quiet}, nil
+	if err := tf.SetWaitDelay(r.cfg.CancelGrace); err != nil {
+		return nil, err
+	}
+	tf.SetStdout(out)
+	tf.SetStderr(out)
+	return &tofuRun{tf: tf, out: out}, nil
 }
 
 // env is tofu's whole environment: the system variables, the provider's settings, and a CLI
@@ -84,70 +74,58 @@ func (r *Runner) env(dir string) map[string]string {
 	return env
 }
 
-// planAndApply runs `plan -out` and, when the plan changes anything, applies that very plan
-// while `show -json` of it (run at the same time: both only read the plan file) gives the
-// summary. No `init` is needed: the launchpad provider comes from dev_overrides and
-// terraform_data is built in, so nothing is downloaded.
+// planAndApply runs one `tofu apply`: refresh, plan and, when the plan changes anything, the
+// apply of that plan, in one tofu with the providers started once for it — what an operator
+// runs by hand. Nobody reviews the plan between the two (the job's desired state is the
+// approval), so a `plan -out` and an `apply` of the plan file would only start tofu and the
+// provider a second time, and read the state again, on every apply of every tenant. The
+// summary is the plan's own "Plan: …" line, read as the output streams into the job log. No
+// `init` is needed: the launchpad provider comes from dev_overrides and terraform_data is
+// built in, so nothing is downloaded.
 func (t *tofuRun) planAndApply(ctx context.Context, jl *jobLog, log *slog.Logger) (launchpad.PlanSummary, error) {
-	var summary launchpad.PlanSummary
-	jl.Printf("tofu plan -out=%s", planFile)
-	changes, err := t.tf.Plan(ctx, tfexec.Out(planFile))
+	jl.Printf("tofu apply")
+	var out bytes.Buffer
+	t.tf.SetStdout(io.MultiWriter(t.out, &out))
+	err := t.tf.Apply(ctx)
+	t.tf.SetStdout(t.out)
+	summary, planned := SummarizePlanOutput(out.Bytes())
 	if err != nil {
-		return summary, tofuError(ctx, "plan", err)
+		return summary, tofuError(ctx, "apply", err)
 	}
-	if !changes {
+	switch {
+	case planned:
+	case noChanges.Match(out.Bytes()):
 		jl.Printf("no changes; nothing to apply")
-		return summary, nil
-	}
-	type shown struct {
-		plan *tfjson.Plan
-		err  error
-	}
-	show := make(chan shown, 1)
-	go func() {
-		p, err := t.quiet.ShowPlanFile(ctx, planFile)
-		show <- shown{p, err}
-	}()
-	jl.Printf("tofu apply %s", planFile)
-	applyErr := t.tf.Apply(ctx, tfexec.DirOrPlan(planFile))
-	if s := <-show; s.err != nil {
+	default:
 		// The summary is a record, not a step of the apply: its loss is logged, not fatal.
-		log.Warn("reading the plan's summary (tofu show -json) failed", "error", s.err)
-		jl.Printf("the plan's summary could not be read (tofu show -json failed)")
-	} else {
-		summary = Summarize(s.plan)
-	}
-	if applyErr != nil {
-		return summary, tofuError(ctx, "apply", applyErr)
+		log.Warn("the apply's output has no \"Plan: …\" line to read its summary from")
+		jl.Printf("the plan's summary could not be read (no \"Plan: …\" line)")
 	}
 	return summary, nil
 }
 
-// Summarize counts what a plan adds, changes and destroys, the way tofu's "Plan: …" line
-// does: a replacement is one add and one destroy; reads, no-ops and forgets are not counted.
-func Summarize(p *tfjson.Plan) launchpad.PlanSummary {
-	var s launchpad.PlanSummary
-	if p == nil {
-		return s
+// noChanges is how tofu (and Terraform) say that the plan changes nothing.
+var noChanges = regexp.MustCompile(`(?m)^No changes\.`)
+
+// planLine is tofu's summary line of a plan with changes, in every form OpenTofu and
+// Terraform print it: "Plan: 1 to add, 0 to change, 0 to destroy." with, for imports and
+// forgets, "N to import, " before and ", N to forget" after.
+var planLine = regexp.MustCompile(`(?m)^Plan: (?:\d+ to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy\b`)
+
+// SummarizePlanOutput reads what a plan adds, changes and destroys from its "Plan: …" line
+// (the last, should the output hold several), counting as tofu does: a replacement is one add
+// and one destroy; reads, no-ops and forgets are not counted. ok is false when the output has
+// no such line.
+func SummarizePlanOutput(out []byte) (s launchpad.PlanSummary, ok bool) {
+	all := planLine.FindAllSubmatch(out, -1)
+	if len(all) == 0 {
+		return s, false
 	}
-	for _, rc := range p.ResourceChanges {
-		if rc == nil || rc.Change == nil {
-			continue
-		}
-		a := rc.Change.Actions
-		switch {
-		case a.Replace():
-			s.Add++
-			s.Destroy++
-		case a.Create():
-			s.Add++
-		case a.Update():
-			s.Change++
-		case a.Delete():
-			s.Destroy++
-		}
-	}
-	return s
+	m := all[len(all)-1]
+	s.Add, _ = strconv.Atoi(string(m[1]))
+	s.Change, _ = strconv.Atoi(string(m[2]))
+	s.Destroy, _ = strconv.Atoi(string(m[3]))
+	return s, true
 }
 
 // tofuError turns a failed tofu command into a coded error whose message carries tofu's own

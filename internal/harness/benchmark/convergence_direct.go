@@ -3,7 +3,6 @@ package benchmark
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,16 +16,13 @@ import (
 
 // directWorkspace is convergence's floor: a copy of the work directory the control plane's
 // runner left for one tenant — its rendered main.tf.json and its Terraform state — in which
-// the same plan change is made with `tofu plan -out` and `apply` of that plan, run directly,
+// the same plan change is made with one `tofu apply`, as the runner runs it, run directly,
 // with the same provider binary (dev_overrides) and the same provider settings. It is what
 // the change costs with no control plane around it.
 type directWorkspace struct {
 	dir string
 	tf  *tfexec.Terraform
 }
-
-// planFileName is the saved plan, as the runner names it.
-const planFileName = "tfplan"
 
 // newDirectWorkspace copies main.tf.json and terraform.tfstate from the runner's work
 // directory of userID (LAUNCHPAD_DATA_DIR/workspaces/<user id>) into dir and prepares tofu
@@ -56,12 +52,18 @@ func newDirectWorkspace(env *Env, dataDir, userID, dir string, providerEnv map[s
 // setPlan rewrites main.tf.json for plan, as the runner renders a plan change: the plan of
 // launchpad_subkey.this and of launchpad_tenant.this.
 func (w *directWorkspace) setPlan(plan string) error {
-	path := filepath.Join(w.dir, "main.tf.json")
+	return setWorkspaceAttr(w.dir, "plan", plan, "launchpad_subkey", "launchpad_tenant")
+}
+
+// setWorkspaceAttr rewrites dir's main.tf.json with attr set to value in resource.<type>.this
+// of each of types, as the runner renders a change of that attribute.
+func setWorkspaceAttr(dir, attr, value string, types ...string) error {
+	path := filepath.Join(dir, "main.tf.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	out, err := withPlan(b, plan)
+	out, err := withAttr(b, attr, value, types...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -70,18 +72,24 @@ func (w *directWorkspace) setPlan(plan string) error {
 
 // withPlan returns the workspace document doc with both resources on plan.
 func withPlan(doc []byte, plan string) ([]byte, error) {
+	return withAttr(doc, "plan", plan, "launchpad_subkey", "launchpad_tenant")
+}
+
+// withAttr returns the workspace document doc with attr set to value in resource.<type>.this
+// of each of types; each must already have the attribute as a string.
+func withAttr(doc []byte, attr, value string, types ...string) ([]byte, error) {
 	var d map[string]any
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, err
 	}
 	resources, _ := d["resource"].(map[string]any)
-	for _, typ := range []string{"launchpad_subkey", "launchpad_tenant"} {
+	for _, typ := range types {
 		byName, _ := resources[typ].(map[string]any)
 		this, _ := byName["this"].(map[string]any)
-		if _, ok := this["plan"].(string); !ok {
-			return nil, fmt.Errorf("no resource.%s.this.plan: not a workspace the runner rendered", typ)
+		if _, ok := this[attr].(string); !ok {
+			return nil, fmt.Errorf("no resource.%s.this.%s: not a workspace the runner rendered", typ, attr)
 		}
-		this["plan"] = plan
+		this[attr] = value
 	}
 	return json.MarshalIndent(d, "", "  ")
 }
@@ -89,7 +97,6 @@ func withPlan(doc []byte, plan string) ([]byte, error) {
 // directChange is one timed change of the floor.
 type directChange struct {
 	start    time.Time
-	planned  time.Time // `tofu plan -out` returned
 	applied  time.Time // the simulators showed the change
 	returned time.Time // `tofu apply` returned
 	// cpu is the CPU time of tofu and its provider processes (zero where the platform
@@ -98,13 +105,10 @@ type directChange struct {
 }
 
 // change makes the tenant of userID move to plan p: main.tf.json is rewritten (not timed),
-// then `tofu plan -out` and `apply` of the plan run while the simulators are read every poll
+// then one `tofu apply` runs, as the runner runs it, while the simulators are read every poll
 // for the change.
 func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID string, p stack.Plan, poll time.Duration) (directChange, error) {
 	if err := w.setPlan(p.Name); err != nil {
-		return directChange{}, err
-	}
-	if err := os.Remove(filepath.Join(w.dir, planFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return directChange{}, err
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -118,15 +122,8 @@ func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID 
 		c.applied, err = awaitApplied(watchCtx, sb, userID, p, poll)
 		watched <- err
 	}()
-	changes, err := w.tf.Plan(ctx, tfexec.Out(planFileName))
-	c.planned = time.Now()
-	if err == nil && !changes {
-		err = fmt.Errorf("tofu plan in %s found nothing to change for plan %s", w.dir, p.Name)
-	}
-	if err == nil {
-		err = w.tf.Apply(ctx, tfexec.DirOrPlan(planFileName))
-		c.returned = time.Now()
-	}
+	err := w.tf.Apply(ctx)
+	c.returned = time.Now()
 	if err != nil {
 		stopWatch()
 		<-watched //nolint:errcheck // the watch was cancelled just above: its error says only that

@@ -58,6 +58,34 @@ func TestConvergenceEndToEnd(t *testing.T) {
 	}
 }
 
+// TestRolloutEndToEnd runs rollout_N over three tenants (a canary, then a wave of two, two
+// at once), twice, against as many direct applies, and checks the figure and the phases the
+// rollout's apply jobs give; the figure itself checks every machine's image on the simulator
+// after each side.
+func TestRolloutEndToEnd(t *testing.T) {
+	env := envForTest(t)
+	got := emitted(t, env, Rollout(RolloutOptions{Tenants: 3, MaxParallel: 2, Canary: 1, BatchSize: 2, Runs: 2, Poll: 50 * time.Millisecond}))
+	if names := figureNames(got); names != "rollout_3" {
+		t.Fatalf("figures %s, want rollout_3", names)
+	}
+	r := got[0]
+	if r.Unit != "s" || r.Value <= 0 || r.Floor == nil || *r.Floor <= 0 || r.Ratio == nil {
+		t.Fatalf("rollout_3 = %+v: want seconds against a measured floor", r)
+	}
+	if n, m := len(r.Details["rollout_s"].([]float64)), len(r.Details["direct_s"].([]float64)); n != 2 || m != 2 {
+		t.Errorf("%d rollouts and %d floors timed, want 2 of each", n, m)
+	}
+	// An apply is the bulk of a tenant's time in the rollout: waiting in the queue and for
+	// the step that counts it done are not.
+	apply := r.Details["tenant_apply_job_s_median"].(float64)
+	if queued, gated := r.Details["tenant_apply_queued_s_median"].(float64), r.Details["tenant_job_finished_to_done_s_median"].(float64); apply <= 0 || queued >= apply || gated < 0 || gated >= apply {
+		t.Errorf("per tenant: queued %v s, apply job %v s, job finished to done %v s; want the apply the bulk", queued, apply, gated)
+	}
+	if direct := r.Details["direct_tenant_apply_s_median"].(float64); direct <= 0 {
+		t.Errorf("direct apply per tenant %v s, want measured", direct)
+	}
+}
+
 // TestWithPlanRewritesTheRunnersTemplate checks the floor's plan change against the runner's
 // own template (read as a file: the floor changes what the runner renders, and must fail
 // loudly if the template's shape moves).
@@ -88,6 +116,25 @@ func TestWithPlanRewritesTheRunnersTemplate(t *testing.T) {
 	}
 	if _, err := withPlan([]byte(`not json`), "pro"); err == nil {
 		t.Error("a document that is not JSON was rewritten")
+	}
+	// rollout_N's floor sets the tenant's image the same way.
+	out, err = withAttr(tmpl, "image", "registry.fly.io/hermes-agent:9.9.9", "launchpad_tenant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img struct {
+		Resource map[string]map[string]struct {
+			Image *string `json:"image"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal(out, &img); err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Resource["launchpad_tenant"]["this"].Image; got == nil || *got != "registry.fly.io/hermes-agent:9.9.9" {
+		t.Errorf("launchpad_tenant.this.image = %v, want the new image", got)
+	}
+	if got := img.Resource["launchpad_subkey"]["this"].Image; got != nil {
+		t.Errorf("launchpad_subkey.this got an image %q", *got)
 	}
 }
 

@@ -53,13 +53,14 @@ type config struct {
 	env                           map[string]string
 	webhook                       benchmark.WebhookOptions
 	convergence                   benchmark.ConvergenceOptions
+	rollout                       benchmark.RolloutOptions
 	claim                         benchmark.ClaimOptions
 	stores                        []string
 	postgresURL                   string
 	postgresSettings              map[string]string
 }
 
-var allFigures = []string{"fleet", "envelope", "rotation", "webhook", "claim", "convergence"}
+var allFigures = []string{"fleet", "envelope", "rotation", "webhook", "claim", "convergence", "rollout"}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, code := parseFlags(args, stderr)
@@ -189,6 +190,8 @@ func figures(cfg *config) []benchmark.Figure {
 			}
 		case "convergence":
 			out = append(out, benchmark.Convergence(cfg.convergence))
+		case "rollout":
+			out = append(out, benchmark.Rollout(cfg.rollout))
 		}
 	}
 	return out
@@ -235,6 +238,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&cfg.claim.Runs, "claim-runs", 3, "timed job_claim `runs` (the figure is their median)")
 	fs.IntVar(&cfg.convergence.Upgrades, "convergence-upgrades", 20, "plan `changes` (starter<->pro) timed through the control plane, and as many direct applies")
 	fs.DurationVar(&cfg.convergence.Poll, "convergence-poll", 20*time.Millisecond, "`interval` at which the simulators are read while a plan change is awaited (the resolution of convergence)")
+	fs.IntVar(&cfg.rollout.Tenants, "rollout-tenants", 100, "`tenants` the timed image rollout reaches (the figure is rollout_N), and as many direct applies")
+	fs.IntVar(&cfg.rollout.MaxParallel, "rollout-max-parallel", 4, "the rollout's max_parallel and the floor's direct applies at `n` at once")
+	fs.IntVar(&cfg.rollout.Canary, "rollout-canary", 1, "the rollout's canary `tenants`")
+	fs.IntVar(&cfg.rollout.BatchSize, "rollout-batch-size", 20, "the rollout's batch_size `tenants` (the product's default is 10; a multiple of -rollout-max-parallel, so that every round of a wave fills all its apply slots)")
+	fs.IntVar(&cfg.rollout.Runs, "rollout-runs", 1, "timed rollouts, alternating with as many floors (the figure is their median)")
+	fs.DurationVar(&cfg.rollout.Poll, "rollout-poll", 100*time.Millisecond, "`interval` at which the rollout's state is read while it runs")
 	if code, stop := cliflag.Parse(fs, args, "Usage: go run ./internal/harness/benchmark/cmd/bench [flags]\n"+
 		"\nMeasures Launchpad's figures against their floors; prints BENCH lines and writes JSON.\n"+
 		"\nFlags:"); stop {
@@ -282,6 +291,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	}
 	if cfg.convergence.Upgrades < 1 || cfg.convergence.Poll <= 0 {
 		return bad("-convergence-upgrades must be at least 1 and -convergence-poll positive (e.g. 20ms)")
+	}
+	if r := cfg.rollout; r.Tenants < 1 || r.MaxParallel < 1 || r.Canary < 0 || r.BatchSize < 1 || r.Runs < 1 || r.Poll <= 0 {
+		return bad("-rollout-tenants, -rollout-max-parallel, -rollout-batch-size and -rollout-runs must be at least 1, -rollout-canary at least 0 and -rollout-poll positive (e.g. 100ms)")
 	}
 	if cfg.shape != string(benchmark.FleetShapeModule) && cfg.shape != string(benchmark.FleetShapeFlat) {
 		return bad("-shape %q: use module or flat", cfg.shape)
