@@ -29,7 +29,7 @@ type ConvergenceOptions struct {
 // Convergence is the convergence figure group: the time from POST /api/stripe/webhook of a
 // customer.subscription.updated to a new plan until the simulators show the tenant on it (its
 // machine resized, its sub-key at the new limit), p50 and p95 over Upgrades changes, against
-// the floor of the same change made with one `tofu apply` run directly in a copy of
+// the floor of the same change made with `tofu plan -out` + `apply` run directly in a copy of
 // the runner's workspace of another tenant of the same kind, timed from the start of the plan
 // to the same moment. Both are read on the simulators' /_sim/snapshot every Poll. The changes
 // alternate between the two paths (control plane first, then floor first, …) so that a slow
@@ -295,7 +295,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // convergenceResults makes the figures of the measured changes: p50 and p95 to the change
 // applied, p50 to the end, and the phases of the control plane's path as details.
 func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOptions, workers int) []Result {
-	var cpApplied, cpDone, dApplied, dReturned, cpCPU, dCPU []float64
+	var cpApplied, cpDone, dApplied, dReturned, dPlan, cpCPU, dCPU []float64
 	phases := map[string][]float64{}
 	phase := func(name string, from, to time.Time) {
 		phases[name] = append(phases[name], to.Sub(from).Seconds())
@@ -314,6 +314,7 @@ func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOpti
 	for _, d := range direct {
 		dApplied = append(dApplied, d.applied.Sub(d.start).Seconds())
 		dReturned = append(dReturned, d.returned.Sub(d.start).Seconds())
+		dPlan = append(dPlan, d.planned.Sub(d.start).Seconds())
 		dCPU = append(dCPU, d.cpu.Seconds())
 	}
 	medians := map[string]float64{}
@@ -331,6 +332,7 @@ func convergenceResults(via []cpChange, direct []directChange, o ConvergenceOpti
 	p50 = common(p50).
 		With("control_plane_s", cpApplied).
 		With("direct_s", dApplied).
+		With("direct_plan_s_median", Median(dPlan)).
 		With("control_plane_cpu_s_median", Median(cpCPU)).
 		With("direct_cpu_s_median", Median(dCPU)).
 		With("control_plane_phases_median_ms", medians).

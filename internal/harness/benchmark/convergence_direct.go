@@ -3,6 +3,7 @@ package benchmark
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +17,16 @@ import (
 
 // directWorkspace is convergence's floor: a copy of the work directory the control plane's
 // runner left for one tenant — its rendered main.tf.json and its Terraform state — in which
-// the same plan change is made with one `tofu apply`, as the runner runs it, run directly,
+// the same plan change is made with `tofu plan -out` and `apply` of that plan, run directly,
 // with the same provider binary (dev_overrides) and the same provider settings. It is what
 // the change costs with no control plane around it.
 type directWorkspace struct {
 	dir string
 	tf  *tfexec.Terraform
 }
+
+// planFileName is the saved plan, as the runner names it.
+const planFileName = "tfplan"
 
 // newDirectWorkspace copies main.tf.json and terraform.tfstate from the runner's work
 // directory of userID (LAUNCHPAD_DATA_DIR/workspaces/<user id>) into dir and prepares tofu
@@ -97,6 +101,7 @@ func withAttr(doc []byte, attr, value string, types ...string) ([]byte, error) {
 // directChange is one timed change of the floor.
 type directChange struct {
 	start    time.Time
+	planned  time.Time // `tofu plan -out` returned
 	applied  time.Time // the simulators showed the change
 	returned time.Time // `tofu apply` returned
 	// cpu is the CPU time of tofu and its provider processes (zero where the platform
@@ -105,10 +110,13 @@ type directChange struct {
 }
 
 // change makes the tenant of userID move to plan p: main.tf.json is rewritten (not timed),
-// then one `tofu apply` runs, as the runner runs it, while the simulators are read every poll
+// then `tofu plan -out` and `apply` of the plan run while the simulators are read every poll
 // for the change.
 func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID string, p stack.Plan, poll time.Duration) (directChange, error) {
 	if err := w.setPlan(p.Name); err != nil {
+		return directChange{}, err
+	}
+	if err := os.Remove(filepath.Join(w.dir, planFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return directChange{}, err
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -122,8 +130,15 @@ func (w *directWorkspace) change(ctx context.Context, sb *stack.Sandbox, userID 
 		c.applied, err = awaitApplied(watchCtx, sb, userID, p, poll)
 		watched <- err
 	}()
-	err := w.tf.Apply(ctx)
-	c.returned = time.Now()
+	changes, err := w.tf.Plan(ctx, tfexec.Out(planFileName))
+	c.planned = time.Now()
+	if err == nil && !changes {
+		err = fmt.Errorf("tofu plan in %s found nothing to change for plan %s", w.dir, p.Name)
+	}
+	if err == nil {
+		err = w.tf.Apply(ctx, tfexec.DirOrPlan(planFileName))
+		c.returned = time.Now()
+	}
 	if err != nil {
 		stopWatch()
 		<-watched //nolint:errcheck // the watch was cancelled just above: its error says only that

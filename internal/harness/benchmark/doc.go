@@ -18,7 +18,7 @@
 //     compiled once (CompileGoBench) and read with golang.org/x/perf/benchfmt.
 //   - Webhook and Convergence: serve and sandbox of the built binary through internal/stack;
 //     signed Stripe events against stripe-go verification plus RecordStripeEvent in-process;
-//     plan changes through the queue against one tofu apply in a copy of the runner's
+//     plan changes through the queue against tofu plan -out + apply in a copy of the runner's
 //     workspace.
 //   - Rollout: an image rollout over N tenants through serve's admin API (canary, batches,
 //     max_parallel, health gate) against one direct `tofu apply` of each of the same
