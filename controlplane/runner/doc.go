@@ -3,8 +3,8 @@
 // from the embedded template, with encoding/json), restores the tenant's Terraform state from
 // the store into DataDir/workspaces/<user id>, writes a CLI config whose dev_overrides point
 // the launchpad provider at this binary (so no registry and no `init` are involved), and runs
-// one `tofu apply` (refresh, plan and apply in one tofu; the summary is read from its "Plan:
-// …" line) through github.com/hashicorp/terraform-exec. The state goes back to the store after every run,
+// `plan -out`, `show -json` (for the summary) and `apply` of that plan through
+// github.com/hashicorp/terraform-exec. The state goes back to the store after every run,
 // failed and cancelled ones included; tofu's output streams into the job log; apply.started,
 // apply.finished and apply.failed go to the tenant's audit stream.
 //

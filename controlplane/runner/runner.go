@@ -14,7 +14,8 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Runner applies apply jobs: one `tofu apply` of the tenant's rendered workspace, with the tenant's state restored from, and saved back to, the store.
+// Runner applies apply jobs: one `tofu plan -out` and `apply` of the tenant's rendered
+// workspace, with the tenant's state restored from, and saved back to, the store.
 type Runner struct {
 	cfg         Config
 	providerDir string
@@ -163,8 +164,8 @@ func (r *Runner) workDir(userID string) (string, error) {
 	return dir, os.MkdirAll(dir, 0o700)
 }
 
-// prepare writes the configuration and the CLI config, and removes a saved plan an earlier
-// version of the runner left (it ran `plan -out` and applied the plan file).
+// prepare writes the configuration and the CLI config, and removes a plan left by an earlier
+// run.
 func (r *Runner) prepare(dir string, config []byte) error {
 	if err := os.Remove(filepath.Join(dir, planFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err

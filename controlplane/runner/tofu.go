@@ -17,8 +17,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
-// Files of a work directory besides main.tf.json and the state: the CLI config, and the plan
-// file earlier versions saved, removed when found.
+// Files of a work directory besides main.tf.json and the state.
 const (
 	planFile      = "tfplan"
 	cliConfigFile = ".launchpad.tfrc"
@@ -74,38 +73,37 @@ func (r *Runner) env(dir string) map[string]string {
 	return env
 }
 
-// planAndApply runs one `tofu apply`: refresh, plan and, when the plan changes anything, the
-// apply of that plan, in one tofu with the providers started once for it — what an operator
-// runs by hand. Nobody reviews the plan between the two (the job's desired state is the
-// approval), so a `plan -out` and an `apply` of the plan file would only start tofu and the
-// provider a second time, and read the state again, on every apply of every tenant. The
-// summary is the plan's own "Plan: …" line, read as the output streams into the job log. No
-// `init` is needed: the launchpad provider comes from dev_overrides and terraform_data is
-// built in, so nothing is downloaded.
+// planAndApply runs `plan -out` and, when the plan changes anything, applies that very plan.
+// The summary is the plan's own "Plan: …" line, read as the plan streams into the job log:
+// a `tofu show -json` of the plan would start another tofu and the provider only to count
+// the same changes, on every apply of every tenant. No `init` is needed: the launchpad
+// provider comes from dev_overrides and terraform_data is built in, so nothing is downloaded.
 func (t *tofuRun) planAndApply(ctx context.Context, jl *jobLog, log *slog.Logger) (launchpad.PlanSummary, error) {
-	jl.Printf("tofu apply")
-	var out bytes.Buffer
-	t.tf.SetStdout(io.MultiWriter(t.out, &out))
-	err := t.tf.Apply(ctx)
+	var summary launchpad.PlanSummary
+	jl.Printf("tofu plan -out=%s", planFile)
+	var planOut bytes.Buffer
+	t.tf.SetStdout(io.MultiWriter(t.out, &planOut))
+	changes, err := t.tf.Plan(ctx, tfexec.Out(planFile))
 	t.tf.SetStdout(t.out)
-	summary, planned := SummarizePlanOutput(out.Bytes())
 	if err != nil {
-		return summary, tofuError(ctx, "apply", err)
+		return summary, tofuError(ctx, "plan", err)
 	}
-	switch {
-	case planned:
-	case noChanges.Match(out.Bytes()):
+	if !changes {
 		jl.Printf("no changes; nothing to apply")
-	default:
+		return summary, nil
+	}
+	summary, ok := SummarizePlanOutput(planOut.Bytes())
+	if !ok {
 		// The summary is a record, not a step of the apply: its loss is logged, not fatal.
-		log.Warn("the apply's output has no \"Plan: …\" line to read its summary from")
+		log.Warn("the plan's output has no \"Plan: …\" line to read its summary from")
 		jl.Printf("the plan's summary could not be read (no \"Plan: …\" line)")
+	}
+	jl.Printf("tofu apply %s", planFile)
+	if err := t.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
+		return summary, tofuError(ctx, "apply", err)
 	}
 	return summary, nil
 }
-
-// noChanges is how tofu (and Terraform) say that the plan changes nothing.
-var noChanges = regexp.MustCompile(`(?m)^No changes\.`)
 
 // planLine is tofu's summary line of a plan with changes, in every form OpenTofu and
 // Terraform print it: "Plan: 1 to add, 0 to change, 0 to destroy." with, for imports and
