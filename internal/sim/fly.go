@@ -172,16 +172,11 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 	if o.RateLimits {
 		f.limits = newFlyRateLimits()
 	}
-	if f.stateFile != "" {
-		var st flyState
-		found, err := loadStateFile(f.stateFile, &st)
-		if err != nil {
-			return nil, fmt.Errorf("fly simulator: %w", err)
-		}
-		if found {
-			st.normalize()
-			f.st = st
-		}
+	var st flyState
+	if found, err := f.load("fly", &st); err != nil {
+		return nil, err
+	} else if found {
+		f.st = st
 	}
 	f.handler = f.buildHandler()
 	return f, nil

@@ -105,19 +105,14 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 	if or.cost == 0 {
 		or.cost = 0.001
 	}
-	if or.stateFile != "" {
-		var st orState
-		found, err := loadStateFile(or.stateFile, &st)
-		if err != nil {
-			return nil, fmt.Errorf("openrouter simulator: %w", err)
+	var st orState
+	if found, err := or.load("openrouter", &st); err != nil {
+		return nil, err
+	} else if found {
+		if st.WorkspaceID == "" {
+			st.WorkspaceID = or.st.WorkspaceID
 		}
-		if found {
-			st.normalize()
-			if st.WorkspaceID == "" {
-				st.WorkspaceID = or.st.WorkspaceID
-			}
-			or.st = st
-		}
+		or.st = st
 	}
 	or.handler = or.buildHandler()
 	return or, nil

@@ -240,22 +240,29 @@ func onCurrentSecrets(t *testing.T, app *sim.FlyAppSnapshot, m sim.MachineSnapsh
 	}
 }
 
-// A running machine sees a new secret only once it is updated for the version that holds it
-// (Fly: "existing Machines must be updated to pick up secrets"); a stop and start boots it on
-// its old version. A new key must reach the running machine.
-func TestNewKeyReachesTheRunningMachine(t *testing.T) {
-	const byok = "sk-or-v1-byok-of-alice-0123456789abcdef"
+// reconcileNewBYOK stores byok as alice01's key and reconciles her tenant onto it, as an apply
+// that changes only the key does; it returns the result, the app at Fly and its live machine.
+func reconcileNewBYOK(t *testing.T, w *tenanttest.World, svc *tenant.Service, before *tenant.Boundary, hash, byok string) (*tenant.Boundary, *sim.FlyAppSnapshot, sim.MachineSnapshot) {
+	t.Helper()
 	ctx := context.Background()
-	w, svc, before, hash := alice(t)
-	onCurrentSecrets(t, w.App(before.Tenant.AppName), liveMachine(t, w.App(before.Tenant.AppName)), subKeyOf("alice01"))
-
 	must(t, svc.StoreBYOK(ctx, "alice01", byok))
 	after, err := svc.Reconcile(ctx, refresh(t, svc, before), tenant.Change{Plan: w.Starter, Image: tenanttest.Image, SubKeyHash: hash, BYOKKeyChanged: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := w.App(after.Tenant.AppName)
-	m := liveMachine(t, app)
+	return after, app, liveMachine(t, app)
+}
+
+// A running machine sees a new secret only once it is updated for the version that holds it
+// (Fly: "existing Machines must be updated to pick up secrets"); a stop and start boots it on
+// its old version. A new key must reach the running machine.
+func TestNewKeyReachesTheRunningMachine(t *testing.T) {
+	const byok = "sk-or-v1-byok-of-alice-0123456789abcdef"
+	w, svc, before, hash := alice(t)
+	onCurrentSecrets(t, w.App(before.Tenant.AppName), liveMachine(t, w.App(before.Tenant.AppName)), subKeyOf("alice01"))
+
+	after, app, m := reconcileNewBYOK(t, w, svc, before, hash, byok)
 	if m.ID != before.Tenant.MachineID || m.State != "started" || after.Tenant.MachineState != launchpad.MachineStarted {
 		t.Errorf("machine %s %s, want the same machine, started", m.ID, m.State)
 	}
@@ -269,13 +276,7 @@ func TestNewKeyReachesAStoppedMachine(t *testing.T) {
 	w, svc, before, hash := alice(t)
 	tn := before.Tenant
 	must(t, w.Runtime.StopMachine(ctx, tn.AppName, tn.MachineID))
-	must(t, svc.StoreBYOK(ctx, "alice01", byok))
-	after, err := svc.Reconcile(ctx, refresh(t, svc, before), tenant.Change{Plan: w.Starter, Image: tenanttest.Image, SubKeyHash: hash, BYOKKeyChanged: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := w.App(after.Tenant.AppName)
-	m := liveMachine(t, app)
+	_, app, m := reconcileNewBYOK(t, w, svc, before, hash, byok)
 	if m.State != "stopped" {
 		t.Errorf("machine %s, want it left stopped", m.State)
 	}
