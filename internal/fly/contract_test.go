@@ -335,3 +335,18 @@ func TestContractFaultsMakeNoDuplicates(t *testing.T) {
 		t.Errorf("left in the simulator after teardown: %+v", left.Apps)
 	}
 }
+
+// The client's default attempts carry an app read through a cloud's bad day (30% of
+// requests failing); the waits are shortened so the test takes seconds.
+func TestDefaultAttemptsAbsorbACloudBadDay(t *testing.T) {
+	s := simtest.StartFly(t, sim.FlyOptions{})
+	c := newSimClient(t, s, fly.RetryPolicy{InitialBackoff: time.Microsecond, MaxBackoff: time.Microsecond, MaxRetryAfter: time.Microsecond})
+	ctx := context.Background()
+	if _, err := c.CreateApp(ctx, launchpad.AppSpec{Name: "lp-hermes-baddays-1", Org: "personal", Network: "lp-hermes-baddays-1"}); err != nil {
+		t.Fatal(err)
+	}
+	simtest.SurvivesACloudBadDay(t, s.Sim, func() error {
+		_, err := c.GetApp(ctx, "lp-hermes-baddays-1")
+		return err
+	})
+}

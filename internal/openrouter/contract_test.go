@@ -193,3 +193,20 @@ func TestContractFaultsMakeNoDuplicates(t *testing.T) {
 		t.Errorf("keys left after teardown: %+v", left)
 	}
 }
+
+// The client's default attempts carry a key read through a cloud's bad day (30% of
+// requests failing); the waits are shortened so the test takes seconds.
+func TestDefaultAttemptsAbsorbACloudBadDay(t *testing.T) {
+	s := simtest.StartOpenRouter(t, sim.OpenRouterOptions{})
+	c := newSimClient(t, s, openrouter.RetryPolicy{InitialBackoff: time.Microsecond, MaxBackoff: time.Microsecond, MaxRetryAfter: time.Microsecond})
+	ctx := context.Background()
+	limit := 10.0
+	k, err := c.CreateKey(ctx, launchpad.KeySpec{Name: "launchpad-baddays", LimitUSD: &limit, LimitReset: launchpad.LimitResetMonthly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simtest.SurvivesACloudBadDay(t, s.Sim, func() error {
+		_, err := c.GetKey(ctx, k.Info.Hash)
+		return err
+	})
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 )
 
@@ -11,6 +12,23 @@ import (
 type controls struct {
 	faults   *faultInjector
 	requests *requestLog
+}
+
+// newControls validates faults for the simulator named name and starts the request log
+// (kept only when record is set; the withheld routes never keep their bodies).
+func newControls(name string, faults Faults, record bool, withheld ...string) (controls, error) {
+	if err := faults.Validate(); err != nil {
+		return controls{}, fmt.Errorf("%s simulator faults: %w", name, err)
+	}
+	return controls{faults: newFaultInjector(faults), requests: newRequestLog(record, withheld...)}, nil
+}
+
+// mustOpen is a simulator's New: its Open's result, or a panic on an error Open returns.
+func mustOpen[S any](s S, err error) S {
+	if err != nil {
+		panic("sim: " + err.Error())
+	}
+	return s
 }
 
 // front is what stands before a simulated API: it finds the request's route, records the

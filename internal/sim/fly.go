@@ -132,24 +132,19 @@ type Fly struct {
 
 // NewFly returns a Fly simulator. It panics if FlyOptions.StateFile exists but cannot be
 // loaded or the faults are invalid; OpenFly returns those as errors instead.
-func NewFly(o FlyOptions) *Fly {
-	f, err := OpenFly(o)
-	if err != nil {
-		panic("sim: " + err.Error())
-	}
-	return f
-}
+func NewFly(o FlyOptions) *Fly { return mustOpen(OpenFly(o)) }
 
 // OpenFly is NewFly that reports a bad state file or bad faults as an error.
 func OpenFly(o FlyOptions) (*Fly, error) {
-	if err := o.Faults.Validate(); err != nil {
-		return nil, fmt.Errorf("fly simulator faults: %w", err)
+	c, err := newControls("fly", o.Faults, o.RecordRequests, secretRoutes...)
+	if err != nil {
+		return nil, err
 	}
 	f := &Fly{
 		token:      o.Token,
 		clock:      clockOrReal(o.Clock),
 		log:        o.Logger,
-		controls:   controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests, secretRoutes...)},
+		controls:   c,
 		saver:      saver{stateFile: o.StateFile},
 		region:     o.DefaultRegion,
 		retention:  o.DestroyedRetention,
@@ -177,16 +172,11 @@ func OpenFly(o FlyOptions) (*Fly, error) {
 	if o.RateLimits {
 		f.limits = newFlyRateLimits()
 	}
-	if f.stateFile != "" {
-		var st flyState
-		found, err := loadStateFile(f.stateFile, &st)
-		if err != nil {
-			return nil, fmt.Errorf("fly simulator: %w", err)
-		}
-		if found {
-			st.normalize()
-			f.st = st
-		}
+	var st flyState
+	if found, err := f.load("fly", &st); err != nil {
+		return nil, err
+	} else if found {
+		f.st = st
 	}
 	f.handler = f.buildHandler()
 	return f, nil

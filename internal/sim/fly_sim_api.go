@@ -8,10 +8,7 @@ import (
 // simRoutes registers the Fly simulator's /_sim/ test API (see the package doc).
 func (f *Fly) simRoutes(mux *http.ServeMux) {
 	c := simControl{name: "fly", clock: f.clock, faults: f.faults, authorized: f.authorized, errorBody: writeFlyError, save: f.Save}
-	c.register(mux, f.info)
-	mux.HandleFunc("GET /_sim/snapshot", c.guard(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, f.Snapshot())
-	}))
+	c.register(mux, f.info, func() any { return f.Snapshot() })
 	mux.HandleFunc("POST /_sim/apps", c.guard(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name string `json:"name"`

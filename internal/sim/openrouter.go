@@ -68,18 +68,13 @@ type OpenRouter struct {
 
 // NewOpenRouter returns an OpenRouter simulator. It panics if the state file exists but
 // cannot be loaded or an option is invalid; OpenOpenRouter returns those as errors instead.
-func NewOpenRouter(o OpenRouterOptions) *OpenRouter {
-	or, err := OpenOpenRouter(o)
-	if err != nil {
-		panic("sim: " + err.Error())
-	}
-	return or
-}
+func NewOpenRouter(o OpenRouterOptions) *OpenRouter { return mustOpen(OpenOpenRouter(o)) }
 
 // OpenOpenRouter is NewOpenRouter that reports a bad state file or option as an error.
 func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
-	if err := o.Faults.Validate(); err != nil {
-		return nil, fmt.Errorf("openrouter simulator faults: %w", err)
+	c, err := newControls("openrouter", o.Faults, o.RecordRequests)
+	if err != nil {
+		return nil, err
 	}
 	if o.KeyLimitStatus != 0 && o.KeyLimitStatus != http.StatusPaymentRequired && o.KeyLimitStatus != http.StatusForbidden {
 		return nil, fmt.Errorf("openrouter simulator: KeyLimitStatus %d: use 403 (the live gateway) or 402", o.KeyLimitStatus)
@@ -91,7 +86,7 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 		mgmtKey:     o.ManagementKey,
 		clock:       clockOrReal(o.Clock),
 		log:         o.Logger,
-		controls:    controls{faults: newFaultInjector(o.Faults), requests: newRequestLog(o.RecordRequests)},
+		controls:    c,
 		saver:       saver{stateFile: o.StateFile},
 		limitStatus: o.KeyLimitStatus,
 		cost:        o.CompletionCostUSD,
@@ -110,19 +105,14 @@ func OpenOpenRouter(o OpenRouterOptions) (*OpenRouter, error) {
 	if or.cost == 0 {
 		or.cost = 0.001
 	}
-	if or.stateFile != "" {
-		var st orState
-		found, err := loadStateFile(or.stateFile, &st)
-		if err != nil {
-			return nil, fmt.Errorf("openrouter simulator: %w", err)
+	var st orState
+	if found, err := or.load("openrouter", &st); err != nil {
+		return nil, err
+	} else if found {
+		if st.WorkspaceID == "" {
+			st.WorkspaceID = or.st.WorkspaceID
 		}
-		if found {
-			st.normalize()
-			if st.WorkspaceID == "" {
-				st.WorkspaceID = or.st.WorkspaceID
-			}
-			or.st = st
-		}
+		or.st = st
 	}
 	or.handler = or.buildHandler()
 	return or, nil

@@ -9,10 +9,7 @@ import (
 // simRoutes registers the OpenRouter simulator's /_sim/ test API (see the package doc).
 func (o *OpenRouter) simRoutes(mux *http.ServeMux) {
 	c := simControl{name: "openrouter", clock: o.clock, faults: o.faults, authorized: o.isManagement, errorBody: writeORError, save: o.Save}
-	c.register(mux, o.info)
-	mux.HandleFunc("GET /_sim/snapshot", c.guard(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, o.Snapshot())
-	}))
+	c.register(mux, o.info, func() any { return o.Snapshot() })
 	mux.HandleFunc("POST /_sim/spend", c.guard(o.simSpend))
 }
 

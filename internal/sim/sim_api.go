@@ -20,8 +20,12 @@ type simControl struct {
 	save       func() error
 }
 
-// register adds the routes both simulators share.
-func (c simControl) register(mux *http.ServeMux, info func() any) {
+// register adds the routes both simulators share; info and snapshot are what GET /_sim/info
+// and GET /_sim/snapshot answer.
+func (c simControl) register(mux *http.ServeMux, info, snapshot func() any) {
+	mux.HandleFunc("GET /_sim/snapshot", c.guard(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, snapshot())
+	}))
 	mux.HandleFunc("GET /_sim/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "simulator": c.name})
 	})

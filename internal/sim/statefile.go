@@ -75,6 +75,22 @@ type saver struct {
 	closeError error
 }
 
+// load reads the state file, if one is configured and present, into st and normalizes it;
+// found says whether it did. name is the simulator's, for the error.
+func (s *saver) load(name string, st interface{ normalize() }) (found bool, err error) {
+	if s.stateFile == "" {
+		return false, nil
+	}
+	found, err = loadStateFile(s.stateFile, st)
+	if err != nil {
+		return false, fmt.Errorf("%s simulator: %w", name, err)
+	}
+	if found {
+		st.normalize()
+	}
+	return found, nil
+}
+
 // save writes st, which mu guards, to the state file (or calls persist); without either it
 // does nothing.
 func (s *saver) save(mu *sync.Mutex, st any) error {

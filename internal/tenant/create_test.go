@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
@@ -326,5 +327,87 @@ func TestCheckNoTenantUnlessReplaced(t *testing.T) {
 	}
 	if err := svc.CheckNoTenant(ctx, "alice01", "openclaw", never); err != nil {
 		t.Errorf("another product: %v", err)
+	}
+}
+
+// Users whose ids fold to the same uid8, created at the same second and at once, each get
+// their own name: the later ones take the next free seconds.
+func TestCreateGivesUsersWithOneUID8TheirOwnNames(t *testing.T) {
+	ctx := context.Background()
+	w := tenanttest.New(t)
+	svc := w.Tenants()
+	users := []string{"Dora0101a", "dora0101b", "DORA0101c", "dora0101-d", "DoRa0101ee"}
+	type made struct {
+		name string
+		err  error
+	}
+	out := make(chan made, len(users))
+	for _, u := range users {
+		hash := w.GiveSubKey(t, u, subKeyOf(u))
+		go func() {
+			key, err := svc.ResolveKey(ctx, u, hash, w.Starter)
+			if err != nil {
+				out <- made{err: err}
+				return
+			}
+			b, err := svc.Create(ctx, w.Want(u), w.Starter, key)
+			if err == nil {
+				err = svc.Save(ctx, b.Tenant)
+			}
+			if err != nil {
+				out <- made{err: err}
+				return
+			}
+			out <- made{name: b.Tenant.AppName}
+		}()
+	}
+	names := map[string]bool{}
+	for range users {
+		m := <-out
+		if m.err != nil {
+			t.Fatalf("create: %v", m.err)
+		}
+		if names[m.name] {
+			t.Fatalf("two users got %s", m.name)
+		}
+		if !strings.HasPrefix(m.name, "lp-hermes-dora0101-") || launchpad.ValidateAppName(m.name) != nil {
+			t.Fatalf("name %s does not follow the rule", m.name)
+		}
+		names[m.name] = true
+	}
+	for _, u := range users {
+		recs, err := w.Store.ListTenants(ctx, launchpad.TenantFilter{UserID: u})
+		if err != nil || len(recs) != 1 || w.App(recs[0].AppName) == nil {
+			t.Fatalf("user %s: records %+v, %v; want one, at Fly", u, recs, err)
+		}
+		if m := w.App(recs[0].AppName).Machines[0]; m.Metadata["launchpad_user_id"] != u {
+			t.Fatalf("app %s runs user %s's machine, want %s's", recs[0].AppName, m.Metadata["launchpad_user_id"], u)
+		}
+	}
+	if n := len(w.Fly.Sim.Snapshot().Apps); n != len(users) {
+		t.Errorf("%d apps at Fly, want %d (no orphan from a lost claim)", n, len(users))
+	}
+}
+
+// A BYOK key is sealed only under the store's platform key: a process with another secret is
+// refused before it writes anything.
+func TestStoreBYOKRefusesAnotherPlatformSecret(t *testing.T) {
+	ctx := context.Background()
+	w := tenanttest.New(t)
+	if err := w.Tenants().StoreBYOK(ctx, "alice01", "sk-byok-alice"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := envelope.NewKeyring("another-platform-secret-0123456789abcdef", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := tenant.NewService(tenant.Config{Store: w.Store, Runtime: w.Runtime, Keyring: other, Org: tenanttest.Org, Now: w.Clock.Now})
+	err = svc.StoreBYOK(ctx, "bob02", "sk-byok-bob")
+	mustCode(t, err, launchpad.EINVALID)
+	if !strings.Contains(err.Error(), "PLATFORM_SECRET") {
+		t.Errorf("err = %v, want it to name PLATFORM_SECRET", err)
+	}
+	if _, err := w.Store.GetUser(ctx, "bob02"); !launchpad.IsNotFound(err) {
+		t.Errorf("bob02's record: %v, want none", err)
 	}
 }
