@@ -18,7 +18,7 @@ import (
 
 func TestRenderFillsTheTemplate(t *testing.T) {
 	d := launchpad.ApplyRequest{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
-		KeyRotation: 3, Rebuild: 1 << 40, Reset: 2}
+		KeyRotation: 3, Rebuild: 1 << 40, Reset: 2, WorkspaceRetentionDays: 7}
 	out, err := runner.Render(d)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	tenant := doc.Resource["launchpad_tenant"]["this"]
 	want := map[string]any{"user_id": "user_01-A", "product": "hermes", "region": "ams", "plan": "pro",
 		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}",
-		"rebuild_generation": float64(1 << 40), "reset_generation": float64(2)}
+		"rebuild_generation": float64(1 << 40), "reset_generation": float64(2), "workspace_retention_days": float64(7)}
 	for k, v := range want {
 		if tenant[k] != v {
 			t.Errorf("launchpad_tenant.this.%s = %v, want %v", k, tenant[k], v)
