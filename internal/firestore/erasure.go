@@ -76,6 +76,37 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	return s.deleteRefs(ctx, []*firestore.DocumentRef{s.userRef(e.UserID)})
 }
 
+// PseudonymiseJob replaces job id's key and payload in one commit, with the queue documents
+// of the old key: its lock, held by this job while it runs, moves to the new key, and the
+// queue document of its kind and old key is deleted (the user has no queue left).
+func (s *Store) PseudonymiseJob(ctx context.Context, id, key string, payload []byte) error {
+	return s.atomically(ctx, "pseudonymise job", func(b *batch) error {
+		jobSnap, j, err := jobKind.load(ctx, s, id)
+		if err != nil {
+			return err
+		}
+		old := j.Key
+		j.Key, j.Payload = key, payload
+		b.put(jobSnap, jobKind.encode(j))
+		if old == "" || old == key {
+			return nil
+		}
+		lockSnap, err := s.get(ctx, s.keyLockRef(old))
+		if err != nil {
+			return err
+		}
+		if lock, err := lockOf(lockSnap); err != nil {
+			return err
+		} else if lockSnap.Exists() && lock.JobID == id {
+			lock.Key = key
+			b.remove(lockSnap)
+			b.set(s.keyLockRef(key), &lock)
+		}
+		b.delete(s.doc(s.col.jobQueues, compositeID(j.Kind, old)))
+		return nil
+	})
+}
+
 // deleteRefs deletes documents in commits of up to 400.
 func (s *Store) deleteRefs(ctx context.Context, refs []*firestore.DocumentRef) error {
 	for len(refs) > 0 {
