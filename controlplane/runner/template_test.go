@@ -77,6 +77,19 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	if !bytes.Contains(zero, []byte(`"rotation_generation": 0`)) || !bytes.Contains(zero, []byte(`"rebuild_generation": 0`)) || !bytes.Contains(zero, []byte(`"reset_generation": 0`)) {
 		t.Errorf("generation zero is not rendered as 0:\n%s", zero)
 	}
+	if !bytes.Contains(zero, []byte(`"workspace_retention_days": 0`)) {
+		t.Errorf("no snapshot retention is not rendered as 0 (keep none):\n%s", zero)
+	}
+
+	// The snapshot retention is the operator's (LAUNCHPAD_RETENTION_SNAPSHOTS): it replaces
+	// whatever a job carries, and out of Fly's 0-60 days it is refused.
+	def := runner.Defaults{Product: "hermes", Region: "iad", Image: runner.DefaultImage, WorkspaceRetentionDays: 5}
+	if got := def.Apply(launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Destroy: true, WorkspaceRetentionDays: 60}); got.WorkspaceRetentionDays != 5 {
+		t.Errorf("Defaults.Apply kept the job's retention %d, want the operator's 5", got.WorkspaceRetentionDays)
+	}
+	if _, err := runner.Render(launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Product: "hermes", Region: "iad", Image: runner.DefaultImage, WorkspaceRetentionDays: 61}); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "workspace_retention_days") {
+		t.Errorf("Render of 61 retention days: %v; want EINVALID naming workspace_retention_days", err)
+	}
 }
 
 func TestRenderRefusesHostileValues(t *testing.T) {
