@@ -134,7 +134,8 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 		if bytes.Contains(b, []byte(email)) {
 			t.Fatalf("%s still holds the erased user's email", filepath.Base(f))
 		}
-		// Nor their id: the erasure job's own record is pseudonymised too.
+		// Nor their id: the erasure job's own record is pseudonymised, and the jobs of their
+		// Stripe customer's events are deleted.
 		if bytes.Contains(b, []byte(user)) {
 			t.Fatalf("%s still holds the erased user's id %s", filepath.Base(f), user)
 		}

@@ -23,14 +23,20 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	if err := launchpad.ValidateUserID(e.UserID); err != nil {
 		return err
 	}
+	jobKeys := []string{e.UserID}
+	if e.StripeCustomerID != "" {
+		// The jobs of the customer's Stripe events are keyed by the customer.
+		jobKeys = append(jobKeys, launchpad.StripeCustomerJobKey(e.StripeCustomerID))
+	}
 	var refs []*firestore.DocumentRef
 	for _, q := range []struct {
 		col, field string
+		in         []string
 	}{
-		{s.col.sessions, "userId"}, {s.col.devices, "userId"}, {s.col.tenants, "userId"},
-		{s.col.subKeys, "userId"}, {s.col.jobQueues, "key"},
+		{s.col.sessions, "userId", []string{e.UserID}}, {s.col.devices, "userId", []string{e.UserID}}, {s.col.tenants, "userId", []string{e.UserID}},
+		{s.col.subKeys, "userId", []string{e.UserID}}, {s.col.jobQueues, "key", jobKeys},
 	} {
-		snaps, err := s.client.Collection(q.col).Where(q.field, "==", e.UserID).Documents(ctx).GetAll()
+		snaps, err := s.client.Collection(q.col).Where(q.field, "in", q.in).Documents(ctx).GetAll()
 		if err != nil {
 			return storeError(err, "find the records of the user to erase")
 		}
@@ -44,7 +50,7 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 			}
 		}
 	}
-	jobs, err := s.client.Collection(s.col.jobs).Where("key", "==", e.UserID).Documents(ctx).GetAll()
+	jobs, err := s.client.Collection(s.col.jobs).Where("key", "in", jobKeys).Documents(ctx).GetAll()
 	if err != nil {
 		return storeError(err, "find the jobs of the user to erase")
 	}

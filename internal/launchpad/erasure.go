@@ -142,3 +142,7 @@ type ErasureRequest struct {
 	// pseudonyms now, and a run of it has nothing left to do.
 	Pseudonymised bool `json:"pseudonymised,omitempty"`
 }
+
+// StripeCustomerJobKey is the job key of a Stripe customer's events (one customer's events run
+// one at a time); an account deletion deletes those jobs too, as they name the customer.
+func StripeCustomerJobKey(customer string) string { return "stripe:" + customer }

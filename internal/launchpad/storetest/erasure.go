@@ -43,6 +43,8 @@ func testEraseUser(t *testing.T, s launchpad.Store) {
 	wantOK(t, s.AppendJobLog(ctx, job.ID, []byte("log of gone@example.com")), "AppendJobLog")
 	keep, err := s.EnqueueJob(ctx, newJob(launchpad.JobErasure, "gone", at(time.Second)))
 	wantOK(t, err, "EnqueueJob erasure")
+	customerJob, err := s.EnqueueJob(ctx, newJob(launchpad.JobStripeEvent, launchpad.StripeCustomerJobKey("cus_gone"), at(0)))
+	wantOK(t, err, "EnqueueJob of the customer's Stripe event")
 
 	e := launchpad.UserErasure{UserID: "gone", Email: "gone@example.com", StripeCustomerID: "cus_gone", KeepJobID: keep.ID}
 	wantOK(t, s.EraseUser(ctx, e), "EraseUser")
@@ -66,6 +68,8 @@ func testEraseUser(t *testing.T, s launchpad.Store) {
 	wantCode(t, err, launchpad.ENOTFOUND, "the state of an erased user")
 	_, err = s.GetJob(ctx, job.ID)
 	wantCode(t, err, launchpad.ENOTFOUND, "an apply job of an erased user")
+	_, err = s.GetJob(ctx, customerJob.ID)
+	wantCode(t, err, launchpad.ENOTFOUND, "a job of the erased user's Stripe customer")
 	_, err = s.GetJob(ctx, keep.ID)
 	wantOK(t, err, "the erasure job itself (KeepJobID)")
 	ev, err := s.GetStripeEvent(ctx, "evt_gone")
