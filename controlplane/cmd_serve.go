@@ -55,7 +55,7 @@ type serveSettings struct {
 
 	// The purge loop and the retention of each class of stored data (purge.LoadEnv).
 	purgeInterval, retentionStripePayloads, retentionJobLogs, retentionSessions string
-	retentionDevices, retentionSignInCodes                                      string
+	retentionDevices, retentionSignInCodes, retentionSnapshots                  string
 }
 
 // table pairs every row of the settings table that gives serve a flag with the field its raw
@@ -76,6 +76,7 @@ func (v *serveSettings) table() []setting {
 		settings.PurgeInterval: &v.purgeInterval, settings.RetentionStripePayloads: &v.retentionStripePayloads,
 		settings.RetentionJobLogs: &v.retentionJobLogs, settings.RetentionSessions: &v.retentionSessions,
 		settings.RetentionDevices: &v.retentionDevices, settings.RetentionSignInCodes: &v.retentionSignInCodes,
+		settings.RetentionSnapshots: &v.retentionSnapshots,
 	}
 	var out []setting
 	for _, s := range settings.For(settings.Serve) {
@@ -208,6 +209,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if c.workers.Runner, err = runner.EnvConfig(settingOrEnv); err != nil {
 		problems = append(problems, lines(err)...)
 	}
+	// Every tenant the control plane destroys keeps its workspace as long as the purge loop
+	// lets it: one setting decides both.
+	c.workers.Runner.Defaults.WorkspaceRetentionDays = c.purge.SnapshotDays()
 	if c.workers.AutoRollout, err = rollout.ParseAutoRollout(settingOrEnv(settings.AutoRollout)); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -406,7 +410,7 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
 		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
 		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange, "purge_interval", cfg.purge.Interval.String(),
-		"retention_stripe_payloads", purge.FormatRetention(cfg.purge.StripePayloads))
+		"retention_stripe_payloads", purge.FormatRetention(cfg.purge.StripePayloads), "retention_snapshots_days", cfg.purge.SnapshotDays())
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)

@@ -104,6 +104,7 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 		return j.Status == launchpad.JobSucceeded
 	})
 	t.Logf("MEASURED DELETE /api/me to the account erased (the teardown apply included): %s", took.Round(time.Millisecond))
+	// LAUNCHPAD_RETENTION_SNAPSHOTS is unset (0): no app is left, and so no snapshot.
 	if apps := liveMachines(s.fly); len(apps) != 0 {
 		t.Fatalf("apps left at the Fly simulator: %v", apps)
 	}
@@ -136,7 +137,12 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 		if bytes.Contains(b, []byte(email)) {
 			t.Fatalf("%s still holds the erased user's email", filepath.Base(f))
 		}
-		t.Logf("%s: %d bytes, no email", filepath.Base(f), len(b))
+		// Nor their id: the erasure job's own record is pseudonymised, and the jobs of their
+		// Stripe customer's events are deleted.
+		if bytes.Contains(b, []byte(user)) {
+			t.Fatalf("%s still holds the erased user's id %s", filepath.Base(f), user)
+		}
+		t.Logf("%s: %d bytes, no email, no user id", filepath.Base(f), len(b))
 	}
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string {

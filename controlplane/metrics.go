@@ -66,7 +66,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	m.purged = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "launchpad_purged_total",
-		Help: "Records erased by this process's purge loop for being past their retention, by class: stripe_payloads, job_logs, sessions, devices, sign_in_codes.",
+		Help: "Records erased by this process's purge loop for being past their retention, by class: stripe_payloads, job_logs, sessions, devices, sign_in_codes, snapshots (retained workspace apps of destroyed tenants deleted at Fly).",
 	}, []string{"class"})
 	m.purgeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "launchpad_purge_errors_total",

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
+
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/metering"
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/queue"
@@ -34,6 +36,8 @@ func TestSettingsTableDefaultsAreThePackagesDefaults(t *testing.T) {
 		settings.Region:           runner.DefaultRegion,
 		settings.Image:            runner.DefaultImage,
 		settings.MeterInterval:    metering.DefaultInterval.String(),
+		// Whole days; 0 keeps no snapshot.
+		settings.RetentionSnapshots: strconv.Itoa(int(purge.DefaultSnapshots / (24 * time.Hour))),
 	} {
 		got := settings.Get(env).Default
 		if g, gerr := time.ParseDuration(got); gerr == nil {

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,8 +27,11 @@ func (s *stack) provision(email string) (string, string, *launchpad.Tenant) {
 	user := s.me(token).User.ID
 	base := time.Now().Truncate(time.Second)
 	customer, sub := "cus_"+user, "sub_"+user
-	s.deliver(billingtest.CheckoutCompleted("evt_checkout_"+user, base, billingtest.Checkout{ID: "cs_" + user, Customer: customer, UserID: user, Email: email, Subscription: sub}).Body)
-	s.deliver(billingtest.SubscriptionCreated("evt_created_"+user, base, billingtest.Subscription{ID: sub, Customer: customer, Status: "active", Price: "price_StarterMonthly", PeriodStart: base.Truncate(24 * time.Hour)}).Body)
+	// Stripe's event ids are random: named after the user, they would put the user id in the
+	// events' de-duplication record, which an account deletion keeps.
+	evt := fmt.Sprintf("%.12x", sha256.Sum256([]byte(user)))
+	s.deliver(billingtest.CheckoutCompleted("evt_checkout_"+evt, base, billingtest.Checkout{ID: "cs_" + user, Customer: customer, UserID: user, Email: email, Subscription: sub}).Body)
+	s.deliver(billingtest.SubscriptionCreated("evt_created_"+evt, base, billingtest.Subscription{ID: sub, Customer: customer, Status: "active", Price: "price_StarterMonthly", PeriodStart: base.Truncate(24 * time.Hour)}).Body)
 	var tn *launchpad.Tenant
 	took := waitFor(s.t, "the tenant of "+user, 3*time.Minute, func() bool {
 		tn = s.tenantOf(user)

@@ -154,7 +154,9 @@ func (r *tenantResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 					"only through its app, and does not document keeping them once the app is deleted. An empty app holds no " +
 					"machine, volume or dedicated address; Fly deletes the snapshot when the retention ends, and the app stays " +
 					"until a tenant is restored into it (`restore_from`) or you delete it (`fly apps destroy`). The destroy's " +
-					"warning and the user's `tenant.destroyed` audit event name the app and the snapshot.",
+					"warning and the user's `tenant.destroyed` audit event name the app and the snapshot. The store records the " +
+					"kept app: a control plane (`serve`) on the same store deletes it, and the snapshot with it, once it was kept " +
+					"longer than its `LAUNCHPAD_RETENTION_SNAPSHOTS` (default 0: at its next purge pass).",
 				Validators: []validator.Int64{int64validator.Between(0, 60)},
 			},
 			"restore_from": schema.SingleNestedAttribute{

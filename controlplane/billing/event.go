@@ -85,7 +85,7 @@ func StripeEventJob(eventID, customer string, maxAttempts int) *launchpad.Job {
 		key = eventID
 	}
 	payload, _ := json.Marshal(eventJobPayload{EventID: eventID})
-	return &launchpad.Job{Kind: launchpad.JobStripeEvent, Key: "stripe:" + key, Payload: payload, MaxAttempts: maxAttempts}
+	return &launchpad.Job{Kind: launchpad.JobStripeEvent, Key: launchpad.StripeCustomerJobKey(key), Payload: payload, MaxAttempts: maxAttempts}
 }
 
 // eventCustomer returns the Stripe customer id of an event's data.object ("customer" as an id

@@ -18,6 +18,12 @@ const (
 	DefaultSessions       = 30 * 24 * time.Hour
 	DefaultDevices        = 365 * 24 * time.Hour
 	DefaultSignInCodes    = 24 * time.Hour
+	// DefaultSnapshots keeps no snapshot of a destroyed tenant's workspace: an account
+	// deletion is a request to erase, so nothing of it outlives the teardown unless the
+	// operator says so.
+	DefaultSnapshots = 0
+	// MaxSnapshots is the longest Fly keeps a volume snapshot (60 days).
+	MaxSnapshots = 60 * 24 * time.Hour
 
 	// MinInterval and MaxInterval bound LAUNCHPAD_PURGE_INTERVAL.
 	MinInterval = time.Second
@@ -36,6 +42,10 @@ type Config struct {
 	Interval time.Duration
 	// How long each class is kept; Forever keeps it.
 	StripePayloads, JobLogs, Sessions, Devices, SignInCodes time.Duration
+	// Snapshots is how long a destroyed tenant's workspace is kept at Fly
+	// (LAUNCHPAD_RETENTION_SNAPSHOTS): whole days, at most MaxSnapshots; 0 keeps none (unlike
+	// the classes above, it has no forever: Fly keeps a snapshot 60 days at most).
+	Snapshots time.Duration
 }
 
 // Defaults is the configuration with every setting unset.
@@ -78,6 +88,11 @@ func LoadEnv(getenv func(string) string) (Config, error) {
 		}
 		*r.dst = d
 	}
+	if d, err := ParseSnapshotRetention(getenv(settings.RetentionSnapshots)); err != nil {
+		problems = append(problems, err)
+	} else {
+		c.Snapshots = d
+	}
 	return c, errors.Join(problems...)
 }
 
@@ -107,3 +122,22 @@ func FormatRetention(d time.Duration) string {
 	}
 	return launchpad.FormatDuration(d)
 }
+
+// ParseSnapshotRetention reads LAUNCHPAD_RETENTION_SNAPSHOTS: "" or "0" keep no snapshot, else
+// whole days from 1d to 60d (Fly keeps a volume snapshot for a number of days, 1 to 60).
+func ParseSnapshotRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "0" {
+		return DefaultSnapshots, nil
+	}
+	d, err := launchpad.ParseDuration(v)
+	if err != nil || d < 24*time.Hour || d > MaxSnapshots || d%(24*time.Hour) != 0 {
+		return 0, fmt.Errorf("%s=%q is not valid: use whole days from 1d to 60d (Fly keeps a volume snapshot 1 to 60 days), such as 7d, or 0 to keep none (default 0)",
+			settings.RetentionSnapshots, launchpad.Clip(v, 40))
+	}
+	return d, nil
+}
+
+// SnapshotDays is c.Snapshots in days: how long a tenant the control plane destroys keeps its
+// workspace (the rendered workspace_retention_days).
+func (c Config) SnapshotDays() int64 { return int64(c.Snapshots / (24 * time.Hour)) }

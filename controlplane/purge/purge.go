@@ -17,7 +17,12 @@ const (
 	ClassSessions       = "sessions"
 	ClassDevices        = "devices"
 	ClassSignInCodes    = "sign_in_codes"
+	// ClassSnapshots counts retained workspace apps of destroyed tenants deleted at Fly.
+	ClassSnapshots = "snapshots"
 )
+
+// retainedBatch bounds the retained workspaces one pass deletes; the next pass goes on.
+const retainedBatch = 200
 
 // Metrics counts what the loop does (the control plane's /metrics).
 type Metrics interface {
@@ -33,6 +38,9 @@ type Metrics interface {
 type Deps struct {
 	Store  launchpad.Store // required
 	Config Config
+	// Runtime deletes the retained workspace apps of destroyed tenants at Fly; nil (Fly not
+	// configured) leaves them, and their records, alone.
+	Runtime launchpad.Runtime
 	// Metrics counts erased records, failures and passes; nil counts nothing.
 	Metrics Metrics
 	// Logger receives a line per pass that erased something and per failure; nil discards.
@@ -108,17 +116,20 @@ func (p *Purger) Sweep(ctx context.Context, now time.Time) (map[string]int64, er
 		class     string
 		retention time.Duration
 		sweep     func(context.Context, time.Time) (int64, error)
+		// zeroKeepsNone: a retention of 0 erases at once rather than keeping forever.
+		zeroKeepsNone bool
 	}{
-		{ClassStripePayloads, c.StripePayloads, st.PurgeStripePayloads},
-		{ClassJobLogs, c.JobLogs, st.PurgeJobLogs},
-		{ClassSessions, c.Sessions, st.PurgeSessions},
-		{ClassDevices, c.Devices, st.PurgeDevices},
-		{ClassSignInCodes, c.SignInCodes, st.PurgeSignInCodes},
+		{ClassStripePayloads, c.StripePayloads, st.PurgeStripePayloads, false},
+		{ClassJobLogs, c.JobLogs, st.PurgeJobLogs, false},
+		{ClassSessions, c.Sessions, st.PurgeSessions, false},
+		{ClassDevices, c.Devices, st.PurgeDevices, false},
+		{ClassSignInCodes, c.SignInCodes, st.PurgeSignInCodes, false},
+		{ClassSnapshots, c.Snapshots, p.purgeRetainedWorkspaces, true},
 	}
 	erased := map[string]int64{}
 	var errs []error
 	for _, s := range sweeps {
-		if s.retention == Forever || ctx.Err() != nil {
+		if (s.retention == Forever && !s.zeroKeepsNone) || ctx.Err() != nil {
 			continue
 		}
 		n, err := s.sweep(ctx, now.Add(-s.retention))
@@ -143,6 +154,42 @@ func (p *Purger) Sweep(ctx context.Context, now time.Time) (map[string]int64, er
 		p.d.Logger.Info("purged what is past its retention", args...)
 	}
 	return erased, errors.Join(errs...)
+}
+
+// purgeRetainedWorkspaces deletes at Fly the apps destroyed tenants' workspaces were kept in
+// before keptBefore, and with each its snapshot (Fly reaches a snapshot only through its app
+// and deletes it with the app), then forgets their records. An app a tenant was restored into
+// (a tenant record names it) is left alone; an app already gone counts as deleted.
+func (p *Purger) purgeRetainedWorkspaces(ctx context.Context, keptBefore time.Time) (int64, error) {
+	if p.d.Runtime == nil {
+		return 0, nil
+	}
+	st := p.d.Store
+	kept, err := st.ListRetainedWorkspaces(ctx, keptBefore, retainedBatch)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	var errs []error
+	for _, w := range kept {
+		if _, err := st.GetTenant(ctx, w.AppName); err == nil {
+			continue // a tenant again, or its destroy has not forgotten it yet
+		} else if !launchpad.IsNotFound(err) {
+			errs = append(errs, err)
+			continue
+		}
+		if err := p.d.Runtime.DeleteApp(ctx, w.AppName); err != nil && !launchpad.IsNotFound(err) {
+			errs = append(errs, launchpad.Wrapf(err, "deleting the retained workspace app %s", w.AppName))
+			continue
+		}
+		if err := st.DeleteRetainedWorkspace(ctx, w.AppName); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.d.Logger.Info("deleted a destroyed tenant's retained workspace", "app", w.AppName, "snapshot", w.SnapshotID, "kept_at", w.KeptAt)
+		n++
+	}
+	return n, errors.Join(errs...)
 }
 
 type noMetrics struct{}

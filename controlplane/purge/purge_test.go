@@ -12,6 +12,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant/tenanttest"
 )
 
 func TestLoadEnvReadsDaysAndForeverAndNamesBadSettings(t *testing.T) {
@@ -20,6 +21,7 @@ func TestLoadEnvReadsDaysAndForeverAndNamesBadSettings(t *testing.T) {
 		settings.RetentionJobLogs:        "forever",
 		settings.RetentionSessions:       "36h",
 		settings.PurgeInterval:           "15m",
+		settings.RetentionSnapshots:      "7d",
 	}
 	c, err := purge.LoadEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -27,11 +29,15 @@ func TestLoadEnvReadsDaysAndForeverAndNamesBadSettings(t *testing.T) {
 	}
 	want := purge.Defaults()
 	want.StripePayloads, want.JobLogs, want.Sessions, want.Interval = 7*24*time.Hour, purge.Forever, 36*time.Hour, 15*time.Minute
+	want.Snapshots = 7 * 24 * time.Hour
 	if c != want {
 		t.Fatalf("LoadEnv = %+v, want %+v", c, want)
 	}
-	if d := purge.Defaults(); d.StripePayloads != 30*24*time.Hour {
-		t.Fatalf("the default Stripe payload retention is %s, want 30 days", d.StripePayloads)
+	if d := purge.Defaults(); d.StripePayloads != 30*24*time.Hour || d.Snapshots != 0 || d.SnapshotDays() != 0 {
+		t.Fatalf("the default Stripe payload retention is %s and snapshot retention %s, want 30 days and none", d.StripePayloads, d.Snapshots)
+	}
+	if c.SnapshotDays() != 7 {
+		t.Fatalf("7d of snapshot retention is %d days", c.SnapshotDays())
 	}
 
 	bad := map[string]string{
@@ -39,6 +45,7 @@ func TestLoadEnvReadsDaysAndForeverAndNamesBadSettings(t *testing.T) {
 		settings.RetentionDevices:        "-1d",
 		settings.RetentionSignInCodes:    "0s",
 		settings.PurgeInterval:           "0",
+		settings.RetentionSnapshots:      "36h", // Fly keeps snapshots for whole days
 	}
 	_, err = purge.LoadEnv(func(k string) string { return bad[k] })
 	if err == nil {
@@ -112,3 +119,72 @@ type countMetrics struct{ n *atomic.Int64 }
 func (m countMetrics) Purged(_ string, n int64) { m.n.Add(n) }
 func (countMetrics) PurgeFailed(string)         {}
 func (countMetrics) PurgeRan(time.Time)         {}
+
+// TestPurgeDeletesRetainedWorkspacesPastTheirRetention runs against the Fly simulator: a
+// tenant destroyed with no retention leaves no app and no snapshot; one destroyed keeping its
+// workspace for 7 days leaves its empty app with the snapshot, recorded; a pass within the
+// retention leaves it, the first pass past it deletes the app, and the snapshot with it, and
+// forgets the record. Deleting an app already gone at Fly counts as done.
+func TestPurgeDeletesRetainedWorkspacesPastTheirRetention(t *testing.T) {
+	ctx := t.Context()
+	w := tenanttest.New(t)
+	svc := w.Tenants()
+	tenantOf := func(user string) *launchpad.Tenant {
+		return w.StartTenant(t, user, w.GiveSubKey(t, user, "sk-or-v1-"+user+"-0001"))
+	}
+
+	erased := tenantOf("carol03")
+	if kept, _, err := svc.Destroy(ctx, erased, 0); err != nil || kept != nil {
+		t.Fatalf("destroy keeping nothing: kept %+v, %v", kept, err)
+	}
+	if app := w.App(erased.AppName); app != nil {
+		t.Fatalf("a tenant destroyed with no retention left its app at Fly: %+v", app)
+	}
+
+	retained := tenantOf("dave04")
+	kept, _, err := svc.Destroy(ctx, retained, 7)
+	if err != nil || kept == nil {
+		t.Fatalf("destroy keeping the workspace: %+v, %v", kept, err)
+	}
+	if app := w.App(retained.AppName); app == nil || len(app.VolumeBackups) != 1 || app.VolumeBackups[0].ID != kept.SnapshotID {
+		t.Fatalf("at Fly after the destroy: %+v, want the app with snapshot %s", app, kept.SnapshotID)
+	}
+	keptAt := w.Clock.Now()
+	recs, err := w.Store.ListRetainedWorkspaces(ctx, keptAt.Add(time.Second), 10)
+	if err != nil || len(recs) != 1 || recs[0].AppName != retained.AppName || recs[0].SnapshotID != kept.SnapshotID {
+		t.Fatalf("the retained workspaces recorded: %+v, %v", recs, err)
+	}
+
+	cfg := purge.Defaults()
+	cfg.Snapshots = 7 * 24 * time.Hour
+	var counted atomic.Int64
+	p, err := purge.New(purge.Deps{Store: w.Store, Runtime: w.Runtime, Config: cfg, Metrics: countMetrics{&counted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.Sweep(ctx, keptAt.Add(6*24*time.Hour)); err != nil || n[purge.ClassSnapshots] != 0 || w.App(retained.AppName) == nil {
+		t.Fatalf("a pass within the retention erased %v, %v; want the app kept", n, err)
+	}
+	n, err := p.Sweep(ctx, keptAt.Add(7*24*time.Hour+time.Minute))
+	if err != nil || n[purge.ClassSnapshots] != 1 {
+		t.Fatalf("the pass past the retention erased %v, %v; want one retained workspace", n, err)
+	}
+	if app := w.App(retained.AppName); app != nil {
+		t.Fatalf("the retained app is still at Fly after the purge: %+v", app)
+	}
+	if recs, err := w.Store.ListRetainedWorkspaces(ctx, keptAt.Add(30*24*time.Hour), 10); err != nil || len(recs) != 0 {
+		t.Fatalf("records left after the purge: %+v, %v", recs, err)
+	}
+
+	// A record whose app is gone already (deleted by hand) is forgotten all the same.
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.Store.PutRetainedWorkspace(ctx, &launchpad.RetainedWorkspace{AppName: erased.AppName, SnapshotID: "vs_gone", KeptAt: keptAt}))
+	if n, err := p.Sweep(ctx, keptAt.Add(8*24*time.Hour)); err != nil || n[purge.ClassSnapshots] != 1 {
+		t.Fatalf("a record of an app gone at Fly: erased %v, %v; want it forgotten", n, err)
+	}
+}

@@ -30,6 +30,10 @@ type Defaults struct {
 	Product string // LAUNCHPAD_PRODUCT, default hermes
 	Region  string // LAUNCHPAD_REGION, default iad
 	Image   string // LAUNCHPAD_IMAGE, default DefaultImage; the fleet's stored image comes first
+	// WorkspaceRetentionDays is how long a tenant the control plane destroys keeps its
+	// /workspace as a snapshot (LAUNCHPAD_RETENTION_SNAPSHOTS in days; 0 keeps none). It is
+	// the operator's, so it replaces whatever a job carries.
+	WorkspaceRetentionDays int64
 }
 
 // Apply returns d with its empty Product, Region and Image taken from def.
@@ -43,6 +47,7 @@ func (def Defaults) Apply(d launchpad.ApplyRequest) launchpad.ApplyRequest {
 	if d.Image == "" {
 		d.Image = def.Image
 	}
+	d.WorkspaceRetentionDays = def.WorkspaceRetentionDays
 	return d
 }
 

@@ -41,12 +41,13 @@ type (
 		Image             string `json:"image"`
 		RebuildGeneration int64  `json:"rebuild_generation"`
 		ResetGeneration   int64  `json:"reset_generation"`
+		RetentionDays     int64  `json:"workspace_retention_days"`
 		SubKeyHash        string `json:"subkey_hash"`
 	}
 )
 
 // Render returns main.tf.json for d: a launchpad_subkey and a launchpad_tenant of d.UserID on
-// d.Plan, at d's key rotation, rebuild and reset generations, or, for a destroy, a configuration with the provider and no resources (so tofu
+// d.Plan, at d's key rotation, rebuild and reset generations and workspace retention, or, for a destroy, a configuration with the provider and no resources (so tofu
 // destroys what the state holds). d must be complete: product, region and image set (see
 // Defaults.Apply). The document is built with encoding/json, and every value is also escaped
 // for the JSON syntax's string templates, so no value can add HCL, JSON or an interpolation.
@@ -72,7 +73,7 @@ func Render(d launchpad.ApplyRequest) ([]byte, error) {
 		}
 		sk.UserID, sk.Plan, sk.RotationGeneration = Literal(d.UserID), Literal(d.Plan), d.KeyRotation
 		tn.UserID, tn.Product, tn.Region, tn.Plan, tn.Image = Literal(d.UserID), Literal(d.Product), Literal(d.Region), Literal(d.Plan), Literal(d.Image)
-		tn.RebuildGeneration, tn.ResetGeneration = d.Rebuild, d.Reset
+		tn.RebuildGeneration, tn.ResetGeneration, tn.RetentionDays = d.Rebuild, d.Reset, d.WorkspaceRetentionDays
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

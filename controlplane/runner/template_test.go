@@ -18,7 +18,7 @@ import (
 
 func TestRenderFillsTheTemplate(t *testing.T) {
 	d := launchpad.ApplyRequest{UserID: "user_01-A", Plan: "pro", Product: "hermes", Region: "ams", Image: "registry.fly.io/hermes-agent:1.4.2",
-		KeyRotation: 3, Rebuild: 1 << 40, Reset: 2}
+		KeyRotation: 3, Rebuild: 1 << 40, Reset: 2, WorkspaceRetentionDays: 7}
 	out, err := runner.Render(d)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	tenant := doc.Resource["launchpad_tenant"]["this"]
 	want := map[string]any{"user_id": "user_01-A", "product": "hermes", "region": "ams", "plan": "pro",
 		"image": "registry.fly.io/hermes-agent:1.4.2", "subkey_hash": "${launchpad_subkey.this.hash}",
-		"rebuild_generation": float64(1 << 40), "reset_generation": float64(2)}
+		"rebuild_generation": float64(1 << 40), "reset_generation": float64(2), "workspace_retention_days": float64(7)}
 	for k, v := range want {
 		if tenant[k] != v {
 			t.Errorf("launchpad_tenant.this.%s = %v, want %v", k, tenant[k], v)
@@ -76,6 +76,19 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	}
 	if !bytes.Contains(zero, []byte(`"rotation_generation": 0`)) || !bytes.Contains(zero, []byte(`"rebuild_generation": 0`)) || !bytes.Contains(zero, []byte(`"reset_generation": 0`)) {
 		t.Errorf("generation zero is not rendered as 0:\n%s", zero)
+	}
+	if !bytes.Contains(zero, []byte(`"workspace_retention_days": 0`)) {
+		t.Errorf("no snapshot retention is not rendered as 0 (keep none):\n%s", zero)
+	}
+
+	// The snapshot retention is the operator's (LAUNCHPAD_RETENTION_SNAPSHOTS): it replaces
+	// whatever a job carries, and out of Fly's 0-60 days it is refused.
+	def := runner.Defaults{Product: "hermes", Region: "iad", Image: runner.DefaultImage, WorkspaceRetentionDays: 5}
+	if got := def.Apply(launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Destroy: true, WorkspaceRetentionDays: 60}); got.WorkspaceRetentionDays != 5 {
+		t.Errorf("Defaults.Apply kept the job's retention %d, want the operator's 5", got.WorkspaceRetentionDays)
+	}
+	if _, err := runner.Render(launchpad.ApplyRequest{UserID: "u1", Plan: "pro", Product: "hermes", Region: "iad", Image: runner.DefaultImage, WorkspaceRetentionDays: 61}); launchpad.ErrorCode(err) != launchpad.EINVALID || !strings.Contains(err.Error(), "workspace_retention_days") {
+		t.Errorf("Render of 61 retention days: %v; want EINVALID naming workspace_retention_days", err)
 	}
 }
 

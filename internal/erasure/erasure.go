@@ -185,6 +185,9 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 	if err := json.Unmarshal(job.Payload, &req); err != nil {
 		return launchpad.PlanSummary{}, launchpad.Errorf(launchpad.EINVALID, "erasure job %s has a payload that is not an erasure request: %v", job.ID, err)
 	}
+	if req.Pseudonymised {
+		return launchpad.PlanSummary{}, nil // finished: only the pseudonymised record is left
+	}
 	if err := launchpad.ValidateUserID(req.UserID); err != nil {
 		return launchpad.PlanSummary{}, err
 	}
@@ -194,7 +197,10 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 		// Erased already (a run that stopped after EraseUser): only the last sweep of the
 		// audit stream may be left to do.
 		log.Info("the user is already erased")
-		return launchpad.PlanSummary{}, s.pseudonymise(ctx, &launchpad.User{ID: req.UserID}, job, req)
+		if err := s.pseudonymise(ctx, &launchpad.User{ID: req.UserID}, job, req); err != nil {
+			return launchpad.PlanSummary{}, err
+		}
+		return launchpad.PlanSummary{}, s.pseudonymiseJob(ctx, job, req)
 	} else if err != nil {
 		return launchpad.PlanSummary{}, err
 	}
@@ -248,8 +254,32 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 	if err := s.pseudonymise(ctx, u, job, req); err != nil {
 		return launchpad.PlanSummary{}, err
 	}
+	if err := s.pseudonymiseJob(ctx, job, req); err != nil {
+		return launchpad.PlanSummary{}, err
+	}
 	log.Info("account erased")
 	return launchpad.PlanSummary{}, nil
+}
+
+// pseudonymiseJob rewrites the erasure job's own record, the one record of the user the
+// erasure keeps, so that it names them only by pseudonym: its key becomes the erased audit
+// stream, its payload the request with the user and actor replaced.
+func (s *Service) pseudonymiseJob(ctx context.Context, job *launchpad.Job, req launchpad.ErasureRequest) error {
+	done := launchpad.ErasureRequest{UserID: s.Pseudonym(req.UserID), Actor: s.pseudonymActor(req.Actor), RequestedAt: req.RequestedAt, Pseudonymised: true}
+	payload, err := json.Marshal(done)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Store.PseudonymiseJob(ctx, job.ID, s.ErasedStream(req.UserID), payload)
+}
+
+// pseudonymActor is actor as the erased records name it: a user by pseudonym, an operator as
+// they were.
+func (s *Service) pseudonymActor(actor string) string {
+	if kind, _ := launchpad.ParseActor(actor); kind == launchpad.ActorKindUser {
+		return launchpad.UserActor(s.Pseudonym(actor))
+	}
+	return actor
 }
 
 // stepIndex is how many steps are finished when step is the last one.
@@ -355,10 +385,7 @@ func (s *Service) pseudonymise(ctx context.Context, u *launchpad.User, _ *launch
 // auditErasure records the erasure in the platform stream, naming the user only by the
 // pseudonym of their events; its fixed id makes a second write a no-op.
 func (s *Service) auditErasure(ctx context.Context, u *launchpad.User, job *launchpad.Job, req launchpad.ErasureRequest) error {
-	actor := req.Actor
-	if kind, _ := launchpad.ParseActor(actor); kind == launchpad.ActorKindUser {
-		actor = launchpad.UserActor(s.Pseudonym(actor))
-	}
+	actor := s.pseudonymActor(req.Actor)
 	events, err := s.cfg.Store.ListAudit(ctx, launchpad.AuditFilter{Stream: s.ErasedStream(u.ID), Limit: 1000})
 	if err != nil {
 		return err

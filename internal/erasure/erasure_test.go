@@ -106,6 +106,14 @@ func TestErasureResumesAfterACrashBetweenSteps(t *testing.T) {
 		t.Fatalf("the platform stream: %+v, %v; want one account.erased naming the erased stream", platform, err)
 	}
 
+	// The erasure's own job record names the user only by pseudonym now.
+	kept, err := st.GetJob(ctx, res.Job.ID)
+	if err != nil || kept.Key != svc.ErasedStream(u.ID) || strings.Contains(string(kept.Payload)+kept.Key+kept.Error, u.ID) {
+		t.Fatalf("the erasure job after the erasure: %+v, %v; want it keyed by the erased stream and the user id nowhere", kept, err)
+	}
+	if _, err := svc.Run(ctx, kept); err != nil {
+		t.Fatalf("a run of the pseudonymised job: %v", err)
+	}
 	if _, err := svc.Run(ctx, res.Job); err != nil {
 		t.Fatalf("a run after the erasure: %v", err)
 	}

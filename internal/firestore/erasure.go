@@ -23,14 +23,20 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	if err := launchpad.ValidateUserID(e.UserID); err != nil {
 		return err
 	}
+	jobKeys := []string{e.UserID}
+	if e.StripeCustomerID != "" {
+		// The jobs of the customer's Stripe events are keyed by the customer.
+		jobKeys = append(jobKeys, launchpad.StripeCustomerJobKey(e.StripeCustomerID))
+	}
 	var refs []*firestore.DocumentRef
 	for _, q := range []struct {
 		col, field string
+		in         []string
 	}{
-		{s.col.sessions, "userId"}, {s.col.devices, "userId"}, {s.col.tenants, "userId"},
-		{s.col.subKeys, "userId"}, {s.col.jobQueues, "key"},
+		{s.col.sessions, "userId", []string{e.UserID}}, {s.col.devices, "userId", []string{e.UserID}}, {s.col.tenants, "userId", []string{e.UserID}},
+		{s.col.subKeys, "userId", []string{e.UserID}}, {s.col.jobQueues, "key", jobKeys},
 	} {
-		snaps, err := s.client.Collection(q.col).Where(q.field, "==", e.UserID).Documents(ctx).GetAll()
+		snaps, err := s.client.Collection(q.col).Where(q.field, "in", q.in).Documents(ctx).GetAll()
 		if err != nil {
 			return storeError(err, "find the records of the user to erase")
 		}
@@ -44,7 +50,7 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 			}
 		}
 	}
-	jobs, err := s.client.Collection(s.col.jobs).Where("key", "==", e.UserID).Documents(ctx).GetAll()
+	jobs, err := s.client.Collection(s.col.jobs).Where("key", "in", jobKeys).Documents(ctx).GetAll()
 	if err != nil {
 		return storeError(err, "find the jobs of the user to erase")
 	}
@@ -74,6 +80,37 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 		return err
 	}
 	return s.deleteRefs(ctx, []*firestore.DocumentRef{s.userRef(e.UserID)})
+}
+
+// PseudonymiseJob replaces job id's key and payload in one commit, with the queue documents
+// of the old key: its lock, held by this job while it runs, moves to the new key, and the
+// queue document of its kind and old key is deleted (the user has no queue left).
+func (s *Store) PseudonymiseJob(ctx context.Context, id, key string, payload []byte) error {
+	return s.atomically(ctx, "pseudonymise job", func(b *batch) error {
+		jobSnap, j, err := jobKind.load(ctx, s, id)
+		if err != nil {
+			return err
+		}
+		old := j.Key
+		j.Key, j.Payload = key, payload
+		b.put(jobSnap, jobKind.encode(j))
+		if old == "" || old == key {
+			return nil
+		}
+		lockSnap, err := s.get(ctx, s.keyLockRef(old))
+		if err != nil {
+			return err
+		}
+		if lock, err := lockOf(lockSnap); err != nil {
+			return err
+		} else if lockSnap.Exists() && lock.JobID == id {
+			lock.Key = key
+			b.remove(lockSnap)
+			b.set(s.keyLockRef(key), &lock)
+		}
+		b.delete(s.doc(s.col.jobQueues, compositeID(j.Kind, old)))
+		return nil
+	})
 }
 
 // deleteRefs deletes documents in commits of up to 400.

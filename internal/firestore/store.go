@@ -151,6 +151,7 @@ type collections struct {
 	states       string // state head per workspace, chunks in its sub-collection
 	platform     string // "keys": the platform key record; "fleet": the fleet's desired state
 	rollouts     string
+	retained     string // retained workspaces of destroyed tenants, by app name
 }
 
 func newCollections(prefix string) collections {
@@ -178,6 +179,7 @@ func newCollections(prefix string) collections {
 		states:       prefix + "states",
 		platform:     prefix + "platform",
 		rollouts:     prefix + "rollouts",
+		retained:     prefix + "retained_workspaces",
 	}
 }
 

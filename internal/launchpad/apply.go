@@ -24,6 +24,11 @@ type ApplyRequest struct {
 	// value above the applied one gives the tenant a new empty volume, the old one kept as a
 	// snapshot.
 	Reset int64 `json:"reset,omitempty"`
+	// WorkspaceRetentionDays is launchpad_tenant.this.workspace_retention_days: the days a
+	// destroy of the tenant keeps its /workspace as a snapshot (0: none; at most 60). The
+	// runner sets it from LAUNCHPAD_RETENTION_SNAPSHOTS on every apply, so the state a later
+	// destroy reads holds the operator's setting.
+	WorkspaceRetentionDays int64 `json:"workspace_retention_days,omitempty"`
 	// Destroy asks for the tenant and its sub-key to be torn down (the subscription ended).
 	Destroy bool `json:"destroy,omitempty"`
 	// Rollout is the id of the fleet rollout this apply belongs to (its change, or with
@@ -72,6 +77,9 @@ func (d ApplyRequest) Validate() error {
 		if err := ValidatePlanName(d.Plan); err != nil {
 			return err
 		}
+	}
+	if d.WorkspaceRetentionDays < 0 || d.WorkspaceRetentionDays > 60 {
+		return Errorf(EINVALID, "workspace_retention_days %d of user %s is out of range: use 0 (keep no snapshot) to 60 days", d.WorkspaceRetentionDays, d.UserID)
 	}
 	if d.Product != "" {
 		if err := ValidateProduct(d.Product); err != nil {

@@ -79,6 +79,11 @@ type ErasureStore interface {
 	// Actor, Target and Details. It returns how many events it rewrote: 0 when the stream has
 	// no events (already pseudonymised, or never written).
 	PseudonymiseAudit(ctx context.Context, stream string, fn func(*AuditEvent)) (int, error)
+	// PseudonymiseJob replaces the Key and Payload of job id, a running one's included (the
+	// lock its key holds moves to the new key, so finishing it works as before), so that the
+	// record an erasure keeps of itself names the user only by pseudonym. ENOTFOUND if there
+	// is no such job.
+	PseudonymiseJob(ctx context.Context, id, key string, payload []byte) error
 }
 
 // PseudonymiseEvent replaces, in e, every identifier of the user (their id, in the stream, the
@@ -133,4 +138,11 @@ type ErasureRequest struct {
 	// Actor asked for it: UserActor(UserID) or an operator.
 	Actor       string    `json:"actor"`
 	RequestedAt time.Time `json:"requested_at"`
+	// Pseudonymised marks the request of an erasure that has finished: UserID and Actor are
+	// pseudonyms now, and a run of it has nothing left to do.
+	Pseudonymised bool `json:"pseudonymised,omitempty"`
 }
+
+// StripeCustomerJobKey is the job key of a Stripe customer's events (one customer's events run
+// one at a time); an account deletion deletes those jobs too, as they name the customer.
+func StripeCustomerJobKey(customer string) string { return "stripe:" + customer }

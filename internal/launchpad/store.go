@@ -32,6 +32,7 @@ type Store interface {
 	RetentionStore
 	ErasureStore
 	RolloutStore
+	RetainedWorkspaceStore
 
 	// Ping reports whether the store can be reached (the control plane's /readyz).
 	Ping(ctx context.Context) error

@@ -34,6 +34,17 @@ func (db *DB) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	})
 }
 
+// PseudonymiseJob replaces job id's key and payload.
+func (db *DB) PseudonymiseJob(ctx context.Context, id, key string, payload []byte) error {
+	return db.alone(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `UPDATE jobs SET job_key = $2, payload = $3 WHERE id = $1`, id, key, payload)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = launchpad.Errorf(launchpad.ENOTFOUND, "there is no job %s", launchpad.Clip(id, 100))
+		}
+		return err
+	})
+}
+
 // statement is one SQL statement and its arguments.
 type statement struct {
 	query string

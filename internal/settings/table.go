@@ -47,6 +47,7 @@ const (
 	RetentionSessions       = "LAUNCHPAD_RETENTION_SESSIONS"
 	RetentionDevices        = "LAUNCHPAD_RETENTION_DEVICES"
 	RetentionSignInCodes    = "LAUNCHPAD_RETENTION_SIGNIN_CODES"
+	RetentionSnapshots      = "LAUNCHPAD_RETENTION_SNAPSHOTS"
 	RotateOnPlanChange      = "LAUNCHPAD_ROTATE_ON_PLAN_CHANGE"
 	BillingPortalURL        = "LAUNCHPAD_BILLING_PORTAL_URL"
 	BillingCheckoutURL      = "LAUNCHPAD_BILLING_CHECKOUT_URL"
@@ -168,6 +169,8 @@ var table = []Setting{
 		Usage: "how long a device not signed in from is remembered, e.g. `365d`, or `forever`; a sign-in from it afterwards sends the new-device email again"},
 	{Env: RetentionSignInCodes, Flag: "retention-signin-codes", Default: "1d", UsedBy: []Command{Serve},
 		Usage: "how long an expired sign-in code (its HMAC, with the email it was sent to) is kept, e.g. `1d`, or `forever`"},
+	{Env: RetentionSnapshots, Flag: "retention-snapshots", Default: "0", UsedBy: []Command{Serve},
+		Usage: "how long a destroyed tenant's `/workspace` is kept as a Fly volume snapshot (in its otherwise empty app), in whole days `1d` to `60d` (Fly's bounds); `0` keeps none. Every tenant the control plane destroys, an account deletion's included, keeps a snapshot this long, and the purge loop deletes every retained workspace app of a destroyed tenant older than this (a provider's `workspace_retention_days` in the same store included), so a value lowered later holds for what is already kept"},
 	{Env: RotateOnPlanChange, Flag: "rotate-on-plan-change", Default: "false", UsedBy: []Command{Serve},
 		Usage: "`true`: every change from one paid plan to another also rotates the tenant's sub-key (otherwise the limit moves in place)"},
 	{Env: BillingPortalURL, Flag: "billing-portal-url", UsedBy: []Command{Serve},

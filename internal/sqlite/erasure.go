@@ -40,6 +40,26 @@ func (db *DB) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	return db.truncateWAL(ctx)
 }
 
+// PseudonymiseJob replaces job id's key and payload; the old bytes are overwritten in the
+// database file (secure_delete) and the write-ahead log is truncated.
+func (db *DB) PseudonymiseJob(ctx context.Context, id, key string, payload []byte) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET job_key = ?, payload = ? WHERE id = ?`, key, payload, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = launchpad.Errorf(launchpad.ENOTFOUND, "there is no job %s", launchpad.Clip(id, 100))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return db.truncateWAL(ctx)
+}
+
 // statement is one SQL statement and its arguments.
 type statement struct {
 	query string

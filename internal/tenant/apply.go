@@ -106,10 +106,22 @@ func (s *Service) Destroy(ctx context.Context, t *launchpad.Tenant, retentionDay
 	if err != nil {
 		return nil, StepFly, err
 	}
+	if kept != nil {
+		// Recorded before the tenant's record goes, so no kept app is ever left untracked:
+		// the purge loop deletes it once LAUNCHPAD_RETENTION_SNAPSHOTS has passed.
+		if err := s.store.PutRetainedWorkspace(ctx, kept.Record(s.now())); err != nil {
+			return nil, StepStore, err
+		}
+	}
 	if err := s.Forget(ctx, t.AppName); err != nil {
 		return nil, StepStore, err
 	}
 	return kept, "", nil
+}
+
+// Record is k as the store remembers it, kept at keptAt.
+func (k *Retained) Record(keptAt time.Time) *launchpad.RetainedWorkspace {
+	return &launchpad.RetainedWorkspace{AppName: k.AppName, SnapshotID: k.SnapshotID, KeptAt: keptAt.UTC(), Until: k.Until}
 }
 
 // Details are the audit details of a destroy that kept the workspace.

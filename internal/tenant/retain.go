@@ -124,7 +124,12 @@ func (s *Service) CreateFrom(ctx context.Context, want *launchpad.Tenant, plan *
 	if from.SnapshotID == "" {
 		return nil, launchpad.Errorf(launchpad.EINVALID, "restoring into %s needs the snapshot id its destroy reported", from.AppName)
 	}
-	return s.create(ctx, want, plan, key, &from)
+	b, err := s.create(ctx, want, plan, key, &from)
+	if err != nil {
+		return b, err
+	}
+	// The app is a tenant's again: the purge loop must not delete it.
+	return b, s.store.DeleteRetainedWorkspace(ctx, from.AppName)
 }
 
 // checkRetainedApp makes sure the app a restore names exists at Fly, before anything is

@@ -103,6 +103,7 @@ func TestRetainThenRestoreTheWorkspace(t *testing.T) {
 		t.Fatalf("retain again: %+v, %v; want the same snapshot", again, err)
 	}
 	must(t, svc.Forget(ctx, tn.AppName))
+	must(t, w.Store.PutRetainedWorkspace(ctx, kept.Record(w.Clock.Now()))) // as Destroy records it
 
 	// Another user whose name folds to alice01's uid8 never takes the kept app.
 	w.Clock.Set(tn.CreatedAt)
@@ -128,6 +129,10 @@ func TestRetainThenRestoreTheWorkspace(t *testing.T) {
 		back.VolumeSizeGB != w.Pro.VolumeSizeGB || back.Tenant.MachineState != launchpad.MachineStarted || len(app.IPs) != 2 {
 		t.Fatalf("restored tenant %+v (%d GB) at Fly %+v: want the same app, the volume from the snapshot extended to pro's 20 GB, a started machine and both IPs",
 			back.Tenant, back.VolumeSizeGB, app)
+	}
+	// The app is a tenant's again: the purge loop no longer counts it as a retained workspace.
+	if recs, err := w.Store.ListRetainedWorkspaces(ctx, w.Clock.Now().Add(365*24*time.Hour), 10); err != nil || len(recs) != 0 {
+		t.Fatalf("retained workspaces after the restore: %+v, %v; want none", recs, err)
 	}
 }
 

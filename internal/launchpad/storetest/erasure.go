@@ -13,6 +13,7 @@ func erasureCases() []testCase {
 	return []testCase{
 		{"EraseUser", testEraseUser},
 		{"PseudonymiseAudit", testPseudonymiseAudit},
+		{"PseudonymiseJob_of_a_running_job", testPseudonymiseJob},
 	}
 }
 
@@ -42,6 +43,8 @@ func testEraseUser(t *testing.T, s launchpad.Store) {
 	wantOK(t, s.AppendJobLog(ctx, job.ID, []byte("log of gone@example.com")), "AppendJobLog")
 	keep, err := s.EnqueueJob(ctx, newJob(launchpad.JobErasure, "gone", at(time.Second)))
 	wantOK(t, err, "EnqueueJob erasure")
+	customerJob, err := s.EnqueueJob(ctx, newJob(launchpad.JobStripeEvent, launchpad.StripeCustomerJobKey("cus_gone"), at(0)))
+	wantOK(t, err, "EnqueueJob of the customer's Stripe event")
 
 	e := launchpad.UserErasure{UserID: "gone", Email: "gone@example.com", StripeCustomerID: "cus_gone", KeepJobID: keep.ID}
 	wantOK(t, s.EraseUser(ctx, e), "EraseUser")
@@ -65,6 +68,8 @@ func testEraseUser(t *testing.T, s launchpad.Store) {
 	wantCode(t, err, launchpad.ENOTFOUND, "the state of an erased user")
 	_, err = s.GetJob(ctx, job.ID)
 	wantCode(t, err, launchpad.ENOTFOUND, "an apply job of an erased user")
+	_, err = s.GetJob(ctx, customerJob.ID)
+	wantCode(t, err, launchpad.ENOTFOUND, "a job of the erased user's Stripe customer")
 	_, err = s.GetJob(ctx, keep.ID)
 	wantOK(t, err, "the erasure job itself (KeepJobID)")
 	ev, err := s.GetStripeEvent(ctx, "evt_gone")
@@ -163,4 +168,37 @@ func valuesOf(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// testPseudonymiseJob: a running job's key and payload are replaced; its key's lock moves with
+// it, so another job of the old key runs at once, and the pseudonymised job finishes as usual.
+func testPseudonymiseJob(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	enq, err := s.EnqueueJob(ctx, newJob(launchpad.JobErasure, "gone", at(0)))
+	wantOK(t, err, "EnqueueJob")
+	running := claim(t, s, "w1", at(time.Second))
+	if running.ID != enq.ID {
+		t.Fatalf("claimed %s, want %s", running.ID, enq.ID)
+	}
+	payload := []byte(`{"user_id":"5eudo","pseudonymised":true}`)
+	wantOK(t, s.PseudonymiseJob(ctx, running.ID, "erased:5eudo", payload), "PseudonymiseJob")
+	got, err := s.GetJob(ctx, running.ID)
+	wantOK(t, err, "GetJob")
+	if got.Key != "erased:5eudo" || !bytes.Equal(got.Payload, payload) || got.Status != launchpad.JobRunning {
+		t.Fatalf("the pseudonymised job: key %q, payload %s, status %s", got.Key, got.Payload, got.Status)
+	}
+	if jobs, err := s.ListJobs(ctx, launchpad.JobFilter{Key: "gone"}); err != nil || len(jobs) != 0 {
+		t.Fatalf("jobs still listed under the old key: %d, %v", len(jobs), err)
+	}
+	next, err := s.EnqueueJob(ctx, newJob(launchpad.JobApply, "gone", at(2*time.Second)))
+	wantOK(t, err, "EnqueueJob of the old key")
+	if j := claim(t, s, "w2", at(3*time.Second)); j.ID != next.ID {
+		t.Fatalf("claimed %s, want %s: the old key is still locked", j.ID, next.ID)
+	}
+	done, err := s.FinishJob(ctx, running.ID, "w1", launchpad.JobResult{Status: launchpad.JobSucceeded}, at(4*time.Second))
+	wantOK(t, err, "FinishJob of the pseudonymised job")
+	if done.Status != launchpad.JobSucceeded || done.Key != "erased:5eudo" {
+		t.Fatalf("the finished job: %+v", done)
+	}
+	wantCode(t, s.PseudonymiseJob(ctx, "missing", "k", nil), launchpad.ENOTFOUND, "PseudonymiseJob of no job")
 }

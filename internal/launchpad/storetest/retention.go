@@ -18,6 +18,7 @@ func retentionCases() []testCase {
 		{"retention/sessions_expired_or_revoked", testPurgeSessions},
 		{"retention/devices_idle", testPurgeDevices},
 		{"retention/sign_in_codes_expired", testPurgeSignInCodes},
+		{"retention/retained_workspaces_listed_by_age", testRetainedWorkspaces},
 	}
 }
 
@@ -206,4 +207,35 @@ func testPurgeSignInCodes(t *testing.T, s launchpad.Store) {
 	wantCode(t, err, launchpad.EINVALID, "VerifySignInCode of a kept code, wrong guess")
 	n, err = s.PurgeSignInCodes(ctx, at(time.Hour))
 	wantPurged(t, "PurgeSignInCodes again", n, err, 0)
+}
+
+func testRetainedWorkspaces(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	older := &launchpad.RetainedWorkspace{AppName: "lp-hermes-alice01-a1", SnapshotID: "vs_1", KeptAt: at(0), Until: at(48 * time.Hour)}
+	newer := &launchpad.RetainedWorkspace{AppName: "lp-hermes-bob02-b2", SnapshotID: "vs_2", KeptAt: at(2 * time.Hour)}
+	for _, w := range []*launchpad.RetainedWorkspace{newer, older} {
+		wantOK(t, s.PutRetainedWorkspace(ctx, w), "PutRetainedWorkspace")
+	}
+	got, err := s.ListRetainedWorkspaces(ctx, at(3*time.Hour), 10)
+	wantOK(t, err, "ListRetainedWorkspaces")
+	wantEqual(t, "the retained workspaces, oldest first", got, []*launchpad.RetainedWorkspace{older, newer})
+	got, err = s.ListRetainedWorkspaces(ctx, at(time.Hour), 10)
+	wantOK(t, err, "ListRetainedWorkspaces before the newer one")
+	wantEqual(t, "the workspaces kept before the cut-off", got, []*launchpad.RetainedWorkspace{older})
+	got, err = s.ListRetainedWorkspaces(ctx, at(3*time.Hour), 1)
+	wantOK(t, err, "ListRetainedWorkspaces with a limit")
+	wantEqual(t, "the first workspace", got, []*launchpad.RetainedWorkspace{older})
+
+	// Keeping the same app again (a destroy run twice) replaces its record.
+	again := &launchpad.RetainedWorkspace{AppName: older.AppName, SnapshotID: "vs_3", KeptAt: at(4 * time.Hour)}
+	wantOK(t, s.PutRetainedWorkspace(ctx, again), "PutRetainedWorkspace of the same app")
+	got, err = s.ListRetainedWorkspaces(ctx, at(5*time.Hour), 10)
+	wantOK(t, err, "ListRetainedWorkspaces after the replacement")
+	wantEqual(t, "the workspaces after the replacement", got, []*launchpad.RetainedWorkspace{newer, again})
+
+	wantOK(t, s.DeleteRetainedWorkspace(ctx, newer.AppName), "DeleteRetainedWorkspace")
+	wantOK(t, s.DeleteRetainedWorkspace(ctx, newer.AppName), "DeleteRetainedWorkspace of an app no longer recorded")
+	got, err = s.ListRetainedWorkspaces(ctx, at(5*time.Hour), 10)
+	wantOK(t, err, "ListRetainedWorkspaces after the delete")
+	wantEqual(t, "the workspaces after the delete", got, []*launchpad.RetainedWorkspace{again})
 }

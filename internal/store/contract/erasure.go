@@ -49,6 +49,10 @@ func UserRows(e launchpad.UserErasure) []ErasedRows {
 	if e.Email != "" {
 		rows = append(rows, ErasedRows{"sign_in_codes", "email", e.Email})
 	}
+	if e.StripeCustomerID != "" {
+		// The jobs of the customer's Stripe events are keyed by the customer.
+		rows = append(rows, ErasedRows{"jobs", "job_key", launchpad.StripeCustomerJobKey(e.StripeCustomerID)})
+	}
 	return append(rows, ErasedRows{"users", "id", e.UserID})
 }
 
