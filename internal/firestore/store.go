@@ -151,6 +151,7 @@ type collections struct {
 	states       string // state head per workspace, chunks in its sub-collection
 	platform     string // "keys": the platform key record; "fleet": the fleet's desired state
 	rollouts     string
+	userKeys     string // per user: the key material their credentials are sealed under
 }
 
 func newCollections(prefix string) collections {
@@ -178,6 +179,7 @@ func newCollections(prefix string) collections {
 		states:       prefix + "states",
 		platform:     prefix + "platform",
 		rollouts:     prefix + "rollouts",
+		userKeys:     prefix + "user_keys",
 	}
 }
 

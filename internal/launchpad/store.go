@@ -31,6 +31,7 @@ type Store interface {
 	PlatformKeyStore
 	RetentionStore
 	ErasureStore
+	UserKeyStore
 	RolloutStore
 
 	// Ping reports whether the store can be reached (the control plane's /readyz).
