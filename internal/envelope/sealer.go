@@ -115,8 +115,7 @@ func (s *Sealer) userKey(ctx context.Context, userID string) ([]byte, error) {
 	if err == nil || !launchpad.IsNotFound(err) {
 		return material, err
 	}
-	fresh := make([]byte, launchpad.UserKeyLength)
-	defer clear(fresh)
+	fresh := make([]byte, launchpad.UserKeyLength) // the store may keep this slice: not cleared
 	if _, err := io.ReadFull(s.random, fresh); err != nil {
 		return nil, fmt.Errorf("envelope: reading random key material: %w", err)
 	}

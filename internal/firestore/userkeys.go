@@ -1,6 +1,7 @@
 package firestore
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -64,7 +65,7 @@ func (s *Store) CreateUserKey(ctx context.Context, userID string, material []byt
 			return err
 		}
 		b.create(snap.Ref, &userKeyDoc{Material: material, CreatedAt: ts(s.clock())})
-		out = material
+		out = bytes.Clone(material)
 		return nil
 	})
 	if err != nil {
