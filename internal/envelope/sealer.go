@@ -96,6 +96,19 @@ func (s *Sealer) Reseal(ctx context.Context, sealed, userID string) (string, err
 	return s.keyring.ResealWith(sealed, userID, material)
 }
 
+// KeyFor returns the user's key material for re-sealing the values given with
+// Keyring.ResealWith, read before a transaction that rewrites them (the store cannot be read
+// inside one). When any of the values is v2, the material must exist (ErrKeyErased if not);
+// otherwise it is created if the user has none.
+func (s *Sealer) KeyFor(ctx context.Context, userID string, values ...string) ([]byte, error) {
+	for _, v := range values {
+		if ver, err := Version(v); err == nil && ver == versionUser {
+			return s.storedKey(ctx, userID)
+		}
+	}
+	return s.userKey(ctx, userID)
+}
+
 // storedKey reads the user's key material; ErrKeyErased when there is none.
 func (s *Sealer) storedKey(ctx context.Context, userID string) ([]byte, error) {
 	material, err := s.keys.GetUserKey(ctx, userID)
