@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -39,7 +40,7 @@ func TestAccSubKey_followsALeakResponse(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					p, err := e.keyring.Open(u.OpenRouterKey, "alice01")
+					p, err := envelope.NewSealer(e.keyring, e.store).Open(context.Background(), u.OpenRouterKey, "alice01")
 					if err != nil {
 						t.Fatal(err)
 					}

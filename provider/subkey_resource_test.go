@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
 )
@@ -118,7 +119,7 @@ func (e *testEnv) checkTenantHoldsUserKey(userID string) resource.TestCheckFunc 
 		if err != nil {
 			return err
 		}
-		plain, err := e.keyring.Open(u.OpenRouterKey, userID)
+		plain, err := envelope.NewSealer(e.keyring, e.store).Open(context.Background(), u.OpenRouterKey, userID)
 		if err != nil {
 			return err
 		}
