@@ -3,6 +3,7 @@ package controlplane
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -37,9 +38,14 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subKey, err := kr.Open(u.OpenRouterKey, user)
+	sealer := envelope.NewSealer(kr, s.store)
+	subKey, err := sealer.Open(t.Context(), u.OpenRouterKey, user)
 	if err != nil {
 		t.Fatal(err)
+	}
+	material, err := s.store.GetUserKey(t.Context(), user)
+	if err != nil || len(material) != launchpad.UserKeyLength {
+		t.Fatalf("the user's key material after provisioning: %d bytes, %v", len(material), err)
 	}
 	secrets := map[string]string{
 		"PLATFORM_SECRET": testSecret, "the audit signing secret": testAuditSecret, "the admin token": stackAdminToken,
@@ -114,6 +120,11 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 	if _, err := s.store.GetUserByEmail(t.Context(), email); !launchpad.IsNotFound(err) {
 		t.Fatalf("the erased user is still found by email: %v", err)
 	}
+	// The copy of the sealed sub-key taken before the deletion no longer opens: its key
+	// material is gone, though the platform secret is the same.
+	if _, err := sealer.Open(t.Context(), u.OpenRouterKey, user); !errors.Is(err, envelope.ErrKeyErased) {
+		t.Fatalf("the copied sealed sub-key after the erasure: %v; want ErrKeyErased", err)
+	}
 	// Asking again is harmless.
 	again := s.admin(http.MethodDelete, "/api/admin/users/"+user)
 	mustStatus(t, again, http.StatusOK)
@@ -142,7 +153,10 @@ func TestExportThenDeleteMeErasesTheAccount(t *testing.T) {
 		if bytes.Contains(b, []byte(user)) {
 			t.Fatalf("%s still holds the erased user's id %s", filepath.Base(f), user)
 		}
-		t.Logf("%s: %d bytes, no email, no user id", filepath.Base(f), len(b))
+		if bytes.Contains(b, material) {
+			t.Fatalf("%s still holds the erased user's key material", filepath.Base(f))
+		}
+		t.Logf("%s: %d bytes, no email, no user id, no key material", filepath.Base(f), len(b))
 	}
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/rotation"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sim"
@@ -120,7 +121,7 @@ func (e *testEnv) checkTenantHoldsUserKey(userID string) resource.TestCheckFunc 
 		if err != nil {
 			return err
 		}
-		plain, err := e.keyring.Open(u.OpenRouterKey, userID)
+		plain, err := envelope.NewSealer(e.keyring, e.store).Open(context.Background(), u.OpenRouterKey, userID)
 		if err != nil {
 			return err
 		}
@@ -235,7 +236,7 @@ func TestAccSubKey_followsALeakResponse(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					p, err := e.keyring.Open(u.OpenRouterKey, "alice01")
+					p, err := envelope.NewSealer(e.keyring, e.store).Open(context.Background(), u.OpenRouterKey, "alice01")
 					if err != nil {
 						t.Fatal(err)
 					}

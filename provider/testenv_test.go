@@ -101,7 +101,7 @@ func (e *testEnv) plaintextKeys() []string {
 			if sealed == "" {
 				continue
 			}
-			p, err := e.keyring.Open(sealed, u.ID)
+			p, err := envelope.NewSealer(e.keyring, e.store).Open(context.Background(), sealed, u.ID)
 			if err != nil {
 				e.t.Fatalf("open sealed key of %s: %v", u.ID, err)
 			}

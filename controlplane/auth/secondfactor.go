@@ -88,7 +88,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, c Client, mfaToken, co
 func (s *Service) checkSecondFactor(ctx context.Context, c Client, u *launchpad.User, method signInMethod, totpCode, recoveryCode string, now time.Time) error {
 	var err error
 	if method.totp {
-		_, err = s.totpStep(u, totpCode, now)
+		_, err = s.totpStep(ctx, u, totpCode, now)
 	} else {
 		err = checkRecoveryCode(u, recoveryCode)
 	}

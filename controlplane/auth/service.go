@@ -37,10 +37,11 @@ type Limits struct {
 	MFAPerUser    ratelimit.Limit // TOTP and recovery-code guesses, per user
 }
 
-// Store is what the service keeps: users, sign-in codes, sessions and devices, and the
-// audit log.
+// Store is what the service keeps: users (and the key material their TOTP secrets are sealed
+// under), sign-in codes, sessions and devices, and the audit log.
 type Store interface {
 	launchpad.UserStore
+	launchpad.UserKeyStore
 	launchpad.SignInStore
 	launchpad.SessionStore
 	launchpad.AuditStore
@@ -87,6 +88,7 @@ type Service struct {
 	cfg      Config
 	store    Store
 	keyring  *envelope.Keyring
+	sealer   *envelope.Sealer // seals TOTP secrets under the user's key material too
 	metrics  Metrics
 	log      *slog.Logger
 	now      func() time.Time
@@ -141,6 +143,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg:      cfg,
 		store:    d.Store,
 		keyring:  d.Keyring,
+		sealer:   envelope.NewSealer(d.Keyring, d.Store),
 		metrics:  d.Metrics,
 		log:      d.Logger,
 		now:      d.Now,

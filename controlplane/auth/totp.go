@@ -56,7 +56,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, c Client, who Caller) (*TOTPEnr
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.keyring.Seal([]byte(key.Secret()), u.ID)
+	sealed, err := s.sealer.Seal(ctx, []byte(key.Secret()), u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func mfaDisabledMail(to, userAgent, ip string, at time.Time, publicURL string) l
 // UpdateUser transaction that re-checks it: a code is accepted once, even by parallel requests.
 // also, when set, changes the MFA record in that transaction too (confirmation).
 func (s *Service) acceptTOTP(ctx context.Context, u *launchpad.User, code string, now time.Time, also func(*launchpad.MFA)) (*launchpad.User, error) {
-	step, err := s.totpStep(u, code, now)
+	step, err := s.totpStep(ctx, u, code, now)
 	if err != nil {
 		return nil, err
 	}
@@ -231,12 +231,12 @@ var errWrongTOTP = launchpad.Errorf(launchpad.EUNAUTHORIZED, "the authenticator 
 
 // totpStep checks code against u's secret as acceptTOTP does, without recording anything: the
 // matched time step, EINVALID for a malformed code, EUNAUTHORIZED for a wrong or used one.
-func (s *Service) totpStep(u *launchpad.User, code string, now time.Time) (int64, error) {
+func (s *Service) totpStep(ctx context.Context, u *launchpad.User, code string, now time.Time) (int64, error) {
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return 0, launchpad.Errorf(launchpad.EINVALID, "code must be the 6 digits shown by the authenticator app")
 	}
-	secret, err := s.keyring.Open(u.MFA.SealedSecret, u.ID)
+	secret, err := s.sealer.Open(ctx, u.MFA.SealedSecret, u.ID)
 	if err != nil {
 		return 0, err
 	}

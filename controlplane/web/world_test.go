@@ -187,15 +187,22 @@ func (w *world) provision(email string) *tenant {
 		w.t.Fatal(err)
 	}
 	tn.keyHash, tn.key = key.Info.Hash, key.Key
-	sealed, err := w.keyring.Seal([]byte(key.Key), tn.userID)
+	now := time.Now().UTC()
+	if err := w.store.CreateUser(ctx, &launchpad.User{
+		ID: tn.userID, Email: email, Plan: planPro, OpenRouterKeyHash: tn.keyHash,
+		Subscription: launchpad.Subscription{Status: "active", Plan: planPro, CurrentPeriodStart: now.Add(-24 * time.Hour), CurrentPeriodEnd: now.Add(29 * 24 * time.Hour)},
+		Usage:        launchpad.Usage{CycleStart: now.Add(-24 * time.Hour), CycleEnd: now.Add(29 * 24 * time.Hour), MachineSeconds: 3.5 * 3600, MeteredUntil: now},
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	// Sealed after the user exists, as the product does: under the user's key material too.
+	sealed, err := envelope.NewSealer(w.keyring, w.store).Seal(ctx, []byte(key.Key), tn.userID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	if err := w.store.CreateUser(ctx, &launchpad.User{
-		ID: tn.userID, Email: email, Plan: planPro, OpenRouterKey: sealed, OpenRouterKeyHash: tn.keyHash,
-		Subscription: launchpad.Subscription{Status: "active", Plan: planPro, CurrentPeriodStart: now.Add(-24 * time.Hour), CurrentPeriodEnd: now.Add(29 * 24 * time.Hour)},
-		Usage:        launchpad.Usage{CycleStart: now.Add(-24 * time.Hour), CycleEnd: now.Add(29 * 24 * time.Hour), MachineSeconds: 3.5 * 3600, MeteredUntil: now},
+	if _, err := w.store.UpdateUser(ctx, tn.userID, func(u *launchpad.User) error {
+		u.OpenRouterKey = sealed
+		return nil
 	}); err != nil {
 		w.t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
 // HKDF labels. Each use of a secret has its own info string, and the prefixes differ, so no
@@ -17,6 +19,8 @@ const (
 	infoSealingKey    = "launchpad/envelope/v1/aes-256-gcm"
 	infoKeyID         = "launchpad/envelope/v1/key-id"
 	infoPurposePrefix = "launchpad/derive/v1/"
+	infoUserSalt      = "launchpad/envelope/v2/user-salt"
+	infoUserKey       = "launchpad/envelope/v2/aes-256-gcm/"
 )
 
 const (
@@ -31,10 +35,14 @@ const (
 // secretKey is everything derived from one platform secret. It keeps the HKDF pseudorandom
 // key, not the secret, so Derive can expand more keys without extracting again.
 type secretKey struct {
-	id     string
-	header string // "v1.<id>.", the start of every value sealed under this key
-	prk    []byte
-	aead   cipher.AEAD
+	id         string
+	header     string // "v1.<id>.", the start of every v1 value sealed under this key
+	headerUser string // "v2.<id>.", the start of every v2 value
+	prk        []byte
+	aead       cipher.AEAD
+	// userSalt is the HKDF salt of every user key (format v2): the platform secret's half of
+	// it, which the user's key material, the other half, is extracted with.
+	userSalt []byte
 }
 
 // newSecretKey runs HKDF for one secret and builds its AEAD. This is the only place key
@@ -54,7 +62,27 @@ func newSecretKey(secret string) (*secretKey, error) {
 	}
 
 	id := hex.EncodeToString(expand(prk, infoKeyID, keyIDBytes))
-	return &secretKey{id: id, header: version + "." + id + ".", prk: prk, aead: aead}, nil
+	return &secretKey{
+		id: id, header: version + "." + id + ".", headerUser: versionUser + "." + id + ".",
+		prk: prk, aead: aead, userSalt: expand(prk, infoUserSalt, sha256.Size),
+	}, nil
+}
+
+// userAEAD builds the AEAD of userID's v2 values under this secret: HKDF-Extract of the
+// user's key material with the secret's user salt, then HKDF-Expand with the user id in the
+// info. Neither the secret nor the material alone determines the key, and material copied to
+// another user's record derives another key.
+func (s *secretKey) userAEAD(material []byte, userID string) (cipher.AEAD, error) {
+	if len(material) != launchpad.UserKeyLength {
+		return nil, launchpad.Errorf(launchpad.EINTERNAL, "the stored key material of a user is %d bytes, not %d: the store is damaged", len(material), launchpad.UserKeyLength)
+	}
+	key := expand(hkdf.Extract(sha256.New, material, s.userSalt), infoUserKey+userID, 32)
+	defer clear(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // derive returns the purpose-bound key of this secret.

@@ -10,7 +10,9 @@
 //
 // The fields:
 //
-//   - "v1" is the format version. This build reads and writes only v1.
+//   - "v1" or "v2" is the format version. v1 is sealed under the platform secret's key alone;
+//     v2 under a key of the platform secret and the user's key material (see "Format v2").
+//     This build reads both and writes v2 (Sealer); Keyring.Seal still writes v1.
 //   - <key id> is 12 lower-case hex characters (48 bits) derived from the platform secret
 //     with HKDF (see below), so the same secret always has the same id and nothing is stored.
 //     It names the secret a value was sealed under without revealing anything about the key.
@@ -23,6 +25,25 @@
 // opening a value with another user's id (for example after copying it to another user's
 // record), fails. Decoding is canonical: every string that opens is exactly the one Seal
 // produced (no padding, no other alphabet, no ignored line breaks, no stray trailing bits).
+//
+// # Format v2: per-user keys and crypto-shredding
+//
+// A v2 value has the same shape and additional data, with "v2" in the header. Its AES-256-GCM
+// key is derived from the platform secret and the user's key material, 32 random bytes the
+// store keeps per user (launchpad.UserKeyStore), created by the user's first seal:
+//
+//	salt = HKDF-Expand(secret's PRK, "launchpad/envelope/v2/user-salt", 32)
+//	key  = HKDF-Expand(HKDF-Extract(salt, material), "launchpad/envelope/v2/aes-256-gcm/" + user id, 32)
+//
+// So a v2 value opens only while both exist. The material is stored as it is: the store alone
+// opens nothing without PLATFORM_SECRET, PLATFORM_SECRET alone nothing without the store, and
+// wrapping the material under the platform key would add no third factor while tying it to
+// every rotation (rotate-secret re-seals v2 values under the new secret, material unchanged).
+// An account deletion deletes the material, which crypto-shreds every v2 value of the user:
+// copies kept anywhere fail with ErrKeyErased. A store backup taken before the deletion still
+// holds the material until the backup expires. Sealer reads the material from the store on
+// every Seal and Open; the keyring caches the derived AEAD per user (bounded, looked up only
+// with the material itself), so a v2 Seal or Open costs about what a v1 one does.
 //
 // # Keys
 //

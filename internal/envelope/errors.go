@@ -18,8 +18,8 @@ var (
 	ErrSameKeyID = errors.New("envelope: previous platform secret has the current key id")
 	// ErrMissingUserID: Seal or Open was called without the owner's user id.
 	ErrMissingUserID = errors.New("envelope: user id is empty")
-	// ErrMalformed: the value is not a v1 sealed value (wrong shape, version, key id syntax,
-	// base64, or too short to hold a nonce and tag).
+	// ErrMalformed: the value is not a v1 or v2 sealed value (wrong shape, version, key id
+	// syntax, base64, or too short to hold a nonce and tag).
 	ErrMalformed = errors.New("envelope: sealed value is malformed")
 	// ErrUnknownKeyID: the value is well formed but sealed under a key id the keyring does not
 	// hold (the secret it was sealed under is neither PLATFORM_SECRET nor
@@ -28,6 +28,13 @@ var (
 	// ErrDecrypt: authentication failed. The value was altered, belongs to another user, or
 	// its header was edited to name another key.
 	ErrDecrypt = errors.New("envelope: sealed value does not open")
+	// ErrKeyErased: the value is sealed under the user's key material (format v2), and the
+	// store holds none for the user: the account was deleted and its credentials
+	// crypto-shredded, so nothing can open the value any more.
+	ErrKeyErased = errors.New("envelope: the user's key material was erased")
+	// ErrNeedsUserKey: a v2 value was given to Keyring.Open, which has no user key material;
+	// open it with Sealer.Open (or Keyring.OpenWith and the user's material).
+	ErrNeedsUserKey = errors.New("envelope: sealed value needs the user's key material")
 )
 
 // envelopeError joins a sentinel (for errors.Is) and a coded launchpad error (for
@@ -52,5 +59,5 @@ func fail(sentinel error, format string, args ...any) error {
 
 // malformed is the ErrMalformed error with what is wrong and the expected shape.
 func malformed(problem string) error {
-	return fail(ErrMalformed, "sealed value is malformed: %s; expected %s.<12 hex key id>.<unpadded base64url>, exactly as Seal produced it", problem, version)
+	return fail(ErrMalformed, "sealed value is malformed: %s; expected %s or %s, then .<12 hex key id>.<unpadded base64url>, exactly as Seal produced it", problem, version, versionUser)
 }

@@ -8,9 +8,10 @@ import (
 )
 
 const (
-	version   = "v1"
-	nonceSize = 12
-	tagSize   = 16
+	version     = "v1" // sealed under the platform secret's key alone
+	versionUser = "v2" // sealed under a key of the platform secret and the user's key material
+	nonceSize   = 12
+	tagSize     = 16
 )
 
 // payloadEncoding is unpadded base64url. Strict rejects non-zero trailing bits, so each byte
@@ -26,32 +27,38 @@ var (
 // KeyID returns the key id of a sealed value without opening it. It checks the header only;
 // Open checks the rest.
 func KeyID(sealed string) (string, error) {
-	id, _, err := parse(sealed)
+	_, id, _, err := parse(sealed)
 	return id, err
 }
 
-// parse splits a sealed value into its key id and payload, checking the header. Error texts
+// Version returns the format version of a sealed value ("v1" or "v2") without opening it.
+func Version(sealed string) (string, error) {
+	ver, _, _, err := parse(sealed)
+	return ver, err
+}
+
+// parse splits a sealed value into its version, key id and payload, checking the header. Error texts
 // never quote the input: a plaintext stored by mistake where a sealed value belongs must not
 // reach a log through them.
-func parse(sealed string) (id, payload string, err error) {
+func parse(sealed string) (ver, id, payload string, err error) {
 	ver, rest, ok := strings.Cut(sealed, ".")
 	if !ok {
-		return "", "", malformed("it has no header (a plaintext or another encoding stored where a sealed value belongs?)")
+		return "", "", "", malformed("it has no header (a plaintext or another encoding stored where a sealed value belongs?)")
 	}
-	if ver != version {
+	if ver != version && ver != versionUser {
 		if versionPattern.MatchString(ver) {
-			return "", "", malformed(fmt.Sprintf("format version %q is not supported by this build", ver))
+			return "", "", "", malformed(fmt.Sprintf("format version %q is not supported by this build", ver))
 		}
-		return "", "", malformed("it does not start with a format version")
+		return "", "", "", malformed("it does not start with a format version")
 	}
 	id, payload, ok = strings.Cut(rest, ".")
 	if !ok {
-		return "", "", malformed("it has no payload")
+		return "", "", "", malformed("it has no payload")
 	}
 	if !keyIDPattern.MatchString(id) {
-		return "", "", malformed("the key id is not 12 lower-case hex characters")
+		return "", "", "", malformed("the key id is not 12 lower-case hex characters")
 	}
-	return id, payload, nil
+	return ver, id, payload, nil
 }
 
 // decodePayload decodes nonce ‖ ciphertext ‖ tag, accepting only the canonical encoding.

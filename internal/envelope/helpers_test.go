@@ -25,6 +25,7 @@ const (
 var sentinels = []error{
 	envelope.ErrSecretTooShort, envelope.ErrSameKeyID, envelope.ErrMissingUserID,
 	envelope.ErrMalformed, envelope.ErrUnknownKeyID, envelope.ErrDecrypt,
+	envelope.ErrKeyErased, envelope.ErrNeedsUserKey,
 }
 
 // mustKeyring returns the keyring for secret and previous, failing the test if either is refused.

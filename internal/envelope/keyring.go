@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -20,6 +21,8 @@ type Keyring struct {
 	// KiB, allocating and collecting it anew for every record costs more than the AES-GCM.
 	// It holds ciphertext only, never plaintext.
 	scratch sync.Pool
+
+	users userCache // the user keys (format v2) built most recently
 }
 
 // maxScratch is the largest buffer Seal keeps for the next call; a rare large value is not
@@ -72,13 +75,35 @@ func (k *Keyring) PreviousKeyID() string {
 	return k.previous.id
 }
 
-// Seal encrypts plaintext for the user userID under the current key. The result is printable
-// ASCII, safe for SQLite TEXT and Firestore string fields.
+// Seal encrypts plaintext for the user userID under the current key, in format v1: the
+// platform secret's key alone, which no account deletion can shred. The product seals with
+// Sealer.Seal (format v2); Seal remains for values of stores written before v2, and for
+// comparison. The result is printable ASCII, safe for SQLite TEXT and Firestore string fields.
 func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {
 	key := k.mustCurrent()
 	if userID == "" {
 		return "", fail(ErrMissingUserID, "cannot seal without the owner's user id: it is the additional data that keeps the value from opening for another user")
 	}
+	return k.seal(key.aead, key.header, plaintext, userID)
+}
+
+// SealWith encrypts plaintext for userID in format v2: under a key derived from the current
+// platform secret and material, the user's key material (launchpad.UserKeyStore). The value
+// opens only while both exist. Sealer.Seal reads or creates the material and calls it.
+func (k *Keyring) SealWith(plaintext []byte, userID string, material []byte) (string, error) {
+	key := k.mustCurrent()
+	if userID == "" {
+		return "", fail(ErrMissingUserID, "cannot seal without the owner's user id: it is the additional data that keeps the value from opening for another user")
+	}
+	aead, err := k.users.aead(key, material, userID)
+	if err != nil {
+		return "", err
+	}
+	return k.seal(aead, key.headerUser, plaintext, userID)
+}
+
+// seal is nonce ‖ AES-GCM(plaintext, header ‖ userID) after header, base64url-encoded.
+func (k *Keyring) seal(aead cipher.AEAD, header string, plaintext []byte, userID string) (string, error) {
 	buf, _ := k.scratch.Get().(*[]byte)
 	if buf == nil || cap(*buf) < nonceSize+len(plaintext)+tagSize {
 		b := make([]byte, 0, nonceSize+len(plaintext)+tagSize)
@@ -88,8 +113,8 @@ func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {
 	if _, err := io.ReadFull(k.nonces, raw); err != nil {
 		return "", fmt.Errorf("envelope: reading a random nonce: %w", err)
 	}
-	raw = key.aead.Seal(raw, raw[:nonceSize], plaintext, additionalData(key.header, userID))
-	sealed := encode(key.header, raw)
+	raw = aead.Seal(raw, raw[:nonceSize], plaintext, additionalData(header, userID))
+	sealed := encode(header, raw)
 	if cap(raw) <= maxScratch {
 		*buf = raw
 		k.scratch.Put(buf)
@@ -97,18 +122,27 @@ func (k *Keyring) Seal(plaintext []byte, userID string) (string, error) {
 	return sealed, nil
 }
 
-// Open decrypts a value sealed for userID under the current or the previous key.
+// Open decrypts a v1 value sealed for userID under the current or the previous key. A v2
+// value needs the user's key material (ErrNeedsUserKey): open it with Sealer.Open.
 func (k *Keyring) Open(sealed, userID string) ([]byte, error) {
-	plaintext, _, err := k.open(sealed, userID)
+	plaintext, _, err := k.open(sealed, userID, nil)
 	return plaintext, err
 }
 
-func (k *Keyring) open(sealed, userID string) ([]byte, *secretKey, error) {
+// OpenWith decrypts a value sealed for userID under the current or the previous key: a v1
+// value under the platform secret's key alone (material is not used), a v2 value under the
+// platform secret's key and material, the user's key material.
+func (k *Keyring) OpenWith(sealed, userID string, material []byte) ([]byte, error) {
+	plaintext, _, err := k.open(sealed, userID, material)
+	return plaintext, err
+}
+
+func (k *Keyring) open(sealed, userID string, material []byte) ([]byte, *secretKey, error) {
 	k.mustCurrent()
 	if userID == "" {
 		return nil, nil, fail(ErrMissingUserID, "cannot open a sealed value without its owner's user id")
 	}
-	id, payload, err := parse(sealed)
+	ver, id, payload, err := parse(sealed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,8 +154,18 @@ func (k *Keyring) open(sealed, userID string) ([]byte, *secretKey, error) {
 	if key == nil {
 		return nil, nil, fail(ErrUnknownKeyID, "the value was sealed under key id %s, which is neither the current key (%s) nor a configured previous one (%s); set PLATFORM_SECRET_PREVIOUS to the secret it was sealed under", id, k.current.id, k.previousID())
 	}
+	aead, header := key.aead, key.header
+	if ver == versionUser {
+		if material == nil {
+			return nil, nil, fail(ErrNeedsUserKey, "the value is sealed in format %s, under the user's key material as well as the platform secret; open it through a Sealer, which reads the material from the store", versionUser)
+		}
+		if aead, err = k.users.aead(key, material, userID); err != nil {
+			return nil, nil, err
+		}
+		header = key.headerUser
+	}
 	nonce, ciphertext := raw[:nonceSize], raw[nonceSize:]
-	plaintext, err := key.aead.Open(ciphertext[:0], nonce, ciphertext, additionalData(key.header, userID))
+	plaintext, err := aead.Open(ciphertext[:0], nonce, ciphertext, additionalData(header, userID))
 	if err != nil {
 		return nil, nil, fail(ErrDecrypt, "the value sealed under key id %s does not open for this user: it was altered, copied from another user's record, or its header was edited", id)
 	}
@@ -135,20 +179,35 @@ func (k *Keyring) NeedsReseal(sealed string) bool {
 	return err != nil || id != k.mustCurrent().id
 }
 
-// Reseal opens sealed (under the current or previous key) and seals it again under the
-// current key. A value already under the current key is returned unchanged, after it has been
-// opened, so a rotation run also finds values that no longer open. Resealing is idempotent:
-// running a rotation twice changes nothing the second time.
+// Reseal opens a v1 value (under the current or previous key) and seals it again in v1 under
+// the current key. A value already under the current key is returned unchanged, after it has
+// been opened, so a rotation run also finds values that no longer open. Resealing is
+// idempotent: running a rotation twice changes nothing the second time. Sealer.Reseal is the
+// form that handles v2 and moves v1 values to it.
 func (k *Keyring) Reseal(sealed, userID string) (string, error) {
-	plaintext, key, err := k.open(sealed, userID)
+	return k.reseal(sealed, userID, nil)
+}
+
+// ResealWith is Reseal for a value of either format: one under the current key is returned
+// unchanged (after it has been opened), any other is sealed again in v2 with material, the
+// user's key material, which does not change.
+func (k *Keyring) ResealWith(sealed, userID string, material []byte) (string, error) {
+	return k.reseal(sealed, userID, material)
+}
+
+func (k *Keyring) reseal(sealed, userID string, material []byte) (string, error) {
+	plaintext, key, err := k.open(sealed, userID, material)
 	if err != nil {
 		return "", err
 	}
 	defer clear(plaintext)
-	if key == k.current {
+	switch {
+	case key == k.current:
 		return sealed, nil
+	case material == nil:
+		return k.Seal(plaintext, userID)
 	}
-	return k.Seal(plaintext, userID)
+	return k.SealWith(plaintext, userID, material)
 }
 
 // Derive returns purpose-bound 32-byte keys (HKDF info includes the purpose) for other uses of
@@ -166,6 +225,10 @@ func (k *Keyring) Derive(purpose string) []DerivedKey {
 	}
 	return keys
 }
+
+// Forget drops the user keys of userID this keyring built from memory. An account deletion
+// calls it when it deletes the user's key material.
+func (k *Keyring) Forget(userID string) { k.users.forget(userID) }
 
 // String shows the key ids only, so a keyring that reaches a log line leaks no key.
 func (k *Keyring) String() string {

@@ -197,7 +197,7 @@ func TestMalformedShapes(t *testing.T) {
 		{"only a dot", "."},
 		{"no payload", "v1." + id},
 		{"empty payload", "v1." + id + "."},
-		{"unsupported version", "v2." + id + "." + payload},
+		{"unsupported version", "v3." + id + "." + payload},
 		{"no version", id + "." + payload},
 		{"short key id", "v1." + id[:11] + "." + payload},
 		{"long key id", "v1." + id + "0." + payload},
@@ -218,7 +218,7 @@ func TestKeyIDParsesTheHeaderOnly(t *testing.T) {
 	if err != nil || id != "0123456789ab" {
 		t.Fatalf("KeyID = %q, %v", id, err)
 	}
-	for _, s := range []string{"", "v1", "v1.0123456789ab", "v2.0123456789ab.x", "v1.0123456789AB.x", "v1.0123456789a.x", "x.0123456789ab.x"} {
+	for _, s := range []string{"", "v1", "v1.0123456789ab", "v3.0123456789ab.x", "v1.0123456789AB.x", "v1.0123456789a.x", "x.0123456789ab.x"} {
 		if id, err := envelope.KeyID(s); err == nil {
 			t.Errorf("KeyID(%q) = %q, want ErrMalformed", s, id)
 		} else {

@@ -75,6 +75,7 @@ const (
 	StepTenantDestroyed    = "tenant_destroyed"
 	StepKeyRevoked         = "key_revoked"
 	StepSubscription       = "subscription_cancelled"
+	StepKeyShredded        = "key_material_shredded"
 	StepAuditPseudonymised = "audit_pseudonymised"
 	StepAudited            = "erasure_audited"
 )
@@ -215,6 +216,7 @@ func (s *Service) Run(ctx context.Context, job *launchpad.Job) (launchpad.PlanSu
 		{StepTenantDestroyed, s.destroyTenant},
 		{StepKeyRevoked, s.revokeKeys},
 		{StepSubscription, s.cancelSubscription},
+		{StepKeyShredded, s.shredKey},
 		{StepAuditPseudonymised, s.pseudonymise},
 		{StepAudited, s.auditErasure},
 	}
@@ -284,7 +286,7 @@ func (s *Service) pseudonymActor(actor string) string {
 
 // stepIndex is how many steps are finished when step is the last one.
 func stepIndex(step string) int {
-	for i, name := range []string{StepSessionsEnded, StepTenantDestroyed, StepKeyRevoked, StepSubscription, StepAuditPseudonymised, StepAudited} {
+	for i, name := range []string{StepSessionsEnded, StepTenantDestroyed, StepKeyRevoked, StepSubscription, StepKeyShredded, StepAuditPseudonymised, StepAudited} {
 		if name == step {
 			return i + 1
 		}
@@ -375,6 +377,14 @@ func (s *Service) cancelSubscription(ctx context.Context, u *launchpad.User, _ *
 	return nil
 }
 
+// shredKey deletes the user's key material, which crypto-shreds every credential sealed for
+// them (envelope format v2): copies kept anywhere no longer open. It runs once nothing needs to
+// open them any more — the teardown apply has run and the sub-keys are revoked — and EraseUser
+// deletes the material again, should a seal have raced with this step.
+func (s *Service) shredKey(ctx context.Context, u *launchpad.User, _ *launchpad.Job, _ launchpad.ErasureRequest) error {
+	return s.cfg.Store.DeleteUserKey(ctx, u.ID)
+}
+
 func (s *Service) pseudonymise(ctx context.Context, u *launchpad.User, _ *launchpad.Job, _ launchpad.ErasureRequest) error {
 	_, err := s.cfg.Store.PseudonymiseAudit(ctx, u.ID, func(e *launchpad.AuditEvent) {
 		launchpad.PseudonymiseEvent(e, u.ID, u.Email, s.Pseudonym)
@@ -395,6 +405,7 @@ func (s *Service) auditErasure(ctx context.Context, u *launchpad.User, job *laun
 		Target: s.ErasedStream(u.ID),
 		Details: map[string]string{
 			"job":                  job.ID,
+			"key_material":         "shredded",
 			"pseudonymised_events": strconv.Itoa(len(events)),
 			"requested_at":         req.RequestedAt.UTC().Format(time.RFC3339),
 		},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/erasure"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
@@ -34,6 +35,16 @@ func TestErasureResumesAfterACrashBetweenSteps(t *testing.T) {
 	u := &launchpad.User{ID: "u-leaving", Email: "leaving@example.com", Plan: "starter",
 		Subscription: launchpad.Subscription{StripeCustomerID: "cus_leaving", StripeSubscriptionID: "sub_leaving", Status: launchpad.StatusActive, Plan: "starter"}}
 	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	// A credential sealed for the user, and a copy of it kept aside (a backup, a log line).
+	kr, err := envelope.NewKeyring("erasure-test-platform-secret-0123456789abcdef", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := envelope.NewSealer(kr, st)
+	copied, err := sealer.Seal(ctx, []byte("JBSWY3DPEHPK3PXP"), u.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreateSession(ctx, &launchpad.Session{ID: "s1", UserID: u.ID, FamilyID: "f1", TokenHash: "th1", CreatedAt: now, ExpiresAt: now.Add(time.Hour), AuthTime: now}); err != nil {
@@ -72,6 +83,9 @@ func TestErasureResumesAfterACrashBetweenSteps(t *testing.T) {
 	if err != nil || mid.Control.ErasureStep != erasure.StepSubscription || len(stripe.ids) != 1 {
 		t.Fatalf("after the crash: user %+v, %v, cancelled %v; want step %s stored and one cancellation", mid, err, stripe.ids, erasure.StepSubscription)
 	}
+	if _, err := sealer.Open(ctx, copied, u.ID); err != nil {
+		t.Fatalf("the credential no longer opens before the shredding step: %v", err)
+	}
 
 	cfg2 := cfg
 	erasure.SetAfterStep(&cfg2, nil)
@@ -87,6 +101,9 @@ func TestErasureResumesAfterACrashBetweenSteps(t *testing.T) {
 	}
 	if _, err := st.GetUser(ctx, u.ID); !launchpad.IsNotFound(err) {
 		t.Fatalf("the user after the erasure: %v, want ENOTFOUND", err)
+	}
+	if _, err := sealer.Open(ctx, copied, u.ID); !errors.Is(err, envelope.ErrKeyErased) || !strings.Contains(err.Error(), "key material was erased") {
+		t.Fatalf("opening the copy of the credential after the erasure, with the same keyring: %v; want ErrKeyErased", err)
 	}
 	events, err := st.ListAudit(ctx, launchpad.AuditFilter{Stream: svc.ErasedStream(u.ID)})
 	if err != nil || len(events) != 3 { // sign-in, new device, deletion requested
@@ -104,6 +121,9 @@ func TestErasureResumesAfterACrashBetweenSteps(t *testing.T) {
 	platform, err := st.ListAudit(ctx, launchpad.AuditFilter{Stream: launchpad.PlatformStream})
 	if err != nil || len(platform) != 1 || platform[0].Action != launchpad.AuditAccountErased || platform[0].Target != svc.ErasedStream(u.ID) {
 		t.Fatalf("the platform stream: %+v, %v; want one account.erased naming the erased stream", platform, err)
+	}
+	if platform[0].Details["key_material"] != "shredded" {
+		t.Fatalf("the erasure's audit event does not record the shredding: %v", platform[0].Details)
 	}
 
 	// The erasure's own job record names the user only by pseudonym now.

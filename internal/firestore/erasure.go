@@ -70,6 +70,7 @@ func (s *Store) EraseUser(ctx context.Context, e launchpad.UserErasure) error {
 	if e.Email != "" {
 		refs = append(refs, s.doc(s.col.signInCodes, e.Email), s.emailRef(e.Email))
 	}
+	refs = append(refs, s.userKeyRef(e.UserID))
 	if err := s.deleteRefs(ctx, refs); err != nil {
 		return err
 	}

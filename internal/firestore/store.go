@@ -152,6 +152,7 @@ type collections struct {
 	platform     string // "keys": the platform key record; "fleet": the fleet's desired state
 	rollouts     string
 	retained     string // retained workspaces of destroyed tenants, by app name
+	userKeys     string // per user: the key material their credentials are sealed under
 }
 
 func newCollections(prefix string) collections {
@@ -180,6 +181,7 @@ func newCollections(prefix string) collections {
 		platform:     prefix + "platform",
 		rollouts:     prefix + "rollouts",
 		retained:     prefix + "retained_workspaces",
+		userKeys:     prefix + "user_keys",
 	}
 }
 

@@ -66,12 +66,12 @@ func JSONString(s string) string {
 // deletion interrupted by a crash is simply run again.
 type ErasureStore interface {
 	// EraseUser deletes, in one transaction, the user's record (and with it every sealed
-	// credential), sessions, devices, the sign-in code of e.Email, tenant and sub-key records,
-	// jobs (but e.KeepJobID) with their logs, and the Terraform state of the user's workspace;
-	// and empties the payload of every Stripe event that mentions e.Mentions() (the event id is
-	// kept, so a redelivery is still recognised). Deleted means unreadable in the store's
-	// files: the SQLite store overwrites freed pages and truncates its write-ahead log. Erasing
-	// a user who is already gone succeeds.
+	// credential), their key material (UserKeyStore), sessions, devices, the sign-in code of
+	// e.Email, tenant and sub-key records, jobs (but e.KeepJobID) with their logs, and the
+	// Terraform state of the user's workspace; and empties the payload of every Stripe event
+	// that mentions e.Mentions() (the event id is kept, so a redelivery is still recognised).
+	// Deleted means unreadable in the store's files: the SQLite store overwrites freed pages
+	// and truncates its write-ahead log. Erasing a user who is already gone succeeds.
 	EraseUser(ctx context.Context, e UserErasure) error
 	// PseudonymiseAudit rewrites every event of stream as fn returns it, under the stream name
 	// fn gives (which must start with ErasedStreamPrefix), each marked Pseudonymised and

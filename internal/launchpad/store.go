@@ -31,6 +31,7 @@ type Store interface {
 	PlatformKeyStore
 	RetentionStore
 	ErasureStore
+	UserKeyStore
 	RolloutStore
 	RetainedWorkspaceStore
 

@@ -147,13 +147,18 @@ func keyIDCounts(t testing.TB, users []*launchpad.User) map[string]int {
 	return counts
 }
 
-// checkAllOpenUnder fails unless every credential of every seeded user opens under kr and is
-// the credential it was.
-func checkAllOpenUnder(t testing.TB, kr *envelope.Keyring, users []*launchpad.User) {
+// openIn opens sealed with kr and the user's key material in st (a re-sealed value is v2).
+func openIn(st launchpad.UserKeyStore, kr *envelope.Keyring, sealed, userID string) ([]byte, error) {
+	return envelope.NewSealer(kr, st).Open(context.Background(), sealed, userID)
+}
+
+// checkAllOpenUnder fails unless every credential of every seeded user opens under kr (and
+// the users' key material in st) and is the credential it was.
+func checkAllOpenUnder(t testing.TB, st launchpad.UserKeyStore, kr *envelope.Keyring, users []*launchpad.User) {
 	t.Helper()
 	for _, u := range users {
 		for field, want := range map[string]string{u.OpenRouterKey: subKeyPlaintext(u.ID), u.BYOKKey: byokPlaintext(u.ID)} {
-			got, err := kr.Open(field, u.ID)
+			got, err := openIn(st, kr, field, u.ID)
 			if err != nil {
 				t.Fatalf("user %s: a credential does not open under %s: %v", u.ID, kr, err)
 			}

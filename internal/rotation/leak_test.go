@@ -102,7 +102,7 @@ func newLeakWorld(t *testing.T) *leakWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := w.Keyring.Open(alice.OpenRouterKey, "alice01")
+	p, err := openIn(w.Store, w.Keyring, alice.OpenRouterKey, "alice01")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestLeakResponseRotatesKeysAndMarksFactorsAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := w.newRing.Open(alice.OpenRouterKey, "alice01")
+	p, err := openIn(w.Store, w.newRing, alice.OpenRouterKey, "alice01")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestCommandOnPostgres(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "rotation complete") || !strings.Contains(stdout, "credentials re-sealed:   24") {
 		t.Fatalf("rotate-secret on PostgreSQL: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	checkAllOpenUnder(t, mustKeyring(t, newSecret, ""), allUsers(t, st))
+	checkAllOpenUnder(t, st, mustKeyring(t, newSecret, ""), allUsers(t, st))
 	pw, _ := neturl.Parse(url)
 	if p, _ := pw.User.Password(); strings.Contains(stdout+stderr, p) {
 		t.Fatalf("rotate-secret's output shows the store's password:\n%s\n%s", stdout, stderr)

@@ -89,7 +89,7 @@ var errNoChange = errors.New("rotation: nothing to write")
 // store error or a cancelled ctx stops the run and is returned with the counts so far;
 // running Rotate again resumes it.
 func Rotate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring, opts Options) (Result, error) {
-	r := newRun(kr, opts)
+	r := newRun(kr, st, opts)
 	if err := begin(ctx, st, kr); err != nil {
 		return r.result(), err
 	}
@@ -147,16 +147,17 @@ func activate(ctx context.Context, st launchpad.Store, kr *envelope.Keyring) err
 
 // run is one rotation's state, shared by its workers.
 type run struct {
-	kr    *envelope.Keyring
-	opts  Options
-	start time.Time
+	kr     *envelope.Keyring
+	sealer *envelope.Sealer // reads (or creates) the users' key material
+	opts   Options
+	start  time.Time
 
 	mu      sync.Mutex
 	res     Result
 	handled int
 }
 
-func newRun(kr *envelope.Keyring, opts Options) *run {
+func newRun(kr *envelope.Keyring, st launchpad.UserKeyStore, opts Options) *run {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -172,7 +173,7 @@ func newRun(kr *envelope.Keyring, opts Options) *run {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &run{kr: kr, opts: opts, start: opts.Now(), res: Result{KeyID: kr.CurrentKeyID()}}
+	return &run{kr: kr, sealer: envelope.NewSealer(kr, st), opts: opts, start: opts.Now(), res: Result{KeyID: kr.CurrentKeyID()}}
 }
 
 func (r *run) result() Result {
@@ -263,10 +264,14 @@ type fieldOutcome struct {
 // record as it is at that moment.
 func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.User) error {
 	var outcomes []fieldOutcome
+	key, err := r.userKey(ctx, listed)
+	if err != nil {
+		return err
+	}
 	if r.needsReseal(listed) {
 		_, err := st.UpdateUser(ctx, listed.ID, func(u *launchpad.User) error {
 			// fn may run again on a conflict: only the last run counts.
-			outcomes = r.reseal(u)
+			outcomes = r.reseal(u, key)
 			for _, o := range outcomes {
 				if o.resealed {
 					return nil
@@ -285,7 +290,7 @@ func (r *run) user(ctx context.Context, st launchpad.Store, listed *launchpad.Us
 			return launchpad.Wrapf(err, "re-sealing the credentials of user %s", listed.ID)
 		}
 	} else {
-		outcomes = r.reseal(listed) // all current: opening each one checks it
+		outcomes = r.reseal(listed, key) // all current: opening each one checks it
 	}
 	r.record(outcomes)
 	return nil
@@ -300,14 +305,53 @@ func (r *run) needsReseal(u *launchpad.User) bool {
 	return false
 }
 
+// userKey is the user's key material, read before the transaction that re-seals their
+// fields: nil when they have no field to re-seal or open under it. Material that was erased
+// (an account being deleted) is not an error here: each v2 field then fails on its own.
+type userKey struct {
+	material []byte
+	err      error // why there is no material, for the fields that need it
+}
+
+func (r *run) userKey(ctx context.Context, u *launchpad.User) (userKey, error) {
+	var values []string
+	v2 := false
+	for _, p := range u.SealedFields() {
+		if *p == "" {
+			continue
+		}
+		values = append(values, *p)
+		if ver, err := envelope.Version(*p); err == nil && ver == "v2" {
+			v2 = true
+		}
+	}
+	if !v2 && !r.needsReseal(u) {
+		return userKey{}, nil // v1 values under the current key: opened without material
+	}
+	material, err := r.sealer.KeyFor(ctx, u.ID, values...)
+	switch {
+	case err == nil:
+		return userKey{material: material}, nil
+	case errors.Is(err, envelope.ErrKeyErased), launchpad.IsNotFound(err):
+		return userKey{err: err}, nil
+	case ctx.Err() != nil:
+		return userKey{}, interrupted(ctx.Err())
+	}
+	return userKey{}, launchpad.Wrapf(err, "reading the key material of user %s", u.ID)
+}
+
 // reseal re-seals u's fields in place and says what happened to each. A value under the
-// current key is opened (Reseal returns it unchanged), so one that no longer opens is found.
-func (r *run) reseal(u *launchpad.User) []fieldOutcome {
+// current key is opened (ResealWith returns it unchanged), so one that no longer opens is
+// found. Values move to v2 with the user's material, which does not change.
+func (r *run) reseal(u *launchpad.User, key userKey) []fieldOutcome {
 	fields := u.SealedFields()
 	out := make([]fieldOutcome, len(fields))
 	for i, p := range fields {
 		needed := r.kr.NeedsReseal(*p)
-		sealed, err := r.kr.Reseal(*p, u.ID)
+		sealed, err := r.kr.ResealWith(*p, u.ID, key.material)
+		if errors.Is(err, envelope.ErrNeedsUserKey) && key.err != nil {
+			err = key.err
+		}
 		if err != nil {
 			out[i].failure = &Failure{UserID: u.ID, Field: fieldName(u, p, i), Reason: launchpad.ErrorMessage(err)}
 			continue

@@ -72,7 +72,7 @@ func testKilledHalfwayAndResumed(t *testing.T, st launchpad.Store, n, workers in
 	if got := mid[newOnly.CurrentKeyID()]; got < first.Resealed || got > first.Resealed+2*workers {
 		t.Fatalf("after the kill %d credentials are under the new key id, but the run reported %d re-sealed", got, first.Resealed)
 	}
-	checkAllOpenUnder(t, rotKR, allUsers(t, st)) // mid-rotation nothing is unreadable
+	checkAllOpenUnder(t, st, rotKR, allUsers(t, st)) // mid-rotation nothing is unreadable
 	t.Logf("killed run: %s", progressLine(first))
 
 	// Run 2: resumes; what run 1 did is skipped (after checking it opens).
@@ -97,8 +97,8 @@ func testKilledHalfwayAndResumed(t *testing.T, st launchpad.Store, n, workers in
 	if got := keyIDCounts(t, users); got[newOnly.CurrentKeyID()] != 2*n || len(got) != 1 {
 		t.Fatalf("key ids after rotation: %v; want all %d under %s", got, 2*n, newOnly.CurrentKeyID())
 	}
-	checkAllOpenUnder(t, newOnly, users)
-	if _, err := oldKR.Open(users[0].BYOKKey, users[0].ID); err == nil {
+	checkAllOpenUnder(t, st, newOnly, users)
+	if _, err := openIn(st, oldKR, users[0].BYOKKey, users[0].ID); err == nil {
 		t.Fatal("a re-sealed credential still opens under the old secret")
 	}
 
@@ -231,11 +231,11 @@ func TestRotateConcurrentWritersLoseNothing(t *testing.T) {
 		if p, ok := newBYOK[u.ID]; ok {
 			wantBYOK = p
 		}
-		got, err := newOnly.Open(u.BYOKKey, u.ID)
+		got, err := openIn(db, newOnly, u.BYOKKey, u.ID)
 		if err != nil || string(got) != wantBYOK {
 			t.Fatalf("user %s: BYOK key after rotation = %q, %v; want the last one stored", u.ID, got, err)
 		}
-		if got, err := newOnly.Open(u.OpenRouterKey, u.ID); err != nil || string(got) != subKeyPlaintext(u.ID) {
+		if got, err := openIn(db, newOnly, u.OpenRouterKey, u.ID); err != nil || string(got) != subKeyPlaintext(u.ID) {
 			t.Fatalf("user %s: sub-key does not open under the new secret alone: %v", u.ID, err)
 		}
 	}
@@ -363,7 +363,7 @@ func TestRotateEveryFieldOfSealedFields(t *testing.T) {
 	}
 	for _, u := range allUsers(t, db) {
 		for _, p := range u.SealedFields() {
-			if _, err := newOnly.Open(*p, u.ID); err != nil {
+			if _, err := openIn(db, newOnly, *p, u.ID); err != nil {
 				t.Fatalf("user %s: %v", u.ID, err)
 			}
 		}

@@ -78,7 +78,7 @@ func (w *world) held(t *testing.T, userID string) (hash, plaintext string) {
 	if u.OpenRouterKey == "" {
 		return u.OpenRouterKeyHash, ""
 	}
-	p, err := tenant.OpenSealed(w.Keyring, u.OpenRouterKey, userID, "sub-key")
+	p, err := tenant.OpenSealed(t.Context(), w.Sealer(), u.OpenRouterKey, userID, "sub-key")
 	if err != nil {
 		t.Fatal(err)
 	}

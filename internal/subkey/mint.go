@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -91,11 +92,12 @@ func (s *Service) record(ctx context.Context, userID string, plan *launchpad.Pla
 	if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
 		return nil, err
 	}
-	sealed, err := s.keyring.Seal([]byte(issued.Key), userID)
-	if err != nil {
+	// The user exists before the seal: their key material is created with it.
+	if _, _, err := launchpad.EnsureUserByID(ctx, s.store, userID); err != nil {
 		return nil, err
 	}
-	if _, _, err := launchpad.EnsureUserByID(ctx, s.store, userID); err != nil {
+	sealed, err := envelope.NewSealer(s.keyring, s.store).Seal(ctx, []byte(issued.Key), userID)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/tenant"
 )
@@ -90,7 +91,7 @@ func (s *Service) resume(ctx context.Context, userID, oldHash string, generation
 	}
 	for _, k := range keys {
 		if k.Hash != oldHash && k.RotationGeneration == generation && u.OpenRouterKeyHash == k.Hash {
-			p, err := tenant.OpenSealed(s.keyring, u.OpenRouterKey, userID, "sub-key")
+			p, err := tenant.OpenSealed(ctx, envelope.NewSealer(s.keyring, s.store), u.OpenRouterKey, userID, "sub-key")
 			if err != nil {
 				return nil, "", err
 			}

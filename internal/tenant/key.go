@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"errors"
 
 	"github.com/clawdrun/terraform-provider-launchpad/internal/envelope"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
@@ -60,10 +61,10 @@ func (s *Service) ResolveKey(ctx context.Context, userID, subKeyHash string, pla
 	key := &Key{Source: source}
 	switch source {
 	case launchpad.KeySourceBYOK:
-		key.plaintext, err = OpenSealed(s.keyring, u.BYOKKey, userID, "BYOK key")
+		key.plaintext, err = OpenSealed(ctx, envelope.NewSealer(s.keyring, s.store), u.BYOKKey, userID, "BYOK key")
 	case launchpad.KeySourceSubKey:
 		key.SubKeyHash = subKeyHash
-		key.plaintext, err = OpenSealed(s.keyring, u.OpenRouterKey, userID, "sub-key")
+		key.plaintext, err = OpenSealed(ctx, envelope.NewSealer(s.keyring, s.store), u.OpenRouterKey, userID, "sub-key")
 	case launchpad.KeySourcePooled:
 		key.plaintext = s.pooledKey
 	}
@@ -75,8 +76,11 @@ func (s *Service) ResolveKey(ctx context.Context, userID, subKeyHash string, pla
 
 // OpenSealed opens a key sealed into user userID's record; what names it in the error, which
 // says what to check when the platform secret does not open it.
-func OpenSealed(kr *envelope.Keyring, sealed, userID, what string) (string, error) {
-	p, err := kr.Open(sealed, userID)
+func OpenSealed(ctx context.Context, sealer *envelope.Sealer, sealed, userID, what string) (string, error) {
+	p, err := sealer.Open(ctx, sealed, userID)
+	if errors.Is(err, envelope.ErrKeyErased) {
+		return "", launchpad.Errorf(launchpad.EINVALID, "the stored %s of user %s cannot be opened: %s", what, userID, launchpad.ErrorMessage(err))
+	}
 	if err != nil {
 		return "", launchpad.Errorf(launchpad.EINVALID, "the stored %s of user %s does not open with the configured platform secret "+
 			"(was PLATFORM_SECRET changed without PLATFORM_SECRET_PREVIOUS and rotate-secret?): %s", what, userID, launchpad.ErrorMessage(err))
@@ -88,18 +92,20 @@ func OpenSealed(kr *envelope.Keyring, sealed, userID, what string) (string, erro
 // or removes the stored key when key is "". It seals only under the store's key
 // (envelope.Keyring.ClaimStore). Needs the store and the keyring.
 func (s *Service) StoreBYOK(ctx context.Context, userID, key string) error {
-	sealed := ""
 	if key != "" {
 		if err := s.keyring.ClaimStore(ctx, s.store); err != nil {
 			return err
 		}
-		var err error
-		if sealed, err = s.keyring.Seal([]byte(key), userID); err != nil {
-			return err
-		}
 	}
 	if _, _, err := launchpad.EnsureUserByID(ctx, s.store, userID); err != nil {
-		return err
+		return err // the user exists before the seal: their key material is created with it
+	}
+	sealed := ""
+	if key != "" {
+		var err error
+		if sealed, err = envelope.NewSealer(s.keyring, s.store).Seal(ctx, []byte(key), userID); err != nil {
+			return err
+		}
 	}
 	_, err := s.store.UpdateUser(ctx, userID, func(u *launchpad.User) error {
 		u.BYOKKey = sealed

@@ -64,6 +64,7 @@ func cases() []testCase {
 		platformKeyCases(),
 		retentionCases(),
 		erasureCases(),
+		userKeyCases(),
 		rolloutCases(),
 		hostileIDCases(),
 	} {

@@ -45,6 +45,7 @@ func UserRows(e launchpad.UserErasure) []ErasedRows {
 		{"tenants", "user_id", e.UserID},
 		{"sub_keys", "user_id", e.UserID},
 		{"states", "workspace", e.UserID},
+		{"user_keys", "user_id", e.UserID},
 	}
 	if e.Email != "" {
 		rows = append(rows, ErasedRows{"sign_in_codes", "email", e.Email})

@@ -45,6 +45,10 @@ type World struct {
 	Starter, Pro *launchpad.Plan
 }
 
+// Sealer seals and opens credentials as the product does: under the keyring and the users'
+// key material in the store.
+func (w *World) Sealer() *envelope.Sealer { return envelope.NewSealer(w.Keyring, w.Store) }
+
 // New starts the world for t; it is torn down when t ends.
 func New(t testing.TB) *World {
 	t.Helper()
@@ -90,11 +94,11 @@ func (w *World) GiveSubKey(t testing.TB, userID, plaintext string) string {
 	t.Helper()
 	ctx := context.Background()
 	hash := "hash-" + userID + "-" + plaintext[len(plaintext)-4:]
-	sealed, err := w.Keyring.Seal([]byte(plaintext), userID)
-	if err != nil {
+	if _, _, err := launchpad.EnsureUserByID(ctx, w.Store, userID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := launchpad.EnsureUserByID(ctx, w.Store, userID); err != nil {
+	sealed, err := w.Sealer().Seal(ctx, []byte(plaintext), userID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Store.UpdateUser(ctx, userID, func(u *launchpad.User) error {

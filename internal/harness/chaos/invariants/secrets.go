@@ -23,10 +23,17 @@ type Secret struct {
 // chance.
 const minSecretLen = 12
 
+// SealedStore is what SealedSecrets reads: the users and their key material.
+type SealedStore interface {
+	launchpad.UserStore
+	launchpad.UserKeyStore
+}
+
 // SealedSecrets opens every sealed credential of every user — sub-keys, BYOK keys, TOTP
-// secrets — with the keyring (the platform secret). A credential that does not open is an
-// error: it would be a secret this check cannot look for.
-func SealedSecrets(ctx context.Context, users launchpad.UserStore, keyring *envelope.Keyring) ([]Secret, error) {
+// secrets — with the keyring (the platform secret) and each user's key material. A credential
+// that does not open is an error: it would be a secret this check cannot look for.
+func SealedSecrets(ctx context.Context, users SealedStore, keyring *envelope.Keyring) ([]Secret, error) {
+	sealer := envelope.NewSealer(keyring, users)
 	var out []Secret
 	after := ""
 	for {
@@ -41,7 +48,7 @@ func SealedSecrets(ctx context.Context, users launchpad.UserStore, keyring *enve
 				if f.sealed == "" {
 					continue
 				}
-				p, err := keyring.Open(f.sealed, u.ID)
+				p, err := sealer.Open(ctx, f.sealed, u.ID)
 				if err != nil {
 					return nil, fmt.Errorf("opening the %s of user %s: %w", f.what, u.ID, err)
 				}
