@@ -118,7 +118,7 @@ func (s *stack) storedKey(kr *envelope.Keyring, user string) (plaintext, hash st
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	p, err := kr.Open(u.OpenRouterKey, user)
+	p, err := envelope.NewSealer(kr, s.store).Open(context.Background(), u.OpenRouterKey, user)
 	if err != nil {
 		s.t.Fatalf("the user's sealed sub-key does not open: %v", err)
 	}
