@@ -46,6 +46,11 @@ type Config struct {
 	// (LAUNCHPAD_RETENTION_SNAPSHOTS): whole days, at most MaxSnapshots; 0 keeps none (unlike
 	// the classes above, it has no forever: Fly keeps a snapshot 60 days at most).
 	Snapshots time.Duration
+	// Audit is how long audit events are kept in full (LAUNCHPAD_RETENTION_AUDIT): Forever
+	// (keep) by default, else whole days, at least MinAudit; older events are archived to
+	// AuditArchiveDir (LAUNCHPAD_AUDIT_ARCHIVE_DIR) and trimmed.
+	Audit           time.Duration
+	AuditArchiveDir string
 }
 
 // Defaults is the configuration with every setting unset.
