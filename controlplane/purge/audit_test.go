@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/auditlog"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/settings"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
@@ -124,5 +126,30 @@ func TestAuditTrimArchivesWithProofsThenKeepsTheLogVerifiable(t *testing.T) {
 	}
 	if again, _ := filepath.Glob(filepath.Join(dir, "*")); len(again) != 1 {
 		t.Fatalf("a second pass wrote another archive: %v", again)
+	}
+}
+
+// TestLoadEnvAuditRetention: keep by default; whole days of at least 30 with an archive
+// directory; otherwise an error naming the settings involved.
+func TestLoadEnvAuditRetention(t *testing.T) {
+	load := func(env map[string]string) (purge.Config, error) {
+		return purge.LoadEnv(func(k string) string { return env[k] })
+	}
+	if c, err := load(nil); err != nil || c.Audit != purge.Forever {
+		t.Fatalf("unset: Audit = %s, %v; want keep", c.Audit, err)
+	}
+	c, err := load(map[string]string{settings.RetentionAudit: "365d", settings.AuditArchiveDir: "/var/lib/launchpad/audit"})
+	if err != nil || c.Audit != 365*24*time.Hour || c.AuditArchiveDir != "/var/lib/launchpad/audit" {
+		t.Fatalf("365d: %+v, %v", c, err)
+	}
+	for _, v := range []string{"29d", "36h", "forever", "1y"} {
+		_, err := load(map[string]string{settings.RetentionAudit: v, settings.AuditArchiveDir: "/a"})
+		if err == nil || !strings.Contains(err.Error(), settings.RetentionAudit+"=") || !strings.Contains(err.Error(), "30d") {
+			t.Errorf("%s=%s: %v; want an error naming the setting and its bounds", settings.RetentionAudit, v, err)
+		}
+	}
+	_, err = load(map[string]string{settings.RetentionAudit: "90d"})
+	if err == nil || !strings.Contains(err.Error(), settings.RetentionAudit) || !strings.Contains(err.Error(), settings.AuditArchiveDir) {
+		t.Fatalf("a retention without an archive directory: %v; want an error naming both settings", err)
 	}
 }
