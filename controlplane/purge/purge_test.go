@@ -1,6 +1,7 @@
 package purge_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -224,10 +225,21 @@ func TestAuditTrimArchivesWithProofsThenKeepsTheLogVerifiable(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := purge.Config{Audit: 30 * 24 * time.Hour, AuditArchiveDir: dir}
-	p, err := purge.New(purge.Deps{Store: st, Config: cfg, AuditLog: auditlog.NewLog(st, signer), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
+	newPurger := func(st launchpad.Store) *purge.Purger {
+		p, err := purge.New(purge.Deps{Store: st, Config: cfg, AuditLog: auditlog.NewLog(st, signer), Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
+	// A crash between the archive and the trim: the archive is written, nothing trimmed.
+	if _, err := newPurger(trimFails{st}).Sweep(ctx, now); err == nil {
+		t.Fatal("a pass whose trim failed reported no error")
+	}
+	if left, err := st.ListAuditToTrim(ctx, now.Add(-cfg.Audit), 0); err != nil || len(left) != len(old) {
+		t.Fatalf("after a failed trim %d events are left to trim (%v), want %d", len(left), err, len(old))
+	}
+	p := newPurger(st)
 	erased, err := p.Sweep(ctx, now)
 	if err != nil || erased[purge.ClassAudit] != int64(len(old)) {
 		t.Fatalf("Sweep = %v, %v; want %d audit events trimmed", erased, err, len(old))
@@ -235,7 +247,7 @@ func TestAuditTrimArchivesWithProofsThenKeepsTheLogVerifiable(t *testing.T) {
 
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(files) != 1 {
-		t.Fatalf("archive dir holds %v, want one archive", files)
+		t.Fatalf("archive dir holds %v, want the one archive, written again after the failed trim", files)
 	}
 	raw, err := os.ReadFile(files[0])
 	if err != nil {
@@ -329,4 +341,12 @@ func TestLoadEnvAuditRetention(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), settings.RetentionAudit) || !strings.Contains(err.Error(), settings.AuditArchiveDir) {
 		t.Fatalf("a retention without an archive directory: %v; want an error naming both settings", err)
 	}
+}
+
+// trimFails is a store whose TrimAudit fails, as a crash after the archive was written would
+// leave it.
+type trimFails struct{ *sqlite.DB }
+
+func (trimFails) TrimAudit(context.Context, []string) (int, error) {
+	return 0, launchpad.Errorf(launchpad.EUNAVAILABLE, "the store went away")
 }
