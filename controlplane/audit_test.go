@@ -7,13 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/controlplane/purge"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/auditlog"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/harness/stack/stacktest"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite"
+	"github.com/clawdrun/terraform-provider-launchpad/internal/sqlite/sqlitetest"
 )
 
 func TestUserReadsOnlyTheirOwnAudit(t *testing.T) {
@@ -228,6 +233,61 @@ func TestAuditCLIUsage(t *testing.T) {
 		var errOut bytes.Buffer
 		if code := runAudit(context.Background(), nil, func(string) string { return url }, &bytes.Buffer{}, &errOut); code != 1 || !strings.Contains(errOut.String(), "LAUNCHPAD_STORE") {
 			t.Errorf("store %s: exit %d, %s", url, code, errOut.String())
+		}
+	}
+}
+
+// After the purge loop archived and trimmed the events past the audit retention, and a new
+// event was appended, `audit --verify` passes, also against the checkpoint the archive's
+// proofs were made with.
+func TestAuditCLIVerifyPassesAfterTheAuditTrim(t *testing.T) {
+	ctx := t.Context()
+	st, path := sqlitetest.Open(t, sqlite.Options{})
+	now := time.Now()
+	for _, age := range []time.Duration{50, 40, 1} {
+		if _, err := st.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u-a", Time: now.Add(-age * 24 * time.Hour),
+			Actor: launchpad.UserActor("u-a"), Action: launchpad.AuditSignIn, Details: map[string]string{"ip": "192.0.2.1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signer, err := auditlog.NewSigner([]byte("a test audit signing secret of 32+ bytes"), auditlog.DefaultOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := purge.New(purge.Deps{Store: st, AuditLog: auditlog.NewLog(st, signer),
+		Config: purge.Config{Audit: 30 * 24 * time.Hour, AuditArchiveDir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if erased, err := p.Sweep(ctx, now); err != nil || erased[purge.ClassAudit] != 2 {
+		t.Fatalf("Sweep = %v, %v; want 2 audit events trimmed", erased, err)
+	}
+	if _, err := st.AppendAudit(ctx, &launchpad.AuditEvent{Stream: "u-a", Actor: launchpad.UserActor("u-a"), Action: launchpad.AuditLogout}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("archives: %v", files)
+	}
+	var archive purge.AuditArchive
+	if raw, err := os.ReadFile(files[0]); err != nil || json.Unmarshal(raw, &archive) != nil {
+		t.Fatalf("reading the archive: %v", err)
+	}
+	cpFile := filepath.Join(t.TempDir(), "checkpoint")
+	if err := os.WriteFile(cpFile, []byte(archive.Checkpoint), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "LAUNCHPAD_STORE" {
+			return "sqlite://" + path
+		}
+		return ""
+	}
+	for _, args := range [][]string{{"--verify"}, {"--verify", "--checkpoint", cpFile, "--verifier-key", signer.VerifierKey()}} {
+		var out, errOut bytes.Buffer
+		if code := runAudit(ctx, args, getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), "verified") {
+			t.Fatalf("audit %v after the trim: exit %d\n%s%s", args, code, out.String(), errOut.String())
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,6 +55,33 @@ func TestLoadAuditLogConfig(t *testing.T) {
 		if !strings.Contains(joined, bad.want) || strings.Contains(joined, "tok-value-secret") || strings.Contains(joined, platform) {
 			t.Errorf("%v: problems %q; want one naming %q, without secrets", bad.env, joined, bad.want)
 		}
+	}
+}
+
+// serve refuses an audit retention without the archive directory it writes to, or without the
+// signing secret its proofs need, naming the settings; with both it starts with the retention.
+func TestServeRefusesAuditRetentionWithoutArchiveOrSigner(t *testing.T) {
+	dir := t.TempDir()
+	base := map[string]string{
+		"PLATFORM_SECRET": testSecret, "LAUNCHPAD_STORE": "sqlite://" + filepath.Join(dir, "lp.db"), "LAUNCHPAD_TOFU": fakeTofu(t),
+		"LAUNCHPAD_DATA_DIR": filepath.Join(dir, "data"), "LAUNCHPAD_SMTP_URL": smtp.LogURL, settings.RetentionAudit: "90d",
+	}
+	load := func(extra ...string) (*serveConfig, error) {
+		env := maps.Clone(base)
+		for i := 0; i < len(extra); i += 2 {
+			env[extra[i]] = extra[i+1]
+		}
+		return loadServeConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	}
+	_, err := load()
+	for _, name := range []string{settings.RetentionAudit, settings.AuditArchiveDir, settings.AuditSigningSecret} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("a retention with neither archive directory nor signing secret: %v; want an error naming %s", err, name)
+		}
+	}
+	cfg, err := load(settings.AuditArchiveDir, dir, settings.AuditSigningSecret, testAuditSecret)
+	if err != nil || cfg.purge.Audit != 90*24*time.Hour || cfg.purge.AuditArchiveDir != dir {
+		t.Fatalf("a complete audit retention: %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/clawdrun/terraform-provider-launchpad/controlplane/billing"
@@ -56,6 +57,7 @@ type serveSettings struct {
 	// The purge loop and the retention of each class of stored data (purge.LoadEnv).
 	purgeInterval, retentionStripePayloads, retentionJobLogs, retentionSessions string
 	retentionDevices, retentionSignInCodes, retentionSnapshots                  string
+	retentionAudit, auditArchiveDir                                             string
 }
 
 // table pairs every row of the settings table that gives serve a flag with the field its raw
@@ -77,6 +79,7 @@ func (v *serveSettings) table() []setting {
 		settings.RetentionJobLogs: &v.retentionJobLogs, settings.RetentionSessions: &v.retentionSessions,
 		settings.RetentionDevices: &v.retentionDevices, settings.RetentionSignInCodes: &v.retentionSignInCodes,
 		settings.RetentionSnapshots: &v.retentionSnapshots,
+		settings.RetentionAudit:     &v.retentionAudit, settings.AuditArchiveDir: &v.auditArchiveDir,
 	}
 	var out []setting
 	for _, s := range settings.For(settings.Serve) {
@@ -229,6 +232,11 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	var auditProblems []string
 	c.auditLog, auditProblems = loadAuditLogConfig(settingOrEnv, c.secret)
 	problems = append(problems, auditProblems...)
+	if c.purge.Audit != purge.Forever && c.auditLog.signer == nil && len(auditProblems) == 0 {
+		// The archive proves each trimmed event against a signed checkpoint.
+		problems = append(problems, fmt.Sprintf("%s is set, but %s is not: the audit archive's proofs need signed checkpoints; set it, or set %s=keep",
+			settings.RetentionAudit, settings.AuditSigningSecret, settings.RetentionAudit))
+	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, fmt.Errorf("cannot start; fix these settings (flags or environment variables):\n  - %s", strings.Join(problems, "\n  - "))
@@ -410,7 +418,8 @@ func serve(ctx context.Context, cfg *serveConfig, stderr io.Writer, listening fu
 		"workers", workers.Queue.Workers, "job_lease", workers.Queue.Lease.String(), "stripe_webhook", len(cfg.billing.WebhookSecrets) > 0,
 		"stripe_api", cfg.billing.APIKey != "", "fly", runtime != nil, "openrouter", keys != nil, "metering", meterSummary(meter),
 		"rotate_on_plan_change", cfg.billing.RotateOnPlanChange, "purge_interval", cfg.purge.Interval.String(),
-		"retention_stripe_payloads", purge.FormatRetention(cfg.purge.StripePayloads), "retention_snapshots_days", cfg.purge.SnapshotDays())
+		"retention_stripe_payloads", purge.FormatRetention(cfg.purge.StripePayloads), "retention_snapshots_days", cfg.purge.SnapshotDays(),
+		"retention_audit", auditRetentionSummary(cfg.purge.Audit))
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)
@@ -445,4 +454,12 @@ func missingProviderSettings(env map[string]string) []string {
 func storeTarget(url string) string {
 	t, _ := store.Parse(url)
 	return t.String()
+}
+
+// auditRetentionSummary is LAUNCHPAD_RETENTION_AUDIT as the start-up line shows it.
+func auditRetentionSummary(d time.Duration) string {
+	if d == purge.Forever {
+		return "keep"
+	}
+	return purge.FormatRetention(d)
 }

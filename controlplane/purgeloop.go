@@ -10,7 +10,7 @@ func (s *Server) newPurgeLoop(deps Deps) (*loop, error) {
 		return nil, nil
 	}
 	p, err := purge.New(purge.Deps{
-		Store: deps.Store, Config: *deps.Purge, Metrics: s.metrics, Runtime: deps.Runtime,
+		Store: deps.Store, Config: *deps.Purge, Metrics: s.metrics, Runtime: deps.Runtime, AuditLog: deps.AuditLog,
 		Logger: s.log.With("component", "purge"),
 	})
 	if err != nil {

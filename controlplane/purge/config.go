@@ -31,6 +31,9 @@ const (
 	// MinRetention and MaxRetention bound every retention duration.
 	MinRetention = time.Second
 	MaxRetention = 3650 * 24 * time.Hour
+	// MinAudit is the shortest LAUNCHPAD_RETENTION_AUDIT: a month of the log stays readable in
+	// the dashboard and the store.
+	MinAudit = 30 * 24 * time.Hour
 )
 
 // Forever is the retention of a class the loop never purges ("forever").
@@ -46,6 +49,11 @@ type Config struct {
 	// (LAUNCHPAD_RETENTION_SNAPSHOTS): whole days, at most MaxSnapshots; 0 keeps none (unlike
 	// the classes above, it has no forever: Fly keeps a snapshot 60 days at most).
 	Snapshots time.Duration
+	// Audit is how long audit events are kept in full (LAUNCHPAD_RETENTION_AUDIT): Forever
+	// (keep) by default, else whole days, at least MinAudit; older events are archived to
+	// AuditArchiveDir (LAUNCHPAD_AUDIT_ARCHIVE_DIR) and trimmed.
+	Audit           time.Duration
+	AuditArchiveDir string
 }
 
 // Defaults is the configuration with every setting unset.
@@ -93,6 +101,16 @@ func LoadEnv(getenv func(string) string) (Config, error) {
 	} else {
 		c.Snapshots = d
 	}
+	if d, err := ParseAuditRetention(getenv(settings.RetentionAudit)); err != nil {
+		problems = append(problems, err)
+	} else {
+		c.Audit = d
+	}
+	c.AuditArchiveDir = strings.TrimSpace(getenv(settings.AuditArchiveDir))
+	if c.Audit != Forever && c.AuditArchiveDir == "" {
+		problems = append(problems, fmt.Errorf("%s is set, but %s is not: set the directory the audit archive files go to, or set %s=keep",
+			settings.RetentionAudit, settings.AuditArchiveDir, settings.RetentionAudit))
+	}
 	return c, errors.Join(problems...)
 }
 
@@ -134,6 +152,21 @@ func ParseSnapshotRetention(v string) (time.Duration, error) {
 	if err != nil || d < 24*time.Hour || d > MaxSnapshots || d%(24*time.Hour) != 0 {
 		return 0, fmt.Errorf("%s=%q is not valid: use whole days from 1d to 60d (Fly keeps a volume snapshot 1 to 60 days), such as 7d, or 0 to keep none (default 0)",
 			settings.RetentionSnapshots, launchpad.Clip(v, 40))
+	}
+	return d, nil
+}
+
+// ParseAuditRetention reads LAUNCHPAD_RETENTION_AUDIT: "" or "keep" keep every event in full
+// (Forever), else whole days, at least MinAudit and at most MaxRetention.
+func ParseAuditRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "keep" {
+		return Forever, nil
+	}
+	d, err := launchpad.ParseDuration(v)
+	if err != nil || d < MinAudit || d > MaxRetention || d%(24*time.Hour) != 0 {
+		return 0, fmt.Errorf("%s=%q is not valid: use whole days from 30d to 3650d, such as 365d, or keep to keep every event in full (default keep)",
+			settings.RetentionAudit, launchpad.Clip(v, 40))
 	}
 	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clawdrun/terraform-provider-launchpad/internal/auditlog"
 	"github.com/clawdrun/terraform-provider-launchpad/internal/launchpad"
 )
 
@@ -19,6 +20,8 @@ const (
 	ClassSignInCodes    = "sign_in_codes"
 	// ClassSnapshots counts retained workspace apps of destroyed tenants deleted at Fly.
 	ClassSnapshots = "snapshots"
+	// ClassAudit counts audit events archived and trimmed (audit.go).
+	ClassAudit = "audit"
 )
 
 // retainedBatch bounds the retained workspaces one pass deletes; the next pass goes on.
@@ -45,6 +48,9 @@ type Deps struct {
 	Metrics Metrics
 	// Logger receives a line per pass that erased something and per failure; nil discards.
 	Logger *slog.Logger
+	// AuditLog signs the checkpoint the audit archive's proofs are against; required when
+	// Config.Audit is set.
+	AuditLog *auditlog.Log
 	// Now is the clock the retentions count back from; nil means time.Now.
 	Now func() time.Time
 }
@@ -125,6 +131,7 @@ func (p *Purger) Sweep(ctx context.Context, now time.Time) (map[string]int64, er
 		{ClassDevices, c.Devices, st.PurgeDevices, false},
 		{ClassSignInCodes, c.SignInCodes, st.PurgeSignInCodes, false},
 		{ClassSnapshots, c.Snapshots, p.purgeRetainedWorkspaces, true},
+		{ClassAudit, c.Audit, p.trimAudit, false},
 	}
 	erased := map[string]int64{}
 	var errs []error

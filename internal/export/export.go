@@ -260,7 +260,7 @@ func (x *Exporter) audit(ctx context.Context, userID string, d *Document) error 
 			ev := AuditEvent{ID: e.ID, EventFields: FieldsOf(e)}
 			if x.Log != nil {
 				if inc, err := x.Log.Prove(ctx, e); err == nil {
-					ev.Proof = proofOf(inc)
+					ev.Proof = ProofOf(inc)
 				} else if launchpad.ErrorCode(err) != launchpad.EUNAVAILABLE {
 					return err
 				}
@@ -275,7 +275,8 @@ func (x *Exporter) audit(ctx context.Context, userID string, d *Document) error 
 	return nil
 }
 
-func proofOf(inc *auditlog.Inclusion) *Proof {
+// ProofOf is inc as an export shows it: hashes in base64 and the signed checkpoint note.
+func ProofOf(inc *auditlog.Inclusion) *Proof {
 	p := &Proof{Index: inc.Index, TreeSize: inc.Signed.Checkpoint.Size, LeafHash: base64.StdEncoding.EncodeToString(inc.LeafHash[:]),
 		Checkpoint: string(inc.Signed.Note), Hashes: make([]string, len(inc.Proof))}
 	for i, h := range inc.Proof {

@@ -38,6 +38,9 @@ type auditDoc struct {
 	LogIndex *int64 `firestore:"logIndex"`
 	// Pseudonymised: the event's user was erased (launchpad.AuditEvent.Pseudonymised).
 	Pseudonymised bool `firestore:"pseudonymised,omitempty"`
+	// Trimmed: the event was archived and its content emptied (launchpad.AuditEvent.Trimmed).
+	// Always written, so the retention's query (trimmed == false) finds every new event.
+	Trimmed bool `firestore:"trimmed"`
 }
 
 type auditStreamDoc struct {
@@ -57,7 +60,7 @@ func toAuditDoc(e *launchpad.AuditEvent) *auditDoc {
 	return &auditDoc{
 		ID: e.ID, Stream: e.Stream, Seq: e.Seq, Time: ts(e.Time), Actor: e.Actor, Action: e.Action,
 		Target: e.Target, Details: maps.Clone(e.Details), PrevHash: e.PrevHash, Hash: e.Hash,
-		LogIndex: &e.Index, Pseudonymised: e.Pseudonymised,
+		LogIndex: &e.Index, Pseudonymised: e.Pseudonymised, Trimmed: e.Trimmed,
 	}
 }
 
@@ -73,7 +76,7 @@ func (d *auditDoc) event() *launchpad.AuditEvent {
 	return &launchpad.AuditEvent{
 		ID: d.ID, Stream: d.Stream, Seq: d.Seq, Time: fromTS(d.Time), Actor: d.Actor, Action: d.Action,
 		Target: d.Target, Details: details, PrevHash: d.PrevHash, Hash: d.Hash, Index: index,
-		Pseudonymised: d.Pseudonymised,
+		Pseudonymised: d.Pseudonymised, Trimmed: d.Trimmed,
 	}
 }
 

@@ -44,11 +44,21 @@ func TestIndexFile(t *testing.T) {
 			t.Errorf("no composite index %v on %s for ListJobs filtering on %s", want, jobs, filter)
 		}
 	}
+	// ListAuditToTrim: untrimmed events by time.
+	audit := newCollections(DefaultCollectionPrefix).auditEvents
+	wantTrim := []field{{"trimmed", "ASCENDING"}, {"time", "ASCENDING"}}
+	foundTrim := false
+	for _, ix := range file.Indexes {
+		foundTrim = foundTrim || ix.CollectionGroup == audit && ix.QueryScope == "COLLECTION" && reflect.DeepEqual(ix.Fields, wantTrim)
+	}
+	if !foundTrim {
+		t.Errorf("no composite index %v on %s for ListAuditToTrim", wantTrim, audit)
+	}
 	// The exempted fields are ones no query filters or orders on.
 	queried := map[string]bool{"id": true, "email": true, "subscription.stripeCustomerId": true, "name": true,
 		"userId": true, "familyId": true, "receivedAt": true, "kind": true, "key": true, "status": true,
 		"createdAt": true, "pendingSince": true, "time": true, "rotatedAt": true, "expiresAt": true,
-		"finishedAt": true, "revokedAt": true, "lastSeen": true}
+		"finishedAt": true, "revokedAt": true, "lastSeen": true, "trimmed": true}
 	for _, o := range file.FieldOverrides {
 		if queried[o.FieldPath] {
 			t.Errorf("field override exempts %s.%s, which a query uses", o.CollectionGroup, o.FieldPath)

@@ -171,6 +171,10 @@ type AuditEvent struct {
 	// keyed hashes (PseudonymiseEvent), so its fields no longer hash to Hash; the chain and
 	// the tree check it by its Hash instead (AuditDigest).
 	Pseudonymised bool
+
+	// Trimmed is set when the audit retention archived the event and emptied its content
+	// (audittrim.go); like a pseudonymised event, it is checked by its Hash (AuditDigest).
+	Trimmed bool
 }
 
 // AuditFilter selects audit events. With Stream set, AfterSeq pages through one stream in

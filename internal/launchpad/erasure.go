@@ -124,9 +124,9 @@ func personalDetail(key string) bool {
 
 // AuditDigest is the hash of e that its chain and the tree use: AuditHash recomputed from its
 // fields, or, for a pseudonymised event whose fields no longer hash to it, the Hash it was
-// written with.
+// written with; so is a trimmed event, whose content is gone.
 func AuditDigest(e *AuditEvent) string {
-	if e.Pseudonymised {
+	if e.Pseudonymised || e.Trimmed {
 		return e.Hash
 	}
 	return AuditHash(e)

@@ -31,6 +31,7 @@ type Store interface {
 	PlatformKeyStore
 	RetentionStore
 	ErasureStore
+	AuditTrimStore
 	UserKeyStore
 	RolloutStore
 	RetainedWorkspaceStore

@@ -26,6 +26,7 @@ func auditColumns(e *launchpad.AuditEvent) columns {
 		{"hash", &e.Hash},
 		{"log_index", logIndex{&e.Index}},
 		{"pseudonymised", &e.Pseudonymised},
+		{"trimmed", &e.Trimmed},
 	}
 }
 

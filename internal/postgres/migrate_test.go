@@ -154,7 +154,8 @@ func TestAuditIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	for _, sql := range []string{`UPDATE audit_events SET actor = 'forged'`, `DELETE FROM audit_events`, `TRUNCATE audit_events`} {
+	for _, sql := range []string{`UPDATE audit_events SET actor = 'forged'`, `DELETE FROM audit_events`, `TRUNCATE audit_events`,
+		`UPDATE audit_events SET trimmed = true, actor = 'forged'`, `UPDATE audit_events SET trimmed = true, hash = 'forged'`} {
 		if _, err := conn.Exec(t.Context(), sql); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v, want refused as append-only", sql, err)
 		}

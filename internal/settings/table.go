@@ -48,6 +48,8 @@ const (
 	RetentionDevices        = "LAUNCHPAD_RETENTION_DEVICES"
 	RetentionSignInCodes    = "LAUNCHPAD_RETENTION_SIGNIN_CODES"
 	RetentionSnapshots      = "LAUNCHPAD_RETENTION_SNAPSHOTS"
+	RetentionAudit          = "LAUNCHPAD_RETENTION_AUDIT"
+	AuditArchiveDir         = "LAUNCHPAD_AUDIT_ARCHIVE_DIR"
 	RotateOnPlanChange      = "LAUNCHPAD_ROTATE_ON_PLAN_CHANGE"
 	BillingPortalURL        = "LAUNCHPAD_BILLING_PORTAL_URL"
 	BillingCheckoutURL      = "LAUNCHPAD_BILLING_CHECKOUT_URL"
@@ -171,6 +173,10 @@ var table = []Setting{
 		Usage: "how long an expired sign-in code (its HMAC, with the email it was sent to) is kept, e.g. `1d`, or `forever`"},
 	{Env: RetentionSnapshots, Flag: "retention-snapshots", Default: "0", UsedBy: []Command{Serve},
 		Usage: "how long a destroyed tenant's `/workspace` is kept as a Fly volume snapshot (in its otherwise empty app), in whole days `1d` to `60d` (Fly's bounds); `0` keeps none. Every tenant the control plane destroys, an account deletion's included, keeps a snapshot this long, and the purge loop deletes every retained workspace app of a destroyed tenant older than this (a provider's `workspace_retention_days` in the same store included), so a value lowered later holds for what is already kept"},
+	{Env: RetentionAudit, Flag: "retention-audit", Default: "keep", UsedBy: []Command{Serve},
+		Usage: "how long audit events are kept in full: `keep` keeps them, or whole days, at least `30d`. Older events are written to an archive file in `LAUNCHPAD_AUDIT_ARCHIVE_DIR`, each with its inclusion proof against a signed checkpoint, and then their actor, target and details are emptied in the store; their hashes stay, so `audit --verify` and the signed checkpoints still hold. Needs `LAUNCHPAD_AUDIT_SIGNING_SECRET`"},
+	{Env: AuditArchiveDir, Flag: "audit-archive-dir", DefaultDoc: "unset: required when `LAUNCHPAD_RETENTION_AUDIT` is set", UsedBy: []Command{Serve},
+		Usage: "the directory the audit retention writes its archive files to (JSON, one per batch of trimmed events; keep it backed up: it is the only full copy of those events)"},
 	{Env: RotateOnPlanChange, Flag: "rotate-on-plan-change", Default: "false", UsedBy: []Command{Serve},
 		Usage: "`true`: every change from one paid plan to another also rotates the tenant's sub-key (otherwise the limit moves in place)"},
 	{Env: BillingPortalURL, Flag: "billing-portal-url", UsedBy: []Command{Serve},

@@ -28,6 +28,7 @@ func auditColumns(e *launchpad.AuditEvent, details *string) columns {
 		{"hash", e.Hash, &e.Hash},
 		{"log_index", e.Index, logIndex{&e.Index}},
 		{"pseudonymised", e.Pseudonymised, &e.Pseudonymised},
+		{"trimmed", e.Trimmed, &e.Trimmed},
 	}
 }
 

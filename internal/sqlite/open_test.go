@@ -231,7 +231,8 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rawDB(t, path)
-	for _, stmt := range []string{`UPDATE audit_events SET actor = 'someone else'`, `DELETE FROM audit_events`} {
+	for _, stmt := range []string{`UPDATE audit_events SET actor = 'someone else'`, `DELETE FROM audit_events`,
+		`UPDATE audit_events SET trimmed = 1, actor = 'someone else'`, `UPDATE audit_events SET trimmed = 1, hash = 'forged'`} {
 		if _, err := raw.Exec(stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v; want the append-only trigger to refuse it", stmt, err)
 		}

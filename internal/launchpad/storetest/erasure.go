@@ -14,6 +14,7 @@ func erasureCases() []testCase {
 		{"EraseUser", testEraseUser},
 		{"PseudonymiseAudit", testPseudonymiseAudit},
 		{"PseudonymiseJob_of_a_running_job", testPseudonymiseJob},
+		{"TrimAudit", testTrimAudit},
 	}
 }
 
@@ -201,4 +202,71 @@ func testPseudonymiseJob(t *testing.T, s launchpad.Store) {
 		t.Fatalf("the finished job: %+v", done)
 	}
 	wantCode(t, s.PseudonymiseJob(ctx, "missing", "k", nil), launchpad.ENOTFOUND, "PseudonymiseJob of no job")
+}
+
+// testTrimAudit: the events older than the cut-off are listed oldest first, trimmed once (content
+// emptied, hashes, place and time kept), then no longer listed; every chain and the tree still
+// verify, a trimmed event can still be pseudonymised, and an event appended after it links on.
+func testTrimAudit(t *testing.T, s launchpad.Store) {
+	ctx := t.Context()
+	for i := range 3 {
+		for _, stream := range []string{"u-trim", "u-other"} {
+			e := newAuditEvent(stream, launchpad.AuditSignIn)
+			e.Time = at(time.Duration(i) * time.Hour)
+			appendAudit(t, s, e)
+		}
+	}
+	old, err := s.ListAuditToTrim(ctx, at(90*time.Minute), 0)
+	wantOK(t, err, "ListAuditToTrim")
+	wantEqual(t, "events before the cut-off", len(old), 4)
+	for i, e := range old {
+		if e.Time.After(at(time.Hour)) || (i > 0 && e.Time.Before(old[i-1].Time)) || e.Trimmed {
+			t.Fatalf("ListAuditToTrim returned %+v at %d: want untrimmed events before the cut-off, oldest first", e, i)
+		}
+	}
+	ids := []string{"no-such-event"}
+	for _, e := range old {
+		ids = append(ids, e.ID)
+	}
+	n, err := s.TrimAudit(ctx, ids)
+	wantOK(t, err, "TrimAudit")
+	wantEqual(t, "events trimmed", n, 4)
+	for _, e := range old {
+		got, err := s.GetAudit(ctx, e.ID)
+		wantOK(t, err, "GetAudit of a trimmed event")
+		if !got.Trimmed || got.Actor != "" || got.Target != "" || len(got.Details) != 0 ||
+			got.Hash != e.Hash || got.PrevHash != e.PrevHash || got.Seq != e.Seq || got.Index != e.Index ||
+			got.Stream != e.Stream || !got.Time.Equal(e.Time) || got.Action != e.Action {
+			t.Fatalf("trimmed event = %+v, want the place, time, action and hashes of %+v with no content", got, e)
+		}
+	}
+	left, err := s.ListAuditToTrim(ctx, at(90*time.Minute), 0)
+	wantOK(t, err, "ListAuditToTrim after the trim")
+	wantEqual(t, "events left to trim", len(left), 0)
+	n, err = s.TrimAudit(ctx, ids)
+	wantOK(t, err, "TrimAudit again")
+	wantEqual(t, "events trimmed the second time", n, 0)
+	newest := listAudit(t, s, launchpad.AuditFilter{Stream: "u-other"})
+	wantEqual(t, "content of the newer event", newest[2].Actor, "user:u-other")
+
+	appendAudit(t, s, newAuditEvent("u-trim", launchpad.AuditLogout))
+	for _, stream := range []string{"u-trim", "u-other"} {
+		if err := launchpad.VerifyChain(nil, listAudit(t, s, launchpad.AuditFilter{Stream: stream})); err != nil {
+			t.Fatalf("stream %s no longer verifies after the trim: %v", stream, err)
+		}
+	}
+	wantStoredTree(t, s, 7)
+
+	pseudonym := func(v string) string { return "h" + strings.Repeat("1", 8) }
+	_, err = s.PseudonymiseAudit(ctx, "u-trim", func(e *launchpad.AuditEvent) { launchpad.PseudonymiseEvent(e, "u-trim", "", pseudonym) })
+	wantOK(t, err, "PseudonymiseAudit of a stream with trimmed events")
+	erased := listAudit(t, s, launchpad.AuditFilter{Stream: launchpad.ErasedStreamPrefix + pseudonym("u-trim")})
+	wantEqual(t, "events pseudonymised", len(erased), 4)
+	if !erased[0].Trimmed || erased[3].Trimmed {
+		t.Fatalf("pseudonymising changed the trimmed marks: %+v", erased)
+	}
+	if err := launchpad.VerifyChain(nil, erased); err != nil {
+		t.Fatalf("the pseudonymised stream with trimmed events does not verify: %v", err)
+	}
+	wantStoredTree(t, s, 7)
 }

@@ -16,6 +16,8 @@ func CheckAudit(e *launchpad.AuditEvent) error {
 		return launchpad.Errorf(launchpad.EINVALID, "an audit event needs an action (for example %q)", launchpad.AuditSignIn)
 	case e.Pseudonymised:
 		return launchpad.Errorf(launchpad.EINVALID, "an audit event is appended as it happened; only PseudonymiseAudit marks events pseudonymised")
+	case e.Trimmed:
+		return launchpad.Errorf(launchpad.EINVALID, "an audit event is appended as it happened; only TrimAudit marks events trimmed")
 	}
 	return nil
 }
