@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -91,14 +92,34 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 90 * time.Second
 	}
-	port := cfg.Port
-	if port == 0 {
-		p, err := freePort(cfg.Host)
-		if err != nil {
+	if cfg.Port != 0 {
+		return launch(ctx, cfg, cfg.Port)
+	}
+	// A free port is only free when it is picked: another process (another emulator's
+	// WebSocket server, say) can take it before the JVM binds it. The emulator then exits with
+	// a BindException, and a fresh port is tried.
+	var err error
+	for range portAttempts {
+		var port int
+		if port, err = freePort(cfg.Host); err != nil {
 			return nil, err
 		}
-		port = p
+		var e *Emulator
+		if e, err = launch(ctx, cfg, port); !errors.Is(err, errPortTaken) {
+			return e, err
+		}
 	}
+	return nil, err
+}
+
+// portAttempts is how many free ports Start tries before it gives up.
+const portAttempts = 3
+
+// errPortTaken is a start that failed because another process bound the port first.
+var errPortTaken = errors.New("the port was taken before the emulator bound it")
+
+// launch starts the emulator on port and waits until it answers there.
+func launch(ctx context.Context, cfg Config, port int) (*Emulator, error) {
 	host := net.JoinHostPort(cfg.Host, strconv.Itoa(port))
 
 	log := &lockedBuffer{}
@@ -174,6 +195,11 @@ func (e *Emulator) waitReady(ctx context.Context, timeout time.Duration) error {
 	for {
 		if err := Ping(ctx, e.host); err == nil {
 			return nil
+		}
+		// The JVM exits on a BindException but the watchdog shell stays, so the log, not the
+		// process, tells that this start cannot succeed.
+		if strings.Contains(e.log.String(), "java.net.BindException") {
+			return fmt.Errorf("%w (%s)", errPortTaken, e.host)
 		}
 		select {
 		case <-e.done:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,5 +147,29 @@ func TestForTestsRefusesADeadEmulatorHost(t *testing.T) {
 	t.Setenv(EnvHost, "127.0.0.1:1")
 	if _, _, err := ForTests(t.Context(), nil); err == nil || !strings.Contains(err.Error(), EnvHost) {
 		t.Fatalf("ForTests with %s pointing at nothing = %v, want an error naming the variable", EnvHost, err)
+	}
+}
+
+// TestPortTakenIsToldAtOnce: a port another process holds makes the JVM exit with a
+// BindException; Start says so at once (and, with a port it picked itself, tries another)
+// instead of waiting out its timeout for an emulator that will never answer.
+func TestPortTakenIsToldAtOnce(t *testing.T) {
+	bin, err := Find(os.Getenv(EnvBinary))
+	if err != nil {
+		Missing(t, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	e, err := Start(context.Background(), Config{Binary: bin, Port: port, StartTimeout: 5 * time.Minute})
+	if err == nil {
+		_ = e.Stop()
+		t.Fatalf("Start on port %d, which another process holds, succeeded", port)
+	}
+	if !errors.Is(err, errPortTaken) {
+		t.Fatalf("Start on a taken port: %v; want errPortTaken", err)
 	}
 }
